@@ -1,0 +1,36 @@
+/*
+ * cardlink — common definitions shared by every public header.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Compile-time sizes live here, each overridable with -D on the command line
+ * (or a meson c_args entry) so that firmware can shrink them.
+ */
+#ifndef CARDLINK_DEFS_H
+#define CARDLINK_DEFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Every function that can fail is marked so that ignoring its result is a
+ * compile-time warning (nanopb's checkreturn, Monocypher). */
+#if defined(__GNUC__) || defined(__clang__)
+#define CL_WUR __attribute__((warn_unused_result))
+#else
+#define CL_WUR
+#endif
+
+/* Longest ATR the standard allows: TS plus 32 bytes (ISO 7816-3 §8.2.1). */
+#ifndef CL_ATR_MAX
+#define CL_ATR_MAX 33
+#endif
+
+/* Largest command/response APDU a context is sized for. 261 covers every
+ * short APDU (4 + 1 + 255 + 1); extended APDUs need up to 65544. */
+#ifndef CL_APDU_MAX
+#define CL_APDU_MAX 261
+#endif
+
+#define CL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif /* CARDLINK_DEFS_H */

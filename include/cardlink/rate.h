@@ -1,0 +1,70 @@
+/*
+ * cardlink — transmission rate and waiting-time arithmetic of ISO 7816-3.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The tables of §8.3 (Fi, f(max), Di) and the conversions every layer needs:
+ * baud rate, etu duration, WT, BWT, CWT. Everything is 32-bit integer
+ * arithmetic: a Cortex-M0+ has no divider, and 64-bit division would pull
+ * __aeabi_uldivmod from libgcc.
+ */
+#ifndef CARDLINK_RATE_H
+#define CARDLINK_RATE_H
+
+#include "cardlink/defs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Default values before any PPS: Fd = 372, Dd = 1 (ISO 7816-3 §7.1). */
+#define CL_RATE_FD 372u
+#define CL_RATE_DD 1u
+
+/* Clock rate conversion factor Fi for TA1's high nibble (0..15);
+ * 0 for the reserved indexes 7, 8, 14 and 15. */
+uint16_t cl_rate_fi(uint8_t fi_index);
+
+/* Maximum clock frequency f(max) in kHz for the same index (4000 for
+ * index 0, ... 20000); 0 for reserved indexes. */
+uint16_t cl_rate_fmax_khz(uint8_t fi_index);
+
+/* Baud rate adjustment factor Di for TA1's low nibble (0..15);
+ * 0 for the reserved indexes 0 and 10..15. */
+uint8_t cl_rate_di(uint8_t di_index);
+
+/* Index of factor F in the Fi table (the lowest index when two share a value,
+ * i.e. 372 -> 1 with the higher f(max)), or -1 if F is not in the table. */
+int cl_rate_fi_index(uint16_t f);
+
+/* Index of factor D in the Di table, or -1. */
+int cl_rate_di_index(uint8_t d);
+
+/* Bit rate in bit/s at clock f_khz for factors F and D: D * f / F.
+ * 0 when F or D is 0. */
+uint32_t cl_rate_baud(uint32_t f_khz, uint16_t f, uint8_t d);
+
+/* Duration of one etu in nanoseconds at clock f_khz: F / (D * f).
+ * 0 on a zero argument. */
+uint32_t cl_rate_etu_ns(uint32_t f_khz, uint16_t f, uint8_t d);
+
+/* Convert a count of etu to microseconds, rounded up, saturating at
+ * UINT32_MAX. etu_ns from cl_rate_etu_ns(). */
+uint32_t cl_rate_etu_to_us(uint32_t etu, uint32_t etu_ns);
+
+/* T=0 work waiting time in etu: WT = WI * 960 * Fi / f = 960 * WI * D etu
+ * (§10.2), WI from TC2 (default 10; 0 is reserved and treated as 10). */
+uint32_t cl_rate_wt_etu(uint8_t wi, uint8_t d);
+
+/* T=1 block waiting time in etu: BWT = 11 etu + 2^BWI * 960 * Fd / f seconds
+ * (§11.4.3), expressed in etu of the current F and D (rounded up).
+ * BWI 10..15 is reserved: the result is for BWI 9. */
+uint32_t cl_rate_bwt_etu(uint8_t bwi, uint16_t f, uint8_t d);
+
+/* T=1 character waiting time in etu: CWT = 11 + 2^CWI etu (§11.4.3). */
+uint32_t cl_rate_cwt_etu(uint8_t cwi);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CARDLINK_RATE_H */

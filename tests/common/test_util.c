@@ -1,0 +1,62 @@
+/*
+ * cardlink tests — helpers shared by the Check suites.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int cl_test_hex(const char *hex, uint8_t *out, size_t max)
+{
+    size_t n = 0;
+    int hi = -1;
+
+    for (; *hex; hex++) {
+        int v;
+        if (*hex == ' ' || *hex == ':' || *hex == '\n' || *hex == '\t')
+            continue;
+        v = hexval(*hex);
+        if (v < 0)
+            return -1;
+        if (hi < 0) {
+            hi = v;
+        } else {
+            if (n >= max)
+                return -1;
+            out[n++] = (uint8_t)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    return hi < 0 ? (int)n : -1;
+}
+
+const char *cl_test_tohex(const uint8_t *buf, size_t len)
+{
+    static char text[3 * 4096 + 1];
+    size_t i, o = 0;
+
+    text[0] = '\0';
+    for (i = 0; i < len && o + 4 < sizeof(text); i++)
+        o += (size_t)snprintf(text + o, sizeof(text) - o, i ? " %02X" : "%02X", buf[i]);
+    return text;
+}
+
+int cl_test_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,37 @@
+/*
+ * cardlink tests — helpers shared by the Check suites.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef CL_TEST_UTIL_H
+#define CL_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <check.h>
+
+/*
+ * Decode hex text into out (spaces, colons and newlines ignored). Returns the
+ * byte count, or -1 on a bad digit, an odd digit count or overflow of max.
+ */
+int cl_test_hex(const char *hex, uint8_t *out, size_t max);
+
+/* Render len bytes as upper-case hex with single spaces ("3B 00"), into a
+ * static buffer: for messages in ck_assert_msg only. */
+const char *cl_test_tohex(const uint8_t *buf, size_t len);
+
+/* Assert that buf[0..len) equals the bytes spelled by hex, with both shown. */
+#define cl_assert_bytes(buf, len, hex)                                        \
+    do {                                                                      \
+        uint8_t exp_[4096];                                                   \
+        int n_ = cl_test_hex((hex), exp_, sizeof(exp_));                      \
+        ck_assert_msg(n_ >= 0, "bad hex in test: %s", (hex));                 \
+        ck_assert_msg((size_t)n_ == (size_t)(len) &&                          \
+                          memcmp(exp_, (buf), (size_t)n_) == 0,               \
+                      "bytes differ:\n  got  %s\n  want %s",                  \
+                      cl_test_tohex((buf), (len)), (hex));                    \
+    } while (0)
+
+/* Run one suite and return the process exit status (0 when all passed). */
+int cl_test_run(Suite *s);
+
+#endif
