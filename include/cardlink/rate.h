@@ -32,8 +32,9 @@ uint16_t cl_rate_fmax_khz(uint8_t fi_index);
  * 0 for the reserved indexes 0 and 10..15. */
 uint8_t cl_rate_di(uint8_t di_index);
 
-/* Index of factor F in the Fi table (the lowest index when two share a value,
- * i.e. 372 -> 1 with the higher f(max)), or -1 if F is not in the table. */
+/* Index of factor F in the Fi table, or -1 if F is not in the table.
+ * 372 appears twice (indexes 0 and 1): the answer is 1, whose f(max) of
+ * 5 MHz is the default's (ISO 7816-3 §8.3). */
 int cl_rate_fi_index(uint16_t f);
 
 /* Index of factor D in the Di table, or -1. */
