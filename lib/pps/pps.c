@@ -22,7 +22,7 @@ static int check_request(const struct cl_pps *req)
     if (req == NULL || req->protocol >= 15 || (req->present & ~CL_PPS_HAS_ALL) != 0)
         return CL_ERR_ARG;
     if (req->present & CL_PPS_HAS_PPS1) {
-        if (req->fi_index > 15 || req->di_index > 15)
+        if ((req->fi_index | req->di_index) > 15)
             return CL_ERR_ARG;
         if (cl_rate_fi(req->fi_index) == 0 || cl_rate_di(req->di_index) == 0)
             return CL_ERR_RESERVED;
@@ -63,7 +63,6 @@ int cl_pps_build(const struct cl_pps *req, uint8_t out[CL_PPS_MAX], size_t *out_
 /* see cardlink/pps.h */
 int cl_pps_parse(const uint8_t *buf, size_t len, struct cl_pps *out)
 {
-    struct cl_pps p;
     size_t want, i = 2;
 
     if (out == NULL || (buf == NULL && len > 0))
@@ -84,18 +83,18 @@ int cl_pps_parse(const uint8_t *buf, size_t len, struct cl_pps *out)
     if (cl_lrc(buf, len) != 0)
         return CL_ERR_CHECKSUM;
 
-    memset(&p, 0, sizeof(p));
-    p.protocol = buf[1] & 0x0Fu;
-    p.present = buf[1] & CL_PPS_HAS_ALL;
-    if (p.present & CL_PPS_HAS_PPS1) {
-        p.fi_index = buf[i] >> 4;
-        p.di_index = buf[i++] & 0x0Fu;
+    /* Valid: decode straight into *out. */
+    memset(out, 0, sizeof(*out));
+    out->protocol = buf[1] & 0x0Fu;
+    out->present = buf[1] & CL_PPS_HAS_ALL;
+    if (out->present & CL_PPS_HAS_PPS1) {
+        out->fi_index = buf[i] >> 4;
+        out->di_index = buf[i++] & 0x0Fu;
     }
-    if (p.present & CL_PPS_HAS_PPS2)
-        p.pps2 = buf[i++];
-    if (p.present & CL_PPS_HAS_PPS3)
-        p.pps3 = buf[i];
-    *out = p;
+    if (out->present & CL_PPS_HAS_PPS2)
+        out->pps2 = buf[i++];
+    if (out->present & CL_PPS_HAS_PPS3)
+        out->pps3 = buf[i];
     return CL_OK;
 }
 
@@ -103,7 +102,8 @@ int cl_pps_parse(const uint8_t *buf, size_t len, struct cl_pps *out)
 int cl_pps_check_response(const struct cl_pps *req, const uint8_t *resp,
                           size_t len, struct cl_pps *accepted)
 {
-    struct cl_pps r;
+    struct cl_pps r, e;
+    uint8_t echo[CL_PPS_MAX];
     int rc = check_request(req);
 
     if (rc != CL_OK || accepted == NULL)
@@ -114,14 +114,12 @@ int cl_pps_check_response(const struct cl_pps *req, const uint8_t *resp,
     /* §9.3: b5..b7 of PPS0 either echo the request or are 0. */
     if (r.present & ~req->present)
         return CL_ERR_PROTOCOL;
-    if (r.protocol != req->protocol)
-        return CL_ERR_PPS_REFUSED;
-    if ((r.present & CL_PPS_HAS_PPS1) &&
-        (r.fi_index != req->fi_index || r.di_index != req->di_index))
-        return CL_ERR_PPS_REFUSED;
-    if ((r.present & CL_PPS_HAS_PPS2) && r.pps2 != req->pps2)
-        return CL_ERR_PPS_REFUSED;
-    if ((r.present & CL_PPS_HAS_PPS3) && r.pps3 != req->pps3)
+    /* What remains must be the request's bytes for the parameters the card
+     * kept: the request cut down to them, encoded, is the only acceptable
+     * response (protocol and every kept byte echoed, hence PCK too). */
+    e = *req;
+    e.present = r.present;
+    if (encode(&e, echo) != len || memcmp(echo, resp, len) != 0)
         return CL_ERR_PPS_REFUSED;
     if (!(r.present & CL_PPS_HAS_PPS1)) {
         r.fi_index = 1;   /* Fd = 372 */
