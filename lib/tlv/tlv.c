@@ -60,7 +60,6 @@ static size_t put_len(uint8_t *out, size_t v)
 int cl_tlv_decode_flags(const uint8_t *buf, size_t len, unsigned flags,
                         struct cl_tlv *out)
 {
-    uint8_t tmp[CL_TLV_HEADER_MAX];
     uint32_t tag, v;
     size_t i, k;
     int r = get_tag(buf, len, &tag);
@@ -83,7 +82,8 @@ int cl_tlv_decode_flags(const uint8_t *buf, size_t len, unsigned flags,
             return CL_ERR_TRUNCATED;
         for (v = 0; k; k--)
             v = v << 8 | buf[i++];
-        if ((flags & CL_TLV_DER) && put_len(tmp, v) != (size_t)(buf[r] & 0x7Fu) + 1)
+        /* minimal: a long form only from 0x80 on, no leading zero byte */
+        if ((flags & CL_TLV_DER) && (v < 0x80u || buf[r + 1] == 0))
             return CL_ERR_MALFORMED;
     }
     if (v > len - i)
@@ -297,13 +297,11 @@ void cl_tlv_close(struct cl_tlv_builder *b, size_t mark)
     }
     len = b->pos - mark - 1;
     n = put_len(h, len);
-    if (n - 1 > b->size - b->pos) {
-        b->err = CL_ERR_BUFFER;
+    cl_tlv_put_raw(b, h, n - 1);   /* room for the extra length bytes */
+    if (b->err)
         return;
-    }
     memmove(b->buf + mark + n, b->buf + mark + 1, len);
     memcpy(b->buf + mark, h, n);
-    b->pos += n - 1;
     b->open--;
 }
 
