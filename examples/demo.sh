@@ -1,0 +1,45 @@
+#!/bin/sh
+# cardlink — the demo, from a fresh Debian 12 machine (as root):  sh examples/demo.sh
+#
+# Today: cardlink-tool reads real ATRs (from pcsc-tools' list of thousands of
+# cards) the way a card engineer does, builds and parses command APDUs and
+# explains status words. It grows into the end-to-end device demo (virtual
+# card, device, server) as those land.
+set -eu
+cd "$(dirname "$0")/.."
+. tests/scripts/deps.sh
+cl_need meson ninja-build pkg-config gcc
+
+cl_setup build/demo -Dtests=disabled -Dfuzz=disabled
+ninja -C build/demo >/dev/null
+tool=build/demo/examples/cardlink-tool
+
+say() { printf '\n\033[1m$ cardlink-tool %s\033[0m\n' "$*"; }
+run() { say "$@"; "$tool" "$@" || true; }
+
+echo "== ATRs of real cards =="
+# Negotiable mode, T=0 and T=1, T=15 class indicator, category-00 historical bytes
+run atr "3B DB 96 00 80 B1 FE 45 1F 83 00 31 C0 64 C7 FC 10 00 01 90 00 74"
+# Inverse convention (TS 3F), T=0 and T=1, TA1 = 18 (Fi 372, Di 12)
+run atr "3F 96 18 80 01 80 51 00 61 10 30 9F"
+# Specific mode: TA2 present, T=1 only
+run atr "3B 90 96 91 81 B1 FE 55 1F C7 D4"
+# The shortest kind: T=0 only, no interface bytes beyond T0
+run atr "3B 02 14 50"
+# The same decode as one JSON object, for scripts
+run atr --json "3B 9C 13 11 81 64 72 65 61 6D 63 72 79 70 74 00 04 08"
+# A corrupted ATR: the TCK no longer matches (exit status 1)
+run atr "3B DB 96 00 80 B1 FE 45 1F 83 00 31 C0 64 C7 FC 10 00 01 90 00 75"
+
+echo
+echo "== Command APDUs (ISO 7816-4 cases) =="
+run apdu "00 A4 04 00 07 A0 00 00 00 04 10 10 00"   # SELECT by AID, case 4S
+run apdu "00 B0 00 00 00 01 00"                     # READ BINARY, case 2E, Le 256
+run apdu "00 84 00 00 08"                           # GET CHALLENGE, case 2S
+run apdu "00 20 00 81 08 24 12 34 FF FF FF FF FF"   # VERIFY (PIN block), case 3S
+
+echo
+echo "== Status words =="
+for sw in 9000 6110 6C08 63C2 6983 6A82 6D00; do
+    run sw $sw
+done
