@@ -1,0 +1,352 @@
+/*
+ * cardlink — ISO 7816-3 §11 T=1 block transmission protocol, sans-I/O,
+ * for both ends of the line: the reader (interface device) and the card.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The engine never touches a line or a clock. The caller asks what it wants
+ * and moves the bytes (BearSSL's current_state()/buf()/ack() shape):
+ *
+ *     for (;;) switch (cl_t1_want(&t1)) {
+ *     case CL_T1_SEND:    n = cl_t1_pull(&t1, &p); write p[0..n) to the line,
+ *                         then cl_t1_sent(&t1, n) (or fewer: the rest stays);
+ *                         break;
+ *     case CL_T1_RECV:    arm a timer of cl_t1_timeout_etu(&t1) etu (0: none)
+ *                         and wait; bytes -> cl_t1_feed(), timer ->
+ *                         cl_t1_timeout(), parity error -> cl_t1_parity_error();
+ *                         break;
+ *     case CL_T1_DONE:    reader: cl_t1_result() is the response length or
+ *                         a per-exchange error; start the next exchange;
+ *     case CL_T1_APDU:    card: the command is in the buffer given to
+ *                         cl_t1_card_listen(), cl_t1_result() bytes long;
+ *                         answer with cl_t1_card_respond() (or ask for time
+ *                         with cl_t1_card_request_wtx());
+ *     case CL_T1_IDLE:    nothing to do until the caller starts something;
+ *     case CL_T1_DEACTIVATE: the protocol failed (cl_t1_error()); deactivate
+ *                         the card. Sticky until cl_t1_setup() again.
+ *     }
+ *
+ * Timing. The timer value is the waiting time to arm when the engine enters
+ * CL_T1_RECV (BWT, measured from the leading edge of the last character
+ * sent; BWT times the WTX multiplier for the one block that follows an
+ * S(WTX response)) and again after every cl_t1_feed() that leaves it in
+ * CL_T1_RECV (CWT, from the leading edge of the last character received).
+ * All values are in etu of the current F and D. The block guard time
+ * (cl_t1_guard_etu()) is the least delay the line layer keeps between the
+ * last character received and the first character it sends.
+ *
+ * Sequence of an exchange on the reader side: cl_t1_transmit_start() with
+ * the command APDU and a response buffer, both owned by the caller and left
+ * untouched until CL_T1_DONE; the engine chains the command in IFSC-sized
+ * I-blocks, collects the card's chained response, answers S(WTX), S(IFS)
+ * and S(ABORT) requests, and applies the error-recovery rules of §11.6.3:
+ * an invalid block (EDC or parity error, bad LEN, bad PCB, wrong sequence
+ * number) or a BWT time-out is answered with an R-block carrying the
+ * expected N(R) and error bits; an R-block asking for it retransmits the
+ * last block; an unanswered S-request is sent again; after max_retries
+ * failed attempts on one block (3: the block and two repeats) the reader
+ * sends S(RESYNCH request) (up to 3 times), after which it asks for
+ * deactivation (CL_ERR_RESYNCH). A successful resynchronisation ends the
+ * exchange with CL_ERR_PROTOCOL (the card may or may not have executed the
+ * command); the engine is then ready for the next one.
+ *
+ * The card side receives commands into a caller buffer, hands them over as
+ * CL_T1_APDU, sends the caller's response chained to IFSD, answers R-blocks
+ * and S-requests, and can ask for more time (S(WTX request)), a new IFSC or
+ * to abort its response chain.
+ *
+ * NAD: the reader sends config.nad; the card answers with SAD and DAD of
+ * the last valid NAD it received swapped. Received NADs are not checked
+ * (VPP control is not supported).
+ *
+ * The context holds no pointer to itself and may be copied between
+ * exchanges. Do not touch its fields: read them through the accessors.
+ */
+#ifndef CARDLINK_T1_H
+#define CARDLINK_T1_H
+
+#include "cardlink/defs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest information field (IFSC/IFSD), §11.4.2. */
+#define CL_T1_IFS_MAX 254u
+/* Default IFSC and IFSD before any TA3 or negotiation, §11.4.2. */
+#define CL_T1_IFS_DEFAULT 32u
+/* Longest block: prologue 3, INF 254, CRC 2. */
+#define CL_T1_BLOCK_MAX (3u + CL_T1_IFS_MAX + 2u)
+/* Default retries per block before S(RESYNCH), and resynch attempts
+ * before deactivation (§11.6.3.2). */
+#define CL_T1_RETRIES_DEFAULT 3u
+#define CL_T1_RESYNCH_TRIES 3u
+/* Default block guard time, §11.2: 22 etu. */
+#define CL_T1_BGT_DEFAULT 22u
+
+enum cl_t1_role {
+    CL_T1_ROLE_READER = 0,
+    CL_T1_ROLE_CARD = 1
+};
+
+enum cl_t1_edc {
+    CL_T1_EDC_LRC = 0,      /* one byte, XOR (TC3 b1 = 0) */
+    CL_T1_EDC_CRC = 1       /* two bytes, high first (TC3 b1 = 1) */
+};
+
+/* What the engine wants the caller to do next. */
+enum cl_t1_want {
+    CL_T1_IDLE = 0,         /* nothing pending: start an exchange (reader)
+                               or call cl_t1_card_listen() (card) */
+    CL_T1_SEND,             /* cl_t1_pull() bytes and send them */
+    CL_T1_RECV,             /* wait for bytes, timer cl_t1_timeout_etu() */
+    CL_T1_DONE,             /* reader: exchange over, see cl_t1_result() */
+    CL_T1_APDU,             /* card: command received, see cl_t1_result() */
+    CL_T1_DEACTIVATE        /* failed, cl_t1_error(): deactivate the card */
+};
+
+struct cl_t1_config {
+    uint8_t role;           /* enum cl_t1_role */
+    uint8_t edc;            /* enum cl_t1_edc, from TC3 */
+    uint8_t ifsc;           /* card's IFSC from TA3, 1..254 (default 32) */
+    uint8_t ifsd;           /* reader: IFSD it announces, 1..254 (254) */
+    uint8_t nad;            /* reader: NAD it sends (default 0); the card
+                               answers with SAD and DAD swapped */
+    uint8_t bwi;            /* TB3 high nibble, 0..9 (default 4) */
+    uint8_t cwi;            /* TB3 low nibble, 0..15 (default 13) */
+    uint8_t d;              /* current Di (default 1) */
+    uint16_t f;             /* current Fi (default 372) */
+    uint16_t bgt_etu;       /* block guard time, >= 22 (default 22) */
+    uint8_t max_retries;    /* failed attempts on one block before the
+                               reader resynchronises, 1..15 (default 3) */
+    bool ifs_at_start;      /* reader: send S(IFS request) with ifsd at
+                               setup and after each resynch (default true) */
+};
+
+/* Counters, for logs and tests. They only grow (until setup). */
+struct cl_t1_stats {
+    uint32_t blocks_sent;       /* each block pulled in full, resends too */
+    uint32_t blocks_received;   /* each complete block, valid or not */
+    uint32_t invalid_blocks;    /* EDC, parity, LEN, PCB or sequence error */
+    uint32_t edc_errors;        /* LRC/CRC mismatches */
+    uint32_t parity_errors;     /* blocks with a parity error reported */
+    uint32_t timeouts;          /* cl_t1_timeout() calls acted upon */
+    uint32_t retransmissions;   /* blocks sent again (I, R or S) */
+    uint32_t resynchs;          /* S(RESYNCH request)s sent or received */
+    uint32_t wtx;               /* S(WTX request)s sent or received */
+    uint32_t aborts;            /* S(ABORT request)s sent or received */
+};
+
+/* The engine context. Caller-allocated; do not touch the fields. */
+struct cl_t1 {
+    struct cl_t1_config cfg;
+    struct cl_t1_stats stats;
+    uint8_t want;           /* enum cl_t1_want */
+    uint8_t next_want;      /* want once the block being sent is out */
+    uint8_t phase;          /* internal phase of the exchange */
+    uint8_t ns;             /* N(S) of our next new I-block */
+    uint8_t nr;             /* N(S) expected in the peer's next I-block */
+    uint8_t ifsc, ifsd;     /* current values */
+    uint8_t retries;        /* failures on the current block */
+    uint8_t resynch_tries;
+    uint8_t rx_nad;         /* NAD of the last valid block received */
+    bool rx_parity;         /* parity error reported in current block */
+    bool abort_pending;     /* cl_t1_abort() called */
+    bool chain_rx;          /* card: a command chain is being received */
+    bool skip_ifs;          /* reader: no IFS negotiation after resynch */
+    /* last block sent, to rebuild it for a retransmission */
+    uint8_t last_pcb;
+    uint8_t last_inf;       /* S-block INF byte */
+    uint8_t last_kind;      /* 0 none, 1 I, 2 R, 3 S */
+    /* our current I-block: source offset and length */
+    size_t i_off, i_len;
+    uint8_t i_pcb;
+    uint8_t s_req_inf;      /* INF of our outstanding S-request */
+    uint8_t wtx_mult;       /* BWT multiplier for the next wait, 0: none */
+    int result;             /* DONE/APDU result */
+    int error;              /* sticky error (DEACTIVATE) */
+    int pending_result;     /* result to report after a recovery step */
+    uint32_t bwt, cwt;      /* etu */
+    /* reader: command and response; card: response and command buffer */
+    const uint8_t *tx_src;
+    size_t tx_len;
+    uint8_t *rx_dst;
+    size_t rx_size, rx_len;
+    /* block buffer: the outgoing block in SEND, the incoming one in RECV */
+    size_t buf_len;         /* SEND: block length; RECV: bytes received */
+    size_t buf_off;         /* SEND: bytes already acknowledged */
+    size_t buf_need;        /* RECV: full length once LEN is known, else 0 */
+    uint8_t buf[CL_T1_BLOCK_MAX];
+};
+
+/*
+ * Fill cfg with the defaults of §11.4 for role: LRC, IFSC 32, IFSD 254,
+ * NAD 0, BWI 4, CWI 13, F 372, D 1, BGT 22, 3 retries, ifs_at_start.
+ */
+void cl_t1_config_default(struct cl_t1_config *cfg, enum cl_t1_role role);
+
+/*
+ * Set up t1 for a new T=1 session (after the ATR and any PPS). The context
+ * is wiped first; cfg is copied. A reader with ifs_at_start wants to SEND
+ * its S(IFS request) at once and becomes IDLE when the card answers; other
+ * readers are IDLE; a card is IDLE until cl_t1_card_listen().
+ * Returns CL_OK, or CL_ERR_ARG when t1 or cfg is NULL or a field is out of
+ * range (role, edc, ifsc/ifsd 0 or 255, bwi > 9, f or d not in the tables
+ * of §8.3, bgt_etu < 22, max_retries 0 or > 15); then t1 is wiped and
+ * stays IDLE with every call refused.
+ */
+CL_WUR int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg);
+
+/* Wipe t1 (nothing happens on NULL). */
+void cl_t1_reset(struct cl_t1 *t1);
+
+/* What the engine wants next (CL_T1_IDLE on NULL). */
+enum cl_t1_want cl_t1_want(const struct cl_t1 *t1);
+
+/*
+ * The bytes to send: *out points into t1 (valid until the next call on t1)
+ * and the count is returned; 0 (and *out NULL) unless want is CL_T1_SEND.
+ */
+size_t cl_t1_pull(struct cl_t1 *t1, const uint8_t **out);
+
+/*
+ * Acknowledge that the first n pulled bytes were sent. When the block is
+ * complete the engine moves on (usually to CL_T1_RECV).
+ * Returns CL_OK; CL_ERR_STATE unless want is CL_T1_SEND; CL_ERR_ARG when t1
+ * is NULL or n exceeds what cl_t1_pull() returned.
+ */
+CL_WUR int cl_t1_sent(struct cl_t1 *t1, size_t n);
+
+/*
+ * Bytes received from the line. The engine consumes up to the end of the
+ * block being received and returns the count consumed (<= len); when a block
+ * completes it is processed and the engine moves on (the rest is not for it:
+ * a half-duplex line layer discards what arrives out of turn). bytes may be
+ * NULL only when len is 0.
+ * Returns the count consumed; CL_ERR_STATE unless want is CL_T1_RECV;
+ * CL_ERR_ARG on a NULL t1 or bytes.
+ */
+CL_WUR int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len);
+
+/*
+ * The timer armed for CL_T1_RECV expired (BWT before the first character,
+ * CWT after one). The block is treated as invalid (§11.6.3.2).
+ * Returns CL_OK; CL_ERR_STATE unless want is CL_T1_RECV with a timer armed
+ * (cl_t1_timeout_etu() != 0); CL_ERR_ARG on NULL.
+ */
+CL_WUR int cl_t1_timeout(struct cl_t1 *t1);
+
+/*
+ * The line layer detected a parity error in the block being received (it
+ * keeps feeding the bytes). The block is invalid with error bits "EDC or
+ * parity error" once it ends (by LEN, or by the CWT timer).
+ * Returns CL_OK; CL_ERR_STATE unless want is CL_T1_RECV; CL_ERR_ARG on NULL.
+ */
+CL_WUR int cl_t1_parity_error(struct cl_t1 *t1);
+
+/* Timer to arm in CL_T1_RECV, in etu; 0 means none (the card waiting for
+ * the reader's next block). 0 in other states. */
+uint32_t cl_t1_timeout_etu(const struct cl_t1 *t1);
+
+/* Block guard time in etu (config bgt_etu). 0 on NULL. */
+uint32_t cl_t1_guard_etu(const struct cl_t1 *t1);
+
+/*
+ * Reader CL_T1_DONE: the response length (>= 0) or the exchange's error:
+ * CL_ERR_ABORTED (S(ABORT) by either side), CL_ERR_BUFFER (the response did
+ * not fit; a chain was aborted), CL_ERR_PROTOCOL (the link was
+ * resynchronised). Card CL_T1_APDU: the command length.
+ * CL_ERR_STATE in other states (CL_ERR_ARG on NULL).
+ */
+CL_WUR int cl_t1_result(const struct cl_t1 *t1);
+
+/* The sticky error behind CL_T1_DEACTIVATE (CL_ERR_RESYNCH), else CL_OK. */
+int cl_t1_error(const struct cl_t1 *t1);
+
+/* Counters (NULL on NULL). */
+const struct cl_t1_stats *cl_t1_stats(const struct cl_t1 *t1);
+
+/* Current IFSC and IFSD (0 on NULL). */
+uint8_t cl_t1_ifsc(const struct cl_t1 *t1);
+uint8_t cl_t1_ifsd(const struct cl_t1 *t1);
+
+/*
+ * Reader: start an exchange. cmd[0..cmd_len) is sent, chained when longer
+ * than IFSC; the response goes to resp[0..resp_size). Both buffers stay
+ * owned by the caller and must stay valid, and cmd unchanged, until
+ * CL_T1_DONE. cmd_len may be 0 (an empty I-block).
+ * Returns CL_OK; CL_ERR_STATE unless the reader is IDLE or DONE;
+ * CL_ERR_ARG on NULL t1, NULL cmd with cmd_len > 0, NULL resp with
+ * resp_size > 0.
+ */
+CL_WUR int cl_t1_transmit_start(struct cl_t1 *t1, const uint8_t *cmd,
+                                size_t cmd_len, uint8_t *resp,
+                                size_t resp_size);
+
+/*
+ * Reader: send S(IFS request) with a new IFSD (1..254) now. On the card's
+ * S(IFS response) the reader is IDLE again with IFSD = ifsd.
+ * Returns CL_OK; CL_ERR_STATE unless IDLE or DONE; CL_ERR_ARG on NULL or
+ * ifsd 0 or 255.
+ */
+CL_WUR int cl_t1_request_ifs(struct cl_t1 *t1, uint8_t ifsd);
+
+/*
+ * Reader: resynchronise now (S(RESYNCH request)): both sides reset N(S),
+ * N(R), IFSC and IFSD to their initial values; with ifs_at_start the IFSD
+ * is negotiated again. Then IDLE.
+ * Returns CL_OK; CL_ERR_STATE unless IDLE or DONE; CL_ERR_ARG on NULL.
+ */
+CL_WUR int cl_t1_resynch(struct cl_t1 *t1);
+
+/*
+ * Either role: abort the current chain. At its next turn inside a chain
+ * (instead of the next chained I-block or the R-block acknowledging one)
+ * the engine sends S(ABORT request); when the peer answers the reader ends
+ * with CL_ERR_ABORTED and the card waits for the next command. An exchange
+ * that ends without a further chain step completes normally.
+ * Returns CL_OK; CL_ERR_STATE when no exchange is under way (reader IDLE or
+ * DONE; card not receiving a command chain nor sending a response);
+ * CL_ERR_ARG on NULL.
+ */
+CL_WUR int cl_t1_abort(struct cl_t1 *t1);
+
+/*
+ * Card: receive commands into cmd[0..size) (the buffer stays registered
+ * until setup or reset; it may be the response buffer). A command longer
+ * than size is refused with S(ABORT request).
+ * Returns CL_OK; CL_ERR_STATE when not a card or not IDLE; CL_ERR_ARG on
+ * NULL t1 or cmd, or size 0.
+ */
+CL_WUR int cl_t1_card_listen(struct cl_t1 *t1, uint8_t *cmd, size_t size);
+
+/*
+ * Card, in CL_T1_APDU: send resp[0..len) as the response, chained to IFSD.
+ * resp must stay valid and unchanged until the next CL_T1_APDU (the reader
+ * may ask for a retransmission until it sends its next command); it may be
+ * the command buffer.
+ * Returns CL_OK; CL_ERR_STATE unless CL_T1_APDU; CL_ERR_ARG on NULL t1,
+ * NULL resp with len > 0.
+ */
+CL_WUR int cl_t1_card_respond(struct cl_t1 *t1, const uint8_t *resp,
+                              size_t len);
+
+/*
+ * Card, in CL_T1_APDU: the application needs more time; send S(WTX request)
+ * with multiplier (1..255). When the reader answers, CL_T1_APDU again.
+ * Returns CL_OK; CL_ERR_STATE unless CL_T1_APDU; CL_ERR_ARG on NULL or 0.
+ */
+CL_WUR int cl_t1_card_request_wtx(struct cl_t1 *t1, uint8_t multiplier);
+
+/*
+ * Card, in CL_T1_APDU: send S(IFS request) with a new IFSC (1..254). When
+ * the reader answers, CL_T1_APDU again with IFSC = ifsc.
+ * Returns CL_OK; CL_ERR_STATE unless CL_T1_APDU; CL_ERR_ARG on NULL, 0 or
+ * 255.
+ */
+CL_WUR int cl_t1_card_request_ifs(struct cl_t1 *t1, uint8_t ifsc);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CARDLINK_T1_H */

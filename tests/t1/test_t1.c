@@ -1,0 +1,684 @@
+/*
+ * cardlink — T=1 engine: exact line bytes of every scenario of ISO 7816-3
+ * §11 (both roles), API contracts, and the reader run against the card over
+ * a faulty in-process line.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardlink/error.h"
+#include "cardlink/t1.h"
+#include "test_util.h"
+
+/* ------------------------------------------------------------ scenarios */
+
+struct scenario {
+    const char *name;
+    const char *clause;
+    char role;          /* 'R' reader, 'C' card */
+    int edc, ifsc, ifsd, ifs_at_start, nad, buf;
+    const char *steps;
+};
+
+static const struct scenario scenarios[] = {
+#include "t1_vectors.inc"
+};
+
+static void setup_cfg(struct cl_t1 *t1, const struct scenario *s)
+{
+    struct cl_t1_config cfg;
+
+    cl_t1_config_default(&cfg, s->role == 'R' ? CL_T1_ROLE_READER : CL_T1_ROLE_CARD);
+    cfg.edc = (uint8_t)s->edc;
+    cfg.ifsc = (uint8_t)s->ifsc;
+    cfg.ifsd = (uint8_t)s->ifsd;
+    cfg.ifs_at_start = s->ifs_at_start != 0;
+    cfg.nad = (uint8_t)s->nad;
+    ck_assert_int_eq(cl_t1_setup(t1, &cfg), CL_OK);
+}
+
+/* Run one step; buffers live in the caller so the engine's pointers stay
+ * valid across steps. */
+struct run {
+    struct cl_t1 t1;
+    uint8_t cmd[400], resp[400], card_buf[400];
+    uint8_t card_resp[400];
+};
+
+static void run_step(struct run *r, const struct scenario *s, const char *step)
+{
+    static uint8_t bytes[1024];
+    struct cl_t1 *t1 = &r->t1;
+    const char *arg = step + 1;
+    int n = 0, rc;
+    long num;
+    char *end;
+
+    if (step[0] == '<' && step[1] == '1')
+        arg++;
+    while (*arg == ' ')
+        arg++;
+    switch (step[0]) {
+    case '>': {
+        const uint8_t *p;
+        size_t len;
+
+        ck_assert_msg(cl_t1_want(t1) == CL_T1_SEND, "%s: %s: want %d, not SEND",
+                      s->name, step, cl_t1_want(t1));
+        len = cl_t1_pull(t1, &p);
+        cl_assert_bytes(p, len, arg);
+        ck_assert_int_eq(cl_t1_sent(t1, len), CL_OK);
+        break;
+    }
+    case '<':
+        n = cl_test_hex(arg, bytes, sizeof(bytes));
+        ck_assert_int_ge(n, 0);
+        ck_assert_msg(cl_t1_want(t1) == CL_T1_RECV, "%s: %s: want %d, not RECV",
+                      s->name, step, cl_t1_want(t1));
+        if (step[1] == '1') {
+            int i;
+
+            for (i = 0; i < n; i++)
+                ck_assert_int_eq(cl_t1_feed(t1, bytes + i, 1), 1);
+        } else {
+            ck_assert_int_eq(cl_t1_feed(t1, bytes, (size_t)n), n);
+        }
+        break;
+    case 'T':
+        ck_assert_int_eq(cl_t1_timeout(t1), CL_OK);
+        break;
+    case 'P':
+        ck_assert_int_eq(cl_t1_parity_error(t1), CL_OK);
+        break;
+    case 'W':
+        ck_assert_msg(cl_t1_want(t1) == CL_T1_RECV, "%s: %s: want %d", s->name, step,
+                      cl_t1_want(t1));
+        ck_assert_uint_eq(cl_t1_timeout_etu(t1), strtoul(arg, NULL, 10));
+        break;
+    case 'I':
+        ck_assert_int_eq(cl_t1_want(t1), CL_T1_IDLE);
+        break;
+    case 'X':
+        ck_assert_int_eq(cl_t1_want(t1), CL_T1_DEACTIVATE);
+        ck_assert_int_eq(cl_t1_error(t1), CL_ERR_RESYNCH);
+        break;
+    case 'D':
+        ck_assert_msg(cl_t1_want(t1) == CL_T1_DONE, "%s: %s: want %d", s->name, step,
+                      cl_t1_want(t1));
+        num = strtol(arg, &end, 10);
+        rc = cl_t1_result(t1);
+        ck_assert_int_eq(rc, num);
+        if (rc >= 0)
+            cl_assert_bytes(r->resp, (size_t)rc, end);
+        break;
+    case 'S':
+        n = cl_test_hex(arg, r->cmd, sizeof(r->cmd));
+        ck_assert_int_ge(n, 0);
+        ck_assert_int_eq(cl_t1_transmit_start(t1, r->cmd, (size_t)n, r->resp,
+                                              (size_t)s->buf), CL_OK);
+        break;
+    case 'B':
+        ck_assert_int_eq(cl_t1_abort(t1), CL_OK);
+        break;
+    case 'A':
+        ck_assert_msg(cl_t1_want(t1) == CL_T1_APDU, "%s: %s: want %d", s->name, step,
+                      cl_t1_want(t1));
+        rc = cl_t1_result(t1);
+        ck_assert_int_ge(rc, 0);
+        cl_assert_bytes(r->card_buf, (size_t)rc, arg);
+        break;
+    case 'R':
+        n = cl_test_hex(arg, r->card_resp, sizeof(r->card_resp));
+        ck_assert_int_ge(n, 0);
+        ck_assert_int_eq(cl_t1_card_respond(t1, r->card_resp, (size_t)n), CL_OK);
+        break;
+    case 'Q':
+        ck_assert_int_eq(cl_t1_card_request_wtx(t1, (uint8_t)strtoul(arg, NULL, 10)), CL_OK);
+        break;
+    case 'F':
+        ck_assert_int_eq(cl_t1_card_request_ifs(t1, (uint8_t)strtoul(arg, NULL, 10)), CL_OK);
+        break;
+    default:
+        ck_abort_msg("bad step %s", step);
+    }
+}
+
+START_TEST(test_scenario)
+{
+    const struct scenario *s = &scenarios[_i];
+    static struct run r;
+    char steps[8192], *tok, *save = NULL;
+
+    memset(&r, 0, sizeof(r));
+    setup_cfg(&r.t1, s);
+    if (s->role == 'C')
+        ck_assert_int_eq(cl_t1_card_listen(&r.t1, r.card_buf, (size_t)s->buf), CL_OK);
+    ck_assert_uint_lt(strlen(s->steps), sizeof(steps));
+    strcpy(steps, s->steps);
+    for (tok = strtok_r(steps, ";", &save); tok; tok = strtok_r(NULL, ";", &save))
+        run_step(&r, s, tok);
+}
+END_TEST
+
+/* ------------------------------------------------------------ counters */
+
+static void run_script(struct run *r, int idx)
+{
+    char steps[8192], *tok, *save = NULL;
+    const struct scenario *s = &scenarios[idx];
+
+    memset(r, 0, sizeof(*r));
+    setup_cfg(&r->t1, s);
+    if (s->role == 'C')
+        ck_assert_int_eq(cl_t1_card_listen(&r->t1, r->card_buf, (size_t)s->buf), CL_OK);
+    strcpy(steps, s->steps);
+    for (tok = strtok_r(steps, ";", &save); tok; tok = strtok_r(NULL, ";", &save))
+        run_step(r, s, tok);
+}
+
+static int find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < CL_ARRAY_LEN(scenarios); i++)
+        if (strcmp(scenarios[i].name, name) == 0)
+            return (int)i;
+    ck_abort_msg("no scenario %s", name);
+    return -1;
+}
+
+START_TEST(test_stats)
+{
+    static struct run r;
+    const struct cl_t1_stats *st;
+
+    run_script(&r, find("reader_resynch"));
+    st = cl_t1_stats(&r.t1);
+    ck_assert_uint_eq(st->timeouts, 3);
+    ck_assert_uint_eq(st->resynchs, 1);
+    ck_assert_uint_eq(st->retransmissions, 1);   /* the second R(0) */
+    ck_assert_uint_eq(st->blocks_sent, 5);   /* I, R, R, S, I */
+    ck_assert_uint_eq(st->blocks_received, 2);
+    ck_assert_uint_eq(st->invalid_blocks, 0);
+
+    run_script(&r, find("reader_bad_crc"));
+    st = cl_t1_stats(&r.t1);
+    ck_assert_uint_eq(st->edc_errors, 1);
+    ck_assert_uint_eq(st->invalid_blocks, 1);
+    ck_assert_uint_eq(st->blocks_received, 2);
+
+    run_script(&r, find("reader_parity"));
+    ck_assert_uint_eq(cl_t1_stats(&r.t1)->parity_errors, 1);
+
+    run_script(&r, find("reader_wtx"));
+    ck_assert_uint_eq(cl_t1_stats(&r.t1)->wtx, 2);
+
+    run_script(&r, find("reader_abort_api"));
+    ck_assert_uint_eq(cl_t1_stats(&r.t1)->aborts, 1);
+
+    run_script(&r, find("reader_card_ifs_request"));
+    ck_assert_uint_eq(cl_t1_ifsc(&r.t1), 64);
+    ck_assert_uint_eq(cl_t1_ifsd(&r.t1), 32);
+
+    run_script(&r, find("reader_ifs_start_lrc"));
+    ck_assert_uint_eq(cl_t1_ifsd(&r.t1), 254);
+
+    run_script(&r, find("card_resynch"));
+    ck_assert_uint_eq(cl_t1_stats(&r.t1)->resynchs, 1);
+    ck_assert_uint_eq(cl_t1_ifsd(&r.t1), 32);
+
+    run_script(&r, find("card_wtx"));
+    ck_assert_uint_eq(cl_t1_stats(&r.t1)->wtx, 1);
+    ck_assert_uint_eq(cl_t1_stats(&r.t1)->retransmissions, 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------ API */
+
+START_TEST(test_config_errors)
+{
+    struct cl_t1 t1;
+    struct cl_t1_config cfg, bad;
+    int i;
+
+    cl_t1_config_default(NULL, CL_T1_ROLE_READER);
+    cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
+    ck_assert_int_eq(cl_t1_setup(NULL, &cfg), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_setup(&t1, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_setup(&t1, &cfg), CL_OK);
+    for (i = 0; i < 14; i++) {
+        bad = cfg;
+        switch (i) {
+        case 0: bad.role = 2; break;
+        case 1: bad.edc = 2; break;
+        case 2: bad.ifsc = 0; break;
+        case 3: bad.ifsc = 255; break;
+        case 4: bad.ifsd = 0; break;
+        case 5: bad.ifsd = 255; break;
+        case 6: bad.bwi = 10; break;
+        case 7: bad.cwi = 16; break;
+        case 8: bad.f = 373; break;
+        case 9: bad.d = 3; break;
+        case 10: bad.bgt_etu = 21; break;
+        case 11: bad.max_retries = 0; break;
+        case 12: bad.max_retries = 16; break;
+        default: bad.f = 0; break;
+        }
+        ck_assert_msg(cl_t1_setup(&t1, &bad) == CL_ERR_ARG, "case %d", i);
+        /* a failed setup leaves a context that refuses everything */
+        ck_assert_int_eq(cl_t1_want(&t1), CL_T1_IDLE);
+        ck_assert_int_eq(cl_t1_transmit_start(&t1, NULL, 0, NULL, 0), CL_ERR_STATE);
+        ck_assert_int_eq(cl_t1_card_listen(&t1, t1.buf, 1), CL_ERR_STATE);
+        ck_assert_int_eq(cl_t1_resynch(&t1), CL_ERR_STATE);
+    }
+    /* BWT/CWT from rate.h: BWI 4, CWI 13 at F 372, D 1; D 2 doubles BWT's
+     * 960-etu part; guard time as configured */
+    cfg.ifs_at_start = false;
+    cfg.d = 2;
+    cfg.bgt_etu = 30;
+    ck_assert_int_eq(cl_t1_setup(&t1, &cfg), CL_OK);
+    ck_assert_uint_eq(cl_t1_guard_etu(&t1), 30);
+    ck_assert_uint_eq(cl_t1_guard_etu(NULL), 0);
+    ck_assert_int_eq(cl_t1_transmit_start(&t1, NULL, 0, NULL, 0), CL_OK);
+    ck_assert_int_eq(cl_t1_sent(&t1, 4), CL_OK);
+    ck_assert_uint_eq(cl_t1_timeout_etu(&t1), 11 + 16 * 960 * 2);
+}
+END_TEST
+
+START_TEST(test_api_errors)
+{
+    struct cl_t1 t1, card;
+    struct cl_t1_config cfg;
+    uint8_t buf[8] = { 0 };
+    const uint8_t *p = buf;
+
+    /* NULL everywhere */
+    ck_assert_int_eq(cl_t1_want(NULL), CL_T1_IDLE);
+    ck_assert_uint_eq(cl_t1_pull(NULL, &p), 0);
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(cl_t1_sent(NULL, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_feed(NULL, buf, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_timeout(NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_parity_error(NULL), CL_ERR_ARG);
+    ck_assert_uint_eq(cl_t1_timeout_etu(NULL), 0);
+    ck_assert_int_eq(cl_t1_result(NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_error(NULL), CL_OK);
+    ck_assert_ptr_null(cl_t1_stats(NULL));
+    ck_assert_uint_eq(cl_t1_ifsc(NULL), 0);
+    ck_assert_uint_eq(cl_t1_ifsd(NULL), 0);
+    ck_assert_int_eq(cl_t1_transmit_start(NULL, buf, 1, buf, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_request_ifs(NULL, 32), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_resynch(NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_abort(NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_card_listen(NULL, buf, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_card_respond(NULL, buf, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_card_request_wtx(NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_card_request_ifs(NULL, 1), CL_ERR_ARG);
+    cl_t1_reset(NULL);
+
+    /* reader, IFS negotiation pending */
+    cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
+    ck_assert_int_eq(cl_t1_setup(&t1, &cfg), CL_OK);
+    ck_assert_int_eq(cl_t1_want(&t1), CL_T1_SEND);
+    ck_assert_int_eq(cl_t1_transmit_start(&t1, buf, 1, buf, 8), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_request_ifs(&t1, 32), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_resynch(&t1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_abort(&t1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_feed(&t1, buf, 1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_timeout(&t1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_parity_error(&t1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_result(&t1), CL_ERR_STATE);
+    ck_assert_uint_eq(cl_t1_timeout_etu(&t1), 0);
+    ck_assert_int_eq(cl_t1_sent(&t1, 6), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_card_listen(&t1, buf, 8), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_card_respond(&t1, buf, 1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_card_request_wtx(&t1, 1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_card_request_ifs(&t1, 1), CL_ERR_STATE);
+    /* partial send: the rest stays pending */
+    ck_assert_int_eq(cl_t1_sent(&t1, 2), CL_OK);
+    ck_assert_uint_eq(cl_t1_pull(&t1, &p), 3);
+    ck_assert_uint_eq(p[1], 0xFE);
+    ck_assert_int_eq(cl_t1_sent(&t1, 0), CL_OK);
+    ck_assert_int_eq(cl_t1_sent(&t1, 3), CL_OK);
+    ck_assert_int_eq(cl_t1_sent(&t1, 0), CL_ERR_STATE);
+    ck_assert_uint_eq(cl_t1_pull(&t1, &p), 0);
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(cl_t1_feed(&t1, NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_feed(&t1, NULL, 0), 0);
+    /* the rest after a complete block is not consumed */
+    {
+        static const uint8_t resp[] = { 0x00, 0xE1, 0x01, 0xFE, 0x1E, 0x55, 0x66 };
+
+        ck_assert_int_eq(cl_t1_feed(&t1, resp, sizeof(resp)), 5);
+        ck_assert_int_eq(cl_t1_want(&t1), CL_T1_IDLE);
+        ck_assert_int_eq(cl_t1_feed(&t1, resp + 5, 2), CL_ERR_STATE);
+    }
+    ck_assert_int_eq(cl_t1_transmit_start(&t1, NULL, 1, buf, 8), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_transmit_start(&t1, buf, 1, NULL, 8), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_request_ifs(&t1, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_request_ifs(&t1, 255), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_abort(&t1), CL_ERR_STATE);
+    /* requested IFS and resynch from IDLE */
+    ck_assert_int_eq(cl_t1_request_ifs(&t1, 0x80), CL_OK);
+    ck_assert_uint_eq(cl_t1_pull(&t1, &p), 5);
+    cl_assert_bytes(p, 5, "00 C1 01 80 40");
+    ck_assert_int_eq(cl_t1_sent(&t1, 5), CL_OK);
+    ck_assert_int_eq(cl_t1_feed(&t1, (const uint8_t *)"\x00\xE1\x01\x80\x60", 5), 5);
+    ck_assert_uint_eq(cl_t1_ifsd(&t1), 0x80);
+    ck_assert_int_eq(cl_t1_resynch(&t1), CL_OK);
+    ck_assert_uint_eq(cl_t1_pull(&t1, &p), 4);
+    cl_assert_bytes(p, 4, "00 C0 00 C0");
+    ck_assert_int_eq(cl_t1_sent(&t1, 4), CL_OK);
+    ck_assert_int_eq(cl_t1_feed(&t1, (const uint8_t *)"\x00\xE0\x00\xE0", 4), 4);
+    /* after an explicit resynch, IFSD is negotiated again */
+    ck_assert_uint_eq(cl_t1_pull(&t1, &p), 5);
+    cl_assert_bytes(p, 5, "00 C1 01 FE 3E");
+    cl_t1_reset(&t1);
+    ck_assert_int_eq(cl_t1_want(&t1), CL_T1_IDLE);
+
+    /* card */
+    cl_t1_config_default(&cfg, CL_T1_ROLE_CARD);
+    ck_assert_int_eq(cl_t1_setup(&card, &cfg), CL_OK);
+    ck_assert_int_eq(cl_t1_want(&card), CL_T1_IDLE);
+    ck_assert_int_eq(cl_t1_transmit_start(&card, buf, 1, buf, 8), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_request_ifs(&card, 32), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_resynch(&card), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_card_listen(&card, NULL, 8), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_card_listen(&card, buf, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_card_respond(&card, buf, 1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_card_listen(&card, buf, 8), CL_OK);
+    ck_assert_int_eq(cl_t1_card_listen(&card, buf, 8), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_abort(&card), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_timeout(&card), CL_ERR_STATE);   /* no timer */
+    ck_assert_int_eq(cl_t1_card_respond(&card, buf, 1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_card_request_wtx(&card, 1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_card_request_ifs(&card, 1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_feed(&card, (const uint8_t *)"\x00\x00\x00\x00", 4), 4);
+    ck_assert_int_eq(cl_t1_want(&card), CL_T1_APDU);
+    ck_assert_int_eq(cl_t1_result(&card), 0);
+    ck_assert_int_eq(cl_t1_card_respond(&card, NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_card_request_wtx(&card, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_card_request_ifs(&card, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_card_request_ifs(&card, 255), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_feed(&card, buf, 1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_card_respond(&card, NULL, 0), CL_OK);
+    ck_assert_uint_eq(cl_t1_pull(&card, &p), 4);
+    cl_assert_bytes(p, 4, "00 00 00 00");
+    ck_assert_int_eq(cl_t1_abort(&card), CL_ERR_STATE);     /* nothing chained */
+}
+END_TEST
+
+/* After deactivation everything is refused until setup. */
+START_TEST(test_deactivated_is_sticky)
+{
+    static struct run r;
+    const uint8_t *p;
+
+    run_script(&r, find("reader_resynch_fails"));
+    ck_assert_int_eq(cl_t1_transmit_start(&r.t1, r.cmd, 1, r.resp, 1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_resynch(&r.t1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_feed(&r.t1, r.cmd, 1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_timeout(&r.t1), CL_ERR_STATE);
+    ck_assert_uint_eq(cl_t1_pull(&r.t1, &p), 0);
+    ck_assert_int_eq(cl_t1_result(&r.t1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_t1_want(&r.t1), CL_T1_DEACTIVATE);
+}
+END_TEST
+
+/* ------------------------------------------------------------ line sim */
+
+static uint32_t rng_state;
+
+static uint32_t xorshift32(void)
+{
+    uint32_t x = rng_state;
+
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return rng_state = x;
+}
+
+/* One direction of the line: the bytes in flight and, optionally, where
+ * the receiver sees a parity error. */
+struct wire {
+    uint8_t q[2 * CL_T1_BLOCK_MAX];
+    size_t len, pos;
+    size_t parity_at;       /* index + 1, 0 for none */
+};
+
+struct sim_stats {
+    unsigned ok, failed_resynch, aborted, deactivated, faults, wtx;
+};
+
+static unsigned fault_pct;
+
+static void transmit(struct cl_t1 *from, struct wire *to, struct wire *own,
+                     struct sim_stats *ss)
+{
+    const uint8_t *p;
+    size_t n = cl_t1_pull(from, &p);
+    uint32_t f;
+
+    ck_assert_uint_gt(n, 3);
+    ck_assert_uint_le(n, CL_T1_BLOCK_MAX);
+    /* half duplex: whatever arrived while we were not listening is gone */
+    own->len = own->pos = own->parity_at = 0;
+    memcpy(to->q, p, n);
+    to->len = n;
+    to->pos = 0;
+    to->parity_at = 0;
+    ck_assert_int_eq(cl_t1_sent(from, n), CL_OK);
+    if (xorshift32() % 100 >= fault_pct)
+        return;
+    ss->faults++;
+    f = xorshift32() % 5;
+    switch (f) {
+    case 0:     /* corrupt a byte */
+        to->q[xorshift32() % n] ^= (uint8_t)(1u << (xorshift32() % 8));
+        break;
+    case 1:     /* lose the block */
+        to->len = 0;
+        break;
+    case 2:     /* duplicate it */
+        memcpy(to->q + n, p, n);
+        to->len = 2 * n;
+        break;
+    case 3:     /* cut it short */
+        to->len = xorshift32() % n;
+        break;
+    default:    /* parity error on one character */
+        to->parity_at = xorshift32() % n + 1;
+        break;
+    }
+}
+
+/* Feed what is in flight; true when something happened. */
+static bool deliver(struct cl_t1 *t1, struct wire *w)
+{
+    int rc;
+
+    if (w->pos >= w->len || cl_t1_want(t1) != CL_T1_RECV)
+        return false;
+    if (w->parity_at && w->pos < w->parity_at && w->parity_at <= w->len) {
+        size_t upto = w->parity_at;
+
+        if (w->pos < upto - 1) {
+            rc = cl_t1_feed(t1, w->q + w->pos, upto - 1 - w->pos);
+            ck_assert_int_ge(rc, 0);
+            w->pos += (size_t)rc;
+            return true;
+        }
+        ck_assert_int_eq(cl_t1_parity_error(t1), CL_OK);
+        w->parity_at = 0;
+    }
+    rc = cl_t1_feed(t1, w->q + w->pos, w->len - w->pos);
+    ck_assert_int_ge(rc, 1);
+    w->pos += (size_t)rc;
+    return true;
+}
+
+static void sim_setup(struct cl_t1 *reader, struct cl_t1 *card, uint8_t *card_buf,
+                      size_t card_size, int edc, int ifsc, int ifsd)
+{
+    struct cl_t1_config cfg;
+
+    cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
+    cfg.edc = (uint8_t)edc;
+    cfg.ifsc = (uint8_t)ifsc;
+    cfg.ifsd = (uint8_t)ifsd;
+    ck_assert_int_eq(cl_t1_setup(reader, &cfg), CL_OK);
+    cfg.role = CL_T1_ROLE_CARD;
+    ck_assert_int_eq(cl_t1_setup(card, &cfg), CL_OK);
+    ck_assert_int_eq(cl_t1_card_listen(card, card_buf, card_size), CL_OK);
+}
+
+/* Run until the reader is IDLE, DONE or DEACTIVATE. */
+static void sim_run(struct cl_t1 *reader, struct cl_t1 *card, struct wire *to_card,
+                    struct wire *to_reader, uint8_t *card_buf, struct sim_stats *ss)
+{
+    int steps = 0;
+
+    for (;;) {
+        enum cl_t1_want rw = cl_t1_want(reader), cw = cl_t1_want(card);
+
+        ck_assert_int_lt(++steps, 20000);
+        if (rw == CL_T1_DONE || rw == CL_T1_IDLE || rw == CL_T1_DEACTIVATE)
+            return;
+        if (rw == CL_T1_SEND) {
+            transmit(reader, to_card, to_reader, ss);
+            continue;
+        }
+        if (cw == CL_T1_SEND) {
+            transmit(card, to_reader, to_card, ss);
+            continue;
+        }
+        if (cw == CL_T1_APDU) {
+            int n = cl_t1_result(card);
+
+            ck_assert_int_ge(n, 0);
+            if (xorshift32() % 16 == 0) {
+                ss->wtx++;
+                ck_assert_int_eq(cl_t1_card_request_wtx(card, (uint8_t)(1 + xorshift32() % 4)),
+                                 CL_OK);
+            } else {
+                /* echo: the response is the command itself */
+                ck_assert_int_eq(cl_t1_card_respond(card, card_buf, (size_t)n), CL_OK);
+            }
+            continue;
+        }
+        ck_assert_int_eq(rw, CL_T1_RECV);
+        ck_assert_int_eq(cw, CL_T1_RECV);
+        if (deliver(card, to_card) || deliver(reader, to_reader))
+            continue;
+        /* Silence on the line: the card's CWT if it is inside a block,
+         * else the reader's BWT or CWT. */
+        if (cl_t1_timeout_etu(card) != 0)
+            ck_assert_int_eq(cl_t1_timeout(card), CL_OK);
+        else
+            ck_assert_int_eq(cl_t1_timeout(reader), CL_OK);
+    }
+}
+
+static void echo_run(uint32_t seed, unsigned pct, unsigned count, int edc, struct sim_stats *ss)
+{
+    static struct cl_t1 reader, card;
+    static struct wire to_card, to_reader;
+    static uint8_t cmd[600], resp[600], card_buf[600];
+    unsigned i;
+
+    rng_state = seed;
+    fault_pct = pct;
+    memset(ss, 0, sizeof(*ss));
+    memset(&to_card, 0, sizeof(to_card));
+    memset(&to_reader, 0, sizeof(to_reader));
+    sim_setup(&reader, &card, card_buf, sizeof(card_buf), edc, 32, 254);
+    sim_run(&reader, &card, &to_card, &to_reader, card_buf, ss);
+    for (i = 0; i < count; i++) {
+        size_t len = xorshift32() % 400, k;
+        int rc;
+
+        for (k = 0; k < len; k++)
+            cmd[k] = (uint8_t)xorshift32();
+        if (cl_t1_want(&reader) == CL_T1_DEACTIVATE) {
+            /* cold reset of both ends */
+            ss->deactivated++;
+            memset(&to_card, 0, sizeof(to_card));
+            memset(&to_reader, 0, sizeof(to_reader));
+            sim_setup(&reader, &card, card_buf, sizeof(card_buf), edc, 32, 254);
+            sim_run(&reader, &card, &to_card, &to_reader, card_buf, ss);
+            i--;
+            continue;
+        }
+        ck_assert_int_eq(cl_t1_transmit_start(&reader, cmd, len, resp, sizeof(resp)), CL_OK);
+        sim_run(&reader, &card, &to_card, &to_reader, card_buf, ss);
+        if (cl_t1_want(&reader) == CL_T1_DEACTIVATE)
+            continue;
+        ck_assert_int_eq(cl_t1_want(&reader), CL_T1_DONE);
+        rc = cl_t1_result(&reader);
+        if (rc >= 0) {
+            ck_assert_msg((size_t)rc == len && memcmp(resp, cmd, len) == 0,
+                          "APDU %u: echo differs (%d bytes for %u)", i, rc, (unsigned)len);
+            ss->ok++;
+        } else if (rc == CL_ERR_PROTOCOL) {
+            ss->failed_resynch++;
+        } else {
+            ck_assert_int_eq(rc, CL_ERR_ABORTED);
+            ss->aborted++;
+        }
+    }
+}
+
+START_TEST(test_echo_clean)
+{
+    struct sim_stats ss;
+
+    echo_run(0x12345678u, 0, 300, _i, &ss);
+    ck_assert_uint_eq(ss.ok, 300);
+}
+END_TEST
+
+START_TEST(test_echo_faults)
+{
+    struct sim_stats ss;
+    static const uint32_t seeds[] = { 0xC0FFEEu, 0xBADC0DEu, 0x7816u, 0x13239u };
+
+    echo_run(seeds[_i], 3, 1000, _i & 1, &ss);
+    printf("t1 echo seed %08X (%s): %u ok, %u resynchronised, %u aborted, "
+           "%u deactivations, %u faults injected, %u WTX\n",
+           (unsigned)seeds[_i], (_i & 1) ? "CRC" : "LRC", ss.ok, ss.failed_resynch,
+           ss.aborted, ss.deactivated, ss.faults, ss.wtx);
+    ck_assert_uint_eq(ss.ok + ss.failed_resynch + ss.aborted, 1000);
+    ck_assert_uint_ge(ss.ok, 950);
+    ck_assert_uint_gt(ss.faults, 50);
+}
+END_TEST
+
+static Suite *t1_suite(void)
+{
+    Suite *s = suite_create("t1");
+    TCase *tc = tcase_create("scenarios");
+    TCase *api = tcase_create("api");
+    TCase *sim = tcase_create("line");
+
+    tcase_add_loop_test(tc, test_scenario, 0, (int)CL_ARRAY_LEN(scenarios));
+    tcase_add_test(tc, test_stats);
+    suite_add_tcase(s, tc);
+    tcase_add_test(api, test_config_errors);
+    tcase_add_test(api, test_api_errors);
+    tcase_add_test(api, test_deactivated_is_sticky);
+    suite_add_tcase(s, api);
+    tcase_set_timeout(sim, 120);
+    tcase_add_loop_test(sim, test_echo_clean, 0, 2);
+    tcase_add_loop_test(sim, test_echo_faults, 0, 4);
+    suite_add_tcase(s, sim);
+    return s;
+}
+
+int main(void)
+{
+    return cl_test_run(t1_suite());
+}
