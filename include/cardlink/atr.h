@@ -13,7 +13,8 @@
  *    flags instead (see "Reserved values" below).
  *  - cl_atr_expected_len(): how long the ATR being received byte by byte
  *    will be, so the line layer knows when it is complete.
- *  - cl_atr_build(): the card simulator's side, spec in, bytes with TCK out.
+ *  - cl_atr_build(): the card simulator's side, spec in, bytes with TCK out
+ *    (lib/atr/atr_build.c: device firmware does not link it).
  *  - cl_atr_hist_parse(): the historical bytes (category 0x00, 0x10, 0x80
  *    with compact-TLV objects), in lib/atr/atr_hist.c so that firmware that
  *    does not need it does not link it.
@@ -65,23 +66,25 @@ struct cl_atr_group {
     uint8_t b[4];      /* TA, TB, TC, TD values */
 };
 
-/* cl_atr_params.flags */
-#define CL_ATR_F_INVERSE       0x0001u /* TS = 3F: inverse convention */
-#define CL_ATR_F_TA1           0x0002u /* TA1 present */
-#define CL_ATR_F_RATE_RESERVED 0x0004u /* TA1 names a reserved Fi or Di (RFU) */
-#define CL_ATR_F_TB1           0x0008u /* TB1 present (VPP, deprecated since 2006) */
-#define CL_ATR_F_TB2           0x0010u /* TB2 present (VPP, deprecated since 2006) */
-#define CL_ATR_F_TC1           0x0020u /* TC1 present */
-#define CL_ATR_F_SPECIFIC      0x0040u /* TA2 present: specific mode, else negotiable */
-#define CL_ATR_F_IMPLICIT      0x0080u /* TA2 bit 5: Fi/Di implicit, not from TA1 */
-#define CL_ATR_F_NO_CHANGE     0x0100u /* TA2 bit 8: card cannot change mode */
-#define CL_ATR_F_WI_RESERVED   0x0200u /* TC2 = 0 (reserved) */
-#define CL_ATR_F_IFSC_INVALID  0x0400u /* first TA for T=1 is 0 or 255 */
-#define CL_ATR_F_BWI_RESERVED  0x0800u /* first TB for T=1 has BWI 10..15 */
-#define CL_ATR_F_CRC           0x1000u /* first TC for T=1 bit 1: EDC is CRC, else LRC */
-#define CL_ATR_F_T15_TA        0x2000u /* first TA for T=15 present (class, clock stop) */
-#define CL_ATR_F_TCK           0x4000u /* TCK present (and checked) */
-#define CL_ATR_F_TD1_T15       0x8000u /* TD1 indicates T=15, invalid in §8.2.3 (tolerated) */
+/* cl_atr_params.flags. TA1..TC2 follow the presence bits of groups 1 and 2
+ * (flags >> 1 & 7 is group 1's, flags >> 4 & 7 group 2's). */
+#define CL_ATR_F_INVERSE       0x00001u /* TS = 3F: inverse convention */
+#define CL_ATR_F_TA1           0x00002u /* TA1 present */
+#define CL_ATR_F_TB1           0x00004u /* TB1 present (VPP, deprecated since 2006) */
+#define CL_ATR_F_TC1           0x00008u /* TC1 present */
+#define CL_ATR_F_SPECIFIC      0x00010u /* TA2 present: specific mode, else negotiable */
+#define CL_ATR_F_TB2           0x00020u /* TB2 present (VPP, deprecated since 2006) */
+#define CL_ATR_F_TC2           0x00040u /* TC2 present */
+#define CL_ATR_F_IMPLICIT      0x00080u /* TA2 bit 5: Fi/Di implicit, not from TA1 */
+#define CL_ATR_F_NO_CHANGE     0x00100u /* TA2 bit 8: card cannot change mode */
+#define CL_ATR_F_RATE_RESERVED 0x00200u /* TA1 names a reserved Fi or Di (RFU) */
+#define CL_ATR_F_WI_RESERVED   0x00400u /* TC2 = 0 (reserved) */
+#define CL_ATR_F_IFSC_INVALID  0x00800u /* first TA for T=1 is 0 or 255 */
+#define CL_ATR_F_BWI_RESERVED  0x01000u /* first TB for T=1 has BWI 10..15 */
+#define CL_ATR_F_CRC           0x02000u /* first TC for T=1 bit 1: EDC is CRC, else LRC */
+#define CL_ATR_F_T15_TA        0x04000u /* first TA for T=15 present (class, clock stop) */
+#define CL_ATR_F_TCK           0x08000u /* TCK present (and checked) */
+#define CL_ATR_F_TD1_T15       0x10000u /* TD1 indicates T=15, invalid in §8.2.3 (tolerated) */
 
 /* Class bits of cl_atr_params.classes (first TA for T=15 bits 1..6, §8.3). */
 #define CL_ATR_CLASS_A 0x01u   /* 5 V */
@@ -97,7 +100,7 @@ struct cl_atr_group {
 /* The parameters derived from the interface bytes; defaults where a byte is
  * absent (§8.3). */
 struct cl_atr_params {
-    uint16_t flags;     /* CL_ATR_F_* */
+    uint32_t flags;     /* CL_ATR_F_* */
     uint16_t fi;        /* Fi from TA1 (default 372); 0 if reserved */
     uint16_t fmax_khz;  /* f(max) from TA1 (default 5000); 0 if reserved */
     uint8_t di;         /* Di from TA1 (default 1); 0 if reserved */
@@ -205,12 +208,12 @@ const uint8_t *cl_atr_hist(const struct cl_atr *atr, size_t *len);
 
 /* cl_atr_build_spec.opts: which optional parts to emit. */
 #define CL_ATR_B_INVERSE 0x0001u /* TS 3F instead of 3B */
-#define CL_ATR_B_TA1     0x0002u /* TA1 = ta1 */
-#define CL_ATR_B_TC1     0x0004u /* TC1 = n */
-#define CL_ATR_B_TC2     0x0008u /* TC2 = wi (1..255) */
-#define CL_ATR_B_TA2     0x0010u /* TA2 = ta2: specific mode */
-#define CL_ATR_B_T0      0x0020u /* offer T=0 */
-#define CL_ATR_B_T1      0x0040u /* offer T=1 (after T=0 when both) */
+#define CL_ATR_B_T0      0x0002u /* offer T=0 */
+#define CL_ATR_B_T1      0x0004u /* offer T=1 (after T=0 when both) */
+#define CL_ATR_B_TA1     0x0008u /* TA1 = ta1 */
+#define CL_ATR_B_TC1     0x0010u /* TC1 = n */
+#define CL_ATR_B_TA2     0x0020u /* TA2 = ta2: specific mode */
+#define CL_ATR_B_TC2     0x0040u /* TC2 = wi (1..255) */
 #define CL_ATR_B_IFSC    0x0080u /* T=1: TA = ifsc (1..254) */
 #define CL_ATR_B_T1_TB   0x0100u /* T=1: TB = bwi << 4 | cwi */
 #define CL_ATR_B_CRC     0x0200u /* T=1: TC = 01, CRC */
@@ -296,7 +299,8 @@ struct cl_atr_hist_info {
  * CL_ERR_UNSUPPORTED (another category: proprietary or RFU),
  * CL_ERR_TRUNCATED (an object runs past the end; category 0x00 shorter than
  * 4 bytes; category 0x10 without its byte), CL_ERR_TRAILING (category 0x10
- * longer than 2 bytes), CL_ERR_TAG (a tag 1..15 twice),
+ * longer than 2 bytes), CL_ERR_TAG (a tag 1..15 twice, or a status
+ * indicator object, tag 8, in category 0x00),
  * CL_ERR_LENGTH (service data not 1 byte, capabilities or status not 1..3).
  */
 CL_WUR int cl_atr_hist_parse(struct cl_atr_hist_info *h, const uint8_t *buf,

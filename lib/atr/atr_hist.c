@@ -65,7 +65,9 @@ int cl_atr_hist_parse(struct cl_atr_hist_info *h, const uint8_t *buf, size_t len
             return CL_ERR_TRUNCATED;
         if (tag == 0)
             continue;   /* padding byte 00 (or an undefined tag 0): skip */
-        if (h->tags & (1u << tag))
+        /* A tag twice, or a status indicator object in category 00,
+         * whose status is already in its last three bytes. */
+        if ((h->tags & (1u << tag)) || (tag == 8 && h->status))
             return CL_ERR_TAG;
         h->tags |= (uint16_t)(1u << tag);
         h->off[tag] = (uint8_t)(v - buf);

@@ -47,15 +47,15 @@ static const struct atr_vec {
       372, 1, 5000, 0x11, 0, 10, 0, 32, 13, 4, 0x01, 0, "0", 0x0001, 1, 4, 15 },
     /* smartcard_list: TA1 30 (Di reserved), TC2 WI 10 */
     { "3B 98 30 40 0A A5 03 01 01 01 AD 13 11",
-      F(TA1) | F(RATE_RESERVED),
+      F(TA1) | F(TC2) | F(RATE_RESERVED),
       744, 0, 8000, 0x30, 0, 10, 0, 32, 13, 4, 0x01, 0, "0", 0x0001, 2, 5, 8 },
     /* smartcard_list: TA1 FF (Fi and Di reserved), TB1 */
     { "3B 3B FF 18 00 FF 81 31 FE 55 00 6B 02 09 03",
-      F(TA1) | F(RATE_RESERVED) | F(TB1),
+      F(TA1) | F(TB1) | F(RATE_RESERVED),
       0, 0, 0, 0xFF, 0, 10, 0, 32, 13, 4, 0x01, 0, "0", 0x0001, 1, 4, 11 },
     /* smartcard_list: TA1 00 (Fi 372 at 4 MHz, Di reserved) */
     { "3B 34 00 00 30 42 30 30",
-      F(TA1) | F(RATE_RESERVED) | F(TB1),
+      F(TA1) | F(TB1) | F(RATE_RESERVED),
       372, 0, 4000, 0x00, 0, 10, 0, 32, 13, 4, 0x01, 0, "0", 0x0001, 1, 4, 4 },
     /* smartcard_list: T=0 then T=1, TCK */
     { "3B 85 80 01 20 63 CB A5 A0 89",
@@ -107,7 +107,7 @@ static const struct atr_vec {
       372, 4, 5000, 0x13, 3, 10, 0, 32, 13, 4, 0x01, 0, "0", 0x0001, 1, 5, 8 },
     /* smartcard_list: inverse, specific mode TA2 80 (T=0), TB2, TC2 WI 15 */
     { "3F FD 13 25 02 50 80 0F 33 B0 08 FF FF 4A 50 90 00 00 47 4C 01",
-      F(INVERSE) | F(TA1) | F(TB1) | F(TC1) | F(SPECIFIC) | F(NO_CHANGE),
+      F(INVERSE) | F(TA1) | F(TB1) | F(TC1) | F(SPECIFIC) | F(TC2) | F(NO_CHANGE),
       372, 4, 5000, 0x13, 2, 15, 0, 32, 13, 4, 0x01, 0, "0", 0x0001, 2, 8, 13 },
     /* smartcard_list: direct, specific mode T=1, BWI 4 CWI 0 */
     { "3B FE 91 00 FF 91 81 71 FE 40 00 41 28 00 01 80 81 00 73 C8 40 00 00 90 00 4D",
@@ -131,7 +131,7 @@ static const struct atr_vec {
       372, 1, 5000, 0x11, 0, 10, 0, 32, 13, 4, 0x01, 0, "0", 0x0001, 1, 2, 0 },
     /* constructed §8.3: TA2 implicit (bit 5), WI 0 reserved, BWI 11 reserved; only the first TA/TB for T=1 counts */
     { "3B 80 D1 11 00 B1 20 B5 31 C0 21 B4",
-      F(SPECIFIC) | F(IMPLICIT) | F(WI_RESERVED) | F(BWI_RESERVED) | F(TCK),
+      F(SPECIFIC) | F(TC2) | F(IMPLICIT) | F(WI_RESERVED) | F(BWI_RESERVED) | F(TCK),
       372, 1, 5000, 0x11, 0, 0, 1, 32, 5, 11, 0x01, 0, "1", 0x0002, 4, 11, 0 },
     /* constructed §8.2.3: TD1 names T=15 (invalid, tolerated), then T=1 */
     { "3B 80 8F 01 0E",
@@ -607,6 +607,10 @@ static const struct hist_vec {
     { "80 74 00 00 00 00", CL_ERR_LENGTH, 0x80, 0x0080, 0, { 0 }, 0, 0, 0, "capabilities of length 4" },
     { "80 80", CL_ERR_LENGTH, 0x80, 0x0100, 0, { 0 }, 0, 0, 0, "status of length 0" },
     { "80 84 00 00 00 00", CL_ERR_LENGTH, 0x80, 0x0100, 0, { 0 }, 0, 0, 0, "status of length 4" },
+    /* fuzz/regressions/atr_hist/status-twice: the decoder let the object's
+     * status replace the category's */
+    { "00 31 80 71 00 82 90 00 00 00 00 00 00", CL_ERR_TAG, 0x00, 0x0088, 0x80, { 0 }, 3, 0, 0,
+      "category 00 with a status indicator object as well" },
     { "00 35 01 90 00", CL_ERR_TRUNCATED, 0x00, 0, 0, { 0 }, 3, 0x01, 0x9000,
       "category 00: object runs into the status" },
 };
