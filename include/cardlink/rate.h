@@ -20,17 +20,34 @@ extern "C" {
 #define CL_RATE_FD 372u
 #define CL_RATE_DD 1u
 
+/* The tables behind the three lookups below (ISO 7816-3 Tables 7 and 8);
+ * 0 marks RFU. f(max) is in units of 500 kHz (7.5 MHz is the odd one). The
+ * lookups are inline: the ATR parser and the PPS rate choice call them on
+ * every card, and a call costs more than the load. */
+extern const uint16_t cl_rate_fi_table[16];
+extern const uint8_t cl_rate_fmax_500khz_table[16];
+extern const uint8_t cl_rate_di_table[16];
+
 /* Clock rate conversion factor Fi for TA1's high nibble (0..15);
- * 0 for the reserved indexes 7, 8, 14 and 15. */
-uint16_t cl_rate_fi(uint8_t fi_index);
+ * 0 for the reserved indexes 7, 8, 14 and 15 (and for an index > 15). */
+static inline uint16_t cl_rate_fi(uint8_t fi_index)
+{
+    return fi_index < 16 ? cl_rate_fi_table[fi_index] : 0;
+}
 
 /* Maximum clock frequency f(max) in kHz for the same index (4000 for
  * index 0, ... 20000); 0 for reserved indexes. */
-uint16_t cl_rate_fmax_khz(uint8_t fi_index);
+static inline uint16_t cl_rate_fmax_khz(uint8_t fi_index)
+{
+    return fi_index < 16 ? (uint16_t)(cl_rate_fmax_500khz_table[fi_index] * 500u) : 0;
+}
 
 /* Baud rate adjustment factor Di for TA1's low nibble (0..15);
  * 0 for the reserved indexes 0 and 10..15. */
-uint8_t cl_rate_di(uint8_t di_index);
+static inline uint8_t cl_rate_di(uint8_t di_index)
+{
+    return di_index < 16 ? cl_rate_di_table[di_index] : 0;
+}
 
 /* Index of factor F in the Fi table, or -1 if F is not in the table.
  * 372 appears twice (indexes 0 and 1): the answer is 1, whose f(max) of

@@ -9,16 +9,16 @@
 
 /* Table 7 of ISO 7816-3: Fi and f(max); 0 marks RFU. f(max) is stored in
  * units of 500 kHz to fit a byte (7.5 MHz is the only odd one). */
-static const uint16_t fi_table[16] = {
+const uint16_t cl_rate_fi_table[16] = {
     372, 372, 558, 744, 1116, 1488, 1860, 0,
     0, 512, 768, 1024, 1536, 2048, 0, 0
 };
-static const uint8_t fmax_500khz[16] = {
+const uint8_t cl_rate_fmax_500khz_table[16] = {
     8, 10, 12, 16, 24, 32, 40, 0,
     0, 10, 15, 20, 30, 40, 0, 0
 };
 /* Table 8: Di; 0 marks RFU. */
-static const uint8_t di_table[16] = {
+const uint8_t cl_rate_di_table[16] = {
     0, 1, 2, 4, 8, 16, 32, 64, 12, 20, 0, 0, 0, 0, 0, 0
 };
 
@@ -37,24 +37,6 @@ static uint32_t sat_mul(uint32_t a, uint32_t b)
 }
 
 /* see cardlink/rate.h */
-uint16_t cl_rate_fi(uint8_t fi_index)
-{
-    return fi_index < 16 ? fi_table[fi_index] : 0;
-}
-
-/* see cardlink/rate.h */
-uint16_t cl_rate_fmax_khz(uint8_t fi_index)
-{
-    return fi_index < 16 ? (uint16_t)(fmax_500khz[fi_index] * 500u) : 0;
-}
-
-/* see cardlink/rate.h */
-uint8_t cl_rate_di(uint8_t di_index)
-{
-    return di_index < 16 ? di_table[di_index] : 0;
-}
-
-/* see cardlink/rate.h */
 int cl_rate_fi_index(uint16_t f)
 {
     int i;
@@ -62,7 +44,7 @@ int cl_rate_fi_index(uint16_t f)
     if (f == 0)
         return -1;
     for (i = 1; i < 16; i++)
-        if (fi_table[i] == f)
+        if (cl_rate_fi_table[i] == f)
             return i;
     return -1;
 }
@@ -75,7 +57,7 @@ int cl_rate_di_index(uint8_t d)
     if (d == 0)
         return -1;
     for (i = 1; i < 16; i++)
-        if (di_table[i] == d)
+        if (cl_rate_di_table[i] == d)
             return i;
     return -1;
 }
