@@ -273,7 +273,8 @@ uint8_t cl_t1_ifsd(const struct cl_t1 *t1);
  * Reader: start an exchange. cmd[0..cmd_len) is sent, chained when longer
  * than IFSC; the response goes to resp[0..resp_size). Both buffers stay
  * owned by the caller and must stay valid, and cmd unchanged, until
- * CL_T1_DONE. cmd_len may be 0 (an empty I-block).
+ * CL_T1_DONE. cmd_len may be 0 (an empty I-block). Results are ints:
+ * a resp_size above 0x7FFFFFFF is used as 0x7FFFFFFF (32-bit int assumed).
  * Returns CL_OK; CL_ERR_STATE unless the reader is IDLE or DONE;
  * CL_ERR_ARG on NULL t1, NULL cmd with cmd_len > 0, NULL resp with
  * resp_size > 0.
