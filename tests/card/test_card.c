@@ -1,0 +1,946 @@
+/*
+ * cardlink — the card session over a scripted in-process card line:
+ * activation (direct and inverse convention, bad ATR and warm reset, mute
+ * card), PPS (accepted, refused, unanswered, PPS1 left out), specific mode,
+ * T=0 and T=1 transmission, card removal; exact bytes on the line.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <string.h>
+
+#include "cardlink/card.h"
+#include "cardlink/error.h"
+#include "test_util.h"
+
+/* ------------------------------------------------ the scripted line */
+
+enum step_kind {
+    S_END = 0,
+    S_COLD,     /* expect a cold reset */
+    S_WARM,     /* expect a warm reset */
+    S_TX,       /* expect the reader to send these bytes */
+    S_RX,       /* the card sends these bytes */
+    S_TMO,      /* the next receive times out */
+    S_PAR,      /* the next receive reports a parity error on this byte */
+    S_REM,      /* the card is pulled: every call fails from here */
+    S_OFF       /* expect deactivation */
+};
+
+struct step {
+    uint8_t kind;
+    const char *hex;    /* bytes in the direct (logical) convention */
+};
+
+#define COLD { S_COLD, NULL }
+#define WARM { S_WARM, NULL }
+#define TX(h) { S_TX, h }
+#define RX(h) { S_RX, h }
+#define TMO { S_TMO, NULL }
+#define PAR(h) { S_PAR, h }
+#define REM { S_REM, NULL }
+#define OFF { S_OFF, NULL }
+
+/* scenario options */
+#define O_ECHO   0x01u  /* the line echoes what it sends */
+#define O_INV    0x02u  /* the card uses the inverse convention */
+#define O_INVHW  0x04u  /* the line decodes inverse characters itself */
+#define O_SLOW   0x08u  /* the line runs at most 9600 bit/s */
+#define O_T1     0x10u  /* the session prefers T=1 */
+#define O_NOPPS  0x20u  /* cfg.pps false */
+#define O_ABSENT 0x40u  /* no card in the slot */
+#define O_BADECHO 0x80u /* the echo comes back altered */
+#define O_NOWARM 0x100u /* cfg.warm_retry false */
+
+struct fake {
+    const struct step *steps;
+    size_t i, off;
+    uint8_t cur[300];
+    int cur_len;
+    unsigned opts;
+    bool present;
+    bool removed;
+    struct cl_card_line_params p;   /* last set_params */
+    unsigned nparams, offs;
+    uint8_t echo[64];
+    size_t echo_len;
+    uint64_t waited_us;
+};
+
+static void load(struct fake *f)
+{
+    const struct step *s = &f->steps[f->i];
+
+    f->off = 0;
+    f->cur_len = 0;
+    if (s->hex != NULL) {
+        f->cur_len = cl_test_hex(s->hex, f->cur, sizeof(f->cur));
+        ck_assert_msg(f->cur_len >= 0, "bad hex in script: %s", s->hex);
+    }
+}
+
+static void advance(struct fake *f)
+{
+    f->i++;
+    load(f);
+}
+
+static uint8_t kind(const struct fake *f)
+{
+    return f->steps[f->i].kind;
+}
+
+/* Whether bytes on the line are coded (inverse card, not decoded by the
+ * line itself at this point). */
+static bool coded(const struct fake *f)
+{
+    if (!(f->opts & O_INV))
+        return false;
+    return !((f->opts & O_INVHW) && f->p.inverse);
+}
+
+static int f_send(void *ctx, const uint8_t *buf, size_t len)
+{
+    struct fake *f = ctx;
+    size_t k;
+
+    ck_assert_uint_gt(len, 0);
+    if (f->removed)
+        return CL_ERR_CARD_REMOVED;
+    for (k = 0; k < len; k++) {
+        uint8_t b = coded(f) ? cl_atr_inverse_byte(buf[k]) : buf[k];
+
+        ck_assert_msg(kind(f) == S_TX,
+                      "step %zu: reader sent %02X, script has kind %u",
+                      f->i, b, kind(f));
+        ck_assert_msg(f->cur[f->off] == b,
+                      "step %zu byte %zu: reader sent %02X, expected %02X",
+                      f->i, f->off, b, f->cur[f->off]);
+        if (f->opts & (O_ECHO | O_BADECHO)) {
+            ck_assert_uint_lt(f->echo_len, sizeof(f->echo));
+            f->echo[f->echo_len++] =
+                (uint8_t)(buf[k] ^ ((f->opts & O_BADECHO) ? 0x01u : 0u));
+        }
+        if (++f->off == (size_t)f->cur_len)
+            advance(f);
+    }
+    return CL_OK;
+}
+
+static int f_recv(void *ctx, uint8_t *buf, size_t size, uint32_t *t)
+{
+    struct fake *f = ctx;
+    size_t n = 0;
+
+    ck_assert_uint_gt(size, 0);
+    if (f->echo_len > 0) {
+        n = f->echo_len < size ? f->echo_len : size;
+        memcpy(buf, f->echo, n);
+        memmove(f->echo, f->echo + n, f->echo_len - n);
+        f->echo_len -= n;
+        return (int)n;
+    }
+    if (f->removed)
+        return CL_ERR_CARD_REMOVED;
+    switch (kind(f)) {
+    case S_RX:
+        while (n < size && f->off < (size_t)f->cur_len) {
+            buf[n++] = coded(f) ? cl_atr_inverse_byte(f->cur[f->off])
+                                : f->cur[f->off];
+            f->off++;
+        }
+        if (f->off == (size_t)f->cur_len)
+            advance(f);
+        return (int)n;
+    case S_PAR:
+        buf[0] = coded(f) ? cl_atr_inverse_byte(f->cur[0]) : f->cur[0];
+        advance(f);
+        return CL_ERR_PARITY;
+    case S_REM:
+        f->removed = true;
+        f->present = false;
+        return CL_ERR_CARD_REMOVED;
+    case S_TMO:
+        advance(f);
+        /* fall through */
+    case S_END:
+        f->waited_us += *t;
+        *t = 0;
+        return 0;
+    default:
+        ck_abort_msg("step %zu: reader receives, script has kind %u", f->i,
+                     kind(f));
+    }
+    return CL_ERR_INTERNAL;
+}
+
+static int f_reset(void *ctx, bool warm)
+{
+    struct fake *f = ctx;
+
+    if (f->removed)
+        return CL_ERR_CARD_REMOVED;
+    ck_assert_msg(kind(f) == (warm ? S_WARM : S_COLD),
+                  "step %zu: %s reset, script has kind %u", f->i,
+                  warm ? "warm" : "cold", kind(f));
+    f->echo_len = 0;
+    advance(f);
+    return CL_OK;
+}
+
+static int f_set_params(void *ctx, const struct cl_card_line_params *p)
+{
+    struct fake *f = ctx;
+
+    f->p = *p;
+    f->nparams++;
+    return CL_OK;
+}
+
+static void f_power_off(void *ctx)
+{
+    struct fake *f = ctx;
+
+    f->offs++;
+    if (kind(f) == S_OFF)
+        advance(f);
+    else
+        ck_assert_msg(kind(f) == S_END || f->removed,
+                      "step %zu: unexpected deactivation", f->i);
+}
+
+static int f_present(void *ctx)
+{
+    struct fake *f = ctx;
+
+    return f->present ? 1 : 0;
+}
+
+static struct cl_card_line fake_line(unsigned opts)
+{
+    struct cl_card_line l;
+
+    memset(&l, 0, sizeof(l));
+    l.send = f_send;
+    l.recv = f_recv;
+    l.reset = f_reset;
+    l.set_params = f_set_params;
+    l.power_off = f_power_off;
+    l.present = f_present;
+    l.caps.clock_khz = 3571;
+    l.caps.max_clock_khz = 3571;
+    l.caps.max_baud = (opts & O_SLOW) ? 9600u : 115200u;
+    l.caps.any_fd = true;
+    l.caps.flags = CL_CARD_LINE_PARITY |
+                   ((opts & (O_ECHO | O_BADECHO)) ? CL_CARD_LINE_ECHO : 0u) |
+                   ((opts & O_INVHW) ? CL_CARD_LINE_INVERSE_HW : 0u);
+    return l;
+}
+
+static void fake_init(struct fake *f, const struct step *steps, unsigned opts)
+{
+    memset(f, 0, sizeof(*f));
+    f->steps = steps;
+    f->opts = opts;
+    f->present = (opts & O_ABSENT) == 0;
+    load(f);
+}
+
+static void card_setup(struct cl_card *card, struct cl_card_line *line,
+                       struct fake *f, unsigned opts)
+{
+    struct cl_card_config cfg;
+
+    cl_card_config_default(&cfg);
+    if (opts & O_T1)
+        cfg.protocol = 1;
+    if (opts & O_NOPPS)
+        cfg.pps = false;
+    if (opts & O_NOWARM)
+        cfg.warm_retry = false;
+    *line = fake_line(opts);
+    cl_card_init_line(card, line, f, &cfg);
+}
+
+/* ----------------------------------------------------- the scenarios */
+
+/* ATRs used below (direct convention):
+ *  A_T0    3B 02 14 50            T=0 implied, 2 historical bytes
+ *  A_TA1   3B 10 13               TA1 13: F 372, D 4 (38400 bit/s at 3.571 MHz)
+ *  A_T1    3B 81 81 31 FE 45 4A C0  T=1, IFSC 254, BWI 4 CWI 5, TCK C0
+ *  A_BOTH  3B 90 13 80 01 02      T=0 and T=1, TA1 13, TCK 02
+ *  A_SPEC  3B 90 13 10 00         TA2 00: specific mode T=0 at TA1's rate
+ *  A_IMPL  3B 90 13 10 10         TA2 10: specific, implicit factors
+ */
+#define A_T0 "3B 02 14 50"
+#define A_TA1 "3B 10 13"
+#define A_T1 "3B 81 81 31 FE 45 4A C0"
+#define A_BOTH "3B 90 13 80 01 02"
+#define A_SPEC "3B 90 13 10 00"
+#define A_IMPL "3B 90 13 10 10"
+/* T=1 S(IFS request) for IFSD 254 and the card's S(IFS response). */
+#define IFS_REQ "00 C1 01 FE 3E"
+#define IFS_RESP "00 E1 01 FE 1E"
+
+struct scenario {
+    const char *name;
+    unsigned opts;
+    struct step steps[20];
+    int act_rc;             /* cl_card_activate() */
+    uint8_t pps;            /* info.pps */
+    uint8_t proto;
+    uint8_t d;              /* final D */
+    uint8_t warm;           /* warm resets */
+    const char *cmd;        /* NULL: no transmit */
+    int tx_rc;
+    const char *resp;
+};
+
+static const struct scenario scenarios[] = {
+    /* §8.1: direct convention, T=0 implied, no TA1: no PPS */
+    { "activate_direct", 0,
+      { COLD, RX(A_T0) },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, NULL, 0, NULL },
+    /* §8.1: TS = 3F inverse convention (03 on a direct UART); every later
+     * character coded by the session, PPS included */
+    { "activate_inverse_pps", O_INV,
+      { COLD, RX("3F 10 13"), TX("FF 10 13 FC"), RX("FF 10 13 FC") },
+      CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, NULL, 0, NULL },
+    /* same with a line that decodes once told the convention */
+    { "activate_inverse_hw", O_INV | O_INVHW,
+      { COLD, RX("3F 10 13"), TX("FF 10 13 FC"), RX("FF 10 13 FC") },
+      CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, NULL, 0, NULL },
+    /* inverse card, T=0 case 1 coded both ways */
+    { "inverse_t0_case1", O_INV,
+      { COLD, RX("3F 02 14 50"), TX("00 70 00 00 00"), RX("90 00") },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 70 00 00", CL_OK, "90 00" },
+    /* §9.3: the response echoes the request: F 372 D 4 */
+    { "pps_accepted", 0,
+      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF 10 13 FC") },
+      CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, NULL, 0, NULL },
+    /* §9.3: PPS1 left out of the response: Fd/Dd, no reset */
+    { "pps_pps1_absent", 0,
+      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF 00 FF") },
+      CL_OK, CL_CARD_PPS_DEFAULT, 0, 1, 0, NULL, 0, NULL },
+    /* §9.3: another PPS1 is a refusal: deactivate, cold reset, default */
+    { "pps_refused", 0,
+      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF 10 11 FE"), OFF,
+        COLD, RX(A_TA1) },
+      CL_OK, CL_CARD_PPS_FAILED, 0, 1, 0, NULL, 0, NULL },
+    /* §9.3: bad PCK */
+    { "pps_bad_pck", 0,
+      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF 10 13 FD"), OFF,
+        COLD, RX(A_TA1) },
+      CL_OK, CL_CARD_PPS_FAILED, 0, 1, 0, NULL, 0, NULL },
+    /* PPSS missing */
+    { "pps_not_ppss", 0,
+      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("6F 00"), OFF,
+        COLD, RX(A_TA1) },
+      CL_OK, CL_CARD_PPS_FAILED, 0, 1, 0, NULL, 0, NULL },
+    /* §9.3: no answer within WT: deactivate, cold reset, default */
+    { "pps_no_answer", 0,
+      { COLD, RX(A_TA1), TX("FF 10 13 FC"), TMO, OFF, COLD, RX(A_TA1) },
+      CL_OK, CL_CARD_PPS_FAILED, 0, 1, 0, NULL, 0, NULL },
+    /* answer cut short */
+    { "pps_truncated", 0,
+      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF 10"), TMO, OFF,
+        COLD, RX(A_TA1) },
+      CL_OK, CL_CARD_PPS_FAILED, 0, 1, 0, NULL, 0, NULL },
+    /* parity error inside the PPS response */
+    { "pps_parity", 0,
+      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF"), PAR("10"), OFF,
+        COLD, RX(A_TA1) },
+      CL_OK, CL_CARD_PPS_FAILED, 0, 1, 0, NULL, 0, NULL },
+    /* a line too slow for D 4: no PPS at all */
+    { "pps_line_too_slow", O_SLOW,
+      { COLD, RX(A_TA1) },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, NULL, 0, NULL },
+    /* cfg.pps false */
+    { "pps_disabled", O_NOPPS,
+      { COLD, RX(A_TA1) },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, NULL, 0, NULL },
+    /* T=0 and T=1 offered, T=1 preferred: PPS0 names T=1 */
+    { "pps_prefer_t1", O_T1,
+      { COLD, RX(A_BOTH), TX("FF 11 13 FD"), RX("FF 11 13 FD"),
+        TX(IFS_REQ), RX(IFS_RESP) },
+      CL_OK, CL_CARD_PPS_ACCEPTED, 1, 4, 0, NULL, 0, NULL },
+    /* T=0 and T=1 offered, no preference: the first, T=0 */
+    { "pps_first_protocol", 0,
+      { COLD, RX(A_BOTH), TX("FF 10 13 FC"), RX("FF 10 13 FC") },
+      CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, NULL, 0, NULL },
+    /* §6.3.1: specific mode, TA2 00: T=0 at TA1's D 4, no PPS */
+    { "specific_mode", 0,
+      { COLD, RX(A_SPEC) },
+      CL_OK, CL_CARD_PPS_NONE, 0, 4, 0, NULL, 0, NULL },
+    /* TA2 b5: implicit factors: Fd/Dd here */
+    { "specific_implicit", 0,
+      { COLD, RX(A_IMPL) },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, NULL, 0, NULL },
+    /* specific mode the line cannot run, TA2 b8 0: warm reset, the card
+     * comes back negotiable */
+    { "specific_unsupported_warm", O_SLOW,
+      { COLD, RX(A_SPEC), WARM, RX(A_TA1) },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 1, NULL, 0, NULL },
+    /* TA2 80: cannot change mode */
+    { "specific_unsupported_fixed", O_SLOW,
+      { COLD, RX("3B 90 13 10 80"), OFF },
+      CL_ERR_UNSUPPORTED, 0, 0, 0, 0, NULL, 0, NULL },
+    /* §6.2.2: nothing after RST */
+    { "mute", 0,
+      { COLD, TMO, OFF },
+      CL_ERR_CARD_MUTE, 0, 0, 0, 0, NULL, 0, NULL },
+    /* no card in the slot: no reset at all */
+    { "absent", O_ABSENT,
+      { { S_END, NULL } },
+      CL_ERR_CARD_REMOVED, 0, 0, 0, 0, NULL, 0, NULL },
+    /* bad TCK, then a warm reset gives a good ATR */
+    { "bad_atr_warm", 0,
+      { COLD, RX("3B 81 81 31 FE 45 4A C1"), WARM, RX(A_T1),
+        TX(IFS_REQ), RX(IFS_RESP) },
+      CL_OK, CL_CARD_PPS_NONE, 1, 1, 1, NULL, 0, NULL },
+    /* bad TS twice */
+    { "bad_ts_twice", 0,
+      { COLD, RX("3A"), WARM, RX("3A"), OFF },
+      CL_ERR_BAD_TS, 0, 0, 0, 1, NULL, 0, NULL },
+    /* ATR cut short twice: the time-out inside the ATR */
+    { "atr_truncated", 0,
+      { COLD, RX("3B 02 14"), TMO, WARM, RX("3B 02"), TMO, OFF },
+      CL_ERR_TIMEOUT, 0, 0, 0, 1, NULL, 0, NULL },
+    /* parity error inside the ATR, without warm retry */
+    { "atr_parity_nowarm", O_NOWARM,
+      { COLD, RX("3B 02"), PAR("14"), OFF },
+      CL_ERR_PARITY, 0, 0, 0, 0, NULL, 0, NULL },
+    /* mute after a warm reset */
+    { "bad_then_mute", 0,
+      { COLD, RX("3B 81 81 31 FE 45 4A C1"), WARM, TMO, OFF },
+      CL_ERR_CARD_MUTE, 0, 0, 0, 1, NULL, 0, NULL },
+    /* card pulled during the ATR */
+    { "removed_in_atr", 0,
+      { COLD, RX("3B 02"), REM },
+      CL_ERR_CARD_REMOVED, 0, 0, 0, 0, NULL, 0, NULL },
+
+    /* ---- T=0 transmission, ISO 7816-3 §12.2 */
+    { "t0_case1", 0,
+      { COLD, RX(A_T0), TX("00 70 00 00 00"), RX("90 00") },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 70 00 00", CL_OK, "90 00" },
+    { "t0_case2", 0,
+      { COLD, RX(A_T0), TX("00 B0 00 00 04"), RX("B0 01 02 03 04 90 00") },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 B0 00 00 04", CL_OK,
+      "01 02 03 04 90 00" },
+    { "t0_case3", 0,
+      { COLD, RX(A_T0), TX("00 D6 00 00 02"), RX("D6"), TX("AA BB"),
+        RX("90 00") },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 D6 00 00 02 AA BB", CL_OK,
+      "90 00" },
+    { "t0_case4_get_response", 0,
+      { COLD, RX(A_T0), TX("00 A4 04 00 02"), RX("A4"), TX("3F 00"),
+        RX("61 03"), TX("00 C0 00 00 03"), RX("C0 11 22 33 90 00") },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 A4 04 00 02 3F 00 00", CL_OK,
+      "11 22 33 90 00" },
+    /* NULL procedure byte then 6Cxx re-issue */
+    { "t0_case2_null_6c", 0,
+      { COLD, RX(A_T0), TX("00 B0 00 00 00"), RX("60 6C 02"),
+        TX("00 B0 00 00 02"), RX("B0 AB CD 90 00") },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 B0 00 00 00", CL_OK,
+      "AB CD 90 00" },
+    /* a line with local echo (Phoenix) */
+    { "t0_echo", O_ECHO,
+      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF 10 13 FC"),
+        TX("00 70 00 00 00"), RX("90 00") },
+      CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, "00 70 00 00", CL_OK, "90 00" },
+    /* echo differs from what was sent: the wire is broken */
+    { "echo_mismatch", O_BADECHO,
+      { COLD, RX(A_TA1), TX("FF 10 13 FC"), OFF },
+      CL_ERR_IO, 0, 0, 0, 0, NULL, 0, NULL },
+    /* WT expires: T=0 state unknown, deactivate (§10.2) */
+    { "t0_timeout", 0,
+      { COLD, RX(A_T0), TX("00 B0 00 00 04"), RX("B0 01"), TMO, OFF },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 B0 00 00 04", CL_ERR_TIMEOUT,
+      NULL },
+    /* invalid procedure byte */
+    { "t0_bad_procedure", 0,
+      { COLD, RX(A_T0), TX("00 70 00 00 00"), RX("12"), OFF },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 70 00 00", CL_ERR_PROTOCOL,
+      NULL },
+    /* card pulled mid-exchange */
+    { "t0_removed", 0,
+      { COLD, RX(A_T0), TX("00 B0 00 00 04"), RX("B0 01"), REM },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 B0 00 00 04",
+      CL_ERR_CARD_REMOVED, NULL },
+
+    /* ---- T=1, ISO 7816-3 §11: S(IFS request) first */
+    { "t1_ifs_then_apdu", 0,
+      { COLD, RX(A_T1), TX(IFS_REQ), RX(IFS_RESP),
+        TX("00 00 05 00 B0 00 00 02 B7"), RX("00 00 04 11 22 90 00 A7") },
+      CL_OK, CL_CARD_PPS_NONE, 1, 1, 0, "00 B0 00 00 02", CL_OK,
+      "11 22 90 00" },
+    /* card pulled while the reader waits for the response block */
+    { "t1_removed", 0,
+      { COLD, RX(A_T1), TX(IFS_REQ), RX(IFS_RESP),
+        TX("00 00 05 00 B0 00 00 02 B7"), RX("00 00"), REM },
+      CL_OK, CL_CARD_PPS_NONE, 1, 1, 0, "00 B0 00 00 02",
+      CL_ERR_CARD_REMOVED, NULL },
+    /* card pulled during the IFS exchange */
+    { "t1_removed_in_ifs", 0,
+      { COLD, RX(A_T1), TX(IFS_REQ), REM },
+      CL_ERR_CARD_REMOVED, 0, 0, 0, 0, NULL, 0, NULL },
+};
+
+START_TEST(test_scenario)
+{
+    const struct scenario *sc = &scenarios[_i];
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+    uint8_t cmd[300], resp[300];
+    size_t resp_len = 99;
+    int rv, n;
+
+    fake_init(&f, sc->steps, sc->opts);
+    card_setup(&card, &line, &f, sc->opts);
+    rv = cl_card_activate(&card);
+    ck_assert_msg(rv == sc->act_rc, "%s: activate %d (%s), want %d", sc->name,
+                  rv, cl_strerror(rv), sc->act_rc);
+    if (rv == CL_OK) {
+        ck_assert_uint_eq(cl_card_state(&card), CL_CARD_ACTIVE);
+        ck_assert_int_eq(cl_card_protocol(&card), sc->proto);
+        ck_assert_uint_eq(cl_card_info(&card)->pps, sc->pps);
+        ck_assert_uint_eq(f.p.d, sc->d);
+        ck_assert_uint_eq(f.p.f, 372);
+        ck_assert_uint_eq(f.p.protocol, sc->proto);
+        ck_assert(f.p.parity);
+        ck_assert(f.p.inverse == ((sc->opts & O_INV) != 0));
+        ck_assert_uint_eq(cl_card_params(&card)->d, sc->d);
+        ck_assert_ptr_nonnull(cl_card_atr(&card));
+    } else {
+        ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+        ck_assert_ptr_null(cl_card_atr(&card));
+        ck_assert_int_eq(cl_card_protocol(&card), CL_ERR_CLOSED);
+    }
+    ck_assert_uint_eq(cl_card_info(&card)->warm_resets, sc->warm);
+    if (sc->cmd != NULL) {
+        n = cl_test_hex(sc->cmd, cmd, sizeof(cmd));
+        ck_assert_int_gt(n, 0);
+        rv = cl_card_transmit(&card, cmd, (size_t)n, resp, sizeof(resp),
+                              &resp_len);
+        ck_assert_msg(rv == sc->tx_rc, "%s: transmit %d (%s), want %d",
+                      sc->name, rv, cl_strerror(rv), sc->tx_rc);
+        if (rv == CL_OK) {
+            cl_assert_bytes(resp, resp_len, sc->resp);
+        } else {
+            ck_assert_uint_eq(resp_len, 0);
+            /* every failure here closes the session */
+            ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+            rv = cl_card_transmit(&card, cmd, (size_t)n, resp, sizeof(resp),
+                                  &resp_len);
+            ck_assert_int_eq(rv, CL_ERR_CLOSED);
+        }
+    }
+    ck_assert_msg(f.steps[f.i].kind == S_END || f.removed,
+                  "%s: script stopped at step %zu", sc->name, f.i);
+    cl_card_deactivate(&card);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+}
+END_TEST
+
+/* After a full activation and an exchange, deactivation powers off once and
+ * a second activation starts from a cold reset again. */
+START_TEST(test_deactivate_reactivate)
+{
+    static const struct step steps[] = {
+        COLD, RX(A_T0), OFF, COLD, RX(A_T0), { S_END, NULL }
+    };
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+
+    fake_init(&f, steps, 0);
+    card_setup(&card, &line, &f, 0);
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_STATE);
+    cl_card_deactivate(&card);
+    ck_assert_uint_eq(f.offs, 1);
+    cl_card_deactivate(&card);      /* closed: nothing */
+    ck_assert_uint_eq(f.offs, 1);
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_uint_eq(f.steps[f.i].kind, S_END);
+    ck_assert_uint_eq(cl_card_info(&card)->cold_resets, 1);
+}
+END_TEST
+
+/* The T=1 engine gets the ATR's parameters: IFSC 254 so a 254-byte command
+ * goes in one block. */
+START_TEST(test_t1_config_from_atr)
+{
+    struct cl_atr atr;
+    struct cl_t1_config c;
+    struct cl_card_line_params p;
+    uint8_t buf[CL_ATR_MAX];
+    int n = cl_test_hex("3B 81 81 31 FE 45 4A C0", buf, sizeof(buf));
+
+    ck_assert_int_eq(cl_atr_parse(&atr, buf, (size_t)n), CL_OK);
+    memset(&p, 0, sizeof(p));
+    p.f = 372;
+    p.d = 1;
+    ck_assert_int_eq(cl_card_t1_config(&atr, &p, 254, &c), CL_OK);
+    ck_assert_uint_eq(c.ifsc, 254);
+    ck_assert_uint_eq(c.bwi, 4);
+    ck_assert_uint_eq(c.cwi, 5);
+    ck_assert_uint_eq(c.edc, CL_T1_EDC_LRC);
+    ck_assert(c.ifs_at_start);
+    ck_assert_int_eq(cl_card_t1_config(&atr, &p, 0, &c), CL_OK);
+    ck_assert(!c.ifs_at_start);
+    ck_assert_uint_eq(c.ifsd, 32);
+    ck_assert_int_eq(cl_card_t1_config(&atr, &p, 255, &c), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_t1_config(NULL, &p, 254, &c), CL_ERR_ARG);
+    /* IFSC 0 is invalid: T=1 not usable */
+    n = cl_test_hex("3B 80 81 11 00 10", buf, sizeof(buf));
+    ck_assert_int_eq(cl_atr_parse(&atr, buf, (size_t)n), CL_OK);
+    ck_assert_int_eq(cl_card_t1_config(&atr, &p, 254, &c),
+                     CL_ERR_UNSUPPORTED);
+}
+END_TEST
+
+/* cl_card_plan() as data: ATR, line limit, preference -> protocol, PPS
+ * request bytes (or none) and the factors to run. */
+static const struct {
+    const char *atr;
+    uint32_t max_baud;
+    uint8_t prefer;
+    bool allow_pps;
+    int rc;
+    uint8_t proto;
+    const char *pps;    /* "" none */
+    uint16_t f;
+    uint8_t d;
+} plans[] = {
+    { A_T0, 0, CL_CARD_T_ANY, true, CL_OK, 0, "", 372, 1 },
+    { A_TA1, 0, CL_CARD_T_ANY, true, CL_OK, 0, "FF 10 13 FC", 372, 4 },
+    { A_TA1, 9600, CL_CARD_T_ANY, true, CL_OK, 0, "", 372, 1 },
+    { A_TA1, 0, CL_CARD_T_ANY, false, CL_OK, 0, "", 372, 1 },
+    /* TA1 96 (F 512, D 32) on a line limited to 115200: D 16 at 3.571 MHz
+     * is 111600 bit/s */
+    { "3B 10 96", 115200, CL_CARD_T_ANY, true, CL_OK, 0, "FF 10 95 7A",
+      512, 16 },
+    /* T=1 preferred but not offered: T=0 */
+    { A_TA1, 0, 1, true, CL_OK, 0, "FF 10 13 FC", 372, 4 },
+    { A_BOTH, 0, 1, true, CL_OK, 1, "FF 11 13 FD", 372, 4 },
+    /* only T=1 offered, preference T=0 ignored, no PPS needed */
+    { A_T1, 0, 0, true, CL_OK, 1, "", 372, 1 },
+    /* only T=1 offered, with IFSC 0: nothing the session can run */
+    { "3B 80 81 11 00 10", 0, CL_CARD_T_ANY, true, CL_ERR_UNSUPPORTED, 0,
+      "", 0, 0 },
+    /* specific T=0 at D 4 */
+    { A_SPEC, 0, CL_CARD_T_ANY, true, CL_OK, 0, "", 372, 4 },
+    /* specific with a reserved Di (TA1 10) */
+    { "3B 90 10 10 00", 0, CL_CARD_T_ANY, true, CL_ERR_RESERVED, 0, "", 0,
+      0 },
+    /* specific T=2 */
+    { "3B 90 13 12 02 93", 0, CL_CARD_T_ANY, true, CL_ERR_UNSUPPORTED, 0,
+      "", 0, 0 },
+};
+
+START_TEST(test_plan)
+{
+    struct cl_card_line l = fake_line(0);
+    struct cl_card_config cfg;
+    struct cl_card_plan plan;
+    struct cl_atr atr;
+    uint8_t buf[CL_ATR_MAX];
+    int n = cl_test_hex(plans[_i].atr, buf, sizeof(buf)), rv;
+
+    ck_assert_int_eq(cl_atr_parse(&atr, buf, (size_t)n), CL_OK);
+    cl_card_config_default(&cfg);
+    cfg.protocol = plans[_i].prefer;
+    l.caps.max_baud = plans[_i].max_baud;
+    rv = cl_card_plan(&atr, &l.caps, &cfg, plans[_i].allow_pps, &plan);
+    ck_assert_int_eq(rv, plans[_i].rc);
+    if (rv != CL_OK)
+        return;
+    ck_assert_uint_eq(plan.protocol, plans[_i].proto);
+    ck_assert_uint_eq(plan.params.protocol, plans[_i].proto);
+    ck_assert(plan.pps == (plans[_i].pps[0] != '\0'));
+    cl_assert_bytes(plan.pps_bytes, plan.pps_len, plans[_i].pps);
+    ck_assert_uint_eq(plan.params.f, plans[_i].f);
+    ck_assert_uint_eq(plan.params.d, plans[_i].d);
+}
+END_TEST
+
+START_TEST(test_plan_args)
+{
+    struct cl_card_line l = fake_line(0);
+    struct cl_card_config cfg;
+    struct cl_card_plan plan;
+    struct cl_atr atr;
+    struct cl_pps acc;
+    uint8_t buf[CL_ATR_MAX];
+    int n = cl_test_hex(A_TA1, buf, sizeof(buf));
+
+    ck_assert_int_eq(cl_atr_parse(&atr, buf, (size_t)n), CL_OK);
+    cl_card_config_default(&cfg);
+    ck_assert_int_eq(cl_card_plan(NULL, &l.caps, &cfg, true, &plan),
+                     CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_plan(&atr, NULL, &cfg, true, &plan), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, NULL, true, &plan),
+                     CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, NULL),
+                     CL_ERR_ARG);
+    l.caps.clock_khz = 0;
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan),
+                     CL_ERR_ARG);
+    l.caps.clock_khz = 3571;
+    l.caps.n_pairs = 1;
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan),
+                     CL_ERR_ARG);
+    l.caps.n_pairs = 0;
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_OK);
+    memset(&acc, 0, sizeof(acc));
+    ck_assert_int_eq(cl_card_plan_pps_result(NULL, &l.caps, &acc),
+                     CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_plan_pps_result(&plan, &l.caps, &acc), CL_OK);
+    ck_assert_uint_eq(plan.params.d, 1);
+    ck_assert_int_eq(cl_card_t0_config(NULL, &plan.params, NULL), CL_ERR_ARG);
+}
+END_TEST
+
+/* A line listing its (F, D) pairs: (372, 4) absent, so no PPS. */
+START_TEST(test_plan_pairs)
+{
+    static const struct cl_pps_fd pairs[] = { { 372, 2 }, { 512, 8 } };
+    struct cl_card_line l = fake_line(0);
+    struct cl_card_config cfg;
+    struct cl_card_plan plan;
+    struct cl_atr atr;
+    uint8_t buf[CL_ATR_MAX];
+    int n = cl_test_hex(A_TA1, buf, sizeof(buf));
+
+    ck_assert_int_eq(cl_atr_parse(&atr, buf, (size_t)n), CL_OK);
+    cl_card_config_default(&cfg);
+    l.caps.any_fd = false;
+    l.caps.pairs = pairs;
+    l.caps.n_pairs = 2;
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_OK);
+    cl_assert_bytes(plan.pps_bytes, plan.pps_len, "FF 10 12 FD");
+    ck_assert_uint_eq(plan.params.d, 2);
+    /* specific mode at (372, 4) is then not runnable */
+    n = cl_test_hex(A_SPEC, buf, sizeof(buf));
+    ck_assert_int_eq(cl_atr_parse(&atr, buf, (size_t)n), CL_OK);
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan),
+                     CL_ERR_UNSUPPORTED);
+}
+END_TEST
+
+START_TEST(test_args)
+{
+    static const struct step steps[] = { { S_END, NULL } };
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+    struct cl_card_config cfg;
+    uint8_t b[4] = { 0 };
+    size_t rl;
+
+    fake_init(&f, steps, 0);
+    ck_assert_int_eq(cl_card_activate(NULL), CL_ERR_ARG);
+    cl_card_init_line(NULL, NULL, NULL, NULL);
+    cl_card_init_line(&card, NULL, NULL, NULL);
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_ARG);
+    cl_card_init_apdu(&card, NULL, NULL, NULL);
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_ARG);
+
+    line = fake_line(0);
+    line.reset = NULL;
+    cl_card_init_line(&card, &line, &f, NULL);
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_ARG);
+    line = fake_line(0);
+    line.caps.clock_khz = 0;
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_ARG);
+    line = fake_line(0);
+    cl_card_config_default(&cfg);
+    cfg.ifsd = 255;
+    cl_card_init_line(&card, &line, &f, &cfg);
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_ARG);
+    cfg.ifsd = 254;
+    cfg.protocol = 2;
+    cl_card_init_line(&card, &line, &f, &cfg);
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_ARG);
+
+    cl_card_init_line(&card, &line, &f, NULL);
+    ck_assert_int_eq(cl_card_transmit(NULL, b, 4, b, 4, &rl), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_transmit(&card, NULL, 4, b, 4, &rl), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_transmit(&card, b, 4, NULL, 4, &rl), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_transmit(&card, b, 4, b, 4, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_transmit(&card, b, 4, b, 4, &rl), CL_ERR_CLOSED);
+    ck_assert_uint_eq(cl_card_state(NULL), CL_CARD_CLOSED);
+    ck_assert_ptr_null(cl_card_atr(NULL));
+    ck_assert_int_eq(cl_card_protocol(NULL), CL_ERR_ARG);
+    ck_assert_ptr_null(cl_card_info(NULL));
+    ck_assert_ptr_null(cl_card_params(NULL));
+    cl_card_deactivate(NULL);
+    cl_card_config_default(NULL);
+}
+END_TEST
+
+/* A T=0 APDU the engine refuses leaves the session active. */
+START_TEST(test_t0_bad_apdu)
+{
+    static const struct step steps[] = { COLD, RX(A_T0), { S_END, NULL } };
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+    uint8_t cmd[8] = { 0x00, 0x60, 0x00, 0x00 }, resp[8];
+    size_t rl;
+
+    fake_init(&f, steps, 0);
+    card_setup(&card, &line, &f, 0);
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_int_eq(cl_card_transmit(&card, cmd, 3, resp, sizeof(resp), &rl),
+                     CL_ERR_TRUNCATED);
+    ck_assert_int_eq(cl_card_transmit(&card, cmd, 4, resp, sizeof(resp), &rl),
+                     CL_ERR_RESERVED);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_ACTIVE);
+    /* card detect opens between exchanges */
+    f.present = false;
+    cmd[1] = 0x70;
+    ck_assert_int_eq(cl_card_transmit(&card, cmd, 4, resp, sizeof(resp), &rl),
+                     CL_ERR_CARD_REMOVED);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+}
+END_TEST
+
+/* ------------------------------------------------ APDU-level reader */
+
+struct fake_apdu {
+    const char *atr[2];     /* ATR per connect (cold, warm) */
+    int connect_rc;
+    uint8_t proto;
+    int tx_rc;
+    size_t tx_len;          /* response length it claims */
+    unsigned connects, disconnects;
+    bool warm_seen;
+};
+
+static int fa_connect(void *ctx, bool warm, uint8_t prefer,
+                      uint8_t atr[CL_ATR_MAX], size_t *atr_len,
+                      uint8_t *protocol)
+{
+    struct fake_apdu *a = ctx;
+    int n;
+
+    (void)prefer;
+    if (a->connect_rc != CL_OK)
+        return a->connect_rc;
+    n = cl_test_hex(a->atr[a->connects < 2 ? a->connects : 1], atr,
+                    CL_ATR_MAX);
+    ck_assert_int_ge(n, 0);
+    a->warm_seen |= warm;
+    a->connects++;
+    *atr_len = (size_t)n;
+    *protocol = a->proto;
+    return CL_OK;
+}
+
+static int fa_transmit(void *ctx, const uint8_t *cmd, size_t cmd_len,
+                       uint8_t *resp, size_t resp_size, size_t *resp_len)
+{
+    struct fake_apdu *a = ctx;
+
+    (void)cmd;
+    (void)cmd_len;
+    if (a->tx_rc != CL_OK)
+        return a->tx_rc;
+    ck_assert_uint_ge(resp_size, 2);
+    resp[0] = 0x90;
+    resp[1] = 0x00;
+    *resp_len = a->tx_len;
+    return CL_OK;
+}
+
+static void fa_disconnect(void *ctx)
+{
+    struct fake_apdu *a = ctx;
+
+    a->disconnects++;
+}
+
+static const struct cl_card_apdu fake_apdu_ops = {
+    fa_connect, fa_transmit, fa_disconnect, NULL
+};
+
+START_TEST(test_apdu_reader)
+{
+    struct fake_apdu a;
+    struct cl_card card;
+    uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 }, resp[16];
+    size_t rl = 0;
+
+    memset(&a, 0, sizeof(a));
+    a.atr[0] = "3B 81 81 31 FE 45 4A C1";   /* bad TCK */
+    a.atr[1] = A_T1;
+    a.proto = 1;
+    a.tx_len = 2;
+    cl_card_init_apdu(&card, &fake_apdu_ops, &a, NULL);
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert(a.warm_seen);
+    ck_assert_uint_eq(cl_card_info(&card)->warm_resets, 1);
+    ck_assert_int_eq(cl_card_protocol(&card), 1);
+    ck_assert_int_eq(cl_card_transmit(&card, cmd, 4, resp, sizeof(resp), &rl),
+                     CL_OK);
+    cl_assert_bytes(resp, rl, "90 00");
+    /* a reader that claims more than the buffer: I/O failure, closed */
+    a.tx_len = 17;
+    ck_assert_int_eq(cl_card_transmit(&card, cmd, 4, resp, sizeof(resp), &rl),
+                     CL_ERR_IO);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+    ck_assert_uint_eq(a.disconnects, 1);
+
+    /* removal during transmit */
+    a.connects = 0;
+    a.atr[0] = A_T0;
+    a.proto = 0;
+    a.tx_len = 2;
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    a.tx_rc = CL_ERR_TIMEOUT;
+    ck_assert_int_eq(cl_card_transmit(&card, cmd, 4, resp, sizeof(resp), &rl),
+                     CL_ERR_TIMEOUT);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_ACTIVE);
+    a.tx_rc = CL_ERR_CARD_REMOVED;
+    ck_assert_int_eq(cl_card_transmit(&card, cmd, 4, resp, sizeof(resp), &rl),
+                     CL_ERR_CARD_REMOVED);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+
+    /* no card; a protocol the session cannot drive; a bad ATR twice */
+    a.connect_rc = CL_ERR_CARD_REMOVED;
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_CARD_REMOVED);
+    a.connect_rc = CL_OK;
+    a.connects = 0;
+    a.proto = 2;
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_UNSUPPORTED);
+    a.proto = 0;
+    a.connects = 0;
+    a.atr[0] = a.atr[1] = "3A";
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_BAD_TS);
+    ck_assert_uint_eq(a.connects, 2);
+}
+END_TEST
+
+static Suite *card_suite(void)
+{
+    Suite *s = suite_create("card");
+    TCase *tc = tcase_create("session");
+
+    tcase_add_loop_test(tc, test_scenario, 0, (int)CL_ARRAY_LEN(scenarios));
+    tcase_add_test(tc, test_deactivate_reactivate);
+    tcase_add_test(tc, test_t1_config_from_atr);
+    tcase_add_loop_test(tc, test_plan, 0, (int)CL_ARRAY_LEN(plans));
+    tcase_add_test(tc, test_plan_args);
+    tcase_add_test(tc, test_plan_pairs);
+    tcase_add_test(tc, test_args);
+    tcase_add_test(tc, test_t0_bad_apdu);
+    tcase_add_test(tc, test_apdu_reader);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return cl_test_run(card_suite());
+}
