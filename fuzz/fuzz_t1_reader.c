@@ -56,6 +56,25 @@ static void check_block(const struct cl_t1 *t1, const uint8_t *p, size_t n)
     }
 }
 
+/* The reader is idle: start the next exchange, or now and then a resynch
+ * or an IFS request; false after 64 rounds. */
+static int next_action(struct cl_t1 *t1, size_t cmd_len, size_t resp_size, unsigned *round)
+{
+    int rc;
+
+    if (++*round > 64)
+        return 0;
+    if (*round % 8 == 7)
+        rc = cl_t1_resynch(t1);
+    else if (*round % 8 == 5)
+        rc = cl_t1_request_ifs(t1, (uint8_t)(1 + cmd_len % 254));
+    else
+        rc = cl_t1_transmit_start(t1, cmd, (cmd_len + *round) % sizeof(cmd), resp, resp_size);
+    if (rc != CL_OK)
+        abort();
+    return 1;
+}
+
 /* Move pending bytes out, finish exchanges; false when deactivated. */
 static int service(struct cl_t1 *t1, size_t cmd_len, size_t resp_size, unsigned *round)
 {
@@ -86,19 +105,12 @@ static int service(struct cl_t1 *t1, size_t cmd_len, size_t resp_size, unsigned 
             if (rc >= 0 ? (size_t)rc > resp_size
                         : (rc != CL_ERR_ABORTED && rc != CL_ERR_BUFFER && rc != CL_ERR_PROTOCOL))
                 abort();
-            /* fall through */
-        case CL_T1_IDLE:
-            if (++*round > 64)
+            if (!next_action(t1, cmd_len, resp_size, round))
                 return 0;
-            if (*round % 8 == 7)
-                rc = cl_t1_resynch(t1);
-            else if (*round % 8 == 5)
-                rc = cl_t1_request_ifs(t1, (uint8_t)(1 + cmd_len % 254));
-            else
-                rc = cl_t1_transmit_start(t1, cmd, (cmd_len + *round) % sizeof(cmd), resp,
-                                          resp_size);
-            if (rc != CL_OK)
-                abort();
+            break;
+        case CL_T1_IDLE:
+            if (!next_action(t1, cmd_len, resp_size, round))
+                return 0;
             break;
         case CL_T1_DEACTIVATE:
             if (cl_t1_error(t1) != CL_ERR_RESYNCH)
