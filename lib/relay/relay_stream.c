@@ -1,0 +1,118 @@
+/*
+ * cardlink — relay protocol stream deframer (docs/protocol.md §12).
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <string.h>
+
+#include "cardlink/relay_frame.h"
+#include "cardlink/relay_msg.h"
+#include "cardlink/error.h"
+
+/* see cardlink/relay_frame.h */
+void cl_relay_stream_init(struct cl_relay_stream *s, uint8_t *buf, size_t size)
+{
+    s->buf = buf;
+    s->size = buf != NULL ? size : 0;
+    cl_relay_stream_reset(s);
+}
+
+/* see cardlink/relay_frame.h */
+void cl_relay_stream_reset(struct cl_relay_stream *s)
+{
+    if (s == NULL)
+        return;
+    s->have = 0;
+    s->need = CL_RELAY_HEADER_LEN;
+    s->ready = false;
+    s->taken = false;
+    s->err = CL_OK;
+}
+
+/* Check a header byte as soon as it is in: a stream that is not cardlink
+ * fails at its first byte. */
+static int check_byte(size_t pos, uint8_t b)
+{
+    if (pos == 0) {
+        if ((b & 0xF0u) != (CL_RELAY_MAGIC & 0xF0u))
+            return CL_ERR_MALFORMED;
+        if (b != CL_RELAY_MAGIC)
+            return CL_ERR_VERSION;
+    } else if (pos == 2 && (b & CL_RELAY_F_RESERVED) != 0) {
+        return CL_ERR_RESERVED;
+    }
+    return CL_OK;
+}
+
+/* see cardlink/relay_frame.h */
+int cl_relay_stream_feed(struct cl_relay_stream *s, const uint8_t *in, size_t len,
+                         size_t *consumed)
+{
+    size_t used = 0;
+    int rc;
+
+    if (consumed != NULL)
+        *consumed = 0;
+    if (s == NULL || consumed == NULL || (in == NULL && len > 0))
+        return CL_ERR_ARG;
+    if (s->err != CL_OK)
+        return s->err;
+    if (s->taken) {
+        s->have = 0;
+        s->need = CL_RELAY_HEADER_LEN;
+        s->ready = false;
+        s->taken = false;
+    }
+    if (s->ready)
+        return CL_OK;
+    /* header: byte by byte, checked as it comes */
+    while (s->have < CL_RELAY_HEADER_LEN && used < len) {
+        if ((rc = check_byte(s->have, in[used])) == CL_OK && s->have >= s->size)
+            rc = CL_ERR_TOO_LONG;
+        if (rc != CL_OK) {
+            *consumed = used;
+            return s->err = rc;
+        }
+        s->buf[s->have++] = in[used++];
+        if (s->have == CL_RELAY_HEADER_LEN) {
+            s->need = CL_RELAY_HEADER_LEN + ((size_t)s->buf[6] << 8 | s->buf[7]);
+            if (s->need > s->size) {
+                *consumed = used;
+                return s->err = CL_ERR_TOO_LONG;
+            }
+        }
+    }
+    /* body: in bulk */
+    if (s->have >= CL_RELAY_HEADER_LEN && s->have < s->need && used < len) {
+        size_t n = s->need - s->have;
+        if (n > len - used)
+            n = len - used;
+        memcpy(s->buf + s->have, in + used, n);
+        s->have += n;
+        used += n;
+    }
+    if (s->have >= CL_RELAY_HEADER_LEN && s->have == s->need)
+        s->ready = true;
+    *consumed = used;
+    return CL_OK;
+}
+
+/* see cardlink/relay_frame.h */
+bool cl_relay_stream_ready(const struct cl_relay_stream *s)
+{
+    return s->err == CL_OK && s->ready && !s->taken;
+}
+
+/* see cardlink/relay_frame.h */
+int cl_relay_stream_take(struct cl_relay_stream *s, const uint8_t **msg, size_t *len)
+{
+    if (s == NULL || msg == NULL || len == NULL)
+        return CL_ERR_ARG;
+    if (s->err != CL_OK)
+        return s->err;
+    if (!s->ready || s->taken)
+        return CL_ERR_STATE;
+    *msg = s->buf;
+    *len = s->need;
+    s->taken = true;
+    return CL_OK;
+}
