@@ -461,8 +461,10 @@ static int take_frame(struct cl_vline *vl, struct cl_vline_event *ev)
     if (vl->rx_len < CL_VLINE_HDR)
         return 0;
     len = (size_t)vl->rx[1] << 8 | vl->rx[2];
-    if (len > CL_VLINE_PAYLOAD_MAX)
+    if (len > CL_VLINE_PAYLOAD_MAX) {
+        vl->rx_len = 0;     /* out of step: what is buffered is lost */
         return CL_ERR_TOO_LONG;
+    }
     if (vl->rx_len < CL_VLINE_HDR + len)
         return 0;
     ev->type = vl->rx[0];

@@ -1,0 +1,340 @@
+/*
+ * cardlink — the card simulator: the card's end of an ISO 7816-3 line and a
+ * small ISO 7816-4 card application, sans-I/O.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Two independent parts:
+ *
+ * 1. struct cl_sim, the card-side line session. Fed line events (reset,
+ *    power off, parity error, clock) and the bytes the reader sends, it
+ *    answers with the bytes the card sends: the configured ATR after each
+ *    reset (cl_atr_build(), in the inverse convention when asked), the
+ *    answer to a PPS request, then the T=0 or T=1 card-role engine
+ *    (cardlink/t0.h, cardlink/t1.h). Each complete command APDU goes to the
+ *    application (struct cl_sim_app) and its response goes back on the line.
+ *    Shape (as the engines):
+ *
+ *        cl_sim_setup(&sim, &cfg, &app);
+ *        cl_sim_reset(&sim, false);               // cold reset: ATR follows
+ *        for (;;) switch (cl_sim_want(&sim)) {
+ *        case CL_SIM_SEND: n = cl_sim_pull(&sim, &p); send p[0..n);
+ *                          cl_sim_sent(&sim, n); break;
+ *        case CL_SIM_RECV: bytes -> cl_sim_feed(); a parity error on the
+ *                          next byte -> cl_sim_parity_error(); the
+ *                          reader's CLOCK -> cl_sim_clock(); break;
+ *        case CL_SIM_OFF, CL_SIM_MUTE: wait for a reset.
+ *        }
+ *
+ *    Bytes in and out are line bytes: with the inverse convention the
+ *    session decodes what it is fed and encodes what it sends.
+ *
+ * 2. struct cl_sim_fs, a card application (file system, test commands) that
+ *    plugs in as a struct cl_sim_app. Another application (the payment
+ *    applet) plugs in the same way.
+ *
+ * No I/O, no malloc, no clock: the caller owns every buffer.
+ */
+#ifndef CARDLINK_SIM_H
+#define CARDLINK_SIM_H
+
+#include "cardlink/defs.h"
+#include "cardlink/atr.h"
+#include "cardlink/t0.h"
+#include "cardlink/t1.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Command and response buffer size of the session: an extended APDU with
+ * 1024 data bytes and its response fit. */
+#ifndef CL_SIM_BUF_MAX
+#define CL_SIM_BUF_MAX 1040u
+#endif
+
+/* ------------------------------------------------------ application */
+
+/* cl_sim_app.process() return value: not done yet, call again (the session
+ * sends a NULL byte in T=0 or an S(WTX request) in T=1 first). */
+#define CL_SIM_BUSY 1
+
+/*
+ * A card application. process() gets one command APDU cmd[0..cmd_len)
+ * (in T=0: the header CLA INS P1 P2 P3 followed by the P3 data bytes when
+ * t0_has_data() said so, so a case 1/2 command arrives as CLA INS P1 P2 Le)
+ * and writes the response, data then SW1 SW2, to resp[0..resp_size),
+ * setting *resp_len (>= 2). It returns CL_OK, CL_SIM_BUSY (ask for more
+ * time, then the same command is passed again) or a negative error (the
+ * session answers 6F00). reset() (may be NULL) is called at every cold and
+ * warm reset: clear the security state. t0_has_data() (may be NULL:
+ * cl_sim_t0_has_data()) tells from a T=0 header whether P3 counts command
+ * data bytes (cases 3, 4) or is Le (cases 1, 2).
+ */
+struct cl_sim_app {
+    int (*process)(void *ctx, const uint8_t *cmd, size_t cmd_len,
+                   uint8_t *resp, size_t resp_size, size_t *resp_len);
+    void (*reset)(void *ctx);
+    bool (*t0_has_data)(void *ctx, const uint8_t hdr[5]);
+    void *ctx;
+};
+
+/* The default T=0 rule: true for the INS of the ISO 7816-4 commands that
+ * carry data (SELECT, UPDATE/WRITE BINARY, UPDATE/APPEND RECORD, VERIFY,
+ * CHANGE/RESET RETRY, INTERNAL/EXTERNAL AUTHENTICATE, MSE, PSO, PUT DATA,
+ * ENVELOPE, SEARCH ...) and for the simulator's ECHO test command. */
+bool cl_sim_t0_has_data(const uint8_t hdr[5]);
+
+/* ---------------------------------------------------- line session */
+
+enum cl_sim_want {
+    CL_SIM_OFF = 0,     /* not powered: waiting for a reset */
+    CL_SIM_SEND,        /* cl_sim_pull() bytes to send */
+    CL_SIM_RECV,        /* waiting for the reader's bytes */
+    CL_SIM_MUTE         /* will not answer until the next reset */
+};
+
+/* What the card does with a PPS request (negotiable mode). */
+enum cl_sim_pps {
+    CL_SIM_PPS_ACCEPT = 0,  /* echo what it supports: the protocol if
+                               offered, PPS1 if its Fi/Di are at most
+                               TA1's (else PPS1 left out: Fd, Dd) */
+    CL_SIM_PPS_DEFAULTS,    /* answer with PPS1 left out: keep Fd, Dd */
+    CL_SIM_PPS_MUTE         /* never answer a PPS */
+};
+
+struct cl_sim_config {
+    struct cl_atr_build_spec atr;  /* the ATR; a T=1 card needs a TCK */
+    uint8_t pps;            /* enum cl_sim_pps */
+    uint8_t wtx;            /* T=1: multiplier asked when busy (1..255) */
+    bool bad_tck;           /* fault: send the ATR with TCK xor 01 */
+    uint16_t sblock_after;  /* fault (T=1): 0 none; N: instead of the first
+                               block answering the Nth command, send an
+                               unexpected S(WTX response) once */
+    bool t0_single_byte_ack;/* T=0: one INS ^ FF per data byte */
+};
+
+struct cl_sim_stats {
+    uint32_t resets;
+    uint32_t pps_answered;  /* PPS requests answered (echo or defaults) */
+    uint32_t pps_ignored;   /* erroneous or refused PPS requests */
+    uint32_t apdus;         /* commands passed to the application */
+    uint32_t busy;          /* NULL bytes / S(WTX) sent for a busy app */
+    uint32_t parity_errors; /* reported by the line */
+    uint32_t clock_mismatch;/* CLOCK with other F/D than negotiated */
+    uint32_t sblocks;       /* unexpected S-blocks injected */
+};
+
+/* The session. Caller-allocated; do not touch the fields. */
+struct cl_sim {
+    struct cl_sim_config cfg;
+    struct cl_sim_stats stats;
+    struct cl_sim_app app;
+    uint8_t want;           /* enum cl_sim_want */
+    uint8_t phase;          /* internal */
+    uint8_t proto;          /* protocol in use once the engine runs */
+    uint8_t first_proto;    /* after a reset: TA2's, else the first offered */
+    uint8_t offered;        /* bit T set for each protocol of the ATR */
+    bool inverse;
+    bool specific;          /* TA2 present: no PPS */
+    bool parity_next;       /* the next byte fed has a parity error */
+    bool sblock_done;
+    bool sblock_arm;        /* replace the engine's next block */
+    bool implicit;          /* TA2 b5: F/D implicit */
+    bool has_tck;
+    bool ready;             /* set up */
+    bool repeat;            /* the app said busy: same command again */
+    uint16_t f;             /* negotiated F and D */
+    uint8_t d;
+    uint8_t ta1;            /* TA1 of the ATR (0x11 when absent) */
+    uint8_t ifsc, bwi, cwi, edc, wi;
+    uint8_t atr_len;
+    uint8_t atr[CL_ATR_MAX];
+    uint8_t pps_len;        /* PPS request bytes received */
+    uint8_t pps[6];
+    size_t out_len, out_off;/* own output (ATR, PPS answer, S-block) */
+    uint8_t out[CL_ATR_MAX];
+    size_t chunk;           /* bytes handed out by the last pull */
+    uint8_t txbuf[64];      /* inverse-convention encoding of a chunk */
+    int busy_err;           /* last application error */
+    union {
+        struct cl_t0 t0;
+        struct cl_t1 t1;
+    } e;
+    size_t resp_len;
+    uint8_t cmd[CL_SIM_BUF_MAX];
+    uint8_t resp[CL_SIM_BUF_MAX];
+};
+
+/* Fill cfg for a card offering T=0 (t1 false) or T=1 (t1 true): TA1 = 96
+ * (Fi 512, Di 32), T=1 with IFSC 254, BWI 4, CWI 5 and LRC, PPS accepted,
+ * WTX 1, historical bytes "cardlink". NULL does nothing. */
+void cl_sim_config_default(struct cl_sim_config *cfg, bool t1);
+
+/*
+ * Set up sim with cfg (copied) and app (copied; app->process required).
+ * The ATR is built and checked here. The session is then OFF.
+ * Returns CL_OK, or CL_ERR_ARG (a NULL pointer, no process callback,
+ * pps or wtx out of range, an ATR spec cl_atr_build() refuses or one whose
+ * parse fails, or a T=1 ATR with an invalid IFSC); sim is then wiped and OFF.
+ */
+CL_WUR int cl_sim_setup(struct cl_sim *sim, const struct cl_sim_config *cfg,
+                        const struct cl_sim_app *app);
+
+/* Wipe sim (nothing happens on NULL). */
+void cl_sim_free(struct cl_sim *sim);
+
+/*
+ * A cold (warm = false) or warm reset: the application's reset() is called,
+ * any exchange is dropped, F and D go back to Fd and Dd, and the session
+ * wants to SEND the ATR.
+ * Returns CL_OK, or CL_ERR_ARG (NULL), CL_ERR_STATE (not set up).
+ */
+CL_WUR int cl_sim_reset(struct cl_sim *sim, bool warm);
+
+/* Deactivation: the session is OFF until the next reset. NULL: nothing. */
+void cl_sim_power_off(struct cl_sim *sim);
+
+/* What the session wants (CL_SIM_OFF on NULL). */
+enum cl_sim_want cl_sim_want(const struct cl_sim *sim);
+
+/*
+ * The bytes to send (line bytes), *out pointing into sim, valid until the
+ * next call; 0 (and *out NULL) unless CL_SIM_SEND.
+ */
+size_t cl_sim_pull(struct cl_sim *sim, const uint8_t **out);
+
+/*
+ * The first n pulled bytes were sent.
+ * Returns CL_OK; CL_ERR_STATE unless CL_SIM_SEND; CL_ERR_ARG (NULL, n more
+ * than the last pull).
+ */
+CL_WUR int cl_sim_sent(struct cl_sim *sim, size_t n);
+
+/*
+ * Bytes from the reader. In RECV they are consumed and the session moves
+ * on (it may then want SEND); bytes arriving out of turn (OFF, MUTE, SEND)
+ * are dropped, as a card's UART would lose them, except that in T=0 (which
+ * has no checksum) a byte out of turn makes the card MUTE: it lost count of
+ * the characters and must not act on a shifted command. Returns the count taken
+ * (len: every byte is either used or dropped), or CL_ERR_ARG (NULL sim,
+ * NULL bytes with len > 0).
+ */
+CL_WUR int cl_sim_feed(struct cl_sim *sim, const uint8_t *bytes, size_t len);
+
+/*
+ * The next byte fed arrives with a parity error. In T=1 the engine counts
+ * the block invalid; in T=0, and during PPS, the card goes MUTE.
+ * Returns CL_OK, or CL_ERR_ARG (NULL).
+ */
+CL_WUR int cl_sim_parity_error(struct cl_sim *sim);
+
+/*
+ * A T=1 timer armed by the engine (CWT inside a block) expired: pass it on.
+ * Returns CL_OK, or CL_ERR_ARG (NULL), CL_ERR_STATE (no timer armed).
+ */
+CL_WUR int cl_sim_timeout(struct cl_sim *sim);
+
+/* The engine's timer in etu (0: none armed). */
+uint32_t cl_sim_timeout_etu(const struct cl_sim *sim);
+
+/*
+ * The reader says it now runs at F and D (virtual line CLOCK event).
+ * Returns CL_OK when they match what was negotiated, CL_ERR_PROTOCOL when
+ * not (counted in clock_mismatch: a real card would read garbage),
+ * CL_ERR_ARG (NULL).
+ */
+CL_WUR int cl_sim_clock(struct cl_sim *sim, uint16_t f, uint16_t d);
+
+/* The ATR bytes in the direct convention (TS 3B/3F), as configured. */
+const uint8_t *cl_sim_atr(const struct cl_sim *sim, size_t *len);
+
+/* Protocol in use (0 or 1) and the negotiated F and D. */
+uint8_t cl_sim_protocol(const struct cl_sim *sim);
+uint16_t cl_sim_f(const struct cl_sim *sim);
+uint8_t cl_sim_d(const struct cl_sim *sim);
+
+/* Counters (NULL on NULL). */
+const struct cl_sim_stats *cl_sim_stats(const struct cl_sim *sim);
+
+/* --------------------------------------------- the file-system app */
+
+/* Test commands (CLA 80):
+ *   80 E2 P1P2 [Le]       GENERATE: P1P2 bytes of the pattern, 9000.
+ *   80 EE P1P2 Lc data [Le]  ECHO: the data, cut or padded with the pattern
+ *                         to P1P2 bytes, 9000 (the response length never
+ *                         depends on Le, so T=0 and T=1 give the same).
+ *   80 E4 P1 00 [Le]      SLOW: busy P1 times, then 9000.
+ * pattern(i) = (uint8_t)(i * 7 + 1). */
+#define CL_SIM_CLA_TEST 0x80u
+#define CL_SIM_INS_GENERATE 0xE2u
+#define CL_SIM_INS_ECHO 0xEEu
+#define CL_SIM_INS_SLOW 0xE4u
+
+/* The files: MF 3F00 with EF 0011 (16 bytes, transparent) and DF 1000
+ * (name CL_SIM_AID) holding EF 0101 (1024 bytes, transparent, SFI 1),
+ * EF 0102 (32 bytes, transparent, SFI 2), EF 0201 (linear fixed, 8 records
+ * of 16 bytes, SFI 3), EF 0202 (cyclic, 4 records of 16 bytes, SFI 4). */
+#define CL_SIM_AID_LEN 8u
+extern const uint8_t CL_SIM_AID[CL_SIM_AID_LEN];
+#define CL_SIM_FS_BIG 1024u
+#define CL_SIM_FS_SMALL 32u
+#define CL_SIM_FS_MFEF 16u
+#define CL_SIM_FS_RECLEN 16u
+#define CL_SIM_FS_LINEAR_RECS 8u
+#define CL_SIM_FS_CYCLIC_RECS 4u
+/* Least response buffer cl_sim_fs_process() accepts (an FCP fits). */
+#define CL_SIM_FS_RESP_MIN 64u
+
+struct cl_sim_fs {
+    uint32_t rng;           /* GET CHALLENGE xorshift32 state */
+    uint32_t seed;
+    uint16_t slow;          /* busy this many times before every answer */
+    uint16_t busy_left;
+    bool pending;           /* a busy command is being repeated */
+    uint8_t cur_df;         /* 0 MF, 1 the DF */
+    int8_t cur_ef;          /* index of the current EF, -1 none */
+    uint8_t linear_count;   /* records in EF 0201 */
+    uint8_t cyclic_count;   /* records in EF 0202 */
+    uint8_t cyclic_head;    /* slot of record 1 (the newest) */
+    uint8_t mf_ef[CL_SIM_FS_MFEF];
+    uint8_t big[CL_SIM_FS_BIG];
+    uint8_t small[CL_SIM_FS_SMALL];
+    uint8_t linear[CL_SIM_FS_LINEAR_RECS * CL_SIM_FS_RECLEN];
+    uint8_t cyclic[CL_SIM_FS_CYCLIC_RECS * CL_SIM_FS_RECLEN];
+};
+
+/* Initialise the application: files with their initial content (EF 0101
+ * byte i = pattern(i), EF 0011 "cardlink vcard\0\0", others zero, no
+ * records), GET CHALLENGE seeded with seed, busy slow times before every
+ * answer. Cannot fail; NULL does nothing. */
+void cl_sim_fs_init(struct cl_sim_fs *fs, uint32_t seed, uint16_t slow);
+
+/* The application's struct cl_sim_app for fs (process, reset, the default
+ * T=0 rule). */
+struct cl_sim_app cl_sim_fs_app(struct cl_sim_fs *fs);
+
+/*
+ * Process one command APDU (the cl_sim_app.process contract): SELECT
+ * (A4: P1 00 file id / 02 EF under the DF / 04 DF name; P2 00 or 04 returns
+ * the FCP, 0C nothing), READ BINARY (B0, offset or SFI), UPDATE BINARY
+ * (D6), READ RECORD (B2, P2 = SFI << 3 | 4), APPEND RECORD (E2), GET
+ * CHALLENGE (84) and the test commands. Status words of ISO 7816-4: 6700,
+ * 6981, 6986, 6A82, 6A83, 6A84, 6A86, 6B00, 6Cxx, 6282, 6884, 6D00, 6E00
+ * Data longer than resp_size - 2 is
+ * cut to fit (GENERATE/ECHO answer 6700 instead).
+ * Returns CL_OK, CL_SIM_BUSY, or CL_ERR_ARG (NULL fs, cmd, resp or
+ * resp_len), CL_ERR_BUFFER (resp_size < CL_SIM_FS_RESP_MIN).
+ */
+CL_WUR int cl_sim_fs_process(void *fs, const uint8_t *cmd, size_t cmd_len,
+                             uint8_t *resp, size_t resp_size,
+                             size_t *resp_len);
+
+/* Clear the current file selection (MF current, no EF) and a pending busy
+ * command: the reset hook. NULL does nothing. */
+void cl_sim_fs_reset(void *fs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CARDLINK_SIM_H */
