@@ -275,8 +275,8 @@ struct cl_relay_pin {
     uint8_t len_offset;               /* length byte offset, or NONE */
     uint8_t timeout;                  /* seconds, 0 = device default */
     uint8_t msg_index;                /* 0..2 */
-    uint8_t new_offset;               /* PIN-CHANGE: new PIN offset; else NONE */
-    uint8_t confirm;                  /* PIN-CHANGE: 0 or 1 */
+    uint8_t new_offset;               /* PIN-CHANGE: new PIN offset (ignored */
+    uint8_t confirm;                  /* PIN-CHANGE: 0 or 1   for PIN-VERIFY) */
 };
 
 /* PIN-VERIFY-RESULT / PIN-CHANGE-RESULT: exactly one of sw, error. */

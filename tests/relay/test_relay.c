@@ -928,7 +928,7 @@ END_TEST
 /* Script and response lists bounded by CL_RELAY_SCRIPT_MAX. */
 START_TEST(test_script_limit)
 {
-    static uint8_t buf[16 + 8 * (CL_RELAY_SCRIPT_MAX + 1)];
+    static uint8_t buf[16 + 8 * 256];
     struct cl_relay_msg m;
     size_t i, n, body;
 
@@ -1146,6 +1146,59 @@ START_TEST(test_wire_codes)
 }
 END_TEST
 
+
+/* docs/protocol.md §14: a 10-APDU dialogue (SELECT of 13 bytes answered
+ * by 32, nine 5-byte READ RECORDs answered by 42 bytes each) costs 668
+ * bytes in 20 messages one APDU at a time, 530 bytes in 2 as a script. */
+#if CL_RELAY_SCRIPT_MAX >= 10
+START_TEST(test_byte_budget)
+{
+    static uint8_t cmd[13], resp[42], out[2048];
+    struct cl_relay_msg m;
+    size_t i, len, per_apdu = 0, script = 0;
+
+    memcpy(cmd, "\x00\xA4\x04\x00\x07\xA0\x00\x00\x00\x03\x10\x10\x00", 13);
+    memset(resp, 0x42, sizeof(resp));
+    resp[40] = 0x90;
+    resp[41] = 0x00;
+    for (i = 0; i < 10; i++) {
+        cl_relay_msg_init(&m, CL_RELAY_APDU);
+        m.u.apdu.apdu.data = i == 0 ? cmd : (const uint8_t *)"\x00\xB2\x01\x0C\x00";
+        m.u.apdu.apdu.len = i == 0 ? 13 : 5;
+        ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+        per_apdu += len;
+        cl_relay_msg_init(&m, CL_RELAY_APDU_RESPONSE);
+        m.flags = REF;
+        m.u.apdu.apdu.data = resp + (i == 0 ? 10 : 0);
+        m.u.apdu.apdu.len = i == 0 ? 32 : 42;
+        ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+        per_apdu += len;
+    }
+    ck_assert_uint_eq(per_apdu, 158 + 510);
+    cl_relay_msg_init(&m, CL_RELAY_SCRIPT);
+    m.u.script.nsteps = 10;
+    for (i = 0; i < 10; i++) {
+        m.u.script.steps[i].apdu.data = i == 0 ? cmd : (const uint8_t *)"\x00\xB2\x01\x0C\x00";
+        m.u.script.steps[i].apdu.len = i == 0 ? 13 : 5;
+    }
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+    ck_assert_uint_eq(len, 88);
+    script += len;
+    cl_relay_msg_init(&m, CL_RELAY_SCRIPT_RESULT);
+    m.flags = REF;
+    m.u.script_result.nresp = 10;
+    for (i = 0; i < 10; i++) {
+        m.u.script_result.resp[i].data = resp + (i == 0 ? 10 : 0);
+        m.u.script_result.resp[i].len = i == 0 ? 32 : 42;
+    }
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+    ck_assert_uint_eq(len, 442);
+    script += len;
+    ck_assert_uint_eq(script, 530);
+}
+END_TEST
+#endif
+
 /* ------------------------------------------------------------ stream */
 
 static uint8_t stream_all[8192];
@@ -1310,6 +1363,9 @@ static Suite *relay_suite(void)
     tcase_add_test(tr, test_header_decode);
     tcase_add_test(tr, test_expect_match);
     tcase_add_test(tr, test_wire_codes);
+#if CL_RELAY_SCRIPT_MAX >= 10
+    tcase_add_test(tr, test_byte_budget);
+#endif
     suite_add_tcase(s, tr);
     tcase_add_test(ts, test_stream_chunks);
     tcase_add_test(ts, test_stream_errors);
