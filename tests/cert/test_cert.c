@@ -1,0 +1,822 @@
+/*
+ * cardlink — lib/cert: SHA-256, time, chain validation against the test PKI
+ * that examples/cardlink-pki generates at test time, signatures, names and
+ * fingerprints, cross-checked with openssl where it is installed.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Usage: test_cert PATH-TO-cardlink-pki (meson passes it). Without it only
+ * the tests that need no PKI run.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mbedtls/version.h>
+#include <mbedtls/hmac_drbg.h>
+#include <mbedtls/md.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
+
+#include "cardlink/cert.h"
+#include "test_util.h"
+
+/* The dates the fixture gives cardlink-pki, and "now" for the tests. */
+#define PKI_FROM "20240101000000"
+#define PKI_TO "20491231235959"
+#define T_FROM 1704067200ull          /* 2024-01-01T00:00:00Z */
+#define T_TO 2524607999ull            /* 2049-12-31T23:59:59Z */
+#define T_NOW (T_FROM + 10ull * 86400) /* 2024-01-11: all good certs valid */
+
+static const char *pki_tool;
+static char pki_dir[256];
+static bool have_openssl;
+
+/* ------------------------------------------------------------ helpers */
+
+#define FILE_MAX 8192
+
+struct blob {
+    uint8_t b[FILE_MAX];
+    size_t len;
+};
+
+static void load(const char *name, const char *ext, struct blob *out)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s%s", pki_dir, name, ext);
+    f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    out->len = fread(out->b, 1, sizeof(out->b), f);
+    fclose(f);
+    ck_assert_uint_gt(out->len, 0);
+}
+
+static int run(const char *cmd)
+{
+    int rc = system(cmd);
+
+    return rc == -1 ? -1 : (rc >> 8) & 0xFF;
+}
+
+static void fixture_setup(void)
+{
+    char cmd[1024];
+    char tmpl[] = "/tmp/cl-test-pki-XXXXXX";
+
+    if (pki_tool == NULL)
+        return;
+    if (mkdtemp(tmpl) == NULL) {
+        perror("mkdtemp");
+        exit(1);
+    }
+    snprintf(pki_dir, sizeof(pki_dir), "%s", tmpl);
+    snprintf(cmd, sizeof(cmd), "'%s' testpki '%s' --seed 'cardlink check' --from %s --to %s >/dev/null",
+             pki_tool, pki_dir, PKI_FROM, PKI_TO);
+    if (run(cmd) != 0) {
+        fprintf(stderr, "cardlink-pki failed: %s\n", cmd);
+        exit(1);
+    }
+    have_openssl = run("openssl version >/dev/null 2>&1") == 0;
+    if (!have_openssl)
+        fprintf(stderr, "openssl not found: cross-checks skipped\n");
+}
+
+static void fixture_teardown(void)
+{
+    char cmd[512];
+
+    if (pki_dir[0] == '\0')
+        return;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pki_dir);
+    if (run(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", pki_dir);
+}
+
+/* Validate a chain of named certificates against named roots. */
+#define MAXC 5
+struct chain_case {
+    const char *what;
+    const char *chain[MAXC];   /* NULL-terminated names */
+    const char *roots[3];      /* NULL-terminated; { NULL } means { "root" } */
+    unsigned usage;
+    uint64_t now;
+    int rc;
+    size_t depth;
+    bool openssl;              /* openssl verify must agree (OK iff rc == CL_OK) */
+};
+
+static struct blob blobs[MAXC + 3];
+
+static int verify_named(struct cl_cert *c, const char *const *chain, const char *const *roots,
+                        unsigned usage, uint64_t now, size_t *depth)
+{
+    static const char *const def_roots[] = { "root", NULL };
+    struct cl_cert_der ch[MAXC], rt[3];
+    size_t n = 0, nr = 0, k = 0;
+
+    if (roots[0] == NULL)
+        roots = def_roots;
+    for (; chain[n] != NULL; n++, k++) {
+        load(chain[n], ".der", &blobs[k]);
+        ch[n].der = blobs[k].b;
+        ch[n].len = blobs[k].len;
+    }
+    for (; roots[nr] != NULL; nr++, k++) {
+        load(roots[nr], ".der", &blobs[k]);
+        rt[nr].der = blobs[k].b;
+        rt[nr].len = blobs[k].len;
+    }
+    return cl_cert_verify_chain(c, ch, n, rt, nr, now, usage, depth);
+}
+
+#define DS CL_CERT_KU_DIGITAL_SIGNATURE
+#define R(...) { __VA_ARGS__, NULL }
+
+/* Each failure reason of cl_cert_verify_chain; openssl's verdict (with
+ * -purpose smimesign -auth_level 2, which checks the leaf's keyUsage and
+ * refuses SHA-1 and RSA-1024) must agree where marked. */
+static const struct chain_case chain_cases[] = {
+    { "card P-256", R("card", "issuer"), { NULL }, DS, T_NOW, CL_OK, 0, true },
+    { "card P-384", R("card-p384", "issuer"), { NULL }, DS, T_NOW, CL_OK, 0, true },
+    { "card RSA-2048", R("card-rsa", "issuer"), { NULL }, DS, T_NOW, CL_OK, 0, true },
+    { "server", R("server", "issuer"), { NULL }, DS, T_NOW, CL_OK, 0, true },
+    { "chain ending with its root", R("card", "issuer", "root"), { NULL }, DS, T_NOW, CL_OK, 0, true },
+    { "pinned self-signed root", R("root"), { NULL }, 0, T_NOW, CL_OK, 0, false },
+    { "issuer as anchor", R("card"), R("issuer"), DS, T_NOW, CL_OK, 0, false },
+    { "second root matches", R("card", "issuer"), R("other-ca", "root"), DS, T_NOW, CL_OK, 0, false },
+    { "expired", R("bad-expired", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_EXPIRED, 0, true },
+    { "not yet valid", R("bad-notyet", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_NOT_YET_VALID, 0, true },
+    { "wrong issuer", R("bad-wrongissuer", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_UNTRUSTED, 0, true },
+    { "wrong issuer, alone", R("bad-wrongissuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_UNTRUSTED, 0, true },
+    { "bad signature", R("bad-badsig", "issuer"), { NULL }, DS, T_NOW, CL_ERR_SIGNATURE, 0, true },
+    { "leaf key usage", R("bad-leafku", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_KEY_USAGE, 0, true },
+    { "leaf key usage not asked", R("bad-leafku", "issuer"), { NULL }, 0, T_NOW, CL_OK, 0, false },
+    { "CA without keyCertSign", R("bad-caku", "issuer-noku"), { NULL }, DS, T_NOW, CL_ERR_CERT_KEY_USAGE, 1, true },
+    { "issuer not a CA", R("bad-notca", "issuer-notca"), { NULL }, DS, T_NOW, CL_ERR_CERT_KEY_USAGE, 1, true },
+    { "path length", R("bad-pathlen", "subca", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_PATH_LEN, 2, true },
+    { "path length at the anchor", R("bad-pathlen", "subca"), R("issuer"), DS, T_NOW, CL_ERR_CERT_PATH_LEN, 2, false },
+    { "anchor not a CA", R("bad-notca"), R("issuer-notca"), DS, T_NOW, CL_ERR_CERT_KEY_USAGE, 1, false },
+    { "unknown critical extension", R("bad-critical", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_CRITICAL, 0, true },
+    { "SHA-1 signature", R("bad-sha1", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_ALGORITHM, 0, true },
+    { "RSA-1024 key", R("bad-rsa1024", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_ALGORITHM, 0, true },
+    { "P-521 key (policy)", R("bad-curve", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_ALGORITHM, 0, false },
+    { "missing intermediate", R("card"), { NULL }, DS, T_NOW, CL_ERR_CERT_UNTRUSTED, 0, true },
+    { "wrong order", R("issuer", "card"), { NULL }, 0, T_NOW, CL_ERR_CERT_UNTRUSTED, 0, false },
+    { "unrelated root", R("card", "issuer"), R("other-ca"), DS, T_NOW, CL_ERR_CERT_UNTRUSTED, 1, false },
+    { "store without the root", R("card", "issuer"), R("issuer-noku"), DS, T_NOW, CL_ERR_CERT_UNTRUSTED, 1, false },
+    { "pinned root used to sign", R("root"), { NULL }, DS, T_NOW, CL_ERR_CERT_KEY_USAGE, 0, false },
+    /* Validity to the second (RFC 5280 §4.1.2.5: both ends inclusive).
+     * OpenSSL 3.0 counts a certificate as expired at the second of its
+     * notAfter: the two cases at exactly notAfter are not cross-checked. */
+    { "at notBefore", R("card", "issuer"), { NULL }, DS, T_FROM, CL_OK, 0, true },
+    { "1 s before notBefore", R("card", "issuer"), { NULL }, DS, T_FROM - 1, CL_ERR_CERT_NOT_YET_VALID, 0, true },
+    { "at notAfter", R("card", "issuer"), { NULL }, DS, T_TO, CL_OK, 0, false },
+    { "1 s after notAfter", R("card", "issuer"), { NULL }, DS, T_TO + 1, CL_ERR_CERT_EXPIRED, 0, true },
+    { "expired at +1 day", R("bad-expired", "issuer"), { NULL }, DS, T_FROM + 86400, CL_OK, 0, false },
+    { "expired at +1 day +1 s", R("bad-expired", "issuer"), { NULL }, DS, T_FROM + 86401, CL_ERR_CERT_EXPIRED, 0, true },
+    { "notyet at TO - 1 day", R("bad-notyet", "issuer"), { NULL }, DS, T_TO - 86400, CL_OK, 0, true },
+    { "notyet 1 s earlier", R("bad-notyet", "issuer"), { NULL }, DS, T_TO - 86401, CL_ERR_CERT_NOT_YET_VALID, 0, true },
+    { "epoch", R("card", "issuer"), { NULL }, DS, 0, CL_ERR_CERT_NOT_YET_VALID, 0, false },
+    { "far future", R("card", "issuer"), { NULL }, DS, UINT64_MAX, CL_ERR_CERT_EXPIRED, 0, false },
+};
+
+/* openssl verify on the same chain, at the same time. */
+static int openssl_verify(const struct chain_case *tc)
+{
+    char cmd[2048], untrusted[300];
+    size_t i, k;
+    const char *const *roots = tc->roots[0] ? tc->roots : (const char *const[]){ "root", NULL };
+
+    snprintf(untrusted, sizeof(untrusted), "%s/untrusted-%d.pem", pki_dir, (int)getpid());
+    k = (size_t)snprintf(cmd, sizeof(cmd), "cat /dev/null");
+    for (i = 1; tc->chain[i] != NULL; i++)
+        k += (size_t)snprintf(cmd + k, sizeof(cmd) - k, " '%s/%s.pem'", pki_dir, tc->chain[i]);
+    k += (size_t)snprintf(cmd + k, sizeof(cmd) - k, " > '%s' && cat /dev/null", untrusted);
+    for (i = 0; roots[i] != NULL; i++)
+        k += (size_t)snprintf(cmd + k, sizeof(cmd) - k, " '%s/%s.pem'", pki_dir, roots[i]);
+    k += (size_t)snprintf(cmd + k, sizeof(cmd) - k,
+                          " > '%s.roots' && openssl verify -attime %llu -auth_level 2"
+                          " -purpose smimesign -CAfile '%s.roots' %s%s%s '%s/%s.pem' >/dev/null 2>&1",
+                          untrusted, (unsigned long long)tc->now, untrusted,
+                          tc->chain[1] ? "-untrusted '" : "", tc->chain[1] ? untrusted : "",
+                          tc->chain[1] ? "'" : "", pki_dir, tc->chain[0]);
+    ck_assert_uint_lt(k, sizeof(cmd));
+    return run(cmd);
+}
+
+START_TEST(test_chain_cases)
+{
+    const struct chain_case *tc = &chain_cases[_i];
+    struct cl_cert c;
+    size_t depth = 99;
+    int rc;
+
+    cl_cert_init(&c);
+    rc = verify_named(&c, tc->chain, tc->roots, tc->usage, tc->now, &depth);
+    ck_assert_msg(rc == tc->rc && depth == tc->depth, "%s: got %d (%s) at depth %zu, want %d at %zu",
+                  tc->what, rc, cl_strerror(rc), depth, tc->rc, tc->depth);
+    ck_assert(cl_cert_is_validated(&c) == (rc == CL_OK));
+    /* Same verdict the second time, on the same context (it is reset). */
+    depth = 99;
+    ck_assert_int_eq(verify_named(&c, tc->chain, tc->roots, tc->usage, tc->now, &depth), tc->rc);
+    ck_assert_uint_eq(depth, tc->depth);
+    cl_cert_free(&c);
+    ck_assert_uint_eq(cl_cert_count(&c), 0);
+    ck_assert(!cl_cert_is_validated(&c));
+}
+END_TEST
+
+START_TEST(test_chain_openssl)
+{
+    const struct chain_case *tc = &chain_cases[_i];
+    int rc;
+
+    if (!have_openssl || !tc->openssl)
+        return;
+    rc = openssl_verify(tc);
+    ck_assert_msg((rc == 0) == (tc->rc == CL_OK), "%s: openssl verify says %d, cardlink %d (%s)",
+                  tc->what, rc, tc->rc, cl_strerror(tc->rc));
+}
+END_TEST
+
+/* After a failure the parsed certificates stay for logging. */
+START_TEST(test_chain_failure_keeps_certs)
+{
+    static const char *const chain[] = { "bad-pathlen", "subca", "issuer", NULL };
+    static const char *const roots[] = { NULL };
+    struct cl_cert c;
+    char text[128];
+    size_t depth;
+
+    cl_cert_init(&c);
+    ck_assert_int_eq(verify_named(&c, chain, roots, DS, T_NOW, &depth), CL_ERR_CERT_PATH_LEN);
+    ck_assert_uint_eq(depth, 2);
+    ck_assert_uint_eq(cl_cert_count(&c), 3);
+    ck_assert_int_eq(cl_cert_subject(&c, depth, text, sizeof(text)),
+                     (int)strlen("CN=cardlink test issuer, O=cardlink test"));
+    ck_assert_str_eq(text, "CN=cardlink test issuer, O=cardlink test");
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, CL_CERT_HASH_SHA256,
+                                           (const uint8_t *)"0123456789abcdef0123456789abcdef", 32,
+                                           (const uint8_t *)"x", 1),
+                     CL_ERR_STATE);
+    cl_cert_free(&c);
+}
+END_TEST
+
+/* Malformed input, argument errors, limits. */
+START_TEST(test_chain_errors)
+{
+    struct blob leaf, iss, root;
+    struct cl_cert_der ch[CL_CERT_CHAIN_MAX + 1], rt[1];
+    struct cl_cert c;
+    uint8_t junk[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+    size_t depth, i;
+
+    load("card", ".der", &leaf);
+    load("issuer", ".der", &iss);
+    load("root", ".der", &root);
+    cl_cert_init(&c);
+    ch[0].der = leaf.b;
+    ch[0].len = leaf.len;
+    ch[1].der = iss.b;
+    ch[1].len = iss.len;
+    rt[0].der = root.b;
+    rt[0].len = root.len;
+
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, DS, &depth), CL_OK);
+    /* Argument errors. */
+    ck_assert_int_eq(cl_cert_verify_chain(NULL, ch, 2, rt, 1, T_NOW, DS, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, NULL, 2, rt, 1, T_NOW, DS, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 0, rt, 1, T_NOW, DS, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, NULL, 1, T_NOW, DS, &depth), CL_ERR_ARG);
+    ck_assert_uint_eq(depth, 0);
+    ch[1].len = 0;
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, DS, &depth), CL_ERR_ARG);
+    ch[1].len = iss.len;
+    /* No roots at all: nothing is trusted. */
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, NULL, 0, T_NOW, DS, &depth), CL_ERR_CERT_UNTRUSTED);
+    ck_assert_uint_eq(depth, 1);
+    /* Too long a chain. */
+    for (i = 0; i <= CL_CERT_CHAIN_MAX; i++)
+        ch[i] = ch[0];
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, CL_CERT_CHAIN_MAX + 1, rt, 1, T_NOW, DS, &depth),
+                     CL_ERR_LIMIT);
+    ch[1].der = iss.b;
+    ch[1].len = iss.len;
+    /* The issuer truncated by one byte, then with a byte after it. */
+    ch[1].len = iss.len - 1;
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, DS, &depth), CL_ERR_CERT_PARSE);
+    ck_assert_uint_eq(depth, 1);
+    ck_assert_uint_eq(cl_cert_count(&c), 1);
+    iss.b[iss.len] = 0x00;
+    ch[1].len = iss.len + 1;
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, DS, &depth), CL_ERR_CERT_PARSE);
+    ck_assert_uint_eq(depth, 1);
+    ch[1].len = iss.len;
+    /* A root that does not parse: depth n. */
+    rt[0].der = junk;
+    rt[0].len = sizeof(junk);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, DS, &depth), CL_ERR_CERT_PARSE);
+    ck_assert_uint_eq(depth, 2);
+    /* Garbage as the leaf. */
+    ch[0].der = junk;
+    ch[0].len = sizeof(junk);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 1, rt, 1, T_NOW, DS, &depth), CL_ERR_CERT_PARSE);
+    ck_assert_uint_eq(depth, 0);
+    ck_assert_uint_eq(cl_cert_count(&c), 0);
+    cl_cert_free(&c);
+    cl_cert_free(NULL);
+
+    /* cl_cert_parse. */
+    ck_assert_int_eq(cl_cert_parse(NULL, leaf.b, leaf.len), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_parse(&c, NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_parse(&c, leaf.b, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_parse(&c, leaf.b, leaf.len - 1), CL_ERR_CERT_PARSE);
+    ck_assert_int_eq(cl_cert_parse(&c, junk, sizeof(junk)), CL_ERR_CERT_PARSE);
+    ck_assert_int_eq(cl_cert_parse(&c, leaf.b, leaf.len), CL_OK);
+    ck_assert_uint_eq(cl_cert_count(&c), 1);
+    ck_assert(!cl_cert_is_validated(&c));
+    ck_assert_int_eq(cl_cert_key_kind(&c, 0), CL_CERT_KEY_EC_P256);
+    ck_assert_int_eq(cl_cert_key_kind(&c, 1), CL_CERT_KEY_NONE);
+    cl_cert_free(&c);
+}
+END_TEST
+
+/* Parse-time verdicts for single certificates. */
+static const struct {
+    const char *name;
+    int rc;
+    enum cl_cert_key kind;
+} parse_cases[] = {
+    { "root", CL_OK, CL_CERT_KEY_EC_P384 },
+    { "issuer", CL_OK, CL_CERT_KEY_EC_P256 },
+    { "card-rsa", CL_OK, CL_CERT_KEY_RSA },
+    { "bad-rsa1024", CL_OK, CL_CERT_KEY_NONE },
+    { "bad-curve", CL_OK, CL_CERT_KEY_NONE },
+    { "bad-critical", CL_ERR_CERT_CRITICAL, CL_CERT_KEY_NONE },
+    { "bad-sha1", CL_OK, CL_CERT_KEY_EC_P256 },
+};
+
+START_TEST(test_parse_cases)
+{
+    struct blob b;
+    struct cl_cert c;
+
+    load(parse_cases[_i].name, ".der", &b);
+    cl_cert_init(&c);
+    ck_assert_int_eq(cl_cert_parse(&c, b.b, b.len), parse_cases[_i].rc);
+    ck_assert_int_eq(cl_cert_key_kind(&c, 0), parse_cases[_i].kind);
+    cl_cert_free(&c);
+}
+END_TEST
+
+/* Fingerprints, subjects and serials against openssl's output; the
+ * fingerprint always against cl_sha256 of the file. */
+static const char *const name_cases[] = {
+    "root", "issuer", "card", "card-p384", "card-rsa", "server", "subca", "bad-sha1",
+};
+
+static void openssl_field(const char *name, const char *opt, char *out, size_t max)
+{
+    char cmd[600];
+    FILE *p;
+
+    snprintf(cmd, sizeof(cmd), "openssl x509 -inform DER -in '%s/%s.der' -noout %s",
+             pki_dir, name, opt);
+    p = popen(cmd, "r");
+    ck_assert(p != NULL);
+    ck_assert(fgets(out, (int)max, p) != NULL);
+    ck_assert_int_eq(pclose(p), 0);
+    out[strcspn(out, "\r\n")] = '\0';
+}
+
+START_TEST(test_names)
+{
+    const char *name = name_cases[_i];
+    struct blob b;
+    struct cl_cert c;
+    uint8_t fp[CL_CERT_FINGERPRINT_LEN], h[CL_SHA256_LEN];
+    char text[256], want[512], hex[3 * CL_CERT_FINGERPRINT_LEN + 1];
+    int n;
+    size_t i;
+
+    load(name, ".der", &b);
+    cl_cert_init(&c);
+    ck_assert_int_eq(cl_cert_parse(&c, b.b, b.len), CL_OK);
+    ck_assert_int_eq(cl_cert_fingerprint(&c, 0, fp), CL_OK);
+    ck_assert_int_eq(cl_sha256(b.b, b.len, h), CL_OK);
+    ck_assert_mem_eq(fp, h, sizeof(fp));
+    ck_assert_int_eq(cl_cert_fingerprint(&c, 1, fp), CL_ERR_NOT_FOUND);
+    ck_assert_int_eq(cl_cert_fingerprint(NULL, 0, fp), CL_ERR_ARG);
+    n = cl_cert_subject(&c, 0, text, sizeof(text));
+    ck_assert_int_gt(n, 0);
+    ck_assert_uint_eq(strlen(text), (size_t)n);
+    ck_assert(strncmp(text, "CN=cardlink ", 12) == 0);
+    ck_assert_int_eq(cl_cert_subject(&c, 0, text, (size_t)n), CL_ERR_BUFFER);
+    ck_assert_str_eq(text, "");
+    ck_assert_int_eq(cl_cert_subject(&c, 1, text, sizeof(text)), CL_ERR_NOT_FOUND);
+    ck_assert_int_eq(cl_cert_subject(&c, 0, text, 0), CL_ERR_ARG);
+    n = cl_cert_serial(&c, 0, text, sizeof(text));
+    ck_assert_int_eq(n, 4);   /* 0x1001.. from cardlink-pki */
+    ck_assert_int_eq(cl_cert_serial(&c, 0, text, 4), CL_ERR_BUFFER);
+    ck_assert_int_eq(cl_cert_serial(&c, 2, text, sizeof(text)), CL_ERR_NOT_FOUND);
+    if (have_openssl) {
+        for (i = 0; i < sizeof(fp); i++)
+            snprintf(hex + 3 * i, 4, "%02X%s", fp[i], i + 1 < sizeof(fp) ? ":" : "");
+        openssl_field(name, "-fingerprint -sha256", want, sizeof(want));
+        ck_assert_msg(strstr(want, hex) != NULL, "openssl: %s, cardlink: %s", want, hex);
+        ck_assert_int_eq(cl_cert_serial(&c, 0, text, sizeof(text)), 4);
+        openssl_field(name, "-serial", want, sizeof(want));
+        ck_assert_str_eq(want + strlen("serial="), text);
+    }
+    cl_cert_free(&c);
+}
+END_TEST
+
+START_TEST(test_subject_exact)
+{
+    struct blob b;
+    struct cl_cert c;
+    char text[128];
+
+    load("card", ".der", &b);
+    cl_cert_init(&c);
+    ck_assert_int_eq(cl_cert_parse(&c, b.b, b.len), CL_OK);
+    ck_assert_int_eq(cl_cert_subject(&c, 0, text, sizeof(text)),
+                     (int)strlen("CN=cardlink test card 0001, O=cardlink test"));
+    ck_assert_str_eq(text, "CN=cardlink test card 0001, O=cardlink test");
+    cl_cert_free(&c);
+}
+END_TEST
+
+/* ------------------------------------------------------------ signatures */
+
+static mbedtls_hmac_drbg_context sign_rng;
+
+/* Sign digest with NAME.key.der as a card would (mbedtls, both versions). */
+static size_t sign_with(const char *name, mbedtls_md_type_t md, bool pss,
+                        const uint8_t *digest, size_t dlen, uint8_t *sig, size_t max)
+{
+    struct blob key;
+    mbedtls_pk_context pk;
+    size_t slen = 0;
+    int ret;
+
+    load(name, ".key.der", &key);
+    mbedtls_hmac_drbg_init(&sign_rng);
+    ck_assert_int_eq(mbedtls_hmac_drbg_seed_buf(&sign_rng, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
+                                                (const unsigned char *)"sign", 4), 0);
+    mbedtls_pk_init(&pk);
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    ret = mbedtls_pk_parse_key(&pk, key.b, key.len, NULL, 0, mbedtls_hmac_drbg_random, &sign_rng);
+#else
+    ret = mbedtls_pk_parse_key(&pk, key.b, key.len, NULL, 0);
+#endif
+    ck_assert_int_eq(ret, 0);
+    if (pss)
+        (void)mbedtls_rsa_set_padding(mbedtls_pk_rsa(pk), MBEDTLS_RSA_PKCS_V21, md);
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    ret = mbedtls_pk_sign(&pk, md, digest, dlen, sig, max, &slen, mbedtls_hmac_drbg_random, &sign_rng);
+#else
+    ck_assert_uint_ge(max, MBEDTLS_PK_SIGNATURE_MAX_SIZE);
+    ret = mbedtls_pk_sign(&pk, md, digest, dlen, sig, &slen, mbedtls_hmac_drbg_random, &sign_rng);
+#endif
+    ck_assert_int_eq(ret, 0);
+    mbedtls_pk_free(&pk);
+    mbedtls_hmac_drbg_free(&sign_rng);
+    return slen;
+}
+
+/* DER ECDSA-Sig-Value to r||s, each padded to half bytes. */
+static size_t der_to_raw(const uint8_t *der, size_t len, size_t half, uint8_t *raw)
+{
+    size_t i = 2, k;
+
+    ck_assert_uint_eq(der[0], 0x30);
+    ck_assert_uint_eq((size_t)der[1] + 2, len);   /* short form for P-256/P-384 */
+    memset(raw, 0, 2 * half);
+    for (k = 0; k < 2; k++) {
+        size_t l;
+
+        ck_assert_uint_eq(der[i], 0x02);
+        l = der[i + 1];
+        i += 2;
+        while (l > half) {   /* sign byte */
+            i++;
+            l--;
+        }
+        memcpy(raw + k * half + (half - l), der + i, l);
+        i += l;
+    }
+    return 2 * half;
+}
+
+static void validate(struct cl_cert *c, const char *leaf)
+{
+    const char *chain[] = { leaf, "issuer", NULL };
+    static const char *const roots[] = { NULL };
+    size_t depth;
+
+    cl_cert_init(c);
+    ck_assert_int_eq(verify_named(c, chain, roots, DS, T_NOW, &depth), CL_OK);
+}
+
+static const struct {
+    const char *leaf;
+    enum cl_cert_hash hash;
+    mbedtls_md_type_t md;
+    size_t half;            /* curve size in bytes; 0 for RSA */
+} ec_cases[] = {
+    { "card", CL_CERT_HASH_SHA256, MBEDTLS_MD_SHA256, 32 },
+    { "card", CL_CERT_HASH_SHA384, MBEDTLS_MD_SHA384, 32 },
+    { "card-p384", CL_CERT_HASH_SHA384, MBEDTLS_MD_SHA384, 48 },
+    { "card-p384", CL_CERT_HASH_SHA256, MBEDTLS_MD_SHA256, 48 },
+    { "server", CL_CERT_HASH_SHA512, MBEDTLS_MD_SHA512, 32 },
+};
+
+START_TEST(test_sig_ecdsa)
+{
+    struct cl_cert c;
+    uint8_t digest[64], sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE], raw[96];
+    size_t dlen = mbedtls_md_get_size(mbedtls_md_info_from_type(ec_cases[_i].md));
+    size_t slen, rlen;
+
+    memset(digest, 0xA5, sizeof(digest));
+    slen = sign_with(ec_cases[_i].leaf, ec_cases[_i].md, false, digest, dlen, sig, sizeof(sig));
+    rlen = der_to_raw(sig, slen, ec_cases[_i].half, raw);
+    validate(&c, ec_cases[_i].leaf);
+
+    /* DER as the card returns it, and raw r||s. */
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, ec_cases[_i].hash, digest, dlen, sig, slen), CL_OK);
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, ec_cases[_i].hash, digest, dlen, raw, rlen), CL_OK);
+    /* Another digest. */
+    digest[0] ^= 1;
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, ec_cases[_i].hash, digest, dlen, sig, slen), CL_ERR_SIGNATURE);
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, ec_cases[_i].hash, digest, dlen, raw, rlen), CL_ERR_SIGNATURE);
+    digest[0] ^= 1;
+    /* A flipped signature byte, a cut one, one byte too many. */
+    sig[slen - 1] ^= 0x40;
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, ec_cases[_i].hash, digest, dlen, sig, slen), CL_ERR_SIGNATURE);
+    sig[slen - 1] ^= 0x40;
+    raw[3] ^= 0x01;
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, ec_cases[_i].hash, digest, dlen, raw, rlen), CL_ERR_SIGNATURE);
+    raw[3] ^= 0x01;
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, ec_cases[_i].hash, digest, dlen, sig, slen - 1), CL_ERR_SIGNATURE);
+    sig[slen] = 0;
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, ec_cases[_i].hash, digest, dlen, sig, slen + 1), CL_ERR_SIGNATURE);
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, ec_cases[_i].hash, digest, dlen, raw, rlen - 1), CL_ERR_SIGNATURE);
+    /* Wrong scheme for the key, wrong digest length. */
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_RSA_PKCS1, ec_cases[_i].hash, digest, dlen, sig, slen), CL_ERR_CERT_ALGORITHM);
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_RSA_PSS, ec_cases[_i].hash, digest, dlen, sig, slen), CL_ERR_CERT_ALGORITHM);
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, ec_cases[_i].hash, digest, dlen - 1, sig, slen), CL_ERR_ARG);
+    cl_cert_free(&c);
+}
+END_TEST
+
+START_TEST(test_sig_rsa)
+{
+    struct cl_cert c;
+    uint8_t digest[32], sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE], pss[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
+    size_t slen, plen;
+
+    memset(digest, 0x3C, sizeof(digest));
+    slen = sign_with("card-rsa", MBEDTLS_MD_SHA256, false, digest, 32, sig, sizeof(sig));
+    plen = sign_with("card-rsa", MBEDTLS_MD_SHA256, true, digest, 32, pss, sizeof(pss));
+    ck_assert_uint_eq(slen, 256);
+    ck_assert_uint_eq(plen, 256);
+    validate(&c, "card-rsa");
+    ck_assert_int_eq(cl_cert_key_kind(&c, 0), CL_CERT_KEY_RSA);
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_RSA_PKCS1, CL_CERT_HASH_SHA256, digest, 32, sig, slen), CL_OK);
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_RSA_PSS, CL_CERT_HASH_SHA256, digest, 32, pss, plen), CL_OK);
+    /* Each scheme refuses the other's signature. */
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_RSA_PSS, CL_CERT_HASH_SHA256, digest, 32, sig, slen), CL_ERR_SIGNATURE);
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_RSA_PKCS1, CL_CERT_HASH_SHA256, digest, 32, pss, plen), CL_ERR_SIGNATURE);
+    sig[100] ^= 0x08;
+    pss[7] ^= 0x80;
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_RSA_PKCS1, CL_CERT_HASH_SHA256, digest, 32, sig, slen), CL_ERR_SIGNATURE);
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_RSA_PSS, CL_CERT_HASH_SHA256, digest, 32, pss, plen), CL_ERR_SIGNATURE);
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_RSA_PKCS1, CL_CERT_HASH_SHA256, digest, 32, sig, slen - 1), CL_ERR_SIGNATURE);
+    /* A digest of another hash's length, another hash with the same bytes. */
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_RSA_PKCS1, CL_CERT_HASH_SHA384, digest, 32, sig, slen), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, CL_CERT_HASH_SHA256, digest, 32, sig, slen), CL_ERR_CERT_ALGORITHM);
+    cl_cert_free(&c);
+}
+END_TEST
+
+/* The device's side: the server signs a message, the device validates the
+ * server's certificate and checks the signature over the message. */
+START_TEST(test_sig_message)
+{
+    static const uint8_t msg[] = "relay: load 10.00 EUR, txn 00112233445566778899AABBCCDDEEFF";
+    struct cl_cert c;
+    uint8_t h[CL_SHA256_LEN], sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
+    size_t slen;
+
+    ck_assert_int_eq(cl_sha256(msg, sizeof(msg) - 1, h), CL_OK);
+    slen = sign_with("server", MBEDTLS_MD_SHA256, false, h, sizeof(h), sig, sizeof(sig));
+    validate(&c, "server");
+    ck_assert_int_eq(cl_cert_verify_message(&c, CL_CERT_SIG_ECDSA, CL_CERT_HASH_SHA256, msg, sizeof(msg) - 1, sig, slen), CL_OK);
+    ck_assert_int_eq(cl_cert_verify_message(&c, CL_CERT_SIG_ECDSA, CL_CERT_HASH_SHA256, msg, sizeof(msg) - 2, sig, slen), CL_ERR_SIGNATURE);
+    ck_assert_int_eq(cl_cert_verify_message(&c, CL_CERT_SIG_ECDSA, CL_CERT_HASH_SHA384, msg, sizeof(msg) - 1, sig, slen), CL_ERR_SIGNATURE);
+    ck_assert_int_eq(cl_cert_verify_message(&c, CL_CERT_SIG_ECDSA, (enum cl_cert_hash)0, msg, sizeof(msg) - 1, sig, slen), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_message(&c, CL_CERT_SIG_ECDSA, CL_CERT_HASH_SHA256, NULL, 1, sig, slen), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_message(&c, (enum cl_cert_sig)9, CL_CERT_HASH_SHA256, msg, 1, sig, slen), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, CL_CERT_HASH_SHA256, h, sizeof(h), sig, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_digest(&c, CL_CERT_SIG_ECDSA, CL_CERT_HASH_SHA256, NULL, sizeof(h), sig, slen), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_digest(NULL, CL_CERT_SIG_ECDSA, CL_CERT_HASH_SHA256, h, sizeof(h), sig, slen), CL_ERR_ARG);
+    /* Only a validated chain verifies: the same leaf parsed alone does not. */
+    cl_cert_free(&c);
+    ck_assert_int_eq(cl_cert_verify_message(&c, CL_CERT_SIG_ECDSA, CL_CERT_HASH_SHA256, msg, sizeof(msg) - 1, sig, slen), CL_ERR_STATE);
+    {
+        struct blob b;
+
+        load("server", ".der", &b);
+        ck_assert_int_eq(cl_cert_parse(&c, b.b, b.len), CL_OK);
+        ck_assert_int_eq(cl_cert_verify_message(&c, CL_CERT_SIG_ECDSA, CL_CERT_HASH_SHA256, msg, sizeof(msg) - 1, sig, slen), CL_ERR_STATE);
+    }
+    cl_cert_free(&c);
+}
+END_TEST
+
+/* ------------------------------------------------------------ no PKI needed */
+
+/* FIPS 180-2 appendix B (B.1, B.2) and the empty message (NIST CAVS). */
+static const struct {
+    const char *msg;
+    const char *digest;
+} sha_cases[] = {
+    { "abc", "BA7816BF 8F01CFEA 414140DE 5DAE2223 B00361A3 96177A9C B410FF61 F20015AD" },
+    { "", "E3B0C442 98FC1C14 9AFBF4C8 996FB924 27AE41E4 649B934C A495991B 7852B855" },
+    { "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+      "248D6A61 D20638B8 E5C02693 0C3E6039 A33CE459 64FF2167 F6ECEDD4 19DB06C1" },
+};
+
+START_TEST(test_sha256_vectors)
+{
+    const char *m = sha_cases[_i].msg;
+    size_t len = strlen(m), i;
+    uint8_t out[CL_SHA256_LEN];
+    struct cl_sha256 ctx;
+
+    ck_assert_int_eq(cl_sha256((const uint8_t *)m, len, out), CL_OK);
+    cl_assert_bytes(out, sizeof(out), sha_cases[_i].digest);
+    /* Byte by byte, with empty updates in between. */
+    ck_assert_int_eq(cl_sha256_start(&ctx), CL_OK);
+    for (i = 0; i < len; i++) {
+        ck_assert_int_eq(cl_sha256_update(&ctx, (const uint8_t *)m + i, 1), CL_OK);
+        ck_assert_int_eq(cl_sha256_update(&ctx, NULL, 0), CL_OK);
+    }
+    ck_assert_int_eq(cl_sha256_finish(&ctx, out), CL_OK);
+    cl_assert_bytes(out, sizeof(out), sha_cases[_i].digest);
+}
+END_TEST
+
+/* FIPS 180-2 B.3: one million 'a', fed in uneven pieces. */
+START_TEST(test_sha256_million)
+{
+    static uint8_t a[1000];
+    struct cl_sha256 ctx;
+    uint8_t out[CL_SHA256_LEN];
+    size_t done = 0, step = 1;
+
+    memset(a, 'a', sizeof(a));
+    ck_assert_int_eq(cl_sha256_start(&ctx), CL_OK);
+    while (done < 1000000) {
+        size_t n = 1000000 - done < step ? 1000000 - done : step;
+
+        ck_assert_int_eq(cl_sha256_update(&ctx, a, n), CL_OK);
+        done += n;
+        step = step % 993 + 7;   /* 7..999: within a[] */
+    }
+    ck_assert_int_eq(cl_sha256_finish(&ctx, out), CL_OK);
+    cl_assert_bytes(out, sizeof(out),
+                    "CDC76E5C 9914FB92 81A1C7E2 84D73E67 F1809A48 A497200E 046D39CC C7112CD0");
+}
+END_TEST
+
+START_TEST(test_sha256_errors)
+{
+    struct cl_sha256 ctx;
+    uint8_t out[CL_SHA256_LEN];
+
+    ck_assert_int_eq(cl_sha256(NULL, 1, out), CL_ERR_ARG);
+    ck_assert_int_eq(cl_sha256((const uint8_t *)"", 0, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_sha256(NULL, 0, out), CL_OK);
+    cl_assert_bytes(out, sizeof(out), "E3B0C442 98FC1C14 9AFBF4C8 996FB924 27AE41E4 649B934C A495991B 7852B855");
+    ck_assert_int_eq(cl_sha256_start(NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_sha256_start(&ctx), CL_OK);
+    ck_assert_int_eq(cl_sha256_update(NULL, out, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_sha256_update(&ctx, NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_sha256_finish(NULL, out), CL_ERR_ARG);
+    ck_assert_int_eq(cl_sha256_finish(&ctx, NULL), CL_ERR_ARG);   /* and wiped */
+    ck_assert_int_eq(cl_sha256_start(&ctx), CL_OK);
+    cl_sha256_free(&ctx);
+    cl_sha256_free(NULL);
+}
+END_TEST
+
+/* POSIX times computed with GNU date -u -d ... +%s. */
+static const struct {
+    unsigned y, mo, d, h, mi, s;
+    int rc;
+    uint64_t t;
+} time_cases[] = {
+    { 1970, 1, 1, 0, 0, 0, CL_OK, 0 },
+    { 2000, 2, 29, 12, 0, 0, CL_OK, 951825600 },
+    { 2000, 3, 1, 0, 0, 0, CL_OK, 951868800 },
+    { 2024, 1, 1, 0, 0, 0, CL_OK, 1704067200 },
+    { 2038, 1, 19, 3, 14, 8, CL_OK, 2147483648ull },
+    { 2049, 12, 31, 23, 59, 59, CL_OK, 2524607999ull },
+    { 2100, 3, 1, 0, 0, 0, CL_OK, 4107542400ull },
+    { 2106, 2, 7, 6, 28, 16, CL_OK, 4294967296ull },
+    { 9999, 12, 31, 23, 59, 59, CL_OK, 253402300799ull },
+    { 1969, 12, 31, 23, 59, 59, CL_ERR_ARG, 0 },
+    { 10000, 1, 1, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2023, 2, 29, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2100, 2, 29, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2024, 4, 31, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2024, 0, 1, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2024, 13, 1, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2024, 1, 0, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2024, 1, 1, 24, 0, 0, CL_ERR_ARG, 0 },
+    { 2024, 1, 1, 0, 60, 0, CL_ERR_ARG, 0 },
+    { 2024, 1, 1, 0, 0, 60, CL_ERR_ARG, 0 },
+};
+
+START_TEST(test_time)
+{
+    uint64_t t = 12345;
+    int rc = cl_cert_time_from_civil(time_cases[_i].y, time_cases[_i].mo, time_cases[_i].d,
+                                     time_cases[_i].h, time_cases[_i].mi, time_cases[_i].s, &t);
+
+    ck_assert_int_eq(rc, time_cases[_i].rc);
+    if (rc == CL_OK)
+        ck_assert_uint_eq(t, time_cases[_i].t);
+    ck_assert_int_eq(cl_cert_time_from_civil(2024, 1, 1, 0, 0, 0, NULL), CL_ERR_ARG);
+}
+END_TEST
+
+START_TEST(test_empty_context)
+{
+    struct cl_cert c;
+    char text[8];
+    uint8_t fp[CL_CERT_FINGERPRINT_LEN];
+
+    cl_cert_init(&c);
+    ck_assert_uint_eq(cl_cert_count(&c), 0);
+    ck_assert_uint_eq(cl_cert_count(NULL), 0);
+    ck_assert(!cl_cert_is_validated(&c));
+    ck_assert(!cl_cert_is_validated(NULL));
+    ck_assert_int_eq(cl_cert_key_kind(&c, 0), CL_CERT_KEY_NONE);
+    ck_assert_int_eq(cl_cert_fingerprint(&c, 0, fp), CL_ERR_NOT_FOUND);
+    ck_assert_int_eq(cl_cert_subject(&c, 0, text, sizeof(text)), CL_ERR_NOT_FOUND);
+    ck_assert_int_eq(cl_cert_serial(&c, 0, text, sizeof(text)), CL_ERR_NOT_FOUND);
+    ck_assert_int_eq(cl_cert_serial(NULL, 0, text, sizeof(text)), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_subject(NULL, 0, text, sizeof(text)), CL_ERR_ARG);
+    cl_cert_free(&c);
+    cl_cert_free(&c);   /* twice is fine */
+}
+END_TEST
+
+static Suite *cert_suite(void)
+{
+    Suite *s = suite_create("cert");
+    TCase *tc = tcase_create("hash-time");
+
+    tcase_add_loop_test(tc, test_sha256_vectors, 0, (int)CL_ARRAY_LEN(sha_cases));
+    tcase_add_test(tc, test_sha256_million);
+    tcase_add_test(tc, test_sha256_errors);
+    tcase_add_loop_test(tc, test_time, 0, (int)CL_ARRAY_LEN(time_cases));
+    tcase_add_test(tc, test_empty_context);
+    suite_add_tcase(s, tc);
+
+    if (pki_tool != NULL) {
+        tc = tcase_create("pki");
+        tcase_add_unchecked_fixture(tc, fixture_setup, fixture_teardown);
+        tcase_add_loop_test(tc, test_chain_cases, 0, (int)CL_ARRAY_LEN(chain_cases));
+        tcase_add_loop_test(tc, test_chain_openssl, 0, (int)CL_ARRAY_LEN(chain_cases));
+        tcase_add_test(tc, test_chain_failure_keeps_certs);
+        tcase_add_test(tc, test_chain_errors);
+        tcase_add_loop_test(tc, test_parse_cases, 0, (int)CL_ARRAY_LEN(parse_cases));
+        tcase_add_loop_test(tc, test_names, 0, (int)CL_ARRAY_LEN(name_cases));
+        tcase_add_test(tc, test_subject_exact);
+        tcase_add_loop_test(tc, test_sig_ecdsa, 0, (int)CL_ARRAY_LEN(ec_cases));
+        tcase_add_test(tc, test_sig_rsa);
+        tcase_add_test(tc, test_sig_message);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        pki_tool = argv[1];
+    else
+        fprintf(stderr, "no cardlink-pki given: the PKI tests are skipped\n");
+    return cl_test_run(cert_suite());
+}
