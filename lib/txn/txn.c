@@ -210,12 +210,26 @@ static int text_check(const uint8_t *s, size_t n, unsigned max)
     return space ? CL_ERR_DENIED : CL_OK; /* trailing space */
 }
 
-/* Length of the NUL-terminated text in arr[0..cap), or -1 without NUL. */
+/* Length of the NUL-terminated text in arr[0..cap), or -1 without NUL
+ * (no memchr/strlen: the core links with mem* only). */
 static int text_len(const char *arr, size_t cap)
 {
-    const char *z = memchr(arr, '\0', cap);
+    size_t i;
 
-    return z ? (int)(z - arr) : -1;
+    for (i = 0; i < cap; i++)
+        if (arr[i] == '\0')
+            return (int)i;
+    return -1;
+}
+
+/* see txn_int.h */
+size_t cl_txn_i_len(const char *s)
+{
+    size_t n = 0;
+
+    while (s[n])
+        n++;
+    return n;
 }
 
 /* Check a text held in a struct array: NUL-terminated, and valid when
@@ -621,7 +635,7 @@ static void put_text(struct cl_tlv_builder *b, uint32_t tag, const char *s,
     if (display)
         cl_tlv_put(b, tag, buf, cl_txn_i_display(s, buf));
     else
-        cl_tlv_put(b, tag, s, strlen(s));
+        cl_tlv_put(b, tag, s, cl_txn_i_len(s));
 }
 
 static uint8_t to_bcd(unsigned v)

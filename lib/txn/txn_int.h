@@ -39,6 +39,9 @@ void cl_txn_i_encode(struct cl_tlv_builder *b, const struct cl_txn *txn,
  * counted). */
 size_t cl_txn_i_display(const char *s, char *out);
 
+/* strlen, which the core may not link. */
+size_t cl_txn_i_len(const char *s);
+
 /* The label a kind is shown with ("Purchase"), at most 12 characters. */
 const char *cl_txn_i_kind_label(unsigned kind);
 

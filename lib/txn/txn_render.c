@@ -148,10 +148,10 @@ static int gen(struct sink *s, const struct cl_txn *txn)
         if ((unsigned)r > s->w)
             return CL_ERR_LIMIT;
         put_line(s, amt, (size_t)r);
-        if ((r = emit_fixed(s, label, strlen(label))) != CL_OK)
+        if ((r = emit_fixed(s, label, cl_txn_i_len(label))) != CL_OK)
             return r;
     } else {
-        put_line(s, label, strlen(label));
+        put_line(s, label, cl_txn_i_len(label));
     }
 
     if (truncated) {
