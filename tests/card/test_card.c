@@ -160,7 +160,9 @@ static int f_recv(void *ctx, uint8_t *buf, size_t size, uint32_t *t)
         return CL_ERR_CARD_REMOVED;
     case S_TMO:
         advance(f);
-        /* fall through */
+        f->waited_us += *t;
+        *t = 0;
+        return 0;
     case S_END:
         f->waited_us += *t;
         *t = 0;
