@@ -216,3 +216,173 @@ int hl_transmit(struct hline *hl, const uint8_t *cmd, size_t cmd_len,
     }
     return CL_ERR_INTERNAL;
 }
+
+/* ------------------------------------------- in-process cl_card_line */
+
+static void hcl_queue(struct hcline *h, uint8_t b, bool parity)
+{
+    if (h->qoff > 0 && h->qlen == sizeof(h->q)) {
+        memmove(h->q, h->q + h->qoff, h->qlen - h->qoff);
+        memmove(h->qpar, h->qpar + h->qoff, h->qlen - h->qoff);
+        h->qlen -= h->qoff;
+        h->qoff = 0;
+    }
+    if (h->qlen == sizeof(h->q)) {
+        h->overflow++;
+        return;
+    }
+    h->q[h->qlen] = b;
+    h->qpar[h->qlen++] = parity ? 1u : 0u;
+}
+
+/* Move what the card sends through c2r into the queue. */
+static int hcl_pump(struct hcline *h)
+{
+    while (!h->pulled && cl_sim_want(h->sim) == CL_SIM_SEND) {
+        const uint8_t *p;
+        struct cl_fault_item items[2 * 64 + 1];
+        size_t n = cl_sim_pull(h->sim, &p), m, i;
+        if (n > 64)
+            n = 64;
+        if (cl_fault_apply(h->c2r, p, n, items, CL_ARRAY_LEN(items), &m) != CL_OK ||
+            cl_sim_sent(h->sim, n) != CL_OK)
+            return CL_ERR_INTERNAL;
+        for (i = 0; i < m; i++) {
+            if (items[i].kind == CL_FAULT_REMOVED) {
+                h->pulled = true;
+                cl_sim_power_off(h->sim);
+                break;
+            }
+            hcl_queue(h, items[i].byte, items[i].kind == CL_FAULT_PARITY);
+        }
+    }
+    return CL_OK;
+}
+
+static int hcl_send(void *ctx, const uint8_t *buf, size_t len)
+{
+    struct hcline *h = ctx;
+    size_t off = 0;
+    /* half duplex: what arrived out of turn is dropped when the reader
+     * turns the line around */
+    h->stale += h->qlen - h->qoff;
+    h->qlen = h->qoff = 0;
+    while (off < len) {
+        struct cl_fault_item items[2 * 64 + 1];
+        size_t k = len - off > 64 ? 64 : len - off, m, i;
+        if (h->pulled)
+            return CL_ERR_CARD_REMOVED;
+        if (cl_fault_apply(h->r2c, buf + off, k, items, CL_ARRAY_LEN(items),
+                           &m) != CL_OK)
+            return CL_ERR_INTERNAL;
+        for (i = 0; i < m; i++) {
+            if (items[i].kind == CL_FAULT_REMOVED) {
+                h->pulled = true;
+                cl_sim_power_off(h->sim);
+                return CL_ERR_CARD_REMOVED;
+            }
+            if (items[i].kind == CL_FAULT_PARITY &&
+                cl_sim_parity_error(h->sim) != CL_OK)
+                return CL_ERR_INTERNAL;
+            if (cl_sim_feed(h->sim, &items[i].byte, 1) != 1)
+                return CL_ERR_INTERNAL;
+        }
+        off += k;
+    }
+    /* the card answers once the reader's burst is over */
+    return hcl_pump(h);
+}
+
+static int hcl_recv(void *ctx, uint8_t *buf, size_t size, uint32_t *t)
+{
+    struct hcline *h = ctx;
+    size_t n = 0;
+    if (hcl_pump(h) != CL_OK)
+        return CL_ERR_INTERNAL;
+    if (h->qoff == h->qlen) {
+        if (h->pulled)
+            return CL_ERR_CARD_REMOVED;
+        /* nobody has anything to say: time passes; the card's character
+         * timer (shorter than any reader timer) runs out first */
+        if (cl_sim_timeout_etu(h->sim) != 0 &&
+            cl_sim_want(h->sim) == CL_SIM_RECV) {
+            h->card_timeouts++;
+            if (cl_sim_timeout(h->sim) != CL_OK || hcl_pump(h) != CL_OK)
+                return CL_ERR_INTERNAL;
+        }
+        if (h->qoff == h->qlen) {
+            h->reader_timeouts++;
+            *t = 0;
+            return 0;
+        }
+    }
+    if (h->qpar[h->qoff] && h->parity_report) {
+        buf[0] = h->q[h->qoff++];
+        return CL_ERR_PARITY;
+    }
+    while (n < size && h->qoff < h->qlen &&
+           (n == 0 || !h->qpar[h->qoff] || !h->parity_report))
+        buf[n++] = h->q[h->qoff++];
+    return (int)n;
+}
+
+static int hcl_reset(void *ctx, bool warm)
+{
+    struct hcline *h = ctx;
+    if (h->pulled)
+        return CL_ERR_CARD_REMOVED;
+    h->qlen = h->qoff = 0;
+    h->f = 372;
+    h->d = 1;
+    h->parity_report = false;
+    if (cl_sim_reset(h->sim, warm) != CL_OK || hcl_pump(h) != CL_OK)
+        return CL_ERR_INTERNAL;
+    return CL_OK;
+}
+
+static int hcl_set_params(void *ctx, const struct cl_card_line_params *p)
+{
+    struct hcline *h = ctx;
+    h->parity_report = p->parity;
+    if (p->f != h->f || p->d != h->d) {
+        h->f = p->f;
+        h->d = p->d;
+        int rv = cl_sim_clock(h->sim, p->f, p->d);
+        (void)rv;   /* a mismatch is counted in the simulator's stats */
+    }
+    return CL_OK;
+}
+
+static void hcl_power_off(void *ctx)
+{
+    struct hcline *h = ctx;
+    cl_sim_power_off(h->sim);
+    h->qlen = h->qoff = 0;
+}
+
+static int hcl_present(void *ctx)
+{
+    const struct hcline *h = ctx;
+    return h->pulled ? 0 : 1;
+}
+
+/* see harness.h */
+const struct cl_card_line hcl_line = {
+    hcl_send, hcl_recv, hcl_reset, hcl_set_params, hcl_power_off, hcl_present,
+    { 3571u, 5000u, 0u, NULL, 0, true, CL_CARD_LINE_PARITY }
+};
+
+/* see harness.h */
+size_t hcl_pending(const struct hcline *h)
+{
+    return h->qlen - h->qoff;
+}
+
+/* see harness.h */
+void hcl_reinsert(struct hcline *h)
+{
+    h->pulled = false;
+    h->qlen = h->qoff = 0;
+    cl_fault_rearm(h->r2c);
+    cl_fault_rearm(h->c2r);
+}
