@@ -1,0 +1,77 @@
+# Writes the seed corpus of fuzz/fuzz_applet.c: run from fuzz/corpus/applet.
+import struct, os
+def mix(d):
+    h = 2166136261
+    for b in d:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    out = []
+    for i in range(32):
+        h = ((h ^ i) * 16777619) & 0xFFFFFFFF
+        out.append(h >> 24)
+    return bytes(out)
+SERIAL = b'\x11' * 8
+def H(s): return bytes.fromhex(s)
+def rec(apdus):
+    out = b''
+    for a in apdus:
+        if a is None: out += b'\xff'
+        else: out += bytes([len(a)]) + a
+    return out
+def fsig(h): return bytes([0x30, 6, 2, 1, h[0], 2, 1, 0x42])
+SEL = H('00A4040C07F0434C504159 01'.replace(' ', ''))
+PIN_OK = H('002000800824 1234FFFFFFFFFF'.replace(' ', ''))
+PIN_BAD = H('0020008008241235FFFFFFFFFF')
+PUK_OK = H('002C0180082812345678FFFFFF')
+def credit(amount, ctr, txid=b'\x3f' * 16, good=True):
+    body = struct.pack('>II', amount, ctr) + txid
+    h = mix(b'CLCR' + SERIAL + body)
+    sig = fsig(h) if good else fsig(bytes([h[0] ^ 1]))
+    return bytes([0x80, 0x52, 0, 0, len(body) + len(sig)]) + body + sig + b'\x00'
+def debit(amount, ctr, txid=b'\x3e' * 16):
+    body = struct.pack('>II', amount, ctr) + txid
+    return bytes([0x80, 0x54, 0, 0, len(body)]) + body + b'\x00'
+def egoods(idb, plen, good=True):
+    payload = bytes([idb]) * 16 + bytes(range(plen - 16))
+    h = mix(b'CLEG' + SERIAL + payload)
+    sig = fsig(h) if good else fsig(bytes([h[0] ^ 1]))
+    data = bytes([plen]) + payload + sig
+    return bytes([0, 0xE2, 0, 0x20, len(data)]) + data
+def txrec(i):
+    return bytes([0, 0xE2, 0, 0x28, 43]) + bytes([i]) * 43
+PSO = H('002A9E9A20') + bytes(range(32)) + b'\x00'
+seeds = {
+ 'select': [SEL, H('00A4040007F0434C50415901 00'.replace(' ', '')), H('00A4040C07F0434C50415902')],
+ 'select_ef_fcp': [H('00A4020402010100'), H('00A4020402020200'), H('00A4000C023F00')],
+ 'read_binary': [H('00A4020C020101'), H('00B0000000'), H('00B0001000'), H('00B0820005'), H('00B0000000 0100'.replace(' ', ''))],
+ 'read_binary_errors': [H('00B0000001'), H('00B0840004'), H('00B0890004'), H('00B0000028')],
+ 'verify_ok_pso': [PIN_OK, PSO, PSO],
+ 'verify_counter': [H('00200080'), PIN_BAD, PIN_BAD, PIN_BAD, PIN_BAD, PIN_OK, H('00200080')],
+ 'puk_unblock': [PIN_BAD, PIN_BAD, PIN_BAD, PUK_OK, H('00200080'), PIN_OK],
+ 'puk_new_pin': [H('002C0080102812345678FFFFFF266543 21FFFFFFFF'.replace(' ', '')), H('0020008008266543 21FFFFFFFF'.replace(' ', ''))],
+ 'puk_block': [H('002C0180082812345679FFFFFF')] * 11 + [PUK_OK],
+ 'change_pin': [H('00240080102412 34FFFFFFFFFF2665432 1FFFFFFFF'.replace(' ', '')), PSO],
+ 'verify_reset': [PIN_OK, None, PSO, PIN_OK, H('0020FF80'), PSO],
+ 'credit': [H('805C000000'), credit(500, 5)],
+ 'credit_replay': [credit(500, 5), credit(500, 5), credit(500, 6)],
+ 'credit_forged': [credit(500, 5, good=False)],
+ 'credit_overflow': [credit(99001, 5), credit(99000, 5), credit(1, 6)],
+ 'credit_zero': [credit(0, 5)],
+ 'debit': [PIN_OK, debit(300, 5), debit(300, 6)],
+ 'debit_replay': [PIN_OK, debit(300, 5), PIN_OK, debit(300, 5)],
+ 'debit_insufficient': [PIN_OK, debit(1001, 5), PIN_OK, debit(1000, 5)],
+ 'credit_debit': [credit(50, 5), PIN_OK, debit(1050, 6), H('805C000000')],
+ 'egoods': [egoods(0x21, 40), H('00B2012400'), H('8056010004DEADBEEF00'), H('8056010000'), H('00B2012400')],
+ 'egoods_dup_forged': [egoods(0x21, 16), egoods(0x21, 16), egoods(0x22, 20, good=False)],
+ 'egoods_full': [egoods(0x30 + i, 16 + i) for i in range(9)],
+ 'txlog': [txrec(i) for i in range(1, 12)] + [H('00B2012C00'), H('00B20A2C2B'), H('00B20B2C00')],
+ 'txlog_current': [H('00A4020C020202'), txrec(1)[:3] + b'\x00' + txrec(1)[4:], H('00B2010400')],
+ 'get_data': [H('00CA7F4900'), H('00CA005A00'), H('0084000008'), H('008400000004 00'.replace(' ', ''))],
+ 'internal_auth': [H('0088000008C45D197A0BE268F300'), H('0088000008C45D197A0BE268F3'), H('00880000')],
+ 'classes': [H('90A4040C00'), H('10200080'), H('0C200080'), H('01200080'), H('00D6000001 00'.replace(' ', ''))],
+ 'malformed': [H('00A404'), H('00A4040C050102'), H('00A4040C0000'), b'', b'\x00'],
+ 'reset_mid': [PIN_OK, None, debit(10, 5), None, None],
+ 'purchase_flow': [SEL, H('00B0810000'), PIN_OK, PSO, txrec(7), H('00B2012C00')],
+}
+for name, apdus in seeds.items():
+    open(name, 'wb').write(rec(apdus))
+print(len(seeds))
