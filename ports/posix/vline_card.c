@@ -26,6 +26,8 @@ void cl_vline_card_init(struct cl_vline_card *vc, struct cl_vline *vl)
     memset(vc, 0, sizeof(*vc));
     vc->vl = vl;
     vc->present = true;
+    vc->f = vc->card_f = 372;
+    vc->d = vc->card_d = 1;
     vc->parity_at = NO_PARITY;
 }
 
@@ -84,8 +86,19 @@ static int vc_send(void *ctx, const uint8_t *buf, size_t len)
 {
     struct cl_vline_card *vc = ctx;
 
+    int rv;
+
     if (!vc->present)
         return CL_ERR_CARD_REMOVED;
+    if (vc->f != vc->card_f || vc->d != vc->card_d) {
+        /* the rate changed (after a PPS): say so before using it */
+        rv = cl_vline_send_clock(vc->vl, vc->f, vc->d,
+                                 vc->clock_khz * 1000u);
+        if (rv != CL_OK)
+            return map_err(rv);
+        vc->card_f = vc->f;
+        vc->card_d = vc->d;
+    }
     return map_err(cl_vline_send_data(vc->vl, buf, len));
 }
 
@@ -151,6 +164,8 @@ static int vc_reset(void *ctx, bool warm)
         return CL_ERR_CARD_REMOVED;
     rv = cl_vline_send(vc->vl, warm ? CL_VLINE_WARM_RESET
                                     : CL_VLINE_COLD_RESET, NULL, 0);
+    vc->card_f = 372;   /* the card starts every ATR at Fd, Dd */
+    vc->card_d = 1;
     return map_err(rv);
 }
 
@@ -158,14 +173,12 @@ static int vc_set_params(void *ctx, const struct cl_card_line_params *p)
 {
     struct cl_vline_card *vc = ctx;
 
+    /* the CLOCK frame goes out with the next characters sent */
     vc->parity_report = p->parity;
-    if (p->f == vc->f && p->d == vc->d && p->clock_khz == vc->clock_khz)
-        return CL_OK;
     vc->f = p->f;
     vc->d = p->d;
     vc->clock_khz = p->clock_khz;
-    return map_err(cl_vline_send_clock(vc->vl, p->f, p->d,
-                                       p->clock_khz * 1000u));
+    return CL_OK;
 }
 
 static void vc_power_off(void *ctx)
@@ -176,8 +189,6 @@ static void vc_power_off(void *ctx)
         vc->present = false;
     vc->len = vc->off = 0;
     vc->parity_at = NO_PARITY;
-    vc->f = vc->d = 0;
-    vc->clock_khz = 0;
 }
 
 static int vc_present(void *ctx)

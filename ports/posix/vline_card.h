@@ -14,7 +14,9 @@
  *               again; frames of unknown types are skipped;
  *   reset       COLD_RESET or WARM_RESET, after discarding what arrived
  *               before it;
- *   set_params  a CLOCK frame (F, D, clock in Hz) whenever they change;
+ *   set_params  recorded; a CLOCK frame (F, D, clock in Hz) goes out
+ *               before the next characters sent when F or D differ from
+ *               what the card runs (Fd, Dd after every reset);
  *   power_off   POWER_OFF;
  *   present     whether the last card-detect frame said inserted (true
  *               until the simulator says otherwise).
@@ -43,8 +45,10 @@ struct cl_vline_card {
     struct cl_vline *vl;        /* connected device end, not owned */
     bool present;
     bool parity_report;         /* params.parity */
-    uint16_t f, d;              /* last CLOCK sent (0: none yet) */
+    uint16_t f, d;              /* rate of the last set_params */
     uint32_t clock_khz;
+    uint16_t card_f, card_d;    /* rate the card was last told (CLOCK) or
+                                   assumes (Fd, Dd after a reset) */
     size_t len, off;            /* buffered DATA: buf[off..len) */
     size_t parity_at;           /* index in buf of a byte with a parity
                                    error, (size_t)-1 when none */
