@@ -274,7 +274,15 @@ static int run(struct cl_card *card, bool *fatal)
                     break;      /* T=0 protocol error: now DEACTIVATE */
                 off += (size_t)c;
             }
-            /* what is left arrived out of turn: a half-duplex line drops it */
+            /* What is left arrived out of turn. T=1 drops it (the block
+             * is complete and checked); T=0 has no checksum, so the engine
+             * hears of it and fails the exchange (cardlink/t0.h). */
+            if (rv == CL_OK && !t1 && off < (size_t)r &&
+                cl_t0_want(e0) != CL_T0_DEACTIVATE) {
+                int c = cl_t0_feed(e0, rx + off, (size_t)r - off);
+
+                (void)c;    /* CL_ERR_PROTOCOL: now CL_T0_DEACTIVATE */
+            }
         } else if (want == CL_T1_DONE) {
             return t1 ? cl_t1_result(e1) : cl_t0_result(e0);
         } else if (want == CL_T1_IDLE) {

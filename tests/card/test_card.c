@@ -462,6 +462,27 @@ static const struct scenario scenarios[] = {
       { COLD, RX(A_T0), TX("00 70 00 00 00"), RX("12"), OFF },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 70 00 00", CL_ERR_PROTOCOL,
       NULL },
+    /* a character after SW2: T=0 cannot trust the response (§10.2) */
+    { "t0_extra_byte", 0,
+      { COLD, RX(A_T0), TX("00 70 00 00 00"), RX("90 00 12"), OFF },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 70 00 00", CL_ERR_PROTOCOL,
+      NULL },
+    /* T=1 with a parity error reported in the card's block: R-block
+     * asking for it again (§11.6.3.2), then the block */
+    { "t1_parity_rblock", 0,
+      { COLD, RX(A_T1), TX(IFS_REQ), RX(IFS_RESP),
+        TX("00 00 05 00 B0 00 00 02 B7"), RX("00 00 04 11"), PAR("22"),
+        RX("90 00 A7"), TX("00 81 00 81"),
+        RX("00 00 04 11 22 90 00 A7") },
+      CL_OK, CL_CARD_PPS_NONE, 1, 1, 0, "00 B0 00 00 02", CL_OK,
+      "11 22 90 00" },
+    /* T=1 BWT expires: R-block, then the response */
+    { "t1_timeout_rblock", 0,
+      { COLD, RX(A_T1), TX(IFS_REQ), RX(IFS_RESP),
+        TX("00 00 05 00 B0 00 00 02 B7"), TMO, TX("00 82 00 82"),
+        RX("00 00 04 11 22 90 00 A7") },
+      CL_OK, CL_CARD_PPS_NONE, 1, 1, 0, "00 B0 00 00 02", CL_OK,
+      "11 22 90 00" },
     /* card pulled mid-exchange */
     { "t0_removed", 0,
       { COLD, RX(A_T0), TX("00 B0 00 00 04"), RX("B0 01"), REM },
