@@ -58,7 +58,7 @@
 
 static mbedtls_hmac_drbg_context drbg;
 static const char *outdir;
-static char from_s[16], to_s[16], expired_to_s[16], notyet_from_s[16];
+static char from_s[40], to_s[40], expired_to_s[40], notyet_from_s[40];
 static unsigned serial_next = 1;
 
 struct key {
@@ -207,8 +207,8 @@ static void issue(const struct cert *subj, const struct cert *iss, const struct 
     write_key(subj->name, subj->key);
 }
 
-/* YYYYMMDDhhmmss (UTC) plus delta seconds, into out[15]. */
-static int shift_time(const char *in, long delta, char out[16])
+/* YYYYMMDDhhmmss (UTC) plus delta seconds, into out. */
+static int shift_time(const char *in, long delta, char out[40])
 {
     struct tm tm;
     time_t t;
@@ -227,7 +227,7 @@ static int shift_time(const char *in, long delta, char out[16])
     t = timegm(&tm) + delta;
     if (gmtime_r(&t, &tm) == NULL)
         return -1;
-    snprintf(out, 16, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+    snprintf(out, 40, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     return 0;
 }
