@@ -384,7 +384,9 @@ void cl_card_init_apdu(struct cl_card *card, const struct cl_card_apdu *apdu,
  *   CL_ERR_RESERVED      specific mode with a reserved Fi or Di;
  *   the engine's error   when the T=1 IFS exchange fails
  *                        (CL_ERR_RESYNCH);
- *   CL_ERR_IO            the port failed.
+ *   CL_ERR_IO            the port failed (or whatever other error a line
+ *                        callback returned, e.g. CL_ERR_UNSUPPORTED from
+ *                        set_params).
  * On any error the card is deactivated and the session CLOSED.
  */
 CL_WUR int cl_card_activate(struct cl_card *card);
@@ -414,7 +416,9 @@ CL_WUR int cl_card_activate(struct cl_card *card);
  *   CL_ERR_TIMEOUT, CL_ERR_PARITY, CL_ERR_PROTOCOL
  *                        (T=0) the engine asked for deactivation (§10.2);
  *   CL_ERR_RESYNCH       (T=1) resynchronisation failed;
- *   CL_ERR_IO            the port failed (a missing or altered echo too).
+ *   CL_ERR_IO            the port failed (a missing or altered echo too),
+ *                        or whatever other error a line callback returned
+ *                        in the middle of the exchange.
  */
 CL_WUR int cl_card_transmit(struct cl_card *card, const uint8_t *cmd,
                             size_t cmd_len, uint8_t *resp, size_t resp_size,

@@ -107,9 +107,9 @@ static int line_send(struct cl_card *card, const uint8_t *buf, size_t len)
     return CL_OK;
 }
 
-/* Reset and read the ATR into card->atr. CL_OK, CL_ERR_CARD_MUTE,
- * CL_ERR_CARD_REMOVED, CL_ERR_IO, or why the ATR is bad. */
-static int read_atr(struct cl_card *card, bool warm)
+/* Reset and read the ATR into card->atr. CL_OK; CL_ERR_CARD_MUTE; why the
+ * ATR is bad, with *bad set; or the port's error. */
+static int read_atr(struct cl_card *card, bool warm, bool *bad)
 {
     const struct cl_card_line *line = card->line;
     struct cl_card_line_params p;
@@ -118,6 +118,7 @@ static int read_atr(struct cl_card *card, bool warm)
     uint32_t wt, budget, t, t0;
     int rv, need;
 
+    *bad = false;
     memset(&p, 0, sizeof(p));
     p.f = CL_RATE_FD;
     p.d = CL_RATE_DD;
@@ -140,6 +141,7 @@ static int read_atr(struct cl_card *card, bool warm)
         return CL_ERR_CARD_MUTE;
     if (rv < 0 && rv != CL_ERR_PARITY)  /* parity means nothing before TS */
         return rv;
+    *bad = true;    /* from here on, except for the port's own errors */
     switch (buf[0]) {
     case 0x3B:
         break;
@@ -159,8 +161,10 @@ static int read_atr(struct cl_card *card, bool warm)
     }
     p.parity = true;
     rv = line_set(card, &p);
-    if (rv != CL_OK)
+    if (rv != CL_OK) {
+        *bad = false;
         return rv;
+    }
 
     wt = etu_us(card, ATR_WT_ETU);
     budget = card->cfg.atr_total_etu ? etu_us(card, card->cfg.atr_total_etu)
@@ -175,8 +179,10 @@ static int read_atr(struct cl_card *card, bool warm)
         rv = line_recv(card, buf + len, (size_t)need - len, &t);
         if (rv == 0)
             return CL_ERR_TIMEOUT;
-        if (rv < 0)
+        if (rv < 0) {
+            *bad = rv == CL_ERR_PARITY;
             return rv;
+        }
         if (budget != UINT32_MAX && t <= t0)
             budget -= t0 - t;
         len += (size_t)rv;
@@ -184,9 +190,9 @@ static int read_atr(struct cl_card *card, bool warm)
     return cl_atr_parse(&card->atr, buf, len);
 }
 
-/* The PPS exchange of §9. CL_OK with plan adjusted, CL_ERR_CARD_REMOVED,
- * CL_ERR_IO, or why the exchange was unsuccessful. */
-static int do_pps(struct cl_card *card, struct cl_card_plan *plan)
+/* The PPS exchange of §9. CL_OK with plan adjusted; why the exchange was
+ * unsuccessful, with *bad set; or the port's error. */
+static int do_pps(struct cl_card *card, struct cl_card_plan *plan, bool *bad)
 {
     uint8_t resp[CL_PPS_MAX];
     size_t len = 0, need = 2;
@@ -194,17 +200,21 @@ static int do_pps(struct cl_card *card, struct cl_card_plan *plan)
     uint32_t wt, t;
     int rv;
 
+    *bad = false;
     rv = line_send(card, plan->pps_bytes, plan->pps_len);
     if (rv != CL_OK)
         return rv;
+    *bad = true;
     wt = etu_us(card, cl_rate_wt_etu(card->atr.p.wi, 1));
     while (len < need) {
         t = wt;
         rv = line_recv(card, resp + len, need - len, &t);
         if (rv == 0)
             return CL_ERR_TIMEOUT;
-        if (rv < 0)
+        if (rv < 0) {
+            *bad = rv == CL_ERR_PARITY;
             return rv;
+        }
         len += (size_t)rv;
         if (need == 2 && len == 2) {
             if (resp[0] != CL_PPS_PPSS)
@@ -223,8 +233,9 @@ static int do_pps(struct cl_card *card, struct cl_card_plan *plan)
 
 /*
  * Run the engine until it is idle or done. Returns the T=1/T=0 result
- * (>= 0 or a per-exchange error), or a line error; *fatal is set when the
- * engine asked for deactivation.
+ * (>= 0 or a per-exchange error), or an error with *fatal set: the engine
+ * asked for deactivation, or the line failed in the middle of an exchange
+ * (the engine cannot go on from there).
  */
 static int run(struct cl_card *card, bool *fatal)
 {
@@ -234,7 +245,7 @@ static int run(struct cl_card *card, bool *fatal)
     uint8_t rx[IO_CHUNK];
     int rv;
 
-    *fatal = false;
+    *fatal = true;
     for (;;) {
         unsigned want = t1 ? (unsigned)cl_t1_want(e1)
                            : (unsigned)cl_t0_want(e0);
@@ -284,11 +295,12 @@ static int run(struct cl_card *card, bool *fatal)
                 (void)c;    /* CL_ERR_PROTOCOL: now CL_T0_DEACTIVATE */
             }
         } else if (want == CL_T1_DONE) {
+            *fatal = false;
             return t1 ? cl_t1_result(e1) : cl_t0_result(e0);
         } else if (want == CL_T1_IDLE) {
+            *fatal = false;
             return CL_OK;
         } else if (want == CL_T1_DEACTIVATE) {
-            *fatal = true;
             rv = t1 ? cl_t1_error(e1) : cl_t0_error(e0);
             return rv < 0 ? rv : CL_ERR_PROTOCOL;
         } else {
@@ -328,7 +340,7 @@ static int activate_line(struct cl_card *card)
 {
     const struct cl_card_line *line = card->line;
     struct cl_card_plan plan;
-    bool warm = false, warm_done = false, allow_pps = true;
+    bool warm = false, warm_done = false, allow_pps = true, bad;
     unsigned round;
     int rv;
 
@@ -341,9 +353,8 @@ static int activate_line(struct cl_card *card)
     }
     /* at most: cold (bad ATR), warm, PPS failed, cold again */
     for (round = 0; round < 4; round++) {
-        rv = read_atr(card, warm);
-        if (rv == CL_ERR_CARD_MUTE || rv == CL_ERR_CARD_REMOVED ||
-            rv == CL_ERR_IO)
+        rv = read_atr(card, warm, &bad);
+        if (rv != CL_OK && !bad)    /* mute, or the port failed */
             return rv;
         if (rv != CL_OK) {      /* a bad ATR: one warm reset */
             if (warm_done || !card->cfg.warm_retry)
@@ -364,8 +375,8 @@ static int activate_line(struct cl_card *card)
         if (rv != CL_OK)
             return rv;
         if (plan.pps) {
-            rv = do_pps(card, &plan);
-            if (rv == CL_ERR_CARD_REMOVED || rv == CL_ERR_IO)
+            rv = do_pps(card, &plan, &bad);
+            if (rv != CL_OK && !bad)
                 return rv;
             if (rv != CL_OK) {
                 /* §9.3: unsuccessful exchange, deactivate; then start
@@ -504,8 +515,7 @@ int cl_card_transmit(struct cl_card *card, const uint8_t *cmd,
         *resp_len = (size_t)rv;
         return CL_OK;
     }
-    if (fatal || rv == CL_ERR_CARD_REMOVED || rv == CL_ERR_IO ||
-        rv == CL_ERR_INTERNAL)
+    if (fatal)
         card_close(card);
     return rv;
 }

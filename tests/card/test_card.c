@@ -63,7 +63,19 @@ struct fake {
     uint8_t echo[64];
     size_t echo_len;
     uint64_t waited_us;
+    bool lenient;           /* deactivation accepted at any step */
+    uint32_t delay_us;      /* each card chunk takes this long to arrive */
+    unsigned calls;         /* line calls so far (send, recv, reset, set) */
+    unsigned fail_at;       /* this call fails with fail_rc (0: none) */
+    int fail_rc;
+    bool overrun;           /* recv claims one byte more than asked */
 };
+
+/* The failure injection of test_flaky: call number fail_at fails. */
+static bool inject(struct fake *f)
+{
+    return ++f->calls == f->fail_at;
+}
 
 static void load(struct fake *f)
 {
@@ -103,6 +115,8 @@ static int f_send(void *ctx, const uint8_t *buf, size_t len)
     size_t k;
 
     ck_assert_uint_gt(len, 0);
+    if (inject(f))
+        return f->fail_rc;
     if (f->removed)
         return CL_ERR_CARD_REMOVED;
     for (k = 0; k < len; k++) {
@@ -131,6 +145,10 @@ static int f_recv(void *ctx, uint8_t *buf, size_t size, uint32_t *t)
     size_t n = 0;
 
     ck_assert_uint_gt(size, 0);
+    if (inject(f))
+        return f->fail_rc;
+    if (f->overrun)
+        return (int)size + 1;
     if (f->echo_len > 0) {
         n = f->echo_len < size ? f->echo_len : size;
         memcpy(buf, f->echo, n);
@@ -142,6 +160,14 @@ static int f_recv(void *ctx, uint8_t *buf, size_t size, uint32_t *t)
         return CL_ERR_CARD_REMOVED;
     switch (kind(f)) {
     case S_RX:
+        if (f->delay_us > 0) {
+            if (*t < f->delay_us) {     /* not in time */
+                f->waited_us += *t;
+                *t = 0;
+                return 0;
+            }
+            *t -= f->delay_us;
+        }
         while (n < size && f->off < (size_t)f->cur_len) {
             buf[n++] = coded(f) ? cl_atr_inverse_byte(f->cur[f->off])
                                 : f->cur[f->off];
@@ -178,6 +204,8 @@ static int f_reset(void *ctx, bool warm)
 {
     struct fake *f = ctx;
 
+    if (inject(f))
+        return f->fail_rc;
     if (f->removed)
         return CL_ERR_CARD_REMOVED;
     ck_assert_msg(kind(f) == (warm ? S_WARM : S_COLD),
@@ -192,6 +220,8 @@ static int f_set_params(void *ctx, const struct cl_card_line_params *p)
 {
     struct fake *f = ctx;
 
+    if (inject(f))
+        return f->fail_rc;
     f->p = *p;
     f->nparams++;
     return CL_OK;
@@ -205,7 +235,7 @@ static void f_power_off(void *ctx)
     if (kind(f) == S_OFF)
         advance(f);
     else
-        ck_assert_msg(kind(f) == S_END || f->removed,
+        ck_assert_msg(kind(f) == S_END || f->removed || f->lenient,
                       "step %zu: unexpected deactivation", f->i);
 }
 
@@ -802,6 +832,101 @@ START_TEST(test_args)
 }
 END_TEST
 
+/* EMV: the whole ATR within 20160 etu from TS (2.1 s at 3.571 MHz). A card
+ * taking 0.6 s per character gets three in: a 4-byte ATR passes, an 8-byte
+ * one times out (and the warm reset does no better). */
+START_TEST(test_atr_total_time)
+{
+    static const struct step ok_steps[] = {
+        COLD, RX("3B"), RX("02"), RX("14"), RX("50"), { S_END, NULL }
+    };
+    static const struct step slow_steps[] = {
+        COLD, RX("3B"), RX("81"), RX("81"), RX("31"), RX("FE"), RX("45"),
+        RX("4A"), RX("C0"), TX(IFS_REQ), RX(IFS_RESP), { S_END, NULL }
+    };
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+
+    fake_init(&f, ok_steps, 0);
+    f.delay_us = 600000;
+    card_setup(&card, &line, &f, 0);
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+
+    fake_init(&f, slow_steps, O_NOWARM);
+    f.delay_us = 600000;
+    f.lenient = true;
+    card_setup(&card, &line, &f, O_NOWARM);
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_TIMEOUT);
+    ck_assert_uint_eq(f.i, 5);  /* stopped before the fifth character */
+
+    /* without the EMV limit the slow card is read in full */
+    fake_init(&f, slow_steps, O_NOWARM);
+    f.delay_us = 600000;
+    f.lenient = true;
+    card_setup(&card, &line, &f, O_NOWARM);
+    card.cfg.atr_total_etu = 0;
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_uint_eq(f.steps[f.i].kind, S_END);
+}
+END_TEST
+
+/* Every line call of an activation with PPS and T=1 IFS exchange plus one
+ * APDU fails in turn (CL_ERR_IO, then CL_ERR_UNSUPPORTED from the port):
+ * each failure comes back as that error with the session closed, or, for
+ * an error inside the ATR or the PPS, as the recovery the standard asks for
+ * (warm reset, default rate). Then a port that overruns the buffer. */
+START_TEST(test_flaky)
+{
+    static const struct step steps[] = {
+        COLD, RX(A_BOTH), TX("FF 11 13 FD"), RX("FF 11 13 FD"),
+        TX(IFS_REQ), RX(IFS_RESP), TX("00 00 05 00 B0 00 00 02 B7"),
+        RX("00 00 04 11 22 90 00 A7"), { S_END, NULL }
+    };
+    static const int rcs[] = { CL_ERR_IO, CL_ERR_UNSUPPORTED };
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+    uint8_t cmd[5] = { 0x00, 0xB0, 0x00, 0x00, 0x02 }, resp[16];
+    unsigned at, r, clean = 0;
+    size_t rl;
+    int rv;
+
+    for (r = 0; r < CL_ARRAY_LEN(rcs); r++) {
+        for (at = 1; at < 40; at++) {
+            fake_init(&f, steps, O_T1);
+            f.lenient = true;
+            f.fail_at = at;
+            f.fail_rc = rcs[r];
+            card_setup(&card, &line, &f, O_T1);
+            rv = cl_card_activate(&card);
+            if (rv == CL_OK)
+                rv = cl_card_transmit(&card, cmd, 5, resp, sizeof(resp), &rl);
+            if (f.calls < at) {     /* ran to the end without a failure */
+                ck_assert_int_eq(rv, CL_OK);
+                clean++;
+                break;
+            }
+            /* the failure either surfaced or was recovered from by a
+             * (warm or cold) reset that then ran out of script */
+            ck_assert_msg(rv != CL_OK || cl_card_state(&card) == CL_CARD_ACTIVE,
+                          "call %u", at);
+            if (rv != CL_OK)
+                ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+            cl_card_deactivate(&card);
+        }
+    }
+    ck_assert_uint_eq(clean, 2);
+
+    fake_init(&f, steps, O_T1);
+    f.lenient = true;
+    f.overrun = true;
+    card_setup(&card, &line, &f, O_T1);
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_IO);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+}
+END_TEST
+
 /* A T=0 APDU the engine refuses leaves the session active. */
 START_TEST(test_t0_bad_apdu)
 {
@@ -958,6 +1083,8 @@ static Suite *card_suite(void)
     tcase_add_test(tc, test_plan_pairs);
     tcase_add_test(tc, test_args);
     tcase_add_test(tc, test_t0_bad_apdu);
+    tcase_add_test(tc, test_atr_total_time);
+    tcase_add_test(tc, test_flaky);
     tcase_add_test(tc, test_apdu_reader);
     suite_add_tcase(s, tc);
     return s;
