@@ -6,8 +6,21 @@
  *   cardlink-tool apdu HEX             ISO 7816-4 command APDU
  *   cardlink-tool sw HEX               status word SW1 SW2
  *
+ * With a reader, the same words talk to a real (or simulated) card through
+ * the card session (lib/card): activation, PPS, T=0 or T=1:
+ *   cardlink-tool --reader SPEC [OPTIONS] atr          activate, decode the ATR
+ *   cardlink-tool --reader SPEC [OPTIONS] apdu HEX...  send APDUs
+ *   cardlink-tool --reader SPEC [OPTIONS] script FILE  run a card dialogue
+ * SPEC: vline:tcp:HOST:PORT, vline:unix:PATH, vline:pty:/dev/pts/N (the
+ * virtual card line of cardlink-vcard), serial:DEVICE[,dtr][,clock=KHZ]
+ * (a Phoenix/Smartmouse reader). OPTIONS: --protocol 0|1, --no-pps,
+ * --ifsd N, -v (log the activation).
+ * A script line is an APDU in hex, optionally followed by the status word
+ * expected (9000, 61XX with X as wildcards, or "any"); '#' starts a comment.
+ *
  * HEX may contain spaces and colons, and may be split over several
- * arguments. Exit status: 0 decoded, 1 malformed input, 2 usage error.
+ * arguments. Exit status: 0 decoded / every expectation met, 1 malformed
+ * input, a card error or an unexpected status word, 2 usage error.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -16,9 +29,13 @@
 
 #include "cardlink/apdu.h"
 #include "cardlink/atr.h"
+#include "cardlink/card.h"
 #include "cardlink/edc.h"
 #include "cardlink/error.h"
 #include "cardlink/sw.h"
+#include "serial.h"
+#include "vline.h"
+#include "vline_card.h"
 
 #define HEX_MAX 70000
 
@@ -28,7 +45,11 @@ static int usage(void)
 {
     fputs("usage: cardlink-tool atr [--json] HEX\n"
           "       cardlink-tool apdu HEX\n"
-          "       cardlink-tool sw HEX\n", stderr);
+          "       cardlink-tool sw HEX\n"
+          "       cardlink-tool --reader SPEC [--protocol 0|1] [--no-pps] [--ifsd N] [-v]\n"
+          "                     atr | apdu HEX... | script FILE\n"
+          "  SPEC: vline:tcp:HOST:PORT | vline:unix:PATH | vline:pty:/dev/pts/N |\n"
+          "        serial:DEVICE[,dtr][,clock=KHZ]\n", stderr);
     return 2;
 }
 
@@ -483,10 +504,276 @@ static int cmd_sw(int argc, char **argv)
     return 0;
 }
 
+/* --------------------------------------------------------------- reader */
+
+struct reader {
+    struct cl_card card;
+    struct cl_card_config cfg;
+    struct cl_vline vl;
+    struct cl_vline_card vc;
+    struct cl_serial serial;
+    bool is_vline;
+    bool verbose;
+};
+
+static struct reader rd;   /* large (engines, ATR): not on the stack */
+
+static int reader_open(struct reader *r, const char *spec)
+{
+    int err;
+
+    if (strncmp(spec, "vline:", 6) == 0) {
+        cl_vline_init(&r->vl);
+        err = cl_vline_connect(&r->vl, spec + 6);
+        if (err != CL_OK) {
+            fprintf(stderr, "cardlink-tool: cannot reach %s: %s\n", spec + 6, cl_strerror(err));
+            return err;
+        }
+        cl_vline_card_init(&r->vc, &r->vl);
+        cl_card_init_line(&r->card, cl_vline_card_line(), &r->vc, &r->cfg);
+        r->is_vline = true;
+        return CL_OK;
+    }
+    if (strncmp(spec, "serial:", 7) == 0) {
+        static char dev[256];
+        struct cl_serial_config sc;
+        char *opt;
+
+        cl_serial_config_default(&sc);
+        snprintf(dev, sizeof(dev), "%s", spec + 7);
+        /* DEVICE[,dtr][,clock=KHZ] */
+        for (opt = strchr(dev, ','); opt; opt = strchr(opt, ',')) {
+            *opt++ = '\0';
+            if (strncmp(opt, "dtr", 3) == 0 && (opt[3] == ',' || opt[3] == '\0'))
+                sc.reset_line = CL_SERIAL_RESET_DTR;
+            else if (strncmp(opt, "clock=", 6) == 0)
+                sc.clock_khz = (uint32_t)strtoul(opt + 6, NULL, 10);
+            else {
+                fprintf(stderr, "cardlink-tool: unknown serial option '%s'\n", opt);
+                return CL_ERR_ARG;
+            }
+        }
+        sc.port = dev;
+        err = cl_serial_open(&r->serial, &sc);
+        if (err != CL_OK) {
+            fprintf(stderr, "cardlink-tool: cannot open %s: %s\n", dev, cl_strerror(err));
+            return err;
+        }
+        cl_card_init_line(&r->card, cl_serial_line(&r->serial), &r->serial, &r->cfg);
+        return CL_OK;
+    }
+    fprintf(stderr, "cardlink-tool: unknown reader '%s'\n", spec);
+    return CL_ERR_ARG;
+}
+
+static void reader_close(struct reader *r)
+{
+    cl_card_deactivate(&r->card);
+    if (r->is_vline)
+        cl_vline_close(&r->vl);
+    else
+        cl_serial_close(&r->serial);
+}
+
+static int reader_activate(struct reader *r)
+{
+    static const char *const pps_names[] = {
+        "no PPS", "PPS accepted", "PPS answered without PPS1: default rate",
+        "PPS failed: reset, default rate"
+    };
+    const struct cl_card_info *info;
+    const struct cl_card_line_params *lp;
+    int err = cl_card_activate(&r->card);
+
+    if (err != CL_OK) {
+        fprintf(stderr, "cardlink-tool: activation failed: %s\n", cl_strerror(err));
+        return err;
+    }
+    info = cl_card_info(&r->card);
+    lp = cl_card_params(&r->card);
+    if (r->verbose)
+        fprintf(stderr, "activated: T=%d, F=%u D=%u, clock %lu kHz, %s%s, %u cold / %u warm resets\n",
+                cl_card_protocol(&r->card), lp->f, lp->d, (unsigned long)lp->clock_khz,
+                pps_names[info->pps & 3], info->specific ? ", specific mode" : "",
+                info->cold_resets, info->warm_resets);
+    return CL_OK;
+}
+
+/* Send one APDU and print it with the response. *sw gets the status word. */
+static int reader_exchange(struct reader *r, const uint8_t *cmd, size_t len, uint16_t *sw)
+{
+    static uint8_t resp[CL_RAPDU_MAX];
+    size_t rlen = 0;
+    int err;
+
+    printf("> ");
+    print_hex(stdout, cmd, len, " ");
+    putchar('\n');
+    err = cl_card_transmit(&r->card, cmd, len, resp, sizeof(resp), &rlen);
+    if (err != CL_OK) {
+        printf("! %s\n", cl_strerror(err));
+        return err;
+    }
+    if (rlen < 2) {
+        printf("! response without status word\n");
+        return CL_ERR_PROTOCOL;
+    }
+    *sw = CL_SW(resp[rlen - 2], resp[rlen - 1]);
+    printf("< ");
+    print_hex(stdout, resp, rlen, " ");
+    printf("\n  %04X %s\n", *sw, cl_sw_text(*sw));
+    fflush(stdout);
+    return CL_OK;
+}
+
+/* "9000", "61XX", "any": does sw match? -1 when the pattern is malformed. */
+static int sw_matches(const char *pat, uint16_t sw)
+{
+    int i;
+
+    if (strcmp(pat, "any") == 0 || strcmp(pat, "*") == 0)
+        return 1;
+    if (strlen(pat) != 4)
+        return -1;
+    for (i = 0; i < 4; i++) {
+        unsigned nib = (sw >> (12 - 4 * i)) & 15u;
+        char c = pat[i];
+        if (c == 'X' || c == 'x')
+            continue;
+        if (!isxdigit((unsigned char)c))
+            return -1;
+        if ((unsigned)(isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10) != nib)
+            return 0;
+    }
+    return 1;
+}
+
+static int run_script(struct reader *r, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    unsigned lineno = 0, sent = 0;
+    int rc = 0;
+
+    if (!f) {
+        perror(path);
+        return 1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        char *hash = strchr(line, '#'), *tok, *expect = NULL, hexbuf[4096] = "";
+        char *args[1];
+        long n;
+        uint16_t sw;
+        int m;
+
+        lineno++;
+        if (hash)
+            *hash = '\0';
+        /* every token but a trailing SW pattern is APDU hex */
+        for (tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
+            if (expect) {
+                strncat(hexbuf, expect, sizeof(hexbuf) - strlen(hexbuf) - 1);
+                expect = NULL;
+            }
+            if (strcmp(tok, "any") == 0 || strchr(tok, 'X') || strchr(tok, 'x') ||
+                (strlen(tok) == 4 && hexbuf[0] != '\0'))
+                expect = tok;
+            else
+                strncat(hexbuf, tok, sizeof(hexbuf) - strlen(hexbuf) - 1);
+        }
+        if (hexbuf[0] == '\0')
+            continue;
+        args[0] = hexbuf;
+        n = parse_hex_args(1, args, 0);
+        if (n < 4) {
+            fprintf(stderr, "%s:%u: not a command APDU\n", path, lineno);
+            rc = 1;
+            break;
+        }
+        sent++;
+        if (reader_exchange(r, inbuf, (size_t)n, &sw) != CL_OK) {
+            rc = 1;
+            break;
+        }
+        if (expect) {
+            m = sw_matches(expect, sw);
+            if (m < 0) {
+                fprintf(stderr, "%s:%u: bad status word pattern '%s'\n", path, lineno, expect);
+                rc = 1;
+                break;
+            }
+            if (m == 0) {
+                printf("! expected %s: stop\n", expect);
+                rc = 1;
+                break;
+            }
+        }
+    }
+    fclose(f);
+    printf("%u APDUs sent, %s\n", sent, rc ? "stopped" : "all as expected");
+    return rc;
+}
+
+static int cmd_reader(int argc, char **argv)
+{
+    const char *spec = NULL;
+    int i, rc = 0;
+
+    cl_card_config_default(&rd.cfg);
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--reader") == 0 && i + 1 < argc)
+            spec = argv[++i];
+        else if (strcmp(argv[i], "--protocol") == 0 && i + 1 < argc)
+            rd.cfg.protocol = (uint8_t)atoi(argv[++i]);
+        else if (strcmp(argv[i], "--ifsd") == 0 && i + 1 < argc)
+            rd.cfg.ifsd = (uint8_t)atoi(argv[++i]);
+        else if (strcmp(argv[i], "--no-pps") == 0)
+            rd.cfg.pps = false;
+        else if (strcmp(argv[i], "-v") == 0)
+            rd.verbose = true;
+        else
+            break;
+    }
+    if (!spec || i >= argc)
+        return usage();
+    if (reader_open(&rd, spec) != CL_OK)
+        return 1;
+    if (reader_activate(&rd) != CL_OK) {
+        reader_close(&rd);
+        return 1;
+    }
+    if (strcmp(argv[i], "atr") == 0) {
+        const struct cl_atr *atr = cl_card_atr(&rd.card);
+        atr_human(atr, true);
+        printf("running: T=%d\n", cl_card_protocol(&rd.card));
+    } else if (strcmp(argv[i], "apdu") == 0 && i + 1 < argc) {
+        int k;
+        for (k = i + 1; k < argc && rc == 0; k++) {
+            char *one[1] = { argv[k] };
+            long n = parse_hex_args(1, one, 0);
+            uint16_t sw;
+            if (n < 4) {
+                fprintf(stderr, "cardlink-tool: not a command APDU: %s\n", argv[k]);
+                rc = 1;
+            } else if (reader_exchange(&rd, inbuf, (size_t)n, &sw) != CL_OK) {
+                rc = 1;
+            }
+        }
+    } else if (strcmp(argv[i], "script") == 0 && i + 1 < argc) {
+        rc = run_script(&rd, argv[i + 1]);
+    } else {
+        rc = usage();
+    }
+    reader_close(&rd);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return usage();
+    if (argv[1][0] == '-')
+        return cmd_reader(argc, argv);
     if (strcmp(argv[1], "atr") == 0)
         return cmd_atr(argc, argv);
     if (strcmp(argv[1], "apdu") == 0)
