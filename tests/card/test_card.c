@@ -478,6 +478,11 @@ static const struct scenario scenarios[] = {
       { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF 10 13 FC"),
         TX("00 70 00 00 00"), RX("90 00") },
       CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, "00 70 00 00", CL_OK, "90 00" },
+    /* inverse card on an echoing line: the echo comes back coded */
+    { "inverse_echo", O_INV | O_ECHO,
+      { COLD, RX("3F 10 13"), TX("FF 10 13 FC"), RX("FF 10 13 FC"),
+        TX("00 70 00 00 00"), RX("90 00") },
+      CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, "00 70 00 00", CL_OK, "90 00" },
     /* echo differs from what was sent: the wire is broken */
     { "echo_mismatch", O_BADECHO,
       { COLD, RX(A_TA1), TX("FF 10 13 FC"), OFF },
