@@ -364,13 +364,20 @@ START_TEST(session_t0_exchange)
     cl_assert_bytes(hl.to_card, hl.n_to_card,
                     "80 EE 00 02 02  AA BB  80 C0 00 00 02");
     cl_assert_bytes(hl.to_reader, hl.n_to_reader, "EE  61 02  C0 AA BB 90 00");
-    /* case 2 with a slow card: NULL bytes */
-    /* case 2 (80 E2, Le 03) is left out for now: the T=0 card engine sends
-     * its ACK twice ("E2 E2 01 08 0F 90 00"), reported to its author */
-    (void)cmd2;
+    /* case 2 (§10.3.3): header, ACK once, Le data bytes, SW */
+    hl.n_to_card = hl.n_to_reader = 0;
+    n = hl_transmit(&hl, cmd2, sizeof(cmd2), buf, sizeof(buf));
+    cl_assert_bytes(buf, (size_t)n, "01 08 0F 90 00");
+    cl_assert_bytes(hl.to_card, hl.n_to_card, "80 E2 00 03 03");
+    cl_assert_bytes(hl.to_reader, hl.n_to_reader, "E2  01 08 0F  90 00");
     ck_assert_uint_eq(cl_sim_protocol(&sim), 0);
 }
 END_TEST
+
+/* A slow card on a case 2 command (NULL bytes from the HEADER state) is
+ * left out for now: cl_t0_card_null() from HEADER still sends the INS
+ * ("E2 E2 01 08 0F 90 00" with one busy call); put it back when lib/t0 is
+ * fixed: to reader "60 E2 01 08 0F 90 00". */
 
 START_TEST(session_errors)
 {
