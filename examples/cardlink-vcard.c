@@ -52,6 +52,15 @@
 #include "cardlink/sim.h"
 #include "vline.h"
 
+#ifndef CL_VCARD_APPLET
+#define CL_VCARD_APPLET 0
+#endif
+#if CL_VCARD_APPLET
+#include <unistd.h>     /* fsync */
+#include "applet_crypto.h"
+#include "cardlink/applet.h"
+#endif
+
 #define PROG "cardlink-vcard"
 /* Default clock of the virtual line until the device sends CLOCK (kHz). */
 #define VC_CLOCK_KHZ 3571u
@@ -381,25 +390,120 @@ static int parse_args(int argc, char **argv, struct vc_opts *o)
  * struct cl_sim_app choose_app() returns. */
 struct vc_app {
     struct cl_sim_fs fs;
-    /* The payment applet's context goes here when it is integrated. */
+#if CL_VCARD_APPLET
+    struct cl_applet_state st;      /* the card image, persisted in path */
+    struct cl_applet ap;
+    struct cl_posix_crypto pc;
+    struct cl_applet_crypto port;
+    const char *path;
+#endif
 };
+
+#if CL_VCARD_APPLET
+/* Write the image to path.tmp, fsync, rename over path: a crash leaves the
+ * old image or the new one, never half of one. */
+static int save_image(struct vc_app *a)
+{
+    static uint8_t img[CL_APPLET_IMAGE_MAX];
+    char tmp[4096];
+    size_t len;
+    FILE *f;
+    int ok;
+
+    if (cl_applet_state_save(&a->st, img, sizeof(img), &len) != CL_OK)
+        return -1;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", a->path);
+    f = fopen(tmp, "wb");
+    if (!f)
+        return -1;
+    ok = fwrite(img, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    ok = (fclose(f) == 0) && ok;
+    memset(img, 0, sizeof(img));    /* it holds the PIN block and the key */
+    if (!ok || rename(tmp, a->path) != 0)
+        return -1;
+    return 0;
+}
+
+/* The applet's process, then the image saved before the response leaves:
+ * a real card writes its EEPROM before it answers. */
+static int applet_process(void *ctx, const uint8_t *cmd, size_t cmd_len,
+                          uint8_t *resp, size_t resp_size, size_t *resp_len)
+{
+    struct vc_app *a = ctx;
+    int rc = cl_applet_process(&a->ap, cmd, cmd_len, resp, resp_size, resp_len);
+
+    if (rc == CL_OK && cl_applet_take_dirty(&a->ap) && save_image(a) != 0) {
+        logf_("cannot save the card image %s", a->path);
+        return CL_ERR_IO;   /* the session answers 6F00 */
+    }
+    return rc;
+}
+
+static void applet_reset(void *ctx)
+{
+    cl_applet_reset(&((struct vc_app *)ctx)->ap);
+}
+
+static bool applet_t0_has_data(void *ctx, const uint8_t hdr[5])
+{
+    return cl_applet_t0_has_data(&((struct vc_app *)ctx)->ap, hdr);
+}
+
+static int load_applet(const char *path, struct vc_app *a, struct cl_sim_app *app)
+{
+    static uint8_t img[CL_APPLET_IMAGE_MAX + 1];
+    FILE *f = fopen(path, "rb");
+    size_t len;
+    int rc;
+
+    if (!f) {
+        fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    len = fread(img, 1, sizeof(img), f);
+    fclose(f);
+    cl_applet_state_init(&a->st);
+    rc = len > CL_APPLET_IMAGE_MAX ? CL_ERR_TOO_LONG : cl_applet_state_load(&a->st, img, len);
+    memset(img, 0, sizeof(img));
+    if (rc != CL_OK) {
+        fprintf(stderr, PROG ": %s: not a card image: %s\n", path, cl_strerror(rc));
+        return 1;
+    }
+    rc = cl_posix_crypto_init(&a->pc, &a->port, (const uint8_t *)path, strlen(path));
+    if (rc == CL_OK)
+        rc = cl_applet_init(&a->ap, &a->st, &a->port);
+    if (rc != CL_OK) {
+        fprintf(stderr, PROG ": applet: %s\n", cl_strerror(rc));
+        return 1;
+    }
+    a->path = path;
+    app->process = applet_process;
+    app->reset = applet_reset;
+    app->t0_has_data = applet_t0_has_data;
+    app->ctx = a;
+    return 0;
+}
+#endif
 
 /*
  * The one place the card application is chosen. Without --applet the card
  * runs the ISO 7816-4 file-system application of lib/sim (cl_sim_fs_*).
- * --applet IMAGE is the hook for the payment applet (a struct cl_sim_app
- * loaded from IMAGE): until it is integrated, the option is refused.
+ * --applet IMAGE runs the payment/identity applet of lib/applet on the card
+ * image IMAGE (made by cardlink-perso), saving it back after every command
+ * that changed it, so PIN counters, the purse and records persist.
  * Returns 0, or the exit status on failure (message printed).
  */
 static int choose_app(const struct vc_opts *o, struct vc_app *store,
                       struct cl_sim_app *app)
 {
     if (o->applet != NULL) {
-        /* Integration point: load o->applet into store and set *app to the
-         * applet's process/reset/t0_has_data callbacks. */
-        fprintf(stderr, PROG ": --applet %s: no applet support in this build\n",
+#if CL_VCARD_APPLET
+        return load_applet(o->applet, store, app);
+#else
+        fprintf(stderr, PROG ": --applet %s: built without mbedtls, no applet\n",
                 o->applet);
         return 2;
+#endif
     }
     cl_sim_fs_init(&store->fs, o->fault.seed != 0 ? o->fault.seed : 1u,
                    o->slow);
