@@ -1,14 +1,18 @@
 #!/bin/sh
 # cardlink — the demo, from a fresh Debian 12 machine (as root):  sh examples/demo.sh
 #
-# Today: cardlink-tool reads real ATRs (from pcsc-tools' list of thousands of
-# cards) the way a card engineer does, builds and parses command APDUs and
-# explains status words. It grows into the end-to-end device demo (virtual
-# card, device, server) as those land.
+# 1. cardlink-tool reads real ATRs (from pcsc-tools' list of thousands of
+#    cards) the way a card engineer does, parses command APDUs and explains
+#    status words;
+# 2. a simulated payment card: the test PKI, a personalised card image, the
+#    virtual card (cardlink-vcard) on a pseudo-terminal, and cardlink-tool as
+#    the reader: ATR, PPS, T=1, PIN, a signature over a transaction digest,
+#    the card's certificate read back and checked by openssl.
+# It grows into the end-to-end device demo (device, server) as those land.
 set -eu
 cd "$(dirname "$0")/.."
 . tests/scripts/deps.sh
-cl_need meson ninja-build pkg-config gcc
+cl_need meson ninja-build pkg-config gcc libmbedtls-dev libserialport-dev openssl python3
 
 cl_setup build/demo -Dtests=disabled -Dfuzz=disabled
 ninja -C build/demo >/dev/null
@@ -43,3 +47,40 @@ echo "== Status words =="
 for sw in 9000 6110 6C08 63C2 6983 6A82 6D00; do
     run sw $sw
 done
+
+echo
+echo "== A simulated payment card on a virtual card line =="
+work=$(mktemp -d)
+trap 'kill $vcard 2>/dev/null; rm -rf "$work"' EXIT
+ex=build/demo/examples
+"$ex/cardlink-pki" testpki "$work" >/dev/null
+"$ex/cardlink-perso" --out "$work/card.img" --card-key "$work/card.key.der" \
+    --card-cert "$work/card.der" --issuer-cert "$work/issuer.der" \
+    --root-cert "$work/root.der" --issuer-pub "$work/issuer.der" --balance 5000 >/dev/null
+"$ex/cardlink-perso" --show "$work/card.img"
+"$ex/cardlink-vcard" --line pty --atr t1 --applet "$work/card.img" -q >"$work/line" &
+vcard=$!
+while [ ! -s "$work/line" ]; do sleep 0.1; done
+spec="vline:$(sed -n 's/^line //p' "$work/line")"
+digest=$(printf 'EUR 12.50 to Demo Shop' | sha256sum | cut -c1-64)
+cat >"$work/dialogue" <<EOS
+# select the payment applet, read the purse
+00 A4 04 00 07 F0 43 4C 50 41 59 01          9000
+80 5C 00 00 00                               9000
+# the holder's PIN 1234 (ISO 9564 format 2), typed on the device
+00 20 00 80 08 24 12 34 FF FF FF FF FF       9000
+# PSO: COMPUTE DIGITAL SIGNATURE over the transaction digest
+00 2A 9E 9A 20 $digest 00                    9000
+# a second signature needs the PIN again
+00 2A 9E 9A 20 $digest 00                    6982
+EOS
+say --reader "$spec" -v script dialogue
+"$ex/cardlink-tool" --reader "$spec" -v script "$work/dialogue" | tee "$work/out" || true
+sig=$(sed -n '/^> 00 2A/{n;p;q}' "$work/out" | sed 's/^< //; s/ 90 00$//; s/ //g')
+unhex() { python3 -c "import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))" "$1"; }
+unhex "$sig" >"$work/sig"
+unhex "$digest" >"$work/digest"
+openssl x509 -in "$work/card.pem" -pubkey -noout >"$work/pub.pem"
+printf '\n\033[1m$ openssl pkeyutl -verify (the card signature, checked by openssl)\033[0m\n'
+openssl pkeyutl -verify -pubin -inkey "$work/pub.pem" -in "$work/digest" -sigfile "$work/sig"
+openssl verify -CAfile "$work/root.pem" -untrusted "$work/issuer.pem" "$work/card.pem"
