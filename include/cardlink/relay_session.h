@@ -1,0 +1,330 @@
+/*
+ * cardlink — relay protocol sessions, device side and server side
+ * (docs/protocol.md §7, §8, §9, §11).
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * One engine, two roles. It owns the session rules: HELLO / HELLO-ACK with
+ * version choice and resumption, sequence numbers and acknowledgements,
+ * duplicate suppression, request/answer matching by REF, keep-alives and
+ * dead-link detection, the replay buffer (caller memory: every sequenced
+ * message sent and not yet acknowledged, replayed with REPLAY after a
+ * resumption), transaction-id idempotency through a caller-provided log,
+ * and CLOSE. The application executes requests (device) or issues them
+ * (server); policy (cardlink/firewall.h) is the device application's call.
+ *
+ * Sans-I/O. Time is a caller millisecond counter (uint32_t, may wrap).
+ *
+ *   device:  cl_relay_session_init(&s, CL_RELAY_DEVICE, &cfg, rx, ..., rb, ...);
+ *            transport up:   cl_relay_device_connect(&s, now)
+ *   server:  cl_relay_session_init(&s, CL_RELAY_SERVER, &cfg, ...);
+ *            transport up:   cl_relay_server_accept(&s, now, fresh_token, 16)
+ *   both:    bytes in:       cl_relay_session_feed(&s, now, p, n, &used)
+ *                            then while (cl_relay_session_poll(&s, &ev)) handle(ev)
+ *            bytes out:      while (cl_relay_session_pull(&s, now, &m, &len)) write(m, len)
+ *            timer:          arm cl_relay_session_timeout(&s, now); on expiry
+ *                            cl_relay_session_tick(&s, now), then pull
+ *            transport lost: cl_relay_session_disconnect(&s, now)
+ *            send:           cl_relay_session_send(&s, now, &msg)
+ *                            (device: answers, notifications; server: requests)
+ *            end:            cl_relay_session_close(&s, now, CL_RELAY_E_NONE)
+ *
+ * Over a lossy link (cardlink/relay_lossy.h) feed each delivered message as
+ * bytes, and pull only while cl_relay_lossy_can_send() (one message each).
+ */
+#ifndef CARDLINK_RELAY_SESSION_H
+#define CARDLINK_RELAY_SESSION_H
+
+#include "cardlink/defs.h"
+#include "cardlink/relay_frame.h"
+#include "cardlink/relay_msg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Size of the internal buffer for HELLO, HELLO-ACK, KEEPALIVE and CLOSE. */
+#define CL_RELAY_CTRL_MAX 192u
+/* Replay buffer record overhead: 2 bytes length and 1 byte flags. */
+#define CL_RELAY_REPLAY_REC 3u
+/* Most unacknowledged sequenced messages (§7.1). */
+#define CL_RELAY_WINDOW_MAX 127u
+#define CL_RELAY_NO_TIMER 0xFFFFFFFFu
+
+enum cl_relay_role { CL_RELAY_DEVICE = 1, CL_RELAY_SERVER = 2 };
+
+/* Session states (§11; BUSY / WAITING are cl_relay_session_busy()). */
+enum cl_relay_state {
+    CL_RELAY_ST_IDLE = 0,      /* no transport, no session */
+    CL_RELAY_ST_HELLO,         /* transport up; device: HELLO sent; server: awaiting HELLO */
+    CL_RELAY_ST_OPEN,          /* session running */
+    CL_RELAY_ST_SUSPENDED,     /* transport lost, session kept for resumption */
+    CL_RELAY_ST_CLOSED         /* ended by CLOSE, sent or received, or by a failure */
+};
+
+enum cl_relay_event_kind {
+    CL_RELAY_EV_NONE = 0,
+    CL_RELAY_EV_OPEN,          /* session (re)established; msg: the peer's HELLO or
+                                * HELLO-ACK; resumed: the previous session continues */
+    CL_RELAY_EV_REQUEST,       /* device: a request to execute and answer with send() */
+    CL_RELAY_EV_ANSWER,        /* server: the answer, or ERROR with REF, to the
+                                * outstanding request; recorded: from the txn log */
+    CL_RELAY_EV_NOTIFY,        /* a notification, or an ERROR without REF */
+    CL_RELAY_EV_LINK_DEAD,     /* no HELLO answer in time, or 3K silence: drop the
+                                * transport (disconnect() was already applied) */
+    CL_RELAY_EV_CLOSED         /* the session ended; err: CL_OK for a normal CLOSE */
+};
+
+struct cl_relay_event {
+    uint8_t kind;                     /* enum cl_relay_event_kind */
+    bool resumed;                     /* OPEN */
+    bool recorded;                    /* ANSWER taken from the transaction log */
+    int err;                          /* CLOSED: why */
+    const struct cl_relay_msg *msg;   /* OPEN, REQUEST, ANSWER, NOTIFY; valid until
+                                       * the next feed/send on the session */
+};
+
+/*
+ * Transaction log (§9): the outcome per 16-byte transaction id. The device
+ * keeps the answers of executed money-moving requests; the server the
+ * outcomes it received. A port implements it (SQLite on the server); an
+ * in-memory table is below.
+ *
+ * lookup: CL_OK when id is recorded, with *answer / *len the recorded
+ *   answer message (header and body), valid until the next call on the log
+ *   (*len 0: the id is known but its answer is no longer held);
+ *   CL_ERR_NOT_FOUND when not; any other error is a failure of the store.
+ * record: store the answer message for id (a new id). CL_OK or an error.
+ * Neither blocks for long; both may be called from feed() and send().
+ */
+struct cl_relay_txn_log {
+    int (*lookup)(void *ctx, const uint8_t id[CL_RELAY_TXN_ID_LEN], const uint8_t **answer,
+                  size_t *len);
+    int (*record)(void *ctx, const uint8_t id[CL_RELAY_TXN_ID_LEN], const uint8_t *answer,
+                  size_t len);
+    void *ctx;
+};
+
+#ifndef CL_RELAY_TXN_ANSWER_MAX
+#define CL_RELAY_TXN_ANSWER_MAX 128
+#endif
+
+/* In-memory transaction log: a ring of caller slots, the oldest replaced.
+ * Answers longer than CL_RELAY_TXN_ANSWER_MAX keep only the id. */
+struct cl_relay_txn_slot {
+    uint8_t id[CL_RELAY_TXN_ID_LEN];
+    bool used;
+    uint16_t len;
+    uint8_t answer[CL_RELAY_TXN_ANSWER_MAX];
+};
+
+struct cl_relay_txn_table {
+    struct cl_relay_txn_slot *slots;
+    size_t n, next;
+    uint32_t records;                 /* record() calls that stored an id */
+};
+
+/* Start a table over slots[0..n) (n may be 0: it records nothing) and
+ * point log at it. Cannot fail. */
+void cl_relay_txn_table_init(struct cl_relay_txn_table *t, struct cl_relay_txn_slot *slots,
+                             size_t n, struct cl_relay_txn_log *log);
+
+/* Session configuration; must outlive the session. Zero means default. */
+struct cl_relay_session_config {
+    /* device */
+    const uint8_t *versions;          /* offered, most preferred first; NULL: {1} */
+    size_t nversions;                 /* 1..8 */
+    const uint8_t *device_id;         /* 1..32 bytes (required for a device) */
+    size_t device_id_len;
+    struct cl_relay_caps caps;        /* sent in HELLO; features bit RESUME enables resumption */
+    const char *software;             /* NULL or 1..32 printable characters */
+    uint32_t hello_timeout_ms;        /* HELLO unanswered: LINK_DEAD; 0 = 10000 */
+    /* server */
+    uint16_t keepalive_s;             /* K announced in HELLO-ACK; 0 = none */
+    uint16_t max_msg;                 /* announced in HELLO-ACK; 0 = absent */
+    /* both */
+    uint8_t keepalive_missed;         /* intervals of silence before the link is dead; 0 = 3 */
+    uint32_t ack_delay_ms;            /* send KEEPALIVE with ACK when nothing else carried
+                                       * an ack this long; 0 = 1000, use 1 for "at once" */
+    const struct cl_relay_txn_log *txn_log;  /* NULL: no idempotency log */
+};
+
+/* The engine. Caller-allocated; do not touch the fields. */
+struct cl_relay_session {
+    uint8_t role, state;
+    const struct cl_relay_session_config *cfg;
+    struct cl_relay_stream in;        /* deframer over the caller's rx buffer */
+    uint8_t *rb;                      /* replay buffer: records [len16][flags][msg] */
+    size_t rb_size, rb_used, rb_tx;   /* rb_tx: offset of the next record to send */
+    /* session */
+    bool has_session;
+    bool resume_sent;                 /* device: the last HELLO named the token */
+    uint8_t token[CL_RELAY_TOKEN_MAX], token_len;
+    uint8_t new_token[CL_RELAY_TOKEN_MAX], new_token_len;  /* server: for a fresh session */
+    uint8_t tx_seq;                   /* next seq to assign */
+    uint8_t tx_acked;                 /* last own seq acknowledged */
+    uint8_t rx_next;                  /* next peer seq expected */
+    bool rx_any;                      /* a sequenced message was received: send ACK */
+    bool ack_due;
+    uint32_t ack_since;
+    uint8_t version;
+    uint16_t keepalive;               /* K in seconds */
+    size_t peer_max;                  /* largest message the peer accepts */
+    /* requests */
+    bool busy;                        /* device: executing; server: waiting for the answer */
+    uint8_t req_seq;
+    bool req_txn;
+    uint8_t req_txn_id[CL_RELAY_TXN_ID_LEN];
+    uint8_t req_type;
+    /* output */
+    uint8_t ctrl[CL_RELAY_CTRL_MAX];
+    size_t ctrl_len;
+    bool ctrl_first;                  /* HELLO / HELLO-ACK: before anything */
+    bool ctrl_close;                  /* CLOSE: after the queue */
+    bool closing;                     /* close() called: CLOSE after the queue */
+    uint8_t close_reason;
+    uint32_t last_rx, last_tx, hello_at;
+    /* events */
+    struct cl_relay_event ev;
+    bool ev_pending, dead_pending;
+    struct cl_relay_msg msg;
+    int err;                          /* sticky once CLOSED by a failure */
+    uint32_t executed, duplicates, replayed;  /* statistics */
+};
+
+/*
+ * Set up an engine for a role over caller buffers: rx[0..rx_size) holds one
+ * incoming message (its size is the largest message accepted; a device
+ * should announce it as caps.max_msg), replay[0..replay_size) the replay
+ * buffer (each message takes its size + 3). cfg must stay valid. Cannot
+ * fail; a bad argument shows as CL_ERR_ARG from the first call.
+ */
+void cl_relay_session_init(struct cl_relay_session *s, uint8_t role,
+                           const struct cl_relay_session_config *cfg, uint8_t *rx,
+                           size_t rx_size, uint8_t *replay, size_t replay_size);
+
+/* Wipe the engine (tokens included). Does nothing when s is NULL. */
+void cl_relay_session_free(struct cl_relay_session *s);
+
+/*
+ * Device: the transport is up; queue HELLO (with the resume token and ack
+ * when a session is held and caps.features has RESUME). From IDLE,
+ * SUSPENDED or CLOSED (which starts afresh).
+ * Returns CL_OK, or CL_ERR_ARG (s NULL, not a device, bad configuration:
+ * no device id, too many versions, version 0), CL_ERR_STATE (the transport
+ * is already up: HELLO or OPEN), CL_ERR_BUFFER (HELLO longer than
+ * CL_RELAY_CTRL_MAX).
+ */
+CL_WUR int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now);
+
+/*
+ * Server: the transport is up; wait for HELLO. token (8..32 bytes) names
+ * the session if the HELLO starts a fresh one; a HELLO with this session's
+ * current token resumes it. From IDLE, SUSPENDED or CLOSED.
+ * Returns CL_OK, or CL_ERR_ARG (s or token NULL, not a server, token size),
+ * CL_ERR_STATE (the transport is already up).
+ */
+CL_WUR int cl_relay_server_accept(struct cl_relay_session *s, uint32_t now, const uint8_t *token,
+                                  size_t token_len);
+
+/*
+ * The transport was lost (or dropped on LINK_DEAD). The session is kept
+ * (SUSPENDED) when one was established, unsent output is kept in the replay
+ * buffer for the next connection. Does nothing when s is NULL or CLOSED.
+ */
+void cl_relay_session_disconnect(struct cl_relay_session *s, uint32_t now);
+
+/*
+ * Bytes from the transport. Processes complete messages as they come and
+ * stops after one that raised an event (poll it); *consumed (always
+ * written) says how much was used; feed the rest after polling. While an
+ * event waits unpolled nothing is consumed. Protocol violations close the
+ * session (CLOSE is queued, CLOSED raised); undecodable or unwelcome
+ * messages are answered with ERROR as §11 says and the session goes on.
+ * Returns CL_OK, or
+ *  CL_ERR_ARG       s or consumed NULL, in NULL with len > 0;
+ *  CL_ERR_STATE     no transport is up (IDLE, SUSPENDED);
+ *  CL_ERR_CLOSED    the session is closed (a normal CLOSE);
+ *  the failure that closed it (sticky): CL_ERR_VERSION (no common
+ *  version), CL_ERR_SEQUENCE (seq gap, ack out of window), CL_ERR_PROTOCOL
+ *  (a message not valid in the state, an answer with an unknown REF),
+ *  CL_ERR_MALFORMED / CL_ERR_TOO_LONG (stream framing), or the peer's CLOSE
+ *  reason mapped by cl_relay_err_from_wire().
+ */
+CL_WUR int cl_relay_session_feed(struct cl_relay_session *s, uint32_t now, const uint8_t *in,
+                                 size_t len, size_t *consumed);
+
+/* Take the pending event into *ev: true when there was one. s and ev must
+ * not be NULL. */
+bool cl_relay_session_poll(struct cl_relay_session *s, struct cl_relay_event *ev);
+
+/*
+ * The next message to transmit: *msg points to len bytes valid until the
+ * next call on s. Order: HELLO / HELLO-ACK, then the replay buffer's
+ * unsent messages (first those to replay, REPLAY set), then CLOSE, then a
+ * KEEPALIVE when an acknowledgement or the keep-alive interval is due.
+ * Returns false when nothing is to be sent. s, msg, len must not be NULL.
+ */
+bool cl_relay_session_pull(struct cl_relay_session *s, uint32_t now, const uint8_t **msg,
+                           size_t *len);
+
+/*
+ * Send a sequenced message: it gets its seq, ACK/ack and (for answers) REF,
+ * is encoded into the replay buffer and goes out with pull(). m's header
+ * fields are written.
+ * Device: an answer (type = request + 1) or an ERROR while a request is
+ * executing answers it; ERROR otherwise and notifications (30..3F) are
+ * spontaneous. An answer to a request with a transaction id is recorded in
+ * the txn log. Server: requests (20..2E even) and ERROR without REF; a
+ * request whose transaction id the log holds is not sent: its recorded
+ * outcome is raised as an ANSWER event (recorded) at once.
+ * Allowed while OPEN, HELLO or SUSPENDED with a session held.
+ * Returns CL_OK, or
+ *  CL_ERR_ARG       s or m NULL, a type this role does not send, an answer
+ *                   type that does not match the request;
+ *  CL_ERR_STATE     no session; device: an answer with no request executing;
+ *                   server: a request while one is outstanding;
+ *  CL_ERR_LIMIT     the replay buffer is full or 127 messages are unacknowledged;
+ *  CL_ERR_TOO_LONG  the message exceeds the peer's maximum message size;
+ *  CL_ERR_CLOSED    the session is closed;
+ *  the errors of cl_relay_encode() for an invalid message.
+ */
+CL_WUR int cl_relay_session_send(struct cl_relay_session *s, uint32_t now,
+                                 struct cl_relay_msg *m);
+
+/*
+ * Close the session: CLOSE with reason (enum cl_relay_code) goes out after
+ * the messages already queued; then the state is CLOSED and the token void.
+ * Returns CL_OK, CL_ERR_ARG (s NULL), CL_ERR_STATE (no session and no
+ * transport), CL_ERR_CLOSED (already closed).
+ */
+CL_WUR int cl_relay_session_close(struct cl_relay_session *s, uint32_t now, uint8_t reason);
+
+/*
+ * Timer event: the HELLO timeout, and 3K (keepalive_missed x K) silence,
+ * raise LINK_DEAD and suspend the session. Keep-alives and delayed
+ * acknowledgements come out of pull(). Calling it early is harmless.
+ * Returns CL_OK, or CL_ERR_ARG (s NULL), or the sticky error.
+ */
+CL_WUR int cl_relay_session_tick(struct cl_relay_session *s, uint32_t now);
+
+/* Milliseconds until tick() and pull() should run again; CL_RELAY_NO_TIMER
+ * when nothing is timed. s must not be NULL. */
+uint32_t cl_relay_session_timeout(const struct cl_relay_session *s, uint32_t now);
+
+/* Current state (enum cl_relay_state). s must not be NULL. */
+uint8_t cl_relay_session_state(const struct cl_relay_session *s);
+
+/* Device: a request is executing; server: a request is outstanding. */
+bool cl_relay_session_busy(const struct cl_relay_session *s);
+
+/* The session's resume token (*len 0 when none). s, len not NULL. */
+const uint8_t *cl_relay_session_token(const struct cl_relay_session *s, size_t *len);
+
+/* The sticky error: CL_OK while the session has not failed. */
+int cl_relay_session_error(const struct cl_relay_session *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CARDLINK_RELAY_SESSION_H */

@@ -1,0 +1,387 @@
+/*
+ * cardlink — relay protocol over lossy serial links (docs/protocol.md §13).
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <string.h>
+
+#include "cardlink/edc.h"
+#include "cardlink/error.h"
+#include "cardlink/relay_lossy.h"
+#include "cardlink/relay_msg.h"
+
+enum { OUT_IDLE = 0, OUT_OPEN, OUT_CONTENT, OUT_CLOSE };
+
+/* Whether time a is at or after time b (wrapping millisecond counter). */
+static bool time_reached(uint32_t a, uint32_t b)
+{
+    return (uint32_t)(a - b) < 0x80000000u;
+}
+
+/* see cardlink/relay_lossy.h */
+void cl_relay_lossy_init(struct cl_relay_lossy *l, const struct cl_relay_lossy_config *cfg,
+                         uint8_t *rx_buf, size_t rx_size, uint8_t *tx_buf, size_t tx_size)
+{
+    memset(l, 0, sizeof(*l));
+    l->rto = CL_LOSSY_RTO_DEFAULT;
+    l->max_retries = CL_LOSSY_RETRIES_DEFAULT;
+    if (cfg != NULL) {
+        if (cfg->rto_ms != 0)
+            l->rto = cfg->rto_ms;
+        if (cfg->max_retries != 0)
+            l->max_retries = cfg->max_retries;
+        l->epoch = (uint8_t)(cfg->epoch & 0x0Fu);
+    }
+    l->rx = rx_buf;
+    l->rx_size = rx_buf != NULL ? rx_size : 0;
+    l->tx = tx_buf;
+    l->tx_size = tx_buf != NULL ? tx_size : 0;
+    l->cur_rto = l->rto;
+    l->err = CL_OK;
+}
+
+/* The acknowledgement fields this side sends now. */
+static void ack_fields(const struct cl_relay_lossy *l, uint8_t *ctl, uint8_t *epochs, uint8_t *ack)
+{
+    *epochs = (uint8_t)(l->epoch << 4);
+    *ack = 0;
+    if (l->rx_synced) {
+        *ctl |= CL_LOSSY_CTL_ACK;
+        *epochs |= l->peer_epoch;
+        *ack = (uint8_t)(l->rx_next - 1u);
+    }
+}
+
+/* A complete frame content rx[0..rx_len) arrived. */
+static void frame_in(struct cl_relay_lossy *l)
+{
+    const uint8_t *f = l->rx;
+    size_t n = l->rx_len, plen;
+    uint16_t crc;
+    uint8_t ctl, e, s;
+
+    if (n < CL_LOSSY_OVERHEAD || l->rx_overflow || l->rx_esc) {
+        l->stats.bad_frame++;
+        return;
+    }
+    crc = cl_crc16(f, n - CL_LOSSY_CRC_LEN);
+    if (f[n - 2] != (uint8_t)(crc & 0xFFu) || f[n - 1] != (uint8_t)(crc >> 8)) {
+        l->stats.bad_crc++;
+        return;
+    }
+    ctl = f[0];
+    plen = n - CL_LOSSY_OVERHEAD;
+    if ((ctl & CL_LOSSY_CTL_RESERVED) != 0 || (ctl & (CL_LOSSY_CTL_DATA | CL_LOSSY_CTL_ACK)) == 0 ||
+        ((ctl & CL_LOSSY_CTL_DATA) != 0) != (plen > 0) ||
+        ((ctl & CL_LOSSY_CTL_DATA) == 0 && f[2] != 0) ||
+        ((ctl & CL_LOSSY_CTL_ACK) == 0 && (f[3] != 0 || (f[1] & 0x0Fu) != 0))) {
+        l->stats.bad_frame++;
+        return;
+    }
+    l->stats.frames_ok++;
+    /* acknowledgement of our outstanding message */
+    if ((ctl & CL_LOSSY_CTL_ACK) != 0 && (f[1] & 0x0Fu) == l->epoch && l->tx_busy &&
+        f[3] == l->tx_seq) {
+        l->tx_busy = false;
+        l->tx_want = false;
+        l->timer_on = false;
+        l->retries = 0;
+        l->cur_rto = l->rto;
+    }
+    if ((ctl & CL_LOSSY_CTL_DATA) == 0)
+        return;
+    e = (uint8_t)(f[1] >> 4);
+    s = f[2];
+    if (!l->rx_synced) {
+        if (s != 0)
+            return;                 /* not a first frame: wait for seq 0 */
+        l->rx_synced = true;
+        l->peer_epoch = e;
+        l->rx_next = 0;
+    } else if (e != l->peer_epoch) {
+        if (s == 0)
+            l->err = CL_ERR_PROTOCOL;  /* the peer restarted */
+        return;
+    }
+    if (s == l->rx_next) {
+        l->rx_next++;
+        l->ack_due = true;
+        l->ready = true;
+        l->taken = false;
+        l->ready_len = plen;
+        l->stats.delivered++;
+    } else if ((uint8_t)(l->rx_next - s) <= 127u) {
+        l->ack_due = true;          /* duplicate: acknowledge again */
+        l->stats.duplicates++;
+    }
+}
+
+/* see cardlink/relay_lossy.h */
+int cl_relay_lossy_feed(struct cl_relay_lossy *l, uint32_t now, const uint8_t *in, size_t len,
+                        size_t *consumed)
+{
+    size_t i = 0;
+
+    (void)now;
+    if (consumed != NULL)
+        *consumed = 0;
+    if (l == NULL || consumed == NULL || (in == NULL && len > 0))
+        return CL_ERR_ARG;
+    if (l->err != CL_OK)
+        return l->err;
+    if (l->ready && !l->taken)
+        return CL_OK;
+    l->ready = false;
+    while (i < len) {
+        uint8_t b = in[i++];
+        if (b == CL_LOSSY_FLAG) {
+            if (l->rx_in_frame && (l->rx_len > 0 || l->rx_esc || l->rx_overflow))
+                frame_in(l);
+            l->rx_in_frame = true;
+            l->rx_len = 0;
+            l->rx_esc = false;
+            l->rx_overflow = false;
+            if (l->err != CL_OK || l->ready)
+                break;
+            continue;
+        }
+        if (!l->rx_in_frame)
+            continue;
+        if (b == CL_LOSSY_ESC) {
+            if (l->rx_esc)
+                l->rx_overflow = true;   /* 7D 7D: corrupt */
+            l->rx_esc = true;
+            continue;
+        }
+        if (l->rx_esc) {
+            b ^= 0x20u;
+            l->rx_esc = false;
+        }
+        if (l->rx_len < l->rx_size)
+            l->rx[l->rx_len++] = b;
+        else
+            l->rx_overflow = true;
+    }
+    *consumed = i;
+    return l->err;
+}
+
+/* see cardlink/relay_lossy.h */
+int cl_relay_lossy_take(struct cl_relay_lossy *l, const uint8_t **msg, size_t *len)
+{
+    if (l == NULL || msg == NULL || len == NULL)
+        return CL_ERR_ARG;
+    if (!l->ready || l->taken)
+        return CL_ERR_STATE;
+    l->taken = true;
+    *msg = l->rx + CL_LOSSY_HDR_LEN;
+    *len = l->ready_len;
+    return CL_OK;
+}
+
+/* see cardlink/relay_lossy.h */
+bool cl_relay_lossy_can_send(const struct cl_relay_lossy *l)
+{
+    return l->err == CL_OK && !l->tx_busy;
+}
+
+/* see cardlink/relay_lossy.h */
+int cl_relay_lossy_send(struct cl_relay_lossy *l, uint32_t now, const uint8_t *msg, size_t len)
+{
+    (void)now;
+    if (l == NULL || (msg == NULL && len > 0) || len == 0)
+        return CL_ERR_ARG;
+    if (l->err != CL_OK)
+        return l->err;
+    if (len > l->tx_size || len > CL_RELAY_MSG_MAX)
+        return CL_ERR_TOO_LONG;
+    if (l->tx_busy)
+        return CL_ERR_STATE;
+    memcpy(l->tx, msg, len);
+    l->tx_len = len;
+    l->tx_busy = true;
+    l->tx_want = true;
+    l->tx_seq = l->tx_next++;
+    l->retries = 0;
+    l->cur_rto = l->rto;
+    l->timer_on = false;
+    return CL_OK;
+}
+
+/* Content byte i of the frame being emitted. */
+static uint8_t out_byte(const struct cl_relay_lossy *l, size_t i)
+{
+    if (i < CL_LOSSY_HDR_LEN)
+        return l->out_hdr[i];
+    i -= CL_LOSSY_HDR_LEN;
+    if (i < l->out_plen)
+        return l->tx[i];
+    return l->out_crc[i - l->out_plen];
+}
+
+/* Choose the next frame to emit; false when nothing is due. */
+static bool start_frame(struct cl_relay_lossy *l, uint32_t now)
+{
+    uint8_t ctl = 0, epochs, ack;
+    uint16_t crc;
+
+    if (l->tx_busy && l->tx_want) {
+        ctl = CL_LOSSY_CTL_DATA;
+        ack_fields(l, &ctl, &epochs, &ack);
+        l->out_hdr[0] = ctl;
+        l->out_hdr[1] = epochs;
+        l->out_hdr[2] = l->tx_seq;
+        l->out_hdr[3] = ack;
+        l->out_plen = l->tx_len;
+        l->out_data = true;
+        l->tx_want = false;
+        l->deadline = now + l->cur_rto;
+        l->timer_on = true;
+        l->stats.data_sent++;
+    } else if (l->ack_due && l->rx_synced) {
+        ack_fields(l, &ctl, &epochs, &ack);
+        l->out_hdr[0] = ctl;
+        l->out_hdr[1] = epochs;
+        l->out_hdr[2] = 0;
+        l->out_hdr[3] = ack;
+        l->out_plen = 0;
+        l->out_data = false;
+        l->stats.acks_sent++;
+    } else {
+        return false;
+    }
+    l->ack_due = false;
+    crc = cl_crc16_update(CL_CRC16_INIT, l->out_hdr, CL_LOSSY_HDR_LEN);
+    if (l->out_plen > 0)
+        crc = cl_crc16_update(crc, l->tx, l->out_plen);
+    l->out_crc[0] = (uint8_t)(crc & 0xFFu);
+    l->out_crc[1] = (uint8_t)(crc >> 8);
+    l->out_pos = 0;
+    l->out_esc = false;
+    l->out_state = OUT_OPEN;
+    l->stats.frames_sent++;
+    return true;
+}
+
+/* see cardlink/relay_lossy.h */
+size_t cl_relay_lossy_pull(struct cl_relay_lossy *l, uint32_t now, uint8_t *out, size_t size)
+{
+    size_t n = 0, total;
+
+    if (l->err != CL_OK || out == NULL)
+        return 0;
+    while (n < size) {
+        if (l->out_state == OUT_IDLE && !start_frame(l, now))
+            break;
+        total = CL_LOSSY_HDR_LEN + l->out_plen + CL_LOSSY_CRC_LEN;
+        switch (l->out_state) {
+        case OUT_OPEN:
+            out[n++] = CL_LOSSY_FLAG;
+            l->out_state = OUT_CONTENT;
+            break;
+        case OUT_CONTENT: {
+            uint8_t b = out_byte(l, l->out_pos);
+            if (l->out_esc) {
+                out[n++] = (uint8_t)(b ^ 0x20u);
+                l->out_esc = false;
+                l->out_pos++;
+            } else if (b == CL_LOSSY_FLAG || b == CL_LOSSY_ESC) {
+                out[n++] = CL_LOSSY_ESC;
+                l->out_esc = true;
+            } else {
+                out[n++] = b;
+                l->out_pos++;
+            }
+            if (l->out_pos == total)
+                l->out_state = OUT_CLOSE;
+            break;
+        }
+        default: /* OUT_CLOSE */
+            out[n++] = CL_LOSSY_FLAG;
+            l->out_state = OUT_IDLE;
+            break;
+        }
+    }
+    return n;
+}
+
+/* see cardlink/relay_lossy.h */
+int cl_relay_lossy_tick(struct cl_relay_lossy *l, uint32_t now)
+{
+    if (l == NULL)
+        return CL_ERR_ARG;
+    if (l->err != CL_OK)
+        return l->err;
+    if (l->timer_on && l->tx_busy && time_reached(now, l->deadline)) {
+        l->timer_on = false;
+        if (l->retries >= l->max_retries)
+            return l->err = CL_ERR_TIMEOUT;
+        l->retries++;
+        if (l->cur_rto < 0x40000000u)
+            l->cur_rto *= 2u;
+        l->tx_want = true;
+        l->stats.retransmits++;
+    }
+    return CL_OK;
+}
+
+/* see cardlink/relay_lossy.h */
+uint32_t cl_relay_lossy_timeout(const struct cl_relay_lossy *l, uint32_t now)
+{
+    if (l->err != CL_OK || !l->timer_on || !l->tx_busy)
+        return CL_LOSSY_NO_TIMER;
+    if (time_reached(now, l->deadline))
+        return 0;
+    return l->deadline - now;
+}
+
+/* see cardlink/relay_lossy.h */
+int cl_relay_lossy_error(const struct cl_relay_lossy *l)
+{
+    return l->err;
+}
+
+/* see cardlink/relay_lossy.h */
+int cl_relay_lossy_frame(const uint8_t hdr[CL_LOSSY_HDR_LEN], const uint8_t *payload, size_t plen,
+                         uint8_t *out, size_t size, size_t *len)
+{
+    uint8_t crc2[2];
+    uint16_t crc;
+    size_t need = 2, i, o = 0;
+    const uint8_t *part[3];
+    size_t plens[3];
+    int k;
+
+    if (len != NULL)
+        *len = 0;
+    if (hdr == NULL || len == NULL || (payload == NULL && plen > 0) || (out == NULL && size > 0))
+        return CL_ERR_ARG;
+    crc = cl_crc16_update(cl_crc16(hdr, CL_LOSSY_HDR_LEN), payload, plen);
+    crc2[0] = (uint8_t)(crc & 0xFFu);
+    crc2[1] = (uint8_t)(crc >> 8);
+    part[0] = hdr;
+    plens[0] = CL_LOSSY_HDR_LEN;
+    part[1] = payload;
+    plens[1] = plen;
+    part[2] = crc2;
+    plens[2] = 2;
+    for (k = 0; k < 3; k++)
+        for (i = 0; i < plens[k]; i++)
+            need += (part[k][i] == CL_LOSSY_FLAG || part[k][i] == CL_LOSSY_ESC) ? 2u : 1u;
+    if (need > size) {
+        *len = need;
+        return CL_ERR_BUFFER;
+    }
+    out[o++] = CL_LOSSY_FLAG;
+    for (k = 0; k < 3; k++)
+        for (i = 0; i < plens[k]; i++) {
+            uint8_t b = part[k][i];
+            if (b == CL_LOSSY_FLAG || b == CL_LOSSY_ESC) {
+                out[o++] = CL_LOSSY_ESC;
+                b ^= 0x20u;
+            }
+            out[o++] = b;
+        }
+    out[o++] = CL_LOSSY_FLAG;
+    *len = o;
+    return CL_OK;
+}

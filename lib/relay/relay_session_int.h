@@ -1,0 +1,22 @@
+/*
+ * cardlink — relay sessions: what the engine's two files share (internal).
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef CARDLINK_RELAY_SESSION_INT_H
+#define CARDLINK_RELAY_SESSION_INT_H
+
+#include "cardlink/relay_session.h"
+
+bool cl_rs_time_reached(uint32_t a, uint32_t b);
+void cl_rs_new_session(struct cl_relay_session *s);
+int cl_rs_ack(struct cl_relay_session *s, uint8_t a);
+int cl_rs_ctrl(struct cl_relay_session *s, struct cl_relay_msg *m, bool first);
+void cl_rs_fail(struct cl_relay_session *s, int err);
+void cl_rs_event(struct cl_relay_session *s, uint8_t kind, const struct cl_relay_msg *m);
+int cl_rs_queue(struct cl_relay_session *s, struct cl_relay_msg *m, const uint8_t **out,
+                size_t *out_len);
+int cl_rs_queue_raw(struct cl_relay_session *s, const uint8_t *src, size_t len,
+                    const uint8_t **out, size_t *out_len);
+void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *msg, size_t len);
+
+#endif

@@ -1,0 +1,1022 @@
+/*
+ * cardlink — relay session engines (docs/protocol.md §5.1, §5.2, §7-§9, §11).
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The handshake bytes are the hex examples of docs/protocol.md (hello,
+ * hello-ack, hello-resume, hello-ack-resumed, keepalive, close-version).
+ * The exactly-once tests run both engines against each other (sim.c) over
+ * a stream and over lossy framing that drops, duplicates, reorders and
+ * corrupts, cutting the connection after every message in turn, and check
+ * that every request was executed once on the device's card, answered once
+ * at the server, and recorded once in each transaction log.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardlink/error.h"
+#include "cardlink/relay_session.h"
+#include "sim.h"
+#include "test_util.h"
+
+#ifndef CL_PROTOCOL_MD
+#error "CL_PROTOCOL_MD must name docs/protocol.md"
+#endif
+
+/* ------------------------------------------------------------ doc examples */
+
+/* The bytes of "```hex example=NAME" in docs/protocol.md. */
+static size_t doc_example(const char *name, uint8_t *out, size_t size)
+{
+    FILE *f = fopen(CL_PROTOCOL_MD, "r");
+    char line[512], hex[4096] = "", want[96];
+    int in = 0, n;
+
+    ck_assert_msg(f != NULL, "cannot open %s", CL_PROTOCOL_MD);
+    snprintf(want, sizeof(want), "```hex example=%s", name);
+    while (fgets(line, sizeof(line), f)) {
+        if (!in) {
+            size_t wl = strlen(want);
+            if (strncmp(line, want, wl) == 0 && (line[wl] == '\n' || line[wl] == ' '))
+                in = 1;
+        } else if (strncmp(line, "```", 3) == 0) {
+            break;
+        } else {
+            char *c = strchr(line, '#');
+            if (c)
+                *c = '\0';
+            strcat(hex, line);
+        }
+    }
+    fclose(f);
+    ck_assert_msg(in, "no example %s", name);
+    n = cl_test_hex(hex, out, size);
+    ck_assert_int_gt(n, 0);
+    return (size_t)n;
+}
+
+#define assert_doc(name, buf, len)                                                  \
+    do {                                                                            \
+        uint8_t d_[1024];                                                           \
+        size_t dn_ = doc_example((name), d_, sizeof(d_));                           \
+        ck_assert_msg(dn_ == (len) && memcmp(d_, (buf), dn_) == 0,                  \
+                      "%s: got %s", (name), cl_test_tohex((buf), (len)));           \
+    } while (0)
+
+/* ------------------------------------------------------------ a direct pair */
+
+static const uint8_t tok[16] = { 0x5A, 0x0C, 0x37, 0xE1, 0x94, 0xB2, 0x6D, 0x08,
+                                 0xC3, 0x1F, 0x7A, 0x40, 0x9E, 0x55, 0x2B, 0xD6 };
+static const uint8_t devid[7] = { 'C', 'L', '-', '0', '0', '0', '1' };
+
+struct pair {
+    struct cl_relay_session dev, srv;
+    struct cl_relay_session_config dcfg, scfg;
+    uint8_t drx[1024], srx[2048], drb[2048], srb[2048];
+    uint8_t last[1024];        /* last message pulled */
+    size_t last_len;
+    struct cl_relay_event ev[16];
+    int nev;
+    uint32_t now;
+};
+
+static struct pair P;
+
+static void pair_init(struct pair *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->dcfg.device_id = devid;
+    p->dcfg.device_id_len = sizeof(devid);
+    p->dcfg.caps.interfaces = 0x03;
+    p->dcfg.caps.display_cols = 16;
+    p->dcfg.caps.display_rows = 2;
+    p->dcfg.caps.input = 0x07;
+    p->dcfg.caps.max_msg = 1024;
+    p->dcfg.caps.max_cmd_apdu = 261;
+    p->dcfg.caps.max_resp_apdu = 258;
+    p->dcfg.caps.features = 0x00FF;
+    p->dcfg.caps.script_steps = 32;
+    p->dcfg.ack_delay_ms = 1000;
+    p->scfg.keepalive_s = 30;
+    p->scfg.ack_delay_ms = 1000;
+    p->now = 5000;
+}
+
+static void pair_start(struct pair *p)
+{
+    cl_relay_session_init(&p->dev, CL_RELAY_DEVICE, &p->dcfg, p->drx, sizeof(p->drx), p->drb,
+                          sizeof(p->drb));
+    cl_relay_session_init(&p->srv, CL_RELAY_SERVER, &p->scfg, p->srx, sizeof(p->srx), p->srb,
+                          sizeof(p->srb));
+}
+
+/* Move everything one side has to send into the other; events of the
+ * receiver are collected into p->ev. Returns the number of messages. */
+static int xfer(struct pair *p, struct cl_relay_session *from, struct cl_relay_session *to)
+{
+    const uint8_t *m;
+    size_t len, used;
+    int n = 0;
+
+    while (cl_relay_session_pull(from, p->now, &m, &len)) {
+        size_t off = 0;
+        memcpy(p->last, m, len);
+        p->last_len = len;
+        n++;
+        while (off < len) {
+            int rc = cl_relay_session_feed(to, p->now, p->last + off, len - off, &used);
+            off += used;
+            while (p->nev < 16 && cl_relay_session_poll(to, &p->ev[p->nev]))
+                p->nev++;
+            if (rc != CL_OK)
+                break;
+        }
+    }
+    return n;
+}
+
+static void handshake(struct pair *p)
+{
+    ck_assert_int_eq(cl_relay_device_connect(&p->dev, p->now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&p->srv, p->now, tok, sizeof(tok)), CL_OK);
+    p->nev = 0;
+    ck_assert_int_eq(xfer(p, &p->dev, &p->srv), 1);
+    ck_assert_int_eq(xfer(p, &p->srv, &p->dev), 1);
+    ck_assert_uint_eq(cl_relay_session_state(&p->dev), CL_RELAY_ST_OPEN);
+    ck_assert_uint_eq(cl_relay_session_state(&p->srv), CL_RELAY_ST_OPEN);
+}
+
+/* Feed raw hex to a session, collecting events; returns feed's result. */
+static int feed_hex(struct pair *p, struct cl_relay_session *s, const char *hex)
+{
+    uint8_t b[512];
+    int n = cl_test_hex(hex, b, sizeof(b));
+    size_t used, off = 0;
+    int rc = CL_OK;
+
+    ck_assert_int_gt(n, 0);
+    p->nev = 0;
+    while (off < (size_t)n) {
+        rc = cl_relay_session_feed(s, p->now, b + off, (size_t)n - off, &used);
+        off += used;
+        while (p->nev < 16 && cl_relay_session_poll(s, &p->ev[p->nev]))
+            p->nev++;
+        if (rc != CL_OK || used == 0)
+            break;
+    }
+    return rc;
+}
+
+static size_t pull_one(struct pair *p, struct cl_relay_session *s)
+{
+    const uint8_t *m;
+    size_t len;
+
+    if (!cl_relay_session_pull(s, p->now, &m, &len))
+        return 0;
+    memcpy(p->last, m, len);
+    p->last_len = len;
+    return len;
+}
+
+/* ------------------------------------------------------------ handshake */
+
+START_TEST(test_handshake_doc)
+{
+    pair_init(&P);
+    pair_start(&P);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    assert_doc("hello", P.last, P.last_len);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    ck_assert_int_eq(cl_relay_session_feed(&P.srv, P.now, P.last, P.last_len, &P.last_len), CL_OK);
+    ck_assert(cl_relay_session_poll(&P.srv, &P.ev[0]));
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_OPEN);
+    ck_assert(!P.ev[0].resumed);
+    ck_assert_uint_eq(P.ev[0].msg->u.hello.caps.max_msg, 1024);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    assert_doc("hello-ack", P.last, P.last_len);
+    P.nev = 0;
+    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, P.last, P.last_len, &P.last_len), CL_OK);
+    ck_assert(cl_relay_session_poll(&P.dev, &P.ev[0]));
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_OPEN);
+    ck_assert(!P.ev[0].resumed);
+    {
+        size_t n;
+        const uint8_t *t = cl_relay_session_token(&P.dev, &n);
+        ck_assert_uint_eq(n, 16);
+        ck_assert_mem_eq(t, tok, 16);
+    }
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_OPEN);
+    ck_assert(!cl_relay_session_pull(&P.dev, P.now, (const uint8_t **)&P.ev[0].msg, &P.last_len));
+}
+END_TEST
+
+/* Resumption: 7 server requests, 12 device messages, a cut; the HELLO and
+ * the HELLO-ACK are docs/protocol.md's examples byte for byte. */
+START_TEST(test_resume_doc)
+{
+    struct cl_relay_msg m;
+    static const char sw[] = "fw 1.2";
+    int i;
+
+    pair_init(&P);
+    memset(&P.dcfg.caps, 0, sizeof(P.dcfg.caps));
+    P.dcfg.caps.interfaces = 0x03;
+    P.dcfg.caps.features = 0x00FF;
+    P.dcfg.software = sw;
+    P.scfg.max_msg = 2048;
+    pair_start(&P);
+    handshake(&P);
+    for (i = 0; i < 7; i++) {
+        cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+        ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+        P.nev = 0;
+        xfer(&P, &P.srv, &P.dev);
+        ck_assert_int_eq(P.nev, 1);
+        ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_REQUEST);
+        ck_assert_uint_eq(P.ev[0].msg->seq, i + 1);
+        cl_relay_msg_init(&m, CL_RELAY_DISPLAY_DONE);
+        ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+        P.nev = 0;
+        xfer(&P, &P.dev, &P.srv);
+        ck_assert_int_eq(P.nev, 1);
+        ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_ANSWER);
+        ck_assert_uint_eq(P.ev[0].msg->ref, i + 1);
+    }
+    for (i = 0; i < 5; i++) {
+        cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
+        m.u.reader_status = 3;
+        ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    }
+    P.nev = 0;
+    ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 5);
+    ck_assert_int_eq(P.nev, 5);
+    ck_assert_uint_eq(P.ev[4].kind, CL_RELAY_EV_NOTIFY);
+    ck_assert_uint_eq(P.last[3], 12);   /* the last one is seq 12 */
+    cl_relay_session_disconnect(&P.dev, P.now);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_SUSPENDED);
+    ck_assert_uint_eq(cl_relay_session_state(&P.srv), CL_RELAY_ST_SUSPENDED);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    assert_doc("hello-resume", P.last, P.last_len);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    P.nev = 0;
+    ck_assert_int_eq(feed_hex(&P, &P.srv, cl_test_tohex(P.last, P.last_len)), CL_OK);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_OPEN);
+    ck_assert(P.ev[0].resumed);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    assert_doc("hello-ack-resumed", P.last, P.last_len);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, cl_test_tohex(P.last, P.last_len)), CL_OK);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert(P.ev[0].resumed);
+    /* numbering continues */
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 31 01 0D 07 00 00 00");
+}
+END_TEST
+
+/* The SCRIPT-RESULT of §16 lost with the link comes back with REPLAY, and
+ * its request is not executed again when the server replays it too. */
+START_TEST(test_replay_flag)
+{
+    struct cl_relay_msg m;
+    static const uint8_t apdu[] = { 0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00,
+                                    0x00, 0x03, 0x10, 0x10, 0x00 };
+    static const uint8_t resp[] = { 0x6F, 0x07, 0x84, 0x05, 0xA0, 0x00, 0x00, 0x00,
+                                    0x03, 0x90, 0x00 };
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    /* device: 2 notifications (seq 1, 2), server: APDU seq 1 acking 2 */
+    cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
+    m.u.reader_status = 3;
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    xfer(&P, &P.dev, &P.srv);
+    cl_relay_msg_init(&m, CL_RELAY_APDU);
+    m.u.apdu.apdu.data = apdu;
+    m.u.apdu.apdu.len = sizeof(apdu);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    P.nev = 0;
+    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    cl_assert_bytes(P.last, P.last_len, "C1 20 01 01 02 00 00 0F 80 0D 00 A4 04 00 07 A0 00 00 00 03 10 10 00");
+    ck_assert_int_eq(P.nev, 1);
+    cl_relay_msg_init(&m, CL_RELAY_APDU_RESPONSE);
+    m.u.apdu.apdu.data = resp;
+    m.u.apdu.apdu.len = sizeof(resp);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    assert_doc("apdu-response", P.last, P.last_len);   /* ... and it is lost */
+    cl_relay_session_disconnect(&P.dev, P.now);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    xfer(&P, &P.dev, &P.srv);      /* HELLO ack 1 */
+    P.nev = 0;
+    xfer(&P, &P.srv, &P.dev);      /* HELLO-ACK RESUMED ack 2, then the APDU? no: acked */
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert(P.ev[0].resumed);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    assert_doc("replayed-apdu-response", P.last, P.last_len);
+    ck_assert_uint_eq(P.dev.executed, 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------ exactly once */
+
+static struct sim S;
+
+static void assert_exactly_once(const struct sim *s, const char *what, long k)
+{
+    int i;
+
+    for (i = 0; i < s->nreq; i++) {
+        ck_assert_msg(s->exec[i] == 1, "%s cut %ld: request %d executed %d times", what, k, i,
+                      s->exec[i]);
+        ck_assert_msg(s->answers[i] == 1, "%s cut %ld: request %d answered %d times", what, k,
+                      i, s->answers[i]);
+    }
+    ck_assert_msg(s->stab.records == 3, "%s cut %ld: server log %u", what, k,
+                  (unsigned)s->stab.records);
+    ck_assert_msg(s->dtab.records == 3, "%s cut %ld: device log %u", what, k,
+                  (unsigned)s->dtab.records);
+    ck_assert_int_eq(s->err_events, 0);
+}
+
+static long reference_messages(int mode)
+{
+    sim_init(&S, mode);
+    S.dup = mode == SIM_STREAM ? 200 : 0;
+    ck_assert_int_ge(sim_run(&S, 20000), 0);
+    assert_exactly_once(&S, "no cut", -1);
+    ck_assert_int_eq(S.cuts, 0);
+    return S.msgs;
+}
+
+static long total_runs, total_cuts, total_replayed, total_dups, total_frames_lost;
+
+/* _i: 0 stream/lose, 1 stream/deliver, 2 lossy/lose, 3 lossy/deliver. */
+START_TEST(test_exactly_once_every_cut)
+{
+    int mode = _i / 2 ? SIM_LOSSY : SIM_STREAM;
+    int cm = _i % 2 ? SIM_CUT_DELIVER : SIM_CUT_LOSE;
+    long n = reference_messages(mode), k;
+
+    ck_assert_int_gt(n, 15);
+    for (k = 1; k <= n + 2; k++) {
+        char what[64];
+        sim_init(&S, mode);
+        S.dup = mode == SIM_STREAM ? 200 : 0;   /* stream: duplicated messages */
+        S.cut_at = k;
+        S.cut_mode = cm;
+        snprintf(what, sizeof(what), "%s/%s", mode ? "lossy" : "stream",
+                 cm == SIM_CUT_LOSE ? "lose" : "deliver");
+        ck_assert_msg(sim_run(&S, 50000) >= 0, "%s cut %ld: did not finish", what, k);
+        assert_exactly_once(&S, what, k);
+        total_runs++;
+        total_cuts += S.cuts;
+        total_replayed += (long)(S.dev.replayed + S.srv.replayed);
+        total_dups += (long)(S.dev.duplicates + S.srv.duplicates);
+    }
+}
+END_TEST
+
+/* Lossy link with 10% drops, 5% duplicates, 10% swaps, 3% corruption, and
+ * a cut after every message in turn, for several seeds. */
+START_TEST(test_exactly_once_lossy_faults)
+{
+    long n = reference_messages(SIM_LOSSY), k;
+    uint32_t seed;
+    unsigned long dropped = 0;
+
+    for (seed = 1; seed <= 20; seed++)
+        for (k = 0; k <= n + 2; k++) {
+            sim_init(&S, SIM_LOSSY);
+            S.rng = seed * 7919u + (uint32_t)k;
+            S.drop = 100;
+            S.dup = 50;
+            S.reorder = 100;
+            S.corrupt = 30;
+            S.cut_at = k == 0 ? -1 : k;
+            S.cut_mode = (k & 1) ? SIM_CUT_LOSE : SIM_CUT_DELIVER;
+            ck_assert_msg(sim_run(&S, 200000) >= 0, "seed %u cut %ld: did not finish",
+                          (unsigned)seed, k);
+            assert_exactly_once(&S, "lossy+faults", k);
+            dropped += S.dl.stats.bad_crc + S.sl.stats.bad_crc + S.dl.stats.duplicates +
+                       S.sl.stats.duplicates;
+            total_runs++;
+            total_cuts += S.cuts;
+            total_replayed += (long)(S.dev.replayed + S.srv.replayed);
+            total_dups += (long)(S.dev.duplicates + S.srv.duplicates);
+            total_frames_lost += (long)(S.dl.stats.bad_crc + S.sl.stats.bad_crc +
+                                        S.dl.stats.retransmits + S.sl.stats.retransmits);
+        }
+    ck_assert_uint_gt(dropped, 0);
+}
+END_TEST
+
+/* A cut every 3 messages, over both links. */
+START_TEST(test_exactly_once_repeated_cuts)
+{
+    int mode;
+    long every;
+
+    for (mode = 0; mode < 2; mode++)
+        for (every = 3; every <= 6; every++) {
+            /* losing every 3rd message would lose each replay forever */
+            sim_init(&S, mode);
+            S.cut_at = every;
+            S.cut_every = every;
+            S.cut_mode = (every & 1) ? SIM_CUT_DELIVER : SIM_CUT_LOSE;
+            ck_assert_int_ge(sim_run(&S, 100000), 0);
+            assert_exactly_once(&S, "repeated", every);
+            ck_assert_int_ge(S.cuts, 3);
+            ck_assert_int_ge(S.opens_resumed, 2);
+            total_runs++;
+            total_cuts += S.cuts;
+        }
+    printf("exactly-once: %ld runs, %ld cuts, %ld messages replayed, %ld duplicates dropped, "
+           "%ld lossy retransmissions/CRC drops; every request executed once\n",
+           total_runs, total_cuts, total_replayed, total_dups, total_frames_lost);
+}
+END_TEST
+
+/* ------------------------------------------------------------ idempotency */
+
+START_TEST(test_idempotency)
+{
+    struct cl_relay_msg m;
+    struct cl_relay_event ev;
+    const uint8_t *out;
+    size_t len;
+
+    sim_init(&S, SIM_STREAM);
+    ck_assert_int_ge(sim_run(&S, 20000), 0);
+    assert_exactly_once(&S, "idem", 0);
+    /* the server lost its session: a new server object with the same
+     * ledger re-sends request 2 (SCRIPT with txn id) */
+    cl_relay_session_init(&S.srv, CL_RELAY_SERVER, &S.scfg, S.srv_rx, sizeof(S.srv_rx), S.srv_rb,
+                          sizeof(S.srv_rb));
+    ck_assert_int_eq(cl_relay_device_connect(&S.dev, S.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&S.srv, S.now, tok, sizeof(tok)), CL_OK);
+    P.now = S.now;
+    xfer(&P, &S.dev, &S.srv);
+    xfer(&P, &S.srv, &S.dev);
+    ck_assert_uint_eq(cl_relay_session_state(&S.srv), CL_RELAY_ST_OPEN);
+    /* server side: the id is in the ledger: recorded outcome, nothing sent */
+    sim_request(&m, 2);
+    ck_assert_int_eq(cl_relay_session_send(&S.srv, S.now, &m), CL_OK);
+    ck_assert(cl_relay_session_poll(&S.srv, &ev));
+    ck_assert_uint_eq(ev.kind, CL_RELAY_EV_ANSWER);
+    ck_assert(ev.recorded);
+    ck_assert_uint_eq(ev.msg->type, CL_RELAY_SCRIPT_RESULT);
+    ck_assert_uint_eq(ev.msg->u.script_result.nresp, 2);
+    ck_assert(!cl_relay_session_pull(&S.srv, S.now, &out, &len));
+    ck_assert_uint_eq(S.stab.records, 3);
+    /* device side: a server with an empty ledger re-sends it: the device
+     * answers from its log without touching the card */
+    S.scfg.txn_log = NULL;
+    sim_request(&m, 3);
+    ck_assert_int_eq(cl_relay_session_send(&S.srv, S.now, &m), CL_OK);
+    P.nev = 0;
+    xfer(&P, &S.srv, &S.dev);
+    ck_assert_int_eq(P.nev, 0);                 /* no REQUEST event */
+    P.nev = 0;
+    xfer(&P, &S.dev, &S.srv);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_ANSWER);
+    ck_assert(!P.ev[0].recorded);
+    ck_assert_uint_eq(P.ev[0].msg->type, CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(P.ev[0].msg->ref, 1);     /* REF = the new request */
+    ck_assert_uint_eq(P.ev[0].msg->seq, 1);
+    ck_assert_uint_eq(P.ev[0].msg->u.apdu.apdu.data[0], 3);
+    ck_assert_int_eq(S.exec[3], 1);
+    ck_assert_uint_eq(S.dtab.records, 3);
+    ck_assert_uint_eq(S.dev.duplicates, 1);
+}
+END_TEST
+
+/* An id whose answer the log no longer holds: ERROR DUPLICATE (§9). */
+START_TEST(test_idempotency_no_answer)
+{
+    struct cl_relay_txn_table t;
+    struct cl_relay_txn_slot sl[2];
+    struct cl_relay_txn_log log;
+    struct cl_relay_msg m;
+    const uint8_t *a;
+    size_t n;
+    uint8_t id[16];
+    static uint8_t big[CL_RELAY_TXN_ANSWER_MAX + 1];
+
+    memset(id, 0xA0 + 3 * 16, sizeof(id));
+    cl_relay_txn_table_init(&t, sl, 2, &log);
+    ck_assert_int_eq(log.lookup(log.ctx, id, &a, &n), CL_ERR_NOT_FOUND);
+    sim_request(&m, 3);
+    ck_assert_int_eq(log.record(log.ctx, m.u.apdu.txn_id, big, sizeof(big)), CL_OK);
+    ck_assert_int_eq(log.lookup(log.ctx, m.u.apdu.txn_id, &a, &n), CL_OK);
+    ck_assert_uint_eq(n, 0);
+    pair_init(&P);
+    P.dcfg.txn_log = &log;
+    pair_start(&P);
+    handshake(&P);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    P.nev = 0;
+    xfer(&P, &P.srv, &P.dev);
+    ck_assert_int_eq(P.nev, 0);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 01 01 00 03 80 01 0D");
+    /* ring replacement */
+    ck_assert_int_eq(log.record(log.ctx, id, big, 3), CL_OK);
+    id[0] ^= 1;
+    ck_assert_int_eq(log.record(log.ctx, id, big, 3), CL_OK);
+    ck_assert_int_eq(log.lookup(log.ctx, m.u.apdu.txn_id, &a, &n), CL_ERR_NOT_FOUND);
+    ck_assert_uint_eq(t.records, 3);
+    cl_relay_txn_table_init(&t, NULL, 0, &log);
+    ck_assert_int_eq(log.record(log.ctx, id, big, 3), CL_OK);
+    ck_assert_int_eq(log.lookup(log.ctx, id, &a, &n), CL_ERR_NOT_FOUND);
+}
+END_TEST
+
+/* ------------------------------------------------------------ keep-alive */
+
+START_TEST(test_keepalive_and_dead)
+{
+    pair_init(&P);
+    P.scfg.keepalive_s = 2;
+    pair_start(&P);
+    handshake(&P);
+    ck_assert_uint_eq(cl_relay_session_timeout(&P.dev, P.now), 2000);
+    ck_assert(pull_one(&P, &P.dev) == 0);
+    P.now += 2000;
+    ck_assert_uint_eq(cl_relay_session_timeout(&P.dev, P.now), 0);
+    ck_assert_int_eq(cl_relay_session_tick(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 03 00 00 00 00 00 00");  /* no ACK: nothing received */
+    ck_assert_uint_eq(cl_relay_session_timeout(&P.dev, P.now), 2000);
+}
+END_TEST
+
+/* the KEEPALIVE example carries ack 5: build that situation */
+START_TEST(test_keepalive_doc)
+{
+    struct cl_relay_msg m;
+    int i;
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    for (i = 0; i < 5; i++) {
+        cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
+        m.u.reader_status = 1;
+        ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    }
+    xfer(&P, &P.dev, &P.srv);
+    ck_assert(pull_one(&P, &P.srv) == 0);        /* ack delay 1 s not over */
+    ck_assert_uint_eq(cl_relay_session_timeout(&P.srv, P.now), 999);
+    P.now += 999;
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    assert_doc("keepalive", P.last, P.last_len);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, cl_test_tohex(P.last, P.last_len)), CL_OK);
+    ck_assert_uint_eq(P.dev.rb_used, 0);        /* all five acknowledged */
+}
+END_TEST
+
+START_TEST(test_link_dead)
+{
+    struct cl_relay_event ev;
+    struct cl_relay_msg m;
+
+    pair_init(&P);
+    P.scfg.keepalive_s = 1;
+    P.dcfg.keepalive_missed = 4;
+    pair_start(&P);
+    handshake(&P);
+    P.now += 3999;
+    ck_assert_int_eq(cl_relay_session_tick(&P.dev, P.now), CL_OK);
+    ck_assert(!cl_relay_session_poll(&P.dev, &ev));
+    ck_assert_uint_eq(cl_relay_session_timeout(&P.dev, P.now), 0);  /* keep-alive due */
+    P.now += 1;
+    ck_assert_int_eq(cl_relay_session_tick(&P.dev, P.now), CL_OK);
+    ck_assert(cl_relay_session_poll(&P.dev, &ev));
+    ck_assert_uint_eq(ev.kind, CL_RELAY_EV_LINK_DEAD);
+    ck_assert_int_eq(ev.err, CL_ERR_TIMEOUT);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_SUSPENDED);
+    /* the session is kept: notifications queue for the next connection */
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert(pull_one(&P, &P.dev) == 0);
+    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, P.last, 1, &P.last_len), CL_ERR_STATE);
+    /* server default N = 3 */
+    P.now += 0;
+    ck_assert_int_eq(cl_relay_session_tick(&P.srv, P.now), CL_OK);
+    ck_assert(cl_relay_session_poll(&P.srv, &ev));
+    ck_assert_uint_eq(ev.kind, CL_RELAY_EV_LINK_DEAD);
+    /* HELLO unanswered */
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_eq(cl_relay_session_timeout(&P.dev, P.now), 10000);
+    P.now += 10000;
+    ck_assert_int_eq(cl_relay_session_tick(&P.dev, P.now), CL_OK);
+    ck_assert(cl_relay_session_poll(&P.dev, &ev));
+    ck_assert_uint_eq(ev.kind, CL_RELAY_EV_LINK_DEAD);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_SUSPENDED);
+}
+END_TEST
+
+/* ------------------------------------------------------------ refusals */
+
+START_TEST(test_wrong_token)
+{
+    struct cl_relay_msg m;
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);   /* lost */
+    cl_relay_session_disconnect(&P.dev, P.now);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    P.dev.token[3] ^= 0x55;                       /* a token the server does not hold */
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, (const uint8_t *)"NEWTOKEN-1234567", 16),
+                     CL_OK);
+    P.nev = 0;
+    xfer(&P, &P.dev, &P.srv);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_OPEN);
+    ck_assert(!P.ev[0].resumed);                  /* refused: a fresh session */
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    ck_assert_uint_eq(P.last[2], 0);              /* no ACK */
+    ck_assert_mem_eq(P.last + 13, "NEWTOKEN-1234567", 16);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, cl_test_tohex(P.last, P.last_len)), CL_OK);
+    ck_assert(!P.ev[0].resumed);
+    ck_assert_uint_eq(P.dev.rb_used, 0);          /* replay buffer discarded */
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 31 00 01 00 00 00 00");  /* numbering restarts */
+}
+END_TEST
+
+/* A HELLO-ACK claiming RESUMED for a token the device did not send. */
+START_TEST(test_resumed_bad_token)
+{
+    pair_init(&P);
+    pair_start(&P);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 02 00 00 00 00 00 18 80 01 01 "
+                                          "81 10 5A 0C 37 E1 94 B2 6D 08 C3 1F 7A 40 9E 55 2B D6 "
+                                          "82 01 01"),
+                     CL_ERR_PROTOCOL);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_CLOSED);
+    ck_assert_int_eq(P.ev[0].err, CL_ERR_PROTOCOL);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 11");
+}
+END_TEST
+
+START_TEST(test_version_mismatch)
+{
+    static const uint8_t v2[] = { 2, 3 };
+
+    pair_init(&P);
+    P.dcfg.versions = v2;
+    P.dcfg.nversions = 2;
+    pair_start(&P);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    ck_assert_int_eq(feed_hex(&P, &P.srv, cl_test_tohex(P.last, P.last_len)), CL_ERR_VERSION);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_CLOSED);
+    ck_assert_int_eq(P.ev[0].err, CL_ERR_VERSION);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 03");
+    ck_assert_uint_eq(cl_relay_session_state(&P.srv), CL_RELAY_ST_CLOSED);
+    ck_assert_int_eq(cl_relay_session_error(&P.srv), CL_ERR_VERSION);
+    /* the device reads the CLOSE VERSION (with text, as in the doc) */
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 04 00 00 00 00 00 0C 80 01 03 90 07 6E 65 65 64 20 76 32"),
+                     CL_ERR_VERSION);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_CLOSED);
+    ck_assert_int_eq(P.ev[0].err, CL_ERR_VERSION);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_CLOSED);
+    ck_assert(pull_one(&P, &P.dev) == 0);
+    /* a device offering 1 given version 2 by a server */
+    pair_init(&P);
+    pair_start(&P);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 02 00 00 00 00 00 0D 80 01 02 81 08 01 02 03 04 05 06 07 08"),
+                     CL_ERR_VERSION);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 03");
+    /* a device with the session closed starts afresh */
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_HELLO);
+}
+END_TEST
+
+/* Messages the device must refuse or answer with ERROR, after a handshake.
+ * Each: input, feed result, then the exact bytes the device sends. */
+static const struct {
+    const char *in;
+    int rc;
+    const char *out;      /* NULL: nothing */
+    const char *why;
+} dev_vectors[] = {
+    { "C1 24 00 02 00 00 00 02 80 00", CL_ERR_SEQUENCE, "C1 04 00 00 00 00 00 03 80 01 04",
+      "seq gap (2 before 1): CLOSE SEQUENCE" },
+    { "C1 03 01 00 05 00 00 00", CL_ERR_SEQUENCE, "C1 04 00 00 00 00 00 03 80 01 04",
+      "ack of a message never sent: CLOSE SEQUENCE" },
+    { "C1 20 00 01 00 00 00 09 80 07 00 A4 04 00 07 A0 00", CL_OK,
+      "C1 10 05 01 01 01 00 03 80 01 01", "undecodable APDU: ERROR MALFORMED with REF" },
+    { "C1 80 00 01 00 00 00 00", CL_OK, "C1 10 01 01 01 00 00 03 80 01 02",
+      "vendor type: ERROR UNSUPPORTED without REF" },
+    { "C1 32 00 01 00 00 00 03 80 01 03", CL_OK, "C1 10 01 01 01 00 00 03 80 01 06",
+      "a notification to the device: ERROR STATE" },
+    { "C1 21 04 01 00 01 00 04 80 02 90 00", CL_OK, "C1 10 01 01 01 00 00 03 80 01 06",
+      "an answer to the device: ERROR STATE" },
+    { "C1 01 00 00 00 00 00 0E 80 01 01 81 01 41 A2 00 83 00", CL_OK, NULL,
+      "an undecodable HELLO when open: ignored" },
+    { "C1 01 00 00 00 00 00 08 80 01 01 81 01 41 A2 00", CL_ERR_PROTOCOL,
+      "C1 04 00 00 00 00 00 03 80 01 11", "HELLO when open: CLOSE PROTOCOL" },
+    { "C1 05 00 00 00 00 00 00", CL_OK, NULL, "unknown session-control type: ignored" },
+    { "C1 04 00 00 00 00 00 03 80 01 00", CL_ERR_CLOSED, NULL, "CLOSE NONE" },
+    { "C1 04 00 00 00 00 00 03 80 01 0F", CL_ERR_CLOSED, NULL, "CLOSE SHUTDOWN" },
+    { "C2 03 00 00 00 00 00 00", CL_ERR_VERSION, "C1 04 00 00 00 00 00 03 80 01 03",
+      "framing: header format 2" },
+    { "C1 03 00 00 00 00 04 01", CL_ERR_TOO_LONG, "C1 04 00 00 00 00 00 03 80 01 05",
+      "framing: longer than the receive buffer" },
+    { "C1 10 00 01 00 00 00 03 80 01 0A", CL_OK, NULL, "ERROR without REF: NOTIFY" },
+};
+
+START_TEST(test_device_refusals)
+{
+    int rc;
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    rc = feed_hex(&P, &P.dev, dev_vectors[_i].in);
+    ck_assert_msg(rc == dev_vectors[_i].rc, "%s: rc %d", dev_vectors[_i].why, rc);
+    if (dev_vectors[_i].out != NULL) {
+        ck_assert_msg(pull_one(&P, &P.dev) > 0, "%s: nothing sent", dev_vectors[_i].why);
+        cl_assert_bytes(P.last, P.last_len, dev_vectors[_i].out);
+    } else if (rc == CL_OK) {
+        P.now += 1000;
+        ck_assert(pull_one(&P, &P.dev) == 0 || P.last[1] == CL_RELAY_KEEPALIVE);
+    }
+    if (rc == CL_ERR_CLOSED) {
+        ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_CLOSED);
+        ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_CLOSED);
+        ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, NULL, 0, &P.last_len), CL_ERR_CLOSED);
+    }
+}
+END_TEST
+
+/* A second request while one executes: ERROR STATE REF; a duplicate is
+ * dropped and acknowledged. */
+START_TEST(test_device_busy_and_duplicate)
+{
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 24 00 01 00 00 00 02 80 00"), CL_OK);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_REQUEST);
+    ck_assert(cl_relay_session_busy(&P.dev));
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 24 00 02 00 00 00 02 80 00"), CL_OK);
+    ck_assert_int_eq(P.nev, 0);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 02 02 00 03 80 01 06");
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 24 02 01 00 00 00 02 80 00"), CL_OK);
+    ck_assert_int_eq(P.nev, 0);
+    ck_assert_uint_eq(P.dev.duplicates, 1);
+    ck_assert(pull_one(&P, &P.dev) == 0);
+    P.now += 1000;
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 03 01 00 02 00 00 00");
+}
+END_TEST
+
+/* Server-side refusals. */
+START_TEST(test_server_refusals)
+{
+    struct cl_relay_msg m;
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    /* a request sent to the server */
+    ck_assert_int_eq(feed_hex(&P, &P.srv, "C1 24 00 01 00 00 00 02 80 00"), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 01 01 00 03 80 01 06");
+    /* an answer nobody asked for */
+    ck_assert_int_eq(feed_hex(&P, &P.srv, "C1 25 05 02 01 07 00 00"), CL_ERR_PROTOCOL);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 11");
+    /* the undecodable answer to the outstanding request */
+    pair_start(&P);
+    handshake(&P);
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_ERR_STATE);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    ck_assert_int_eq(feed_hex(&P, &P.srv, "C1 25 05 01 01 01 00 03 80 01 00"), CL_OK);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_ANSWER);
+    ck_assert(P.ev[0].msg == NULL);
+    ck_assert_int_eq(P.ev[0].err, CL_ERR_TAG);
+    ck_assert(!cl_relay_session_busy(&P.srv));
+    /* ERROR with REF answers it */
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    ck_assert_int_eq(feed_hex(&P, &P.srv, "C1 10 05 02 02 02 00 03 80 01 0A"), CL_OK);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_ANSWER);
+    ck_assert_uint_eq(P.ev[0].msg->u.status.code, CL_RELAY_E_DENIED);
+}
+END_TEST
+
+/* ------------------------------------------------------------ API errors */
+
+START_TEST(test_api_errors)
+{
+    struct cl_relay_msg m;
+    struct cl_relay_session bad;
+    size_t used;
+    uint8_t big[CL_RELAY_TOKEN_MAX + 1] = { 0 };
+    int i, rc;
+
+    pair_init(&P);
+    pair_start(&P);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_STATE);
+    ck_assert_int_eq(cl_relay_session_send(NULL, P.now, &m), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, big, 1, &used), CL_ERR_STATE);
+    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, NULL, 1, &used), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_feed(NULL, P.now, big, 1, &used), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_close(&P.dev, P.now, 0), CL_ERR_STATE);
+    ck_assert_int_eq(cl_relay_session_close(NULL, P.now, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_tick(NULL, P.now), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_device_connect(&P.srv, P.now), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_device_connect(NULL, P.now), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_server_accept(&P.dev, P.now, tok, 16), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, 7), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, big, 33), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, NULL, 16), CL_ERR_ARG);
+    cl_relay_session_init(&bad, 7, &P.dcfg, P.drx, 10, NULL, 0);
+    ck_assert_int_eq(cl_relay_session_feed(&bad, P.now, big, 1, &used), CL_ERR_ARG);
+    P.dcfg.device_id_len = 0;
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_ERR_ARG);
+    P.dcfg.device_id_len = sizeof(devid);
+    P.dcfg.nversions = 9;
+    P.dcfg.versions = big;
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_ERR_ARG);
+    P.dcfg.versions = NULL;
+    handshake(&P);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_ERR_STATE);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, 16), CL_ERR_STATE);
+    /* device: answer with no request, a request type, a HELLO */
+    cl_relay_msg_init(&m, CL_RELAY_APDU_RESPONSE);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_STATE);
+    cl_relay_msg_init(&m, CL_RELAY_APDU);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_ARG);
+    cl_relay_msg_init(&m, CL_RELAY_KEEPALIVE);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_ARG);
+    /* answer type that does not match the request */
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 24 00 01 00 00 00 02 80 00"), CL_OK);
+    cl_relay_msg_init(&m, CL_RELAY_PROMPT_ANSWER);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_ARG);
+    /* an invalid message: encoder's error */
+    cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
+    m.u.reader_status = 1;
+    cl_relay_msg_init(&m, CL_RELAY_CARD_INSERTED);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_RESERVED);
+    /* server: answer types, notifications */
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY_DONE);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_ERR_ARG);
+    cl_relay_msg_init(&m, CL_RELAY_ERROR);
+    m.u.status.code = CL_RELAY_E_INTERNAL;
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    /* replay buffer full: LIMIT; the window: LIMIT */
+    cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
+    m.u.reader_status = 1;
+    for (i = 0; i < 200; i++)
+        if ((rc = cl_relay_session_send(&P.dev, P.now, &m)) != CL_OK)
+            break;
+    ck_assert_int_eq(rc, CL_ERR_LIMIT);
+    ck_assert_int_lt(i, 200);
+    P.dev.rb_size = 0xFFFFFFu;   /* pretend a huge buffer: the window stops at 127 */
+    {
+        static uint8_t huge[4096];
+        P.dev.rb = huge;
+        P.dev.rb_used = 0;
+        P.dev.tx_acked = P.dev.tx_seq - 1u;
+        P.dev.rb_size = sizeof(huge);
+        for (i = 0; i < 200; i++)
+            if ((rc = cl_relay_session_send(&P.dev, P.now, &m)) != CL_OK)
+                break;
+        ck_assert_int_eq(rc, CL_ERR_LIMIT);
+        ck_assert_int_eq(i, 127);
+    }
+    /* too long for the peer: the server accepts 512 by default from a device
+     * announcing nothing; here the device announced 1024 */
+    {
+        static uint8_t text[600];
+        memset(text, 'x', sizeof(text));
+        cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+        m.u.display.text.data = text;
+        m.u.display.text.len = 512;
+        ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    }
+    /* close, then everything is CLOSED */
+    ck_assert_int_eq(cl_relay_session_close(&P.srv, P.now, CL_RELAY_E_SHUTDOWN), CL_OK);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_ERR_CLOSED);
+    while (pull_one(&P, &P.srv) > 0 && P.last[1] != CL_RELAY_CLOSE)
+        ;
+    cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 0F");
+    ck_assert_uint_eq(cl_relay_session_state(&P.srv), CL_RELAY_ST_CLOSED);
+    ck_assert_int_eq(cl_relay_session_close(&P.srv, P.now, 0), CL_ERR_CLOSED);
+    ck_assert_uint_eq(cl_relay_session_timeout(&P.srv, P.now), CL_RELAY_NO_TIMER);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    ck_assert_uint_eq(cl_relay_session_state(&P.srv), CL_RELAY_ST_CLOSED);
+    cl_relay_session_disconnect(NULL, P.now);
+    cl_relay_session_free(&P.srv);
+    cl_relay_session_free(NULL);
+    ck_assert_uint_eq(P.srv.token_len, 0);
+}
+END_TEST
+
+/* Too long for the peer's max message. */
+START_TEST(test_peer_max)
+{
+    struct cl_relay_msg m;
+    static uint8_t text[600];
+
+    pair_init(&P);
+    P.dcfg.caps.max_msg = 0;     /* default 512 */
+    pair_start(&P);
+    handshake(&P);
+    memset(text, 'x', sizeof(text));
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    m.u.display.text.data = text;
+    m.u.display.text.len = 500;  /* 8 + 4 + 500 = 512 */
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    xfer(&P, &P.srv, &P.dev);
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY_DONE);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    xfer(&P, &P.dev, &P.srv);
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    m.u.display.text.data = text;
+    m.u.display.text.len = 501;
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_ERR_TOO_LONG);
+}
+END_TEST
+
+static Suite *session_suite(void)
+{
+    Suite *s = suite_create("relay_session");
+    TCase *tc = tcase_create("handshake");
+
+    tcase_add_test(tc, test_handshake_doc);
+    tcase_add_test(tc, test_resume_doc);
+    tcase_add_test(tc, test_replay_flag);
+    tcase_add_test(tc, test_wrong_token);
+    tcase_add_test(tc, test_resumed_bad_token);
+    tcase_add_test(tc, test_version_mismatch);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("timers");
+    tcase_add_test(tc, test_keepalive_and_dead);
+    tcase_add_test(tc, test_keepalive_doc);
+    tcase_add_test(tc, test_link_dead);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("refusals");
+    tcase_add_loop_test(tc, test_device_refusals, 0, (int)CL_ARRAY_LEN(dev_vectors));
+    tcase_add_test(tc, test_device_busy_and_duplicate);
+    tcase_add_test(tc, test_server_refusals);
+    tcase_add_test(tc, test_api_errors);
+    tcase_add_test(tc, test_peer_max);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("exactly_once");
+    tcase_set_timeout(tc, 600);
+    tcase_add_loop_test(tc, test_exactly_once_every_cut, 0, 4);
+    tcase_add_test(tc, test_exactly_once_lossy_faults);
+    tcase_add_test(tc, test_exactly_once_repeated_cuts);
+    tcase_add_test(tc, test_idempotency);
+    tcase_add_test(tc, test_idempotency_no_answer);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return cl_test_run(session_suite());
+}
