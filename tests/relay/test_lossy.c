@@ -1,0 +1,553 @@
+/*
+ * cardlink — relay lossy-link framing (docs/protocol.md §13).
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The frames of §13.4 ("```frame example=NAME" blocks) are test vectors:
+ * each re-encodes byte for byte with cl_relay_lossy_frame() and its DATA
+ * payload is delivered by a fresh receiver. Then every rule of §13: what
+ * is dropped, acknowledgement, retransmission with doubling timeout and
+ * retry limit, duplicates, epochs, and a long run through a faulty channel.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardlink/edc.h"
+#include "cardlink/error.h"
+#include "cardlink/relay_lossy.h"
+#include "test_util.h"
+
+#ifndef CL_PROTOCOL_MD
+#error "CL_PROTOCOL_MD must name docs/protocol.md"
+#endif
+
+/* The bytes of "```frame example=NAME". */
+static size_t doc_frame(const char *name, uint8_t *out, size_t size)
+{
+    FILE *f = fopen(CL_PROTOCOL_MD, "r");
+    char line[512], hex[4096] = "", want[96];
+    int in = 0, n;
+
+    ck_assert(f != NULL);
+    snprintf(want, sizeof(want), "```frame example=%s", name);
+    while (fgets(line, sizeof(line), f)) {
+        if (!in) {
+            size_t wl = strlen(want);
+            if (strncmp(line, want, wl) == 0 && (line[wl] == '\n' || line[wl] == ' '))
+                in = 1;
+        } else if (strncmp(line, "```", 3) == 0) {
+            break;
+        } else {
+            char *c = strchr(line, '#');
+            if (c)
+                *c = '\0';
+            strcat(hex, line);
+        }
+    }
+    fclose(f);
+    ck_assert_msg(in, "no frame example %s", name);
+    n = cl_test_hex(hex, out, size);
+    ck_assert_int_gt(n, 0);
+    return (size_t)n;
+}
+
+static const char *const frames[] = { "lossy-data-keepalive", "lossy-ack", "lossy-data-escaped" };
+
+/* Unescape a frame between its flags. */
+static size_t unstuff(const uint8_t *f, size_t n, uint8_t *out)
+{
+    size_t i, o = 0;
+
+    ck_assert_uint_eq(f[0], 0x7E);
+    ck_assert_uint_eq(f[n - 1], 0x7E);
+    for (i = 1; i + 1 < n; i++) {
+        if (f[i] == 0x7D)
+            out[o++] = f[++i] ^ 0x20;
+        else
+            out[o++] = f[i];
+    }
+    return o;
+}
+
+START_TEST(test_doc_frames)
+{
+    uint8_t f[256], c[256], out[256];
+    size_t n = doc_frame(frames[_i], f, sizeof(f)), cn = unstuff(f, n, c), len;
+    uint16_t crc = cl_crc16(c, cn - 2);
+    struct cl_relay_lossy l;
+    uint8_t rx[64], tx[64];
+    const uint8_t *msg;
+    size_t used;
+
+    ck_assert_uint_eq(c[cn - 2], crc & 0xFF);
+    ck_assert_uint_eq(c[cn - 1], crc >> 8);
+    ck_assert_int_eq(cl_relay_lossy_frame(c, c + 4, cn - 6, out, sizeof(out), &len), CL_OK);
+    ck_assert_msg(len == n && memcmp(out, f, n) == 0, "%s: %s", frames[_i], cl_test_tohex(out, len));
+    ck_assert_int_eq(cl_relay_lossy_frame(c, c + 4, cn - 6, out, n - 1, &len), CL_ERR_BUFFER);
+    ck_assert_uint_eq(len, n);
+    /* a fresh receiver delivers a DATA frame with seq 0 */
+    cl_relay_lossy_init(&l, NULL, rx, sizeof(rx), tx, sizeof(tx));
+    ck_assert_int_eq(cl_relay_lossy_feed(&l, 0, f, n, &used), CL_OK);
+    ck_assert_uint_eq(used, n);
+    if ((c[0] & 1) && c[2] == 0) {
+        ck_assert_int_eq(cl_relay_lossy_take(&l, &msg, &len), CL_OK);
+        ck_assert_uint_eq(len, cn - 6);
+        ck_assert_mem_eq(msg, c + 4, len);
+        ck_assert_uint_eq(l.stats.delivered, 1);
+    } else {
+        ck_assert_int_eq(cl_relay_lossy_take(&l, &msg, &len), CL_ERR_STATE);
+        ck_assert_uint_eq(l.stats.frames_ok, 1);
+    }
+}
+END_TEST
+
+/* The engine itself sends the first two examples: epoch 3 sends a
+ * KEEPALIVE, epoch 5 acknowledges it. */
+START_TEST(test_engine_bytes)
+{
+    struct cl_relay_lossy a, b;
+    struct cl_relay_lossy_config ca = { 0, 0, 3 }, cb = { 0, 0, 5 };
+    uint8_t arx[64], atx[64], brx[64], btx[64], out[64], f[64];
+    static const uint8_t ka[] = { 0xC1, 0x03, 0, 0, 0, 0, 0, 0 };
+    size_t n, used, fn;
+
+    cl_relay_lossy_init(&a, &ca, arx, sizeof(arx), atx, sizeof(atx));
+    cl_relay_lossy_init(&b, &cb, brx, sizeof(brx), btx, sizeof(btx));
+    ck_assert(cl_relay_lossy_can_send(&a));
+    ck_assert_int_eq(cl_relay_lossy_send(&a, 0, ka, sizeof(ka)), CL_OK);
+    ck_assert(!cl_relay_lossy_can_send(&a));
+    ck_assert_uint_eq(cl_relay_lossy_timeout(&a, 0), CL_LOSSY_NO_TIMER);
+    n = cl_relay_lossy_pull(&a, 100, out, sizeof(out));
+    fn = doc_frame("lossy-data-keepalive", f, sizeof(f));
+    ck_assert_msg(n == fn && memcmp(out, f, n) == 0, "%s", cl_test_tohex(out, n));
+    ck_assert_uint_eq(cl_relay_lossy_timeout(&a, 100), 2000);
+    ck_assert_int_eq(cl_relay_lossy_feed(&b, 100, out, n, &used), CL_OK);
+    n = cl_relay_lossy_pull(&b, 100, out, sizeof(out));
+    fn = doc_frame("lossy-ack", f, sizeof(f));
+    ck_assert_msg(n == fn && memcmp(out, f, n) == 0, "%s", cl_test_tohex(out, n));
+    ck_assert_int_eq(cl_relay_lossy_feed(&a, 200, out, n, &used), CL_OK);
+    ck_assert(cl_relay_lossy_can_send(&a));
+    ck_assert_uint_eq(cl_relay_lossy_timeout(&a, 200), CL_LOSSY_NO_TIMER);
+    ck_assert_uint_eq(cl_relay_lossy_pull(&a, 200, out, sizeof(out)), 0);
+}
+END_TEST
+
+/* A pair and helpers */
+struct lpair {
+    struct cl_relay_lossy a, b;
+    uint8_t arx[300], atx[300], brx[300], btx[300];
+};
+static struct lpair L;
+
+static void lp_init(struct lpair *p, uint8_t ea, uint8_t eb)
+{
+    struct cl_relay_lossy_config c = { 100, 3, 0 };
+
+    c.epoch = ea;
+    cl_relay_lossy_init(&p->a, &c, p->arx, sizeof(p->arx), p->atx, sizeof(p->atx));
+    c.epoch = eb;
+    cl_relay_lossy_init(&p->b, &c, p->brx, sizeof(p->brx), p->btx, sizeof(p->btx));
+}
+
+/* Move all of from's output into to, one byte at a time when bytewise;
+ * returns messages delivered to `to`. */
+static int move(struct cl_relay_lossy *from, struct cl_relay_lossy *to, uint32_t now, bool bytewise,
+                uint8_t *last, size_t *last_len)
+{
+    uint8_t buf[700];
+    size_t n = 0, k, off = 0, used, mlen;
+    const uint8_t *m;
+    int got = 0;
+
+    if (bytewise)
+        while ((k = cl_relay_lossy_pull(from, now, buf + n, 1)) > 0)
+            n += k;
+    else
+        n = cl_relay_lossy_pull(from, now, buf, sizeof(buf));
+    while (off < n) {
+        ck_assert_int_eq(cl_relay_lossy_feed(to, now, buf + off, bytewise ? 1 : n - off, &used),
+                         CL_OK);
+        off += used;
+        if (cl_relay_lossy_take(to, &m, &mlen) == CL_OK) {
+            if (last != NULL) {
+                memcpy(last, m, mlen);
+                *last_len = mlen;
+            }
+            got++;
+        }
+    }
+    return got;
+}
+
+START_TEST(test_exchange_bytewise)
+{
+    uint8_t msg[200], got[300];
+    size_t glen, i;
+    int r;
+
+    lp_init(&L, 1, 2);
+    for (r = 0; r < 300; r++) {
+        size_t len = 1 + (size_t)(r * 37) % sizeof(msg);
+        for (i = 0; i < len; i++)
+            msg[i] = (uint8_t)(r + i * 11);   /* includes 7D and 7E */
+        ck_assert_int_eq(cl_relay_lossy_send(&L.a, 0, msg, len), CL_OK);
+        ck_assert_int_eq(cl_relay_lossy_send(&L.a, 0, msg, len), CL_ERR_STATE);
+        ck_assert_int_eq(move(&L.a, &L.b, 0, r & 1, got, &glen), 1);
+        ck_assert_uint_eq(glen, len);
+        ck_assert_mem_eq(got, msg, len);
+        ck_assert_int_eq(move(&L.b, &L.a, 0, r & 1, NULL, NULL), 0);
+        ck_assert(cl_relay_lossy_can_send(&L.a));
+    }
+    ck_assert_uint_eq(L.b.stats.delivered, 300);
+    ck_assert_uint_eq(L.a.stats.retransmits, 0);
+    ck_assert_uint_eq(L.b.rx_next, 300 & 0xFF);   /* seq wrapped */
+}
+END_TEST
+
+/* Corrupt frames are dropped and counted; the engine keeps working. */
+static const struct {
+    const char *content;  /* unescaped content without CRC ("" = none) */
+    bool crc_ok;
+    const char *why;
+    int counter;          /* 0 bad_frame, 1 bad_crc */
+} bad_frames[] = {
+    { "01 00 00", true, "shorter than 6 bytes", 0 },
+    { "01 00 00 00 C1 03 00 00 00 00 00 00", false, "bad CRC", 1 },
+    { "05 00 00 00 C1 03 00 00 00 00 00 00", true, "reserved ctl bit 2", 0 },
+    { "80 00 00 00 C1 03 00 00 00 00 00 00", true, "reserved ctl bit 7", 0 },
+    { "00 00 00 00", true, "neither DATA nor ACK", 0 },
+    { "01 00 00 00", true, "DATA without payload", 0 },
+    { "02 00 00 00 C1", true, "payload without DATA", 0 },
+    { "02 00 01 00", true, "ACK-only with seq", 0 },
+    { "01 00 00 05 C1", true, "ack without ACK", 0 },
+    { "01 03 00 00 C1", true, "ack epoch without ACK", 0 },
+};
+
+START_TEST(test_bad_frames)
+{
+    uint8_t c[64], f[128];
+    int n = cl_test_hex(bad_frames[_i].content, c, sizeof(c));
+    size_t fl, used, mlen;
+    uint16_t crc;
+    const uint8_t *m;
+    uint32_t *ctr;
+
+    ck_assert_int_ge(n, 0);
+    crc = cl_crc16(c, (size_t)n);
+    if (!bad_frames[_i].crc_ok)
+        crc ^= 1;
+    c[n] = (uint8_t)crc;
+    c[n + 1] = (uint8_t)(crc >> 8);
+    f[0] = 0x7E;
+    memcpy(f + 1, c, (size_t)n + 2);   /* none of the vectors needs escaping */
+    f[n + 3] = 0x7E;
+    fl = (size_t)n + 4;
+    lp_init(&L, 0, 0);
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, f, fl, &used), CL_OK);
+    ck_assert_uint_eq(used, fl);
+    ck_assert_int_eq(cl_relay_lossy_take(&L.a, &m, &mlen), CL_ERR_STATE);
+    ctr = bad_frames[_i].counter ? &L.a.stats.bad_crc : &L.a.stats.bad_frame;
+    ck_assert_msg(*ctr == 1, "%s: not counted", bad_frames[_i].why);
+    ck_assert_uint_eq(L.a.stats.frames_ok, 0);
+    ck_assert_uint_eq(cl_relay_lossy_pull(&L.a, 0, f, sizeof(f)), 0);   /* never answered */
+}
+END_TEST
+
+/* Escape abort, oversize, bytes before the first flag, empty frames. */
+START_TEST(test_delimiting)
+{
+    uint8_t f[400], c[16];
+    size_t n, used, mlen;
+    const uint8_t *m;
+    static const uint8_t ka[] = { 0xC1, 0x03, 0, 0, 0, 0, 0, 0 };
+
+    lp_init(&L, 0, 0);
+    c[0] = 1, c[1] = 0x70, c[2] = 0, c[3] = 0;
+    memcpy(c + 4, ka, 8);
+    ck_assert_int_eq(cl_relay_lossy_frame(c, c + 4, 8, f + 3, sizeof(f) - 3, &n), CL_OK);
+    f[0] = 0x11, f[1] = 0x7E, f[2] = 0x7E;      /* garbage, an empty frame */
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, f, n + 3, &used), CL_OK);
+    ck_assert_int_eq(cl_relay_lossy_take(&L.a, &m, &mlen), CL_OK);
+    ck_assert_uint_eq(mlen, 8);
+    ck_assert_int_eq(cl_relay_lossy_take(&L.a, &m, &mlen), CL_ERR_STATE);
+    ck_assert_uint_eq(L.a.stats.bad_frame, 0);
+    /* 7D 7E: abort */
+    {
+        static const uint8_t ab[] = { 0x7E, 0x01, 0x00, 0x7D, 0x7E };
+        ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, ab, sizeof(ab), &used), CL_OK);
+        ck_assert_uint_eq(L.a.stats.bad_frame, 1);
+    }
+    /* 7D 7D */
+    {
+        static const uint8_t ab[] = { 0x01, 0x00, 0x7D, 0x7D, 0x5D, 0x00, 0x00, 0x00, 0x7E };
+        ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, ab, sizeof(ab), &used), CL_OK);
+        ck_assert_uint_eq(L.a.stats.bad_frame, 2);
+    }
+    /* longer than the receive buffer */
+    memset(f, 0x55, sizeof(f));
+    f[0] = 0x7E;
+    f[sizeof(f) - 1] = 0x7E;
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, f, sizeof(f), &used), CL_OK);
+    ck_assert_uint_eq(L.a.stats.bad_frame, 3);
+    /* a message longer than the tx buffer */
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, 0, f, sizeof(L.atx) + 1), CL_ERR_TOO_LONG);
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, 0, f, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_send(NULL, 0, f, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, 0, NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, NULL, 1, &used), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_feed(NULL, 0, f, 1, &used), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, f, 1, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_take(NULL, &m, &mlen), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_tick(NULL, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_frame(NULL, NULL, 0, f, sizeof(f), &n), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_frame(c, NULL, 1, f, sizeof(f), &n), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_frame(c, NULL, 0, NULL, 4, &n), CL_ERR_ARG);
+    ck_assert_uint_eq(cl_relay_lossy_pull(&L.a, 0, NULL, 0), 0);
+}
+END_TEST
+
+/* A delivered message waits: feed consumes nothing until it is taken. */
+START_TEST(test_feed_stops)
+{
+    uint8_t f[64], c[16];
+    size_t n, used, mlen;
+    const uint8_t *m;
+
+    lp_init(&L, 0, 0);
+    c[0] = 1, c[1] = 0x10, c[2] = 0, c[3] = 0, c[4] = 0xAA;
+    ck_assert_int_eq(cl_relay_lossy_frame(c, c + 4, 1, f, sizeof(f), &n), CL_OK);
+    c[2] = 1, c[4] = 0xBB;
+    ck_assert_int_eq(cl_relay_lossy_frame(c, c + 4, 1, f + n, sizeof(f) - n, &used), CL_OK);
+    n += used;
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, f, n, &used), CL_OK);
+    ck_assert_uint_lt(used, n);
+    {
+        size_t u2;
+        ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, f + used, n - used, &u2), CL_OK);
+        ck_assert_uint_eq(u2, 0);
+    }
+    ck_assert_int_eq(cl_relay_lossy_take(&L.a, &m, &mlen), CL_OK);
+    ck_assert_uint_eq(m[0], 0xAA);
+    {
+        size_t u2;
+        ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, f + used, n - used, &u2), CL_OK);
+        ck_assert_uint_eq(used + u2, n);
+    }
+    ck_assert_int_eq(cl_relay_lossy_take(&L.a, &m, &mlen), CL_OK);
+    ck_assert_uint_eq(m[0], 0xBB);
+    /* one acknowledgement frame covers both: ack 1 */
+    n = cl_relay_lossy_pull(&L.a, 0, f, sizeof(f));
+    ck_assert_uint_eq(n, 8);
+    ck_assert_uint_eq(f[4], 1);
+}
+END_TEST
+
+/* Lost DATA: retransmitted after RTO 100, 200, 400 ms; after 3 retries the
+ * link is dead. Acknowledged retransmission stops the timer. */
+START_TEST(test_retransmission)
+{
+    uint8_t out[64], first[64];
+    size_t n, n0;
+    uint32_t t = 1000;
+    int i;
+
+    lp_init(&L, 1, 2);
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"hello", 5), CL_OK);
+    n0 = cl_relay_lossy_pull(&L.a, t, first, sizeof(first));
+    ck_assert_uint_gt(n0, 0);
+    for (i = 0; i < 3; i++) {
+        uint32_t rto = 100u << i;
+        ck_assert_uint_eq(cl_relay_lossy_timeout(&L.a, t), rto);
+        ck_assert_int_eq(cl_relay_lossy_tick(&L.a, t + rto - 1), CL_OK);
+        ck_assert_uint_eq(cl_relay_lossy_pull(&L.a, t + rto - 1, out, sizeof(out)), 0);
+        t += rto;
+        ck_assert_uint_eq(cl_relay_lossy_timeout(&L.a, t), 0);
+        ck_assert_int_eq(cl_relay_lossy_tick(&L.a, t), CL_OK);
+        n = cl_relay_lossy_pull(&L.a, t, out, sizeof(out));
+        ck_assert_uint_eq(n, n0);
+        ck_assert_mem_eq(out, first, n);     /* unchanged */
+    }
+    ck_assert_uint_eq(L.a.stats.retransmits, 3);
+    t += 800;
+    ck_assert_int_eq(cl_relay_lossy_tick(&L.a, t), CL_ERR_TIMEOUT);
+    ck_assert_int_eq(cl_relay_lossy_error(&L.a), CL_ERR_TIMEOUT);
+    ck_assert(!cl_relay_lossy_can_send(&L.a));
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, out, 1), CL_ERR_TIMEOUT);
+    ck_assert_uint_eq(cl_relay_lossy_pull(&L.a, t, out, sizeof(out)), 0);
+    ck_assert_uint_eq(cl_relay_lossy_timeout(&L.a, t), CL_LOSSY_NO_TIMER);
+    {
+        size_t used;
+        ck_assert_int_eq(cl_relay_lossy_feed(&L.a, t, out, 1, &used), CL_ERR_TIMEOUT);
+    }
+    /* now with the second copy arriving: delivered once, acked twice */
+    lp_init(&L, 1, 2);
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"hello", 5), CL_OK);
+    n0 = cl_relay_lossy_pull(&L.a, t, first, sizeof(first));
+    ck_assert_int_eq(cl_relay_lossy_tick(&L.a, t + 100), CL_OK);
+    n = cl_relay_lossy_pull(&L.a, t + 100, out, sizeof(out));
+    {
+        size_t used, ml;
+        const uint8_t *m;
+        ck_assert_int_eq(cl_relay_lossy_feed(&L.b, t, first, n0, &used), CL_OK);
+        ck_assert_int_eq(cl_relay_lossy_take(&L.b, &m, &ml), CL_OK);
+        ck_assert_int_eq(cl_relay_lossy_feed(&L.b, t, out, n, &used), CL_OK);
+        ck_assert_int_eq(cl_relay_lossy_take(&L.b, &m, &ml), CL_ERR_STATE);
+        ck_assert_uint_eq(L.b.stats.duplicates, 1);
+    }
+    ck_assert_int_eq(move(&L.b, &L.a, t + 150, false, NULL, NULL), 0);
+    ck_assert(cl_relay_lossy_can_send(&L.a));
+    ck_assert_uint_eq(cl_relay_lossy_timeout(&L.a, t + 150), CL_LOSSY_NO_TIMER);
+}
+END_TEST
+
+/* Epochs: a peer restart is reported; other-epoch frames are dropped; an
+ * acknowledgement for another epoch does not release the message. */
+START_TEST(test_epochs)
+{
+    struct cl_relay_lossy c;
+    uint8_t crx[64], ctx[64], out[64], hdr[4];
+    struct cl_relay_lossy_config cc = { 100, 3, 9 };
+    size_t n, used;
+
+    lp_init(&L, 1, 2);
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, 0, (const uint8_t *)"x", 1), CL_OK);
+    ck_assert_int_eq(move(&L.a, &L.b, 0, false, NULL, NULL), 1);
+    /* an ack naming epoch 4 (not a's 1): ignored */
+    hdr[0] = 2, hdr[1] = 0x24, hdr[2] = 0, hdr[3] = 0;
+    ck_assert_int_eq(cl_relay_lossy_frame(hdr, NULL, 0, out, sizeof(out), &n), CL_OK);
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, out, n, &used), CL_OK);
+    ck_assert(!cl_relay_lossy_can_send(&L.a));
+    ck_assert_int_eq(move(&L.b, &L.a, 0, false, NULL, NULL), 0);
+    ck_assert(cl_relay_lossy_can_send(&L.a));
+    /* a DATA seq 1 from another epoch: dropped */
+    hdr[0] = 1, hdr[1] = 0x90, hdr[2] = 1, hdr[3] = 0;
+    ck_assert_int_eq(cl_relay_lossy_frame(hdr, (const uint8_t *)"y", 1, out, sizeof(out), &n), CL_OK);
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.b, 0, out, n, &used), CL_OK);
+    ck_assert_uint_eq(L.b.stats.delivered, 1);
+    /* a fresh receiver ignores DATA that is not seq 0 */
+    cl_relay_lossy_init(&c, &cc, crx, sizeof(crx), ctx, sizeof(ctx));
+    ck_assert_int_eq(cl_relay_lossy_feed(&c, 0, out, n, &used), CL_OK);
+    ck_assert_uint_eq(c.stats.delivered, 0);
+    ck_assert_uint_eq(cl_relay_lossy_pull(&c, 0, out, sizeof(out)), 0);
+    /* a restarted a (epoch 9) sends seq 0: b reports the restart */
+    ck_assert_int_eq(cl_relay_lossy_send(&c, 0, (const uint8_t *)"z", 1), CL_OK);
+    n = cl_relay_lossy_pull(&c, 0, out, sizeof(out));
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.b, 0, out, n, &used), CL_ERR_PROTOCOL);
+    ck_assert_int_eq(cl_relay_lossy_error(&L.b), CL_ERR_PROTOCOL);
+    ck_assert_int_eq(cl_relay_lossy_tick(&L.b, 0), CL_ERR_PROTOCOL);
+}
+END_TEST
+
+/* A channel that drops, duplicates, reorders and corrupts: 500 messages
+ * each way arrive once and in order. */
+static uint32_t rng;
+static unsigned rnd(void)
+{
+    rng = rng * 1103515245u + 12345u;
+    return (rng >> 16) & 0x7FFF;
+}
+
+struct chunk {
+    uint8_t b[700];
+    size_t n;
+};
+
+START_TEST(test_faulty_channel)
+{
+    static struct chunk q[2][64];
+    size_t nq[2] = { 0, 0 };
+    struct cl_relay_lossy *ends[2] = { &L.a, &L.b };
+    unsigned sent[2] = { 0, 0 }, recv[2] = { 0, 0 };
+    uint32_t now = 0;
+    int steps, d;
+
+    rng = 12345u + (uint32_t)_i;
+    lp_init(&L, 3, 4);
+    L.a.max_retries = L.b.max_retries = 20;
+    for (steps = 0; steps < 200000 && (recv[0] < 500 || recv[1] < 500); steps++) {
+        for (d = 0; d < 2; d++) {
+            struct cl_relay_lossy *from = ends[d], *to = ends[1 - d];
+            uint8_t msg[200], buf[700];
+            size_t n, off = 0, used, ml;
+            const uint8_t *m;
+            if (sent[d] < 500 && cl_relay_lossy_can_send(from)) {
+                size_t len = 1 + (sent[d] * 13u) % 150u, i;
+                for (i = 0; i < len; i++)
+                    msg[i] = (uint8_t)(sent[d] + i);
+                msg[0] = (uint8_t)sent[d];
+                if (len > 1)
+                    msg[1] = (uint8_t)(sent[d] >> 8);
+                ck_assert_int_eq(cl_relay_lossy_send(from, now, msg, len), CL_OK);
+                sent[d]++;
+            }
+            n = cl_relay_lossy_pull(from, now, buf, sizeof(buf));
+            if (n > 0 && rnd() % 100 >= 15 && nq[d] < 60) {
+                memcpy(q[d][nq[d]].b, buf, n);
+                q[d][nq[d]].n = n;
+                if (rnd() % 100 < 5)
+                    q[d][nq[d]].b[rnd() % n] ^= (uint8_t)(1u << (rnd() % 8));
+                nq[d]++;
+                if (nq[d] >= 2 && rnd() % 100 < 10) {
+                    struct chunk t = q[d][nq[d] - 1];
+                    q[d][nq[d] - 1] = q[d][nq[d] - 2];
+                    q[d][nq[d] - 2] = t;
+                }
+                if (rnd() % 100 < 5 && nq[d] < 60) {
+                    q[d][nq[d]] = q[d][nq[d] - 1];
+                    nq[d]++;
+                }
+            }
+            if (nq[d] > 0 && rnd() % 2 == 0) {
+                struct chunk k = q[d][0];
+                memmove(&q[d][0], &q[d][1], (nq[d] - 1) * sizeof(q[d][0]));
+                nq[d]--;
+                while (off < k.n) {
+                    ck_assert_int_eq(cl_relay_lossy_feed(to, now, k.b + off, k.n - off, &used), CL_OK);
+                    off += used;
+                    if (cl_relay_lossy_take(to, &m, &ml) == CL_OK) {
+                        unsigned idx = ml > 1 ? (unsigned)m[0] | (unsigned)m[1] << 8 : m[0];
+                        if (ml == 1)
+                            idx = m[0] | (recv[1 - d] & ~0xFFu);
+                        ck_assert_uint_eq(idx, recv[1 - d]);
+                        ck_assert_uint_eq(ml, 1 + (recv[1 - d] * 13u) % 150u);
+                        recv[1 - d]++;
+                    }
+                }
+            }
+            ck_assert_int_eq(cl_relay_lossy_tick(from, now), CL_OK);
+        }
+        now += 10;
+    }
+    ck_assert_uint_eq(recv[0], 500);
+    ck_assert_uint_eq(recv[1], 500);
+    ck_assert_uint_gt(L.a.stats.retransmits + L.b.stats.retransmits, 10);
+    ck_assert_uint_gt(L.a.stats.bad_crc + L.b.stats.bad_crc + L.a.stats.bad_frame +
+                          L.b.stats.bad_frame, 0);
+    ck_assert_uint_gt(L.a.stats.duplicates + L.b.stats.duplicates, 0);
+}
+END_TEST
+
+static Suite *lossy_suite(void)
+{
+    Suite *s = suite_create("relay_lossy");
+    TCase *tc = tcase_create("frames");
+
+    tcase_add_loop_test(tc, test_doc_frames, 0, (int)CL_ARRAY_LEN(frames));
+    tcase_add_test(tc, test_engine_bytes);
+    tcase_add_loop_test(tc, test_bad_frames, 0, (int)CL_ARRAY_LEN(bad_frames));
+    tcase_add_test(tc, test_delimiting);
+    tcase_add_test(tc, test_feed_stops);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("arq");
+    tcase_add_test(tc, test_exchange_bytewise);
+    tcase_add_test(tc, test_retransmission);
+    tcase_add_test(tc, test_epochs);
+    tcase_add_loop_test(tc, test_faulty_channel, 0, 4);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return cl_test_run(lossy_suite());
+}
