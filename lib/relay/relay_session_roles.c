@@ -340,8 +340,7 @@ void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *raw,
         }
     }
     if (rc != CL_OK) {
-        if (!CL_RELAY_IS_SEQUENCED(h.type))
-            return;  /* an unknown session-control type: ignored */
+        /* §2, §11: answered with ERROR (REF when a request), the session goes on */
         if (!dev && s->busy && CL_RELAY_IS_ANSWER(h.type) && (h.flags & CL_RELAY_F_REF) != 0 &&
             h.ref == s->req_seq) {
             server_answer(s, raw, len, NULL, rc);

@@ -1,0 +1,221 @@
+/*
+ * cardlink — libFuzzer target: the device-side relay session engine.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The device connects and receives a valid HELLO-ACK (fresh session,
+ * keep-alive 1 s); then the input drives it, each operation an opcode
+ * byte:
+ *   0, 1: feed the next n bytes (n = next byte) as stream bytes from the server
+ *   2: time advances by next byte x 40 ms; tick
+ *   3: pull everything the device wants to send
+ *   4: the application answers the executing request (or sends ERROR)
+ *   5: a notification (CARD-REMOVED)
+ *   6: the transport drops; reconnect and receive HELLO-ACK RESUMED (ack
+ *      from the next byte) or a fresh one
+ *   7: close
+ * Checks: every message the device sends decodes and is valid for a device
+ * (answers carry REF of an executed request, sequence numbers of new
+ * messages increase by one); a request is delivered to the application at
+ * most once per sequence number; events and errors are consistent.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardlink/error.h"
+#include "cardlink/relay_session.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static uint8_t rx[600], rb[1500];
+static const uint8_t devid[] = { 'F', 'U', 'Z', 'Z' };
+static const uint8_t hello_ack[] = {
+    0xC1, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x15, 0x80, 0x01, 0x01, 0x81, 0x0C,
+    'T', 'O', 'K', 'E', 'N', '-', '0', '1', '2', '3', '4', '5', 0x83, 0x02, 0x00, 0x01,
+};
+static const uint8_t hello_ack_resumed[] = {
+    0xC1, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x18, 0x80, 0x01, 0x01, 0x81, 0x0C,
+    'T', 'O', 'K', 'E', 'N', '-', '0', '1', '2', '3', '4', '5', 0x82, 0x01, 0x01,
+    0x83, 0x02, 0x00, 0x01,
+};
+
+static void check(bool ok)
+{
+    if (!ok)
+        abort();
+}
+
+struct state {
+    struct cl_relay_session s;
+    struct cl_relay_session_config cfg;
+    bool busy;
+    uint8_t req_type, req_seq;
+    bool delivered[256];       /* request seqs delivered in this session */
+    uint32_t now;
+};
+
+static struct state st;
+
+static void events(struct state *t)
+{
+    struct cl_relay_event ev;
+
+    while (cl_relay_session_poll(&t->s, &ev)) {
+        switch (ev.kind) {
+        case CL_RELAY_EV_REQUEST:
+            check(ev.msg != NULL && CL_RELAY_IS_REQUEST(ev.msg->type));
+            check(!t->busy);
+            check(!t->delivered[ev.msg->seq]);
+            t->delivered[ev.msg->seq] = true;
+            t->busy = true;
+            t->req_type = ev.msg->type;
+            t->req_seq = ev.msg->seq;
+            break;
+        case CL_RELAY_EV_OPEN:
+            check(ev.msg != NULL && ev.msg->type == CL_RELAY_HELLO_ACK);
+            if (!ev.resumed) {
+                memset(t->delivered, 0, sizeof(t->delivered));
+                t->busy = false;
+            }
+            break;
+        case CL_RELAY_EV_NOTIFY:
+            check(ev.msg != NULL && ev.msg->type == CL_RELAY_ERROR);
+            break;
+        case CL_RELAY_EV_CLOSED:
+            check(cl_relay_session_state(&t->s) == CL_RELAY_ST_CLOSED);
+            break;
+        case CL_RELAY_EV_LINK_DEAD:
+            break;
+        default:
+            check(false);
+        }
+    }
+}
+
+static void feed(struct state *t, const uint8_t *p, size_t n)
+{
+    size_t used;
+    int guard = 0;
+
+    while (n > 0 && guard++ < 1000) {
+        int rc = cl_relay_session_feed(&t->s, t->now, p, n, &used);
+        check(used <= n);
+        p += used;
+        n -= used;
+        events(t);
+        if (rc != CL_OK)
+            break;
+        if (used == 0 && n > 0)
+            check(false);   /* no event pending yet nothing consumed */
+    }
+}
+
+static void pull(struct state *t)
+{
+    const uint8_t *m;
+    size_t len;
+    struct cl_relay_msg d;
+    int guard = 0;
+
+    while (guard++ < 300 && cl_relay_session_pull(&t->s, t->now, &m, &len)) {
+        check(cl_relay_decode(m, len, &d) == CL_OK);
+        check(d.type != CL_RELAY_HELLO_ACK && !CL_RELAY_IS_REQUEST(d.type));
+        if (CL_RELAY_IS_ANSWER(d.type))
+            check((d.flags & CL_RELAY_F_REF) != 0 && t->delivered[d.ref]);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct state *t = &st;
+    size_t pos = 0;
+    int guard = 0;
+
+    memset(t, 0, sizeof(*t));
+    t->cfg.device_id = devid;
+    t->cfg.device_id_len = sizeof(devid);
+    t->cfg.caps.features = 0x00FF;
+    t->cfg.caps.max_msg = sizeof(rx);
+    t->now = 1000;
+    cl_relay_session_init(&t->s, CL_RELAY_DEVICE, &t->cfg, rx, sizeof(rx), rb, sizeof(rb));
+    check(cl_relay_device_connect(&t->s, t->now) == CL_OK);
+    pull(t);
+    feed(t, hello_ack, sizeof(hello_ack));
+    check(cl_relay_session_state(&t->s) == CL_RELAY_ST_OPEN);
+    while (pos < size && guard++ < 4096) {
+        uint8_t op = data[pos++] % 8;
+        size_t n = pos < size ? data[pos] : 0;
+        struct cl_relay_msg m;
+        int rc;
+        switch (op) {
+        case 0:
+        case 1:
+            pos++;
+            if (n > size - pos)
+                n = size - pos;
+            feed(t, data + pos, n);
+            pos += n;
+            break;
+        case 2:
+            pos++;
+            t->now += (uint32_t)n * 40u;
+            rc = cl_relay_session_tick(&t->s, t->now);
+            check(rc == CL_OK || rc == cl_relay_session_error(&t->s));
+            events(t);
+            break;
+        case 3:
+            pull(t);
+            break;
+        case 4:
+            if (t->busy) {
+                uint8_t sw[2] = { 0x90, 0x00 };
+                cl_relay_msg_init(&m, (uint8_t)(t->req_type + 1u));
+                if (t->req_type == CL_RELAY_APDU) {
+                    m.u.apdu.apdu.data = sw;
+                    m.u.apdu.apdu.len = 2;
+                } else if (t->req_type != CL_RELAY_DISPLAY) {
+                    cl_relay_msg_init(&m, CL_RELAY_ERROR);
+                    m.u.status.code = CL_RELAY_E_UNSUPPORTED;
+                }
+                rc = cl_relay_session_send(&t->s, t->now, &m);
+                check(rc == CL_OK || rc == CL_ERR_LIMIT || rc == CL_ERR_CLOSED ||
+                      rc == CL_ERR_STATE || rc == cl_relay_session_error(&t->s));
+                if (rc == CL_OK || rc == CL_ERR_STATE || rc == CL_ERR_CLOSED ||
+                    rc == cl_relay_session_error(&t->s))
+                    t->busy = false;
+            }
+            break;
+        case 5:
+            cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+            rc = cl_relay_session_send(&t->s, t->now, &m);
+            check(rc == CL_OK || rc == CL_ERR_LIMIT || rc == CL_ERR_CLOSED || rc == CL_ERR_STATE ||
+                  rc == cl_relay_session_error(&t->s));
+            break;
+        case 6:
+            pos++;
+            cl_relay_session_disconnect(&t->s, t->now);
+            if (cl_relay_device_connect(&t->s, t->now) == CL_OK) {
+                pull(t);
+                if (n & 1) {
+                    uint8_t h[sizeof(hello_ack_resumed)];
+                    memcpy(h, hello_ack_resumed, sizeof(h));
+                    h[4] = (uint8_t)(n >> 1);
+                    h[2] = h[4] ? 0x01 : 0x00;
+                    feed(t, h, sizeof(h));
+                } else {
+                    feed(t, hello_ack, sizeof(hello_ack));
+                }
+                if (cl_relay_session_state(&t->s) != CL_RELAY_ST_OPEN)
+                    t->busy = false;
+            }
+            break;
+        default:
+            rc = cl_relay_session_close(&t->s, t->now, CL_RELAY_E_NONE);
+            check(rc == CL_OK || rc == CL_ERR_CLOSED || rc == CL_ERR_STATE);
+            pull(t);
+            break;
+        }
+        if (cl_relay_session_state(&t->s) == CL_RELAY_ST_CLOSED)
+            t->busy = false;
+    }
+    return 0;
+}
