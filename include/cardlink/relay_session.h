@@ -274,7 +274,8 @@ bool cl_relay_session_pull(struct cl_relay_session *s, uint32_t now, const uint8
  * Device: an answer (type = request + 1) or an ERROR while a request is
  * executing answers it; ERROR otherwise and notifications (30..3F) are
  * spontaneous. An answer to a request with a transaction id is recorded in
- * the txn log. Server: requests (20..2E even) and ERROR without REF; a
+ * the txn log, also when it can no longer be sent because the session was
+ * replaced by a fresh one meanwhile (CL_ERR_STATE is returned then). Server: requests (20..2E even) and ERROR without REF; a
  * request whose transaction id the log holds is not sent: its recorded
  * outcome is raised as an ANSWER event (recorded) at once.
  * Allowed while OPEN, HELLO or SUSPENDED with a session held.

@@ -402,6 +402,28 @@ static int server_recorded(struct cl_relay_session *s, const uint8_t *ans, size_
     return CL_OK;
 }
 
+/* Device: the answer to a money-moving request that was executing when
+ * the session was replaced by a fresh one cannot be sent, but its outcome
+ * is recorded, so that the server's retry with the same id gets it (§9).
+ * The free end of the replay buffer serves as scratch space. */
+static void record_orphan(struct cl_relay_session *s, struct cl_relay_msg *m)
+{
+    const struct cl_relay_txn_log *log = s->cfg->txn_log;
+    size_t room, len;
+
+    if (!s->req_txn || log == NULL || m->type != (uint8_t)(s->req_type + 1u) ||
+        s->rb_used + CL_RELAY_REPLAY_REC > s->rb_size)
+        return;
+    room = s->rb_size - s->rb_used - CL_RELAY_REPLAY_REC;
+    m->flags = CL_RELAY_F_REF;
+    m->seq = 1;
+    m->ref = s->req_seq;
+    m->ack = 0;
+    if (cl_relay_encode(m, s->rb + s->rb_used + CL_RELAY_REPLAY_REC, room, &len) == CL_OK)
+        (void)log->record(log->ctx, s->req_txn_id, s->rb + s->rb_used + CL_RELAY_REPLAY_REC, len);
+    s->req_txn = false;
+}
+
 /* see cardlink/relay_session.h */
 int cl_relay_session_send(struct cl_relay_session *s, uint32_t now, struct cl_relay_msg *m)
 {
@@ -425,8 +447,10 @@ int cl_relay_session_send(struct cl_relay_session *s, uint32_t now, struct cl_re
     m->ref = 0;
     if (s->role == CL_RELAY_DEVICE) {
         if (CL_RELAY_IS_ANSWER(m->type)) {
-            if (!s->busy)
+            if (!s->busy) {
+                record_orphan(s, m);
                 return CL_ERR_STATE;
+            }
             if (m->type != (uint8_t)(s->req_type + 1u))
                 return CL_ERR_ARG;
             answers = true;
@@ -445,6 +469,7 @@ int cl_relay_session_send(struct cl_relay_session *s, uint32_t now, struct cl_re
             s->busy = false;
             if (s->req_txn && log != NULL && m->type != CL_RELAY_ERROR)
                 (void)log->record(log->ctx, s->req_txn_id, out, olen);
+            s->req_txn = false;
         }
         return CL_OK;
     }

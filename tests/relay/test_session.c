@@ -502,6 +502,59 @@ START_TEST(test_idempotency)
 }
 END_TEST
 
+/* The server lost the session while the device executed a money-moving
+ * request: the answer cannot go, but its outcome is logged, and the
+ * server's retry in the fresh session gets it without a second execution. */
+START_TEST(test_idempotency_orphan)
+{
+    struct cl_relay_msg m;
+    static const uint8_t r[] = { 0x03, 0x90, 0x00 };
+
+    sim_init(&S, SIM_STREAM);
+    P.now = S.now;
+    ck_assert_int_eq(cl_relay_device_connect(&S.dev, S.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&S.srv, S.now, tok, sizeof(tok)), CL_OK);
+    xfer(&P, &S.dev, &S.srv);
+    xfer(&P, &S.srv, &S.dev);
+    sim_request(&m, 3);                              /* APDU with txn id */
+    ck_assert_int_eq(cl_relay_session_send(&S.srv, S.now, &m), CL_OK);
+    P.nev = 0;
+    xfer(&P, &S.srv, &S.dev);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_REQUEST);   /* executing... */
+    cl_relay_session_disconnect(&S.dev, S.now);
+    cl_relay_session_init(&S.srv, CL_RELAY_SERVER, &S.scfg, S.srv_rx, sizeof(S.srv_rx), S.srv_rb,
+                          sizeof(S.srv_rb));             /* the server lost everything */
+    S.scfg.txn_log = NULL;
+    ck_assert_int_eq(cl_relay_device_connect(&S.dev, S.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&S.srv, S.now, (const uint8_t *)"another-token-01", 16),
+                     CL_OK);
+    P.nev = 0;
+    xfer(&P, &S.dev, &S.srv);
+    xfer(&P, &S.srv, &S.dev);
+    ck_assert_int_eq(P.nev, 2);
+    ck_assert(!P.ev[1].resumed);
+    cl_relay_msg_init(&m, CL_RELAY_APDU_RESPONSE);    /* ... done, too late to send */
+    m.u.apdu.apdu.data = r;
+    m.u.apdu.apdu.len = sizeof(r);
+    ck_assert_int_eq(cl_relay_session_send(&S.dev, S.now, &m), CL_ERR_STATE);
+    ck_assert_uint_eq(S.dtab.records, 1);
+    sim_request(&m, 3);                              /* the retry, same id */
+    ck_assert_int_eq(cl_relay_session_send(&S.srv, S.now, &m), CL_OK);
+    P.nev = 0;
+    xfer(&P, &S.srv, &S.dev);
+    ck_assert_int_eq(P.nev, 0);                      /* not executed again */
+    P.nev = 0;
+    xfer(&P, &S.dev, &S.srv);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_ANSWER);
+    ck_assert_uint_eq(P.ev[0].msg->ref, 1);
+    ck_assert_uint_eq(P.ev[0].msg->u.apdu.apdu.len, 3);
+    ck_assert_uint_eq(P.ev[0].msg->u.apdu.apdu.data[0], 3);
+    ck_assert_uint_eq(S.dev.executed, 1);
+}
+END_TEST
+
 /* An id whose answer the log no longer holds: ERROR DUPLICATE (§9). */
 START_TEST(test_idempotency_no_answer)
 {
@@ -1013,6 +1066,7 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_exactly_once_repeated_cuts);
     tcase_add_test(tc, test_idempotency);
     tcase_add_test(tc, test_idempotency_no_answer);
+    tcase_add_test(tc, test_idempotency_orphan);
     suite_add_tcase(s, tc);
     return s;
 }
