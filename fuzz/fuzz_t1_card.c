@@ -10,7 +10,7 @@
  *   0xA0-0xBF  parity error          0xC0-0xDF  cl_t1_abort()
  *   0xE0-0xFF  the application's next answer: respond (c & 3 == 0, 1),
  *              S(WTX request) (2), S(IFS request) (3)
- * The engine is serviced after every step: blocks pulled (in two parts)
+ * The engine is serviced after every step: blocks pulled (each piece in two parts)
  * are checked (length, EDC, LEN within IFSD for I-blocks, PCB, I-block
  * data equal to the response at the engine's offset); a command handed to
  * the application must fit its buffer. abort() on any broken invariant.
@@ -25,10 +25,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t cmd[600], resp[600];
+static uint8_t edc;
+static struct cl_t1_stats stats;
 
 static void check_block(const struct cl_t1 *t1, const uint8_t *p, size_t n)
 {
-    size_t e = t1->cfg.edc == CL_T1_EDC_CRC ? 2 : 1;
+    size_t e = edc == CL_T1_EDC_CRC ? 2 : 1;
 
     if (n < 3 + e || n > CL_T1_BLOCK_MAX || p[2] > CL_T1_IFS_MAX || n != 3u + p[2] + e)
         abort();
@@ -43,8 +45,9 @@ static void check_block(const struct cl_t1 *t1, const uint8_t *p, size_t n)
     if (p[0] & 0x88)
         abort();
     if (!(p[1] & 0x80)) {
-        if (p[2] > cl_t1_ifsd(t1) || t1->i_off + p[2] > t1->tx_len ||
-            memcmp(p + 3, t1->tx_src + t1->i_off, p[2]) != 0 || (p[1] & 0x1F))
+        if (p[2] > cl_t1_ifsd(t1) || p[2] != t1->i_len || p[2] > t1->tx_len ||
+            t1->tx < resp || (size_t)(t1->tx - resp) + p[2] > sizeof(resp) ||
+            memcmp(p + 3, t1->tx, p[2]) != 0 || (p[1] & 0x1F))
             abort();
     } else if ((p[1] & 0xC0) == 0x80) {
         if (p[2] != 0 || (p[1] & 0x2F) > 2)
@@ -54,24 +57,37 @@ static void check_block(const struct cl_t1 *t1, const uint8_t *p, size_t n)
     }
 }
 
+/* Pull a whole block (an I-block comes in three pieces), acknowledging
+ * each piece in two parts, then check it. */
+static void send_block(struct cl_t1 *t1)
+{
+    uint8_t blk[CL_T1_BLOCK_MAX];
+    size_t len = 0;
+
+    while (cl_t1_want(t1) == CL_T1_SEND) {
+        const uint8_t *p;
+        size_t n = cl_t1_pull(t1, &p), half = (n + 1) / 2;
+
+        if (n == 0 || p == NULL || n > sizeof(blk) - len)
+            abort();
+        memcpy(blk + len, p, n);
+        len += n;
+        if (cl_t1_sent(t1, half) != CL_OK)
+            abort();
+        if (half < n && (cl_t1_pull(t1, &p) != n - half || cl_t1_sent(t1, n - half) != CL_OK))
+            abort();
+    }
+    check_block(t1, blk, len);
+}
+
 static void service(struct cl_t1 *t1, size_t buf_size, uint8_t *app)
 {
     for (;;) {
-        const uint8_t *p;
-        size_t n;
         int rc;
 
         switch (cl_t1_want(t1)) {
         case CL_T1_SEND:
-            n = cl_t1_pull(t1, &p);
-            if (n == 0 || p == NULL)
-                abort();
-            if (t1->buf_off == 0) {
-                check_block(t1, p, n);
-                n = (n + 1) / 2;
-            }
-            if (cl_t1_sent(t1, n) != CL_OK)
-                abort();
+            send_block(t1);
             break;
         case CL_T1_RECV:
             if (cl_t1_result(t1) != CL_ERR_STATE)
@@ -114,10 +130,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     cl_t1_config_default(&cfg, CL_T1_ROLE_CARD);
     cfg.edc = data[0] & 1;
+    edc = cfg.edc;
     app = (uint8_t)(data[0] >> 1);
     cfg.ifsc = data[1] == 0 || data[1] == 255 ? 32 : data[1];
     buf_size = 1 + (size_t)data[2] * 2;
-    if (cl_t1_setup(&t1, &cfg) != CL_OK || cl_t1_card_listen(&t1, cmd, buf_size) != CL_OK)
+    if (cl_t1_setup(&t1, &cfg, &stats) != CL_OK || cl_t1_card_listen(&t1, cmd, buf_size) != CL_OK)
         abort();
     service(&t1, buf_size, &app);
     i = 3;

@@ -9,8 +9,8 @@
  *   0x80-0x9F  timer expired         0xA0-0xBF  parity error
  *   0xC0-0xDF  cl_t1_abort()
  *   0xE0-0xFF  skip (c & 3) rounds of the idle actions
- * After every step the engine is serviced: pending blocks are pulled (in
- * two parts) and checked (length, EDC, LEN, NAD, PCB, I-block data equal
+ * After every step the engine is serviced: pending blocks are pulled (each
+ * piece in two parts) and checked (length, EDC, LEN, NAD, PCB, I-block data equal
  * to the command at the engine's offset), finished exchanges are checked
  * (length within the buffer, only the documented errors) and the next
  * action started (an exchange, or a resynch or IFS request every few
@@ -26,10 +26,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t cmd[600], resp[600];
+static uint8_t edc;
+static struct cl_t1_stats stats;
 
 static void check_block(const struct cl_t1 *t1, const uint8_t *p, size_t n)
 {
-    size_t e = t1->cfg.edc == CL_T1_EDC_CRC ? 2 : 1;
+    size_t e = edc == CL_T1_EDC_CRC ? 2 : 1;
 
     if (n < 3 + e || n > CL_T1_BLOCK_MAX || p[2] > CL_T1_IFS_MAX || n != 3u + p[2] + e)
         abort();
@@ -41,10 +43,11 @@ static void check_block(const struct cl_t1 *t1, const uint8_t *p, size_t n)
     } else if (cl_lrc(p, n) != 0) {
         abort();
     }
-    if (p[0] != t1->cfg.nad)
+    if (p[0] != t1->nad)
         abort();
     if (!(p[1] & 0x80)) {           /* I-block: a slice of the command */
-        if (t1->i_off + p[2] > t1->tx_len || memcmp(p + 3, cmd + t1->i_off, p[2]) != 0)
+        if (t1->tx < cmd || p[2] != t1->i_len || p[2] > t1->tx_len ||
+            (size_t)(t1->tx - cmd) + p[2] > sizeof(cmd) || memcmp(p + 3, t1->tx, p[2]) != 0)
             abort();
         if (p[1] & 0x1F)
             abort();
@@ -54,6 +57,29 @@ static void check_block(const struct cl_t1 *t1, const uint8_t *p, size_t n)
     } else if ((p[1] & 0x1F) > 3) {
         abort();
     }
+}
+
+/* Pull a whole block (an I-block comes in three pieces), acknowledging
+ * each piece in two parts, then check it. */
+static void send_block(struct cl_t1 *t1)
+{
+    uint8_t blk[CL_T1_BLOCK_MAX];
+    size_t len = 0;
+
+    while (cl_t1_want(t1) == CL_T1_SEND) {
+        const uint8_t *p;
+        size_t n = cl_t1_pull(t1, &p), half = (n + 1) / 2;
+
+        if (n == 0 || p == NULL || n > sizeof(blk) - len)
+            abort();
+        memcpy(blk + len, p, n);
+        len += n;
+        if (cl_t1_sent(t1, half) != CL_OK)
+            abort();
+        if (half < n && (cl_t1_pull(t1, &p) != n - half || cl_t1_sent(t1, n - half) != CL_OK))
+            abort();
+    }
+    check_block(t1, blk, len);
 }
 
 /* The reader is idle: start the next exchange, or now and then a resynch
@@ -80,21 +106,11 @@ static int service(struct cl_t1 *t1, size_t cmd_len, size_t resp_size, unsigned 
 {
     for (;;) {
         enum cl_t1_want w = cl_t1_want(t1);
-        const uint8_t *p;
-        size_t n;
         int rc;
 
         switch (w) {
         case CL_T1_SEND:
-            n = cl_t1_pull(t1, &p);
-            if (n == 0 || p == NULL)
-                abort();
-            if (t1->buf_off == 0) {
-                check_block(t1, p, n);
-                n = (n + 1) / 2;    /* in two parts */
-            }
-            if (cl_t1_sent(t1, n) != CL_OK)
-                abort();
+            send_block(t1);
             break;
         case CL_T1_RECV:
             if (cl_t1_timeout_etu(t1) == 0 || cl_t1_result(t1) != CL_ERR_STATE)
@@ -135,6 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cmd[i] = (uint8_t)(i * 13 + 7);
     cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
     cfg.edc = data[0] & 1;
+    edc = cfg.edc;
     cfg.ifs_at_start = (data[0] >> 1) & 1;
     cfg.max_retries = (uint8_t)(1 + ((data[0] >> 2) & 3));
     cfg.ifsd = (data[0] & 0x10) ? 32 : 254;
@@ -142,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.ifsc = data[1] == 0 || data[1] == 255 ? 32 : data[1];
     cmd_len = (size_t)data[2] * 2;
     resp_size = (size_t)data[3] * 2;
-    if (cl_t1_setup(&t1, &cfg) != CL_OK)
+    if (cl_t1_setup(&t1, &cfg, &stats) != CL_OK)
         abort();
     if (!service(&t1, cmd_len, resp_size, &round))
         return 0;

@@ -346,6 +346,7 @@ struct cl_card {
         struct cl_t0 t0;
         struct cl_t1 t1;
     } eng;
+    struct cl_t1_stats t1_stats;        /* the T=1 engine's counters */
 };
 
 /* Fill cfg with the defaults (see struct cl_card_config). */

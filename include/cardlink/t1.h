@@ -58,8 +58,10 @@
  * the last valid NAD it received swapped. Received NADs are not checked
  * (VPP control is not supported).
  *
- * The context holds no pointer to itself and may be copied between
- * exchanges. Do not touch its fields: read them through the accessors.
+ * Memory: the context is 64 bytes (32-bit pointers) and holds no block
+ * buffer; the caller's APDU buffers are the block buffers (see
+ * cl_t1_pull()). The context holds no pointer to itself and may be copied
+ * between exchanges. Do not touch its fields: read them through the accessors.
  */
 #ifndef CARDLINK_T1_H
 #define CARDLINK_T1_H
@@ -74,7 +76,7 @@ extern "C" {
 #define CL_T1_IFS_MAX 254u
 /* Default IFSC and IFSD before any TA3 or negotiation, §11.4.2. */
 #define CL_T1_IFS_DEFAULT 32u
-/* Longest block: prologue 3, INF 254, CRC 2. */
+/* Longest valid block on the line: prologue 3, INF 254, CRC 2. */
 #define CL_T1_BLOCK_MAX (3u + CL_T1_IFS_MAX + 2u)
 /* Default retries per block before S(RESYNCH), and resynch attempts
  * before deactivation (§11.6.3.2). */
@@ -136,46 +138,32 @@ struct cl_t1_stats {
     uint32_t aborts;            /* S(ABORT request)s sent or received */
 };
 
-/* The engine context. Caller-allocated; do not touch the fields. */
+/*
+ * The engine context: 64 bytes with 32-bit pointers, and no block buffer:
+ * an I-block's INF is sent straight from the caller's APDU buffer and
+ * received straight into the caller's buffer; only the prologue, an
+ * S-block's INF byte and the epilogue live here. The checksum is computed
+ * once while a block is built and as received bytes pass. Caller-allocated;
+ * do not touch the fields.
+ */
 struct cl_t1 {
-    struct cl_t1_config cfg;
-    struct cl_t1_stats stats;
-    uint8_t want;           /* enum cl_t1_want */
-    uint8_t next_want;      /* want once the block being sent is out */
-    uint8_t phase;          /* internal phase of the exchange */
-    uint8_t ns;             /* N(S) of our next new I-block */
-    uint8_t nr;             /* N(S) expected in the peer's next I-block */
-    uint8_t ifsc, ifsd;     /* current values */
-    uint8_t retries;        /* failures on the current block */
-    uint8_t resynch_tries;
-    uint8_t rx_nad;         /* NAD of the last valid block received */
-    bool rx_parity;         /* parity error reported in current block */
-    bool abort_pending;     /* cl_t1_abort() called */
-    bool chain_rx;          /* card: a command chain is being received */
-    bool skip_ifs;          /* reader: no IFS negotiation after resynch */
-    /* last block sent, to rebuild it for a retransmission */
-    uint8_t last_pcb;
-    uint8_t last_inf;       /* S-block INF byte */
-    uint8_t last_kind;      /* 0 none, 1 I, 2 R, 3 S */
-    /* our current I-block: source offset and length */
-    size_t i_off, i_len;
-    uint8_t i_pcb;
-    uint8_t s_req_inf;      /* INF of our outstanding S-request */
-    uint8_t wtx_mult;       /* BWT multiplier for the next wait, 0: none */
-    int result;             /* DONE/APDU result */
-    int error;              /* sticky error (DEACTIVATE) */
-    int pending_result;     /* result to report after a recovery step */
-    uint32_t bwt, cwt;      /* etu */
-    /* reader: command and response; card: response and command buffer */
-    const uint8_t *tx_src;
-    size_t tx_len;
-    uint8_t *rx_dst;
+    struct cl_t1_stats *stats;  /* the caller's counters, or NULL */
+    const uint8_t *tx;          /* our current I-block's INF */
+    size_t tx_len;              /* bytes from tx to the end of our APDU */
+    uint8_t *rx;                /* reader: response; card: command buffer */
     size_t rx_size, rx_len;
-    /* block buffer: the outgoing block in SEND, the incoming one in RECV */
-    size_t buf_len;         /* SEND: block length; RECV: bytes received */
-    size_t buf_off;         /* SEND: bytes already acknowledged */
-    size_t buf_need;        /* RECV: full length once LEN is known, else 0 */
-    uint8_t buf[CL_T1_BLOCK_MAX];
+    uint32_t bwt;               /* etu */
+    uint16_t cwt, bgt;          /* etu */
+    uint16_t pos;               /* SEND: bytes acknowledged; RECV: received */
+    uint16_t acc;               /* RECV: running LRC or CRC */
+    uint8_t blk[6];             /* block sent: NAD PCB LEN [INF] EDC (an
+                                   I-block's INF is not here) */
+    uint8_t hdr[4];             /* block received: NAD PCB LEN, INF[0] */
+    uint8_t want, phase, flags, kind;
+    uint8_t ifsc, ifsd, retries, resynchs;
+    uint8_t rx_nad, i_pcb, i_len, wtx;
+    int8_t res, pending;        /* error of the exchange, of a recovery */
+    uint8_t nad, ifsc0, ifsd0, max_retries;
 };
 
 /*
@@ -186,7 +174,9 @@ void cl_t1_config_default(struct cl_t1_config *cfg, enum cl_t1_role role);
 
 /*
  * Set up t1 for a new T=1 session (after the ATR and any PPS). The context
- * is wiped first; cfg is copied. A reader with ifs_at_start wants to SEND
+ * is wiped first; cfg is copied. stats, when not NULL, is the caller's
+ * struct of counters, zeroed here and counted into until the next setup or
+ * reset (it must stay valid that long); NULL counts nothing. A reader with ifs_at_start wants to SEND
  * its S(IFS request) at once and becomes IDLE when the card answers; other
  * readers are IDLE; a card is IDLE until cl_t1_card_listen().
  * Returns CL_OK, or CL_ERR_ARG when t1 or cfg is NULL or a field is out of
@@ -194,7 +184,8 @@ void cl_t1_config_default(struct cl_t1_config *cfg, enum cl_t1_role role);
  * of §8.3, bgt_etu < 22, max_retries 0 or > 15); then t1 is wiped and
  * stays IDLE with every call refused.
  */
-CL_WUR int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg);
+CL_WUR int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg,
+                       struct cl_t1_stats *stats);
 
 /* Wipe t1 (nothing happens on NULL). */
 void cl_t1_reset(struct cl_t1 *t1);
@@ -203,16 +194,21 @@ void cl_t1_reset(struct cl_t1 *t1);
 enum cl_t1_want cl_t1_want(const struct cl_t1 *t1);
 
 /*
- * The bytes to send: *out points into t1 (valid until the next call on t1)
- * and the count is returned; 0 (and *out NULL) unless want is CL_T1_SEND.
+ * The next bytes to send: *out points into t1 or into the caller's APDU
+ * buffer (valid until the next call on t1) and the count is returned; 0
+ * (and *out NULL) unless want is CL_T1_SEND. An R- or S-block, and an
+ * I-block without INF, come in one piece; an I-block with INF in three:
+ * the prologue, the INF (straight from the caller's buffer, not copied),
+ * the epilogue. Call cl_t1_pull() again after each cl_t1_sent() while the
+ * engine wants CL_T1_SEND.
  */
 size_t cl_t1_pull(struct cl_t1 *t1, const uint8_t **out);
 
 /*
- * Acknowledge that the first n pulled bytes were sent. When the block is
- * complete the engine moves on (usually to CL_T1_RECV).
+ * Acknowledge that the first n bytes of the last pull were sent. When the
+ * block is complete the engine moves on (usually to CL_T1_RECV).
  * Returns CL_OK; CL_ERR_STATE unless want is CL_T1_SEND; CL_ERR_ARG when t1
- * is NULL or n exceeds what cl_t1_pull() returned.
+ * is NULL or n exceeds what cl_t1_pull() returns.
  */
 CL_WUR int cl_t1_sent(struct cl_t1 *t1, size_t n);
 
@@ -262,7 +258,7 @@ CL_WUR int cl_t1_result(const struct cl_t1 *t1);
 /* The sticky error behind CL_T1_DEACTIVATE (CL_ERR_RESYNCH), else CL_OK. */
 int cl_t1_error(const struct cl_t1 *t1);
 
-/* Counters (NULL on NULL). */
+/* The counters given to cl_t1_setup() (NULL on NULL or when none). */
 const struct cl_t1_stats *cl_t1_stats(const struct cl_t1 *t1);
 
 /* Current IFSC and IFSD (0 on NULL). */
@@ -273,7 +269,9 @@ uint8_t cl_t1_ifsd(const struct cl_t1 *t1);
  * Reader: start an exchange. cmd[0..cmd_len) is sent, chained when longer
  * than IFSC; the response goes to resp[0..resp_size). Both buffers stay
  * owned by the caller and must stay valid, and cmd unchanged, until
- * CL_T1_DONE. cmd_len may be 0 (an empty I-block). Results are ints:
+ * CL_T1_DONE; they must not overlap (the INF of each I-block the card
+ * sends is written to resp as it arrives, before its EDC is checked: the
+ * bytes of resp beyond the result are unspecified). cmd_len may be 0 (an empty I-block). Results are ints:
  * a resp_size above 0x7FFFFFFF is used as 0x7FFFFFFF (32-bit int assumed).
  * Returns CL_OK; CL_ERR_STATE unless the reader is IDLE or DONE;
  * CL_ERR_ARG on NULL t1, NULL cmd with cmd_len > 0, NULL resp with
@@ -313,7 +311,8 @@ CL_WUR int cl_t1_abort(struct cl_t1 *t1);
 
 /*
  * Card: receive commands into cmd[0..size) (the buffer stays registered
- * until setup or reset; it may be the response buffer). A command longer
+ * until setup or reset). Received INF is written there as it arrives; it
+ * must not overlap the response given to cl_t1_card_respond(). A command longer
  * than size is refused with S(ABORT request).
  * Returns CL_OK; CL_ERR_STATE when not a card or not IDLE; CL_ERR_ARG on
  * NULL t1 or cmd, or size 0.
@@ -323,8 +322,9 @@ CL_WUR int cl_t1_card_listen(struct cl_t1 *t1, uint8_t *cmd, size_t size);
 /*
  * Card, in CL_T1_APDU: send resp[0..len) as the response, chained to IFSD.
  * resp must stay valid and unchanged until the next CL_T1_APDU (the reader
- * may ask for a retransmission until it sends its next command); it may be
- * the command buffer.
+ * may ask for a retransmission until it sends its next command); it must
+ * not overlap the command buffer (the reader's next command is received
+ * there while the response may still have to be sent again).
  * Returns CL_OK; CL_ERR_STATE unless CL_T1_APDU; CL_ERR_ARG on NULL t1,
  * NULL resp with len > 0.
  */

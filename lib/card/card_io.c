@@ -322,7 +322,7 @@ static int start_engine(struct cl_card *card)
 
         rv = cl_card_t1_config(&card->atr, &card->params, card->cfg.ifsd, &c);
         if (rv == CL_OK)
-            rv = cl_t1_setup(&card->eng.t1, &c);
+            rv = cl_t1_setup(&card->eng.t1, &c, &card->t1_stats);
     } else {
         struct cl_t0_config c;
 

@@ -123,7 +123,7 @@ static int engine_start(struct cl_sim *sim)
         c.cwi = sim->cwi;
         c.f = sim->f;
         c.d = sim->d;
-        rc = cl_t1_setup(&sim->e.t1, &c);
+        rc = cl_t1_setup(&sim->e.t1, &c, NULL);
         if (rc == CL_OK)
             rc = cl_t1_card_listen(&sim->e.t1, sim->cmd, sizeof(sim->cmd));
     } else {

@@ -2,12 +2,17 @@
  * cardlink — ISO 7816-3 §11 T=1 engine, reader and card roles.
  * SPDX-License-Identifier: Apache-2.0
  *
- * One block buffer serves both directions (the line is half duplex): it
- * holds the outgoing block in CL_T1_SEND and the incoming one in
- * CL_T1_RECV. A retransmission rebuilds the last block from a small
- * descriptor (PCB, S-block INF, I-block offset and length into the caller's
- * APDU), so no second buffer is needed.
+ * No block buffer: an I-block goes out as prologue (blk), INF straight from
+ * the caller's APDU (tx) and epilogue (blk); an incoming I-block's INF goes
+ * straight to the caller's buffer as it arrives (rx_target()), or nowhere
+ * when it has no place there (only the prologue and the first INF byte are
+ * kept, in hdr). The EDC is computed once while a block is built, and as
+ * received bytes pass (acc): LRC over the whole block is 0, and the CRC of
+ * the prologue and INF is XORed with the epilogue, so 0 means valid. A
+ * retransmission rebuilds the last block from blk, kind and the I-block
+ * descriptor (i_pcb, i_len, tx).
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "cardlink/t1.h"
@@ -25,6 +30,16 @@ enum {
 /* Last block kinds. */
 enum { K_NONE = 0, K_I, K_R, K_S };
 
+/* flags */
+#define F_CRC 0x01u
+#define F_IFS_START 0x02u
+#define F_NS 0x04u          /* N(S) of our next new I-block */
+#define F_NR 0x08u          /* N(S) expected in the peer's next I-block */
+#define F_PARITY 0x10u      /* parity error reported in current block */
+#define F_ABORT 0x20u       /* cl_t1_abort() called */
+#define F_CHAIN 0x40u       /* card: a command chain is being received */
+#define F_SKIP_IFS 0x80u    /* reader: no IFS negotiation after resynch */
+
 /* PCB coding, §11.3.2.2. */
 #define PCB_M 0x20u
 #define PCB_R 0x80u
@@ -41,6 +56,14 @@ enum { K_NONE = 0, K_I, K_R, K_S };
 /* Results must fit an int (documented in the header: 32-bit int). */
 #define RESULT_MAX 0x7FFFFFFFu
 
+#define ST(field) offsetof(struct cl_t1_stats, field)
+
+static void count(struct cl_t1 *t1, size_t off)
+{
+    if (t1->stats)
+        (*(uint32_t *)(void *)((uint8_t *)t1->stats + off))++;
+}
+
 static bool is_reader(const struct cl_t1 *t1)
 {
     return t1->phase >= R_IDLE && t1->phase <= R_DEAD;
@@ -53,7 +76,7 @@ static bool is_card(const struct cl_t1 *t1)
 
 static size_t edc_len(const struct cl_t1 *t1)
 {
-    return t1->cfg.edc == CL_T1_EDC_CRC ? 2u : 1u;
+    return (t1->flags & F_CRC) ? 2u : 1u;
 }
 
 static uint8_t s_has_inf(uint8_t pcb)
@@ -63,112 +86,147 @@ static uint8_t s_has_inf(uint8_t pcb)
     return type == S_IFS || type == S_WTX;
 }
 
+/* Continue the block's EDC over n bytes: the CRC of ISO/IEC 13239 one byte
+ * at a time without a table (the same values as cl_crc16_update()), or the
+ * LRC. */
+static uint16_t edc_run(const struct cl_t1 *t1, unsigned acc, const uint8_t *p,
+                        size_t n)
+{
+    size_t i;
+
+    if (t1->flags & F_CRC) {
+        for (i = 0; i < n; i++) {
+            unsigned b = (p[i] ^ acc) & 0xFFu;
+
+            b = (b ^ (b << 4)) & 0xFFu;
+            acc = (acc >> 8) ^ (b << 8) ^ (b << 3) ^ (b >> 4);
+        }
+    } else {
+        uint8_t x = (uint8_t)acc;
+
+        for (i = 0; i < n; i++)
+            x ^= p[i];
+        acc = x;
+    }
+    return (uint16_t)acc;
+}
+
+static uint16_t edc_init(const struct cl_t1 *t1)
+{
+    return (t1->flags & F_CRC) ? 0xFFFFu : 0u;
+}
+
 static void to_recv(struct cl_t1 *t1)
 {
     t1->want = CL_T1_RECV;
-    t1->buf_len = 0;
-    t1->buf_need = 0;
-    t1->rx_parity = false;
+    t1->pos = 0;
+    t1->acc = edc_init(t1);
+    t1->flags &= (uint8_t)~F_PARITY;
 }
 
-/* Build a block in buf and ask for it to be sent; RECV follows. */
-static void put_block(struct cl_t1 *t1, uint8_t pcb, const uint8_t *inf,
-                      size_t len)
+/* Build a block in blk (an I-block's INF stays at tx) with its EDC and ask
+ * for it to be sent; RECV follows. */
+static void put_block(struct cl_t1 *t1, uint8_t pcb, uint8_t len, uint8_t inf)
 {
-    size_t n = 3u + len;
-    uint8_t nad = t1->cfg.nad;
+    uint8_t *b = t1->blk, *e = b + 3;
+    uint16_t acc;
 
+    b[0] = t1->nad;
     if (is_card(t1))
-        nad = (uint8_t)(((t1->rx_nad & 0x07u) << 4) | ((t1->rx_nad >> 4) & 0x07u));
-    t1->buf[0] = nad;
-    t1->buf[1] = pcb;
-    t1->buf[2] = (uint8_t)len;
-    if (len)
-        memcpy(t1->buf + 3, inf, len);
-    if (t1->cfg.edc == CL_T1_EDC_CRC) {
-        uint16_t crc = cl_crc16(t1->buf, n);
-
-        t1->buf[n++] = (uint8_t)(crc >> 8);
-        t1->buf[n++] = (uint8_t)crc;
+        b[0] = (uint8_t)(((t1->rx_nad & 0x07u) << 4) | ((t1->rx_nad >> 4) & 0x07u));
+    b[1] = pcb;
+    b[2] = len;
+    if (!(pcb & PCB_R)) {
+        acc = edc_run(t1, edc_init(t1), b, 3);
+        acc = edc_run(t1, acc, t1->tx, len);
     } else {
-        t1->buf[n] = cl_lrc(t1->buf, n);
-        n++;
+        if (len)
+            *e++ = inf;
+        acc = edc_run(t1, edc_init(t1), b, (size_t)(e - b));
     }
-    t1->buf_len = n;
-    t1->buf_off = 0;
+    if (t1->flags & F_CRC)
+        *e++ = (uint8_t)(acc >> 8);
+    *e = (uint8_t)acc;
+    t1->pos = 0;
     t1->want = CL_T1_SEND;
-    t1->next_want = CL_T1_RECV;
 }
 
 static void send_i(struct cl_t1 *t1)
 {
-    t1->last_kind = K_I;
-    put_block(t1, t1->i_pcb, t1->tx_src + t1->i_off, t1->i_len);
+    t1->kind = K_I;
+    put_block(t1, t1->i_pcb, t1->i_len, 0);
 }
 
-/* Next new I-block from tx_src at i_off, cut to the peer's IFS. */
+/* Next new I-block from tx, cut to the peer's IFS. */
 static void next_i(struct cl_t1 *t1)
 {
-    size_t rem = t1->tx_len - t1->i_off;
     size_t max = is_reader(t1) ? t1->ifsc : t1->ifsd;
-    bool more = rem > max;
+    bool more = t1->tx_len > max;
 
-    t1->i_len = more ? max : rem;
-    t1->i_pcb = (uint8_t)((t1->ns << 6) | (more ? PCB_M : 0u));
-    t1->ns ^= 1u;
+    t1->i_len = (uint8_t)(more ? max : t1->tx_len);
+    t1->i_pcb = (uint8_t)(((t1->flags & F_NS) ? 0x40u : 0u) | (more ? PCB_M : 0u));
+    t1->flags ^= F_NS;
     send_i(t1);
+}
+
+/* Our chained I-block was acknowledged: the next one (or S(ABORT)). */
+static bool chain_next(struct cl_t1 *t1)
+{
+    t1->tx += t1->i_len;
+    t1->tx_len -= t1->i_len;
+    if (t1->flags & F_ABORT)
+        return false;
+    next_i(t1);
+    return true;
 }
 
 static void send_r(struct cl_t1 *t1, uint8_t bits)
 {
-    t1->last_kind = K_R;
-    t1->last_pcb = (uint8_t)(PCB_R | (t1->nr << 4) | bits);
-    put_block(t1, t1->last_pcb, NULL, 0);
+    t1->kind = K_R;
+    put_block(t1, (uint8_t)(PCB_R | ((t1->flags & F_NR) ? 0x10u : 0u) | bits), 0, 0);
 }
 
 static void send_s(struct cl_t1 *t1, uint8_t pcb, uint8_t inf)
 {
-    t1->last_kind = K_S;
-    t1->last_pcb = pcb;
-    t1->last_inf = inf;
-    put_block(t1, pcb, &t1->last_inf, s_has_inf(pcb) ? 1u : 0u);
+    t1->kind = K_S;
+    put_block(t1, pcb, s_has_inf(pcb), inf);
 }
 
 static void resend_last(struct cl_t1 *t1)
 {
-    t1->stats.retransmissions++;
-    switch (t1->last_kind) {
-    case K_I:
+    count(t1, ST(retransmissions));
+    if (t1->kind == K_I)
         send_i(t1);
-        break;
-    case K_S:
-        send_s(t1, t1->last_pcb, t1->last_inf);
-        break;
-    default:
-        /* An R-block, or nothing sent yet: an R-block with our N(R). */
-        send_r(t1, t1->last_kind == K_R ? (uint8_t)(t1->last_pcb & 0x0Fu) : R_OK);
-        break;
-    }
+    else if (t1->kind == K_S)
+        send_s(t1, t1->blk[1], t1->blk[3]);
+    else    /* an R-block, or nothing sent yet: an R-block with our N(R) */
+        send_r(t1, t1->kind == K_R ? (uint8_t)(t1->blk[1] & 0x0Fu) : R_OK);
+}
+
+/* Sequence number of an I-block differs from the one we expect. */
+static bool bad_ns(const struct cl_t1 *t1, uint8_t pcb)
+{
+    return ((pcb >> 6) & 1u) != ((t1->flags >> 3) & 1u);
 }
 
 /* ---------------------------------------------------------------- reader */
 
-static void reader_done(struct cl_t1 *t1, int result)
+static void reader_done(struct cl_t1 *t1, int err)
 {
     t1->phase = R_DONE;
     t1->want = CL_T1_DONE;
-    t1->result = result;
-    t1->abort_pending = false;
-    t1->wtx_mult = 0;
+    t1->res = (int8_t)err;
+    t1->flags &= (uint8_t)~F_ABORT;
+    t1->wtx = 0;
 }
 
 /* After IFS negotiation or resynch: report a pending result or go idle. */
 static void reader_settle(struct cl_t1 *t1)
 {
     t1->retries = 0;
-    if (t1->pending_result != 0) {
-        reader_done(t1, t1->pending_result);
-        t1->pending_result = 0;
+    if (t1->pending != 0) {
+        reader_done(t1, t1->pending);
+        t1->pending = 0;
     } else {
         t1->phase = R_IDLE;
         t1->want = CL_T1_IDLE;
@@ -179,7 +237,6 @@ static void reader_send_ifs(struct cl_t1 *t1, uint8_t ifsd)
 {
     t1->phase = R_IFS;
     t1->retries = 0;
-    t1->s_req_inf = ifsd;
     send_s(t1, PCB_S | S_IFS, ifsd);
 }
 
@@ -187,9 +244,9 @@ static void reader_start_resynch(struct cl_t1 *t1)
 {
     t1->phase = R_RESYNCH;
     t1->retries = 0;
-    t1->resynch_tries = 1;
-    t1->abort_pending = false;
-    t1->stats.resynchs++;
+    t1->resynchs = 1;
+    t1->flags &= (uint8_t)~F_ABORT;
+    count(t1, ST(resynchs));
     send_s(t1, PCB_S | S_RESYNCH, 0);
 }
 
@@ -197,9 +254,9 @@ static void reader_send_abort(struct cl_t1 *t1, int result)
 {
     t1->phase = R_ABORT;
     t1->retries = 0;
-    t1->abort_pending = false;
-    t1->pending_result = result;
-    t1->stats.aborts++;
+    t1->flags &= (uint8_t)~F_ABORT;
+    t1->pending = (int8_t)result;
+    count(t1, ST(aborts));
     send_s(t1, PCB_S | S_ABORT, 0);
 }
 
@@ -207,25 +264,26 @@ static void reader_send_abort(struct cl_t1 *t1, int result)
 static void reader_fail(struct cl_t1 *t1, uint8_t bits)
 {
     if (t1->phase == R_RESYNCH) {
-        if (t1->resynch_tries >= CL_T1_RESYNCH_TRIES) {
+        if (t1->resynchs >= CL_T1_RESYNCH_TRIES) {
             t1->phase = R_DEAD;
             t1->want = CL_T1_DEACTIVATE;
-            t1->error = CL_ERR_RESYNCH;
             return;
         }
-        t1->resynch_tries++;
-        t1->stats.resynchs++;
+        t1->resynchs++;
+        count(t1, ST(resynchs));
         resend_last(t1);
         return;
     }
-    if (t1->retries + 1u >= t1->cfg.max_retries) {
+    if (t1->retries + 1u >= t1->max_retries) {
         /* An exchange under way ends in error once resynchronised; the
          * start-up IFS negotiation (or a requested one) just goes idle. */
         if (t1->phase == R_TX || t1->phase == R_RX)
-            t1->pending_result = CL_ERR_PROTOCOL;
+            t1->pending = CL_ERR_PROTOCOL;
         /* A card that cannot answer S(IFS) keeps IFSD 32 after the
          * resynch rather than loop through negotiation again. */
-        t1->skip_ifs = t1->phase == R_IFS;
+        t1->flags &= (uint8_t)~F_SKIP_IFS;
+        if (t1->phase == R_IFS)
+            t1->flags |= F_SKIP_IFS;
         reader_start_resynch(t1);
         return;
     }
@@ -234,21 +292,21 @@ static void reader_fail(struct cl_t1 *t1, uint8_t bits)
         resend_last(t1);    /* rule 7.3: the S-request again */
         return;
     }
-    if (t1->last_kind == K_R)
-        t1->stats.retransmissions++;
+    if (t1->kind == K_R)
+        count(t1, ST(retransmissions));
     send_r(t1, bits);
 }
 
 /* The card asked for the last block again (rule 7.2). */
 static void reader_retransmit(struct cl_t1 *t1, bool i_block)
 {
-    if (t1->retries + 1u >= t1->cfg.max_retries) {
+    if (t1->retries + 1u >= t1->max_retries) {
         reader_fail(t1, R_OTHER);
         return;
     }
     t1->retries++;
     if (i_block) {
-        t1->stats.retransmissions++;
+        count(t1, ST(retransmissions));
         send_i(t1);
     } else {
         resend_last(t1);
@@ -263,36 +321,29 @@ static void reader_s_block(struct cl_t1 *t1, uint8_t pcb, uint8_t inf)
         reader_fail(t1, R_OTHER);   /* the card never requests RESYNCH */
         return;
     }
-    switch (type) {
-    case S_IFS:                     /* rule 4: the card's new IFSC */
+    if (type == S_IFS) {            /* rule 4: the card's new IFSC */
         t1->ifsc = inf;
-        send_s(t1, PCB_S | PCB_S_RESP | S_IFS, inf);
-        break;
-    case S_WTX:                     /* rule 3: BWT x inf, next block only */
-        t1->stats.wtx++;
-        t1->wtx_mult = inf;
-        send_s(t1, PCB_S | PCB_S_RESP | S_WTX, inf);
-        break;
-    default:                        /* S_ABORT: rule 9 */
-        t1->stats.aborts++;
-        send_s(t1, PCB_S | PCB_S_RESP | S_ABORT, 0);
-        t1->phase = R_DONE;
-        t1->result = CL_ERR_ABORTED;
-        t1->abort_pending = false;
-        t1->next_want = CL_T1_DONE;
-        break;
+    } else if (type == S_WTX) {     /* rule 3: BWT x inf, next block only */
+        count(t1, ST(wtx));
+        t1->wtx = inf;
+    } else {                        /* S_ABORT: rule 9 */
+        count(t1, ST(aborts));
+        t1->phase = R_DONE;         /* CL_T1_DONE once the answer is out */
+        t1->res = CL_ERR_ABORTED;
+        t1->flags &= (uint8_t)~F_ABORT;
     }
+    send_s(t1, (uint8_t)(pcb | PCB_S_RESP), inf);
 }
 
 static void reader_block(struct cl_t1 *t1)
 {
-    uint8_t pcb = t1->buf[1], len = t1->buf[2];
+    uint8_t pcb = t1->hdr[1], len = t1->hdr[2];
     bool s = (pcb & 0xC0u) == PCB_S;
 
     switch (t1->phase) {
     case R_IFS:
-        if (s && pcb == (PCB_S | PCB_S_RESP | S_IFS) && t1->buf[3] == t1->s_req_inf) {
-            t1->ifsd = t1->s_req_inf;
+        if (pcb == (PCB_S | PCB_S_RESP | S_IFS) && t1->hdr[3] == t1->blk[3]) {
+            t1->ifsd = t1->blk[3];
             reader_settle(t1);
         } else {
             reader_fail(t1, R_OTHER);
@@ -301,8 +352,8 @@ static void reader_block(struct cl_t1 *t1)
     case R_ABORT:
         if (pcb == (PCB_S | PCB_S_RESP | S_ABORT)) {
             t1->retries = 0;
-            reader_done(t1, t1->pending_result);
-            t1->pending_result = 0;
+            reader_done(t1, t1->pending);
+            t1->pending = 0;
         } else {
             reader_fail(t1, R_OTHER);
         }
@@ -310,13 +361,12 @@ static void reader_block(struct cl_t1 *t1)
     case R_RESYNCH:
         if (pcb == (PCB_S | PCB_S_RESP | S_RESYNCH)) {
             /* rule 6: both sides back to the initial state */
-            t1->ns = 0;
-            t1->nr = 0;
-            t1->ifsc = t1->cfg.ifsc;
+            t1->flags &= (uint8_t)~(F_NS | F_NR);
+            t1->ifsc = t1->ifsc0;
             t1->ifsd = CL_T1_IFS_DEFAULT;
-            t1->last_kind = K_NONE;
-            if (t1->cfg.ifs_at_start && !t1->skip_ifs)
-                reader_send_ifs(t1, t1->cfg.ifsd);
+            t1->kind = K_NONE;
+            if ((t1->flags & (F_IFS_START | F_SKIP_IFS)) == F_IFS_START)
+                reader_send_ifs(t1, t1->ifsd0);
             else
                 reader_settle(t1);
         } else {
@@ -329,7 +379,7 @@ static void reader_block(struct cl_t1 *t1)
 
     /* R_TX or R_RX */
     if (s) {
-        reader_s_block(t1, pcb, t1->buf[3]);
+        reader_s_block(t1, pcb, t1->hdr[3]);
         return;
     }
     if (pcb & 0x80u) {              /* R-block */
@@ -338,24 +388,21 @@ static void reader_block(struct cl_t1 *t1)
         if (t1->phase == R_TX && (t1->i_pcb & PCB_M) && nrr != ins) {
             /* rule 5: chained block acknowledged */
             t1->retries = 0;
-            t1->i_off += t1->i_len;
-            if (t1->abort_pending)
+            if (!chain_next(t1))
                 reader_send_abort(t1, CL_ERR_ABORTED);
-            else
-                next_i(t1);
         } else {
             reader_retransmit(t1, t1->phase == R_TX && nrr == ins);
         }
         return;
     }
-    /* I-block */
-    if ((t1->phase == R_TX && (t1->i_pcb & PCB_M)) || ((pcb >> 6) & 1u) != t1->nr) {
+    /* I-block: its INF is already at rx + rx_len when it fits */
+    if ((t1->phase == R_TX && (t1->i_pcb & PCB_M)) || bad_ns(t1, pcb)) {
         reader_fail(t1, R_OTHER);
         return;
     }
     t1->phase = R_RX;
     t1->retries = 0;
-    t1->nr ^= 1u;
+    t1->flags ^= F_NR;
     if (len > t1->rx_size - t1->rx_len) {
         if (pcb & PCB_M)
             reader_send_abort(t1, CL_ERR_BUFFER);
@@ -363,17 +410,13 @@ static void reader_block(struct cl_t1 *t1)
             reader_done(t1, CL_ERR_BUFFER);
         return;
     }
-    if (len)
-        memcpy(t1->rx_dst + t1->rx_len, t1->buf + 3, len);
     t1->rx_len += len;
-    if (pcb & PCB_M) {
-        if (t1->abort_pending)
-            reader_send_abort(t1, CL_ERR_ABORTED);
-        else
-            send_r(t1, R_OK);
-    } else {
-        reader_done(t1, (int)t1->rx_len);
-    }
+    if (!(pcb & PCB_M))
+        reader_done(t1, 0);
+    else if (t1->flags & F_ABORT)
+        reader_send_abort(t1, CL_ERR_ABORTED);
+    else
+        send_r(t1, R_OK);
 }
 
 /* ---------------------------------------------------------------- card */
@@ -381,9 +424,8 @@ static void reader_block(struct cl_t1 *t1)
 static void card_send_abort(struct cl_t1 *t1)
 {
     t1->phase = C_ABORT;
-    t1->abort_pending = false;
-    t1->chain_rx = false;
-    t1->stats.aborts++;
+    t1->flags &= (uint8_t)~(F_ABORT | F_CHAIN);
+    count(t1, ST(aborts));
     send_s(t1, PCB_S | S_ABORT, 0);
 }
 
@@ -399,58 +441,45 @@ static void card_s_block(struct cl_t1 *t1, uint8_t pcb, uint8_t inf)
 {
     uint8_t type = pcb & 0x1Fu;
 
-    if (pcb & PCB_S_RESP) {
-        card_fail(t1, R_OTHER);     /* no request of ours outstanding */
+    if ((pcb & PCB_S_RESP) || type == S_WTX) {
+        card_fail(t1, R_OTHER);     /* no request of ours outstanding;
+                                       WTX is the card's to request */
         return;
     }
-    switch (type) {
-    case S_RESYNCH:
-        t1->ns = 0;
-        t1->nr = 0;
-        t1->ifsc = t1->cfg.ifsc;
-        t1->ifsd = CL_T1_IFS_DEFAULT;
-        t1->chain_rx = false;
-        t1->abort_pending = false;
-        t1->rx_len = 0;
-        t1->phase = C_RECV;
-        t1->stats.resynchs++;
-        send_s(t1, PCB_S | PCB_S_RESP | S_RESYNCH, 0);
-        break;
-    case S_IFS:
+    if (type == S_IFS) {
         t1->ifsd = inf;
-        send_s(t1, PCB_S | PCB_S_RESP | S_IFS, inf);
-        break;
-    case S_ABORT:
-        t1->stats.aborts++;
-        t1->chain_rx = false;
-        t1->abort_pending = false;
+    } else {                        /* RESYNCH or ABORT */
+        if (type == S_RESYNCH) {
+            t1->flags &= (uint8_t)~(F_NS | F_NR);
+            t1->ifsc = t1->ifsc0;
+            t1->ifsd = CL_T1_IFS_DEFAULT;
+            count(t1, ST(resynchs));
+        } else {
+            count(t1, ST(aborts));
+        }
+        t1->flags &= (uint8_t)~(F_CHAIN | F_ABORT);
         t1->rx_len = 0;
         t1->phase = C_RECV;
-        send_s(t1, PCB_S | PCB_S_RESP | S_ABORT, 0);
-        break;
-    default:                        /* WTX is the card's to request */
-        card_fail(t1, R_OTHER);
-        break;
     }
+    send_s(t1, (uint8_t)(pcb | PCB_S_RESP), inf);
 }
 
 static void card_block(struct cl_t1 *t1)
 {
-    uint8_t pcb = t1->buf[1], len = t1->buf[2];
+    uint8_t pcb = t1->hdr[1], len = t1->hdr[2];
     bool s = (pcb & 0xC0u) == PCB_S;
 
     if (t1->phase == C_WTX || t1->phase == C_IFS || t1->phase == C_ABORT) {
-        uint8_t want_type = t1->phase == C_WTX ? S_WTX : t1->phase == C_IFS ? S_IFS : S_ABORT;
-
-        if (pcb == (PCB_S | PCB_S_RESP | want_type) &&
-            (!s_has_inf(pcb) || t1->buf[3] == t1->s_req_inf)) {
+        /* our S-request (in blk) is outstanding */
+        if (pcb == (t1->blk[1] | PCB_S_RESP) &&
+            (!s_has_inf(pcb) || t1->hdr[3] == t1->blk[3])) {
             if (t1->phase == C_ABORT) {
                 t1->phase = C_RECV;
                 t1->rx_len = 0;
                 to_recv(t1);
             } else {
                 if (t1->phase == C_IFS)
-                    t1->ifsc = t1->s_req_inf;
+                    t1->ifsc = t1->blk[3];
                 t1->phase = C_APDU;
                 t1->want = CL_T1_APDU;
             }
@@ -462,7 +491,7 @@ static void card_block(struct cl_t1 *t1)
         return;
     }
     if (s) {
-        card_s_block(t1, pcb, t1->buf[3]);
+        card_s_block(t1, pcb, t1->hdr[3]);
         return;
     }
     if (pcb & 0x80u) {              /* R-block */
@@ -470,32 +499,29 @@ static void card_block(struct cl_t1 *t1)
 
         if (t1->phase == C_TX) {
             if ((t1->i_pcb & PCB_M) && nrr != ins) {
-                t1->i_off += t1->i_len;
-                if (t1->abort_pending)
+                if (!chain_next(t1))
                     card_send_abort(t1);
-                else
-                    next_i(t1);
                 return;
             }
             if (nrr == ins) {
-                t1->stats.retransmissions++;
+                count(t1, ST(retransmissions));
                 send_i(t1);
                 return;
             }
         }
-        if (t1->last_kind == K_R)
+        if (t1->kind == K_R)
             resend_last(t1);
         else
             send_r(t1, R_OK);       /* tell the reader which N(S) we expect */
         return;
     }
-    /* I-block */
-    if ((t1->phase == C_TX && (t1->i_pcb & PCB_M)) || ((pcb >> 6) & 1u) != t1->nr) {
+    /* I-block: its INF is already in the command buffer when it fits */
+    if ((t1->phase == C_TX && (t1->i_pcb & PCB_M)) || bad_ns(t1, pcb)) {
         card_fail(t1, R_OTHER);
         return;
     }
-    t1->nr ^= 1u;
-    if (!t1->chain_rx)
+    t1->flags ^= F_NR;
+    if (!(t1->flags & F_CHAIN))
         t1->rx_len = 0;
     t1->phase = C_RECV;
     if (len > t1->rx_size - t1->rx_len) {
@@ -503,48 +529,57 @@ static void card_block(struct cl_t1 *t1)
         card_send_abort(t1);        /* command too long for our buffer */
         return;
     }
-    if (len)
-        memcpy(t1->rx_dst + t1->rx_len, t1->buf + 3, len);
     t1->rx_len += len;
     if (pcb & PCB_M) {
-        t1->chain_rx = true;
-        if (t1->abort_pending)
+        t1->flags |= F_CHAIN;
+        if (t1->flags & F_ABORT)
             card_send_abort(t1);
         else
             send_r(t1, R_OK);
     } else {
-        t1->chain_rx = false;
-        t1->abort_pending = false;
+        t1->flags &= (uint8_t)~(F_CHAIN | F_ABORT);
         t1->phase = C_APDU;
         t1->want = CL_T1_APDU;
-        t1->result = t1->rx_len > RESULT_MAX ? CL_ERR_INTERNAL : (int)t1->rx_len;
+        t1->res = 0;
     }
 }
 
 /* ---------------------------------------------------------------- blocks */
 
+/* Where the INF of the block being received goes: the caller's buffer at
+ * the place an I-block's data would take, when it is an I-block that fits
+ * and the buffer is ours to write now; else nowhere (NULL). */
+static uint8_t *rx_target(const struct cl_t1 *t1)
+{
+    size_t off = t1->rx_len;
+
+    if (t1->hdr[1] & 0x80u)
+        return NULL;
+    if (is_card(t1)) {
+        if (t1->phase != C_RECV && t1->phase != C_TX)
+            return NULL;
+        if (!(t1->flags & F_CHAIN))
+            off = 0;
+    } else if (t1->phase != R_TX && t1->phase != R_RX) {
+        return NULL;
+    }
+    return t1->hdr[2] > t1->rx_size - off ? NULL : t1->rx + off;
+}
+
 /* Check a complete received block: 0 valid, else R-block error bits. */
 static uint8_t check_block(struct cl_t1 *t1)
 {
-    size_t n = t1->buf_len;
-    uint8_t pcb = t1->buf[1], len = t1->buf[2];
+    uint8_t pcb = t1->hdr[1], len = t1->hdr[2];
     uint8_t my_ifs = is_reader(t1) ? t1->ifsd : t1->ifsc;
 
-    if (t1->rx_parity) {
-        t1->stats.parity_errors++;
+    if (t1->flags & F_PARITY) {
+        count(t1, ST(parity_errors));
         return R_EDC;
     }
-    if (n > CL_T1_BLOCK_MAX)
-        return R_OTHER;             /* LEN 255 with CRC: not even stored */
-    if (t1->cfg.edc == CL_T1_EDC_CRC) {
-        uint16_t crc = cl_crc16(t1->buf, n - 2u);
-
-        if (t1->buf[n - 2u] != (uint8_t)(crc >> 8) || t1->buf[n - 1u] != (uint8_t)crc) {
-            t1->stats.edc_errors++;
-            return R_EDC;
-        }
-    } else if (cl_lrc(t1->buf, n) != 0) {
-        t1->stats.edc_errors++;
+    if (len == 0xFFu && (t1->flags & F_CRC))
+        return R_OTHER;             /* longer than any block: not checked */
+    if (t1->acc != 0) {
+        count(t1, ST(edc_errors));
         return R_EDC;
     }
     if (len == 0xFFu)
@@ -554,18 +589,16 @@ static uint8_t check_block(struct cl_t1 *t1)
     if ((pcb & 0xC0u) == PCB_R)     /* R-block: b6 0, bits 0..2, no INF */
         return (pcb & 0x20u) || (pcb & 0x0Fu) > 2u || len ? R_OTHER : R_OK;
     /* S-block */
-    if ((pcb & 0x1Fu) > S_WTX)
+    if ((pcb & 0x1Fu) > S_WTX || len != s_has_inf(pcb))
         return R_OTHER;
-    if (len != s_has_inf(pcb))
-        return R_OTHER;
-    if (len && (t1->buf[3] == 0 || ((pcb & 0x1Fu) == S_IFS && t1->buf[3] == 0xFFu)))
+    if (len && (t1->hdr[3] == 0 || ((pcb & 0x1Fu) == S_IFS && t1->hdr[3] == 0xFFu)))
         return R_OTHER;
     return R_OK;
 }
 
 static void invalid(struct cl_t1 *t1, uint8_t bits)
 {
-    t1->stats.invalid_blocks++;
+    count(t1, ST(invalid_blocks));
     if (is_reader(t1))
         reader_fail(t1, bits);
     else
@@ -576,14 +609,14 @@ static void block_complete(struct cl_t1 *t1)
 {
     uint8_t bits;
 
-    t1->stats.blocks_received++;
-    t1->wtx_mult = 0;
+    count(t1, ST(blocks_received));
+    t1->wtx = 0;
     bits = check_block(t1);
     if (bits != R_OK) {
         invalid(t1, bits);
         return;
     }
-    t1->rx_nad = t1->buf[0];
+    t1->rx_nad = t1->hdr[0];
     if (is_reader(t1))
         reader_block(t1);
     else
@@ -612,7 +645,8 @@ void cl_t1_config_default(struct cl_t1_config *cfg, enum cl_t1_role role)
 }
 
 /* see cardlink/t1.h */
-int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg)
+int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg,
+                struct cl_t1_stats *stats)
 {
     if (!t1)
         return CL_ERR_ARG;
@@ -624,19 +658,27 @@ int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg)
         cl_rate_di_index(cfg->d) < 0 || cfg->bgt_etu < CL_T1_BGT_DEFAULT ||
         cfg->max_retries == 0 || cfg->max_retries > 15)
         return CL_ERR_ARG;
-    t1->cfg = *cfg;
+    if (stats)
+        memset(stats, 0, sizeof(*stats));
+    t1->stats = stats;
+    t1->flags = (uint8_t)((cfg->edc == CL_T1_EDC_CRC ? F_CRC : 0u) |
+                          (cfg->ifs_at_start ? F_IFS_START : 0u));
+    t1->nad = cfg->nad;
+    t1->ifsc0 = cfg->ifsc;
+    t1->ifsd0 = cfg->ifsd;
+    t1->max_retries = cfg->max_retries;
+    t1->bgt = cfg->bgt_etu;
     t1->ifsc = cfg->ifsc;
     t1->ifsd = CL_T1_IFS_DEFAULT;
     t1->bwt = cl_rate_bwt_etu(cfg->bwi, cfg->f, cfg->d);
-    t1->cwt = cl_rate_cwt_etu(cfg->cwi);
+    t1->cwt = (uint16_t)cl_rate_cwt_etu(cfg->cwi);
     t1->want = CL_T1_IDLE;
     if (cfg->role == CL_T1_ROLE_CARD) {
         t1->phase = C_IDLE;
-    } else if (cfg->ifs_at_start) {
-        t1->phase = R_IDLE;
-        reader_send_ifs(t1, cfg->ifsd);
     } else {
         t1->phase = R_IDLE;
+        if (cfg->ifs_at_start)
+            reader_send_ifs(t1, cfg->ifsd);
     }
     return CL_OK;
 }
@@ -654,17 +696,41 @@ enum cl_t1_want cl_t1_want(const struct cl_t1 *t1)
     return t1 ? (enum cl_t1_want)t1->want : CL_T1_IDLE;
 }
 
+/* End of the piece of the block being sent that pos is in: the whole
+ * block, or for an I-block with INF its prologue, INF or epilogue. */
+static size_t piece_end(const struct cl_t1 *t1)
+{
+    size_t pos = t1->pos, len = t1->blk[2];
+
+    if (!(t1->blk[1] & PCB_R) && len) {
+        if (pos < 3u)
+            return 3u;
+        if (pos < 3u + len)
+            return 3u + len;
+    }
+    return 3u + len + edc_len(t1);
+}
+
 /* see cardlink/t1.h */
 size_t cl_t1_pull(struct cl_t1 *t1, const uint8_t **out)
 {
-    if (!t1 || t1->want != CL_T1_SEND) {
-        if (out)
-            *out = NULL;
-        return 0;
+    const uint8_t *p = NULL;
+    size_t n = 0;
+
+    if (t1 && t1->want == CL_T1_SEND) {
+        size_t pos = t1->pos, len = t1->blk[2];
+
+        n = piece_end(t1) - pos;
+        if (pos < 3u || (t1->blk[1] & PCB_R))
+            p = t1->blk + pos;
+        else if (pos < 3u + len)                    /* I-block INF */
+            p = t1->tx + (pos - 3u);
+        else                                        /* I-block EDC */
+            p = t1->blk + (pos - len);
     }
     if (out)
-        *out = t1->buf + t1->buf_off;
-    return t1->buf_len - t1->buf_off;
+        *out = p;
+    return n;
 }
 
 /* see cardlink/t1.h */
@@ -674,15 +740,15 @@ int cl_t1_sent(struct cl_t1 *t1, size_t n)
         return CL_ERR_ARG;
     if (t1->want != CL_T1_SEND)
         return CL_ERR_STATE;
-    if (n > t1->buf_len - t1->buf_off)
+    if (n > piece_end(t1) - t1->pos)
         return CL_ERR_ARG;
-    t1->buf_off += n;
-    if (t1->buf_off == t1->buf_len) {
-        t1->stats.blocks_sent++;
-        if (t1->next_want == CL_T1_RECV)
-            to_recv(t1);
+    t1->pos = (uint16_t)(t1->pos + n);
+    if (t1->pos == 3u + t1->blk[2] + edc_len(t1)) {
+        count(t1, ST(blocks_sent));
+        if (t1->phase == R_DONE)    /* our S(ABORT response) is out */
+            t1->want = CL_T1_DONE;
         else
-            t1->want = t1->next_want;
+            to_recv(t1);
     }
     return CL_OK;
 }
@@ -699,15 +765,38 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
     if (len > RESULT_MAX)
         len = RESULT_MAX;
     while (i < len) {
-        if (t1->buf_len < CL_T1_BLOCK_MAX)
-            t1->buf[t1->buf_len] = bytes[i];
-        t1->buf_len++;
-        i++;
-        if (t1->buf_len == 3)
-            t1->buf_need = 3u + t1->buf[2] + edc_len(t1);
-        if (t1->buf_need && t1->buf_len == t1->buf_need) {
-            block_complete(t1);
-            break;
+        size_t pos = t1->pos, inf = t1->hdr[2];
+
+        if (pos < 3u) {                 /* prologue */
+            t1->hdr[pos] = bytes[i];
+            t1->acc = edc_run(t1, t1->acc, bytes + i, 1);
+            i++;
+            t1->pos = (uint16_t)(pos + 1u);
+        } else if (pos < 3u + inf) {    /* INF: as much as there is */
+            size_t n = 3u + inf - pos;
+            uint8_t *dst = rx_target(t1);
+
+            if (n > len - i)
+                n = len - i;
+            if (pos == 3u)
+                t1->hdr[3] = bytes[i];
+            if (dst)
+                memcpy(dst + (pos - 3u), bytes + i, n);
+            t1->acc = edc_run(t1, t1->acc, bytes + i, n);
+            i += n;
+            t1->pos = (uint16_t)(pos + n);
+        } else {                        /* epilogue */
+            uint8_t b = bytes[i++];
+
+            if ((t1->flags & F_CRC) && pos == 3u + inf)
+                t1->acc ^= (uint16_t)(b << 8);
+            else
+                t1->acc ^= b;
+            t1->pos = (uint16_t)(pos + 1u);
+            if (t1->pos == 3u + inf + edc_len(t1)) {
+                block_complete(t1);
+                break;
+            }
         }
     }
     return (int)i;
@@ -720,13 +809,15 @@ int cl_t1_timeout(struct cl_t1 *t1)
         return CL_ERR_ARG;
     if (t1->want != CL_T1_RECV || cl_t1_timeout_etu(t1) == 0)
         return CL_ERR_STATE;
-    t1->stats.timeouts++;
-    t1->wtx_mult = 0;
-    if (t1->buf_len > 0) {          /* CWT: the block is cut short */
-        t1->stats.blocks_received++;
-        if (t1->rx_parity)
-            t1->stats.parity_errors++;
-        invalid(t1, t1->rx_parity ? R_EDC : R_OTHER);
+    count(t1, ST(timeouts));
+    t1->wtx = 0;
+    if (t1->pos > 0) {              /* CWT: the block is cut short */
+        bool parity = (t1->flags & F_PARITY) != 0;
+
+        count(t1, ST(blocks_received));
+        if (parity)
+            count(t1, ST(parity_errors));
+        invalid(t1, parity ? R_EDC : R_OTHER);
     } else {                        /* BWT: nothing came (reader only) */
         reader_fail(t1, R_OTHER);
     }
@@ -740,7 +831,7 @@ int cl_t1_parity_error(struct cl_t1 *t1)
         return CL_ERR_ARG;
     if (t1->want != CL_T1_RECV)
         return CL_ERR_STATE;
-    t1->rx_parity = true;
+    t1->flags |= F_PARITY;
     return CL_OK;
 }
 
@@ -751,18 +842,18 @@ uint32_t cl_t1_timeout_etu(const struct cl_t1 *t1)
 
     if (!t1 || t1->want != CL_T1_RECV)
         return 0;
-    if (t1->buf_len > 0)
+    if (t1->pos > 0)
         return t1->cwt;
     if (!is_reader(t1))
         return 0;
-    m = t1->wtx_mult ? t1->wtx_mult : 1u;
+    m = t1->wtx ? t1->wtx : 1u;
     return t1->bwt > 0xFFFFFFFFu / m ? 0xFFFFFFFFu : t1->bwt * m;
 }
 
 /* see cardlink/t1.h */
 uint32_t cl_t1_guard_etu(const struct cl_t1 *t1)
 {
-    return t1 ? t1->cfg.bgt_etu : 0;
+    return t1 ? t1->bgt : 0;
 }
 
 /* see cardlink/t1.h */
@@ -772,19 +863,19 @@ int cl_t1_result(const struct cl_t1 *t1)
         return CL_ERR_ARG;
     if (t1->want != CL_T1_DONE && t1->want != CL_T1_APDU)
         return CL_ERR_STATE;
-    return t1->result;
+    return t1->res ? t1->res : (int)t1->rx_len;
 }
 
 /* see cardlink/t1.h */
 int cl_t1_error(const struct cl_t1 *t1)
 {
-    return t1 ? t1->error : CL_OK;
+    return t1 && t1->phase == R_DEAD ? CL_ERR_RESYNCH : CL_OK;
 }
 
 /* see cardlink/t1.h */
 const struct cl_t1_stats *cl_t1_stats(const struct cl_t1 *t1)
 {
-    return t1 ? &t1->stats : NULL;
+    return t1 ? t1->stats : NULL;
 }
 
 /* see cardlink/t1.h */
@@ -799,30 +890,35 @@ uint8_t cl_t1_ifsd(const struct cl_t1 *t1)
     return t1 ? t1->ifsd : 0;
 }
 
-static bool reader_ready(const struct cl_t1 *t1)
+/* NULL t1: CL_ERR_ARG; a reader neither IDLE nor DONE: CL_ERR_STATE. */
+static int reader_ready(const struct cl_t1 *t1)
 {
-    return t1->phase == R_IDLE || t1->phase == R_DONE;
+    if (!t1)
+        return CL_ERR_ARG;
+    return t1->phase == R_IDLE || t1->phase == R_DONE ? CL_OK : CL_ERR_STATE;
 }
 
 /* see cardlink/t1.h */
 int cl_t1_transmit_start(struct cl_t1 *t1, const uint8_t *cmd, size_t cmd_len,
                          uint8_t *resp, size_t resp_size)
 {
-    if (!t1 || (!cmd && cmd_len) || (!resp && resp_size))
+    int rv;
+
+    if ((!cmd && cmd_len) || (!resp && resp_size))
         return CL_ERR_ARG;
-    if (!reader_ready(t1))
-        return CL_ERR_STATE;
-    t1->tx_src = cmd;
+    rv = reader_ready(t1);
+    if (rv != CL_OK)
+        return rv;
+    t1->tx = cmd;
     t1->tx_len = cmd_len;
-    t1->rx_dst = resp;
+    t1->rx = resp;
     t1->rx_size = resp_size > RESULT_MAX ? RESULT_MAX : resp_size;
     t1->rx_len = 0;
     t1->retries = 0;
-    t1->abort_pending = false;
-    t1->pending_result = 0;
-    t1->result = 0;
-    t1->wtx_mult = 0;
-    t1->i_off = 0;
+    t1->flags &= (uint8_t)~F_ABORT;
+    t1->pending = 0;
+    t1->res = 0;
+    t1->wtx = 0;
     t1->phase = R_TX;
     next_i(t1);
     return CL_OK;
@@ -831,11 +927,13 @@ int cl_t1_transmit_start(struct cl_t1 *t1, const uint8_t *cmd, size_t cmd_len,
 /* see cardlink/t1.h */
 int cl_t1_request_ifs(struct cl_t1 *t1, uint8_t ifsd)
 {
-    if (!t1 || ifsd == 0 || ifsd > CL_T1_IFS_MAX)
+    int rv = reader_ready(t1);
+
+    if (ifsd == 0 || ifsd > CL_T1_IFS_MAX)
         return CL_ERR_ARG;
-    if (!reader_ready(t1))
-        return CL_ERR_STATE;
-    t1->pending_result = 0;
+    if (rv != CL_OK)
+        return rv;
+    t1->pending = 0;
     reader_send_ifs(t1, ifsd);
     return CL_OK;
 }
@@ -843,12 +941,12 @@ int cl_t1_request_ifs(struct cl_t1 *t1, uint8_t ifsd)
 /* see cardlink/t1.h */
 int cl_t1_resynch(struct cl_t1 *t1)
 {
-    if (!t1)
-        return CL_ERR_ARG;
-    if (!reader_ready(t1))
-        return CL_ERR_STATE;
-    t1->pending_result = 0;
-    t1->skip_ifs = false;
+    int rv = reader_ready(t1);
+
+    if (rv != CL_OK)
+        return rv;
+    t1->pending = 0;
+    t1->flags &= (uint8_t)~F_SKIP_IFS;
     reader_start_resynch(t1);
     return CL_OK;
 }
@@ -858,22 +956,32 @@ int cl_t1_abort(struct cl_t1 *t1)
 {
     if (!t1)
         return CL_ERR_ARG;
-    if (t1->phase == R_TX || t1->phase == R_RX || t1->chain_rx ||
+    if (t1->phase == R_TX || t1->phase == R_RX || (t1->flags & F_CHAIN) ||
         (t1->phase == C_TX && (t1->i_pcb & PCB_M))) {
-        t1->abort_pending = true;
+        t1->flags |= F_ABORT;
         return CL_OK;
     }
     return CL_ERR_STATE;
 }
 
+/* Card calls: t1 NULL, CL_ERR_ARG; not in phase, CL_ERR_STATE. */
+static int card_in(const struct cl_t1 *t1, uint8_t phase)
+{
+    if (!t1)
+        return CL_ERR_ARG;
+    return t1->phase == phase ? CL_OK : CL_ERR_STATE;
+}
+
 /* see cardlink/t1.h */
 int cl_t1_card_listen(struct cl_t1 *t1, uint8_t *cmd, size_t size)
 {
-    if (!t1 || !cmd || size == 0)
+    int rv = card_in(t1, C_IDLE);
+
+    if (!cmd || size == 0)
         return CL_ERR_ARG;
-    if (t1->phase != C_IDLE)
-        return CL_ERR_STATE;
-    t1->rx_dst = cmd;
+    if (rv != CL_OK)
+        return rv;
+    t1->rx = cmd;
     t1->rx_size = size > RESULT_MAX ? RESULT_MAX : size;
     t1->rx_len = 0;
     t1->phase = C_RECV;
@@ -884,41 +992,43 @@ int cl_t1_card_listen(struct cl_t1 *t1, uint8_t *cmd, size_t size)
 /* see cardlink/t1.h */
 int cl_t1_card_respond(struct cl_t1 *t1, const uint8_t *resp, size_t len)
 {
-    if (!t1 || (!resp && len))
+    int rv = card_in(t1, C_APDU);
+
+    if (!resp && len)
         return CL_ERR_ARG;
-    if (t1->phase != C_APDU)
-        return CL_ERR_STATE;
-    t1->tx_src = resp;
+    if (rv != CL_OK)
+        return rv;
+    t1->tx = resp;
     t1->tx_len = len;
-    t1->i_off = 0;
     t1->phase = C_TX;
     next_i(t1);
+    return CL_OK;
+}
+
+/* Card S-request (WTX or IFS) with inf, in CL_T1_APDU. */
+static int card_request(struct cl_t1 *t1, uint8_t phase, uint8_t type, uint8_t inf)
+{
+    int rv = card_in(t1, C_APDU);
+
+    if (inf == 0 || (type == S_IFS && inf > CL_T1_IFS_MAX))
+        return CL_ERR_ARG;
+    if (rv != CL_OK)
+        return rv;
+    t1->phase = phase;
+    if (type == S_WTX)
+        count(t1, ST(wtx));
+    send_s(t1, PCB_S | type, inf);
     return CL_OK;
 }
 
 /* see cardlink/t1.h */
 int cl_t1_card_request_wtx(struct cl_t1 *t1, uint8_t multiplier)
 {
-    if (!t1 || multiplier == 0)
-        return CL_ERR_ARG;
-    if (t1->phase != C_APDU)
-        return CL_ERR_STATE;
-    t1->phase = C_WTX;
-    t1->s_req_inf = multiplier;
-    t1->stats.wtx++;
-    send_s(t1, PCB_S | S_WTX, multiplier);
-    return CL_OK;
+    return card_request(t1, C_WTX, S_WTX, multiplier);
 }
 
 /* see cardlink/t1.h */
 int cl_t1_card_request_ifs(struct cl_t1 *t1, uint8_t ifsc)
 {
-    if (!t1 || ifsc == 0 || ifsc > CL_T1_IFS_MAX)
-        return CL_ERR_ARG;
-    if (t1->phase != C_APDU)
-        return CL_ERR_STATE;
-    t1->phase = C_IFS;
-    t1->s_req_inf = ifsc;
-    send_s(t1, PCB_S | S_IFS, ifsc);
-    return CL_OK;
+    return card_request(t1, C_IFS, S_IFS, ifsc);
 }

@@ -24,8 +24,10 @@ static int pump_card(struct hline *hl, int (*deliver)(struct hline *, uint8_t, b
         struct cl_fault_item items[2 * 64 + 1];
         if (n > 64)
             n = 64;
-        if (cl_sim_sent(hl->sim, n) != CL_OK ||
-            cl_fault_apply(hl->c2r, p, n, items, CL_ARRAY_LEN(items), &m) != CL_OK)
+        /* p is only valid until the next call on the session: take the
+         * bytes (through the fault injector) before acknowledging them */
+        if (cl_fault_apply(hl->c2r, p, n, items, CL_ARRAY_LEN(items), &m) != CL_OK ||
+            cl_sim_sent(hl->sim, n) != CL_OK)
             return CL_ERR_INTERNAL;
         for (i = 0; i < m; i++) {
             if (items[i].kind == CL_FAULT_REMOVED)
@@ -110,7 +112,7 @@ int hl_reader_setup(struct hline *hl, uint8_t proto, uint8_t ifsc, uint8_t edc)
         cl_t1_config_default(&c, CL_T1_ROLE_READER);
         c.ifsc = ifsc;
         c.edc = edc;
-        return cl_t1_setup(&hl->t1, &c);
+        return cl_t1_setup(&hl->t1, &c, &hl->t1_stats);
     } else {
         struct cl_t0_config c;
         cl_t0_config_default(&c, CL_T0_ROLE_READER);

@@ -18,6 +18,7 @@ struct hline {
     uint8_t proto;
     struct cl_t0 t0;
     struct cl_t1 t1;
+    struct cl_t1_stats t1_stats;
     /* bytes seen on the line in each direction (after the faults), for
      * exact-bytes tests; capped at sizeof */
     uint8_t to_card[4096], to_reader[4096];

@@ -325,7 +325,7 @@ START_TEST(session_t1_chaining_crc_wtx_sblock)
         c.ifsc = 32;
         c.edc = CL_T1_EDC_CRC;
         c.ifsd = 100;
-        ck_assert_int_eq(cl_t1_setup(&hl.t1, &c), CL_OK);
+        ck_assert_int_eq(cl_t1_setup(&hl.t1, &c, &hl.t1_stats), CL_OK);
     }
     /* 1 KiB response chained to IFSD 100, WTX once (slow 1) */
     n = hl_transmit(&hl, sel, sizeof(sel), buf, sizeof(buf));
@@ -374,10 +374,28 @@ START_TEST(session_t0_exchange)
 }
 END_TEST
 
-/* A slow card on a case 2 command (NULL bytes from the HEADER state) is
- * left out for now: cl_t0_card_null() from HEADER still sends the INS
- * ("E2 E2 01 08 0F 90 00" with one busy call); put it back when lib/t0 is
- * fixed: to reader "60 E2 01 08 0F 90 00". */
+/* A slow card on a case 2 command: the application is busy once on the
+ * header, so the card sends a NULL byte from the HEADER state (§10.3.3),
+ * then ACK, the Le data bytes and the SW. */
+START_TEST(session_t0_slow_case2)
+{
+    struct cl_sim_config cfg;
+    uint8_t buf[400], cmd2[] = {0x80, 0xE2, 0x00, 0x03, 0x03};
+    int n;
+    cl_sim_config_default(&cfg, false);
+    sim_up(&cfg, 1);
+    n = hl_reset(&hl, buf, sizeof(buf));
+    ck_assert_int_gt(n, 0);
+    ck_assert_int_eq(hl_reader_setup(&hl, 0, 0, 0), CL_OK);
+    hl.n_to_card = hl.n_to_reader = 0;
+    n = hl_transmit(&hl, cmd2, sizeof(cmd2), buf, sizeof(buf));
+    ck_assert_int_eq(n, 5);
+    cl_assert_bytes(buf, (size_t)n, "01 08 0F 90 00");
+    cl_assert_bytes(hl.to_card, hl.n_to_card, "80 E2 00 03 03");
+    cl_assert_bytes(hl.to_reader, hl.n_to_reader, "60  E2  01 08 0F  90 00");
+    ck_assert_uint_eq(cl_t0_stats(&hl.t0)->nulls, 1);
+}
+END_TEST
 
 START_TEST(session_errors)
 {
@@ -589,6 +607,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, session_t1_exchange);
     tcase_add_test(tc, session_t1_chaining_crc_wtx_sblock);
     tcase_add_test(tc, session_t0_exchange);
+    tcase_add_test(tc, session_t0_slow_case2);
     tcase_add_test(tc, session_errors);
     tcase_add_test(tc, session_t0_parity_mutes);
     suite_add_tcase(s, tc);

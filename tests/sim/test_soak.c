@@ -143,6 +143,15 @@ static unsigned long line_count_changes(void)
     return (unsigned long)a->dropped + a->inserted + b->dropped + b->inserted;
 }
 
+/* Retransmissions of the session's T=1 engine: 0 once the session has
+ * wiped its engine (deactivated), as the counters went with it. */
+static uint32_t t1_retransmissions(const struct cl_card *c)
+{
+    const struct cl_t1_stats *st = cl_t1_stats(&c->eng.t1);
+
+    return st ? st->retransmissions : 0;
+}
+
 static void soak(bool t1, uint32_t seed, struct soak_counts *c)
 {
     struct cl_sim_config scfg;
@@ -227,7 +236,7 @@ static void soak(bool t1, uint32_t seed, struct soak_counts *c)
                 c->resynched++;
             } else {
                 if (t1)
-                    retrans_base += cl_t1_stats(&card.eng.t1)->retransmissions;
+                    retrans_base += t1_retransmissions(&card);
                 activate();
                 c->reactivated++;
             }
@@ -236,7 +245,7 @@ static void soak(bool t1, uint32_t seed, struct soak_counts *c)
             c->given_up++;
     }
     if (t1)
-        retrans_base += cl_t1_stats(&card.eng.t1)->retransmissions;
+        retrans_base += t1_retransmissions(&card);
     c->retransmit = retrans_base;
     cl_card_deactivate(&card);
 }

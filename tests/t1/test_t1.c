@@ -27,6 +27,28 @@ static const struct scenario scenarios[] = {
 #include "t1_vectors.inc"
 };
 
+/* Counters of the engines set up here (the in-process card has its own). */
+static struct cl_t1_stats t1_counters, card_stats;
+
+/* Pull a whole block (an I-block with INF comes in three pieces) into out
+ * and acknowledge it; returns its length. */
+static size_t pull_block(struct cl_t1 *t1, uint8_t *out, size_t size)
+{
+    size_t len = 0;
+
+    while (cl_t1_want(t1) == CL_T1_SEND) {
+        const uint8_t *p;
+        size_t n = cl_t1_pull(t1, &p);
+
+        ck_assert_uint_gt(n, 0);
+        ck_assert_uint_le(n, size - len);
+        memcpy(out + len, p, n);
+        len += n;
+        ck_assert_int_eq(cl_t1_sent(t1, n), CL_OK);
+    }
+    return len;
+}
+
 static void setup_cfg(struct cl_t1 *t1, const struct scenario *s)
 {
     struct cl_t1_config cfg;
@@ -37,7 +59,7 @@ static void setup_cfg(struct cl_t1 *t1, const struct scenario *s)
     cfg.ifsd = (uint8_t)s->ifsd;
     cfg.ifs_at_start = s->ifs_at_start != 0;
     cfg.nad = (uint8_t)s->nad;
-    ck_assert_int_eq(cl_t1_setup(t1, &cfg), CL_OK);
+    ck_assert_int_eq(cl_t1_setup(t1, &cfg, &t1_counters), CL_OK);
 }
 
 /* Run one step; buffers live in the caller so the engine's pointers stay
@@ -63,14 +85,12 @@ static void run_step(struct run *r, const struct scenario *s, const char *step)
         arg++;
     switch (step[0]) {
     case '>': {
-        const uint8_t *p;
         size_t len;
 
         ck_assert_msg(cl_t1_want(t1) == CL_T1_SEND, "%s: %s: want %d, not SEND",
                       s->name, step, cl_t1_want(t1));
-        len = cl_t1_pull(t1, &p);
-        cl_assert_bytes(p, len, arg);
-        ck_assert_int_eq(cl_t1_sent(t1, len), CL_OK);
+        len = pull_block(t1, bytes, sizeof(bytes));
+        cl_assert_bytes(bytes, len, arg);
         break;
     }
     case '<':
@@ -246,9 +266,15 @@ START_TEST(test_config_errors)
 
     cl_t1_config_default(NULL, CL_T1_ROLE_READER);
     cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
-    ck_assert_int_eq(cl_t1_setup(NULL, &cfg), CL_ERR_ARG);
-    ck_assert_int_eq(cl_t1_setup(&t1, NULL), CL_ERR_ARG);
-    ck_assert_int_eq(cl_t1_setup(&t1, &cfg), CL_OK);
+    ck_assert_int_eq(cl_t1_setup(NULL, &cfg, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_setup(&t1, NULL, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_setup(&t1, &cfg, NULL), CL_OK);
+    ck_assert_ptr_null(cl_t1_stats(&t1));      /* no counters given */
+    /* counters given are zeroed at setup */
+    t1_counters.wtx = 7;
+    ck_assert_int_eq(cl_t1_setup(&t1, &cfg, &t1_counters), CL_OK);
+    ck_assert_ptr_eq(cl_t1_stats(&t1), &t1_counters);
+    ck_assert_uint_eq(t1_counters.wtx, 0);
     for (i = 0; i < 14; i++) {
         bad = cfg;
         switch (i) {
@@ -267,11 +293,11 @@ START_TEST(test_config_errors)
         case 12: bad.max_retries = 16; break;
         default: bad.f = 0; break;
         }
-        ck_assert_msg(cl_t1_setup(&t1, &bad) == CL_ERR_ARG, "case %d", i);
+        ck_assert_msg(cl_t1_setup(&t1, &bad, &t1_counters) == CL_ERR_ARG, "case %d", i);
         /* a failed setup leaves a context that refuses everything */
         ck_assert_int_eq(cl_t1_want(&t1), CL_T1_IDLE);
         ck_assert_int_eq(cl_t1_transmit_start(&t1, NULL, 0, NULL, 0), CL_ERR_STATE);
-        ck_assert_int_eq(cl_t1_card_listen(&t1, t1.buf, 1), CL_ERR_STATE);
+        ck_assert_int_eq(cl_t1_card_listen(&t1, (uint8_t *)&bad, 1), CL_ERR_STATE);
         ck_assert_int_eq(cl_t1_resynch(&t1), CL_ERR_STATE);
     }
     /* BWT/CWT from rate.h: BWI 4, CWI 13 at F 372, D 1; D 2 doubles BWT's
@@ -279,7 +305,7 @@ START_TEST(test_config_errors)
     cfg.ifs_at_start = false;
     cfg.d = 2;
     cfg.bgt_etu = 30;
-    ck_assert_int_eq(cl_t1_setup(&t1, &cfg), CL_OK);
+    ck_assert_int_eq(cl_t1_setup(&t1, &cfg, &t1_counters), CL_OK);
     ck_assert_uint_eq(cl_t1_guard_etu(&t1), 30);
     ck_assert_uint_eq(cl_t1_guard_etu(NULL), 0);
     ck_assert_int_eq(cl_t1_transmit_start(&t1, NULL, 0, NULL, 0), CL_OK);
@@ -321,7 +347,7 @@ START_TEST(test_api_errors)
 
     /* reader, IFS negotiation pending */
     cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
-    ck_assert_int_eq(cl_t1_setup(&t1, &cfg), CL_OK);
+    ck_assert_int_eq(cl_t1_setup(&t1, &cfg, &t1_counters), CL_OK);
     ck_assert_int_eq(cl_t1_want(&t1), CL_T1_SEND);
     ck_assert_int_eq(cl_t1_transmit_start(&t1, buf, 1, buf, 8), CL_ERR_STATE);
     ck_assert_int_eq(cl_t1_request_ifs(&t1, 32), CL_ERR_STATE);
@@ -381,7 +407,7 @@ START_TEST(test_api_errors)
 
     /* card */
     cl_t1_config_default(&cfg, CL_T1_ROLE_CARD);
-    ck_assert_int_eq(cl_t1_setup(&card, &cfg), CL_OK);
+    ck_assert_int_eq(cl_t1_setup(&card, &cfg, &card_stats), CL_OK);
     ck_assert_int_eq(cl_t1_want(&card), CL_T1_IDLE);
     ck_assert_int_eq(cl_t1_transmit_start(&card, buf, 1, buf, 8), CL_ERR_STATE);
     ck_assert_int_eq(cl_t1_request_ifs(&card, 32), CL_ERR_STATE);
@@ -408,6 +434,39 @@ START_TEST(test_api_errors)
     ck_assert_uint_eq(cl_t1_pull(&card, &p), 4);
     cl_assert_bytes(p, 4, "00 00 00 00");
     ck_assert_int_eq(cl_t1_abort(&card), CL_ERR_STATE);     /* nothing chained */
+}
+END_TEST
+
+/* An I-block with INF is pulled in three pieces, the INF straight from the
+ * command buffer; every position of a partial send gives the right piece
+ * (regression: fuzz/regressions/t1_* formed a pointer past blk). */
+START_TEST(test_pull_pieces)
+{
+    struct cl_t1 t1;
+    struct cl_t1_config cfg;
+    static const uint8_t cmd[3] = { 0xA1, 0xB2, 0xC3 };
+    uint8_t resp[8];
+    const uint8_t *p;
+
+    cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
+    cfg.ifs_at_start = false;
+    ck_assert_int_eq(cl_t1_setup(&t1, &cfg, NULL), CL_OK);
+    ck_assert_int_eq(cl_t1_transmit_start(&t1, cmd, 3, resp, sizeof(resp)), CL_OK);
+    ck_assert_uint_eq(cl_t1_pull(&t1, &p), 3);
+    cl_assert_bytes(p, 3, "00 00 03");
+    ck_assert_int_eq(cl_t1_sent(&t1, 4), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_sent(&t1, 3), CL_OK);
+    ck_assert_uint_eq(cl_t1_pull(&t1, &p), 3);
+    ck_assert_ptr_eq(p, cmd);
+    ck_assert_int_eq(cl_t1_sent(&t1, 2), CL_OK);
+    ck_assert_uint_eq(cl_t1_pull(&t1, &p), 1);
+    ck_assert_ptr_eq(p, cmd + 2);
+    ck_assert_int_eq(cl_t1_sent(&t1, 1), CL_OK);
+    ck_assert_uint_eq(cl_t1_pull(&t1, &p), 1);
+    cl_assert_bytes(p, 1, "D3");     /* LRC of 00 00 03 A1 B2 C3 */
+    ck_assert_int_eq(cl_t1_sent(&t1, 1), CL_OK);
+    ck_assert_int_eq(cl_t1_want(&t1), CL_T1_RECV);
+    ck_assert_uint_eq(cl_t1_pull(&t1, &p), 0);
 }
 END_TEST
 
@@ -459,19 +518,15 @@ static unsigned fault_pct;
 static void transmit(struct cl_t1 *from, struct wire *to, struct wire *own,
                      struct sim_stats *ss)
 {
-    const uint8_t *p;
-    size_t n = cl_t1_pull(from, &p);
+    size_t n = pull_block(from, to->q, CL_T1_BLOCK_MAX);
     uint32_t f;
 
     ck_assert_uint_gt(n, 3);
-    ck_assert_uint_le(n, CL_T1_BLOCK_MAX);
     /* half duplex: whatever arrived while we were not listening is gone */
     own->len = own->pos = own->parity_at = 0;
-    memcpy(to->q, p, n);
     to->len = n;
     to->pos = 0;
     to->parity_at = 0;
-    ck_assert_int_eq(cl_t1_sent(from, n), CL_OK);
     if (xorshift32() % 100 >= fault_pct)
         return;
     ss->faults++;
@@ -484,7 +539,7 @@ static void transmit(struct cl_t1 *from, struct wire *to, struct wire *own,
         to->len = 0;
         break;
     case 2:     /* duplicate it */
-        memcpy(to->q + n, p, n);
+        memcpy(to->q + n, to->q, n);
         to->len = 2 * n;
         break;
     case 3:     /* cut it short */
@@ -530,9 +585,9 @@ static void sim_setup(struct cl_t1 *reader, struct cl_t1 *card, uint8_t *card_bu
     cfg.edc = (uint8_t)edc;
     cfg.ifsc = (uint8_t)ifsc;
     cfg.ifsd = (uint8_t)ifsd;
-    ck_assert_int_eq(cl_t1_setup(reader, &cfg), CL_OK);
+    ck_assert_int_eq(cl_t1_setup(reader, &cfg, &t1_counters), CL_OK);
     cfg.role = CL_T1_ROLE_CARD;
-    ck_assert_int_eq(cl_t1_setup(card, &cfg), CL_OK);
+    ck_assert_int_eq(cl_t1_setup(card, &cfg, &card_stats), CL_OK);
     ck_assert_int_eq(cl_t1_card_listen(card, card_buf, card_size), CL_OK);
 }
 
@@ -565,8 +620,12 @@ static void sim_run(struct cl_t1 *reader, struct cl_t1 *card, struct wire *to_ca
                 ck_assert_int_eq(cl_t1_card_request_wtx(card, (uint8_t)(1 + xorshift32() % 4)),
                                  CL_OK);
             } else {
-                /* echo: the response is the command itself */
-                ck_assert_int_eq(cl_t1_card_respond(card, card_buf, (size_t)n), CL_OK);
+                /* echo: the response is a copy of the command (it must
+                 * not overlap the command buffer) */
+                static uint8_t echo[600];
+
+                memcpy(echo, card_buf, (size_t)n);
+                ck_assert_int_eq(cl_t1_card_respond(card, echo, (size_t)n), CL_OK);
             }
             continue;
         }
@@ -666,6 +725,7 @@ static Suite *t1_suite(void)
 
     tcase_add_loop_test(tc, test_scenario, 0, (int)CL_ARRAY_LEN(scenarios));
     tcase_add_test(tc, test_stats);
+    tcase_add_test(tc, test_pull_pieces);
     suite_add_tcase(s, tc);
     tcase_add_test(api, test_config_errors);
     tcase_add_test(api, test_api_errors);
