@@ -16,6 +16,7 @@
 #include "cardlink/error.h"
 #include "cardlink/relay_frame.h"
 #include "cardlink/relay_msg.h"
+#include "cardlink/txn.h"
 #include "test_util.h"
 
 #ifndef CL_PROTOCOL_MD
@@ -152,7 +153,9 @@ static struct cl_relay_bytes tb(const char *text)
 #define TXNID "3F 2A 91 0C 5B E8 47 D2 A6 13 7C 09 E4 B5 68 F1"
 #define SELECT "00 A4 04 00 07 A0 00 00 00 03 10 10 00"
 #define VTPL "00 20 00 80 08 24 FF FF FF FF FF FF FF"
-#define TXN "E1 0E 80 01 01 81 03 00 27 10 82 04 09 78 02 00"
+/* docs/transaction.md example txn-minimal: its id is TXNID */
+#define TXN "E1 32 80 10 3F 2A 91 0C 5B E8 47 D2 A6 13 7C 09 E4 B5 68 F1 81 01 01 " \
+    "82 02 30 39 83 03 09 78 02 84 07 20 24 05 01 14 03 00 85 09 43 61 66 65 20 52 6F 73 61"
 #define CHAL "C4 5D 19 7A 0B E2 68 F3"
 #define ACK CL_RELAY_F_ACK
 #define REF CL_RELAY_F_REF
@@ -1151,6 +1154,25 @@ END_TEST
  * by 32, nine 5-byte READ RECORDs answered by 42 bytes each) costs 668
  * bytes in 20 messages one APDU at a time, 530 bytes in 2 as a script. */
 #if CL_RELAY_SCRIPT_MAX >= 10
+/* The TXN-APPROVE example carries a transaction that lib/txn accepts, whose
+ * id is the message's field 80 (docs/protocol.md §5.12). */
+START_TEST(test_txn_approve_carries_valid_txn)
+{
+    static uint8_t wire[512];
+    static struct cl_txn txn;
+    struct cl_relay_msg m;
+    int n = cl_test_hex(
+        "C1 2C 01 0A 0A 00 00 5B 80 10 " TXNID " 81 34 " TXN
+        " 82 08 C4 5D 19 7A 0B E2 68 F3 84 04 00 88 00 00 85 01 02", wire, sizeof(wire));
+
+    ck_assert_int_gt(n, 0);
+    ck_assert_int_eq(cl_relay_decode(wire, (size_t)n, &m), CL_OK);
+    ck_assert_int_eq(cl_txn_decode(m.u.txn.txn.data, m.u.txn.txn.len, &txn), CL_OK);
+    ck_assert_int_eq(cl_txn_check(&txn), CL_OK);
+    ck_assert_mem_eq(txn.id, m.u.txn.txn_id, 16);
+}
+END_TEST
+
 START_TEST(test_byte_budget)
 {
     static uint8_t cmd[13], resp[42], out[2048];
@@ -1363,6 +1385,7 @@ static Suite *relay_suite(void)
     tcase_add_test(tr, test_header_decode);
     tcase_add_test(tr, test_expect_match);
     tcase_add_test(tr, test_wire_codes);
+    tcase_add_test(tr, test_txn_approve_carries_valid_txn);
 #if CL_RELAY_SCRIPT_MAX >= 10
     tcase_add_test(tr, test_byte_budget);
 #endif
