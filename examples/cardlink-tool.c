@@ -13,7 +13,9 @@
  *   cardlink-tool --reader SPEC [OPTIONS] script FILE  run a card dialogue
  * SPEC: vline:tcp:HOST:PORT, vline:unix:PATH, vline:pty:/dev/pts/N (the
  * virtual card line of cardlink-vcard), serial:DEVICE[,dtr][,clock=KHZ]
- * (a Phoenix/Smartmouse reader). OPTIONS: --protocol 0|1, --no-pps,
+ * (a Phoenix/Smartmouse reader), pcsc:NAME (the first PC/SC reader whose
+ * name contains NAME; "pcsc:" alone: the first reader pcscd lists).
+ * OPTIONS: --protocol 0|1, --no-pps,
  * --ifsd N, -v (log the activation).
  * A script line is an APDU in hex, optionally followed by the status word
  * expected (9000, 61XX with X as wildcards, or "any"); '#' starts a comment.
@@ -36,6 +38,9 @@
 #include "serial.h"
 #include "vline.h"
 #include "vline_card.h"
+#ifdef CL_HAVE_PCSC
+#include "pcsc.h"
+#endif
 
 #define HEX_MAX 70000
 
@@ -49,7 +54,11 @@ static int usage(void)
           "       cardlink-tool --reader SPEC [--protocol 0|1] [--no-pps] [--ifsd N] [-v]\n"
           "                     atr | apdu HEX... | script FILE\n"
           "  SPEC: vline:tcp:HOST:PORT | vline:unix:PATH | vline:pty:/dev/pts/N |\n"
-          "        serial:DEVICE[,dtr][,clock=KHZ]\n", stderr);
+          "        serial:DEVICE[,dtr][,clock=KHZ]"
+#ifdef CL_HAVE_PCSC
+          " | pcsc:[READER-NAME-SUBSTRING]"
+#endif
+          "\n", stderr);
     return 2;
 }
 
@@ -512,6 +521,10 @@ struct reader {
     struct cl_vline vl;
     struct cl_vline_card vc;
     struct cl_serial serial;
+#ifdef CL_HAVE_PCSC
+    struct cl_pcsc pcsc;
+    bool is_pcsc;
+#endif
     bool is_vline;
     bool verbose;
 };
@@ -562,6 +575,23 @@ static int reader_open(struct reader *r, const char *spec)
         cl_card_init_line(&r->card, cl_serial_line(&r->serial), &r->serial, &r->cfg);
         return CL_OK;
     }
+#ifdef CL_HAVE_PCSC
+    if (strncmp(spec, "pcsc:", 5) == 0) {
+        cl_pcsc_init(&r->pcsc);
+        err = cl_pcsc_open(&r->pcsc, spec + 5);
+        if (err != CL_OK) {
+            fprintf(stderr, "cardlink-tool: no PC/SC reader%s%s: %s (%s)\n",
+                    spec[5] ? " matching " : "", spec + 5, cl_strerror(err),
+                    pcsc_stringify_error(cl_pcsc_last(&r->pcsc)));
+            return err;
+        }
+        if (r->verbose)
+            fprintf(stderr, "PC/SC reader: %s\n", cl_pcsc_reader(&r->pcsc));
+        cl_card_init_apdu(&r->card, cl_pcsc_apdu(), &r->pcsc, &r->cfg);
+        r->is_pcsc = true;
+        return CL_OK;
+    }
+#endif
     fprintf(stderr, "cardlink-tool: unknown reader '%s'\n", spec);
     return CL_ERR_ARG;
 }
@@ -569,6 +599,12 @@ static int reader_open(struct reader *r, const char *spec)
 static void reader_close(struct reader *r)
 {
     cl_card_deactivate(&r->card);
+#ifdef CL_HAVE_PCSC
+    if (r->is_pcsc) {
+        cl_pcsc_close(&r->pcsc);
+        return;
+    }
+#endif
     if (r->is_vline)
         cl_vline_close(&r->vl);
     else
