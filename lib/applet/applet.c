@@ -146,7 +146,7 @@ static uint16_t sign_msg(struct cl_applet *ap, const uint8_t *msg, size_t len,
     if (rc == CL_OK)
         rc = ap->crypto.sign(ap->crypto.ctx, ap->st->priv, h, sizeof(h), out,
                              CL_APPLET_SIG_MAX, &sl);
-    cl_applet_wipe(h, sizeof(h));
+    cl_wipe(h, sizeof(h));
     if (rc != CL_OK || sl == 0 || sl > CL_APPLET_SIG_MAX)
         return SW_UNKNOWN;
     *n = sl;

@@ -7,8 +7,7 @@
 
 #include "cardlink/applet.h"
 
-/* Zero n bytes at p through a volatile pointer (not optimised away). */
-void cl_applet_wipe(void *p, size_t n);
+#include "cardlink/wipe.h"   /* cl_wipe(): PIN blocks, keys, images */
 
 /* Whether b is a well-formed ISO 9564 format 2 block: control nibble 2,
  * length nibble in min..max, that many BCD digits, then F fill. */

@@ -13,14 +13,6 @@
 static const uint8_t magic[4] = {'C', 'L', 'A', 'P'};
 
 /* see applet_impl.h */
-void cl_applet_wipe(void *p, size_t n)
-{
-    volatile uint8_t *v = p;
-    while (n--)
-        *v++ = 0;
-}
-
-/* see applet_impl.h */
 bool cl_applet_pin_block_ok(const uint8_t b[CL_APPLET_PIN_BLOCK],
                             unsigned min, unsigned max)
 {
@@ -45,7 +37,7 @@ void cl_applet_state_init(struct cl_applet_state *st)
 {
     if (st == NULL)
         return;
-    cl_applet_wipe(st, sizeof(*st));
+    cl_wipe(st, sizeof(*st));
     st->pin_tries = st->pin_max = 3;
     st->puk_tries = st->puk_max = 10;
     st->balance_max = 0x7FFFFFFFu;
@@ -55,7 +47,7 @@ void cl_applet_state_init(struct cl_applet_state *st)
 void cl_applet_state_wipe(struct cl_applet_state *st)
 {
     if (st != NULL)
-        cl_applet_wipe(st, sizeof(*st));
+        cl_wipe(st, sizeof(*st));
 }
 
 /* see cardlink/applet.h */
@@ -73,7 +65,7 @@ int cl_applet_state_set_pin(struct cl_applet_state *st, bool puk,
     for (i = 0; i < len; i++) {
         uint8_t d = (uint8_t)(digits[i] - '0');
         if (digits[i] < '0' || digits[i] > '9') {
-            cl_applet_wipe(block, sizeof(block));
+            cl_wipe(block, sizeof(block));
             return CL_ERR_ARG;
         }
         if (i & 1u)
@@ -88,7 +80,7 @@ int cl_applet_state_set_pin(struct cl_applet_state *st, bool puk,
         memcpy(st->pin, block, sizeof(block));
         st->pin_tries = st->pin_max = max;
     }
-    cl_applet_wipe(block, sizeof(block));
+    cl_wipe(block, sizeof(block));
     return CL_OK;
 }
 
@@ -380,6 +372,6 @@ int cl_applet_state_load(struct cl_applet_state *st, const uint8_t *img,
     rc = parse(img, len, NULL);
     if (rc != CL_OK)
         return rc;
-    cl_applet_wipe(st, sizeof(*st));
+    cl_wipe(st, sizeof(*st));
     return parse(img, len, st);
 }
