@@ -147,23 +147,26 @@ struct cl_t1_stats {
  * do not touch the fields.
  */
 struct cl_t1 {
+    /* byte fields first: a Cortex-M0+ reaches offsets 0..31 with one
+     * 16-bit load or store */
+    uint8_t want, phase, flags, kind;
+    uint8_t ifsc, ifsd, retries, resynchs;
+    uint8_t rx_nad, i_pcb, i_len, wtx;
+    int8_t res, pending;        /* error of the exchange, of a recovery */
+    uint8_t nad, ifsc0;
+    uint8_t blk[6];             /* block sent: NAD PCB LEN [INF] EDC (an
+                                   I-block's INF is not here) */
+    uint8_t hdr[4];             /* block received: NAD PCB LEN, INF[0] */
+    uint8_t ifsd0, max_retries;
+    uint16_t pos;               /* SEND: bytes acknowledged; RECV: received */
+    uint16_t acc;               /* RECV: running LRC or CRC */
+    uint16_t cwt, bgt;          /* etu */
+    uint32_t bwt;               /* etu */
     struct cl_t1_stats *stats;  /* the caller's counters, or NULL */
     const uint8_t *tx;          /* our current I-block's INF */
     size_t tx_len;              /* bytes from tx to the end of our APDU */
     uint8_t *rx;                /* reader: response; card: command buffer */
     size_t rx_size, rx_len;
-    uint32_t bwt;               /* etu */
-    uint16_t cwt, bgt;          /* etu */
-    uint16_t pos;               /* SEND: bytes acknowledged; RECV: received */
-    uint16_t acc;               /* RECV: running LRC or CRC */
-    uint8_t blk[6];             /* block sent: NAD PCB LEN [INF] EDC (an
-                                   I-block's INF is not here) */
-    uint8_t hdr[4];             /* block received: NAD PCB LEN, INF[0] */
-    uint8_t want, phase, flags, kind;
-    uint8_t ifsc, ifsd, retries, resynchs;
-    uint8_t rx_nad, i_pcb, i_len, wtx;
-    int8_t res, pending;        /* error of the exchange, of a recovery */
-    uint8_t nad, ifsc0, ifsd0, max_retries;
 };
 
 /*
