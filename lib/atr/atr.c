@@ -42,15 +42,9 @@ void cl_atr_decode_inverse(uint8_t *buf, size_t len)
         buf[i] = cl_atr_inverse_byte(buf[i]);
 }
 
-/* Number of TA/TB/TC bytes a Y nibble announces (TD not counted): the
- * population count of its low three bits, looked up in a 32-bit constant. */
-static unsigned abc_count(unsigned y)
-{
-    return (0x32212110u >> ((y & 7u) << 2)) & 0xFu;
-}
-
-/* An absent group 2 reads as this. */
-static const struct cl_atr_group no_group;
+/* Number of interface bytes a Y nibble announces: the population count of
+ * its four bits (TA TB TC TD); y & 7 leaves TD out. */
+static const uint8_t y_count[16] = { 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4 };
 
 /* Defaults of §8.3 for every parameter an ATR may leave out. */
 static const struct cl_atr_params defaults = {
@@ -75,7 +69,7 @@ int cl_atr_expected_len(const uint8_t *buf, size_t len)
     y = buf[1] >> 4;
     k = buf[1] & 0x0Fu;
     for (;;) {
-        pos += abc_count(y);
+        pos += y_count[y & 7u];
         if (!(y & 8u))
             break;
         if (pos >= len) {   /* the next TD has not arrived yet */
@@ -93,11 +87,12 @@ int cl_atr_expected_len(const uint8_t *buf, size_t len)
 /* see cardlink/atr.h */
 int cl_atr_parse(struct cl_atr *atr, const uint8_t *buf, size_t len)
 {
+    struct cl_atr_group *g;
     struct cl_atr_params *p;
-    const struct cl_atr_group *g2;
-    unsigned y, i, pos, t = 0, seen = 0, end;
-    uint32_t fl;   /* p->flags, kept in a register until the end */
-    uint16_t mask = 0;
+    unsigned y, t, np = 0, mask = 0, n, i;
+    unsigned ta1, y2 = 0, ta2 = 0, ifsc = 32, tb = 0x4D, crc = 0;
+    size_t pos, end;
+    uint32_t fl;
 
     if (atr == NULL || (buf == NULL && len > 0))
         return CL_ERR_ARG;
@@ -110,113 +105,143 @@ int cl_atr_parse(struct cl_atr *atr, const uint8_t *buf, size_t len)
     if (len < 2)
         return CL_ERR_TRUNCATED;
 
-    p = &atr->p;
-    memcpy(p, &defaults, sizeof(*p));
-    fl = (buf[0] >> 2) & 1u;   /* 3F: CL_ATR_F_INVERSE */
-    atr->nproto = 0;
+    /* The interface bytes, group by group as the Y nibbles announce them.
+     * len <= 33 bounds the TD chain: at most 31 TDs, so at most 32 groups.
+     * pos <= len holds throughout: each group is checked whole before it is
+     * read. Only locals change inside the loop besides the group and
+     * proto[] stores. */
     y = buf[1] >> 4;
     pos = 2;
-    /* Group index i is 0-based (group[i] is the standard's group i + 1); t
-     * is the protocol named by the TD that announced it (none for i = 0).
-     * len <= 33 bounds the TD chain: at most 31 TDs, so i < 32. pos <= len
-     * holds throughout: each group is checked whole before it is read. */
-    for (i = 0;; i++) {
-        struct cl_atr_group *g = &atr->group[i];
+    g = atr->group;
+    for (;;) {
+        uint8_t ta = 0, tb_ = 0, tc = 0, td = 0;
 
-        if (len - pos < abc_count(y) + (y >> 3))
+        if (len - pos < y_count[y])
             return CL_ERR_TRUNCATED;
-        g->present = (uint8_t)y;
-        memset(g->b, 0, sizeof(g->b));
         if (y & 1u)
-            g->b[0] = buf[pos++];
+            ta = buf[pos++];
         if (y & 2u)
-            g->b[1] = buf[pos++];
+            tb_ = buf[pos++];
         if (y & 4u)
-            g->b[2] = buf[pos++];
+            tc = buf[pos++];
         if (y & 8u)
-            g->b[3] = buf[pos++];
-        if (i >= 2) {
-            /* Specific bytes: the first TA/TB/TC for T=1 and for T=15. */
-            if (t == 1) {
-                unsigned fresh = y & ~seen & 7u;
-
-                seen |= fresh;
-                if (fresh & SEEN_T1_TA)
-                    p->ifsc = g->b[0];
-                if (fresh & SEEN_T1_TB) {
-                    p->cwi = g->b[1] & 0x0Fu;
-                    p->bwi = g->b[1] >> 4;
-                }
-                if ((fresh & SEEN_T1_TC) && (g->b[2] & 1u))
-                    fl |= CL_ATR_F_CRC;
-            } else if (t == 15 && (y & 1u) && !(fl & CL_ATR_F_T15_TA)) {
-                fl |= CL_ATR_F_T15_TA;
-                p->classes = g->b[0] & 0x3Fu;
-                p->clock_stop = g->b[0] >> 6;
-            }
-        }
+            td = buf[pos++];
+        g->present = (uint8_t)y;
+        g->b[0] = ta;
+        g->b[1] = tb_;
+        g->b[2] = tc;
+        g->b[3] = td;
+        g++;
         if (!(y & 8u))
             break;
-        t = g->b[3] & 0x0Fu;
-        y = g->b[3] >> 4;
+        t = td & 0x0Fu;
+        y = td >> 4;
         if (!(mask & (1u << t))) {
-            mask |= (uint16_t)(1u << t);
+            mask |= 1u << t;
             if (t != 15)
-                atr->proto[atr->nproto++] = (uint8_t)t;
-            else if (i == 0)
-                fl |= CL_ATR_F_TD1_T15;
+                atr->proto[np++] = (uint8_t)t;
         }
     }
-    atr->ngroups = (uint8_t)(i + 1);
+    n = (unsigned)(g - atr->group);
 
-    /* Historical bytes, then TCK unless only T=0 is named. */
+    /* Historical bytes, then TCK unless only T=0 is named. The copy in
+     * raw[] is zero-padded, so TCK is checked by a fixed-length XOR over
+     * raw[] that compilers unroll or vectorise, TS taken out again. */
     end = pos + (buf[1] & 0x0Fu);
     if (end > len)
         return CL_ERR_TRUNCATED;
-    atr->hist_off = (uint8_t)pos;
-    atr->hist_len = (uint8_t)(end - pos);
+    fl = (buf[0] >> 2) & 1u;   /* 3F: CL_ATR_F_INVERSE */
+    memset(atr->raw, 0, sizeof(atr->raw));
+    memcpy(atr->raw, buf, len);
     if (mask & 0xFFFEu) {
         if (len == end)
             return CL_ERR_MISSING_TCK;
         end++;
         fl |= CL_ATR_F_TCK;
-        if (len == end && cl_lrc(buf + 1, len - 1) != 0)
-            return CL_ERR_CHECKSUM;
+        if (len == end) {
+            uint32_t w = 0, v;
+
+            for (i = 0; i < CL_ATR_MAX - 1; i += 4) {
+                memcpy(&v, atr->raw + i, 4);
+                w ^= v;
+            }
+            w ^= w >> 16;
+            w ^= w >> 8;
+            if ((uint8_t)(w ^ atr->raw[0] ^ atr->raw[CL_ATR_MAX - 1]) != 0)
+                return CL_ERR_CHECKSUM;
+        }
     }
     if (len > end)
         return CL_ERR_TRAILING;
-    if (atr->nproto == 0) {   /* no TD, or only T=15 named: T=0 */
-        atr->nproto = 1;
+    if (np == 0) {   /* no TD, or only T=15 named: T=0 */
+        np = 1;
         atr->proto[0] = 0;
         mask |= 1u;
     }
-    atr->t_mask = mask;
-    memcpy(atr->raw, buf, len);
     atr->len = (uint8_t)len;
+    atr->hist_off = (uint8_t)pos;
+    atr->hist_len = buf[1] & 0x0Fu;
+    atr->ngroups = (uint8_t)n;
+    atr->nproto = (uint8_t)np;
+    atr->t_mask = (uint16_t)mask;
+
+    /* Specific bytes (groups 3 on): the first TA/TB/TC for T=1 and the
+     * first TA for T=15, group[i]'s T being in group[i - 1]'s TD. Walked
+     * backwards, the last value written is the first one in the ATR. */
+    p = &atr->p;
+    memcpy(p, &defaults, sizeof(*p));
+    for (i = n; i-- > 2;) {
+        const struct cl_atr_group *h = &atr->group[i];
+
+        t = h[-1].b[3] & 0x0Fu;
+        y = h->present;
+        if (t == 1) {
+            if (y & 1u)
+                ifsc = h->b[0];
+            if (y & 2u)
+                tb = h->b[1];
+            if (y & 4u)
+                crc = h->b[2] & 1u;
+        } else if (t == 15 && (y & 1u)) {
+            fl |= CL_ATR_F_T15_TA;
+            p->classes = h->b[0] & 0x3Fu;
+            p->clock_stop = h->b[0] >> 6;
+        }
+    }
+    if ((uint8_t)(ifsc + 1u) < 2u)   /* 0 or 255 */
+        fl |= CL_ATR_F_IFSC_INVALID;
+    if (tb >= 0xA0u)   /* BWI 10..15 */
+        fl |= CL_ATR_F_BWI_RESERVED;
+    fl |= crc * CL_ATR_F_CRC;
+    p->ifsc = (uint8_t)ifsc;
+    p->cwi = tb & 0x0Fu;
+    p->bwi = (uint8_t)(tb >> 4);
 
     /* Global bytes of groups 1 and 2 (§8.3). TA1 defaults to 0x11, which
-     * gives Fd, Dd and 5 MHz. */
-    g2 = atr->ngroups > 1 ? &atr->group[1] : &no_group;
-    fl |= (uint32_t)(atr->group[0].present & 7u) << 1 | (uint32_t)(g2->present & 7u) << 4 |
-          (uint32_t)(g2->b[0] & 0x10u) << 3 | (uint32_t)(g2->b[0] & 0x80u) << 1;
-    if (atr->group[0].present & 1u)
-        p->ta1 = atr->group[0].b[0];
-    p->fi = cl_rate_fi((uint8_t)(p->ta1 >> 4));
-    p->fmax_khz = cl_rate_fmax_khz((uint8_t)(p->ta1 >> 4));
-    p->di = cl_rate_di(p->ta1 & 0x0Fu);
+     * gives Fd, Dd and 5 MHz. TD1 naming T=15 is tolerated but flagged. */
+    y = atr->group[0].present;
+    if ((y & 8u) && (atr->group[0].b[3] & 0x0Fu) == 15)
+        fl |= CL_ATR_F_TD1_T15;
+    ta1 = (y & 1u) ? atr->group[0].b[0] : 0x11u;
+    if (n > 1) {
+        y2 = atr->group[1].present;
+        ta2 = atr->group[1].b[0];
+        if (y2 & 4u) {
+            p->wi = atr->group[1].b[2];
+            if (p->wi == 0)
+                fl |= CL_ATR_F_WI_RESERVED;
+        }
+    }
+    fl |= (uint32_t)(y & 7u) << 1 | (uint32_t)(y2 & 7u) << 4 |
+          (uint32_t)(ta2 & 0x10u) << 3 | (uint32_t)(ta2 & 0x80u) << 1;
+    p->ta1 = (uint8_t)ta1;
+    p->n = atr->group[0].b[2];
+    p->specific_t = ta2 & 0x0Fu;
+    p->fi = cl_rate_fi_table[ta1 >> 4];
+    p->fmax_khz = (uint16_t)(cl_rate_fmax_500khz_table[ta1 >> 4] * 500u);
+    p->di = cl_rate_di_table[ta1 & 0x0Fu];
     if (p->fi == 0 || p->di == 0)
         fl |= CL_ATR_F_RATE_RESERVED;
-    if ((uint8_t)(p->ifsc + 1u) < 2u)   /* 0 or 255 */
-        fl |= CL_ATR_F_IFSC_INVALID;
-    if (p->bwi > 9)
-        fl |= CL_ATR_F_BWI_RESERVED;
-    p->n = atr->group[0].b[2];
-    p->specific_t = g2->b[0] & 0x0Fu;
-    if (g2->present & 4u) {
-        p->wi = g2->b[2];
-        if (p->wi == 0)
-            fl |= CL_ATR_F_WI_RESERVED;
-    }
     p->flags = fl;
     return CL_OK;
 }
