@@ -29,18 +29,17 @@ int cl_apdu_encode(const struct cl_apdu *a, bool extended,
                    uint8_t *out, size_t out_size, size_t *out_len)
 {
     int c = cl_apdu_case(a, extended);
-    bool ext = CL_APDU_CASE_IS_EXTENDED(c);
-    size_t n = 4;
+    size_t ext, n;
     uint8_t *p = out;
 
     if (c < 0)
         return c;
     if (!out_len || (!out && out_size))
         return CL_ERR_ARG;
-    if (a->nc)
-        n += (ext ? 3 : 1) + a->nc;
-    if (a->ne)
-        n += ext ? (a->nc ? 2 : 3) : 1;
+    /* An extended APDU has one 00 byte after the header, then 2-byte Lc
+     * and Le fields; a short one 1-byte fields. */
+    ext = CL_APDU_CASE_IS_EXTENDED(c);
+    n = 4 + ext + (a->nc ? 1 + ext + a->nc : 0) + (a->ne ? 1 + ext : 0);
     *out_len = n;
     if (out_size < n)
         return CL_ERR_BUFFER;
@@ -49,22 +48,19 @@ int cl_apdu_encode(const struct cl_apdu *a, bool extended,
     *p++ = a->ins;
     *p++ = a->p1;
     *p++ = a->p2;
+    if (ext)
+        *p++ = 0;
     if (a->nc) {
-        if (ext) {
-            *p++ = 0;
+        if (ext)
             *p++ = (uint8_t)(a->nc >> 8);
-        }
         *p++ = (uint8_t)a->nc;
         memcpy(p, a->data, a->nc);
         p += a->nc;
     }
     if (a->ne) {
         /* Ne = 256 (short) and 65536 (extended) wrap to Le 00 / 0000. */
-        if (ext) {
-            if (!a->nc)
-                *p++ = 0;
+        if (ext)
             *p++ = (uint8_t)(a->ne >> 8);
-        }
         *p = (uint8_t)a->ne;
     }
     return CL_OK;
