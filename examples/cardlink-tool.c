@@ -627,7 +627,10 @@ static int reader_activate(struct reader *r)
     }
     info = cl_card_info(&r->card);
     lp = cl_card_params(&r->card);
-    if (r->verbose)
+    if (r->verbose && lp->f == 0)   /* an APDU-level reader chose the rate */
+        fprintf(stderr, "activated: T=%d, rate and PPS handled by the reader\n",
+                cl_card_protocol(&r->card));
+    else if (r->verbose)
         fprintf(stderr, "activated: T=%d, F=%u D=%u, clock %lu kHz, %s%s, %u cold / %u warm resets\n",
                 cl_card_protocol(&r->card), lp->f, lp->d, (unsigned long)lp->clock_khz,
                 pps_names[info->pps & 3], info->specific ? ", specific mode" : "",
