@@ -24,6 +24,22 @@ extern "C" {
 
 #define CL_CRC16_INIT 0xFFFFu
 
+/*
+ * How cl_crc16_update() computes, chosen at compile time (same values in
+ * every build): 0 bit by bit, no table (about 16 instructions a byte); 16 a
+ * nibble table of 32 bytes; 256 a byte table of 512 bytes; 1024 four byte
+ * tables (2 KiB), four bytes a step (cl_lrc() then also takes four bytes a
+ * step). Default: 0 on Cortex-M (flash counts more than the time of T=1
+ * blocks of at most 259 bytes), 1024 elsewhere.
+ */
+#ifndef CL_EDC_CRC_TABLE
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+#define CL_EDC_CRC_TABLE 0
+#else
+#define CL_EDC_CRC_TABLE 1024
+#endif
+#endif
+
 /* LRC of len bytes (0 for len == 0). buf may be NULL only when len == 0. */
 uint8_t cl_lrc(const uint8_t *buf, size_t len);
 

@@ -56,12 +56,17 @@ enum { K_NONE = 0, K_I, K_R, K_S };
 /* Results must fit an int (documented in the header: 32-bit int). */
 #define RESULT_MAX 0x7FFFFFFFu
 
-#define ST(field) offsetof(struct cl_t1_stats, field)
+#define ST(field) (offsetof(struct cl_t1_stats, field) / sizeof(uint32_t))
 
-static void count(struct cl_t1 *t1, size_t off)
+/* One counter up (index of the uint32_t in struct cl_t1_stats). Kept out of
+ * line: a call is shorter than the test and increment at every site. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void count(struct cl_t1 *t1, unsigned idx)
 {
     if (t1->stats)
-        (*(uint32_t *)(void *)((uint8_t *)t1->stats + off))++;
+        ((uint32_t *)(void *)t1->stats)[idx]++;
 }
 
 static bool is_reader(const struct cl_t1 *t1)
@@ -86,29 +91,14 @@ static uint8_t s_has_inf(uint8_t pcb)
     return type == S_IFS || type == S_WTX;
 }
 
-/* Continue the block's EDC over n bytes: the CRC of ISO/IEC 13239 one byte
- * at a time without a table (the same values as cl_crc16_update()), or the
- * LRC. */
+/* Continue the block's EDC over n bytes: the CRC of ISO/IEC 13239 or the
+ * LRC (cardlink/edc.h; CL_EDC_CRC_TABLE picks the CRC's speed). */
 static uint16_t edc_run(const struct cl_t1 *t1, unsigned acc, const uint8_t *p,
                         size_t n)
 {
-    size_t i;
-
-    if (t1->flags & F_CRC) {
-        for (i = 0; i < n; i++) {
-            unsigned b = (p[i] ^ acc) & 0xFFu;
-
-            b = (b ^ (b << 4)) & 0xFFu;
-            acc = (acc >> 8) ^ (b << 8) ^ (b << 3) ^ (b >> 4);
-        }
-    } else {
-        uint8_t x = (uint8_t)acc;
-
-        for (i = 0; i < n; i++)
-            x ^= p[i];
-        acc = x;
-    }
-    return (uint16_t)acc;
+    if (t1->flags & F_CRC)
+        return cl_crc16_update((uint16_t)acc, p, n);
+    return (uint16_t)(acc ^ cl_lrc(p, n));
 }
 
 static uint16_t edc_init(const struct cl_t1 *t1)
@@ -696,19 +686,27 @@ enum cl_t1_want cl_t1_want(const struct cl_t1 *t1)
     return t1 ? (enum cl_t1_want)t1->want : CL_T1_IDLE;
 }
 
-/* End of the piece of the block being sent that pos is in: the whole
- * block, or for an I-block with INF its prologue, INF or epilogue. */
-static size_t piece_end(const struct cl_t1 *t1)
+/* The piece of the block being sent that pos is in (want is SEND): the
+ * whole block, or for an I-block with INF its prologue, INF (at tx) or
+ * epilogue. *out is its next byte; the count left in it is returned. */
+static size_t piece(const struct cl_t1 *t1, const uint8_t **out)
 {
     size_t pos = t1->pos, len = t1->blk[2];
+    const uint8_t *b = t1->blk;
 
-    if (!(t1->blk[1] & PCB_R) && len) {
-        if (pos < 3u)
-            return 3u;
-        if (pos < 3u + len)
-            return 3u + len;
+    if (!(b[1] & PCB_R) && len) {
+        if (pos < 3u) {
+            *out = b + pos;
+            return 3u - pos;
+        }
+        if (pos < 3u + len) {
+            *out = t1->tx + (pos - 3u);
+            return 3u + len - pos;
+        }
+        b -= len;                   /* the epilogue follows the prologue */
     }
-    return 3u + len + edc_len(t1);
+    *out = b + pos;
+    return 3u + t1->blk[2] + edc_len(t1) - pos;
 }
 
 /* see cardlink/t1.h */
@@ -717,17 +715,8 @@ size_t cl_t1_pull(struct cl_t1 *t1, const uint8_t **out)
     const uint8_t *p = NULL;
     size_t n = 0;
 
-    if (t1 && t1->want == CL_T1_SEND) {
-        size_t pos = t1->pos, len = t1->blk[2];
-
-        n = piece_end(t1) - pos;
-        if (pos < 3u || (t1->blk[1] & PCB_R))
-            p = t1->blk + pos;
-        else if (pos < 3u + len)                    /* I-block INF */
-            p = t1->tx + (pos - 3u);
-        else                                        /* I-block EDC */
-            p = t1->blk + (pos - len);
-    }
+    if (t1 && t1->want == CL_T1_SEND)
+        n = piece(t1, &p);
     if (out)
         *out = p;
     return n;
@@ -736,11 +725,15 @@ size_t cl_t1_pull(struct cl_t1 *t1, const uint8_t **out)
 /* see cardlink/t1.h */
 int cl_t1_sent(struct cl_t1 *t1, size_t n)
 {
+    const uint8_t *p;
+    size_t avail;
+
     if (!t1)
         return CL_ERR_ARG;
     if (t1->want != CL_T1_SEND)
         return CL_ERR_STATE;
-    if (n > piece_end(t1) - t1->pos)
+    avail = piece(t1, &p);
+    if (n > avail)
         return CL_ERR_ARG;
     t1->pos = (uint16_t)(t1->pos + n);
     if (t1->pos == 3u + t1->blk[2] + edc_len(t1)) {
@@ -756,7 +749,7 @@ int cl_t1_sent(struct cl_t1 *t1, size_t n)
 /* see cardlink/t1.h */
 int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
 {
-    size_t i = 0;
+    size_t i = 0, pos, end;
 
     if (!t1 || (!bytes && len))
         return CL_ERR_ARG;
@@ -764,41 +757,38 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
         return CL_ERR_STATE;
     if (len > RESULT_MAX)
         len = RESULT_MAX;
-    while (i < len) {
-        size_t pos = t1->pos, inf = t1->hdr[2];
+    pos = t1->pos;
+    while (pos < 3u && i < len)     /* prologue */
+        t1->hdr[pos++] = bytes[i++];
+    end = 3u + t1->hdr[2];          /* end of INF (once pos >= 3) */
+    if (pos >= 3u && pos < end && i < len) {    /* INF: as much as there is */
+        size_t n = end - pos;
+        uint8_t *dst = rx_target(t1);
 
-        if (pos < 3u) {                 /* prologue */
-            t1->hdr[pos] = bytes[i];
-            t1->acc = edc_run(t1, t1->acc, bytes + i, 1);
-            i++;
-            t1->pos = (uint16_t)(pos + 1u);
-        } else if (pos < 3u + inf) {    /* INF: as much as there is */
-            size_t n = 3u + inf - pos;
-            uint8_t *dst = rx_target(t1);
+        if (n > len - i)
+            n = len - i;
+        if (pos == 3u)
+            t1->hdr[3] = bytes[i];
+        if (dst)
+            memcpy(dst + (pos - 3u), bytes + i, n);
+        i += n;
+        pos += n;
+    }
+    if (i)                          /* the EDC over prologue and INF */
+        t1->acc = edc_run(t1, t1->acc, bytes, i);
+    while (pos >= end && i < len) { /* epilogue */
+        unsigned b = bytes[i++];
 
-            if (n > len - i)
-                n = len - i;
-            if (pos == 3u)
-                t1->hdr[3] = bytes[i];
-            if (dst)
-                memcpy(dst + (pos - 3u), bytes + i, n);
-            t1->acc = edc_run(t1, t1->acc, bytes + i, n);
-            i += n;
-            t1->pos = (uint16_t)(pos + n);
-        } else {                        /* epilogue */
-            uint8_t b = bytes[i++];
-
-            if ((t1->flags & F_CRC) && pos == 3u + inf)
-                t1->acc ^= (uint16_t)(b << 8);
-            else
-                t1->acc ^= b;
-            t1->pos = (uint16_t)(pos + 1u);
-            if (t1->pos == 3u + inf + edc_len(t1)) {
-                block_complete(t1);
-                break;
-            }
+        if ((t1->flags & F_CRC) && pos == end)
+            b <<= 8;
+        t1->acc ^= (uint16_t)b;
+        if (++pos == end + edc_len(t1)) {
+            t1->pos = (uint16_t)pos;
+            block_complete(t1);
+            return (int)i;
         }
     }
+    t1->pos = (uint16_t)pos;
     return (int)i;
 }
 

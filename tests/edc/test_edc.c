@@ -42,6 +42,46 @@ START_TEST(test_crc_incremental)
 }
 END_TEST
 
+/* The bit-by-bit definition of cardlink/edc.h, as the model every build
+ * of cl_crc16_update() (CL_EDC_CRC_TABLE 0, 16, 256, 1024) must match. */
+static uint16_t crc_model(uint16_t crc, const uint8_t *buf, size_t len)
+{
+    size_t i;
+    int bit;
+
+    for (i = 0; i < len; i++) {
+        crc ^= buf[i];
+        for (bit = 0; bit < 8; bit++)
+            crc = (uint16_t)((crc & 1u) ? (crc >> 1) ^ 0x8408u : crc >> 1);
+    }
+    return crc;
+}
+
+/* Every length up to a longest T=1 block and more, odd and even, from
+ * every start alignment, in one call and split in two at every point. */
+START_TEST(test_crc_model)
+{
+    uint8_t buf[300];
+    size_t len, cut, off;
+    uint32_t x = 12345;
+
+    for (len = 0; len < sizeof(buf); len++) {
+        x = x * 1103515245u + 12345u;
+        buf[len] = (uint8_t)(x >> 16);
+    }
+    for (off = 0; off < 4; off++)
+        for (len = 0; len + off <= 270; len++)
+            ck_assert_uint_eq(cl_crc16(buf + off, len),
+                              crc_model(CL_CRC16_INIT, buf + off, len));
+    for (cut = 0; cut <= 261; cut++) {
+        uint16_t c = cl_crc16_update(CL_CRC16_INIT, buf, cut);
+
+        ck_assert_uint_eq(cl_crc16_update(c, buf + cut, 261 - cut),
+                          crc_model(CL_CRC16_INIT, buf, 261));
+    }
+}
+END_TEST
+
 /* LRC vectors: ISO 7816-3 example S(IFS request) with IFS 0xFE, and the TCK
  * of a real T=1 ATR (LRC over T0..TCK is zero). */
 START_TEST(test_lrc)
@@ -67,6 +107,7 @@ static Suite *edc_suite(void)
 
     tcase_add_loop_test(tc, test_crc_vectors, 0, (int)(sizeof(crc_vectors) / sizeof(crc_vectors[0])));
     tcase_add_test(tc, test_crc_incremental);
+    tcase_add_test(tc, test_crc_model);
     tcase_add_test(tc, test_lrc);
     suite_add_tcase(s, tc);
     return s;
