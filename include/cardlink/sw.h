@@ -15,7 +15,7 @@
  *   67XX..6FXX    checking error, except:
  *   6CXX          wrong Le field: SW2 is the exact number of bytes available
  *                 (resend the command with Le = SW2)
- *   9XXX but 9000 proprietary (application specific)
+ *   90XX..9FXX    proprietary (application specific), except 9000
  *
  * Define CL_SW_TEXTS to 0 (e.g. -DCL_SW_TEXTS=0) to build cl_sw_text() with
  * the class-level texts only, which saves flash on small firmware.
@@ -50,7 +50,7 @@ enum cl_sw_class {
     CL_SW_CLASS_EXEC_ERROR = 4,  /* 64XX, 65XX, 66XX */
     CL_SW_CLASS_CHECK_ERROR = 5, /* 67XX..6FXX other than 6CXX */
     CL_SW_CLASS_WRONG_LE = 6,    /* 6CXX: resend with Le = SW2 */
-    CL_SW_CLASS_PROPRIETARY = 7  /* 9XXX other than 9000 */
+    CL_SW_CLASS_PROPRIETARY = 7  /* 90XX..9FXX other than 9000 */
 };
 
 /* The class of sw. Every value has one. */
