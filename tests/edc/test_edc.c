@@ -43,7 +43,7 @@ START_TEST(test_crc_incremental)
 END_TEST
 
 /* The bit-by-bit definition of cardlink/edc.h, as the model every build
- * of cl_crc16_update() (CL_EDC_CRC_TABLE 0, 16, 256, 1024) must match. */
+ * of cl_crc16_update() (CL_EDC_CRC_TABLE 0, 16, 256, 2048) must match. */
 static uint16_t crc_model(uint16_t crc, const uint8_t *buf, size_t len)
 {
     size_t i;
