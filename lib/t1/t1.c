@@ -119,23 +119,28 @@ static void to_recv(struct cl_t1 *t1)
 static void put_block(struct cl_t1 *t1, uint8_t pcb, uint8_t len, uint8_t inf)
 {
     uint8_t *b = t1->blk, *e = b + 3;
-    uint16_t acc;
+    unsigned acc, nad = t1->nad;
 
-    b[0] = t1->nad;
     if (is_card(t1))
-        b[0] = (uint8_t)(((t1->rx_nad & 0x07u) << 4) | ((t1->rx_nad >> 4) & 0x07u));
+        nad = ((t1->rx_nad & 0x07u) << 4) | ((t1->rx_nad >> 4) & 0x07u);
+    b[0] = (uint8_t)nad;
     b[1] = pcb;
     b[2] = len;
-    if (!(pcb & PCB_R)) {
-        acc = edc_run(t1, edc_init(t1), b, 3);
-        acc = edc_run(t1, acc, t1->tx, len);
-    } else {
-        if (len)
-            *e++ = inf;
-        acc = edc_run(t1, edc_init(t1), b, (size_t)(e - b));
-    }
-    if (t1->flags & F_CRC)
+    b[3] = inf;                     /* an S-block's INF (else overwritten) */
+    if (pcb & PCB_R)                /* R- or S-block: INF (if any) in blk */
+        e += len;
+    if (t1->flags & F_CRC) {
+        acc = cl_crc16_update(0xFFFFu, b, (size_t)(e - b));
+        if (!(pcb & PCB_R))
+            acc = cl_crc16_update((uint16_t)acc, t1->tx, len);
         *e++ = (uint8_t)(acc >> 8);
+    } else {
+        acc = nad ^ pcb ^ len;
+        if (e > b + 3)
+            acc ^= inf;
+        else if (len)
+            acc ^= cl_lrc(t1->tx, len);
+    }
     *e = (uint8_t)acc;
     t1->pos = 0;
     t1->want = CL_T1_SEND;
@@ -691,12 +696,12 @@ enum cl_t1_want cl_t1_want(const struct cl_t1 *t1)
  * epilogue. *out is its next byte; the count left in it is returned. */
 static size_t piece(const struct cl_t1 *t1, const uint8_t **out)
 {
-    size_t pos = t1->pos, len = t1->blk[2];
-    const uint8_t *b = t1->blk;
+    unsigned pos = t1->pos, len = t1->blk[2];
+    const uint8_t *b = t1->blk + pos;
 
-    if (!(b[1] & PCB_R) && len) {
+    if (!(t1->blk[1] & PCB_R) && len) {
         if (pos < 3u) {
-            *out = b + pos;
+            *out = b;
             return 3u - pos;
         }
         if (pos < 3u + len) {
@@ -704,9 +709,11 @@ static size_t piece(const struct cl_t1 *t1, const uint8_t **out)
             return 3u + len - pos;
         }
         b -= len;                   /* the epilogue follows the prologue */
+        *out = b;
+        return 3u + 1u + (t1->flags & F_CRC) - (pos - len);
     }
-    *out = b + pos;
-    return 3u + t1->blk[2] + edc_len(t1) - pos;
+    *out = b;
+    return 3u + len + 1u + (t1->flags & F_CRC) - pos;
 }
 
 /* see cardlink/t1.h */
@@ -736,7 +743,7 @@ int cl_t1_sent(struct cl_t1 *t1, size_t n)
     if (n > avail)
         return CL_ERR_ARG;
     t1->pos = (uint16_t)(t1->pos + n);
-    if (t1->pos == 3u + t1->blk[2] + edc_len(t1)) {
+    if (n == avail && t1->pos == 3u + t1->blk[2] + 1u + (t1->flags & F_CRC)) {
         count(t1, ST(blocks_sent));
         if (t1->phase == R_DONE)    /* our S(ABORT response) is out */
             t1->want = CL_T1_DONE;
@@ -758,7 +765,13 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
     if (len > RESULT_MAX)
         len = RESULT_MAX;
     pos = t1->pos;
-    while (pos < 3u && i < len)     /* prologue */
+    if (pos == 0 && len >= 3u) {    /* the prologue in one step */
+        t1->hdr[0] = bytes[0];
+        t1->hdr[1] = bytes[1];
+        t1->hdr[2] = bytes[2];
+        i = pos = 3;
+    }
+    while (pos < 3u && i < len)     /* prologue, byte by byte */
         t1->hdr[pos++] = bytes[i++];
     end = 3u + t1->hdr[2];          /* end of INF (once pos >= 3) */
     if (pos >= 3u && pos < end && i < len) {    /* INF: as much as there is */
