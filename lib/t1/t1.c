@@ -20,11 +20,13 @@
 #include "cardlink/error.h"
 #include "cardlink/rate.h"
 
-/* Phases; 0 is "not set up". */
+/* Phases; 0 is "not set up". Reader phases are R_IDLE..R_RESYNCH, card
+ * phases C_WTX..C_TX, and those with our S-request outstanding are
+ * R_IFS..C_ABORT: one or two compares each. */
 enum {
     P_NONE = 0,
-    R_IDLE, R_IFS, R_TX, R_RX, R_ABORT, R_RESYNCH, R_DONE, R_DEAD,
-    C_IDLE, C_RECV, C_APDU, C_TX, C_WTX, C_IFS, C_ABORT
+    R_IDLE, R_TX, R_RX, R_DONE, R_DEAD, R_IFS, R_ABORT, R_RESYNCH,
+    C_WTX, C_IFS, C_ABORT, C_IDLE, C_RECV, C_APDU, C_TX
 };
 
 /* Last block kinds. */
@@ -71,12 +73,12 @@ static void count(struct cl_t1 *t1, unsigned idx)
 
 static bool is_reader(const struct cl_t1 *t1)
 {
-    return t1->phase >= R_IDLE && t1->phase <= R_DEAD;
+    return (unsigned)(t1->phase - R_IDLE) <= R_RESYNCH - R_IDLE;
 }
 
 static bool is_card(const struct cl_t1 *t1)
 {
-    return t1->phase >= C_IDLE;
+    return t1->phase >= C_WTX;
 }
 
 static size_t edc_len(const struct cl_t1 *t1)
@@ -204,14 +206,26 @@ static bool bad_ns(const struct cl_t1 *t1, uint8_t pcb)
     return ((pcb >> 6) & 1u) != ((t1->flags >> 3) & 1u);
 }
 
-/* ---------------------------------------------------------------- reader */
+/* ------------------------------------------------- both roles */
 
-static void reader_done(struct cl_t1 *t1, int err)
+/* Our S-request (in blk) is outstanding. */
+static bool awaiting_s(const struct cl_t1 *t1)
 {
-    t1->phase = R_DONE;
-    t1->want = CL_T1_DONE;
+    return (unsigned)(t1->phase - R_IFS) <= C_ABORT - R_IFS;
+}
+
+/* The exchange is over: reader CL_T1_DONE with err, card CL_T1_APDU. */
+static void finish(struct cl_t1 *t1, int err)
+{
+    if (is_reader(t1)) {
+        t1->phase = R_DONE;
+        t1->want = CL_T1_DONE;
+    } else {
+        t1->phase = C_APDU;
+        t1->want = CL_T1_APDU;
+    }
     t1->res = (int8_t)err;
-    t1->flags &= (uint8_t)~F_ABORT;
+    t1->flags &= (uint8_t)~(F_ABORT | F_CHAIN);
     t1->wtx = 0;
 }
 
@@ -220,7 +234,7 @@ static void reader_settle(struct cl_t1 *t1)
 {
     t1->retries = 0;
     if (t1->pending != 0) {
-        reader_done(t1, t1->pending);
+        finish(t1, t1->pending);
         t1->pending = 0;
     } else {
         t1->phase = R_IDLE;
@@ -245,19 +259,36 @@ static void reader_start_resynch(struct cl_t1 *t1)
     send_s(t1, PCB_S | S_RESYNCH, 0);
 }
 
-static void reader_send_abort(struct cl_t1 *t1, int result)
+/* S(ABORT request): the reader ends with result once answered. */
+static void send_abort(struct cl_t1 *t1, int result)
 {
-    t1->phase = R_ABORT;
+    t1->phase = is_reader(t1) ? R_ABORT : C_ABORT;
     t1->retries = 0;
-    t1->flags &= (uint8_t)~F_ABORT;
+    t1->flags &= (uint8_t)~(F_ABORT | F_CHAIN);
     t1->pending = (int8_t)result;
     count(t1, ST(aborts));
     send_s(t1, PCB_S | S_ABORT, 0);
 }
 
-/* A block went wrong (invalid, time-out, unexpected): rules 7.1-7.3, 6. */
-static void reader_fail(struct cl_t1 *t1, uint8_t bits)
+/* Rule 6: both sides back to the initial state. */
+static void resynch_reset(struct cl_t1 *t1)
 {
+    t1->flags &= (uint8_t)~(F_NS | F_NR);
+    t1->ifsc = t1->ifsc0;
+    t1->ifsd = CL_T1_IFS_DEFAULT;
+    t1->kind = K_NONE;
+}
+
+/* A block went wrong (invalid, time-out, unexpected): rules 7.1-7.3, 6. */
+static void fail(struct cl_t1 *t1, uint8_t bits)
+{
+    if (!is_reader(t1)) {
+        if (awaiting_s(t1))
+            resend_last(t1);        /* rule 7.3: the S-request again */
+        else
+            send_r(t1, bits);
+        return;
+    }
     if (t1->phase == R_RESYNCH) {
         if (t1->resynchs >= CL_T1_RESYNCH_TRIES) {
             t1->phase = R_DEAD;
@@ -283,8 +314,8 @@ static void reader_fail(struct cl_t1 *t1, uint8_t bits)
         return;
     }
     t1->retries++;
-    if (t1->phase == R_IFS || t1->phase == R_ABORT) {
-        resend_last(t1);    /* rule 7.3: the S-request again */
+    if (awaiting_s(t1)) {
+        resend_last(t1);            /* rule 7.3: the S-request again */
         return;
     }
     if (t1->kind == K_R)
@@ -292,251 +323,156 @@ static void reader_fail(struct cl_t1 *t1, uint8_t bits)
     send_r(t1, bits);
 }
 
-/* The card asked for the last block again (rule 7.2). */
-static void reader_retransmit(struct cl_t1 *t1, bool i_block)
+/* The answer to our outstanding S-request (pcb, inf) arrived. */
+static void s_answered(struct cl_t1 *t1)
 {
-    if (t1->retries + 1u >= t1->max_retries) {
-        reader_fail(t1, R_OTHER);
-        return;
-    }
-    t1->retries++;
-    if (i_block) {
-        count(t1, ST(retransmissions));
-        send_i(t1);
-    } else {
-        resend_last(t1);
-    }
-}
-
-static void reader_s_block(struct cl_t1 *t1, uint8_t pcb, uint8_t inf)
-{
-    uint8_t type = pcb & 0x1Fu;
-
-    if ((pcb & PCB_S_RESP) || type == S_RESYNCH) {
-        reader_fail(t1, R_OTHER);   /* the card never requests RESYNCH */
-        return;
-    }
-    if (type == S_IFS) {            /* rule 4: the card's new IFSC */
-        t1->ifsc = inf;
-    } else if (type == S_WTX) {     /* rule 3: BWT x inf, next block only */
-        count(t1, ST(wtx));
-        t1->wtx = inf;
-    } else {                        /* S_ABORT: rule 9 */
-        count(t1, ST(aborts));
-        t1->phase = R_DONE;         /* CL_T1_DONE once the answer is out */
-        t1->res = CL_ERR_ABORTED;
-        t1->flags &= (uint8_t)~F_ABORT;
-    }
-    send_s(t1, (uint8_t)(pcb | PCB_S_RESP), inf);
-}
-
-static void reader_block(struct cl_t1 *t1)
-{
-    uint8_t pcb = t1->hdr[1], len = t1->hdr[2];
-    bool s = (pcb & 0xC0u) == PCB_S;
-
     switch (t1->phase) {
     case R_IFS:
-        if (pcb == (PCB_S | PCB_S_RESP | S_IFS) && t1->hdr[3] == t1->blk[3]) {
-            t1->ifsd = t1->blk[3];
-            reader_settle(t1);
-        } else {
-            reader_fail(t1, R_OTHER);
-        }
-        return;
+        t1->ifsd = t1->blk[3];
+        reader_settle(t1);
+        break;
     case R_ABORT:
-        if (pcb == (PCB_S | PCB_S_RESP | S_ABORT)) {
-            t1->retries = 0;
-            reader_done(t1, t1->pending);
-            t1->pending = 0;
-        } else {
-            reader_fail(t1, R_OTHER);
-        }
-        return;
+        t1->retries = 0;
+        finish(t1, t1->pending);
+        t1->pending = 0;
+        break;
     case R_RESYNCH:
-        if (pcb == (PCB_S | PCB_S_RESP | S_RESYNCH)) {
-            /* rule 6: both sides back to the initial state */
-            t1->flags &= (uint8_t)~(F_NS | F_NR);
-            t1->ifsc = t1->ifsc0;
-            t1->ifsd = CL_T1_IFS_DEFAULT;
-            t1->kind = K_NONE;
-            if ((t1->flags & (F_IFS_START | F_SKIP_IFS)) == F_IFS_START)
-                reader_send_ifs(t1, t1->ifsd0);
-            else
-                reader_settle(t1);
-        } else {
-            reader_fail(t1, R_OTHER);
-        }
-        return;
-    default:
+        resynch_reset(t1);
+        if ((t1->flags & (F_IFS_START | F_SKIP_IFS)) == F_IFS_START)
+            reader_send_ifs(t1, t1->ifsd0);
+        else
+            reader_settle(t1);
+        break;
+    case C_ABORT:
+        t1->phase = C_RECV;
+        t1->rx_len = 0;
+        to_recv(t1);
+        break;
+    default:                        /* C_WTX, C_IFS */
+        if (t1->phase == C_IFS)
+            t1->ifsc = t1->blk[3];
+        finish(t1, 0);
         break;
     }
-
-    /* R_TX or R_RX */
-    if (s) {
-        reader_s_block(t1, pcb, t1->hdr[3]);
-        return;
-    }
-    if (pcb & 0x80u) {              /* R-block */
-        uint8_t nrr = (pcb >> 4) & 1u, ins = (t1->i_pcb >> 6) & 1u;
-
-        if (t1->phase == R_TX && (t1->i_pcb & PCB_M) && nrr != ins) {
-            /* rule 5: chained block acknowledged */
-            t1->retries = 0;
-            if (!chain_next(t1))
-                reader_send_abort(t1, CL_ERR_ABORTED);
-        } else {
-            reader_retransmit(t1, t1->phase == R_TX && nrr == ins);
-        }
-        return;
-    }
-    /* I-block: its INF is already at rx + rx_len when it fits */
-    if ((t1->phase == R_TX && (t1->i_pcb & PCB_M)) || bad_ns(t1, pcb)) {
-        reader_fail(t1, R_OTHER);
-        return;
-    }
-    t1->phase = R_RX;
-    t1->retries = 0;
-    t1->flags ^= F_NR;
-    if (len > t1->rx_size - t1->rx_len) {
-        if (pcb & PCB_M)
-            reader_send_abort(t1, CL_ERR_BUFFER);
-        else
-            reader_done(t1, CL_ERR_BUFFER);
-        return;
-    }
-    t1->rx_len += len;
-    if (!(pcb & PCB_M))
-        reader_done(t1, 0);
-    else if (t1->flags & F_ABORT)
-        reader_send_abort(t1, CL_ERR_ABORTED);
-    else
-        send_r(t1, R_OK);
 }
 
-/* ---------------------------------------------------------------- card */
-
-static void card_send_abort(struct cl_t1 *t1)
-{
-    t1->phase = C_ABORT;
-    t1->flags &= (uint8_t)~(F_ABORT | F_CHAIN);
-    count(t1, ST(aborts));
-    send_s(t1, PCB_S | S_ABORT, 0);
-}
-
-static void card_fail(struct cl_t1 *t1, uint8_t bits)
-{
-    if (t1->phase == C_WTX || t1->phase == C_IFS || t1->phase == C_ABORT)
-        resend_last(t1);            /* rule 7.3: the S-request again */
-    else
-        send_r(t1, bits);
-}
-
-static void card_s_block(struct cl_t1 *t1, uint8_t pcb, uint8_t inf)
+/* An S-request from the peer (rules 3, 4, 6, 9). */
+static void s_request(struct cl_t1 *t1, uint8_t pcb, uint8_t inf)
 {
     uint8_t type = pcb & 0x1Fu;
+    bool rd = is_reader(t1);
 
-    if ((pcb & PCB_S_RESP) || type == S_WTX) {
-        card_fail(t1, R_OTHER);     /* no request of ours outstanding;
-                                       WTX is the card's to request */
+    /* the card never requests RESYNCH; WTX is the card's to request */
+    if ((pcb & PCB_S_RESP) || type == (rd ? S_RESYNCH : S_WTX)) {
+        fail(t1, R_OTHER);
         return;
     }
-    if (type == S_IFS) {
-        t1->ifsd = inf;
-    } else {                        /* RESYNCH or ABORT */
+    if (type == S_IFS) {            /* the peer's new IFS */
+        if (rd)
+            t1->ifsc = inf;
+        else
+            t1->ifsd = inf;
+    } else if (type == S_WTX) {     /* reader: BWT x inf, next block only */
+        count(t1, ST(wtx));
+        t1->wtx = inf;
+    } else {                        /* RESYNCH (card) or ABORT */
         if (type == S_RESYNCH) {
-            t1->flags &= (uint8_t)~(F_NS | F_NR);
-            t1->ifsc = t1->ifsc0;
-            t1->ifsd = CL_T1_IFS_DEFAULT;
+            resynch_reset(t1);
             count(t1, ST(resynchs));
         } else {
             count(t1, ST(aborts));
         }
         t1->flags &= (uint8_t)~(F_CHAIN | F_ABORT);
-        t1->rx_len = 0;
-        t1->phase = C_RECV;
+        if (rd) {
+            t1->phase = R_DONE;     /* CL_T1_DONE once the answer is out */
+            t1->res = CL_ERR_ABORTED;
+        } else {
+            t1->rx_len = 0;
+            t1->phase = C_RECV;
+        }
     }
     send_s(t1, (uint8_t)(pcb | PCB_S_RESP), inf);
 }
 
-static void card_block(struct cl_t1 *t1)
+/* A valid block arrived (prologue and first INF byte in hdr). */
+static void got_block(struct cl_t1 *t1)
 {
     uint8_t pcb = t1->hdr[1], len = t1->hdr[2];
-    bool s = (pcb & 0xC0u) == PCB_S;
+    bool rd = is_reader(t1);
+    uint8_t tx = rd ? R_TX : C_TX;
+    bool chained = t1->phase == tx && (t1->i_pcb & PCB_M);
 
-    if (t1->phase == C_WTX || t1->phase == C_IFS || t1->phase == C_ABORT) {
-        /* our S-request (in blk) is outstanding */
+    if (awaiting_s(t1)) {
         if (pcb == (t1->blk[1] | PCB_S_RESP) &&
-            (!s_has_inf(pcb) || t1->hdr[3] == t1->blk[3])) {
-            if (t1->phase == C_ABORT) {
-                t1->phase = C_RECV;
-                t1->rx_len = 0;
-                to_recv(t1);
-            } else {
-                if (t1->phase == C_IFS)
-                    t1->ifsc = t1->blk[3];
-                t1->phase = C_APDU;
-                t1->want = CL_T1_APDU;
-            }
-        } else if (pcb == (PCB_S | S_RESYNCH)) {
-            card_s_block(t1, pcb, 0);
-        } else {
-            card_fail(t1, R_OTHER);
-        }
+            (!s_has_inf(pcb) || t1->hdr[3] == t1->blk[3]))
+            s_answered(t1);
+        else if (!rd && pcb == (PCB_S | S_RESYNCH))
+            s_request(t1, pcb, 0);
+        else
+            fail(t1, R_OTHER);
         return;
     }
-    if (s) {
-        card_s_block(t1, pcb, t1->hdr[3]);
+    if ((pcb & 0xC0u) == PCB_S) {
+        s_request(t1, pcb, t1->hdr[3]);
         return;
     }
     if (pcb & 0x80u) {              /* R-block */
-        uint8_t nrr = (pcb >> 4) & 1u, ins = (t1->i_pcb >> 6) & 1u;
+        bool same = ((pcb >> 4) & 1u) == ((t1->i_pcb >> 6) & 1u);
 
-        if (t1->phase == C_TX) {
-            if ((t1->i_pcb & PCB_M) && nrr != ins) {
-                if (!chain_next(t1))
-                    card_send_abort(t1);
-                return;
-            }
-            if (nrr == ins) {
-                count(t1, ST(retransmissions));
-                send_i(t1);
-                return;
-            }
+        if (chained && !same) {     /* rule 5: chained block acknowledged */
+            t1->retries = 0;
+            if (!chain_next(t1))
+                send_abort(t1, CL_ERR_ABORTED);
+            return;
         }
-        if (t1->kind == K_R)
+        if (rd) {                   /* rule 7.2: the last block again */
+            if (t1->retries + 1u >= t1->max_retries) {
+                fail(t1, R_OTHER);
+                return;
+            }
+            t1->retries++;
+        }
+        if (t1->phase == tx && same) {
+            count(t1, ST(retransmissions));
+            send_i(t1);
+        } else if (rd || t1->kind == K_R) {
             resend_last(t1);
-        else
+        } else {
             send_r(t1, R_OK);       /* tell the reader which N(S) we expect */
+        }
         return;
     }
-    /* I-block: its INF is already in the command buffer when it fits */
-    if ((t1->phase == C_TX && (t1->i_pcb & PCB_M)) || bad_ns(t1, pcb)) {
-        card_fail(t1, R_OTHER);
+    /* I-block: its INF is already in the caller's buffer when it fits */
+    if (chained || bad_ns(t1, pcb)) {
+        fail(t1, R_OTHER);
         return;
     }
     t1->flags ^= F_NR;
-    if (!(t1->flags & F_CHAIN))
+    t1->retries = 0;
+    if (!rd && !(t1->flags & F_CHAIN))
         t1->rx_len = 0;
-    t1->phase = C_RECV;
+    t1->phase = rd ? R_RX : C_RECV;
     if (len > t1->rx_size - t1->rx_len) {
-        t1->rx_len = 0;
-        card_send_abort(t1);        /* command too long for our buffer */
+        if (rd && !(pcb & PCB_M)) {
+            finish(t1, CL_ERR_BUFFER);
+            return;
+        }
+        if (!rd)
+            t1->rx_len = 0;         /* command too long for our buffer */
+        send_abort(t1, CL_ERR_BUFFER);
         return;
     }
     t1->rx_len += len;
-    if (pcb & PCB_M) {
-        t1->flags |= F_CHAIN;
-        if (t1->flags & F_ABORT)
-            card_send_abort(t1);
-        else
-            send_r(t1, R_OK);
-    } else {
-        t1->flags &= (uint8_t)~(F_CHAIN | F_ABORT);
-        t1->phase = C_APDU;
-        t1->want = CL_T1_APDU;
-        t1->res = 0;
+    if (!(pcb & PCB_M)) {
+        finish(t1, 0);
+        return;
     }
+    if (!rd)
+        t1->flags |= F_CHAIN;
+    if (t1->flags & F_ABORT)
+        send_abort(t1, CL_ERR_ABORTED);
+    else
+        send_r(t1, R_OK);
 }
 
 /* ---------------------------------------------------------------- blocks */
@@ -594,10 +530,7 @@ static uint8_t check_block(struct cl_t1 *t1)
 static void invalid(struct cl_t1 *t1, uint8_t bits)
 {
     count(t1, ST(invalid_blocks));
-    if (is_reader(t1))
-        reader_fail(t1, bits);
-    else
-        card_fail(t1, bits);
+    fail(t1, bits);
 }
 
 static void block_complete(struct cl_t1 *t1)
@@ -612,10 +545,7 @@ static void block_complete(struct cl_t1 *t1)
         return;
     }
     t1->rx_nad = t1->hdr[0];
-    if (is_reader(t1))
-        reader_block(t1);
-    else
-        card_block(t1);
+    got_block(t1);
 }
 
 /* ---------------------------------------------------------------- API */
@@ -822,7 +752,7 @@ int cl_t1_timeout(struct cl_t1 *t1)
             count(t1, ST(parity_errors));
         invalid(t1, parity ? R_EDC : R_OTHER);
     } else {                        /* BWT: nothing came (reader only) */
-        reader_fail(t1, R_OTHER);
+        fail(t1, R_OTHER);
     }
     return CL_OK;
 }
