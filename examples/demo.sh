@@ -12,7 +12,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 . tests/scripts/deps.sh
-cl_need meson ninja-build pkg-config gcc libmbedtls-dev libserialport-dev openssl python3
+cl_need meson ninja-build pkg-config gcc libc6-dev libmbedtls-dev libserialport-dev openssl python3
 
 cl_setup build/demo -Dtests=disabled -Dfuzz=disabled
 ninja -C build/demo >/dev/null

@@ -14,7 +14,7 @@ set -eu
 cd "$(dirname "$0")/.."
 . tests/scripts/deps.sh
 
-cl_need meson ninja-build pkg-config gcc clang libclang-rt-14-dev check \
+cl_need meson ninja-build pkg-config gcc libc6-dev clang libclang-rt-14-dev check \
     libmbedtls-dev libserialport-dev gcc-arm-none-eabi libnewlib-arm-none-eabi \
     binutils-arm-none-eabi valgrind pcsc-tools python3 openssl \
     pcscd libpcsclite-dev vsmartcard-vpcd opensc python3-pyscard
