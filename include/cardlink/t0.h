@@ -180,18 +180,21 @@ struct cl_t0_stats {
 /* The engine context: 64 bytes with 32-bit pointers. Caller-allocated; do
  * not touch the fields. */
 struct cl_t0 {
-    struct cl_t0_stats stats;
+    /* byte fields first: a Cortex-M0+ reaches offsets 0..31 with one
+     * 16-bit load or store */
     uint8_t want;               /* enum cl_t0_want */
     uint8_t phase;              /* internal step */
     uint8_t flags;              /* configuration and exchange flags */
     uint8_t sw1;                /* SW1 waiting for its SW2 */
-    uint8_t hdr[5];             /* reader: TPDU header; card: last header
-                                   answered with 6Cxx (CLA INS P1 P2) */
-    uint8_t out[2];             /* card: procedure byte or SW to send */
-    uint8_t off;                /* bytes of hdr/out already sent */
-    uint16_t xrem;              /* data bytes left in this TPDU */
+    uint8_t buf[7];             /* 0..4 reader: TPDU header; card: last
+                                   header answered with 6Cxx (CLA INS P1
+                                   P2); 5..6 card: procedure byte or SW */
+    uint8_t off, end;           /* buf[off..end) still to send */
+    uint8_t next;               /* step once buf[off..end) is sent */
+    uint16_t xrem;              /* bytes left in this TPDU's data (card:
+                                   or header) */
     uint16_t sw;                /* reader: pending warning; card: final SW */
-    int32_t err;                /* sticky error, or the result */
+    int16_t err;                /* sticky error */
     uint32_t wt;                /* WT in etu */
     /* reader: command bytes still to send; card: response data to serve */
     const uint8_t *tx;
@@ -199,6 +202,7 @@ struct cl_t0 {
     /* reader: response buffer; card: command buffer */
     uint8_t *rx;
     uint32_t rx_len, rx_size;
+    struct cl_t0_stats stats;
 };
 
 /* Fill cfg with the defaults for role: WI 10, D 1, warning_get_response,

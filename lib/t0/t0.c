@@ -18,9 +18,9 @@
 /* flags */
 #define F_CARD 0x01u     /* card role */
 #define F_WARNGR 0x02u   /* reader: EMV case 4 warning rule */
-#define F_SBA 0x04u      /* card: single-byte ACKs */
 #define F_WFIRST 0x08u   /* card: warning before data */
-#define F_ONE 0x10u      /* reader: one-byte burst; card: NULL returns to APDU */
+#define F_ONE 0x10u      /* data one byte at a time: reader: this burst;
+                            card: single-byte ACKs (configuration) */
 #define F_REISSUE 0x20u  /* reader: this TPDU re-issued after 6Cxx; card:
                             the kept response followed a 6Cxx */
 #define F_GOT 0x40u      /* reader: data came in this TPDU */
@@ -29,23 +29,54 @@
 #define F_EXCH (F_ONE | F_REISSUE | F_GOT | F_LE)
 
 /* phase: low nibble the step, high bits (reader) the TPDU kind and
- * direction */
+ * direction. S_BUF sends buf[off..end) then goes to step next; S_DATA
+ * sends data from tx. */
 enum {
-    R_HDR = 1, R_PROC, R_OUT, R_IN, R_SW2, R_DONE,
-    C_HDR, C_HEADER, C_ACK_IN, C_DATA, C_APDU, C_ACK_OUT, C_TX, C_SW, C_NULL
+    S_FAIL, S_BUF, S_DATA, R_PROC, R_IN, R_SW2, R_DONE,
+    C_HDR, C_HEADER, C_DATA, C_APDU
 };
 #define P_STEP 0x0Fu
 #define K_ENV 0x10u      /* ENVELOPE piece */
 #define K_GR 0x20u       /* GET RESPONSE */
 #define D_IN 0x40u       /* data from the card */
 #define D_OUT 0x80u      /* data to the card */
+#define B_OUT 5u         /* card: procedure byte or SW in buf[5..6] */
+
+/* What the caller is asked for in each step. */
+static const uint8_t want_of[] = {
+    CL_T0_DEACTIVATE, CL_T0_SEND, CL_T0_SEND, CL_T0_RECV, CL_T0_RECV,
+    CL_T0_RECV, CL_T0_DONE, CL_T0_RECV, CL_T0_HEADER, CL_T0_RECV,
+    CL_T0_APDU
+};
+
+/* Go to step (the TPDU kind bits stay). */
+static void go(struct cl_t0 *t0, unsigned step)
+{
+    t0->phase = (uint8_t)((t0->phase & ~P_STEP) | step);
+    t0->want = want_of[step];
+}
 
 static int fail(struct cl_t0 *t0, int err)
 {
-    t0->err = err;
-    t0->want = CL_T0_DEACTIVATE;
-    t0->phase = 0;
+    t0->err = (int16_t)err;
+    go(t0, S_FAIL);
     return err;
+}
+
+/* c is a valid SW1 (60 excepted by the callers that care) */
+static bool is_sw1(unsigned c)
+{
+    c >>= 4;
+    return c == 6u || c == 9u;
+}
+
+/* sw is a warning or an application status other than 9000 */
+static bool is_warning(unsigned sw)
+{
+    unsigned sw1 = sw >> 8;
+
+    return sw1 == 0x62u || sw1 == 0x63u ||
+           ((sw1 & 0xF0u) == 0x90u && sw != CL_SW_OK);
 }
 
 /* see cardlink/t0.h */
@@ -78,7 +109,7 @@ int cl_t0_setup(struct cl_t0 *t0, const struct cl_t0_config *cfg)
     t0->wt = cl_rate_wt_etu(cfg->wi, cfg->d);
     t0->flags = (uint8_t)((cfg->role ? F_CARD : 0) |
                           (cfg->warning_get_response ? F_WARNGR : 0) |
-                          (cfg->single_byte_ack ? F_SBA : 0) |
+                          (cfg->single_byte_ack ? F_ONE : 0) |
                           (cfg->warning_first ? F_WFIRST : 0));
     return CL_OK;
 }
@@ -122,58 +153,50 @@ const struct cl_t0_stats *cl_t0_stats(const struct cl_t0 *t0)
 
 /* ------------------------------------------------------------------ reader */
 
-/* Send hdr as the next TPDU; xrem and the phase kind are set. */
-static void tpdu(struct cl_t0 *t0, unsigned kind)
+/* Send buf[0..4] as the next TPDU header, P3 = n; kind the phase kind. */
+static void tpdu(struct cl_t0 *t0, unsigned kind, uint32_t n)
 {
-    t0->phase = (uint8_t)(kind | R_HDR);
+    t0->buf[4] = (uint8_t)n;
+    t0->xrem = (uint16_t)n;
+    t0->phase = (uint8_t)kind;
     t0->off = 0;
+    t0->end = 5;
+    t0->next = R_PROC;
     t0->flags &= (uint8_t)~(F_GOT | F_ONE);
-    t0->want = CL_T0_SEND;
     t0->stats.tpdus++;
+    go(t0, S_BUF);
+}
+
+/* A TPDU of our own: ENVELOPE or GET RESPONSE, P1 P2 = 00 00. */
+static void tpdu_own(struct cl_t0 *t0, unsigned kind, unsigned ins,
+                     uint32_t n)
+{
+    t0->buf[1] = (uint8_t)ins;
+    t0->buf[2] = 0;
+    t0->buf[3] = 0;
+    tpdu(t0, kind, n);
 }
 
 static void envelope(struct cl_t0 *t0)
 {
-    uint32_t n = t0->tx_left < CL_T0_ENVELOPE_MAX ? t0->tx_left
-                                                   : CL_T0_ENVELOPE_MAX;
-    t0->hdr[1] = CL_T0_INS_ENVELOPE;
-    t0->hdr[2] = 0;
-    t0->hdr[3] = 0;
-    t0->hdr[4] = (uint8_t)n;
-    t0->xrem = (uint16_t)n;
     t0->stats.envelopes++;
-    tpdu(t0, K_ENV | D_OUT);
+    tpdu_own(t0, K_ENV | D_OUT, CL_T0_INS_ENVELOPE,
+             t0->tx_left < CL_T0_ENVELOPE_MAX ? t0->tx_left
+                                              : CL_T0_ENVELOPE_MAX);
 }
 
 static void get_response(struct cl_t0 *t0, uint32_t n)
 {
-    t0->hdr[1] = CL_T0_INS_GET_RESPONSE;
-    t0->hdr[2] = 0;
-    t0->hdr[3] = 0;
-    t0->hdr[4] = (uint8_t)n;
-    t0->xrem = (uint16_t)n;
     t0->flags &= (uint8_t)~F_REISSUE;
     t0->stats.get_responses++;
-    tpdu(t0, K_GR | D_IN);
-}
-
-static void finish(struct cl_t0 *t0, unsigned sw)
-{
-    unsigned sw1 = sw >> 8;
-
-    if (t0->sw && sw1 != 0x61u)     /* EMV: the warning replaces 9000 */
-        sw = t0->sw;
-    t0->rx[t0->rx_len] = (uint8_t)(sw >> 8);
-    t0->rx[t0->rx_len + 1] = (uint8_t)sw;
-    t0->rx_len += 2;
-    t0->phase = R_DONE;
-    t0->want = CL_T0_DONE;
+    tpdu_own(t0, K_GR | D_IN, CL_T0_INS_GET_RESPONSE, n);
 }
 
 /* SW1 SW2 of the current TPDU arrived: what next. */
 static void reader_sw(struct cl_t0 *t0, uint8_t sw2)
 {
     unsigned sw1 = t0->sw1, sw = sw1 << 8 | sw2, ph = t0->phase;
+    unsigned fl = t0->flags;
     uint32_t room = t0->rx_size - 2u - t0->rx_len;
     uint32_t xx = sw2 ? sw2 : 256u;
 
@@ -184,76 +207,32 @@ static void reader_sw(struct cl_t0 *t0, uint8_t sw2)
         }
     } else if (sw1 == 0x61u) {
         /* a GET RESPONSE that brought nothing gets one more try */
-        unsigned again = (ph & K_GR) && !(t0->flags & F_GOT);
-        if (room && !(again && (t0->flags & F_REISSUE))) {
+        unsigned again = (ph & K_GR) && !(fl & F_GOT);
+        if (room && !(again && (fl & F_REISSUE))) {
             get_response(t0, xx < room ? xx : room);
             if (again)
                 t0->flags |= F_REISSUE;
             return;
         }
     } else if (sw1 == 0x6Cu) {
-        if ((ph & D_IN) && !(t0->flags & (F_GOT | F_REISSUE)) && xx <= room) {
-            t0->hdr[4] = sw2;
-            t0->xrem = (uint16_t)xx;
-            t0->flags |= F_REISSUE;
+        if ((ph & D_IN) && !(fl & (F_GOT | F_REISSUE)) && xx <= room) {
+            t0->flags = (uint8_t)(fl | F_REISSUE);
             t0->stats.reissues++;
-            tpdu(t0, ph & (K_ENV | K_GR | D_IN | D_OUT));
+            tpdu(t0, ph & ~P_STEP, xx);
             return;
         }
-    } else if ((t0->flags & (F_WARNGR | F_LE)) == (F_WARNGR | F_LE) &&
-               (ph & D_OUT) && !t0->sw && room &&
-               (sw1 == 0x62u || sw1 == 0x63u ||
-                ((sw1 & 0xF0u) == 0x90u && sw != CL_SW_OK))) {
+    } else if ((fl & (F_WARNGR | F_LE)) == (F_WARNGR | F_LE) &&
+               (ph & D_OUT) && !t0->sw && room && is_warning(sw)) {
         t0->sw = (uint16_t)sw;
         get_response(t0, room < 256u ? room : 256u);
         return;
     }
-    finish(t0, sw);
-}
-
-static int reader_feed(struct cl_t0 *t0, const uint8_t *b, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len && t0->want == CL_T0_RECV) {
-        unsigned step = t0->phase & P_STEP, c = b[i];
-        if (step == R_IN) {
-            size_t n = (t0->flags & F_ONE) ? 1u : t0->xrem;
-            if (n > len - i)
-                n = len - i;
-            memcpy(t0->rx + t0->rx_len, b + i, n);
-            t0->rx_len += (uint32_t)n;
-            t0->xrem = (uint16_t)(t0->xrem - n);
-            t0->flags |= F_GOT;
-            i += n;
-            if ((t0->flags & F_ONE) || !t0->xrem)
-                t0->phase = (uint8_t)((t0->phase & ~P_STEP) | R_PROC);
-            continue;
-        }
-        i++;
-        if (step == R_SW2) {
-            reader_sw(t0, (uint8_t)c);
-        } else if (c == CL_T0_NULL) {
-            t0->stats.nulls++;
-        } else if (c == t0->hdr[1] || c == (t0->hdr[1] ^ 0xFFu)) {
-            if (!t0->xrem)
-                return fail(t0, CL_ERR_PROTOCOL);
-            t0->flags = (uint8_t)((t0->flags & ~F_ONE) |
-                                  (c == t0->hdr[1] ? 0 : F_ONE));
-            if (t0->phase & D_OUT) {
-                t0->phase = (uint8_t)((t0->phase & ~P_STEP) | R_OUT);
-                t0->want = CL_T0_SEND;
-            } else {
-                t0->phase = (uint8_t)((t0->phase & ~P_STEP) | R_IN);
-            }
-        } else if ((c & 0xF0u) == 0x60u || (c & 0xF0u) == 0x90u) {
-            t0->sw1 = (uint8_t)c;
-            t0->phase = (uint8_t)((t0->phase & ~P_STEP) | R_SW2);
-        } else {
-            return fail(t0, CL_ERR_PROTOCOL);
-        }
-    }
-    return (int)i;
+    if (t0->sw && sw1 != 0x61u)     /* EMV: the warning replaces 9000 */
+        sw = t0->sw;
+    t0->rx[t0->rx_len] = (uint8_t)(sw >> 8);
+    t0->rx[t0->rx_len + 1] = (uint8_t)sw;
+    t0->rx_len += 2;
+    go(t0, R_DONE);
 }
 
 /* see cardlink/t0.h */
@@ -273,7 +252,7 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
     rc = cl_apdu_decode(cmd, cmd_len, &a, &c);
     if (rc != CL_OK)
         return rc;
-    if ((a.ins & 0xF0u) == 0x60u || (a.ins & 0xF0u) == 0x90u)
+    if (is_sw1(a.ins))
         return CL_ERR_RESERVED;
     ne = (uint32_t)a.ne;
     if (c == CL_APDU_CASE_2E && ne > 256u)
@@ -282,7 +261,7 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
         ((c == CL_APDU_CASE_2S || c == CL_APDU_CASE_2E) && resp_size - 2u < ne))
         return CL_ERR_BUFFER;
 
-    memcpy(t0->hdr, cmd, 4);
+    memcpy(t0->buf, cmd, 4);
     t0->rx = resp;
     t0->rx_len = 0;
     t0->rx_size = resp_size > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)resp_size;
@@ -298,32 +277,42 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
     }
     t0->tx = cmd + 5;
     t0->tx_left = (uint32_t)a.nc;
-    t0->hdr[4] = (uint8_t)(a.nc ? a.nc : ne);
-    if (a.nc) {
-        t0->xrem = (uint16_t)a.nc;
-        tpdu(t0, D_OUT);
-    } else {
-        t0->xrem = (uint16_t)ne;
-        tpdu(t0, ne ? D_IN : 0);
-    }
+    if (a.nc)
+        tpdu(t0, D_OUT, (uint32_t)a.nc);
+    else
+        tpdu(t0, ne ? D_IN : 0, ne);
     return CL_OK;
 }
 
 /* ------------------------------------------------------------------ card */
 
-static void card_send(struct cl_t0 *t0, unsigned step, unsigned b0,
+/* Send the procedure byte b0 (next: the step after it) or, next C_HDR,
+ * the status b0 b1; a status ends the exchange: the next header comes
+ * into the command buffer. */
+static void card_send(struct cl_t0 *t0, unsigned next, unsigned b0,
                       unsigned b1)
 {
-    t0->out[0] = (uint8_t)b0;
-    t0->out[1] = (uint8_t)b1;
-    t0->off = 0;
-    t0->phase = (uint8_t)step;
-    t0->want = CL_T0_SEND;
+    t0->buf[B_OUT] = (uint8_t)b0;
+    t0->buf[B_OUT + 1] = (uint8_t)b1;
+    t0->off = B_OUT;
+    t0->end = (uint8_t)(B_OUT + 1u + (next == C_HDR));
+    t0->next = (uint8_t)next;
+    if (next == C_HDR) {
+        t0->rx_len = 0;
+        t0->xrem = 5;
+    }
+    go(t0, S_BUF);
 }
 
 static void card_sw(struct cl_t0 *t0, unsigned sw)
 {
-    card_send(t0, C_SW, sw >> 8, sw & 0xFFu);
+    card_send(t0, C_HDR, sw >> 8, sw & 0xFFu);
+}
+
+/* INS, or INS ^ FF with single-byte ACKs; next: the step after it */
+static void card_ack(struct cl_t0 *t0, unsigned next)
+{
+    card_send(t0, next, t0->rx[1] ^ ((t0->flags & F_ONE) ? 0xFFu : 0), 0);
 }
 
 static void card_more(struct cl_t0 *t0)
@@ -340,10 +329,9 @@ static void card_out(struct cl_t0 *t0, bool gr)
 
     if (n == ne || (n > ne && (gr || n > 256u))) {
         t0->xrem = (uint16_t)ne;
-        card_send(t0, C_ACK_OUT,
-                  t0->rx[1] ^ ((t0->flags & F_SBA) ? 0xFFu : 0), 0);
+        card_ack(t0, S_DATA);
     } else {
-        memcpy(t0->hdr, t0->rx, 4);
+        memcpy(t0->buf, t0->rx, 4);
         t0->flags |= F_KEPT | F_REISSUE;
         t0->stats.reissues++;
         card_sw(t0, 0x6C00u | (n & 0xFFu));
@@ -353,63 +341,26 @@ static void card_out(struct cl_t0 *t0, bool gr)
 static void card_header(struct cl_t0 *t0)
 {
     const uint8_t *h = t0->rx;
-    unsigned ins = h[1];
+    unsigned ins = h[1], fl = t0->flags;
     bool gr = ins == CL_T0_INS_GET_RESPONSE;
 
     t0->stats.tpdus++;
     if (ins == CL_T0_INS_ENVELOPE)
         t0->stats.envelopes++;
-    if ((ins & 0xF0u) == 0x60u || (ins & 0xF0u) == 0x90u) {
-        t0->flags &= (uint8_t)~(F_KEPT | F_REISSUE);
+    t0->flags = (uint8_t)(fl & ~(F_KEPT | F_REISSUE));
+    if (is_sw1(ins)) {
         card_sw(t0, 0x6D00u);
         return;
     }
-    if ((t0->flags & F_KEPT) &&
-        (gr || ((t0->flags & F_REISSUE) && !memcmp(h, t0->hdr, 4)))) {
+    if ((fl & F_KEPT) &&
+        (gr || ((fl & F_REISSUE) && !memcmp(h, t0->buf, 4)))) {
         if (gr)
             t0->stats.get_responses++;
-        t0->flags &= (uint8_t)~F_REISSUE;
+        t0->flags |= F_KEPT;
         card_out(t0, gr);
         return;
     }
-    t0->flags &= (uint8_t)~(F_KEPT | F_REISSUE);
-    t0->phase = C_HEADER;
-    t0->want = CL_T0_HEADER;
-}
-
-static int card_feed(struct cl_t0 *t0, const uint8_t *b, size_t len)
-{
-    size_t n;
-
-    if (t0->phase == C_HDR) {
-        n = 5u - t0->rx_len;
-    } else {
-        n = (t0->flags & F_SBA) ? 1u : t0->xrem;
-    }
-    if (n > len)
-        n = len;
-    memcpy(t0->rx + t0->rx_len, b, n);
-    t0->rx_len += (uint32_t)n;
-    if (t0->phase == C_HDR) {
-        if (t0->rx_len == 5u)
-            card_header(t0);
-    } else {
-        t0->xrem = (uint16_t)(t0->xrem - n);
-        if (!t0->xrem) {
-            t0->phase = C_APDU;
-            t0->want = CL_T0_APDU;
-        } else if (t0->flags & F_SBA) {
-            card_send(t0, C_ACK_IN, t0->rx[1] ^ 0xFFu, 0);
-        }
-    }
-    return (int)n;
-}
-
-static void card_listen_next(struct cl_t0 *t0)
-{
-    t0->rx_len = 0;
-    t0->phase = C_HDR;
-    t0->want = CL_T0_RECV;
+    go(t0, C_HEADER);
 }
 
 /* see cardlink/t0.h */
@@ -421,7 +372,19 @@ int cl_t0_card_listen(struct cl_t0 *t0, uint8_t *cmd, size_t size)
         return CL_ERR_STATE;
     t0->rx = cmd;
     t0->rx_size = size > 0xFFFFu ? 0xFFFFu : (uint32_t)size;
-    card_listen_next(t0);
+    t0->rx_len = 0;
+    t0->xrem = 5;
+    go(t0, C_HDR);
+    return CL_OK;
+}
+
+/* The card holds a header or a whole command. */
+static int card_turn(const struct cl_t0 *t0)
+{
+    if (!t0)
+        return CL_ERR_ARG;
+    if (t0->want != CL_T0_HEADER && t0->want != CL_T0_APDU)
+        return CL_ERR_STATE;
     return CL_OK;
 }
 
@@ -438,12 +401,11 @@ int cl_t0_card_receive(struct cl_t0 *t0)
     if (5u + p3 > t0->rx_size)
         return CL_ERR_BUFFER;
     if (!p3) {
-        t0->phase = C_APDU;
-        t0->want = CL_T0_APDU;
+        go(t0, C_APDU);
         return CL_OK;
     }
     t0->xrem = (uint16_t)p3;
-    card_send(t0, C_ACK_IN, t0->rx[1] ^ ((t0->flags & F_SBA) ? 0xFFu : 0), 0);
+    card_ack(t0, C_DATA);
     return CL_OK;
 }
 
@@ -451,14 +413,16 @@ int cl_t0_card_receive(struct cl_t0 *t0)
 int cl_t0_card_respond(struct cl_t0 *t0, const uint8_t *resp, size_t len)
 {
     unsigned sw, sw1;
+    int rc;
 
     if (!t0 || !resp || len < 2u || len > CL_RAPDU_MAX)
         return CL_ERR_ARG;
     sw1 = resp[len - 2];
-    if ((sw1 & 0xF0u) != 0x90u && ((sw1 & 0xF0u) != 0x60u || sw1 == 0x60u))
+    if (!is_sw1(sw1) || sw1 == 0x60u)
         return CL_ERR_ARG;
-    if (t0->want != CL_T0_HEADER && t0->want != CL_T0_APDU)
-        return CL_ERR_STATE;
+    rc = card_turn(t0);
+    if (rc != CL_OK)
+        return rc;
     sw = sw1 << 8 | resp[len - 1];
     t0->tx = resp;
     t0->tx_left = (uint32_t)(len - 2u);
@@ -467,9 +431,7 @@ int cl_t0_card_respond(struct cl_t0 *t0, const uint8_t *resp, size_t len)
         card_sw(t0, sw);
     } else if (t0->rx_len <= 5u) {
         card_out(t0, false);
-    } else if ((t0->flags & F_WFIRST) &&
-               (sw1 == 0x62u || sw1 == 0x63u ||
-                ((sw1 & 0xF0u) == 0x90u && sw != CL_SW_OK))) {
+    } else if ((t0->flags & F_WFIRST) && is_warning(sw)) {
         t0->sw = CL_SW_OK;
         t0->flags |= F_KEPT;
         card_sw(t0, sw);
@@ -482,14 +444,12 @@ int cl_t0_card_respond(struct cl_t0 *t0, const uint8_t *resp, size_t len)
 /* see cardlink/t0.h */
 int cl_t0_card_null(struct cl_t0 *t0)
 {
-    if (!t0)
-        return CL_ERR_ARG;
-    if (t0->want != CL_T0_HEADER && t0->want != CL_T0_APDU)
-        return CL_ERR_STATE;
-    t0->flags = (uint8_t)((t0->flags & ~F_ONE) |
-                          (t0->want == CL_T0_APDU ? F_ONE : 0));
+    int rc = card_turn(t0);
+
+    if (rc != CL_OK)
+        return rc;
     t0->stats.nulls++;
-    card_send(t0, C_NULL, CL_T0_NULL, 0);
+    card_send(t0, t0->want == CL_T0_APDU ? C_APDU : C_HEADER, CL_T0_NULL, 0);
     return CL_OK;
 }
 
@@ -504,27 +464,12 @@ size_t cl_t0_pull(struct cl_t0 *t0, const uint8_t **out)
     if (!t0 || !out)
         return 0;
     if (t0->want == CL_T0_SEND) {
-        switch (t0->phase & P_STEP) {
-        case R_HDR:
-            p = t0->hdr + t0->off;
-            n = 5u - t0->off;
-            break;
-        case R_OUT:
+        if ((t0->phase & P_STEP) == S_DATA) {
             p = t0->tx;
             n = (t0->flags & F_ONE) ? 1u : t0->xrem;
-            break;
-        case C_TX:
-            p = t0->tx;
-            n = (t0->flags & F_SBA) ? 1u : t0->xrem;
-            break;
-        case C_SW:
-            p = t0->out + t0->off;
-            n = 2u - t0->off;
-            break;
-        default:            /* C_ACK_IN, C_ACK_OUT, C_NULL */
-            p = t0->out;
-            n = 1;
-            break;
+        } else {
+            p = t0->buf + t0->off;
+            n = (size_t)(t0->end - t0->off);
         }
     }
     *out = p;
@@ -536,7 +481,6 @@ int cl_t0_sent(struct cl_t0 *t0, size_t n)
 {
     const uint8_t *p;
     size_t avail;
-    unsigned step;
 
     if (!t0)
         return CL_ERR_ARG;
@@ -545,56 +489,34 @@ int cl_t0_sent(struct cl_t0 *t0, size_t n)
     avail = cl_t0_pull(t0, &p);
     if (n > avail)
         return CL_ERR_ARG;
-    step = t0->phase & P_STEP;
-    if (step == R_HDR || step == C_SW) {
+    if ((t0->phase & P_STEP) == S_BUF) {
         t0->off = (uint8_t)(t0->off + n);
-        if (n < avail)
-            return CL_OK;
-        if (step == C_SW) {
-            card_listen_next(t0);
-            return CL_OK;
-        }
-    } else if (step == R_OUT || step == C_TX) {
-        t0->tx += n;
-        t0->tx_left -= (uint32_t)n;
-        t0->xrem = (uint16_t)(t0->xrem - n);
-        if (n < avail)
-            return CL_OK;
-        if (step == C_TX) {
-            if (t0->xrem && (t0->flags & F_SBA))
-                card_send(t0, C_ACK_OUT, t0->rx[1] ^ 0xFFu, 0);
-            else if (!t0->tx_left)
-                card_sw(t0, t0->sw);
-            else
-                card_more(t0);
-            return CL_OK;
-        }
-    } else if (n) {
-        if (step == C_ACK_OUT) {
-            t0->phase = C_TX;
-            return CL_OK;
-        }
-        if (step == C_NULL) {
-            t0->phase = (t0->flags & F_ONE) ? C_APDU : C_HEADER;
-            t0->want = (t0->flags & F_ONE) ? CL_T0_APDU : CL_T0_HEADER;
-            return CL_OK;
-        }
-        t0->phase = C_DATA;     /* C_ACK_IN */
-        t0->want = CL_T0_RECV;
-        return CL_OK;
-    } else {
+        if (n == avail)
+            go(t0, t0->next);
         return CL_OK;
     }
-    /* reader: header or data burst out, wait for the procedure byte */
-    t0->phase = (uint8_t)((t0->phase & ~P_STEP) | R_PROC);
-    t0->want = CL_T0_RECV;
+    t0->tx += n;
+    t0->tx_left -= (uint32_t)n;
+    t0->xrem = (uint16_t)(t0->xrem - n);
+    if (n < avail)
+        return CL_OK;
+    if (!(t0->flags & F_CARD))
+        go(t0, R_PROC);     /* wait for the procedure byte */
+    else if (t0->xrem && (t0->flags & F_ONE))
+        card_ack(t0, S_DATA);
+    else if (!t0->tx_left)
+        card_sw(t0, t0->sw);
+    else
+        card_more(t0);
     return CL_OK;
 }
 
 /* see cardlink/t0.h */
-int cl_t0_feed(struct cl_t0 *t0, const uint8_t *bytes, size_t len)
+int cl_t0_feed(struct cl_t0 *t0, const uint8_t *b, size_t len)
 {
-    if (!t0 || (!bytes && len))
+    size_t i = 0;
+
+    if (!t0 || (!b && len))
         return CL_ERR_ARG;
     if (t0->want == CL_T0_IDLE || t0->want == CL_T0_DEACTIVATE)
         return CL_ERR_STATE;
@@ -602,9 +524,51 @@ int cl_t0_feed(struct cl_t0 *t0, const uint8_t *bytes, size_t len)
         return 0;
     if (t0->want != CL_T0_RECV)
         return fail(t0, CL_ERR_PROTOCOL);    /* out of turn */
-    if (t0->flags & F_CARD)
-        return card_feed(t0, bytes, len);
-    return reader_feed(t0, bytes, len);
+    while (i < len && t0->want == CL_T0_RECV) {
+        unsigned step = t0->phase & P_STEP, c = b[i];
+        unsigned one = (t0->flags & F_ONE) && step != C_HDR;
+        if (step != R_PROC && step != R_SW2) {
+            /* data (or the card's header) into rx */
+            size_t n = one ? 1u : t0->xrem;
+            if (n > len - i)
+                n = len - i;
+            memcpy(t0->rx + t0->rx_len, b + i, n);
+            t0->rx_len += (uint32_t)n;
+            t0->xrem = (uint16_t)(t0->xrem - n);
+            i += n;
+            if (step == R_IN) {
+                t0->flags |= F_GOT;
+                if (one || !t0->xrem)
+                    go(t0, R_PROC);
+            } else if (!t0->xrem) {
+                if (step == C_HDR)
+                    card_header(t0);
+                else
+                    go(t0, C_APDU);
+            } else if (one) {
+                card_ack(t0, C_DATA);
+            }
+            continue;
+        }
+        i++;
+        if (step == R_SW2) {
+            reader_sw(t0, (uint8_t)c);
+        } else if (c == CL_T0_NULL) {
+            t0->stats.nulls++;
+        } else if (c == t0->buf[1] || c == (t0->buf[1] ^ 0xFFu)) {
+            if (!t0->xrem)
+                return fail(t0, CL_ERR_PROTOCOL);
+            t0->flags = (uint8_t)((t0->flags & ~F_ONE) |
+                                  (c == t0->buf[1] ? 0 : F_ONE));
+            go(t0, (t0->phase & D_OUT) ? S_DATA : R_IN);
+        } else if (is_sw1(c)) {
+            t0->sw1 = (uint8_t)c;
+            go(t0, R_SW2);
+        } else {
+            return fail(t0, CL_ERR_PROTOCOL);
+        }
+    }
+    return (int)i;
 }
 
 /* see cardlink/t0.h */
