@@ -513,12 +513,11 @@ static uint8_t check_block(struct cl_t1 *t1)
         count(t1, ST(edc_errors));
         return R_EDC;
     }
-    if (len == 0xFFu)
-        return R_OTHER;             /* §11.3.2.3: LEN 255 is RFU */
+    /* §11.3.2.3: LEN 255 is RFU; each test below refuses it */
     if (!(pcb & 0x80u))             /* I-block: b5..b1 RFU, LEN <= IFS */
         return (pcb & 0x1Fu) || len > my_ifs ? R_OTHER : R_OK;
     if ((pcb & 0xC0u) == PCB_R)     /* R-block: b6 0, bits 0..2, no INF */
-        return (pcb & 0x20u) || (pcb & 0x0Fu) > 2u || len ? R_OTHER : R_OK;
+        return (pcb & 0x2Fu) > 2u || len ? R_OTHER : R_OK;
     /* S-block */
     if ((pcb & 0x1Fu) > S_WTX || len != s_has_inf(pcb))
         return R_OTHER;
@@ -576,12 +575,13 @@ int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg,
     if (!t1)
         return CL_ERR_ARG;
     memset(t1, 0, sizeof(*t1));
-    if (!cfg || cfg->role > CL_T1_ROLE_CARD || cfg->edc > CL_T1_EDC_CRC ||
-        cfg->ifsc == 0 || cfg->ifsc > CL_T1_IFS_MAX ||
-        cfg->ifsd == 0 || cfg->ifsd > CL_T1_IFS_MAX || cfg->bwi > 9 ||
-        cfg->cwi > 15 || cl_rate_fi_index(cfg->f) < 0 ||
-        cl_rate_di_index(cfg->d) < 0 || cfg->bgt_etu < CL_T1_BGT_DEFAULT ||
-        cfg->max_retries == 0 || cfg->max_retries > 15)
+    /* (uint8_t)(x - 1) >= m: x is 0 or above m */
+    if (!cfg || (cfg->role | cfg->edc) > 1u ||
+        (uint8_t)(cfg->ifsc - 1u) >= CL_T1_IFS_MAX ||
+        (uint8_t)(cfg->ifsd - 1u) >= CL_T1_IFS_MAX || cfg->bwi > 9 ||
+        cfg->cwi > 15 || (cl_rate_fi_index(cfg->f) | cl_rate_di_index(cfg->d)) < 0 ||
+        cfg->bgt_etu < CL_T1_BGT_DEFAULT ||
+        (uint8_t)(cfg->max_retries - 1u) >= 15u)
         return CL_ERR_ARG;
     if (stats)
         memset(stats, 0, sizeof(*stats));
@@ -659,6 +659,21 @@ size_t cl_t1_pull(struct cl_t1 *t1, const uint8_t **out)
     return n;
 }
 
+/* The block is out: count it and wait for the answer. Out of line, so
+ * that cl_t1_sent() needs no frame for the other pieces. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int block_sent(struct cl_t1 *t1)
+{
+    count(t1, ST(blocks_sent));
+    if (t1->phase == R_DONE)        /* our S(ABORT response) is out */
+        t1->want = CL_T1_DONE;
+    else
+        to_recv(t1);
+    return CL_OK;
+}
+
 /* see cardlink/t1.h */
 int cl_t1_sent(struct cl_t1 *t1, size_t n)
 {
@@ -673,13 +688,8 @@ int cl_t1_sent(struct cl_t1 *t1, size_t n)
     if (n > avail)
         return CL_ERR_ARG;
     t1->pos = (uint16_t)(t1->pos + n);
-    if (n == avail && t1->pos == 3u + t1->blk[2] + 1u + (t1->flags & F_CRC)) {
-        count(t1, ST(blocks_sent));
-        if (t1->phase == R_DONE)    /* our S(ABORT response) is out */
-            t1->want = CL_T1_DONE;
-        else
-            to_recv(t1);
-    }
+    if (n == avail && t1->pos == 3u + t1->blk[2] + 1u + (t1->flags & F_CRC))
+        return block_sent(t1);
     return CL_OK;
 }
 
@@ -939,6 +949,9 @@ int cl_t1_card_respond(struct cl_t1 *t1, const uint8_t *resp, size_t len)
 }
 
 /* Card S-request (WTX or IFS) with inf, in CL_T1_APDU. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static int card_request(struct cl_t1 *t1, uint8_t phase, uint8_t type, uint8_t inf)
 {
     int rv = card_in(t1, C_APDU);
