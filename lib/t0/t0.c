@@ -42,6 +42,13 @@ enum {
 #define D_OUT 0x80u      /* data to the card */
 #define B_OUT 5u         /* card: procedure byte or SW in buf[5..6] */
 
+/* Kept out of line where a call is shorter than the body at each site. */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
 /* What the caller is asked for in each step. */
 static const uint8_t want_of[] = {
     CL_T0_DEACTIVATE, CL_T0_SEND, CL_T0_SEND, CL_T0_RECV, CL_T0_RECV,
@@ -177,7 +184,7 @@ static void tpdu_own(struct cl_t0 *t0, unsigned kind, unsigned ins,
     tpdu(t0, kind, n);
 }
 
-static void envelope(struct cl_t0 *t0)
+NOINLINE static void envelope(struct cl_t0 *t0)
 {
     t0->stats.envelopes++;
     tpdu_own(t0, K_ENV | D_OUT, CL_T0_INS_ENVELOPE,
@@ -185,7 +192,7 @@ static void envelope(struct cl_t0 *t0)
                                               : CL_T0_ENVELOPE_MAX);
 }
 
-static void get_response(struct cl_t0 *t0, uint32_t n)
+NOINLINE static void get_response(struct cl_t0 *t0, uint32_t n)
 {
     t0->flags &= (uint8_t)~F_REISSUE;
     t0->stats.get_responses++;
@@ -205,15 +212,6 @@ static void reader_sw(struct cl_t0 *t0, uint8_t sw2)
             envelope(t0);
             return;
         }
-    } else if (sw1 == 0x61u) {
-        /* a GET RESPONSE that brought nothing gets one more try */
-        unsigned again = (ph & K_GR) && !(fl & F_GOT);
-        if (room && !(again && (fl & F_REISSUE))) {
-            get_response(t0, xx < room ? xx : room);
-            if (again)
-                t0->flags |= F_REISSUE;
-            return;
-        }
     } else if (sw1 == 0x6Cu) {
         if ((ph & D_IN) && !(fl & (F_GOT | F_REISSUE)) && xx <= room) {
             t0->flags = (uint8_t)(fl | F_REISSUE);
@@ -221,11 +219,22 @@ static void reader_sw(struct cl_t0 *t0, uint8_t sw2)
             tpdu(t0, ph & ~P_STEP, xx);
             return;
         }
-    } else if ((fl & (F_WARNGR | F_LE)) == (F_WARNGR | F_LE) &&
-               (ph & D_OUT) && !t0->sw && room && is_warning(sw)) {
-        t0->sw = (uint16_t)sw;
-        get_response(t0, room < 256u ? room : 256u);
-        return;
+    } else if (room) {
+        /* 61xx: GET RESPONSE; one that brought nothing gets one more
+         * try. EMV case 4 warning: kept, GET RESPONSE for the data. */
+        unsigned again = sw1 == 0x61u && (ph & K_GR) && !(fl & F_GOT);
+        if (sw1 == 0x61u ? !(again && (fl & F_REISSUE))
+                         : (fl & (F_WARNGR | F_LE)) == (F_WARNGR | F_LE) &&
+                               (ph & D_OUT) && !t0->sw && is_warning(sw)) {
+            if (sw1 != 0x61u) {
+                t0->sw = (uint16_t)sw;
+                xx = 256u;
+            }
+            get_response(t0, xx < room ? xx : room);
+            if (again)
+                t0->flags |= F_REISSUE;
+            return;
+        }
     }
     if (t0->sw && sw1 != 0x61u)     /* EMV: the warning replaces 9000 */
         sw = t0->sw;
@@ -254,11 +263,10 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
         return rc;
     if (is_sw1(a.ins))
         return CL_ERR_RESERVED;
-    ne = (uint32_t)a.ne;
-    if (c == CL_APDU_CASE_2E && ne > 256u)
-        ne = 256u;
-    if (resp_size < 2u ||
-        ((c == CL_APDU_CASE_2S || c == CL_APDU_CASE_2E) && resp_size - 2u < ne))
+    /* Ne over 256 (case 2E) is asked for as 256, then GET RESPONSE; a
+     * case 2 response must fit */
+    ne = a.ne > 256u ? 256u : (uint32_t)a.ne;
+    if (resp_size < 2u || (!a.nc && resp_size - 2u < ne))
         return CL_ERR_BUFFER;
 
     memcpy(t0->buf, cmd, 4);
@@ -269,7 +277,7 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
     t0->flags &= (uint8_t)~F_EXCH;
     if (a.ne)
         t0->flags |= F_LE;
-    if (CL_APDU_CASE_IS_EXTENDED(c) && c != CL_APDU_CASE_2E) {
+    if (c >= CL_APDU_CASE_3E) {     /* the whole APDU in ENVELOPEs */
         t0->tx = cmd;
         t0->tx_left = (uint32_t)cmd_len;
         envelope(t0);
@@ -289,7 +297,7 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
 /* Send the procedure byte b0 (next: the step after it) or, next C_HDR,
  * the status b0 b1; a status ends the exchange: the next header comes
  * into the command buffer. */
-static void card_send(struct cl_t0 *t0, unsigned next, unsigned b0,
+NOINLINE static void card_send(struct cl_t0 *t0, unsigned next, unsigned b0,
                       unsigned b1)
 {
     t0->buf[B_OUT] = (uint8_t)b0;
@@ -555,13 +563,12 @@ int cl_t0_feed(struct cl_t0 *t0, const uint8_t *b, size_t len)
             reader_sw(t0, (uint8_t)c);
         } else if (c == CL_T0_NULL) {
             t0->stats.nulls++;
-        } else if (c == t0->buf[1] || c == (t0->buf[1] ^ 0xFFu)) {
+        } else if ((c ^= t0->buf[1]) == 0 || c == 0xFFu) {
             if (!t0->xrem)
                 return fail(t0, CL_ERR_PROTOCOL);
-            t0->flags = (uint8_t)((t0->flags & ~F_ONE) |
-                                  (c == t0->buf[1] ? 0 : F_ONE));
+            t0->flags = (uint8_t)((t0->flags & ~F_ONE) | (c ? F_ONE : 0));
             go(t0, (t0->phase & D_OUT) ? S_DATA : R_IN);
-        } else if (is_sw1(c)) {
+        } else if (is_sw1(c ^= t0->buf[1])) {
             t0->sw1 = (uint8_t)c;
             go(t0, R_SW2);
         } else {
