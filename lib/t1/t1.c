@@ -789,7 +789,9 @@ uint32_t cl_t1_timeout_etu(const struct cl_t1 *t1)
         return t1->cwt;
     if (!is_reader(t1))
         return 0;
-    m = t1->wtx ? t1->wtx : 1u;
+    m = t1->wtx;
+    if (m == 0)
+        return t1->bwt;
     return t1->bwt > 0xFFFFFFFFu / m ? 0xFFFFFFFFu : t1->bwt * m;
 }
 
