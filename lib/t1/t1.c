@@ -552,20 +552,16 @@ static void block_complete(struct cl_t1 *t1)
 /* see cardlink/t1.h */
 void cl_t1_config_default(struct cl_t1_config *cfg, enum cl_t1_role role)
 {
+    static const struct cl_t1_config def = {
+        CL_T1_ROLE_READER, CL_T1_EDC_LRC, CL_T1_IFS_DEFAULT, CL_T1_IFS_MAX,
+        0, 4, 13, CL_RATE_DD, CL_RATE_FD, CL_T1_BGT_DEFAULT,
+        CL_T1_RETRIES_DEFAULT, true
+    };
+
     if (!cfg)
         return;
-    memset(cfg, 0, sizeof(*cfg));
+    *cfg = def;
     cfg->role = (uint8_t)role;
-    cfg->edc = CL_T1_EDC_LRC;
-    cfg->ifsc = CL_T1_IFS_DEFAULT;
-    cfg->ifsd = CL_T1_IFS_MAX;
-    cfg->bwi = 4;
-    cfg->cwi = 13;
-    cfg->f = CL_RATE_FD;
-    cfg->d = CL_RATE_DD;
-    cfg->bgt_etu = CL_T1_BGT_DEFAULT;
-    cfg->max_retries = CL_T1_RETRIES_DEFAULT;
-    cfg->ifs_at_start = true;
 }
 
 /* see cardlink/t1.h */
