@@ -70,6 +70,18 @@ static int fail(struct cl_t0 *t0, int err)
     return err;
 }
 
+#define W(w) (1u << (w))
+
+/* CL_OK when t0 is there and wants one of the set W(want) | ... */
+NOINLINE static int turn(const struct cl_t0 *t0, unsigned wants)
+{
+    if (!t0)
+        return CL_ERR_ARG;
+    if (!(W(t0->want) & wants))
+        return CL_ERR_STATE;
+    return CL_OK;
+}
+
 /* c is a valid SW1 (60 excepted by the callers that care) */
 static bool is_sw1(unsigned c)
 {
@@ -114,10 +126,10 @@ int cl_t0_setup(struct cl_t0 *t0, const struct cl_t0_config *cfg)
     if (!cfg || cfg->role > CL_T0_ROLE_CARD || cl_rate_di_index(cfg->d) < 0)
         return CL_ERR_ARG;
     t0->wt = cl_rate_wt_etu(cfg->wi, cfg->d);
-    t0->flags = (uint8_t)((cfg->role ? F_CARD : 0) |
-                          (cfg->warning_get_response ? F_WARNGR : 0) |
-                          (cfg->single_byte_ack ? F_ONE : 0) |
-                          (cfg->warning_first ? F_WFIRST : 0));
+    /* F_CARD is 1, bool is 0 or 1 */
+    t0->flags = (uint8_t)(cfg->role | cfg->warning_get_response << 1 |
+                          cfg->single_byte_ack << 4 |
+                          cfg->warning_first << 3);
     return CL_OK;
 }
 
@@ -138,12 +150,9 @@ uint32_t cl_t0_timeout_etu(const struct cl_t0 *t0)
 /* see cardlink/t0.h */
 int cl_t0_result(const struct cl_t0 *t0)
 {
-    if (!t0)
-        return CL_ERR_ARG;
-    if (t0->want == CL_T0_DONE || t0->want == CL_T0_HEADER ||
-        t0->want == CL_T0_APDU)
-        return (int)t0->rx_len;
-    return CL_ERR_STATE;
+    int rc = turn(t0, W(CL_T0_DONE) | W(CL_T0_HEADER) | W(CL_T0_APDU));
+
+    return rc != CL_OK ? rc : (int)t0->rx_len;
 }
 
 /* see cardlink/t0.h */
@@ -386,25 +395,14 @@ int cl_t0_card_listen(struct cl_t0 *t0, uint8_t *cmd, size_t size)
     return CL_OK;
 }
 
-/* The card holds a header or a whole command. */
-static int card_turn(const struct cl_t0 *t0)
-{
-    if (!t0)
-        return CL_ERR_ARG;
-    if (t0->want != CL_T0_HEADER && t0->want != CL_T0_APDU)
-        return CL_ERR_STATE;
-    return CL_OK;
-}
-
 /* see cardlink/t0.h */
 int cl_t0_card_receive(struct cl_t0 *t0)
 {
     unsigned p3;
+    int rc = turn(t0, W(CL_T0_HEADER));
 
-    if (!t0)
-        return CL_ERR_ARG;
-    if (t0->want != CL_T0_HEADER)
-        return CL_ERR_STATE;
+    if (rc != CL_OK)
+        return rc;
     p3 = t0->rx[4];
     if (5u + p3 > t0->rx_size)
         return CL_ERR_BUFFER;
@@ -428,7 +426,7 @@ int cl_t0_card_respond(struct cl_t0 *t0, const uint8_t *resp, size_t len)
     sw1 = resp[len - 2];
     if (!is_sw1(sw1) || sw1 == 0x60u)
         return CL_ERR_ARG;
-    rc = card_turn(t0);
+    rc = turn(t0, W(CL_T0_HEADER) | W(CL_T0_APDU));
     if (rc != CL_OK)
         return rc;
     sw = sw1 << 8 | resp[len - 1];
@@ -452,7 +450,7 @@ int cl_t0_card_respond(struct cl_t0 *t0, const uint8_t *resp, size_t len)
 /* see cardlink/t0.h */
 int cl_t0_card_null(struct cl_t0 *t0)
 {
-    int rc = card_turn(t0);
+    int rc = turn(t0, W(CL_T0_HEADER) | W(CL_T0_APDU));
 
     if (rc != CL_OK)
         return rc;
@@ -489,11 +487,10 @@ int cl_t0_sent(struct cl_t0 *t0, size_t n)
 {
     const uint8_t *p;
     size_t avail;
+    int rc = turn(t0, W(CL_T0_SEND));
 
-    if (!t0)
-        return CL_ERR_ARG;
-    if (t0->want != CL_T0_SEND)
-        return CL_ERR_STATE;
+    if (rc != CL_OK)
+        return rc;
     avail = cl_t0_pull(t0, &p);
     if (n > avail)
         return CL_ERR_ARG;
@@ -519,83 +516,104 @@ int cl_t0_sent(struct cl_t0 *t0, size_t n)
     return CL_OK;
 }
 
+/* Reader, R_PROC or R_SW2: one byte from the card. */
+static int reader_byte(struct cl_t0 *t0, unsigned c)
+{
+    unsigned x = c ^ t0->buf[1];
+
+    if ((t0->phase & P_STEP) == R_SW2) {
+        reader_sw(t0, (uint8_t)c);
+    } else if (c == CL_T0_NULL) {
+        t0->stats.nulls++;
+    } else if (x == 0 || x == 0xFFu) {
+        if (!t0->xrem)
+            return fail(t0, CL_ERR_PROTOCOL);
+        t0->flags = (uint8_t)((t0->flags & ~F_ONE) | (x ? F_ONE : 0));
+        go(t0, (t0->phase & D_OUT) ? S_DATA : R_IN);
+    } else if (is_sw1(c)) {
+        t0->sw1 = (uint8_t)c;
+        go(t0, R_SW2);
+    } else {
+        return fail(t0, CL_ERR_PROTOCOL);
+    }
+    return CL_OK;
+}
+
+/* Data (or the card's header) into rx: how many bytes of b were taken. */
+static size_t take(struct cl_t0 *t0, const uint8_t *b, size_t len,
+                   unsigned step)
+{
+    unsigned one = (t0->flags & F_ONE) && step != C_HDR;
+    size_t n = one ? 1u : t0->xrem;
+
+    if (n > len)
+        n = len;
+    memcpy(t0->rx + t0->rx_len, b, n);
+    t0->rx_len += (uint32_t)n;
+    t0->xrem = (uint16_t)(t0->xrem - n);
+    if (step == R_IN) {
+        t0->flags |= F_GOT;
+        if (one || !t0->xrem)
+            go(t0, R_PROC);
+    } else if (!t0->xrem) {
+        if (step == C_HDR)
+            card_header(t0);
+        else
+            go(t0, C_APDU);
+    } else if (one) {
+        card_ack(t0, C_DATA);
+    }
+    return n;
+}
+
 /* see cardlink/t0.h */
 int cl_t0_feed(struct cl_t0 *t0, const uint8_t *b, size_t len)
 {
-    size_t i = 0;
+    const uint8_t *p = b, *end;
+    int rc;
 
-    if (!t0 || (!b && len))
+    if (!b && len)
         return CL_ERR_ARG;
-    if (t0->want == CL_T0_IDLE || t0->want == CL_T0_DEACTIVATE)
-        return CL_ERR_STATE;
+    rc = turn(t0, ~(W(CL_T0_IDLE) | W(CL_T0_DEACTIVATE)));
+    if (rc != CL_OK)
+        return rc;
     if (!len)
         return 0;
     if (t0->want != CL_T0_RECV)
         return fail(t0, CL_ERR_PROTOCOL);    /* out of turn */
-    while (i < len && t0->want == CL_T0_RECV) {
-        unsigned step = t0->phase & P_STEP, c = b[i];
-        unsigned one = (t0->flags & F_ONE) && step != C_HDR;
-        if (step != R_PROC && step != R_SW2) {
-            /* data (or the card's header) into rx */
-            size_t n = one ? 1u : t0->xrem;
-            if (n > len - i)
-                n = len - i;
-            memcpy(t0->rx + t0->rx_len, b + i, n);
-            t0->rx_len += (uint32_t)n;
-            t0->xrem = (uint16_t)(t0->xrem - n);
-            i += n;
-            if (step == R_IN) {
-                t0->flags |= F_GOT;
-                if (one || !t0->xrem)
-                    go(t0, R_PROC);
-            } else if (!t0->xrem) {
-                if (step == C_HDR)
-                    card_header(t0);
-                else
-                    go(t0, C_APDU);
-            } else if (one) {
-                card_ack(t0, C_DATA);
-            }
-            continue;
-        }
-        i++;
-        if (step == R_SW2) {
-            reader_sw(t0, (uint8_t)c);
-        } else if (c == CL_T0_NULL) {
-            t0->stats.nulls++;
-        } else if ((c ^= t0->buf[1]) == 0 || c == 0xFFu) {
-            if (!t0->xrem)
-                return fail(t0, CL_ERR_PROTOCOL);
-            t0->flags = (uint8_t)((t0->flags & ~F_ONE) | (c ? F_ONE : 0));
-            go(t0, (t0->phase & D_OUT) ? S_DATA : R_IN);
-        } else if (is_sw1(c ^= t0->buf[1])) {
-            t0->sw1 = (uint8_t)c;
-            go(t0, R_SW2);
+    end = b + len;
+    while (p < end && t0->want == CL_T0_RECV) {
+        unsigned step = t0->phase & P_STEP;
+        if (step == R_PROC || step == R_SW2) {
+            rc = reader_byte(t0, *p++);
+            if (rc != CL_OK)
+                return rc;
         } else {
-            return fail(t0, CL_ERR_PROTOCOL);
+            p += take(t0, p, (size_t)(end - p), step);
         }
     }
-    return (int)i;
+    return (int)(p - b);
+}
+
+/* A line event that ends the exchange, when ok. */
+NOINLINE static int event(struct cl_t0 *t0, bool ok, int err)
+{
+    if (!t0)
+        return CL_ERR_ARG;
+    if (!ok)
+        return CL_ERR_STATE;
+    fail(t0, err);
+    return CL_OK;
 }
 
 /* see cardlink/t0.h */
 int cl_t0_timeout(struct cl_t0 *t0)
 {
-    if (!t0)
-        return CL_ERR_ARG;
-    if (!cl_t0_timeout_etu(t0))
-        return CL_ERR_STATE;
-    fail(t0, CL_ERR_TIMEOUT);
-    return CL_OK;
+    return event(t0, cl_t0_timeout_etu(t0) != 0, CL_ERR_TIMEOUT);
 }
 
 /* see cardlink/t0.h */
 int cl_t0_parity_error(struct cl_t0 *t0)
 {
-    if (!t0)
-        return CL_ERR_ARG;
-    if (t0->want != CL_T0_RECV)
-        return CL_ERR_STATE;
-    fail(t0, CL_ERR_PARITY);
-    return CL_OK;
+    return event(t0, t0 && t0->want == CL_T0_RECV, CL_ERR_PARITY);
 }
