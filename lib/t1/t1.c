@@ -701,13 +701,29 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
     if (len > RESULT_MAX)
         len = RESULT_MAX;
     pos = t1->pos;
-    if (pos == 0 && len >= 3u) {    /* the prologue in one step */
-        t1->hdr[0] = bytes[0];
-        t1->hdr[1] = bytes[1];
-        t1->hdr[2] = bytes[2];
-        i = pos = 3;
+    if (pos == 0 && len >= 4u) {    /* a whole block in one step */
+        size_t n = bytes[2], tot = 4u + n + (t1->flags & F_CRC);
+
+        if (len >= tot) {
+            uint8_t *dst;
+            unsigned acc;
+
+            memcpy(t1->hdr, bytes, 4);
+            dst = rx_target(t1);
+            if (dst)
+                memcpy(dst, bytes + 3, n);
+            if (t1->flags & F_CRC)
+                acc = cl_crc16_update(0xFFFFu, bytes, 3u + n) ^
+                      ((unsigned)bytes[3u + n] << 8) ^ bytes[4u + n];
+            else
+                acc = cl_lrc(bytes, tot);
+            t1->acc = (uint16_t)acc;
+            t1->pos = (uint16_t)tot;
+            block_complete(t1);
+            return (int)tot;
+        }
     }
-    while (pos < 3u && i < len)     /* prologue, byte by byte */
+    while (pos < 3u && i < len)     /* prologue of a block fed in parts */
         t1->hdr[pos++] = bytes[i++];
     end = 3u + t1->hdr[2];          /* end of INF (once pos >= 3) */
     if (pos >= 3u && pos < end && i < len) {    /* INF: as much as there is */
