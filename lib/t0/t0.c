@@ -24,7 +24,8 @@
 #define F_REISSUE 0x20u  /* reader: this TPDU re-issued after 6Cxx; card:
                             the kept response followed a 6Cxx */
 #define F_GOT 0x40u      /* reader: data came in this TPDU */
-#define F_LE 0x80u       /* reader: the APDU has Le; card: response kept */
+#define F_LE 0x80u       /* reader: the APDU has Le and the EMV warning
+                            rule is on; card: response kept */
 #define F_KEPT F_LE
 #define F_EXCH (F_ONE | F_REISSUE | F_GOT | F_LE)
 
@@ -56,9 +57,14 @@ static const uint8_t want_of[] = {
     CL_T0_APDU
 };
 
-/* Go to step (the TPDU kind bits stay). */
+/* Go to step (the TPDU kind bits stay); C_HDR: the next header comes into
+ * the command buffer. */
 static void go(struct cl_t0 *t0, unsigned step)
 {
+    if (step == C_HDR) {
+        t0->rx_len = 0;
+        t0->xrem = 5;
+    }
     t0->phase = (uint8_t)((t0->phase & ~P_STEP) | step);
     t0->want = want_of[step];
 }
@@ -83,7 +89,7 @@ NOINLINE static int turn(const struct cl_t0 *t0, unsigned wants)
 }
 
 /* c is a valid SW1 (60 excepted by the callers that care) */
-static bool is_sw1(unsigned c)
+NOINLINE static bool is_sw1(unsigned c)
 {
     c >>= 4;
     return c == 6u || c == 9u;
@@ -215,6 +221,7 @@ static void reader_sw(struct cl_t0 *t0, uint8_t sw2)
     unsigned fl = t0->flags;
     uint32_t room = t0->rx_size - 2u - t0->rx_len;
     uint32_t xx = sw2 ? sw2 : 256u;
+    uint8_t *r;
 
     if ((ph & K_ENV) && t0->tx_left) {
         if (sw == CL_SW_OK) {
@@ -233,8 +240,7 @@ static void reader_sw(struct cl_t0 *t0, uint8_t sw2)
          * try. EMV case 4 warning: kept, GET RESPONSE for the data. */
         unsigned again = sw1 == 0x61u && (ph & K_GR) && !(fl & F_GOT);
         if (sw1 == 0x61u ? !(again && (fl & F_REISSUE))
-                         : (fl & (F_WARNGR | F_LE)) == (F_WARNGR | F_LE) &&
-                               (ph & D_OUT) && !t0->sw && is_warning(sw)) {
+                         : (fl & F_LE) && (ph & D_OUT) && is_warning(sw)) {
             if (sw1 != 0x61u) {
                 t0->sw = (uint16_t)sw;
                 xx = 256u;
@@ -247,10 +253,11 @@ static void reader_sw(struct cl_t0 *t0, uint8_t sw2)
     }
     if (t0->sw && sw1 != 0x61u)     /* EMV: the warning replaces 9000 */
         sw = t0->sw;
-    t0->rx[t0->rx_len] = (uint8_t)(sw >> 8);
-    t0->rx[t0->rx_len + 1] = (uint8_t)sw;
+    r = t0->rx + t0->rx_len;
     t0->rx_len += 2;
     go(t0, R_DONE);
+    r[0] = (uint8_t)(sw >> 8);
+    r[1] = (uint8_t)sw;
 }
 
 /* see cardlink/t0.h */
@@ -262,10 +269,12 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
     int rc;
     uint32_t ne;
 
-    if (!t0 || !cmd || !resp)
+    if (!cmd || !resp)
         return CL_ERR_ARG;
-    if ((t0->flags & F_CARD) || !t0->wt ||
-        (t0->want != CL_T0_IDLE && t0->want != CL_T0_DONE))
+    rc = turn(t0, W(CL_T0_IDLE) | W(CL_T0_DONE));
+    if (rc != CL_OK)
+        return rc;
+    if ((t0->flags & F_CARD) || !t0->wt)
         return CL_ERR_STATE;
     rc = cl_apdu_decode(cmd, cmd_len, &a, &c);
     if (rc != CL_OK)
@@ -284,7 +293,7 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
     t0->rx_size = resp_size > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)resp_size;
     t0->sw = 0;
     t0->flags &= (uint8_t)~F_EXCH;
-    if (a.ne)
+    if (a.ne && (t0->flags & F_WARNGR))
         t0->flags |= F_LE;
     if (c >= CL_APDU_CASE_3E) {     /* the whole APDU in ENVELOPEs */
         t0->tx = cmd;
@@ -314,10 +323,6 @@ NOINLINE static void card_send(struct cl_t0 *t0, unsigned next, unsigned b0,
     t0->off = B_OUT;
     t0->end = (uint8_t)(B_OUT + 1u + (next == C_HDR));
     t0->next = (uint8_t)next;
-    if (next == C_HDR) {
-        t0->rx_len = 0;
-        t0->xrem = 5;
-    }
     go(t0, S_BUF);
 }
 
@@ -383,14 +388,17 @@ static void card_header(struct cl_t0 *t0)
 /* see cardlink/t0.h */
 int cl_t0_card_listen(struct cl_t0 *t0, uint8_t *cmd, size_t size)
 {
-    if (!t0 || !cmd || size < 5u)
+    int rc;
+
+    if (!cmd || size < 5u)
         return CL_ERR_ARG;
-    if (!(t0->flags & F_CARD) || t0->want != CL_T0_IDLE)
+    rc = turn(t0, W(CL_T0_IDLE));
+    if (rc != CL_OK)
+        return rc;
+    if (!(t0->flags & F_CARD))
         return CL_ERR_STATE;
     t0->rx = cmd;
     t0->rx_size = size > 0xFFFFu ? 0xFFFFu : (uint32_t)size;
-    t0->rx_len = 0;
-    t0->xrem = 5;
     go(t0, C_HDR);
     return CL_OK;
 }
@@ -421,7 +429,7 @@ int cl_t0_card_respond(struct cl_t0 *t0, const uint8_t *resp, size_t len)
     unsigned sw, sw1;
     int rc;
 
-    if (!t0 || !resp || len < 2u || len > CL_RAPDU_MAX)
+    if (!resp || len < 2u || len > CL_RAPDU_MAX)
         return CL_ERR_ARG;
     sw1 = resp[len - 2];
     if (!is_sw1(sw1) || sw1 == 0x60u)
