@@ -656,11 +656,7 @@ size_t cl_t1_pull(struct cl_t1 *t1, const uint8_t **out)
     return n;
 }
 
-/* The block is out: count it and wait for the answer. Out of line, so
- * that cl_t1_sent() needs no frame for the other pieces. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
+/* The block is out: count it and wait for the answer. */
 static int block_sent(struct cl_t1 *t1)
 {
     if (t1->stats)                  /* every block: counted in line */
