@@ -184,6 +184,7 @@ struct cl_t0 {
      * 16-bit load or store */
     uint8_t want;               /* enum cl_t0_want */
     uint8_t phase;              /* internal step */
+    uint8_t kind;               /* reader: kind of the current TPDU */
     uint8_t flags;              /* configuration and exchange flags */
     uint8_t sw1;                /* SW1 waiting for its SW2 */
     uint8_t buf[7];             /* 0..4 reader: TPDU header; card: last
@@ -191,10 +192,10 @@ struct cl_t0 {
                                    P2); 5..6 card: procedure byte or SW */
     uint8_t off, end;           /* buf[off..end) still to send */
     uint8_t next;               /* step once buf[off..end) is sent */
+    int8_t err;                 /* sticky error (enum cl_err) */
     uint16_t xrem;              /* bytes left in this TPDU's data (card:
                                    or header) */
     uint16_t sw;                /* reader: pending warning; card: final SW */
-    int16_t err;                /* sticky error */
     uint32_t wt;                /* WT in etu */
     /* reader: command bytes still to send; card: response data to serve */
     const uint8_t *tx;

@@ -29,14 +29,12 @@
 #define F_KEPT F_LE
 #define F_EXCH (F_ONE | F_REISSUE | F_GOT | F_LE)
 
-/* phase: low nibble the step, high bits (reader) the TPDU kind and
- * direction. S_BUF sends buf[off..end) then goes to step next; S_DATA
- * sends data from tx. */
+/* phase: the step. S_BUF sends buf[off..end) then goes to step next;
+ * S_DATA sends data from tx. kind (reader): the TPDU kind and direction. */
 enum {
     S_FAIL, S_BUF, S_DATA, R_PROC, R_IN, R_SW2, R_DONE,
     C_HDR, C_HEADER, C_DATA, C_APDU
 };
-#define P_STEP 0x0Fu
 #define K_ENV 0x10u      /* ENVELOPE piece */
 #define K_GR 0x20u       /* GET RESPONSE */
 #define D_IN 0x40u       /* data from the card */
@@ -57,7 +55,7 @@ static const uint8_t want_of[] = {
     CL_T0_APDU
 };
 
-/* Go to step (the TPDU kind bits stay); C_HDR: the next header comes into
+/* Go to step; C_HDR: the next header comes into
  * the command buffer. */
 static void go(struct cl_t0 *t0, unsigned step)
 {
@@ -65,13 +63,13 @@ static void go(struct cl_t0 *t0, unsigned step)
         t0->rx_len = 0;
         t0->xrem = 5;
     }
-    t0->phase = (uint8_t)((t0->phase & ~P_STEP) | step);
+    t0->phase = (uint8_t)step;
     t0->want = want_of[step];
 }
 
 static int fail(struct cl_t0 *t0, int err)
 {
-    t0->err = (int16_t)err;
+    t0->err = (int8_t)err;
     go(t0, S_FAIL);
     return err;
 }
@@ -180,7 +178,7 @@ static void tpdu(struct cl_t0 *t0, unsigned kind, uint32_t n)
 {
     t0->buf[4] = (uint8_t)n;
     t0->xrem = (uint16_t)n;
-    t0->phase = (uint8_t)kind;
+    t0->kind = (uint8_t)kind;
     t0->off = 0;
     t0->end = 5;
     t0->next = R_PROC;
@@ -217,7 +215,7 @@ NOINLINE static void get_response(struct cl_t0 *t0, uint32_t n)
 /* SW1 SW2 of the current TPDU arrived: what next. */
 static void reader_sw(struct cl_t0 *t0, uint8_t sw2)
 {
-    unsigned sw1 = t0->sw1, sw = sw1 << 8 | sw2, ph = t0->phase;
+    unsigned sw1 = t0->sw1, sw = sw1 << 8 | sw2, ph = t0->kind;
     unsigned fl = t0->flags;
     uint32_t room = t0->rx_size - 2u - t0->rx_len;
     uint32_t xx = sw2 ? sw2 : 256u;
@@ -232,7 +230,7 @@ static void reader_sw(struct cl_t0 *t0, uint8_t sw2)
         if ((ph & D_IN) && !(fl & (F_GOT | F_REISSUE)) && xx <= room) {
             t0->flags = (uint8_t)(fl | F_REISSUE);
             t0->stats.reissues++;
-            tpdu(t0, ph & ~P_STEP, xx);
+            tpdu(t0, ph, xx);
             return;
         }
     } else if (room) {
@@ -478,7 +476,7 @@ size_t cl_t0_pull(struct cl_t0 *t0, const uint8_t **out)
     if (!t0 || !out)
         return 0;
     if (t0->want == CL_T0_SEND) {
-        if ((t0->phase & P_STEP) == S_DATA) {
+        if (t0->phase == S_DATA) {
             p = t0->tx;
             n = (t0->flags & F_ONE) ? 1u : t0->xrem;
         } else {
@@ -502,7 +500,7 @@ int cl_t0_sent(struct cl_t0 *t0, size_t n)
     avail = cl_t0_pull(t0, &p);
     if (n > avail)
         return CL_ERR_ARG;
-    if ((t0->phase & P_STEP) == S_BUF) {
+    if (t0->phase == S_BUF) {
         t0->off = (uint8_t)(t0->off + n);
         if (n == avail)
             go(t0, t0->next);
@@ -529,7 +527,7 @@ static int reader_byte(struct cl_t0 *t0, unsigned c)
 {
     unsigned x = c ^ t0->buf[1];
 
-    if ((t0->phase & P_STEP) == R_SW2) {
+    if (t0->phase == R_SW2) {
         reader_sw(t0, (uint8_t)c);
     } else if (c == CL_T0_NULL) {
         t0->stats.nulls++;
@@ -537,7 +535,7 @@ static int reader_byte(struct cl_t0 *t0, unsigned c)
         if (!t0->xrem)
             return fail(t0, CL_ERR_PROTOCOL);
         t0->flags = (uint8_t)((t0->flags & ~F_ONE) | (x ? F_ONE : 0));
-        go(t0, (t0->phase & D_OUT) ? S_DATA : R_IN);
+        go(t0, (t0->kind & D_OUT) ? S_DATA : R_IN);
     } else if (is_sw1(c)) {
         t0->sw1 = (uint8_t)c;
         go(t0, R_SW2);
@@ -591,7 +589,7 @@ int cl_t0_feed(struct cl_t0 *t0, const uint8_t *b, size_t len)
         return fail(t0, CL_ERR_PROTOCOL);    /* out of turn */
     end = b + len;
     while (p < end && t0->want == CL_T0_RECV) {
-        unsigned step = t0->phase & P_STEP;
+        unsigned step = t0->phase;
         if (step == R_PROC || step == R_SW2) {
             rc = reader_byte(t0, *p++);
             if (rc != CL_OK)
