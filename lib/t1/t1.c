@@ -671,18 +671,26 @@ static int block_sent(struct cl_t1 *t1)
 /* see cardlink/t1.h */
 int cl_t1_sent(struct cl_t1 *t1, size_t n)
 {
-    const uint8_t *p;
-    size_t avail;
+    unsigned pos, len, rest, avail;
 
     if (!t1)
         return CL_ERR_ARG;
     if (t1->want != CL_T1_SEND)
         return CL_ERR_STATE;
-    avail = piece(t1, &p);
+    pos = t1->pos;
+    len = t1->blk[2];
+    rest = 4u + len + (t1->flags & F_CRC) - pos;    /* to the block's end */
+    avail = rest;                   /* in the piece pos is in (piece()) */
+    if (!(t1->blk[1] & PCB_R) && len) {
+        if (pos < 3u)
+            avail = 3u - pos;
+        else if (pos < 3u + len)
+            avail = 3u + len - pos;
+    }
     if (n > avail)
         return CL_ERR_ARG;
-    t1->pos = (uint16_t)(t1->pos + n);
-    if (n == avail && t1->pos == 3u + t1->blk[2] + 1u + (t1->flags & F_CRC))
+    t1->pos = (uint16_t)(pos + n);
+    if (n == rest)
         return block_sent(t1);
     return CL_OK;
 }
@@ -816,8 +824,8 @@ int cl_t1_result(const struct cl_t1 *t1)
 {
     if (!t1)
         return CL_ERR_ARG;
-    if (t1->want != CL_T1_DONE && t1->want != CL_T1_APDU)
-        return CL_ERR_STATE;
+    if ((unsigned)(t1->want - CL_T1_DONE) > CL_T1_APDU - CL_T1_DONE)
+        return CL_ERR_STATE;        /* neither DONE nor APDU */
     return t1->res ? t1->res : (int)t1->rx_len;
 }
 
