@@ -111,8 +111,7 @@ static uint16_t edc_init(const struct cl_t1 *t1)
 static void to_recv(struct cl_t1 *t1)
 {
     t1->want = CL_T1_RECV;
-    t1->pos = 0;
-    t1->acc = edc_init(t1);
+    t1->pos = 0;                    /* cl_t1_feed() sets acc at pos 0 */
     t1->flags &= (uint8_t)~F_PARITY;
 }
 
@@ -729,6 +728,8 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
             return (int)tot;
         }
     }
+    if (pos == 0)
+        t1->acc = edc_init(t1);
     while (pos < 3u && i < len)     /* prologue of a block fed in parts */
         t1->hdr[pos++] = bytes[i++];
     end = 3u + t1->hdr[2];          /* end of INF (once pos >= 3) */
