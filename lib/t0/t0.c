@@ -57,7 +57,7 @@ static const uint8_t want_of[] = {
 
 /* Go to step; C_HDR: the next header comes into
  * the command buffer. */
-static void go(struct cl_t0 *t0, unsigned step)
+NOINLINE static void go(struct cl_t0 *t0, unsigned step)
 {
     if (step == C_HDR) {
         t0->rx_len = 0;
@@ -77,7 +77,7 @@ static int fail(struct cl_t0 *t0, int err)
 #define W(w) (1u << (w))
 
 /* CL_OK when t0 is there and wants one of the set W(want) | ... */
-NOINLINE static int turn(const struct cl_t0 *t0, unsigned wants)
+static int turn(const struct cl_t0 *t0, unsigned wants)
 {
     if (!t0)
         return CL_ERR_ARG;
@@ -205,7 +205,7 @@ NOINLINE static void envelope(struct cl_t0 *t0)
                                               : CL_T0_ENVELOPE_MAX);
 }
 
-NOINLINE static void get_response(struct cl_t0 *t0, uint32_t n)
+static void get_response(struct cl_t0 *t0, uint32_t n)
 {
     t0->flags &= (uint8_t)~F_REISSUE;
     t0->stats.get_responses++;
@@ -461,7 +461,7 @@ int cl_t0_card_null(struct cl_t0 *t0)
     if (rc != CL_OK)
         return rc;
     t0->stats.nulls++;
-    card_send(t0, t0->want == CL_T0_APDU ? C_APDU : C_HEADER, CL_T0_NULL, 0);
+    card_send(t0, t0->phase, CL_T0_NULL, 0);     /* back to C_HEADER/C_APDU */
     return CL_OK;
 }
 
@@ -602,7 +602,7 @@ int cl_t0_feed(struct cl_t0 *t0, const uint8_t *b, size_t len)
 }
 
 /* A line event that ends the exchange, when ok. */
-NOINLINE static int event(struct cl_t0 *t0, bool ok, int err)
+static int event(struct cl_t0 *t0, bool ok, int err)
 {
     if (!t0)
         return CL_ERR_ARG;
