@@ -41,8 +41,9 @@ enum {
 #define D_OUT 0x80u      /* data to the card */
 #define B_OUT 5u         /* card: procedure byte or SW in buf[5..6] */
 
-/* Kept out of line where a call is shorter than the body at each site. */
-#if defined(__GNUC__)
+/* Kept out of line where a call is shorter than the body at each site
+ * (size-optimised builds only: elsewhere the compiler chooses). */
+#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
 #define NOINLINE __attribute__((noinline))
 #else
 #define NOINLINE
