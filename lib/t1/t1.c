@@ -623,23 +623,22 @@ enum cl_t1_want cl_t1_want(const struct cl_t1 *t1)
 static size_t piece(const struct cl_t1 *t1, const uint8_t **out)
 {
     unsigned pos = t1->pos, len = t1->blk[2];
-    const uint8_t *b = t1->blk + pos;
 
     if (!(t1->blk[1] & PCB_R) && len) {
         if (pos < 3u) {
-            *out = b;
+            *out = t1->blk + pos;
             return 3u - pos;
         }
         if (pos < 3u + len) {
             *out = t1->tx + (pos - 3u);
             return 3u + len - pos;
         }
-        b -= len;                   /* the epilogue follows the prologue */
-        *out = b;
-        return 3u + 1u + (t1->flags & F_CRC) - (pos - len);
+        pos -= len;                 /* the epilogue follows the prologue */
+        *out = t1->blk + pos;
+        return 4u + (t1->flags & F_CRC) - pos;
     }
-    *out = b;
-    return 3u + len + 1u + (t1->flags & F_CRC) - pos;
+    *out = t1->blk + pos;
+    return 4u + len + (t1->flags & F_CRC) - pos;
 }
 
 /* see cardlink/t1.h */
