@@ -182,8 +182,7 @@ struct cl_t0_stats {
 struct cl_t0 {
     /* byte fields first: a Cortex-M0+ reaches offsets 0..31 with one
      * 16-bit load or store */
-    uint8_t want;               /* enum cl_t0_want */
-    uint8_t phase;              /* internal step */
+    uint8_t phase;              /* internal step (gives enum cl_t0_want) */
     uint8_t kind;               /* reader: kind of the current TPDU */
     uint8_t flags;              /* configuration and exchange flags */
     uint8_t sw1;                /* SW1 waiting for its SW2 */

@@ -32,9 +32,12 @@
 /* phase: the step. S_BUF sends buf[off..end) then goes to step next;
  * S_DATA sends data from tx. kind (reader): the TPDU kind and direction. */
 enum {
-    S_FAIL, S_BUF, S_DATA, R_PROC, R_IN, R_SW2, R_DONE,
-    C_HDR, C_HEADER, C_DATA, C_APDU
+    S_IDLE, S_BUF, S_DATA,                      /* SEND: 1..2 */
+    R_PROC, R_IN, R_SW2, C_HDR, C_DATA,         /* RECV: 3..7 */
+    R_DONE, C_APDU, S_FAIL, C_HEADER
 };
+#define IS_SEND(ph) ((unsigned)(ph) - S_BUF < 2u)
+#define IS_RECV(ph) ((unsigned)(ph) - R_PROC < 5u)
 #define K_ENV 0x10u      /* ENVELOPE piece */
 #define K_GR 0x20u       /* GET RESPONSE */
 #define D_IN 0x40u       /* data from the card */
@@ -51,21 +54,14 @@ enum {
 
 /* What the caller is asked for in each step. */
 static const uint8_t want_of[] = {
-    CL_T0_DEACTIVATE, CL_T0_SEND, CL_T0_SEND, CL_T0_RECV, CL_T0_RECV,
-    CL_T0_RECV, CL_T0_DONE, CL_T0_RECV, CL_T0_HEADER, CL_T0_RECV,
-    CL_T0_APDU
+    CL_T0_IDLE, CL_T0_SEND, CL_T0_SEND, CL_T0_RECV, CL_T0_RECV,
+    CL_T0_RECV, CL_T0_RECV, CL_T0_RECV, CL_T0_DONE, CL_T0_APDU,
+    CL_T0_DEACTIVATE, CL_T0_HEADER
 };
 
-/* Go to step; C_HDR: the next header comes into
- * the command buffer. */
-NOINLINE static void go(struct cl_t0 *t0, unsigned step)
+static void go(struct cl_t0 *t0, unsigned step)
 {
-    if (step == C_HDR) {
-        t0->rx_len = 0;
-        t0->xrem = 5;
-    }
     t0->phase = (uint8_t)step;
-    t0->want = want_of[step];
 }
 
 static int fail(struct cl_t0 *t0, int err)
@@ -82,7 +78,7 @@ static int turn(const struct cl_t0 *t0, unsigned wants)
 {
     if (!t0)
         return CL_ERR_ARG;
-    if (!(W(t0->want) & wants))
+    if (!(W(want_of[t0->phase]) & wants))
         return CL_ERR_STATE;
     return CL_OK;
 }
@@ -141,13 +137,13 @@ int cl_t0_setup(struct cl_t0 *t0, const struct cl_t0_config *cfg)
 /* see cardlink/t0.h */
 enum cl_t0_want cl_t0_want(const struct cl_t0 *t0)
 {
-    return t0 ? (enum cl_t0_want)t0->want : CL_T0_IDLE;
+    return t0 ? (enum cl_t0_want)want_of[t0->phase] : CL_T0_IDLE;
 }
 
 /* see cardlink/t0.h */
 uint32_t cl_t0_timeout_etu(const struct cl_t0 *t0)
 {
-    if (!t0 || t0->want != CL_T0_RECV || (t0->flags & F_CARD))
+    if (!t0 || !IS_RECV(t0->phase) || (t0->flags & F_CARD))
         return 0;
     return t0->wt;
 }
@@ -322,6 +318,10 @@ NOINLINE static void card_send(struct cl_t0 *t0, unsigned next, unsigned b0,
     t0->off = B_OUT;
     t0->end = (uint8_t)(B_OUT + 1u + (next == C_HDR));
     t0->next = (uint8_t)next;
+    if (next == C_HDR) {    /* the next header into the command buffer */
+        t0->rx_len = 0;
+        t0->xrem = 5;
+    }
     go(t0, S_BUF);
 }
 
@@ -398,6 +398,8 @@ int cl_t0_card_listen(struct cl_t0 *t0, uint8_t *cmd, size_t size)
         return CL_ERR_STATE;
     t0->rx = cmd;
     t0->rx_size = size > 0xFFFFu ? 0xFFFFu : (uint32_t)size;
+    t0->rx_len = 0;
+    t0->xrem = 5;
     go(t0, C_HDR);
     return CL_OK;
 }
@@ -476,7 +478,7 @@ size_t cl_t0_pull(struct cl_t0 *t0, const uint8_t **out)
 
     if (!t0 || !out)
         return 0;
-    if (t0->want == CL_T0_SEND) {
+    if (IS_SEND(t0->phase)) {
         if (t0->phase == S_DATA) {
             p = t0->tx;
             n = (t0->flags & F_ONE) ? 1u : t0->xrem;
@@ -586,10 +588,10 @@ int cl_t0_feed(struct cl_t0 *t0, const uint8_t *b, size_t len)
         return rc;
     if (!len)
         return 0;
-    if (t0->want != CL_T0_RECV)
+    if (!IS_RECV(t0->phase))
         return fail(t0, CL_ERR_PROTOCOL);    /* out of turn */
     end = b + len;
-    while (p < end && t0->want == CL_T0_RECV) {
+    while (p < end && IS_RECV(t0->phase)) {
         unsigned step = t0->phase;
         if (step == R_PROC || step == R_SW2) {
             rc = reader_byte(t0, *p++);
@@ -622,5 +624,5 @@ int cl_t0_timeout(struct cl_t0 *t0)
 /* see cardlink/t0.h */
 int cl_t0_parity_error(struct cl_t0 *t0)
 {
-    return event(t0, t0 && t0->want == CL_T0_RECV, CL_ERR_PARITY);
+    return event(t0, t0 && IS_RECV(t0->phase), CL_ERR_PARITY);
 }
