@@ -336,8 +336,13 @@ static void card_ack(struct cl_t0 *t0, unsigned next)
     card_send(t0, next, t0->rx[1] ^ ((t0->flags & F_ONE) ? 0xFFu : 0), 0);
 }
 
-static void card_more(struct cl_t0 *t0)
+/* The final SW when the response data are all out, else 61xx. */
+static void card_rest(struct cl_t0 *t0)
 {
+    if (!t0->tx_left) {
+        card_sw(t0, t0->sw);
+        return;
+    }
     t0->flags = (uint8_t)((t0->flags | F_KEPT) & ~F_REISSUE);
     card_sw(t0, 0x6100u | (t0->tx_left & 0xFFu));
 }
@@ -442,16 +447,14 @@ int cl_t0_card_respond(struct cl_t0 *t0, const uint8_t *resp, size_t len)
     t0->tx = resp;
     t0->tx_left = (uint32_t)(len - 2u);
     t0->sw = (uint16_t)sw;
-    if (!t0->tx_left) {
-        card_sw(t0, sw);
-    } else if (t0->rx_len <= 5u) {
+    if (t0->tx_left && t0->rx_len <= 5u) {
         card_out(t0, false);
-    } else if ((t0->flags & F_WFIRST) && is_warning(sw)) {
+    } else if (t0->tx_left && (t0->flags & F_WFIRST) && is_warning(sw)) {
         t0->sw = CL_SW_OK;
         t0->flags |= F_KEPT;
         card_sw(t0, sw);
     } else {
-        card_more(t0);
+        card_rest(t0);
     }
     return CL_OK;
 }
@@ -518,10 +521,8 @@ int cl_t0_sent(struct cl_t0 *t0, size_t n)
         go(t0, R_PROC);     /* wait for the procedure byte */
     else if (t0->xrem && (t0->flags & F_ONE))
         card_ack(t0, S_DATA);
-    else if (!t0->tx_left)
-        card_sw(t0, t0->sw);
     else
-        card_more(t0);
+        card_rest(t0);
     return CL_OK;
 }
 
