@@ -582,13 +582,11 @@ int cl_t0_feed(struct cl_t0 *t0, const uint8_t *b, size_t len)
     const uint8_t *p = b, *end;
     int rc;
 
-    if (!b && len)
-        return CL_ERR_ARG;
     rc = turn(t0, ~(W(CL_T0_IDLE) | W(CL_T0_DEACTIVATE)));
-    if (rc != CL_OK)
+    if (!b && len)
+        rc = CL_ERR_ARG;
+    if (rc != CL_OK || !len)
         return rc;
-    if (!len)
-        return 0;
     if (!IS_RECV(t0->phase))
         return fail(t0, CL_ERR_PROTOCOL);    /* out of turn */
     end = b + len;
