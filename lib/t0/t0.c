@@ -262,7 +262,6 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
     struct cl_apdu a;
     enum cl_apdu_case c;
     int rc;
-    uint32_t ne;
 
     if (!cmd || !resp)
         return CL_ERR_ARG;
@@ -278,8 +277,9 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
         return CL_ERR_RESERVED;
     /* Ne over 256 (case 2E) is asked for as 256, then GET RESPONSE; a
      * case 2 response must fit */
-    ne = a.ne > 256u ? 256u : (uint32_t)a.ne;
-    if (resp_size < 2u || (!a.nc && resp_size - 2u < ne))
+    if (a.ne > 256u)
+        a.ne = 256u;
+    if (resp_size < 2u || (!a.nc && resp_size - 2u < a.ne))
         return CL_ERR_BUFFER;
 
     memcpy(t0->buf, cmd, 4);
@@ -301,7 +301,7 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
     if (a.nc)
         tpdu(t0, D_OUT, (uint32_t)a.nc);
     else
-        tpdu(t0, ne ? D_IN : 0, ne);
+        tpdu(t0, a.ne ? D_IN : 0, (uint32_t)a.ne);
     return CL_OK;
 }
 
