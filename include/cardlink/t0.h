@@ -183,15 +183,15 @@ struct cl_t0 {
     /* byte fields first: a Cortex-M0+ reaches offsets 0..31 with one
      * 16-bit load or store */
     uint8_t phase;              /* internal step (gives enum cl_t0_want) */
+    uint8_t off, end;           /* buf[off..end) still to send */
+    uint8_t next;               /* step once buf[off..end) is sent */
     uint8_t kind;               /* reader: kind of the current TPDU */
     uint8_t flags;              /* configuration and exchange flags */
     uint8_t sw1;                /* SW1 waiting for its SW2 */
+    int8_t err;                 /* sticky error (enum cl_err) */
     uint8_t buf[7];             /* 0..4 reader: TPDU header; card: last
                                    header answered with 6Cxx (CLA INS P1
                                    P2); 5..6 card: procedure byte or SW */
-    uint8_t off, end;           /* buf[off..end) still to send */
-    uint8_t next;               /* step once buf[off..end) is sent */
-    int8_t err;                 /* sticky error (enum cl_err) */
     uint16_t xrem;              /* bytes left in this TPDU's data (card:
                                    or header) */
     uint16_t sw;                /* reader: pending warning; card: final SW */

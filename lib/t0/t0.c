@@ -176,12 +176,12 @@ static void tpdu(struct cl_t0 *t0, unsigned kind, uint32_t n)
     t0->buf[4] = (uint8_t)n;
     t0->xrem = (uint16_t)n;
     t0->kind = (uint8_t)kind;
+    t0->flags &= (uint8_t)~(F_GOT | F_ONE);
+    t0->stats.tpdus++;
+    t0->phase = S_BUF;
     t0->off = 0;
     t0->end = 5;
     t0->next = R_PROC;
-    t0->flags &= (uint8_t)~(F_GOT | F_ONE);
-    t0->stats.tpdus++;
-    go(t0, S_BUF);
 }
 
 /* A TPDU of our own: ENVELOPE or GET RESPONSE, P1 P2 = 00 00. */
@@ -313,16 +313,19 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
 NOINLINE static void card_send(struct cl_t0 *t0, unsigned next, unsigned b0,
                       unsigned b1)
 {
+    unsigned end = B_OUT + 1u;
+
     t0->buf[B_OUT] = (uint8_t)b0;
     t0->buf[B_OUT + 1] = (uint8_t)b1;
-    t0->off = B_OUT;
-    t0->end = (uint8_t)(B_OUT + 1u + (next == C_HDR));
-    t0->next = (uint8_t)next;
     if (next == C_HDR) {    /* the next header into the command buffer */
         t0->rx_len = 0;
         t0->xrem = 5;
+        end++;
     }
-    go(t0, S_BUF);
+    t0->phase = S_BUF;
+    t0->off = B_OUT;
+    t0->end = (uint8_t)end;
+    t0->next = (uint8_t)next;
 }
 
 static void card_sw(struct cl_t0 *t0, unsigned sw)
