@@ -39,9 +39,11 @@
  * string). Exit status: 0 done, 1 failure, 2 usage error.
  */
 #define _DEFAULT_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <mbedtls/version.h>
@@ -371,6 +373,10 @@ int main(int argc, char **argv)
         shift_time(to, -86400, notyet_from_s) != 0 || strcmp(from_s, to_s) >= 0) {
         fputs("cardlink-pki: --from/--to must be valid YYYYMMDDhhmmss, from < to\n", stderr);
         return 2;
+    }
+    if (mkdir(outdir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "cardlink-pki: %s: %s\n", outdir, strerror(errno));
+        return 1;
     }
     mbedtls_hmac_drbg_init(&drbg);
     return testpki(seed);
