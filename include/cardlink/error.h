@@ -58,7 +58,7 @@ enum cl_err {
     CL_ERR_PIN_BLOCKED = -52,  /* PIN retry counter is zero */
     CL_ERR_DUPLICATE = -53,    /* idempotency key already used */
     CL_ERR_NOT_FOUND = -54,    /* looked-up item absent */
-    CL_ERR_UNSUPPORTED = -55,  /* valid but not implemented / not offered */
+    CL_ERR_UNSUPPORTED = -55,  /* valid, but this build or the peer does not offer it */
     CL_ERR_LIMIT = -56,        /* a configured bound was exceeded */
     CL_ERR_OVERFLOW = -57,     /* arithmetic overflow (amount, counter) */
 
