@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int hexval(char c)
 {
@@ -48,6 +49,37 @@ const char *cl_test_tohex(const uint8_t *buf, size_t len)
     for (i = 0; i < len && o + 4 < sizeof(text); i++)
         o += (size_t)snprintf(text + o, sizeof(text) - o, i ? " %02X" : "%02X", buf[i]);
     return text;
+}
+
+size_t cl_test_doc_example(const char *path, const char *kind, const char *name,
+                           uint8_t *out, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    char line[512], hex[8192] = "", want[128];
+    int in = 0, n;
+
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    snprintf(want, sizeof(want), "```%s example=%s", kind, name);
+    while (fgets(line, sizeof(line), f)) {
+        if (!in) {
+            size_t wl = strlen(want);
+            if (strncmp(line, want, wl) == 0 && (line[wl] == '\n' || line[wl] == ' '))
+                in = 1;
+        } else if (strncmp(line, "```", 3) == 0) {
+            break;
+        } else {
+            char *c = strchr(line, '#');
+            if (c)
+                *c = '\0';
+            ck_assert_msg(strlen(hex) + strlen(line) < sizeof(hex), "example %s too long", name);
+            strcat(hex, line);
+        }
+    }
+    fclose(f);
+    ck_assert_msg(in, "no %s example %s in %s", kind, name, path);
+    n = cl_test_hex(hex, out, size);
+    ck_assert_int_gt(n, 0);
+    return (size_t)n;
 }
 
 int cl_test_run(Suite *s)

@@ -31,6 +31,15 @@ const char *cl_test_tohex(const uint8_t *buf, size_t len);
                       cl_test_tohex((buf), (len)), (hex));                    \
     } while (0)
 
+/*
+ * The bytes of the fenced block "```KIND example=NAME" in the Markdown file
+ * at path (docs are test vectors: docs/protocol.md, docs/transaction.md).
+ * '#' starts a comment on each line. Fails the running test when the file or
+ * the block is missing or the hex is bad; returns the byte count.
+ */
+size_t cl_test_doc_example(const char *path, const char *kind, const char *name,
+                           uint8_t *out, size_t size);
+
 /* Run one suite and return the process exit status (0 when all passed). */
 int cl_test_run(Suite *s);
 

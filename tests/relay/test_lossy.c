@@ -24,31 +24,7 @@
 /* The bytes of "```frame example=NAME". */
 static size_t doc_frame(const char *name, uint8_t *out, size_t size)
 {
-    FILE *f = fopen(CL_PROTOCOL_MD, "r");
-    char line[512], hex[4096] = "", want[96];
-    int in = 0, n;
-
-    ck_assert(f != NULL);
-    snprintf(want, sizeof(want), "```frame example=%s", name);
-    while (fgets(line, sizeof(line), f)) {
-        if (!in) {
-            size_t wl = strlen(want);
-            if (strncmp(line, want, wl) == 0 && (line[wl] == '\n' || line[wl] == ' '))
-                in = 1;
-        } else if (strncmp(line, "```", 3) == 0) {
-            break;
-        } else {
-            char *c = strchr(line, '#');
-            if (c)
-                *c = '\0';
-            strcat(hex, line);
-        }
-    }
-    fclose(f);
-    ck_assert_msg(in, "no frame example %s", name);
-    n = cl_test_hex(hex, out, size);
-    ck_assert_int_gt(n, 0);
-    return (size_t)n;
+    return cl_test_doc_example(CL_PROTOCOL_MD, "frame", name, out, size);
 }
 
 static const char *const frames[] = { "lossy-data-keepalive", "lossy-ack", "lossy-data-escaped" };

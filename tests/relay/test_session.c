@@ -28,31 +28,7 @@
 /* The bytes of "```hex example=NAME" in docs/protocol.md. */
 static size_t doc_example(const char *name, uint8_t *out, size_t size)
 {
-    FILE *f = fopen(CL_PROTOCOL_MD, "r");
-    char line[512], hex[4096] = "", want[96];
-    int in = 0, n;
-
-    ck_assert_msg(f != NULL, "cannot open %s", CL_PROTOCOL_MD);
-    snprintf(want, sizeof(want), "```hex example=%s", name);
-    while (fgets(line, sizeof(line), f)) {
-        if (!in) {
-            size_t wl = strlen(want);
-            if (strncmp(line, want, wl) == 0 && (line[wl] == '\n' || line[wl] == ' '))
-                in = 1;
-        } else if (strncmp(line, "```", 3) == 0) {
-            break;
-        } else {
-            char *c = strchr(line, '#');
-            if (c)
-                *c = '\0';
-            strcat(hex, line);
-        }
-    }
-    fclose(f);
-    ck_assert_msg(in, "no example %s", name);
-    n = cl_test_hex(hex, out, size);
-    ck_assert_int_gt(n, 0);
-    return (size_t)n;
+    return cl_test_doc_example(CL_PROTOCOL_MD, "hex", name, out, size);
 }
 
 #define assert_doc(name, buf, len)                                                  \
