@@ -83,6 +83,7 @@
 #if CL_VCARD_APPLET
 #include "applet_crypto.h"
 #include "cardlink/applet.h"
+#include "cardlink/wipe.h"
 #endif
 
 #define PROG "cardlink-vcard"
@@ -451,7 +452,7 @@ static int save_image(struct vc_app *a)
         return -1;
     ok = fwrite(img, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
     ok = (fclose(f) == 0) && ok;
-    memset(img, 0, sizeof(img));    /* it holds the PIN block and the key */
+    cl_wipe(img, sizeof(img));      /* it holds the PIN block and the key */
     if (!ok || rename(tmp, a->path) != 0)
         return -1;
     return 0;
@@ -497,7 +498,7 @@ static int load_applet(const char *path, struct vc_app *a, struct cl_sim_app *ap
     fclose(f);
     cl_applet_state_init(&a->st);
     rc = len > CL_APPLET_IMAGE_MAX ? CL_ERR_TOO_LONG : cl_applet_state_load(&a->st, img, len);
-    memset(img, 0, sizeof(img));
+    cl_wipe(img, sizeof(img));
     if (rc != CL_OK) {
         fprintf(stderr, PROG ": %s: not a card image: %s\n", path, cl_strerror(rc));
         return 1;
