@@ -100,6 +100,33 @@ START_TEST(test_lrc)
 }
 END_TEST
 
+/* The word-at-a-time LRC (overlapping loads for the tail) against a byte
+ * loop, for every length 0..40 at every alignment 0..7: each byte of the
+ * input is a distinct bit pattern, so a byte counted twice or missed shows. */
+START_TEST(test_lrc_lengths)
+{
+    uint8_t buf[48 + 8];
+    size_t len, i;
+    unsigned off = (unsigned)_i;
+
+    for (i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)(0x5Au ^ (i * 0x3Bu) ^ (i >> 3));
+    for (len = 0; len <= 40; len++) {
+        uint8_t want = 0;
+
+        for (i = 0; i < len; i++)
+            want ^= buf[off + i];
+        ck_assert_msg(cl_lrc(buf + off, len) == want, "len %zu offset %u", len, off);
+        /* one byte changed changes the LRC */
+        if (len) {
+            buf[off + len - 1] ^= 0x81u;
+            ck_assert_uint_eq(cl_lrc(buf + off, len), (uint8_t)(want ^ 0x81u));
+            buf[off + len - 1] ^= 0x81u;
+        }
+    }
+}
+END_TEST
+
 static Suite *edc_suite(void)
 {
     Suite *s = suite_create("edc");
@@ -109,6 +136,7 @@ static Suite *edc_suite(void)
     tcase_add_test(tc, test_crc_incremental);
     tcase_add_test(tc, test_crc_model);
     tcase_add_test(tc, test_lrc);
+    tcase_add_loop_test(tc, test_lrc_lengths, 0, 8);
     suite_add_tcase(s, tc);
     return s;
 }
