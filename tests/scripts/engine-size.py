@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""cardlink — Cortex-M0+ text of the transport engines (issue 4 targets),
+with both roles and as a reader firmware builds them (CL_T0_CARD=0 /
+CL_T1_CARD=0: the card role left out).
+
+Each engine is compiled again with the exact command meson used for it
+(compile_commands.json of the cross build), once with the option set to 0.
+Usage: engine-size.py BUILD_DIR PREFIX   (e.g. build/cortex-m0plus arm-none-eabi-)
+Prints figures only; exits 1 only when a build fails."""
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+
+ENGINES = [("t0", "lib/t0/t0.c", "CL_T0_CARD", 1536),
+           ("t1", "lib/t1/t1.c", "CL_T1_CARD", 2457)]
+
+
+def text_size(prefix, obj):
+    out = subprocess.check_output([prefix + "size", obj], text=True)
+    return int(out.splitlines()[1].split()[0])
+
+
+def main():
+    build, prefix = sys.argv[1], sys.argv[2]
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    cmds = json.load(open(os.path.join(build, "compile_commands.json")))
+    print("  transport engines, text bytes (M0+ targets: t0 <= 1536, t1 <= 2457)")
+    status = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, src, macro, target in ENGINES:
+            entry = [e for e in cmds if e["file"].endswith(src)]
+            header = open(os.path.join(root, "include/cardlink/%s.h" % name)).read()
+            if not entry:
+                continue
+            argv = shlex.split(entry[0]["command"])
+            # drop the dependency-file and output arguments, keep the rest
+            keep, skip = [], False
+            for a in argv:
+                if skip:
+                    skip = False
+                    continue
+                if a in ("-MD",):
+                    continue
+                if a in ("-MQ", "-MF", "-o"):
+                    skip = True
+                    continue
+                keep.append(a)
+            sizes = []
+            for value in ("1", "0"):
+                if value == "0" and macro not in header:
+                    sizes.append(None)
+                    continue
+                obj = os.path.join(tmp, "%s-%s.o" % (name, value))
+                r = subprocess.run(keep + ["-D%s=%s" % (macro, value), "-o", obj],
+                                   cwd=entry[0]["directory"])
+                if r.returncode != 0:
+                    status = 1
+                    sizes.append(None)
+                    continue
+                sizes.append(text_size(prefix, obj))
+            both, reader = sizes
+            line = "    %s  both roles %5s" % (name, both)
+            if both is not None:
+                line += " (%s)" % ("met" if both <= target else "over by %d" % (both - target))
+            if reader is not None:
+                line += "   reader only (%s=0) %5d  %s" % (
+                    macro, reader, "met" if reader <= target else "over by %d" % (reader - target))
+            print(line)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
