@@ -117,6 +117,12 @@
  *
  * The context holds no pointer to itself and may be copied between
  * exchanges. Do not touch its fields: read them through the accessors.
+ *
+ * Reader firmware that never plays the card may define CL_T0_CARD to 0
+ * (e.g. -DCL_T0_CARD=0, the same for every file that includes this
+ * header): the card role is then left out (the cl_t0_card_* functions are
+ * neither declared nor compiled, and cl_t0_setup() with CL_T0_ROLE_CARD
+ * returns CL_ERR_UNSUPPORTED), which saves about 0.5 KiB of flash.
  */
 #ifndef CARDLINK_T0_H
 #define CARDLINK_T0_H
@@ -125,6 +131,10 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#ifndef CL_T0_CARD
+#define CL_T0_CARD 1
 #endif
 
 /* INS of the inter-industry commands the transport uses (ISO 7816-4). */
@@ -213,8 +223,9 @@ void cl_t0_config_default(struct cl_t0_config *cfg, enum cl_t0_role role);
  * Set up t0 for a new T=0 session (after the ATR and any PPS): the context
  * is wiped, WT computed from cfg->wi and cfg->d. Both roles are then IDLE.
  * Returns CL_OK, or CL_ERR_ARG when t0 or cfg is NULL, role is not a role,
- * or d is not a Di of the table of §8.3 (then t0 is wiped and every call is
- * refused until a good setup).
+ * or d is not a Di of the table of §8.3; CL_ERR_UNSUPPORTED for the card
+ * role when CL_T0_CARD is 0 (on error t0 is wiped and every call is refused
+ * until a good setup).
  */
 CL_WUR int cl_t0_setup(struct cl_t0 *t0, const struct cl_t0_config *cfg);
 
@@ -308,6 +319,7 @@ CL_WUR int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
                                 size_t cmd_len, uint8_t *resp,
                                 size_t resp_size);
 
+#if CL_T0_CARD
 /*
  * Card: receive command headers (and data) into cmd[0..size); the buffer
  * stays registered until setup or reset. Then RECV for the first header.
@@ -347,6 +359,7 @@ CL_WUR int cl_t0_card_respond(struct cl_t0 *t0, const uint8_t *resp,
  * CL_ERR_ARG on NULL.
  */
 CL_WUR int cl_t0_card_null(struct cl_t0 *t0);
+#endif /* CL_T0_CARD */
 
 #ifdef __cplusplus
 }

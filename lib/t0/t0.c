@@ -28,6 +28,8 @@
                             rule is on; card: response kept */
 #define F_KEPT F_LE
 #define F_EXCH (F_ONE | F_REISSUE | F_GOT | F_LE)
+/* the card role (a constant 0 when it is left out) */
+#define IS_CARD(t0) (CL_T0_CARD && ((t0)->flags & F_CARD))
 
 /* phase: the step. S_BUF sends buf[off..end) then goes to step next;
  * S_DATA sends data from tx. kind (reader): the TPDU kind and direction. */
@@ -126,6 +128,8 @@ int cl_t0_setup(struct cl_t0 *t0, const struct cl_t0_config *cfg)
     cl_t0_reset(t0);
     if (!cfg || cfg->role > CL_T0_ROLE_CARD || cl_rate_di_index(cfg->d) < 0)
         return CL_ERR_ARG;
+    if (!CL_T0_CARD && cfg->role == CL_T0_ROLE_CARD)
+        return CL_ERR_UNSUPPORTED;
     t0->wt = cl_rate_wt_etu(cfg->wi, cfg->d);
     /* F_CARD is 1, bool is 0 or 1 */
     t0->flags = (uint8_t)(cfg->role | cfg->warning_get_response << 1 |
@@ -143,7 +147,7 @@ enum cl_t0_want cl_t0_want(const struct cl_t0 *t0)
 /* see cardlink/t0.h */
 uint32_t cl_t0_timeout_etu(const struct cl_t0 *t0)
 {
-    if (!t0 || !IS_RECV(t0->phase) || (t0->flags & F_CARD))
+    if (!t0 || !IS_RECV(t0->phase) || IS_CARD(t0))
         return 0;
     return t0->wt;
 }
@@ -268,7 +272,7 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
     rc = turn(t0, W(CL_T0_IDLE) | W(CL_T0_DONE));
     if (rc != CL_OK)
         return rc;
-    if ((t0->flags & F_CARD) || !t0->wt)
+    if (IS_CARD(t0) || !t0->wt)
         return CL_ERR_STATE;
     rc = cl_apdu_decode(cmd, cmd_len, &a, &c);
     if (rc != CL_OK)
@@ -306,6 +310,7 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
 }
 
 /* ------------------------------------------------------------------ card */
+#if CL_T0_CARD
 
 /* Send the procedure byte b0 (next: the step after it) or, next C_HDR,
  * the status b0 b1; a status ends the exchange: the next header comes
@@ -474,6 +479,8 @@ int cl_t0_card_null(struct cl_t0 *t0)
     return CL_OK;
 }
 
+#endif /* CL_T0_CARD */
+
 /* ------------------------------------------------------------------ both */
 
 /* see cardlink/t0.h */
@@ -520,12 +527,14 @@ int cl_t0_sent(struct cl_t0 *t0, size_t n)
     t0->xrem = (uint16_t)(t0->xrem - n);
     if (n < avail)
         return CL_OK;
-    if (!(t0->flags & F_CARD))
+    if (!IS_CARD(t0))
         go(t0, R_PROC);     /* wait for the procedure byte */
+#if CL_T0_CARD
     else if (t0->xrem && (t0->flags & F_ONE))
         card_ack(t0, S_DATA);
     else
         card_rest(t0);
+#endif
     return CL_OK;
 }
 
@@ -568,6 +577,7 @@ static size_t take(struct cl_t0 *t0, const uint8_t *b, size_t len,
         t0->flags |= F_GOT;
         if (one || !t0->xrem)
             go(t0, R_PROC);
+#if CL_T0_CARD
     } else if (!t0->xrem) {
         if (step == C_HDR)
             card_header(t0);
@@ -575,6 +585,7 @@ static size_t take(struct cl_t0 *t0, const uint8_t *b, size_t len,
             go(t0, C_APDU);
     } else if (one) {
         card_ack(t0, C_DATA);
+#endif
     }
     return n;
 }

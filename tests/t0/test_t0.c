@@ -3,6 +3,10 @@
  * bytes on the line for every procedure case in both roles, API errors, and
  * the reader against the card in-process with a fault injector.
  * SPDX-License-Identifier: Apache-2.0
+ *
+ * Built twice: against the library, and as test_t0_reader with lib/t0/t0.c
+ * compiled in with CL_T0_CARD=0 (reader firmware): that one runs the reader
+ * cases (the card's bytes scripted) and checks the card role is refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +101,10 @@ static void feed_all(struct cl_t0 *t0, const uint8_t *b, size_t n, int *err)
     }
 }
 
-static uint8_t big_a[70000], big_b[70000], big_c[70000];
+static uint8_t big_a[70000], big_b[70000];
+#if CL_T0_CARD
+static uint8_t big_c[70000];
+#endif
 
 /* Run a transcript on t0 (reader or card). Returns the feed error seen. */
 static int run_transcript(struct cl_t0 *t0, const char *tr, bool card,
@@ -135,6 +142,7 @@ static int run_transcript(struct cl_t0 *t0, const char *tr, bool card,
         case 'P':
             ck_assert_int_eq(cl_t0_parity_error(t0), CL_OK);
             break;
+#if CL_T0_CARD
         case 'R':
             ck_assert_int_eq(cl_t0_card_receive(t0), CL_OK);
             break;
@@ -152,6 +160,7 @@ static int run_transcript(struct cl_t0 *t0, const char *tr, bool card,
             n = parse_bytes(&s, big_a, sizeof(big_a));
             ck_assert_int_eq(cl_t0_result(t0), (int)n);
             break;
+#endif
         default:
             ck_abort_msg("bad transcript kind %c", kind);
         }
@@ -356,6 +365,7 @@ START_TEST(test_reader_vectors_bytewise)
 }
 END_TEST
 
+#if CL_T0_CARD
 /* ------------------------------------------------------------------
  * Card vectors: what the card engine sends for each header and answer.
  */
@@ -522,6 +532,7 @@ START_TEST(test_card_errors)
     ck_assert_int_eq(cl_t0_parity_error(&t0), CL_ERR_STATE);
 }
 END_TEST
+#endif /* CL_T0_CARD */
 
 /* ------------------------------------------------------------------ API */
 
@@ -549,10 +560,12 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(cl_t0_parity_error(NULL), CL_ERR_ARG);
     ck_assert_int_eq(cl_t0_result(NULL), CL_ERR_ARG);
     ck_assert_int_eq(cl_t0_error(NULL), CL_ERR_ARG);
+#if CL_T0_CARD
     ck_assert_int_eq(cl_t0_card_receive(NULL), CL_ERR_ARG);
     ck_assert_int_eq(cl_t0_card_null(NULL), CL_ERR_ARG);
     ck_assert_int_eq(cl_t0_card_respond(NULL, resp, 2), CL_ERR_ARG);
     ck_assert_int_eq(cl_t0_card_listen(NULL, resp, 5), CL_ERR_ARG);
+#endif
     ck_assert_int_eq(cl_t0_transmit_start(NULL, c1, 4, resp, 2), CL_ERR_ARG);
 
     /* setup */
@@ -585,7 +598,9 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(cl_t0_timeout(&t0), CL_ERR_STATE);
     ck_assert_int_eq(cl_t0_parity_error(&t0), CL_ERR_STATE);
     ck_assert_int_eq(cl_t0_feed(&t0, &b, 1), CL_ERR_STATE);
+#if CL_T0_CARD
     ck_assert_int_eq(cl_t0_card_listen(&t0, resp, 5), CL_ERR_STATE);
+#endif
     ck_assert_int_eq(cl_t0_result(&t0), CL_ERR_STATE);
 
     ck_assert_int_eq(cl_t0_transmit_start(&t0, c2, 5, resp, 258), CL_OK);
@@ -604,11 +619,13 @@ START_TEST(test_api_errors)
     ck_assert_ptr_null(p);
     /* WT = 960 * D * WI = 960 * 2 * 20 */
     ck_assert_uint_eq(cl_t0_timeout_etu(&t0), 38400u);
+#if CL_T0_CARD
     ck_assert_int_eq(cl_t0_card_respond(&t0, c2 + 4, 1), CL_ERR_ARG);
     {
         const uint8_t ok[] = { 0x90, 0x00 };
         ck_assert_int_eq(cl_t0_card_respond(&t0, ok, 2), CL_ERR_STATE);
     }
+#endif
     ck_assert_int_eq(cl_t0_feed(&t0, &b, 1), 1);          /* SW1 90 */
     b = 0;
     ck_assert_int_eq(cl_t0_feed(&t0, &b, 1), 1);          /* SW2 00 */
@@ -633,6 +650,33 @@ START_TEST(test_context_size)
 }
 END_TEST
 
+/* The card role: refused when left out of the build (CL_T0_CARD 0), and
+ * then the context is wiped and refuses everything until a good setup. */
+START_TEST(test_card_role_option)
+{
+    struct cl_t0 t0;
+    struct cl_t0_config cfg;
+    uint8_t resp[8];
+    const uint8_t c1[] = { 0x00, 0x70, 0x00, 0x00 };
+
+    cl_t0_config_default(&cfg, CL_T0_ROLE_CARD);
+#if CL_T0_CARD
+    ck_assert_int_eq(cl_t0_setup(&t0, &cfg), CL_OK);
+    ck_assert_int_eq(cl_t0_transmit_start(&t0, c1, 4, resp, 2), CL_ERR_STATE);
+#else
+    ck_assert_int_eq(cl_t0_setup(&t0, &cfg), CL_ERR_UNSUPPORTED);
+    ck_assert_int_eq(cl_t0_want(&t0), CL_T0_IDLE);
+    ck_assert_int_eq(cl_t0_transmit_start(&t0, c1, 4, resp, 2), CL_ERR_STATE);
+    cfg.role = 2;
+    ck_assert_int_eq(cl_t0_setup(&t0, &cfg), CL_ERR_ARG);
+#endif
+    cl_t0_config_default(&cfg, CL_T0_ROLE_READER);
+    ck_assert_int_eq(cl_t0_setup(&t0, &cfg), CL_OK);
+    ck_assert_int_eq(cl_t0_transmit_start(&t0, c1, 4, resp, 2), CL_OK);
+}
+END_TEST
+
+#if CL_T0_CARD
 /* ------------------------------------------------------------------
  * Reader against card, in-process, with a test application and a fault
  * injector on the line.
@@ -1060,18 +1104,24 @@ START_TEST(test_in_process_faults_insert)
 }
 END_TEST
 
+#endif /* CL_T0_CARD */
+
 static Suite *t0_suite(void)
 {
     Suite *s = suite_create("t0");
     TCase *tc = tcase_create("reader");
+#if CL_T0_CARD
     TCase *tcc = tcase_create("card");
     TCase *tcp = tcase_create("in-process");
+#endif
 
     tcase_add_loop_test(tc, test_reader_vectors, 0, (int)CL_ARRAY_LEN(rvec));
     tcase_add_loop_test(tc, test_reader_vectors_bytewise, 0, (int)CL_ARRAY_LEN(rvec));
     tcase_add_test(tc, test_api_errors);
     tcase_add_test(tc, test_context_size);
+    tcase_add_test(tc, test_card_role_option);
     suite_add_tcase(s, tc);
+#if CL_T0_CARD
     tcase_add_loop_test(tcc, test_card_vectors, 0, (int)CL_ARRAY_LEN(cvec));
     tcase_add_loop_test(tcc, test_card_vectors_bytewise, 0, (int)CL_ARRAY_LEN(cvec));
     tcase_add_test(tcc, test_card_command_bytes);
@@ -1082,6 +1132,7 @@ static Suite *t0_suite(void)
     tcase_add_test(tcp, test_in_process_faults_insert);
     tcase_set_timeout(tcp, 120);
     suite_add_tcase(s, tcp);
+#endif
     return s;
 }
 
