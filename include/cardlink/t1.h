@@ -7,8 +7,10 @@
  * and moves the bytes (BearSSL's current_state()/buf()/ack() shape):
  *
  *     for (;;) switch (cl_t1_want(&t1)) {
- *     case CL_T1_SEND:    n = cl_t1_pull(&t1, &p); write p[0..n) to the line,
- *                         then cl_t1_sent(&t1, n) (or fewer: the rest stays);
+ *     case CL_T1_SEND:    k = cl_t1_pullv(&t1, pc); write pc[0..k) to the
+ *                         line (one writev, one DMA chain), then
+ *                         cl_t1_sent(&t1, total) (or fewer: the rest stays);
+ *                         a byte-at-a-time driver uses cl_t1_pull() instead;
  *                         break;
  *     case CL_T1_RECV:    arm a timer of cl_t1_timeout_etu(&t1) etu (0: none)
  *                         and wait; bytes -> cl_t1_feed(), timer ->
@@ -60,7 +62,7 @@
  *
  * Memory: the context is 64 bytes (32-bit pointers) and holds no block
  * buffer; the caller's APDU buffers are the block buffers (see
- * cl_t1_pull()). The context holds no pointer to itself and may be copied
+ * cl_t1_pullv()). The context holds no pointer to itself and may be copied
  * between exchanges. Do not touch its fields: read them through the accessors.
  */
 #ifndef CARDLINK_T1_H
@@ -196,22 +198,42 @@ void cl_t1_reset(struct cl_t1 *t1);
 /* What the engine wants next (CL_T1_IDLE on NULL). */
 enum cl_t1_want cl_t1_want(const struct cl_t1 *t1);
 
+/* One contiguous piece of the block being sent (see cl_t1_pullv()). */
+struct cl_t1_piece {
+    const uint8_t *buf;
+    size_t len;                 /* >= 1 */
+};
+
 /*
- * The next bytes to send: *out points into t1 or into the caller's APDU
- * buffer (valid until the next call on t1) and the count is returned; 0
- * (and *out NULL) unless want is CL_T1_SEND. An R- or S-block, and an
- * I-block without INF, come in one piece; an I-block with INF in three:
- * the prologue, the INF (straight from the caller's buffer, not copied),
- * the epilogue. Call cl_t1_pull() again after each cl_t1_sent() while the
+ * The rest of the block being sent, as up to three pieces in line order
+ * (a gather list for one writev() or one DMA chain): piece[0..k) is
+ * filled and k returned; 0 unless want is CL_T1_SEND (or on NULL). The
+ * pointers go into t1 or into the caller's APDU buffer and are valid until
+ * the next call on t1. An R- or S-block, and an I-block without INF, is one
+ * piece; an I-block with INF is three: the prologue, the INF (straight
+ * from the caller's buffer, not copied) and the epilogue, less what
+ * cl_t1_sent() has acknowledged already. Acknowledge what went out with
+ * cl_t1_sent(): the total of the pieces finishes the block.
+ */
+size_t cl_t1_pullv(struct cl_t1 *t1, struct cl_t1_piece piece[3]);
+
+/*
+ * The next bytes to send, for a driver that sends from one pointer (a
+ * transmit-empty interrupt): the first piece cl_t1_pullv() would give.
+ * *out points into t1 or into the caller's APDU buffer (valid until the
+ * next call on t1) and the count is returned; 0 (and *out NULL) unless
+ * want is CL_T1_SEND. Call it again after each cl_t1_sent() while the
  * engine wants CL_T1_SEND.
  */
 size_t cl_t1_pull(struct cl_t1 *t1, const uint8_t **out);
 
 /*
- * Acknowledge that the first n bytes of the last pull were sent. When the
- * block is complete the engine moves on (usually to CL_T1_RECV).
+ * Acknowledge that the next n bytes of the block were sent (n up to the
+ * rest of the block: the total of the pieces of cl_t1_pullv(), or any
+ * count within them). When the block is complete the engine moves on
+ * (usually to CL_T1_RECV).
  * Returns CL_OK; CL_ERR_STATE unless want is CL_T1_SEND; CL_ERR_ARG when t1
- * is NULL or n exceeds what cl_t1_pull() returns.
+ * is NULL or n exceeds the rest of the block.
  */
 CL_WUR int cl_t1_sent(struct cl_t1 *t1, size_t n);
 

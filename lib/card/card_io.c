@@ -251,14 +251,27 @@ static int run(struct cl_card *card, bool *fatal)
                            : (unsigned)cl_t0_want(e0);
 
         if (want == CL_T1_SEND) {
-            const uint8_t *p = NULL;
-            size_t n = t1 ? cl_t1_pull(e1, &p) : cl_t0_pull(e0, &p);
+            /* T=1: the rest of the block as up to three pieces (prologue,
+             * INF from the command buffer, epilogue), acknowledged at once */
+            struct cl_t1_piece pc[3];
+            size_t k, i, n = 0;
 
-            if (n == 0 || p == NULL)
+            if (t1) {
+                k = cl_t1_pullv(e1, pc);
+            } else {
+                pc[0].len = cl_t0_pull(e0, &pc[0].buf);
+                k = 1;
+            }
+            for (i = 0; i < k; i++) {
+                if (pc[i].len == 0 || pc[i].buf == NULL)
+                    return CL_ERR_INTERNAL;
+                rv = line_send(card, pc[i].buf, pc[i].len);
+                if (rv != CL_OK)
+                    return rv;
+                n += pc[i].len;
+            }
+            if (n == 0)
                 return CL_ERR_INTERNAL;
-            rv = line_send(card, p, n);
-            if (rv != CL_OK)
-                return rv;
             rv = t1 ? cl_t1_sent(e1, n) : cl_t0_sent(e0, n);
         } else if (want == CL_T1_RECV) {
             uint32_t etu = t1 ? cl_t1_timeout_etu(e1) : cl_t0_timeout_etu(e0);

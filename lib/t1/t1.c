@@ -617,79 +617,74 @@ enum cl_t1_want cl_t1_want(const struct cl_t1 *t1)
     return t1 ? (enum cl_t1_want)t1->want : CL_T1_IDLE;
 }
 
-/* The piece of the block being sent that pos is in (want is SEND): the
- * whole block, or for an I-block with INF its prologue, INF (at tx) or
- * epilogue. *out is its next byte; the count left in it is returned. */
-static size_t piece(const struct cl_t1 *t1, const uint8_t **out)
+/* see cardlink/t1.h */
+size_t cl_t1_pullv(struct cl_t1 *t1, struct cl_t1_piece piece[3])
 {
-    unsigned pos = t1->pos, len = t1->blk[2];
+    unsigned pos, len, end, k = 0;
 
-    if (!(t1->blk[1] & PCB_R) && len) {
+    if (!t1 || !piece || t1->want != CL_T1_SEND)
+        return 0;
+    pos = t1->pos;
+    len = t1->blk[2];
+    end = 4u + len + (t1->flags & F_CRC);   /* the block's length */
+    if (!(t1->blk[1] & PCB_R) && len) {     /* I-block: INF at tx */
         if (pos < 3u) {
-            *out = t1->blk + pos;
-            return 3u - pos;
+            piece[0].buf = t1->blk + pos;
+            piece[0].len = 3u - pos;
+            pos = 3u;
+            k = 1;
         }
         if (pos < 3u + len) {
-            *out = t1->tx + (pos - 3u);
-            return 3u + len - pos;
+            piece[k].buf = t1->tx + (pos - 3u);
+            piece[k].len = 3u + len - pos;
+            pos = 3u + len;
+            k++;
         }
         pos -= len;                 /* the epilogue follows the prologue */
-        *out = t1->blk + pos;
-        return 4u + (t1->flags & F_CRC) - pos;
+        end -= len;
     }
-    *out = t1->blk + pos;
-    return 4u + len + (t1->flags & F_CRC) - pos;
+    piece[k].buf = t1->blk + pos;
+    piece[k].len = end - pos;
+    return k + 1;
 }
 
 /* see cardlink/t1.h */
 size_t cl_t1_pull(struct cl_t1 *t1, const uint8_t **out)
 {
+    struct cl_t1_piece piece[3];
     const uint8_t *p = NULL;
     size_t n = 0;
 
-    if (t1 && t1->want == CL_T1_SEND)
-        n = piece(t1, &p);
+    if (cl_t1_pullv(t1, piece)) {
+        p = piece[0].buf;
+        n = piece[0].len;
+    }
     if (out)
         *out = p;
     return n;
 }
 
-/* The block is out: count it and wait for the answer. */
-static int block_sent(struct cl_t1 *t1)
+/* see cardlink/t1.h */
+int cl_t1_sent(struct cl_t1 *t1, size_t n)
 {
+    unsigned rest;
+
+    if (!t1)
+        return CL_ERR_ARG;
+    if (t1->want != CL_T1_SEND)
+        return CL_ERR_STATE;
+    rest = 4u + t1->blk[2] + (t1->flags & F_CRC) - t1->pos;    /* to the end */
+    if (n > rest)
+        return CL_ERR_ARG;
+    t1->pos = (uint16_t)(t1->pos + n);
+    if (n < rest)
+        return CL_OK;
     if (t1->stats)                  /* every block: counted in line */
         t1->stats->blocks_sent++;
     if (t1->phase == R_DONE)        /* our S(ABORT response) is out */
         t1->want = CL_T1_DONE;
     else
         to_recv(t1);
-    return CL_OK;
-}
-
-/* see cardlink/t1.h */
-int cl_t1_sent(struct cl_t1 *t1, size_t n)
-{
-    unsigned pos, len, rest, avail;
-
-    if (!t1)
-        return CL_ERR_ARG;
-    if (t1->want != CL_T1_SEND)
-        return CL_ERR_STATE;
-    pos = t1->pos;
-    len = t1->blk[2];
-    rest = 4u + len + (t1->flags & F_CRC) - pos;    /* to the block's end */
-    avail = rest;                   /* in the piece pos is in (piece()) */
-    if (!(t1->blk[1] & PCB_R) && len) {
-        if (pos < 3u)
-            avail = 3u - pos;
-        else if (pos < 3u + len)
-            avail = 3u + len - pos;
-    }
-    if (n > avail)
-        return CL_ERR_ARG;
-    t1->pos = (uint16_t)(pos + n);
-    if (n == rest)
-        return block_sent(t1);
     return CL_OK;
 }
 

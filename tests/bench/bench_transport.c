@@ -7,7 +7,8 @@
  * engine in-process and records what the card sends in each of its turns
  * (two, so that both parities of the T=1 sequence numbers are covered).
  * The measured loop then drives the reader engine alone as a card session
- * would (want/pull/sent, timeout_etu and feed of a whole turn at once),
+ * (lib/card/card_io.c) does: T=1 want, pullv and one sent per block (T=0
+ * want/pull/sent), timeout_etu and feed of a whole turn at once,
  * replaying the recorded card bytes: callgrind counts only the reader's
  * cl_t0_* / cl_t1_* calls; the card's work happened during set-up and
  * cancels out between the N and 2N runs.
@@ -118,11 +119,14 @@ static size_t t1_drain(struct cl_t1 *t1, uint8_t *out)
     size_t total = 0;
 
     while (cl_t1_want(t1) == CL_T1_SEND) {
-        const uint8_t *p;
-        size_t n = cl_t1_pull(t1, &p);
+        struct cl_t1_piece pc[3];
+        size_t k = cl_t1_pullv(t1, pc), i, n = 0;
 
-        if (out)
-            memcpy(out + total, p, n);
+        for (i = 0; i < k; i++) {
+            if (out)
+                memcpy(out + total + n, pc[i].buf, pc[i].len);
+            n += pc[i].len;
+        }
         total += n;
         if (cl_t1_sent(t1, n) != CL_OK)
             abort();
@@ -234,9 +238,13 @@ static void t1_run(struct bcase *c, unsigned long iters)
             enum cl_t1_want w = cl_t1_want(&r);
 
             if (w == CL_T1_SEND) {
-                const uint8_t *p;
-                size_t n = cl_t1_pull(&r, &p);
+                /* as lib/card/card_io.c: the rest of the block as one
+                 * gather list, written, then acknowledged at once */
+                struct cl_t1_piece pc[3];
+                size_t k = cl_t1_pullv(&r, pc), j, n = 0;
 
+                for (j = 0; j < k; j++)
+                    n += pc[j].len;
                 if (cl_t1_sent(&r, n) != CL_OK)
                     abort();
             } else if (w == CL_T1_RECV) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardlink/edc.h"
 #include "cardlink/error.h"
 #include "cardlink/t1.h"
 #include "test_util.h"
@@ -454,7 +455,7 @@ START_TEST(test_pull_pieces)
     ck_assert_int_eq(cl_t1_transmit_start(&t1, cmd, 3, resp, sizeof(resp)), CL_OK);
     ck_assert_uint_eq(cl_t1_pull(&t1, &p), 3);
     cl_assert_bytes(p, 3, "00 00 03");
-    ck_assert_int_eq(cl_t1_sent(&t1, 4), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t1_sent(&t1, 8), CL_ERR_ARG);   /* block is 7 */
     ck_assert_int_eq(cl_t1_sent(&t1, 3), CL_OK);
     ck_assert_uint_eq(cl_t1_pull(&t1, &p), 3);
     ck_assert_ptr_eq(p, cmd);
@@ -467,6 +468,64 @@ START_TEST(test_pull_pieces)
     ck_assert_int_eq(cl_t1_sent(&t1, 1), CL_OK);
     ck_assert_int_eq(cl_t1_want(&t1), CL_T1_RECV);
     ck_assert_uint_eq(cl_t1_pull(&t1, &p), 0);
+}
+END_TEST
+
+/* cl_t1_pullv() gives the rest of the block from every position as the
+ * pieces of cl_t1_pull() in a row, and cl_t1_sent() takes any count up to
+ * the block's end, across pieces. */
+START_TEST(test_pullv)
+{
+    struct cl_t1 t1;
+    struct cl_t1_config cfg;
+    static const uint8_t cmd[3] = { 0xA1, 0xB2, 0xC3 };
+    uint8_t block[2][8] = {
+        { 0x00, 0x00, 0x03, 0xA1, 0xB2, 0xC3, 0xD3 },           /* LRC */
+        { 0x00, 0x00, 0x03, 0xA1, 0xB2, 0xC3 },                 /* CRC */
+    };
+    struct cl_t1_piece pc[3];
+    uint8_t resp[8], got[8];
+    size_t pos, k, i, n, blen;
+    int crc;
+    uint16_t c16 = cl_crc16(block[1], 6);
+
+    block[1][6] = (uint8_t)(c16 >> 8);
+    block[1][7] = (uint8_t)c16;
+    for (crc = 0; crc < 2; crc++) {
+        blen = 7u + (size_t)crc;
+        for (pos = 0; pos < blen; pos++) {
+            cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
+            cfg.ifs_at_start = false;
+            cfg.edc = (uint8_t)crc;
+            ck_assert_int_eq(cl_t1_setup(&t1, &cfg, NULL), CL_OK);
+            ck_assert_int_eq(cl_t1_transmit_start(&t1, cmd, 3, resp, sizeof(resp)), CL_OK);
+            ck_assert_int_eq(cl_t1_sent(&t1, pos), CL_OK);
+            k = cl_t1_pullv(&t1, pc);
+            /* prologue, INF, epilogue: those not (wholly) sent yet */
+            ck_assert_uint_eq(k, pos < 3 ? 3 : pos < 6 ? 2 : 1);
+            for (i = n = 0; i < k; i++) {
+                ck_assert_uint_ge(pc[i].len, 1);
+                ck_assert_uint_le(pc[i].len, sizeof(got) - n);
+                memcpy(got + n, pc[i].buf, pc[i].len);
+                n += pc[i].len;
+            }
+            ck_assert_uint_eq(n, blen - pos);
+            ck_assert_mem_eq(got, block[crc] + pos, n);
+            ck_assert_ptr_eq(pc[k == 1 ? 0 : k - 2].buf,
+                             k == 1 ? pc[0].buf : cmd + (pos > 3 ? pos - 3 : 0));
+            ck_assert_int_eq(cl_t1_sent(&t1, n + 1), CL_ERR_ARG);
+            ck_assert_int_eq(cl_t1_sent(&t1, n), CL_OK);
+            ck_assert_int_eq(cl_t1_want(&t1), CL_T1_RECV);
+            ck_assert_uint_eq(cl_t1_pullv(&t1, pc), 0);
+        }
+    }
+    /* an R- or S-block is one piece; NULL gives none */
+    cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
+    ck_assert_int_eq(cl_t1_setup(&t1, &cfg, NULL), CL_OK);
+    ck_assert_uint_eq(cl_t1_pullv(&t1, NULL), 0);
+    ck_assert_uint_eq(cl_t1_pullv(NULL, pc), 0);
+    ck_assert_uint_eq(cl_t1_pullv(&t1, pc), 1);
+    cl_assert_bytes(pc[0].buf, pc[0].len, "00 C1 01 FE 3E");
 }
 END_TEST
 
@@ -726,6 +785,7 @@ static Suite *t1_suite(void)
     tcase_add_loop_test(tc, test_scenario, 0, (int)CL_ARRAY_LEN(scenarios));
     tcase_add_test(tc, test_stats);
     tcase_add_test(tc, test_pull_pieces);
+    tcase_add_test(tc, test_pullv);
     suite_add_tcase(s, tc);
     tcase_add_test(api, test_config_errors);
     tcase_add_test(api, test_api_errors);
