@@ -64,6 +64,12 @@
  * buffer; the caller's APDU buffers are the block buffers (see
  * cl_t1_pullv()). The context holds no pointer to itself and may be copied
  * between exchanges. Do not touch its fields: read them through the accessors.
+ *
+ * Reader firmware that never plays the card may define CL_T1_CARD to 0
+ * (e.g. -DCL_T1_CARD=0, the same for every file that includes this
+ * header): the card role is then left out (the cl_t1_card_* functions are
+ * neither declared nor compiled, and cl_t1_setup() with CL_T1_ROLE_CARD
+ * returns CL_ERR_UNSUPPORTED), which saves flash.
  */
 #ifndef CARDLINK_T1_H
 #define CARDLINK_T1_H
@@ -72,6 +78,10 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#ifndef CL_T1_CARD
+#define CL_T1_CARD 1
 #endif
 
 /* Largest information field (IFSC/IFSD), §11.4.2. */
@@ -186,8 +196,9 @@ void cl_t1_config_default(struct cl_t1_config *cfg, enum cl_t1_role role);
  * readers are IDLE; a card is IDLE until cl_t1_card_listen().
  * Returns CL_OK, or CL_ERR_ARG when t1 or cfg is NULL or a field is out of
  * range (role, edc, ifsc/ifsd 0 or 255, bwi > 9, f or d not in the tables
- * of §8.3, bgt_etu < 22, max_retries 0 or > 15); then t1 is wiped and
- * stays IDLE with every call refused.
+ * of §8.3, bgt_etu < 22, max_retries 0 or > 15), or CL_ERR_UNSUPPORTED for
+ * the card role when CL_T1_CARD is 0; then t1 is wiped and stays IDLE
+ * with every call refused.
  */
 CL_WUR int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg,
                        struct cl_t1_stats *stats);
@@ -334,6 +345,7 @@ CL_WUR int cl_t1_resynch(struct cl_t1 *t1);
  */
 CL_WUR int cl_t1_abort(struct cl_t1 *t1);
 
+#if CL_T1_CARD
 /*
  * Card: receive commands into cmd[0..size) (the buffer stays registered
  * until setup or reset). Received INF is written there as it arrives; it
@@ -370,6 +382,7 @@ CL_WUR int cl_t1_card_request_wtx(struct cl_t1 *t1, uint8_t multiplier);
  * 255.
  */
 CL_WUR int cl_t1_card_request_ifs(struct cl_t1 *t1, uint8_t ifsc);
+#endif /* CL_T1_CARD */
 
 #ifdef __cplusplus
 }

@@ -71,14 +71,26 @@ static void count(struct cl_t1 *t1, unsigned idx)
         ((uint32_t *)(void *)t1->stats)[idx]++;
 }
 
+/* The role of a set-up engine (without the card role, always the reader:
+ * the card branches below fold away). */
 static bool is_reader(const struct cl_t1 *t1)
 {
+#if CL_T1_CARD
     return (unsigned)(t1->phase - R_IDLE) <= R_RESYNCH - R_IDLE;
+#else
+    (void)t1;
+    return true;
+#endif
 }
 
 static bool is_card(const struct cl_t1 *t1)
 {
+#if CL_T1_CARD
     return t1->phase >= C_WTX;
+#else
+    (void)t1;
+    return false;
+#endif
 }
 
 static size_t edc_len(const struct cl_t1 *t1)
@@ -210,7 +222,11 @@ static bool bad_ns(const struct cl_t1 *t1, uint8_t pcb)
 /* Our S-request (in blk) is outstanding. */
 static bool awaiting_s(const struct cl_t1 *t1)
 {
+#if CL_T1_CARD
     return (unsigned)(t1->phase - R_IFS) <= C_ABORT - R_IFS;
+#else
+    return (unsigned)(t1->phase - R_IFS) <= R_RESYNCH - R_IFS;
+#endif
 }
 
 /* The exchange is over: reader CL_T1_DONE with err, card CL_T1_APDU. */
@@ -342,6 +358,7 @@ static void s_answered(struct cl_t1 *t1)
         else
             reader_settle(t1);
         break;
+#if CL_T1_CARD
     case C_ABORT:
         t1->phase = C_RECV;
         t1->rx_len = 0;
@@ -352,6 +369,7 @@ static void s_answered(struct cl_t1 *t1)
             t1->ifsc = t1->blk[3];
         finish(t1, 0);
         break;
+#endif
     }
 }
 
@@ -579,6 +597,10 @@ int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg,
         cfg->bgt_etu < CL_T1_BGT_DEFAULT ||
         (uint8_t)(cfg->max_retries - 1u) >= 15u)
         return CL_ERR_ARG;
+#if !CL_T1_CARD
+    if (cfg->role == CL_T1_ROLE_CARD)
+        return CL_ERR_UNSUPPORTED;
+#endif
     if (stats)
         memset(stats, 0, sizeof(*stats));
     t1->stats = stats;
@@ -594,13 +616,15 @@ int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg,
     t1->bwt = cl_rate_bwt_etu(cfg->bwi, cfg->f, cfg->d);
     t1->cwt = (uint16_t)cl_rate_cwt_etu(cfg->cwi);
     t1->want = CL_T1_IDLE;
+#if CL_T1_CARD
     if (cfg->role == CL_T1_ROLE_CARD) {
         t1->phase = C_IDLE;
-    } else {
-        t1->phase = R_IDLE;
-        if (cfg->ifs_at_start)
-            reader_send_ifs(t1, cfg->ifsd);
+        return CL_OK;
     }
+#endif
+    t1->phase = R_IDLE;
+    if (cfg->ifs_at_start)
+        reader_send_ifs(t1, cfg->ifsd);
     return CL_OK;
 }
 
@@ -914,14 +938,18 @@ int cl_t1_abort(struct cl_t1 *t1)
 {
     if (!t1)
         return CL_ERR_ARG;
-    if (t1->phase == R_TX || t1->phase == R_RX || (t1->flags & F_CHAIN) ||
-        (t1->phase == C_TX && (t1->i_pcb & PCB_M))) {
+    if (t1->phase == R_TX || t1->phase == R_RX
+#if CL_T1_CARD
+        || (t1->flags & F_CHAIN) || (t1->phase == C_TX && (t1->i_pcb & PCB_M))
+#endif
+        ) {
         t1->flags |= F_ABORT;
         return CL_OK;
     }
     return CL_ERR_STATE;
 }
 
+#if CL_T1_CARD
 /* Card calls: t1 NULL, CL_ERR_ARG; not in phase, CL_ERR_STATE. */
 static int card_in(const struct cl_t1 *t1, uint8_t phase)
 {
@@ -993,3 +1021,4 @@ int cl_t1_card_request_ifs(struct cl_t1 *t1, uint8_t ifsc)
 {
     return card_request(t1, C_IFS, S_IFS, ifsc);
 }
+#endif /* CL_T1_CARD */
