@@ -202,6 +202,8 @@ struct cl_t0 {
     uint8_t buf[7];             /* 0..4 reader: TPDU header; card: last
                                    header answered with 6Cxx (CLA INS P1
                                    P2); 5..6 card: procedure byte or SW */
+    uint8_t ack;                /* ACK ^ INS: 00 all data, FF one byte
+                                   (reader: the last ACK; card: config) */
     uint16_t xrem;              /* bytes left in this TPDU's data (card:
                                    or header) */
     uint16_t sw;                /* reader: pending warning; card: final SW */

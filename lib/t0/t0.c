@@ -19,25 +19,30 @@
 #define F_CARD 0x01u     /* card role */
 #define F_WARNGR 0x02u   /* reader: EMV case 4 warning rule */
 #define F_WFIRST 0x08u   /* card: warning before data */
-#define F_ONE 0x10u      /* data one byte at a time: reader: this burst;
-                            card: single-byte ACKs (configuration) */
 #define F_REISSUE 0x20u  /* reader: this TPDU re-issued after 6Cxx; card:
                             the kept response followed a 6Cxx */
 #define F_GOT 0x40u      /* reader: data came in this TPDU */
 #define F_LE 0x80u       /* reader: the APDU has Le and the EMV warning
                             rule is on; card: response kept */
 #define F_KEPT F_LE
-#define F_EXCH (F_ONE | F_REISSUE | F_GOT | F_LE)
+#define F_EXCH (F_REISSUE | F_GOT | F_LE)
 /* the card role (a constant 0 when it is left out) */
 #define IS_CARD(t0) (CL_T0_CARD && ((t0)->flags & F_CARD))
 
 /* phase: the step. S_BUF sends buf[off..end) then goes to step next;
- * S_DATA sends data from tx. kind (reader): the TPDU kind and direction. */
+ * S_DATA sends data from tx. kind (reader): the TPDU kind and direction.
+ * Each role has its own idle step (S_OFF: not set up), so that a set of
+ * steps, P(step) | ..., says both the state and the role a call needs. */
 enum {
-    S_IDLE, S_BUF, S_DATA,                      /* SEND: 1..2 */
-    R_PROC, R_IN, R_SW2, C_HDR, C_DATA,         /* RECV: 3..7 */
+    S_OFF, R_IDLE, C_IDLE,
+    S_BUF, S_DATA,                              /* SEND: 3..4 */
+    R_PROC, R_IN, R_SW2, C_HDR, C_DATA,         /* RECV: 5..9 */
     R_DONE, C_APDU, S_FAIL, C_HEADER
 };
+#define P(step) (1u << (step))
+#define P_SEND (P(S_BUF) | P(S_DATA))
+#define P_RECV_R (P(R_PROC) | P(R_IN) | P(R_SW2))
+#define P_RECV (P_RECV_R | P(C_HDR) | P(C_DATA))
 #define IS_SEND(ph) ((unsigned)(ph) - S_BUF < 2u)
 #define IS_RECV(ph) ((unsigned)(ph) - R_PROC < 5u)
 #define K_ENV 0x10u      /* ENVELOPE piece */
@@ -56,7 +61,7 @@ enum {
 
 /* What the caller is asked for in each step. */
 static const uint8_t want_of[] = {
-    CL_T0_IDLE, CL_T0_SEND, CL_T0_SEND, CL_T0_RECV, CL_T0_RECV,
+    CL_T0_IDLE, CL_T0_IDLE, CL_T0_IDLE, CL_T0_SEND, CL_T0_SEND, CL_T0_RECV, CL_T0_RECV,
     CL_T0_RECV, CL_T0_RECV, CL_T0_RECV, CL_T0_DONE, CL_T0_APDU,
     CL_T0_DEACTIVATE, CL_T0_HEADER
 };
@@ -73,14 +78,12 @@ static int fail(struct cl_t0 *t0, int err)
     return err;
 }
 
-#define W(w) (1u << (w))
-
-/* CL_OK when t0 is there and wants one of the set W(want) | ... */
-static int turn(const struct cl_t0 *t0, unsigned wants)
+/* CL_OK when t0 is there and in one of the steps P(step) | ... */
+static int turn(const struct cl_t0 *t0, unsigned steps)
 {
     if (!t0)
         return CL_ERR_ARG;
-    if (!(W(want_of[t0->phase]) & wants))
+    if (!(P(t0->phase) & steps))
         return CL_ERR_STATE;
     return CL_OK;
 }
@@ -131,10 +134,11 @@ int cl_t0_setup(struct cl_t0 *t0, const struct cl_t0_config *cfg)
     if (!CL_T0_CARD && cfg->role == CL_T0_ROLE_CARD)
         return CL_ERR_UNSUPPORTED;
     t0->wt = cl_rate_wt_etu(cfg->wi, cfg->d);
+    t0->phase = (uint8_t)(R_IDLE + cfg->role);
     /* F_CARD is 1, bool is 0 or 1 */
     t0->flags = (uint8_t)(cfg->role | cfg->warning_get_response << 1 |
-                          cfg->single_byte_ack << 4 |
                           cfg->warning_first << 3);
+    t0->ack = (uint8_t)-cfg->single_byte_ack;   /* card: INS ^ FF */
     return CL_OK;
 }
 
@@ -147,7 +151,7 @@ enum cl_t0_want cl_t0_want(const struct cl_t0 *t0)
 /* see cardlink/t0.h */
 uint32_t cl_t0_timeout_etu(const struct cl_t0 *t0)
 {
-    if (!t0 || !IS_RECV(t0->phase) || IS_CARD(t0))
+    if (!t0 || !(P(t0->phase) & P_RECV_R))
         return 0;
     return t0->wt;
 }
@@ -155,7 +159,7 @@ uint32_t cl_t0_timeout_etu(const struct cl_t0 *t0)
 /* see cardlink/t0.h */
 int cl_t0_result(const struct cl_t0 *t0)
 {
-    int rc = turn(t0, W(CL_T0_DONE) | W(CL_T0_HEADER) | W(CL_T0_APDU));
+    int rc = turn(t0, P(R_DONE) | P(C_HEADER) | P(C_APDU));
 
     return rc != CL_OK ? rc : (int)t0->rx_len;
 }
@@ -180,7 +184,8 @@ static void tpdu(struct cl_t0 *t0, unsigned kind, uint32_t n)
     t0->buf[4] = (uint8_t)n;
     t0->xrem = (uint16_t)n;
     t0->kind = (uint8_t)kind;
-    t0->flags &= (uint8_t)~(F_GOT | F_ONE);
+    t0->flags &= (uint8_t)~F_GOT;
+    t0->ack = 0;
     t0->stats.tpdus++;
     t0->phase = S_BUF;
     t0->off = 0;
@@ -269,11 +274,9 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
 
     if (!cmd || !resp)
         return CL_ERR_ARG;
-    rc = turn(t0, W(CL_T0_IDLE) | W(CL_T0_DONE));
+    rc = turn(t0, P(R_IDLE) | P(R_DONE));
     if (rc != CL_OK)
         return rc;
-    if (IS_CARD(t0) || !t0->wt)
-        return CL_ERR_STATE;
     rc = cl_apdu_decode(cmd, cmd_len, &a, &c);
     if (rc != CL_OK)
         return rc;
@@ -341,7 +344,7 @@ static void card_sw(struct cl_t0 *t0, unsigned sw)
 /* INS, or INS ^ FF with single-byte ACKs; next: the step after it */
 static void card_ack(struct cl_t0 *t0, unsigned next)
 {
-    card_send(t0, next, t0->rx[1] ^ ((t0->flags & F_ONE) ? 0xFFu : 0), 0);
+    card_send(t0, next, t0->rx[1] ^ t0->ack, 0);
 }
 
 /* The final SW when the response data are all out, else 61xx. */
@@ -404,13 +407,11 @@ int cl_t0_card_listen(struct cl_t0 *t0, uint8_t *cmd, size_t size)
 
     if (!cmd || size < 5u)
         return CL_ERR_ARG;
-    rc = turn(t0, W(CL_T0_IDLE));
+    rc = turn(t0, P(C_IDLE));
     if (rc != CL_OK)
         return rc;
-    if (!(t0->flags & F_CARD))
-        return CL_ERR_STATE;
     t0->rx = cmd;
-    t0->rx_size = size > 0xFFFFu ? 0xFFFFu : (uint32_t)size;
+    t0->rx_size = size > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)size;
     t0->rx_len = 0;
     t0->xrem = 5;
     go(t0, C_HDR);
@@ -421,7 +422,7 @@ int cl_t0_card_listen(struct cl_t0 *t0, uint8_t *cmd, size_t size)
 int cl_t0_card_receive(struct cl_t0 *t0)
 {
     unsigned p3;
-    int rc = turn(t0, W(CL_T0_HEADER));
+    int rc = turn(t0, P(C_HEADER));
 
     if (rc != CL_OK)
         return rc;
@@ -448,7 +449,7 @@ int cl_t0_card_respond(struct cl_t0 *t0, const uint8_t *resp, size_t len)
     sw1 = resp[len - 2];
     if (!is_sw1(sw1) || sw1 == 0x60u)
         return CL_ERR_ARG;
-    rc = turn(t0, W(CL_T0_HEADER) | W(CL_T0_APDU));
+    rc = turn(t0, P(C_HEADER) | P(C_APDU));
     if (rc != CL_OK)
         return rc;
     sw = sw1 << 8 | resp[len - 1];
@@ -470,7 +471,7 @@ int cl_t0_card_respond(struct cl_t0 *t0, const uint8_t *resp, size_t len)
 /* see cardlink/t0.h */
 int cl_t0_card_null(struct cl_t0 *t0)
 {
-    int rc = turn(t0, W(CL_T0_HEADER) | W(CL_T0_APDU));
+    int rc = turn(t0, P(C_HEADER) | P(C_APDU));
 
     if (rc != CL_OK)
         return rc;
@@ -494,7 +495,7 @@ size_t cl_t0_pull(struct cl_t0 *t0, const uint8_t **out)
     if (IS_SEND(t0->phase)) {
         if (t0->phase == S_DATA) {
             p = t0->tx;
-            n = (t0->flags & F_ONE) ? 1u : t0->xrem;
+            n = t0->ack ? 1u : t0->xrem;
         } else {
             p = t0->buf + t0->off;
             n = (size_t)(t0->end - t0->off);
@@ -509,7 +510,7 @@ int cl_t0_sent(struct cl_t0 *t0, size_t n)
 {
     const uint8_t *p;
     size_t avail;
-    int rc = turn(t0, W(CL_T0_SEND));
+    int rc = turn(t0, P_SEND);
 
     if (rc != CL_OK)
         return rc;
@@ -530,7 +531,7 @@ int cl_t0_sent(struct cl_t0 *t0, size_t n)
     if (!IS_CARD(t0))
         go(t0, R_PROC);     /* wait for the procedure byte */
 #if CL_T0_CARD
-    else if (t0->xrem && (t0->flags & F_ONE))
+    else if (t0->xrem && t0->ack)
         card_ack(t0, S_DATA);
     else
         card_rest(t0);
@@ -550,7 +551,7 @@ static int reader_byte(struct cl_t0 *t0, unsigned c)
     } else if (x == 0 || x == 0xFFu) {
         if (!t0->xrem)
             return fail(t0, CL_ERR_PROTOCOL);
-        t0->flags = (uint8_t)((t0->flags & ~F_ONE) | (x ? F_ONE : 0));
+        t0->ack = (uint8_t)x;
         go(t0, (t0->kind & D_OUT) ? S_DATA : R_IN);
     } else if (is_sw1(c)) {
         t0->sw1 = (uint8_t)c;
@@ -565,7 +566,7 @@ static int reader_byte(struct cl_t0 *t0, unsigned c)
 static size_t take(struct cl_t0 *t0, const uint8_t *b, size_t len,
                    unsigned step)
 {
-    unsigned one = (t0->flags & F_ONE) && step != C_HDR;
+    unsigned one = t0->ack && step != C_HDR;
     size_t n = one ? 1u : t0->xrem;
 
     if (n > len)
@@ -596,7 +597,7 @@ int cl_t0_feed(struct cl_t0 *t0, const uint8_t *b, size_t len)
     const uint8_t *p = b, *end;
     int rc;
 
-    rc = turn(t0, ~(W(CL_T0_IDLE) | W(CL_T0_DEACTIVATE)));
+    rc = turn(t0, ~(P(S_OFF) | P(R_IDLE) | P(C_IDLE) | P(S_FAIL)));
     if (!b && len)
         rc = CL_ERR_ARG;
     if (rc != CL_OK || !len)
@@ -617,25 +618,24 @@ int cl_t0_feed(struct cl_t0 *t0, const uint8_t *b, size_t len)
     return (int)(p - b);
 }
 
-/* A line event that ends the exchange, when ok. */
-static int event(struct cl_t0 *t0, bool ok, int err)
+/* A line event in one of the steps: the exchange ends with err. */
+NOINLINE static int event(struct cl_t0 *t0, unsigned steps, int err)
 {
-    if (!t0)
-        return CL_ERR_ARG;
-    if (!ok)
-        return CL_ERR_STATE;
-    fail(t0, err);
-    return CL_OK;
+    int rc = turn(t0, steps);
+
+    if (rc == CL_OK)
+        fail(t0, err);
+    return rc;
 }
 
 /* see cardlink/t0.h */
 int cl_t0_timeout(struct cl_t0 *t0)
 {
-    return event(t0, cl_t0_timeout_etu(t0) != 0, CL_ERR_TIMEOUT);
+    return event(t0, P_RECV_R, CL_ERR_TIMEOUT);    /* the reader's timer */
 }
 
 /* see cardlink/t0.h */
 int cl_t0_parity_error(struct cl_t0 *t0)
 {
-    return event(t0, t0 && IS_RECV(t0->phase), CL_ERR_PARITY);
+    return event(t0, P_RECV, CL_ERR_PARITY);
 }
