@@ -100,8 +100,7 @@ static bool is_warning(unsigned sw)
 {
     unsigned sw1 = sw >> 8;
 
-    return sw1 == 0x62u || sw1 == 0x63u ||
-           ((sw1 & 0xF0u) == 0x90u && sw != CL_SW_OK);
+    return sw1 - 0x62u < 2u || (sw1 >> 4 == 9u && sw != CL_SW_OK);
 }
 
 /* see cardlink/t0.h */
@@ -211,20 +210,13 @@ NOINLINE static void envelope(struct cl_t0 *t0)
                                               : CL_T0_ENVELOPE_MAX);
 }
 
-static void get_response(struct cl_t0 *t0, uint32_t n)
-{
-    t0->flags &= (uint8_t)~F_REISSUE;
-    t0->stats.get_responses++;
-    tpdu_own(t0, K_GR | D_IN, CL_T0_INS_GET_RESPONSE, n);
-}
-
 /* SW1 SW2 of the current TPDU arrived: what next. */
-static void reader_sw(struct cl_t0 *t0, uint8_t sw2)
+static void reader_sw(struct cl_t0 *t0, unsigned sw2)
 {
     unsigned sw1 = t0->sw1, sw = sw1 << 8 | sw2, ph = t0->kind;
-    unsigned fl = t0->flags;
+    unsigned fl = t0->flags, again = 0;
     uint32_t room = t0->rx_size - 2u - t0->rx_len;
-    uint32_t xx = sw2 ? sw2 : 256u;
+    uint32_t xx = ((sw2 - 1u) & 0xFFu) + 1u;    /* 00: 256 */
     uint8_t *r;
 
     if ((ph & K_ENV) && t0->tx_left) {
@@ -242,19 +234,25 @@ static void reader_sw(struct cl_t0 *t0, uint8_t sw2)
     } else if (room) {
         /* 61xx: GET RESPONSE; one that brought nothing gets one more
          * try. EMV case 4 warning: kept, GET RESPONSE for the data. */
-        unsigned again = sw1 == 0x61u && (ph & K_GR) && !(fl & F_GOT);
-        if (sw1 == 0x61u ? !(again && (fl & F_REISSUE))
-                         : (fl & F_LE) && (ph & D_OUT) && is_warning(sw)) {
-            if (sw1 != 0x61u) {
-                t0->sw = (uint16_t)sw;
-                xx = 256u;
+        if (sw1 == 0x61u) {
+            if ((ph & K_GR) && !(fl & F_GOT)) {
+                if (fl & F_REISSUE)
+                    goto done;
+                again = F_REISSUE;
             }
-            get_response(t0, xx < room ? xx : room);
-            if (again)
-                t0->flags |= F_REISSUE;
-            return;
+        } else if ((fl & F_LE) && (ph & D_OUT) && is_warning(sw)) {
+            t0->sw = (uint16_t)sw;
+            xx = 256u;
+        } else {
+            goto done;
         }
+        t0->flags = (uint8_t)((fl & ~F_REISSUE) | again);
+        t0->stats.get_responses++;
+        tpdu_own(t0, K_GR | D_IN, CL_T0_INS_GET_RESPONSE,
+                 xx < room ? xx : room);
+        return;
     }
+done:
     if (t0->sw && sw1 != 0x61u)     /* EMV: the warning replaces 9000 */
         sw = t0->sw;
     r = t0->rx + t0->rx_len;
@@ -545,7 +543,7 @@ static int reader_byte(struct cl_t0 *t0, unsigned c)
     unsigned x = c ^ t0->buf[1];
 
     if (t0->phase == R_SW2) {
-        reader_sw(t0, (uint8_t)c);
+        reader_sw(t0, c);
     } else if (c == CL_T0_NULL) {
         t0->stats.nulls++;
     } else if (x == 0 || x == 0xFFu) {
