@@ -36,7 +36,7 @@
 enum {
     S_OFF, R_IDLE, C_IDLE,
     S_BUF, S_DATA,                              /* SEND: 3..4 */
-    R_PROC, R_IN, R_SW2, C_HDR, C_DATA,         /* RECV: 5..9 */
+    R_PROC, R_SW2, R_IN, C_HDR, C_DATA,         /* RECV: 5..9 */
     R_DONE, C_APDU, S_FAIL, C_HEADER
 };
 #define P(step) (1u << (step))
@@ -360,7 +360,7 @@ static void card_rest(struct cl_t0 *t0)
  * Ne = P3 bytes; gr: the header is a GET RESPONSE. */
 static void card_out(struct cl_t0 *t0, bool gr)
 {
-    uint32_t ne = t0->rx[4] ? t0->rx[4] : 256u, n = t0->tx_left;
+    uint32_t ne = ((t0->rx[4] - 1u) & 0xFFu) + 1u, n = t0->tx_left;
 
     if (n == ne || (n > ne && (gr || n > 256u))) {
         t0->xrem = (uint16_t)ne;
@@ -605,7 +605,7 @@ int cl_t0_feed(struct cl_t0 *t0, const uint8_t *b, size_t len)
     end = b + len;
     while (p < end && IS_RECV(t0->phase)) {
         unsigned step = t0->phase;
-        if (step == R_PROC || step == R_SW2) {
+        if (step - R_PROC < 2u) {         /* R_PROC, R_SW2 */
             rc = reader_byte(t0, *p++);
             if (rc != CL_OK)
                 return rc;
