@@ -348,12 +348,13 @@ static void card_ack(struct cl_t0 *t0, unsigned next)
 /* The final SW when the response data are all out, else 61xx. */
 static void card_rest(struct cl_t0 *t0)
 {
-    if (!t0->tx_left) {
-        card_sw(t0, t0->sw);
-        return;
+    unsigned sw = t0->sw;
+
+    if (t0->tx_left) {
+        t0->flags = (uint8_t)((t0->flags | F_KEPT) & ~F_REISSUE);
+        sw = 0x6100u | (t0->tx_left & 0xFFu);
     }
-    t0->flags = (uint8_t)((t0->flags | F_KEPT) & ~F_REISSUE);
-    card_sw(t0, 0x6100u | (t0->tx_left & 0xFFu));
+    card_sw(t0, sw);
 }
 
 /* The data left in tx/tx_left go out in answer to a header asking for
@@ -385,17 +386,14 @@ static void card_header(struct cl_t0 *t0)
     t0->flags = (uint8_t)(fl & ~(F_KEPT | F_REISSUE));
     if (is_sw1(ins)) {
         card_sw(t0, 0x6D00u);
-        return;
-    }
-    if ((fl & F_KEPT) &&
-        (gr || ((fl & F_REISSUE) && !memcmp(h, t0->buf, 4)))) {
-        if (gr)
-            t0->stats.get_responses++;
-        t0->flags |= F_KEPT;
+    } else if ((fl & F_KEPT) &&
+               (gr || ((fl & F_REISSUE) && !memcmp(h, t0->buf, 4)))) {
+        t0->stats.get_responses += gr;
+        t0->flags = (uint8_t)(fl & ~F_REISSUE);     /* still kept */
         card_out(t0, gr);
-        return;
+    } else {
+        go(t0, C_HEADER);
     }
-    go(t0, C_HEADER);
 }
 
 /* see cardlink/t0.h */
