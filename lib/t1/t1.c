@@ -721,10 +721,12 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
         return CL_ERR_ARG;
     if (t1->want != CL_T1_RECV)
         return CL_ERR_STATE;
-    if (len > RESULT_MAX)
-        len = RESULT_MAX;
     pos = t1->pos;
-    if (pos == 0 && len >= 4u) {    /* a whole block in one step */
+#if !defined(__OPTIMIZE_SIZE__)
+    /* Speed builds: a whole block in one step (the path below does it
+     * too, in a few more instructions; size-optimised builds keep that
+     * one only). */
+    if (pos == 0 && len >= 4u) {
         size_t n = bytes[2], tot = 4u + n + (t1->flags & F_CRC);
 
         if (len >= tot) {
@@ -746,6 +748,7 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
             return (int)tot;
         }
     }
+#endif
     if (pos == 0)
         t1->acc = edc_init(t1);
     while (pos < 3u && i < len)     /* prologue of a block fed in parts */
