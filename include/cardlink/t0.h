@@ -122,7 +122,7 @@
  * (e.g. -DCL_T0_CARD=0, the same for every file that includes this
  * header): the card role is then left out (the cl_t0_card_* functions are
  * neither declared nor compiled, and cl_t0_setup() with CL_T0_ROLE_CARD
- * returns CL_ERR_UNSUPPORTED), which saves about 0.5 KiB of flash.
+ * returns CL_ERR_UNSUPPORTED), which saves about 0.65 KiB of flash (M0+).
  */
 #ifndef CARDLINK_T0_H
 #define CARDLINK_T0_H
