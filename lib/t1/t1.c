@@ -25,7 +25,7 @@
  * R_IFS..C_ABORT: one or two compares each. */
 enum {
     P_NONE = 0,
-    R_IDLE, R_TX, R_RX, R_DONE, R_DEAD, R_IFS, R_ABORT, R_RESYNCH,
+    R_IDLE, R_DONE, R_TX, R_RX, R_DEAD, R_IFS, R_ABORT, R_RESYNCH,
     C_WTX, C_IFS, C_ABORT, C_IDLE, C_RECV, C_APDU, C_TX
 };
 
@@ -36,10 +36,11 @@ enum { K_NONE = 0, K_I, K_R, K_S };
 #define F_CRC 0x01u
 #define F_IFS_START 0x02u
 #define F_NS 0x04u          /* N(S) of our next new I-block */
-#define F_NR 0x08u          /* N(S) expected in the peer's next I-block */
+#define F_CHAIN 0x08u       /* card: a command chain is being received */
 #define F_PARITY 0x10u      /* parity error reported in current block */
 #define F_ABORT 0x20u       /* cl_t1_abort() called */
-#define F_CHAIN 0x40u       /* card: a command chain is being received */
+#define F_NR 0x40u          /* N(S) expected in the peer's next I-block
+                               (where an I-block's PCB has N(S)) */
 #define F_SKIP_IFS 0x80u    /* reader: no IFS negotiation after resynch */
 
 /* PCB coding, §11.3.2.2. */
@@ -100,9 +101,7 @@ static size_t edc_len(const struct cl_t1 *t1)
 
 static uint8_t s_has_inf(uint8_t pcb)
 {
-    uint8_t type = pcb & 0x1Fu;
-
-    return type == S_IFS || type == S_WTX;
+    return (pcb & 0x1Du) == S_IFS;  /* type S_IFS or S_WTX */
 }
 
 /* Continue the block's EDC over n bytes: the CRC of ISO/IEC 13239 or the
@@ -132,6 +131,7 @@ static void to_recv(struct cl_t1 *t1)
 static void put_block(struct cl_t1 *t1, uint8_t pcb, uint8_t len, uint8_t inf)
 {
     uint8_t *b = t1->blk, *e = b + 3;
+    const uint8_t *inf_at = t1->tx;     /* an I-block's INF */
     unsigned acc, nad = t1->nad;
 
     if (is_card(t1))
@@ -140,19 +140,15 @@ static void put_block(struct cl_t1 *t1, uint8_t pcb, uint8_t len, uint8_t inf)
     b[1] = pcb;
     b[2] = len;
     b[3] = inf;                     /* an S-block's INF (else overwritten) */
-    if (pcb & PCB_R)                /* R- or S-block: INF (if any) in blk */
+    if (pcb & PCB_R) {              /* R- or S-block: INF (if any) in blk */
+        inf_at = e;
         e += len;
+    }
     if (t1->flags & F_CRC) {
-        acc = cl_crc16_update(0xFFFFu, b, (size_t)(e - b));
-        if (!(pcb & PCB_R))
-            acc = cl_crc16_update((uint16_t)acc, t1->tx, len);
+        acc = cl_crc16_update(cl_crc16_update(0xFFFFu, b, 3), inf_at, len);
         *e++ = (uint8_t)(acc >> 8);
     } else {
-        acc = nad ^ pcb ^ len;
-        if (e > b + 3)
-            acc ^= inf;
-        else if (len)
-            acc ^= cl_lrc(t1->tx, len);
+        acc = nad ^ pcb ^ len ^ cl_lrc(inf_at, len);
     }
     *e = (uint8_t)acc;
     t1->pos = 0;
@@ -172,7 +168,7 @@ static void next_i(struct cl_t1 *t1)
     bool more = t1->tx_len > max;
 
     t1->i_len = (uint8_t)(more ? max : t1->tx_len);
-    t1->i_pcb = (uint8_t)(((t1->flags & F_NS) ? 0x40u : 0u) | (more ? PCB_M : 0u));
+    t1->i_pcb = (uint8_t)(((t1->flags & F_NS) << 4) | (more ? PCB_M : 0u));
     t1->flags ^= F_NS;
     send_i(t1);
 }
@@ -191,7 +187,7 @@ static bool chain_next(struct cl_t1 *t1)
 static void send_r(struct cl_t1 *t1, uint8_t bits)
 {
     t1->kind = K_R;
-    put_block(t1, (uint8_t)(PCB_R | ((t1->flags & F_NR) ? 0x10u : 0u) | bits), 0, 0);
+    put_block(t1, (uint8_t)(PCB_R | ((t1->flags & F_NR) >> 2) | bits), 0, 0);
 }
 
 static void send_s(struct cl_t1 *t1, uint8_t pcb, uint8_t inf)
@@ -214,7 +210,7 @@ static void resend_last(struct cl_t1 *t1)
 /* Sequence number of an I-block differs from the one we expect. */
 static bool bad_ns(const struct cl_t1 *t1, uint8_t pcb)
 {
-    return ((pcb >> 6) & 1u) != ((t1->flags >> 3) & 1u);
+    return ((pcb ^ t1->flags) & F_NR) != 0;
 }
 
 /* ------------------------------------------------- both roles */
@@ -420,8 +416,9 @@ static void got_block(struct cl_t1 *t1)
     bool chained = t1->phase == tx && (t1->i_pcb & PCB_M);
 
     if (awaiting_s(t1)) {
+        /* same type (so same LEN, checked): the same INF, if any */
         if (pcb == (t1->blk[1] | PCB_S_RESP) &&
-            (!s_has_inf(pcb) || t1->hdr[3] == t1->blk[3]))
+            (!t1->hdr[2] || t1->hdr[3] == t1->blk[3]))
             s_answered(t1);
         else if (!rd && pcb == (PCB_S | S_RESYNCH))
             s_request(t1, pcb, 0);
@@ -434,7 +431,7 @@ static void got_block(struct cl_t1 *t1)
         return;
     }
     if (pcb & 0x80u) {              /* R-block */
-        bool same = ((pcb >> 4) & 1u) == ((t1->i_pcb >> 6) & 1u);
+        bool same = !(((pcb << 2) ^ t1->i_pcb) & 0x40u);
 
         if (chained && !same) {     /* rule 5: chained block acknowledged */
             t1->retries = 0;
@@ -524,6 +521,8 @@ static uint8_t check_block(struct cl_t1 *t1)
         count(t1, ST(parity_errors));
         return R_EDC;
     }
+    if (t1->pos != 4u + len + (t1->flags & F_CRC))
+        return R_OTHER;             /* cut short by the CWT (cl_t1_timeout()) */
     if (len == 0xFFu && (t1->flags & F_CRC))
         return R_OTHER;             /* longer than any block: not checked */
     if (t1->acc != 0) {
@@ -538,7 +537,8 @@ static uint8_t check_block(struct cl_t1 *t1)
     /* S-block */
     if ((pcb & 0x1Fu) > S_WTX || len != s_has_inf(pcb))
         return R_OTHER;
-    if (len && (t1->hdr[3] == 0 || ((pcb & 0x1Fu) == S_IFS && t1->hdr[3] == 0xFFu)))
+    /* INF 1..254 for IFS, 1..255 for WTX */
+    if (len && (uint8_t)(t1->hdr[3] - 1u) >= 254u + ((pcb >> 1) & 1u))
         return R_OTHER;
     return R_OK;
 }
@@ -604,8 +604,8 @@ int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg,
     if (stats)
         memset(stats, 0, sizeof(*stats));
     t1->stats = stats;
-    t1->flags = (uint8_t)((cfg->edc == CL_T1_EDC_CRC ? F_CRC : 0u) |
-                          (cfg->ifs_at_start ? F_IFS_START : 0u));
+    /* edc is 0 or 1 (CL_T1_EDC_CRC is F_CRC) */
+    t1->flags = (uint8_t)(cfg->edc | (cfg->ifs_at_start ? F_IFS_START : 0u));
     t1->nad = cfg->nad;
     t1->ifsc0 = cfg->ifsc;
     t1->ifsd0 = cfg->ifsd;
@@ -639,6 +639,15 @@ void cl_t1_reset(struct cl_t1 *t1)
 enum cl_t1_want cl_t1_want(const struct cl_t1 *t1)
 {
     return t1 ? (enum cl_t1_want)t1->want : CL_T1_IDLE;
+}
+
+/* The entry points' shared check: NULL t1, CL_ERR_ARG; want is not w,
+ * CL_ERR_STATE; else CL_OK. */
+static int guard(const struct cl_t1 *t1, unsigned w)
+{
+    if (!t1)
+        return CL_ERR_ARG;
+    return t1->want == w ? CL_OK : CL_ERR_STATE;
 }
 
 /* see cardlink/t1.h */
@@ -692,11 +701,10 @@ size_t cl_t1_pull(struct cl_t1 *t1, const uint8_t **out)
 int cl_t1_sent(struct cl_t1 *t1, size_t n)
 {
     unsigned rest;
+    int rv = guard(t1, CL_T1_SEND);
 
-    if (!t1)
-        return CL_ERR_ARG;
-    if (t1->want != CL_T1_SEND)
-        return CL_ERR_STATE;
+    if (rv != CL_OK)
+        return rv;
     rest = 4u + t1->blk[2] + (t1->flags & F_CRC) - t1->pos;    /* to the end */
     if (n > rest)
         return CL_ERR_ARG;
@@ -717,10 +725,13 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
 {
     size_t i = 0, pos, end;
 
-    if (!t1 || (!bytes && len))
+    int rv;
+
+    if (!bytes && len)
         return CL_ERR_ARG;
-    if (t1->want != CL_T1_RECV)
-        return CL_ERR_STATE;
+    rv = guard(t1, CL_T1_RECV);
+    if (rv != CL_OK)
+        return rv;
     pos = t1->pos;
 #if !defined(__OPTIMIZE_SIZE__)
     /* Speed builds: a whole block in one step (the path below does it
@@ -788,20 +799,17 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
 /* see cardlink/t1.h */
 int cl_t1_timeout(struct cl_t1 *t1)
 {
-    if (!t1)
-        return CL_ERR_ARG;
-    if (t1->want != CL_T1_RECV || cl_t1_timeout_etu(t1) == 0)
+    int rv = guard(t1, CL_T1_RECV);
+
+    if (rv != CL_OK)
+        return rv;
+    if (cl_t1_timeout_etu(t1) == 0)
         return CL_ERR_STATE;
     count(t1, ST(timeouts));
-    t1->wtx = 0;
     if (t1->pos > 0) {              /* CWT: the block is cut short */
-        bool parity = (t1->flags & F_PARITY) != 0;
-
-        count(t1, ST(blocks_received));
-        if (parity)
-            count(t1, ST(parity_errors));
-        invalid(t1, parity ? R_EDC : R_OTHER);
+        block_complete(t1);         /* invalid: pos is not its end */
     } else {                        /* BWT: nothing came (reader only) */
+        t1->wtx = 0;
         fail(t1, R_OTHER);
     }
     return CL_OK;
@@ -810,10 +818,10 @@ int cl_t1_timeout(struct cl_t1 *t1)
 /* see cardlink/t1.h */
 int cl_t1_parity_error(struct cl_t1 *t1)
 {
-    if (!t1)
-        return CL_ERR_ARG;
-    if (t1->want != CL_T1_RECV)
-        return CL_ERR_STATE;
+    int rv = guard(t1, CL_T1_RECV);
+
+    if (rv != CL_OK)
+        return rv;
     t1->flags |= F_PARITY;
     return CL_OK;
 }
@@ -880,7 +888,7 @@ static int reader_ready(const struct cl_t1 *t1)
 {
     if (!t1)
         return CL_ERR_ARG;
-    return t1->phase == R_IDLE || t1->phase == R_DONE ? CL_OK : CL_ERR_STATE;
+    return (unsigned)(t1->phase - R_IDLE) <= R_DONE - R_IDLE ? CL_OK : CL_ERR_STATE;
 }
 
 /* see cardlink/t1.h */
