@@ -10,6 +10,11 @@
 
 #include <string.h>
 
+/* The simulator plays the card: reader-only engines cannot serve it. */
+#if !CL_T0_CARD || !CL_T1_CARD
+#error "lib/sim needs the card roles: build it with CL_T0_CARD and CL_T1_CARD at 1 (reader firmware leaves lib/sim out)"
+#endif
+
 enum phase {
     PH_OFF = 0,
     PH_ATR,         /* sending the ATR from out[] */
