@@ -70,6 +70,14 @@
  * header): the card role is then left out (the cl_t1_card_* functions are
  * neither declared nor compiled, and cl_t1_setup() with CL_T1_ROLE_CARD
  * returns CL_ERR_UNSUPPORTED), which saves flash.
+ *
+ * CL_T1_FAST selects whole-block fast paths that cost flash: 1 takes a
+ * block that arrives whole in one cl_t1_feed() (and the common answer to
+ * an exchange) in a few straight steps; 0 keeps one byte-wise path for
+ * everything (smaller, a few dozen instructions more per block). The
+ * default is 0 when the compiler optimises for size (-Os: __OPTIMIZE_SIZE__
+ * defined), else 1. Both settings behave identically on the line and
+ * through the API; the value only matters to t1.c.
  */
 #ifndef CARDLINK_T1_H
 #define CARDLINK_T1_H
@@ -82,6 +90,14 @@ extern "C" {
 
 #ifndef CL_T1_CARD
 #define CL_T1_CARD 1
+#endif
+
+#ifndef CL_T1_FAST
+#if defined(__OPTIMIZE_SIZE__)
+#define CL_T1_FAST 0
+#else
+#define CL_T1_FAST 1
+#endif
 #endif
 
 /* Largest information field (IFSC/IFSD), §11.4.2. */

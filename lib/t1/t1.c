@@ -733,10 +733,9 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
     if (rv != CL_OK)
         return rv;
     pos = t1->pos;
-#if !defined(__OPTIMIZE_SIZE__)
-    /* Speed builds: a whole block in one step (the path below does it
-     * too, in a few more instructions; size-optimised builds keep that
-     * one only). */
+#if CL_T1_FAST
+    /* A whole block in one step (the path below does it too, in a few
+     * more instructions; CL_T1_FAST 0 keeps that one only). */
     if (pos == 0 && len >= 4u) {
         size_t n = bytes[2], tot = 4u + n + (t1->flags & F_CRC);
 
