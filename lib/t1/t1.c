@@ -61,12 +61,15 @@ enum { K_NONE = 0, K_I, K_R, K_S };
 
 #define ST(field) (offsetof(struct cl_t1_stats, field) / sizeof(uint32_t))
 
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
 /* One counter up (index of the uint32_t in struct cl_t1_stats). Kept out of
  * line: a call is shorter than the test and increment at every site. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static void count(struct cl_t1 *t1, unsigned idx)
+static NOINLINE void count(struct cl_t1 *t1, unsigned idx)
 {
     if (t1->stats)
         ((uint32_t *)(void *)t1->stats)[idx]++;
@@ -130,9 +133,9 @@ static void to_recv(struct cl_t1 *t1)
  * for it to be sent; RECV follows. */
 static void put_block(struct cl_t1 *t1, uint8_t pcb, uint8_t len, uint8_t inf)
 {
-    uint8_t *b = t1->blk, *e = b + 3;
+    uint8_t *b = t1->blk;
     const uint8_t *inf_at = t1->tx;     /* an I-block's INF */
-    unsigned acc, nad = t1->nad;
+    unsigned acc, e, nad = t1->nad;
 
     if (is_card(t1))
         nad = ((t1->rx_nad & 0x07u) << 4) | ((t1->rx_nad >> 4) & 0x07u);
@@ -140,19 +143,21 @@ static void put_block(struct cl_t1 *t1, uint8_t pcb, uint8_t len, uint8_t inf)
     b[1] = pcb;
     b[2] = len;
     b[3] = inf;                     /* an S-block's INF (else overwritten) */
-    if (pcb & PCB_R) {              /* R- or S-block: INF (if any) in blk */
-        inf_at = e;
-        e += len;
-    }
-    if (t1->flags & F_CRC) {
-        acc = cl_crc16_update(cl_crc16_update(0xFFFFu, b, 3), inf_at, len);
-        *e++ = (uint8_t)(acc >> 8);
-    } else {
-        acc = nad ^ pcb ^ len ^ cl_lrc(inf_at, len);
-    }
-    *e = (uint8_t)acc;
+    if (pcb & PCB_R)                /* R- or S-block: INF (if any) in blk */
+        inf_at = b + 3;
     t1->pos = 0;
     t1->want = CL_T1_SEND;
+    /* after the EDC call only b stays live: the rest is read back */
+    if (t1->flags & F_CRC)
+        acc = cl_crc16_update(cl_crc16_update(0xFFFFu, b, 3), inf_at, len);
+    else
+        acc = cl_lrc(inf_at, len);
+    e = 3u + ((b[1] & PCB_R) ? b[2] : 0u);
+    if (t1->flags & F_CRC)
+        b[e++] = (uint8_t)(acc >> 8);
+    else
+        acc ^= (unsigned)(b[0] ^ b[1] ^ b[2]);
+    b[e] = (uint8_t)acc;
 }
 
 static void send_i(struct cl_t1 *t1)
@@ -660,6 +665,17 @@ size_t cl_t1_pullv(struct cl_t1 *t1, struct cl_t1_piece piece[3])
     pos = t1->pos;
     len = t1->blk[2];
     end = 4u + len + (t1->flags & F_CRC);   /* the block's length */
+#if CL_T1_FAST
+    if (pos == 0 && !(t1->blk[1] & PCB_R) && len) {    /* a whole I-block */
+        piece[0].buf = t1->blk;
+        piece[0].len = 3u;
+        piece[1].buf = t1->tx;
+        piece[1].len = len;
+        piece[2].buf = t1->blk + 3;
+        piece[2].len = end - 3u - len;
+        return 3;
+    }
+#endif
     if (!(t1->blk[1] & PCB_R) && len) {     /* I-block: INF at tx */
         if (pos < 3u) {
             piece[0].buf = t1->blk + pos;
@@ -720,45 +736,74 @@ int cl_t1_sent(struct cl_t1 *t1, size_t n)
     return CL_OK;
 }
 
-/* see cardlink/t1.h */
-int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
-{
-    size_t i = 0, pos, end;
-
-    int rv;
-
-    if (!bytes && len)
-        return CL_ERR_ARG;
-    rv = guard(t1, CL_T1_RECV);
-    if (rv != CL_OK)
-        return rv;
-    pos = t1->pos;
 #if CL_T1_FAST
-    /* A whole block in one step (the path below does it too, in a few
-     * more instructions; CL_T1_FAST 0 keeps that one only). */
-    if (pos == 0 && len >= 4u) {
-        size_t n = bytes[2], tot = 4u + n + (t1->flags & F_CRC);
+/* feed_block() for any other block: INF to its place, then processed. */
+static NOINLINE int block_in(struct cl_t1 *t1, const uint8_t *bytes)
+{
+    uint8_t *dst = rx_target(t1);
+    int tot = t1->pos;
 
-        if (len >= tot) {
-            uint8_t *dst;
-            unsigned acc;
+    if (dst)
+        memcpy(dst, bytes + 3, t1->hdr[2]);
+    block_complete(t1);
+    return tot;
+}
 
-            memcpy(t1->hdr, bytes, 4);
-            dst = rx_target(t1);
-            if (dst)
-                memcpy(dst, bytes + 3, n);
-            if (t1->flags & F_CRC)
-                acc = cl_crc16_update(0xFFFFu, bytes, 3u + n) ^
-                      ((unsigned)bytes[3u + n] << 8) ^ bytes[4u + n];
-            else
-                acc = cl_lrc(bytes, tot);
-            t1->acc = (uint16_t)acc;
-            t1->pos = (uint16_t)tot;
-            block_complete(t1);
-            return (int)tot;
-        }
+/* A whole block bytes[0..4 + LEN + EDC) in one step (feed_part() does it
+ * too, in more instructions; CL_T1_FAST 0 keeps that one only). Only t1
+ * and bytes stay live across the EDC call: the rest is read back. */
+static NOINLINE int feed_block(struct cl_t1 *t1, const uint8_t *bytes)
+{
+    unsigned flags, acc;
+    size_t n, tot, got;
+
+    memcpy(t1->hdr, bytes, 4);
+    if (t1->flags & F_CRC) {
+        n = bytes[2];
+        acc = cl_crc16_update(0xFFFFu, bytes, 3u + n) ^
+              ((unsigned)bytes[3u + n] << 8) ^ bytes[4u + n];
+    } else {
+        acc = cl_lrc(bytes, 4u + bytes[2]);
     }
+    flags = t1->flags;
+    n = t1->hdr[2];
+    tot = 4u + n + (flags & F_CRC);
+    got = t1->rx_len;
+    t1->acc = (uint16_t)acc;
+    t1->pos = (uint16_t)tot;
+    /* The common answer settled here: a reader sending an unchained
+     * I-block (or acknowledging the card's chain) gets a valid I-block
+     * with the N(S) it expects and no M bit (PCB is F_NR's bit alone),
+     * within IFSD and the buffer: what block_complete() would do, in a
+     * straight line. */
+    if (acc != 0 || t1->hdr[1] != (flags & F_NR) || (flags & F_PARITY) ||
+        (t1->i_pcb & PCB_M) || (unsigned)(t1->phase - R_TX) > R_RX - R_TX ||
+        n > t1->ifsd || n > t1->rx_size - got)
+        return block_in(t1, bytes);
+    if (t1->stats)
+        t1->stats->blocks_received++;
+    t1->rx_nad = t1->hdr[0];
+    t1->rx_len = got + n;
+    t1->flags = (uint8_t)((flags ^ F_NR) & ~(F_ABORT | F_CHAIN));
+    t1->retries = 0;
+    t1->wtx = 0;
+    t1->res = 0;
+    t1->phase = R_DONE;
+    t1->want = CL_T1_DONE;
+    memcpy(t1->rx + got, bytes + 3, n);
+    return (int)tot;
+}
 #endif
+
+/* Bytes of a block in any pieces: prologue, INF, epilogue, each as far as
+ * bytes[0..len) goes. */
+#if CL_T1_FAST
+NOINLINE
+#endif
+static int feed_part(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
+{
+    size_t i = 0, pos = t1->pos, end;
+
     if (pos == 0)
         t1->acc = edc_init(t1);
     while (pos < 3u && i < len)     /* prologue of a block fed in parts */
@@ -793,6 +838,24 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
     }
     t1->pos = (uint16_t)pos;
     return (int)i;
+}
+
+/* see cardlink/t1.h */
+int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
+{
+    int rv;
+
+    if (!bytes && len)
+        return CL_ERR_ARG;
+    rv = guard(t1, CL_T1_RECV);
+    if (rv != CL_OK)
+        return rv;
+#if CL_T1_FAST
+    if (t1->pos == 0 && len >= 4u &&
+        len >= 4u + bytes[2] + (size_t)(t1->flags & F_CRC))
+        return feed_block(t1, bytes);
+#endif
+    return feed_part(t1, bytes, len);
 }
 
 /* see cardlink/t1.h */
@@ -1002,10 +1065,7 @@ int cl_t1_card_respond(struct cl_t1 *t1, const uint8_t *resp, size_t len)
 }
 
 /* Card S-request (WTX or IFS) with inf, in CL_T1_APDU. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static int card_request(struct cl_t1 *t1, uint8_t phase, uint8_t type, uint8_t inf)
+static NOINLINE int card_request(struct cl_t1 *t1, uint8_t phase, uint8_t type, uint8_t inf)
 {
     int rv = card_in(t1, C_APDU);
 
