@@ -55,6 +55,7 @@ enum { K_NONE = 0, K_I, K_R, K_S };
 #define R_OK 0u
 #define R_EDC 1u
 #define R_OTHER 2u
+#define R_RESEND 0x10u      /* fail(): not error bits, the peer asks again */
 
 /* Results must fit an int (documented in the header: 32-bit int). */
 #define RESULT_MAX 0x7FFFFFFFu
@@ -133,9 +134,9 @@ static void to_recv(struct cl_t1 *t1)
  * for it to be sent; RECV follows. */
 static void put_block(struct cl_t1 *t1, uint8_t pcb, uint8_t len, uint8_t inf)
 {
-    uint8_t *b = t1->blk;
+    uint8_t *b = t1->blk, *e = b + 3;
     const uint8_t *inf_at = t1->tx;     /* an I-block's INF */
-    unsigned acc, e, nad = t1->nad;
+    unsigned acc, nad = t1->nad;
 
     if (is_card(t1))
         nad = ((t1->rx_nad & 0x07u) << 4) | ((t1->rx_nad >> 4) & 0x07u);
@@ -143,21 +144,20 @@ static void put_block(struct cl_t1 *t1, uint8_t pcb, uint8_t len, uint8_t inf)
     b[1] = pcb;
     b[2] = len;
     b[3] = inf;                     /* an S-block's INF (else overwritten) */
-    if (pcb & PCB_R)                /* R- or S-block: INF (if any) in blk */
-        inf_at = b + 3;
+    if (pcb & PCB_R) {              /* R- or S-block: INF (if any) in blk */
+        inf_at = e;
+        e += len;
+    }
     t1->pos = 0;
     t1->want = CL_T1_SEND;
-    /* after the EDC call only b stays live: the rest is read back */
-    if (t1->flags & F_CRC)
+    /* the prologue is read back after the EDC call: fewer live values */
+    if (t1->flags & F_CRC) {
         acc = cl_crc16_update(cl_crc16_update(0xFFFFu, b, 3), inf_at, len);
-    else
-        acc = cl_lrc(inf_at, len);
-    e = 3u + ((b[1] & PCB_R) ? b[2] : 0u);
-    if (t1->flags & F_CRC)
-        b[e++] = (uint8_t)(acc >> 8);
-    else
-        acc ^= (unsigned)(b[0] ^ b[1] ^ b[2]);
-    b[e] = (uint8_t)acc;
+        *e++ = (uint8_t)(acc >> 8);
+    } else {
+        acc = cl_lrc(inf_at, len) ^ b[0] ^ b[1] ^ b[2];
+    }
+    *e = (uint8_t)acc;
 }
 
 static void send_i(struct cl_t1 *t1)
@@ -295,48 +295,59 @@ static void resynch_reset(struct cl_t1 *t1)
     t1->kind = K_NONE;
 }
 
-/* A block went wrong (invalid, time-out, unexpected): rules 7.1-7.3, 6. */
+/* A block went wrong (invalid, time-out, unexpected: bits are the error
+ * bits of the R-block to send), or the peer's R-block asked for our last
+ * block again (R_RESEND): rules 7.1-7.3, 6. The reader counts the attempt
+ * first. */
 static void fail(struct cl_t1 *t1, uint8_t bits)
 {
-    if (!is_reader(t1)) {
-        if (awaiting_s(t1))
-            resend_last(t1);        /* rule 7.3: the S-request again */
-        else
-            send_r(t1, bits);
-        return;
-    }
-    if (t1->phase == R_RESYNCH) {
-        if (t1->resynchs >= CL_T1_RESYNCH_TRIES) {
-            t1->phase = R_DEAD;
-            t1->want = CL_T1_DEACTIVATE;
+    bool rd = is_reader(t1);
+
+    if (rd) {
+        if (t1->phase == R_RESYNCH) {
+            if (t1->resynchs >= CL_T1_RESYNCH_TRIES) {
+                t1->phase = R_DEAD;
+                t1->want = CL_T1_DEACTIVATE;
+                return;
+            }
+            t1->resynchs++;
+            count(t1, ST(resynchs));
+            resend_last(t1);
             return;
         }
-        t1->resynchs++;
-        count(t1, ST(resynchs));
-        resend_last(t1);
-        return;
+        if (t1->retries + 1u >= t1->max_retries) {
+            /* An exchange under way ends in error once resynchronised;
+             * the start-up IFS negotiation (or a requested one) just goes
+             * idle. */
+            if (t1->phase == R_TX || t1->phase == R_RX)
+                t1->pending = CL_ERR_PROTOCOL;
+            /* A card that cannot answer S(IFS) keeps IFSD 32 after the
+             * resynch rather than loop through negotiation again. */
+            t1->flags &= (uint8_t)~F_SKIP_IFS;
+            if (t1->phase == R_IFS)
+                t1->flags |= F_SKIP_IFS;
+            reader_start_resynch(t1);
+            return;
+        }
+        t1->retries++;
     }
-    if (t1->retries + 1u >= t1->max_retries) {
-        /* An exchange under way ends in error once resynchronised; the
-         * start-up IFS negotiation (or a requested one) just goes idle. */
-        if (t1->phase == R_TX || t1->phase == R_RX)
-            t1->pending = CL_ERR_PROTOCOL;
-        /* A card that cannot answer S(IFS) keeps IFSD 32 after the
-         * resynch rather than loop through negotiation again. */
-        t1->flags &= (uint8_t)~F_SKIP_IFS;
-        if (t1->phase == R_IFS)
-            t1->flags |= F_SKIP_IFS;
-        reader_start_resynch(t1);
-        return;
-    }
-    t1->retries++;
     if (awaiting_s(t1)) {
         resend_last(t1);            /* rule 7.3: the S-request again */
-        return;
+    } else if (bits == R_RESEND) {  /* rule 7.2 */
+        if (t1->phase == (rd ? R_TX : C_TX) &&
+            !(((t1->hdr[1] << 2) ^ t1->i_pcb) & 0x40u)) {
+            count(t1, ST(retransmissions));
+            send_i(t1);             /* our I-block, N(R) = its N(S) */
+        } else if (rd || t1->kind == K_R) {
+            resend_last(t1);
+        } else {
+            send_r(t1, R_OK);       /* tell the reader which N(S) we expect */
+        }
+    } else {
+        if (rd && t1->kind == K_R)
+            count(t1, ST(retransmissions));
+        send_r(t1, bits);
     }
-    if (t1->kind == K_R)
-        count(t1, ST(retransmissions));
-    send_r(t1, bits);
 }
 
 /* The answer to our outstanding S-request (pcb, inf) arrived. */
@@ -444,21 +455,7 @@ static void got_block(struct cl_t1 *t1)
                 send_abort(t1, CL_ERR_ABORTED);
             return;
         }
-        if (rd) {                   /* rule 7.2: the last block again */
-            if (t1->retries + 1u >= t1->max_retries) {
-                fail(t1, R_OTHER);
-                return;
-            }
-            t1->retries++;
-        }
-        if (t1->phase == tx && same) {
-            count(t1, ST(retransmissions));
-            send_i(t1);
-        } else if (rd || t1->kind == K_R) {
-            resend_last(t1);
-        } else {
-            send_r(t1, R_OK);       /* tell the reader which N(S) we expect */
-        }
+        fail(t1, R_RESEND);         /* the last block again */
         return;
     }
     /* I-block: its INF is already in the caller's buffer when it fits */
