@@ -10,7 +10,7 @@
  * received bytes pass (acc): LRC over the whole block is 0, and the CRC of
  * the prologue and INF is XORed with the epilogue, so 0 means valid. A
  * retransmission rebuilds the last block from blk, kind and the I-block
- * descriptor (i_pcb, i_len, tx).
+ * descriptor (i_pcb, i_len, tx); the reader just sends blk (and tx) again.
  */
 #include <stddef.h>
 #include <string.h>
@@ -96,11 +96,6 @@ static bool is_card(const struct cl_t1 *t1)
     (void)t1;
     return false;
 #endif
-}
-
-static size_t edc_len(const struct cl_t1 *t1)
-{
-    return (t1->flags & F_CRC) ? 2u : 1u;
 }
 
 static uint8_t s_has_inf(uint8_t pcb)
@@ -204,12 +199,21 @@ static void send_s(struct cl_t1 *t1, uint8_t pcb, uint8_t inf)
 static void resend_last(struct cl_t1 *t1)
 {
     count(t1, ST(retransmissions));
-    if (t1->kind == K_I)
+    if (t1->kind == K_NONE) {       /* nothing sent yet: an R-block */
+        send_r(t1, R_OK);
+    } else if (is_reader(t1)) {     /* blk (and tx) still hold the block */
+        t1->pos = 0;
+        t1->want = CL_T1_SEND;
+    }
+#if CL_T1_CARD
+    /* the card rebuilds it: its NAD answers the reader's last one */
+    else if (t1->kind == K_I)
         send_i(t1);
     else if (t1->kind == K_S)
         send_s(t1, t1->blk[1], t1->blk[3]);
-    else    /* an R-block, or nothing sent yet: an R-block with our N(R) */
-        send_r(t1, t1->kind == K_R ? (uint8_t)(t1->blk[1] & 0x0Fu) : R_OK);
+    else
+        send_r(t1, (uint8_t)(t1->blk[1] & 0x0Fu));
+#endif
 }
 
 /* Sequence number of an I-block differs from the one we expect. */
@@ -231,7 +235,7 @@ static bool awaiting_s(const struct cl_t1 *t1)
 }
 
 /* The exchange is over: reader CL_T1_DONE with err, card CL_T1_APDU. */
-static void finish(struct cl_t1 *t1, int err)
+static NOINLINE void finish(struct cl_t1 *t1, int err)
 {
     if (is_reader(t1)) {
         t1->phase = R_DONE;
@@ -258,7 +262,7 @@ static void reader_settle(struct cl_t1 *t1)
     }
 }
 
-static void reader_send_ifs(struct cl_t1 *t1, uint8_t ifsd)
+static NOINLINE void reader_send_ifs(struct cl_t1 *t1, uint8_t ifsd)
 {
     t1->phase = R_IFS;
     t1->retries = 0;
@@ -821,13 +825,12 @@ static int feed_part(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
     }
     if (i)                          /* the EDC over prologue and INF */
         t1->acc = edc_run(t1, t1->acc, bytes, i);
-    while (pos >= end && i < len) { /* epilogue */
-        unsigned b = bytes[i++];
+    while (pos >= end && i < len) { /* epilogue, a CRC high byte first */
+        unsigned r = end + (t1->flags & F_CRC) - pos;   /* bytes after it */
 
-        if ((t1->flags & F_CRC) && pos == end)
-            b <<= 8;
-        t1->acc ^= (uint16_t)b;
-        if (++pos == end + edc_len(t1)) {
+        t1->acc ^= (uint16_t)(bytes[i++] << (8u * r));
+        pos++;
+        if (r == 0) {
             t1->pos = (uint16_t)pos;
             block_complete(t1);
             return (int)i;
@@ -858,11 +861,9 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
 /* see cardlink/t1.h */
 int cl_t1_timeout(struct cl_t1 *t1)
 {
-    int rv = guard(t1, CL_T1_RECV);
-
-    if (rv != CL_OK)
-        return rv;
-    if (cl_t1_timeout_etu(t1) == 0)
+    if (!t1)
+        return CL_ERR_ARG;
+    if (cl_t1_timeout_etu(t1) == 0) /* not RECV, or no timer armed */
         return CL_ERR_STATE;
     count(t1, ST(timeouts));
     if (t1->pos > 0) {              /* CWT: the block is cut short */
@@ -888,7 +889,7 @@ int cl_t1_parity_error(struct cl_t1 *t1)
 /* see cardlink/t1.h */
 uint32_t cl_t1_timeout_etu(const struct cl_t1 *t1)
 {
-    uint32_t m;
+    uint32_t m, hi, lo;
 
     if (!t1 || t1->want != CL_T1_RECV)
         return 0;
@@ -899,7 +900,13 @@ uint32_t cl_t1_timeout_etu(const struct cl_t1 *t1)
     m = t1->wtx;
     if (m == 0)
         return t1->bwt;
-    return t1->bwt > 0xFFFFFFFFu / m ? 0xFFFFFFFFu : t1->bwt * m;
+    /* BWT x WTX saturated, by 16-bit halves (no division) */
+    hi = (t1->bwt >> 16) * m;
+    lo = (t1->bwt & 0xFFFFu) * m;
+    if (hi >> 16)
+        return 0xFFFFFFFFu;
+    hi = (hi << 16) + lo;
+    return hi < lo ? 0xFFFFFFFFu : hi;
 }
 
 /* see cardlink/t1.h */
