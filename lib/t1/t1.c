@@ -98,9 +98,10 @@ static bool is_card(const struct cl_t1 *t1)
 #endif
 }
 
+/* LEN of a valid S-block: 1 for IFS and WTX (type b1 set), else 0 */
 static uint8_t s_has_inf(uint8_t pcb)
 {
-    return (pcb & 0x1Du) == S_IFS;  /* type S_IFS or S_WTX */
+    return pcb & 1u;
 }
 
 /* Continue the block's EDC over n bytes: the CRC of ISO/IEC 13239 or the
@@ -155,7 +156,7 @@ static void put_block(struct cl_t1 *t1, uint8_t pcb, uint8_t len, uint8_t inf)
     *e = (uint8_t)acc;
 }
 
-static void send_i(struct cl_t1 *t1)
+static NOINLINE void send_i(struct cl_t1 *t1)
 {
     t1->kind = K_I;
     put_block(t1, t1->i_pcb, t1->i_len, 0);
@@ -190,7 +191,7 @@ static void send_r(struct cl_t1 *t1, uint8_t bits)
     put_block(t1, (uint8_t)(PCB_R | ((t1->flags & F_NR) >> 2) | bits), 0, 0);
 }
 
-static void send_s(struct cl_t1 *t1, uint8_t pcb, uint8_t inf)
+static NOINLINE void send_s(struct cl_t1 *t1, uint8_t pcb, uint8_t inf)
 {
     t1->kind = K_S;
     put_block(t1, pcb, s_has_inf(pcb), inf);
@@ -291,7 +292,7 @@ static void send_abort(struct cl_t1 *t1, int result)
 }
 
 /* Rule 6: both sides back to the initial state. */
-static void resynch_reset(struct cl_t1 *t1)
+static NOINLINE void resynch_reset(struct cl_t1 *t1)
 {
     t1->flags &= (uint8_t)~(F_NS | F_NR);
     t1->ifsc = t1->ifsc0;
@@ -538,10 +539,10 @@ static uint8_t check_block(struct cl_t1 *t1)
     /* §11.3.2.3: LEN 255 is RFU; each test below refuses it */
     if (!(pcb & 0x80u))             /* I-block: b5..b1 RFU, LEN <= IFS */
         return (pcb & 0x1Fu) || len > my_ifs ? R_OTHER : R_OK;
-    if ((pcb & 0xC0u) == PCB_R)     /* R-block: b6 0, bits 0..2, no INF */
+    if (!(pcb & 0x40u))             /* R-block: b6 0, bits 0..2, no INF */
         return (pcb & 0x2Fu) > 2u || len ? R_OTHER : R_OK;
-    /* S-block */
-    if ((pcb & 0x1Fu) > S_WTX || len != s_has_inf(pcb))
+    /* S-block: b5..b3 0, INF only for IFS and WTX (type b1 set) */
+    if ((pcb & 0x1Cu) || len != s_has_inf(pcb))
         return R_OTHER;
     /* INF 1..254 for IFS, 1..255 for WTX */
     if (len && (uint8_t)(t1->hdr[3] - 1u) >= 254u + ((pcb >> 1) & 1u))
