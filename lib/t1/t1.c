@@ -544,8 +544,8 @@ static uint8_t check_block(struct cl_t1 *t1)
     /* S-block: b5..b3 0, INF only for IFS and WTX (type b1 set) */
     if ((pcb & 0x1Cu) || len != s_has_inf(pcb))
         return R_OTHER;
-    /* INF 1..254 for IFS, 1..255 for WTX */
-    if (len && (uint8_t)(t1->hdr[3] - 1u) >= 254u + ((pcb >> 1) & 1u))
+    /* INF 1..254 for IFS, 1..255 for WTX (type b2 set) */
+    if (len && (!t1->hdr[3] || (t1->hdr[3] == 0xFFu && !(pcb & 2u))))
         return R_OTHER;
     return R_OK;
 }
@@ -726,9 +726,10 @@ int cl_t1_sent(struct cl_t1 *t1, size_t n)
     rest = 4u + t1->blk[2] + (t1->flags & F_CRC) - t1->pos;    /* to the end */
     if (n > rest)
         return CL_ERR_ARG;
-    t1->pos = (uint16_t)(t1->pos + n);
-    if (n < rest)
+    if (n < rest) {
+        t1->pos = (uint16_t)(t1->pos + n);
         return CL_OK;
+    }
     if (t1->stats)                  /* every block: counted in line */
         t1->stats->blocks_sent++;
     if (t1->phase == R_DONE)        /* our S(ABORT response) is out */
