@@ -71,13 +71,15 @@
  * neither declared nor compiled, and cl_t1_setup() with CL_T1_ROLE_CARD
  * returns CL_ERR_UNSUPPORTED), which saves flash.
  *
- * CL_T1_FAST selects whole-block fast paths that cost flash: 1 takes a
- * block that arrives whole in one cl_t1_feed() (and the common answer to
- * an exchange) in a few straight steps; 0 keeps one byte-wise path for
- * everything (smaller, a few dozen instructions more per block). The
- * default is 0 when the compiler optimises for size (-Os: __OPTIMIZE_SIZE__
- * defined), else 1. Both settings behave identically on the line and
- * through the API; the value only matters to t1.c.
+ * CL_T1_FAST selects whole-block fast paths that cost flash (about 340
+ * bytes on a Cortex-M0+): with 1, a block that arrives whole in one
+ * cl_t1_feed() is checked and stored in one step, the reader's common
+ * answer (the last I-block of the response) is settled in a straight line,
+ * and cl_t1_pullv() hands a whole I-block out at once; with 0 every block
+ * takes the one general path (the same results; about a hundred
+ * instructions more per block on x86-64). The default is 0 when the compiler
+ * optimises for size (__OPTIMIZE_SIZE__, -Os), else 1; define it to 0 or
+ * 1 to choose (it only matters when compiling lib/t1/t1.c).
  */
 #ifndef CARDLINK_T1_H
 #define CARDLINK_T1_H

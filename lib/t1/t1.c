@@ -523,15 +523,17 @@ static uint8_t check_block(struct cl_t1 *t1)
 {
     uint8_t pcb = t1->hdr[1], len = t1->hdr[2];
     uint8_t my_ifs = is_reader(t1) ? t1->ifsd : t1->ifsc;
+    unsigned end;
 
     if (t1->flags & F_PARITY) {
         count(t1, ST(parity_errors));
         return R_EDC;
     }
-    if (t1->pos != 4u + len + (t1->flags & F_CRC))
-        return R_OTHER;             /* cut short by the CWT (cl_t1_timeout()) */
-    if (len == 0xFFu && (t1->flags & F_CRC))
-        return R_OTHER;             /* longer than any block: not checked */
+    end = 4u + len + (t1->flags & F_CRC);
+    /* cut short by the CWT (cl_t1_timeout()), or longer than any block
+     * (LEN 255 with a CRC): not checked */
+    if (t1->pos != end || end > CL_T1_BLOCK_MAX)
+        return R_OTHER;
     if (t1->acc != 0) {
         count(t1, ST(edc_errors));
         return R_EDC;
