@@ -4,10 +4,11 @@
  * a faulty in-process line.
  * SPDX-License-Identifier: Apache-2.0
  *
- * Built twice: against the library, and with lib/t1/t1.c compiled in with
- * CL_T1_CARD=0 (reader firmware): that one runs the reader scenarios (the
- * card's bytes scripted) and the API checks, and checks that the card role
- * is refused.
+ * Built three times (tests/t1/meson.build): against the library
+ * (CL_T1_FAST 1), and with lib/t1/t1.c compiled in with CL_T1_FAST=0, both
+ * roles and CL_T1_CARD=0 (reader firmware): that one runs the reader
+ * scenarios (the card's bytes scripted) and the API checks, and checks that
+ * the card role is refused.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "cardlink/edc.h"
 #include "cardlink/error.h"
+#include "cardlink/rate.h"
 #include "cardlink/t1.h"
 #include "test_util.h"
 
@@ -581,6 +583,54 @@ START_TEST(test_deactivated_is_sticky)
 }
 END_TEST
 
+/* §11.6.2.2 rule 3: the timer after S(WTX response) is BWT x WTX, which
+ * overflows 32 bits only at the slowest rates (BWI 9, D 64) with a large
+ * multiplier: then it saturates at 0xFFFFFFFF. Computed by 16-bit halves:
+ * the cases reach each way out (the high product above 16 bits; the carry
+ * of the sum). */
+static const struct {
+    uint16_t f;
+    uint8_t d, bwi, wtx;
+} wtx_cases[] = {
+    { 372, 1, 4, 255 },         /* usual rates: no overflow */
+    { 372, 64, 9, 136 },        /* BWT 31457291: 4278191576, exact */
+    { 372, 64, 9, 137 },        /* high product 480 x 137 > 0xFFFF */
+    { 512, 64, 9, 187 },        /* BWT 22855691: 4274014217, exact */
+    { 512, 64, 9, 188 },        /* 4296869908: the sum carries */
+    { 2048, 1, 0, 1 },          /* smallest BWT, WTX 1 */
+};
+
+START_TEST(test_wtx_product)
+{
+    struct cl_t1 t1;
+    struct cl_t1_config cfg;
+    uint8_t cmd[5] = { 0, 0xA4, 0, 0, 0 }, resp[8], out[16];
+    uint8_t req[5] = { 0, 0xC3, 1, 0, 0 };
+    uint64_t want;
+
+    cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
+    cfg.ifs_at_start = false;
+    cfg.f = wtx_cases[_i].f;
+    cfg.d = wtx_cases[_i].d;
+    cfg.bwi = wtx_cases[_i].bwi;
+    ck_assert_int_eq(cl_t1_setup(&t1, &cfg, NULL), CL_OK);
+    ck_assert_int_eq(cl_t1_transmit_start(&t1, cmd, sizeof(cmd), resp, sizeof(resp)), CL_OK);
+    ck_assert_uint_eq(pull_block(&t1, out, sizeof(out)), 4 + sizeof(cmd));
+    want = cl_rate_bwt_etu(cfg.bwi, cfg.f, cfg.d);
+    ck_assert_uint_eq(cl_t1_timeout_etu(&t1), want);
+    req[3] = wtx_cases[_i].wtx;
+    req[4] = cl_lrc(req, 4);
+    ck_assert_int_eq(cl_t1_feed(&t1, req, sizeof(req)), (int)sizeof(req));
+    ck_assert_uint_eq(pull_block(&t1, out, sizeof(out)), 5);
+    ck_assert_int_eq(out[1], 0xE3);
+    ck_assert_int_eq(cl_t1_want(&t1), CL_T1_RECV);
+    want *= wtx_cases[_i].wtx;
+    if (want > 0xFFFFFFFFu)
+        want = 0xFFFFFFFFu;
+    ck_assert_uint_eq(cl_t1_timeout_etu(&t1), want);
+}
+END_TEST
+
 #if CL_T1_CARD
 /* ------------------------------------------------------------ line sim */
 
@@ -829,6 +879,7 @@ static Suite *t1_suite(void)
     tcase_add_test(api, test_config_errors);
     tcase_add_test(api, test_api_errors);
     tcase_add_test(api, test_deactivated_is_sticky);
+    tcase_add_loop_test(api, test_wtx_product, 0, (int)CL_ARRAY_LEN(wtx_cases));
     suite_add_tcase(s, api);
 #if CL_T1_CARD
     tcase_set_timeout(sim, 120);
