@@ -360,13 +360,10 @@ static void s_answered(struct cl_t1 *t1)
 {
     switch (t1->phase) {
     case R_IFS:
-        t1->ifsd = t1->blk[3];
+    case R_ABORT:                   /* pending holds its result (not 0) */
+        if (t1->phase == R_IFS)
+            t1->ifsd = t1->blk[3];
         reader_settle(t1);
-        break;
-    case R_ABORT:
-        t1->retries = 0;
-        finish(t1, t1->pending);
-        t1->pending = 0;
         break;
     case R_RESYNCH:
         resynch_reset(t1);
@@ -801,9 +798,10 @@ static NOINLINE int feed_block(struct cl_t1 *t1, const uint8_t *bytes)
 #endif
 
 /* Bytes of a block in any pieces: prologue, INF, epilogue, each as far as
- * bytes[0..len) goes. */
+ * bytes[0..len) goes. (Out of line in speed builds, so that cl_t1_feed()
+ * saves no registers on its way to feed_block().) */
 #if CL_T1_FAST
-NOINLINE
+static NOINLINE int feed_part(struct cl_t1 *t1, const uint8_t *bytes, size_t len);
 #endif
 static int feed_part(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
 {
