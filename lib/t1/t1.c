@@ -324,7 +324,7 @@ static void fail(struct cl_t1 *t1, uint8_t bits)
             /* An exchange under way ends in error once resynchronised;
              * the start-up IFS negotiation (or a requested one) just goes
              * idle. */
-            if (t1->phase == R_TX || t1->phase == R_RX)
+            if ((unsigned)(t1->phase - R_TX) <= R_RX - R_TX)
                 t1->pending = CL_ERR_PROTOCOL;
             /* A card that cannot answer S(IFS) keeps IFSD 32 after the
              * resynch rather than loop through negotiation again. */
