@@ -182,10 +182,6 @@ START_TEST(test_scenario)
     static struct run r;
     char steps[8192], *tok, *save = NULL;
 
-#if !CL_T1_CARD
-    if (s->role == 'C')
-        return;                     /* no card engine in this build */
-#endif
     memset(&r, 0, sizeof(r));
     setup_cfg(&r.t1, s);
 #if CL_T1_CARD
@@ -871,7 +867,17 @@ static Suite *t1_suite(void)
     TCase *sim = tcase_create("line");
 #endif
 
+#if CL_T1_CARD
     tcase_add_loop_test(tc, test_scenario, 0, (int)CL_ARRAY_LEN(scenarios));
+#else
+    {   /* no card engine in this build: register the reader's scenarios only */
+        int i;
+
+        for (i = 0; i < (int)CL_ARRAY_LEN(scenarios); i++)
+            if (scenarios[i].role == 'R')
+                tcase_add_loop_test(tc, test_scenario, i, i + 1);
+    }
+#endif
     tcase_add_test(tc, test_stats);
     tcase_add_test(tc, test_pull_pieces);
     tcase_add_test(tc, test_pullv);
