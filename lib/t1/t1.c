@@ -156,20 +156,27 @@ static void put_block(struct cl_t1 *t1, uint8_t pcb, uint8_t len, uint8_t inf)
     *e = (uint8_t)acc;
 }
 
+/* Our I-block (i_pcb, i_len at tx), cut to the peer's IFS here: the peer
+ * may have lowered it by S(IFS) since the block was first sent, and an
+ * unacknowledged block asked for again (rule 7.2) is then cut again, with
+ * M set, rather than sent longer than the peer takes (§11.4.2). */
 static NOINLINE void send_i(struct cl_t1 *t1)
 {
+    uint8_t max = is_reader(t1) ? t1->ifsc : t1->ifsd;
+
+    if (t1->i_len > max) {
+        t1->i_len = max;
+        t1->i_pcb |= PCB_M;
+    }
     t1->kind = K_I;
     put_block(t1, t1->i_pcb, t1->i_len, 0);
 }
 
-/* Next new I-block from tx, cut to the peer's IFS. */
+/* Next new I-block from tx (send_i() cuts it to the peer's IFS). */
 static void next_i(struct cl_t1 *t1)
 {
-    size_t max = is_reader(t1) ? t1->ifsc : t1->ifsd;
-    bool more = t1->tx_len > max;
-
-    t1->i_len = (uint8_t)(more ? max : t1->tx_len);
-    t1->i_pcb = (uint8_t)(((t1->flags & F_NS) << 4) | (more ? PCB_M : 0u));
+    t1->i_len = (uint8_t)(t1->tx_len > 255u ? 255u : t1->tx_len);
+    t1->i_pcb = (uint8_t)((t1->flags & F_NS) << 4);
     t1->flags ^= F_NS;
     send_i(t1);
 }
