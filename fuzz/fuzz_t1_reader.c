@@ -11,9 +11,9 @@
  *   0xE0-0xFF  skip (c & 3) rounds of the idle actions
  * After every step the engine is serviced: pending blocks are pulled (by
  * pieces or as a gather list, each acknowledged in two parts) and checked
- * (length, EDC, LEN, NAD, PCB, I-block data equal to the command at the
- * engine's offset), finished exchanges are checked
- * (length within the buffer, only the documented errors) and the next
+ * (length, EDC, LEN within IFSC for I-blocks, NAD, PCB, I-block data
+ * equal to the command at the engine's offset), finished exchanges are
+ * checked (length within the buffer, only the documented errors) and the next
  * action started (an exchange, or a resynch or IFS request every few
  * rounds). abort() on any broken invariant.
  */
@@ -23,6 +23,7 @@
 #include "cardlink/edc.h"
 #include "cardlink/error.h"
 #include "cardlink/t1.h"
+#include "t1_fuzz_block.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,22 +33,11 @@ static struct cl_t1_stats stats;
 
 static void check_block(const struct cl_t1 *t1, const uint8_t *p, size_t n)
 {
-    size_t e = edc == CL_T1_EDC_CRC ? 2 : 1;
-
-    if (n < 3 + e || n > CL_T1_BLOCK_MAX || p[2] > CL_T1_IFS_MAX || n != 3u + p[2] + e)
-        abort();
-    if (e == 2) {
-        uint16_t c = cl_crc16(p, n - 2);
-
-        if (p[n - 2] != (uint8_t)(c >> 8) || p[n - 1] != (uint8_t)c)
-            abort();
-    } else if (cl_lrc(p, n) != 0) {
-        abort();
-    }
+    t1_fuzz_check_frame(p, n, edc);
     if (p[0] != t1->nad)
         abort();
     if (!(p[1] & 0x80)) {           /* I-block: a slice of the command */
-        if (t1->tx < cmd || p[2] != t1->i_len || p[2] > t1->tx_len ||
+        if (p[2] > cl_t1_ifsc(t1) || t1->tx < cmd || p[2] != t1->i_len || p[2] > t1->tx_len ||
             (size_t)(t1->tx - cmd) + p[2] > sizeof(cmd) || memcmp(p + 3, t1->tx, p[2]) != 0)
             abort();
         if (p[1] & 0x1F)
@@ -60,63 +50,13 @@ static void check_block(const struct cl_t1 *t1, const uint8_t *p, size_t n)
     }
 }
 
-/* The rest of the block as cl_t1_pullv() gives it, concatenated into out
- * (cross-checked against cl_t1_pull(): its first piece); the count. */
-static size_t gather(struct cl_t1 *t1, uint8_t *out, size_t size)
-{
-    struct cl_t1_piece pc[3];
-    const uint8_t *p;
-    size_t k = cl_t1_pullv(t1, pc), i, n = 0;
-
-    if (k == 0 || k > 3 || cl_t1_pull(t1, &p) != pc[0].len || p != pc[0].buf)
-        abort();
-    for (i = 0; i < k; i++) {
-        if (pc[i].len == 0 || pc[i].buf == NULL || pc[i].len > size - n)
-            abort();
-        memcpy(out + n, pc[i].buf, pc[i].len);
-        n += pc[i].len;
-    }
-    return n;
-}
-
-/* Pull a whole block and check it. Blocks alternate between the two ways
- * of sending: piece by piece with cl_t1_pull(), each acknowledged in two
- * parts; or the gather list of cl_t1_pullv(), acknowledged in two parts
- * across pieces (the rest gathered again must be the same bytes). */
-static unsigned block_no;
-
+/* Take the block being sent (by pieces or as a gather list, alternately)
+ * and check it. */
 static void send_block(struct cl_t1 *t1)
 {
-    uint8_t blk[CL_T1_BLOCK_MAX], rest[CL_T1_BLOCK_MAX];
-    size_t len = 0;
+    uint8_t blk[CL_T1_BLOCK_MAX];
 
-    if (block_no++ & 1) {
-        size_t n = gather(t1, blk, sizeof(blk)), half = (n + 1) / 2;
-
-        if (cl_t1_sent(t1, n + 1) != CL_ERR_ARG || cl_t1_sent(t1, half) != CL_OK)
-            abort();
-        if (half < n && (gather(t1, rest, sizeof(rest)) != n - half ||
-                         memcmp(rest, blk + half, n - half) != 0 ||
-                         cl_t1_sent(t1, n - half) != CL_OK))
-            abort();
-        if (cl_t1_want(t1) == CL_T1_SEND && cl_t1_pullv(t1, NULL) != 0)
-            abort();
-        len = n;
-    }
-    while (cl_t1_want(t1) == CL_T1_SEND) {
-        const uint8_t *p;
-        size_t n = cl_t1_pull(t1, &p), half = (n + 1) / 2;
-
-        if (n == 0 || p == NULL || n > sizeof(blk) - len)
-            abort();
-        memcpy(blk + len, p, n);
-        len += n;
-        if (cl_t1_sent(t1, half) != CL_OK)
-            abort();
-        if (half < n && (cl_t1_pull(t1, &p) != n - half || cl_t1_sent(t1, n - half) != CL_OK))
-            abort();
-    }
-    check_block(t1, blk, len);
+    check_block(t1, blk, t1_fuzz_take_block(t1, blk));
 }
 
 /* The reader is idle: start the next exchange, or now and then a resynch
@@ -182,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t i, cmd_len, resp_size;
     unsigned round = 0;
 
-    block_no = 0;
+    t1_fuzz_block_no = 0;
 
     if (size < 4)
         return 0;
