@@ -40,7 +40,8 @@ checked here, not trusted to the card simulator:
 
 Faults for the tests: corrupt_echo=K flips bit 0 of the echo of the K-th
 byte (0-based) the device sends, once; corrupt_card=K flips bit 0 of the K-th
-byte the card sends, once.
+byte the card sends, once; echo=False is a reader whose RxD is not tied to
+TxD. clock_khz is the reader's crystal (the device must be told the same).
 
 Usage as a program (manual runs): phoenix_emu.py tcp:127.0.0.1:PORT prints
 the slave path and the environment to run the device with, then serves
@@ -58,7 +59,7 @@ import tty
 DATA, COLD_RESET, WARM_RESET, POWER_OFF = 0x01, 0x02, 0x03, 0x04
 CARD_INSERTED, CARD_REMOVED, PARITY_ERROR, CLOCK = 0x05, 0x06, 0x07, 0x08
 
-COLD_MS = 50          # RST low at least this long: a cold reset
+COLD_MS = 60          # RST low at least this long: a cold reset (serial.c: 100 cold, 10 warm)
 FI = {0: 372, 1: 372, 2: 558, 3: 744, 4: 1116, 5: 1488, 6: 1860,
       9: 512, 10: 768, 11: 1024, 12: 1536, 13: 2048}
 DI = {1: 1, 2: 2, 3: 4, 4: 8, 5: 16, 6: 32, 7: 64, 8: 12, 9: 20}
@@ -94,8 +95,9 @@ class PPS:
 
 class Phoenix:
     def __init__(self, card_spec, clock_khz=3571, reset_line="RTS",
-                 corrupt_echo=None, corrupt_card=None):
+                 corrupt_echo=None, corrupt_card=None, echo=True):
         self.clock_hz = clock_khz * 1000
+        self.echo = echo
         self.reset_line = reset_line
         self.corrupt_echo, self.corrupt_card = corrupt_echo, corrupt_card
         self.tmp = tempfile.TemporaryDirectory(prefix="cl-phoenix-")
@@ -272,7 +274,8 @@ class Phoenix:
                 echo[i] ^= 0x01
                 self.echo_corrupted += 1
                 self._note(f"fault: echo of device byte {self.corrupt_echo} corrupted")
-        os.write(self.master, bytes(echo))   # the I/O line is RxD and TxD
+        if self.echo:
+            os.write(self.master, bytes(echo))   # the I/O line is RxD and TxD
         self.dev_count += len(data)
         if self.in_reset:
             self._note(f"device -> (card in reset, lost) {data.hex(' ')}")
