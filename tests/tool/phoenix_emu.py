@@ -42,6 +42,13 @@ Faults for the tests: corrupt_echo=K flips bit 0 of the echo of the K-th
 byte (0-based) the device sends, once; corrupt_card=K flips bit 0 of the K-th
 byte the card sends, once; echo=False is a reader whose RxD is not tied to
 TxD. clock_khz is the reader's crystal (the device must be told the same).
+noise=BYTES reach the device each time RST falls, and when the port opens
+with RST low (line noise the port must flush before RST rises, so that it
+is not taken for the ATR).
+pace (default on) hands the card's characters to the device one at a time,
+12 etu apart at the card's rate, as a UART receives them (so the device
+reads partial ATRs and blocks); the device's own writes arrive at once (a
+pty has no wire) and are echoed at once.
 
 Usage as a program (manual runs): phoenix_emu.py tcp:127.0.0.1:PORT prints
 the slave path and the environment to run the device with, then serves
@@ -95,9 +102,12 @@ class PPS:
 
 class Phoenix:
     def __init__(self, card_spec, clock_khz=3571, reset_line="RTS",
-                 corrupt_echo=None, corrupt_card=None, echo=True):
+                 corrupt_echo=None, corrupt_card=None, echo=True, pace=True,
+                 noise=b""):
         self.clock_hz = clock_khz * 1000
         self.echo = echo
+        self.pace = pace
+        self.noise = noise
         self.reset_line = reset_line
         self.corrupt_echo, self.corrupt_card = corrupt_echo, corrupt_card
         self.tmp = tempfile.TemporaryDirectory(prefix="cl-phoenix-")
@@ -224,6 +234,7 @@ class Phoenix:
             self.rst_high = high
             if not high:
                 self.rst_low_at = t
+                self._noise()
             return
         if high == self.rst_high:
             return
@@ -232,6 +243,7 @@ class Phoenix:
             self.rst_low_at = t
             self.in_reset = True
             self._note("RST low: card in reset")
+            self._noise()
             return
         low_ms = t - self.rst_low_at if self.rst_low_at is not None else 1e9
         kind = "cold" if low_ms >= COLD_MS else "warm"
@@ -244,6 +256,11 @@ class Phoenix:
         self.dev_since_reset = 0
         self.card_fd = self.sent_fd = (372, 1)
         self._to_card(COLD_RESET if kind == "cold" else WARM_RESET)
+
+    def _noise(self):
+        if self.noise:
+            os.write(self.master, self.noise)
+            self._note(f"fault: noise {self.noise.hex(' ')} while RST is low")
 
     # ------------------------------------------------------ physical checks
     def _baud(self):
@@ -367,7 +384,18 @@ class Phoenix:
                         self.card_fd = (FI.get(r[2] >> 4, 372), DI.get(r[2] & 15, 1))
                     self._note(f"PPS answered: card now F={self.card_fd[0]} D={self.card_fd[1]}")
         self._note(f"card -> device {bytes(data).hex(' ')}")
-        os.write(self.master, bytes(data))
+        if not self.pace:
+            os.write(self.master, bytes(data))
+            return
+        # one character per 12 etu at the card's rate, as a UART receives them
+        f, d = self.card_fd
+        char_s = 12 * f / (d * self.clock_hz)
+        start = time.monotonic()
+        for i, b in enumerate(data):
+            delay = start + (i + 1) * char_s - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            os.write(self.master, bytes([b]))
 
     def summary(self):
         return (f"resets {self.resets}, params {self.params}, rate errors {self.rate_errors}, "

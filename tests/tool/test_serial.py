@@ -166,6 +166,7 @@ CONFIGS = [
      "T=1, F=512 D=16"),
     ("inverse T=0", ["--atr", "t0", "--inverse"], [], {}, "", "T=0, F=512 D=16"),
     ("inverse T=1", ["--atr", "both", "--inverse"], ["--protocol", "1"], {}, "", "T=1, F=512 D=16"),
+    ("noise as RST falls", ["--atr", "t1"], [], {"noise": b"\xff\x00\x3b"}, "", "T=1, F=512 D=16"),
     ("RST on DTR", ["--atr", "t1"], [], {"reset_line": "DTR"}, ",dtr", "T=1, F=512 D=16"),
     ("TA1 13: F=372 D=4", ["--atr", "t0", "--ta1", "13"], [], {}, "", "T=0, F=372 D=4"),
     ("TC1 3 guard time", ["--atr", "t0", "--tc1", "3"], [], {}, "", "T=0, F=512 D=16"),
