@@ -45,10 +45,13 @@ TxD. clock_khz is the reader's crystal (the device must be told the same).
 noise=BYTES reach the device each time RST falls, and when the port opens
 with RST low (line noise the port must flush before RST rises, so that it
 is not taken for the ATR).
-pace (default on) hands the card's characters to the device one at a time,
-12 etu apart at the card's rate, as a UART receives them (so the device
-reads partial ATRs and blocks); the device's own writes arrive at once (a
-pty has no wire) and are echoed at once.
+pace (default on) hands the ATR and the PPS response to the device one
+character at a time, 12 etu apart at the card's rate, as a UART receives
+them (so the device reads a partial ATR, and changes the parity after TS
+while the rest is on its way). The T=0/T=1 exchanges go at once: a stalled
+Python thread on a loaded machine must not stretch a gap past T=1's
+character waiting time (43 etu: 0.4 ms at 111593 bit/s). The device's own
+writes arrive at once (a pty has no wire) and are echoed at once.
 
 Usage as a program (manual runs): phoenix_emu.py tcp:127.0.0.1:PORT prints
 the slave path and the environment to run the device with, then serves
@@ -384,8 +387,8 @@ class Phoenix:
                         self.card_fd = (FI.get(r[2] >> 4, 372), DI.get(r[2] & 15, 1))
                     self._note(f"PPS answered: card now F={self.card_fd[0]} D={self.card_fd[1]}")
         self._note(f"card -> device {bytes(data).hex(' ')}")
-        if not self.pace:
-            os.write(self.master, bytes(data))
+        if not self.pace or (self.dev_since_reset > 0 and self.pps_state in ("none", "done")):
+            os.write(self.master, bytes(data))   # protocol blocks: at once
             return
         # one character per 12 etu at the card's rate, as a UART receives them
         f, d = self.card_fd
