@@ -9,7 +9,8 @@
  *
  *  - ioctl(TIOCMGET / TIOCMSET / TIOCMBIS / TIOCMBIC): when the kernel
  *    refuses one of them (ENOTTY, EINVAL) on a pty slave, the shim keeps
- *    RTS and DTR itself (one set per process). TIOCMGET adds the inputs
+ *    RTS and DTR itself (one set per process, both asserted at first, as
+ *    Linux raises them when a serial port opens). TIOCMGET adds the inputs
  *    named in the file CL_TEST_MODEM_STATUS ("CTS", "DSR", "DCD", "RI"
  *    anywhere in it; no file: none), so the emulator can drive a
  *    card-detect input.
@@ -17,7 +18,7 @@
  *    8 bits, no parity) and glibc's tcsetattr() then fails with EINVAL, so
  *    libserialport cannot set even, odd or mark parity. The shim keeps
  *    PARENB, PARODD and CMSPAR itself, sets the rest, and gives them back
- *    on tcgetattr().
+ *    on tcgetattr() of the same descriptor.
  *  - Each change of the line state a Phoenix reader acts on goes out as one
  *    datagram "RTS=r DTR=d BAUD=b PARITY=p STOP=s T=usec\n" (p: N, E, O, M
  *    or S; T: CLOCK_MONOTONIC in microseconds) to the Unix datagram socket
@@ -91,6 +92,7 @@ int __lxstat(int ver, const char *path, struct stat *st);
 
 static int shim_bits = TIOCM_RTS | TIOCM_DTR;  /* as last set; open raises both */
 static tcflag_t shim_parity;   /* SHIM_PARITY bits as last set */
+static int shim_fd = -1;       /* the pty slave they were set on */
 static char shim_last[80];     /* the state last reported */
 
 static void *next(const char *name)
@@ -289,7 +291,7 @@ int tcgetattr(int fd, struct termios *t)
         return -1;
     }
     r = real(fd, t);
-    if (r == 0 && is_pty_slave(fd))
+    if (r == 0 && fd == shim_fd && is_pty_slave(fd))
         t->c_cflag = (t->c_cflag & ~(tcflag_t)SHIM_PARITY) | shim_parity;
     return r;
 }
@@ -311,6 +313,7 @@ int tcsetattr(int fd, int act, const struct termios *t)
     r = real(fd, act, &copy);
     if (r == 0) {
         shim_parity = t->c_cflag & SHIM_PARITY;
+        shim_fd = fd;
         report(fd);
     }
     return r;
