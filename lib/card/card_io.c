@@ -201,6 +201,17 @@ static int do_pps(struct cl_card *card, struct cl_card_plan *plan, bool *bad)
     int rv;
 
     *bad = false;
+    if (card->params.n != card->atr.p.n) {
+        /* §8.3: TC1's extra guard time holds from the end of the ATR on,
+         * for the PPS request too (N = 255: the 12-etu minimum, what n =
+         * 255 means to a line under protocol 0) */
+        struct cl_card_line_params p = card->params;
+
+        p.n = card->atr.p.n;
+        rv = line_set(card, &p);
+        if (rv != CL_OK)
+            return rv;
+    }
     rv = line_send(card, plan->pps_bytes, plan->pps_len);
     if (rv != CL_OK)
         return rv;

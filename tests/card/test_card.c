@@ -59,6 +59,7 @@ struct fake {
     bool present;
     bool removed;
     struct cl_card_line_params p;   /* last set_params */
+    uint8_t sent_n;                 /* p.n when the last bytes were sent */
     unsigned nparams, offs;
     uint8_t echo[64];
     size_t echo_len;
@@ -117,6 +118,7 @@ static int f_send(void *ctx, const uint8_t *buf, size_t len)
     ck_assert_uint_gt(len, 0);
     if (inject(f))
         return f->fail_rc;
+    f->sent_n = f->p.n;
     if (f->removed)
         return CL_ERR_CARD_REMOVED;
     for (k = 0; k < len; k++) {
@@ -596,6 +598,29 @@ START_TEST(test_scenario)
                   "%s: script stopped at step %zu", sc->name, f.i);
     cl_card_deactivate(&card);
     ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+}
+END_TEST
+
+/* §8.3: the extra guard time N of TC1 applies from the end of the ATR on,
+ * to the PPS request too (N = 255 there means the 12-etu minimum, which is
+ * what n = 255 means to a line under protocol 0). */
+START_TEST(test_pps_guard_time)
+{
+    static const struct step steps[] = {
+        COLD, RX("3B 50 13 05"), TX("FF 10 13 FC"), RX("FF 10 13 FC"), { S_END, NULL }
+    };
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+
+    fake_init(&f, steps, 0);
+    card_setup(&card, &line, &f, 0);
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_uint_eq(cl_card_info(&card)->pps, CL_CARD_PPS_ACCEPTED);
+    ck_assert_uint_eq(f.sent_n, 5);         /* during the PPS request */
+    ck_assert_uint_eq(f.p.n, 5);            /* and after it */
+    ck_assert_uint_eq(f.p.d, 4);
+    cl_card_deactivate(&card);
 }
 END_TEST
 
@@ -1080,6 +1105,7 @@ static Suite *card_suite(void)
     Suite *s = suite_create("card");
     TCase *tc = tcase_create("session");
 
+    tcase_add_test(tc, test_pps_guard_time);
     tcase_add_loop_test(tc, test_scenario, 0, (int)CL_ARRAY_LEN(scenarios));
     tcase_add_test(tc, test_deactivate_reactivate);
     tcase_add_test(tc, test_t1_config_from_atr);
