@@ -125,6 +125,7 @@ class Phoenix:
         host, port = card_spec.split(":")[1:]
         self.card = socket.create_connection((host, int(port)), timeout=10)
         self.card.setblocking(False)
+        self.card_gone = False
         self.card_buf = b""
         # line state as the shim reported it (None: not yet known)
         self.state = {}
@@ -183,14 +184,20 @@ class Phoenix:
         self.log.append(text)
 
     def _to_card(self, kind, payload=b""):
-        self.card.setblocking(True)
-        self.card.sendall(frame(kind, payload))
-        self.card.setblocking(False)
+        if self.card_gone:
+            return
+        try:
+            self.card.setblocking(True)
+            self.card.sendall(frame(kind, payload))
+            self.card.setblocking(False)
+        except OSError:                  # the simulator went away first
+            self.card_gone = True
 
     def _run(self):
         try:
             while not self.stop_flag:
-                r, _, _ = select.select([self.events, self.master, self.card], [], [], 0.05)
+                watch = [self.events, self.master] + ([] if self.card_gone else [self.card])
+                r, _, _ = select.select(watch, [], [], 0.05)
                 # shim reports first: a change the device made before writing
                 # is queued before the bytes written after it
                 self._drain_events()
@@ -207,10 +214,14 @@ class Phoenix:
                     except BlockingIOError:
                         data = None
                     if data == b"":
+                        # the card is gone, the reader is not: its I/O line
+                        # still echoes what the device sends (as the wiring
+                        # of a real Phoenix does), until the test stops it
                         self._note("card: simulator closed the line")
                         self.card_present = False
+                        self.card_gone = True
                         self._write_status("")
-                        break
+                        continue
                     if data:
                         self.card_buf += data
                         self._card_frames()
