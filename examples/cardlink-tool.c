@@ -12,7 +12,7 @@
  *   cardlink-tool --reader SPEC [OPTIONS] apdu HEX...  send APDUs
  *   cardlink-tool --reader SPEC [OPTIONS] script FILE  run a card dialogue
  * SPEC: vline:tcp:HOST:PORT, vline:unix:PATH, vline:pty:/dev/pts/N (the
- * virtual card line of cardlink-vcard), serial:DEVICE[,dtr][,clock=KHZ]
+ * virtual card line of cardlink-vcard), serial:DEVICE[,dtr][,clock=KHZ][,max_baud=N]
  * (a Phoenix/Smartmouse reader), pcsc:NAME (the first PC/SC reader whose
  * name contains NAME; "pcsc:" alone: the first reader pcscd lists).
  * OPTIONS: --protocol 0|1, --no-pps,
@@ -54,7 +54,7 @@ static int usage(void)
           "       cardlink-tool --reader SPEC [--protocol 0|1] [--no-pps] [--ifsd N] [-v]\n"
           "                     atr | apdu HEX... | script FILE\n"
           "  SPEC: vline:tcp:HOST:PORT | vline:unix:PATH | vline:pty:/dev/pts/N |\n"
-          "        serial:DEVICE[,dtr][,clock=KHZ]"
+          "        serial:DEVICE[,dtr][,clock=KHZ][,max_baud=N]"
 #ifdef CL_HAVE_PCSC
           " | pcsc:[READER-NAME-SUBSTRING]"
 #endif
@@ -561,6 +561,8 @@ static int reader_open(struct reader *r, const char *spec)
                 sc.reset_line = CL_SERIAL_RESET_DTR;
             else if (strncmp(opt, "clock=", 6) == 0)
                 sc.clock_khz = (uint32_t)strtoul(opt + 6, NULL, 10);
+            else if (strncmp(opt, "max_baud=", 9) == 0)     /* 0: no limit */
+                sc.max_baud = (uint32_t)strtoul(opt + 9, NULL, 10);
             else {
                 fprintf(stderr, "cardlink-tool: unknown serial option '%s'\n", opt);
                 return CL_ERR_ARG;

@@ -146,8 +146,9 @@ static int ser_set_params(void *ctx, const struct cl_card_line_params *p)
     struct cl_serial *s = ctx;
     uint32_t baud = cl_rate_baud(p->clock_khz, p->f, p->d);
 
-    if (p->clock_khz != s->cfg.clock_khz || baud == 0 ||
-        baud > s->cfg.max_baud)
+    /* max_baud 0: no limit (what it means in the line's caps too) */
+    if (p->clock_khz != s->cfg.clock_khz || baud == 0 || baud > INT32_MAX ||
+        (s->cfg.max_baud != 0 && baud > s->cfg.max_baud))
         return CL_ERR_UNSUPPORTED;
     if (sp_set_baudrate(s->port, (int)baud) != SP_OK)
         return CL_ERR_IO;

@@ -50,7 +50,8 @@ extern "C" {
 struct cl_serial_config {
     const char *port;       /* "/dev/ttyUSB0", "COM3", ... */
     uint32_t clock_khz;     /* the reader's crystal (default 3571) */
-    uint32_t max_baud;      /* fastest bit rate used (default 115200) */
+    uint32_t max_baud;      /* fastest bit rate used (default 115200;
+                               0: any the port accepts) */
     uint8_t reset_line;     /* CL_SERIAL_RESET_* (default RTS) */
     bool reset_active_high; /* the card's RST is low while the control line
                                is asserted (default true: Phoenix) */

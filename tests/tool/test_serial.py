@@ -177,6 +177,11 @@ CONFIGS = [
     ("T=1 no PPS", ["--atr", "t1"], ["--no-pps"], {}, "", "T=1, F=372 D=1, clock 3571 kHz, no PPS"),
     ("4 MHz crystal", ["--atr", "t0"], [], {"clock_khz": 4000}, ",clock=4000",
      "T=0, F=512 D=12, clock 4000 kHz"),
+    # TA1 96 offers F=512 D=32 (223187 bit/s): above the default 115200
+    # limit the session stays at D=16; max_baud=0 lifts the limit
+    ("TA1 96 within 115200", ["--atr", "t0", "--ta1", "96"], [], {}, "", "T=0, F=512 D=16"),
+    ("TA1 96, no baud limit", ["--atr", "t0", "--ta1", "96"], [], {}, ",max_baud=0",
+     "T=0, F=512 D=32"),
 ]
 for name, vopts, topts, eopts, suffix, want in CONFIGS:
     rc, out, err, emu, card = run(name, vopts, [*topts, "apdu", AID_SELECT, ECHO_5, ECHO_256],
