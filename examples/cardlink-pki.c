@@ -10,7 +10,10 @@
  *
  *   root           root CA, P-384, self-signed ECDSA-SHA-384, CA, keyCertSign
  *   issuer         issuing CA under root, P-256, pathLen 0, keyCertSign
- *   card           card certificate under issuer, P-256, digitalSignature
+ *   card           the card's AUTHENTICATION certificate under issuer, P-256,
+ *                  digitalSignature
+ *   card-sign      the same card's SIGNING certificate under issuer, P-256,
+ *                  digitalSignature + nonRepudiation (contentCommitment)
  *   card-p384      card certificate, P-384 key
  *   card-rsa       card certificate, RSA-2048 key
  *   server         the server's certificate under issuer, P-256
@@ -244,7 +247,9 @@ static int usage(void)
 static int testpki(const char *seed)
 {
     enum { K_ROOT, K_ISSUER, K_CARD, K_CARD384, K_CARDRSA, K_SERVER, K_OTHER, K_SUBCA,
-           K_NOKU, K_NOTCA, K_LEAF, K_RSA1024, K_P521, K_COUNT };
+           K_NOKU, K_NOTCA, K_LEAF, K_RSA1024, K_P521,
+           /* new keys go after the existing ones: those keep their values */
+           K_CARDSIGN, K_COUNT };
     static struct key k[K_COUNT];
     const unsigned ku_ca = MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN;
     const unsigned ku_sig = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
@@ -279,6 +284,7 @@ static int testpki(const char *seed)
     gen_ec(&k[K_P521], MBEDTLS_ECP_DP_SECP521R1);
     gen_rsa(&k[K_CARDRSA], 2048);
     gen_rsa(&k[K_RSA1024], 1024);
+    gen_ec(&k[K_CARDSIGN], MBEDTLS_ECP_DP_SECP256R1);
 
     issue(&root, &root, &p_root);
     issue(&issuer, &root, &p_issuer);
@@ -338,6 +344,15 @@ static int testpki(const char *seed)
                 p.md = MBEDTLS_MD_SHA1;
             issue(&leaf, signers[bad[i].signer], &p);
         }
+    }
+    /* Certificates added later are issued after the ones above, which keep
+     * their serial numbers. */
+    {
+        const struct cert csign = { "card-sign", "CN=cardlink test card 0001 signing,O=cardlink test", &k[K_CARDSIGN] };
+
+        p = p_leaf;
+        p.ku = MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_NON_REPUDIATION;
+        issue(&csign, &issuer, &p);
     }
     for (i = 0; i < K_COUNT; i++)
         mbedtls_pk_free(&k[i].pk);
