@@ -73,6 +73,7 @@ enum cl_err {
     CL_ERR_CERT_PATH_LEN = -77,   /* path length constraint exceeded */
     CL_ERR_CERT_CRITICAL = -78,   /* unknown critical extension */
     CL_ERR_CERT_ALGORITHM = -79,  /* signature algorithm or key too weak */
+    CL_ERR_CERT_PURPOSE = -80,    /* extendedKeyUsage / nsCertType exclude the role */
 
     CL_ERR_INTERNAL = -99      /* a bug in cardlink: please report it */
 };

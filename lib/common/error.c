@@ -54,6 +54,7 @@ const char *cl_strerror(int err)
     case CL_ERR_CERT_PATH_LEN: return "certificate path too long";
     case CL_ERR_CERT_CRITICAL: return "unknown critical certificate extension";
     case CL_ERR_CERT_ALGORITHM: return "certificate algorithm not accepted";
+    case CL_ERR_CERT_PURPOSE: return "certificate not issued for this purpose";
     case CL_ERR_INTERNAL: return "internal error";
     default: return "unknown error";
     }
