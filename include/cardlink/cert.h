@@ -19,19 +19,24 @@
  * cl_cert_free() when done, on success and on failure alike.
  *
  * Policy (fixed; docs/security.md gives the reasons):
- *  - keys: ECDSA on P-256 or P-384 (named curves only), RSA of 2048 to 8192
- *    bits; anything else is CL_ERR_CERT_ALGORITHM;
+ *  - keys: ECDSA on P-256 or P-384 (named curves only), RSA whose modulus
+ *    is 2048 to 8192 bits long (counted in bits: a 2047-bit modulus is
+ *    refused); anything else is CL_ERR_CERT_ALGORITHM;
  *  - certificate signatures: ECDSA, RSA PKCS#1 v1.5 or RSASSA-PSS with
  *    SHA-256, SHA-384 or SHA-512 (PSS's MGF1 hash likewise); SHA-1, MD5 and
  *    the rest are CL_ERR_CERT_ALGORITHM;
  *  - time: the caller's clock (cl_cert_verify_chain's `now`), never the
  *    system clock; valid when notBefore <= now <= notAfter, to the second;
  *  - an extension marked critical that mbedtls does not understand is
- *    CL_ERR_CERT_CRITICAL;
+ *    CL_ERR_CERT_CRITICAL; extendedKeyUsage and nsCertType are understood,
+ *    critical or not, and enforced (see enum cl_cert_role);
  *  - issuers (every certificate above the leaf, and the trust anchor) must
  *    say CA:TRUE in basicConstraints and, when they carry keyUsage, allow
- *    keyCertSign; the leaf must allow the usage the caller asks for when it
- *    carries keyUsage (RFC 5280 §4.2.1.3: no keyUsage means no restriction);
+ *    keyCertSign;
+ *  - a chain is validated FOR A ROLE (enum cl_cert_role): the leaf's
+ *    keyUsage, extendedKeyUsage and nsCertType, and the extendedKeyUsage
+ *    and nsCertType of every CA above it (the anchor included), must allow
+ *    that role, as `openssl verify -purpose` checks them;
  *  - pathLenConstraint is honoured on every issuer, the anchor included;
  *  - names are matched byte for byte (issuer DER == subject DER), which is
  *    what a PKI issuing its own certificates produces.
@@ -76,6 +81,58 @@ extern "C" {
 #define CL_CERT_KU_KEY_AGREEMENT 0x08u
 #define CL_CERT_KU_KEY_CERT_SIGN 0x04u
 #define CL_CERT_KU_CRL_SIGN 0x02u
+
+/*
+ * What a validated chain's leaf is trusted to do (cl_cert_verify_chain_as).
+ * docs/security.md, "Certificates", gives the reasons and OpenSSL's
+ * equivalents. In the rules below, "EKU allows P" means: the certificate
+ * has no extendedKeyUsage, or its extendedKeyUsage lists P
+ * (anyExtendedKeyUsage alone does NOT allow a named purpose, as in
+ * OpenSSL's -purpose checks); "nsCertType allows B" means: no Netscape
+ * certificate type extension, or it has bit B. "keyUsage allows X" means:
+ * no keyUsage extension (RFC 5280: no restriction), or it has X. Whether an
+ * extension is critical does not change how it is read.
+ *
+ * For every role, each CA in the path (the intermediates and the trust
+ * anchor) must also have an EKU that allows the role's purpose and an
+ * nsCertType that allows the role's CA bit; failing that is
+ * CL_ERR_CERT_PURPOSE at that CA's depth.
+ */
+enum cl_cert_role {
+    /* The server's certificate, as a TLS server or signing server messages
+     * (OpenSSL -purpose sslserver). Leaf: keyUsage allows digitalSignature,
+     * keyEncipherment or keyAgreement; EKU allows serverAuth; nsCertType
+     * allows SSL server. CAs: EKU allows serverAuth; nsCertType allows
+     * SSL CA. */
+    CL_CERT_ROLE_SERVER = 1,
+    /* A device's certificate, as a TLS client (-purpose sslclient). Leaf:
+     * keyUsage allows digitalSignature or keyAgreement; EKU allows
+     * clientAuth; nsCertType allows SSL client. CAs: EKU allows clientAuth;
+     * nsCertType allows SSL CA. */
+    CL_CERT_ROLE_DEVICE = 2,
+    /* A card's AUTHENTICATION certificate (challenge-response, PIV's
+     * authentication key). Leaf: keyUsage allows digitalSignature and does
+     * NOT have nonRepudiation (a signing certificate is not an
+     * authentication certificate); EKU allows clientAuth; nsCertType allows
+     * SSL client. CAs: as CL_CERT_ROLE_DEVICE. */
+    CL_CERT_ROLE_CARD_AUTH = 3,
+    /* A card's SIGNING certificate: the holder's approval of a transaction
+     * (PIV's digital signature key; -purpose smimesign, stricter). Leaf:
+     * keyUsage PRESENT with both digitalSignature and nonRepudiation
+     * (contentCommitment); EKU allows emailProtection; nsCertType allows
+     * S/MIME. CAs: EKU allows emailProtection; nsCertType allows S/MIME
+     * CA. */
+    CL_CERT_ROLE_CARD_SIGN = 4,
+    /* A card issuer's CA certificate whose key also signs value for its
+     * cards (purse credits, e-goods: docs/applet.md), validated as the leaf
+     * of its own chain. Leaf: basicConstraints CA:TRUE (else
+     * CL_ERR_CERT_KEY_USAGE); keyUsage allows both keyCertSign and
+     * digitalSignature. No EKU purpose names "issue value", so the leaf and
+     * every CA above it must have no extendedKeyUsage or one listing
+     * anyExtendedKeyUsage; an nsCertType, where present, must have one of
+     * the CA bits (SSL CA, S/MIME CA, object-signing CA). */
+    CL_CERT_ROLE_ISSUER = 5
+};
 
 /* The kind of public key a certificate holds (cl_cert_key_kind). */
 enum cl_cert_key {
@@ -203,6 +260,36 @@ void cl_cert_free(struct cl_cert *c);
 CL_WUR int cl_cert_parse(struct cl_cert *c, const uint8_t *der, size_t len);
 
 /*
+ * THE chain validation: parse chain[0..n) (leaf first, each certificate
+ * issued by the next) and validate it at time `now` against the trust
+ * anchors roots[0..n_roots), for `role` (enum cl_cert_role: what the leaf
+ * is trusted to do). Everything cl_cert_verify_chain says below holds, with
+ * these differences:
+ *  - the leaf's keyUsage is checked with the role's rule (not a mask), and
+ *    the leaf's and every CA's extendedKeyUsage and nsCertType (the anchor
+ *    included) with the role's rules;
+ *  - CL_ERR_ARG also for a role outside enum cl_cert_role (0, or a
+ *    CL_CERT_KU_* mask passed by mistake);
+ *  - CL_ERR_CERT_KEY_USAGE also: the leaf's keyUsage does not allow the
+ *    role; a CL_CERT_ROLE_ISSUER leaf is not CA:TRUE;
+ *  - CL_ERR_CERT_PURPOSE: an extendedKeyUsage or nsCertType (critical or
+ *    not) that does not allow the role, on the leaf or on a CA (depth: that
+ *    certificate; n for the trust anchor).
+ * Per certificate, the checks run in this order: key, signature algorithm,
+ * validity, keyUsage and basicConstraints, extendedKeyUsage and
+ * nsCertType, path length, then the link to the next certificate.
+ */
+CL_WUR int cl_cert_verify_chain_as(struct cl_cert *c,
+                                   const struct cl_cert_der *chain, size_t n,
+                                   const struct cl_cert_der *roots, size_t n_roots,
+                                   uint64_t now, enum cl_cert_role role, size_t *depth);
+
+/*
+ * LEGACY form, kept while callers move to cl_cert_verify_chain_as (which
+ * is the API; this one will go): it checks no extendedKeyUsage nor
+ * nsCertType, so it cannot tell a card from a server. Use it for nothing
+ * new.
+ *
  * Parse chain[0..n) (leaf first, each certificate issued by the next) and
  * validate it at time `now` (seconds since 1970-01-01T00:00:00Z, from the
  * caller's clock port; mbedtls's idea of the time is never consulted)

@@ -214,8 +214,12 @@ static enum cl_cert_key key_kind(const mbedtls_x509_crt *crt)
     mbedtls_pk_type_t type = mbedtls_pk_get_type(&crt->pk);
     size_t bits = mbedtls_pk_get_bitlen(&crt->pk);
 
-    if (type == MBEDTLS_PK_RSA)
+    if (type == MBEDTLS_PK_RSA) {
+        /* The modulus' own bit length: mbedtls 2.28's pk_get_bitlen says
+         * 8 x its byte length, which makes a 2047-bit modulus "2048". */
+        bits = cl_mb_rsa_bitlen(mbedtls_pk_rsa(crt->pk));
         return bits >= 2048 && bits <= 8192 ? CL_CERT_KEY_RSA : CL_CERT_KEY_NONE;
+    }
     if (type == MBEDTLS_PK_ECKEY) {
         if (bits == 256 && spki_alg_is(&crt->pk_raw, alg_p256, sizeof(alg_p256)))
             return CL_CERT_KEY_EC_P256;
@@ -251,15 +255,112 @@ static bool has_ku(const mbedtls_x509_crt *crt)
     return (crt->CL_MBP(ext_types) & MBEDTLS_X509_EXT_KEY_USAGE) != 0;
 }
 
+/* ------------------------------------------------------------ roles */
+
+#define NS_SSL_CLIENT MBEDTLS_X509_NS_CERT_TYPE_SSL_CLIENT
+#define NS_SSL_SERVER MBEDTLS_X509_NS_CERT_TYPE_SSL_SERVER
+#define NS_EMAIL MBEDTLS_X509_NS_CERT_TYPE_EMAIL
+#define NS_SSL_CA MBEDTLS_X509_NS_CERT_TYPE_SSL_CA
+#define NS_EMAIL_CA MBEDTLS_X509_NS_CERT_TYPE_EMAIL_CA
+#define NS_OBJECT_CA MBEDTLS_X509_NS_CERT_TYPE_OBJECT_SIGNING_CA
+#define KU_DS CL_CERT_KU_DIGITAL_SIGNATURE
+#define KU_NR CL_CERT_KU_NON_REPUDIATION
+#define KU_KE CL_CERT_KU_KEY_ENCIPHERMENT
+#define KU_KA CL_CERT_KU_KEY_AGREEMENT
+#define KU_KCS CL_CERT_KU_KEY_CERT_SIGN
+
+/* What a role asks of the certificates of a path (cardlink/cert.h, enum
+ * cl_cert_role). The legacy form of cl_cert_verify_chain uses a rule with
+ * only ku_all set and eku_check false. */
+struct role_rule {
+    unsigned ku_all;     /* leaf keyUsage, when present, has all of these */
+    uint8_t ku_any;      /* ... and at least one of these (0: no such rule) */
+    uint8_t ku_none;     /* ... and none of these */
+    bool ku_required;    /* the leaf must carry keyUsage */
+    bool leaf_ca;        /* the leaf must be CA:TRUE */
+    bool eku_check;      /* extendedKeyUsage and nsCertType are checked */
+    uint8_t kp;          /* id-kp-N an EKU must list; 0: anyExtendedKeyUsage */
+    uint8_t ns_leaf;     /* nsCertType bits, one of which the leaf needs */
+    uint8_t ns_ca;       /* nsCertType bits, one of which each CA needs */
+};
+
+static const struct role_rule role_rules[] = {
+    /* CL_CERT_ROLE_SERVER: id-kp-serverAuth */
+    { 0, KU_DS | KU_KE | KU_KA, 0, false, false, true, 1, NS_SSL_SERVER, NS_SSL_CA },
+    /* CL_CERT_ROLE_DEVICE: id-kp-clientAuth */
+    { 0, KU_DS | KU_KA, 0, false, false, true, 2, NS_SSL_CLIENT, NS_SSL_CA },
+    /* CL_CERT_ROLE_CARD_AUTH: id-kp-clientAuth, never nonRepudiation */
+    { KU_DS, 0, KU_NR, false, false, true, 2, NS_SSL_CLIENT, NS_SSL_CA },
+    /* CL_CERT_ROLE_CARD_SIGN: id-kp-emailProtection */
+    { KU_DS | KU_NR, 0, 0, true, false, true, 4, NS_EMAIL, NS_EMAIL_CA },
+    /* CL_CERT_ROLE_ISSUER: anyExtendedKeyUsage */
+    { KU_DS | KU_KCS, 0, 0, false, true, true, 0, NS_SSL_CA | NS_EMAIL_CA | NS_OBJECT_CA,
+      NS_SSL_CA | NS_EMAIL_CA | NS_OBJECT_CA },
+};
+
+/* id-kp (1.3.6.1.5.5.7.3) and anyExtendedKeyUsage (2.5.29.37.0), DER
+ * contents of the OBJECT IDENTIFIER. */
+static const uint8_t oid_kp[] = { 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03 };
+static const uint8_t oid_any_eku[] = { 0x55, 0x1D, 0x25, 0x00 };
+
+/* Whether crt's extendedKeyUsage (absent: yes) lists id-kp-kp, or for kp 0
+ * anyExtendedKeyUsage. mbedtls_x509_crt_check_extended_key_usage is not
+ * used: it takes anyExtendedKeyUsage for every purpose, OpenSSL does not. */
+static bool eku_allows(const mbedtls_x509_crt *crt, uint8_t kp)
+{
+    const mbedtls_x509_sequence *cur;
+
+    if ((crt->CL_MBP(ext_types) & MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE) == 0)
+        return true;
+    for (cur = &crt->ext_key_usage; cur != NULL; cur = cur->next) {
+        const mbedtls_x509_buf *o = &cur->buf;
+
+        if (o->p == NULL)
+            continue;
+        if (kp == 0) {
+            if (o->len == sizeof(oid_any_eku) && memcmp(o->p, oid_any_eku, o->len) == 0)
+                return true;
+        } else if (o->len == sizeof(oid_kp) + 1 && memcmp(o->p, oid_kp, sizeof(oid_kp)) == 0 &&
+                   o->p[sizeof(oid_kp)] == kp) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether crt's nsCertType (absent: yes) has one of the bits. */
+static bool ns_allows(const mbedtls_x509_crt *crt, uint8_t bits)
+{
+    if ((crt->CL_MBP(ext_types) & MBEDTLS_X509_EXT_NS_CERT_TYPE) == 0)
+        return true;
+    return (crt->CL_MBP(ns_cert_type) & bits) != 0;
+}
+
+/* The leaf's keyUsage and basicConstraints against the rule. */
+static int check_leaf_usage(const mbedtls_x509_crt *crt, const struct role_rule *rr)
+{
+    unsigned ku = crt->CL_MBP(key_usage) & 0xFFu;
+
+    if (rr->leaf_ca && !crt->CL_MBP(ca_istrue))
+        return CL_ERR_CERT_KEY_USAGE;
+    if (!has_ku(crt))
+        return rr->ku_required ? CL_ERR_CERT_KEY_USAGE : CL_OK;
+    if ((ku & rr->ku_all) != rr->ku_all || (ku & rr->ku_none) != 0 ||
+        (rr->ku_any != 0 && (ku & rr->ku_any) == 0))
+        return CL_ERR_CERT_KEY_USAGE;
+    return CL_OK;
+}
+
 /*
  * A certificate's own properties. pos is its place in the path (0: the
  * leaf; for an issuer, pos - 1 intermediate CAs are below it); anchor says
  * its own signature does not matter (a trust anchor is trusted as given).
  */
 static int check_cert(const mbedtls_x509_crt *crt, size_t pos, uint64_t now,
-                      unsigned leaf_usage, bool anchor)
+                      const struct role_rule *rr, bool anchor)
 {
     unsigned ku = crt->CL_MBP(key_usage) & 0xFFu;
+    int rc;
 
     if (key_kind(crt) == CL_CERT_KEY_NONE)
         return CL_ERR_CERT_ALGORITHM;
@@ -270,14 +371,18 @@ static int check_cert(const mbedtls_x509_crt *crt, size_t pos, uint64_t now,
     if (cmp_time(now, x509_seconds(&crt->valid_to)) > 0)
         return CL_ERR_CERT_EXPIRED;
     if (pos == 0) {
-        if (leaf_usage != 0 && has_ku(crt) && (ku & leaf_usage) != leaf_usage)
-            return CL_ERR_CERT_KEY_USAGE;
-        return CL_OK;
+        rc = check_leaf_usage(crt, rr);
+        if (rc == CL_OK && rr->eku_check &&
+            (!eku_allows(crt, rr->kp) || !ns_allows(crt, rr->ns_leaf)))
+            rc = CL_ERR_CERT_PURPOSE;
+        return rc;
     }
     if (!crt->CL_MBP(ca_istrue))
         return CL_ERR_CERT_KEY_USAGE;
     if (has_ku(crt) && (ku & CL_CERT_KU_KEY_CERT_SIGN) == 0)
         return CL_ERR_CERT_KEY_USAGE;
+    if (rr->eku_check && (!eku_allows(crt, rr->kp) || !ns_allows(crt, rr->ns_ca)))
+        return CL_ERR_CERT_PURPOSE;
     /* mbedtls stores pathLenConstraint + 1, and 0 when there is none. */
     if (crt->CL_MBP(max_pathlen) > 0 && pos > (size_t)crt->CL_MBP(max_pathlen))
         return CL_ERR_CERT_PATH_LEN;
@@ -322,7 +427,7 @@ static bool is_anchor(const mbedtls_x509_crt *crt, const mbedtls_x509_crt *roots
 /* The walk of cl_cert_verify_chain over the parsed chain (n certificates
  * at head) and parsed roots; *depth receives the failing position. */
 static int walk(const mbedtls_x509_crt *head, size_t n, const mbedtls_x509_crt *roots,
-                uint64_t now, unsigned leaf_usage, size_t *depth)
+                uint64_t now, const struct role_rule *rr, size_t *depth)
 {
     const mbedtls_x509_crt *cur = head, *r, *anchor = NULL;
     bool name_found = false;
@@ -333,7 +438,7 @@ static int walk(const mbedtls_x509_crt *head, size_t n, const mbedtls_x509_crt *
         bool at_anchor = is_anchor(cur, roots);
 
         *depth = d;
-        rc = check_cert(cur, d, now, leaf_usage, at_anchor);
+        rc = check_cert(cur, d, now, rr, at_anchor);
         if (rc != CL_OK || at_anchor)
             return rc;
         if (cur->next == NULL)
@@ -365,7 +470,7 @@ static int walk(const mbedtls_x509_crt *head, size_t n, const mbedtls_x509_crt *
     if (anchor == NULL)
         return CL_ERR_SIGNATURE;
     *depth = n;
-    return check_cert(anchor, n, now, leaf_usage, true);
+    return check_cert(anchor, n, now, rr, true);
 }
 
 /* ------------------------------------------------------------ chains */
@@ -396,10 +501,10 @@ int cl_cert_parse(struct cl_cert *c, const uint8_t *der, size_t len)
     return parse_append(&impl_of(c)->crt, der, len);
 }
 
-/* see cardlink/cert.h */
-int cl_cert_verify_chain(struct cl_cert *c, const struct cl_cert_der *chain, size_t n,
-                         const struct cl_cert_der *roots, size_t n_roots,
-                         uint64_t now, unsigned leaf_usage, size_t *depth)
+/* Both forms of chain validation, with the rule they check. */
+static int verify_chain(struct cl_cert *c, const struct cl_cert_der *chain, size_t n,
+                        const struct cl_cert_der *roots, size_t n_roots,
+                        uint64_t now, const struct role_rule *rr, size_t *depth)
 {
     struct cl_cert_impl *im;
     mbedtls_x509_crt rl;
@@ -430,7 +535,7 @@ int cl_cert_verify_chain(struct cl_cert *c, const struct cl_cert_der *chain, siz
         rc = parse_append(&rl, roots[i].der, roots[i].len);
     }
     if (rc == CL_OK)
-        rc = walk(&im->crt, n, &rl, now, leaf_usage, &d);
+        rc = walk(&im->crt, n, &rl, now, rr, &d);
     mbedtls_x509_crt_free(&rl);
     if (rc == CL_OK) {
         im->validated = 1;
@@ -440,6 +545,33 @@ int cl_cert_verify_chain(struct cl_cert *c, const struct cl_cert_der *chain, siz
     if (depth != NULL)
         *depth = d;
     return rc;
+}
+
+/* see cardlink/cert.h */
+int cl_cert_verify_chain_as(struct cl_cert *c, const struct cl_cert_der *chain, size_t n,
+                            const struct cl_cert_der *roots, size_t n_roots,
+                            uint64_t now, enum cl_cert_role role, size_t *depth)
+{
+    if ((unsigned)role < (unsigned)CL_CERT_ROLE_SERVER ||
+        (unsigned)role > (unsigned)CL_CERT_ROLE_ISSUER) {
+        if (depth != NULL)
+            *depth = 0;
+        return CL_ERR_ARG;
+    }
+    return verify_chain(c, chain, n, roots, n_roots, now,
+                        &role_rules[(unsigned)role - (unsigned)CL_CERT_ROLE_SERVER], depth);
+}
+
+/* see cardlink/cert.h */
+int cl_cert_verify_chain(struct cl_cert *c, const struct cl_cert_der *chain, size_t n,
+                         const struct cl_cert_der *roots, size_t n_roots,
+                         uint64_t now, unsigned leaf_usage, size_t *depth)
+{
+    struct role_rule legacy;
+
+    memset(&legacy, 0, sizeof(legacy));
+    legacy.ku_all = leaf_usage;
+    return verify_chain(c, chain, n, roots, n_roots, now, &legacy, depth);
 }
 
 /* see cardlink/cert.h */

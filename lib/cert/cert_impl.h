@@ -13,6 +13,7 @@
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
@@ -24,12 +25,14 @@
 #define cl_mb_sha256_update mbedtls_sha256_update
 #define cl_mb_sha256_finish mbedtls_sha256_finish
 #define cl_mb_sha256_oneshot(in, len, out) mbedtls_sha256((in), (len), (out), 0)
+#define cl_mb_rsa_bitlen(rsa) mbedtls_mpi_bitlen(&(rsa)->MBEDTLS_PRIVATE(N))
 #else
 #define CL_MBP(field) field
 #define cl_mb_sha256_starts(ctx) mbedtls_sha256_starts_ret((ctx), 0)
 #define cl_mb_sha256_update mbedtls_sha256_update_ret
 #define cl_mb_sha256_finish mbedtls_sha256_finish_ret
 #define cl_mb_sha256_oneshot(in, len, out) mbedtls_sha256_ret((in), (len), (out), 0)
+#define cl_mb_rsa_bitlen(rsa) mbedtls_mpi_bitlen(&(rsa)->N)
 #endif
 
 /* What struct cl_cert holds: the head of mbedtls's certificate list (the
