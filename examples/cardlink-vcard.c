@@ -81,6 +81,8 @@
 #define CL_VCARD_APPLET 0
 #endif
 #if CL_VCARD_APPLET
+#include <fcntl.h>
+
 #include "applet_crypto.h"
 #include "cardlink/applet.h"
 #include "cardlink/wipe.h"
@@ -429,14 +431,42 @@ struct vc_app {
     struct cl_applet ap;
     struct cl_posix_crypto pc;
     struct cl_applet_crypto port;
+    struct cl_applet_store store;   /* persist_image: path, atomic replace */
     const char *path;
 #endif
 };
 
 #if CL_VCARD_APPLET
-/* Write the image to path.tmp, fsync, rename over path: a crash leaves the
- * old image or the new one, never half of one. */
-static int save_image(struct vc_app *a)
+/* fsync the directory holding path, so that a rename in it is durable. */
+static int sync_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash == NULL ? 0 : (size_t)(slash - path);
+    int fd, rc;
+
+    if (n >= sizeof(dir))
+        return -1;
+    if (slash == NULL)
+        strcpy(dir, ".");
+    else if (n == 0)
+        strcpy(dir, "/");
+    else {
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    fd = open(dir, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Write the image st to path.tmp, fsync, rename over path, fsync the
+ * directory: a crash leaves the old image or the new one, never half of
+ * one. */
+static int save_image(const char *path, const struct cl_applet_state *st)
 {
     static uint8_t img[CL_APPLET_IMAGE_MAX];
     char tmp[4096];
@@ -444,32 +474,43 @@ static int save_image(struct vc_app *a)
     FILE *f;
     int ok;
 
-    if (cl_applet_state_save(&a->st, img, sizeof(img), &len) != CL_OK)
+    if (cl_applet_state_save(st, img, sizeof(img), &len) != CL_OK)
         return -1;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", a->path);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     f = fopen(tmp, "wb");
-    if (!f)
+    if (!f) {
+        cl_wipe(img, sizeof(img));
         return -1;
+    }
     ok = fwrite(img, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
     ok = (fclose(f) == 0) && ok;
-    cl_wipe(img, sizeof(img));      /* it holds the PIN block and the key */
-    if (!ok || rename(tmp, a->path) != 0)
+    cl_wipe(img, sizeof(img));      /* it holds the PIN block and the keys */
+    if (!ok || rename(tmp, path) != 0 || sync_dir(path) != 0)
         return -1;
     return 0;
 }
 
-/* The applet's process, then the image saved before the response leaves:
- * a real card writes its EEPROM before it answers. */
+/* The applet's store port (cardlink/applet.h): the applet calls it at each
+ * point where the image must be durable before it goes on (before a PIN
+ * comparison, before a receipt leaves), not once after the command. */
+static int persist_image(void *ctx, const struct cl_applet_state *st)
+{
+    struct vc_app *a = ctx;
+
+    if (save_image(a->path, st) != 0) {
+        logf_("cannot save the card image %s", a->path);
+        return CL_ERR_IO;   /* the applet answers 6581 */
+    }
+    return CL_OK;
+}
+
 static int applet_process(void *ctx, const uint8_t *cmd, size_t cmd_len,
                           uint8_t *resp, size_t resp_size, size_t *resp_len)
 {
     struct vc_app *a = ctx;
     int rc = cl_applet_process(&a->ap, cmd, cmd_len, resp, resp_size, resp_len);
 
-    if (rc == CL_OK && cl_applet_take_dirty(&a->ap) && save_image(a) != 0) {
-        logf_("cannot save the card image %s", a->path);
-        return CL_ERR_IO;   /* the session answers 6F00 */
-    }
+    (void)cl_applet_take_dirty(&a->ap);    /* the store saved already */
     return rc;
 }
 
@@ -503,14 +544,16 @@ static int load_applet(const char *path, struct vc_app *a, struct cl_sim_app *ap
         fprintf(stderr, PROG ": %s: not a card image: %s\n", path, cl_strerror(rc));
         return 1;
     }
+    a->path = path;
+    a->store.persist = persist_image;
+    a->store.ctx = a;
     rc = cl_posix_crypto_init(&a->pc, &a->port, (const uint8_t *)path, strlen(path));
     if (rc == CL_OK)
-        rc = cl_applet_init(&a->ap, &a->st, &a->port);
+        rc = cl_applet_init(&a->ap, &a->st, &a->port, &a->store);
     if (rc != CL_OK) {
         fprintf(stderr, PROG ": applet: %s\n", cl_strerror(rc));
         return 1;
     }
-    a->path = path;
     app->process = applet_process;
     app->reset = applet_reset;
     app->t0_has_data = applet_t0_has_data;
@@ -523,8 +566,9 @@ static int load_applet(const char *path, struct vc_app *a, struct cl_sim_app *ap
  * The one place the card application is chosen. Without --applet the card
  * runs the ISO 7816-4 file-system application of lib/sim (cl_sim_fs_*).
  * --applet IMAGE runs the payment/identity applet of lib/applet on the card
- * image IMAGE (made by cardlink-perso), saving it back after every command
- * that changed it, so PIN counters, the purse and records persist.
+ * image IMAGE (made by cardlink-perso), which the applet's store port
+ * rewrites (atomic replace) at each point where the card needs it durable,
+ * so PIN counters, the purse and records persist and survive a kill.
  * Returns 0, or the exit status on failure (message printed).
  */
 static int choose_app(const struct vc_opts *o, struct vc_app *store,

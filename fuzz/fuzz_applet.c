@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t pos = 0, len, n2;
 
     personalise();
-    if (cl_applet_init(&ap, &st, &port) != CL_OK)
+    if (cl_applet_init(&ap, &st, &port, NULL) != CL_OK)
         abort();
     while (pos < size) {
         uint8_t l = data[pos++];

@@ -13,20 +13,24 @@
  *
  * Two objects:
  *  - struct cl_applet_state: the persistent card image (what a real card
- *    keeps in EEPROM/flash): PIN and PUK with their retry counters, the key
- *    pair, the certificate files, the purse, the e-goods records and the
- *    transaction-record file. cl_applet_state_save()/_load() turn it into a
- *    versioned, checked byte image so a program can keep it in a file.
+ *    keeps in EEPROM/flash): PIN and PUK with their retry counters, the two
+ *    key pairs (authentication and signing, as PIV and the OpenPGP card
+ *    keep them apart), the certificate files, the purse, the e-goods
+ *    records and the transaction-record file. cl_applet_state_save()/
+ *    _load() turn it into a versioned, checked byte image so a program can
+ *    keep it in a file.
  *  - struct cl_applet: the runtime (a pointer to the state, the crypto
- *    port and the volatile security state, cleared at every card reset).
+ *    port, the store port that makes the image durable, and the volatile
+ *    security state, cleared at every card reset).
  *
  * The command set, every APDU and every status word are documented in
  * docs/applet.md. In short (CLA 00 interindustry, CLA 80 proprietary):
  *
  *   00 A4 04 0C|00 Lc AID          SELECT the applet
- *   00 A4 00|02 0C|04 02 FID       SELECT an EF (0101 card cert, 0102
- *                                  issuer cert, 0103 root cert, 0201
- *                                  e-goods, 0202 transaction records)
+ *   00 A4 00|02 0C|04 02 FID       SELECT an EF (0101 card (auth) cert,
+ *                                  0102 issuer cert, 0103 root cert, 0104
+ *                                  signing cert, 0201 e-goods, 0202
+ *                                  transaction records)
  *   00 B0 off off|SFI Le           READ BINARY (short or extended Le)
  *   00 B2 rec P2 Le                READ RECORD (e-goods, records)
  *   00 E2 00 P2 Lc data            APPEND RECORD (e-goods with issuer
@@ -35,13 +39,15 @@
  *   00 20 FF 80                    VERIFY: reset the verified state
  *   00 24 00 80 10 old new         CHANGE REFERENCE DATA
  *   00 2C 00|01 80 Lc PUK [new]    RESET RETRY COUNTER
- *   00 88 00 00 Lc challenge       INTERNAL AUTHENTICATE (ECDSA P-256)
- *   00 2A 9E 9A Lc digest          PSO: COMPUTE DIGITAL SIGNATURE (PIN)
+ *   00 88 00 00 Lc challenge       INTERNAL AUTHENTICATE: auth key over
+ *                                  SHA-256("CLIA" serial challenge)
+ *   00 2A 9E 9A Lc digest          PSO: COMPUTE DIGITAL SIGNATURE: the
+ *                                  signing key, PIN for each signature
  *   00 84 00 00 Le                 GET CHALLENGE
- *   00 CA 7F 49 Le                 GET DATA: the card's public key
+ *   00 CA 7F 49 Le                 GET DATA: the auth public key
  *   80 5C 00 00 Le                 GET BALANCE
  *   80 52 00 00 Lc ...             CREDIT (issuer-signed)
- *   80 54 00 00 Lc ...             DEBIT (PIN)
+ *   80 54 00 00 28 ...             DEBIT (PIN; names the payee)
  *   80 56 rec 00 [Lc challenge]    USE an e-goods record (once)
  */
 #ifndef CARDLINK_APPLET_H
@@ -82,6 +88,11 @@ extern "C" {
 #define CL_APPLET_TXN_ID_LEN 16u    /* transaction id (idempotency key) */
 #define CL_APPLET_SIG_MAX 72u       /* DER ECDSA P-256 signature */
 #define CL_APPLET_HASH_LEN 32u      /* SHA-256 */
+#define CL_APPLET_PAYEE_LEN 16u     /* DEBIT: payee, display form, 00 pad */
+
+/* INTERNAL AUTHENTICATE: the challenge is 8..96 bytes. */
+#define CL_APPLET_AUTH_CHALLENGE_MIN 8u
+#define CL_APPLET_AUTH_CHALLENGE_MAX 96u
 
 /* One transaction record (EF 0202): id 16 || amount 4 || currency 2 ||
  * time 4 (seconds, opaque to the card) || result 1 || payee 16 (text,
@@ -110,32 +121,45 @@ extern const uint8_t CL_APPLET_AID[CL_APPLET_AID_LEN];
 #define CL_APPLET_INS_BALANCE 0x5Cu
 
 /* File identifiers and short file identifiers. */
-#define CL_APPLET_FID_CARD_CERT 0x0101u    /* SFI 1, transparent */
+#define CL_APPLET_FID_CARD_CERT 0x0101u    /* SFI 1, transparent: auth */
 #define CL_APPLET_FID_ISSUER_CERT 0x0102u  /* SFI 2, transparent */
 #define CL_APPLET_FID_ROOT_CERT 0x0103u    /* SFI 3, transparent */
+#define CL_APPLET_FID_SIGN_CERT 0x0104u    /* SFI 6, transparent: signing */
 #define CL_APPLET_FID_EGOODS 0x0201u       /* SFI 4, linear variable */
 #define CL_APPLET_FID_TXLOG 0x0202u        /* SFI 5, cyclic fixed */
 #define CL_APPLET_SFI_EGOODS 4u
 #define CL_APPLET_SFI_TXLOG 5u
+#define CL_APPLET_SFI_SIGN_CERT 6u
 
 /* Domain tags of the signed messages (docs/applet.md, "Signed messages"):
- * each message is SHA-256 hashed and signed with ECDSA P-256. */
+ * each message is SHA-256 hashed and signed with ECDSA P-256. Every
+ * message the card signs with its authentication key starts with one of
+ * the card's tags, written by the card itself; the signing key signs only
+ * PSO digests. So no command yields another command's kind of signature. */
 #define CL_APPLET_TAG_CREDIT "CLCR"   /* issuer: credit request */
-#define CL_APPLET_TAG_CREDIT_RC "CLRC"/* card: credit receipt */
-#define CL_APPLET_TAG_DEBIT_RC "CLRD" /* card: debit receipt */
+#define CL_APPLET_TAG_CREDIT_RC "CLRC"/* card (auth key): credit receipt */
+#define CL_APPLET_TAG_DEBIT_RC "CLRD" /* card (auth key): debit receipt */
 #define CL_APPLET_TAG_EGOODS "CLEG"   /* issuer: e-goods record */
-#define CL_APPLET_TAG_USE "CLUT"      /* card: e-goods use receipt */
+#define CL_APPLET_TAG_USE "CLUT"      /* card (auth key): e-goods use */
+#define CL_APPLET_TAG_AUTH "CLIA"     /* card (auth key): INTERNAL AUTH. */
+
+/* Lengths of the card's messages before hashing: CLRC 40, CLRD 56 (with
+ * the payee), CLIA 12 + challenge. */
+#define CL_APPLET_MSG_CREDIT_RC_LEN 40u
+#define CL_APPLET_MSG_DEBIT_RC_LEN 56u
 
 /* Least response buffer cl_applet_process() accepts: the longest computed
  * response (an e-goods record, a receipt) and its status word fit. */
 #define CL_APPLET_RESP_MIN (CL_APPLET_EGOODS_REC_MAX + 2u)
 
-/* The serialised image: header (magic "CLAP", version, length) and CRC. */
-#define CL_APPLET_IMAGE_VERSION 1u
+/* The serialised image: header (magic "CLAP", version, length) and CRC.
+ * Version 2: two key pairs and four certificate files. */
+#define CL_APPLET_IMAGE_VERSION 2u
+#define CL_APPLET_CERT_SLOTS 4u
 #define CL_APPLET_IMAGE_MAX                                                 \
-    (9u + 2u * CL_APPLET_PIN_BLOCK + 4u + CL_APPLET_PRIV_LEN +              \
-     2u * CL_APPLET_PUB_LEN + CL_APPLET_SERIAL_LEN + 14u +                  \
-     3u * (2u + CL_APPLET_CERT_MAX) + 1u +                                  \
+    (9u + 2u * CL_APPLET_PIN_BLOCK + 4u + 2u * CL_APPLET_PRIV_LEN +         \
+     3u * CL_APPLET_PUB_LEN + CL_APPLET_SERIAL_LEN + 14u +                  \
+     CL_APPLET_CERT_SLOTS * (2u + CL_APPLET_CERT_MAX) + 1u +                \
      CL_APPLET_EGOODS_MAX * CL_APPLET_EGOODS_REC_MAX + 1u +                 \
      CL_APPLET_TXLOG_MAX * CL_APPLET_TXREC_LEN + 2u)
 
@@ -191,16 +215,18 @@ struct cl_applet_state {
     uint8_t puk[CL_APPLET_PIN_BLOCK];   /* format 2 block of the PUK */
     uint8_t pin_tries, pin_max;         /* tries left, limit (1..15) */
     uint8_t puk_tries, puk_max;
-    uint8_t priv[CL_APPLET_PRIV_LEN];   /* card key (P-256 scalar) */
-    uint8_t pub[CL_APPLET_PUB_LEN];     /* card public key, 04 X Y */
+    uint8_t priv[CL_APPLET_PRIV_LEN];   /* authentication key (P-256) */
+    uint8_t pub[CL_APPLET_PUB_LEN];     /* its public key, 04 X Y */
+    uint8_t sign_priv[CL_APPLET_PRIV_LEN]; /* signing key (PSO only) */
+    uint8_t sign_pub[CL_APPLET_PUB_LEN];   /* its public key; 00..: none */
     uint8_t issuer_pub[CL_APPLET_PUB_LEN]; /* verifies credits, e-goods */
     uint8_t serial[CL_APPLET_SERIAL_LEN];
     uint32_t balance;                   /* minor units */
     uint32_t balance_max;               /* a credit may not exceed it */
     uint16_t currency;                  /* ISO 4217 numeric, e.g. 978 */
     uint32_t counter;                   /* purse transaction counter */
-    uint16_t cert_len[3];               /* card, issuer, root */
-    uint8_t cert[3][CL_APPLET_CERT_MAX];
+    uint16_t cert_len[CL_APPLET_CERT_SLOTS]; /* enum cl_applet_cert */
+    uint8_t cert[CL_APPLET_CERT_SLOTS][CL_APPLET_CERT_MAX];
     uint8_t egoods_count;
     struct cl_applet_egoods egoods[CL_APPLET_EGOODS_MAX];
     uint8_t txlog_count;                /* records held, <= TXLOG_MAX */
@@ -210,9 +236,10 @@ struct cl_applet_state {
 
 /* Certificate slots of cl_applet_state_set_cert(). */
 enum cl_applet_cert {
-    CL_APPLET_CERT_CARD = 0,
-    CL_APPLET_CERT_ISSUER = 1,
-    CL_APPLET_CERT_ROOT = 2
+    CL_APPLET_CERT_CARD = 0,    /* EF 0101: the authentication key's */
+    CL_APPLET_CERT_ISSUER = 1,  /* EF 0102 */
+    CL_APPLET_CERT_ROOT = 2,    /* EF 0103 */
+    CL_APPLET_CERT_SIGN = 3     /* EF 0104: the signing key's */
 };
 
 /* A blank image: everything zero, retry limits 3 (PIN) and 10 (PUK) with
@@ -266,25 +293,60 @@ CL_WUR int cl_applet_state_save(const struct cl_applet_state *st,
 CL_WUR int cl_applet_state_load(struct cl_applet_state *st,
                                 const uint8_t *img, size_t len);
 
+/* ------------------------------------------------------- store port */
+
+/*
+ * Where the image becomes durable (a real card's EEPROM write; a file in
+ * the simulator). The applet calls persist at each point where what it
+ * holds in st must survive a power cut before it goes on (docs/applet.md,
+ * "Tearing"):
+ *  - VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER: once with the
+ *    decremented counter BEFORE comparing (a failure: 6581, nothing
+ *    compared), then once more after comparing in both outcomes (right:
+ *    the counter restored and any new PIN; wrong: the same value again),
+ *    so a right and a wrong PIN write in the same order;
+ *  - CREDIT, DEBIT: the new balance and counter before the receipt leaves;
+ *  - APPEND RECORD and USE: the record before 9000 (USE: before the
+ *    receipt leaves).
+ *
+ * persist: make the whole image st durable (typically cl_applet_state_save
+ *          then an atomic replace). CL_OK only once it is durable; any
+ *          negative enum cl_err otherwise, and the previous durable image
+ *          must then still be the one a restart finds (atomic replace).
+ *          Called synchronously; must not keep st. The applet answers
+ *          6581 (memory failure) to a failed persist and rolls its RAM
+ *          image back to what was last persisted.
+ */
+struct cl_applet_store {
+    int (*persist)(void *ctx, const struct cl_applet_state *st);
+    void *ctx;
+};
+
 /* ---------------------------------------------------------- runtime */
 
 /* The applet runtime. Caller-allocated; do not touch the fields. */
 struct cl_applet {
     struct cl_applet_state *st;
     struct cl_applet_crypto crypto;
+    struct cl_applet_store store;   /* persist NULL: RAM only */
     bool verified;          /* PIN verified, not yet consumed */
     int8_t cur_ef;          /* current EF index, -1 none */
-    bool dirty;             /* st changed since cl_applet_take_dirty() */
+    bool dirty;             /* a persist point passed since take_dirty */
 };
 
 /*
  * Set up ap over the image st (not copied: it must outlive ap) with the
- * crypto port (copied; every callback required). The security state
- * starts cleared and the applet selected.
- * Returns CL_OK, or CL_ERR_ARG (NULL, a missing callback).
+ * crypto port (copied; every callback required) and the store port
+ * (copied; NULL, or a NULL persist, keeps the image in RAM only: the
+ * caller then saves it when cl_applet_take_dirty() says so, which is not
+ * tearing-safe). The security state starts cleared and the applet
+ * selected.
+ * Returns CL_OK, or CL_ERR_ARG (NULL ap, st or crypto, a missing crypto
+ * callback).
  */
 CL_WUR int cl_applet_init(struct cl_applet *ap, struct cl_applet_state *st,
-                          const struct cl_applet_crypto *crypto);
+                          const struct cl_applet_crypto *crypto,
+                          const struct cl_applet_store *store);
 
 /* The card reset: clear the security state (PIN verified) and the file
  * selection; the applet stays selected. NULL does nothing. */
@@ -303,9 +365,11 @@ CL_WUR int cl_applet_process(void *ap, const uint8_t *cmd, size_t cmd_len,
                              size_t *resp_len);
 
 /*
- * Whether the image changed (a PIN counter, the purse, a record ...)
- * since the last call, and clear the mark: the caller then saves it.
- * false on NULL.
+ * Whether the applet passed a persist point (see struct cl_applet_store:
+ * every PIN comparison, a purse change, a record) since the last call, and
+ * clear the mark. Without a store the caller then saves the image (after
+ * the command: not tearing-safe); with a store the applet has already
+ * persisted and the mark is only informative. false on NULL.
  */
 bool cl_applet_take_dirty(struct cl_applet *ap);
 

@@ -19,6 +19,7 @@ const uint8_t CL_APPLET_AID[CL_APPLET_AID_LEN] = {
 #define SW_OK 0x9000u
 #define SW_EOF 0x6282u          /* end of file/record before Ne bytes */
 #define SW_AUTH_FAILED 0x6300u  /* issuer signature does not verify */
+#define SW_MEMORY 0x6581u       /* memory failure: the store did not persist */
 #define SW_WRONG_LENGTH 0x6700u
 #define SW_CHANNEL 0x6881u      /* logical channel not supported */
 #define SW_SM 0x6882u           /* secure messaging not supported */
@@ -40,22 +41,30 @@ const uint8_t CL_APPLET_AID[CL_APPLET_AID_LEN] = {
 #define SW_CLA 0x6E00u
 #define SW_UNKNOWN 0x6F00u      /* the crypto port failed */
 
-/* The EFs, by index: 0..2 certificates, 3 e-goods, 4 transaction records. */
-enum { EF_CARD = 0, EF_ISSUER, EF_ROOT, EF_EGOODS, EF_TXLOG, EF_COUNT };
+/* The EFs, by index = SFI - 1: 0..2 and 5 certificates (card, issuer,
+ * root, signing), 3 e-goods, 4 transaction records. */
+enum { EF_CARD = 0, EF_ISSUER, EF_ROOT, EF_EGOODS, EF_TXLOG, EF_SIGN,
+       EF_COUNT };
 
 static const uint16_t ef_fid[EF_COUNT] = {
     CL_APPLET_FID_CARD_CERT, CL_APPLET_FID_ISSUER_CERT,
-    CL_APPLET_FID_ROOT_CERT, CL_APPLET_FID_EGOODS, CL_APPLET_FID_TXLOG
+    CL_APPLET_FID_ROOT_CERT, CL_APPLET_FID_EGOODS, CL_APPLET_FID_TXLOG,
+    CL_APPLET_FID_SIGN_CERT
 };
 
-/* Longest message the applet hashes itself (a USE receipt). */
+/* Longest message the applet hashes itself (a USE receipt, or INTERNAL
+ * AUTHENTICATE's with the longest challenge). */
 #define USE_CHALLENGE_MAX 64u
 #define MSG_MAX (4u + CL_APPLET_SERIAL_LEN + CL_APPLET_EGOODS_DATA + \
                  USE_CHALLENGE_MAX)
+#if CL_APPLET_EGOODS_DATA + USE_CHALLENGE_MAX < CL_APPLET_AUTH_CHALLENGE_MAX
+#error "MSG_MAX must hold an INTERNAL AUTHENTICATE message"
+#endif
 
 /* see cardlink/applet.h */
 int cl_applet_init(struct cl_applet *ap, struct cl_applet_state *st,
-                   const struct cl_applet_crypto *crypto)
+                   const struct cl_applet_crypto *crypto,
+                   const struct cl_applet_store *store)
 {
     if (ap == NULL || st == NULL || crypto == NULL || crypto->sign == NULL ||
         crypto->verify == NULL || crypto->random == NULL ||
@@ -64,6 +73,8 @@ int cl_applet_init(struct cl_applet *ap, struct cl_applet_state *st,
     memset(ap, 0, sizeof(*ap));
     ap->st = st;
     ap->crypto = *crypto;
+    if (store != NULL)
+        ap->store = *store;
     ap->cur_ef = -1;
     return CL_OK;
 }
@@ -134,8 +145,19 @@ static bool ne_is_max(size_t ne)
     return ne == 256u || ne == 65536u;
 }
 
-/* SHA-256 of msg[0..len) and the card's signature over it into out;
- * *n the signature length. Returns a status word. */
+/* Make the image durable through the store port (cardlink/applet.h,
+ * struct cl_applet_store); true when it is, or when there is no store. */
+static bool persist(struct cl_applet *ap)
+{
+    ap->dirty = true;
+    if (ap->store.persist == NULL)
+        return true;
+    return ap->store.persist(ap->store.ctx, ap->st) == CL_OK;
+}
+
+/* SHA-256 of msg[0..len) (a message starting with one of the card's own
+ * tags) and the AUTHENTICATION key's signature over it into out; *n the
+ * signature length. Returns a status word. */
 static uint16_t sign_msg(struct cl_applet *ap, const uint8_t *msg, size_t len,
                          uint8_t *out, size_t *n)
 {
@@ -168,24 +190,30 @@ static uint16_t issuer_check(struct cl_applet *ap, const uint8_t *msg,
     return rc == CL_ERR_SIGNATURE ? SW_AUTH_FAILED : SW_UNKNOWN;
 }
 
+/* Whether EF ef is a (transparent) certificate file, and its slot. */
+static bool ef_is_cert(int ef)
+{
+    return ef != EF_EGOODS && ef != EF_TXLOG;
+}
+
+static int ef_slot(int ef)
+{
+    return ef == EF_SIGN ? (int)CL_APPLET_CERT_SIGN : ef;
+}
+
 static size_t ef_size(const struct cl_applet_state *st, int ef)
 {
-    switch (ef) {
-    case EF_CARD:
-    case EF_ISSUER:
-    case EF_ROOT:
-        return st->cert_len[ef];
-    case EF_EGOODS:
+    if (ef == EF_EGOODS)
         return (size_t)CL_APPLET_EGOODS_MAX * CL_APPLET_EGOODS_REC_MAX;
-    default:
+    if (ef == EF_TXLOG)
         return (size_t)CL_APPLET_TXLOG_MAX * CL_APPLET_TXREC_LEN;
-    }
+    return st->cert_len[ef_slot(ef)];
 }
 
 /* An EF exists when it is a record file or a personalised certificate. */
 static bool ef_exists(const struct cl_applet_state *st, int ef)
 {
-    return ef >= EF_EGOODS || st->cert_len[ef] != 0;
+    return !ef_is_cert(ef) || st->cert_len[ef_slot(ef)] != 0;
 }
 
 /* FCP of the current EF (or of the applet) into out; its length. */
@@ -271,7 +299,7 @@ static uint16_t do_select(struct cl_applet *ap, const struct cl_apdu *a,
     return SW_WRONG_P1P2;
 }
 
-/* EF of an SFI (1..5), -1 when none. */
+/* EF of an SFI (1..6), -1 when none. */
 static int ef_of_sfi(unsigned sfi)
 {
     return sfi >= 1u && sfi <= EF_COUNT ? (int)sfi - 1 : -1;
@@ -300,9 +328,9 @@ static uint16_t do_read_binary(struct cl_applet *ap, const struct cl_apdu *a,
         ef = ap->cur_ef;
         off = (size_t)a->p1 << 8 | a->p2;
     }
-    if (ef > EF_ROOT)
+    if (!ef_is_cert(ef))
         return SW_INCOMPATIBLE;
-    size = ap->st->cert_len[ef];
+    size = ap->st->cert_len[ef_slot(ef)];
     if (off >= size)
         return SW_WRONG_OFFSET;
     cnt = size - off;
@@ -312,7 +340,7 @@ static uint16_t do_read_binary(struct cl_applet *ap, const struct cl_apdu *a,
         sw = SW_EOF;
     if (cnt > room)
         cnt = room;
-    memcpy(resp, ap->st->cert[ef] + off, cnt);
+    memcpy(resp, ap->st->cert[ef_slot(ef)] + off, cnt);
     *n = cnt;
     return sw;
 }
@@ -330,7 +358,7 @@ static uint16_t record_ef(struct cl_applet *ap, uint8_t p2, int *ef)
         if (*ef < 0 || !ef_exists(ap->st, *ef))
             return SW_NOT_FOUND;
     }
-    if (*ef < EF_EGOODS)
+    if (ef_is_cert(*ef))
         return SW_INCOMPATIBLE;
     ap->cur_ef = (int8_t)*ef;
     return SW_OK;
@@ -413,13 +441,18 @@ static uint16_t append_egoods(struct cl_applet *ap, const struct cl_apdu *a)
     memcpy(e->data, a->data + 1, dl);
     memcpy(e->sig, a->data + 1 + dl, sl);
     st->egoods_count++;
-    ap->dirty = true;
+    if (!persist(ap)) {
+        st->egoods_count--;
+        memset(e, 0, sizeof(*e));
+        return SW_MEMORY;
+    }
     return SW_OK;
 }
 
 static uint16_t do_append_record(struct cl_applet *ap, const struct cl_apdu *a)
 {
     struct cl_applet_state *st = ap->st;
+    uint8_t old[CL_APPLET_TXREC_LEN], old_head, old_count;
     uint16_t sw;
     int ef;
 
@@ -434,12 +467,20 @@ static uint16_t do_append_record(struct cl_applet *ap, const struct cl_apdu *a)
         return append_egoods(ap, a);
     if (a->nc != CL_APPLET_TXREC_LEN)
         return SW_WRONG_LENGTH;
+    old_head = st->txlog_head;
+    old_count = st->txlog_count;
     st->txlog_head = (uint8_t)(st->txlog_head == 0 ? CL_APPLET_TXLOG_MAX - 1u
                                                    : st->txlog_head - 1u);
+    memcpy(old, st->txlog[st->txlog_head], CL_APPLET_TXREC_LEN);
     memcpy(st->txlog[st->txlog_head], a->data, CL_APPLET_TXREC_LEN);
     if (st->txlog_count < CL_APPLET_TXLOG_MAX)
         st->txlog_count++;
-    ap->dirty = true;
+    if (!persist(ap)) {                 /* the overwritten record back */
+        memcpy(st->txlog[st->txlog_head], old, CL_APPLET_TXREC_LEN);
+        st->txlog_head = old_head;
+        st->txlog_count = old_count;
+        return SW_MEMORY;
+    }
     return SW_OK;
 }
 
@@ -451,27 +492,56 @@ static uint16_t tries_sw(unsigned tries)
 }
 
 /*
- * Check a presented block against the reference ref with its counter:
- * the counter is decremented first (as a card writes it before
- * comparing, so that pulling the card cannot save a try) and restored on
- * a match. Returns 9000, 63Cx or 6983; marks the image dirty when the
- * counter ends changed.
+ * Check a presented block against the reference ref with its counter
+ * *tries (limit max), tearing-safe (cardlink/applet.h, struct
+ * cl_applet_store):
+ *  1. the counter is decremented and PERSISTED before anything is
+ *     compared; a failed write: counter back, 6581, nothing compared;
+ *  2. the blocks are compared in constant time;
+ *  3. the image is persisted a second time in both outcomes: a match
+ *     restores the counter and applies the command's change (new_pin: the
+ *     new PIN block; reset_pin: the PIN counter back to its limit), a
+ *     mismatch writes the same decremented value again. A failed second
+ *     write: the RAM image back to what the first write made durable
+ *     (the try stays spent), 6581.
+ * Returns 9000, 63Cx, 6983 or 6581.
  */
 static uint16_t check_ref(struct cl_applet *ap, const uint8_t *ref,
-                          uint8_t *tries, uint8_t max, const uint8_t *block)
+                          uint8_t *tries, uint8_t max, const uint8_t *block,
+                          const uint8_t *new_pin, bool reset_pin)
 {
-    uint8_t before = *tries;
+    struct cl_applet_state *st = ap->st;
+    uint8_t before = *tries, left, old_pin[CL_APPLET_PIN_BLOCK], old_tries;
+    uint16_t sw;
     bool ok;
 
     if (before == 0)
         return SW_BLOCKED;
-    *tries = (uint8_t)(before - 1u);
+    left = (uint8_t)(before - 1u);
+    *tries = left;
+    if (!persist(ap)) {
+        *tries = before;
+        return SW_MEMORY;
+    }
     ok = block_equal(ref, block);
-    if (ok)
+    memcpy(old_pin, st->pin, CL_APPLET_PIN_BLOCK);
+    old_tries = st->pin_tries;
+    if (ok) {
+        if (new_pin != NULL)
+            memcpy(st->pin, new_pin, CL_APPLET_PIN_BLOCK);
+        if (reset_pin)
+            st->pin_tries = st->pin_max;
         *tries = max;
-    if (*tries != before)
-        ap->dirty = true;
-    return ok ? SW_OK : tries_sw(*tries);
+    }
+    sw = ok ? SW_OK : tries_sw(left);
+    if (!persist(ap)) {
+        memcpy(st->pin, old_pin, CL_APPLET_PIN_BLOCK);
+        st->pin_tries = old_tries;
+        *tries = left;
+        sw = SW_MEMORY;
+    }
+    cl_wipe(old_pin, sizeof(old_pin));
+    return sw;
 }
 
 static uint16_t do_verify(struct cl_applet *ap, const struct cl_apdu *a)
@@ -499,7 +569,8 @@ static uint16_t do_verify(struct cl_applet *ap, const struct cl_apdu *a)
     if (!cl_applet_pin_block_ok(a->data, 4, 14))
         return SW_WRONG_DATA;
     ap->verified = false;
-    sw = check_ref(ap, st->pin, &st->pin_tries, st->pin_max, a->data);
+    sw = check_ref(ap, st->pin, &st->pin_tries, st->pin_max, a->data, NULL,
+                   false);
     ap->verified = sw == SW_OK;
     return sw;
 }
@@ -519,20 +590,16 @@ static uint16_t do_change(struct cl_applet *ap, const struct cl_apdu *a)
         !cl_applet_pin_block_ok(a->data + CL_APPLET_PIN_BLOCK, 4, 12))
         return SW_WRONG_DATA;
     ap->verified = false;
-    sw = check_ref(ap, st->pin, &st->pin_tries, st->pin_max, a->data);
-    if (sw != SW_OK)
-        return sw;
-    memcpy(st->pin, a->data + CL_APPLET_PIN_BLOCK, CL_APPLET_PIN_BLOCK);
-    ap->dirty = true;
-    ap->verified = true;
-    return SW_OK;
+    sw = check_ref(ap, st->pin, &st->pin_tries, st->pin_max, a->data,
+                   a->data + CL_APPLET_PIN_BLOCK, false);
+    ap->verified = sw == SW_OK;
+    return sw;
 }
 
 static uint16_t do_reset_retry(struct cl_applet *ap, const struct cl_apdu *a)
 {
     struct cl_applet_state *st = ap->st;
     size_t want;
-    uint16_t sw;
 
     if (a->p1 != 0x00u && a->p1 != 0x01u)
         return SW_WRONG_P1P2;
@@ -545,29 +612,44 @@ static uint16_t do_reset_retry(struct cl_applet *ap, const struct cl_apdu *a)
         (a->p1 == 0x00u &&
          !cl_applet_pin_block_ok(a->data + CL_APPLET_PIN_BLOCK, 4, 12)))
         return SW_WRONG_DATA;
-    sw = check_ref(ap, st->puk, &st->puk_tries, st->puk_max, a->data);
-    if (sw != SW_OK)
-        return sw;
-    if (a->p1 == 0x00u)
-        memcpy(st->pin, a->data + CL_APPLET_PIN_BLOCK, CL_APPLET_PIN_BLOCK);
-    st->pin_tries = st->pin_max;
     ap->verified = false;
-    ap->dirty = true;
-    return SW_OK;
+    return check_ref(ap, st->puk, &st->puk_tries, st->puk_max, a->data,
+                     a->p1 == 0x00u ? a->data + CL_APPLET_PIN_BLOCK : NULL,
+                     true);
 }
 
 /* ------------------------------------------------- signatures */
 
+/* INTERNAL AUTHENTICATE: the authentication key over SHA-256("CLIA" ||
+ * serial || challenge), a message the card builds itself: it never equals
+ * a transaction digest (PSO, the signing key) nor a receipt (other tags). */
 static uint16_t do_internal_auth(struct cl_applet *ap, const struct cl_apdu *a,
                                  uint8_t *resp, size_t *n)
 {
+    uint8_t msg[MSG_MAX];
+    uint16_t sw;
+
     if (a->p1 != 0 || a->p2 != 0)
         return SW_WRONG_P1P2;
-    if (a->nc == 0)
+    if (a->nc < CL_APPLET_AUTH_CHALLENGE_MIN ||
+        a->nc > CL_APPLET_AUTH_CHALLENGE_MAX)
         return SW_WRONG_LENGTH;
-    return sign_msg(ap, a->data, a->nc, resp, n);
+    memcpy(msg, CL_APPLET_TAG_AUTH, 4);
+    memcpy(msg + 4, ap->st->serial, CL_APPLET_SERIAL_LEN);
+    memcpy(msg + 4 + CL_APPLET_SERIAL_LEN, a->data, a->nc);
+    sw = sign_msg(ap, msg, 4u + CL_APPLET_SERIAL_LEN + a->nc, resp, n);
+    cl_wipe(msg, sizeof(msg));
+    return sw;
 }
 
+/* Whether the signing key was personalised (an uncompressed point). */
+static bool have_sign_key(const struct cl_applet_state *st)
+{
+    return st->sign_pub[0] == 0x04u;
+}
+
+/* PSO: COMPUTE DIGITAL SIGNATURE: the SIGNING key (nothing else uses it)
+ * over the digest as given; the PIN for each signature. */
 static uint16_t do_pso(struct cl_applet *ap, const struct cl_apdu *a,
                        uint8_t *resp, size_t *n)
 {
@@ -580,9 +662,11 @@ static uint16_t do_pso(struct cl_applet *ap, const struct cl_apdu *a,
         return SW_WRONG_LENGTH;
     if (!ap->verified)
         return SW_SECURITY;
+    if (!have_sign_key(ap->st))
+        return SW_CONDITIONS;
     ap->verified = false;               /* one signature per verification */
-    rc = ap->crypto.sign(ap->crypto.ctx, ap->st->priv, a->data, a->nc, resp,
-                         CL_APPLET_SIG_MAX, &sl);
+    rc = ap->crypto.sign(ap->crypto.ctx, ap->st->sign_priv, a->data, a->nc,
+                         resp, CL_APPLET_SIG_MAX, &sl);
     if (rc != CL_OK || sl == 0 || sl > CL_APPLET_SIG_MAX)
         return SW_UNKNOWN;
     *n = sl;
@@ -601,10 +685,12 @@ static size_t balance_data(const struct cl_applet_state *st, uint8_t *out)
     return 10u + CL_APPLET_SERIAL_LEN;
 }
 
-/* A receipt message: tag || serial || amount || balance || counter || id. */
+/* A receipt message: tag || serial || amount || balance || counter || id
+ * [|| payee (DEBIT)]. Its length. */
 static size_t receipt_msg(const struct cl_applet_state *st, const char *tag,
                           uint32_t amount, uint32_t balance, uint32_t counter,
-                          const uint8_t *id, uint8_t *msg)
+                          const uint8_t *id, const uint8_t *payee,
+                          uint8_t *msg)
 {
     memcpy(msg, tag, 4);
     memcpy(msg + 4, st->serial, CL_APPLET_SERIAL_LEN);
@@ -612,19 +698,26 @@ static size_t receipt_msg(const struct cl_applet_state *st, const char *tag,
     cl_applet_put32(msg + 16, balance);
     cl_applet_put32(msg + 20, counter);
     memcpy(msg + 24, id, CL_APPLET_TXN_ID_LEN);
-    return 24u + CL_APPLET_TXN_ID_LEN;
+    if (payee == NULL)
+        return CL_APPLET_MSG_CREDIT_RC_LEN;
+    memcpy(msg + 40, payee, CL_APPLET_PAYEE_LEN);
+    return CL_APPLET_MSG_DEBIT_RC_LEN;
 }
 
-/* Sign the receipt and answer new balance || new counter || signature;
- * commit the purse only when the signature was made. */
+/* Sign the receipt (auth key), then persist the new balance and counter
+ * together, and only then answer new balance || new counter || signature.
+ * A failed signature changes nothing (6F00); a failed persist rolls the
+ * RAM purse back, wipes the receipt and answers 6581. */
 static uint16_t purse_commit(struct cl_applet *ap, const char *tag,
                              uint32_t amount, uint32_t balance,
-                             const uint8_t *id, uint8_t *resp, size_t *n)
+                             const uint8_t *id, const uint8_t *payee,
+                             uint8_t *resp, size_t *n)
 {
     struct cl_applet_state *st = ap->st;
-    uint8_t msg[24 + CL_APPLET_TXN_ID_LEN];
-    uint32_t counter = st->counter + 1u;
-    size_t len = receipt_msg(st, tag, amount, balance, counter, id, msg);
+    uint8_t msg[CL_APPLET_MSG_DEBIT_RC_LEN];
+    uint32_t counter = st->counter + 1u, old_balance = st->balance;
+    size_t len = receipt_msg(st, tag, amount, balance, counter, id, payee,
+                             msg);
     size_t sl = 0;
     uint16_t sw = sign_msg(ap, msg, len, resp + 8, &sl);
 
@@ -632,7 +725,12 @@ static uint16_t purse_commit(struct cl_applet *ap, const char *tag,
         return sw;
     st->balance = balance;
     st->counter = counter;
-    ap->dirty = true;
+    if (!persist(ap)) {
+        st->balance = old_balance;
+        st->counter = counter - 1u;
+        cl_wipe(resp + 8, sl);          /* the receipt does not leave */
+        return SW_MEMORY;
+    }
     cl_applet_put32(resp, balance);
     cl_applet_put32(resp + 4, counter);
     *n = 8u + sl;
@@ -667,7 +765,7 @@ static uint16_t do_credit(struct cl_applet *ap, const struct cl_apdu *a,
         amount > st->balance_max - st->balance)
         return SW_NO_SPACE;
     return purse_commit(ap, CL_APPLET_TAG_CREDIT_RC, amount,
-                        st->balance + amount, a->data + 8, resp, n);
+                        st->balance + amount, a->data + 8, NULL, resp, n);
 }
 
 static uint16_t do_debit(struct cl_applet *ap, const struct cl_apdu *a,
@@ -678,7 +776,7 @@ static uint16_t do_debit(struct cl_applet *ap, const struct cl_apdu *a,
 
     if (a->p1 != 0 || a->p2 != 0)
         return SW_WRONG_P1P2;
-    if (a->nc != 8u + CL_APPLET_TXN_ID_LEN)
+    if (a->nc != 8u + CL_APPLET_TXN_ID_LEN + CL_APPLET_PAYEE_LEN)
         return SW_WRONG_LENGTH;
     if (!ap->verified)
         return SW_SECURITY;
@@ -692,7 +790,8 @@ static uint16_t do_debit(struct cl_applet *ap, const struct cl_apdu *a,
     if (amount > st->balance)
         return SW_NO_SPACE;
     return purse_commit(ap, CL_APPLET_TAG_DEBIT_RC, amount,
-                        st->balance - amount, a->data + 8, resp, n);
+                        st->balance - amount, a->data + 8,
+                        a->data + 8 + CL_APPLET_TXN_ID_LEN, resp, n);
 }
 
 static uint16_t do_use(struct cl_applet *ap, const struct cl_apdu *a,
@@ -725,7 +824,12 @@ static uint16_t do_use(struct cl_applet *ap, const struct cl_apdu *a,
     if (sw != SW_OK)
         return sw;
     e->used = 1;
-    ap->dirty = true;
+    if (!persist(ap)) {                 /* the receipt does not leave */
+        e->used = 0;
+        cl_wipe(resp, *n);
+        *n = 0;
+        return SW_MEMORY;
+    }
     return SW_OK;
 }
 
@@ -839,6 +943,7 @@ int cl_applet_process(void *ctx, const uint8_t *cmd, size_t cmd_len,
         if ((sw != SW_OK && sw != SW_EOF) || n > resp_size - 2u)
             n = 0;      /* errors carry no data */
     }
+    cl_wipe(&a, sizeof(a));     /* it pointed at a PIN block, maybe */
     resp[n] = CL_SW1(sw);
     resp[n + 1] = CL_SW2(sw);
     *resp_len = n + 2u;

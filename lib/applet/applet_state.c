@@ -88,7 +88,8 @@ int cl_applet_state_set_pin(struct cl_applet_state *st, bool puk,
 int cl_applet_state_set_cert(struct cl_applet_state *st, int which,
                              const uint8_t *der, size_t len)
 {
-    if (st == NULL || der == NULL || which < 0 || which > 2 || len == 0)
+    if (st == NULL || der == NULL || which < 0 ||
+        which >= (int)CL_APPLET_CERT_SLOTS || len == 0)
         return CL_ERR_ARG;
     if (len > CL_APPLET_CERT_MAX)
         return CL_ERR_TOO_LONG;
@@ -141,7 +142,7 @@ static bool state_sane(const struct cl_applet_state *st)
         st->txlog_count > CL_APPLET_TXLOG_MAX ||
         st->txlog_head >= CL_APPLET_TXLOG_MAX)
         return false;
-    for (i = 0; i < 3u; i++)
+    for (i = 0; i < CL_APPLET_CERT_SLOTS; i++)
         if (st->cert_len[i] > CL_APPLET_CERT_MAX)
             return false;
     for (i = 0; i < st->egoods_count; i++) {
@@ -179,13 +180,15 @@ int cl_applet_state_save(const struct cl_applet_state *st, uint8_t *out,
     w_u8(&w, st->puk_max);
     w_bytes(&w, st->priv, CL_APPLET_PRIV_LEN);
     w_bytes(&w, st->pub, CL_APPLET_PUB_LEN);
+    w_bytes(&w, st->sign_priv, CL_APPLET_PRIV_LEN);
+    w_bytes(&w, st->sign_pub, CL_APPLET_PUB_LEN);
     w_bytes(&w, st->issuer_pub, CL_APPLET_PUB_LEN);
     w_bytes(&w, st->serial, CL_APPLET_SERIAL_LEN);
     w_u32(&w, st->balance);
     w_u32(&w, st->balance_max);
     w_u16(&w, st->currency);
     w_u32(&w, st->counter);
-    for (i = 0; i < 3u; i++) {
+    for (i = 0; i < CL_APPLET_CERT_SLOTS; i++) {
         w_u16(&w, st->cert_len[i]);
         w_bytes(&w, st->cert[i], st->cert_len[i]);
     }
@@ -267,12 +270,16 @@ static int parse(const uint8_t *img, size_t len, struct cl_applet_state *st)
         st->puk_tries = tries[2];
         st->puk_max = tries[3];
     }
-    TAKE(CL_APPLET_PRIV_LEN + 2u * CL_APPLET_PUB_LEN + CL_APPLET_SERIAL_LEN +
-         14u);
+    TAKE(2u * CL_APPLET_PRIV_LEN + 3u * CL_APPLET_PUB_LEN +
+         CL_APPLET_SERIAL_LEN + 14u);
     if (st) {
         memcpy(st->priv, q, CL_APPLET_PRIV_LEN);
         q += CL_APPLET_PRIV_LEN;
         memcpy(st->pub, q, CL_APPLET_PUB_LEN);
+        q += CL_APPLET_PUB_LEN;
+        memcpy(st->sign_priv, q, CL_APPLET_PRIV_LEN);
+        q += CL_APPLET_PRIV_LEN;
+        memcpy(st->sign_pub, q, CL_APPLET_PUB_LEN);
         q += CL_APPLET_PUB_LEN;
         memcpy(st->issuer_pub, q, CL_APPLET_PUB_LEN);
         q += CL_APPLET_PUB_LEN;
@@ -283,7 +290,7 @@ static int parse(const uint8_t *img, size_t len, struct cl_applet_state *st)
         st->currency = (uint16_t)cl_applet_get16(q + 8);
         st->counter = cl_applet_get32(q + 10);
     }
-    for (i = 0; i < 3u; i++) {
+    for (i = 0; i < CL_APPLET_CERT_SLOTS; i++) {
         size_t cl;
         TAKE(2);
         cl = cl_applet_get16(q);

@@ -27,6 +27,7 @@ static struct cl_sim_app app;
 static uint8_t issuer_priv[32], issuer_pub[65];
 static uint8_t other_priv[32], other_pub[65];
 static uint8_t card_cert[600], issuer_cert[300], root_cert[40];
+static uint8_t sign_cert[100];
 
 static uint8_t rbuf[1100];
 static size_t rlen;
@@ -49,6 +50,8 @@ static void setup(void)
     ck_assert_int_eq(cl_applet_state_set_pin(&st, true, "12345678", 8, 10),
                      CL_OK);
     ck_assert_int_eq(cl_posix_crypto_keygen(&pc, st.priv, st.pub), CL_OK);
+    ck_assert_int_eq(cl_posix_crypto_keygen(&pc, st.sign_priv, st.sign_pub),
+                     CL_OK);
     ck_assert_int_eq(cl_posix_crypto_keygen(&pc, issuer_priv, issuer_pub),
                      CL_OK);
     ck_assert_int_eq(cl_posix_crypto_keygen(&pc, other_priv, other_pub), CL_OK);
@@ -64,6 +67,8 @@ static void setup(void)
         issuer_cert[i] = (uint8_t)(i ^ 0x5Au);
     for (i = 0; i < sizeof(root_cert); i++)
         root_cert[i] = (uint8_t)(0xC0u + i);
+    for (i = 0; i < sizeof(sign_cert); i++)
+        sign_cert[i] = (uint8_t)(0x77u ^ (i * 5u));
     ck_assert_int_eq(cl_applet_state_set_cert(&st, CL_APPLET_CERT_CARD,
                                               card_cert, sizeof(card_cert)),
                      CL_OK);
@@ -73,7 +78,10 @@ static void setup(void)
     ck_assert_int_eq(cl_applet_state_set_cert(&st, CL_APPLET_CERT_ROOT,
                                               root_cert, sizeof(root_cert)),
                      CL_OK);
-    ck_assert_int_eq(cl_applet_init(&ap, &st, &port), CL_OK);
+    ck_assert_int_eq(cl_applet_state_set_cert(&st, CL_APPLET_CERT_SIGN,
+                                              sign_cert, sizeof(sign_cert)),
+                     CL_OK);
+    ck_assert_int_eq(cl_applet_init(&ap, &st, &port, NULL), CL_OK);
     ck_assert_int_eq(cl_applet_app(&ap, &app), CL_OK);
 }
 
@@ -178,34 +186,55 @@ static size_t credit_apdu(uint8_t *cmd, uint32_t amount, uint32_t counter,
     return n;
 }
 
+/* The payee as the device derives it from what it displayed: the first
+ * 16 bytes of the display form, padded with 00. */
+static const uint8_t payee1[16] = "Demo Shop\0\0\0\0\0\0";
+
 static size_t debit_apdu(uint8_t *cmd, uint32_t amount, uint32_t counter,
                          const uint8_t id[16])
 {
-    cmd[0] = 0x80; cmd[1] = 0x54; cmd[2] = 0; cmd[3] = 0; cmd[4] = 24;
+    cmd[0] = 0x80; cmd[1] = 0x54; cmd[2] = 0; cmd[3] = 0; cmd[4] = 40;
     put32(cmd + 5, amount);
     put32(cmd + 9, counter);
     memcpy(cmd + 13, id, 16);
-    cmd[29] = 0;
-    return 30;
+    memcpy(cmd + 29, payee1, 16);
+    cmd[45] = 0;
+    return 46;
 }
 
-/* Check a purse receipt in rbuf: new balance, new counter, signature. */
-static void check_receipt(const char *tag, uint32_t amount, uint32_t balance,
-                          uint32_t counter, const uint8_t id[16])
+/* The receipt message the card signs (CLRC: 40 bytes; CLRD: 56 with the
+ * payee); its length. */
+static size_t receipt_msg(uint8_t msg[56], const char *tag, uint32_t amount,
+                          uint32_t balance, uint32_t counter,
+                          const uint8_t id[16])
 {
-    uint8_t msg[40], h[32];
-
-    ck_assert_uint_gt(rlen, 8);
-    ck_assert_uint_eq(get32(rbuf), balance);
-    ck_assert_uint_eq(get32(rbuf + 4), counter);
     memcpy(msg, tag, 4);
     memcpy(msg + 4, st.serial, 8);
     put32(msg + 12, amount);
     put32(msg + 16, balance);
     put32(msg + 20, counter);
     memcpy(msg + 24, id, 16);
-    sha(msg, sizeof(msg), h);
+    if (memcmp(tag, "CLRD", 4) != 0)
+        return 40;
+    memcpy(msg + 40, payee1, 16);
+    return 56;
+}
+
+/* Check a purse receipt in rbuf: new balance, new counter, signature by
+ * the authentication key (never the signing key). */
+static void check_receipt(const char *tag, uint32_t amount, uint32_t balance,
+                          uint32_t counter, const uint8_t id[16])
+{
+    uint8_t msg[56], h[32];
+    size_t len;
+
+    ck_assert_uint_gt(rlen, 8);
+    ck_assert_uint_eq(get32(rbuf), balance);
+    ck_assert_uint_eq(get32(rbuf + 4), counter);
+    len = receipt_msg(msg, tag, amount, balance, counter, id);
+    sha(msg, len, h);
     ck_assert_int_eq(pk_verify(st.pub, h, 32, rbuf + 8, rlen - 8), 0);
+    ck_assert_int_ne(pk_verify(st.sign_pub, h, 32, rbuf + 8, rlen - 8), 0);
 }
 
 /* ------------------------------------------------------- selection */
@@ -232,7 +261,10 @@ static const struct {
     {"00 A4 02 04 02 02 02 00",
      "62 15 80 02 01 AE 82 05 06 21 00 2B 0A 83 02 02 02 88 01 28 8A 01 05 "
      "90 00", "FCP of the cyclic EF 0202"},
-    {"00 A4 02 0C 02 01 04", "6A 82", "no such EF"},
+    {"00 A4 02 04 02 01 04 00",
+     "62 11 80 02 00 64 82 01 01 83 02 01 04 88 01 30 8A 01 05 90 00",
+     "FCP of the signing certificate EF 0104 (100 bytes, SFI 6)"},
+    {"00 A4 02 0C 02 01 05", "6A 82", "no such EF"},
     {"00 A4 02 0C 01 01", "67 00", "FID of one byte"},
     {"00 A4 00 0C 02 3F 00", "90 00", "MF"},
     {"00 A4 02 0C 02 3F 00", "6A 82", "MF is not an EF"},
@@ -251,6 +283,31 @@ START_TEST(test_select_absent_cert)
     TX("00 A4 02 0C 02 01 03", 0x6A82);
     TX("00 B0 83 00 00", 0x6A82);
     TX("00 A4 02 0C 02 01 02", 0x9000);
+    st.cert_len[CL_APPLET_CERT_SIGN] = 0;
+    TX("00 A4 02 0C 02 01 04", 0x6A82);
+    TX("00 B0 86 00 00", 0x6A82);
+}
+END_TEST
+
+/* The signing certificate EF 0104: by FID and by SFI 6; a record command
+ * finds a transparent file. */
+START_TEST(test_sign_cert_ef)
+{
+    TX("00 A4 02 0C 02 01 04", 0x9000);
+    TX("00 B0 00 00 00", 0x9000);
+    ck_assert_uint_eq(rlen, sizeof(sign_cert));
+    ck_assert_mem_eq(rbuf, sign_cert, sizeof(sign_cert));
+    TX("00 B0 00 10 04", 0x9000);
+    ck_assert_mem_eq(rbuf, sign_cert + 16, 4);
+    TX("00 A4 00 0C 02 3F 00", 0x9000);
+    TX("00 B0 86 60 10", 0x6282);               /* 4 bytes left */
+    ck_assert_uint_eq(rlen, 4);
+    ck_assert_mem_eq(rbuf, sign_cert + 96, 4);
+    TX("00 B0 00 00 01", 0x9000);               /* SFI 6 is now current */
+    ck_assert_uint_eq(rbuf[0], sign_cert[0]);
+    TX("00 B2 01 34 00", 0x6981);               /* SFI 6: transparent */
+    TX("00 E2 00 30 01 00", 0x6981);
+    TX("00 B0 87 00 01", 0x6A82);               /* no SFI 7 */
 }
 END_TEST
 
@@ -346,7 +403,12 @@ END_TEST
 START_TEST(test_pin_dirty)
 {
     ck_assert(!cl_applet_take_dirty(&ap));
-    TX("00 20 00 80 08 " PIN_OK, 0x9000);       /* counter unchanged */
+    TX("00 20 00 80", 0x63C3);                  /* no comparison */
+    TX("00 20 00 80 08 14 12 34 FF FF FF FF FF", 0x6A80);
+    ck_assert(!cl_applet_take_dirty(&ap));
+    /* Every comparison passes the persist points, right or wrong. */
+    TX("00 20 00 80 08 " PIN_OK, 0x9000);
+    ck_assert(cl_applet_take_dirty(&ap));
     ck_assert(!cl_applet_take_dirty(&ap));
     TX("00 20 00 80 08 " PIN_BAD, 0x63C2);
     ck_assert(cl_applet_take_dirty(&ap));
@@ -471,7 +533,8 @@ START_TEST(test_pso)
     ck_assert_uint_eq(tx_bytes(cmd, 38), 0x6982);
     TX("00 20 00 80 08 " PIN_OK, 0x9000);
     ck_assert_uint_eq(tx_bytes(cmd, 37), 0x9000);   /* T=0: no Le */
-    ck_assert_int_eq(pk_verify(st.pub, digest, 32, rbuf, rlen), 0);
+    ck_assert_int_eq(pk_verify(st.sign_pub, digest, 32, rbuf, rlen), 0);
+    ck_assert_int_ne(pk_verify(st.pub, digest, 32, rbuf, rlen), 0);
     ck_assert_uint_eq(tx_bytes(cmd, 38), 0x6982);   /* one-shot */
     TX("00 20 00 80", 0x63C3);
     /* SHA-384-sized digest. */
@@ -480,7 +543,7 @@ START_TEST(test_pso)
     memcpy(cmd + 5, digest, 48);
     cmd[53] = 0;
     ck_assert_uint_eq(tx_bytes(cmd, 54), 0x9000);
-    ck_assert_int_eq(pk_verify(st.pub, digest, 48, rbuf, rlen), 0);
+    ck_assert_int_eq(pk_verify(st.sign_pub, digest, 48, rbuf, rlen), 0);
     /* Errors: no verification spent. */
     TX("00 20 00 80 08 " PIN_OK, 0x9000);
     TX("00 2A 9E 9B 02 01 02", 0x6A86);
@@ -488,24 +551,63 @@ START_TEST(test_pso)
     TX("00 2A 9E 9A 02 01 02", 0x6700);
     TX("00 2A 9E 9A 00", 0x6700);
     TX("00 20 00 80", 0x9000);
+    /* No signing key personalised: 6985, the verification not spent. */
+    st.sign_pub[0] = 0;
+    cmd[4] = 32;
+    ck_assert_uint_eq(tx_bytes(cmd, 37), 0x6985);
+    TX("00 20 00 80", 0x9000);
 }
 END_TEST
 
+/* The message INTERNAL AUTHENTICATE signs: "CLIA" || serial || chal. */
+static void auth_digest(const uint8_t *chal, size_t n, uint8_t h[32])
+{
+    uint8_t msg[4 + 8 + 96];
+    ck_assert_uint_le(n, 96);
+    memcpy(msg, "CLIA", 4);
+    memcpy(msg + 4, st.serial, 8);
+    memcpy(msg + 12, chal, n);
+    sha(msg, 12 + n, h);
+}
+
 START_TEST(test_internal_auth)
 {
-    uint8_t h[32];
+    uint8_t h[32], cmd[5 + 97 + 1];
     const uint8_t chal[8] = {0xC4, 0x5D, 0x19, 0x7A, 0x0B, 0xE2, 0x68, 0xF3};
+    size_t i;
 
     TX("00 88 00 00 08 C4 5D 19 7A 0B E2 68 F3 00", 0x9000);
-    sha(chal, sizeof(chal), h);
+    auth_digest(chal, sizeof(chal), h);
     ck_assert_int_eq(pk_verify(st.pub, h, 32, rbuf, rlen), 0);
+    ck_assert_int_ne(pk_verify(st.sign_pub, h, 32, rbuf, rlen), 0);
+    /* Not a signature over the challenge's own digest any more. */
+    sha(chal, sizeof(chal), h);
+    ck_assert_int_ne(pk_verify(st.pub, h, 32, rbuf, rlen), 0);
     TX("00 88 00 00 08 C4 5D 19 7A 0B E2 68 F3", 0x9000);  /* T=0 case 3 */
+    auth_digest(chal, sizeof(chal), h);
     ck_assert_int_eq(pk_verify(st.pub, h, 32, rbuf, rlen), 0);
     TX("00 20 00 80", 0x63C3);                  /* no PIN needed or spent */
+    TX("00 20 00 80 08 " PIN_OK, 0x9000);
+    TX("00 88 00 00 08 C4 5D 19 7A 0B E2 68 F3", 0x9000);
+    TX("00 20 00 80", 0x9000);                  /* ... nor used up */
+    /* Challenge 8..96 bytes. */
+    cmd[0] = 0x00; cmd[1] = 0x88; cmd[2] = 0; cmd[3] = 0;
+    for (i = 0; i < 97; i++)
+        cmd[5 + i] = (uint8_t)(i * 7u);
+    cmd[4] = 96;
+    ck_assert_uint_eq(tx_bytes(cmd, 5 + 96), 0x9000);
+    auth_digest(cmd + 5, 96, h);
+    ck_assert_int_eq(pk_verify(st.pub, h, 32, rbuf, rlen), 0);
+    cmd[4] = 97;
+    ck_assert_uint_eq(tx_bytes(cmd, 5 + 97), 0x6700);
+    ck_assert_uint_eq(rlen, 0);
+    cmd[4] = 7;
+    ck_assert_uint_eq(tx_bytes(cmd, 5 + 7), 0x6700);
     TX("00 88 00 00", 0x6700);
     TX("00 88 00 00 00", 0x6700);
-    TX("00 88 00 01 01 00", 0x6A86);
-    TX("00 88 01 00 01 00", 0x6A86);
+    TX("00 88 00 00 01 00", 0x6700);
+    TX("00 88 00 01 08 0001020304050607", 0x6A86);
+    TX("00 88 01 00 08 0001020304050607", 0x6A86);
 }
 END_TEST
 
@@ -630,8 +732,13 @@ START_TEST(test_debit)
     /* Format errors spend no verification. */
     TX("00 20 00 80 08 " PIN_OK, 0x9000);
     TX("80 54 00 00 08 00000001 00000007", 0x6700);
-    TX("80 54 00 01 18 00000001 00000007 00000000000000000000000000000000",
-       0x6A86);
+    /* The old 24-byte DEBIT (no payee) is refused. */
+    TX("80 54 00 00 18 00000001 00000007 00000000000000000000000000000000",
+       0x6700);
+    TX("80 54 00 00 29 00000001 00000007 00000000000000000000000000000000"
+       "00000000000000000000000000000000 00", 0x6700);
+    TX("80 54 00 01 28 00000001 00000007 00000000000000000000000000000000"
+       "00000000000000000000000000000000", 0x6A86);
     TX("00 20 00 80", 0x9000);
     st.counter = 0xFFFFFFFFu;
     st.balance = 10;
@@ -841,7 +948,7 @@ static const struct {
     bool data;
 } t0_vectors[] = {
     {{0x80, 0x52, 0, 0, 0x30}, true},
-    {{0x80, 0x54, 0, 0, 0x18}, true},
+    {{0x80, 0x54, 0, 0, 0x28}, true},
     {{0x80, 0x56, 1, 0, 0x04}, true},
     {{0x80, 0x5C, 0, 0, 0x12}, false},
     {{0x80, 0xEE, 0, 0, 0x12}, false},          /* not the sim's ECHO */
@@ -897,8 +1004,8 @@ START_TEST(test_crypto_failures)
 
     /* The signer fails: nothing changes, 6F00. */
     bad.sign = fail_sign;
-    ck_assert_int_eq(cl_applet_init(&ap, &st, &bad), CL_OK);
-    TX("00 88 00 00 01 00", 0x6F00);
+    ck_assert_int_eq(cl_applet_init(&ap, &st, &bad, NULL), CL_OK);
+    TX("00 88 00 00 08 0001020304050607", 0x6F00);
     TX("00 20 00 80 08 " PIN_OK, 0x9000);
     TX("00 2A 9E 9A 20 " "00000000000000000000000000000000"
        "00000000000000000000000000000000", 0x6F00);
@@ -917,14 +1024,14 @@ START_TEST(test_crypto_failures)
     bad = port;
     bad.verify = fail_verify;
     bad.random = fail_random;
-    ck_assert_int_eq(cl_applet_init(&ap, &st, &bad), CL_OK);
+    ck_assert_int_eq(cl_applet_init(&ap, &st, &bad, NULL), CL_OK);
     n = credit_apdu(cmd, 10, 5, txid1, issuer_priv);
     ck_assert_uint_eq(tx_bytes(cmd, n), 0x6F00);
     TX("00 84 00 00 08", 0x6F00);
     bad = port;
     bad.sha256 = fail_sha;
-    ck_assert_int_eq(cl_applet_init(&ap, &st, &bad), CL_OK);
-    TX("00 88 00 00 01 00", 0x6F00);
+    ck_assert_int_eq(cl_applet_init(&ap, &st, &bad, NULL), CL_OK);
+    TX("00 88 00 00 08 0001020304050607", 0x6F00);
     ck_assert_uint_eq(tx_bytes(cmd, n), 0x6F00);
 }
 END_TEST
@@ -937,11 +1044,11 @@ START_TEST(test_api_errors)
     size_t len = 0;
 
     bad.verify = NULL;
-    ck_assert_int_eq(cl_applet_init(&ap, &st, &bad), CL_ERR_ARG);
-    ck_assert_int_eq(cl_applet_init(NULL, &st, &port), CL_ERR_ARG);
-    ck_assert_int_eq(cl_applet_init(&ap, NULL, &port), CL_ERR_ARG);
-    ck_assert_int_eq(cl_applet_init(&ap, &st, NULL), CL_ERR_ARG);
-    ck_assert_int_eq(cl_applet_init(&ap, &st, &port), CL_OK);
+    ck_assert_int_eq(cl_applet_init(&ap, &st, &bad, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_applet_init(NULL, &st, &port, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_applet_init(&ap, NULL, &port, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_applet_init(&ap, &st, NULL, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_applet_init(&ap, &st, &port, NULL), CL_OK);
     ck_assert_int_eq(cl_applet_app(NULL, &a2), CL_ERR_ARG);
     ck_assert_int_eq(cl_applet_app(&ap, NULL), CL_ERR_ARG);
     ck_assert_int_eq(cl_applet_process(&ap, cmd, 4, small, sizeof(small),
@@ -974,8 +1081,11 @@ START_TEST(test_api_errors)
                      CL_OK);
     cl_assert_bytes(st.pin, 8, "25 12 34 5F FF FF FF FF");
     ck_assert_uint_eq(st.pin_tries, 5);
-    ck_assert_int_eq(cl_applet_state_set_cert(&st, 3, card_cert, 10),
+    ck_assert_int_eq(cl_applet_state_set_cert(&st, 4, card_cert, 10),
                      CL_ERR_ARG);
+    ck_assert_int_eq(cl_applet_state_set_cert(&st, CL_APPLET_CERT_SIGN,
+                                              card_cert, 10), CL_OK);
+    ck_assert_uint_eq(st.cert_len[CL_APPLET_CERT_SIGN], 10);
     ck_assert_int_eq(cl_applet_state_set_cert(&st, -1, card_cert, 10),
                      CL_ERR_ARG);
     ck_assert_int_eq(cl_applet_state_set_cert(&st, 0, card_cert, 0),
@@ -1032,7 +1142,7 @@ START_TEST(test_image_roundtrip)
     TX("00 20 00 80 08 " PIN_BAD, 0x63C2);
     ck_assert_int_eq(cl_applet_state_save(&st, img, sizeof(img), &len), CL_OK);
     ck_assert_uint_le(len, CL_APPLET_IMAGE_MAX);
-    cl_assert_bytes(img, 5, "43 4C 41 50 01");
+    cl_assert_bytes(img, 5, "43 4C 41 50 02");
     ck_assert_uint_eq(((size_t)img[5] << 24 | (size_t)img[6] << 16 |
                        (size_t)img[7] << 8 | img[8]), len);
     ck_assert_int_eq(cl_applet_state_save(&st, img2, len - 1, &need),
@@ -1047,6 +1157,12 @@ START_TEST(test_image_roundtrip)
     ck_assert_mem_eq(img, img2, len);
     ck_assert_mem_eq(st2.pin, st.pin, 8);
     ck_assert_mem_eq(st2.priv, st.priv, 32);
+    ck_assert_mem_eq(st2.pub, st.pub, 65);
+    ck_assert_mem_eq(st2.sign_priv, st.sign_priv, 32);
+    ck_assert_mem_eq(st2.sign_pub, st.sign_pub, 65);
+    ck_assert_uint_eq(st2.cert_len[CL_APPLET_CERT_SIGN], sizeof(sign_cert));
+    ck_assert_mem_eq(st2.cert[CL_APPLET_CERT_SIGN], sign_cert,
+                     sizeof(sign_cert));
     ck_assert_uint_eq(st2.pin_tries, 2);
     ck_assert_uint_eq(st2.balance, 1000);
     ck_assert_uint_eq(st2.counter, 5);
@@ -1056,7 +1172,7 @@ START_TEST(test_image_roundtrip)
     ck_assert_uint_eq(st2.egoods[1].used, 1);
     ck_assert_uint_eq(st2.txlog_count, 10);
     /* The loaded card answers the same: newest record first. */
-    ck_assert_int_eq(cl_applet_init(&ap, &st2, &port), CL_OK);
+    ck_assert_int_eq(cl_applet_init(&ap, &st2, &port, NULL), CL_OK);
     sw = tx("00 B2 01 2C 00");
     ck_assert_uint_eq(sw, 0x9000);
     ck_assert_uint_eq(rbuf[0], 0x6B);
@@ -1077,7 +1193,7 @@ static const struct {
 } corrupt_vectors[] = {
     {"magic", 0, 0x01, true, CL_ERR_MALFORMED},
     {"version", 4, 0x03, true, CL_ERR_VERSION},
-    {"length up", 8, 0x10, true, CL_ERR_TRUNCATED},
+    {"length up", 8, 0x20, true, CL_ERR_TRUNCATED},
     {"a PIN digit", 10, 0x01, false, CL_ERR_CHECKSUM},
     {"the private key", 40, 0x80, false, CL_ERR_CHECKSUM},
     {"the CRC", SIZE_MAX, 0x01, false, CL_ERR_CHECKSUM},
@@ -1086,7 +1202,9 @@ static const struct {
     {"PIN tries > max", 25, 0x0C, true, CL_ERR_RESERVED},   /* 3 -> 15 */
     {"PIN max 0", 26, 0x03, true, CL_ERR_RESERVED},
     {"PUK tries > max", 27, 0x05, true, CL_ERR_RESERVED},   /* 10 -> 15 */
-    {"cert length", 213, 0xF0, true, CL_ERR_RESERVED},      /* > 1024 */
+    {"the signing key", 150, 0x80, false, CL_ERR_CHECKSUM},
+    {"cert length", 310, 0xF0, true, CL_ERR_RESERVED},      /* > 1024 */
+    {"a version 1 image", 4, 0x03, true, CL_ERR_VERSION},   /* 02 -> 01 */
 };
 
 START_TEST(test_image_corrupt)
@@ -1175,8 +1293,8 @@ START_TEST(test_image_fields)
     fill_records();
     ck_assert_int_eq(cl_applet_state_save(&st, img, sizeof(img), &len), CL_OK);
     {
-        /* Offsets: header 9, fixed part 204, certs 3 x 2 + 940. */
-        size_t eg = 9 + 204 + 6 + 600 + 300 + 40;
+        /* Offsets: header 9, fixed part 301, certs 4 x 2 + 1040. */
+        size_t eg = 9 + 301 + 8 + 600 + 300 + 40 + sizeof(sign_cert);
         memcpy(img2, img, len);
         img2[eg] = CL_APPLET_EGOODS_MAX + 1;
         recrc(img2, len);
@@ -1216,6 +1334,7 @@ static Suite *applet_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     LOOP(test_select, select_vectors);
     tcase_add_test(tc, test_select_absent_cert);
+    tcase_add_test(tc, test_sign_cert_ef);
     LOOP(test_read_binary, read_vectors);
     tcase_add_test(tc, test_read_binary_chunks);
     suite_add_tcase(s, tc);

@@ -81,7 +81,7 @@ static void setup(void)
     n = slurp("card.img", img, sizeof(img));
     ck_assert_int_eq(cl_applet_state_load(&st, img, n), CL_OK);
     ck_assert_int_eq(cl_posix_crypto_init(&pc, &port, NULL, 0), CL_OK);
-    ck_assert_int_eq(cl_applet_init(&ap, &st, &port), CL_OK);
+    ck_assert_int_eq(cl_applet_init(&ap, &st, &port, NULL), CL_OK);
 }
 
 static void teardown(void)
