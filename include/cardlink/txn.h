@@ -82,14 +82,27 @@ extern "C" {
 #define CL_TXN_TBS_PREFIX "cardlink-txn-v1"
 #define CL_TXN_TBS_PREFIX_LEN 16
 
-/* Transaction kinds (the value of field 81). */
+/*
+ * Transaction kinds (the value of field 81). "Amount mandatory" is the
+ * format's rule (the field must be there: cl_txn_decode, cl_txn_encode and
+ * cl_txn_check refuse its absence with CL_ERR_MALFORMED). Whether an amount
+ * of zero may be shown and signed is device policy, not format: lib/policy
+ * (cardlink/policy.h) decides it; lib/txn accepts a zero amount.
+ */
 enum cl_txn_kind {
-    CL_TXN_PURCHASE = 1,       /* pay the payee: amount mandatory, > 0 */
+    CL_TXN_PURCHASE = 1,       /* pay the payee: amount mandatory */
     CL_TXN_AUTHENTICATION = 2, /* sign in at the payee: amount optional */
-    CL_TXN_EMONEY_LOAD = 3,    /* load stored value: amount mandatory, > 0 */
-    CL_TXN_EGOODS_LOAD = 4,    /* load tickets/coupons: amount mandatory, > 0 */
-    CL_TXN_ACCESS_GRANT = 5    /* open a door, grant a right: amount optional */
+    CL_TXN_EMONEY_LOAD = 3,    /* load stored value: amount mandatory */
+    CL_TXN_EGOODS_LOAD = 4,    /* load tickets/coupons: amount mandatory */
+    CL_TXN_ACCESS_GRANT = 5,   /* open a door, grant a right: amount optional */
+    CL_TXN_PURSE_PAYMENT = 6   /* pay the payee from the card's purse (stored
+                                * value): amount mandatory */
 };
+
+/* Whether the format requires an amount for kind k (1, 3, 4, 6). */
+#define CL_TXN_KIND_NEEDS_AMOUNT(k)                                           \
+    ((k) == CL_TXN_PURCHASE || (k) == CL_TXN_EMONEY_LOAD ||                   \
+     (k) == CL_TXN_EGOODS_LOAD || (k) == CL_TXN_PURSE_PAYMENT)
 
 /* Date and time, UTC, as the seven BCD bytes YYYY MM DD hh mm ss carry. */
 struct cl_txn_time {
@@ -132,8 +145,8 @@ struct cl_txn {
  * Decode the canonical encoding buf[0..len): exactly one E1 template and
  * nothing after it. out must not be NULL; on failure it is zeroed.
  * The decoder is strict: anything but the one canonical encoding of a
- * valid transaction is refused. It does not apply the amount policy
- * (cl_txn_check does): a purchase of zero decodes.
+ * valid transaction is refused. It applies no device policy: a purchase of
+ * zero decodes (lib/policy refuses to sign it).
  *
  * Returns CL_OK, or
  *  CL_ERR_ARG         out is NULL, or buf is NULL with len > 0;
@@ -143,7 +156,8 @@ struct cl_txn {
  *                     encoded; BCD digits out of range; an impossible date;
  *                     a mandatory field missing (id, kind, time, payee,
  *                     item description, the currency of an amount, the
- *                     amount of a unit amount); invalid UTF-8 (bad lead or
+ *                     amount of a unit amount, the amount of a kind that
+ *                     needs one: CL_TXN_KIND_NEEDS_AMOUNT); invalid UTF-8 (bad lead or
  *                     continuation byte, truncated, overlong, surrogate,
  *                     above U+10FFFF);
  *  CL_ERR_INDEFINITE  an indefinite length;
@@ -157,7 +171,7 @@ struct cl_txn {
  *                     1..2, challenge 8..64); an empty text or item list;
  *  CL_ERR_LIMIT       more items than CL_TXN_ITEMS_MAX, or a text longer
  *                     than its CL_TXN_*_MAX;
- *  CL_ERR_RESERVED    kind 00 or above 05; exponent above 4; currency 000;
+ *  CL_ERR_RESERVED    kind 00 or above 06; exponent above 4; currency 000;
  *                     quantity 0 or above 9999;
  *  CL_ERR_DENIED      a text character outside the safe repertoire, a
  *                     leading, trailing or doubled space; an exponent that
@@ -168,9 +182,9 @@ CL_WUR int cl_txn_decode(const uint8_t *buf, size_t len, struct cl_txn *out);
 
 /*
  * Write the canonical encoding of txn into out[0..size) and its length to
- * *len. txn must be valid as cl_txn_decode would return it (the amount
- * policy is not applied: a zero purchase encodes). txn, out (unless size
- * is 0) and len must not be NULL; *len is 0 on failure.
+ * *len. txn must be valid as cl_txn_decode would return it (a zero
+ * purchase encodes). txn, out (unless size is 0) and len must not be NULL;
+ * *len is 0 on failure.
  *
  * Returns CL_OK; CL_ERR_ARG for NULL pointers or a text not NUL-terminated
  * within its array; CL_ERR_BUFFER when out is too small
@@ -182,14 +196,15 @@ CL_WUR int cl_txn_encode(const struct cl_txn *txn, uint8_t *out, size_t size,
                          size_t *len);
 
 /*
- * Whether txn may be shown and signed: every rule of cl_txn_decode (for a
- * struct filled by hand) plus the amount policy. Render, tbs and digest
- * call it first.
+ * Whether txn is a valid transaction of the format: every rule of
+ * cl_txn_decode, for a struct filled by hand (a decoded struct always
+ * passes). Render, tbs and digest call it first. It is syntax only: no
+ * device policy (a purchase of zero passes; whether it may be shown and
+ * signed is lib/policy's decision, cardlink/policy.h).
  *
  * Returns CL_OK; CL_ERR_ARG (txn NULL, text not NUL-terminated); the
- * errors of cl_txn_encode for an invalid field; CL_ERR_DENIED for a
- * purchase, e-money load or e-goods load without an amount or with an
- * amount of zero.
+ * errors of cl_txn_encode for an invalid field (CL_ERR_MALFORMED for a
+ * kind of CL_TXN_KIND_NEEDS_AMOUNT without an amount).
  */
 CL_WUR int cl_txn_check(const struct cl_txn *txn);
 
@@ -217,23 +232,33 @@ CL_WUR int cl_txn_format_amount(uint64_t amount, uint16_t currency,
 /*
  * Render page `page` (0-based) of txn for a display of width x height
  * characters, deterministically (docs/transaction.md §6 gives the layout):
- * the payee on line 1 and the amount on line 2 of the first page; a page
- * marker "n/m" right-aligned on the first line of every page when there is
- * more than one page; the payee truncated (marked with '~') on page 1 only
- * and then shown whole on a later page; every other field wrapped, never
- * truncated, so every character covered by the digest is on some page.
+ * the payee on line 1 of the first page; on line 2 the amount labelled
+ * with the kind ("Pay EUR 1000.00", "Load ", "Goods ", "Purse ", "Auth ",
+ * "Access "), or, where that line is wider than the display and height is
+ * at least 3, the kind's name ("Purchase") on line 2 and the amount alone
+ * on line 3; without an amount the kind's name on line 2. So the kind and
+ * the whole amount are always on page 1. A page marker "n/m" right-aligned
+ * on the first line of every page when there is more than one page; the
+ * payee truncated (marked with '~') on page 1 only and then shown whole on
+ * a later page; every other field wrapped, never truncated, so every
+ * character covered by the digest is on some page.
  *
  * out receives the page's lines (at most height), each of at most width
  * printable ASCII characters and each followed by '\n', then a NUL.
  * out_size must be at least height * (width + 1) + 1. *pages (when pages is
  * not NULL) receives the number of pages, also when page is out of range.
  *
- * Returns CL_OK; the errors of cl_txn_check (CL_ERR_DENIED for a zero or
- * missing amount, before anything is rendered); CL_ERR_ARG when txn or out
- * is NULL or width/height are outside CL_TXN_WIDTH_MIN..MAX,
- * CL_TXN_HEIGHT_MIN..MAX; CL_ERR_BUFFER when out_size is too small;
- * CL_ERR_LIMIT when an amount line (the total or an item's) is wider than
- * the display; CL_ERR_NOT_FOUND when page >= the number of pages.
+ * No device policy is applied: a purchase of zero renders ("Pay EUR 0.00");
+ * lib/policy decides whether it may be shown.
+ *
+ * Returns CL_OK; the errors of cl_txn_check (before anything is rendered);
+ * CL_ERR_ARG when txn or out is NULL or width/height are outside
+ * CL_TXN_WIDTH_MIN..MAX, CL_TXN_HEIGHT_MIN..MAX; CL_ERR_BUFFER when
+ * out_size is too small; CL_ERR_LIMIT when the amount cannot be shown
+ * whole on page 1 (the labelled amount is wider than the display and
+ * either height is 2 or the amount alone is wider too) or an item's amount
+ * line is wider than the display; CL_ERR_NOT_FOUND when page >= the number
+ * of pages.
  */
 CL_WUR int cl_txn_render(const struct cl_txn *txn, unsigned width,
                          unsigned height, unsigned page, char *out,
@@ -249,6 +274,9 @@ CL_WUR int cl_txn_render(const struct cl_txn *txn, unsigned width,
  * The challenge is challenge[0..challenge_len) when challenge is not NULL,
  * otherwise the one carried in txn. txn, out (unless size is 0) and len
  * must not be NULL; *len is 0 on failure.
+ *
+ * No device policy is applied (a purchase of zero gives its bytes): the
+ * caller asks lib/policy before it signs.
  *
  * Returns CL_OK; the errors of cl_txn_check; CL_ERR_ARG for NULL pointers,
  * no challenge at all (none given, none in txn) or a challenge length

@@ -279,6 +279,21 @@ const char *cl_txn_i_kind_label(unsigned kind)
     case CL_TXN_EMONEY_LOAD: return "E-money load";
     case CL_TXN_EGOODS_LOAD: return "E-goods load";
     case CL_TXN_ACCESS_GRANT: return "Access grant";
+    case CL_TXN_PURSE_PAYMENT: return "Pay by purse";
+    default: return "?";
+    }
+}
+
+/* see txn_int.h */
+const char *cl_txn_i_amount_label(unsigned kind)
+{
+    switch (kind) {
+    case CL_TXN_PURCHASE: return "Pay";
+    case CL_TXN_AUTHENTICATION: return "Auth";
+    case CL_TXN_EMONEY_LOAD: return "Load";
+    case CL_TXN_EGOODS_LOAD: return "Goods";
+    case CL_TXN_ACCESS_GRANT: return "Access";
+    case CL_TXN_PURSE_PAYMENT: return "Purse";
     default: return "?";
     }
 }
@@ -287,7 +302,7 @@ const char *cl_txn_i_kind_label(unsigned kind)
 
 static int check_kind(unsigned kind)
 {
-    return kind >= CL_TXN_PURCHASE && kind <= CL_TXN_ACCESS_GRANT
+    return kind >= CL_TXN_PURCHASE && kind <= CL_TXN_PURSE_PAYMENT
                ? CL_OK
                : CL_ERR_RESERVED;
 }
@@ -340,6 +355,8 @@ int cl_txn_i_validate(const struct cl_txn *txn)
 
     if ((r = check_kind(txn->kind)) != CL_OK)
         return r;
+    if (!txn->has_amount && CL_TXN_KIND_NEEDS_AMOUNT(txn->kind))
+        return CL_ERR_MALFORMED; /* a mandatory field missing */
     if (txn->has_amount) {
         if (txn->amount > CL_TXN_AMOUNT_MAX)
             return CL_ERR_LENGTH;
@@ -381,17 +398,10 @@ int cl_txn_i_validate(const struct cl_txn *txn)
 /* see cardlink/txn.h */
 int cl_txn_check(const struct cl_txn *txn)
 {
-    int r;
-
     if (!txn)
         return CL_ERR_ARG;
-    if ((r = cl_txn_i_validate(txn)) != CL_OK)
-        return r;
-    if ((txn->kind == CL_TXN_PURCHASE || txn->kind == CL_TXN_EMONEY_LOAD ||
-         txn->kind == CL_TXN_EGOODS_LOAD) &&
-        (!txn->has_amount || txn->amount == 0))
-        return CL_ERR_DENIED;
-    return CL_OK;
+    /* Syntax only: whether a zero amount may be signed is lib/policy's. */
+    return cl_txn_i_validate(txn);
 }
 
 /* ------------------------------------------------------------ decoder */
@@ -591,8 +601,10 @@ static int decode(const uint8_t *buf, size_t len, struct cl_txn *out)
     }
     if (r < 0)
         return r;
-    /* id, kind, time, merchant are mandatory; an amount needs a currency */
-    if ((seen & 0x33u) != 0x33u || (out->has_amount && !(seen & 0x08u)))
+    /* id, kind, time, merchant are mandatory; an amount needs a currency;
+     * a purchase, load or purse payment needs an amount */
+    if ((seen & 0x33u) != 0x33u || (out->has_amount && !(seen & 0x08u)) ||
+        (!out->has_amount && CL_TXN_KIND_NEEDS_AMOUNT(out->kind)))
         return CL_ERR_MALFORMED;
     return CL_OK;
 }

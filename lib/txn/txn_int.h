@@ -26,7 +26,7 @@
 /* Longest display form of any text field, NUL included. */
 #define CL_TXN_I_DISPLAY_MAX (2 * CL_TXN_TEXT_MAX + 1)
 
-/* Validate every field of txn as the decoder would (no amount policy). */
+/* Validate every field of txn as the decoder would (syntax only). */
 int cl_txn_i_validate(const struct cl_txn *txn);
 
 /* Write the E1 template of txn into b: canonical, or (display) with every
@@ -42,7 +42,12 @@ size_t cl_txn_i_display(const char *s, char *out);
 /* strlen, which the core may not link. */
 size_t cl_txn_i_len(const char *s);
 
-/* The label a kind is shown with ("Purchase"), at most 12 characters. */
+/* The name a kind is shown with ("Purchase"), at most 12 characters
+ * (CL_TXN_WIDTH_MIN): on its own line. */
 const char *cl_txn_i_kind_label(unsigned kind);
+
+/* The label of the amount line ("Pay" in "Pay EUR 1.00"), at most 6
+ * characters. */
+const char *cl_txn_i_amount_label(unsigned kind);
 
 #endif

@@ -139,17 +139,29 @@ static int gen(struct sink *s, const struct cl_txn *txn)
     }
     put_line(s, buf, n);
 
-    /* Line 2: the amount, whole or not at all; else the kind. */
+    /* Line 2: the amount labelled with the kind ("Pay EUR 1.00"), whole
+     * or not at all; where that is too wide, the kind's name on line 2 and
+     * the amount alone on line 3, still on page 1 (height >= 3). Without
+     * an amount, the kind's name. Lines 2 and 3 are never a page's first
+     * line, so they have the full width. */
     if (txn->has_amount) {
+        const char *al = cl_txn_i_amount_label(txn->kind);
+
+        n = cl_txn_i_len(al);
+        memcpy(amt, al, n);
+        amt[n++] = ' ';
         r = cl_txn_format_amount(txn->amount, txn->currency, txn->exponent,
-                                 amt, sizeof(amt));
+                                 amt + n, sizeof(amt) - n);
         if (r < 0)
             return r;
-        if ((unsigned)r > s->w)
+        if (n + (size_t)r <= s->w) {
+            put_line(s, amt, n + (size_t)r);
+        } else if (s->h >= 3 && (unsigned)r <= s->w) {
+            put_line(s, label, cl_txn_i_len(label));
+            put_line(s, amt + n, (size_t)r);
+        } else {
             return CL_ERR_LIMIT;
-        put_line(s, amt, (size_t)r);
-        if ((r = emit_fixed(s, label, cl_txn_i_len(label))) != CL_OK)
-            return r;
+        }
     } else {
         put_line(s, label, cl_txn_i_len(label));
     }

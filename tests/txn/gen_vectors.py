@@ -76,6 +76,9 @@ EXAMPLES = {
                           text='Danke f\u00fcr Ihren Einkauf!', challenge=CH),
     'authentication': dict(id=bytes([0xA5] * 16), kind=2, time=(2025, 12, 31, 0, 0, 1),
                            merchant='Example Bank Online'),
+    'purse payment': dict(id=bytes.fromhex('9C4E21D708B35AF6136E82C9047DE53B'), kind=6,
+                          amount=250, currency=(978, 2), time=(2025, 3, 14, 8, 15, 30),
+                          merchant='City Transit', text='Day ticket zone A-B'),
 }
 
 if __name__ == '__main__':
