@@ -1324,6 +1324,398 @@ START_TEST(test_image_fields)
 }
 END_TEST
 
+/* ------------------------------------------------------ tearing */
+
+/*
+ * A store that keeps the last image persisted (what a restart finds) and
+ * "cuts the power" at write number cut (1-based; 0: never): that write
+ * fails, and any later write in the same command would be a bug (the card
+ * has no power left). After a cut the test reloads the last good image
+ * into a fresh applet, as a restart.
+ */
+static struct {
+    uint8_t img[CL_APPLET_IMAGE_MAX];   /* the durable image */
+    size_t len;
+    uint8_t first[CL_APPLET_IMAGE_MAX]; /* what write 1 of a command wrote */
+    size_t first_len;
+    unsigned writes, cut;
+    bool cut_done;
+} tear;
+
+static int tear_persist(void *ctx, const struct cl_applet_state *s)
+{
+    static uint8_t w[CL_APPLET_IMAGE_MAX];
+    size_t len = 0;
+
+    ck_assert_ptr_eq(ctx, &tear);
+    ck_assert_msg(!tear.cut_done, "a write after the power cut");
+    tear.writes++;
+    ck_assert_int_eq(cl_applet_state_save(s, w, sizeof(w), &len), CL_OK);
+    if (tear.writes == 1) {
+        memcpy(tear.first, w, len);
+        tear.first_len = len;
+        /* Nothing is decided before the first write is durable. */
+        ck_assert(!ap.verified);
+    }
+    if (tear.cut != 0 && tear.writes == tear.cut) {
+        tear.cut_done = true;
+        return CL_ERR_IO;
+    }
+    memcpy(tear.img, w, len);
+    tear.len = len;
+    return CL_OK;
+}
+
+static const struct cl_applet_store tear_store = {tear_persist, &tear};
+
+/* The state st as persisted now (the personalised card), and the applet
+ * over it with the tearing store. */
+static void tear_begin(void)
+{
+    memset(&tear, 0, sizeof(tear));
+    ck_assert_int_eq(cl_applet_state_save(&st, tear.img, sizeof(tear.img),
+                                          &tear.len), CL_OK);
+    ck_assert_int_eq(cl_applet_init(&ap, &st, &port, &tear_store), CL_OK);
+    ck_assert_int_eq(cl_applet_app(&ap, &app), CL_OK);
+}
+
+/* Arm a cut at write n (0: none) for the next command. */
+static void tear_arm(unsigned n)
+{
+    tear.writes = 0;
+    tear.cut = n;
+    tear.cut_done = false;
+}
+
+/* The RAM image equals the durable one (a failed write rolled back). */
+static void tear_ram_is_durable(void)
+{
+    static uint8_t now[CL_APPLET_IMAGE_MAX];
+    size_t len = 0;
+    ck_assert_int_eq(cl_applet_state_save(&st, now, sizeof(now), &len), CL_OK);
+    ck_assert_uint_eq(len, tear.len);
+    ck_assert_mem_eq(now, tear.img, len);
+}
+
+/* Restart: a fresh applet over the last durable image. */
+static void tear_restart(void)
+{
+    cl_applet_state_wipe(&st);
+    ck_assert_int_eq(cl_applet_state_load(&st, tear.img, tear.len), CL_OK);
+    ck_assert_int_eq(cl_applet_init(&ap, &st, &port, &tear_store), CL_OK);
+    ck_assert_int_eq(cl_applet_app(&ap, &app), CL_OK);
+    tear.cut_done = false;
+}
+
+enum tear_cmd {
+    T_VERIFY_OK, T_VERIFY_BAD, T_CHANGE_OK, T_CHANGE_BAD, T_RESET_OK,
+    T_RESET_BAD, T_CREDIT, T_DEBIT
+};
+
+/* Each command with a cut at each of its writes (and none): the SW, the
+ * writes made, and what a restart finds. */
+static const struct {
+    enum tear_cmd cmd;
+    unsigned cut, writes, sw;
+    uint8_t pin_tries, puk_tries;
+    const char *pin;                    /* the PIN block after restart */
+    uint32_t balance, counter;
+} tear_vectors[] = {
+    /* VERIFY: the try is spent by write 1, before the comparison; a right
+     * PIN gets it back only through write 2. */
+    {T_VERIFY_OK, 1, 1, 0x6581, 3, 10, PIN_OK, 1000, 5},
+    {T_VERIFY_OK, 2, 2, 0x6581, 2, 10, PIN_OK, 1000, 5},
+    {T_VERIFY_OK, 0, 2, 0x9000, 3, 10, PIN_OK, 1000, 5},
+    {T_VERIFY_BAD, 1, 1, 0x6581, 3, 10, PIN_OK, 1000, 5},
+    {T_VERIFY_BAD, 2, 2, 0x6581, 2, 10, PIN_OK, 1000, 5},
+    {T_VERIFY_BAD, 0, 2, 0x63C2, 2, 10, PIN_OK, 1000, 5},
+    /* CHANGE REFERENCE DATA: the new PIN lands with write 2 only. */
+    {T_CHANGE_OK, 1, 1, 0x6581, 3, 10, PIN_OK, 1000, 5},
+    {T_CHANGE_OK, 2, 2, 0x6581, 2, 10, PIN_OK, 1000, 5},
+    {T_CHANGE_OK, 0, 2, 0x9000, 3, 10, PIN_NEW, 1000, 5},
+    {T_CHANGE_BAD, 1, 1, 0x6581, 3, 10, PIN_OK, 1000, 5},
+    {T_CHANGE_BAD, 2, 2, 0x6581, 2, 10, PIN_OK, 1000, 5},
+    {T_CHANGE_BAD, 0, 2, 0x63C2, 2, 10, PIN_OK, 1000, 5},
+    /* RESET RETRY COUNTER on a blocked PIN: the PUK counter as VERIFY's;
+     * the PIN unblocked (and replaced) with write 2 only. */
+    {T_RESET_OK, 1, 1, 0x6581, 0, 10, PIN_OK, 1000, 5},
+    {T_RESET_OK, 2, 2, 0x6581, 0, 9, PIN_OK, 1000, 5},
+    {T_RESET_OK, 0, 2, 0x9000, 3, 10, PIN_NEW, 1000, 5},
+    {T_RESET_BAD, 1, 1, 0x6581, 0, 10, PIN_OK, 1000, 5},
+    {T_RESET_BAD, 2, 2, 0x6581, 0, 9, PIN_OK, 1000, 5},
+    {T_RESET_BAD, 0, 2, 0x63C9, 0, 9, PIN_OK, 1000, 5},
+    /* CREDIT, DEBIT: balance and counter in one write, before the
+     * receipt; a cut: neither moved, no receipt. */
+    {T_CREDIT, 1, 1, 0x6581, 3, 10, PIN_OK, 1000, 5},
+    {T_CREDIT, 0, 1, 0x9000, 3, 10, PIN_OK, 1500, 6},
+    {T_DEBIT, 1, 1, 0x6581, 3, 10, PIN_OK, 1000, 5},
+    {T_DEBIT, 0, 1, 0x9000, 3, 10, PIN_OK, 700, 6},
+};
+
+START_TEST(test_tear)
+{
+    uint8_t cmd[128], pin[8];
+    size_t n = 0;
+    unsigned sw;
+
+    if (tear_vectors[_i].cmd == T_RESET_OK ||
+        tear_vectors[_i].cmd == T_RESET_BAD)
+        st.pin_tries = 0;               /* blocked: what RESET is for */
+    tear_begin();
+    if (tear_vectors[_i].cmd == T_DEBIT)
+        TX("00 20 00 80 08 " PIN_OK, 0x9000);
+    tear_arm(tear_vectors[_i].cut);
+    switch (tear_vectors[_i].cmd) {
+    case T_VERIFY_OK: n = (size_t)cl_test_hex("00 20 00 80 08 " PIN_OK, cmd,
+                                              sizeof(cmd)); break;
+    case T_VERIFY_BAD: n = (size_t)cl_test_hex("00 20 00 80 08 " PIN_BAD, cmd,
+                                               sizeof(cmd)); break;
+    case T_CHANGE_OK: n = (size_t)cl_test_hex("00 24 00 80 10 " PIN_OK PIN_NEW,
+                                              cmd, sizeof(cmd)); break;
+    case T_CHANGE_BAD: n = (size_t)cl_test_hex("00 24 00 80 10 " PIN_BAD
+                                               PIN_NEW, cmd, sizeof(cmd));
+        break;
+    case T_RESET_OK: n = (size_t)cl_test_hex("00 2C 00 80 10 " PUK_OK PIN_NEW,
+                                             cmd, sizeof(cmd)); break;
+    case T_RESET_BAD: n = (size_t)cl_test_hex("00 2C 00 80 10 " PUK_BAD
+                                              PIN_NEW, cmd, sizeof(cmd));
+        break;
+    case T_CREDIT: n = credit_apdu(cmd, 500, 5, txid1, issuer_priv); break;
+    case T_DEBIT: n = debit_apdu(cmd, 300, 5, txid1); break;
+    }
+    sw = tx_bytes(cmd, n);
+    ck_assert_uint_eq(sw, tear_vectors[_i].sw);
+    ck_assert_uint_eq(tear.writes, tear_vectors[_i].writes);
+    if (sw == 0x6581) {
+        ck_assert_uint_eq(rlen, 0);     /* no receipt, no data */
+        tear_ram_is_durable();          /* rolled back */
+        if (tear_vectors[_i].cmd == T_DEBIT)
+            TX("00 20 00 80", 0x63C3);  /* the verification is used up */
+    }
+    tear_restart();
+    ck_assert_uint_eq(st.pin_tries, tear_vectors[_i].pin_tries);
+    ck_assert_uint_eq(st.puk_tries, tear_vectors[_i].puk_tries);
+    ck_assert_int_eq(cl_test_hex(tear_vectors[_i].pin, pin, sizeof(pin)), 8);
+    ck_assert_mem_eq(st.pin, pin, 8);
+    ck_assert_uint_eq(st.balance, tear_vectors[_i].balance);
+    ck_assert_uint_eq(st.counter, tear_vectors[_i].counter);
+    /* After a restart nothing is verified. */
+    ck_assert_uint_eq(tx("00 20 00 80"),
+                      st.pin_tries == 0 ? 0x6983u : 0x63C0u | st.pin_tries);
+}
+END_TEST
+
+/*
+ * The attack of issue 10, finding 4: PIN 2468, guesses 0000, 0001, ... in
+ * order; the attacker cuts the power at a write of every guess and
+ * restarts. Strategy _i: 0 cut at write 1 always, 1 at write 2 always,
+ * 2 never, 3 at write 1, 2, none in turn. Before the fix a cut at the
+ * write of a wrong guess found 2468 with the counter still 3/3. Now:
+ *  - a guess cut at write 1 compared nothing: its answer (6581), its
+ *    writes (one) and what it wrote are the same for the right PIN as for
+ *    a wrong one, and the durable image does not change;
+ *  - a guess that got past write 1 spent a try durably;
+ * so at most 3 comparisons ever happen, and 2468 (the 2469th guess) is
+ * never found.
+ */
+START_TEST(test_tear_brute_force)
+{
+    uint8_t cmd[13] = {0x00, 0x20, 0x00, 0x80, 0x08, 0x24, 0, 0,
+                       0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    static uint8_t initial[CL_APPLET_IMAGE_MAX], wrong_first[CL_APPLET_IMAGE_MAX];
+    size_t initial_len, wrong_len = 0;
+    unsigned g, comparisons = 0, guesses = 0;
+    bool found = false, blocked = false;
+
+    ck_assert_int_eq(cl_applet_state_set_pin(&st, false, "2468", 4, 3), CL_OK);
+    tear_begin();
+    memcpy(initial, tear.img, tear.len);
+    initial_len = tear.len;
+    for (g = 0; g < 10000 && !found && !blocked; g++) {
+        unsigned sw, cut = _i == 0 ? 1u : _i == 1 ? 2u : _i == 2 ? 0u
+                                                       : (g % 3u == 2u ? 0u
+                                                                       : g % 3u + 1u);
+        cmd[6] = (uint8_t)((g / 1000u) << 4 | (g / 100u) % 10u);
+        cmd[7] = (uint8_t)(((g / 10u) % 10u) << 4 | g % 10u);
+        tear_arm(cut);
+        sw = tx_bytes(cmd, sizeof(cmd));
+        guesses++;
+        if (tear.writes >= 2)
+            comparisons++;      /* write 2 comes after the comparison */
+        if (sw == 0x9000)
+            found = true;
+        else if (sw == 0x6983)
+            blocked = true;
+        if (_i == 0) {
+            /* Nothing to learn: same answer, same single write, same
+             * bytes written for every guess, the right one included. */
+            ck_assert_uint_eq(sw, 0x6581);
+            ck_assert_uint_eq(tear.writes, 1);
+            if (g == 0) {
+                memcpy(wrong_first, tear.first, tear.first_len);
+                wrong_len = tear.first_len;
+            }
+            ck_assert_uint_eq(tear.first_len, wrong_len);
+            ck_assert_mem_eq(tear.first, wrong_first, wrong_len);
+            ck_assert_uint_eq(tear.len, initial_len);
+            ck_assert_mem_eq(tear.img, initial, initial_len);
+        }
+        if (tear.cut_done)
+            tear_restart();
+    }
+    ck_assert(!found);
+    ck_assert_uint_le(comparisons, 3);
+    ck_assert_uint_eq(st.pin_tries, 3u - comparisons);
+    if (_i == 0)
+        ck_assert_uint_eq(guesses, 10000);      /* 2468 included: 6581 */
+    else
+        ck_assert(blocked);
+    /* The durable counter agrees after one more restart. */
+    tear_restart();
+    ck_assert_uint_eq(st.pin_tries, 3u - comparisons);
+}
+END_TEST
+
+/* APPEND RECORD and USE persist too: a cut leaves no half record and no
+ * receipt for a ticket still valid. */
+START_TEST(test_tear_records)
+{
+    uint8_t cmd[200];
+    size_t n;
+
+    tear_begin();
+    tear_arm(1);
+    memset(cmd, 0x61, sizeof(cmd));
+    cmd[0] = 0; cmd[1] = 0xE2; cmd[2] = 0; cmd[3] = 0x28; cmd[4] = 43;
+    ck_assert_uint_eq(tx_bytes(cmd, 48), 0x6581);
+    tear_ram_is_durable();
+    ck_assert_uint_eq(st.txlog_count, 0);
+    n = egoods_apdu(cmd, 0x11, 20, issuer_priv);
+    tear_arm(1);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6581);
+    tear_ram_is_durable();
+    tear_arm(0);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x9000);
+    tear_arm(1);
+    TX("80 56 01 00 04 DE AD BE EF 00", 0x6581);
+    ck_assert_uint_eq(rlen, 0);
+    tear_ram_is_durable();
+    tear_restart();
+    ck_assert_uint_eq(st.egoods_count, 1);
+    ck_assert_uint_eq(st.egoods[0].used, 0);
+    tear_arm(0);
+    TX("80 56 01 00 04 DE AD BE EF 00", 0x9000);
+    tear_restart();
+    ck_assert_uint_eq(st.egoods[0].used, 1);
+    /* A full cyclic file: a failed write brings the overwritten record back. */
+    cmd[0] = 0; cmd[1] = 0xE2; cmd[2] = 0; cmd[3] = 0x28; cmd[4] = 43;
+    for (n = 0; n < CL_APPLET_TXLOG_MAX; n++) {
+        memset(cmd + 5, (int)(0x30 + n), 43);
+        ck_assert_uint_eq(tx_bytes(cmd, 48), 0x9000);
+    }
+    memset(cmd + 5, 0x7E, 43);
+    tear_arm(1);
+    ck_assert_uint_eq(tx_bytes(cmd, 48), 0x6581);
+    tear_ram_is_durable();
+    TX("00 B2 0A 2C 00", 0x9000);
+    ck_assert_uint_eq(rbuf[0], 0x30);           /* the oldest, still there */
+}
+END_TEST
+
+/* --------------------------------------- issue 10: the attacks replayed */
+
+/* PSO over SHA-256 of a CLRD receipt message the card never made: the
+ * signature is the signing key's, so it does not verify as a receipt
+ * (receipts are the authentication key's). */
+START_TEST(test_attack_pso_receipt)
+{
+    uint8_t msg[56], h[32], cmd[38];
+    size_t len = receipt_msg(msg, "CLRD", 99999, 1000, 6, txid1);
+
+    sha(msg, len, h);
+    memcpy(cmd, "\x00\x2A\x9E\x9A\x20", 5);
+    memcpy(cmd + 5, h, 32);
+    cmd[37] = 0;
+    ck_assert_uint_eq(tx_bytes(cmd, sizeof(cmd)), 0x6982);  /* no PIN */
+    TX("00 20 00 80 08 " PIN_OK, 0x9000);
+    ck_assert_uint_eq(tx_bytes(cmd, sizeof(cmd)), 0x9000);
+    ck_assert_int_ne(pk_verify(st.pub, h, 32, rbuf, rlen), 0);
+    ck_assert_int_eq(pk_verify(st.sign_pub, h, 32, rbuf, rlen), 0);
+    ck_assert_uint_eq(st.balance, 1000);
+    ck_assert_uint_eq(st.counter, 5);
+}
+END_TEST
+
+/* INTERNAL AUTHENTICATE over a receipt message: the card signs its own
+ * CLIA message, not the receipt. */
+START_TEST(test_attack_auth_receipt)
+{
+    uint8_t msg[56], h[32], cmd[5 + 56 + 1];
+    size_t len = receipt_msg(msg, "CLRD", 99999, 1000, 6, txid1);
+
+    cmd[0] = 0x00; cmd[1] = 0x88; cmd[2] = 0; cmd[3] = 0;
+    cmd[4] = (uint8_t)len;
+    memcpy(cmd + 5, msg, len);
+    cmd[5 + len] = 0;
+    ck_assert_uint_eq(tx_bytes(cmd, 6 + len), 0x9000);
+    sha(msg, len, h);
+    ck_assert_int_ne(pk_verify(st.pub, h, 32, rbuf, rlen), 0);
+    ck_assert_int_ne(pk_verify(st.sign_pub, h, 32, rbuf, rlen), 0);
+    auth_digest(msg, len, h);
+    ck_assert_int_eq(pk_verify(st.pub, h, 32, rbuf, rlen), 0);
+    ck_assert_uint_eq(st.balance, 1000);
+}
+END_TEST
+
+/* The relayed DEBIT of finding 2, now with its payee: it needs the PIN,
+ * uses it up, and its receipt names the payee. */
+START_TEST(test_attack_debit)
+{
+    uint8_t cmd[64], msg[56], h[32];
+    size_t n = debit_apdu(cmd, 1000, 5, txid1);
+
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6982);
+    ck_assert_uint_eq(rlen, 0);
+    ck_assert_uint_eq(st.balance, 1000);
+    TX("00 20 00 80 08 " PIN_OK, 0x9000);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x9000);
+    ck_assert_uint_eq(st.balance, 0);
+    check_receipt("CLRD", 1000, 0, 6, txid1);
+    /* The receipt covers the payee: another payee does not verify. */
+    receipt_msg(msg, "CLRD", 1000, 0, 6, txid1);
+    msg[40] ^= 0x20;
+    sha(msg, sizeof(msg), h);
+    ck_assert_int_ne(pk_verify(st.pub, h, 32, rbuf + 8, rlen - 8), 0);
+    /* The old 24-byte form, replayed after a PIN entry: refused, and it
+     * does not use up the verification. */
+    TX("00 20 00 80 08 " PIN_OK, 0x9000);
+    TX("80 54 00 00 18 00000001 00000006 3F2A910C5BE847D2A6137C09E4B568F1",
+       0x6700);
+    TX("00 20 00 80", 0x9000);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6985);    /* replayed: counter */
+    TX("00 20 00 80", 0x63C3);                      /* used up */
+}
+END_TEST
+
+/* Finding 8: VERIFY under the chaining bit: 6884, nothing verified, no
+ * try spent; a chained PSO and DEBIT likewise. */
+START_TEST(test_attack_chaining)
+{
+    TX("10 20 00 80", 0x6884);
+    TX("10 20 00 80 08 " PIN_OK, 0x6884);
+    TX("10 20 00 80 08 " PIN_BAD, 0x6884);
+    ck_assert_uint_eq(rlen, 0);
+    TX("00 20 00 80", 0x63C3);
+    ck_assert(!ap.verified);
+    ck_assert_uint_eq(st.pin_tries, 3);
+    TX("00 20 00 80 08 " PIN_OK, 0x9000);
+    TX("10 2A 9E 9A 20 00000000000000000000000000000000"
+       "00000000000000000000000000000000", 0x6884);
+    TX("10 88 00 00 08 0001020304050607", 0x6884);
+    TX("00 20 00 80", 0x9000);
+}
+END_TEST
+
 static Suite *applet_suite(void)
 {
     Suite *s = suite_create("applet");
@@ -1381,6 +1773,21 @@ static Suite *applet_suite(void)
     LOOP(test_t0_rule, t0_vectors);
     tcase_add_test(tc, test_crypto_failures);
     tcase_add_test(tc, test_api_errors);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("tearing");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    LOOP(test_tear, tear_vectors);
+    tcase_add_loop_test(tc, test_tear_brute_force, 0, 4);
+    tcase_add_test(tc, test_tear_records);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("issue10");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_attack_pso_receipt);
+    tcase_add_test(tc, test_attack_auth_receipt);
+    tcase_add_test(tc, test_attack_debit);
+    tcase_add_test(tc, test_attack_chaining);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("image");
