@@ -17,9 +17,15 @@
  *
  * Encoding is canonical: fields in ascending tag order, minimal lengths,
  * optional fields left out when they hold their default. Decoding checks
- * everything the specification states and returns the error it names;
- * cl_relay_encode() applies the same checks to the struct, so what it
- * writes always decodes again, to the same struct.
+ * everything the specification states about the syntax and returns the
+ * error it names; cl_relay_encode() applies the same checks to the struct,
+ * so what it writes always decodes again, to the same struct.
+ *
+ * The codec keeps to syntax (sizes, tags, ranges, enumerations, offsets
+ * inside the command, non-overlapping regions). What a command may do is
+ * device policy and not its business: a PIN template with any CLA/INS and a
+ * TXN-APPROVE with any sign command header decode; the device refuses them
+ * with lib/policy (cardlink/policy.h) before acting on them.
  */
 #ifndef CARDLINK_RELAY_MSG_H
 #define CARDLINK_RELAY_MSG_H
@@ -268,7 +274,8 @@ struct cl_relay_prompt_answer {
 
 /* PIN-VERIFY / PIN-CHANGE template (§5.11); also TXN-APPROVE's PIN. */
 struct cl_relay_pin {
-    struct cl_relay_bytes apdu;       /* short case 3 or 4; INS 20 or 24 */
+    struct cl_relay_bytes apdu;       /* short case 3 or 4 (any CLA/INS: the
+                                       * INS rule is lib/policy's) */
     uint8_t encoding;                 /* CL_RELAY_PIN_* */
     uint8_t min_len, max_len;         /* 1 <= min <= max <= 16 (14 format 2) */
     uint8_t offset;                   /* PIN (old PIN) data offset, or NONE */
@@ -291,7 +298,8 @@ struct cl_relay_txn_approve {
     struct cl_relay_bytes challenge;  /* 8..64 bytes */
     bool has_pin;
     struct cl_relay_pin pin;          /* a VERIFY template when has_pin */
-    uint8_t sign_cmd[4];              /* CLA INS P1 P2, default 00 2A 9E 9A */
+    uint8_t sign_cmd[4];              /* CLA INS P1 P2, default 00 2A 9E 9A; any
+                                       * value decodes (lib/policy judges it) */
     uint8_t digest;                   /* CL_RELAY_DIGEST_*, default SHA-256 */
 };
 
@@ -391,10 +399,9 @@ CL_WUR int cl_relay_header_decode(const uint8_t *in, size_t len,
  *                     size outside its range; a command APDU whose length
  *                     fields contradict its size;
  *  CL_ERR_INDEFINITE  an indefinite BER length;
- *  CL_ERR_LIMIT       more than CL_RELAY_SCRIPT_MAX steps or responses;
- *  CL_ERR_DENIED      a PIN template with an INS other than 20 (verify) or
- *                     24 (change), or CLA FF; a TXN-APPROVE sign command
- *                     other than INS 2A or 88, or CLA FF.
+ *  CL_ERR_LIMIT       more than CL_RELAY_SCRIPT_MAX steps or responses.
+ * It never returns CL_ERR_DENIED: no device policy is applied (a PIN
+ * template's CLA/INS and the sign command are lib/policy's to refuse).
  */
 CL_WUR int cl_relay_decode(const uint8_t *in, size_t len, struct cl_relay_msg *out);
 
@@ -410,7 +417,7 @@ CL_WUR int cl_relay_decode(const uint8_t *in, size_t len, struct cl_relay_msg *o
  *  CL_ERR_TOO_LONG     the body would exceed 65535 bytes;
  *  CL_ERR_UNSUPPORTED  unknown type;
  *  and every error of cl_relay_decode that describes the content of m
- *  (CL_ERR_MALFORMED, _RESERVED, _LENGTH, _LIMIT, _DENIED), for the same
+ *  (CL_ERR_MALFORMED, _RESERVED, _LENGTH, _LIMIT), for the same
  *  reasons.
  */
 CL_WUR int cl_relay_encode(const struct cl_relay_msg *m, uint8_t *out,

@@ -364,8 +364,8 @@ static int check_pin(const struct cl_relay_pin *p, bool change)
         return rc;
     if (c != CL_APDU_CASE_3S && c != CL_APDU_CASE_4S)
         return CL_ERR_MALFORMED;
-    if (a.cla == 0xFF || a.ins != (change ? 0x24 : 0x20))
-        return CL_ERR_DENIED;
+    /* Which CLA and INS a template may have is device policy (lib/policy),
+     * not syntax: the codec checks only the template's shape. */
     if (p->encoding < CL_RELAY_PIN_BCD || p->encoding > CL_RELAY_PIN_ISO9564_2 ||
         p->msg_index > 2 || (change && p->confirm > 1))
         return CL_ERR_RESERVED;
@@ -497,8 +497,7 @@ static int check_body(const struct cl_relay_msg *m)
         const struct cl_relay_txn_approve *t = &m->u.txn;
         if (t->has_pin && (rc = check_pin(&t->pin, false)) != CL_OK)
             return rc;
-        if (t->sign_cmd[0] == 0xFF || (t->sign_cmd[1] != 0x2A && t->sign_cmd[1] != 0x88))
-            return CL_ERR_DENIED;
+        /* sign_cmd: any 4 bytes; which header may sign is lib/policy's */
         if (t->digest < CL_RELAY_DIGEST_SHA256 || t->digest > CL_RELAY_DIGEST_SHA384)
             return CL_ERR_RESERVED;
         return CL_OK;

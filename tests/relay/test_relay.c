@@ -879,8 +879,13 @@ static const struct {
     { "C1 28 00 01 00 00 00 18 80 06 00 20 00 80 01 FF 81 01 01 82 02 01 01 83 01 00 86 01 03", CL_ERR_RESERVED, "message index 3" },
     { "C1 28 00 01 00 00 00 18 80 06 00 20 00 80 01 FF 81 01 01 82 02 01 01 83 01 00 87 01 00", CL_ERR_TAG, "new offset in verify" },
     { "C1 28 00 01 00 00 00 14 80 07 00 20 00 80 00 00 00 81 01 01 82 02 01 01 83 01 00", CL_ERR_MALFORMED, "template case 2E" },
-    { "C1 28 00 01 00 00 00 15 80 06 FF 20 00 80 01 FF 81 01 01 82 02 01 01 83 01 00", CL_ERR_DENIED, "CLA FF" },
-    { "C1 28 00 01 00 00 00 15 80 06 00 24 00 80 01 FF 81 01 01 82 02 01 01 83 01 00", CL_ERR_DENIED, "verify with INS 24" },
+    /* the codec keeps to syntax: CLA and INS are lib/policy's to refuse */
+    { "C1 28 00 01 00 00 00 15 80 06 FF 20 00 80 01 FF 81 01 01 82 02 01 01 83 01 00", CL_OK, "CLA FF (policy, not syntax)" },
+    { "C1 28 00 01 00 00 00 15 80 06 00 24 00 80 01 FF 81 01 01 82 02 01 01 83 01 00", CL_OK, "verify with INS 24 (policy)" },
+    { "C1 28 01 08 08 00 00 19 80 0D 00 D6 00 00 08 24 FF FF FF FF FF FF FF 81 01 03 82 02 04 0C 83 01 00", CL_OK, "UPDATE BINARY template (policy)" },
+    { "C1 2A 00 01 00 00 00 15 80 06 00 20 00 80 01 FF 81 01 01 82 02 01 01 87 01 00", CL_OK, "change with INS 20 (policy)" },
+    { "C1 28 01 08 08 00 00 19 80 0D 00 20 00 80 08 24 FF FF FF FF FF FF FF 81 01 03 82 02 04 0C 83 01 01", CL_ERR_MALFORMED, "format 2 block past the data" },
+    { "C1 28 00 01 00 00 00 11 80 04 00 20 00 80 81 01 01 82 02 01 01 83 01 00", CL_ERR_LENGTH, "template of 4 bytes (case 1)" },
     { "C1 28 00 01 00 00 00 1C 80 0D 00 20 00 80 08 24 FF FF FF FF FF FF FF 81 01 03 82 02 04 0F 83 01 00", CL_ERR_MALFORMED, "format 2 with 15 digits" },
     { "C1 2A 00 01 00 00 00 18 80 06 00 24 00 80 01 FF 81 01 01 82 02 01 01 83 01 00 87 01 00", CL_ERR_MALFORMED, "old and new PIN overlap" },
     { "C1 2A 00 01 00 00 00 15 80 06 00 24 00 80 01 FF 81 01 01 82 02 01 01 87 01 00", CL_OK, "change: new PIN only" },
@@ -896,7 +901,11 @@ static const struct {
     { "C1 2C 00 01 00 00 00 22 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 02 E1 00 82 08 00 00 00 00 00 00 00 00", CL_OK, "minimal TXN-APPROVE" },
     { "C1 2C 00 01 00 00 00 22 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 02 E1 01 82 08 00 00 00 00 00 00 00 00", CL_ERR_MALFORMED, "transaction TLV truncated" },
     { "C1 2C 00 01 00 00 00 21 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 02 E1 00 82 07 00 00 00 00 00 00 00", CL_ERR_LENGTH, "7-byte challenge" },
-    { "C1 2C 00 01 00 00 00 28 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 02 E1 00 82 08 00 00 00 00 00 00 00 00 84 04 00 B0 00 00", CL_ERR_DENIED, "sign with READ BINARY" },
+    { "C1 2C 00 01 00 00 00 28 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 02 E1 00 82 08 00 00 00 00 00 00 00 00 84 04 00 B0 00 00", CL_OK, "sign with READ BINARY (policy)" },
+    { "C1 2C 00 01 00 00 00 28 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 02 E1 00 82 08 00 00 00 00 00 00 00 00 84 04 FF 2A 9E 9A", CL_OK, "sign with CLA FF (policy)" },
+    { "C1 2C 00 01 00 00 00 28 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 02 E1 00 82 08 00 00 00 00 00 00 00 00 84 04 80 54 00 00", CL_OK, "sign with DEBIT (policy)" },
+    { "C1 2C 00 01 00 00 00 27 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 02 E1 00 82 08 00 00 00 00 00 00 00 00 84 03 00 2A 9E", CL_ERR_LENGTH, "3-byte sign command" },
+    { "C1 2C 00 01 00 00 00 34 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 02 E1 00 82 08 00 00 00 00 00 00 00 00 A3 12 80 06 00 D6 00 00 01 FF 81 01 01 82 02 01 01 83 01 00", CL_OK, "TXN-APPROVE with an UPDATE BINARY template (policy)" },
     { "C1 2C 00 01 00 00 00 25 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 02 E1 00 82 08 00 00 00 00 00 00 00 00 85 01 03", CL_ERR_RESERVED, "digest 03" },
     { "C1 2C 00 01 00 00 00 24 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 02 E1 00 82 08 00 00 00 00 00 00 00 00 A3 00", CL_ERR_MALFORMED, "empty PIN template" },
     { "C1 2C 00 01 00 00 00 12 81 02 E1 00 82 08 00 00 00 00 00 00 00 00", CL_ERR_MALFORMED, "no txn id" },
@@ -1047,9 +1056,14 @@ START_TEST(test_encode_errors)
     m.u.txn_result.txn_id = NULL;
     ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_MALFORMED);
     b_txn_approve(&m);
-    m.u.txn.pin.apdu.data = pool + pool_used;        /* an UPDATE BINARY template */
-    m.u.txn.pin.apdu = hb("00 D6 00 00 08 24 FF FF FF FF FF FF FF");
-    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_DENIED);
+    m.u.txn.pin.apdu = hb("00 D6 00 00 08 24 FF FF FF FF FF FF FF");  /* UPDATE BINARY: */
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK); /* policy's */
+    m.u.txn.sign_cmd[0] = 0xFF;                       /* so is the sign command */
+    m.u.txn.sign_cmd[1] = 0xB0;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+    b_txn_approve(&m);
+    m.u.txn.pin.apdu = hb("00 20 00 80");            /* case 1: no room for a PIN */
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_MALFORMED);
     b_txn_approve(&m);
     m.u.txn.has_pin = false;                          /* template ignored */
     m.u.txn.pin.encoding = 9;
