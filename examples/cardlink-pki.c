@@ -8,15 +8,27 @@
  *
  * writes into DIR (which must exist) NAME.der, NAME.pem and NAME.key.der for:
  *
+ * Servers, devices and cards come from distinct CAs under one root, each CA
+ * restricted by extendedKeyUsage where a purpose exists (docs/security.md,
+ * "Roles"):
+ *
  *   root           root CA, P-384, self-signed ECDSA-SHA-384, CA, keyCertSign
- *   issuer         issuing CA under root, P-256, pathLen 0, keyCertSign
+ *   issuer         the card issuer's CA under root, P-256, pathLen 0,
+ *                  keyCertSign + digitalSignature (its key also signs purse
+ *                  credits and e-goods), no EKU
+ *   server-ca      CA under root for servers, pathLen 0, EKU serverAuth
+ *   device-ca      CA under root for devices, pathLen 0, EKU clientAuth
  *   card           the card's AUTHENTICATION certificate under issuer, P-256,
- *                  digitalSignature
+ *                  digitalSignature, EKU id-PIV-cardAuth (2.16.840.1.101.3.6.8)
  *   card-sign      the same card's SIGNING certificate under issuer, P-256,
- *                  digitalSignature + nonRepudiation (contentCommitment)
- *   card-p384      card certificate, P-384 key
- *   card-rsa       card certificate, RSA-2048 key
- *   server         the server's certificate under issuer, P-256
+ *                  digitalSignature + nonRepudiation (contentCommitment),
+ *                  EKU emailProtection
+ *   card-p384      card authentication certificate, P-384 key
+ *   card-rsa       card authentication certificate, RSA-2048 key
+ *   server         the server's certificate under server-ca, P-256,
+ *                  digitalSignature, EKU serverAuth
+ *   device         a device's certificate under device-ca, P-256,
+ *                  digitalSignature, EKU clientAuth
  *   other-ca       an unrelated self-signed CA (not under root)
  *   subca          a CA under issuer (issuer's pathLen 0 forbids it)
  *   issuer-noku    a CA under root whose keyUsage lacks keyCertSign
@@ -34,6 +46,13 @@
  *   bad-sha1         signed ECDSA-with-SHA1
  *   bad-rsa1024      RSA-1024 key
  *   bad-curve        P-521 key
+ *   bad-rsa2047      RSA key with a 2047-bit modulus (one bit short)
+ * and the chains that only a role check refuses (issue 10, finding 5):
+ *   bad-eku-codesign   under issuer: critical EKU codeSigning only
+ *   bad-ns-server      under issuer: critical nsCertType SSL server only
+ *   bad-anyeku         under issuer: EKU anyExtendedKeyUsage only
+ *   issuer-ekuserver   CA under root with a critical EKU serverAuth only
+ *   bad-caeku          under issuer-ekuserver, digitalSignature, no EKU
  *
  * Every certificate is valid from FROM to TO (default 20240101000000 to
  * 20491231235959, UTC) unless its defect says otherwise; a test placing
@@ -120,6 +139,61 @@ static void gen_rsa(struct key *k, unsigned bits)
         die("RSA key generation", ret);
 }
 
+/* An RSA key whose modulus is exactly `bits` long, odd counts included
+ * (mbedtls_rsa_gen_key makes even sizes only): primes of (bits + 1) / 2
+ * and bits / 2 bits, drawn again until their product has the length. */
+static void gen_rsa_odd(struct key *k, unsigned bits)
+{
+    mbedtls_rsa_context *rsa;
+    mbedtls_mpi P, Q, N, E, G, T;
+    int ret;
+
+    mbedtls_pk_init(&k->pk);
+    mbedtls_mpi_init(&P);
+    mbedtls_mpi_init(&Q);
+    mbedtls_mpi_init(&N);
+    mbedtls_mpi_init(&E);
+    mbedtls_mpi_init(&G);
+    mbedtls_mpi_init(&T);
+    ret = mbedtls_pk_setup(&k->pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA));
+    if (ret == 0)
+        ret = mbedtls_mpi_lset(&E, 65537);
+    while (ret == 0) {
+        ret = mbedtls_mpi_gen_prime(&P, (bits + 1) / 2, 0, mbedtls_hmac_drbg_random, &drbg);
+        if (ret == 0)
+            ret = mbedtls_mpi_gen_prime(&Q, bits / 2, 0, mbedtls_hmac_drbg_random, &drbg);
+        if (ret == 0)
+            ret = mbedtls_mpi_mul_mpi(&N, &P, &Q);
+        if (ret != 0 || mbedtls_mpi_bitlen(&N) != bits)
+            continue;
+        /* e must be prime to (p - 1)(q - 1). */
+        ret = mbedtls_mpi_sub_int(&G, &P, 1);
+        if (ret == 0)
+            ret = mbedtls_mpi_sub_int(&T, &Q, 1);
+        if (ret == 0)
+            ret = mbedtls_mpi_mul_mpi(&T, &T, &G);
+        if (ret == 0)
+            ret = mbedtls_mpi_gcd(&G, &E, &T);
+        if (ret == 0 && mbedtls_mpi_cmp_int(&G, 1) == 0)
+            break;
+    }
+    rsa = mbedtls_pk_rsa(k->pk);
+    if (ret == 0)
+        ret = mbedtls_rsa_import(rsa, &N, &P, &Q, NULL, &E);
+    if (ret == 0)
+        ret = mbedtls_rsa_complete(rsa);
+    if (ret == 0)
+        ret = mbedtls_rsa_check_privkey(rsa);
+    mbedtls_mpi_free(&P);
+    mbedtls_mpi_free(&Q);
+    mbedtls_mpi_free(&N);
+    mbedtls_mpi_free(&E);
+    mbedtls_mpi_free(&G);
+    mbedtls_mpi_free(&T);
+    if (ret != 0)
+        die("RSA key generation (odd size)", ret);
+}
+
 static void write_key(const char *name, struct key *k)
 {
     unsigned char buf[BUF_MAX];
@@ -130,6 +204,14 @@ static void write_key(const char *name, struct key *k)
     write_file(name, ".key.der", buf + sizeof(buf) - n, (size_t)n);
 }
 
+/* id-kp-N (RFC 5280 §4.2.1.12) as profile.eku strings. */
+#define EKU_SERVER "\x01"
+#define EKU_CLIENT "\x02"
+#define EKU_CODE "\x03"
+#define EKU_EMAIL "\x04"
+#define EKU_ANY "A"
+#define EKU_PIV_CARD_AUTH "P"   /* id-PIV-cardAuth */
+
 /* What a certificate says beyond names and keys. */
 struct profile {
     int ca;                 /* basicConstraints CA flag (-1: no extension) */
@@ -139,7 +221,59 @@ struct profile {
     const char *from, *to;
     int critical_unknown;   /* add an unknown critical extension */
     int flip_sig;           /* corrupt the signature after signing */
+    const char *eku;        /* extendedKeyUsage: id-kp-N for each byte N
+                             * (EKU_* below), 'A' for anyExtendedKeyUsage,
+                             * 'P' for id-PIV-cardAuth;
+                             * NULL: no extension */
+    int eku_critical;
+    unsigned ns;            /* nsCertType bits (0: no extension) */
+    int ns_critical;
 };
+
+/* Add extendedKeyUsage (RFC 5280 §4.2.1.12) listing pr->eku and the
+ * Netscape certificate type, with the criticality asked for (mbedtls's own
+ * setters cannot mark them critical). */
+static int add_purpose(mbedtls_x509write_cert *w, const struct profile *pr)
+{
+    static const char eku_oid[] = "\x55\x1D\x25";                           /* 2.5.29.37 */
+    static const char ns_oid[] = "\x60\x86\x48\x01\x86\xF8\x42\x01\x01";  /* 2.16.840.1.113730.1.1 */
+    unsigned char v[64];
+    size_t n = 2, i;
+    int ret = 0;
+
+    if (pr->eku != NULL) {
+        for (i = 0; pr->eku[i] != '\0'; i++) {
+            if (pr->eku[i] == 'A') {         /* anyExtendedKeyUsage 2.5.29.37.0 */
+                memcpy(v + n, "\x06\x04\x55\x1D\x25\x00", 6);
+                n += 6;
+            } else if (pr->eku[i] == 'P') {  /* id-PIV-cardAuth 2.16.840.1.101.3.6.8 */
+                memcpy(v + n, "\x06\x08\x60\x86\x48\x01\x65\x03\x06\x08", 10);
+                n += 10;
+            } else {                         /* id-kp-N 1.3.6.1.5.5.7.3.N */
+                memcpy(v + n, "\x06\x08\x2B\x06\x01\x05\x05\x07\x03", 9);
+                v[n + 9] = (unsigned char)pr->eku[i];
+                n += 10;
+            }
+        }
+        v[0] = 0x30;
+        v[1] = (unsigned char)(n - 2);
+        ret = mbedtls_x509write_crt_set_extension(w, eku_oid, sizeof(eku_oid) - 1,
+                                                  pr->eku_critical, v, n);
+    }
+    if (ret == 0 && pr->ns != 0) {
+        unsigned unused = 0;
+
+        while (unused < 7 && (pr->ns & (1u << unused)) == 0)
+            unused++;
+        v[0] = 0x03;
+        v[1] = 0x02;
+        v[2] = (unsigned char)unused;
+        v[3] = (unsigned char)pr->ns;
+        ret = mbedtls_x509write_crt_set_extension(w, ns_oid, sizeof(ns_oid) - 1,
+                                                  pr->ns_critical, v, 4);
+    }
+    return ret;
+}
 
 static void issue(const struct cert *subj, const struct cert *iss, const struct profile *pr)
 {
@@ -190,6 +324,8 @@ static void issue(const struct cert *subj, const struct cert *iss, const struct 
         ret = mbedtls_x509write_crt_set_subject_key_identifier(&w);
     if (ret == 0)
         ret = mbedtls_x509write_crt_set_authority_key_identifier(&w);
+    if (ret == 0)
+        ret = add_purpose(&w, pr);
     if (ret == 0 && pr->critical_unknown)
         ret = mbedtls_x509write_crt_set_extension(&w, unk_oid, sizeof(unk_oid) - 1, 1,
                                                   unk_val, sizeof(unk_val));
@@ -249,7 +385,7 @@ static int testpki(const char *seed)
     enum { K_ROOT, K_ISSUER, K_CARD, K_CARD384, K_CARDRSA, K_SERVER, K_OTHER, K_SUBCA,
            K_NOKU, K_NOTCA, K_LEAF, K_RSA1024, K_P521,
            /* new keys go after the existing ones: those keep their values */
-           K_CARDSIGN, K_COUNT };
+           K_CARDSIGN, K_SERVERCA, K_DEVICECA, K_DEVICE, K_EKUCA, K_RSA2047, K_COUNT };
     static struct key k[K_COUNT];
     const unsigned ku_ca = MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN;
     const unsigned ku_sig = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
@@ -259,12 +395,19 @@ static int testpki(const char *seed)
     const struct cert subca = { "subca", "CN=cardlink test sub-CA,O=cardlink test", &k[K_SUBCA] };
     const struct cert noku = { "issuer-noku", "CN=cardlink test issuer without keyCertSign,O=cardlink test", &k[K_NOKU] };
     const struct cert notca = { "issuer-notca", "CN=cardlink test issuer not a CA,O=cardlink test", &k[K_NOTCA] };
-    const struct profile p_root = { 1, -1, ku_ca, MBEDTLS_MD_SHA384, NULL, NULL, 0, 0 };
-    const struct profile p_issuer = { 1, 0, ku_ca, MBEDTLS_MD_SHA384, NULL, NULL, 0, 0 };
-    const struct profile p_ca = { 1, -1, ku_ca, MBEDTLS_MD_SHA256, NULL, NULL, 0, 0 };
-    const struct profile p_noku = { 1, -1, MBEDTLS_X509_KU_CRL_SIGN, MBEDTLS_MD_SHA384, NULL, NULL, 0, 0 };
-    const struct profile p_notca = { 0, -1, 0, MBEDTLS_MD_SHA384, NULL, NULL, 0, 0 };
-    const struct profile p_leaf = { 0, -1, ku_sig, MBEDTLS_MD_SHA256, NULL, NULL, 0, 0 };
+    const struct profile p_root = { 1, -1, ku_ca, MBEDTLS_MD_SHA384, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
+    /* The card issuer's key signs certificates and, for its cards, purse
+     * credits and e-goods: keyCertSign and digitalSignature. */
+    const struct profile p_issuer = { 1, 0, ku_ca | MBEDTLS_X509_KU_DIGITAL_SIGNATURE,
+                                      MBEDTLS_MD_SHA384, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
+    /* A card's authentication certificate: PIV's card authentication
+     * purpose, which no TLS client or server role accepts. */
+    const struct profile p_card = { 0, -1, ku_sig, MBEDTLS_MD_SHA256, NULL, NULL, 0, 0,
+                                    EKU_PIV_CARD_AUTH, 0, 0, 0 };
+    const struct profile p_ca = { 1, -1, ku_ca, MBEDTLS_MD_SHA256, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
+    const struct profile p_noku = { 1, -1, MBEDTLS_X509_KU_CRL_SIGN, MBEDTLS_MD_SHA384, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
+    const struct profile p_notca = { 0, -1, 0, MBEDTLS_MD_SHA384, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
+    const struct profile p_leaf = { 0, -1, ku_sig, MBEDTLS_MD_SHA256, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
     struct profile p;
     int i;
 
@@ -285,6 +428,11 @@ static int testpki(const char *seed)
     gen_rsa(&k[K_CARDRSA], 2048);
     gen_rsa(&k[K_RSA1024], 1024);
     gen_ec(&k[K_CARDSIGN], MBEDTLS_ECP_DP_SECP256R1);
+    gen_ec(&k[K_SERVERCA], MBEDTLS_ECP_DP_SECP256R1);
+    gen_ec(&k[K_DEVICECA], MBEDTLS_ECP_DP_SECP256R1);
+    gen_ec(&k[K_DEVICE], MBEDTLS_ECP_DP_SECP256R1);
+    gen_ec(&k[K_EKUCA], MBEDTLS_ECP_DP_SECP256R1);
+    gen_rsa_odd(&k[K_RSA2047], 2047);
 
     issue(&root, &root, &p_root);
     issue(&issuer, &root, &p_issuer);
@@ -298,10 +446,14 @@ static int testpki(const char *seed)
         const struct cert crsa = { "card-rsa", "CN=cardlink test card RSA,O=cardlink test", &k[K_CARDRSA] };
         const struct cert server = { "server", "CN=cardlink test server,O=cardlink test", &k[K_SERVER] };
 
-        issue(&card, &issuer, &p_leaf);
-        issue(&c384, &issuer, &p_leaf);
-        issue(&crsa, &issuer, &p_leaf);
-        issue(&server, &issuer, &p_leaf);
+        const struct cert serverca = { "server-ca", "CN=cardlink test server CA,O=cardlink test", &k[K_SERVERCA] };
+
+        issue(&card, &issuer, &p_card);
+        issue(&c384, &issuer, &p_card);
+        issue(&crsa, &issuer, &p_card);
+        p = p_leaf;
+        p.eku = EKU_SERVER;
+        issue(&server, &serverca, &p);
     }
 
     /* The bad leaves. */
@@ -349,10 +501,63 @@ static int testpki(const char *seed)
      * their serial numbers. */
     {
         const struct cert csign = { "card-sign", "CN=cardlink test card 0001 signing,O=cardlink test", &k[K_CARDSIGN] };
+        const struct cert serverca = { "server-ca", "CN=cardlink test server CA,O=cardlink test", &k[K_SERVERCA] };
+        const struct cert deviceca = { "device-ca", "CN=cardlink test device CA,O=cardlink test", &k[K_DEVICECA] };
+        const struct cert device = { "device", "CN=cardlink test device 0001,O=cardlink test", &k[K_DEVICE] };
+        const struct cert ekuca = { "issuer-ekuserver", "CN=cardlink test CA for servers only,O=cardlink test", &k[K_EKUCA] };
+        static const struct {
+            const char *name;
+            const char *eku;
+            unsigned ns;
+        } crafted[] = {
+            /* Each refused for the roles its purpose excludes, by cardlink and
+             * by openssl verify -purpose alike (tests/cert). */
+            { "bad-eku-codesign", EKU_CODE, 0 },
+            { "bad-ns-server", NULL, MBEDTLS_X509_NS_CERT_TYPE_SSL_SERVER },
+            { "bad-anyeku", EKU_ANY, 0 },
+        };
 
         p = p_leaf;
         p.ku = MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_NON_REPUDIATION;
+        p.eku = EKU_EMAIL;
         issue(&csign, &issuer, &p);
+        p = p_issuer;
+        p.ku = ku_ca;
+        p.md = MBEDTLS_MD_SHA384;
+        p.eku = EKU_SERVER;
+        issue(&serverca, &root, &p);
+        p.eku = EKU_CLIENT;
+        issue(&deviceca, &root, &p);
+        p = p_leaf;
+        p.eku = EKU_CLIENT;
+        issue(&device, &deviceca, &p);
+
+        for (i = 0; i < (int)(sizeof(crafted) / sizeof(crafted[0])); i++) {
+            char dn[128];
+            struct cert leaf;
+
+            snprintf(dn, sizeof(dn), "CN=cardlink test %s,O=cardlink test", crafted[i].name);
+            leaf.name = crafted[i].name;
+            leaf.dn = dn;
+            leaf.key = &k[K_LEAF];
+            p = p_leaf;
+            p.eku = crafted[i].eku;
+            p.eku_critical = 1;
+            p.ns = crafted[i].ns;
+            p.ns_critical = 1;
+            issue(&leaf, &issuer, &p);
+        }
+        p = p_root;
+        p.eku = EKU_SERVER;
+        p.eku_critical = 1;
+        issue(&ekuca, &root, &p);
+        {
+            const struct cert caeku = { "bad-caeku", "CN=cardlink test bad-caeku,O=cardlink test", &k[K_LEAF] };
+            const struct cert r2047 = { "bad-rsa2047", "CN=cardlink test bad-rsa2047,O=cardlink test", &k[K_RSA2047] };
+
+            issue(&caeku, &ekuca, &p_leaf);
+            issue(&r2047, &issuer, &p_card);
+        }
     }
     for (i = 0; i < K_COUNT; i++)
         mbedtls_pk_free(&k[i].pk);

@@ -110,11 +110,14 @@ enum cl_cert_role {
      * clientAuth; nsCertType allows SSL client. CAs: EKU allows clientAuth;
      * nsCertType allows SSL CA. */
     CL_CERT_ROLE_DEVICE = 2,
-    /* A card's AUTHENTICATION certificate (challenge-response, PIV's
-     * authentication key). Leaf: keyUsage allows digitalSignature and does
-     * NOT have nonRepudiation (a signing certificate is not an
-     * authentication certificate); EKU allows clientAuth; nsCertType allows
-     * SSL client. CAs: as CL_CERT_ROLE_DEVICE. */
+    /* A card's AUTHENTICATION certificate (challenge-response: the card,
+     * not the holder's approval; PIV's card authentication key). Leaf:
+     * keyUsage allows digitalSignature and does NOT have nonRepudiation (a
+     * signing certificate is not an authentication certificate); EKU allows
+     * id-PIV-cardAuth (2.16.840.1.101.3.6.8), so that a device's clientAuth
+     * certificate is no card and a card's is no device; nsCertType allows
+     * SSL client. CAs: EKU allows id-PIV-cardAuth; nsCertType allows SSL
+     * CA. */
     CL_CERT_ROLE_CARD_AUTH = 3,
     /* A card's SIGNING certificate: the holder's approval of a transaction
      * (PIV's digital signature key; -purpose smimesign, stricter). Leaf:

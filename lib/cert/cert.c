@@ -279,52 +279,56 @@ struct role_rule {
     bool ku_required;    /* the leaf must carry keyUsage */
     bool leaf_ca;        /* the leaf must be CA:TRUE */
     bool eku_check;      /* extendedKeyUsage and nsCertType are checked */
-    uint8_t kp;          /* id-kp-N an EKU must list; 0: anyExtendedKeyUsage */
+    const uint8_t *eku;  /* the OID (DER contents) an EKU must list */
+    uint8_t eku_len;
     uint8_t ns_leaf;     /* nsCertType bits, one of which the leaf needs */
     uint8_t ns_ca;       /* nsCertType bits, one of which each CA needs */
 };
 
-static const struct role_rule role_rules[] = {
-    /* CL_CERT_ROLE_SERVER: id-kp-serverAuth */
-    { 0, KU_DS | KU_KE | KU_KA, 0, false, false, true, 1, NS_SSL_SERVER, NS_SSL_CA },
-    /* CL_CERT_ROLE_DEVICE: id-kp-clientAuth */
-    { 0, KU_DS | KU_KA, 0, false, false, true, 2, NS_SSL_CLIENT, NS_SSL_CA },
-    /* CL_CERT_ROLE_CARD_AUTH: id-kp-clientAuth, never nonRepudiation */
-    { KU_DS, 0, KU_NR, false, false, true, 2, NS_SSL_CLIENT, NS_SSL_CA },
-    /* CL_CERT_ROLE_CARD_SIGN: id-kp-emailProtection */
-    { KU_DS | KU_NR, 0, 0, true, false, true, 4, NS_EMAIL, NS_EMAIL_CA },
-    /* CL_CERT_ROLE_ISSUER: anyExtendedKeyUsage */
-    { KU_DS | KU_KCS, 0, 0, false, true, true, 0, NS_SSL_CA | NS_EMAIL_CA | NS_OBJECT_CA,
-      NS_SSL_CA | NS_EMAIL_CA | NS_OBJECT_CA },
-};
-
-/* id-kp (1.3.6.1.5.5.7.3) and anyExtendedKeyUsage (2.5.29.37.0), DER
- * contents of the OBJECT IDENTIFIER. */
-static const uint8_t oid_kp[] = { 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03 };
+/* DER contents of the purposes' OBJECT IDENTIFIERs. */
+#define KP(n) { 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, (n) }   /* 1.3.6.1.5.5.7.3.n */
+static const uint8_t oid_server_auth[] = KP(1);
+static const uint8_t oid_client_auth[] = KP(2);
+static const uint8_t oid_email[] = KP(4);
+/* id-PIV-cardAuth 2.16.840.1.101.3.6.8 (FIPS 201, SP 800-73: the EKU of a
+ * PIV card authentication certificate). */
+static const uint8_t oid_piv_card_auth[] = { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x06, 0x08 };
+/* anyExtendedKeyUsage 2.5.29.37.0 */
 static const uint8_t oid_any_eku[] = { 0x55, 0x1D, 0x25, 0x00 };
 
-/* Whether crt's extendedKeyUsage (absent: yes) lists id-kp-kp, or for kp 0
- * anyExtendedKeyUsage. mbedtls_x509_crt_check_extended_key_usage is not
- * used: it takes anyExtendedKeyUsage for every purpose, OpenSSL does not. */
-static bool eku_allows(const mbedtls_x509_crt *crt, uint8_t kp)
+#define NS_CA_ANY (NS_SSL_CA | NS_EMAIL_CA | NS_OBJECT_CA)
+
+static const struct role_rule role_rules[] = {
+    /* CL_CERT_ROLE_SERVER */
+    { 0, KU_DS | KU_KE | KU_KA, 0, false, false, true,
+      oid_server_auth, sizeof(oid_server_auth), NS_SSL_SERVER, NS_SSL_CA },
+    /* CL_CERT_ROLE_DEVICE */
+    { 0, KU_DS | KU_KA, 0, false, false, true,
+      oid_client_auth, sizeof(oid_client_auth), NS_SSL_CLIENT, NS_SSL_CA },
+    /* CL_CERT_ROLE_CARD_AUTH: never nonRepudiation */
+    { KU_DS, 0, KU_NR, false, false, true,
+      oid_piv_card_auth, sizeof(oid_piv_card_auth), NS_SSL_CLIENT, NS_SSL_CA },
+    /* CL_CERT_ROLE_CARD_SIGN */
+    { KU_DS | KU_NR, 0, 0, true, false, true,
+      oid_email, sizeof(oid_email), NS_EMAIL, NS_EMAIL_CA },
+    /* CL_CERT_ROLE_ISSUER */
+    { KU_DS | KU_KCS, 0, 0, false, true, true,
+      oid_any_eku, sizeof(oid_any_eku), NS_CA_ANY, NS_CA_ANY },
+};
+
+/* Whether crt's extendedKeyUsage (absent: yes) lists the rule's OID.
+ * mbedtls_x509_crt_check_extended_key_usage is not used: it takes
+ * anyExtendedKeyUsage for every purpose; OpenSSL does not, nor do we. */
+static bool eku_allows(const mbedtls_x509_crt *crt, const struct role_rule *rr)
 {
     const mbedtls_x509_sequence *cur;
 
     if ((crt->CL_MBP(ext_types) & MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE) == 0)
         return true;
-    for (cur = &crt->ext_key_usage; cur != NULL; cur = cur->next) {
-        const mbedtls_x509_buf *o = &cur->buf;
-
-        if (o->p == NULL)
-            continue;
-        if (kp == 0) {
-            if (o->len == sizeof(oid_any_eku) && memcmp(o->p, oid_any_eku, o->len) == 0)
-                return true;
-        } else if (o->len == sizeof(oid_kp) + 1 && memcmp(o->p, oid_kp, sizeof(oid_kp)) == 0 &&
-                   o->p[sizeof(oid_kp)] == kp) {
+    for (cur = &crt->ext_key_usage; cur != NULL; cur = cur->next)
+        if (cur->buf.p != NULL && cur->buf.len == rr->eku_len &&
+            memcmp(cur->buf.p, rr->eku, rr->eku_len) == 0)
             return true;
-        }
-    }
     return false;
 }
 
@@ -373,7 +377,7 @@ static int check_cert(const mbedtls_x509_crt *crt, size_t pos, uint64_t now,
     if (pos == 0) {
         rc = check_leaf_usage(crt, rr);
         if (rc == CL_OK && rr->eku_check &&
-            (!eku_allows(crt, rr->kp) || !ns_allows(crt, rr->ns_leaf)))
+            (!eku_allows(crt, rr) || !ns_allows(crt, rr->ns_leaf)))
             rc = CL_ERR_CERT_PURPOSE;
         return rc;
     }
@@ -381,7 +385,7 @@ static int check_cert(const mbedtls_x509_crt *crt, size_t pos, uint64_t now,
         return CL_ERR_CERT_KEY_USAGE;
     if (has_ku(crt) && (ku & CL_CERT_KU_KEY_CERT_SIGN) == 0)
         return CL_ERR_CERT_KEY_USAGE;
-    if (rr->eku_check && (!eku_allows(crt, rr->kp) || !ns_allows(crt, rr->ns_ca)))
+    if (rr->eku_check && (!eku_allows(crt, rr) || !ns_allows(crt, rr->ns_ca)))
         return CL_ERR_CERT_PURPOSE;
     /* mbedtls stores pathLenConstraint + 1, and 0 when there is none. */
     if (crt->CL_MBP(max_pathlen) > 0 && pos > (size_t)crt->CL_MBP(max_pathlen))

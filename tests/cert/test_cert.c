@@ -18,6 +18,7 @@
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
+#include <mbedtls/x509_crt.h>
 
 #include "cardlink/cert.h"
 #include "test_util.h"
@@ -102,20 +103,21 @@ struct chain_case {
     const char *what;
     const char *chain[MAXC];   /* NULL-terminated names */
     const char *roots[3];      /* NULL-terminated; { NULL } means { "root" } */
-    unsigned usage;
+    enum cl_cert_role role;
     uint64_t now;
     int rc;
     size_t depth;
-    bool openssl;              /* openssl verify must agree (OK iff rc == CL_OK) */
+    const char *purpose;       /* openssl verify -purpose that must agree
+                                * (OK iff rc == CL_OK); NULL: none */
 };
 
 static struct blob blobs[MAXC + 3];
 
-static int verify_named(struct cl_cert *c, const char *const *chain, const char *const *roots,
-                        unsigned usage, uint64_t now, size_t *depth)
+/* Load named certificates into ch (and roots into rt); returns n. */
+static size_t load_named(const char *const *chain, const char *const *roots,
+                         struct cl_cert_der *ch, struct cl_cert_der *rt, size_t *nr_out)
 {
     static const char *const def_roots[] = { "root", NULL };
-    struct cl_cert_der ch[MAXC], rt[3];
     size_t n = 0, nr = 0, k = 0;
 
     if (roots[0] == NULL)
@@ -130,80 +132,104 @@ static int verify_named(struct cl_cert *c, const char *const *chain, const char 
         rt[nr].der = blobs[k].b;
         rt[nr].len = blobs[k].len;
     }
-    return cl_cert_verify_chain(c, ch, n, rt, nr, now, usage, depth);
+    *nr_out = nr;
+    return n;
+}
+
+static int verify_named(struct cl_cert *c, const char *const *chain, const char *const *roots,
+                        enum cl_cert_role role, uint64_t now, size_t *depth)
+{
+    struct cl_cert_der ch[MAXC], rt[3];
+    size_t nr, n = load_named(chain, roots, ch, rt, &nr);
+
+    return cl_cert_verify_chain_as(c, ch, n, rt, nr, now, role, depth);
 }
 
 #define DS CL_CERT_KU_DIGITAL_SIGNATURE
 #define R(...) { __VA_ARGS__, NULL }
+#define SRV CL_CERT_ROLE_SERVER
+#define DEV CL_CERT_ROLE_DEVICE
+#define CAUTH CL_CERT_ROLE_CARD_AUTH
+#define CSIGN CL_CERT_ROLE_CARD_SIGN
+#define ISS CL_CERT_ROLE_ISSUER
 
-/* Each failure reason of cl_cert_verify_chain; openssl's verdict (with
- * -purpose smimesign -auth_level 2, which checks the leaf's keyUsage and
- * refuses SHA-1 and RSA-1024) must agree where marked. */
+/* Each failure reason of cl_cert_verify_chain_as; openssl verify (with
+ * -auth_level 2, which refuses SHA-1 and RSA-1024) must agree where a
+ * purpose is named: "any" checks the chain without a purpose. */
 static const struct chain_case chain_cases[] = {
-    { "card P-256", R("card", "issuer"), { NULL }, DS, T_NOW, CL_OK, 0, true },
-    { "card P-384", R("card-p384", "issuer"), { NULL }, DS, T_NOW, CL_OK, 0, true },
-    { "card RSA-2048", R("card-rsa", "issuer"), { NULL }, DS, T_NOW, CL_OK, 0, true },
-    { "server", R("server", "issuer"), { NULL }, DS, T_NOW, CL_OK, 0, true },
-    { "chain ending with its root", R("card", "issuer", "root"), { NULL }, DS, T_NOW, CL_OK, 0, true },
-    { "pinned self-signed root", R("root"), { NULL }, 0, T_NOW, CL_OK, 0, false },
-    { "issuer as anchor", R("card"), R("issuer"), DS, T_NOW, CL_OK, 0, false },
-    { "second root matches", R("card", "issuer"), R("other-ca", "root"), DS, T_NOW, CL_OK, 0, false },
-    { "expired", R("bad-expired", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_EXPIRED, 0, true },
-    { "not yet valid", R("bad-notyet", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_NOT_YET_VALID, 0, true },
-    { "wrong issuer", R("bad-wrongissuer", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_UNTRUSTED, 0, true },
-    { "wrong issuer, alone", R("bad-wrongissuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_UNTRUSTED, 0, true },
-    { "bad signature", R("bad-badsig", "issuer"), { NULL }, DS, T_NOW, CL_ERR_SIGNATURE, 0, true },
-    { "leaf key usage", R("bad-leafku", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_KEY_USAGE, 0, true },
-    { "leaf key usage not asked", R("bad-leafku", "issuer"), { NULL }, 0, T_NOW, CL_OK, 0, false },
-    { "CA without keyCertSign", R("bad-caku", "issuer-noku"), { NULL }, DS, T_NOW, CL_ERR_CERT_KEY_USAGE, 1, true },
-    { "issuer not a CA", R("bad-notca", "issuer-notca"), { NULL }, DS, T_NOW, CL_ERR_CERT_KEY_USAGE, 1, true },
-    { "path length", R("bad-pathlen", "subca", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_PATH_LEN, 2, true },
-    { "path length at the anchor", R("bad-pathlen", "subca"), R("issuer"), DS, T_NOW, CL_ERR_CERT_PATH_LEN, 2, false },
-    { "anchor not a CA", R("bad-notca"), R("issuer-notca"), DS, T_NOW, CL_ERR_CERT_KEY_USAGE, 1, false },
-    { "unknown critical extension", R("bad-critical", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_CRITICAL, 0, true },
-    { "SHA-1 signature", R("bad-sha1", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_ALGORITHM, 0, true },
-    { "RSA-1024 key", R("bad-rsa1024", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_ALGORITHM, 0, true },
-    { "P-521 key (policy)", R("bad-curve", "issuer"), { NULL }, DS, T_NOW, CL_ERR_CERT_ALGORITHM, 0, false },
-    { "missing intermediate", R("card"), { NULL }, DS, T_NOW, CL_ERR_CERT_UNTRUSTED, 0, true },
-    { "wrong order", R("issuer", "card"), { NULL }, 0, T_NOW, CL_ERR_CERT_UNTRUSTED, 0, false },
-    { "unrelated root", R("card", "issuer"), R("other-ca"), DS, T_NOW, CL_ERR_CERT_UNTRUSTED, 1, false },
-    { "store without the root", R("card", "issuer"), R("issuer-noku"), DS, T_NOW, CL_ERR_CERT_UNTRUSTED, 1, false },
-    { "pinned root used to sign", R("root"), { NULL }, DS, T_NOW, CL_ERR_CERT_KEY_USAGE, 0, false },
+    { "card P-256", R("card", "issuer"), { NULL }, CAUTH, T_NOW, CL_OK, 0, "any" },
+    { "card P-384", R("card-p384", "issuer"), { NULL }, CAUTH, T_NOW, CL_OK, 0, "any" },
+    { "card RSA-2048", R("card-rsa", "issuer"), { NULL }, CAUTH, T_NOW, CL_OK, 0, "any" },
+    { "card signing", R("card-sign", "issuer"), { NULL }, CSIGN, T_NOW, CL_OK, 0, "smimesign" },
+    { "server", R("server", "server-ca"), { NULL }, SRV, T_NOW, CL_OK, 0, "sslserver" },
+    { "device", R("device", "device-ca"), { NULL }, DEV, T_NOW, CL_OK, 0, "sslclient" },
+    { "card issuer", R("issuer"), { NULL }, ISS, T_NOW, CL_OK, 0, "any" },
+    { "chain ending with its root", R("card", "issuer", "root"), { NULL }, CAUTH, T_NOW, CL_OK, 0, "any" },
+    { "pinned issuer", R("issuer"), R("issuer"), ISS, T_NOW, CL_OK, 0, NULL },
+    { "issuer as anchor", R("card"), R("issuer"), CAUTH, T_NOW, CL_OK, 0, NULL },
+    { "second root matches", R("card", "issuer"), R("other-ca", "root"), CAUTH, T_NOW, CL_OK, 0, NULL },
+    { "expired", R("bad-expired", "issuer"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_EXPIRED, 0, "any" },
+    { "not yet valid", R("bad-notyet", "issuer"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_NOT_YET_VALID, 0, "any" },
+    { "wrong issuer", R("bad-wrongissuer", "issuer"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_UNTRUSTED, 0, "any" },
+    { "wrong issuer, alone", R("bad-wrongissuer"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_UNTRUSTED, 0, "any" },
+    { "bad signature", R("bad-badsig", "issuer"), { NULL }, CAUTH, T_NOW, CL_ERR_SIGNATURE, 0, "any" },
+    { "leaf key usage", R("bad-leafku", "issuer"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_KEY_USAGE, 0, "sslclient" },
+    { "keyEncipherment serves a TLS server", R("bad-leafku", "issuer"), { NULL }, SRV, T_NOW, CL_OK, 0, "sslserver" },
+    { "CA without keyCertSign", R("bad-caku", "issuer-noku"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_KEY_USAGE, 1, "any" },
+    { "issuer not a CA", R("bad-notca", "issuer-notca"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_KEY_USAGE, 1, "any" },
+    { "path length", R("bad-pathlen", "subca", "issuer"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_PATH_LEN, 2, "any" },
+    { "path length at the anchor", R("bad-pathlen", "subca"), R("issuer"), CAUTH, T_NOW, CL_ERR_CERT_PATH_LEN, 2, NULL },
+    { "anchor not a CA", R("bad-notca"), R("issuer-notca"), CAUTH, T_NOW, CL_ERR_CERT_KEY_USAGE, 1, NULL },
+    { "anchor's EKU excludes the role", R("bad-caeku"), R("issuer-ekuserver"), CAUTH, T_NOW, CL_ERR_CERT_PURPOSE, 1, NULL },
+    { "anchor's EKU allows the role", R("bad-caeku"), R("issuer-ekuserver"), SRV, T_NOW, CL_OK, 0, NULL },
+    { "unknown critical extension", R("bad-critical", "issuer"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_CRITICAL, 0, "any" },
+    { "SHA-1 signature", R("bad-sha1", "issuer"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_ALGORITHM, 0, "any" },
+    { "RSA-1024 key", R("bad-rsa1024", "issuer"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_ALGORITHM, 0, "any" },
+    /* OpenSSL 3.0 rates a 2047-bit RSA key at 112 bits of security (its
+     * estimate rounds to 8 bits) and accepts it at -auth_level 2. */
+    { "RSA-2047 key", R("bad-rsa2047", "issuer"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_ALGORITHM, 0, NULL },
+    { "P-521 key (policy)", R("bad-curve", "issuer"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_ALGORITHM, 0, NULL },
+    { "missing intermediate", R("card"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_UNTRUSTED, 0, "any" },
+    { "wrong order", R("issuer", "card"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_UNTRUSTED, 0, NULL },
+    { "unrelated root", R("card", "issuer"), R("other-ca"), CAUTH, T_NOW, CL_ERR_CERT_UNTRUSTED, 1, NULL },
+    { "store without the root", R("card", "issuer"), R("issuer-noku"), CAUTH, T_NOW, CL_ERR_CERT_UNTRUSTED, 1, NULL },
+    { "pinned root used to sign", R("root"), { NULL }, CAUTH, T_NOW, CL_ERR_CERT_KEY_USAGE, 0, NULL },
     /* Validity to the second (RFC 5280 §4.1.2.5: both ends inclusive).
      * OpenSSL 3.0 counts a certificate as expired at the second of its
      * notAfter: the two cases at exactly notAfter are not cross-checked. */
-    { "at notBefore", R("card", "issuer"), { NULL }, DS, T_FROM, CL_OK, 0, true },
-    { "1 s before notBefore", R("card", "issuer"), { NULL }, DS, T_FROM - 1, CL_ERR_CERT_NOT_YET_VALID, 0, true },
-    { "at notAfter", R("card", "issuer"), { NULL }, DS, T_TO, CL_OK, 0, false },
-    { "1 s after notAfter", R("card", "issuer"), { NULL }, DS, T_TO + 1, CL_ERR_CERT_EXPIRED, 0, true },
-    { "expired at +1 day", R("bad-expired", "issuer"), { NULL }, DS, T_FROM + 86400, CL_OK, 0, false },
-    { "expired at +1 day +1 s", R("bad-expired", "issuer"), { NULL }, DS, T_FROM + 86401, CL_ERR_CERT_EXPIRED, 0, true },
-    { "notyet at TO - 1 day", R("bad-notyet", "issuer"), { NULL }, DS, T_TO - 86400, CL_OK, 0, true },
-    { "notyet 1 s earlier", R("bad-notyet", "issuer"), { NULL }, DS, T_TO - 86401, CL_ERR_CERT_NOT_YET_VALID, 0, true },
-    { "epoch", R("card", "issuer"), { NULL }, DS, 0, CL_ERR_CERT_NOT_YET_VALID, 0, false },
-    { "far future", R("card", "issuer"), { NULL }, DS, UINT64_MAX, CL_ERR_CERT_EXPIRED, 0, false },
+    { "at notBefore", R("card", "issuer"), { NULL }, CAUTH, T_FROM, CL_OK, 0, "any" },
+    { "1 s before notBefore", R("card", "issuer"), { NULL }, CAUTH, T_FROM - 1, CL_ERR_CERT_NOT_YET_VALID, 0, "any" },
+    { "at notAfter", R("card", "issuer"), { NULL }, CAUTH, T_TO, CL_OK, 0, NULL },
+    { "1 s after notAfter", R("card", "issuer"), { NULL }, CAUTH, T_TO + 1, CL_ERR_CERT_EXPIRED, 0, "any" },
+    { "expired at +1 day", R("bad-expired", "issuer"), { NULL }, CAUTH, T_FROM + 86400, CL_OK, 0, NULL },
+    { "expired at +1 day +1 s", R("bad-expired", "issuer"), { NULL }, CAUTH, T_FROM + 86401, CL_ERR_CERT_EXPIRED, 0, "any" },
+    { "notyet at TO - 1 day", R("bad-notyet", "issuer"), { NULL }, CAUTH, T_TO - 86400, CL_OK, 0, "any" },
+    { "notyet 1 s earlier", R("bad-notyet", "issuer"), { NULL }, CAUTH, T_TO - 86401, CL_ERR_CERT_NOT_YET_VALID, 0, "any" },
+    { "epoch", R("card", "issuer"), { NULL }, CAUTH, 0, CL_ERR_CERT_NOT_YET_VALID, 0, NULL },
+    { "far future", R("card", "issuer"), { NULL }, CAUTH, UINT64_MAX, CL_ERR_CERT_EXPIRED, 0, NULL },
 };
 
-/* openssl verify on the same chain, at the same time. */
-static int openssl_verify(const struct chain_case *tc)
+/* openssl verify on the same chain, at the same time, for a purpose. */
+static int openssl_verify(const char *const *chain, const char *const *roots_in, uint64_t now,
+                          const char *purpose)
 {
     char cmd[2048], untrusted[300];
     size_t i, k;
-    const char *const *roots = tc->roots[0] ? tc->roots : (const char *const[]){ "root", NULL };
+    const char *const *roots = roots_in[0] ? roots_in : (const char *const[]){ "root", NULL };
 
     snprintf(untrusted, sizeof(untrusted), "%s/untrusted-%d.pem", pki_dir, (int)getpid());
     k = (size_t)snprintf(cmd, sizeof(cmd), "cat /dev/null");
-    for (i = 1; tc->chain[i] != NULL; i++)
-        k += (size_t)snprintf(cmd + k, sizeof(cmd) - k, " '%s/%s.pem'", pki_dir, tc->chain[i]);
+    for (i = 1; chain[i] != NULL; i++)
+        k += (size_t)snprintf(cmd + k, sizeof(cmd) - k, " '%s/%s.pem'", pki_dir, chain[i]);
     k += (size_t)snprintf(cmd + k, sizeof(cmd) - k, " > '%s' && cat /dev/null", untrusted);
     for (i = 0; roots[i] != NULL; i++)
         k += (size_t)snprintf(cmd + k, sizeof(cmd) - k, " '%s/%s.pem'", pki_dir, roots[i]);
     k += (size_t)snprintf(cmd + k, sizeof(cmd) - k,
                           " > '%s.roots' && openssl verify -attime %llu -auth_level 2"
-                          " -purpose smimesign -CAfile '%s.roots' %s%s%s '%s/%s.pem' >/dev/null 2>&1",
-                          untrusted, (unsigned long long)tc->now, untrusted,
-                          tc->chain[1] ? "-untrusted '" : "", tc->chain[1] ? untrusted : "",
-                          tc->chain[1] ? "'" : "", pki_dir, tc->chain[0]);
+                          " -purpose %s -CAfile '%s.roots' %s%s%s '%s/%s.pem' >/dev/null 2>&1",
+                          untrusted, (unsigned long long)now, purpose, untrusted,
+                          chain[1] ? "-untrusted '" : "", chain[1] ? untrusted : "",
+                          chain[1] ? "'" : "", pki_dir, chain[0]);
     ck_assert_uint_lt(k, sizeof(cmd));
     return run(cmd);
 }
@@ -216,13 +242,13 @@ START_TEST(test_chain_cases)
     int rc;
 
     cl_cert_init(&c);
-    rc = verify_named(&c, tc->chain, tc->roots, tc->usage, tc->now, &depth);
+    rc = verify_named(&c, tc->chain, tc->roots, tc->role, tc->now, &depth);
     ck_assert_msg(rc == tc->rc && depth == tc->depth, "%s: got %d (%s) at depth %zu, want %d at %zu",
                   tc->what, rc, cl_strerror(rc), depth, tc->rc, tc->depth);
     ck_assert(cl_cert_is_validated(&c) == (rc == CL_OK));
     /* Same verdict the second time, on the same context (it is reset). */
     depth = 99;
-    ck_assert_int_eq(verify_named(&c, tc->chain, tc->roots, tc->usage, tc->now, &depth), tc->rc);
+    ck_assert_int_eq(verify_named(&c, tc->chain, tc->roots, tc->role, tc->now, &depth), tc->rc);
     ck_assert_uint_eq(depth, tc->depth);
     cl_cert_free(&c);
     ck_assert_uint_eq(cl_cert_count(&c), 0);
@@ -235,11 +261,11 @@ START_TEST(test_chain_openssl)
     const struct chain_case *tc = &chain_cases[_i];
     int rc;
 
-    if (!have_openssl || !tc->openssl)
+    if (!have_openssl || tc->purpose == NULL)
         return;
-    rc = openssl_verify(tc);
-    ck_assert_msg((rc == 0) == (tc->rc == CL_OK), "%s: openssl verify says %d, cardlink %d (%s)",
-                  tc->what, rc, tc->rc, cl_strerror(tc->rc));
+    rc = openssl_verify(tc->chain, tc->roots, tc->now, tc->purpose);
+    ck_assert_msg((rc == 0) == (tc->rc == CL_OK), "%s: openssl verify -purpose %s says %d, cardlink %d (%s)",
+                  tc->what, tc->purpose, rc, tc->rc, cl_strerror(tc->rc));
 }
 END_TEST
 
@@ -253,7 +279,7 @@ START_TEST(test_chain_failure_keeps_certs)
     size_t depth;
 
     cl_cert_init(&c);
-    ck_assert_int_eq(verify_named(&c, chain, roots, DS, T_NOW, &depth), CL_ERR_CERT_PATH_LEN);
+    ck_assert_int_eq(verify_named(&c, chain, roots, CAUTH, T_NOW, &depth), CL_ERR_CERT_PATH_LEN);
     ck_assert_uint_eq(depth, 2);
     ck_assert_uint_eq(cl_cert_count(&c), 3);
     ck_assert_int_eq(cl_cert_subject(&c, depth, text, sizeof(text)),
@@ -287,45 +313,59 @@ START_TEST(test_chain_errors)
     rt[0].der = root.b;
     rt[0].len = root.len;
 
-    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, DS, &depth), CL_OK);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_OK);
+    /* Roles: the first and the last are valid, one past either end is not
+     * (nor a keyUsage mask passed by mistake). */
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, (enum cl_cert_role)0, &depth), CL_ERR_ARG);
+    ck_assert_uint_eq(depth, 0);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CL_CERT_ROLE_SERVER, &depth), CL_ERR_CERT_PURPOSE);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CL_CERT_ROLE_ISSUER, &depth), CL_ERR_CERT_KEY_USAGE);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, (enum cl_cert_role)6, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, (enum cl_cert_role)DS, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CAUTH, NULL), CL_OK);
     /* Argument errors. */
-    ck_assert_int_eq(cl_cert_verify_chain(NULL, ch, 2, rt, 1, T_NOW, DS, &depth), CL_ERR_ARG);
-    ck_assert_int_eq(cl_cert_verify_chain(&c, NULL, 2, rt, 1, T_NOW, DS, &depth), CL_ERR_ARG);
-    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 0, rt, 1, T_NOW, DS, &depth), CL_ERR_ARG);
-    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, NULL, 1, T_NOW, DS, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain_as(NULL, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, NULL, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 0, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, NULL, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
     ck_assert_uint_eq(depth, 0);
     ch[1].len = 0;
-    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, DS, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
     ch[1].len = iss.len;
     /* No roots at all: nothing is trusted. */
-    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, NULL, 0, T_NOW, DS, &depth), CL_ERR_CERT_UNTRUSTED);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, NULL, 0, T_NOW, CAUTH, &depth), CL_ERR_CERT_UNTRUSTED);
     ck_assert_uint_eq(depth, 1);
     /* Too long a chain. */
     for (i = 0; i <= CL_CERT_CHAIN_MAX; i++)
         ch[i] = ch[0];
-    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, CL_CERT_CHAIN_MAX + 1, rt, 1, T_NOW, DS, &depth),
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, CL_CERT_CHAIN_MAX + 1, rt, 1, T_NOW, CAUTH, &depth),
                      CL_ERR_LIMIT);
+    /* At the limit the chain is walked (and fails on its links). */
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, CL_CERT_CHAIN_MAX, rt, 1, T_NOW, CAUTH, &depth),
+                     CL_ERR_CERT_UNTRUSTED);
+    ck_assert_uint_eq(depth, 0);
+    ck_assert_uint_eq(cl_cert_count(&c), CL_CERT_CHAIN_MAX);
     ch[1].der = iss.b;
     ch[1].len = iss.len;
     /* The issuer truncated by one byte, then with a byte after it. */
     ch[1].len = iss.len - 1;
-    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, DS, &depth), CL_ERR_CERT_PARSE);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_CERT_PARSE);
     ck_assert_uint_eq(depth, 1);
     ck_assert_uint_eq(cl_cert_count(&c), 1);
     iss.b[iss.len] = 0x00;
     ch[1].len = iss.len + 1;
-    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, DS, &depth), CL_ERR_CERT_PARSE);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_CERT_PARSE);
     ck_assert_uint_eq(depth, 1);
     ch[1].len = iss.len;
     /* A root that does not parse: depth n. */
     rt[0].der = junk;
     rt[0].len = sizeof(junk);
-    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, DS, &depth), CL_ERR_CERT_PARSE);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_CERT_PARSE);
     ck_assert_uint_eq(depth, 2);
     /* Garbage as the leaf. */
     ch[0].der = junk;
     ch[0].len = sizeof(junk);
-    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 1, rt, 1, T_NOW, DS, &depth), CL_ERR_CERT_PARSE);
+    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 1, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_CERT_PARSE);
     ck_assert_uint_eq(depth, 0);
     ck_assert_uint_eq(cl_cert_count(&c), 0);
     cl_cert_free(&c);
@@ -346,6 +386,205 @@ START_TEST(test_chain_errors)
 }
 END_TEST
 
+static mbedtls_hmac_drbg_context sign_rng;
+
+/* Every role against every kind of certificate (issue 10, finding 5).
+ * rc[r] is the verdict for role r + 1 at depth[r]; bit r of `openssl` says
+ * that openssl verify -purpose ROLE_PURPOSE[r] must agree (OK iff CL_OK).
+ * Where it is not set, cardlink is stricter than OpenSSL on purpose:
+ * CARD_AUTH asks for id-PIV-cardAuth where sslclient asks for clientAuth,
+ * CARD_SIGN needs nonRepudiation, ISSUER needs a CA (openssl "any" accepts
+ * everything). */
+static const char *const role_purpose[5] = { "sslserver", "sslclient", "sslclient", "smimesign", "any" };
+#define P_ CL_ERR_CERT_PURPOSE
+#define KU CL_ERR_CERT_KEY_USAGE
+#define AL CL_ERR_CERT_ALGORITHM
+#define XS 0x01u
+#define XD 0x02u
+#define XA 0x04u
+#define XC 0x08u
+#define XI 0x10u
+
+static const struct {
+    const char *what;
+    const char *chain[MAXC];
+    int rc[5];               /* SERVER, DEVICE, CARD_AUTH, CARD_SIGN, ISSUER */
+    size_t depth[5];
+    unsigned openssl;
+} role_cases[] = {
+    { "card (authentication)", R("card", "issuer"), { P_, P_, CL_OK, KU, KU }, { 0 }, XS | XD | XC },
+    { "card P-384", R("card-p384", "issuer"), { P_, P_, CL_OK, KU, KU }, { 0 }, XS | XD | XC },
+    { "card RSA", R("card-rsa", "issuer"), { P_, P_, CL_OK, KU, KU }, { 0 }, XS | XD | XC },
+    { "card signing", R("card-sign", "issuer"), { P_, P_, KU, CL_OK, KU }, { 0 }, XS | XD | XA | XC },
+    { "server", R("server", "server-ca"), { CL_OK, P_, P_, KU, KU }, { 0 }, XS | XD | XA | XC },
+    { "device", R("device", "device-ca"), { P_, CL_OK, P_, KU, KU }, { 0 }, XS | XD | XC },
+    { "card issuer CA", R("issuer"), { CL_OK, CL_OK, CL_OK, KU, CL_OK }, { 0 }, XS | XD | XA | XI },
+    { "server CA as a leaf", R("server-ca"), { KU, KU, KU, KU, KU }, { 0 }, 0 },
+    /* The crafted chains of the finding. */
+    { "critical EKU codeSigning", R("bad-eku-codesign", "issuer"), { P_, P_, P_, KU, KU }, { 0 }, XS | XD | XA | XC },
+    { "critical nsCertType server", R("bad-ns-server", "issuer"), { CL_OK, P_, P_, KU, KU }, { 0 }, XS | XD | XA | XC },
+    { "EKU anyExtendedKeyUsage only", R("bad-anyeku", "issuer"), { P_, P_, P_, KU, KU }, { 0 }, XS | XD | XA | XC },
+    { "CA with critical EKU serverAuth", R("bad-caeku", "issuer-ekuserver"), { CL_OK, P_, P_, KU, KU }, { 0, 1, 1, 0, 0 }, XS | XD | XA | XC },
+    { "RSA-2047", R("bad-rsa2047", "issuer"), { AL, AL, AL, AL, AL }, { 0 }, 0 },
+};
+
+START_TEST(test_roles)
+{
+    size_t row = (size_t)_i / 5, r = (size_t)_i % 5, depth = 99;
+    enum cl_cert_role role = (enum cl_cert_role)(CL_CERT_ROLE_SERVER + (int)r);
+    static const char *const roots[] = { NULL };
+    struct cl_cert c;
+    int rc;
+
+    cl_cert_init(&c);
+    rc = verify_named(&c, role_cases[row].chain, roots, role, T_NOW, &depth);
+    ck_assert_msg(rc == role_cases[row].rc[r] && depth == role_cases[row].depth[r],
+                  "%s as role %d: got %d (%s) at depth %zu, want %d at %zu", role_cases[row].what,
+                  (int)role, rc, cl_strerror(rc), depth, role_cases[row].rc[r], role_cases[row].depth[r]);
+    ck_assert(cl_cert_is_validated(&c) == (rc == CL_OK));
+    cl_cert_free(&c);
+    if (have_openssl && (role_cases[row].openssl & (1u << r)) != 0) {
+        int o = openssl_verify(role_cases[row].chain, roots, T_NOW, role_purpose[r]);
+
+        ck_assert_msg((o == 0) == (rc == CL_OK), "%s: openssl verify -purpose %s says %d, cardlink %d (%s)",
+                      role_cases[row].what, role_purpose[r], o, rc, cl_strerror(rc));
+    }
+}
+END_TEST
+
+/* The legacy form behaves as it did: a keyUsage mask, no EKU. */
+START_TEST(test_legacy_form)
+{
+    static const struct {
+        const char *chain[MAXC];
+        unsigned usage;
+        int rc;
+    } legacy[] = {
+        { R("card", "issuer"), DS, CL_OK },
+        { R("card-sign", "issuer"), DS | CL_CERT_KU_NON_REPUDIATION, CL_OK },
+        { R("card", "issuer"), DS | CL_CERT_KU_NON_REPUDIATION, CL_ERR_CERT_KEY_USAGE },
+        { R("bad-leafku", "issuer"), DS, CL_ERR_CERT_KEY_USAGE },
+        { R("bad-leafku", "issuer"), 0, CL_OK },
+        { R("bad-eku-codesign", "issuer"), DS, CL_OK },   /* what roles fix */
+        { R("root"), 0, CL_OK },
+        { R("bad-rsa2047", "issuer"), DS, CL_ERR_CERT_ALGORITHM },
+    };
+    static const char *const roots[] = { NULL };
+    struct cl_cert_der ch[MAXC], rt[3];
+    struct cl_cert c;
+    size_t i, n, nr, depth;
+
+    for (i = 0; i < CL_ARRAY_LEN(legacy); i++) {
+        n = load_named(legacy[i].chain, roots, ch, rt, &nr);
+        cl_cert_init(&c);
+        ck_assert_msg(cl_cert_verify_chain(&c, ch, n, rt, nr, T_NOW, legacy[i].usage, &depth) == legacy[i].rc,
+                      "legacy case %zu", i);
+        cl_cert_free(&c);
+    }
+}
+END_TEST
+
+/* RSA key sizes at both limits, N-1, N, N+1 bits (finding 9): a
+ * certificate for a public key whose modulus has exactly `bits` bits,
+ * signed by the test root, validated alone under the root. */
+static size_t rsa_cert(unsigned bits, uint8_t *out, size_t max)
+{
+    struct blob rkey;
+    mbedtls_pk_context issuer, subject;
+    mbedtls_x509write_cert w;
+    mbedtls_mpi N, E;
+    uint8_t buf[4096];
+    int n;
+
+    load("root", ".key.der", &rkey);
+    mbedtls_hmac_drbg_init(&sign_rng);
+    ck_assert_int_eq(mbedtls_hmac_drbg_seed_buf(&sign_rng, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
+                                                (const unsigned char *)"rsa", 3), 0);
+    mbedtls_pk_init(&issuer);
+    mbedtls_pk_init(&subject);
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    ck_assert_int_eq(mbedtls_pk_parse_key(&issuer, rkey.b, rkey.len, NULL, 0, mbedtls_hmac_drbg_random, &sign_rng), 0);
+#else
+    ck_assert_int_eq(mbedtls_pk_parse_key(&issuer, rkey.b, rkey.len, NULL, 0), 0);
+#endif
+    /* N = 2^(bits-1) + 2^(bits/2) + 1: odd, exactly `bits` long. Not a
+     * product of two primes, which nothing here can tell. */
+    mbedtls_mpi_init(&N);
+    mbedtls_mpi_init(&E);
+    ck_assert_int_eq(mbedtls_mpi_set_bit(&N, bits - 1, 1), 0);
+    ck_assert_int_eq(mbedtls_mpi_set_bit(&N, bits / 2, 1), 0);
+    ck_assert_int_eq(mbedtls_mpi_set_bit(&N, 0, 1), 0);
+    ck_assert_uint_eq(mbedtls_mpi_bitlen(&N), bits);
+    ck_assert_int_eq(mbedtls_mpi_lset(&E, 65537), 0);
+    ck_assert_int_eq(mbedtls_pk_setup(&subject, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)), 0);
+    ck_assert_int_eq(mbedtls_rsa_import(mbedtls_pk_rsa(subject), &N, NULL, NULL, NULL, &E), 0);
+    /* mbedtls completes no key above MBEDTLS_MPI_MAX_BITS; writing the
+     * public key needs only N and E. */
+    if (bits <= 8192)
+        ck_assert_int_eq(mbedtls_rsa_complete(mbedtls_pk_rsa(subject)), 0);
+    mbedtls_x509write_crt_init(&w);
+    mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_serial(&w, &E), 0);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_validity(&w, PKI_FROM, PKI_TO), 0);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_subject_name(&w, "CN=cardlink test RSA size,O=cardlink test"), 0);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_issuer_name(&w, "CN=cardlink test root,O=cardlink test"), 0);
+    mbedtls_x509write_crt_set_subject_key(&w, &subject);
+    mbedtls_x509write_crt_set_issuer_key(&w, &issuer);
+    mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA384);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_key_usage(&w, MBEDTLS_X509_KU_DIGITAL_SIGNATURE), 0);
+    n = mbedtls_x509write_crt_der(&w, buf, sizeof(buf), mbedtls_hmac_drbg_random, &sign_rng);
+    ck_assert_int_gt(n, 0);
+    ck_assert_uint_le((size_t)n, max);
+    memcpy(out, buf + sizeof(buf) - n, (size_t)n);
+    mbedtls_x509write_crt_free(&w);
+    mbedtls_mpi_free(&N);
+    mbedtls_mpi_free(&E);
+    mbedtls_pk_free(&subject);
+    mbedtls_pk_free(&issuer);
+    mbedtls_hmac_drbg_free(&sign_rng);
+    return (size_t)n;
+}
+
+static const struct {
+    unsigned bits;
+    int rc;
+} rsa_cases[] = {
+    { 2047, CL_ERR_CERT_ALGORITHM }, { 2048, CL_OK }, { 2049, CL_OK },
+    { 8191, CL_OK }, { 8192, CL_OK },
+    /* mbedtls refuses to parse a modulus above MBEDTLS_MPI_MAX_BITS (8192):
+     * the policy's upper limit and the parser's agree. */
+    { 8193, CL_ERR_CERT_PARSE },
+};
+
+START_TEST(test_rsa_bits)
+{
+    static uint8_t der[4096];
+    struct cl_cert_der ch, rt;
+    struct blob root;
+    struct cl_cert c;
+    size_t depth = 99;
+    int rc;
+
+    load("root", ".der", &root);
+    ch.der = der;
+    ch.len = rsa_cert(rsa_cases[_i].bits, der, sizeof(der));
+    rt.der = root.b;
+    rt.len = root.len;
+    cl_cert_init(&c);
+    rc = cl_cert_verify_chain_as(&c, &ch, 1, &rt, 1, T_NOW, CAUTH, &depth);
+    ck_assert_msg(rc == rsa_cases[_i].rc, "RSA-%u: got %d (%s)", rsa_cases[_i].bits, rc, cl_strerror(rc));
+    ck_assert_uint_eq(depth, 0);
+    if (rc == CL_OK)
+        ck_assert_int_eq(cl_cert_key_kind(&c, 0), CL_CERT_KEY_RSA);
+    cl_cert_free(&c);
+    if (rsa_cases[_i].rc != CL_ERR_CERT_PARSE) {
+        ck_assert_int_eq(cl_cert_parse(&c, der, ch.len), CL_OK);
+        ck_assert_int_eq(cl_cert_key_kind(&c, 0), rc == CL_OK ? CL_CERT_KEY_RSA : CL_CERT_KEY_NONE);
+        cl_cert_free(&c);
+    }
+}
+END_TEST
+
 /* Parse-time verdicts for single certificates. */
 static const struct {
     const char *name;
@@ -359,6 +598,11 @@ static const struct {
     { "bad-curve", CL_OK, CL_CERT_KEY_NONE },
     { "bad-critical", CL_ERR_CERT_CRITICAL, CL_CERT_KEY_NONE },
     { "bad-sha1", CL_OK, CL_CERT_KEY_EC_P256 },
+    { "bad-rsa2047", CL_OK, CL_CERT_KEY_NONE },
+    /* Critical extendedKeyUsage and nsCertType are understood. */
+    { "bad-eku-codesign", CL_OK, CL_CERT_KEY_EC_P256 },
+    { "bad-ns-server", CL_OK, CL_CERT_KEY_EC_P256 },
+    { "issuer-ekuserver", CL_OK, CL_CERT_KEY_EC_P256 },
 };
 
 START_TEST(test_parse_cases)
@@ -378,6 +622,7 @@ END_TEST
  * fingerprint always against cl_sha256 of the file. */
 static const char *const name_cases[] = {
     "root", "issuer", "card", "card-p384", "card-rsa", "server", "subca", "bad-sha1",
+    "card-sign", "server-ca", "device-ca", "device",
 };
 
 static void openssl_field(const char *name, const char *opt, char *out, size_t max)
@@ -455,8 +700,6 @@ END_TEST
 
 /* ------------------------------------------------------------ signatures */
 
-static mbedtls_hmac_drbg_context sign_rng;
-
 /* Sign digest with NAME.key.der as a card would (mbedtls, both versions). */
 static size_t sign_with(const char *name, mbedtls_md_type_t md, bool pss,
                         const uint8_t *digest, size_t dlen, uint8_t *sig, size_t max)
@@ -517,12 +760,13 @@ static size_t der_to_raw(const uint8_t *der, size_t len, size_t half, uint8_t *r
 
 static void validate(struct cl_cert *c, const char *leaf)
 {
-    const char *chain[] = { leaf, "issuer", NULL };
+    bool server = strcmp(leaf, "server") == 0;
+    const char *chain[] = { leaf, server ? "server-ca" : "issuer", NULL };
     static const char *const roots[] = { NULL };
     size_t depth;
 
     cl_cert_init(c);
-    ck_assert_int_eq(verify_named(c, chain, roots, DS, T_NOW, &depth), CL_OK);
+    ck_assert_int_eq(verify_named(c, chain, roots, server ? SRV : CAUTH, T_NOW, &depth), CL_OK);
 }
 
 static const struct {
@@ -799,6 +1043,9 @@ static Suite *cert_suite(void)
         tcase_add_unchecked_fixture(tc, fixture_setup, fixture_teardown);
         tcase_add_loop_test(tc, test_chain_cases, 0, (int)CL_ARRAY_LEN(chain_cases));
         tcase_add_loop_test(tc, test_chain_openssl, 0, (int)CL_ARRAY_LEN(chain_cases));
+        tcase_add_loop_test(tc, test_roles, 0, (int)CL_ARRAY_LEN(role_cases) * 5);
+        tcase_add_test(tc, test_legacy_form);
+        tcase_add_loop_test(tc, test_rsa_bits, 0, (int)CL_ARRAY_LEN(rsa_cases));
         tcase_add_test(tc, test_chain_failure_keeps_certs);
         tcase_add_test(tc, test_chain_errors);
         tcase_add_loop_test(tc, test_parse_cases, 0, (int)CL_ARRAY_LEN(parse_cases));
