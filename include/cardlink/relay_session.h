@@ -10,7 +10,7 @@
  * message sent and not yet acknowledged, replayed with REPLAY after a
  * resumption), transaction-id idempotency through a caller-provided log,
  * and CLOSE. The application executes requests (device) or issues them
- * (server); policy (cardlink/firewall.h) is the device application's call.
+ * (server); device policy (cardlink/policy.h) is the device application's call.
  *
  * Sans-I/O. Time is a caller millisecond counter (uint32_t, may wrap).
  *
@@ -160,6 +160,8 @@ struct cl_relay_session {
     bool resume_sent;                 /* device: the last HELLO named the token */
     uint8_t token[CL_RELAY_TOKEN_MAX], token_len;
     uint8_t new_token[CL_RELAY_TOKEN_MAX], new_token_len;  /* server: for a fresh session */
+    uint8_t peer_id[32], peer_id_len; /* server: the device id (HELLO field 81) the
+                                       * session was opened by; resuming needs it */
     uint8_t tx_seq;                   /* next seq to assign */
     uint8_t tx_acked;                 /* last own seq acknowledged */
     uint8_t rx_next;                  /* next peer seq expected */
@@ -218,8 +220,11 @@ CL_WUR int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now);
 
 /*
  * Server: the transport is up; wait for HELLO. token (8..32 bytes) names
- * the session if the HELLO starts a fresh one; a HELLO with this session's
- * current token resumes it. From IDLE, SUSPENDED or CLOSED.
+ * the session if the HELLO starts a fresh one; a HELLO that carries this
+ * session's current token and the device id the session was opened by
+ * resumes it (cl_relay_server_resumes), any other HELLO starts a fresh
+ * session under token (docs/protocol.md §8). From IDLE, SUSPENDED or
+ * CLOSED.
  * Returns CL_OK, or CL_ERR_ARG (s or token NULL, not a server, token size),
  * CL_ERR_STATE (the transport is already up).
  */
@@ -317,6 +322,20 @@ uint8_t cl_relay_session_state(const struct cl_relay_session *s);
 
 /* Device: a request is executing; server: a request is outstanding. */
 bool cl_relay_session_busy(const struct cl_relay_session *s);
+
+/*
+ * Server: whether HELLO h would resume the session s holds: s holds a
+ * session with a token, h names that token (same length, same bytes) and
+ * the device id (field 81) is the one the session was opened by. The bytes
+ * are compared in constant time (the time depends on the lengths only), so
+ * a device that guesses tokens learns nothing from how long the answer
+ * takes. A server with an engine per session uses it to find the engine a
+ * HELLO belongs to; a HELLO that matches no engine gets a new engine and a
+ * fresh session, so that another device's HELLO never touches (or ends) a
+ * session it does not own. False when s or h is NULL, s is not a server,
+ * or s holds no session.
+ */
+bool cl_relay_server_resumes(const struct cl_relay_session *s, const struct cl_relay_hello *h);
 
 /* The session's resume token (*len 0 when none). s, len not NULL. */
 const uint8_t *cl_relay_session_token(const struct cl_relay_session *s, size_t *len);

@@ -48,6 +48,23 @@ void cl_relay_session_free(struct cl_relay_session *s)
         p[i] = 0;
 }
 
+/*
+ * Whether a[0..alen) equals b[0..blen): the lengths compared first, then
+ * every byte, in time that depends on the length only (for the resume
+ * token, a secret; no memcmp, which stops at the first difference).
+ */
+bool cl_rs_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    volatile uint8_t diff = 0;
+    size_t i;
+
+    if (alen != blen)
+        return false;
+    for (i = 0; i < alen; i++)
+        diff = (uint8_t)(diff | (a[i] ^ b[i]));
+    return diff == 0;
+}
+
 /* Forget the numbering and the replay buffer: a fresh session. */
 void cl_rs_new_session(struct cl_relay_session *s)
 {

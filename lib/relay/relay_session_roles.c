@@ -161,8 +161,7 @@ static void device_hello_ack(struct cl_relay_session *s, uint32_t now)
         return;
     }
     if ((a->flags & CL_RELAY_HELLO_RESUMED) != 0) {
-        if (!s->resume_sent || a->token.len != s->token_len ||
-            memcmp(a->token.data, s->token, s->token_len) != 0) {
+        if (!s->resume_sent || !cl_rs_same(a->token.data, a->token.len, s->token, s->token_len)) {
             cl_rs_fail(s, CL_ERR_PROTOCOL);
             return;
         }
@@ -186,6 +185,20 @@ static void device_hello_ack(struct cl_relay_session *s, uint32_t now)
     s->last_tx = now;
 }
 
+/* see cardlink/relay_session.h */
+bool cl_relay_server_resumes(const struct cl_relay_session *s, const struct cl_relay_hello *h)
+{
+    bool tok, id;
+
+    if (s == NULL || h == NULL || s->role != CL_RELAY_SERVER || !s->has_session ||
+        s->token_len == 0)
+        return false;
+    /* both compared in full, whatever the first one gave */
+    tok = cl_rs_same(h->token.data, h->token.len, s->token, s->token_len);
+    id = cl_rs_same(h->device_id.data, h->device_id.len, s->peer_id, s->peer_id_len);
+    return tok & id;
+}
+
 /* Server, awaiting HELLO: HELLO. */
 static void server_hello(struct cl_relay_session *s, uint32_t now)
 {
@@ -200,8 +213,9 @@ static void server_hello(struct cl_relay_session *s, uint32_t now)
         cl_rs_fail(s, CL_ERR_VERSION);
         return;
     }
-    resume = s->has_session && s->token_len > 0 && h->token.len == s->token_len &&
-             memcmp(h->token.data, s->token, s->token_len) == 0;
+    /* the token and the device that opened the session (§8): a valid token
+     * named by another device gets a fresh session, never this one */
+    resume = cl_relay_server_resumes(s, h);
     cl_relay_msg_init(&m, CL_RELAY_HELLO_ACK);
     if (resume) {
         if ((s->msg.flags & CL_RELAY_F_ACK) != 0 && cl_rs_ack(s, s->msg.ack) != CL_OK) {
@@ -218,6 +232,8 @@ static void server_hello(struct cl_relay_session *s, uint32_t now)
         cl_rs_new_session(s);
         memcpy(s->token, s->new_token, s->new_token_len);
         s->token_len = s->new_token_len;
+        memcpy(s->peer_id, h->device_id.data, h->device_id.len);  /* 1..32: decoded */
+        s->peer_id_len = (uint8_t)h->device_id.len;
     }
     s->version = CL_RELAY_VERSION;
     s->keepalive = s->cfg->keepalive_s;

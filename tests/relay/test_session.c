@@ -692,6 +692,123 @@ START_TEST(test_wrong_token)
 }
 END_TEST
 
+/* Resumption is bound to the token and to the device that opened the
+ * session (docs/protocol.md §8): the server's answer to a HELLO after a cut,
+ * with the token as held (or spoiled at byte `spoil`) and the device id
+ * as configured (or another one). */
+static void resume_with(const uint8_t *id, size_t id_len, int spoil, bool want_resumed)
+{
+    static const uint8_t other_tok[16] = "FRESH-TOKEN-0001";
+    struct cl_relay_msg m;
+    const uint8_t *t;
+    size_t n;
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);   /* lost with the link */
+    cl_relay_session_disconnect(&P.dev, P.now);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    if (spoil >= 0)
+        P.dev.token[spoil] ^= 0x01;
+    P.dcfg.device_id = id;
+    P.dcfg.device_id_len = id_len;
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, other_tok, sizeof(other_tok)), CL_OK);
+    P.nev = 0;
+    ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 1);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_OPEN);
+    ck_assert(P.ev[0].resumed == want_resumed);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);   /* the HELLO-ACK */
+    ck_assert_uint_eq(P.last[1], CL_RELAY_HELLO_ACK);
+    t = cl_relay_session_token(&P.srv, &n);
+    ck_assert_uint_eq(n, 16);
+    if (want_resumed) {
+        ck_assert_mem_eq(t, tok, 16);
+        ck_assert_mem_eq(P.last + 13, tok, 16);
+        ck_assert_uint_eq(P.last[31], CL_RELAY_HELLO_RESUMED);   /* 82 01 01 */
+    } else {
+        /* a fresh session under the new token: no ACK, no RESUMED field */
+        ck_assert_mem_eq(t, other_tok, 16);
+        ck_assert_uint_eq(P.last[2], 0);
+        ck_assert_mem_eq(P.last + 13, other_tok, 16);
+        ck_assert(P.last_len < 32 || P.last[29] != 0x82);
+    }
+    ck_assert_int_eq(feed_hex(&P, &P.dev, cl_test_tohex(P.last, P.last_len)), CL_OK);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert(P.ev[0].resumed == want_resumed);
+    if (want_resumed) {
+        /* the lost CARD-REMOVED comes back with REPLAY */
+        ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+        cl_assert_bytes(P.last, P.last_len, "C1 31 02 01 00 00 00 00");
+    } else {
+        ck_assert_uint_eq(P.dev.rb_used, 0);     /* replay buffer discarded */
+    }
+}
+
+START_TEST(test_resume_same_device)
+{
+    resume_with(devid, sizeof(devid), -1, true);
+}
+END_TEST
+
+START_TEST(test_resume_other_device)
+{
+    static const uint8_t other[7] = { 'C', 'L', '-', '0', '0', '0', '2' };
+    static const uint8_t longer[8] = { 'C', 'L', '-', '0', '0', '0', '1', '0' };
+
+    resume_with(other, sizeof(other), -1, false);   /* valid token, another id */
+    resume_with(longer, sizeof(longer), -1, false); /* the id with a byte more */
+    resume_with(devid, 6, -1, false);               /* a prefix of the id */
+}
+END_TEST
+
+START_TEST(test_resume_token_last_byte)
+{
+    resume_with(devid, sizeof(devid), 15, false);   /* last byte differs */
+    resume_with(devid, sizeof(devid), 0, false);    /* first byte differs */
+}
+END_TEST
+
+/* The matching function a multi-session server dispatches HELLOs with. */
+START_TEST(test_server_resumes)
+{
+    struct cl_relay_hello h;
+    uint8_t t2[16];
+
+    pair_init(&P);
+    pair_start(&P);
+    memset(&h, 0, sizeof(h));
+    h.device_id.data = devid;
+    h.device_id.len = sizeof(devid);
+    h.token.data = tok;
+    h.token.len = sizeof(tok);
+    ck_assert(!cl_relay_server_resumes(&P.srv, &h));   /* no session yet */
+    handshake(&P);
+    ck_assert(cl_relay_server_resumes(&P.srv, &h));
+    ck_assert(!cl_relay_server_resumes(NULL, &h));
+    ck_assert(!cl_relay_server_resumes(&P.srv, NULL));
+    ck_assert(!cl_relay_server_resumes(&P.dev, &h));   /* not a server */
+    memcpy(t2, tok, 16);
+    t2[15] ^= 0x80;
+    h.token.data = t2;
+    ck_assert(!cl_relay_server_resumes(&P.srv, &h));
+    h.token.data = tok;
+    h.token.len = 15;
+    ck_assert(!cl_relay_server_resumes(&P.srv, &h));
+    h.token.len = 0;
+    h.token.data = NULL;
+    ck_assert(!cl_relay_server_resumes(&P.srv, &h));
+    h.token.data = tok;
+    h.token.len = 16;
+    h.device_id.len = 6;
+    ck_assert(!cl_relay_server_resumes(&P.srv, &h));
+}
+END_TEST
+
 /* A HELLO-ACK claiming RESUMED for a token the device did not send. */
 START_TEST(test_resumed_bad_token)
 {
@@ -1021,6 +1138,10 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_replay_flag);
     tcase_add_test(tc, test_wrong_token);
     tcase_add_test(tc, test_resumed_bad_token);
+    tcase_add_test(tc, test_resume_same_device);
+    tcase_add_test(tc, test_resume_other_device);
+    tcase_add_test(tc, test_resume_token_last_byte);
+    tcase_add_test(tc, test_server_resumes);
     tcase_add_test(tc, test_version_mismatch);
     suite_add_tcase(s, tc);
     tc = tcase_create("timers");
