@@ -11,7 +11,11 @@
  *    bytes inside raw, protocols distinct and in range);
  *  - its parameters, rebuilt with cl_atr_build() and parsed again, come back
  *    the same;
- *  - the inverse-convention decoder is an involution.
+ *  - the inverse-convention decoder is an involution;
+ *  - cl_atr_parse_lenient() agrees with cl_atr_parse() where that accepts
+ *    (no warning), and where it refuses gives an ATR whose raw bytes are a
+ *    prefix of the input, internally consistent, with a warning that names
+ *    why.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +131,36 @@ static void check_rebuild(const struct cl_atr *a)
     CHECK((b.t_mask & 3u) == ((a->t_mask & 3u) ? (a->t_mask & 3u) : 1u));
 }
 
+/* The lenient decode against the strict verdict rc. */
+static void check_lenient(const uint8_t *data, size_t size, int rc, const struct cl_atr *strict)
+{
+    struct cl_atr l;
+    unsigned w = 0xFFu;
+    int lr = cl_atr_parse_lenient(&l, data, size, &w);
+
+    if (rc == CL_OK) {
+        CHECK(lr == CL_OK && w == 0);
+        CHECK(memcmp(&l.p, &strict->p, sizeof(l.p)) == 0 && l.len == strict->len);
+        return;
+    }
+    if (lr != CL_OK) {
+        CHECK(w == 0);
+        CHECK(lr == CL_ERR_BAD_TS || lr == CL_ERR_TRUNCATED || lr == CL_ERR_TOO_LONG);
+        CHECK(lr != CL_ERR_BAD_TS || rc == CL_ERR_BAD_TS);
+        return;
+    }
+    CHECK(w != 0 && (w & ~0x0Fu) == 0);
+    CHECK(l.len >= 2 && l.len <= size && l.len <= CL_ATR_MAX && memcmp(l.raw, data, l.len) == 0);
+    CHECK((size_t)l.hist_off + l.hist_len <= l.len);
+    CHECK(l.hist_len <= (data[1] & 0x0Fu));
+    CHECK(!(w & CL_ATR_W_TRAILING) == (l.len == size));
+    CHECK(!(w & CL_ATR_W_HIST_SHORT) == (l.hist_len == (data[1] & 0x0Fu)));
+    CHECK(!(w & CL_ATR_W_TCK_MISSING) || !(l.p.flags & CL_ATR_F_TCK));
+    CHECK(!(w & CL_ATR_W_TCK_WRONG) || (l.p.flags & CL_ATR_F_TCK));
+    CHECK(rc != CL_ERR_CHECKSUM || w == CL_ATR_W_TCK_WRONG);
+    CHECK(rc != CL_ERR_MISSING_TCK || w == CL_ATR_W_TCK_MISSING);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct cl_atr a;
@@ -135,6 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t copy[CL_ATR_MAX];
     size_t k;
 
+    check_lenient(data, size, rc, &a);
     if (rc == CL_OK) {
         check_accepted(&a, data, size);
         CHECK(e == (int)size);

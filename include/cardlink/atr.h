@@ -156,6 +156,38 @@ struct cl_atr {
  */
 CL_WUR int cl_atr_parse(struct cl_atr *atr, const uint8_t *buf, size_t len);
 
+/* Warnings of cl_atr_parse_lenient(): what the strict parser would refuse. */
+#define CL_ATR_W_TCK_MISSING 0x01u /* T other than 0 offered, no TCK sent */
+#define CL_ATR_W_TCK_WRONG   0x02u /* TCK present but wrong (kept in raw[]) */
+#define CL_ATR_W_HIST_SHORT  0x04u /* fewer historical bytes than T0's K */
+#define CL_ATR_W_TRAILING    0x08u /* bytes after the ATR: not part of it */
+
+/*
+ * Parse an ATR the way pcsc-lite and pyscard take one from a real card: as
+ * cl_atr_parse(), but where the interface bytes are whole, what the strict
+ * parser refuses is accepted with a warning bit in *warn (warn may be NULL):
+ *  - CL_ATR_W_HIST_SHORT: the bytes end inside the historical bytes;
+ *    hist_len is the number actually there (T0 in raw[] is kept as sent),
+ *    and no TCK is taken from them (CL_ATR_W_TCK_MISSING too when one is
+ *    due);
+ *  - CL_ATR_W_TCK_MISSING: the ATR ends where the TCK is due; the
+ *    CL_ATR_F_TCK flag is clear;
+ *  - CL_ATR_W_TCK_WRONG: raw[] holds the TCK as sent, CL_ATR_F_TCK is set;
+ *  - CL_ATR_W_TRAILING: bytes after the TCK (or after the last historical
+ *    byte, when none is due) are not part of the ATR: atr->len says where
+ *    it ends, and len - atr->len bytes were left over (they may be more
+ *    than CL_ATR_MAX).
+ * The parameters are derived as cl_atr_parse() derives them. On success
+ * atr->len <= len; raw[0 .. atr->len) are the bytes as sent.
+ *
+ * Errors: CL_ERR_ARG (atr NULL, or buf NULL with len > 0), CL_ERR_BAD_TS,
+ * CL_ERR_TRUNCATED (len < 2, or the bytes end inside the interface bytes),
+ * CL_ERR_TOO_LONG (the interface and historical bytes, with the TCK, take
+ * more than CL_ATR_MAX bytes). On failure *warn is 0 and atr unspecified.
+ */
+CL_WUR int cl_atr_parse_lenient(struct cl_atr *atr, const uint8_t *buf, size_t len,
+                                unsigned *warn);
+
 /*
  * For a line layer receiving an ATR byte by byte: the total length, TS
  * included, that the ATR starting with buf[0..len) has at least.

@@ -685,6 +685,91 @@ START_TEST(test_hist_get)
 }
 END_TEST
 
+/* ------------------------------------------------------------ lenient */
+
+/* Real ATRs of smartcard_list.txt that the strict parser refuses, and what
+ * the lenient decode makes of them: warnings, the ATR's length (the rest is
+ * trailing), K as decoded, TCK flag, protocols. */
+static const struct lenient_vec {
+    const char *hex;
+    int strict;              /* cl_atr_parse() result */
+    unsigned warn, len, hist_len, tck;
+    const char *proto;
+} lenient[] = {
+    /* T=0 only, one byte after the last historical byte */
+    { "3B 10 14 50", CL_ERR_TRAILING, CL_ATR_W_TRAILING, 3, 0, 0, "0" },
+    /* T=1 and T=15 named, no TCK */
+    { "3B 95 96 C0 F0 1F C2 0F 10 0A 0A 16", CL_ERR_MISSING_TCK, CL_ATR_W_TCK_MISSING,
+      12, 5, 0, "0" },
+    { "3B 8C 80 01 50 27 52 31 81 00 00 00 00 00 71 81", CL_ERR_MISSING_TCK,
+      CL_ATR_W_TCK_MISSING, 16, 12, 0, "01" },
+    /* K = 15 announced, 11 sent: no TCK either */
+    { "3B 8F 80 01 80 4F 0C A0 00 1A 00 00 00 00 78", CL_ERR_TRUNCATED,
+      CL_ATR_W_HIST_SHORT | CL_ATR_W_TCK_MISSING, 15, 11, 0, "01" },
+    /* T=0 only, K = 8 announced, 6 sent */
+    { "3B 78 14 00 00 00 73 C8 40 00 00", CL_ERR_TRUNCATED, CL_ATR_W_HIST_SHORT, 11, 6, 0, "0" },
+    /* the same ATR twice (a reader that repeated it) */
+    { "3B 96 18 80 01 80 51 00 61 10 30 9F 00 61 10 30 9E", CL_ERR_TRAILING,
+      CL_ATR_W_TRAILING, 12, 6, 1, "01" },
+    /* TCK wrong */
+    { "3B DB 96 00 80 B1 FE 45 1F 83 00 31 C0 64 C7 FC 10 00 01 90 00 75", CL_ERR_CHECKSUM,
+      CL_ATR_W_TCK_WRONG, 22, 11, 1, "01" },
+    /* a valid ATR: no warning */
+    { "3B 02 14 50", CL_OK, 0, 4, 2, 0, "0" },
+    /* 31 bytes after a complete T=0 ATR (more than CL_ATR_MAX in all) */
+    { "3B 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00",
+      CL_ERR_TOO_LONG, CL_ATR_W_TRAILING, 2, 0, 0, "0" },
+};
+
+START_TEST(test_lenient)
+{
+    const struct lenient_vec *v = &lenient[_i];
+    struct cl_atr atr;
+    uint8_t buf[64];
+    unsigned w = 99, i;
+    int n = cl_test_hex(v->hex, buf, sizeof(buf));
+
+    ck_assert_int_ge(n, 0);
+    ck_assert_int_eq(cl_atr_parse(&atr, buf, (size_t)n), v->strict);
+    ck_assert_int_eq(cl_atr_parse_lenient(&atr, buf, (size_t)n, &w), CL_OK);
+    ck_assert_uint_eq(w, v->warn);
+    ck_assert_uint_eq(atr.len, v->len);
+    ck_assert_uint_eq(atr.hist_len, v->hist_len);
+    ck_assert_uint_eq(!!(atr.p.flags & CL_ATR_F_TCK), v->tck);
+    ck_assert_mem_eq(atr.raw, buf, atr.len);
+    ck_assert_uint_eq(atr.nproto, strlen(v->proto));
+    for (i = 0; i < atr.nproto; i++)
+        ck_assert_uint_eq(atr.proto[i], (unsigned)(v->proto[i] - '0'));
+    ck_assert_int_eq(cl_atr_parse_lenient(&atr, buf, (size_t)n, NULL), CL_OK);
+}
+END_TEST
+
+START_TEST(test_lenient_errors)
+{
+    struct cl_atr atr;
+    uint8_t buf[64] = { 0x3B, 0x00 };
+    unsigned w = 99;
+    int n;
+
+    ck_assert_int_eq(cl_atr_parse_lenient(NULL, buf, 2, &w), CL_ERR_ARG);
+    ck_assert_int_eq(cl_atr_parse_lenient(&atr, NULL, 2, &w), CL_ERR_ARG);
+    ck_assert_int_eq(cl_atr_parse_lenient(&atr, NULL, 0, &w), CL_ERR_TRUNCATED);
+    ck_assert_uint_eq(w, 0);
+    n = cl_test_hex("3C 00", buf, sizeof(buf));
+    ck_assert_int_eq(cl_atr_parse_lenient(&atr, buf, (size_t)n, &w), CL_ERR_BAD_TS);
+    n = cl_test_hex("3B", buf, sizeof(buf));
+    ck_assert_int_eq(cl_atr_parse_lenient(&atr, buf, (size_t)n, &w), CL_ERR_TRUNCATED);
+    /* interface bytes cut: not mended */
+    n = cl_test_hex("3B DB 96 00 80", buf, sizeof(buf));
+    ck_assert_int_eq(cl_atr_parse_lenient(&atr, buf, (size_t)n, &w), CL_ERR_TRUNCATED);
+    ck_assert_uint_eq(w, 0);
+    /* 31 TDs and K = 15: more than 33 bytes before any trailing */
+    n = cl_test_hex("3B 8F 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 80 01 00",
+                    buf, sizeof(buf));
+    ck_assert_int_eq(cl_atr_parse_lenient(&atr, buf, (size_t)n, &w), CL_ERR_TOO_LONG);
+}
+END_TEST
+
 static Suite *atr_suite(void)
 {
     Suite *s = suite_create("atr");
@@ -709,6 +794,11 @@ static Suite *atr_suite(void)
     tc = tcase_create("hist");
     tcase_add_loop_test(tc, test_hist, 0, (int)CL_ARRAY_LEN(hists));
     tcase_add_test(tc, test_hist_get);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("lenient");
+    tcase_add_loop_test(tc, test_lenient, 0, (int)CL_ARRAY_LEN(lenient));
+    tcase_add_test(tc, test_lenient_errors);
     suite_add_tcase(s, tc);
     return s;
 }
