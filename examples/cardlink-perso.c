@@ -6,20 +6,27 @@
  *   cardlink-perso --out IMAGE [--pin 1234] [--puk 12345678]
  *       [--pin-tries 3] [--puk-tries 10] [--balance N] [--max N]
  *       [--currency 978] [--counter N] [--serial HEX8]
- *       (--card-key DER | --gen-key) [--card-cert DER] [--issuer-cert DER]
- *       [--root-cert DER] [--issuer-pub DER]
+ *       (--card-key DER [--sign-key DER] | --gen-key) [--card-cert DER]
+ *       [--sign-cert DER] [--issuer-cert DER] [--root-cert DER]
+ *       [--issuer-pub DER]
  *   cardlink-perso --show IMAGE
  *   cardlink-perso --credit AMOUNT --image IMAGE --issuer-key DER [--txid HEX16]
  *   cardlink-perso --egoods HEXPAYLOAD --image IMAGE --issuer-key DER
  *
  * With cardlink-pki's test PKI in DIR:
  *   cardlink-perso --out card.img --card-key DIR/card.key.der
- *       --card-cert DIR/card.der --issuer-cert DIR/issuer.der
+ *       --card-cert DIR/card.der --sign-key DIR/card-sign.key.der
+ *       --sign-cert DIR/card-sign.der --issuer-cert DIR/issuer.der
  *       --root-cert DIR/root.der --issuer-pub DIR/issuer.der
- * --issuer-pub takes a certificate or a SubjectPublicKeyInfo (P-256): the
- * key that signs credits and e-goods. The card certificate must certify the
- * card key. The serial defaults to the first 8 bytes of SHA-256(card public
- * key). --credit/--egoods print the command APDU (hex) for the image's
+ * The card has two keys (docs/applet.md, "Two keys"): --card-key is the
+ * authentication key (INTERNAL AUTHENTICATE, receipts; its certificate
+ * --card-cert goes to EF 0101), --sign-key the signing key (PSO only; its
+ * certificate --sign-cert goes to EF 0104). Without --sign-key a fresh
+ * signing key is generated (no certificate: a warning); --gen-key generates
+ * both. The two keys must differ, and each certificate must certify its
+ * key. --issuer-pub takes a certificate or a SubjectPublicKeyInfo (P-256):
+ * the key that signs credits and e-goods. The serial defaults to the first
+ * 8 bytes of SHA-256(authentication public key). --credit/--egoods print the command APDU (hex) for the image's
  * current serial and purse counter (docs/applet.md). Exit status: 0 done,
  * 1 failure, 2 usage error.
  */
@@ -31,6 +38,7 @@
 
 #include "cardlink/applet.h"
 #include "cardlink/error.h"
+#include "cardlink/wipe.h"
 #include "applet_crypto.h"
 
 #define FILE_MAX 8192
@@ -129,7 +137,8 @@ static int usage(void)
     fputs("usage: cardlink-perso --out IMAGE [--pin 1234] [--puk 12345678]\n"
           "         [--pin-tries 3] [--puk-tries 10] [--balance N] [--max N]\n"
           "         [--currency 978] [--counter N] [--serial HEX8]\n"
-          "         (--card-key DER | --gen-key) [--card-cert DER]\n"
+          "         (--card-key DER [--sign-key DER] | --gen-key)\n"
+          "         [--card-cert DER] [--sign-cert DER]\n"
           "         [--issuer-cert DER] [--root-cert DER] [--issuer-pub DER]\n"
           "       cardlink-perso --show IMAGE\n"
           "       cardlink-perso --credit AMOUNT --image IMAGE --issuer-key DER"
@@ -152,10 +161,16 @@ static int show(const char *path)
     printf("balance     %lu (max %lu), currency %u, counter %lu\n",
            (unsigned long)st.balance, (unsigned long)st.balance_max,
            st.currency, (unsigned long)st.counter);
-    printf("public key  ");
+    printf("auth key    ");
     print_hex(st.pub, sizeof(st.pub));
-    printf("certs       card %u, issuer %u, root %u bytes\n", st.cert_len[0],
-           st.cert_len[1], st.cert_len[2]);
+    printf("sign key    ");
+    if (st.sign_pub[0] == 0x04)
+        print_hex(st.sign_pub, sizeof(st.sign_pub));
+    else
+        printf("none\n");
+    printf("certs       card %u, issuer %u, root %u, sign %u bytes\n",
+           st.cert_len[CL_APPLET_CERT_CARD], st.cert_len[CL_APPLET_CERT_ISSUER],
+           st.cert_len[CL_APPLET_CERT_ROOT], st.cert_len[CL_APPLET_CERT_SIGN]);
     printf("e-goods     %u\n", st.egoods_count);
     for (i = 0; i < st.egoods_count; i++) {
         printf("  %u %s ", i + 1, st.egoods[i].used ? "used " : "valid");
@@ -241,6 +256,7 @@ static int issuer_command(struct cl_posix_crypto *pc,
 
 struct opts {
     const char *out, *pin, *puk, *card_key, *card_cert, *issuer_cert;
+    const char *sign_key, *sign_cert;
     const char *root_cert, *issuer_pub, *serial, *show, *credit, *egoods;
     const char *image, *issuer_key, *txid;
     const char *balance, *max, *currency, *counter, *pin_tries, *puk_tries;
@@ -250,15 +266,16 @@ struct opts {
 static int personalise(struct cl_posix_crypto *pc, const struct opts *o)
 {
     static uint8_t buf[FILE_MAX];
-    const char *certs[3];
+    const char *certs[CL_APPLET_CERT_SLOTS];
     uint32_t v, tries[2] = {3, 10};
     size_t len = 0, n, i;
     uint8_t h[32];
     int rc;
 
-    certs[0] = o->card_cert;
-    certs[1] = o->issuer_cert;
-    certs[2] = o->root_cert;
+    certs[CL_APPLET_CERT_CARD] = o->card_cert;
+    certs[CL_APPLET_CERT_ISSUER] = o->issuer_cert;
+    certs[CL_APPLET_CERT_ROOT] = o->root_cert;
+    certs[CL_APPLET_CERT_SIGN] = o->sign_cert;
     cl_applet_state_init(&st);
     if ((o->pin_tries && (parse_u32(o->pin_tries, &tries[0]) || tries[0] > 15)) ||
         (o->puk_tries && (parse_u32(o->puk_tries, &tries[1]) || tries[1] > 15)))
@@ -282,7 +299,28 @@ static int personalise(struct cl_posix_crypto *pc, const struct opts *o)
         fprintf(stderr, "cardlink-perso: card key: %s\n", cl_strerror(rc));
         return 1;
     }
-    for (i = 0; i < 3; i++) {
+    if (o->sign_key) {
+        if (read_file(o->sign_key, buf, sizeof(buf), &len) != 0)
+            return 1;
+        rc = cl_posix_crypto_key_from_der(pc, buf, len, st.sign_priv,
+                                          st.sign_pub);
+    } else {
+        if (!o->gen_key)
+            fputs("cardlink-perso: warning: no --sign-key: a fresh signing "
+                  "key (PSO), without a certificate\n", stderr);
+        rc = cl_posix_crypto_keygen(pc, st.sign_priv, st.sign_pub);
+    }
+    cl_wipe(buf, sizeof(buf));
+    if (rc != CL_OK) {
+        fprintf(stderr, "cardlink-perso: signing key: %s\n", cl_strerror(rc));
+        return 1;
+    }
+    if (memcmp(st.sign_pub, st.pub, sizeof(st.pub)) == 0) {
+        fputs("cardlink-perso: the signing key must not be the "
+              "authentication key\n", stderr);
+        return 1;
+    }
+    for (i = 0; i < CL_APPLET_CERT_SLOTS; i++) {
         if (certs[i] == NULL)
             continue;
         if (read_file(certs[i], buf, sizeof(buf), &len) != 0)
@@ -296,10 +334,23 @@ static int personalise(struct cl_posix_crypto *pc, const struct opts *o)
     }
     if (o->card_cert) {
         uint8_t pub[65];
-        rc = cl_posix_crypto_pub_from_der(st.cert[0], st.cert_len[0], pub);
+        rc = cl_posix_crypto_pub_from_der(st.cert[CL_APPLET_CERT_CARD],
+                                          st.cert_len[CL_APPLET_CERT_CARD],
+                                          pub);
         if (rc != CL_OK || memcmp(pub, st.pub, sizeof(pub)) != 0) {
             fprintf(stderr, "cardlink-perso: %s does not certify the card "
-                            "key\n", o->card_cert);
+                            "(authentication) key\n", o->card_cert);
+            return 1;
+        }
+    }
+    if (o->sign_cert) {
+        uint8_t pub[65];
+        rc = cl_posix_crypto_pub_from_der(st.cert[CL_APPLET_CERT_SIGN],
+                                          st.cert_len[CL_APPLET_CERT_SIGN],
+                                          pub);
+        if (rc != CL_OK || memcmp(pub, st.sign_pub, sizeof(pub)) != 0) {
+            fprintf(stderr, "cardlink-perso: %s does not certify the signing "
+                            "key\n", o->sign_cert);
             return 1;
         }
     }
@@ -378,6 +429,7 @@ int main(int argc, char **argv)
         }
         OPT("--out", out) OPT("--pin", pin) OPT("--puk", puk)
         OPT("--card-key", card_key) OPT("--card-cert", card_cert)
+        OPT("--sign-key", sign_key) OPT("--sign-cert", sign_cert)
         OPT("--issuer-cert", issuer_cert) OPT("--root-cert", root_cert)
         OPT("--issuer-pub", issuer_pub) OPT("--serial", serial)
         OPT("--show", show) OPT("--credit", credit) OPT("--egoods", egoods)
@@ -402,7 +454,8 @@ int main(int argc, char **argv)
         else
             rc = issuer_command(&pc, &port, o.image, o.issuer_key, o.credit, o.egoods,
                                 o.txid);
-    } else if (!o.out || (!o.card_key == !o.gen_key)) {
+    } else if (!o.out || (!o.card_key == !o.gen_key) ||
+               (o.gen_key && o.sign_key)) {
         rc = usage();
     } else {
         rc = personalise(&pc, &o);

@@ -7,6 +7,7 @@
 #include "cardlink/error.h"
 #include "cardlink/pps.h"
 #include "cardlink/rate.h"
+#include "cardlink/wipe.h"
 
 #include <string.h>
 
@@ -146,6 +147,17 @@ static int engine_start(struct cl_sim *sim)
     return rc;
 }
 
+/* The application is done with the command of len bytes and the engine
+ * has its response: wipe the command's data (it may have carried a PIN
+ * block). The header stays: the T=0 engine still reads P3 (6Cxx, 61xx). */
+static void wipe_cmd(struct cl_sim *sim, size_t len)
+{
+    if (len > sizeof(sim->cmd))
+        len = sizeof(sim->cmd);
+    if (len > 5)
+        cl_wipe(sim->cmd + 5, len - 5);
+}
+
 /* Ask the application; CL_OK with resp_len set, or CL_SIM_BUSY. */
 static int app_call(struct cl_sim *sim, size_t cmd_len)
 {
@@ -155,7 +167,7 @@ static int app_call(struct cl_sim *sim, size_t cmd_len)
                           sizeof(sim->resp), &sim->resp_len);
     if (rc == CL_SIM_BUSY) {
         sim->stats.busy++;
-        return CL_SIM_BUSY;
+        return CL_SIM_BUSY;     /* the same command again: kept */
     }
     if (rc == CL_OK && sim->resp_len >= 2 && sim->resp_len <= sizeof(sim->resp))
         return CL_OK;
@@ -169,6 +181,7 @@ static int app_call(struct cl_sim *sim, size_t cmd_len)
 static void advance_t1(struct cl_sim *sim)
 {
     for (;;) {
+        size_t alen;
         int rc;
         switch (cl_t1_want(&sim->e.t1)) {
         case CL_T1_IDLE:
@@ -186,12 +199,14 @@ static void advance_t1(struct cl_sim *sim)
             }
             if (!sim->repeat)
                 sim->stats.apdus++;
-            if (app_call(sim, (size_t)rc) == CL_SIM_BUSY) {
+            alen = (size_t)rc;
+            if (app_call(sim, alen) == CL_SIM_BUSY) {
                 sim->repeat = true;
                 rc = cl_t1_card_request_wtx(&sim->e.t1, sim->cfg.wtx);
             } else {
                 sim->repeat = false;
                 rc = cl_t1_card_respond(&sim->e.t1, sim->resp, sim->resp_len);
+                wipe_cmd(sim, alen);
                 if (rc == CL_OK && sim->cfg.sblock_after != 0 &&
                     !sim->sblock_done &&
                     sim->stats.apdus >= sim->cfg.sblock_after)
@@ -297,6 +312,7 @@ static void advance_t0(struct cl_sim *sim)
                     sim->resp_len = 2;
                     rc = cl_t0_card_respond(&sim->e.t0, sim->resp, 2);
                 }
+                wipe_cmd(sim, len);
             }
             if (rc != CL_OK) {
                 sim->phase = PH_MUTE;

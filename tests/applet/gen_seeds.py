@@ -1,4 +1,7 @@
 # Writes the seed corpus of fuzz/fuzz_applet.c: run from fuzz/corpus/applet.
+# Records: [L][L bytes] an APDU; FF a card reset; FE a power cut at the
+# next write of the store (image version 2: DEBIT names the payee, INTERNAL
+# AUTHENTICATE takes 8..96 bytes, EF 0104 / SFI 6 is the signing cert).
 import struct, os
 def mix(d):
     h = 2166136261
@@ -15,6 +18,7 @@ def rec(apdus):
     out = b''
     for a in apdus:
         if a is None: out += b'\xff'
+        elif a == 'CUT': out += b'\xfe'
         else: out += bytes([len(a)]) + a
     return out
 def fsig(h): return bytes([0x30, 6, 2, 1, h[0], 2, 1, 0x42])
@@ -27,8 +31,9 @@ def credit(amount, ctr, txid=b'\x3f' * 16, good=True):
     h = mix(b'CLCR' + SERIAL + body)
     sig = fsig(h) if good else fsig(bytes([h[0] ^ 1]))
     return bytes([0x80, 0x52, 0, 0, len(body) + len(sig)]) + body + sig + b'\x00'
-def debit(amount, ctr, txid=b'\x3e' * 16):
-    body = struct.pack('>II', amount, ctr) + txid
+PAYEE = b'Demo Shop' + b'\x00' * 7
+def debit(amount, ctr, txid=b'\x3e' * 16, payee=PAYEE):
+    body = struct.pack('>II', amount, ctr) + txid + payee
     return bytes([0x80, 0x54, 0, 0, len(body)]) + body + b'\x00'
 def egoods(idb, plen, good=True):
     payload = bytes([idb]) * 16 + bytes(range(plen - 16))
@@ -66,7 +71,22 @@ seeds = {
  'txlog': [txrec(i) for i in range(1, 12)] + [H('00B2012C00'), H('00B20A2C2B'), H('00B20B2C00')],
  'txlog_current': [H('00A4020C020202'), txrec(1)[:3] + b'\x00' + txrec(1)[4:], H('00B2010400')],
  'get_data': [H('00CA7F4900'), H('00CA005A00'), H('0084000008'), H('008400000004 00'.replace(' ', ''))],
- 'internal_auth': [H('0088000008C45D197A0BE268F300'), H('0088000008C45D197A0BE268F3'), H('00880000')],
+ 'internal_auth': [H('0088000008C45D197A0BE268F300'), H('0088000008C45D197A0BE268F3'), H('00880000'),
+                   H('0088000007C45D197A0BE268'), bytes([0, 0x88, 0, 0, 96]) + bytes(range(96)) + b'\x00',
+                   bytes([0, 0x88, 0, 0, 97]) + bytes(range(97))],
+ 'select_sign_cert': [H('00A4020402010400'), H('00B0000000'), H('00B0860010'), H('00B2013400')],
+ 'debit_old_form': [PIN_OK, bytes([0x80, 0x54, 0, 0, 24]) + struct.pack('>II', 10, 5) + b'\x3e' * 16, H('00200080'),
+                    debit(10, 5), debit(10, 6)],
+ 'debit_extended': [PIN_OK, bytes([0x80, 0x54, 0, 0, 0, 0, 40]) + struct.pack('>II', 20, 5) + b'\x3e' * 16 + PAYEE + b'\x00\x00'],
+ 'chaining_pin': [H('10200080'), H('1020008008241234FFFFFFFFFF'), H('00200080'), PIN_OK, H('102A9E9A20') + bytes(32)],
+ 'tear_verify': ['CUT', PIN_OK, H('00200080'), PIN_BAD, 'CUT', PIN_BAD, H('00200080'), PIN_OK, 'CUT', PIN_OK],
+ 'tear_brute': sum([['CUT', bytes.fromhex('002000800824%04dFFFFFFFFFF' % g)] for g in range(12)], []) + [PIN_OK],
+ 'tear_change': ['CUT', H('0024008010241234FFFFFFFFFF26654321FFFFFFFF'), H('00200080'),
+                 H('0024008010241234FFFFFFFFFF26654321FFFFFFFF'), H('002000800826654321FFFFFFFF')],
+ 'tear_puk': [PIN_BAD, PIN_BAD, PIN_BAD, 'CUT', PUK_OK, PUK_OK, H('00200080'), 'CUT',
+              H('002C0080102812345678FFFFFF26654321FFFFFFFF')],
+ 'tear_purse': ['CUT', credit(500, 5), credit(500, 5), PIN_OK, 'CUT', debit(300, 6), PIN_OK, debit(300, 6), H('805C000000')],
+ 'tear_records': ['CUT', txrec(1), txrec(2), 'CUT', egoods(0x21, 20), egoods(0x21, 20), 'CUT', H('8056010000'), H('8056010000')],
  'classes': [H('90A4040C00'), H('10200080'), H('0C200080'), H('01200080'), H('00D6000001 00'.replace(' ', ''))],
  'malformed': [H('00A404'), H('00A4040C050102'), H('00A4040C0000'), b'', b'\x00'],
  'reset_mid': [PIN_OK, None, debit(10, 5), None, None],
