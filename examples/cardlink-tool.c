@@ -5,6 +5,8 @@
  *   cardlink-tool atr [--json] HEX     ISO 7816-3 ATR, byte by byte
  *   cardlink-tool apdu HEX             ISO 7816-4 command APDU
  *   cardlink-tool sw HEX               status word SW1 SW2
+ *   cardlink-tool tlv HEX              BER-TLV data objects, ISO 7816 / EMV names
+ *   cardlink-tool --help | --version
  *
  * With a reader, the same words talk to a real (or simulated) card through
  * the card session (lib/card): activation, PPS, T=0 or T=1:
@@ -17,8 +19,9 @@
  * name contains NAME; "pcsc:" alone: the first reader pcscd lists).
  * OPTIONS: --protocol 0|1, --no-pps,
  * --ifsd N, -v (log the activation).
- * A script line is an APDU in hex, optionally followed by the status word
- * expected (9000, 61XX with X as wildcards, or "any"); '#' starts a comment.
+ * A script line is an APDU in hex, optionally followed by "=>" and the
+ * status words expected (9000, 61XX with X as wildcards, or "any"), or
+ * "reset" / "reset cold"; '#' starts a comment (see run_script()).
  *
  * HEX may contain spaces and colons, and may be split over several
  * arguments. Exit status: 0 decoded / every expectation met, 1 malformed
@@ -32,39 +35,55 @@
 #include "cardlink/apdu.h"
 #include "cardlink/atr.h"
 #include "cardlink/card.h"
-#include "cardlink/edc.h"
 #include "cardlink/error.h"
 #include "cardlink/sw.h"
 #include "serial.h"
 #include "vline.h"
 #include "vline_card.h"
+#include "tool/tool.h"
 #ifdef CL_HAVE_PCSC
 #include "pcsc.h"
 #endif
 
-#define HEX_MAX 70000
+uint8_t inbuf[HEX_MAX];
 
-static uint8_t inbuf[HEX_MAX];
-
-static int usage(void)
-{
-    fputs("usage: cardlink-tool atr [--json] HEX\n"
-          "       cardlink-tool apdu HEX\n"
-          "       cardlink-tool sw HEX\n"
-          "       cardlink-tool --reader SPEC [--protocol 0|1] [--no-pps] [--ifsd N] [-v]\n"
-          "                     atr | apdu HEX... | script FILE\n"
-          "  SPEC: vline:tcp:HOST:PORT | vline:unix:PATH | vline:pty:/dev/pts/N |\n"
-          "        serial:DEVICE[,dtr][,clock=KHZ][,max_baud=N]"
+static const char usage_text[] =
+    "usage: cardlink-tool atr [--json] HEX       decode an ATR (ISO 7816-3)\n"
+    "       cardlink-tool apdu HEX               explain a command APDU (ISO 7816-4)\n"
+    "       cardlink-tool sw HEX                 explain a status word SW1 SW2\n"
+    "       cardlink-tool tlv HEX                decode BER-TLV data objects\n"
+    "       cardlink-tool --reader SPEC [--protocol 0|1] [--no-pps] [--ifsd N] [-v]\n"
+    "                     atr | apdu HEX... | script FILE\n"
+    "       cardlink-tool --help | --version\n"
+    "  SPEC: vline:tcp:HOST:PORT | vline:unix:PATH | vline:pty:/dev/pts/N |\n"
+    "        serial:DEVICE[,dtr][,clock=KHZ][,max_baud=N]"
 #ifdef CL_HAVE_PCSC
-          " | pcsc:[READER-NAME-SUBSTRING]"
+    " | pcsc:[READER-NAME-SUBSTRING]"
 #endif
-          "\n", stderr);
+    "\n";
+
+static const char help_text[] =
+    "\n"
+    "HEX may contain spaces and colons and may be split over several arguments.\n"
+    "A script is one command per line; '#' starts a comment:\n"
+    "  00 A4 00 0C 02 3F 00             send; any status word goes on\n"
+    "  00 A4 00 0C 02 3F 00 => 9000     stop unless the status word is 9000\n"
+    "  00 B0 00 00 00 => 9000 62XX      several allowed; X: any hex digit; any\n"
+    "  reset                            re-activate the card (also: reset cold)\n"
+    "With -v, the activation and decoded responses are shown.\n"
+    "Exit status: 0 decoded / every expectation met, 1 malformed input, a card\n"
+    "error or an unexpected status word, 2 usage error.\n";
+
+/* see tool/tool.h */
+int usage(void)
+{
+    fputs(usage_text, stderr);
     return 2;
 }
 
 /* Join argv[first..argc) and decode it as hex; spaces, colons allowed.
  * Returns the byte count, or -1 with a message on stderr. */
-static long parse_hex_args(int argc, char **argv, int first)
+long parse_hex_args(int argc, char **argv, int first)
 {
     long n = 0;
     int hi = -1, i;
@@ -99,384 +118,11 @@ static long parse_hex_args(int argc, char **argv, int first)
     return n;
 }
 
-static void print_hex(FILE *f, const uint8_t *b, size_t n, const char *sep)
+void print_hex(FILE *f, const uint8_t *b, size_t n, const char *sep)
 {
     size_t i;
     for (i = 0; i < n; i++)
         fprintf(f, "%s%02X", i ? sep : "", b[i]);
-}
-
-/* ------------------------------------------------------------------ ATR */
-
-/* Where a malformed ATR goes wrong, for the one-line error message. */
-static size_t atr_error_offset(int err, const uint8_t *b, size_t len)
-{
-    int want;
-
-    switch (err) {
-    case CL_ERR_BAD_TS:
-        return 0;
-    case CL_ERR_TOO_LONG:
-        return CL_ATR_MAX;
-    case CL_ERR_CHECKSUM:
-        return len - 1;
-    case CL_ERR_TRAILING:
-        want = cl_atr_expected_len(b, len);
-        return want > 0 ? (size_t)want : len;
-    default:           /* truncated, TCK missing: the byte that is not there */
-        return len;
-    }
-}
-
-static const char *class_names(uint8_t c, char *buf, size_t size)
-{
-    static const char *const names[] = { "A (5 V)", "B (3 V)", "C (1.8 V)" };
-    size_t i, o = 0;
-
-    buf[0] = '\0';
-    for (i = 0; i < 3; i++)
-        if (c & (1u << i))
-            o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "", names[i]);
-    if (c & 0x38u)
-        snprintf(buf + o, size - o, "%sRFU bits %02X", o ? ", " : "", c & 0x38u);
-    return buf;
-}
-
-static const char *const clock_stop_names[] = {
-    "not supported", "state L", "state H", "no preference"
-};
-
-/* The T that group i's bytes are for: the T named by TD(i-1), for i >= 2. */
-static int group_t(const struct cl_atr *a, unsigned gi)
-{
-    if (gi == 0)
-        return -1;
-    return a->group[gi - 1].b[CL_ATR_TD] & 0x0F;
-}
-
-static void explain_ib(const struct cl_atr *a, unsigned gi, unsigned which, uint8_t v)
-{
-    int t = group_t(a, gi);
-    const struct cl_atr_params *p = &a->p;
-    char cls[64];
-
-    if (which == CL_ATR_TD) {
-        if (v & 0xF0)
-            printf("Y%u=%X: next group has%s%s%s%s; T=%u", gi + 2, v >> 4,
-                   v & 0x10 ? " TA" : "", v & 0x20 ? " TB" : "",
-                   v & 0x40 ? " TC" : "", v & 0x80 ? " TD" : "", v & 0x0F);
-        else
-            printf("Y%u=0: no more interface bytes; T=%u", gi + 2, v & 0x0F);
-        return;
-    }
-    if (gi == 0) {
-        if (which == CL_ATR_TA) {
-            if (p->flags & CL_ATR_F_RATE_RESERVED)
-                printf("Fi index %u, Di index %u: reserved (RFU), use Fd=372 Dd=1", v >> 4, v & 15);
-            else
-                printf("Fi=%u f(max)=%u.%u MHz, Di=%u", p->fi, p->fmax_khz / 1000,
-                       (p->fmax_khz % 1000) / 100, p->di);
-        } else if (which == CL_ATR_TB) {
-            printf("VPP (deprecated since ISO 7816-3:2006)%s", v == 0 ? ": not connected" : "");
-        } else {
-            if (v == 255)
-                printf("N=255: minimum character time (12 etu T=0, 11 etu T=1)");
-            else
-                printf("extra guard time N=%u etu", v);
-        }
-        return;
-    }
-    if (gi == 1 && which == CL_ATR_TA) {
-        printf("specific mode, T=%u%s%s", v & 15,
-               v & 0x10 ? ", Fi/Di implicit" : ", Fi/Di from TA1",
-               v & 0x80 ? ", cannot change mode" : ", can change mode");
-        return;
-    }
-    if (gi == 1 && which == CL_ATR_TB) {
-        printf("VPP precise value (deprecated)");
-        return;
-    }
-    if (gi == 1 && which == CL_ATR_TC && t == 0) {
-        printf("WI=%u: T=0 work waiting time 960 x %u x Fi/f%s", v, v, v == 0 ? " (0 reserved)" : "");
-        return;
-    }
-    if (t == 1) {
-        if (which == CL_ATR_TA)
-            printf("IFSC=%u%s", v, (v == 0 || v == 255) ? " (invalid)" : "");
-        else if (which == CL_ATR_TB)
-            printf("BWI=%u CWI=%u", v >> 4, v & 15);
-        else
-            printf("EDC=%s", v & 1 ? "CRC" : "LRC");
-        return;
-    }
-    if (t == 15 && which == CL_ATR_TA) {
-        printf("class %s; clock stop %s", class_names(v & 0x3F, cls, sizeof(cls)),
-               clock_stop_names[v >> 6]);
-        return;
-    }
-    printf("for T=%d", t);
-}
-
-static void atr_human(const struct cl_atr *a, bool tck_ok)
-{
-    static const char *const names = "ABCD";
-    const struct cl_atr_params *p = &a->p;
-    const uint8_t *h;
-    size_t hl, i;
-    unsigned gi, which, pos = 2;
-    uint16_t fi;
-    uint8_t di;
-    uint16_t fmax;
-
-    printf("ATR: ");
-    print_hex(stdout, a->raw, a->len, " ");
-    printf("\n  TS  %02X  %s convention\n", a->raw[0],
-           p->flags & CL_ATR_F_INVERSE ? "inverse" : "direct");
-    printf("  T0  %02X  Y1=%X:%s%s%s%s%s; K=%u historical bytes\n", a->raw[1], a->raw[1] >> 4,
-           a->raw[1] & 0x10 ? " TA1" : "", a->raw[1] & 0x20 ? " TB1" : "",
-           a->raw[1] & 0x40 ? " TC1" : "", a->raw[1] & 0x80 ? " TD1" : "",
-           a->raw[1] & 0xF0 ? "" : " no interface bytes", a->raw[1] & 15);
-    for (gi = 0; gi < a->ngroups; gi++) {
-        for (which = 0; which < 4; which++) {
-            if (!(a->group[gi].present & (1u << which)))
-                continue;
-            printf("  T%c%-2u%02X  ", names[which], gi + 1, a->raw[pos++]);
-            explain_ib(a, gi, which, a->group[gi].b[which]);
-            putchar('\n');
-        }
-    }
-    h = cl_atr_hist(a, &hl);
-    printf("  historical bytes (%zu):", hl);
-    for (i = 0; i < hl; i++)
-        printf(" %02X", h[i]);
-    if (hl) {
-        struct cl_atr_hist_info hi;
-        int err = cl_atr_hist_parse(&hi, h, hl);
-        printf("\n    ");
-        for (i = 0; i < hl; i++)
-            putchar(h[i] >= 0x20 && h[i] < 0x7F ? h[i] : '.');
-        if (err == CL_OK) {
-            printf("  category %02X", hi.category);
-            if (hi.tags & (1u << 7))
-                printf("; capabilities %02X %02X %02X%s%s", hi.caps[0], hi.caps[1], hi.caps[2],
-                       hi.caps[2] & CL_ATR_CAP3_CHAINING ? ", command chaining" : "",
-                       hi.caps[2] & CL_ATR_CAP3_EXTENDED ? ", extended Lc/Le" : "");
-            if (hi.tags & (1u << 3))
-                printf("; service data %02X", hi.service);
-            if (hi.status & CL_ATR_HIST_LCS)
-                printf("; life cycle %02X", hi.lcs);
-            if (hi.status & CL_ATR_HIST_SW)
-                printf("; status %04X", hi.sw);
-        } else if (err == CL_ERR_UNSUPPORTED) {
-            printf("  category %02X: proprietary", h[0]);
-        } else {
-            printf("  compact-TLV: %s", cl_strerror(err));
-        }
-    }
-    putchar('\n');
-    if (p->flags & CL_ATR_F_TCK)
-        printf("  TCK %02X  %s\n", a->raw[a->len - 1], tck_ok ? "correct" : "WRONG");
-    else
-        printf("  no TCK (T=0 only)\n");
-
-    printf("protocols:");
-    for (i = 0; i < a->nproto; i++)
-        printf(" T=%u", a->proto[i]);
-    printf("%s\n", p->flags & CL_ATR_F_SPECIFIC ? " (specific mode)" : " (negotiable mode)");
-    if (cl_atr_rate(a, &fi, &di, &fmax) == CL_OK)
-        printf("rate: Fi=%u Di=%u f(max)=%u kHz: %u clock cycles per bit at best\n",
-               fi, di, fmax, fi / di);
-    if (a->t_mask & 1u)
-        printf("T=0: WI=%u, extra guard time N=%u\n", p->wi, p->n);
-    else
-        printf("extra guard time N=%u\n", p->n);
-    if (a->t_mask & 2u)
-        printf("T=1: IFSC=%u CWI=%u BWI=%u EDC=%s\n", p->ifsc, p->cwi, p->bwi,
-               p->flags & CL_ATR_F_CRC ? "CRC" : "LRC");
-}
-
-static void json_hex(const uint8_t *b, size_t n)
-{
-    putchar('"');
-    print_hex(stdout, b, n, "");
-    putchar('"');
-}
-
-static void json_int_or_null(bool present, unsigned v)
-{
-    if (present)
-        printf("%u", v);
-    else
-        printf("null");
-}
-
-static void atr_json(const struct cl_atr *a, bool tck_ok)
-{
-    const struct cl_atr_params *p = &a->p;
-    const uint8_t *h;
-    size_t hl, i;
-    unsigned gi, w;
-    static const char *const keys[] = { "ta", "tb", "tc", "td" };
-
-    printf("{\"atr\":");
-    json_hex(a->raw, a->len);
-    printf(",\"convention\":\"%s\"", p->flags & CL_ATR_F_INVERSE ? "inverse" : "direct");
-    printf(",\"protocols\":[");
-    for (i = 0; i < a->nproto; i++)
-        printf("%s%u", i ? "," : "", a->proto[i]);
-    printf("],\"interface\":[");
-    for (gi = 0; gi < a->ngroups; gi++) {
-        printf("%s{", gi ? "," : "");
-        for (w = 0; w < 4; w++) {
-            printf("%s\"%s\":", w ? "," : "", keys[w]);
-            json_int_or_null(a->group[gi].present & (1u << w), a->group[gi].b[w]);
-        }
-        putchar('}');
-    }
-    h = cl_atr_hist(a, &hl);
-    printf("],\"historical\":");
-    json_hex(h, hl);
-    printf(",\"tck\":");
-    json_int_or_null(p->flags & CL_ATR_F_TCK, a->raw[a->len - 1]);
-    printf(",\"tck_ok\":%s", !(p->flags & CL_ATR_F_TCK) ? "null" : tck_ok ? "true" : "false");
-    printf(",\"fi\":");
-    json_int_or_null(p->fi != 0, p->fi);
-    printf(",\"di\":");
-    json_int_or_null(p->di != 0, p->di);
-    printf(",\"f_max_khz\":");
-    json_int_or_null(p->fmax_khz != 0, p->fmax_khz);
-    printf(",\"rate_reserved\":%s", p->flags & CL_ATR_F_RATE_RESERVED ? "true" : "false");
-    printf(",\"n\":%u,\"wi\":%u,\"ifsc\":%u,\"cwi\":%u,\"bwi\":%u,\"edc\":\"%s\"",
-           p->n, p->wi, p->ifsc, p->cwi, p->bwi, p->flags & CL_ATR_F_CRC ? "crc" : "lrc");
-    printf(",\"specific_mode\":%s", p->flags & CL_ATR_F_SPECIFIC ? "true" : "false");
-    if (p->flags & CL_ATR_F_SPECIFIC)
-        printf(",\"specific_protocol\":%u", p->specific_t);
-    printf(",\"classes\":\"%s%s%s\",\"clock_stop\":\"%s\"}\n",
-           p->classes & CL_ATR_CLASS_A ? "A" : "", p->classes & CL_ATR_CLASS_B ? "B" : "",
-           p->classes & CL_ATR_CLASS_C ? "C" : "", clock_stop_names[p->clock_stop & 3]);
-}
-
-static int cmd_atr(int argc, char **argv)
-{
-    bool json = false;
-    int first = 2, err;
-    long n;
-    struct cl_atr atr;
-    bool tck_ok = true;
-
-    if (argc > 2 && strcmp(argv[2], "--json") == 0) {
-        json = true;
-        first = 3;
-    }
-    if (first >= argc)
-        return usage();
-    n = parse_hex_args(argc, argv, first);
-    if (n < 0)
-        return 1;
-    err = cl_atr_parse(&atr, inbuf, (size_t)n);
-    if (err == CL_ERR_CHECKSUM) {
-        /* Show what the card sent all the same, with the TCK flagged, the way
-         * a card engineer wants to see a corrupted ATR. */
-        uint8_t fixed[CL_ATR_MAX];
-        memcpy(fixed, inbuf, (size_t)n);
-        fixed[n - 1] ^= cl_lrc(inbuf + 1, (size_t)n - 1);
-        if (cl_atr_parse(&atr, fixed, (size_t)n) == CL_OK) {
-            atr.raw[n - 1] = inbuf[n - 1];
-            tck_ok = false;
-            if (json)
-                atr_json(&atr, false);
-            else
-                atr_human(&atr, false);
-        }
-    } else if (err == CL_OK) {
-        if (json)
-            atr_json(&atr, tck_ok);
-        else
-            atr_human(&atr, tck_ok);
-    }
-    if (err != CL_OK) {
-        fprintf(stderr, "cardlink-tool: malformed ATR at offset %zu: %s\n",
-                atr_error_offset(err, inbuf, (size_t)n), cl_strerror(err));
-        return 1;
-    }
-    return 0;
-}
-
-/* ----------------------------------------------------------------- APDU */
-
-/* Names of the interindustry commands of ISO 7816-4 (and the few others a
- * card engineer meets every day), for the decode. */
-static const char *ins_name(uint8_t cla, uint8_t ins)
-{
-    static const struct { uint8_t ins; const char *name; } names[] = {
-        { 0x0E, "ERASE BINARY" }, { 0x20, "VERIFY" }, { 0x21, "VERIFY" },
-        { 0x22, "MANAGE SECURITY ENVIRONMENT" }, { 0x24, "CHANGE REFERENCE DATA" },
-        { 0x26, "DISABLE VERIFICATION REQUIREMENT" },
-        { 0x28, "ENABLE VERIFICATION REQUIREMENT" },
-        { 0x2A, "PERFORM SECURITY OPERATION" }, { 0x2C, "RESET RETRY COUNTER" },
-        { 0x44, "ACTIVATE FILE" }, { 0x46, "GENERATE ASYMMETRIC KEY PAIR" },
-        { 0x70, "MANAGE CHANNEL" }, { 0x82, "EXTERNAL AUTHENTICATE" },
-        { 0x84, "GET CHALLENGE" }, { 0x86, "GENERAL AUTHENTICATE" },
-        { 0x88, "INTERNAL AUTHENTICATE" }, { 0xA0, "SEARCH BINARY" },
-        { 0xA2, "SEARCH RECORD" }, { 0xA4, "SELECT" }, { 0xAE, "GENERATE AC" },
-        { 0xB0, "READ BINARY" }, { 0xB1, "READ BINARY" }, { 0xB2, "READ RECORD" },
-        { 0xC0, "GET RESPONSE" }, { 0xC2, "ENVELOPE" }, { 0xCA, "GET DATA" },
-        { 0xCB, "GET DATA" }, { 0xD0, "WRITE BINARY" }, { 0xD2, "WRITE RECORD" },
-        { 0xD6, "UPDATE BINARY" }, { 0xDA, "PUT DATA" }, { 0xDC, "UPDATE RECORD" },
-        { 0xE0, "CREATE FILE" }, { 0xE2, "APPEND RECORD" }, { 0xE4, "DELETE FILE" },
-        { 0xE6, "TERMINATE DF" }, { 0xE8, "TERMINATE EF" },
-        { 0xFE, "TERMINATE CARD USAGE" },
-    };
-    size_t i;
-
-    if (cla & 0x80)
-        return "proprietary class";
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (names[i].ins == ins)
-            return names[i].name;
-    return "unknown instruction";
-}
-
-static int cmd_apdu(int argc, char **argv)
-{
-    static const char *const case_names[] = { "", "1", "2S", "3S", "4S", "2E", "3E", "4E" };
-    struct cl_apdu a;
-    enum cl_apdu_case c;
-    long n;
-    int err;
-
-    if (argc < 3)
-        return usage();
-    n = parse_hex_args(argc, argv, 2);
-    if (n < 0)
-        return 1;
-    err = cl_apdu_decode(inbuf, (size_t)n, &a, &c);
-    if (err != CL_OK) {
-        fprintf(stderr, "cardlink-tool: malformed command APDU (%ld bytes): %s\n", n,
-                cl_strerror(err));
-        return 1;
-    }
-    printf("case %s (%s)\n", case_names[c], CL_APDU_CASE_IS_EXTENDED(c) ? "extended" : "short");
-    printf("CLA %02X  %s, logical channel %u%s\n", a.cla,
-           a.cla & 0x80 ? "proprietary" : "interindustry",
-           (a.cla & 0x40) ? 4u + (a.cla & 0x0Fu) : a.cla & 3u,
-           (a.cla & 0x10) && !(a.cla & 0x80) ? ", command chaining" : "");
-    printf("INS %02X  %s\n", a.ins, ins_name(a.cla, a.ins));
-    printf("P1  %02X\nP2  %02X\n", a.p1, a.p2);
-    if (a.nc) {
-        printf("Lc  %zu\ndata ", a.nc);
-        print_hex(stdout, a.data, a.nc, " ");
-        putchar('\n');
-    }
-    if (a.ne)
-        printf("Le  %zu%s\n", a.ne,
-               (a.ne == 256 && !CL_APDU_CASE_IS_EXTENDED(c)) ||
-                       (a.ne == 65536 && CL_APDU_CASE_IS_EXTENDED(c))
-                   ? " (Le field 0: maximum)" : "");
-    err = cl_apdu_check_header(&a);
-    if (err != CL_OK)
-        printf("warning: %s (CLA FF or INS 6X/9X cannot be sent)\n", cl_strerror(err));
-    return 0;
 }
 
 /* ------------------------------------------------------------------- SW */
@@ -689,43 +335,144 @@ static int sw_matches(const char *pat, uint16_t sw)
     return 1;
 }
 
+/* A token that reads as a status word pattern: 4 hex digits or X. */
+static bool is_sw_token(const char *t)
+{
+    size_t i;
+
+    if (strlen(t) != 4)
+        return false;
+    for (i = 0; i < 4; i++)
+        if (!isxdigit((unsigned char)t[i]) && t[i] != 'X' && t[i] != 'x')
+            return false;
+    return true;
+}
+
+/* The old script form "APDU   9000": the last of the line's tokens is a
+ * lone 4-digit group after 2-digit ones. It is taken as data only where the
+ * whole line is a case 3 command whose data runs to its end (00 A4 00 00
+ * 02 3F00); anywhere else it is refused, since it most likely was meant as
+ * the expected status word. Returns true when the line must be refused. */
+static bool old_expectation(char *hex)
+{
+    char copy[4096], *tok, *last = NULL;
+    bool pairs = true;
+    struct cl_apdu a;
+    enum cl_apdu_case c;
+    char *one[1];
+    long n;
+
+    snprintf(copy, sizeof(copy), "%s", hex);
+    for (tok = strtok(copy, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
+        if (last && strlen(last) != 2)
+            pairs = false;
+        last = tok;
+    }
+    if (!last || !pairs || !is_sw_token(last) || last == copy)
+        return false;
+    if (strcmp(last, "any") == 0 || strchr(last, 'X') || strchr(last, 'x'))
+        return true;
+    one[0] = hex;
+    n = parse_hex_args(1, one, 0);
+    if (n < 0 || cl_apdu_decode(inbuf, (size_t)n, &a, &c) != CL_OK)
+        return true;
+    return c != CL_APDU_CASE_3S && c != CL_APDU_CASE_3E;
+}
+
+/* A script's reset line. The card session has no warm reset of its own
+ * yet: both forms deactivate the card and activate it again (cold reset,
+ * PPS, protocol), which also resets every card state a warm reset would. */
+static int reader_reset(struct reader *r, bool cold)
+{
+    const struct cl_atr *atr;
+
+    cl_card_deactivate(&r->card);
+    if (reader_activate(r) != CL_OK)
+        return 1;
+    atr = cl_card_atr(&r->card);
+    printf("* reset%s: card re-activated, ATR ", cold ? " cold" : "");
+    print_hex(stdout, atr->raw, atr->len, " ");
+    putchar('\n');
+    return 0;
+}
+
+/*
+ * A script, one command per line:
+ *   APDU-HEX                 send; any status word goes on
+ *   APDU-HEX => SW [SW...]   send; stop unless the status word matches one
+ *                            (4 hex digits, X for any digit, or "any")
+ *   reset [cold]             reset the card (the session re-activates it)
+ * '#' starts a comment; blank lines are skipped.
+ */
 static int run_script(struct reader *r, const char *path)
 {
     FILE *f = fopen(path, "r");
     char line[4096];
-    unsigned lineno = 0, sent = 0;
+    unsigned lineno = 0, sent = 0, resets = 0;
     int rc = 0;
 
     if (!f) {
         perror(path);
         return 1;
     }
-    while (fgets(line, sizeof(line), f)) {
-        char *hash = strchr(line, '#'), *tok, *expect = NULL, hexbuf[4096] = "";
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        char *hash = strchr(line, '#'), *arrow, *tok, *pats[16];
         char *args[1];
+        unsigned npat = 0, k;
         long n;
         uint16_t sw;
-        int m;
+        bool ok;
 
         lineno++;
         if (hash)
             *hash = '\0';
-        /* every token but a trailing SW pattern is APDU hex */
-        for (tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
-            if (expect) {
-                strncat(hexbuf, expect, sizeof(hexbuf) - strlen(hexbuf) - 1);
-                expect = NULL;
-            }
-            if (strcmp(tok, "any") == 0 || strchr(tok, 'X') || strchr(tok, 'x') ||
-                (strlen(tok) == 4 && hexbuf[0] != '\0'))
-                expect = tok;
-            else
-                strncat(hexbuf, tok, sizeof(hexbuf) - strlen(hexbuf) - 1);
-        }
-        if (hexbuf[0] == '\0')
+        tok = line + strspn(line, " \t\r\n");
+        if (*tok == '\0')
             continue;
-        args[0] = hexbuf;
+        if (strncmp(tok, "reset", 5) == 0 && (tok[5] == '\0' || isspace((unsigned char)tok[5]))) {
+            char *how = strtok(tok + 5, " \t\r\n"), *more = strtok(NULL, " \t\r\n");
+            if (more || (how && strcmp(how, "cold") != 0 && strcmp(how, "warm") != 0)) {
+                fprintf(stderr, "%s:%u: write \"reset\", \"reset warm\" or \"reset cold\"\n",
+                        path, lineno);
+                rc = 1;
+                break;
+            }
+            resets++;
+            rc = reader_reset(r, how && strcmp(how, "cold") == 0);
+            continue;
+        }
+        arrow = strstr(tok, "=>");
+        if (arrow) {
+            *arrow = '\0';
+            for (tok = strtok(arrow + 2, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
+                if (npat == 16 || sw_matches(tok, 0x9000) < 0) {
+                    fprintf(stderr, "%s:%u: bad status word pattern '%s' (9000, 61XX, any)\n",
+                            path, lineno, tok);
+                    rc = 1;
+                    break;
+                }
+                pats[npat++] = tok;
+            }
+            if (rc)
+                break;
+            if (npat == 0) {
+                fprintf(stderr, "%s:%u: no status word after '=>'\n", path, lineno);
+                rc = 1;
+                break;
+            }
+        } else if (old_expectation(line)) {
+            fprintf(stderr, "%s:%u: the last group looks like an expected status word: "
+                    "write 'APDU => SW' (e.g. '00 A4 00 0C 02 3F 00 => 9000')\n", path, lineno);
+            rc = 1;
+            break;
+        }
+        args[0] = line;
         n = parse_hex_args(1, args, 0);
+        if (n < 0) {
+            fprintf(stderr, "%s:%u: not hex\n", path, lineno);
+            rc = 1;
+            break;
+        }
         if (n < 4) {
             fprintf(stderr, "%s:%u: not a command APDU\n", path, lineno);
             rc = 1;
@@ -736,22 +483,22 @@ static int run_script(struct reader *r, const char *path)
             rc = 1;
             break;
         }
-        if (expect) {
-            m = sw_matches(expect, sw);
-            if (m < 0) {
-                fprintf(stderr, "%s:%u: bad status word pattern '%s'\n", path, lineno, expect);
-                rc = 1;
-                break;
-            }
-            if (m == 0) {
-                printf("! expected %s: stop\n", expect);
-                rc = 1;
-                break;
-            }
+        ok = npat == 0;
+        for (k = 0; k < npat && !ok; k++)
+            ok = sw_matches(pats[k], sw) == 1;
+        if (!ok) {
+            printf("! expected ");
+            for (k = 0; k < npat; k++)
+                printf("%s%s", k ? " or " : "", pats[k]);
+            printf(": stop\n");
+            rc = 1;
         }
     }
     fclose(f);
-    printf("%u APDUs sent, %s\n", sent, rc ? "stopped" : "all as expected");
+    printf("%u APDUs sent", sent);
+    if (resets)
+        printf(", %u reset%s", resets, resets > 1 ? "s" : "");
+    printf(", %s\n", rc ? "stopped" : "all as expected");
     return rc;
 }
 
@@ -785,7 +532,7 @@ static int cmd_reader(int argc, char **argv)
     }
     if (strcmp(argv[i], "atr") == 0) {
         const struct cl_atr *atr = cl_card_atr(&rd.card);
-        atr_human(atr, true);
+        atr_human(atr, true, 0, NULL, 0);
         printf("running: T=%d\n", cl_card_protocol(&rd.card));
     } else if (strcmp(argv[i], "apdu") == 0 && i + 1 < argc) {
         int k;
@@ -813,6 +560,15 @@ int main(int argc, char **argv)
 {
     if (argc < 2)
         return usage();
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage_text, stdout);
+        fputs(help_text, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("cardlink-tool %s\n", CL_TOOL_VERSION);
+        return 0;
+    }
     if (argv[1][0] == '-')
         return cmd_reader(argc, argv);
     if (strcmp(argv[1], "atr") == 0)

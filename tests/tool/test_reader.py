@@ -109,25 +109,54 @@ check("atr exit", rc == 0, err)
 check("atr decode", "T=1: IFSC=254 CWI=5 BWI=4 EDC=CRC" in out and "running: T=1" in out, out)
 
 # A script: expectations met, then one missed (exit 1, stops there).
+# Syntax: "APDU => SW [SW...]" (X wildcards, "any"), "reset [warm|cold]",
+# '#' comments; a lone 4-digit group at the end of an APDU that is not data
+# is refused with a pointer to "=>".
 with tempfile.TemporaryDirectory() as d:
-    good = os.path.join(d, "good.script")
-    with open(good, "w") as f:
-        f.write(f"# select the test application, read its 32-byte EF\n{AID_SELECT} 9000\n"
-                f"{EF_SELECT} 9000\n00 B0 00 00 40 6282  # past the end: warning\n"
-                "00 A4 00 00 02 77 77 6A82\n00 84 00 00 08 90XX\n")
+    def script(name, text):
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    good = script("good", f"# select the test application, read its 32-byte EF\n{AID_SELECT} => 9000\n"
+                  f"{EF_SELECT} => 9000\n00 B0 00 00 40 => 6282  # past the end: warning\n"
+                  "\n   # an indented comment\n"
+                  "00 A4 00 00 02 77 77 => 6A82\n00 84 00 00 08 => 6XXX 90XX\nreset\n"
+                  f"{AID_SELECT} => any\nreset cold\n00 A4 00 00 02 0102\n")
     card = Card(["--atr", "t0"])
     rc, out, err = tool(card.spec, "script", good)
     card.close()
     check("script ok exit", rc == 0, out + err)
-    check("script ok summary", "5 APDUs sent, all as expected" in out, out)
-    bad = os.path.join(d, "bad.script")
-    with open(bad, "w") as f:
-        f.write(f"{AID_SELECT} 9000\n00 A4 00 00 02 77 77 9000\n00 84 00 00 08\n")
+    check("script ok summary", "7 APDUs sent, 2 resets, all as expected" in out, out)
+    check("script reset lines", out.count("* reset: card re-activated, ATR 3B") == 1
+          and out.count("* reset cold: card re-activated, ATR 3B") == 1, out)
+    check("script 4-digit data", "> 00 A4 00 00 02 01 02\n" in out, out)
+    bad = script("bad", f"{AID_SELECT} => 9000\n00 A4 00 00 02 77 77 => 9000 6A88\n00 84 00 00 08\n")
     card = Card(["--atr", "t1"])
     rc, out, err = tool(card.spec, "script", bad)
     card.close()
     check("script mismatch exit", rc == 1, out)
-    check("script mismatch stops", "! expected 9000: stop" in out and "2 APDUs sent, stopped" in out, out)
+    check("script mismatch stops", "! expected 9000 or 6A88: stop" in out
+          and "2 APDUs sent, stopped" in out, out)
+    # The old form: refused before anything is sent, the line named.
+    old = script("old", f"{AID_SELECT} 9000\n")
+    card = Card(["--atr", "t1"])
+    rc, out, err = tool(card.spec, "script", old)
+    card.close()
+    check("script old syntax", rc == 1 and err.endswith(
+        "old:1: the last group looks like an expected status word: write 'APDU => SW' "
+        "(e.g. '00 A4 00 0C 02 3F 00 => 9000')\n") and "0 APDUs sent, stopped" in out, out + err)
+    for name, text, msg in [
+            ("pat", "00 84 00 00 08 => 9G00\n", "pat:1: bad status word pattern '9G00' (9000, 61XX, any)"),
+            ("empty", "00 84 00 00 08 =>\n", "empty:1: no status word after '=>'"),
+            ("rst", "reset hard\n", "rst:1: write \"reset\", \"reset warm\" or \"reset cold\""),
+            ("short", "00 84 00\n", "short:1: not a command APDU")]:
+        path = script(name, text)
+        card = Card(["--atr", "t0"])
+        rc, out, err = tool(card.spec, "script", path)
+        card.close()
+        check(f"script error {name}", rc == 1 and err.endswith(msg + "\n"), err)
 
 # Failures are clean: a mute card, a card pulled mid-exchange.
 card = Card(["--atr", "t1", "--fault", "mute-after=1"])
