@@ -127,15 +127,92 @@ void print_hex(FILE *f, const uint8_t *b, size_t n, const char *sep)
 
 /* ------------------------------------------------------------------- SW */
 
+/* What ISO 7816-4 leaves proprietary but a card engineer meets daily: the
+ * 9XXX families of the SIM/UICC specifications (GSM 11.11, ETSI TS 102 221)
+ * and of MIFARE DESFire. NULL where nothing is known: "proprietary". */
+static const char *sw_9xxx(uint16_t sw, char *buf, size_t size)
+{
+    unsigned sw1 = sw >> 8, sw2 = sw & 0xFFu;
+
+    switch (sw1) {
+    case 0x91:
+        snprintf(buf, size, "UICC (TS 102 221): normal ending, a proactive command of %u bytes "
+                 "pending (FETCH); MIFARE DESFire: native status %02X", sw2, sw2);
+        return buf;
+    case 0x92:
+        if (sw2 == 0x40)
+            return "SIM (GSM 11.11): memory problem";
+        if ((sw2 & 0xF0) == 0)
+            snprintf(buf, size, "SIM (GSM 11.11): command successful after %u internal retr%s", sw2 & 15u,
+                     (sw2 & 15u) == 1 ? "y" : "ies");
+        else
+            snprintf(buf, size, "SIM (GSM 11.11) family 92: SW2 %02X not defined", sw2);
+        return buf;
+    case 0x93:
+        return sw2 == 0 ? "SIM toolkit (GSM 11.14, TS 102 221): toolkit busy, retry later"
+                        : "SIM toolkit family 93: proprietary";
+    case 0x94:
+        return sw2 == 0x00 ? "SIM (GSM 11.11): no EF selected" :
+               sw2 == 0x02 ? "SIM (GSM 11.11): out of range (invalid address)" :
+               sw2 == 0x04 ? "SIM (GSM 11.11): file ID or pattern not found" :
+               sw2 == 0x08 ? "SIM (GSM 11.11): file inconsistent with the command"
+                           : "SIM (GSM 11.11) family 94 (referencing): proprietary";
+    case 0x98:
+        return sw2 == 0x02 ? "SIM (GSM 11.11): no CHV initialised" :
+               sw2 == 0x04 ? "SIM (GSM 11.11): access condition not fulfilled, or CHV verification failed" :
+               sw2 == 0x08 ? "SIM (GSM 11.11): in contradiction with the CHV status" :
+               sw2 == 0x10 ? "SIM (GSM 11.11): in contradiction with the invalidation status" :
+               sw2 == 0x40 ? "SIM (GSM 11.11): CHV verification failed, no attempt left: CHV blocked" :
+               sw2 == 0x50 ? "SIM (GSM 11.11): increase impossible, maximum value reached" :
+               sw2 == 0x62 ? "UICC (TS 102 221): authentication error, application specific"
+                           : "SIM (GSM 11.11) family 98 (security): proprietary";
+    case 0x9E:
+        snprintf(buf, size, "SIM (GSM 11.11): SIM data download error, %u bytes of response (GET RESPONSE)", sw2 ? sw2 : 256u);
+        return buf;
+    case 0x9F:
+        snprintf(buf, size, "SIM (GSM 11.11): %u bytes of response available (GET RESPONSE)", sw2 ? sw2 : 256u);
+        return buf;
+    default:
+        return NULL;
+    }
+}
+
+/* The one-line description of a status word: cl_sw_text() with the
+ * counter, the byte counts and the SIM families filled in. */
+static const char *sw_describe(uint16_t sw, char *buf, size_t size)
+{
+    const char *t = cl_sw_text(sw), *x = strstr(t, "X tries left");
+    unsigned sw2 = sw & 0xFFu;
+    char fam[160];
+    const char *f;
+
+    if (x && cl_sw_retries(sw) >= 0) {
+        int r = cl_sw_retries(sw);
+        snprintf(buf, size, "%.*s%d tr%s left", (int)(x - t), t, r, r == 1 ? "y" : "ies");
+    } else if ((sw >> 8) == 0x61) {
+        snprintf(buf, size, "%s (%u bytes available%s)", t, sw2 ? sw2 : 256u, sw2 ? "" : " or more");
+    } else if ((sw >> 8) == 0x6C) {
+        if (sw2)
+            snprintf(buf, size, "%s (resend with Le=%02X: Ne = %u)", t, sw2, sw2);
+        else
+            snprintf(buf, size, "%s (resend with Le=00: Ne = 256)", t);
+    } else if (sw != CL_SW_OK && (sw >> 12) == 9 && (f = sw_9xxx(sw, fam, sizeof(fam))) != NULL) {
+        snprintf(buf, size, "%s", f);
+    } else {
+        snprintf(buf, size, "%s", t);
+    }
+    return buf;
+}
+
 static int cmd_sw(int argc, char **argv)
 {
     static const char *const classes[] = {
         "invalid", "success", "success, more data", "warning", "execution error",
         "checking error", "wrong Le", "proprietary"
     };
+    char text[256];
     long n;
     uint16_t sw;
-    int x;
 
     if (argc < 3)
         return usage();
@@ -147,15 +224,7 @@ static int cmd_sw(int argc, char **argv)
         return 1;
     }
     sw = CL_SW(inbuf[0], inbuf[1]);
-    printf("%04X  %s: %s", sw, classes[cl_sw_class(sw)], cl_sw_text(sw));
-    x = cl_sw_retries(sw);
-    if (x >= 0)
-        printf(" (%d tries left)", x);
-    else if (inbuf[0] == 0x61)
-        printf(" (%u bytes available%s)", inbuf[1] ? inbuf[1] : 256u, inbuf[1] ? "" : " or more");
-    else if (inbuf[0] == 0x6C)
-        printf(" (resend with Le=%02X)", inbuf[1]);
-    putchar('\n');
+    printf("%04X  %s: %s\n", sw, classes[cl_sw_class(sw)], sw_describe(sw, text, sizeof(text)));
     return 0;
 }
 
@@ -296,6 +365,8 @@ static int reader_exchange(struct reader *r, const uint8_t *cmd, size_t len, uin
     printf("> ");
     print_hex(stdout, cmd, len, " ");
     putchar('\n');
+    if (r->verbose)
+        printf("  %s\n", apdu_name(cmd, len));
     err = cl_card_transmit(&r->card, cmd, len, resp, sizeof(resp), &rlen);
     if (err != CL_OK) {
         printf("! %s\n", cl_strerror(err));
@@ -308,7 +379,13 @@ static int reader_exchange(struct reader *r, const uint8_t *cmd, size_t len, uin
     *sw = CL_SW(resp[rlen - 2], resp[rlen - 1]);
     printf("< ");
     print_hex(stdout, resp, rlen, " ");
-    printf("\n  %04X %s\n", *sw, cl_sw_text(*sw));
+    {
+        char text[256];
+        printf("\n  %04X %s\n", *sw, sw_describe(*sw, text, sizeof(text)));
+    }
+    /* -v: file control information and templates decoded */
+    if (r->verbose && rlen > 2 && (resp[0] == 0x6F || resp[0] == 0x62 || resp[0] == 0x64))
+        (void)tlv_tree(resp, rlen - 2, "    ");
     fflush(stdout);
     return CL_OK;
 }
@@ -577,5 +654,7 @@ int main(int argc, char **argv)
         return cmd_apdu(argc, argv);
     if (strcmp(argv[1], "sw") == 0)
         return cmd_sw(argc, argv);
+    if (strcmp(argv[1], "tlv") == 0)
+        return cmd_tlv(argc, argv);
     return usage();
 }

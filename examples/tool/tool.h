@@ -37,13 +37,15 @@ int cmd_atr(int argc, char **argv);
 void atr_human(const struct cl_atr *a, bool tck_ok, unsigned warn,
                const uint8_t *trailing, size_t ntrailing);
 
-/* tool/apdu.c: `apdu HEX`, and the one-line name of a command. */
+/* tool/apdu.c: `apdu HEX`, and the name of a command ("" when len < 4). */
 int cmd_apdu(int argc, char **argv);
-void apdu_explain(const uint8_t *cmd, size_t len, FILE *f, const char *indent);
+const char *apdu_name(const uint8_t *cmd, size_t len);
 
 /* tool/tlv.c: `tlv HEX`; and the tree of a response's data (indented). */
 int cmd_tlv(int argc, char **argv);
 /* Print data as a TLV tree; false (nothing printed) when it is not BER-TLV. */
 bool tlv_tree(const uint8_t *data, size_t len, const char *indent);
+/* The ISO 7816 / EMV name of a tag (held as in cardlink/tlv.h), or NULL. */
+const char *tlv_tag_name(uint32_t tag);
 
 #endif

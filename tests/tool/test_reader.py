@@ -175,6 +175,10 @@ check("pty spec", card.spec.startswith("vline:pty:/dev/"), card.spec)
 rc, out, err = tool(card.spec, "apdu", AID_SELECT)
 card.close()
 check("pty exchange", rc == 0 and responses(out) == [FCI], out + err)
+# -v: the command named, the FCP decoded under the response.
+check("-v decode", "> " + AID_SELECT + "\n  SELECT\n" in out and
+      "    62 14  FCP template\n      82 01  file descriptor: 38  (DF)\n" in out
+      and "      8A 01  life cycle status: 05  (operational, activated)\n" in out, out)
 
 print(f"{checks - failures} passed, {failures} failed")
 sys.exit(1 if failures else 0)

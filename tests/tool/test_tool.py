@@ -88,7 +88,7 @@ check("apdu 2E", rc == 0 and "case 2E (extended)" in out and "Le  256" in out, o
 rc, _, err = run("apdu", "00 A4 04 00 00 00")
 check("apdu 4-byte+Lc0 rejected", rc == 1 and "malformed" in err, err)
 rc, out, _ = run("sw", "63C2")
-check("sw 63C2", rc == 0 and out.startswith("63C2  warning") and "(2 tries left)" in out, out)
+check("sw 63C2", rc == 0 and out == "63C2  warning: Verify failed, 2 tries left\n", out)
 rc, out, _ = run("sw", "6A82")
 check("sw 6A82", rc == 0 and "File or application not found" in out, out)
 rc, out, _ = run("sw", "6110")
@@ -242,6 +242,48 @@ for atr, warnings, trailing in [
 os.environ["CL_SMARTCARD_LIST"] = ""
 rc, out, err = run("atr", "3B 2A 00 80 65 A2 01 02 01 31 72 D6 43")
 check("no list", rc == 0 and "smartcard_list" not in out, out)
+
+# Exact decodes: P1/P2 explained (ISO 7816-4, GlobalPlatform, cardlink, PC/SC),
+# BER-TLV trees with tag names, status words with counts and 9XXX families.
+DECODES = [
+    ('apdu', '00 A4 00 0C 02 3F 00', 'case 3S (short)\nCLA 00  interindustry, no secure messaging, logical channel 0\nINS A4  SELECT\nP1  00  select MF, DF or EF by file identifier (no data: the MF)\nP2  0C  first or only occurrence; no response data (file 3F00)\nLc  2\ndata 3F 00\n'),
+    ('apdu', '00 B2 01 0C 00', 'case 2S (short)\nCLA 00  interindustry, no secure messaging, logical channel 0\nINS B2  READ RECORD(S)\nP1  01  record 1\nP2  0C  short EF identifier 1; record P1\nLe  256 (Le field 0: maximum)\n'),
+    ('apdu', '00 20 00 80', 'case 1 (short)\nCLA 00  interindustry, no secure messaging, logical channel 0\nINS 20  VERIFY\nP1  00\nP2  80  specific (DF) reference data, number 0; no data: ask for the tries left\n'),
+    ('apdu', '0C CA 9F 36 00', 'case 2S (short)\nCLA 0C  interindustry, secure messaging, header authenticated, logical channel 0\nINS CA  GET DATA\nP1  9F  tag 9F36: application transaction counter (ATC)\nP2  36\nLe  256 (Le field 0: maximum)\n'),
+    ('apdu', '84 E6 0C 00 05 01 02 03 04 05', 'case 3S (short)\nCLA 84  proprietary (GlobalPlatform: secure messaging, C-MAC), logical channel 0\nINS E6  INSTALL (GlobalPlatform)\nP1  0C  for install, make selectable\nP2  00\nLc  5\ndata 01 02 03 04 05\n'),
+    ('apdu', '80 F2 40 02 02 4F 00 00', 'case 4S (short)\nCLA 80  proprietary (GlobalPlatform: no secure messaging), logical channel 0\nINS F2  GET STATUS (GlobalPlatform)\nP1  40  applications and security domains\nP2  02  first or all occurrences, TLV format\nLc  2\ndata 4F 00\nLe  256 (Le field 0: maximum)\n'),
+    ('apdu', '80 56 02 00', 'case 1 (short)\nCLA 80  proprietary (cardlink), logical channel 0\nINS 56  USE (cardlink applet: e-goods record)\nP1  02  record 2 of EF 0201\nP2  00\n'),
+    ('apdu', 'FF CA 00 00 00', "case 2S (short)\nCLA FF  PC/SC: handled by the reader, not sent to the card\nINS CA  GET DATA (PC/SC pseudo-APDU)\nP1  00  the card's UID (serial number)\nP2  00\nLe  256 (Le field 0: maximum)\n"),
+    ('apdu', '00 2A 9E 9A 04 01 02 03 04 00', 'case 4S (short)\nCLA 00  interindustry, no secure messaging, logical channel 0\nINS 2A  PERFORM SECURITY OPERATION\nP1  9E  PSO: COMPUTE DIGITAL SIGNATURE (P1 P2 9E9A)\nP2  9A\nLc  4\ndata 01 02 03 04\nLe  256 (Le field 0: maximum)\n'),
+    ('apdu', '00 87 11 9A 04 7C 02 81 00 00', 'case 4S (short)\nCLA 00  interindustry, no secure messaging, logical channel 0\nINS 87  GENERAL AUTHENTICATE (odd INS: BER-TLV data field)\nP1  11  algorithm reference 11\nP2  9A  key reference 9A\nLc  4\ndata 7C 02 81 00\nLe  256 (Le field 0: maximum)\n     7C 02  dynamic authentication template\n       81 00\n'),
+    ('apdu', '10 DB 3F FF 03 5C 01 7E', 'case 3S (short)\nCLA 10  interindustry, no secure messaging, logical channel 0, command chaining: more commands follow\nINS DB  PUT DATA (odd INS: BER-TLV data field)\nP1  3F  odd INS: P1 P2 = file identifier 3FFF\nP2  FF\nLc  3\ndata 5C 01 7E\n'),
+    ('apdu', '84 82 33 00 08 00 00 00 00 00 00 00 00', 'case 3S (short)\nCLA 84  proprietary (GlobalPlatform: secure messaging, C-MAC), logical channel 0\nINS 82  EXTERNAL AUTHENTICATE (GlobalPlatform)\nP1  33  security level 33: C-MAC, C-DECRYPTION, R-MAC, R-ENCRYPTION\nP2  00\nLc  8\ndata 00 00 00 00 00 00 00 00\n'),
+    ('tlv', '6F 1B 84 08 F0 43 41 52 44 4C 4E 4B A5 0F 50 04 43 41 52 44 87 01 01 9F 38 03 9F 1A 02', '6F 1B  FCI template\n  84 08  DF name: F0 43 41 52 44 4C 4E 4B\n  A5 0F  proprietary information (FCI proprietary template)\n    50 04  application label: 43 41 52 44  "CARD"\n    87 01  application priority indicator: 01  (priority 1)\n    9F 38 03  PDOL: 9F 1A 02\n'),
+    ('tlv', '62 14 82 01 38 83 02 10 00 84 08 F0 43 41 52 44 4C 4E 4B 8A 01 05', '62 14  FCP template\n  82 01  file descriptor: 38  (DF)\n  83 02  file identifier: 10 00\n  84 08  DF name: F0 43 41 52 44 4C 4E 4B\n  8A 01  life cycle status: 05  (operational, activated)\n'),
+    ('tlv', '70 10 5A 08 47 61 73 90 01 01 00 10 5F 24 03 25 12 31', '70 10  record template\n  5A 08  application PAN: 47 61 73 90 01 01 00 10\n  5F 24 03  application expiration date: 25 12 31  (2025-12-31)\n'),
+    ('tlv', '77 0D 9F 27 01 80 9F 36 02 00 1C 9F 26 01 00', '77 0D  response message template format 2\n  9F 27 01  cryptogram information data: 80  (ARQC)\n  9F 36 02  application transaction counter (ATC): 00 1C  (28)\n  9F 26 01  application cryptogram: 00\n'),
+    ('sw', '63C2', '63C2  warning: Verify failed, 2 tries left\n'),
+    ('sw', '63C1', '63C1  warning: Verify failed, 1 try left\n'),
+    ('sw', '6C00', '6C00  wrong Le: Wrong Le, SW2 = bytes available (resend with Le=00: Ne = 256)\n'),
+    ('sw', '6C1A', '6C1A  wrong Le: Wrong Le, SW2 = bytes available (resend with Le=1A: Ne = 26)\n'),
+    ('sw', '6100', '6100  success, more data: More data available (256 bytes available or more)\n'),
+    ('sw', '9143', '9143  proprietary: UICC (TS 102 221): normal ending, a proactive command of 67 bytes pending (FETCH); MIFARE DESFire: native status 43\n'),
+    ('sw', '9202', '9202  proprietary: SIM (GSM 11.11): command successful after 2 internal retries\n'),
+    ('sw', '9300', '9300  proprietary: SIM toolkit (GSM 11.14, TS 102 221): toolkit busy, retry later\n'),
+    ('sw', '9404', '9404  proprietary: SIM (GSM 11.11): file ID or pattern not found\n'),
+    ('sw', '9840', '9840  proprietary: SIM (GSM 11.11): CHV verification failed, no attempt left: CHV blocked\n'),
+    ('sw', '9F10', '9F10  proprietary: SIM (GSM 11.11): 16 bytes of response available (GET RESPONSE)\n'),
+    ('sw', '9A00', '9A00  proprietary: Proprietary status\n'),
+]
+for cmd, arg, want in DECODES:
+    rc, out, err = run(cmd, arg)
+    check(f"{cmd} {arg}", rc == 0 and out == want and err == "",
+          "\n" + "".join(difflib.unified_diff(want.splitlines(True), out.splitlines(True))) + err)
+rc, out, err = run("tlv", "6F 05 84")
+check("tlv malformed", rc == 1 and out == "" and err == "cardlink-tool: not BER-TLV: input truncated\n", err)
+rc, out, err = run("tlv", "6F 03 84 02 01")
+check("tlv malformed inside", rc == 1 and out == ""
+      and err == "cardlink-tool: not BER-TLV: a constructed object holds malformed data\n", err)
 
 print(f"{checks - failures} passed, {failures} failed")
 sys.exit(1 if failures else 0)
