@@ -55,7 +55,8 @@ trap 'kill $vcard 2>/dev/null; rm -rf "$work"' EXIT
 ex=build/demo/examples
 "$ex/cardlink-pki" testpki "$work" >/dev/null
 "$ex/cardlink-perso" --out "$work/card.img" --card-key "$work/card.key.der" \
-    --card-cert "$work/card.der" --issuer-cert "$work/issuer.der" \
+    --card-cert "$work/card.der" --sign-key "$work/card-sign.key.der" \
+    --sign-cert "$work/card-sign.der" --issuer-cert "$work/issuer.der" \
     --root-cert "$work/root.der" --issuer-pub "$work/issuer.der" --balance 5000 >/dev/null
 "$ex/cardlink-perso" --show "$work/card.img"
 "$ex/cardlink-vcard" --line pty --atr t1 --applet "$work/card.img" -q >"$work/line" &
@@ -65,22 +66,23 @@ spec="vline:$(sed -n 's/^line //p' "$work/line")"
 digest=$(printf 'EUR 12.50 to Demo Shop' | sha256sum | cut -c1-64)
 cat >"$work/dialogue" <<EOS
 # select the payment applet, read the purse
-00 A4 04 00 07 F0 43 4C 50 41 59 01          9000
-80 5C 00 00 00                               9000
+00 A4 04 00 07 F0 43 4C 50 41 59 01          => 9000
+80 5C 00 00 00                               => 9000
 # the holder's PIN 1234 (ISO 9564 format 2), typed on the device
-00 20 00 80 08 24 12 34 FF FF FF FF FF       9000
-# PSO: COMPUTE DIGITAL SIGNATURE over the transaction digest
-00 2A 9E 9A 20 $digest 00                    9000
+00 20 00 80 08 24 12 34 FF FF FF FF FF       => 9000
+# PSO: COMPUTE DIGITAL SIGNATURE over the transaction digest (signing key)
+00 2A 9E 9A 20 $digest 00                    => 9000
 # a second signature needs the PIN again
-00 2A 9E 9A 20 $digest 00                    6982
+00 2A 9E 9A 20 $digest 00                    => 6982
 EOS
 say --reader "$spec" -v script dialogue
 "$ex/cardlink-tool" --reader "$spec" -v script "$work/dialogue" | tee "$work/out" || true
-sig=$(sed -n '/^> 00 2A/{n;p;q}' "$work/out" | sed 's/^< //; s/ 90 00$//; s/ //g')
+sig=$(awk '/^> 00 2A/ { f = 1; next } f && /^< / { print; exit }' "$work/out" |
+    sed 's/^< //; s/ 90 00$//; s/ //g')
 unhex() { python3 -c "import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))" "$1"; }
 unhex "$sig" >"$work/sig"
 unhex "$digest" >"$work/digest"
-openssl x509 -in "$work/card.pem" -pubkey -noout >"$work/pub.pem"
-printf '\n\033[1m$ openssl pkeyutl -verify (the card signature, checked by openssl)\033[0m\n'
+openssl x509 -in "$work/card-sign.pem" -pubkey -noout >"$work/pub.pem"
+printf '\n\033[1m$ openssl pkeyutl -verify (the card signature, checked by openssl with the signing certificate)\033[0m\n'
 openssl pkeyutl -verify -pubin -inkey "$work/pub.pem" -in "$work/digest" -sigfile "$work/sig"
-openssl verify -CAfile "$work/root.pem" -untrusted "$work/issuer.pem" "$work/card.pem"
+openssl verify -purpose smimesign -CAfile "$work/root.pem" -untrusted "$work/issuer.pem" "$work/card-sign.pem"

@@ -347,7 +347,9 @@ def body(work, port, pcscd):
         check("pki", r.returncode == 0, r.stderr)
         img = os.path.join(work, "card.img")
         r = subprocess.run([PERSO, "--out", img, "--card-key", f"{pki}/card.key.der",
-                            "--card-cert", f"{pki}/card.der", "--issuer-cert",
+                            "--card-cert", f"{pki}/card.der",
+                            "--sign-key", f"{pki}/card-sign.key.der",
+                            "--sign-cert", f"{pki}/card-sign.der", "--issuer-cert",
                             f"{pki}/issuer.der", "--root-cert", f"{pki}/root.der",
                             "--issuer-pub", f"{pki}/issuer.der", "--balance", "5000"],
                            capture_output=True, text=True, timeout=120)

@@ -56,19 +56,20 @@ with tempfile.TemporaryDirectory() as d:
     check("pki", r.returncode == 0, r.stderr)
     img = os.path.join(d, "card.img")
     r = run(PERSO, "--out", img, "--card-key", f"{pki}/card.key.der", "--card-cert",
-            f"{pki}/card.der", "--issuer-cert", f"{pki}/issuer.der", "--root-cert",
+            f"{pki}/card.der", "--sign-key", f"{pki}/card-sign.key.der", "--sign-cert",
+            f"{pki}/card-sign.der", "--issuer-cert", f"{pki}/issuer.der", "--root-cert",
             f"{pki}/root.der", "--issuer-pub", f"{pki}/issuer.der", "--balance", "5000")
     check("perso", r.returncode == 0, r.stderr)
     have_openssl = shutil.which("openssl") is not None
 
     for proto in ("t0", "t1"):
-        script = (f"{SELECT} 9000\n"
-                  f"80 5C 00 00 00 9000\n"                       # balance
-                  f"{PIN_BAD} 63C2\n{PIN_OK} 9000\n"
-                  f"00 2A 9E 9A 20 {DIGEST.hex()} 00 9000\n"     # PSO: CDS
-                  f"00 2A 9E 9A 20 {DIGEST.hex()} 00 6982\n"     # one per PIN
-                  "00 A4 00 0C 02 01 01 9000\n00 B0 00 00 00 90XX\n"   # card certificate
-                  "00 B0 01 00 00 any\n")
+        script = (f"{SELECT} => 9000\n"
+                  f"80 5C 00 00 00 => 9000\n"                       # balance
+                  f"{PIN_BAD} => 63C2\n{PIN_OK} => 9000\n"
+                  f"00 2A 9E 9A 20 {DIGEST.hex()} 00 => 9000\n"     # PSO: CDS
+                  f"00 2A 9E 9A 20 {DIGEST.hex()} 00 => 6982\n"     # one per PIN
+                  "00 A4 00 0C 02 01 04 => 9000\n00 B0 00 00 00 => 90XX\n"   # signing certificate
+                  "00 B0 01 00 00\n")
         rc, out, resp = session(img, proto, script, d)
         check(f"{proto} script", rc == 0 and "9 APDUs sent, all as expected" in out, out)
         if len(resp) != 9:
@@ -78,13 +79,13 @@ with tempfile.TemporaryDirectory() as d:
               bal.hex())
         sig = resp[4][:-2]
         cert = resp[7][:-2] + resp[8][:-2]
-        with open(f"{pki}/card.der", "rb") as f:
+        with open(f"{pki}/card-sign.der", "rb") as f:
             issued = f.read()
         check(f"{proto} certificate read back", cert[:len(issued)] == issued,
               f"{len(cert)} vs {len(issued)}")
         if have_openssl:
             # openssl checks the card's ECDSA signature over the digest with
-            # the public key of the certificate the card returned.
+            # the public key of the signing certificate the card returned.
             open(f"{d}/cert.der", "wb").write(cert[:len(issued)])
             run("openssl", "x509", "-inform", "DER", "-in", f"{d}/cert.der", "-pubkey",
                 "-noout", "-out", f"{d}/pub.pem")
@@ -105,14 +106,18 @@ with tempfile.TemporaryDirectory() as d:
         r = run("openssl", "verify", "-CAfile", f"{pki}/root.pem", "-untrusted",
                 f"{pki}/issuer.pem", f"{pki}/card.pem")
         check("openssl verifies the card chain", r.returncode == 0, r.stdout + r.stderr)
+        r = run("openssl", "verify", "-purpose", "smimesign", "-CAfile", f"{pki}/root.pem",
+                "-untrusted", f"{pki}/issuer.pem", f"{pki}/card-sign.pem")
+        check("openssl verifies the signing chain for signing", r.returncode == 0,
+              r.stdout + r.stderr)
 
     # Persistence: two wrong PINs in one run, the third in the next run
     # blocks the PIN; the correct PIN is then refused with 6983.
-    rc, out, _ = session(img, "t1", f"{SELECT} 9000\n{PIN_BAD} 63C2\n{PIN_BAD} 63C1\n", d)
+    rc, out, _ = session(img, "t1", f"{SELECT} => 9000\n{PIN_BAD} => 63C2\n{PIN_BAD} => 63C1\n", d)
     check("two wrong PINs", rc == 0, out)
     r = run(PERSO, "--show", img)
     check("image shows 1 try left", "PIN tries   1/3" in r.stdout, r.stdout)
-    rc, out, _ = session(img, "t0", f"{SELECT} 9000\n{PIN_BAD} 63C0\n{PIN_OK} 6983\n", d)
+    rc, out, _ = session(img, "t0", f"{SELECT} => 9000\n{PIN_BAD} => 63C0\n{PIN_OK} => 6983\n", d)
     check("PIN blocked across restarts", rc == 0, out)
 
     # The purse: an issuer-signed credit is accepted once, its replay refused.
@@ -120,8 +125,8 @@ with tempfile.TemporaryDirectory() as d:
     credit = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
     check("credit APDU", r.returncode == 0 and credit.replace(" ", "").startswith("80520000"),
           r.stdout + r.stderr)
-    rc, out, resp = session(img, "t1", f"{SELECT} 9000\n{credit} 9000\n{credit} 6985\n"
-                                        "80 5C 00 00 00 9000\n", d)
+    rc, out, resp = session(img, "t1", f"{SELECT} => 9000\n{credit} => 9000\n{credit} => 6985\n"
+                                        "80 5C 00 00 00 => 9000\n", d)
     check("credit once, replay refused", rc == 0, out)
     if len(resp) == 4:
         check("balance after credit", resp[3][:4] == (5250).to_bytes(4, "big"), resp[3].hex())
