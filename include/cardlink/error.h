@@ -84,12 +84,6 @@ enum cl_err {
  */
 const char *cl_strerror(int err);
 
-/*
- * Whether an error leaves the object that returned it unusable until it is
- * reset (nghttp2's nghttp2_is_fatal). Caller and input errors are not fatal:
- * the object rejected the input and is unchanged.
- */
-bool cl_err_is_fatal(int err);
 
 #ifdef __cplusplus
 }

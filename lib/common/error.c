@@ -59,20 +59,3 @@ const char *cl_strerror(int err)
     default: return "unknown error";
     }
 }
-
-/* see cardlink/error.h */
-bool cl_err_is_fatal(int err)
-{
-    switch (err) {
-    case CL_ERR_RESYNCH:
-    case CL_ERR_CARD_REMOVED:
-    case CL_ERR_CARD_MUTE:
-    case CL_ERR_IO:
-    case CL_ERR_CLOSED:
-    case CL_ERR_PROTOCOL:
-    case CL_ERR_INTERNAL:
-        return true;
-    default:
-        return false;
-    }
-}

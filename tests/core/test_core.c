@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "cardlink/engine.h"
 #include "cardlink/error.h"
 #include "cardlink/wipe.h"
 #include "test_util.h"
@@ -45,19 +46,19 @@ START_TEST(test_strerror_edges)
 }
 END_TEST
 
-START_TEST(test_fatal)
+START_TEST(test_want_name)
 {
-    /* Errors that leave an object unusable until reset ... */
-    ck_assert(cl_err_is_fatal(CL_ERR_RESYNCH));
-    ck_assert(cl_err_is_fatal(CL_ERR_CARD_REMOVED));
-    ck_assert(cl_err_is_fatal(CL_ERR_IO));
-    ck_assert(cl_err_is_fatal(CL_ERR_CLOSED));
-    /* ... and rejected inputs, which leave it unchanged. */
-    ck_assert(!cl_err_is_fatal(CL_OK));
-    ck_assert(!cl_err_is_fatal(CL_ERR_ARG));
-    ck_assert(!cl_err_is_fatal(CL_ERR_MALFORMED));
-    ck_assert(!cl_err_is_fatal(CL_ERR_CHECKSUM));
-    ck_assert(!cl_err_is_fatal(CL_ERR_DENIED));
+    /* the shared want values (cardlink/engine.h), each named, the ends too */
+    ck_assert_str_eq(cl_want_name(CL_WANT_IDLE), "idle");
+    ck_assert_str_eq(cl_want_name(CL_WANT_SEND), "send");
+    ck_assert_str_eq(cl_want_name(CL_WANT_RECV), "recv");
+    ck_assert_str_eq(cl_want_name(CL_WANT_DONE), "done");
+    ck_assert_str_eq(cl_want_name(CL_WANT_CTRL), "ctrl");
+    ck_assert_str_eq(cl_want_name(CL_WANT_CLOSED), "closed");
+    ck_assert_str_eq(cl_want_name(CL_WANT_FAILED), "failed");
+    ck_assert_str_eq(cl_want_name(CL_WANT_FAILED + 1), "?");
+    ck_assert_str_eq(cl_want_name(-1), "?");
+    ck_assert_uint_ne(CL_TIMER_MAX, CL_TIMER_NONE);
 }
 END_TEST
 
@@ -83,7 +84,7 @@ static Suite *core_suite(void)
 
     tcase_add_loop_test(tc, test_strerror_distinct, 0, (int)CL_ARRAY_LEN(codes));
     tcase_add_test(tc, test_strerror_edges);
-    tcase_add_test(tc, test_fatal);
+    tcase_add_test(tc, test_want_name);
     tcase_add_test(tc, test_wipe);
     suite_add_tcase(s, tc);
     return s;
