@@ -53,7 +53,7 @@ enum cl_err {
     CL_ERR_SW = -42,           /* the card answered with an error status word */
 
     /* Policy and user */
-    CL_ERR_DENIED = -50,       /* refused by policy (APDU firewall, zero amount) */
+    CL_ERR_DENIED = -50,       /* refused by policy (cardlink/policy.h, text repertoire) */
     CL_ERR_CANCELLED = -51,    /* the holder declined or cancelled */
     CL_ERR_PIN_BLOCKED = -52,  /* PIN retry counter is zero */
     CL_ERR_DUPLICATE = -53,    /* idempotency key already used */
