@@ -52,6 +52,8 @@ static const char usage_text[] =
     "       cardlink-tool apdu HEX               explain a command APDU (ISO 7816-4)\n"
     "       cardlink-tool sw HEX                 explain a status word SW1 SW2\n"
     "       cardlink-tool tlv HEX                decode BER-TLV data objects\n"
+    "       cardlink-tool policy [--iso] [--after-pin] HEX\n"
+    "                                            would a device relay it? (lib/policy)\n"
     "       cardlink-tool --reader SPEC [--protocol 0|1] [--no-pps] [--ifsd N] [-v]\n"
     "                     atr | apdu HEX... | script FILE\n"
     "       cardlink-tool --help | --version\n"
@@ -656,5 +658,7 @@ int main(int argc, char **argv)
         return cmd_sw(argc, argv);
     if (strcmp(argv[1], "tlv") == 0)
         return cmd_tlv(argc, argv);
+    if (strcmp(argv[1], "policy") == 0)
+        return cmd_policy(argc, argv);
     return usage();
 }

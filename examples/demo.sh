@@ -49,6 +49,17 @@ for sw in 9000 6110 6C08 63C2 6983 6A82 6D00; do
 done
 
 echo
+echo "== The device's policy (lib/policy): what a hostile server may not relay =="
+# INTERNAL AUTHENTICATE over bytes the server chose: a signing oracle
+run policy "00 88 00 00 08 C4 5D 19 7A 0B E2 68 F3 00"
+# a DEBIT after the holder typed the PIN for something else
+run policy --after-pin "80 54 00 00 28 00 00 27 0F 00 00 00 00 $(printf '%s ' $(seq 1 32 | sed 's/.*/AB/'))"
+# a chained VERIFY (the PIN would follow under another header)
+run policy "10 20 00 80"
+# asking for the PIN's retry counter is fine
+run policy "00 20 00 80"
+
+echo
 echo "== A simulated payment card on a virtual card line =="
 work=$(mktemp -d)
 trap 'kill $vcard 2>/dev/null; rm -rf "$work"' EXIT

@@ -6,6 +6,7 @@
  * tool/atr.c: the ATR decode (strict and lenient, smartcard_list.txt names).
  * tool/apdu.c: command APDUs explained, CLA/INS/P1/P2.
  * tool/tlv.c: BER-TLV trees with ISO 7816 / EMV tag names.
+ * tool/policy.c: what a device's lib/policy does with a relayed command.
  */
 #ifndef CARDLINK_TOOL_H
 #define CARDLINK_TOOL_H
@@ -47,5 +48,8 @@ int cmd_tlv(int argc, char **argv);
 bool tlv_tree(const uint8_t *data, size_t len, const char *indent);
 /* The ISO 7816 / EMV name of a tag (held as in cardlink/tlv.h), or NULL. */
 const char *tlv_tag_name(uint32_t tag);
+
+/* tool/policy.c: `policy [--iso] [--after-pin] HEX`. */
+int cmd_policy(int argc, char **argv);
 
 #endif

@@ -285,5 +285,28 @@ rc, out, err = run("tlv", "6F 03 84 02 01")
 check("tlv malformed inside", rc == 1 and out == ""
       and err == "cardlink-tool: not BER-TLV: a constructed object holds malformed data\n", err)
 
+# lib/policy through `cardlink-tool policy`: the issue-10 attack bytes a
+# server would relay are refused with their reason, ordinary commands pass.
+POLICY = [
+    (["00 88 00 00 08 01 02 03 04 05 06 07 08 00"], 1,
+     "relay 00 88 00 00 08 01 02 03 04 05 06 07 08 00: refused, signing or authentication (ERROR DENIED)\n"),
+    (["--after-pin", "80 54 00 00 18 00 00 27 0F 00 00 00 00" + " AB" * 16], 1,
+     "relay 80 54 00 00 18 00 00 27 0F 00 00 00 00" + " AB" * 16 +
+     ": refused, value or e-goods outside an approval (ERROR DENIED)\n"),
+    (["10 20 00 80"], 1, "relay 10 20 00 80: refused, chained PIN or signing command (ERROR DENIED)\n"),
+    (["00 20 00 80 08 24 12 34 FF FF FF FF FF"], 1,
+     "relay 00 20 00 80 08 24 12 34 FF FF FF FF FF: refused, PIN handling (ERROR DENIED)\n"),
+    (["00 20 00 80"], 0, "relay 00 20 00 80: relayed\n"),
+    (["00 E2 00 28 01 00"], 1,
+     "relay 00 E2 00 28 01 00: refused, value or e-goods outside an approval (ERROR DENIED)\n"),
+    (["--iso", "80 54 00 00 01 00"], 0, "relay 80 54 00 00 01 00: relayed\n"),
+    (["00 A4 04 00 07 F0 43 4C 50 41 59 01"], 0, "relay 00 A4 04 00 07 F0 43 4C 50 41 59 01: relayed\n"),
+]
+for args, want_rc, want in POLICY:
+    rc, out, err = run("policy", *args)
+    check(f"policy {' '.join(args)}", rc == want_rc and out == want and err == "", repr(out) + err)
+rc, out, err = run("policy", "--bogus", "00 A4")
+check("policy usage", rc == 2, err)
+
 print(f"{checks - failures} passed, {failures} failed")
 sys.exit(1 if failures else 0)
