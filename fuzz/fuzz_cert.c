@@ -6,18 +6,17 @@
  * Input: byte 0 selects the mode (mod 3).
  *  0  parse one certificate: the rest of the input.
  *  1  validate a chain: byte 1 -> k = 1..4 chain certificates (bits 0-1)
- *     and the form (bits 2-7, mod 7, below), byte 2 -> r = 0..2 roots,
+ *     and the role (bits 2-7, mod 6, below), byte 2 -> r = 0..2 roots,
  *     bytes 3..10 "now" (big-endian seconds), then k + r - 1 two-byte
  *     big-endian lengths splitting the remainder into k + r pieces (chain
  *     first, then roots; the last piece takes what is left).
- *  2  verify a signature: byte 1 scheme (bits 0-1) and form (bits 2-7),
+ *  2  verify a signature: byte 1 scheme (bits 0-1) and role (bits 2-7),
  *     byte 2 hash, bytes 3..10 now, bytes 11..12 certificate length L, the
  *     certificate (validated as its own trust anchor), the digest (the
  *     hash's length), the signature.
- * The form: 0 the legacy cl_cert_verify_chain (keyUsage mask: digital
- * signature when byte 2 has bit 7, in mode 1; none in mode 2), 1..5
- * cl_cert_verify_chain_as for role 1..5 (enum cl_cert_role), 6 an invalid
- * role (must be CL_ERR_ARG).
+ * The role given to cl_cert_verify_chain: 1..5 that role (enum
+ * cl_cert_role), 0 an invalid role (0 in mode 1, the keyUsage byte 0x80
+ * passed by mistake in mode 2), which must be CL_ERR_ARG with depth 0.
  * Cross-checks (abort() on failure): a parsed certificate's fingerprint is
  * the SHA-256 of its bytes, its subject and serial are printable and
  * NUL-terminated, an unvalidated context refuses to verify, the same chain
@@ -80,19 +79,18 @@ static bool chain_rc_ok(int rc)
     }
 }
 
-/* Validate with the form selected by sel (see the top of the file). */
+/* Validate for the role selected by sel (see the top of the file);
+ * invalid is the role passed when sel selects none. */
 static int verify(struct cl_cert *c, unsigned sel, const struct cl_cert_der *chain, size_t n,
                   const struct cl_cert_der *roots, size_t n_roots, uint64_t now,
-                  unsigned usage, size_t *depth)
+                  unsigned invalid, size_t *depth)
 {
     int rc;
 
-    sel %= 7;
+    sel %= 6;
+    rc = cl_cert_verify_chain(c, chain, n, roots, n_roots, now,
+                              (enum cl_cert_role)(sel == 0 ? invalid : sel), depth);
     if (sel == 0)
-        return cl_cert_verify_chain(c, chain, n, roots, n_roots, now, usage, depth);
-    rc = cl_cert_verify_chain_as(c, chain, n, roots, n_roots, now,
-                                 sel == 6 ? (enum cl_cert_role)0 : (enum cl_cert_role)sel, depth);
-    if (sel == 6)
         check(rc == CL_ERR_ARG && (depth == NULL || *depth == 0));
     return rc;
 }
@@ -150,8 +148,7 @@ static void fuzz_chain(const uint8_t *data, size_t size)
         off += len;
     }
     cl_cert_init(&c);
-    rc = verify(&c, data[1] >> 2, pieces, k, pieces + k, r, now,
-                data[2] & 0x80 ? CL_CERT_KU_DIGITAL_SIGNATURE : 0, &depth);
+    rc = verify(&c, data[1] >> 2, pieces, k, pieces + k, r, now, 0, &depth);
     check(chain_rc_ok(rc));
     check(depth <= k);
     check(cl_cert_is_validated(&c) == (rc == CL_OK));
@@ -167,8 +164,7 @@ static void fuzz_chain(const uint8_t *data, size_t size)
     for (i = 0; i < cl_cert_count(&c); i++)
         check_text(&c, i);
     /* Deterministic, and the context is reusable. */
-    rc2 = verify(&c, data[1] >> 2, pieces, k, pieces + k, r, now,
-                 data[2] & 0x80 ? CL_CERT_KU_DIGITAL_SIGNATURE : 0, &depth2);
+    rc2 = verify(&c, data[1] >> 2, pieces, k, pieces + k, r, now, 0, &depth2);
     check(rc2 == rc && depth2 == depth);
     cl_cert_free(&c);
 }
@@ -194,7 +190,7 @@ static void fuzz_sig(const uint8_t *data, size_t size)
     der.len = L;
     dlen = hlen[hash];
     cl_cert_init(&c);
-    rc = verify(&c, data[1] >> 2, &der, 1, &der, 1, be64(data + 3), 0, NULL);
+    rc = verify(&c, data[1] >> 2, &der, 1, &der, 1, be64(data + 3), 0x80, NULL);
     check(chain_rc_ok(rc));
     if (rc == CL_OK && size - 13 - L >= dlen) {
         const uint8_t *dg = data + 13 + L;

@@ -72,18 +72,8 @@ extern "C" {
 #define CL_SHA256_LEN 32
 #define CL_CERT_FINGERPRINT_LEN CL_SHA256_LEN
 
-/* keyUsage bits (RFC 5280 §4.2.1.3, first octet of the BIT STRING), for
- * cl_cert_verify_chain's leaf_usage. 0 asks for no particular usage. */
-#define CL_CERT_KU_DIGITAL_SIGNATURE 0x80u
-#define CL_CERT_KU_NON_REPUDIATION 0x40u
-#define CL_CERT_KU_KEY_ENCIPHERMENT 0x20u
-#define CL_CERT_KU_DATA_ENCIPHERMENT 0x10u
-#define CL_CERT_KU_KEY_AGREEMENT 0x08u
-#define CL_CERT_KU_KEY_CERT_SIGN 0x04u
-#define CL_CERT_KU_CRL_SIGN 0x02u
-
 /*
- * What a validated chain's leaf is trusted to do (cl_cert_verify_chain_as).
+ * What a validated chain's leaf is trusted to do (cl_cert_verify_chain).
  * docs/security.md, "Certificates", gives the reasons and OpenSSL's
  * equivalents. In the rules below, "EKU allows P" means: the certificate
  * has no extendedKeyUsage, or its extendedKeyUsage lists P
@@ -263,72 +253,55 @@ void cl_cert_free(struct cl_cert *c);
 CL_WUR int cl_cert_parse(struct cl_cert *c, const uint8_t *der, size_t len);
 
 /*
- * THE chain validation: parse chain[0..n) (leaf first, each certificate
- * issued by the next) and validate it at time `now` against the trust
- * anchors roots[0..n_roots), for `role` (enum cl_cert_role: what the leaf
- * is trusted to do). Everything cl_cert_verify_chain says below holds, with
- * these differences:
- *  - the leaf's keyUsage is checked with the role's rule (not a mask), and
- *    the leaf's and every CA's extendedKeyUsage and nsCertType (the anchor
- *    included) with the role's rules;
- *  - CL_ERR_ARG also for a role outside enum cl_cert_role (0, or a
- *    CL_CERT_KU_* mask passed by mistake);
- *  - CL_ERR_CERT_KEY_USAGE also: the leaf's keyUsage does not allow the
- *    role; a CL_CERT_ROLE_ISSUER leaf is not CA:TRUE;
- *  - CL_ERR_CERT_PURPOSE: an extendedKeyUsage or nsCertType (critical or
- *    not) that does not allow the role, on the leaf or on a CA (depth: that
- *    certificate; n for the trust anchor).
- * Per certificate, the checks run in this order: key, signature algorithm,
- * validity, keyUsage and basicConstraints, extendedKeyUsage and
- * nsCertType, path length, then the link to the next certificate.
- */
-CL_WUR int cl_cert_verify_chain_as(struct cl_cert *c,
-                                   const struct cl_cert_der *chain, size_t n,
-                                   const struct cl_cert_der *roots, size_t n_roots,
-                                   uint64_t now, enum cl_cert_role role, size_t *depth);
-
-/*
- * LEGACY form, kept while callers move to cl_cert_verify_chain_as (which
- * is the API; this one will go): it checks no extendedKeyUsage nor
- * nsCertType, so it cannot tell a card from a server. Use it for nothing
- * new.
+ * THE chain validation. Parse chain[0..n) (leaf first, each certificate
+ * issued by the next) and validate it at time `now` (seconds since
+ * 1970-01-01T00:00:00Z, from the caller's clock port; mbedtls's idea of the
+ * time is never consulted) against the trust anchors roots[0..n_roots) (DER
+ * root certificates in caller memory), for `role` (enum cl_cert_role: what
+ * the leaf is trusted to do; there is no form that checks no role). The
+ * chain may end with a copy of its anchor; the anchor may be the leaf
+ * itself (a pinned certificate, which is then checked as the leaf: for the
+ * role, not as an issuer). A card's authentication certificate is checked
+ * with CL_CERT_ROLE_CARD_AUTH, its signing certificate with
+ * CL_CERT_ROLE_CARD_SIGN, a server's with CL_CERT_ROLE_SERVER.
  *
- * Parse chain[0..n) (leaf first, each certificate issued by the next) and
- * validate it at time `now` (seconds since 1970-01-01T00:00:00Z, from the
- * caller's clock port; mbedtls's idea of the time is never consulted)
- * against the trust anchors roots[0..n_roots) (DER root certificates in
- * caller memory). The chain may end with a copy of its anchor; the anchor
- * may be the leaf itself (a pinned self-signed certificate). leaf_usage is
- * a mask of CL_CERT_KU_* bits the leaf must allow (0: no requirement);
- * a card's signing certificate is checked with
- * CL_CERT_KU_DIGITAL_SIGNATURE.
- *
- * Whatever c held is released first; c must have been given to
- * cl_cert_init(). On success c holds the validated chain and the
+ * Whatever c held is released first (CL_ERR_ARG leaves c as it was); c
+ * must have been given to cl_cert_init(). On success c holds the validated chain and the
  * signature functions accept it. On failure c holds the certificates that
  * parsed (for logging the failing one with cl_cert_subject), not
  * validated; cl_cert_free() it either way.
  *
  * depth (may be NULL) receives which certificate failed: i for chain[i]
  * (0 is the leaf); n for the trust anchor (a root that failed to parse, or
- * the root the chain leads to when that root is expired, weak, or not
- * allowed to issue). It is 0 on success and on CL_ERR_ARG.
+ * the root the chain leads to when that root is expired, weak, not allowed
+ * to issue, or not allowed the role). It is 0 on success and on
+ * CL_ERR_ARG.
  *
- * Checks run leaf first; for each certificate: its key, its signature
- * algorithm, its validity period, its role (leaf usage, or issuer
- * constraints), then its link to the next (issuer name, signature). The
- * first failure is returned:
- *  CL_ERR_ARG            c, chain or a der pointer NULL, a len 0, n 0, or
- *                        roots NULL with n_roots > 0;
+ * Checks run leaf first; for each certificate, in this order: its key, its
+ * signature algorithm, its validity period, its keyUsage and
+ * basicConstraints (the leaf: the role's keyUsage rule; an issuer: CA:TRUE
+ * and keyCertSign), its extendedKeyUsage and nsCertType (the role's rules,
+ * for the leaf and for every CA, the anchor included), its path length
+ * (issuers), then its link to the next (issuer name, signature). The first
+ * failure is returned:
+ *  CL_ERR_ARG            c, chain or a der pointer NULL, a len 0, n 0,
+ *                        roots NULL with n_roots > 0, or a role outside
+ *                        enum cl_cert_role (0, or a keyUsage mask passed
+ *                        by mistake);
  *  CL_ERR_LIMIT          n > CL_CERT_CHAIN_MAX;
  *  CL_ERR_CERT_PARSE     a certificate is malformed or has trailing bytes;
  *  CL_ERR_CERT_CRITICAL  unknown critical extension;
  *  CL_ERR_CERT_ALGORITHM key or signature algorithm outside the policy;
  *  CL_ERR_CERT_EXPIRED   now > notAfter;
  *  CL_ERR_CERT_NOT_YET_VALID now < notBefore;
- *  CL_ERR_CERT_KEY_USAGE the leaf's keyUsage lacks a leaf_usage bit, or an
+ *  CL_ERR_CERT_KEY_USAGE the leaf's keyUsage does not allow the role (or
+ *                        a CL_CERT_ROLE_ISSUER leaf is not CA:TRUE), or an
  *                        issuer is not CA:TRUE or its keyUsage lacks
  *                        keyCertSign;
+ *  CL_ERR_CERT_PURPOSE   an extendedKeyUsage or nsCertType (critical or
+ *                        not) that does not allow the role, on the leaf or
+ *                        on a CA (depth: that certificate; n for the trust
+ *                        anchor);
  *  CL_ERR_CERT_PATH_LEN  more intermediate CAs below an issuer than its
  *                        pathLenConstraint allows (depth: that issuer);
  *  CL_ERR_CERT_UNTRUSTED a certificate's issuer name is not the next
@@ -342,7 +315,7 @@ CL_WUR int cl_cert_verify_chain_as(struct cl_cert *c,
 CL_WUR int cl_cert_verify_chain(struct cl_cert *c,
                                 const struct cl_cert_der *chain, size_t n,
                                 const struct cl_cert_der *roots, size_t n_roots,
-                                uint64_t now, unsigned leaf_usage, size_t *depth);
+                                uint64_t now, enum cl_cert_role role, size_t *depth);
 
 /* Number of certificates c holds (0 when empty). */
 size_t cl_cert_count(const struct cl_cert *c);

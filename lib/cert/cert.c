@@ -263,22 +263,21 @@ static bool has_ku(const mbedtls_x509_crt *crt)
 #define NS_SSL_CA MBEDTLS_X509_NS_CERT_TYPE_SSL_CA
 #define NS_EMAIL_CA MBEDTLS_X509_NS_CERT_TYPE_EMAIL_CA
 #define NS_OBJECT_CA MBEDTLS_X509_NS_CERT_TYPE_OBJECT_SIGNING_CA
-#define KU_DS CL_CERT_KU_DIGITAL_SIGNATURE
-#define KU_NR CL_CERT_KU_NON_REPUDIATION
-#define KU_KE CL_CERT_KU_KEY_ENCIPHERMENT
-#define KU_KA CL_CERT_KU_KEY_AGREEMENT
-#define KU_KCS CL_CERT_KU_KEY_CERT_SIGN
+#define KU_DS MBEDTLS_X509_KU_DIGITAL_SIGNATURE
+#define KU_NR MBEDTLS_X509_KU_NON_REPUDIATION
+#define KU_KE MBEDTLS_X509_KU_KEY_ENCIPHERMENT
+#define KU_KA MBEDTLS_X509_KU_KEY_AGREEMENT
+#define KU_KCS MBEDTLS_X509_KU_KEY_CERT_SIGN
 
 /* What a role asks of the certificates of a path (cardlink/cert.h, enum
- * cl_cert_role). The legacy form of cl_cert_verify_chain uses a rule with
- * only ku_all set and eku_check false. */
+ * cl_cert_role). keyUsage bits are those of the BIT STRING's first octet
+ * (RFC 5280 §4.2.1.3), as mbedtls stores them. */
 struct role_rule {
-    unsigned ku_all;     /* leaf keyUsage, when present, has all of these */
+    uint8_t ku_all;      /* leaf keyUsage, when present, has all of these */
     uint8_t ku_any;      /* ... and at least one of these (0: no such rule) */
     uint8_t ku_none;     /* ... and none of these */
     bool ku_required;    /* the leaf must carry keyUsage */
     bool leaf_ca;        /* the leaf must be CA:TRUE */
-    bool eku_check;      /* extendedKeyUsage and nsCertType are checked */
     const uint8_t *eku;  /* the OID (DER contents) an EKU must list */
     uint8_t eku_len;
     uint8_t ns_leaf;     /* nsCertType bits, one of which the leaf needs */
@@ -300,19 +299,19 @@ static const uint8_t oid_any_eku[] = { 0x55, 0x1D, 0x25, 0x00 };
 
 static const struct role_rule role_rules[] = {
     /* CL_CERT_ROLE_SERVER */
-    { 0, KU_DS | KU_KE | KU_KA, 0, false, false, true,
+    { 0, KU_DS | KU_KE | KU_KA, 0, false, false,
       oid_server_auth, sizeof(oid_server_auth), NS_SSL_SERVER, NS_SSL_CA },
     /* CL_CERT_ROLE_DEVICE */
-    { 0, KU_DS | KU_KA, 0, false, false, true,
+    { 0, KU_DS | KU_KA, 0, false, false,
       oid_client_auth, sizeof(oid_client_auth), NS_SSL_CLIENT, NS_SSL_CA },
     /* CL_CERT_ROLE_CARD_AUTH: never nonRepudiation */
-    { KU_DS, 0, KU_NR, false, false, true,
+    { KU_DS, 0, KU_NR, false, false,
       oid_piv_card_auth, sizeof(oid_piv_card_auth), NS_SSL_CLIENT, NS_SSL_CA },
     /* CL_CERT_ROLE_CARD_SIGN */
-    { KU_DS | KU_NR, 0, 0, true, false, true,
+    { KU_DS | KU_NR, 0, 0, true, false,
       oid_email, sizeof(oid_email), NS_EMAIL, NS_EMAIL_CA },
     /* CL_CERT_ROLE_ISSUER */
-    { KU_DS | KU_KCS, 0, 0, false, true, true,
+    { KU_DS | KU_KCS, 0, 0, false, true,
       oid_any_eku, sizeof(oid_any_eku), NS_CA_ANY, NS_CA_ANY },
 };
 
@@ -376,16 +375,15 @@ static int check_cert(const mbedtls_x509_crt *crt, size_t pos, uint64_t now,
         return CL_ERR_CERT_EXPIRED;
     if (pos == 0) {
         rc = check_leaf_usage(crt, rr);
-        if (rc == CL_OK && rr->eku_check &&
-            (!eku_allows(crt, rr) || !ns_allows(crt, rr->ns_leaf)))
+        if (rc == CL_OK && (!eku_allows(crt, rr) || !ns_allows(crt, rr->ns_leaf)))
             rc = CL_ERR_CERT_PURPOSE;
         return rc;
     }
     if (!crt->CL_MBP(ca_istrue))
         return CL_ERR_CERT_KEY_USAGE;
-    if (has_ku(crt) && (ku & CL_CERT_KU_KEY_CERT_SIGN) == 0)
+    if (has_ku(crt) && (ku & KU_KCS) == 0)
         return CL_ERR_CERT_KEY_USAGE;
-    if (rr->eku_check && (!eku_allows(crt, rr) || !ns_allows(crt, rr->ns_ca)))
+    if (!eku_allows(crt, rr) || !ns_allows(crt, rr->ns_ca))
         return CL_ERR_CERT_PURPOSE;
     /* mbedtls stores pathLenConstraint + 1, and 0 when there is none. */
     if (crt->CL_MBP(max_pathlen) > 0 && pos > (size_t)crt->CL_MBP(max_pathlen))
@@ -505,11 +503,12 @@ int cl_cert_parse(struct cl_cert *c, const uint8_t *der, size_t len)
     return parse_append(&impl_of(c)->crt, der, len);
 }
 
-/* Both forms of chain validation, with the rule they check. */
-static int verify_chain(struct cl_cert *c, const struct cl_cert_der *chain, size_t n,
-                        const struct cl_cert_der *roots, size_t n_roots,
-                        uint64_t now, const struct role_rule *rr, size_t *depth)
+/* see cardlink/cert.h */
+int cl_cert_verify_chain(struct cl_cert *c, const struct cl_cert_der *chain, size_t n,
+                         const struct cl_cert_der *roots, size_t n_roots,
+                         uint64_t now, enum cl_cert_role role, size_t *depth)
 {
+    const struct role_rule *rr;
     struct cl_cert_impl *im;
     mbedtls_x509_crt rl;
     size_t i, d = 0;
@@ -519,6 +518,10 @@ static int verify_chain(struct cl_cert *c, const struct cl_cert_der *chain, size
         *depth = 0;
     if (c == NULL || chain == NULL || n == 0 || (roots == NULL && n_roots > 0))
         return CL_ERR_ARG;
+    if ((unsigned)role < (unsigned)CL_CERT_ROLE_SERVER ||
+        (unsigned)role > (unsigned)CL_CERT_ROLE_ISSUER)
+        return CL_ERR_ARG;
+    rr = &role_rules[(unsigned)role - (unsigned)CL_CERT_ROLE_SERVER];
     for (i = 0; i < n; i++)
         if (chain[i].der == NULL || chain[i].len == 0)
             return CL_ERR_ARG;
@@ -549,33 +552,6 @@ static int verify_chain(struct cl_cert *c, const struct cl_cert_der *chain, size
     if (depth != NULL)
         *depth = d;
     return rc;
-}
-
-/* see cardlink/cert.h */
-int cl_cert_verify_chain_as(struct cl_cert *c, const struct cl_cert_der *chain, size_t n,
-                            const struct cl_cert_der *roots, size_t n_roots,
-                            uint64_t now, enum cl_cert_role role, size_t *depth)
-{
-    if ((unsigned)role < (unsigned)CL_CERT_ROLE_SERVER ||
-        (unsigned)role > (unsigned)CL_CERT_ROLE_ISSUER) {
-        if (depth != NULL)
-            *depth = 0;
-        return CL_ERR_ARG;
-    }
-    return verify_chain(c, chain, n, roots, n_roots, now,
-                        &role_rules[(unsigned)role - (unsigned)CL_CERT_ROLE_SERVER], depth);
-}
-
-/* see cardlink/cert.h */
-int cl_cert_verify_chain(struct cl_cert *c, const struct cl_cert_der *chain, size_t n,
-                         const struct cl_cert_der *roots, size_t n_roots,
-                         uint64_t now, unsigned leaf_usage, size_t *depth)
-{
-    struct role_rule legacy;
-
-    memset(&legacy, 0, sizeof(legacy));
-    legacy.ku_all = leaf_usage;
-    return verify_chain(c, chain, n, roots, n_roots, now, &legacy, depth);
 }
 
 /* see cardlink/cert.h */

@@ -142,10 +142,9 @@ static int verify_named(struct cl_cert *c, const char *const *chain, const char 
     struct cl_cert_der ch[MAXC], rt[3];
     size_t nr, n = load_named(chain, roots, ch, rt, &nr);
 
-    return cl_cert_verify_chain_as(c, ch, n, rt, nr, now, role, depth);
+    return cl_cert_verify_chain(c, ch, n, rt, nr, now, role, depth);
 }
 
-#define DS CL_CERT_KU_DIGITAL_SIGNATURE
 #define R(...) { __VA_ARGS__, NULL }
 #define SRV CL_CERT_ROLE_SERVER
 #define DEV CL_CERT_ROLE_DEVICE
@@ -153,7 +152,7 @@ static int verify_named(struct cl_cert *c, const char *const *chain, const char 
 #define CSIGN CL_CERT_ROLE_CARD_SIGN
 #define ISS CL_CERT_ROLE_ISSUER
 
-/* Each failure reason of cl_cert_verify_chain_as; openssl verify (with
+/* Each failure reason of cl_cert_verify_chain; openssl verify (with
  * -auth_level 2, which refuses SHA-1 and RSA-1024) must agree where a
  * purpose is named: "any" checks the chain without a purpose. */
 static const struct chain_case chain_cases[] = {
@@ -313,35 +312,38 @@ START_TEST(test_chain_errors)
     rt[0].der = root.b;
     rt[0].len = root.len;
 
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_OK);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_OK);
     /* Roles: the first and the last are valid, one past either end is not
-     * (nor a keyUsage mask passed by mistake). */
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, (enum cl_cert_role)0, &depth), CL_ERR_ARG);
+     * (nor a keyUsage mask passed by mistake: 0x80, digitalSignature). */
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, (enum cl_cert_role)0, &depth), CL_ERR_ARG);
     ck_assert_uint_eq(depth, 0);
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CL_CERT_ROLE_SERVER, &depth), CL_ERR_CERT_PURPOSE);
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CL_CERT_ROLE_ISSUER, &depth), CL_ERR_CERT_KEY_USAGE);
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, (enum cl_cert_role)6, &depth), CL_ERR_ARG);
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, (enum cl_cert_role)DS, &depth), CL_ERR_ARG);
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CAUTH, NULL), CL_OK);
+    /* CL_ERR_ARG leaves c as it was: the chain validated just before. */
+    ck_assert(cl_cert_is_validated(&c));
+    ck_assert_uint_eq(cl_cert_count(&c), 2);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, CL_CERT_ROLE_SERVER, &depth), CL_ERR_CERT_PURPOSE);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, CL_CERT_ROLE_ISSUER, &depth), CL_ERR_CERT_KEY_USAGE);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, (enum cl_cert_role)6, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, (enum cl_cert_role)0x80, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, CAUTH, NULL), CL_OK);
     /* Argument errors. */
-    ck_assert_int_eq(cl_cert_verify_chain_as(NULL, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, NULL, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 0, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, NULL, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain(NULL, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, NULL, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 0, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, NULL, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
     ck_assert_uint_eq(depth, 0);
     ch[1].len = 0;
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
     ch[1].len = iss.len;
     /* No roots at all: nothing is trusted. */
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, NULL, 0, T_NOW, CAUTH, &depth), CL_ERR_CERT_UNTRUSTED);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, NULL, 0, T_NOW, CAUTH, &depth), CL_ERR_CERT_UNTRUSTED);
     ck_assert_uint_eq(depth, 1);
     /* Too long a chain. */
     for (i = 0; i <= CL_CERT_CHAIN_MAX; i++)
         ch[i] = ch[0];
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, CL_CERT_CHAIN_MAX + 1, rt, 1, T_NOW, CAUTH, &depth),
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, CL_CERT_CHAIN_MAX + 1, rt, 1, T_NOW, CAUTH, &depth),
                      CL_ERR_LIMIT);
     /* At the limit the chain is walked (and fails on its links). */
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, CL_CERT_CHAIN_MAX, rt, 1, T_NOW, CAUTH, &depth),
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, CL_CERT_CHAIN_MAX, rt, 1, T_NOW, CAUTH, &depth),
                      CL_ERR_CERT_UNTRUSTED);
     ck_assert_uint_eq(depth, 0);
     ck_assert_uint_eq(cl_cert_count(&c), CL_CERT_CHAIN_MAX);
@@ -349,23 +351,23 @@ START_TEST(test_chain_errors)
     ch[1].len = iss.len;
     /* The issuer truncated by one byte, then with a byte after it. */
     ch[1].len = iss.len - 1;
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_CERT_PARSE);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_CERT_PARSE);
     ck_assert_uint_eq(depth, 1);
     ck_assert_uint_eq(cl_cert_count(&c), 1);
     iss.b[iss.len] = 0x00;
     ch[1].len = iss.len + 1;
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_CERT_PARSE);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_CERT_PARSE);
     ck_assert_uint_eq(depth, 1);
     ch[1].len = iss.len;
     /* A root that does not parse: depth n. */
     rt[0].der = junk;
     rt[0].len = sizeof(junk);
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_CERT_PARSE);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_CERT_PARSE);
     ck_assert_uint_eq(depth, 2);
     /* Garbage as the leaf. */
     ch[0].der = junk;
     ch[0].len = sizeof(junk);
-    ck_assert_int_eq(cl_cert_verify_chain_as(&c, ch, 1, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_CERT_PARSE);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 1, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_CERT_PARSE);
     ck_assert_uint_eq(depth, 0);
     ck_assert_uint_eq(cl_cert_count(&c), 0);
     cl_cert_free(&c);
@@ -448,38 +450,6 @@ START_TEST(test_roles)
 
         ck_assert_msg((o == 0) == (rc == CL_OK), "%s: openssl verify -purpose %s says %d, cardlink %d (%s)",
                       role_cases[row].what, role_purpose[r], o, rc, cl_strerror(rc));
-    }
-}
-END_TEST
-
-/* The legacy form behaves as it did: a keyUsage mask, no EKU. */
-START_TEST(test_legacy_form)
-{
-    static const struct {
-        const char *chain[MAXC];
-        unsigned usage;
-        int rc;
-    } legacy[] = {
-        { R("card", "issuer"), DS, CL_OK },
-        { R("card-sign", "issuer"), DS | CL_CERT_KU_NON_REPUDIATION, CL_OK },
-        { R("card", "issuer"), DS | CL_CERT_KU_NON_REPUDIATION, CL_ERR_CERT_KEY_USAGE },
-        { R("bad-leafku", "issuer"), DS, CL_ERR_CERT_KEY_USAGE },
-        { R("bad-leafku", "issuer"), 0, CL_OK },
-        { R("bad-eku-codesign", "issuer"), DS, CL_OK },   /* what roles fix */
-        { R("root"), 0, CL_OK },
-        { R("bad-rsa2047", "issuer"), DS, CL_ERR_CERT_ALGORITHM },
-    };
-    static const char *const roots[] = { NULL };
-    struct cl_cert_der ch[MAXC], rt[3];
-    struct cl_cert c;
-    size_t i, n, nr, depth;
-
-    for (i = 0; i < CL_ARRAY_LEN(legacy); i++) {
-        n = load_named(legacy[i].chain, roots, ch, rt, &nr);
-        cl_cert_init(&c);
-        ck_assert_msg(cl_cert_verify_chain(&c, ch, n, rt, nr, T_NOW, legacy[i].usage, &depth) == legacy[i].rc,
-                      "legacy case %zu", i);
-        cl_cert_free(&c);
     }
 }
 END_TEST
@@ -571,7 +541,7 @@ START_TEST(test_rsa_bits)
     rt.der = root.b;
     rt.len = root.len;
     cl_cert_init(&c);
-    rc = cl_cert_verify_chain_as(&c, &ch, 1, &rt, 1, T_NOW, CAUTH, &depth);
+    rc = cl_cert_verify_chain(&c, &ch, 1, &rt, 1, T_NOW, CAUTH, &depth);
     ck_assert_msg(rc == rsa_cases[_i].rc, "RSA-%u: got %d (%s)", rsa_cases[_i].bits, rc, cl_strerror(rc));
     ck_assert_uint_eq(depth, 0);
     if (rc == CL_OK)
@@ -1044,7 +1014,6 @@ static Suite *cert_suite(void)
         tcase_add_loop_test(tc, test_chain_cases, 0, (int)CL_ARRAY_LEN(chain_cases));
         tcase_add_loop_test(tc, test_chain_openssl, 0, (int)CL_ARRAY_LEN(chain_cases));
         tcase_add_loop_test(tc, test_roles, 0, (int)CL_ARRAY_LEN(role_cases) * 5);
-        tcase_add_test(tc, test_legacy_form);
         tcase_add_loop_test(tc, test_rsa_bits, 0, (int)CL_ARRAY_LEN(rsa_cases));
         tcase_add_test(tc, test_chain_failure_keeps_certs);
         tcase_add_test(tc, test_chain_errors);
