@@ -308,8 +308,9 @@ CL_WUR int cl_policy_check_text(const uint8_t *text, size_t len, uint8_t *reason
  * Lay out a server text for a display width characters wide (3..255): every
  * line (LF-separated, and every piece of a line longer than width - 2,
  * cut hard) becomes CL_POLICY_SERVER_MARK followed by the text, ending in
- * LF; then a NUL. *out_len (out_len not NULL) is the length without the
- * NUL. The text must pass cl_policy_check_text.
+ * LF; then a NUL. An empty text gives an empty layout (a cleared display);
+ * a final LF adds no empty line. *out_len (out_len not NULL) is the length
+ * without the NUL. The text must pass cl_policy_check_text.
  * Returns CL_OK; CL_ERR_DENIED (the text fails cl_policy_check_text);
  * CL_ERR_ARG (NULL pointers, width out of range); CL_ERR_BUFFER (out too
  * small: (len + 1) * (CL_POLICY_SERVER_MARK_LEN + 1) + len + 1 always
@@ -359,8 +360,8 @@ CL_WUR int cl_policy_check_txn_text(const struct cl_txn *txn, uint8_t *reason);
 /* ------------------------------------------------------------ B: approvals */
 
 /* The transaction kind paid from the card's purse, whose signing command
- * is the cardlink applet's DEBIT (lib/txn: CL_TXN_PURSE_PAYMENT). */
-#define CL_POLICY_KIND_PURSE 6u
+ * is the cardlink applet's DEBIT. */
+#define CL_POLICY_KIND_PURSE CL_TXN_PURSE_PAYMENT
 
 /* The cardlink applet's GET BALANCE, which the device sends itself before
  * building a DEBIT (5 bytes). */

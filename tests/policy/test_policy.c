@@ -974,11 +974,17 @@ START_TEST(test_flow_pso)
     uint8_t out[64], reason = 0xEE, b[8];
     size_t len = 99;
 
+    char page[3 * 17 + 1];
+    unsigned pages = 0;
+
     approve_msg(&m, &txn);
     cl_policy_init(&st);
+    /* the pages as lib/txn renders them for a 16x3 display */
+    ck_assert_int_eq(cl_txn_render(&txn, 16, 3, 0, page, sizeof(page), &pages), CL_OK);
+    ck_assert_uint_eq(pages, 3);
     assert_reason(cl_policy_check_msg(NULL, &st, &m, approve_len, &reason, NULL), reason, OK_R,
                   "message");
-    assert_reason(cl_policy_approve_start(NULL, &st, &m.u.txn, &txn, 3, &reason), reason, OK_R,
+    assert_reason(cl_policy_approve_start(NULL, &st, &m.u.txn, &txn, pages, &reason), reason, OK_R,
                   "start");
     ck_assert_uint_eq(st.step, CL_POLICY_SHOWING);
     ck_assert_uint_eq(st.pages, 3);
@@ -1264,6 +1270,15 @@ START_TEST(test_debit)
     }
     cl_assert_bytes(out, len, debits[_i].debit);
     ck_assert_uint_eq(len, CL_POLICY_DEBIT_LEN);
+    {
+        /* the payee bytes are what lib/txn shows on the first line */
+        char page[5 * 41 + 1];
+        unsigned pages;
+        size_t k;
+        ck_assert_int_eq(cl_txn_render(&txn, 40, 5, 0, page, sizeof(page), &pages), CL_OK);
+        for (k = 0; k < 16 && out[29 + k] != 0; k++)
+            ck_assert_msg(page[k] == (char)out[29 + k], "payee byte %zu: %s", k, page);
+    }
     ck_assert_uint_eq(st.step, CL_POLICY_SIGNING);
     ck_assert_int_eq(cl_policy_build_debit(&st, &txn, bal, blen, out, sizeof(out), &len, &reason),
                      CL_ERR_STATE);
