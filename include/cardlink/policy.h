@@ -352,7 +352,9 @@ bool cl_policy_pin_words(const uint8_t *text, size_t len);
  * unknown currency is shown); an upper-case word that is an ISO 4217 code
  * of lib/txn's table ("EUR"); a currency word (euro, dollar, pound, franc,
  * yen, krona/krone/kr, zloty, any case, or a code in any case) in a text
- * that also holds a digit ("5 euro", "Eur 5"). The free text is not checked.
+ * that also holds a digit ("5 euro", "Eur 5"); a currency sign in UTF-8
+ * (U+00A2..U+00A5, U+20AC: outside the repertoire, but a struct may be
+ * filled by hand). The free text is not checked.
  * Returns CL_OK, CL_ERR_DENIED (AMOUNT_TEXT), or CL_ERR_ARG (txn NULL).
  */
 CL_WUR int cl_policy_check_txn_text(const struct cl_txn *txn, uint8_t *reason);

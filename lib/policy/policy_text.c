@@ -374,12 +374,30 @@ static bool amount_like(const char *s, size_t n)
     return digit && money;
 }
 
+/* Whether the UTF-8 text s[0..cap) (up to its NUL) holds a currency sign
+ * outside ASCII: cent, pound, currency sign, yen (U+00A2..U+00A5), euro
+ * (U+20AC). The repertoire refuses them already; a struct filled by hand
+ * may still carry them. */
+static bool currency_sign(const char *field, size_t cap)
+{
+    const uint8_t *s = (const uint8_t *)field;
+    size_t i;
+
+    for (i = 0; i + 1 < cap && s[i] != 0; i++) {
+        if (s[i] == 0xC2u && s[i + 1] >= 0xA2u && s[i + 1] <= 0xA5u)
+            return true;
+        if (s[i] == 0xE2u && s[i + 1] == 0x82u && i + 2 < cap && s[i + 2] == 0xACu)
+            return true;
+    }
+    return false;
+}
+
 static bool field_amount_like(const char *field, size_t cap)
 {
     char d[2 * CL_TXN_TEXT_MAX + 1];
     size_t n = cl_policy_i_display(field, cap, d, sizeof(d));
 
-    return amount_like(d, n);
+    return currency_sign(field, cap) || amount_like(d, n);
 }
 
 /* see cardlink/policy.h */

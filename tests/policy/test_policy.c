@@ -926,6 +926,10 @@ static const struct {
     { "10 Dollars", true, R(AMOUNT_TEXT) },
     { "Kr 250", false, R(AMOUNT_TEXT) },
     { "gbp 3", false, R(AMOUNT_TEXT) },
+    { "\xC2\xA3" "5", false, R(AMOUNT_TEXT) },         /* pound sign (hand-filled) */
+    { "Shop \xE2\x82\xAC", true, R(AMOUNT_TEXT) },     /* euro sign (hand-filled) */
+    { "\xC2\xA5", false, R(AMOUNT_TEXT) },              /* yen sign */
+    { "\xC2\xA6", false, OK_R },                       /* broken bar: not a currency */
     { "Cafe Rosa", false, OK_R },
     { "Caf\xC3\xA9 Ros\xC3\xA9", false, OK_R },
     { "Metro Line 12", false, OK_R },
@@ -959,6 +963,38 @@ START_TEST(test_txn_text)
     reason = 0xEE;
     assert_reason(cl_policy_check_txn(NULL, &txn, m.u.txn.sign_cmd, &reason), reason,
                   texts[_i].reason, texts[_i].text);
+}
+END_TEST
+
+/* Every code of lib/txn's table, as a payee word, upper case: refused;
+ * in lower case without a digit: allowed. */
+START_TEST(test_txn_text_codes)
+{
+    struct cl_relay_msg m;
+    struct cl_txn txn;
+    uint8_t reason = 0xEE;
+    unsigned num, codes = 0;
+
+    approve_msg(&m, &txn);
+    for (num = 1; num <= 999; num++) {
+        const char *a = cl_txn_currency_alpha((uint16_t)num, NULL);
+        if (a == NULL)
+            continue;
+        codes++;
+        memcpy(txn.merchant, "Shop ", 5);
+        memcpy(txn.merchant + 5, a, 3);
+        txn.merchant[8] = '\0';
+        assert_reason(cl_policy_check_txn_text(&txn, &reason), reason, R(AMOUNT_TEXT), a);
+        txn.merchant[5] = (char)(txn.merchant[5] + 32);
+        txn.merchant[6] = (char)(txn.merchant[6] + 32);
+        txn.merchant[7] = (char)(txn.merchant[7] + 32);
+        assert_reason(cl_policy_check_txn_text(&txn, &reason), reason, OK_R, txn.merchant);
+        txn.merchant[8] = '1';
+        txn.merchant[9] = '\0';
+        assert_reason(cl_policy_check_txn_text(&txn, &reason), reason, R(AMOUNT_TEXT),
+                      txn.merchant);
+    }
+    ck_assert_uint_ge(codes, 30);
 }
 END_TEST
 
@@ -1776,6 +1812,7 @@ static Suite *policy_suite(void)
     tcase_add_loop_test(tc, test_sign_header, 0, (int)CL_ARRAY_LEN(sign_hdr));
     tcase_add_loop_test(tc, test_amount, 0, (int)CL_ARRAY_LEN(amounts));
     tcase_add_loop_test(tc, test_txn_text, 0, (int)CL_ARRAY_LEN(texts));
+    tcase_add_test(tc, test_txn_text_codes);
     tcase_add_test(tc, test_flow_pso);
     tcase_add_test(tc, test_flow_ia);
     tcase_add_loop_test(tc, test_abort, 0, (int)CL_ARRAY_LEN(aborts));
