@@ -14,13 +14,42 @@ import subprocess
 import sys
 import tempfile
 
-ENGINES = [("t0", "lib/t0/t0.c", "CL_T0_CARD", 1536),
-           ("t1", "lib/t1/t1.c", "CL_T1_CARD", 2457)]
+# (name, its source files (their text is summed), the role macro, target)
+ENGINES = [("t0", ["lib/t0/t0.c"], "CL_T0_CARD", 1536),
+           ("t1", ["lib/t1/t1.c", "lib/t1/t1_block.c"], "CL_T1_CARD", 2457)]
 
 
 def text_size(prefix, obj):
     out = subprocess.check_output([prefix + "size", obj], text=True)
     return int(out.splitlines()[1].split()[0])
+
+
+def object_sizes(entry, macro, header, prefix, tmp, name):
+    """Text of one source compiled with macro 1 and 0 ([both, reader]; None
+    where it failed or the header has no such macro)."""
+    argv = shlex.split(entry["command"])
+    # drop the dependency-file and output arguments, keep the rest
+    keep, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a in ("-MD",):
+            continue
+        if a in ("-MQ", "-MF", "-o"):
+            skip = True
+            continue
+        keep.append(a)
+    sizes = []
+    for value in ("1", "0"):
+        if value == "0" and macro not in header:
+            sizes.append(None)
+            continue
+        obj = os.path.join(tmp, "%s-%s.o" % (name, value))
+        r = subprocess.run(keep + ["-D%s=%s" % (macro, value), "-o", obj],
+                           cwd=entry["directory"])
+        sizes.append(text_size(prefix, obj) if r.returncode == 0 else None)
+    return sizes
 
 
 def main():
@@ -30,37 +59,18 @@ def main():
     print("  transport engines, text bytes (M0+ targets: t0 <= 1536, t1 <= 2457)")
     status = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for name, src, macro, target in ENGINES:
-            entry = [e for e in cmds if e["file"].endswith(src)]
+        for name, srcs, macro, target in ENGINES:
             header = open(os.path.join(root, "include/cardlink/%s.h" % name)).read()
-            if not entry:
+            entries = [[e for e in cmds if e["file"].endswith(src)] for src in srcs]
+            if not all(entries):
                 continue
-            argv = shlex.split(entry[0]["command"])
-            # drop the dependency-file and output arguments, keep the rest
-            keep, skip = [], False
-            for a in argv:
-                if skip:
-                    skip = False
-                    continue
-                if a in ("-MD",):
-                    continue
-                if a in ("-MQ", "-MF", "-o"):
-                    skip = True
-                    continue
-                keep.append(a)
-            sizes = []
-            for value in ("1", "0"):
-                if value == "0" and macro not in header:
-                    sizes.append(None)
-                    continue
-                obj = os.path.join(tmp, "%s-%s.o" % (name, value))
-                r = subprocess.run(keep + ["-D%s=%s" % (macro, value), "-o", obj],
-                                   cwd=entry[0]["directory"])
-                if r.returncode != 0:
+            sizes = [0, 0]
+            for entry in entries:
+                one = object_sizes(entry[0], macro, header, prefix, tmp, name)
+                sizes = [None if a is None or b is None else a + b
+                         for a, b in zip(sizes, one)]
+                if one[0] is None:
                     status = 1
-                    sizes.append(None)
-                    continue
-                sizes.append(text_size(prefix, obj))
             both, reader = sizes
             line = "    %s  both roles %5s" % (name, both)
             if both is not None:
