@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(cl_t0_card_listen(&t0, cmd, csize) == CL_OK);
 
     while (++rounds < 100000u) {
-        enum cl_t0_want w = cl_t0_want(&t0);
+        enum cl_want w = cl_t0_want(&t0);
 
         if (w == CL_T0_SEND) {
             const uint8_t *p;

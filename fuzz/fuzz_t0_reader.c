@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                                     : cmd + 5;
 
     for (;;) {
-        enum cl_t0_want w = cl_t0_want(&t0);
+        enum cl_want w = cl_t0_want(&t0);
         if (w == CL_T0_SEND) {
             const uint8_t *p;
             size_t n = cl_t0_pull(&t0, &p);

@@ -6,24 +6,28 @@
  * The engine never touches a line or a clock. It has the same shape as the
  * T=1 engine (cardlink/t1.h), so a card session drives both alike:
  *
- *     for (;;) switch (cl_t0_want(&t0)) {
- *     case CL_T0_SEND:    n = cl_t0_pull(&t0, &p); write p[0..n) to the line,
+ *     for (;;) switch (cl_t0_want(&t0)) {      (enum cl_want, engine.h)
+ *     case CL_WANT_SEND:  n = cl_t0_pull(&t0, &p); write p[0..n) to the line,
  *                         then cl_t0_sent(&t0, n) (or fewer: the rest stays);
- *     case CL_T0_RECV:    arm a timer of cl_t0_timeout_etu(&t0) etu (0: none)
- *                         and wait; bytes -> cl_t0_feed(), timer ->
+ *     case CL_WANT_RECV:  arm a timer of cl_t0_timer(&t0) etu (CL_TIMER_NONE:
+ *                         none) and wait; bytes -> cl_t0_feed(), timer ->
  *                         cl_t0_timeout(), parity error -> cl_t0_parity_error();
- *     case CL_T0_DONE:    reader: cl_t0_result() is the response length;
- *     case CL_T0_HEADER:  card: a command header CLA INS P1 P2 P3 is in
- *                         cmd[0..5); the application calls
- *                         cl_t0_card_receive() (the command carries P3 data
- *                         bytes), cl_t0_card_respond() or cl_t0_card_null();
- *     case CL_T0_APDU:    card: the header and its P3 data bytes are in
+ *     case CL_WANT_DONE:  reader: cl_t0_result() is the response length;
+ *                         card: the header and its P3 data bytes are in
  *                         cmd[0..cl_t0_result()); answer with
  *                         cl_t0_card_respond() (or cl_t0_card_null());
- *     case CL_T0_IDLE:    nothing to do until the caller starts something;
- *     case CL_T0_DEACTIVATE: the exchange failed (cl_t0_error()); deactivate
- *                         the card. Sticky until cl_t0_setup() again.
+ *     case CL_WANT_CTRL:  card: a command header CLA INS P1 P2 P3 is in
+ *                         cmd[0..5) and the application decides which way
+ *                         the data go: cl_t0_card_receive() (the command
+ *                         carries P3 data bytes), cl_t0_card_respond() or
+ *                         cl_t0_card_null();
+ *     case CL_WANT_IDLE:  nothing to do until the caller starts something;
+ *     case CL_WANT_FAILED: the exchange failed (cl_t0_error()); deactivate
+ *                         the card. Sticky until cl_t0_setup() or
+ *                         cl_t0_reset().
  *     }
+ * (The names CL_T0_IDLE, _SEND, _RECV, _DONE, _APDU (card DONE), _HEADER
+ * (card CTRL) and _DEACTIVATE (FAILED) are kept as aliases of these.)
  *
  * Reader role: mapping of command APDUs to TPDUs (ISO 7816-3 §12.2,
  * ISO 7816-4 §5, EMV Book 1 §9.3). The application hands a whole command
@@ -78,7 +82,7 @@
  * WT = 960 * D * WI etu (§10.2, cl_rate_wt_etu(), WI from TC2), measured
  * from the leading edge of the last character sent or received; the timer
  * is armed again after every cl_t0_feed() that leaves the engine in
- * CL_T0_RECV. The guard times (12 etu between characters, 16 etu before
+ * CL_WANT_RECV. The guard times (12 etu between characters, 16 etu before
  * turning the line around) are the line layer's business.
  *
  * Errors: T=0 retransmits a character with a parity error at character
@@ -86,7 +90,7 @@
  * UART or the line port. The engine hears of a parity error only when that
  * repetition failed (cl_t0_parity_error()), and then, as after a WT time-out
  * (CL_ERR_TIMEOUT) or a protocol violation (CL_ERR_PROTOCOL), the state of
- * the card is unknown: the engine stops in CL_T0_DEACTIVATE with the error
+ * the card is unknown: the engine stops in CL_WANT_FAILED with the error
  * sticky, and the card session deactivates the card (§10.2). A byte fed
  * while the engine expects none (out of turn, e.g. after SW2 and before the
  * next command) is a protocol violation too: the response just delivered
@@ -96,7 +100,7 @@
  * bytes; 260 holds any short command). The engine receives each header,
  * answers an invalid INS (6X, 9X) with 6D00 itself, serves GET RESPONSE and
  * 6Cxx re-issues from the last response it keeps, and otherwise asks the
- * application (CL_T0_HEADER). The application knows from the INS whether
+ * application (CL_WANT_CTRL). The application knows from the INS whether
  * the command carries data (cl_t0_card_receive(): ACK, then P3 bytes, or
  * one INS ^ FF per byte with config.single_byte_ack) or not, and answers
  * with cl_t0_card_respond(data || SW1 SW2). The engine then sends:
@@ -113,7 +117,8 @@
  * (INS C0, any CLA) or, after a 6Cxx, the same CLA INS P1 P2 again; any
  * other header drops it. cl_t0_card_null() sends a NULL byte (slow command).
  * A card engine never arms a timer; a parity error reported to it makes it
- * mute (CL_T0_DEACTIVATE) until the next setup (the reset).
+ * mute (CL_WANT_FAILED) until the next setup or cl_t0_reset() (the card's
+ * reset).
  *
  * The context holds no pointer to itself and may be copied between
  * exchanges. Do not touch its fields: read them through the accessors.
@@ -128,6 +133,7 @@
 #define CARDLINK_T0_H
 
 #include "cardlink/defs.h"
+#include "cardlink/engine.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -152,18 +158,17 @@ enum cl_t0_role {
     CL_T0_ROLE_CARD = 1
 };
 
-/* What the engine wants the caller to do next (values as cl_t1_want, with
- * CL_T0_HEADER added for the card role). */
-enum cl_t0_want {
-    CL_T0_IDLE = 0,         /* nothing pending: start an exchange (reader)
-                               or call cl_t0_card_listen() (card) */
-    CL_T0_SEND,             /* cl_t0_pull() bytes and send them */
-    CL_T0_RECV,             /* wait for bytes, timer cl_t0_timeout_etu() */
-    CL_T0_DONE,             /* reader: exchange over, see cl_t0_result() */
-    CL_T0_APDU,             /* card: header and data in the command buffer */
-    CL_T0_DEACTIVATE,       /* failed, cl_t0_error(): deactivate the card */
-    CL_T0_HEADER            /* card: a header is in the command buffer */
-};
+/* The old names of the engine's wants, aliases of enum cl_want
+ * (cardlink/engine.h). The card role's two application steps: a header
+ * waiting for the application's decision is CL_WANT_CTRL, a whole command
+ * (header and data) CL_WANT_DONE. */
+#define CL_T0_IDLE CL_WANT_IDLE
+#define CL_T0_SEND CL_WANT_SEND
+#define CL_T0_RECV CL_WANT_RECV
+#define CL_T0_DONE CL_WANT_DONE
+#define CL_T0_APDU CL_WANT_DONE
+#define CL_T0_HEADER CL_WANT_CTRL
+#define CL_T0_DEACTIVATE CL_WANT_FAILED
 
 struct cl_t0_config {
     uint8_t role;               /* enum cl_t0_role */
@@ -192,7 +197,7 @@ struct cl_t0_stats {
 struct cl_t0 {
     /* byte fields first: a Cortex-M0+ reaches offsets 0..31 with one
      * 16-bit load or store */
-    uint8_t phase;              /* internal step (gives enum cl_t0_want) */
+    uint8_t phase;              /* internal step (gives enum cl_want) */
     uint8_t off, end;           /* buf[off..end) still to send */
     uint8_t next;               /* step once buf[off..end) is sent */
     uint8_t kind;               /* reader: kind of the current TPDU */
@@ -231,23 +236,30 @@ void cl_t0_config_default(struct cl_t0_config *cfg, enum cl_t0_role role);
  */
 CL_WUR int cl_t0_setup(struct cl_t0 *t0, const struct cl_t0_config *cfg);
 
-/* Wipe t0 (nothing happens on NULL). */
+/* The protocol's reset, for the card's reset (a new ATR): back to IDLE
+ * with the configuration of the last good setup; the exchange, the sticky
+ * error, the card role's registered buffer and the counters are dropped.
+ * Nothing happens on NULL or before a good setup. */
 void cl_t0_reset(struct cl_t0 *t0);
 
-/* What the engine wants next (CL_T0_IDLE on NULL). */
-enum cl_t0_want cl_t0_want(const struct cl_t0 *t0);
+/* Wipe t0 with cl_wipe() (nothing happens on NULL); setup again to use. */
+void cl_t0_free(struct cl_t0 *t0);
+
+/* What the engine wants next (CL_WANT_FAILED on NULL; CL_WANT_IDLE before
+ * a good setup). */
+enum cl_want cl_t0_want(const struct cl_t0 *t0);
 
 /*
  * The bytes to send: *out points into t0 or into the caller's command or
  * response buffer (valid until the next call on t0) and the count is
- * returned; 0 (and *out NULL) unless want is CL_T0_SEND or out is NULL.
+ * returned; 0 (and *out NULL) unless want is CL_WANT_SEND or out is NULL.
  */
 size_t cl_t0_pull(struct cl_t0 *t0, const uint8_t **out);
 
 /*
  * Acknowledge that the first n pulled bytes were sent. When the last of
- * them is out the engine moves on (usually to CL_T0_RECV).
- * Returns CL_OK; CL_ERR_STATE unless want is CL_T0_SEND; CL_ERR_ARG when t0
+ * them is out the engine moves on (usually to CL_WANT_RECV).
+ * Returns CL_OK; CL_ERR_STATE unless want is CL_WANT_SEND; CL_ERR_ARG when t0
  * is NULL or n exceeds what cl_t0_pull() returns.
  */
 CL_WUR int cl_t0_sent(struct cl_t0 *t0, size_t n);
@@ -260,16 +272,16 @@ CL_WUR int cl_t0_sent(struct cl_t0 *t0, size_t n);
  *   CL_ERR_PROTOCOL  a byte that is no valid procedure byte, or bytes fed
  *                    while the engine expects none (out of turn: reader
  *                    SEND or DONE, card HEADER, APDU or SEND): the error is
- *                    sticky (CL_T0_DEACTIVATE);
+ *                    sticky (CL_WANT_FAILED);
  *   CL_ERR_STATE     IDLE or DEACTIVATE (nothing consumed);
  *   CL_ERR_ARG       t0 NULL, or bytes NULL with len > 0.
  */
 CL_WUR int cl_t0_feed(struct cl_t0 *t0, const uint8_t *bytes, size_t len);
 
 /*
- * The timer armed for CL_T0_RECV (WT) expired: sticky CL_ERR_TIMEOUT,
- * CL_T0_DEACTIVATE.
- * Returns CL_OK; CL_ERR_STATE unless want is CL_T0_RECV with a timer armed
+ * The timer armed for CL_WANT_RECV (WT) expired: sticky CL_ERR_TIMEOUT,
+ * CL_WANT_FAILED.
+ * Returns CL_OK; CL_ERR_STATE unless want is CL_WANT_RECV with a timer armed
  * (reader role); CL_ERR_ARG on NULL.
  */
 CL_WUR int cl_t0_timeout(struct cl_t0 *t0);
@@ -277,24 +289,32 @@ CL_WUR int cl_t0_timeout(struct cl_t0 *t0);
 /*
  * The line layer reports a character it could not receive after the
  * character-level repetitions of §7.3: sticky CL_ERR_PARITY,
- * CL_T0_DEACTIVATE.
- * Returns CL_OK; CL_ERR_STATE unless want is CL_T0_RECV; CL_ERR_ARG on NULL.
+ * CL_WANT_FAILED.
+ * Returns CL_OK; CL_ERR_STATE unless want is CL_WANT_RECV; CL_ERR_ARG on NULL.
  */
 CL_WUR int cl_t0_parity_error(struct cl_t0 *t0);
 
-/* Timer to arm in CL_T0_RECV, in etu: WT for the reader, 0 (none) for the
- * card; 0 in other states. */
-uint32_t cl_t0_timeout_etu(const struct cl_t0 *t0);
+/* The timer query: the timer to arm in CL_WANT_RECV, in etu: WT for the
+ * reader; CL_TIMER_NONE for the card, in other states and on NULL. */
+uint32_t cl_t0_timer(const struct cl_t0 *t0);
+
+/* The old form of cl_t0_timer(): 0 for none. */
+static inline uint32_t cl_t0_timeout_etu(const struct cl_t0 *t0)
+{
+    uint32_t t = cl_t0_timer(t0);
+
+    return t == CL_TIMER_NONE ? 0 : t;
+}
 
 /*
- * Reader CL_T0_DONE: the response length (data and SW1 SW2, >= 2) in the
- * buffer given to cl_t0_transmit_start(). Card CL_T0_HEADER: 5; card
- * CL_T0_APDU: 5 + the data bytes received.
+ * Reader CL_WANT_DONE: the response length (data and SW1 SW2, >= 2) in the
+ * buffer given to cl_t0_transmit_start(). Card CL_WANT_CTRL: 5; card
+ * CL_WANT_DONE: 5 + the data bytes received.
  * CL_ERR_STATE in other states (CL_ERR_ARG on NULL).
  */
 CL_WUR int cl_t0_result(const struct cl_t0 *t0);
 
-/* The sticky error behind CL_T0_DEACTIVATE (CL_ERR_TIMEOUT, CL_ERR_PARITY,
+/* The sticky error behind CL_WANT_FAILED (CL_ERR_TIMEOUT, CL_ERR_PARITY,
  * CL_ERR_PROTOCOL), else CL_OK (CL_ERR_ARG on NULL). */
 int cl_t0_error(const struct cl_t0 *t0);
 
@@ -305,8 +325,8 @@ const struct cl_t0_stats *cl_t0_stats(const struct cl_t0 *t0);
  * Reader: start an exchange for the command APDU cmd[0..cmd_len) (checked
  * with cl_apdu_decode(); mapped to TPDUs as described above); the response
  * (data and SW1 SW2) goes to resp[0..resp_size). Both buffers stay owned by
- * the caller and must stay valid, and cmd unchanged, until CL_T0_DONE or
- * CL_T0_DEACTIVATE.
+ * the caller and must stay valid, and cmd unchanged, until CL_WANT_DONE or
+ * CL_WANT_FAILED.
  * Returns CL_OK, or
  *   CL_ERR_STATE   not a reader, or not IDLE or DONE;
  *   CL_ERR_ARG     t0 NULL, cmd NULL, resp NULL;
@@ -331,23 +351,23 @@ CL_WUR int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
 CL_WUR int cl_t0_card_listen(struct cl_t0 *t0, uint8_t *cmd, size_t size);
 
 /*
- * Card, in CL_T0_HEADER: the command carries P3 data bytes (P3 00: none,
- * then CL_T0_APDU at once). The engine sends the ACK (INS, or INS ^ FF
+ * Card, in CL_WANT_CTRL: the command carries P3 data bytes (P3 00: none,
+ * then CL_WANT_DONE at once). The engine sends the ACK (INS, or INS ^ FF
  * before each byte with single_byte_ack), receives them into cmd[5..) and
- * wants CL_T0_APDU.
- * Returns CL_OK; CL_ERR_STATE unless CL_T0_HEADER; CL_ERR_BUFFER when
+ * wants CL_WANT_DONE.
+ * Returns CL_OK; CL_ERR_STATE unless CL_WANT_CTRL; CL_ERR_BUFFER when
  * 5 + P3 exceeds the command buffer (nothing is sent: answer 6700 with
  * cl_t0_card_respond()); CL_ERR_ARG on NULL.
  */
 CL_WUR int cl_t0_card_receive(struct cl_t0 *t0);
 
 /*
- * Card, in CL_T0_HEADER or CL_T0_APDU: answer with resp[0..len): response
+ * Card, in CL_WANT_CTRL or CL_WANT_DONE: answer with resp[0..len): response
  * data then SW1 SW2 (len >= 2, SW1 in 61..6F or 90..9F). resp must stay
- * valid and unchanged until the next CL_T0_HEADER (GET RESPONSE and 6Cxx
+ * valid and unchanged until the next CL_WANT_CTRL (GET RESPONSE and 6Cxx
  * re-issues are served from it); it may be the command buffer only when it
  * carries no data beyond the SW.
- * Returns CL_OK; CL_ERR_STATE unless CL_T0_HEADER or CL_T0_APDU;
+ * Returns CL_OK; CL_ERR_STATE unless CL_WANT_CTRL or CL_WANT_DONE;
  * CL_ERR_ARG on NULL t0 or resp, len < 2, len > 65538, or an SW1 outside
  * 61..6F, 90..9F.
  */
@@ -355,9 +375,9 @@ CL_WUR int cl_t0_card_respond(struct cl_t0 *t0, const uint8_t *resp,
                               size_t len);
 
 /*
- * Card, in CL_T0_HEADER or CL_T0_APDU: the application needs more time;
+ * Card, in CL_WANT_CTRL or CL_WANT_DONE: the application needs more time;
  * the engine sends one NULL byte (60) and comes back to the same want.
- * Returns CL_OK; CL_ERR_STATE unless CL_T0_HEADER or CL_T0_APDU;
+ * Returns CL_OK; CL_ERR_STATE unless CL_WANT_CTRL or CL_WANT_DONE;
  * CL_ERR_ARG on NULL.
  */
 CL_WUR int cl_t0_card_null(struct cl_t0 *t0);

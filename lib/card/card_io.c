@@ -242,6 +242,14 @@ static int do_pps(struct cl_card *card, struct cl_card_plan *plan, bool *bad)
     return cl_card_plan_pps_result(plan, &card->line->caps, &acc);
 }
 
+/* The T=0 want in the T=1 engine's numbering (T=0 speaks enum cl_want). */
+static unsigned t0_want(const struct cl_t0 *e0)
+{
+    unsigned w = (unsigned)cl_t0_want(e0);
+
+    return w == CL_WANT_FAILED ? (unsigned)CL_T1_DEACTIVATE : w;
+}
+
 /*
  * Run the engine until it is idle or done. Returns the T=1/T=0 result
  * (>= 0 or a per-exchange error), or an error with *fatal set: the engine
@@ -258,8 +266,7 @@ static int run(struct cl_card *card, bool *fatal)
 
     *fatal = true;
     for (;;) {
-        unsigned want = t1 ? (unsigned)cl_t1_want(e1)
-                           : (unsigned)cl_t0_want(e0);
+        unsigned want = t1 ? (unsigned)cl_t1_want(e1) : t0_want(e0);
 
         if (want == CL_T1_SEND) {
             /* T=1: the rest of the block as up to three pieces (prologue,
@@ -300,8 +307,8 @@ static int run(struct cl_card *card, bool *fatal)
                 return r;
             }
             while (rv == CL_OK && off < (size_t)r &&
-                   (t1 ? (unsigned)cl_t1_want(e1)
-                       : (unsigned)cl_t0_want(e0)) == CL_T1_RECV) {
+                   (t1 ? (unsigned)cl_t1_want(e1) : t0_want(e0)) ==
+                       CL_T1_RECV) {
                 int c = t1 ? cl_t1_feed(e1, rx + off, (size_t)r - off)
                            : cl_t0_feed(e0, rx + off, (size_t)r - off);
 
@@ -313,7 +320,7 @@ static int run(struct cl_card *card, bool *fatal)
              * is complete and checked); T=0 has no checksum, so the engine
              * hears of it and fails the exchange (cardlink/t0.h). */
             if (rv == CL_OK && !t1 && off < (size_t)r &&
-                cl_t0_want(e0) != CL_T0_DEACTIVATE) {
+                cl_t0_want(e0) != CL_WANT_FAILED) {
                 int c = cl_t0_feed(e0, rx + off, (size_t)r - off);
 
                 (void)c;    /* CL_ERR_PROTOCOL: now CL_T0_DEACTIVATE */

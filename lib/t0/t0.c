@@ -14,6 +14,7 @@
 #include "cardlink/error.h"
 #include "cardlink/rate.h"
 #include "cardlink/sw.h"
+#include "cardlink/wipe.h"
 
 /* flags */
 #define F_CARD 0x01u     /* card role */
@@ -61,9 +62,9 @@ enum {
 
 /* What the caller is asked for in each step. */
 static const uint8_t want_of[] = {
-    CL_T0_IDLE, CL_T0_IDLE, CL_T0_IDLE, CL_T0_SEND, CL_T0_SEND, CL_T0_RECV, CL_T0_RECV,
-    CL_T0_RECV, CL_T0_RECV, CL_T0_RECV, CL_T0_DONE, CL_T0_APDU,
-    CL_T0_DEACTIVATE, CL_T0_HEADER
+    CL_WANT_IDLE, CL_WANT_IDLE, CL_WANT_IDLE, CL_WANT_SEND, CL_WANT_SEND,
+    CL_WANT_RECV, CL_WANT_RECV, CL_WANT_RECV, CL_WANT_RECV, CL_WANT_RECV,
+    CL_WANT_DONE, CL_WANT_DONE, CL_WANT_FAILED, CL_WANT_CTRL
 };
 
 static void go(struct cl_t0 *t0, unsigned step)
@@ -116,10 +117,28 @@ void cl_t0_config_default(struct cl_t0_config *cfg, enum cl_t0_role role)
 }
 
 /* see cardlink/t0.h */
-void cl_t0_reset(struct cl_t0 *t0)
+void cl_t0_free(struct cl_t0 *t0)
 {
     if (t0)
-        memset(t0, 0, sizeof(*t0));
+        cl_wipe(t0, sizeof(*t0));
+}
+
+/* see cardlink/t0.h */
+void cl_t0_reset(struct cl_t0 *t0)
+{
+    uint32_t wt;
+    uint8_t fl, ack;
+
+    if (!t0 || t0->phase == S_OFF)
+        return;
+    wt = t0->wt;
+    fl = (uint8_t)(t0->flags & (F_CARD | F_WARNGR | F_WFIRST));
+    ack = IS_CARD(t0) ? t0->ack : 0;
+    memset(t0, 0, sizeof(*t0));
+    t0->wt = wt;
+    t0->flags = fl;
+    t0->ack = ack;
+    t0->phase = (uint8_t)(R_IDLE + (fl & F_CARD));
 }
 
 /* see cardlink/t0.h */
@@ -127,7 +146,7 @@ int cl_t0_setup(struct cl_t0 *t0, const struct cl_t0_config *cfg)
 {
     if (!t0)
         return CL_ERR_ARG;
-    cl_t0_reset(t0);
+    memset(t0, 0, sizeof(*t0));
     if (!cfg || cfg->role > CL_T0_ROLE_CARD || cl_rate_di_index(cfg->d) < 0)
         return CL_ERR_ARG;
     if (!CL_T0_CARD && cfg->role == CL_T0_ROLE_CARD)
@@ -142,16 +161,16 @@ int cl_t0_setup(struct cl_t0 *t0, const struct cl_t0_config *cfg)
 }
 
 /* see cardlink/t0.h */
-enum cl_t0_want cl_t0_want(const struct cl_t0 *t0)
+enum cl_want cl_t0_want(const struct cl_t0 *t0)
 {
-    return t0 ? (enum cl_t0_want)want_of[t0->phase] : CL_T0_IDLE;
+    return t0 ? (enum cl_want)want_of[t0->phase] : CL_WANT_FAILED;
 }
 
 /* see cardlink/t0.h */
-uint32_t cl_t0_timeout_etu(const struct cl_t0 *t0)
+uint32_t cl_t0_timer(const struct cl_t0 *t0)
 {
     if (!t0 || !(P(t0->phase) & P_RECV_R))
-        return 0;
+        return CL_TIMER_NONE;
     return t0->wt;
 }
 

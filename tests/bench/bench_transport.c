@@ -425,7 +425,7 @@ static void t0_run(struct bcase *c, unsigned long iters)
         if (cl_t0_transmit_start(&r, c->cmd, c->cmd_len, resp, sizeof(resp)) != CL_OK)
             abort();
         for (;;) {
-            enum cl_t0_want w = cl_t0_want(&r);
+            enum cl_want w = cl_t0_want(&r);
 
             if (w == CL_T0_SEND) {
                 const uint8_t *p;

@@ -549,9 +549,11 @@ START_TEST(test_api_errors)
 
     /* NULL tolerance */
     cl_t0_reset(NULL);
+    cl_t0_free(NULL);
     cl_t0_config_default(NULL, CL_T0_ROLE_READER);
-    ck_assert_int_eq(cl_t0_want(NULL), CL_T0_IDLE);
+    ck_assert_int_eq(cl_t0_want(NULL), CL_WANT_FAILED);
     ck_assert_ptr_null(cl_t0_stats(NULL));
+    ck_assert_uint_eq(cl_t0_timer(NULL), CL_TIMER_NONE);
     ck_assert_uint_eq(cl_t0_timeout_etu(NULL), 0);
     ck_assert_uint_eq(cl_t0_pull(NULL, &p), 0);
     ck_assert_int_eq(cl_t0_sent(NULL, 0), CL_ERR_ARG);
@@ -635,8 +637,27 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(cl_t0_error(&t0), CL_OK);
     /* DONE: the next exchange may start */
     ck_assert_int_eq(cl_t0_transmit_start(&t0, c1, 4, resp, 2), CL_OK);
+    /* reset: the protocol's (the card's reset), configuration kept */
     cl_t0_reset(&t0);
-    ck_assert_int_eq(cl_t0_want(&t0), CL_T0_IDLE);
+    ck_assert_int_eq(cl_t0_want(&t0), CL_WANT_IDLE);
+    ck_assert_uint_eq(cl_t0_stats(&t0)->tpdus, 0);
+    ck_assert_int_eq(cl_t0_transmit_start(&t0, c1, 4, resp, 2), CL_OK);
+    ck_assert_int_eq(cl_t0_want(&t0), CL_WANT_SEND);
+    /* a failed engine is back to IDLE after reset, its error gone */
+    ck_assert_int_eq(cl_t0_sent(&t0, 5), CL_OK);
+    ck_assert_uint_eq(cl_t0_timer(&t0), 38400u);   /* WI 40 */
+    ck_assert_int_eq(cl_t0_timeout(&t0), CL_OK);
+    ck_assert_int_eq(cl_t0_want(&t0), CL_WANT_FAILED);
+    ck_assert_uint_eq(cl_t0_timer(&t0), CL_TIMER_NONE);
+    cl_t0_reset(&t0);
+    ck_assert_int_eq(cl_t0_error(&t0), CL_OK);
+    ck_assert_int_eq(cl_t0_want(&t0), CL_WANT_IDLE);
+    /* free wipes: IDLE, and nothing starts until setup */
+    cl_t0_free(&t0);
+    ck_assert_int_eq(cl_t0_want(&t0), CL_WANT_IDLE);
+    ck_assert_int_eq(cl_t0_transmit_start(&t0, c1, 4, resp, 2), CL_ERR_STATE);
+    cl_t0_reset(&t0);
+    ck_assert_int_eq(cl_t0_transmit_start(&t0, c1, 4, resp, 2), CL_ERR_STATE);
 }
 END_TEST
 
@@ -805,7 +826,7 @@ static unsigned app_nulls;
 
 static void app_step(struct cl_t0 *card, uint8_t *cmd)
 {
-    enum cl_t0_want w = cl_t0_want(card);
+    enum cl_want w = cl_t0_want(card);
     struct cl_apdu a;
     enum cl_apdu_case c;
     size_t n;
@@ -936,7 +957,7 @@ static void soak(unsigned count, unsigned rate, uint32_t seed,
                          CL_OK);
         for (;;) {
             bool moved = false;
-            enum cl_t0_want w;
+            enum cl_want w;
 
             ck_assert_msg(++steps < 1000000u, "APDU %u hangs", k);
             if (cl_t0_want(&rd) == CL_T0_SEND) {
