@@ -51,6 +51,8 @@ enum cl_err {
     CL_ERR_VERSION = -40,      /* no protocol version in common */
     CL_ERR_SEQUENCE = -41,     /* out-of-order or replayed sequence number */
     CL_ERR_SW = -42,           /* the card answered with an error status word */
+    CL_ERR_AGAIN = -43,        /* a non-blocking port would block: call again
+                                  when it is ready (cardlink/net.h) */
 
     /* Policy and user */
     CL_ERR_DENIED = -50,       /* refused by policy (cardlink/policy.h, text repertoire) */

@@ -36,6 +36,7 @@ const char *cl_strerror(int err)
     case CL_ERR_VERSION: return "no common protocol version";
     case CL_ERR_SEQUENCE: return "bad sequence number";
     case CL_ERR_SW: return "card returned an error status word";
+    case CL_ERR_AGAIN: return "would block, try again when ready";
     case CL_ERR_DENIED: return "denied by policy";
     case CL_ERR_CANCELLED: return "cancelled by the user";
     case CL_ERR_PIN_BLOCKED: return "PIN blocked";
