@@ -63,14 +63,14 @@ static void service(struct cl_t1 *t1, size_t buf_size, uint8_t *app)
         int rc;
 
         switch (cl_t1_want(t1)) {
-        case CL_T1_SEND:
+        case CL_WANT_SEND:
             send_block(t1);
             break;
-        case CL_T1_RECV:
+        case CL_WANT_RECV:
             if (cl_t1_result(t1) != CL_ERR_STATE)
                 abort();
             return;
-        case CL_T1_APDU:
+        case CL_WANT_DONE:
             rc = cl_t1_result(t1);
             if (rc < 0 || (size_t)rc > buf_size)
                 abort();
@@ -125,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
             if (n > size - i)
                 n = size - i;
-            while (n > 0 && cl_t1_want(&t1) == CL_T1_RECV) {
+            while (n > 0 && cl_t1_want(&t1) == CL_WANT_RECV) {
                 size_t chunk = (c & 0x40) ? 1 : n;
                 int rc = cl_t1_feed(&t1, data + i, chunk);
 
@@ -137,9 +137,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             i += n;
         } else if (c < 0xA0) {
-            uint32_t tmo = cl_t1_timeout_etu(&t1);
+            uint32_t tmo = cl_t1_timer(&t1);
 
-            if (cl_t1_timeout(&t1) != (tmo ? CL_OK : CL_ERR_STATE))
+            if (cl_t1_timeout(&t1) != (tmo != CL_TIMER_NONE ? CL_OK : CL_ERR_STATE))
                 abort();
         } else if (c < 0xC0) {
             if (cl_t1_parity_error(&t1) != CL_OK)

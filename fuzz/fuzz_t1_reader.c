@@ -82,18 +82,18 @@ static int next_action(struct cl_t1 *t1, size_t cmd_len, size_t resp_size, unsig
 static int service(struct cl_t1 *t1, size_t cmd_len, size_t resp_size, unsigned *round)
 {
     for (;;) {
-        enum cl_t1_want w = cl_t1_want(t1);
+        enum cl_want w = cl_t1_want(t1);
         int rc;
 
         switch (w) {
-        case CL_T1_SEND:
+        case CL_WANT_SEND:
             send_block(t1);
             break;
-        case CL_T1_RECV:
-            if (cl_t1_timeout_etu(t1) == 0 || cl_t1_result(t1) != CL_ERR_STATE)
+        case CL_WANT_RECV:
+            if (cl_t1_timer(t1) == CL_TIMER_NONE || cl_t1_result(t1) != CL_ERR_STATE)
                 abort();
             return 1;
-        case CL_T1_DONE:
+        case CL_WANT_DONE:
             rc = cl_t1_result(t1);
             if (rc >= 0 ? (size_t)rc > resp_size
                         : (rc != CL_ERR_ABORTED && rc != CL_ERR_BUFFER && rc != CL_ERR_PROTOCOL))
@@ -101,11 +101,11 @@ static int service(struct cl_t1 *t1, size_t cmd_len, size_t resp_size, unsigned 
             if (!next_action(t1, cmd_len, resp_size, round))
                 return 0;
             break;
-        case CL_T1_IDLE:
+        case CL_WANT_IDLE:
             if (!next_action(t1, cmd_len, resp_size, round))
                 return 0;
             break;
-        case CL_T1_DEACTIVATE:
+        case CL_WANT_FAILED:
             if (cl_t1_error(t1) != CL_ERR_RESYNCH)
                 abort();
             return 0;
@@ -151,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
             if (n > size - i)
                 n = size - i;
-            while (n > 0 && cl_t1_want(&t1) == CL_T1_RECV) {
+            while (n > 0 && cl_t1_want(&t1) == CL_WANT_RECV) {
                 size_t chunk = (c & 0x40) ? 1 : n;
                 int rc = cl_t1_feed(&t1, data + i, chunk);
 

@@ -73,11 +73,11 @@ static size_t t1_fuzz_take_block(struct cl_t1 *t1, uint8_t blk[CL_T1_BLOCK_MAX])
                          memcmp(rest, blk + half, n - half) != 0 ||
                          cl_t1_sent(t1, n - half) != CL_OK))
             abort();
-        if (cl_t1_want(t1) == CL_T1_SEND && cl_t1_pullv(t1, NULL) != 0)
+        if (cl_t1_want(t1) == CL_WANT_SEND && cl_t1_pullv(t1, NULL) != 0)
             abort();
         len = n;
     }
-    while (cl_t1_want(t1) == CL_T1_SEND) {
+    while (cl_t1_want(t1) == CL_WANT_SEND) {
         const uint8_t *p;
         size_t n = cl_t1_pull(t1, &p), half = (n + 1) / 2;
 

@@ -3,42 +3,48 @@
  * for both ends of the line: the reader (interface device) and the card.
  * SPDX-License-Identifier: Apache-2.0
  *
- * The engine never touches a line or a clock. The caller asks what it wants
- * and moves the bytes (BearSSL's current_state()/buf()/ack() shape):
+ * The engine never touches a line or a clock. It follows the engine shape
+ * of cardlink/engine.h (docs/porting.md): the caller asks what it wants and
+ * moves the bytes (BearSSL's current_state()/buf()/ack() shape):
  *
  *     for (;;) switch (cl_t1_want(&t1)) {
- *     case CL_T1_SEND:    k = cl_t1_pullv(&t1, pc); write pc[0..k) to the
+ *     case CL_WANT_SEND:  k = cl_t1_pullv(&t1, pc); write pc[0..k) to the
  *                         line (one writev, one DMA chain), then
  *                         cl_t1_sent(&t1, total) (or fewer: the rest stays);
  *                         a byte-at-a-time driver uses cl_t1_pull() instead;
  *                         break;
- *     case CL_T1_RECV:    arm a timer of cl_t1_timeout_etu(&t1) etu (0: none)
- *                         and wait; bytes -> cl_t1_feed(), timer ->
- *                         cl_t1_timeout(), parity error -> cl_t1_parity_error();
- *                         break;
- *     case CL_T1_DONE:    reader: cl_t1_result() is the response length or
- *                         a per-exchange error; start the next exchange;
- *     case CL_T1_APDU:    card: the command is in the buffer given to
+ *     case CL_WANT_RECV:  arm a timer of cl_t1_timer(&t1) etu
+ *                         (CL_TIMER_NONE: none) and wait; bytes ->
+ *                         cl_t1_feed(), timer -> cl_t1_timeout(), parity
+ *                         error -> cl_t1_parity_error(); break;
+ *     case CL_WANT_DONE:  reader: cl_t1_result() is the response length or
+ *                         a per-exchange error; start the next exchange.
+ *                         card: the command is in the buffer given to
  *                         cl_t1_card_listen(), cl_t1_result() bytes long;
  *                         answer with cl_t1_card_respond() (or ask for time
  *                         with cl_t1_card_request_wtx());
- *     case CL_T1_IDLE:    nothing to do until the caller starts something;
- *     case CL_T1_DEACTIVATE: the protocol failed (cl_t1_error()); deactivate
+ *     case CL_WANT_IDLE:  nothing to do until the caller starts something;
+ *     case CL_WANT_FAILED: the protocol failed (cl_t1_error()); deactivate
  *                         the card. Sticky until cl_t1_setup() again.
  *     }
  *
+ * The engine never wants CL_WANT_CTRL or CL_WANT_CLOSED. Its protocol reset
+ * is S(RESYNCH) (cl_t1_resynch(), §11.6.3.2 rule 6); there is no
+ * cl_t1_reset(): cl_t1_setup() starts a new session and cl_t1_free() wipes.
+ *
  * Timing. The timer value is the waiting time to arm when the engine enters
- * CL_T1_RECV (BWT, measured from the leading edge of the last character
+ * CL_WANT_RECV (BWT, measured from the leading edge of the last character
  * sent; BWT times the WTX multiplier for the one block that follows an
- * S(WTX response)) and again after every cl_t1_feed() that leaves it in
- * CL_T1_RECV (CWT, from the leading edge of the last character received).
+ * S(WTX response), saturated at CL_TIMER_MAX) and again after every
+ * cl_t1_feed() that leaves it in CL_WANT_RECV (CWT, from the leading edge
+ * of the last character received).
  * All values are in etu of the current F and D. The block guard time
  * (cl_t1_guard_etu()) is the least delay the line layer keeps between the
  * last character received and the first character it sends.
  *
  * Sequence of an exchange on the reader side: cl_t1_transmit_start() with
  * the command APDU and a response buffer, both owned by the caller and left
- * untouched until CL_T1_DONE; the engine chains the command in IFSC-sized
+ * untouched until CL_WANT_DONE; the engine chains the command in IFSC-sized
  * I-blocks, collects the card's chained response, answers S(WTX), S(IFS)
  * and S(ABORT) requests, and applies the error-recovery rules of §11.6.3:
  * an invalid block (EDC or parity error, bad LEN, bad PCB, wrong sequence
@@ -51,8 +57,12 @@
  * exchange with CL_ERR_PROTOCOL (the card may or may not have executed the
  * command); the engine is then ready for the next one.
  *
+ * NULL: as engine.h says, every int function returns CL_ERR_ARG, want()
+ * answers CL_WANT_FAILED, pull()/pullv() 0, cl_t1_timer() CL_TIMER_NONE,
+ * cl_t1_stats() NULL, cl_t1_free() does nothing.
+ *
  * The card side receives commands into a caller buffer, hands them over as
- * CL_T1_APDU, sends the caller's response chained to IFSD, answers R-blocks
+ * CL_WANT_DONE, sends the caller's response chained to IFSD, answers R-blocks
  * and S-requests, and can ask for more time (S(WTX request)), a new IFSC or
  * to abort its response chain.
  *
@@ -85,6 +95,7 @@
 #define CARDLINK_T1_H
 
 #include "cardlink/defs.h"
+#include "cardlink/engine.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -125,16 +136,22 @@ enum cl_t1_edc {
     CL_T1_EDC_CRC = 1       /* two bytes, high first (TC3 b1 = 1) */
 };
 
-/* What the engine wants the caller to do next. */
-enum cl_t1_want {
-    CL_T1_IDLE = 0,         /* nothing pending: start an exchange (reader)
-                               or call cl_t1_card_listen() (card) */
-    CL_T1_SEND,             /* cl_t1_pull() bytes and send them */
-    CL_T1_RECV,             /* wait for bytes, timer cl_t1_timeout_etu() */
-    CL_T1_DONE,             /* reader: exchange over, see cl_t1_result() */
-    CL_T1_APDU,             /* card: command received, see cl_t1_result() */
-    CL_T1_DEACTIVATE        /* failed, cl_t1_error(): deactivate the card */
-};
+/* What the engine wants is an enum cl_want (cardlink/engine.h):
+ *   CL_WANT_IDLE    nothing pending: start an exchange (reader) or call
+ *                   cl_t1_card_listen() (card);
+ *   CL_WANT_SEND    cl_t1_pullv()/cl_t1_pull() bytes and send them;
+ *   CL_WANT_RECV    wait for bytes, timer cl_t1_timer();
+ *   CL_WANT_DONE    reader: exchange over; card: a command received; see
+ *                   cl_t1_result();
+ *   CL_WANT_FAILED  failed, cl_t1_error(): deactivate the card.
+ * Compatibility names of the former enum cl_t1_want, for callers not moved
+ * yet (lib/card/card_io.c); new code uses CL_WANT_*. */
+#define CL_T1_IDLE CL_WANT_IDLE
+#define CL_T1_SEND CL_WANT_SEND
+#define CL_T1_RECV CL_WANT_RECV
+#define CL_T1_DONE CL_WANT_DONE
+#define CL_T1_APDU CL_WANT_DONE
+#define CL_T1_DEACTIVATE CL_WANT_FAILED
 
 struct cl_t1_config {
     uint8_t role;           /* enum cl_t1_role */
@@ -154,7 +171,8 @@ struct cl_t1_config {
                                setup and after each resynch (default true) */
 };
 
-/* Counters, for logs and tests. They only grow (until setup). */
+/* Counters, for logs and tests, read through cl_t1_stats(). They only grow
+ * (until setup). */
 struct cl_t1_stats {
     uint32_t blocks_sent;       /* each block pulled in full, resends too */
     uint32_t blocks_received;   /* each complete block, valid or not */
@@ -209,9 +227,10 @@ void cl_t1_config_default(struct cl_t1_config *cfg, enum cl_t1_role role);
  * Set up t1 for a new T=1 session (after the ATR and any PPS). The context
  * is wiped first; cfg is copied. stats, when not NULL, is the caller's
  * struct of counters, zeroed here and counted into until the next setup or
- * reset (it must stay valid that long); NULL counts nothing. A reader with ifs_at_start wants to SEND
+ * cl_t1_free() (it must stay valid that long); NULL counts nothing. A reader with ifs_at_start wants to SEND
  * its S(IFS request) at once and becomes IDLE when the card answers; other
- * readers are IDLE; a card is IDLE until cl_t1_card_listen().
+ * readers are IDLE; a card is IDLE until cl_t1_card_listen(). On failure
+ * t1 is safe to free.
  * Returns CL_OK, or CL_ERR_ARG when t1 or cfg is NULL or a field is out of
  * range (role, edc, ifsc/ifsd 0 or 255, bwi > 9, f or d not in the tables
  * of §8.3, bgt_etu < 22, max_retries 0 or > 15), or CL_ERR_UNSUPPORTED for
@@ -221,11 +240,13 @@ void cl_t1_config_default(struct cl_t1_config *cfg, enum cl_t1_role role);
 CL_WUR int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg,
                        struct cl_t1_stats *stats);
 
-/* Wipe t1 (nothing happens on NULL). */
-void cl_t1_reset(struct cl_t1 *t1);
+/* Wipe t1 with cl_wipe() (nothing happens on NULL). The caller's buffers
+ * and stats are not touched. Set it up again before any other use. */
+void cl_t1_free(struct cl_t1 *t1);
 
-/* What the engine wants next (CL_T1_IDLE on NULL). */
-enum cl_t1_want cl_t1_want(const struct cl_t1 *t1);
+/* What the engine wants next (CL_WANT_FAILED on NULL). After setup and
+ * after free: CL_WANT_IDLE until something starts. */
+enum cl_want cl_t1_want(const struct cl_t1 *t1);
 
 /* One contiguous piece of the block being sent (see cl_t1_pullv()). */
 struct cl_t1_piece {
@@ -236,7 +257,7 @@ struct cl_t1_piece {
 /*
  * The rest of the block being sent, as up to three pieces in line order
  * (a gather list for one writev() or one DMA chain): piece[0..k) is
- * filled and k returned; 0 unless want is CL_T1_SEND (or on NULL). The
+ * filled and k returned; 0 unless want is CL_WANT_SEND (or on NULL). The
  * pointers go into t1 or into the caller's APDU buffer and are valid until
  * the next call on t1. An R- or S-block, and an I-block without INF, is one
  * piece; an I-block with INF is three: the prologue, the INF (straight
@@ -251,8 +272,8 @@ size_t cl_t1_pullv(struct cl_t1 *t1, struct cl_t1_piece piece[3]);
  * transmit-empty interrupt): the first piece cl_t1_pullv() would give.
  * *out points into t1 or into the caller's APDU buffer (valid until the
  * next call on t1) and the count is returned; 0 (and *out NULL) unless
- * want is CL_T1_SEND. Call it again after each cl_t1_sent() while the
- * engine wants CL_T1_SEND.
+ * want is CL_WANT_SEND. Call it again after each cl_t1_sent() while the
+ * engine wants CL_WANT_SEND.
  */
 size_t cl_t1_pull(struct cl_t1 *t1, const uint8_t **out);
 
@@ -260,8 +281,8 @@ size_t cl_t1_pull(struct cl_t1 *t1, const uint8_t **out);
  * Acknowledge that the next n bytes of the block were sent (n up to the
  * rest of the block: the total of the pieces of cl_t1_pullv(), or any
  * count within them). When the block is complete the engine moves on
- * (usually to CL_T1_RECV).
- * Returns CL_OK; CL_ERR_STATE unless want is CL_T1_SEND; CL_ERR_ARG when t1
+ * (usually to CL_WANT_RECV).
+ * Returns CL_OK; CL_ERR_STATE unless want is CL_WANT_SEND; CL_ERR_ARG when t1
  * is NULL or n exceeds the rest of the block.
  */
 CL_WUR int cl_t1_sent(struct cl_t1 *t1, size_t n);
@@ -272,16 +293,17 @@ CL_WUR int cl_t1_sent(struct cl_t1 *t1, size_t n);
  * completes it is processed and the engine moves on (the rest is not for it:
  * a half-duplex line layer discards what arrives out of turn). bytes may be
  * NULL only when len is 0.
- * Returns the count consumed; CL_ERR_STATE unless want is CL_T1_RECV;
+ * Returns the count consumed; CL_ERR_STATE unless want is CL_WANT_RECV;
  * CL_ERR_ARG on a NULL t1 or bytes.
  */
 CL_WUR int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len);
 
 /*
- * The timer armed for CL_T1_RECV expired (BWT before the first character,
- * CWT after one). The block is treated as invalid (§11.6.3.2).
- * Returns CL_OK; CL_ERR_STATE unless want is CL_T1_RECV with a timer armed
- * (cl_t1_timeout_etu() != 0); CL_ERR_ARG on NULL.
+ * The event: the timer armed for CL_WANT_RECV expired (BWT before the
+ * first character, CWT after one). The block is treated as invalid
+ * (§11.6.3.2).
+ * Returns CL_OK; CL_ERR_STATE unless want is CL_WANT_RECV with a timer
+ * armed (cl_t1_timer() != CL_TIMER_NONE); CL_ERR_ARG on NULL.
  */
 CL_WUR int cl_t1_timeout(struct cl_t1 *t1);
 
@@ -289,27 +311,39 @@ CL_WUR int cl_t1_timeout(struct cl_t1 *t1);
  * The line layer detected a parity error in the block being received (it
  * keeps feeding the bytes). The block is invalid with error bits "EDC or
  * parity error" once it ends (by LEN, or by the CWT timer).
- * Returns CL_OK; CL_ERR_STATE unless want is CL_T1_RECV; CL_ERR_ARG on NULL.
+ * Returns CL_OK; CL_ERR_STATE unless want is CL_WANT_RECV; CL_ERR_ARG on NULL.
  */
 CL_WUR int cl_t1_parity_error(struct cl_t1 *t1);
 
-/* Timer to arm in CL_T1_RECV, in etu; 0 means none (the card waiting for
- * the reader's next block). 0 in other states. */
-uint32_t cl_t1_timeout_etu(const struct cl_t1 *t1);
+/* The timer query: the timer to arm in CL_WANT_RECV, in etu (1 ..
+ * CL_TIMER_MAX: a BWT x WTX beyond it saturates there, never at "none");
+ * CL_TIMER_NONE when none (the card waiting for the reader's next block),
+ * in other states and on NULL. */
+uint32_t cl_t1_timer(const struct cl_t1 *t1);
+
+/* Compatibility for callers not moved yet (lib/card/card_io.c): the
+ * former query, 0 for "none". New code uses cl_t1_timer(). */
+static inline uint32_t cl_t1_timeout_etu(const struct cl_t1 *t1)
+{
+    uint32_t t = cl_t1_timer(t1);
+
+    return t == CL_TIMER_NONE ? 0u : t;
+}
 
 /* Block guard time in etu (config bgt_etu). 0 on NULL. */
 uint32_t cl_t1_guard_etu(const struct cl_t1 *t1);
 
 /*
- * Reader CL_T1_DONE: the response length (>= 0) or the exchange's error:
- * CL_ERR_ABORTED (S(ABORT) by either side), CL_ERR_BUFFER (the response did
- * not fit; a chain was aborted), CL_ERR_PROTOCOL (the link was
- * resynchronised). Card CL_T1_APDU: the command length.
+ * In CL_WANT_DONE. Reader: the response length (>= 0) or the exchange's
+ * error: CL_ERR_ABORTED (S(ABORT) by either side), CL_ERR_BUFFER (the
+ * response did not fit; a chain was aborted), CL_ERR_PROTOCOL (the link was
+ * resynchronised). Card: the command length.
  * CL_ERR_STATE in other states (CL_ERR_ARG on NULL).
  */
 CL_WUR int cl_t1_result(const struct cl_t1 *t1);
 
-/* The sticky error behind CL_T1_DEACTIVATE (CL_ERR_RESYNCH), else CL_OK. */
+/* The sticky error behind CL_WANT_FAILED (CL_ERR_RESYNCH: resynchronisation
+ * failed), else CL_OK (also on NULL); it stays until cl_t1_setup(). */
 int cl_t1_error(const struct cl_t1 *t1);
 
 /* The counters given to cl_t1_setup() (NULL on NULL or when none). */
@@ -323,7 +357,7 @@ uint8_t cl_t1_ifsd(const struct cl_t1 *t1);
  * Reader: start an exchange. cmd[0..cmd_len) is sent, chained when longer
  * than IFSC; the response goes to resp[0..resp_size). Both buffers stay
  * owned by the caller and must stay valid, and cmd unchanged, until
- * CL_T1_DONE; they must not overlap (the INF of each I-block the card
+ * CL_WANT_DONE; they must not overlap (the INF of each I-block the card
  * sends is written to resp as it arrives, before its EDC is checked: the
  * bytes of resp beyond the result are unspecified). cmd_len may be 0 (an empty I-block). Results are ints:
  * a resp_size above 0x7FFFFFFF is used as 0x7FFFFFFF (32-bit int assumed).
@@ -366,7 +400,7 @@ CL_WUR int cl_t1_abort(struct cl_t1 *t1);
 #if CL_T1_CARD
 /*
  * Card: receive commands into cmd[0..size) (the buffer stays registered
- * until setup or reset). Received INF is written there as it arrives; it
+ * until setup). Received INF is written there as it arrives; it
  * must not overlap the response given to cl_t1_card_respond(). A command longer
  * than size is refused with S(ABORT request).
  * Returns CL_OK; CL_ERR_STATE when not a card or not IDLE; CL_ERR_ARG on
@@ -375,28 +409,28 @@ CL_WUR int cl_t1_abort(struct cl_t1 *t1);
 CL_WUR int cl_t1_card_listen(struct cl_t1 *t1, uint8_t *cmd, size_t size);
 
 /*
- * Card, in CL_T1_APDU: send resp[0..len) as the response, chained to IFSD.
- * resp must stay valid and unchanged until the next CL_T1_APDU (the reader
+ * Card, in CL_WANT_DONE: send resp[0..len) as the response, chained to IFSD.
+ * resp must stay valid and unchanged until the next command (the reader
  * may ask for a retransmission until it sends its next command); it must
  * not overlap the command buffer (the reader's next command is received
  * there while the response may still have to be sent again).
- * Returns CL_OK; CL_ERR_STATE unless CL_T1_APDU; CL_ERR_ARG on NULL t1,
+ * Returns CL_OK; CL_ERR_STATE unless a command is waiting (CL_WANT_DONE); CL_ERR_ARG on NULL t1,
  * NULL resp with len > 0.
  */
 CL_WUR int cl_t1_card_respond(struct cl_t1 *t1, const uint8_t *resp,
                               size_t len);
 
 /*
- * Card, in CL_T1_APDU: the application needs more time; send S(WTX request)
- * with multiplier (1..255). When the reader answers, CL_T1_APDU again.
- * Returns CL_OK; CL_ERR_STATE unless CL_T1_APDU; CL_ERR_ARG on NULL or 0.
+ * Card, with a command waiting (CL_WANT_DONE): the application needs more time; send S(WTX request)
+ * with multiplier (1..255). When the reader answers, CL_WANT_DONE again.
+ * Returns CL_OK; CL_ERR_STATE unless a command is waiting (CL_WANT_DONE); CL_ERR_ARG on NULL or 0.
  */
 CL_WUR int cl_t1_card_request_wtx(struct cl_t1 *t1, uint8_t multiplier);
 
 /*
- * Card, in CL_T1_APDU: send S(IFS request) with a new IFSC (1..254). When
- * the reader answers, CL_T1_APDU again with IFSC = ifsc.
- * Returns CL_OK; CL_ERR_STATE unless CL_T1_APDU; CL_ERR_ARG on NULL, 0 or
+ * Card, with a command waiting (CL_WANT_DONE): send S(IFS request) with a new IFSC (1..254). When
+ * the reader answers, CL_WANT_DONE again with IFSC = ifsc.
+ * Returns CL_OK; CL_ERR_STATE unless a command is waiting (CL_WANT_DONE); CL_ERR_ARG on NULL, 0 or
  * 255.
  */
 CL_WUR int cl_t1_card_request_ifs(struct cl_t1 *t1, uint8_t ifsc);

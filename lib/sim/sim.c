@@ -184,14 +184,14 @@ static void advance_t1(struct cl_sim *sim)
         size_t alen;
         int rc;
         switch (cl_t1_want(&sim->e.t1)) {
-        case CL_T1_IDLE:
+        case CL_WANT_IDLE:
             if (cl_t1_card_listen(&sim->e.t1, sim->cmd, sizeof(sim->cmd)) !=
                 CL_OK) {
                 sim->phase = PH_MUTE;
                 return;
             }
             break;
-        case CL_T1_APDU:
+        case CL_WANT_DONE:
             rc = cl_t1_result(&sim->e.t1);
             if (rc < 0) {
                 sim->phase = PH_MUTE;
@@ -217,7 +217,7 @@ static void advance_t1(struct cl_sim *sim)
                 return;
             }
             break;
-        case CL_T1_SEND:
+        case CL_WANT_SEND:
             if (sim->sblock_arm) {
                 /* An S(WTX response) nobody asked for, in place of the
                  * block the engine believes it sends. */
@@ -247,7 +247,7 @@ static void advance_t1(struct cl_sim *sim)
                 sim->phase = PH_SBLOCK;
             }
             return;
-        case CL_T1_RECV:
+        case CL_WANT_RECV:
             return;
         default:
             sim->phase = PH_MUTE;

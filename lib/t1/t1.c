@@ -15,6 +15,7 @@
 #include "cardlink/t1.h"
 #include "cardlink/error.h"
 #include "cardlink/rate.h"
+#include "cardlink/wipe.h"
 #include "t1_impl.h"
 
 /* see t1_impl.h; kept out of line: a call is shorter than the test and
@@ -80,7 +81,7 @@ static void resend_last(struct cl_t1 *t1)
         send_r(t1, R_OK);
     } else if (is_reader(t1)) {     /* blk (and tx) still hold the block */
         t1->pos = 0;
-        t1->want = CL_T1_SEND;
+        t1->want = CL_WANT_SEND;
     }
 #if CL_T1_CARD
     /* the card rebuilds it: its NAD answers the reader's last one */
@@ -111,16 +112,12 @@ static bool awaiting_s(const struct cl_t1 *t1)
 #endif
 }
 
-/* The exchange is over: reader CL_T1_DONE with err, card CL_T1_APDU. */
+/* The exchange is over: CL_WANT_DONE, the reader's with err, the card's
+ * with the command. */
 static NOINLINE void finish(struct cl_t1 *t1, int err)
 {
-    if (is_reader(t1)) {
-        t1->phase = R_DONE;
-        t1->want = CL_T1_DONE;
-    } else {
-        t1->phase = C_APDU;
-        t1->want = CL_T1_APDU;
-    }
+    t1->phase = is_reader(t1) ? R_DONE : C_APDU;
+    t1->want = CL_WANT_DONE;
     t1->res = (int8_t)err;
     t1->flags &= (uint8_t)~(F_ABORT | F_CHAIN);
     t1->wtx = 0;
@@ -135,7 +132,7 @@ static void reader_settle(struct cl_t1 *t1)
         t1->pending = 0;
     } else {
         t1->phase = R_IDLE;
-        t1->want = CL_T1_IDLE;
+        t1->want = CL_WANT_IDLE;
     }
 }
 
@@ -188,7 +185,7 @@ static void fail(struct cl_t1 *t1, uint8_t bits)
         if (t1->phase == R_RESYNCH) {
             if (t1->resynchs >= CL_T1_RESYNCH_TRIES) {
                 t1->phase = R_DEAD;
-                t1->want = CL_T1_DEACTIVATE;
+                t1->want = CL_WANT_FAILED;
                 return;
             }
             t1->resynchs++;
@@ -291,7 +288,7 @@ static void s_request(struct cl_t1 *t1, uint8_t pcb, uint8_t inf)
         }
         t1->flags &= (uint8_t)~(F_CHAIN | F_ABORT);
         if (rd) {
-            t1->phase = R_DONE;     /* CL_T1_DONE once the answer is out */
+            t1->phase = R_DONE;     /* CL_WANT_DONE once the answer is out */
             t1->res = CL_ERR_ABORTED;
         } else {
             t1->rx_len = 0;
@@ -427,7 +424,7 @@ int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg,
     t1->ifsd = CL_T1_IFS_DEFAULT;
     t1->bwt = cl_rate_bwt_etu(cfg->bwi, cfg->f, cfg->d);
     t1->cwt = (uint16_t)cl_rate_cwt_etu(cfg->cwi);
-    t1->want = CL_T1_IDLE;
+    t1->want = CL_WANT_IDLE;
 #if CL_T1_CARD
     if (cfg->role == CL_T1_ROLE_CARD) {
         t1->phase = C_IDLE;
@@ -441,16 +438,16 @@ int cl_t1_setup(struct cl_t1 *t1, const struct cl_t1_config *cfg,
 }
 
 /* see cardlink/t1.h */
-void cl_t1_reset(struct cl_t1 *t1)
+void cl_t1_free(struct cl_t1 *t1)
 {
     if (t1)
-        memset(t1, 0, sizeof(*t1));
+        cl_wipe(t1, sizeof(*t1));
 }
 
 /* see cardlink/t1.h */
-enum cl_t1_want cl_t1_want(const struct cl_t1 *t1)
+enum cl_want cl_t1_want(const struct cl_t1 *t1)
 {
-    return t1 ? (enum cl_t1_want)t1->want : CL_T1_IDLE;
+    return t1 ? (enum cl_want)t1->want : CL_WANT_FAILED;
 }
 
 /* see cardlink/t1.h */
@@ -458,7 +455,7 @@ int cl_t1_timeout(struct cl_t1 *t1)
 {
     if (!t1)
         return CL_ERR_ARG;
-    if (cl_t1_timeout_etu(t1) == 0) /* not RECV, or no timer armed */
+    if (cl_t1_timer(t1) == CL_TIMER_NONE)  /* not RECV, or no timer */
         return CL_ERR_STATE;
     cl_t1i_count(t1, ST(timeouts));
     if (t1->pos > 0) {              /* CWT: the block is cut short */
@@ -471,26 +468,27 @@ int cl_t1_timeout(struct cl_t1 *t1)
 }
 
 /* see cardlink/t1.h */
-uint32_t cl_t1_timeout_etu(const struct cl_t1 *t1)
+uint32_t cl_t1_timer(const struct cl_t1 *t1)
 {
     uint32_t m, hi, lo;
 
-    if (!t1 || t1->want != CL_T1_RECV)
-        return 0;
+    if (!t1 || t1->want != CL_WANT_RECV)
+        return CL_TIMER_NONE;
     if (t1->pos > 0)
         return t1->cwt;
     if (!is_reader(t1))
-        return 0;
+        return CL_TIMER_NONE;
     m = t1->wtx;
     if (m == 0)
         return t1->bwt;
-    /* BWT x WTX saturated, by 16-bit halves (no division) */
+    /* BWT x WTX saturated at CL_TIMER_MAX (never "none"), by 16-bit halves
+     * (no division) */
     hi = (t1->bwt >> 16) * m;
     lo = (t1->bwt & 0xFFFFu) * m;
     if (hi >> 16)
-        return 0xFFFFFFFFu;
+        return CL_TIMER_MAX;
     hi = (hi << 16) + lo;
-    return hi < lo ? 0xFFFFFFFFu : hi;
+    return hi < lo || hi > CL_TIMER_MAX ? CL_TIMER_MAX : hi;
 }
 
 /* see cardlink/t1.h */
@@ -504,8 +502,8 @@ int cl_t1_result(const struct cl_t1 *t1)
 {
     if (!t1)
         return CL_ERR_ARG;
-    if ((unsigned)(t1->want - CL_T1_DONE) > CL_T1_APDU - CL_T1_DONE)
-        return CL_ERR_STATE;        /* neither DONE nor APDU */
+    if (t1->want != CL_WANT_DONE)
+        return CL_ERR_STATE;
     return t1->res ? t1->res : (int)t1->rx_len;
 }
 
@@ -652,7 +650,7 @@ int cl_t1_card_respond(struct cl_t1 *t1, const uint8_t *resp, size_t len)
     return CL_OK;
 }
 
-/* Card S-request (WTX or IFS) with inf, in CL_T1_APDU. */
+/* Card S-request (WTX or IFS) with inf, with a command waiting. */
 static NOINLINE int card_request(struct cl_t1 *t1, uint8_t phase, uint8_t type, uint8_t inf)
 {
     int rv = card_in(t1, C_APDU);

@@ -54,7 +54,7 @@ void cl_t1i_block_put(struct cl_t1 *t1, uint8_t pcb, uint8_t len, uint8_t inf)
         e += len;
     }
     t1->pos = 0;
-    t1->want = CL_T1_SEND;
+    t1->want = CL_WANT_SEND;
     /* the prologue is read back after the EDC call: fewer live values */
     if (t1->flags & F_CRC) {
         acc = cl_crc16_update(cl_crc16_update(0xFFFFu, b, 3), inf_at, len);
@@ -150,7 +150,7 @@ size_t cl_t1_pullv(struct cl_t1 *t1, struct cl_t1_piece piece[3])
 {
     unsigned pos, len, end, k = 0;
 
-    if (!t1 || !piece || t1->want != CL_T1_SEND)
+    if (!t1 || !piece || t1->want != CL_WANT_SEND)
         return 0;
     pos = t1->pos;
     len = t1->blk[2];
@@ -207,7 +207,7 @@ size_t cl_t1_pull(struct cl_t1 *t1, const uint8_t **out)
 int cl_t1_sent(struct cl_t1 *t1, size_t n)
 {
     unsigned rest;
-    int rv = guard(t1, CL_T1_SEND);
+    int rv = guard(t1, CL_WANT_SEND);
 
     if (rv != CL_OK)
         return rv;
@@ -221,7 +221,7 @@ int cl_t1_sent(struct cl_t1 *t1, size_t n)
     if (t1->stats)                  /* every block: counted in line */
         t1->stats->blocks_sent++;
     if (t1->phase == R_DONE)        /* our S(ABORT response) is out */
-        t1->want = CL_T1_DONE;
+        t1->want = CL_WANT_DONE;
     else
         to_recv(t1);
     return CL_OK;
@@ -280,7 +280,7 @@ static NOINLINE int feed_block(struct cl_t1 *t1, const uint8_t *bytes)
     t1->wtx = 0;
     t1->res = 0;
     t1->phase = R_DONE;
-    t1->want = CL_T1_DONE;
+    t1->want = CL_WANT_DONE;
     memcpy(t1->rx + got, bytes + 3, n);
     return (int)tot;
 }
@@ -338,7 +338,7 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
 
     if (!bytes && len)
         return CL_ERR_ARG;
-    rv = guard(t1, CL_T1_RECV);
+    rv = guard(t1, CL_WANT_RECV);
     if (rv != CL_OK)
         return rv;
 #if CL_T1_FAST
@@ -352,7 +352,7 @@ int cl_t1_feed(struct cl_t1 *t1, const uint8_t *bytes, size_t len)
 /* see cardlink/t1.h */
 int cl_t1_parity_error(struct cl_t1 *t1)
 {
-    int rv = guard(t1, CL_T1_RECV);
+    int rv = guard(t1, CL_WANT_RECV);
 
     if (rv != CL_OK)
         return rv;

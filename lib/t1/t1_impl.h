@@ -93,7 +93,7 @@ static inline uint8_t s_has_inf(uint8_t pcb)
 /* Wait for the peer's next block. */
 static inline void to_recv(struct cl_t1 *t1)
 {
-    t1->want = CL_T1_RECV;
+    t1->want = CL_WANT_RECV;
     t1->pos = 0;                    /* cl_t1_feed() sets acc at pos 0 */
     t1->flags &= (uint8_t)~F_PARITY;
 }

@@ -8,7 +8,7 @@
  * (two, so that both parities of the T=1 sequence numbers are covered).
  * The measured loop then drives the reader engine alone as a card session
  * (lib/card/card_io.c) does: T=1 want, pullv and one sent per block (T=0
- * want/pull/sent), timeout_etu and feed of a whole turn at once,
+ * want/pull/sent), timer and feed of a whole turn at once,
  * replaying the recorded card bytes: callgrind counts only the reader's
  * cl_t0_* / cl_t1_* calls; the card's work happened during set-up and
  * cancels out between the N and 2N runs.
@@ -118,7 +118,7 @@ static size_t t1_drain(struct cl_t1 *t1, uint8_t *out)
 {
     size_t total = 0;
 
-    while (cl_t1_want(t1) == CL_T1_SEND) {
+    while (cl_t1_want(t1) == CL_WANT_SEND) {
         struct cl_t1_piece pc[3];
         size_t k = cl_t1_pullv(t1, pc), i, n = 0;
 
@@ -138,13 +138,13 @@ static void t1_feed_all(struct cl_t1 *t1, const uint8_t *b, size_t n)
 {
     size_t off = 0;
 
-    while (off < n && cl_t1_want(t1) == CL_T1_RECV) {
+    while (off < n && cl_t1_want(t1) == CL_WANT_RECV) {
         int c = cl_t1_feed(t1, b + off, n - off);
 
         if (c <= 0)
             abort();
         off += (size_t)c;
-        (void)cl_t1_timeout_etu(t1);
+        (void)cl_t1_timer(t1);
     }
 }
 
@@ -176,12 +176,12 @@ static void t1_record(struct bcase *c)
         rc->n = 0;
         if (cl_t1_transmit_start(&r, c->cmd, c->cmd_len, resp, sizeof(resp)) != CL_OK)
             abort();
-        while (cl_t1_want(&r) != CL_T1_DONE) {
+        while (cl_t1_want(&r) != CL_WANT_DONE) {
             n = t1_drain(&r, tmp);
             if (a == 0)
                 c->line_bytes += n;
             t1_feed_all(&k, tmp, n);
-            if (cl_t1_want(&k) == CL_T1_APDU) {
+            if (cl_t1_want(&k) == CL_WANT_DONE) {
                 if ((size_t)cl_t1_result(&k) != c->cmd_len ||
                     memcmp(kbuf, c->cmd, c->cmd_len) != 0 ||
                     cl_t1_card_respond(&k, c->resp_ref, c->resp_len) != CL_OK)
@@ -225,7 +225,7 @@ static void t1_run(struct bcase *c, unsigned long iters)
         t1_feed_all(&k, tmp, n);
         n = t1_drain(&k, tmp);
         t1_feed_all(&r, tmp, n);
-        if (cl_t1_want(&r) != CL_T1_IDLE || cl_t1_ifsd(&r) != 254)
+        if (cl_t1_want(&r) != CL_WANT_IDLE || cl_t1_ifsd(&r) != 254)
             abort();
     }
     for (i = 0; i < iters; i++) {
@@ -235,9 +235,9 @@ static void t1_run(struct bcase *c, unsigned long iters)
         if (cl_t1_transmit_start(&r, c->cmd, c->cmd_len, resp, sizeof(resp)) != CL_OK)
             abort();
         for (;;) {
-            enum cl_t1_want w = cl_t1_want(&r);
+            enum cl_want w = cl_t1_want(&r);
 
-            if (w == CL_T1_SEND) {
+            if (w == CL_WANT_SEND) {
                 /* as lib/card/card_io.c: the rest of the block as one
                  * gather list, written, then acknowledged at once */
                 struct cl_t1_piece pc[3];
@@ -247,16 +247,16 @@ static void t1_run(struct bcase *c, unsigned long iters)
                     n += pc[j].len;
                 if (cl_t1_sent(&r, n) != CL_OK)
                     abort();
-            } else if (w == CL_T1_RECV) {
+            } else if (w == CL_WANT_RECV) {
                 /* as card_io.c: arm the timer, take what arrived, feed
                  * it while the engine still receives */
                 const struct turn *tn = &rc->t[t];
                 size_t off = 0;
 
-                (void)cl_t1_timeout_etu(&r);
+                (void)cl_t1_timer(&r);
                 if (t == rc->n)
                     abort();
-                while (off < tn->len && cl_t1_want(&r) == CL_T1_RECV) {
+                while (off < tn->len && cl_t1_want(&r) == CL_WANT_RECV) {
                     int got = cl_t1_feed(&r, tn->b + off, tn->len - off);
 
                     if (got <= 0)

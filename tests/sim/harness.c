@@ -123,7 +123,7 @@ int hl_reader_setup(struct hline *hl, uint8_t proto, uint8_t ifsc, uint8_t edc)
 static int deliver_reader(struct hline *hl, uint8_t b, bool parity)
 {
     if (hl->proto == 1) {
-        if (cl_t1_want(&hl->t1) != CL_T1_RECV)
+        if (cl_t1_want(&hl->t1) != CL_WANT_RECV)
             return 0;   /* out of turn: the line layer drops it */
         if (parity && cl_t1_parity_error(&hl->t1) != CL_OK)
             return 0;
@@ -157,7 +157,7 @@ int hl_transmit(struct hline *hl, const uint8_t *cmd, size_t cmd_len,
         int w = reader_want(hl), rc;
         bool moved = false;
 
-        if (w == CL_T1_IDLE || (w == CL_T1_DONE && !started)) {
+        if (w == CL_WANT_IDLE || (w == CL_WANT_DONE && !started)) {
             if (started)
                 return CL_ERR_INTERNAL;
             rc = hl->proto == 1
@@ -168,7 +168,7 @@ int hl_transmit(struct hline *hl, const uint8_t *cmd, size_t cmd_len,
             started = true;
             continue;
         }
-        if (w == CL_T1_DONE) {
+        if (w == CL_WANT_DONE) {
             /* drain what the card still sends: in T=0 a byte after the
              * end makes the response suspect */
             rc = pump_card(hl, deliver_reader);
@@ -178,9 +178,9 @@ int hl_transmit(struct hline *hl, const uint8_t *cmd, size_t cmd_len,
                 return CL_ERR_PROTOCOL;
             return hl->proto == 1 ? cl_t1_result(&hl->t1) : cl_t0_result(&hl->t0);
         }
-        if (w == CL_T1_DEACTIVATE)
+        if (w == CL_WANT_FAILED)
             return hl->proto == 1 ? cl_t1_error(&hl->t1) : cl_t0_error(&hl->t0);
-        if (w == CL_T1_SEND) {
+        if (w == CL_WANT_SEND) {
             const uint8_t *p;
             size_t n = hl->proto == 1 ? cl_t1_pull(&hl->t1, &p)
                                       : cl_t0_pull(&hl->t0, &p);
@@ -208,7 +208,7 @@ int hl_transmit(struct hline *hl, const uint8_t *cmd, size_t cmd_len,
                 return CL_ERR_INTERNAL;
             continue;
         }
-        if (reader_want(hl) == CL_T1_RECV) {
+        if (reader_want(hl) == CL_WANT_RECV) {
             rc = hl->proto == 1 ? cl_t1_timeout(&hl->t1) : cl_t0_timeout(&hl->t0);
             if (rc != CL_OK)
                 return CL_ERR_INTERNAL;

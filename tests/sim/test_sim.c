@@ -318,7 +318,7 @@ START_TEST(session_t1_chaining_crc_wtx_sblock)
     n = hl_reset(&hl, buf, sizeof(buf));
     ck_assert_int_gt(n, 0);
     ck_assert_int_eq(hl_reader_setup(&hl, 1, 32, CL_T1_EDC_CRC), CL_OK);
-    cl_t1_reset(&hl.t1);
+    cl_t1_free(&hl.t1);
     {
         struct cl_t1_config c;
         cl_t1_config_default(&c, CL_T1_ROLE_READER);

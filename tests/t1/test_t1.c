@@ -44,7 +44,7 @@ static size_t pull_block(struct cl_t1 *t1, uint8_t *out, size_t size)
 {
     size_t len = 0;
 
-    while (cl_t1_want(t1) == CL_T1_SEND) {
+    while (cl_t1_want(t1) == CL_WANT_SEND) {
         const uint8_t *p;
         size_t n = cl_t1_pull(t1, &p);
 
@@ -87,15 +87,22 @@ static void run_step(struct run *r, const struct scenario *s, const char *step)
     long num;
     char *end;
 
-    if (step[0] == '<' && step[1] == '1')
-        arg++;
+    char op = step[0];
+
+    /* the R/C transcript (gen_vectors.py): the engine under test sends
+     * the lines of its own role and is fed the others */
+    if (op == 'R' || op == 'C') {
+        if (step[1] == '1')
+            arg++;
+        op = op == s->role ? '>' : '<';
+    }
     while (*arg == ' ')
         arg++;
-    switch (step[0]) {
+    switch (op) {
     case '>': {
         size_t len;
 
-        ck_assert_msg(cl_t1_want(t1) == CL_T1_SEND, "%s: %s: want %d, not SEND",
+        ck_assert_msg(cl_t1_want(t1) == CL_WANT_SEND, "%s: %s: want %d, not SEND",
                       s->name, step, cl_t1_want(t1));
         len = pull_block(t1, bytes, sizeof(bytes));
         cl_assert_bytes(bytes, len, arg);
@@ -104,9 +111,9 @@ static void run_step(struct run *r, const struct scenario *s, const char *step)
     case '<':
         n = cl_test_hex(arg, bytes, sizeof(bytes));
         ck_assert_int_ge(n, 0);
-        ck_assert_msg(cl_t1_want(t1) == CL_T1_RECV, "%s: %s: want %d, not RECV",
+        ck_assert_msg(cl_t1_want(t1) == CL_WANT_RECV, "%s: %s: want %d, not RECV",
                       s->name, step, cl_t1_want(t1));
-        if (step[1] == '1') {
+        if (step[1] == '1') {     /* R1 / C1: byte by byte */
             int i;
 
             for (i = 0; i < n; i++)
@@ -122,19 +129,23 @@ static void run_step(struct run *r, const struct scenario *s, const char *step)
         ck_assert_int_eq(cl_t1_parity_error(t1), CL_OK);
         break;
     case 'W':
-        ck_assert_msg(cl_t1_want(t1) == CL_T1_RECV, "%s: %s: want %d", s->name, step,
+        ck_assert_msg(cl_t1_want(t1) == CL_WANT_RECV, "%s: %s: want %d", s->name, step,
                       cl_t1_want(t1));
-        ck_assert_uint_eq(cl_t1_timeout_etu(t1), strtoul(arg, NULL, 10));
+        {   /* W 0: no timer */
+            unsigned long w = strtoul(arg, NULL, 10);
+
+            ck_assert_uint_eq(cl_t1_timer(t1), w ? w : CL_TIMER_NONE);
+        }
         break;
     case 'I':
-        ck_assert_int_eq(cl_t1_want(t1), CL_T1_IDLE);
+        ck_assert_int_eq(cl_t1_want(t1), CL_WANT_IDLE);
         break;
     case 'X':
-        ck_assert_int_eq(cl_t1_want(t1), CL_T1_DEACTIVATE);
+        ck_assert_int_eq(cl_t1_want(t1), CL_WANT_FAILED);
         ck_assert_int_eq(cl_t1_error(t1), CL_ERR_RESYNCH);
         break;
     case 'D':
-        ck_assert_msg(cl_t1_want(t1) == CL_T1_DONE, "%s: %s: want %d", s->name, step,
+        ck_assert_msg(cl_t1_want(t1) == CL_WANT_DONE, "%s: %s: want %d", s->name, step,
                       cl_t1_want(t1));
         num = strtol(arg, &end, 10);
         rc = cl_t1_result(t1);
@@ -152,14 +163,14 @@ static void run_step(struct run *r, const struct scenario *s, const char *step)
         ck_assert_int_eq(cl_t1_abort(t1), CL_OK);
         break;
 #if CL_T1_CARD
-    case 'A':
-        ck_assert_msg(cl_t1_want(t1) == CL_T1_APDU, "%s: %s: want %d", s->name, step,
+    case 'G':
+        ck_assert_msg(cl_t1_want(t1) == CL_WANT_DONE, "%s: %s: want %d", s->name, step,
                       cl_t1_want(t1));
         rc = cl_t1_result(t1);
         ck_assert_int_ge(rc, 0);
         cl_assert_bytes(r->card_buf, (size_t)rc, arg);
         break;
-    case 'R':
+    case 'Y':
         n = cl_test_hex(arg, r->card_resp, sizeof(r->card_resp));
         ck_assert_int_ge(n, 0);
         ck_assert_int_eq(cl_t1_card_respond(t1, r->card_resp, (size_t)n), CL_OK);
@@ -311,7 +322,7 @@ START_TEST(test_config_errors)
         }
         ck_assert_msg(cl_t1_setup(&t1, &bad, &t1_counters) == CL_ERR_ARG, "case %d", i);
         /* a failed setup leaves a context that refuses everything */
-        ck_assert_int_eq(cl_t1_want(&t1), CL_T1_IDLE);
+        ck_assert_int_eq(cl_t1_want(&t1), CL_WANT_IDLE);
         ck_assert_int_eq(cl_t1_transmit_start(&t1, NULL, 0, NULL, 0), CL_ERR_STATE);
 #if CL_T1_CARD
         ck_assert_int_eq(cl_t1_card_listen(&t1, (uint8_t *)&bad, 1), CL_ERR_STATE);
@@ -328,6 +339,7 @@ START_TEST(test_config_errors)
     ck_assert_uint_eq(cl_t1_guard_etu(NULL), 0);
     ck_assert_int_eq(cl_t1_transmit_start(&t1, NULL, 0, NULL, 0), CL_OK);
     ck_assert_int_eq(cl_t1_sent(&t1, 4), CL_OK);
+    ck_assert_uint_eq(cl_t1_timer(&t1), 11 + 16 * 960 * 2);
     ck_assert_uint_eq(cl_t1_timeout_etu(&t1), 11 + 16 * 960 * 2);
 }
 END_TEST
@@ -340,14 +352,15 @@ START_TEST(test_api_errors)
     const uint8_t *p = buf;
 
     /* NULL everywhere */
-    ck_assert_int_eq(cl_t1_want(NULL), CL_T1_IDLE);
+    ck_assert_int_eq(cl_t1_want(NULL), CL_WANT_FAILED);
     ck_assert_uint_eq(cl_t1_pull(NULL, &p), 0);
     ck_assert_ptr_null(p);
     ck_assert_int_eq(cl_t1_sent(NULL, 0), CL_ERR_ARG);
     ck_assert_int_eq(cl_t1_feed(NULL, buf, 1), CL_ERR_ARG);
     ck_assert_int_eq(cl_t1_timeout(NULL), CL_ERR_ARG);
     ck_assert_int_eq(cl_t1_parity_error(NULL), CL_ERR_ARG);
-    ck_assert_uint_eq(cl_t1_timeout_etu(NULL), 0);
+    ck_assert_uint_eq(cl_t1_timer(NULL), CL_TIMER_NONE);
+    ck_assert_uint_eq(cl_t1_timeout_etu(NULL), 0);    /* compatibility */
     ck_assert_int_eq(cl_t1_result(NULL), CL_ERR_ARG);
     ck_assert_int_eq(cl_t1_error(NULL), CL_OK);
     ck_assert_ptr_null(cl_t1_stats(NULL));
@@ -363,12 +376,12 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(cl_t1_card_request_wtx(NULL, 1), CL_ERR_ARG);
     ck_assert_int_eq(cl_t1_card_request_ifs(NULL, 1), CL_ERR_ARG);
 #endif
-    cl_t1_reset(NULL);
+    cl_t1_free(NULL);
 
     /* reader, IFS negotiation pending */
     cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
     ck_assert_int_eq(cl_t1_setup(&t1, &cfg, &t1_counters), CL_OK);
-    ck_assert_int_eq(cl_t1_want(&t1), CL_T1_SEND);
+    ck_assert_int_eq(cl_t1_want(&t1), CL_WANT_SEND);
     ck_assert_int_eq(cl_t1_transmit_start(&t1, buf, 1, buf, 8), CL_ERR_STATE);
     ck_assert_int_eq(cl_t1_request_ifs(&t1, 32), CL_ERR_STATE);
     ck_assert_int_eq(cl_t1_resynch(&t1), CL_ERR_STATE);
@@ -377,7 +390,7 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(cl_t1_timeout(&t1), CL_ERR_STATE);
     ck_assert_int_eq(cl_t1_parity_error(&t1), CL_ERR_STATE);
     ck_assert_int_eq(cl_t1_result(&t1), CL_ERR_STATE);
-    ck_assert_uint_eq(cl_t1_timeout_etu(&t1), 0);
+    ck_assert_uint_eq(cl_t1_timer(&t1), CL_TIMER_NONE);
     ck_assert_int_eq(cl_t1_sent(&t1, 6), CL_ERR_ARG);
 #if CL_T1_CARD
     ck_assert_int_eq(cl_t1_card_listen(&t1, buf, 8), CL_ERR_STATE);
@@ -401,7 +414,7 @@ START_TEST(test_api_errors)
         static const uint8_t resp[] = { 0x00, 0xE1, 0x01, 0xFE, 0x1E, 0x55, 0x66 };
 
         ck_assert_int_eq(cl_t1_feed(&t1, resp, sizeof(resp)), 5);
-        ck_assert_int_eq(cl_t1_want(&t1), CL_T1_IDLE);
+        ck_assert_int_eq(cl_t1_want(&t1), CL_WANT_IDLE);
         ck_assert_int_eq(cl_t1_feed(&t1, resp + 5, 2), CL_ERR_STATE);
     }
     ck_assert_int_eq(cl_t1_transmit_start(&t1, NULL, 1, buf, 8), CL_ERR_ARG);
@@ -424,15 +437,16 @@ START_TEST(test_api_errors)
     /* after an explicit resynch, IFSD is negotiated again */
     ck_assert_uint_eq(cl_t1_pull(&t1, &p), 5);
     cl_assert_bytes(p, 5, "00 C1 01 FE 3E");
-    cl_t1_reset(&t1);
-    ck_assert_int_eq(cl_t1_want(&t1), CL_T1_IDLE);
+    cl_t1_free(&t1);
+    ck_assert_int_eq(cl_t1_want(&t1), CL_WANT_IDLE);
+    ck_assert_int_eq(cl_t1_transmit_start(&t1, buf, 1, buf, 8), CL_ERR_STATE);
 
     /* card */
     cl_t1_config_default(&cfg, CL_T1_ROLE_CARD);
 #if !CL_T1_CARD
     (void)card;
     ck_assert_int_eq(cl_t1_setup(&t1, &cfg, &card_stats), CL_ERR_UNSUPPORTED);
-    ck_assert_int_eq(cl_t1_want(&t1), CL_T1_IDLE);
+    ck_assert_int_eq(cl_t1_want(&t1), CL_WANT_IDLE);
     ck_assert_int_eq(cl_t1_transmit_start(&t1, buf, 1, buf, 8), CL_ERR_STATE);
     ck_assert_int_eq(cl_t1_resynch(&t1), CL_ERR_STATE);
     ck_assert_int_eq(cl_t1_abort(&t1), CL_ERR_STATE);
@@ -441,7 +455,7 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(cl_t1_setup(&t1, &cfg, &card_stats), CL_ERR_ARG);
 #else
     ck_assert_int_eq(cl_t1_setup(&card, &cfg, &card_stats), CL_OK);
-    ck_assert_int_eq(cl_t1_want(&card), CL_T1_IDLE);
+    ck_assert_int_eq(cl_t1_want(&card), CL_WANT_IDLE);
     ck_assert_int_eq(cl_t1_transmit_start(&card, buf, 1, buf, 8), CL_ERR_STATE);
     ck_assert_int_eq(cl_t1_request_ifs(&card, 32), CL_ERR_STATE);
     ck_assert_int_eq(cl_t1_resynch(&card), CL_ERR_STATE);
@@ -456,7 +470,7 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(cl_t1_card_request_wtx(&card, 1), CL_ERR_STATE);
     ck_assert_int_eq(cl_t1_card_request_ifs(&card, 1), CL_ERR_STATE);
     ck_assert_int_eq(cl_t1_feed(&card, (const uint8_t *)"\x00\x00\x00\x00", 4), 4);
-    ck_assert_int_eq(cl_t1_want(&card), CL_T1_APDU);
+    ck_assert_int_eq(cl_t1_want(&card), CL_WANT_DONE);
     ck_assert_int_eq(cl_t1_result(&card), 0);
     ck_assert_int_eq(cl_t1_card_respond(&card, NULL, 1), CL_ERR_ARG);
     ck_assert_int_eq(cl_t1_card_request_wtx(&card, 0), CL_ERR_ARG);
@@ -499,7 +513,7 @@ START_TEST(test_pull_pieces)
     ck_assert_uint_eq(cl_t1_pull(&t1, &p), 1);
     cl_assert_bytes(p, 1, "D3");     /* LRC of 00 00 03 A1 B2 C3 */
     ck_assert_int_eq(cl_t1_sent(&t1, 1), CL_OK);
-    ck_assert_int_eq(cl_t1_want(&t1), CL_T1_RECV);
+    ck_assert_int_eq(cl_t1_want(&t1), CL_WANT_RECV);
     ck_assert_uint_eq(cl_t1_pull(&t1, &p), 0);
 }
 END_TEST
@@ -548,7 +562,7 @@ START_TEST(test_pullv)
                              k == 1 ? pc[0].buf : cmd + (pos > 3 ? pos - 3 : 0));
             ck_assert_int_eq(cl_t1_sent(&t1, n + 1), CL_ERR_ARG);
             ck_assert_int_eq(cl_t1_sent(&t1, n), CL_OK);
-            ck_assert_int_eq(cl_t1_want(&t1), CL_T1_RECV);
+            ck_assert_int_eq(cl_t1_want(&t1), CL_WANT_RECV);
             ck_assert_uint_eq(cl_t1_pullv(&t1, pc), 0);
         }
     }
@@ -575,13 +589,13 @@ START_TEST(test_deactivated_is_sticky)
     ck_assert_int_eq(cl_t1_timeout(&r.t1), CL_ERR_STATE);
     ck_assert_uint_eq(cl_t1_pull(&r.t1, &p), 0);
     ck_assert_int_eq(cl_t1_result(&r.t1), CL_ERR_STATE);
-    ck_assert_int_eq(cl_t1_want(&r.t1), CL_T1_DEACTIVATE);
+    ck_assert_int_eq(cl_t1_want(&r.t1), CL_WANT_FAILED);
 }
 END_TEST
 
 /* §11.6.2.2 rule 3: the timer after S(WTX response) is BWT x WTX, which
  * overflows 32 bits only at the slowest rates (BWI 9, D 64) with a large
- * multiplier: then it saturates at 0xFFFFFFFF. Computed by 16-bit halves:
+ * multiplier: then it saturates at CL_TIMER_MAX. Computed by 16-bit halves:
  * the cases reach each way out (the high product above 16 bits; the carry
  * of the sum). */
 static const struct {
@@ -613,17 +627,17 @@ START_TEST(test_wtx_product)
     ck_assert_int_eq(cl_t1_transmit_start(&t1, cmd, sizeof(cmd), resp, sizeof(resp)), CL_OK);
     ck_assert_uint_eq(pull_block(&t1, out, sizeof(out)), 4 + sizeof(cmd));
     want = cl_rate_bwt_etu(cfg.bwi, cfg.f, cfg.d);
-    ck_assert_uint_eq(cl_t1_timeout_etu(&t1), want);
+    ck_assert_uint_eq(cl_t1_timer(&t1), want);
     req[3] = wtx_cases[_i].wtx;
     req[4] = cl_lrc(req, 4);
     ck_assert_int_eq(cl_t1_feed(&t1, req, sizeof(req)), (int)sizeof(req));
     ck_assert_uint_eq(pull_block(&t1, out, sizeof(out)), 5);
     ck_assert_int_eq(out[1], 0xE3);
-    ck_assert_int_eq(cl_t1_want(&t1), CL_T1_RECV);
+    ck_assert_int_eq(cl_t1_want(&t1), CL_WANT_RECV);
     want *= wtx_cases[_i].wtx;
-    if (want > 0xFFFFFFFFu)
-        want = 0xFFFFFFFFu;
-    ck_assert_uint_eq(cl_t1_timeout_etu(&t1), want);
+    if (want > CL_TIMER_MAX)        /* saturated, never "none" */
+        want = CL_TIMER_MAX;
+    ck_assert_uint_eq(cl_t1_timer(&t1), want);
 }
 END_TEST
 
@@ -697,7 +711,7 @@ static bool deliver(struct cl_t1 *t1, struct wire *w)
 {
     int rc;
 
-    if (w->pos >= w->len || cl_t1_want(t1) != CL_T1_RECV)
+    if (w->pos >= w->len || cl_t1_want(t1) != CL_WANT_RECV)
         return false;
     if (w->parity_at && w->pos < w->parity_at && w->parity_at <= w->len) {
         size_t upto = w->parity_at;
@@ -739,20 +753,20 @@ static void sim_run(struct cl_t1 *reader, struct cl_t1 *card, struct wire *to_ca
     int steps = 0;
 
     for (;;) {
-        enum cl_t1_want rw = cl_t1_want(reader), cw = cl_t1_want(card);
+        enum cl_want rw = cl_t1_want(reader), cw = cl_t1_want(card);
 
         ck_assert_int_lt(++steps, 20000);
-        if (rw == CL_T1_DONE || rw == CL_T1_IDLE || rw == CL_T1_DEACTIVATE)
+        if (rw == CL_WANT_DONE || rw == CL_WANT_IDLE || rw == CL_WANT_FAILED)
             return;
-        if (rw == CL_T1_SEND) {
+        if (rw == CL_WANT_SEND) {
             transmit(reader, to_card, to_reader, ss);
             continue;
         }
-        if (cw == CL_T1_SEND) {
+        if (cw == CL_WANT_SEND) {
             transmit(card, to_reader, to_card, ss);
             continue;
         }
-        if (cw == CL_T1_APDU) {
+        if (cw == CL_WANT_DONE) {
             int n = cl_t1_result(card);
 
             ck_assert_int_ge(n, 0);
@@ -770,13 +784,13 @@ static void sim_run(struct cl_t1 *reader, struct cl_t1 *card, struct wire *to_ca
             }
             continue;
         }
-        ck_assert_int_eq(rw, CL_T1_RECV);
-        ck_assert_int_eq(cw, CL_T1_RECV);
+        ck_assert_int_eq(rw, CL_WANT_RECV);
+        ck_assert_int_eq(cw, CL_WANT_RECV);
         if (deliver(card, to_card) || deliver(reader, to_reader))
             continue;
         /* Silence on the line: the card's CWT if it is inside a block,
          * else the reader's BWT or CWT. */
-        if (cl_t1_timeout_etu(card) != 0)
+        if (cl_t1_timer(card) != CL_TIMER_NONE)
             ck_assert_int_eq(cl_t1_timeout(card), CL_OK);
         else
             ck_assert_int_eq(cl_t1_timeout(reader), CL_OK);
@@ -803,7 +817,7 @@ static void echo_run(uint32_t seed, unsigned pct, unsigned count, int edc, struc
 
         for (k = 0; k < len; k++)
             cmd[k] = (uint8_t)xorshift32();
-        if (cl_t1_want(&reader) == CL_T1_DEACTIVATE) {
+        if (cl_t1_want(&reader) == CL_WANT_FAILED) {
             /* cold reset of both ends */
             ss->deactivated++;
             memset(&to_card, 0, sizeof(to_card));
@@ -815,9 +829,9 @@ static void echo_run(uint32_t seed, unsigned pct, unsigned count, int edc, struc
         }
         ck_assert_int_eq(cl_t1_transmit_start(&reader, cmd, len, resp, sizeof(resp)), CL_OK);
         sim_run(&reader, &card, &to_card, &to_reader, card_buf, ss);
-        if (cl_t1_want(&reader) == CL_T1_DEACTIVATE)
+        if (cl_t1_want(&reader) == CL_WANT_FAILED)
             continue;
-        ck_assert_int_eq(cl_t1_want(&reader), CL_T1_DONE);
+        ck_assert_int_eq(cl_t1_want(&reader), CL_WANT_DONE);
         rc = cl_t1_result(&reader);
         if (rc >= 0) {
             ck_assert_msg((size_t)rc == len && memcmp(resp, cmd, len) == 0,
