@@ -12,6 +12,7 @@
  *   cardlink-perso --show IMAGE
  *   cardlink-perso --credit AMOUNT --image IMAGE --issuer-key DER [--txid HEX16]
  *   cardlink-perso --egoods HEXPAYLOAD --image IMAGE --issuer-key DER
+ *   cardlink-perso --help | --version
  *
  * With cardlink-pki's test PKI in DIR:
  *   cardlink-perso --out card.img --card-key DIR/card.key.der
@@ -132,7 +133,12 @@ static void print_hex(const uint8_t *p, size_t n)
     printf("\n");
 }
 
-static int usage(void)
+#ifndef CL_TOOL_VERSION
+#define CL_TOOL_VERSION "unknown"
+#endif
+
+/* The usage text: on stdout for --help, on stderr after a usage error. */
+static void print_usage(FILE *f)
 {
     fputs("usage: cardlink-perso --out IMAGE [--pin 1234] [--puk 12345678]\n"
           "         [--pin-tries 3] [--puk-tries 10] [--balance N] [--max N]\n"
@@ -144,7 +150,13 @@ static int usage(void)
           "       cardlink-perso --credit AMOUNT --image IMAGE --issuer-key DER"
           " [--txid HEX16]\n"
           "       cardlink-perso --egoods HEXPAYLOAD --image IMAGE"
-          " --issuer-key DER\n", stderr);
+          " --issuer-key DER\n"
+          "       cardlink-perso --help | --version\n", f);
+}
+
+static int usage(void)
+{
+    print_usage(stderr);
     return 2;
 }
 
@@ -421,7 +433,15 @@ int main(int argc, char **argv)
             continue;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage();
+            print_usage(stdout);
+            fputs("\nPersonalises a card image for the cardlink card applet (--out), shows\n"
+                  "one (--show), or prints an issuer-signed CREDIT or e-goods command for\n"
+                  "it (--credit, --egoods). Exit status: 0 done, 1 failure, 2 usage error.\n",
+                  stdout);
+            return 0;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("cardlink-perso %s\n", CL_TOOL_VERSION);
             return 0;
         }
 #define OPT(name, field) else if (strcmp(a, name) == 0) dst = &o.field;

@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  *   cardlink-pki testpki DIR [--seed S] [--from YYYYMMDDhhmmss] [--to YYYYMMDDhhmmss]
+ *   cardlink-pki --help | --version
  *
  * writes into DIR (which must exist) NAME.der, NAME.pem and NAME.key.der for:
  *
@@ -373,10 +374,21 @@ static int shift_time(const char *in, long delta, char out[40])
     return 0;
 }
 
-static int usage(void)
+#ifndef CL_TOOL_VERSION
+#define CL_TOOL_VERSION "unknown"
+#endif
+
+/* The usage text: on stdout for --help, on stderr after a usage error. */
+static void print_usage(FILE *f)
 {
     fputs("usage: cardlink-pki testpki DIR [--seed S] [--from YYYYMMDDhhmmss]"
-          " [--to YYYYMMDDhhmmss]\n", stderr);
+          " [--to YYYYMMDDhhmmss]\n"
+          "       cardlink-pki --help | --version\n", f);
+}
+
+static int usage(void)
+{
+    print_usage(stderr);
     return 2;
 }
 
@@ -572,6 +584,19 @@ int main(int argc, char **argv)
     const char *from = "20240101000000", *to = "20491231235959";
     int i;
 
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        print_usage(stdout);
+        fputs("\nWrites the project's TEST PKI into DIR (created when missing): a root,\n"
+              "the issuer, server and device CAs, card, server and device certificates\n"
+              "and the broken ones the tests need, as NAME.der, NAME.pem and\n"
+              "NAME.key.der. The keys derive from the seed S: test material only.\n"
+              "Exit status: 0 done, 1 failure, 2 usage error.\n", stdout);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("cardlink-pki %s\n", CL_TOOL_VERSION);
+        return 0;
+    }
     if (argc < 3 || strcmp(argv[1], "testpki") != 0)
         return usage();
     outdir = argv[2];

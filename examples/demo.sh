@@ -11,8 +11,29 @@
 # It grows into the end-to-end device demo (device, server) as those land.
 set -eu
 cd "$(dirname "$0")/.."
+demo_usage() {
+    echo "usage: sh examples/demo.sh [--help | --version]"
+}
+case "${1:-}" in
+    "") ;;
+    --help|-h)
+        demo_usage
+        echo
+        echo "Installs what it needs on Debian 12 (as root; the packages of the README's"
+        echo "PC/SC tour too), builds cardlink in build/demo and runs the tour: ATRs,"
+        echo "APDUs, status words, the device policy, and a simulated payment card on a"
+        echo "virtual card line whose signature openssl checks. Exit status 0: done."
+        exit 0 ;;
+    --version)
+        echo "cardlink demo $(sed -n "s/^  version : '\(.*\)',\$/\1/p" meson.build)"
+        exit 0 ;;
+    *)
+        demo_usage >&2
+        exit 2 ;;
+esac
 . tests/scripts/deps.sh
-cl_need meson ninja-build pkg-config gcc libc6-dev libmbedtls-dev libserialport-dev openssl python3
+cl_need meson ninja-build pkg-config gcc libc6-dev libmbedtls-dev libserialport-dev openssl python3 \
+    libpcsclite-dev pcscd vsmartcard-vpcd opensc
 
 cl_setup build/demo -Dtests=disabled -Dfuzz=disabled
 ninja -C build/demo >/dev/null
