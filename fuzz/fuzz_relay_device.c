@@ -23,6 +23,7 @@
 
 #include "cardlink/error.h"
 #include "cardlink/relay_session.h"
+#include "relay_drive.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -91,37 +92,37 @@ static void events(struct state *t)
     }
 }
 
+static void events_cb(void *ctx)
+{
+    events(ctx);
+}
+
 static void feed(struct state *t, const uint8_t *p, size_t n)
 {
-    size_t used;
-    int guard = 0;
+    int rc = rd_feed(&t->s, t->now, p, n, events_cb, t);
 
-    while (n > 0 && guard++ < 1000) {
-        int rc = cl_relay_session_feed(&t->s, t->now, p, n, &used);
-        check(used <= n);
-        p += used;
-        n -= used;
-        events(t);
-        if (rc != CL_OK)
-            break;
-        if (used == 0 && n > 0)
-            check(false);   /* no event pending yet nothing consumed */
-    }
+    check(rc != RD_STALLED);
+    check(rc == 0 || rc == cl_relay_session_error(&t->s) || rc == CL_ERR_CLOSED ||
+          rc == CL_ERR_STATE);
+}
+
+/* Each message the engine sends: it decodes and suits the role. */
+static bool out_cb(void *ctx, const uint8_t *m, size_t len)
+{
+    struct state *t = ctx;
+    struct cl_relay_msg d;
+
+    (void)t;
+    check(cl_relay_decode(m, len, &d) == CL_OK);
+    check(d.type != CL_RELAY_HELLO_ACK && !CL_RELAY_IS_REQUEST(d.type));
+    if (CL_RELAY_IS_ANSWER(d.type))
+        check((d.flags & CL_RELAY_F_REF) != 0 && t->delivered[d.ref]);
+    return true;
 }
 
 static void pull(struct state *t)
 {
-    const uint8_t *m;
-    size_t len;
-    struct cl_relay_msg d;
-    int guard = 0;
-
-    while (guard++ < 300 && cl_relay_session_pull(&t->s, t->now, &m, &len)) {
-        check(cl_relay_decode(m, len, &d) == CL_OK);
-        check(d.type != CL_RELAY_HELLO_ACK && !CL_RELAY_IS_REQUEST(d.type));
-        if (CL_RELAY_IS_ANSWER(d.type))
-            check((d.flags & CL_RELAY_F_REF) != 0 && t->delivered[d.ref]);
-    }
+    (void)rd_pull(&t->s, t->now, out_cb, t);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -136,7 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     t->cfg.caps.features = 0x00FF;
     t->cfg.caps.max_msg = sizeof(rx);
     t->now = 1000;
-    cl_relay_session_init(&t->s, CL_RELAY_DEVICE, &t->cfg, rx, sizeof(rx), rb, sizeof(rb));
+    check(cl_relay_session_setup(&t->s, CL_RELAY_DEVICE, &t->cfg, rx, sizeof(rx), rb,
+                                 sizeof(rb)) == CL_OK);
     check(cl_relay_device_connect(&t->s, t->now) == CL_OK);
     pull(t);
     feed(t, hello_ack, sizeof(hello_ack));
@@ -158,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2:
             pos++;
             t->now += (uint32_t)n * 40u;
-            rc = cl_relay_session_tick(&t->s, t->now);
+            rc = cl_relay_session_timeout(&t->s, t->now);
             check(rc == CL_OK || rc == cl_relay_session_error(&t->s));
             events(t);
             break;

@@ -100,9 +100,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2:
             pos++;
             now += (uint32_t)n * 20u;
-            rc = cl_relay_lossy_tick(&a, now);
+            rc = cl_relay_lossy_timeout(&a, now);
             check(rc == cl_relay_lossy_error(&a));
-            if (cl_relay_lossy_tick(&b, now) != CL_OK)
+            if (cl_relay_lossy_timeout(&b, now) != CL_OK)
                 return 0;  /* B gave up on a link A refuses to acknowledge */
             break;
         case 3: {
@@ -156,8 +156,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)cl_relay_lossy_pull(&a, now, buf, n + 1);
             break;
         }
-        check(cl_relay_lossy_timeout(&a, now) == CL_LOSSY_NO_TIMER ||
-              cl_relay_lossy_timeout(&a, now) <= 50u << 20);
+        check(cl_relay_lossy_timer(&a, now) == CL_TIMER_NONE ||
+              cl_relay_lossy_timer(&a, now) <= 50u << 20);
     }
     return 0;
 }

@@ -24,6 +24,7 @@
 
 #include "cardlink/error.h"
 #include "cardlink/relay_session.h"
+#include "relay_drive.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -90,35 +91,36 @@ static void events(struct state *t)
     check(t->answers <= t->requests);
 }
 
+static void events_cb(void *ctx)
+{
+    events(ctx);
+}
+
 static void feed(struct state *t, const uint8_t *p, size_t n)
 {
-    size_t used;
-    int guard = 0;
+    int rc = rd_feed(&t->s, t->now, p, n, events_cb, t);
 
-    while (n > 0 && guard++ < 1000) {
-        int rc = cl_relay_session_feed(&t->s, t->now, p, n, &used);
-        check(used <= n);
-        p += used;
-        n -= used;
-        events(t);
-        if (rc != CL_OK)
-            break;
-        check(used > 0 || n == 0);
-    }
+    check(rc != RD_STALLED);
+    check(rc == 0 || rc == cl_relay_session_error(&t->s) || rc == CL_ERR_CLOSED ||
+          rc == CL_ERR_STATE);
+}
+
+/* Each message the engine sends: it decodes and suits the role. */
+static bool out_cb(void *ctx, const uint8_t *m, size_t len)
+{
+    struct state *t = ctx;
+    struct cl_relay_msg d;
+
+    (void)t;
+    check(cl_relay_decode(m, len, &d) == CL_OK);
+    check(d.type != CL_RELAY_HELLO && !CL_RELAY_IS_ANSWER(d.type) &&
+          !(d.type >= 0x30 && d.type <= 0x3F));
+    return true;
 }
 
 static void pull(struct state *t)
 {
-    const uint8_t *m;
-    size_t len;
-    struct cl_relay_msg d;
-    int guard = 0;
-
-    while (guard++ < 300 && cl_relay_session_pull(&t->s, t->now, &m, &len)) {
-        check(cl_relay_decode(m, len, &d) == CL_OK);
-        check(d.type != CL_RELAY_HELLO && !CL_RELAY_IS_ANSWER(d.type) &&
-              !(d.type >= 0x30 && d.type <= 0x3F));
-    }
+    (void)rd_pull(&t->s, t->now, out_cb, t);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -133,7 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cl_relay_txn_table_init(&t->tab, t->slots, 4, &t->log);
     t->cfg.txn_log = &t->log;
     t->now = 1000;
-    cl_relay_session_init(&t->s, CL_RELAY_SERVER, &t->cfg, rx, sizeof(rx), rb, sizeof(rb));
+    check(cl_relay_session_setup(&t->s, CL_RELAY_SERVER, &t->cfg, rx, sizeof(rx), rb,
+                                 sizeof(rb)) == CL_OK);
     check(cl_relay_server_accept(&t->s, t->now, token, sizeof(token)) == CL_OK);
     feed(t, hello, sizeof(hello));
     check(cl_relay_session_state(&t->s) == CL_RELAY_ST_OPEN);
@@ -155,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2:
             pos++;
             t->now += (uint32_t)n * 40u;
-            rc = cl_relay_session_tick(&t->s, t->now);
+            rc = cl_relay_session_timeout(&t->s, t->now);
             check(rc == CL_OK || rc == cl_relay_session_error(&t->s));
             events(t);
             break;

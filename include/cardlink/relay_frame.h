@@ -12,8 +12,12 @@
  * cl_relay_decode().
  *
  * Every error is fatal for the stream (the receiver is out of step with the
- * sender): the error is sticky until cl_relay_stream_reset(), and the
- * caller should send CLOSE and drop the transport.
+ * sender): the error is sticky until cl_relay_stream_reset() (the
+ * protocol's reset: a new stream), and the caller should send CLOSE and
+ * drop the transport. The engine shape of cardlink/engine.h: want(),
+ * error(), free(); feed() keeps its *consumed out-parameter (it returns
+ * the error, the count goes there). On a NULL deframer int functions
+ * return CL_ERR_ARG, want() CL_WANT_FAILED, ready() false.
  *
  *   while (transport has bytes p[0..n)) {
  *       while (n > 0) {
@@ -28,6 +32,7 @@
 #define CARDLINK_RELAY_FRAME_H
 
 #include "cardlink/defs.h"
+#include "cardlink/engine.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,6 +62,17 @@ void cl_relay_stream_init(struct cl_relay_stream *s, uint8_t *buf, size_t size);
  */
 void cl_relay_stream_reset(struct cl_relay_stream *s);
 
+/* Wipe the deframer (not the caller's buffer) with cl_wipe(). Does nothing
+ * when s is NULL. */
+void cl_relay_stream_free(struct cl_relay_stream *s);
+
+/* CL_WANT_FAILED (a framing error: cl_relay_stream_error()), CL_WANT_DONE
+ * (a complete message waits: take it), else CL_WANT_RECV. */
+enum cl_want cl_relay_stream_want(const struct cl_relay_stream *s);
+
+/* The sticky error: CL_OK, or the framing error; CL_ERR_ARG when s is NULL. */
+int cl_relay_stream_error(const struct cl_relay_stream *s);
+
 /*
  * Accept bytes from in[0..len). It consumes up to the end of the current
  * message and stops there: *consumed (always written) says how many bytes
@@ -77,7 +93,7 @@ void cl_relay_stream_reset(struct cl_relay_stream *s);
 CL_WUR int cl_relay_stream_feed(struct cl_relay_stream *s, const uint8_t *in,
                                 size_t len, size_t *consumed);
 
-/* Whether a complete message waits to be taken. s must not be NULL. */
+/* Whether a complete message waits to be taken; false when s is NULL. */
 bool cl_relay_stream_ready(const struct cl_relay_stream *s);
 
 /*

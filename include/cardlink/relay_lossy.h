@@ -19,21 +19,31 @@
  * of an engine has an epoch (4 bits) so that a peer that restarted is told
  * apart from an old duplicate: see §13 for the exact rules.
  *
- * Sans-I/O: time is a caller-supplied millisecond counter (uint32_t, it may
- * wrap); the engine never reads a clock. Loop:
+ * Sans-I/O, with the engine shape of cardlink/engine.h: time is a
+ * caller-supplied millisecond counter (uint32_t, it may wrap); the engine
+ * never reads a clock. Loop:
  *
  *   on bytes from the link:  feed(now, p, n, &used) until all used;
  *                            after each feed, take(&msg, &len) -> deliver
+ *                            (CL_ERR_TOO_LONG: a message larger than the
+ *                            buffer arrived, only its start is lent)
  *   to send a message:       if (can_send) send(now, msg, len)
- *   whenever:                n = pull(now, out, size): transmit out[0..n)
- *   timer:                   arm timeout(now) ms; when it fires, tick(now)
- *   failure:                 any call returning CL_ERR_TIMEOUT / _PROTOCOL:
- *                            the link is dead; re-init with a new epoch.
+ *   whenever:                n = lend(now, &p): transmit p[0..k), k <= n,
+ *                            then sent(k) (a partial write is fine; or
+ *                            pull(now, out, size) copies into out)
+ *   timer:                   arm timer(now) ms; when it fires, timeout(now)
+ *   failure:                 any call returning CL_ERR_TIMEOUT / _PROTOCOL
+ *                            (want() CL_WANT_FAILED): the link is dead;
+ *                            init again with a new epoch.
+ *
+ * On a NULL engine: int functions return CL_ERR_ARG, want() CL_WANT_FAILED,
+ * lend() / pull() 0, timer() CL_TIMER_NONE, can_send() false, stats() NULL.
  */
 #ifndef CARDLINK_RELAY_LOSSY_H
 #define CARDLINK_RELAY_LOSSY_H
 
 #include "cardlink/defs.h"
+#include "cardlink/engine.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,7 +60,9 @@ extern "C" {
 
 #define CL_LOSSY_RTO_DEFAULT 2000u   /* ms */
 #define CL_LOSSY_RETRIES_DEFAULT 5u
-#define CL_LOSSY_NO_TIMER 0xFFFFFFFFu
+/* Receive buffer for messages up to max_msg bytes (the session's max
+ * message size): frame content is the message plus 6 bytes. */
+#define CL_LOSSY_RX_SIZE(max_msg) ((max_msg) + CL_LOSSY_OVERHEAD)
 
 /* Configuration. All zero means the defaults (RTO 2 s, 5 retries, epoch 0). */
 struct cl_relay_lossy_config {
@@ -64,6 +76,7 @@ struct cl_relay_lossy_config {
 struct cl_relay_lossy_stats {
     uint32_t frames_sent, data_sent, retransmits, acks_sent;
     uint32_t frames_ok, bad_crc, bad_frame, duplicates, delivered;
+    uint32_t oversize;       /* messages too large for the rx buffer, acknowledged */
 };
 
 /* The engine. Caller-allocated; do not touch the fields. */
@@ -75,10 +88,13 @@ struct cl_relay_lossy {
     size_t rx_size, tx_size;
     /* receiver */
     size_t rx_len;                 /* content bytes of the frame being read */
-    bool rx_esc, rx_in_frame, rx_overflow;
+    bool rx_esc, rx_in_frame, rx_abort;
+    size_t rx_over;                /* content bytes beyond rx_size (CRC'd, not kept) */
+    uint16_t rx_crc;               /* CRC of the content once it overflowed */
     bool rx_synced;                /* a first DATA frame (seq 0) was received */
     uint8_t peer_epoch, rx_next;   /* the peer's epoch, the next seq expected */
     bool ready, taken;             /* a delivered message waits in rx[4..] */
+    bool ready_oversize;           /* it was larger than the buffer: its start only */
     size_t ready_len;
     bool ack_due;
     /* sender */
@@ -94,7 +110,8 @@ struct cl_relay_lossy {
     uint8_t out_hdr[CL_LOSSY_HDR_LEN], out_crc[CL_LOSSY_CRC_LEN];
     size_t out_pos, out_plen;      /* position in content, payload length */
     uint8_t out_state;             /* 0 idle, 1 opening flag, 2 content, 3 closing flag */
-    bool out_esc;                  /* the escaped half of a byte is next */
+    uint8_t out_half;              /* bytes of an escape pair sent */
+    uint8_t out_pair[2];           /* the escape pair lent */
     bool out_data;                 /* the frame carries tx[] */
     int err;                       /* sticky: CL_OK, CL_ERR_TIMEOUT, CL_ERR_PROTOCOL */
     struct cl_relay_lossy_stats stats;
@@ -102,20 +119,37 @@ struct cl_relay_lossy {
 
 /*
  * Start an engine. rx_buf receives frame content: its size bounds the
- * largest message received to rx_size - 6 bytes (longer frames are dropped
- * as corrupt). tx_buf holds the outstanding message until it is
+ * largest message received to rx_size - 6 bytes; size it with
+ * CL_LOSSY_RX_SIZE(the max message size the session announces). A longer
+ * message is still checked (CRC) and acknowledged, so that the link lives
+ * on: take() answers CL_ERR_TOO_LONG for it, and the session above answers
+ * it with ERROR TOO_LARGE (cl_relay_session_too_large()). tx_buf holds the outstanding message until it is
  * acknowledged: tx_size is the largest message sent. cfg may be NULL
- * (defaults). Buffers must stay valid while l is used. Cannot fail.
+ * (defaults). Buffers must stay valid while l is used. Cannot fail. It
+ * is also the reset: a new link (with a new epoch).
  */
 void cl_relay_lossy_init(struct cl_relay_lossy *l, const struct cl_relay_lossy_config *cfg,
                          uint8_t *rx_buf, size_t rx_size, uint8_t *tx_buf, size_t tx_size);
+
+/* Wipe the engine with cl_wipe(). Does nothing when l is NULL. */
+void cl_relay_lossy_free(struct cl_relay_lossy *l);
+
+/*
+ * What the link needs next (cardlink/engine.h): CL_WANT_FAILED (dead:
+ * error() says why), CL_WANT_DONE (a delivered message waits for take()),
+ * CL_WANT_SEND (lend() has bytes), CL_WANT_RECV (a message waits for its
+ * acknowledgement: feed, arm timer()), else CL_WANT_IDLE. Link bytes may
+ * be fed in any state.
+ */
+enum cl_want cl_relay_lossy_want(const struct cl_relay_lossy *l);
 
 /*
  * Accept link bytes from in[0..len). Consumes up to and including the flag
  * that completes a frame delivering a new message, and stops there until
  * the message is taken; *consumed (always written) says how many bytes were
  * used. Corrupt frames (bad CRC, too short, too long, reserved ctl bits, a
- * lone escape) are dropped silently and counted. An acknowledgement
+ * lone escape, a frame of another epoch than the peer's) are dropped
+ * silently and counted. An acknowledgement
  * releases the outstanding message (can_send() becomes true). A previously
  * taken message is released by this call. in may be NULL when len is 0.
  * Returns CL_OK, or
@@ -130,13 +164,16 @@ CL_WUR int cl_relay_lossy_feed(struct cl_relay_lossy *l, uint32_t now, const uin
 /*
  * Hand out the message delivered by the last feed: *msg points into the rx
  * buffer and stays valid until the next feed or init.
- * Returns CL_OK, or CL_ERR_ARG (a NULL argument), or CL_ERR_STATE (no new
- * message waits; nothing is written).
+ * Returns CL_OK, or CL_ERR_ARG (a NULL argument), CL_ERR_STATE (no new
+ * message waits; nothing is written), or CL_ERR_TOO_LONG: the message was
+ * larger than the rx buffer; it was acknowledged (its seq is used) and
+ * *msg / *len give its first rx_size - 6 bytes (the relay header at least
+ * when rx_size >= 14).
  */
 CL_WUR int cl_relay_lossy_take(struct cl_relay_lossy *l, const uint8_t **msg, size_t *len);
 
 /* Whether send() would accept a message now: no message is outstanding and
- * the link has not failed. l must not be NULL. */
+ * the link has not failed. False when l is NULL. */
 bool cl_relay_lossy_can_send(const struct cl_relay_lossy *l);
 
 /*
@@ -152,18 +189,31 @@ CL_WUR int cl_relay_lossy_send(struct cl_relay_lossy *l, uint32_t now, const uin
                                size_t len);
 
 /*
- * Bytes to transmit: writes up to size bytes of frames into out and returns
- * how many (0: nothing to send). A frame may be split over several calls;
- * the order is: the rest of a frame already started, the outstanding DATA
- * frame when it is due (carrying the acknowledgement), an ACK-only frame
- * when one is due. Starting a DATA frame arms the retransmission timer.
- * Returns 0 after a failure. l must not be NULL; out may be NULL if size 0.
+ * Lend the next bytes to transmit: *p points to the returned count, valid
+ * until the next call on l other than sent(); 0 (*p NULL) when nothing is
+ * due. The order: the rest of a frame already started, the outstanding
+ * DATA frame when it is due (carrying the acknowledgement), an ACK-only
+ * frame when one is due. A frame comes in pieces (flags, runs of bytes
+ * that need no escaping straight from the tx buffer, escape pairs).
+ * Starting a DATA frame arms the retransmission timer. 0 after a failure.
+ */
+size_t cl_relay_lossy_lend(struct cl_relay_lossy *l, uint32_t now, const uint8_t **p);
+
+/* n of the bytes lend() gave went out (a partial write is fine: the rest
+ * is lent again). Returns CL_OK, or CL_ERR_ARG (l NULL, n more than lent);
+ * n 0 is a no-op. */
+CL_WUR int cl_relay_lossy_sent(struct cl_relay_lossy *l, size_t n);
+
+/*
+ * The copying form of lend() + sent(): writes up to size bytes into out
+ * and returns how many (0: nothing to send). A frame may be split over
+ * several calls. 0 after a failure or when l or out is NULL.
  */
 size_t cl_relay_lossy_pull(struct cl_relay_lossy *l, uint32_t now, uint8_t *out, size_t size);
 
 /*
- * Timer event: retransmit when the RTO has passed (the next pull emits the
- * frame again, the RTO doubles). Call it when the time from timeout() has
+ * Timer event: retransmit when the RTO has passed (the next lend emits the
+ * frame again, the RTO doubles). Call it when the time from timer() has
  * passed (calling it early or often is harmless).
  * Returns CL_OK, or
  *  CL_ERR_ARG      l is NULL;
@@ -171,14 +221,18 @@ size_t cl_relay_lossy_pull(struct cl_relay_lossy *l, uint32_t now, uint8_t *out,
  *                  link failed (sticky);
  *  the sticky error of the link.
  */
-CL_WUR int cl_relay_lossy_tick(struct cl_relay_lossy *l, uint32_t now);
+CL_WUR int cl_relay_lossy_timeout(struct cl_relay_lossy *l, uint32_t now);
 
-/* Milliseconds from now until tick() is due; CL_LOSSY_NO_TIMER when no
- * timer runs, 0 when it is already due. l must not be NULL. */
-uint32_t cl_relay_lossy_timeout(const struct cl_relay_lossy *l, uint32_t now);
+/* Milliseconds from now until timeout() is due; CL_TIMER_NONE when no
+ * timer runs (or l is NULL), 0 when it is already due. */
+uint32_t cl_relay_lossy_timer(const struct cl_relay_lossy *l, uint32_t now);
 
-/* The sticky error (CL_OK while the link works). l must not be NULL. */
+/* The sticky error (CL_OK while the link works); CL_ERR_ARG when l is
+ * NULL. */
 int cl_relay_lossy_error(const struct cl_relay_lossy *l);
+
+/* The counters; NULL when l is NULL. */
+const struct cl_relay_lossy_stats *cl_relay_lossy_stats(const struct cl_relay_lossy *l);
 
 /*
  * Encode one frame in one go (for tests, benchmarks and tools): content =

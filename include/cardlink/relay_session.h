@@ -12,29 +12,39 @@
  * and CLOSE. The application executes requests (device) or issues them
  * (server); device policy (cardlink/policy.h) is the device application's call.
  *
- * Sans-I/O. Time is a caller millisecond counter (uint32_t, may wrap).
+ * Sans-I/O, with the engine shape of cardlink/engine.h. Time is a caller
+ * millisecond counter (uint32_t, may wrap).
  *
- *   device:  cl_relay_session_init(&s, CL_RELAY_DEVICE, &cfg, rx, ..., rb, ...);
- *            transport up:   cl_relay_device_connect(&s, now)
- *   server:  cl_relay_session_init(&s, CL_RELAY_SERVER, &cfg, ...);
- *            transport up:   cl_relay_server_accept(&s, now, fresh_token, 16)
- *   both:    bytes in:       cl_relay_session_feed(&s, now, p, n, &used)
- *                            then while (cl_relay_session_poll(&s, &ev)) handle(ev)
- *            bytes out:      while (cl_relay_session_pull(&s, now, &m, &len)) write(m, len)
- *            timer:          arm cl_relay_session_timeout(&s, now); on expiry
- *                            cl_relay_session_tick(&s, now), then pull
+ *   both:    cl_relay_session_init(&s); then
+ *            cl_relay_session_setup(&s, role, &cfg, rx, rx_size, rb, rb_size)
+ *   device:  transport up:   cl_relay_device_connect(&s, now)
+ *   server:  transport up:   cl_relay_server_accept(&s, now, fresh_token, 16)
+ *   both:    switch (cl_relay_session_want(&s)):
+ *            SEND:  n = cl_relay_session_pull(&s, now, &p); write p[0..k),
+ *                   k <= n; cl_relay_session_sent(&s, k)
+ *            DONE:  while (cl_relay_session_poll(&s, &ev)) handle(ev)
+ *            RECV:  used = cl_relay_session_feed(&s, now, p, n) (< 0: failed
+ *                   or closed); feed the rest after polling
+ *            timer: arm cl_relay_session_timer(&s, now) ms; on expiry
+ *                   cl_relay_session_timeout(&s, now), then pull
  *            transport lost: cl_relay_session_disconnect(&s, now)
- *            send:           cl_relay_session_send(&s, now, &msg)
- *                            (device: answers, notifications; server: requests)
- *            end:            cl_relay_session_close(&s, now, CL_RELAY_E_NONE)
+ *            send:  cl_relay_session_send(&s, now, &msg)
+ *                   (device: answers, notifications; server: requests)
+ *            end:   cl_relay_session_close(&s, now, CL_RELAY_E_NONE)
+ *            cl_relay_session_free(&s) wipes it (the token included).
  *
  * Over a lossy link (cardlink/relay_lossy.h) feed each delivered message as
- * bytes, and pull only while cl_relay_lossy_can_send() (one message each).
+ * bytes, and pull only while cl_relay_lossy_can_send() (one message each,
+ * acknowledged in full with sent()).
+ * On a NULL engine: int functions return CL_ERR_ARG, want() CL_WANT_FAILED,
+ * pull() 0, timer() CL_TIMER_NONE, poll()/busy() false, accessors NULL
+ * (state(): CL_RELAY_ST_IDLE).
  */
 #ifndef CARDLINK_RELAY_SESSION_H
 #define CARDLINK_RELAY_SESSION_H
 
 #include "cardlink/defs.h"
+#include "cardlink/engine.h"
 #include "cardlink/relay_frame.h"
 #include "cardlink/relay_msg.h"
 
@@ -48,7 +58,6 @@ extern "C" {
 #define CL_RELAY_REPLAY_REC 3u
 /* Most unacknowledged sequenced messages (§7.1). */
 #define CL_RELAY_WINDOW_MAX 127u
-#define CL_RELAY_NO_TIMER 0xFFFFFFFFu
 
 enum cl_relay_role { CL_RELAY_DEVICE = 1, CL_RELAY_SERVER = 2 };
 
@@ -70,7 +79,9 @@ enum cl_relay_event_kind {
                                 * outstanding request; recorded: from the txn log */
     CL_RELAY_EV_NOTIFY,        /* a notification, or an ERROR without REF */
     CL_RELAY_EV_LINK_DEAD,     /* no HELLO answer in time, or 3K silence: drop the
-                                * transport (disconnect() was already applied) */
+                                * transport (disconnect() was already applied);
+                                * err: CL_ERR_TIMEOUT in both cases (the session
+                                * is kept, error() stays CL_OK) */
     CL_RELAY_EV_CLOSED         /* the session ended; err: CL_OK for a normal CLOSE */
 };
 
@@ -85,15 +96,20 @@ struct cl_relay_event {
 
 /*
  * Transaction log (§9): the outcome per 16-byte transaction id. The device
- * keeps the answers of executed money-moving requests; the server the
- * outcomes it received. A port implements it (SQLite on the server); an
- * in-memory table is below.
+ * keeps the answers of executed money-moving requests, and marks an id IN
+ * PROGRESS before the request reaches its application (so before the card
+ * is touched); the server keeps the outcomes it received. A port implements
+ * it in its non-volatile store, so that a reboot keeps both (SQLite on the
+ * server); an in-memory table is below.
  *
  * lookup: CL_OK when id is recorded, with *answer / *len the recorded
- *   answer message (header and body), valid until the next call on the log
- *   (*len 0: the id is known but its answer is no longer held);
- *   CL_ERR_NOT_FOUND when not; any other error is a failure of the store.
- * record: store the answer message for id (a new id). CL_OK or an error.
+ *   answer message (header and body), valid until the next call on the log;
+ *   *len 0: the id is known but no answer is held (in progress, or the
+ *   answer was too long to keep); CL_ERR_NOT_FOUND when not; any other
+ *   error is a failure of the store.
+ * record: store the outcome for id, replacing what the id had: answer
+ *   NULL / len 0 marks it in progress, else the answer message (an answer
+ *   or an ERROR). CL_OK or an error (the device then refuses to execute).
  * Neither blocks for long; both may be called from feed() and send().
  */
 struct cl_relay_txn_log {
@@ -108,8 +124,9 @@ struct cl_relay_txn_log {
 #define CL_RELAY_TXN_ANSWER_MAX 128
 #endif
 
-/* In-memory transaction log: a ring of caller slots, the oldest replaced.
- * Answers longer than CL_RELAY_TXN_ANSWER_MAX keep only the id. */
+/* In-memory transaction log: a ring of caller slots, the oldest replaced
+ * by a new id; a known id keeps its slot. Answers longer than
+ * CL_RELAY_TXN_ANSWER_MAX keep only the id (as in progress does). */
 struct cl_relay_txn_slot {
     uint8_t id[CL_RELAY_TXN_ID_LEN];
     bool used;
@@ -120,7 +137,7 @@ struct cl_relay_txn_slot {
 struct cl_relay_txn_table {
     struct cl_relay_txn_slot *slots;
     size_t n, next;
-    uint32_t records;                 /* record() calls that stored an id */
+    uint32_t records;                 /* record() calls that stored an answer */
 };
 
 /* Start a table over slots[0..n) (n may be 0: it records nothing) and
@@ -148,12 +165,19 @@ struct cl_relay_session_config {
     const struct cl_relay_txn_log *txn_log;  /* NULL: no idempotency log */
 };
 
+/* Counters, read through cl_relay_session_stats(). */
+struct cl_relay_session_stats {
+    uint32_t executed;                /* device: requests handed to the application */
+    uint32_t duplicates;              /* duplicate seqs dropped, logged txn ids answered */
+    uint32_t replayed;                /* messages sent again with REPLAY */
+};
+
 /* The engine. Caller-allocated; do not touch the fields. */
 struct cl_relay_session {
     uint8_t role, state;
     const struct cl_relay_session_config *cfg;
     struct cl_relay_stream in;        /* deframer over the caller's rx buffer */
-    uint8_t *rb;                      /* replay buffer: records [len16][flags][msg] */
+    uint8_t *rb;                      /* replay buffer: records [len16][sent][msg] */
     size_t rb_size, rb_used, rb_tx;   /* rb_tx: offset of the next record to send */
     /* session */
     bool has_session;
@@ -180,41 +204,52 @@ struct cl_relay_session {
     /* output */
     uint8_t ctrl[CL_RELAY_CTRL_MAX];
     size_t ctrl_len;
-    bool ctrl_first;                  /* HELLO / HELLO-ACK: before anything */
-    bool ctrl_close;                  /* CLOSE: after the queue */
+    bool ctrl_first;                  /* HELLO / HELLO-ACK / failure CLOSE: before anything */
+    bool ctrl_close;                  /* ctrl is a CLOSE: CLOSED once it is sent */
     bool closing;                     /* close() called: CLOSE after the queue */
     uint8_t close_reason;
+    uint8_t out_kind;                 /* what pull() lends: 0 none, 1 ctrl, 2 record */
+    size_t out_off;                   /* bytes of it acknowledged by sent() */
     uint32_t last_rx, last_tx, hello_at;
     /* events */
     struct cl_relay_event ev;
     bool ev_pending, dead_pending;
     struct cl_relay_msg msg;
     int err;                          /* sticky once CLOSED by a failure */
-    uint32_t executed, duplicates, replayed;  /* statistics */
+    struct cl_relay_session_stats stats;
 };
 
+/* Zero s (no role yet: every call but setup and free answers CL_ERR_ARG
+ * or CL_WANT_IDLE). Does nothing when s is NULL. Cannot fail. */
+void cl_relay_session_init(struct cl_relay_session *s);
+
 /*
- * Set up an engine for a role over caller buffers: rx[0..rx_size) holds one
+ * Set the engine up for a role over caller buffers, from any prior content
+ * of *s (it need not be zeroed or initialised): rx[0..rx_size) holds one
  * incoming message (its size is the largest message accepted; a device
  * should announce it as caps.max_msg), replay[0..replay_size) the replay
- * buffer (each message takes its size + 3). cfg must stay valid. Cannot
- * fail; a bad argument shows as CL_ERR_ARG from the first call.
+ * buffer (each message takes its size + 3; NULL / 0: nothing can be sent
+ * but control messages). cfg and the buffers must stay valid.
+ * Returns CL_OK, or CL_ERR_ARG (s, cfg or rx NULL, role not DEVICE or
+ * SERVER, rx_size below 8; device: no device id, or more than 32 bytes;
+ * versions NULL with nversions > 0 or 0 / more than 8 versions). On an
+ * error s is left as after init().
  */
-void cl_relay_session_init(struct cl_relay_session *s, uint8_t role,
-                           const struct cl_relay_session_config *cfg, uint8_t *rx,
-                           size_t rx_size, uint8_t *replay, size_t replay_size);
+CL_WUR int cl_relay_session_setup(struct cl_relay_session *s, uint8_t role,
+                                  const struct cl_relay_session_config *cfg, uint8_t *rx,
+                                  size_t rx_size, uint8_t *replay, size_t replay_size);
 
-/* Wipe the engine (tokens included). Does nothing when s is NULL. */
+/* Wipe the engine with cl_wipe() (the tokens included). Does nothing when
+ * s is NULL. */
 void cl_relay_session_free(struct cl_relay_session *s);
 
 /*
  * Device: the transport is up; queue HELLO (with the resume token and ack
  * when a session is held and caps.features has RESUME). From IDLE,
- * SUSPENDED or CLOSED (which starts afresh).
- * Returns CL_OK, or CL_ERR_ARG (s NULL, not a device, bad configuration:
- * no device id, too many versions, version 0), CL_ERR_STATE (the transport
- * is already up: HELLO or OPEN), CL_ERR_BUFFER (HELLO longer than
- * CL_RELAY_CTRL_MAX).
+ * SUSPENDED or CLOSED (which starts afresh, the sticky error cleared).
+ * Returns CL_OK, or CL_ERR_ARG (s NULL, not set up as a device),
+ * CL_ERR_STATE (the transport is already up: HELLO or OPEN), CL_ERR_BUFFER
+ * (HELLO longer than CL_RELAY_CTRL_MAX).
  */
 CL_WUR int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now);
 
@@ -224,9 +259,9 @@ CL_WUR int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now);
  * session's current token and the device id the session was opened by
  * resumes it (cl_relay_server_resumes), any other HELLO starts a fresh
  * session under token (docs/protocol.md §8). From IDLE, SUSPENDED or
- * CLOSED.
- * Returns CL_OK, or CL_ERR_ARG (s or token NULL, not a server, token size),
- * CL_ERR_STATE (the transport is already up).
+ * CLOSED (which starts afresh, the sticky error cleared).
+ * Returns CL_OK, or CL_ERR_ARG (s or token NULL, not set up as a server,
+ * token size), CL_ERR_STATE (the transport is already up).
  */
 CL_WUR int cl_relay_server_accept(struct cl_relay_session *s, uint32_t now, const uint8_t *token,
                                   size_t token_len);
@@ -234,43 +269,87 @@ CL_WUR int cl_relay_server_accept(struct cl_relay_session *s, uint32_t now, cons
 /*
  * The transport was lost (or dropped on LINK_DEAD). The session is kept
  * (SUSPENDED) when one was established, unsent output is kept in the replay
- * buffer for the next connection. Does nothing when s is NULL or CLOSED.
+ * buffer for the next connection, a partly sent message is sent again in
+ * full. Does nothing when s is NULL or CLOSED.
  */
 void cl_relay_session_disconnect(struct cl_relay_session *s, uint32_t now);
 
 /*
+ * What the engine needs next (cardlink/engine.h):
+ *  CL_WANT_DONE    an event waits: poll() it;
+ *  CL_WANT_SEND    a message is ready for pull() (also the CLOSE that
+ *                  follows a failure, before CL_WANT_FAILED);
+ *  CL_WANT_RECV    the transport is up (HELLO, OPEN): feed() its bytes and
+ *                  arm timer(); keep-alives come out of pull() when timer()
+ *                  runs out;
+ *  CL_WANT_IDLE    no transport (IDLE, SUSPENDED): connect() / accept();
+ *  CL_WANT_CLOSED  closed by a CLOSE with reason NONE, sent or received;
+ *  CL_WANT_FAILED  closed by a failure or the peer's CLOSE with an error
+ *                  reason: error() says which.
+ */
+enum cl_want cl_relay_session_want(const struct cl_relay_session *s);
+
+/*
  * Bytes from the transport. Processes complete messages as they come and
- * stops after one that raised an event (poll it); *consumed (always
- * written) says how much was used; feed the rest after polling. While an
- * event waits unpolled nothing is consumed. Protocol violations close the
- * session (CLOSE is queued, CLOSED raised); undecodable or unwelcome
- * messages are answered with ERROR as §11 says and the session goes on.
- * Returns CL_OK, or
- *  CL_ERR_ARG       s or consumed NULL, in NULL with len > 0;
+ * stops after one that raised an event (poll it; want() is CL_WANT_DONE);
+ * feed the rest after polling. While an event waits unpolled nothing is
+ * consumed (0). Protocol violations close the session (CLOSE is queued,
+ * CLOSED raised); undecodable or unwelcome messages are answered with
+ * ERROR as §11 says and the session goes on.
+ * Returns the bytes used (0..len; at most INT_MAX), or
+ *  CL_ERR_ARG       s NULL, in NULL with len > 0, not set up;
  *  CL_ERR_STATE     no transport is up (IDLE, SUSPENDED);
- *  CL_ERR_CLOSED    the session is closed (a normal CLOSE);
- *  the failure that closed it (sticky): CL_ERR_VERSION (no common
- *  version), CL_ERR_SEQUENCE (seq gap, ack out of window), CL_ERR_PROTOCOL
- *  (a message not valid in the state, an answer with an unknown REF),
- *  CL_ERR_MALFORMED / CL_ERR_TOO_LONG (stream framing), or the peer's CLOSE
- *  reason mapped by cl_relay_err_from_wire().
+ *  CL_ERR_CLOSED    the session was closed (a normal CLOSE) before the call;
+ *  the failure that closed it (sticky), now or before: CL_ERR_VERSION (no
+ *  common version), CL_ERR_SEQUENCE (seq gap, ack of a message never
+ *  sent), CL_ERR_PROTOCOL (a message not valid in the state, an answer
+ *  with an unknown REF), CL_ERR_MALFORMED / CL_ERR_VERSION /
+ *  CL_ERR_RESERVED / CL_ERR_TOO_LONG (stream framing), or the peer's CLOSE
+ *  reason mapped by cl_relay_err_from_wire(). (The bytes of a call that
+ *  fails are used up; a CLOSE with reason NONE returns the bytes used and
+ *  raises CLOSED.)
  */
 CL_WUR int cl_relay_session_feed(struct cl_relay_session *s, uint32_t now, const uint8_t *in,
-                                 size_t len, size_t *consumed);
+                                 size_t len);
 
-/* Take the pending event into *ev: true when there was one. s and ev must
- * not be NULL. */
+/*
+ * A whole message arrived that was larger than the largest accepted: over
+ * a lossy link, which delivers whole messages, cl_relay_lossy_take()
+ * answers CL_ERR_TOO_LONG and lends its start[0..len) (8 bytes at least:
+ * the header). In OPEN it counts like any message (ack, seq) and is
+ * answered with ERROR TOO_LARGE (REF when its header shows a request; at
+ * the server, an answer to the outstanding request is raised as a failed
+ * ANSWER, err CL_ERR_TOO_LONG); the session goes on. During the handshake,
+ * or with a bad header, it fails the session as feed() would. (On a stream
+ * a message too large loses the framing: feed() fails with CL_ERR_TOO_LONG.)
+ * Returns CL_OK, or the errors of feed() (CL_ERR_STATE also while an event
+ * waits unpolled).
+ */
+CL_WUR int cl_relay_session_too_large(struct cl_relay_session *s, uint32_t now,
+                                      const uint8_t *start, size_t len);
+
+/* Take the pending event into *ev: true when there was one. False (ev
+ * zeroed when not NULL) when s or ev is NULL or none waits. */
 bool cl_relay_session_poll(struct cl_relay_session *s, struct cl_relay_event *ev);
 
 /*
- * The next message to transmit: *msg points to len bytes valid until the
- * next call on s. Order: HELLO / HELLO-ACK, then the replay buffer's
- * unsent messages (first those to replay, REPLAY set), then CLOSE, then a
- * KEEPALIVE when an acknowledgement or the keep-alive interval is due.
- * Returns false when nothing is to be sent. s, msg, len must not be NULL.
+ * Lend the next bytes to transmit: *p points to the returned count of
+ * bytes, valid until the next call on s other than sent(); 0 (*p NULL)
+ * when nothing is to be sent. Order: HELLO / HELLO-ACK (or the CLOSE of a
+ * failure), then the replay buffer's unsent messages (first those to
+ * replay, REPLAY set), then CLOSE, then a KEEPALIVE when an acknowledgement
+ * or the keep-alive interval is due. Each call lends the rest of one
+ * message; a message counts as sent (and a CLOSE closes) when sent() has
+ * acknowledged all of it. s and p must not be NULL (0 when they are).
  */
-bool cl_relay_session_pull(struct cl_relay_session *s, uint32_t now, const uint8_t **msg,
-                           size_t *len);
+size_t cl_relay_session_pull(struct cl_relay_session *s, uint32_t now, const uint8_t **p);
+
+/*
+ * n bytes of what pull() lent went out (a partial write is fine: the rest
+ * is lent again). Returns CL_OK, or CL_ERR_ARG (s NULL, n more than
+ * lent). n 0 is a no-op.
+ */
+CL_WUR int cl_relay_session_sent(struct cl_relay_session *s, size_t n);
 
 /*
  * Send a sequenced message: it gets its seq, ACK/ack and (for answers) REF,
@@ -278,11 +357,15 @@ bool cl_relay_session_pull(struct cl_relay_session *s, uint32_t now, const uint8
  * fields are written.
  * Device: an answer (type = request + 1) or an ERROR while a request is
  * executing answers it; ERROR otherwise and notifications (30..3F) are
- * spontaneous. An answer to a request with a transaction id is recorded in
- * the txn log, also when it can no longer be sent because the session was
- * replaced by a fresh one meanwhile (CL_ERR_STATE is returned then). Server: requests (20..2E even) and ERROR without REF; a
- * request whose transaction id the log holds is not sent: its recorded
- * outcome is raised as an ANSWER event (recorded) at once.
+ * spontaneous. The outcome (answer or ERROR) of a request with a
+ * transaction id is recorded in the txn log; an answer is recorded also
+ * when it can no longer be sent because the session was closed or replaced
+ * by a fresh one meanwhile (CL_ERR_CLOSED / CL_ERR_STATE is returned then;
+ * an ERROR is not: the id stays in progress). Server: requests
+ * (20..2E even) and ERROR without REF; a request whose transaction id the
+ * log holds is not sent: its recorded outcome is raised as an ANSWER event
+ * (recorded) at once, with err CL_ERR_DUPLICATE and no msg when no answer
+ * is held or the answer is not of this request's type.
  * Allowed while OPEN, HELLO or SUSPENDED with a session held.
  * Returns CL_OK, or
  *  CL_ERR_ARG       s or m NULL, a type this role does not send, an answer
@@ -291,33 +374,38 @@ bool cl_relay_session_pull(struct cl_relay_session *s, uint32_t now, const uint8
  *                   server: a request while one is outstanding;
  *  CL_ERR_LIMIT     the replay buffer is full or 127 messages are unacknowledged;
  *  CL_ERR_TOO_LONG  the message exceeds the peer's maximum message size;
- *  CL_ERR_CLOSED    the session is closed;
- *  the errors of cl_relay_encode() for an invalid message.
+ *  CL_ERR_CLOSED    the session is closed or closing;
+ *  the sticky error; the errors of cl_relay_encode() for an invalid message.
  */
 CL_WUR int cl_relay_session_send(struct cl_relay_session *s, uint32_t now,
                                  struct cl_relay_msg *m);
 
 /*
- * Close the session: CLOSE with reason (enum cl_relay_code) goes out after
- * the messages already queued; then the state is CLOSED and the token void.
+ * Close the session. OPEN: CLOSE with reason (enum cl_relay_code) goes out
+ * after the messages already queued, then the state is CLOSED. HELLO: the
+ * CLOSE replaces an unsent HELLO / goes next. SUSPENDED: there is no
+ * transport to carry a CLOSE: CLOSED at once. In every case the token is
+ * void (wiped) and the replay buffer dropped once CLOSED, so the next
+ * connect() starts a fresh session.
  * Returns CL_OK, CL_ERR_ARG (s NULL), CL_ERR_STATE (no session and no
- * transport), CL_ERR_CLOSED (already closed).
+ * transport: IDLE), CL_ERR_CLOSED (already closed or closing).
  */
 CL_WUR int cl_relay_session_close(struct cl_relay_session *s, uint32_t now, uint8_t reason);
 
 /*
  * Timer event: the HELLO timeout, and 3K (keepalive_missed x K) silence,
- * raise LINK_DEAD and suspend the session. Keep-alives and delayed
+ * suspend the session (or drop the transport when no session is held) and
+ * raise LINK_DEAD with err CL_ERR_TIMEOUT. Keep-alives and delayed
  * acknowledgements come out of pull(). Calling it early is harmless.
  * Returns CL_OK, or CL_ERR_ARG (s NULL), or the sticky error.
  */
-CL_WUR int cl_relay_session_tick(struct cl_relay_session *s, uint32_t now);
+CL_WUR int cl_relay_session_timeout(struct cl_relay_session *s, uint32_t now);
 
-/* Milliseconds until tick() and pull() should run again; CL_RELAY_NO_TIMER
- * when nothing is timed. s must not be NULL. */
-uint32_t cl_relay_session_timeout(const struct cl_relay_session *s, uint32_t now);
+/* Milliseconds until timeout() and pull() should run again; CL_TIMER_NONE
+ * when nothing is timed (or s is NULL). */
+uint32_t cl_relay_session_timer(const struct cl_relay_session *s, uint32_t now);
 
-/* Current state (enum cl_relay_state). s must not be NULL. */
+/* Current state (enum cl_relay_state); CL_RELAY_ST_IDLE when s is NULL. */
 uint8_t cl_relay_session_state(const struct cl_relay_session *s);
 
 /* Device: a request is executing; server: a request is outstanding. */
@@ -337,11 +425,16 @@ bool cl_relay_session_busy(const struct cl_relay_session *s);
  */
 bool cl_relay_server_resumes(const struct cl_relay_session *s, const struct cl_relay_hello *h);
 
-/* The session's resume token (*len 0 when none). s, len not NULL. */
+/* The session's resume token (*len 0 when none); NULL (*len 0 when len is
+ * not NULL) when s or len is NULL. */
 const uint8_t *cl_relay_session_token(const struct cl_relay_session *s, size_t *len);
 
-/* The sticky error: CL_OK while the session has not failed. */
+/* The sticky error: CL_OK while the session has not failed; CL_ERR_ARG
+ * when s is NULL. */
 int cl_relay_session_error(const struct cl_relay_session *s);
+
+/* The counters; NULL when s is NULL. */
+const struct cl_relay_session_stats *cl_relay_session_stats(const struct cl_relay_session *s);
 
 #ifdef __cplusplus
 }

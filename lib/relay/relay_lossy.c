@@ -8,8 +8,11 @@
 #include "cardlink/error.h"
 #include "cardlink/relay_lossy.h"
 #include "cardlink/relay_msg.h"
+#include "cardlink/wipe.h"
 
 enum { OUT_IDLE = 0, OUT_OPEN, OUT_CONTENT, OUT_CLOSE };
+
+static const uint8_t flag_byte = CL_LOSSY_FLAG;
 
 /* Whether time a is at or after time b (wrapping millisecond counter). */
 static bool time_reached(uint32_t a, uint32_t b)
@@ -21,6 +24,8 @@ static bool time_reached(uint32_t a, uint32_t b)
 void cl_relay_lossy_init(struct cl_relay_lossy *l, const struct cl_relay_lossy_config *cfg,
                          uint8_t *rx_buf, size_t rx_size, uint8_t *tx_buf, size_t tx_size)
 {
+    if (l == NULL)
+        return;
     memset(l, 0, sizeof(*l));
     l->rto = CL_LOSSY_RTO_DEFAULT;
     l->max_retries = CL_LOSSY_RETRIES_DEFAULT;
@@ -39,6 +44,25 @@ void cl_relay_lossy_init(struct cl_relay_lossy *l, const struct cl_relay_lossy_c
     l->err = CL_OK;
 }
 
+/* see cardlink/relay_lossy.h */
+void cl_relay_lossy_free(struct cl_relay_lossy *l)
+{
+    if (l != NULL)
+        cl_wipe(l, sizeof(*l));
+}
+
+/* see cardlink/relay_lossy.h */
+enum cl_want cl_relay_lossy_want(const struct cl_relay_lossy *l)
+{
+    if (l == NULL || l->err != CL_OK)
+        return CL_WANT_FAILED;
+    if (l->ready && !l->taken)
+        return CL_WANT_DONE;
+    if (l->out_state != OUT_IDLE || (l->tx_busy && l->tx_want) || (l->ack_due && l->rx_synced))
+        return CL_WANT_SEND;
+    return l->tx_busy ? CL_WANT_RECV : CL_WANT_IDLE;
+}
+
 /* The acknowledgement fields this side sends now. */
 static void ack_fields(const struct cl_relay_lossy *l, uint8_t *ctl, uint8_t *epochs, uint8_t *ack)
 {
@@ -51,20 +75,19 @@ static void ack_fields(const struct cl_relay_lossy *l, uint8_t *ctl, uint8_t *ep
     }
 }
 
-/* A complete frame content rx[0..rx_len) arrived. */
+/* A complete frame content arrived: rx[0..rx_len), and rx_over more bytes
+ * (CRC'd into rx_crc, not kept) when it was larger than the buffer. */
 static void frame_in(struct cl_relay_lossy *l)
 {
     const uint8_t *f = l->rx;
-    size_t n = l->rx_len, plen;
-    uint16_t crc;
+    size_t n = l->rx_len + l->rx_over, plen;
     uint8_t ctl, e, s;
 
-    if (n < CL_LOSSY_OVERHEAD || l->rx_overflow || l->rx_esc) {
+    if (n < CL_LOSSY_OVERHEAD || l->rx_abort || l->rx_esc) {
         l->stats.bad_frame++;
         return;
     }
-    crc = cl_crc16(f, n - CL_LOSSY_CRC_LEN);
-    if (f[n - 2] != (uint8_t)(crc & 0xFFu) || f[n - 1] != (uint8_t)(crc >> 8)) {
+    if (l->rx_over > 0 ? l->rx_crc != 0 : cl_crc16(f, n) != 0) {   /* residue 0 */
         l->stats.bad_crc++;
         return;
     }
@@ -78,6 +101,15 @@ static void frame_in(struct cl_relay_lossy *l)
         return;
     }
     l->stats.frames_ok++;
+    e = (uint8_t)(f[1] >> 4);
+    s = f[2];
+    if (l->rx_synced && e != l->peer_epoch) {
+        /* §13.3: another start's frame is dropped, its acknowledgement too;
+         * its first DATA frame means the peer restarted */
+        if ((ctl & CL_LOSSY_CTL_DATA) != 0 && s == 0)
+            l->err = CL_ERR_PROTOCOL;
+        return;
+    }
     /* acknowledgement of our outstanding message */
     if ((ctl & CL_LOSSY_CTL_ACK) != 0 && (f[1] & 0x0Fu) == l->epoch && l->tx_busy &&
         f[3] == l->tx_seq) {
@@ -89,26 +121,24 @@ static void frame_in(struct cl_relay_lossy *l)
     }
     if ((ctl & CL_LOSSY_CTL_DATA) == 0)
         return;
-    e = (uint8_t)(f[1] >> 4);
-    s = f[2];
     if (!l->rx_synced) {
         if (s != 0)
             return;                 /* not a first frame: wait for seq 0 */
         l->rx_synced = true;
         l->peer_epoch = e;
         l->rx_next = 0;
-    } else if (e != l->peer_epoch) {
-        if (s == 0)
-            l->err = CL_ERR_PROTOCOL;  /* the peer restarted */
-        return;
     }
     if (s == l->rx_next) {
         l->rx_next++;
         l->ack_due = true;
         l->ready = true;
         l->taken = false;
-        l->ready_len = plen;
-        l->stats.delivered++;
+        l->ready_oversize = l->rx_over > 0;
+        l->ready_len = l->rx_over > 0 ? l->rx_size - CL_LOSSY_HDR_LEN : plen;
+        if (l->rx_over > 0)
+            l->stats.oversize++;
+        else
+            l->stats.delivered++;
     } else if ((uint8_t)(l->rx_next - s) <= 127u) {
         l->ack_due = true;          /* duplicate: acknowledge again */
         l->stats.duplicates++;
@@ -134,12 +164,13 @@ int cl_relay_lossy_feed(struct cl_relay_lossy *l, uint32_t now, const uint8_t *i
     while (i < len) {
         uint8_t b = in[i++];
         if (b == CL_LOSSY_FLAG) {
-            if (l->rx_in_frame && (l->rx_len > 0 || l->rx_esc || l->rx_overflow))
+            if (l->rx_in_frame && (l->rx_len > 0 || l->rx_esc || l->rx_abort))
                 frame_in(l);
             l->rx_in_frame = true;
             l->rx_len = 0;
+            l->rx_over = 0;
             l->rx_esc = false;
-            l->rx_overflow = false;
+            l->rx_abort = false;
             if (l->err != CL_OK || l->ready)
                 break;
             continue;
@@ -148,7 +179,7 @@ int cl_relay_lossy_feed(struct cl_relay_lossy *l, uint32_t now, const uint8_t *i
             continue;
         if (b == CL_LOSSY_ESC) {
             if (l->rx_esc)
-                l->rx_overflow = true;   /* 7D 7D: corrupt */
+                l->rx_abort = true;   /* 7D 7D: corrupt */
             l->rx_esc = true;
             continue;
         }
@@ -156,10 +187,17 @@ int cl_relay_lossy_feed(struct cl_relay_lossy *l, uint32_t now, const uint8_t *i
             b ^= 0x20u;
             l->rx_esc = false;
         }
-        if (l->rx_len < l->rx_size)
+        if (l->rx_len < l->rx_size) {
             l->rx[l->rx_len++] = b;
-        else
-            l->rx_overflow = true;
+        } else if (l->rx_size >= CL_LOSSY_OVERHEAD) {
+            if (l->rx_over == 0)
+                l->rx_crc = cl_crc16(l->rx, l->rx_len);
+            l->rx_crc = cl_crc16_update(l->rx_crc, &b, 1);
+            if (++l->rx_over > CL_RELAY_MSG_MAX)
+                l->rx_abort = true;   /* longer than any message */
+        } else {
+            l->rx_abort = true;
+        }
     }
     *consumed = i;
     return l->err;
@@ -175,13 +213,13 @@ int cl_relay_lossy_take(struct cl_relay_lossy *l, const uint8_t **msg, size_t *l
     l->taken = true;
     *msg = l->rx + CL_LOSSY_HDR_LEN;
     *len = l->ready_len;
-    return CL_OK;
+    return l->ready_oversize ? CL_ERR_TOO_LONG : CL_OK;
 }
 
 /* see cardlink/relay_lossy.h */
 bool cl_relay_lossy_can_send(const struct cl_relay_lossy *l)
 {
-    return l->err == CL_OK && !l->tx_busy;
+    return l != NULL && l->err == CL_OK && !l->tx_busy;
 }
 
 /* see cardlink/relay_lossy.h */
@@ -207,17 +245,6 @@ int cl_relay_lossy_send(struct cl_relay_lossy *l, uint32_t now, const uint8_t *m
     return CL_OK;
 }
 
-/* Content byte i of the frame being emitted. */
-static uint8_t out_byte(const struct cl_relay_lossy *l, size_t i)
-{
-    if (i < CL_LOSSY_HDR_LEN)
-        return l->out_hdr[i];
-    i -= CL_LOSSY_HDR_LEN;
-    if (i < l->out_plen)
-        return l->tx[i];
-    return l->out_crc[i - l->out_plen];
-}
-
 /* Choose the next frame to emit; false when nothing is due. */
 static bool start_frame(struct cl_relay_lossy *l, uint32_t now)
 {
@@ -226,11 +253,7 @@ static bool start_frame(struct cl_relay_lossy *l, uint32_t now)
 
     if (l->tx_busy && l->tx_want) {
         ctl = CL_LOSSY_CTL_DATA;
-        ack_fields(l, &ctl, &epochs, &ack);
-        l->out_hdr[0] = ctl;
-        l->out_hdr[1] = epochs;
         l->out_hdr[2] = l->tx_seq;
-        l->out_hdr[3] = ack;
         l->out_plen = l->tx_len;
         l->out_data = true;
         l->tx_want = false;
@@ -238,74 +261,138 @@ static bool start_frame(struct cl_relay_lossy *l, uint32_t now)
         l->timer_on = true;
         l->stats.data_sent++;
     } else if (l->ack_due && l->rx_synced) {
-        ack_fields(l, &ctl, &epochs, &ack);
-        l->out_hdr[0] = ctl;
-        l->out_hdr[1] = epochs;
         l->out_hdr[2] = 0;
-        l->out_hdr[3] = ack;
         l->out_plen = 0;
         l->out_data = false;
         l->stats.acks_sent++;
     } else {
         return false;
     }
+    ack_fields(l, &ctl, &epochs, &ack);
+    l->out_hdr[0] = ctl;
+    l->out_hdr[1] = epochs;
+    l->out_hdr[3] = ack;
     l->ack_due = false;
     crc = cl_crc16_update(CL_CRC16_INIT, l->out_hdr, CL_LOSSY_HDR_LEN);
-    if (l->out_plen > 0)
-        crc = cl_crc16_update(crc, l->tx, l->out_plen);
+    crc = cl_crc16_update(crc, l->tx, l->out_plen);
     l->out_crc[0] = (uint8_t)(crc & 0xFFu);
     l->out_crc[1] = (uint8_t)(crc >> 8);
     l->out_pos = 0;
-    l->out_esc = false;
+    l->out_half = 0;
     l->out_state = OUT_OPEN;
     l->stats.frames_sent++;
     return true;
 }
 
+/* The content segment holding byte pos: its bytes from pos, how many. */
+static const uint8_t *segment(const struct cl_relay_lossy *l, size_t pos, size_t *n)
+{
+    if (pos < CL_LOSSY_HDR_LEN) {
+        *n = CL_LOSSY_HDR_LEN - pos;
+        return l->out_hdr + pos;
+    }
+    pos -= CL_LOSSY_HDR_LEN;
+    if (pos < l->out_plen) {
+        *n = l->out_plen - pos;
+        return l->tx + pos;
+    }
+    pos -= l->out_plen;
+    *n = CL_LOSSY_CRC_LEN - pos;
+    return l->out_crc + pos;
+}
+
+static bool needs_escape(uint8_t b)
+{
+    return b == CL_LOSSY_FLAG || b == CL_LOSSY_ESC;
+}
+
+/* see cardlink/relay_lossy.h */
+size_t cl_relay_lossy_lend(struct cl_relay_lossy *l, uint32_t now, const uint8_t **p)
+{
+    const uint8_t *q;
+    size_t n, k;
+
+    if (p != NULL)
+        *p = NULL;
+    if (l == NULL || p == NULL || l->err != CL_OK)
+        return 0;
+    if (l->out_state == OUT_IDLE && !start_frame(l, now))
+        return 0;
+    if (l->out_state != OUT_CONTENT) {
+        *p = &flag_byte;
+        return 1;
+    }
+    q = segment(l, l->out_pos, &n);
+    if (needs_escape(q[0])) {
+        l->out_pair[0] = CL_LOSSY_ESC;
+        l->out_pair[1] = (uint8_t)(q[0] ^ 0x20u);
+        *p = l->out_pair + l->out_half;
+        return 2u - l->out_half;
+    }
+    for (k = 1; k < n && !needs_escape(q[k]); k++)
+        ;
+    *p = q;
+    return k;
+}
+
+/* see cardlink/relay_lossy.h */
+int cl_relay_lossy_sent(struct cl_relay_lossy *l, size_t n)
+{
+    const uint8_t *p;
+    size_t lent, total;
+
+    if (l == NULL)
+        return CL_ERR_ARG;
+    if (n == 0)
+        return CL_OK;
+    lent = l->err == CL_OK && l->out_state != OUT_IDLE ? cl_relay_lossy_lend(l, 0, &p) : 0;
+    if (n > lent)
+        return CL_ERR_ARG;
+    total = CL_LOSSY_HDR_LEN + l->out_plen + CL_LOSSY_CRC_LEN;
+    switch (l->out_state) {
+    case OUT_OPEN:
+        l->out_state = OUT_CONTENT;
+        break;
+    case OUT_CONTENT:
+        if (p == l->out_pair + l->out_half) {
+            l->out_half = (uint8_t)(l->out_half + n);
+            if (l->out_half < 2)
+                break;
+            l->out_half = 0;
+            n = 1;
+        }
+        l->out_pos += n;
+        if (l->out_pos == total)
+            l->out_state = OUT_CLOSE;
+        break;
+    default: /* OUT_CLOSE */
+        l->out_state = OUT_IDLE;
+        break;
+    }
+    return CL_OK;
+}
+
 /* see cardlink/relay_lossy.h */
 size_t cl_relay_lossy_pull(struct cl_relay_lossy *l, uint32_t now, uint8_t *out, size_t size)
 {
-    size_t n = 0, total;
+    const uint8_t *p;
+    size_t n = 0, k;
 
-    if (l->err != CL_OK || out == NULL)
+    if (out == NULL)
         return 0;
-    while (n < size) {
-        if (l->out_state == OUT_IDLE && !start_frame(l, now))
+    while (n < size && (k = cl_relay_lossy_lend(l, now, &p)) > 0) {
+        if (k > size - n)
+            k = size - n;
+        memcpy(out + n, p, k);
+        n += k;
+        if (cl_relay_lossy_sent(l, k) != CL_OK)
             break;
-        total = CL_LOSSY_HDR_LEN + l->out_plen + CL_LOSSY_CRC_LEN;
-        switch (l->out_state) {
-        case OUT_OPEN:
-            out[n++] = CL_LOSSY_FLAG;
-            l->out_state = OUT_CONTENT;
-            break;
-        case OUT_CONTENT: {
-            uint8_t b = out_byte(l, l->out_pos);
-            if (l->out_esc) {
-                out[n++] = (uint8_t)(b ^ 0x20u);
-                l->out_esc = false;
-                l->out_pos++;
-            } else if (b == CL_LOSSY_FLAG || b == CL_LOSSY_ESC) {
-                out[n++] = CL_LOSSY_ESC;
-                l->out_esc = true;
-            } else {
-                out[n++] = b;
-                l->out_pos++;
-            }
-            if (l->out_pos == total)
-                l->out_state = OUT_CLOSE;
-            break;
-        }
-        default: /* OUT_CLOSE */
-            out[n++] = CL_LOSSY_FLAG;
-            l->out_state = OUT_IDLE;
-            break;
-        }
     }
     return n;
 }
 
 /* see cardlink/relay_lossy.h */
-int cl_relay_lossy_tick(struct cl_relay_lossy *l, uint32_t now)
+int cl_relay_lossy_timeout(struct cl_relay_lossy *l, uint32_t now)
 {
     if (l == NULL)
         return CL_ERR_ARG;
@@ -325,10 +412,10 @@ int cl_relay_lossy_tick(struct cl_relay_lossy *l, uint32_t now)
 }
 
 /* see cardlink/relay_lossy.h */
-uint32_t cl_relay_lossy_timeout(const struct cl_relay_lossy *l, uint32_t now)
+uint32_t cl_relay_lossy_timer(const struct cl_relay_lossy *l, uint32_t now)
 {
-    if (l->err != CL_OK || !l->timer_on || !l->tx_busy)
-        return CL_LOSSY_NO_TIMER;
+    if (l == NULL || l->err != CL_OK || !l->timer_on || !l->tx_busy)
+        return CL_TIMER_NONE;
     if (time_reached(now, l->deadline))
         return 0;
     return l->deadline - now;
@@ -337,7 +424,13 @@ uint32_t cl_relay_lossy_timeout(const struct cl_relay_lossy *l, uint32_t now)
 /* see cardlink/relay_lossy.h */
 int cl_relay_lossy_error(const struct cl_relay_lossy *l)
 {
-    return l->err;
+    return l != NULL ? l->err : CL_ERR_ARG;
+}
+
+/* see cardlink/relay_lossy.h */
+const struct cl_relay_lossy_stats *cl_relay_lossy_stats(const struct cl_relay_lossy *l)
+{
+    return l != NULL ? &l->stats : NULL;
 }
 
 /* see cardlink/relay_lossy.h */
@@ -366,7 +459,7 @@ int cl_relay_lossy_frame(const uint8_t hdr[CL_LOSSY_HDR_LEN], const uint8_t *pay
     plens[2] = 2;
     for (k = 0; k < 3; k++)
         for (i = 0; i < plens[k]; i++)
-            need += (part[k][i] == CL_LOSSY_FLAG || part[k][i] == CL_LOSSY_ESC) ? 2u : 1u;
+            need += needs_escape(part[k][i]) ? 2u : 1u;
     if (need > size) {
         *len = need;
         return CL_ERR_BUFFER;
@@ -375,7 +468,7 @@ int cl_relay_lossy_frame(const uint8_t hdr[CL_LOSSY_HDR_LEN], const uint8_t *pay
     for (k = 0; k < 3; k++)
         for (i = 0; i < plens[k]; i++) {
             uint8_t b = part[k][i];
-            if (b == CL_LOSSY_FLAG || b == CL_LOSSY_ESC) {
+            if (needs_escape(b)) {
                 out[o++] = CL_LOSSY_ESC;
                 b ^= 0x20u;
             }

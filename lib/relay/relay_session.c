@@ -3,13 +3,17 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * docs/protocol.md §7 (sequencing), §8 (resumption), §9 (idempotency),
- * §11 (state machines). Role-specific message handling is in
+ * §11 (state machines). Every change of state goes through cl_rs_enter(),
+ * which does what the §11 tables say every way into a state does; the
+ * role-specific rows (the handshake, incoming messages, send) are in
  * relay_session_roles.c.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "cardlink/error.h"
 #include "cardlink/relay_session.h"
+#include "cardlink/wipe.h"
 #include "relay_session_int.h"
 
 /* Whether time a is at or after b on a wrapping millisecond counter. */
@@ -19,33 +23,42 @@ bool cl_rs_time_reached(uint32_t a, uint32_t b)
 }
 
 /* see cardlink/relay_session.h */
-void cl_relay_session_init(struct cl_relay_session *s, uint8_t role,
+void cl_relay_session_init(struct cl_relay_session *s)
+{
+    if (s != NULL)
+        memset(s, 0, sizeof(*s));
+}
+
+/* see cardlink/relay_session.h */
+int cl_relay_session_setup(struct cl_relay_session *s, uint8_t role,
                            const struct cl_relay_session_config *cfg, uint8_t *rx,
                            size_t rx_size, uint8_t *replay, size_t replay_size)
 {
-    memset(s, 0, sizeof(*s));
+    if (s == NULL)
+        return CL_ERR_ARG;
+    cl_relay_session_init(s);
+    if ((role != CL_RELAY_DEVICE && role != CL_RELAY_SERVER) || cfg == NULL || rx == NULL ||
+        rx_size < CL_RELAY_HEADER_LEN)
+        return CL_ERR_ARG;
+    if (role == CL_RELAY_DEVICE &&
+        (cfg->device_id == NULL || cfg->device_id_len == 0 || cfg->device_id_len > 32 ||
+         (cfg->versions != NULL && (cfg->nversions == 0 || cfg->nversions > 8))))
+        return CL_ERR_ARG;
     s->role = role;
     s->cfg = cfg;
     cl_relay_stream_init(&s->in, rx, rx_size);
     s->rb = replay;
     s->rb_size = replay != NULL ? replay_size : 0;
-    s->state = CL_RELAY_ST_IDLE;
     cl_rs_new_session(s);
     s->has_session = false;
-    if ((role != CL_RELAY_DEVICE && role != CL_RELAY_SERVER) || cfg == NULL || rx == NULL)
-        s->err = CL_ERR_ARG;
+    return CL_OK;
 }
 
 /* see cardlink/relay_session.h */
 void cl_relay_session_free(struct cl_relay_session *s)
 {
-    volatile uint8_t *p = (volatile uint8_t *)s;
-    size_t i;
-
-    if (s == NULL)
-        return;
-    for (i = 0; i < sizeof(*s); i++)
-        p[i] = 0;
+    if (s != NULL)
+        cl_wipe(s, sizeof(*s));
 }
 
 /*
@@ -65,6 +78,54 @@ bool cl_rs_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
     return diff == 0;
 }
 
+/*
+ * Enter a state of §11. CLOSED ("drop session and token"): no session, the
+ * token wiped, the replay buffer and any request dropped; a CLOSE already
+ * queued still goes out. IDLE / SUSPENDED (no transport): nothing half
+ * received or half sent survives; the session (SUSPENDED) and its replay
+ * buffer are kept. HELLO / OPEN need nothing more.
+ */
+void cl_rs_enter(struct cl_relay_session *s, uint8_t state)
+{
+    s->state = state;
+    if (state == CL_RELAY_ST_CLOSED) {
+        s->has_session = false;
+        s->busy = false;
+        s->closing = false;
+        s->rb_used = 0;
+        s->rb_tx = 0;
+        s->token_len = 0;
+        cl_wipe(s->token, sizeof(s->token));
+        if (s->out_kind == CL_RS_OUT_REC)
+            s->out_kind = CL_RS_OUT_NONE;
+    } else if (state == CL_RELAY_ST_IDLE || state == CL_RELAY_ST_SUSPENDED) {
+        cl_relay_stream_reset(&s->in);
+        s->ctrl_len = 0;
+        s->rb_tx = 0;
+        s->out_kind = CL_RS_OUT_NONE;
+        if (state == CL_RELAY_ST_IDLE)
+            s->has_session = false;
+    }
+    if (s->out_kind == CL_RS_OUT_NONE)
+        s->out_off = 0;
+}
+
+/* A transport came up (connect, accept): HELLO / HELLO-SENT. */
+void cl_rs_transport_up(struct cl_relay_session *s, uint32_t now)
+{
+    if (s->state == CL_RELAY_ST_CLOSED || s->err != CL_OK) {
+        s->err = CL_OK;
+        cl_rs_enter(s, CL_RELAY_ST_CLOSED);
+    }
+    cl_relay_stream_reset(&s->in);
+    s->ev_pending = false;
+    s->dead_pending = false;
+    s->hello_at = now;
+    s->last_rx = now;
+    s->rb_tx = 0;
+    s->state = CL_RELAY_ST_HELLO;
+}
+
 /* Forget the numbering and the replay buffer: a fresh session. */
 void cl_rs_new_session(struct cl_relay_session *s)
 {
@@ -75,6 +136,10 @@ void cl_rs_new_session(struct cl_relay_session *s)
     s->ack_due = false;
     s->rb_used = 0;
     s->rb_tx = 0;
+    if (s->out_kind == CL_RS_OUT_REC) {
+        s->out_kind = CL_RS_OUT_NONE;
+        s->out_off = 0;
+    }
     s->busy = false;
     s->closing = false;
     s->keepalive = 0;
@@ -95,18 +160,25 @@ static unsigned outstanding(const struct cl_relay_session *s)
 }
 
 /* Apply the peer's acknowledgement a: CL_OK, or CL_ERR_SEQUENCE when it
- * covers a message never sent. */
+ * covers a message never sent (§7.2: queued is not sent). */
 int cl_rs_ack(struct cl_relay_session *s, uint8_t a)
 {
     unsigned d = (uint8_t)(a - s->tx_acked), i;
+    size_t off = 0;
 
-    if (d > outstanding(s))
-        return CL_ERR_SEQUENCE;
     for (i = 0; i < d; i++) {
-        size_t n = CL_RELAY_REPLAY_REC + rec_len(s, 0);
-        memmove(s->rb, s->rb + n, s->rb_used - n);
-        s->rb_used -= n;
-        s->rb_tx = s->rb_tx > n ? s->rb_tx - n : 0;
+        if (off >= s->rb_used || s->rb[off + 2] == 0)
+            return CL_ERR_SEQUENCE;
+        off += CL_RELAY_REPLAY_REC + rec_len(s, off);
+    }
+    if (off > 0) {
+        if (s->out_kind == CL_RS_OUT_REC && s->rb_tx < off) {
+            s->out_kind = CL_RS_OUT_NONE;   /* the peer has the one being replayed */
+            s->out_off = 0;
+        }
+        memmove(s->rb, s->rb + off, s->rb_used - off);
+        s->rb_used -= off;
+        s->rb_tx = s->rb_tx > off ? s->rb_tx - off : 0;
     }
     s->tx_acked = a;
     return CL_OK;
@@ -127,6 +199,10 @@ int cl_rs_ctrl(struct cl_relay_session *s, struct cl_relay_msg *m, bool first)
         m->flags = 0;
         m->ack = 0;
     }
+    if (s->out_kind == CL_RS_OUT_CTRL) {
+        s->out_kind = CL_RS_OUT_NONE;
+        s->out_off = 0;
+    }
     rc = cl_relay_encode(m, s->ctrl, sizeof(s->ctrl), &len);
     if (rc != CL_OK)
         return rc;
@@ -136,23 +212,18 @@ int cl_rs_ctrl(struct cl_relay_session *s, struct cl_relay_msg *m, bool first)
     return CL_OK;
 }
 
-/* Fail: queue CLOSE with the code, raise CLOSED, keep the error. */
+/* Fail: queue CLOSE with the code, enter CLOSED, raise CLOSED, keep the
+ * error. */
 void cl_rs_fail(struct cl_relay_session *s, int err)
 {
     struct cl_relay_msg m;
 
     cl_relay_msg_init(&m, CL_RELAY_CLOSE);
     m.u.status.code = cl_relay_err_to_wire(err);
-    s->ctrl_len = 0;
     if (cl_rs_ctrl(s, &m, true) != CL_OK)
         s->ctrl_len = 0;
-    s->state = CL_RELAY_ST_CLOSED;
-    s->has_session = false;
-    s->token_len = 0;
     s->err = err;
-    s->rb_used = 0;
-    s->rb_tx = 0;
-    s->busy = false;
+    cl_rs_enter(s, CL_RELAY_ST_CLOSED);
     cl_rs_event(s, CL_RELAY_EV_CLOSED, NULL);
     s->ev.err = err;
 }
@@ -174,28 +245,23 @@ void cl_rs_event(struct cl_relay_session *s, uint8_t kind, const struct cl_relay
 int cl_rs_queue(struct cl_relay_session *s, struct cl_relay_msg *m, const uint8_t **out,
                 size_t *out_len)
 {
-    size_t len, room;
-    uint8_t *p;
+    size_t len;
     int rc;
 
-    if (outstanding(s) >= CL_RELAY_WINDOW_MAX)
+    if (outstanding(s) >= CL_RELAY_WINDOW_MAX ||
+        s->rb_used + CL_RELAY_REPLAY_REC > s->rb_size)
         return CL_ERR_LIMIT;
-    if (s->rb_used + CL_RELAY_REPLAY_REC > s->rb_size)
-        return CL_ERR_LIMIT;
-    room = s->rb_size - s->rb_used - CL_RELAY_REPLAY_REC;
-    p = s->rb + s->rb_used + CL_RELAY_REPLAY_REC;
     m->seq = s->tx_seq;
     m->flags = (uint8_t)(m->flags & CL_RELAY_F_REF);
     if ((m->flags & CL_RELAY_F_REF) == 0)
         m->ref = 0;
     m->ack = 0;
-    rc = cl_relay_encode(m, p, room, &len);
+    rc = cl_relay_encode(m, s->rb + s->rb_used + CL_RELAY_REPLAY_REC,
+                         s->rb_size - s->rb_used - CL_RELAY_REPLAY_REC, &len);
     if (rc == CL_ERR_BUFFER)
         return CL_ERR_LIMIT;
     if (rc != CL_OK)
         return rc;
-    if (len > s->peer_max)
-        return CL_ERR_TOO_LONG;
     return cl_rs_queue_raw(s, NULL, len, out, out_len);
 }
 
@@ -206,12 +272,12 @@ int cl_rs_queue_raw(struct cl_relay_session *s, const uint8_t *src, size_t len,
 {
     uint8_t *r;
 
-    if (outstanding(s) >= CL_RELAY_WINDOW_MAX ||
-        s->rb_used + CL_RELAY_REPLAY_REC + len > s->rb_size || len > 0xFFFFu + 8u)
+    if (outstanding(s) >= CL_RELAY_WINDOW_MAX || len > 0xFFFFu ||
+        s->rb_used + CL_RELAY_REPLAY_REC + len > s->rb_size)
         return CL_ERR_LIMIT;
     if (len > s->peer_max)
         return CL_ERR_TOO_LONG;
-    if (len > 0xFFFFu || len < CL_RELAY_HEADER_LEN)
+    if (len < CL_RELAY_HEADER_LEN)
         return CL_ERR_LIMIT;
     r = s->rb + s->rb_used;
     if (src != NULL)
@@ -235,24 +301,17 @@ void cl_relay_session_disconnect(struct cl_relay_session *s, uint32_t now)
     (void)now;
     if (s == NULL || s->state == CL_RELAY_ST_CLOSED)
         return;
-    cl_relay_stream_reset(&s->in);
-    s->ctrl_len = 0;
-    s->rb_tx = 0;
-    s->state = s->has_session && (s->token_len > 0) ? CL_RELAY_ST_SUSPENDED : CL_RELAY_ST_IDLE;
-    if (s->state == CL_RELAY_ST_IDLE)
-        s->has_session = false;
+    cl_rs_enter(s, s->has_session && s->token_len > 0 ? CL_RELAY_ST_SUSPENDED
+                                                      : CL_RELAY_ST_IDLE);
 }
 
 /* see cardlink/relay_session.h */
-int cl_relay_session_feed(struct cl_relay_session *s, uint32_t now, const uint8_t *in, size_t len,
-                          size_t *consumed)
+int cl_relay_session_feed(struct cl_relay_session *s, uint32_t now, const uint8_t *in, size_t len)
 {
     size_t used = 0, n;
     int rc;
 
-    if (consumed != NULL)
-        *consumed = 0;
-    if (s == NULL || consumed == NULL || (in == NULL && len > 0))
+    if (s == NULL || (in == NULL && len > 0) || s->role == 0)
         return CL_ERR_ARG;
     if (s->err != CL_OK)
         return s->err;
@@ -260,6 +319,8 @@ int cl_relay_session_feed(struct cl_relay_session *s, uint32_t now, const uint8_
         return CL_ERR_CLOSED;
     if (s->state != CL_RELAY_ST_HELLO && s->state != CL_RELAY_ST_OPEN)
         return CL_ERR_STATE;
+    if (len > INT_MAX)
+        len = INT_MAX;
     while (!s->ev_pending && !s->dead_pending && s->state != CL_RELAY_ST_CLOSED) {
         const uint8_t *msg;
         size_t mlen;
@@ -276,28 +337,27 @@ int cl_relay_session_feed(struct cl_relay_session *s, uint32_t now, const uint8_
         s->last_rx = now;
         cl_rs_message(s, now, msg, mlen);
     }
-    *consumed = used;
-    if (s->state == CL_RELAY_ST_CLOSED && s->err == CL_OK)
-        return CL_ERR_CLOSED;
-    return s->err;
+    return s->err != CL_OK ? s->err : (int)used;
 }
 
 /* see cardlink/relay_session.h */
 bool cl_relay_session_poll(struct cl_relay_session *s, struct cl_relay_event *ev)
 {
+    if (ev != NULL)
+        memset(ev, 0, sizeof(*ev));
+    if (s == NULL || ev == NULL)
+        return false;
     if (s->ev_pending) {
         *ev = s->ev;
         s->ev_pending = false;
         return true;
     }
     if (s->dead_pending) {
-        memset(ev, 0, sizeof(*ev));
         ev->kind = CL_RELAY_EV_LINK_DEAD;
         ev->err = CL_ERR_TIMEOUT;
         s->dead_pending = false;
         return true;
     }
-    memset(ev, 0, sizeof(*ev));
     return false;
 }
 
@@ -306,30 +366,47 @@ static bool keepalive_due(const struct cl_relay_session *s, uint32_t now)
 {
     uint32_t delay = s->cfg->ack_delay_ms != 0 ? s->cfg->ack_delay_ms : 1000u;
 
-    if (s->state != CL_RELAY_ST_OPEN)
-        return false;
     if (s->ack_due && cl_rs_time_reached(now, s->ack_since + delay - 1u))
         return true;
     return s->keepalive != 0 &&
            cl_rs_time_reached(now, s->last_tx + (uint32_t)s->keepalive * 1000u);
 }
 
+/* Output that waits regardless of time. */
+static bool output_ready(const struct cl_relay_session *s)
+{
+    return s->out_kind != CL_RS_OUT_NONE ||
+           (s->ctrl_len > 0 && (s->ctrl_first || s->state == CL_RELAY_ST_CLOSED)) ||
+           (s->state == CL_RELAY_ST_OPEN && (s->rb_tx < s->rb_used || s->closing));
+}
+
 /* see cardlink/relay_session.h */
-bool cl_relay_session_pull(struct cl_relay_session *s, uint32_t now, const uint8_t **msg,
-                           size_t *len)
+enum cl_want cl_relay_session_want(const struct cl_relay_session *s)
+{
+    if (s == NULL)
+        return CL_WANT_FAILED;
+    if (s->ev_pending || s->dead_pending)
+        return CL_WANT_DONE;
+    if (output_ready(s))
+        return CL_WANT_SEND;
+    switch (s->state) {
+    case CL_RELAY_ST_CLOSED:
+        return s->err != CL_OK ? CL_WANT_FAILED : CL_WANT_CLOSED;
+    case CL_RELAY_ST_HELLO:
+    case CL_RELAY_ST_OPEN:
+        return CL_WANT_RECV;
+    default:
+        return CL_WANT_IDLE;
+    }
+}
+
+/* Choose the next message to lend; false when none is due. */
+static bool next_out(struct cl_relay_session *s, uint32_t now)
 {
     struct cl_relay_msg m;
 
     if (s->ctrl_len > 0 && (s->ctrl_first || s->state == CL_RELAY_ST_CLOSED)) {
-        *msg = s->ctrl;
-        *len = s->ctrl_len;
-        s->ctrl_len = 0;
-        s->last_tx = now;
-        if (s->ctrl_close) {
-            s->state = CL_RELAY_ST_CLOSED;
-            s->has_session = false;
-            s->token_len = 0;
-        }
+        s->out_kind = CL_RS_OUT_CTRL;
         return true;
     }
     if (s->state != CL_RELAY_ST_OPEN)
@@ -339,49 +416,86 @@ bool cl_relay_session_pull(struct cl_relay_session *s, uint32_t now, const uint8
         uint8_t *p = r + CL_RELAY_REPLAY_REC;
         p[2] = (uint8_t)(p[2] & ~(CL_RELAY_F_ACK | CL_RELAY_F_REPLAY));
         p[4] = 0;
-        if (r[2] != 0) {
-            p[2] |= CL_RELAY_F_REPLAY;
-            s->replayed++;
-        }
+        if (r[2] != 0)
+            p[2] |= CL_RELAY_F_REPLAY;     /* §8: a retransmission, not a late first copy */
         if (s->rx_any) {
             p[2] |= CL_RELAY_F_ACK;
             p[4] = (uint8_t)(s->rx_next - 1u);
             s->ack_due = false;
         }
-        r[2] = 1;
-        *msg = p;
-        *len = rec_len(s, s->rb_tx);
-        s->rb_tx += CL_RELAY_REPLAY_REC + *len;
-        s->last_tx = now;
+        s->out_kind = CL_RS_OUT_REC;
         return true;
     }
-    if (s->closing) {           /* CLOSE after the queue */
+    if (s->closing)                 /* CLOSE after the queue */
         cl_relay_msg_init(&m, CL_RELAY_CLOSE);
-        m.u.status.code = s->close_reason;
-        if (cl_rs_ctrl(s, &m, false) != CL_OK)
-            return false;
-        s->closing = false;
-        *msg = s->ctrl;
-        *len = s->ctrl_len;
-        s->ctrl_len = 0;
-        s->last_tx = now;
-        s->state = CL_RELAY_ST_CLOSED;
-        s->has_session = false;
-        s->token_len = 0;
-        return true;
-    }
-    if (keepalive_due(s, now)) {
+    else if (keepalive_due(s, now))
         cl_relay_msg_init(&m, CL_RELAY_KEEPALIVE);
-        if (cl_rs_ctrl(s, &m, false) != CL_OK)
-            return false;
-        s->ack_due = false;
-        *msg = s->ctrl;
-        *len = s->ctrl_len;
-        s->ctrl_len = 0;
+    else
+        return false;
+    m.u.status.code = s->close_reason;
+    if (cl_rs_ctrl(s, &m, false) != CL_OK)
+        return false;
+    s->ack_due = false;
+    s->out_kind = CL_RS_OUT_CTRL;
+    return true;
+}
+
+/* Size of what is lent. */
+static size_t out_len(const struct cl_relay_session *s)
+{
+    if (s->out_kind == CL_RS_OUT_CTRL)
+        return s->ctrl_len;
+    return s->out_kind == CL_RS_OUT_REC ? rec_len(s, s->rb_tx) : 0;
+}
+
+/* see cardlink/relay_session.h */
+size_t cl_relay_session_pull(struct cl_relay_session *s, uint32_t now, const uint8_t **p)
+{
+    const uint8_t *base;
+
+    if (p != NULL)
+        *p = NULL;
+    if (s == NULL || p == NULL || s->role == 0)
+        return 0;
+    if (s->out_kind == CL_RS_OUT_NONE) {
+        if (!next_out(s, now))
+            return 0;
         s->last_tx = now;
-        return true;
     }
-    return false;
+    base = s->out_kind == CL_RS_OUT_CTRL ? s->ctrl : s->rb + s->rb_tx + CL_RELAY_REPLAY_REC;
+    *p = base + s->out_off;
+    return out_len(s) - s->out_off;
+}
+
+/* see cardlink/relay_session.h */
+int cl_relay_session_sent(struct cl_relay_session *s, size_t n)
+{
+    size_t len;
+
+    if (s == NULL)
+        return CL_ERR_ARG;
+    if (n == 0)
+        return CL_OK;
+    len = out_len(s);
+    if (n > len - s->out_off)
+        return CL_ERR_ARG;
+    s->out_off += n;
+    if (s->out_off < len)
+        return CL_OK;
+    if (s->out_kind == CL_RS_OUT_CTRL) {
+        s->ctrl_len = 0;
+        if (s->ctrl_close)
+            cl_rs_enter(s, CL_RELAY_ST_CLOSED);
+    } else {
+        uint8_t *r = s->rb + s->rb_tx;
+        if (r[2] != 0)
+            s->stats.replayed++;
+        r[2] = 1;
+        s->rb_tx += CL_RELAY_REPLAY_REC + len;
+    }
+    s->out_kind = CL_RS_OUT_NONE;
+    s->out_off = 0;
+    return CL_OK;
 }
 
 /* see cardlink/relay_session.h */
@@ -395,45 +509,52 @@ int cl_relay_session_close(struct cl_relay_session *s, uint32_t now, uint8_t rea
         return CL_ERR_ARG;
     if (s->state == CL_RELAY_ST_CLOSED || s->closing)
         return CL_ERR_CLOSED;
-    if (s->state != CL_RELAY_ST_OPEN && s->state != CL_RELAY_ST_HELLO &&
-        s->state != CL_RELAY_ST_SUSPENDED)
-        return CL_ERR_STATE;
-    if (s->state == CL_RELAY_ST_HELLO) {
-        /* nothing is queued before the handshake: CLOSE at once */
+    switch (s->state) {
+    case CL_RELAY_ST_OPEN:
+        s->closing = true;
+        s->close_reason = reason;
+        return CL_OK;
+    case CL_RELAY_ST_HELLO:
+        /* nothing is queued before the handshake: CLOSE next */
         cl_relay_msg_init(&m, CL_RELAY_CLOSE);
         m.u.status.code = reason;
         if ((rc = cl_rs_ctrl(s, &m, true)) != CL_OK)
             return rc;
-        s->state = CL_RELAY_ST_CLOSED;
-        s->has_session = false;
-        s->token_len = 0;
+        cl_rs_enter(s, CL_RELAY_ST_CLOSED);
         return CL_OK;
+    case CL_RELAY_ST_SUSPENDED:
+        /* no transport to carry a CLOSE: the token is void at once */
+        cl_rs_enter(s, CL_RELAY_ST_CLOSED);
+        return CL_OK;
+    default:
+        return CL_ERR_STATE;
     }
-    s->closing = true;
-    s->close_reason = reason;
-    return CL_OK;
+}
+
+/* The HELLO time-out and the 3K silence limit, absolute. */
+static uint32_t hello_deadline(const struct cl_relay_session *s)
+{
+    return s->hello_at + (s->cfg->hello_timeout_ms != 0 ? s->cfg->hello_timeout_ms : 10000u);
+}
+
+static uint32_t silence_deadline(const struct cl_relay_session *s)
+{
+    uint32_t n = s->cfg->keepalive_missed != 0 ? s->cfg->keepalive_missed : 3u;
+    return s->last_rx + n * (uint32_t)s->keepalive * 1000u;
 }
 
 /* see cardlink/relay_session.h */
-int cl_relay_session_tick(struct cl_relay_session *s, uint32_t now)
+int cl_relay_session_timeout(struct cl_relay_session *s, uint32_t now)
 {
-    uint32_t k, n, hello;
-
-    if (s == NULL)
+    if (s == NULL || s->role == 0)
         return CL_ERR_ARG;
     if (s->err != CL_OK)
         return s->err;
-    hello = s->cfg->hello_timeout_ms != 0 ? s->cfg->hello_timeout_ms : 10000u;
-    if (s->state == CL_RELAY_ST_HELLO && cl_rs_time_reached(now, s->hello_at + hello)) {
+    if ((s->state == CL_RELAY_ST_HELLO && cl_rs_time_reached(now, hello_deadline(s))) ||
+        (s->state == CL_RELAY_ST_OPEN && s->keepalive != 0 &&
+         cl_rs_time_reached(now, silence_deadline(s)))) {
         cl_relay_session_disconnect(s, now);
         s->dead_pending = true;
-    } else if (s->state == CL_RELAY_ST_OPEN && s->keepalive != 0) {
-        n = s->cfg->keepalive_missed != 0 ? s->cfg->keepalive_missed : 3u;
-        k = (uint32_t)s->keepalive * 1000u;
-        if (cl_rs_time_reached(now, s->last_rx + n * k)) {
-            cl_relay_session_disconnect(s, now);
-            s->dead_pending = true;
-        }
     }
     return CL_OK;
 }
@@ -446,25 +567,21 @@ static uint32_t until(uint32_t now, uint32_t deadline, uint32_t best)
 }
 
 /* see cardlink/relay_session.h */
-uint32_t cl_relay_session_timeout(const struct cl_relay_session *s, uint32_t now)
+uint32_t cl_relay_session_timer(const struct cl_relay_session *s, uint32_t now)
 {
-    uint32_t best = CL_RELAY_NO_TIMER, k, n;
+    uint32_t best = CL_TIMER_NONE;
 
-    if (s->err != CL_OK)
+    if (s == NULL || s->role == 0 || s->err != CL_OK)
         return best;
     if (s->state == CL_RELAY_ST_HELLO)
-        best = until(now, s->hello_at +
-                              (s->cfg->hello_timeout_ms != 0 ? s->cfg->hello_timeout_ms : 10000u),
-                     best);
+        best = until(now, hello_deadline(s), best);
     if (s->state == CL_RELAY_ST_OPEN) {
         if (s->ack_due)
             best = until(now, s->ack_since + (s->cfg->ack_delay_ms != 0 ? s->cfg->ack_delay_ms
                                                                          : 1000u) - 1u, best);
         if (s->keepalive != 0) {
-            n = s->cfg->keepalive_missed != 0 ? s->cfg->keepalive_missed : 3u;
-            k = (uint32_t)s->keepalive * 1000u;
-            best = until(now, s->last_tx + k, best);
-            best = until(now, s->last_rx + n * k, best);
+            best = until(now, s->last_tx + (uint32_t)s->keepalive * 1000u, best);
+            best = until(now, silence_deadline(s), best);
         }
     }
     return best;
@@ -473,18 +590,22 @@ uint32_t cl_relay_session_timeout(const struct cl_relay_session *s, uint32_t now
 /* see cardlink/relay_session.h */
 uint8_t cl_relay_session_state(const struct cl_relay_session *s)
 {
-    return s->state;
+    return s != NULL ? s->state : (uint8_t)CL_RELAY_ST_IDLE;
 }
 
 /* see cardlink/relay_session.h */
 bool cl_relay_session_busy(const struct cl_relay_session *s)
 {
-    return s->busy;
+    return s != NULL && s->busy;
 }
 
 /* see cardlink/relay_session.h */
 const uint8_t *cl_relay_session_token(const struct cl_relay_session *s, size_t *len)
 {
+    if (len != NULL)
+        *len = 0;
+    if (s == NULL || len == NULL)
+        return NULL;
     *len = s->token_len;
     return s->token;
 }
@@ -492,24 +613,39 @@ const uint8_t *cl_relay_session_token(const struct cl_relay_session *s, size_t *
 /* see cardlink/relay_session.h */
 int cl_relay_session_error(const struct cl_relay_session *s)
 {
-    return s->err;
+    return s != NULL ? s->err : CL_ERR_ARG;
+}
+
+/* see cardlink/relay_session.h */
+const struct cl_relay_session_stats *cl_relay_session_stats(const struct cl_relay_session *s)
+{
+    return s != NULL ? &s->stats : NULL;
 }
 
 /* ------------------------------------------------------------ txn table */
 
-static int table_lookup(void *ctx, const uint8_t id[CL_RELAY_TXN_ID_LEN], const uint8_t **answer,
-                        size_t *len)
+/* The slot holding id, or NULL. */
+static struct cl_relay_txn_slot *table_find(struct cl_relay_txn_table *t,
+                                            const uint8_t id[CL_RELAY_TXN_ID_LEN])
 {
-    struct cl_relay_txn_table *t = ctx;
     size_t i;
 
     for (i = 0; i < t->n; i++)
-        if (t->slots[i].used && memcmp(t->slots[i].id, id, CL_RELAY_TXN_ID_LEN) == 0) {
-            *answer = t->slots[i].answer;
-            *len = t->slots[i].len;
-            return CL_OK;
-        }
-    return CL_ERR_NOT_FOUND;
+        if (t->slots[i].used && memcmp(t->slots[i].id, id, CL_RELAY_TXN_ID_LEN) == 0)
+            return &t->slots[i];
+    return NULL;
+}
+
+static int table_lookup(void *ctx, const uint8_t id[CL_RELAY_TXN_ID_LEN], const uint8_t **answer,
+                        size_t *len)
+{
+    struct cl_relay_txn_slot *sl = table_find(ctx, id);
+
+    if (sl == NULL)
+        return CL_ERR_NOT_FOUND;
+    *answer = sl->answer;
+    *len = sl->len;
+    return CL_OK;
 }
 
 static int table_record(void *ctx, const uint8_t id[CL_RELAY_TXN_ID_LEN], const uint8_t *answer,
@@ -520,17 +656,22 @@ static int table_record(void *ctx, const uint8_t id[CL_RELAY_TXN_ID_LEN], const 
 
     if (t->n == 0)
         return CL_OK;
-    sl = &t->slots[t->next];
-    if (++t->next >= t->n)
-        t->next = 0;
-    memcpy(sl->id, id, CL_RELAY_TXN_ID_LEN);
-    sl->used = true;
-    sl->len = 0;
-    if (len <= sizeof(sl->answer)) {
-        memcpy(sl->answer, answer, len);
-        sl->len = (uint16_t)len;
+    sl = table_find(t, id);
+    if (sl == NULL) {
+        sl = &t->slots[t->next];
+        if (++t->next >= t->n)
+            t->next = 0;
+        memcpy(sl->id, id, CL_RELAY_TXN_ID_LEN);
+        sl->used = true;
     }
-    t->records++;
+    sl->len = 0;
+    if (answer != NULL && len > 0) {
+        if (len <= sizeof(sl->answer)) {
+            memcpy(sl->answer, answer, len);
+            sl->len = (uint16_t)len;
+        }
+        t->records++;
+    }
     return CL_OK;
 }
 

@@ -7,8 +7,12 @@
 
 #include "cardlink/relay_session.h"
 
+enum { CL_RS_OUT_NONE = 0, CL_RS_OUT_CTRL, CL_RS_OUT_REC };
+
 bool cl_rs_time_reached(uint32_t a, uint32_t b);
 bool cl_rs_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+void cl_rs_enter(struct cl_relay_session *s, uint8_t state);
+void cl_rs_transport_up(struct cl_relay_session *s, uint32_t now);
 void cl_rs_new_session(struct cl_relay_session *s);
 int cl_rs_ack(struct cl_relay_session *s, uint8_t a);
 int cl_rs_ctrl(struct cl_relay_session *s, struct cl_relay_msg *m, bool first);

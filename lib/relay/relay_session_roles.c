@@ -1,6 +1,7 @@
 /*
- * cardlink — relay sessions: handshake, incoming messages, sending, for the
- * device and the server roles (docs/protocol.md §5.1, §5.2, §7-§9, §11).
+ * cardlink — relay sessions: the role-specific rows of the §11 tables:
+ * handshake, incoming messages, sending, for the device and the server
+ * (docs/protocol.md §5.1, §5.2, §7-§9, §11).
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>
@@ -47,23 +48,16 @@ int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now)
 {
     const struct cl_relay_session_config *c;
     struct cl_relay_msg m;
+    bool resume;
     int rc;
 
-    if (s == NULL || s->role != CL_RELAY_DEVICE || s->cfg == NULL)
-        return CL_ERR_ARG;
-    c = s->cfg;
-    if (c->device_id == NULL || c->device_id_len == 0 || c->device_id_len > 32 ||
-        (c->versions != NULL && (c->nversions == 0 || c->nversions > 8)))
+    if (s == NULL || s->role != CL_RELAY_DEVICE)
         return CL_ERR_ARG;
     if (s->state == CL_RELAY_ST_HELLO || s->state == CL_RELAY_ST_OPEN)
         return CL_ERR_STATE;
-    if (s->state == CL_RELAY_ST_CLOSED || s->err != CL_OK) {
-        if (s->err == CL_ERR_ARG)
-            return CL_ERR_ARG;
-        s->err = CL_OK;
-        s->has_session = false;
-        s->token_len = 0;
-    }
+    c = s->cfg;
+    resume = s->state == CL_RELAY_ST_SUSPENDED && s->err == CL_OK && s->has_session &&
+             s->token_len > 0 && (c->caps.features & CL_RELAY_FEAT_RESUME) != 0;
     cl_relay_msg_init(&m, CL_RELAY_HELLO);
     m.u.hello.versions.data = c->versions != NULL ? c->versions : default_versions;
     m.u.hello.versions.len = c->versions != NULL ? c->nversions : 1;
@@ -77,25 +71,18 @@ int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now)
         m.u.hello.software.data = (const uint8_t *)c->software;
         m.u.hello.software.len = n;
     }
-    s->resume_sent = false;
-    if (s->has_session && s->token_len > 0 && (c->caps.features & CL_RELAY_FEAT_RESUME) != 0) {
+    if (resume) {
         m.u.hello.token.data = s->token;
         m.u.hello.token.len = s->token_len;
-        s->resume_sent = true;
         if (s->rx_any) {
             m.flags = CL_RELAY_F_ACK;
             m.ack = (uint8_t)(s->rx_next - 1u);
         }
     }
     if ((rc = cl_rs_ctrl(s, &m, true)) != CL_OK)
-        return rc == CL_ERR_ARG ? CL_ERR_ARG : rc == CL_ERR_BUFFER ? CL_ERR_BUFFER : CL_ERR_ARG;
-    cl_relay_stream_reset(&s->in);
-    s->ev_pending = false;
-    s->dead_pending = false;
-    s->state = CL_RELAY_ST_HELLO;
-    s->hello_at = now;
-    s->last_rx = now;
-    s->rb_tx = 0;
+        return rc == CL_ERR_BUFFER ? CL_ERR_BUFFER : CL_ERR_ARG;
+    s->resume_sent = resume;
+    cl_rs_transport_up(s, now);
     return CL_OK;
 }
 
@@ -106,43 +93,38 @@ int cl_relay_server_accept(struct cl_relay_session *s, uint32_t now, const uint8
     if (s == NULL || token == NULL || s->role != CL_RELAY_SERVER ||
         token_len < CL_RELAY_TOKEN_MIN || token_len > CL_RELAY_TOKEN_MAX)
         return CL_ERR_ARG;
-    if (s->err == CL_ERR_ARG)
-        return CL_ERR_ARG;
     if (s->state == CL_RELAY_ST_HELLO || s->state == CL_RELAY_ST_OPEN)
         return CL_ERR_STATE;
-    if (s->state == CL_RELAY_ST_CLOSED || s->err != CL_OK) {
-        s->err = CL_OK;
-        s->has_session = false;
-        s->token_len = 0;
-    }
+    cl_rs_transport_up(s, now);
     memcpy(s->new_token, token, token_len);
     s->new_token_len = (uint8_t)token_len;
-    cl_relay_stream_reset(&s->in);
     s->ctrl_len = 0;
-    s->ev_pending = false;
-    s->dead_pending = false;
-    s->state = CL_RELAY_ST_HELLO;
-    s->hello_at = now;
-    s->last_rx = now;
-    s->rb_tx = 0;
     return CL_OK;
 }
 
-/* The peer's CLOSE. */
+/* The peer's CLOSE: CLOSED, nothing more sent. */
 static void closed_by_peer(struct cl_relay_session *s, const struct cl_relay_msg *m)
 {
     int err = cl_relay_err_from_wire(m->u.status.code);
 
-    s->state = CL_RELAY_ST_CLOSED;
-    s->has_session = false;
-    s->token_len = 0;
-    s->rb_used = 0;
-    s->rb_tx = 0;
-    s->busy = false;
     s->ctrl_len = 0;
+    s->out_kind = CL_RS_OUT_NONE;
     s->err = err;
+    cl_rs_enter(s, CL_RELAY_ST_CLOSED);
     cl_rs_event(s, CL_RELAY_EV_CLOSED, NULL);
     s->ev.err = err;
+}
+
+/* HELLO-ACK RESUMED or a HELLO that resumes: the peer's ack, then replay
+ * the rest (§8). */
+static bool resume(struct cl_relay_session *s)
+{
+    if ((s->msg.flags & CL_RELAY_F_ACK) != 0 && cl_rs_ack(s, s->msg.ack) != CL_OK) {
+        cl_rs_fail(s, CL_ERR_SEQUENCE);
+        return false;
+    }
+    s->rb_tx = 0;
+    return true;
 }
 
 /* Device, HELLO-SENT: HELLO-ACK. */
@@ -152,7 +134,7 @@ static void device_hello_ack(struct cl_relay_session *s, uint32_t now)
     const struct cl_relay_session_config *c = s->cfg;
     const uint8_t *v = c->versions != NULL ? c->versions : default_versions;
     size_t nv = c->versions != NULL ? c->nversions : 1, i;
-    bool ok = false;
+    bool ok = false, resumed = (a->flags & CL_RELAY_HELLO_RESUMED) != 0;
 
     for (i = 0; i < nv; i++)
         ok = ok || (v[i] == a->version && a->version == CL_RELAY_VERSION);
@@ -160,29 +142,25 @@ static void device_hello_ack(struct cl_relay_session *s, uint32_t now)
         cl_rs_fail(s, CL_ERR_VERSION);
         return;
     }
-    if ((a->flags & CL_RELAY_HELLO_RESUMED) != 0) {
+    if (resumed) {
         if (!s->resume_sent || !cl_rs_same(a->token.data, a->token.len, s->token, s->token_len)) {
             cl_rs_fail(s, CL_ERR_PROTOCOL);
             return;
         }
-        if ((s->msg.flags & CL_RELAY_F_ACK) != 0 && cl_rs_ack(s, s->msg.ack) != CL_OK) {
-            cl_rs_fail(s, CL_ERR_SEQUENCE);
+        if (!resume(s))
             return;
-        }
-        s->rb_tx = 0;
-        cl_rs_event(s, CL_RELAY_EV_OPEN, &s->msg);
-        s->ev.resumed = true;
     } else {
         cl_rs_new_session(s);
         memcpy(s->token, a->token.data, a->token.len);
         s->token_len = (uint8_t)a->token.len;
-        cl_rs_event(s, CL_RELAY_EV_OPEN, &s->msg);
     }
     s->version = a->version;
     s->keepalive = a->keepalive;
     s->peer_max = a->max_msg != 0 ? a->max_msg : CL_RELAY_MSG_MAX;
-    s->state = CL_RELAY_ST_OPEN;
+    cl_rs_enter(s, CL_RELAY_ST_OPEN);
     s->last_tx = now;
+    cl_rs_event(s, CL_RELAY_EV_OPEN, &s->msg);
+    s->ev.resumed = resumed;
 }
 
 /* see cardlink/relay_session.h */
@@ -204,7 +182,7 @@ static void server_hello(struct cl_relay_session *s, uint32_t now)
 {
     const struct cl_relay_hello *h = &s->msg.u.hello;
     struct cl_relay_msg m;
-    bool resume, ok = false;
+    bool resumed, ok = false;
     size_t i;
 
     for (i = 0; i < h->versions.len; i++)
@@ -215,14 +193,11 @@ static void server_hello(struct cl_relay_session *s, uint32_t now)
     }
     /* the token and the device that opened the session (§8): a valid token
      * named by another device gets a fresh session, never this one */
-    resume = cl_relay_server_resumes(s, h);
+    resumed = cl_relay_server_resumes(s, h);
     cl_relay_msg_init(&m, CL_RELAY_HELLO_ACK);
-    if (resume) {
-        if ((s->msg.flags & CL_RELAY_F_ACK) != 0 && cl_rs_ack(s, s->msg.ack) != CL_OK) {
-            cl_rs_fail(s, CL_ERR_SEQUENCE);
+    if (resumed) {
+        if (!resume(s))
             return;
-        }
-        s->rb_tx = 0;
         m.u.hello_ack.flags = CL_RELAY_HELLO_RESUMED;
         if (s->rx_any) {
             m.flags = CL_RELAY_F_ACK;
@@ -247,38 +222,54 @@ static void server_hello(struct cl_relay_session *s, uint32_t now)
         cl_rs_fail(s, CL_ERR_INTERNAL);
         return;
     }
-    s->state = CL_RELAY_ST_OPEN;
+    cl_rs_enter(s, CL_RELAY_ST_OPEN);
     s->last_tx = now;
     cl_rs_event(s, CL_RELAY_EV_OPEN, &s->msg);
-    s->ev.resumed = resume;
+    s->ev.resumed = resumed;
 }
 
-/* Device: a new request (in sequence). */
+/*
+ * Device: a new request (in sequence). A transaction id the log knows is
+ * answered from the log and not executed (§9): with the recorded answer
+ * when it is this request type's answer or an ERROR, else (in progress, no
+ * answer held, another request type) with ERROR DUPLICATE. A new id is
+ * recorded IN PROGRESS before the application sees the request, so that a
+ * retry while it executes, or after a reboot, never executes it again.
+ */
 static void device_request(struct cl_relay_session *s)
 {
     const struct cl_relay_msg *m = &s->msg;
     const struct cl_relay_txn_log *log = s->cfg->txn_log;
     const uint8_t *id = request_txn(m), *ans;
     size_t alen;
-    uint8_t *p;
+    int rc;
 
     if (s->busy) {
         auto_error(s, CL_RELAY_E_STATE, m->seq);
         return;
     }
-    if (id != NULL && log != NULL && log->lookup(log->ctx, id, &ans, &alen) == CL_OK) {
-        const uint8_t *q;
-        s->duplicates++;
-        if (alen < CL_RELAY_HEADER_LEN || ans[1] != (uint8_t)(m->type + 1u) ||
-            cl_rs_queue_raw(s, ans, alen, &q, NULL) != CL_OK) {
-            auto_error(s, CL_RELAY_E_DUPLICATE, m->seq);
+    if (id != NULL && log != NULL) {
+        rc = log->lookup(log->ctx, id, &ans, &alen);
+        if (rc == CL_OK) {
+            const uint8_t *q;
+            uint8_t *p;
+            s->stats.duplicates++;
+            if (alen < CL_RELAY_HEADER_LEN ||
+                (ans[1] != (uint8_t)(m->type + 1u) && ans[1] != CL_RELAY_ERROR) ||
+                cl_rs_queue_raw(s, ans, alen, &q, NULL) != CL_OK) {
+                auto_error(s, CL_RELAY_E_DUPLICATE, m->seq);
+                return;
+            }
+            p = (uint8_t *)(uintptr_t)q;
+            p[2] = CL_RELAY_F_REF;
+            p[4] = 0;
+            p[5] = m->seq;
             return;
         }
-        p = (uint8_t *)(uintptr_t)q;
-        p[2] = CL_RELAY_F_REF;
-        p[4] = 0;
-        p[5] = m->seq;
-        return;
+        if (rc != CL_ERR_NOT_FOUND || log->record(log->ctx, id, NULL, 0) != CL_OK) {
+            auto_error(s, CL_RELAY_E_INTERNAL, m->seq);   /* the store failed: not executed */
+            return;
+        }
     }
     s->busy = true;
     s->req_seq = m->seq;
@@ -286,7 +277,7 @@ static void device_request(struct cl_relay_session *s)
     s->req_txn = id != NULL;
     if (id != NULL)
         memcpy(s->req_txn_id, id, CL_RELAY_TXN_ID_LEN);
-    s->executed++;
+    s->stats.executed++;
     cl_rs_event(s, CL_RELAY_EV_REQUEST, m);
 }
 
@@ -301,6 +292,33 @@ static void server_answer(struct cl_relay_session *s, const uint8_t *raw, size_t
         (void)log->record(log->ctx, s->req_txn_id, raw, len);
     cl_rs_event(s, CL_RELAY_EV_ANSWER, m);
     s->ev.err = err;
+}
+
+/* Sequencing of an incoming message in OPEN (§7.1): false when it is not
+ * to be processed (a duplicate, or a gap that failed the session). An
+ * undecodable message with a valid header uses up its seq like any other. */
+static bool in_sequence(struct cl_relay_session *s, uint32_t now, const struct cl_relay_header *h)
+{
+    uint8_t d;
+
+    if (!CL_RELAY_IS_SEQUENCED(h->type))
+        return true;
+    d = (uint8_t)(s->rx_next - h->seq);
+    if (d > 127u) {
+        cl_rs_fail(s, CL_ERR_SEQUENCE);
+        return false;
+    }
+    if (!s->ack_due) {
+        s->ack_due = true;
+        s->ack_since = now;
+    }
+    if (d != 0) {
+        s->stats.duplicates++;
+        return false;
+    }
+    s->rx_next++;
+    s->rx_any = true;
+    return true;
 }
 
 /* see relay_session_int.h */
@@ -334,27 +352,8 @@ void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *raw,
         cl_rs_fail(s, CL_ERR_SEQUENCE);
         return;
     }
-    if (CL_RELAY_IS_SEQUENCED(h.type)) {
-        uint8_t d = (uint8_t)(s->rx_next - h.seq);
-        if (d != 0) {
-            if (d <= 127u) {
-                s->duplicates++;
-                if (!s->ack_due) {
-                    s->ack_due = true;
-                    s->ack_since = now;
-                }
-            } else {
-                cl_rs_fail(s, CL_ERR_SEQUENCE);
-            }
-            return;
-        }
-        s->rx_next++;
-        s->rx_any = true;
-        if (!s->ack_due) {
-            s->ack_due = true;
-            s->ack_since = now;
-        }
-    }
+    if (!in_sequence(s, now, &h))
+        return;
     if (rc != CL_OK) {
         /* §2, §11: answered with ERROR (REF when a request), the session goes on */
         if (!dev && s->busy && CL_RELAY_IS_ANSWER(h.type) && (h.flags & CL_RELAY_F_REF) != 0 &&
@@ -374,7 +373,7 @@ void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *raw,
         return;
     case CL_RELAY_HELLO:
     case CL_RELAY_HELLO_ACK:
-        cl_rs_fail(s, CL_ERR_PROTOCOL);
+        cl_rs_fail(s, CL_ERR_PROTOCOL);   /* a second handshake in a session (§11) */
         return;
     case CL_RELAY_ERROR:
         if (!dev && s->busy && (m->flags & CL_RELAY_F_REF) != 0 && m->ref == s->req_seq)
@@ -404,13 +403,16 @@ void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *raw,
     }
 }
 
-/* Server: a request whose transaction id is recorded. */
-static int server_recorded(struct cl_relay_session *s, const uint8_t *ans, size_t alen)
+/* Server: a request whose transaction id is recorded. Its outcome counts
+ * only when it is this request type's answer (§9: one id, one request). */
+static int server_recorded(struct cl_relay_session *s, uint8_t type, const uint8_t *ans,
+                           size_t alen)
 {
     cl_rs_event(s, CL_RELAY_EV_ANSWER, NULL);
     s->ev.recorded = true;
-    s->duplicates++;
-    if (alen == 0 || cl_relay_decode(ans, alen, &s->msg) != CL_OK) {
+    s->stats.duplicates++;
+    if (alen == 0 || cl_relay_decode(ans, alen, &s->msg) != CL_OK ||
+        s->msg.type != (uint8_t)(type + 1u)) {
         s->ev.err = CL_ERR_DUPLICATE;
         return CL_OK;
     }
@@ -418,8 +420,8 @@ static int server_recorded(struct cl_relay_session *s, const uint8_t *ans, size_
     return CL_OK;
 }
 
-/* Device: the answer to a money-moving request that was executing when
- * the session was replaced by a fresh one cannot be sent, but its outcome
+/* Device: the outcome of a money-moving request that was executing when
+ * the session was closed or replaced by a fresh one cannot be sent, but it
  * is recorded, so that the server's retry with the same id gets it (§9).
  * The free end of the replay buffer serves as scratch space. */
 static void record_orphan(struct cl_relay_session *s, struct cl_relay_msg *m)
@@ -440,75 +442,121 @@ static void record_orphan(struct cl_relay_session *s, struct cl_relay_msg *m)
     s->req_txn = false;
 }
 
-/* see cardlink/relay_session.h */
-int cl_relay_session_send(struct cl_relay_session *s, uint32_t now, struct cl_relay_msg *m)
+/* Whether a sequenced message may be queued now. */
+static int sendable(const struct cl_relay_session *s)
 {
-    const struct cl_relay_txn_log *log;
-    const uint8_t *out, *id;
-    size_t olen;
-    bool answers = false;
-    int rc;
-
-    (void)now;
-    if (s == NULL || m == NULL)
-        return CL_ERR_ARG;
     if (s->err != CL_OK)
         return s->err;
     if (s->state == CL_RELAY_ST_CLOSED || s->closing)
         return CL_ERR_CLOSED;
     if (!s->has_session || s->state == CL_RELAY_ST_IDLE)
         return CL_ERR_STATE;
-    log = s->cfg->txn_log;
+    return CL_OK;
+}
+
+/* Device: answers, ERROR, notifications. */
+static int device_send(struct cl_relay_session *s, struct cl_relay_msg *m)
+{
+    const struct cl_relay_txn_log *log = s->cfg->txn_log;
+    const uint8_t *out;
+    size_t olen;
+    bool answer = CL_RELAY_IS_ANSWER(m->type);
+    int rc = sendable(s);
+
+    if (answer && (rc != CL_OK || !s->busy)) {
+        record_orphan(s, m);
+        return rc != CL_OK ? rc : CL_ERR_STATE;
+    }
+    if (rc != CL_OK)
+        return rc;
+    if (answer ? m->type != (uint8_t)(s->req_type + 1u)
+               : m->type != CL_RELAY_ERROR && (m->type < 0x30u || m->type > 0x3Fu))
+        return CL_ERR_ARG;
+    if (!s->busy || !(answer || m->type == CL_RELAY_ERROR))
+        return cl_rs_queue(s, m, NULL, NULL);
+    m->flags = CL_RELAY_F_REF;
+    m->ref = s->req_seq;
+    if ((rc = cl_rs_queue(s, m, &out, &olen)) != CL_OK)
+        return rc;
+    s->busy = false;
+    if (s->req_txn && log != NULL)
+        (void)log->record(log->ctx, s->req_txn_id, out, olen);
+    s->req_txn = false;
+    return CL_OK;
+}
+
+/* Server: requests and ERROR. */
+static int server_send(struct cl_relay_session *s, struct cl_relay_msg *m)
+{
+    const struct cl_relay_txn_log *log = s->cfg->txn_log;
+    const uint8_t *id, *ans;
+    size_t alen;
+    int rc = sendable(s);
+
+    if (rc != CL_OK)
+        return rc;
+    if (!CL_RELAY_IS_REQUEST(m->type))
+        return m->type == CL_RELAY_ERROR ? cl_rs_queue(s, m, NULL, NULL) : CL_ERR_ARG;
+    if (s->busy || s->ev_pending)
+        return CL_ERR_STATE;
+    id = request_txn(m);
+    if (id != NULL && log != NULL && log->lookup(log->ctx, id, &ans, &alen) == CL_OK)
+        return server_recorded(s, m->type, ans, alen);
+    if ((rc = cl_rs_queue(s, m, NULL, NULL)) != CL_OK)
+        return rc;
+    s->busy = true;
+    s->req_seq = m->seq;
+    s->req_type = m->type;
+    s->req_txn = id != NULL;
+    if (id != NULL)
+        memcpy(s->req_txn_id, id, CL_RELAY_TXN_ID_LEN);
+    return CL_OK;
+}
+
+/* see cardlink/relay_session.h */
+int cl_relay_session_send(struct cl_relay_session *s, uint32_t now, struct cl_relay_msg *m)
+{
+    (void)now;
+    if (s == NULL || m == NULL || s->role == 0)
+        return CL_ERR_ARG;
     m->flags = 0;
     m->ref = 0;
-    if (s->role == CL_RELAY_DEVICE) {
-        if (CL_RELAY_IS_ANSWER(m->type)) {
-            if (!s->busy) {
-                record_orphan(s, m);
-                return CL_ERR_STATE;
-            }
-            if (m->type != (uint8_t)(s->req_type + 1u))
-                return CL_ERR_ARG;
-            answers = true;
-        } else if (m->type == CL_RELAY_ERROR) {
-            answers = s->busy;
-        } else if (m->type < 0x30u || m->type > 0x3Fu) {
-            return CL_ERR_ARG;
-        }
-        if (answers) {
-            m->flags = CL_RELAY_F_REF;
-            m->ref = s->req_seq;
-        }
-        if ((rc = cl_rs_queue(s, m, &out, &olen)) != CL_OK)
-            return rc;
-        if (answers) {
-            s->busy = false;
-            if (s->req_txn && log != NULL && m->type != CL_RELAY_ERROR)
-                (void)log->record(log->ctx, s->req_txn_id, out, olen);
-            s->req_txn = false;
-        }
-        return CL_OK;
-    }
-    /* server */
-    if (CL_RELAY_IS_REQUEST(m->type)) {
-        const uint8_t *ans;
-        size_t alen;
-        if (s->busy || s->ev_pending)
-            return CL_ERR_STATE;
-        id = request_txn(m);
-        if (id != NULL && log != NULL && log->lookup(log->ctx, id, &ans, &alen) == CL_OK)
-            return server_recorded(s, ans, alen);
-        if ((rc = cl_rs_queue(s, m, &out, &olen)) != CL_OK)
-            return rc;
-        s->busy = true;
-        s->req_seq = m->seq;
-        s->req_type = m->type;
-        s->req_txn = id != NULL;
-        if (id != NULL)
-            memcpy(s->req_txn_id, id, CL_RELAY_TXN_ID_LEN);
-        return CL_OK;
-    }
-    if (m->type != CL_RELAY_ERROR)
+    return s->role == CL_RELAY_DEVICE ? device_send(s, m) : server_send(s, m);
+}
+
+/* see cardlink/relay_session.h */
+int cl_relay_session_too_large(struct cl_relay_session *s, uint32_t now, const uint8_t *start,
+                               size_t len)
+{
+    struct cl_relay_header h;
+    bool dev;
+    int rc;
+
+    if (s == NULL || start == NULL || s->role == 0)
         return CL_ERR_ARG;
-    return cl_rs_queue(s, m, NULL, NULL);
+    if (s->err != CL_OK)
+        return s->err;
+    if (s->state == CL_RELAY_ST_CLOSED)
+        return CL_ERR_CLOSED;
+    if (s->state != CL_RELAY_ST_HELLO && s->state != CL_RELAY_ST_OPEN)
+        return CL_ERR_STATE;
+    if (s->ev_pending || s->dead_pending)
+        return CL_ERR_STATE;
+    s->last_rx = now;
+    dev = s->role == CL_RELAY_DEVICE;
+    if ((rc = cl_relay_header_decode(start, len, &h)) != CL_OK) {
+        cl_rs_fail(s, rc == CL_ERR_TRUNCATED ? CL_ERR_MALFORMED : rc);
+    } else if (s->state == CL_RELAY_ST_HELLO) {
+        cl_rs_fail(s, CL_ERR_TOO_LONG);
+    } else if ((h.flags & CL_RELAY_F_ACK) != 0 && cl_rs_ack(s, h.ack) != CL_OK) {
+        cl_rs_fail(s, CL_ERR_SEQUENCE);
+    } else if (in_sequence(s, now, &h)) {
+        if (!dev && s->busy && CL_RELAY_IS_ANSWER(h.type) && (h.flags & CL_RELAY_F_REF) != 0 &&
+            h.ref == s->req_seq)
+            server_answer(s, start, len, NULL, CL_ERR_TOO_LONG);
+        else
+            auto_error(s, CL_RELAY_E_TOO_LARGE,
+                       dev && CL_RELAY_IS_REQUEST(h.type) ? (int)h.seq : -1);
+    }
+    return s->err;
 }

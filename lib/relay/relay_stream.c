@@ -7,10 +7,13 @@
 #include "cardlink/relay_frame.h"
 #include "cardlink/relay_msg.h"
 #include "cardlink/error.h"
+#include "cardlink/wipe.h"
 
 /* see cardlink/relay_frame.h */
 void cl_relay_stream_init(struct cl_relay_stream *s, uint8_t *buf, size_t size)
 {
+    if (s == NULL)
+        return;
     s->buf = buf;
     s->size = buf != NULL ? size : 0;
     cl_relay_stream_reset(s);
@@ -26,6 +29,27 @@ void cl_relay_stream_reset(struct cl_relay_stream *s)
     s->ready = false;
     s->taken = false;
     s->err = CL_OK;
+}
+
+/* see cardlink/relay_frame.h */
+void cl_relay_stream_free(struct cl_relay_stream *s)
+{
+    if (s != NULL)
+        cl_wipe(s, sizeof(*s));
+}
+
+/* see cardlink/relay_frame.h */
+enum cl_want cl_relay_stream_want(const struct cl_relay_stream *s)
+{
+    if (s == NULL || s->err != CL_OK)
+        return CL_WANT_FAILED;
+    return s->ready && !s->taken ? CL_WANT_DONE : CL_WANT_RECV;
+}
+
+/* see cardlink/relay_frame.h */
+int cl_relay_stream_error(const struct cl_relay_stream *s)
+{
+    return s != NULL ? s->err : CL_ERR_ARG;
 }
 
 /* Check a header byte as soon as it is in: a stream that is not cardlink
@@ -99,7 +123,7 @@ int cl_relay_stream_feed(struct cl_relay_stream *s, const uint8_t *in, size_t le
 /* see cardlink/relay_frame.h */
 bool cl_relay_stream_ready(const struct cl_relay_stream *s)
 {
-    return s->err == CL_OK && s->ready && !s->taken;
+    return s != NULL && s->err == CL_OK && s->ready && !s->taken;
 }
 
 /* see cardlink/relay_frame.h */

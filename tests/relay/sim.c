@@ -9,6 +9,7 @@
 
 #include "cardlink/error.h"
 #include "sim.h"
+#include "../../fuzz/relay_drive.h"
 
 static const uint8_t dev_id[] = { 'C', 'L', '-', '0', '0', '0', '1' };
 static const uint8_t token[16] = { 0x5A, 0x0C, 0x37, 0xE1, 0x94, 0xB2, 0x6D, 0x08,
@@ -162,10 +163,12 @@ void sim_init(struct sim *s, int mode)
     cl_relay_txn_table_init(&s->stab, s->sslots, CL_ARRAY_LEN(s->sslots), &s->slog);
     s->dcfg.txn_log = &s->dlog;
     s->scfg.txn_log = &s->slog;
-    cl_relay_session_init(&s->dev, CL_RELAY_DEVICE, &s->dcfg, s->dev_rx, sizeof(s->dev_rx),
-                          s->dev_rb, sizeof(s->dev_rb));
-    cl_relay_session_init(&s->srv, CL_RELAY_SERVER, &s->scfg, s->srv_rx, sizeof(s->srv_rx),
-                          s->srv_rb, sizeof(s->srv_rb));
+    ck_assert_int_eq(cl_relay_session_setup(&s->dev, CL_RELAY_DEVICE, &s->dcfg, s->dev_rx,
+                                            sizeof(s->dev_rx), s->dev_rb, sizeof(s->dev_rb)),
+                     CL_OK);
+    ck_assert_int_eq(cl_relay_session_setup(&s->srv, CL_RELAY_SERVER, &s->scfg, s->srv_rx,
+                                            sizeof(s->srv_rx), s->srv_rb, sizeof(s->srv_rb)),
+                     CL_OK);
     s->now = 1000;
 }
 
@@ -344,52 +347,75 @@ static void chan_put(struct sim *s, struct sim_chan *c, const uint8_t *b, size_t
     }
 }
 
+/* Where pump() puts a side's messages. */
+struct sink {
+    struct sim *s;
+    struct cl_relay_lossy *l;
+    uint8_t *wire;
+    size_t *wlen;
+    bool d2s;
+};
+
+static bool sink_out(void *ctx, const uint8_t *msg, size_t len)
+{
+    struct sink *k = ctx;
+    struct sim *s = k->s;
+
+    if (s->mode == SIM_STREAM) {
+        ck_assert_uint_le(*k->wlen + len, SIM_WIRE);
+        memcpy(k->wire + *k->wlen, msg, len);
+        *k->wlen += len;
+        if (CL_RELAY_IS_SEQUENCED(msg[1]) && rnd(s) % 1000 < s->dup) {
+            /* a duplicate of a sequenced message: dropped by seq */
+            ck_assert_uint_le(*k->wlen + len, SIM_WIRE);
+            memcpy(k->wire + *k->wlen, msg, len);
+            *k->wlen += len;
+        }
+        if (k->d2s)
+            s->bytes_d2s += len;
+        else
+            s->bytes_s2d += len;
+    } else {
+        ck_assert_int_eq(cl_relay_lossy_send(k->l, s->now, msg, len), CL_OK);
+    }
+    if (k->d2s)
+        s->msgs_d2s++;
+    else
+        s->msgs_s2d++;
+    return !counted(s) && (s->mode == SIM_STREAM || cl_relay_lossy_can_send(k->l));
+}
+
 /* Output of one side. */
 static void pump(struct sim *s, struct cl_relay_session *ss, struct cl_relay_lossy *l,
                  uint8_t *wire, size_t *wlen, struct sim_chan *c, bool d2s)
 {
-    const uint8_t *msg;
+    struct sink k = { s, l, wire, wlen, d2s };
+    const uint8_t *p;
     size_t len;
-    uint8_t buf[1200];
 
-    if (s->mode == SIM_STREAM) {
-        while (cl_relay_session_pull(ss, s->now, &msg, &len)) {
-            ck_assert_uint_le(*wlen + len, SIM_WIRE);
-            memcpy(wire + *wlen, msg, len);
-            *wlen += len;
-            if (CL_RELAY_IS_SEQUENCED(msg[1]) && rnd(s) % 1000 < s->dup) {
-                /* a duplicate of a sequenced message: dropped by seq */
-                ck_assert_uint_le(*wlen + len, SIM_WIRE);
-                memcpy(wire + *wlen, msg, len);
-                *wlen += len;
-            }
-            if (d2s) {
-                s->bytes_d2s += len;
-                s->msgs_d2s++;
-            } else {
-                s->bytes_s2d += len;
-                s->msgs_s2d++;
-            }
-            if (counted(s))
-                return;
-        }
+    if (s->mode == SIM_STREAM || cl_relay_lossy_can_send(l))
+        (void)rd_pull(ss, s->now, sink_out, &k);
+    if (s->mode == SIM_STREAM)
         return;
-    }
-    while (cl_relay_lossy_can_send(l) && cl_relay_session_pull(ss, s->now, &msg, &len)) {
-        ck_assert_int_eq(cl_relay_lossy_send(l, s->now, msg, len), CL_OK);
+    /* the link's bytes straight from the engine (lend/sent), in wire-sized
+     * chunks */
+    for (;;) {
+        uint8_t buf[1200];
+        size_t n = 0;
+        while (n < sizeof(buf) && (len = cl_relay_lossy_lend(l, s->now, &p)) > 0) {
+            if (len > sizeof(buf) - n)
+                len = sizeof(buf) - n;
+            memcpy(buf + n, p, len);
+            ck_assert_int_eq(cl_relay_lossy_sent(l, len), CL_OK);
+            n += len;
+        }
+        if (n == 0)
+            break;
         if (d2s)
-            s->msgs_d2s++;
+            s->bytes_d2s += n;
         else
-            s->msgs_s2d++;
-        if (counted(s))
-            return;
-    }
-    while ((len = cl_relay_lossy_pull(l, s->now, buf, sizeof(buf))) > 0) {
-        if (d2s)
-            s->bytes_d2s += len;
-        else
-            s->bytes_s2d += len;
-        chan_put(s, c, buf, len);
+            s->bytes_s2d += n;
+        chan_put(s, c, buf, n);
     }
 }
 
@@ -399,25 +425,16 @@ static void events(struct sim *s)
     srv_events(s);
 }
 
+static void events_apps(void *ctx)
+{
+    events(ctx);
+    apps(ctx);
+}
+
 /* Feed msg bytes to a session, handling events as they come. */
 static void feed_session(struct sim *s, struct cl_relay_session *ss, const uint8_t *p, size_t n)
 {
-    size_t used;
-    int guard = 0;
-
-    while (n > 0 && guard++ < 1000) {
-        uint8_t st = cl_relay_session_state(ss);
-        int rc;
-        if (st != CL_RELAY_ST_OPEN && st != CL_RELAY_ST_HELLO)
-            return;  /* no transport: the bytes are lost */
-        rc = cl_relay_session_feed(ss, s->now, p, n, &used);
-        p += used;
-        n -= used;
-        events(s);
-        apps(s);
-        if (rc != CL_OK)
-            return;
-    }
+    ck_assert_int_ne(rd_feed(ss, s->now, p, n, events_apps, s), RD_STALLED);
 }
 
 static void deliver_stream(struct sim *s)
@@ -460,10 +477,15 @@ static void deliver_chunk(struct sim *s, struct sim_chan *c, struct cl_relay_los
             cut(s);
             return;
         }
-        if (cl_relay_lossy_take(l, &msg, &mlen) == CL_OK) {
+        rc = cl_relay_lossy_take(l, &msg, &mlen);
+        if (rc == CL_OK) {
             uint8_t copy[1200];
             memcpy(copy, msg, mlen);
             feed_session(s, ss, copy, mlen);
+        } else if (rc == CL_ERR_TOO_LONG) {
+            if (cl_relay_session_too_large(ss, s->now, msg, mlen) != CL_OK)
+                s->err_events++;
+            events_apps(s);
         }
     }
 }
@@ -485,13 +507,13 @@ static void step(struct sim *s)
         cut(s);
     events(s);
     s->now += 10;
-    if (cl_relay_session_tick(&s->dev, s->now) != CL_OK)
+    if (cl_relay_session_timeout(&s->dev, s->now) != CL_OK)
         s->err_events += cl_relay_session_state(&s->dev) != CL_RELAY_ST_CLOSED;
-    if (cl_relay_session_tick(&s->srv, s->now) != CL_OK)
+    if (cl_relay_session_timeout(&s->srv, s->now) != CL_OK)
         s->err_events += cl_relay_session_state(&s->srv) != CL_RELAY_ST_CLOSED;
     if (s->mode == SIM_LOSSY &&
-        (cl_relay_lossy_tick(&s->dl, s->now) != CL_OK ||
-         cl_relay_lossy_tick(&s->sl, s->now) != CL_OK)) {
+        (cl_relay_lossy_timeout(&s->dl, s->now) != CL_OK ||
+         cl_relay_lossy_timeout(&s->sl, s->now) != CL_OK)) {
         s->link_failures++;
         cut(s);
     }

@@ -39,6 +39,41 @@ static size_t doc_example(const char *name, uint8_t *out, size_t size)
                       "%s: got %s", (name), cl_test_tohex((buf), (len)));           \
     } while (0)
 
+/* ------------------------------------------------------------ engine calls */
+
+/* feed() as a status: CL_OK with *used, CL_ERR_CLOSED when the bytes
+ * closed the session normally, or the error. */
+static int sfeed(struct cl_relay_session *s, uint32_t now, const uint8_t *in, size_t len,
+                 size_t *used)
+{
+    int rc = cl_relay_session_feed(s, now, in, len);
+
+    *used = rc >= 0 ? (size_t)rc : 0;
+    if (rc < 0)
+        return rc;
+    if (cl_relay_session_state(s) == CL_RELAY_ST_CLOSED)
+        return CL_ERR_CLOSED;
+    return CL_OK;
+}
+
+/* One whole message: pull() and sent() it all. */
+static bool spull(struct cl_relay_session *s, uint32_t now, const uint8_t **m, size_t *len)
+{
+    *len = cl_relay_session_pull(s, now, m);
+    if (*len == 0)
+        return false;
+    ck_assert_int_eq(cl_relay_session_sent(s, *len), CL_OK);
+    return true;
+}
+
+/* init() and setup(), which must succeed. */
+static void sinit(struct cl_relay_session *s, uint8_t role, const struct cl_relay_session_config *cfg,
+                  uint8_t *rx, size_t rx_size, uint8_t *rb, size_t rb_size)
+{
+    cl_relay_session_init(s);
+    ck_assert_int_eq(cl_relay_session_setup(s, role, cfg, rx, rx_size, rb, rb_size), CL_OK);
+}
+
 /* ------------------------------------------------------------ a direct pair */
 
 static const uint8_t tok[16] = { 0x5A, 0x0C, 0x37, 0xE1, 0x94, 0xB2, 0x6D, 0x08,
@@ -80,9 +115,9 @@ static void pair_init(struct pair *p)
 
 static void pair_start(struct pair *p)
 {
-    cl_relay_session_init(&p->dev, CL_RELAY_DEVICE, &p->dcfg, p->drx, sizeof(p->drx), p->drb,
+    sinit(&p->dev, CL_RELAY_DEVICE, &p->dcfg, p->drx, sizeof(p->drx), p->drb,
                           sizeof(p->drb));
-    cl_relay_session_init(&p->srv, CL_RELAY_SERVER, &p->scfg, p->srx, sizeof(p->srx), p->srb,
+    sinit(&p->srv, CL_RELAY_SERVER, &p->scfg, p->srx, sizeof(p->srx), p->srb,
                           sizeof(p->srb));
 }
 
@@ -94,13 +129,13 @@ static int xfer(struct pair *p, struct cl_relay_session *from, struct cl_relay_s
     size_t len, used;
     int n = 0;
 
-    while (cl_relay_session_pull(from, p->now, &m, &len)) {
+    while (spull(from, p->now, &m, &len)) {
         size_t off = 0;
         memcpy(p->last, m, len);
         p->last_len = len;
         n++;
         while (off < len) {
-            int rc = cl_relay_session_feed(to, p->now, p->last + off, len - off, &used);
+            int rc = sfeed(to, p->now, p->last + off, len - off, &used);
             off += used;
             while (p->nev < 16 && cl_relay_session_poll(to, &p->ev[p->nev]))
                 p->nev++;
@@ -133,7 +168,7 @@ static int feed_hex(struct pair *p, struct cl_relay_session *s, const char *hex)
     ck_assert_int_gt(n, 0);
     p->nev = 0;
     while (off < (size_t)n) {
-        rc = cl_relay_session_feed(s, p->now, b + off, (size_t)n - off, &used);
+        rc = sfeed(s, p->now, b + off, (size_t)n - off, &used);
         off += used;
         while (p->nev < 16 && cl_relay_session_poll(s, &p->ev[p->nev]))
             p->nev++;
@@ -148,7 +183,7 @@ static size_t pull_one(struct pair *p, struct cl_relay_session *s)
     const uint8_t *m;
     size_t len;
 
-    if (!cl_relay_session_pull(s, p->now, &m, &len))
+    if (!spull(s, p->now, &m, &len))
         return 0;
     memcpy(p->last, m, len);
     p->last_len = len;
@@ -165,7 +200,7 @@ START_TEST(test_handshake_doc)
     ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
     assert_doc("hello", P.last, P.last_len);
     ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
-    ck_assert_int_eq(cl_relay_session_feed(&P.srv, P.now, P.last, P.last_len, &P.last_len), CL_OK);
+    ck_assert_int_eq(sfeed(&P.srv, P.now, P.last, P.last_len, &P.last_len), CL_OK);
     ck_assert(cl_relay_session_poll(&P.srv, &P.ev[0]));
     ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_OPEN);
     ck_assert(!P.ev[0].resumed);
@@ -173,7 +208,7 @@ START_TEST(test_handshake_doc)
     ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
     assert_doc("hello-ack", P.last, P.last_len);
     P.nev = 0;
-    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, P.last, P.last_len, &P.last_len), CL_OK);
+    ck_assert_int_eq(sfeed(&P.dev, P.now, P.last, P.last_len, &P.last_len), CL_OK);
     ck_assert(cl_relay_session_poll(&P.dev, &P.ev[0]));
     ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_OPEN);
     ck_assert(!P.ev[0].resumed);
@@ -184,7 +219,7 @@ START_TEST(test_handshake_doc)
         ck_assert_mem_eq(t, tok, 16);
     }
     ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_OPEN);
-    ck_assert(!cl_relay_session_pull(&P.dev, P.now, (const uint8_t **)&P.ev[0].msg, &P.last_len));
+    ck_assert(!spull(&P.dev, P.now, (const uint8_t **)&P.ev[0].msg, &P.last_len));
 }
 END_TEST
 
@@ -300,7 +335,7 @@ START_TEST(test_replay_flag)
     ck_assert(P.ev[0].resumed);
     ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
     assert_doc("replayed-apdu-response", P.last, P.last_len);
-    ck_assert_uint_eq(P.dev.executed, 1);
+    ck_assert_uint_eq(cl_relay_session_stats(&P.dev)->executed, 1);
 }
 END_TEST
 
@@ -357,8 +392,8 @@ START_TEST(test_exactly_once_every_cut)
         assert_exactly_once(&S, what, k);
         total_runs++;
         total_cuts += S.cuts;
-        total_replayed += (long)(S.dev.replayed + S.srv.replayed);
-        total_dups += (long)(S.dev.duplicates + S.srv.duplicates);
+        total_replayed += (long)(cl_relay_session_stats(&S.dev)->replayed + cl_relay_session_stats(&S.srv)->replayed);
+        total_dups += (long)(cl_relay_session_stats(&S.dev)->duplicates + cl_relay_session_stats(&S.srv)->duplicates);
     }
 }
 END_TEST
@@ -384,14 +419,14 @@ START_TEST(test_exactly_once_lossy_faults)
             ck_assert_msg(sim_run(&S, 200000) >= 0, "seed %u cut %ld: did not finish",
                           (unsigned)seed, k);
             assert_exactly_once(&S, "lossy+faults", k);
-            dropped += S.dl.stats.bad_crc + S.sl.stats.bad_crc + S.dl.stats.duplicates +
-                       S.sl.stats.duplicates;
+            dropped += cl_relay_lossy_stats(&S.dl)->bad_crc + cl_relay_lossy_stats(&S.sl)->bad_crc + cl_relay_lossy_stats(&S.dl)->duplicates +
+                       cl_relay_lossy_stats(&S.sl)->duplicates;
             total_runs++;
             total_cuts += S.cuts;
-            total_replayed += (long)(S.dev.replayed + S.srv.replayed);
-            total_dups += (long)(S.dev.duplicates + S.srv.duplicates);
-            total_frames_lost += (long)(S.dl.stats.bad_crc + S.sl.stats.bad_crc +
-                                        S.dl.stats.retransmits + S.sl.stats.retransmits);
+            total_replayed += (long)(cl_relay_session_stats(&S.dev)->replayed + cl_relay_session_stats(&S.srv)->replayed);
+            total_dups += (long)(cl_relay_session_stats(&S.dev)->duplicates + cl_relay_session_stats(&S.srv)->duplicates);
+            total_frames_lost += (long)(cl_relay_lossy_stats(&S.dl)->bad_crc + cl_relay_lossy_stats(&S.sl)->bad_crc +
+                                        cl_relay_lossy_stats(&S.dl)->retransmits + cl_relay_lossy_stats(&S.sl)->retransmits);
         }
     ck_assert_uint_gt(dropped, 0);
 }
@@ -437,7 +472,7 @@ START_TEST(test_idempotency)
     assert_exactly_once(&S, "idem", 0);
     /* the server lost its session: a new server object with the same
      * ledger re-sends request 2 (SCRIPT with txn id) */
-    cl_relay_session_init(&S.srv, CL_RELAY_SERVER, &S.scfg, S.srv_rx, sizeof(S.srv_rx), S.srv_rb,
+    sinit(&S.srv, CL_RELAY_SERVER, &S.scfg, S.srv_rx, sizeof(S.srv_rx), S.srv_rb,
                           sizeof(S.srv_rb));
     ck_assert_int_eq(cl_relay_device_connect(&S.dev, S.now), CL_OK);
     ck_assert_int_eq(cl_relay_server_accept(&S.srv, S.now, tok, sizeof(tok)), CL_OK);
@@ -453,7 +488,7 @@ START_TEST(test_idempotency)
     ck_assert(ev.recorded);
     ck_assert_uint_eq(ev.msg->type, CL_RELAY_SCRIPT_RESULT);
     ck_assert_uint_eq(ev.msg->u.script_result.nresp, 2);
-    ck_assert(!cl_relay_session_pull(&S.srv, S.now, &out, &len));
+    ck_assert(!spull(&S.srv, S.now, &out, &len));
     ck_assert_uint_eq(S.stab.records, 3);
     /* device side: a server with an empty ledger re-sends it: the device
      * answers from its log without touching the card */
@@ -474,7 +509,7 @@ START_TEST(test_idempotency)
     ck_assert_uint_eq(P.ev[0].msg->u.apdu.apdu.data[0], 3);
     ck_assert_int_eq(S.exec[3], 1);
     ck_assert_uint_eq(S.dtab.records, 3);
-    ck_assert_uint_eq(S.dev.duplicates, 1);
+    ck_assert_uint_eq(cl_relay_session_stats(&S.dev)->duplicates, 1);
 }
 END_TEST
 
@@ -499,7 +534,7 @@ START_TEST(test_idempotency_orphan)
     ck_assert_int_eq(P.nev, 1);
     ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_REQUEST);   /* executing... */
     cl_relay_session_disconnect(&S.dev, S.now);
-    cl_relay_session_init(&S.srv, CL_RELAY_SERVER, &S.scfg, S.srv_rx, sizeof(S.srv_rx), S.srv_rb,
+    sinit(&S.srv, CL_RELAY_SERVER, &S.scfg, S.srv_rx, sizeof(S.srv_rx), S.srv_rb,
                           sizeof(S.srv_rb));             /* the server lost everything */
     S.scfg.txn_log = NULL;
     ck_assert_int_eq(cl_relay_device_connect(&S.dev, S.now), CL_OK);
@@ -527,7 +562,7 @@ START_TEST(test_idempotency_orphan)
     ck_assert_uint_eq(P.ev[0].msg->ref, 1);
     ck_assert_uint_eq(P.ev[0].msg->u.apdu.apdu.len, 3);
     ck_assert_uint_eq(P.ev[0].msg->u.apdu.apdu.data[0], 3);
-    ck_assert_uint_eq(S.dev.executed, 1);
+    ck_assert_uint_eq(cl_relay_session_stats(&S.dev)->executed, 1);
 }
 END_TEST
 
@@ -580,14 +615,14 @@ START_TEST(test_keepalive_and_dead)
     P.scfg.keepalive_s = 2;
     pair_start(&P);
     handshake(&P);
-    ck_assert_uint_eq(cl_relay_session_timeout(&P.dev, P.now), 2000);
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 2000);
     ck_assert(pull_one(&P, &P.dev) == 0);
     P.now += 2000;
-    ck_assert_uint_eq(cl_relay_session_timeout(&P.dev, P.now), 0);
-    ck_assert_int_eq(cl_relay_session_tick(&P.dev, P.now), CL_OK);
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 0);
+    ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
     ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
     cl_assert_bytes(P.last, P.last_len, "C1 03 00 00 00 00 00 00");  /* no ACK: nothing received */
-    ck_assert_uint_eq(cl_relay_session_timeout(&P.dev, P.now), 2000);
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 2000);
 }
 END_TEST
 
@@ -607,7 +642,7 @@ START_TEST(test_keepalive_doc)
     }
     xfer(&P, &P.dev, &P.srv);
     ck_assert(pull_one(&P, &P.srv) == 0);        /* ack delay 1 s not over */
-    ck_assert_uint_eq(cl_relay_session_timeout(&P.srv, P.now), 999);
+    ck_assert_uint_eq(cl_relay_session_timer(&P.srv, P.now), 999);
     P.now += 999;
     ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
     assert_doc("keepalive", P.last, P.last_len);
@@ -627,11 +662,11 @@ START_TEST(test_link_dead)
     pair_start(&P);
     handshake(&P);
     P.now += 3999;
-    ck_assert_int_eq(cl_relay_session_tick(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
     ck_assert(!cl_relay_session_poll(&P.dev, &ev));
-    ck_assert_uint_eq(cl_relay_session_timeout(&P.dev, P.now), 0);  /* keep-alive due */
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 0);  /* keep-alive due */
     P.now += 1;
-    ck_assert_int_eq(cl_relay_session_tick(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
     ck_assert(cl_relay_session_poll(&P.dev, &ev));
     ck_assert_uint_eq(ev.kind, CL_RELAY_EV_LINK_DEAD);
     ck_assert_int_eq(ev.err, CL_ERR_TIMEOUT);
@@ -640,17 +675,17 @@ START_TEST(test_link_dead)
     cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
     ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
     ck_assert(pull_one(&P, &P.dev) == 0);
-    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, P.last, 1, &P.last_len), CL_ERR_STATE);
+    ck_assert_int_eq(sfeed(&P.dev, P.now, P.last, 1, &P.last_len), CL_ERR_STATE);
     /* server default N = 3 */
     P.now += 0;
-    ck_assert_int_eq(cl_relay_session_tick(&P.srv, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_session_timeout(&P.srv, P.now), CL_OK);
     ck_assert(cl_relay_session_poll(&P.srv, &ev));
     ck_assert_uint_eq(ev.kind, CL_RELAY_EV_LINK_DEAD);
     /* HELLO unanswered */
     ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
-    ck_assert_uint_eq(cl_relay_session_timeout(&P.dev, P.now), 10000);
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 10000);
     P.now += 10000;
-    ck_assert_int_eq(cl_relay_session_tick(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
     ck_assert(cl_relay_session_poll(&P.dev, &ev));
     ck_assert_uint_eq(ev.kind, CL_RELAY_EV_LINK_DEAD);
     ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_SUSPENDED);
@@ -924,7 +959,7 @@ START_TEST(test_device_refusals)
     if (rc == CL_ERR_CLOSED) {
         ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_CLOSED);
         ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_CLOSED);
-        ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, NULL, 0, &P.last_len), CL_ERR_CLOSED);
+        ck_assert_int_eq(sfeed(&P.dev, P.now, NULL, 0, &P.last_len), CL_ERR_CLOSED);
     }
 }
 END_TEST
@@ -946,7 +981,7 @@ START_TEST(test_device_busy_and_duplicate)
     cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 02 02 00 03 80 01 06");
     ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 24 02 01 00 00 00 02 80 00"), CL_OK);
     ck_assert_int_eq(P.nev, 0);
-    ck_assert_uint_eq(P.dev.duplicates, 1);
+    ck_assert_uint_eq(cl_relay_session_stats(&P.dev)->duplicates, 1);
     ck_assert(pull_one(&P, &P.dev) == 0);
     P.now += 1000;
     ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
@@ -1007,27 +1042,51 @@ START_TEST(test_api_errors)
     cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
     ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_STATE);
     ck_assert_int_eq(cl_relay_session_send(NULL, P.now, &m), CL_ERR_ARG);
-    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, big, 1, &used), CL_ERR_STATE);
-    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, NULL, 1, &used), CL_ERR_ARG);
-    ck_assert_int_eq(cl_relay_session_feed(NULL, P.now, big, 1, &used), CL_ERR_ARG);
+    ck_assert_int_eq(sfeed(&P.dev, P.now, big, 1, &used), CL_ERR_STATE);
+    ck_assert_int_eq(sfeed(&P.dev, P.now, NULL, 1, &used), CL_ERR_ARG);
+    ck_assert_int_eq(sfeed(NULL, P.now, big, 1, &used), CL_ERR_ARG);
     ck_assert_int_eq(cl_relay_session_close(&P.dev, P.now, 0), CL_ERR_STATE);
     ck_assert_int_eq(cl_relay_session_close(NULL, P.now, 0), CL_ERR_ARG);
-    ck_assert_int_eq(cl_relay_session_tick(NULL, P.now), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_timeout(NULL, P.now), CL_ERR_ARG);
     ck_assert_int_eq(cl_relay_device_connect(&P.srv, P.now), CL_ERR_ARG);
     ck_assert_int_eq(cl_relay_device_connect(NULL, P.now), CL_ERR_ARG);
     ck_assert_int_eq(cl_relay_server_accept(&P.dev, P.now, tok, 16), CL_ERR_ARG);
     ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, 7), CL_ERR_ARG);
     ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, big, 33), CL_ERR_ARG);
     ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, NULL, 16), CL_ERR_ARG);
-    cl_relay_session_init(&bad, 7, &P.dcfg, P.drx, 10, NULL, 0);
-    ck_assert_int_eq(cl_relay_session_feed(&bad, P.now, big, 1, &used), CL_ERR_ARG);
+    /* setup refuses what init() cannot: the engine stays unusable */
+    memset(&bad, 0xA5, sizeof(bad));
+    ck_assert_int_eq(cl_relay_session_setup(&bad, 7, &P.dcfg, P.drx, 10, NULL, 0), CL_ERR_ARG);
+    ck_assert_int_eq(sfeed(&bad, P.now, big, 1, &used), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_device_connect(&bad, P.now), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_want(&bad), CL_WANT_IDLE);
+    ck_assert_int_eq(cl_relay_session_setup(NULL, CL_RELAY_DEVICE, &P.dcfg, P.drx, 10, NULL, 0),
+                     CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_DEVICE, NULL, P.drx, 10, NULL, 0),
+                     CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_DEVICE, &P.dcfg, NULL, 10, NULL, 0),
+                     CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_DEVICE, &P.dcfg, P.drx, 7, NULL, 0),
+                     CL_ERR_ARG);
     P.dcfg.device_id_len = 0;
-    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_DEVICE, &P.dcfg, P.drx, 10, NULL, 0),
+                     CL_ERR_ARG);
+    P.dcfg.device_id_len = 33;
+    ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_DEVICE, &P.dcfg, P.drx, 10, NULL, 0),
+                     CL_ERR_ARG);
     P.dcfg.device_id_len = sizeof(devid);
     P.dcfg.nversions = 9;
     P.dcfg.versions = big;
-    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_DEVICE, &P.dcfg, P.drx, 10, NULL, 0),
+                     CL_ERR_ARG);
+    P.dcfg.nversions = 0;
+    ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_DEVICE, &P.dcfg, P.drx, 10, NULL, 0),
+                     CL_ERR_ARG);
     P.dcfg.versions = NULL;
+    /* a server needs no device id */
+    ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_SERVER, &P.scfg, P.drx, 10, NULL, 0),
+                     CL_OK);
+    cl_relay_session_free(&bad);
     handshake(&P);
     ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_ERR_STATE);
     ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, 16), CL_ERR_STATE);
@@ -1046,7 +1105,13 @@ START_TEST(test_api_errors)
     cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
     m.u.reader_status = 1;
     cl_relay_msg_init(&m, CL_RELAY_CARD_INSERTED);
-    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_RESERVED);
+    {
+        uint8_t enc[64];
+        size_t elen;
+        rc = cl_relay_encode(&m, enc, sizeof(enc), &elen);
+        ck_assert_int_lt(rc, 0);
+        ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), rc);
+    }
     /* server: answer types, notifications */
     cl_relay_msg_init(&m, CL_RELAY_DISPLAY_DONE);
     ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_ERR_ARG);
@@ -1092,7 +1157,7 @@ START_TEST(test_api_errors)
     cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 0F");
     ck_assert_uint_eq(cl_relay_session_state(&P.srv), CL_RELAY_ST_CLOSED);
     ck_assert_int_eq(cl_relay_session_close(&P.srv, P.now, 0), CL_ERR_CLOSED);
-    ck_assert_uint_eq(cl_relay_session_timeout(&P.srv, P.now), CL_RELAY_NO_TIMER);
+    ck_assert_uint_eq(cl_relay_session_timer(&P.srv, P.now), CL_TIMER_NONE);
     cl_relay_session_disconnect(&P.srv, P.now);
     ck_assert_uint_eq(cl_relay_session_state(&P.srv), CL_RELAY_ST_CLOSED);
     cl_relay_session_disconnect(NULL, P.now);
