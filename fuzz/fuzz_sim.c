@@ -46,7 +46,7 @@ static size_t drain(uint8_t *out, size_t out_size)
 {
     size_t total = 0;
     unsigned guard = 0;
-    while (cl_sim_want(&sim) == CL_SIM_SEND) {
+    while (cl_sim_want(&sim) == CL_WANT_SEND) {
         const uint8_t *p = NULL;
         size_t n = cl_sim_pull(&sim, &p), k;
         check(n > 0 && p != NULL);
@@ -58,7 +58,7 @@ static size_t drain(uint8_t *out, size_t out_size)
             check(cl_sim_sent(&sim, 1) == CL_OK);
             n--;
             total++;
-            if (cl_sim_want(&sim) != CL_SIM_SEND)
+            if (cl_sim_want(&sim) != CL_WANT_SEND)
                 continue;
             check(cl_sim_pull(&sim, &p) == n);
         }
@@ -75,8 +75,8 @@ static size_t drain(uint8_t *out, size_t out_size)
 
 static void check_state(void)
 {
-    enum cl_sim_want w = cl_sim_want(&sim);
-    check(w == CL_SIM_OFF || w == CL_SIM_RECV || w == CL_SIM_MUTE);
+    enum cl_want w = cl_sim_want(&sim);
+    check(w == CL_WANT_CLOSED || w == CL_WANT_RECV || w == CL_WANT_FAILED);
     check(cl_sim_protocol(&sim) <= 1);
     check(cl_rate_fi_index(cl_sim_f(&sim)) >= 0);
     check(cl_rate_di_index(cl_sim_d(&sim)) >= 0);
@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cl_sim_fs_init(&fs, 7, (uint16_t)(c1 & 3u));
     app = cl_sim_fs_app(&fs);
     check(cl_sim_setup(&sim, &cfg, &app) == CL_OK);
-    check(cl_sim_want(&sim) == CL_SIM_OFF);
+    check(cl_sim_want(&sim) == CL_WANT_CLOSED);
 
     while (off < size) {
         uint8_t op = data[off++];
@@ -124,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t atr_len, n, i;
             const uint8_t *atr;
             check(cl_sim_reset(&sim, op == 0xF1) == CL_OK);
-            check(cl_sim_want(&sim) == CL_SIM_SEND);
+            check(cl_sim_want(&sim) == CL_WANT_SEND);
             atr = cl_sim_atr(&sim, &atr_len);
             check(atr != NULL && atr_len >= 2);
             n = drain(out, sizeof(out));
@@ -137,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check(cl_sim_parity_error(&sim) == CL_OK);
             break;
         case 0xF3:
-            if (cl_sim_timeout_etu(&sim) != 0)
+            if (cl_sim_timer(&sim) != CL_TIMER_NONE)
                 check(cl_sim_timeout(&sim) == CL_OK);
             else
                 check(cl_sim_timeout(&sim) == CL_ERR_STATE);
@@ -153,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 0xF6:
             cl_sim_power_off(&sim);
-            check(cl_sim_want(&sim) == CL_SIM_OFF);
+            check(cl_sim_want(&sim) == CL_WANT_CLOSED);
             break;
         default: {
             size_t len = (size_t)(op & 0x3Fu) + 1u;

@@ -12,18 +12,25 @@
  *    answer to a PPS request, then the T=0 or T=1 card-role engine
  *    (cardlink/t0.h, cardlink/t1.h). Each complete command APDU goes to the
  *    application (struct cl_sim_app) and its response goes back on the line.
- *    Shape (as the engines):
+ *    The engine shape of cardlink/engine.h (docs/porting.md):
  *
  *        cl_sim_setup(&sim, &cfg, &app);
  *        cl_sim_reset(&sim, false);               // cold reset: ATR follows
  *        for (;;) switch (cl_sim_want(&sim)) {
- *        case CL_SIM_SEND: n = cl_sim_pull(&sim, &p); send p[0..n);
- *                          cl_sim_sent(&sim, n); break;
- *        case CL_SIM_RECV: bytes -> cl_sim_feed(); a parity error on the
- *                          next byte -> cl_sim_parity_error(); the
- *                          reader's CLOCK -> cl_sim_clock(); break;
- *        case CL_SIM_OFF, CL_SIM_MUTE: wait for a reset.
+ *        case CL_WANT_SEND:  n = cl_sim_pull(&sim, &p); send p[0..n);
+ *                            cl_sim_sent(&sim, n); break;
+ *        case CL_WANT_RECV:  bytes -> cl_sim_feed(); a parity error on the
+ *                            next byte -> cl_sim_parity_error(); the
+ *                            reader's CLOCK -> cl_sim_clock(); the timer
+ *                            cl_sim_timer() -> cl_sim_timeout(); break;
+ *        case CL_WANT_CLOSED: not powered (after setup and power off);
+ *        case CL_WANT_FAILED: mute (cl_sim_error()): wait for a reset.
  *        }
+ *
+ *    The session never wants CL_WANT_IDLE, _DONE or _CTRL: the application
+ *    is called from inside. Its protocol reset is the card's: cl_sim_reset()
+ *    (cold or warm). NULL: int functions return CL_ERR_ARG, want()
+ *    CL_WANT_FAILED, pull() 0, cl_sim_timer() CL_TIMER_NONE, accessors NULL.
  *
  *    Bytes in and out are line bytes: with the inverse convention the
  *    session decodes what it is fed and encodes what it sends.
@@ -38,6 +45,7 @@
 #define CARDLINK_SIM_H
 
 #include "cardlink/defs.h"
+#include "cardlink/engine.h"
 #include "cardlink/atr.h"
 #include "cardlink/t0.h"
 #include "cardlink/t1.h"
@@ -86,12 +94,17 @@ bool cl_sim_t0_has_data(const uint8_t hdr[5]);
 
 /* ---------------------------------------------------- line session */
 
-enum cl_sim_want {
-    CL_SIM_OFF = 0,     /* not powered: waiting for a reset */
-    CL_SIM_SEND,        /* cl_sim_pull() bytes to send */
-    CL_SIM_RECV,        /* waiting for the reader's bytes */
-    CL_SIM_MUTE         /* will not answer until the next reset */
-};
+/* What the session wants is an enum cl_want (cardlink/engine.h):
+ *   CL_WANT_CLOSED  not powered: waiting for a reset;
+ *   CL_WANT_SEND    cl_sim_pull() bytes to send;
+ *   CL_WANT_RECV    waiting for the reader's bytes;
+ *   CL_WANT_FAILED  mute, will not answer until the next reset.
+ * Compatibility names of the former enum cl_sim_want, for callers not moved
+ * yet (examples/cardlink-vcard.c, tests/card); new code uses CL_WANT_*. */
+#define CL_SIM_OFF CL_WANT_CLOSED
+#define CL_SIM_SEND CL_WANT_SEND
+#define CL_SIM_RECV CL_WANT_RECV
+#define CL_SIM_MUTE CL_WANT_FAILED
 
 /* What the card does with a PPS request (negotiable mode). */
 enum cl_sim_pps {
@@ -156,6 +169,7 @@ struct cl_sim {
     size_t chunk;           /* bytes handed out by the last pull */
     uint8_t txbuf[64];      /* inverse-convention encoding of a chunk */
     int busy_err;           /* last application error */
+    int err;                /* sticky: why the session is mute */
     union {
         struct cl_t0 t0;
         struct cl_t1 t1;
@@ -172,49 +186,60 @@ void cl_sim_config_default(struct cl_sim_config *cfg, bool t1);
 
 /*
  * Set up sim with cfg (copied) and app (copied; app->process required).
- * The ATR is built and checked here. The session is then OFF.
+ * The ATR is built and checked here. The session is then CLOSED (off).
  * Returns CL_OK, or CL_ERR_ARG (a NULL pointer, no process callback,
  * pps or wtx out of range, an ATR spec cl_atr_build() refuses or one whose
- * parse fails, or a T=1 ATR with an invalid IFSC); sim is then wiped and OFF.
+ * parse fails, or a T=1 ATR with an invalid IFSC); sim is then wiped, as
+ * after cl_sim_free(): want() answers CL_WANT_IDLE and cl_sim_reset()
+ * CL_ERR_STATE until it is set up.
  */
 CL_WUR int cl_sim_setup(struct cl_sim *sim, const struct cl_sim_config *cfg,
                         const struct cl_sim_app *app);
 
-/* Wipe sim (nothing happens on NULL). */
+/* Wipe sim with cl_wipe(): its buffers held commands and responses, which
+ * may carry a PIN (nothing happens on NULL). Then want() answers
+ * CL_WANT_IDLE; set it up again before use. */
 void cl_sim_free(struct cl_sim *sim);
 
 /*
- * A cold (warm = false) or warm reset: the application's reset() is called,
- * any exchange is dropped, F and D go back to Fd and Dd, and the session
- * wants to SEND the ATR.
+ * A cold (warm = false) or warm reset, the session's protocol reset: the
+ * application's reset() is called, any exchange is dropped, F and D go
+ * back to Fd and Dd, a mute card speaks again (cl_sim_error() is CL_OK),
+ * and the session wants to SEND the ATR.
  * Returns CL_OK, or CL_ERR_ARG (NULL), CL_ERR_STATE (not set up).
  */
 CL_WUR int cl_sim_reset(struct cl_sim *sim, bool warm);
 
-/* Deactivation: the session is OFF until the next reset. NULL: nothing. */
+/* Deactivation: the session is CLOSED until the next reset. NULL: nothing. */
 void cl_sim_power_off(struct cl_sim *sim);
 
-/* What the session wants (CL_SIM_OFF on NULL). */
-enum cl_sim_want cl_sim_want(const struct cl_sim *sim);
+/* What the session wants (CL_WANT_FAILED on NULL). */
+enum cl_want cl_sim_want(const struct cl_sim *sim);
+
+/* Sticky: CL_OK, or CL_ERR_PROTOCOL while the card is mute (CL_WANT_FAILED:
+ * a T=0 character out of turn or with a parity error, an erroneous or
+ * refused PPS under CL_SIM_PPS_MUTE, a failed engine) until the next
+ * reset. CL_ERR_ARG on NULL. */
+int cl_sim_error(const struct cl_sim *sim);
 
 /*
  * The bytes to send (line bytes), *out pointing into sim, valid until the
- * next call; 0 (and *out NULL) unless CL_SIM_SEND.
+ * next call; 0 (and *out NULL) unless CL_WANT_SEND.
  */
 size_t cl_sim_pull(struct cl_sim *sim, const uint8_t **out);
 
 /*
  * The first n pulled bytes were sent.
- * Returns CL_OK; CL_ERR_STATE unless CL_SIM_SEND; CL_ERR_ARG (NULL, n more
+ * Returns CL_OK; CL_ERR_STATE unless CL_WANT_SEND; CL_ERR_ARG (NULL, n more
  * than the last pull).
  */
 CL_WUR int cl_sim_sent(struct cl_sim *sim, size_t n);
 
 /*
  * Bytes from the reader. In RECV they are consumed and the session moves
- * on (it may then want SEND); bytes arriving out of turn (OFF, MUTE, SEND)
+ * on (it may then want SEND); bytes arriving out of turn (CLOSED, FAILED, SEND)
  * are dropped, as a card's UART would lose them, except that in T=0 (which
- * has no checksum) a byte out of turn makes the card MUTE: it lost count of
+ * has no checksum) a byte out of turn makes the card mute: it lost count of
  * the characters and must not act on a shifted command. Returns the count taken
  * (len: every byte is either used or dropped), or CL_ERR_ARG (NULL sim,
  * NULL bytes with len > 0).
@@ -223,19 +248,30 @@ CL_WUR int cl_sim_feed(struct cl_sim *sim, const uint8_t *bytes, size_t len);
 
 /*
  * The next byte fed arrives with a parity error. In T=1 the engine counts
- * the block invalid; in T=0, and during PPS, the card goes MUTE.
+ * the block invalid; in T=0, and during PPS, the card goes mute.
  * Returns CL_OK, or CL_ERR_ARG (NULL).
  */
 CL_WUR int cl_sim_parity_error(struct cl_sim *sim);
 
 /*
- * A T=1 timer armed by the engine (CWT inside a block) expired: pass it on.
+ * The event: a T=1 timer armed by the engine (CWT inside a block) expired:
+ * pass it on.
  * Returns CL_OK, or CL_ERR_ARG (NULL), CL_ERR_STATE (no timer armed).
  */
 CL_WUR int cl_sim_timeout(struct cl_sim *sim);
 
-/* The engine's timer in etu (0: none armed). */
-uint32_t cl_sim_timeout_etu(const struct cl_sim *sim);
+/* The timer query: the engine's timer in etu, CL_TIMER_NONE when none is
+ * armed (and on NULL). */
+uint32_t cl_sim_timer(const struct cl_sim *sim);
+
+/* Compatibility for callers not moved yet (examples/cardlink-vcard.c,
+ * tests/card): the former query, 0 for "none". */
+static inline uint32_t cl_sim_timeout_etu(const struct cl_sim *sim)
+{
+    uint32_t t = cl_sim_timer(sim);
+
+    return t == CL_TIMER_NONE ? 0u : t;
+}
 
 /*
  * The reader says it now runs at F and D (virtual line CLOCK event).

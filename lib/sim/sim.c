@@ -53,7 +53,7 @@ void cl_sim_config_default(struct cl_sim_config *cfg, bool t1)
 void cl_sim_free(struct cl_sim *sim)
 {
     if (sim != NULL)
-        memset(sim, 0, sizeof(*sim));
+        cl_wipe(sim, sizeof(*sim));
 }
 
 /* see cardlink/sim.h */
@@ -109,7 +109,7 @@ int cl_sim_setup(struct cl_sim *sim, const struct cl_sim_config *cfg,
     sim->f = 372;
     sim->d = 1;
     sim->phase = PH_OFF;
-    sim->want = CL_SIM_OFF;
+    sim->want = CL_WANT_CLOSED;
     sim->ready = true;
     return CL_OK;
 }
@@ -222,13 +222,16 @@ static void advance_t1(struct cl_sim *sim)
                 /* An S(WTX response) nobody asked for, in place of the
                  * block the engine believes it sends. */
                 const uint8_t *p;
-                size_t n = cl_t1_pull(&sim->e.t1, &p);
                 sim->sblock_arm = false;
                 sim->sblock_done = true;
                 sim->stats.sblocks++;
-                if (cl_t1_sent(&sim->e.t1, n) != CL_OK) {
-                    sim->phase = PH_MUTE;
-                    return;
+                /* the whole block (an I-block comes in pieces) */
+                while (cl_t1_want(&sim->e.t1) == CL_WANT_SEND) {
+                    size_t n = cl_t1_pull(&sim->e.t1, &p);
+                    if (cl_t1_sent(&sim->e.t1, n) != CL_OK) {
+                        sim->phase = PH_MUTE;
+                        return;
+                    }
                 }
                 sim->out[0] = 0x00;
                 sim->out[1] = 0xE3;
@@ -262,14 +265,14 @@ static void advance_t0(struct cl_sim *sim)
         int rc;
         size_t len;
         switch (cl_t0_want(&sim->e.t0)) {
-        case CL_T0_IDLE:
+        case CL_WANT_IDLE:
             if (cl_t0_card_listen(&sim->e.t0, sim->cmd, sizeof(sim->cmd)) !=
                 CL_OK) {
                 sim->phase = PH_MUTE;
                 return;
             }
             break;
-        case CL_T0_HEADER:
+        case CL_WANT_CTRL:
             if (!sim->repeat) {
                 bool data = sim->app.t0_has_data != NULL
                                 ? sim->app.t0_has_data(sim->app.ctx, sim->cmd)
@@ -290,7 +293,7 @@ static void advance_t0(struct cl_sim *sim)
             }
             len = 5;
             goto call;
-        case CL_T0_APDU:
+        case CL_WANT_DONE:
             rc = cl_t0_result(&sim->e.t0);
             if (rc < 0) {
                 sim->phase = PH_MUTE;
@@ -319,8 +322,8 @@ static void advance_t0(struct cl_sim *sim)
                 return;
             }
             break;
-        case CL_T0_SEND:
-        case CL_T0_RECV:
+        case CL_WANT_SEND:
+        case CL_WANT_RECV:
             return;
         default:
             sim->phase = PH_MUTE;
@@ -339,28 +342,30 @@ static void update_want(struct cl_sim *sim)
     }
     switch (sim->phase) {
     case PH_OFF:
-        sim->want = CL_SIM_OFF;
+        sim->want = CL_WANT_CLOSED;
         break;
     case PH_ATR:
     case PH_PPS_ANSWER:
     case PH_SBLOCK:
-        sim->want = CL_SIM_SEND;
+        sim->want = CL_WANT_SEND;
         break;
     case PH_FIRST:
     case PH_PPS:
-        sim->want = CL_SIM_RECV;
+        sim->want = CL_WANT_RECV;
         break;
     case PH_ENGINE:
         if (sim->proto == 1)
-            sim->want = cl_t1_want(&sim->e.t1) == CL_T1_SEND ? CL_SIM_SEND
-                                                             : CL_SIM_RECV;
+            sim->want = cl_t1_want(&sim->e.t1) == CL_WANT_SEND ? CL_WANT_SEND
+                                                             : CL_WANT_RECV;
         else
-            sim->want = cl_t0_want(&sim->e.t0) == CL_T0_SEND ? CL_SIM_SEND
-                                                             : CL_SIM_RECV;
+            sim->want = cl_t0_want(&sim->e.t0) == CL_WANT_SEND ? CL_WANT_SEND
+                                                             : CL_WANT_RECV;
         break;
     default:
         sim->phase = PH_MUTE;
-        sim->want = CL_SIM_MUTE;
+        sim->want = CL_WANT_FAILED;
+        if (sim->err == CL_OK)
+            sim->err = CL_ERR_PROTOCOL;
         break;
     }
 }
@@ -378,6 +383,7 @@ int cl_sim_reset(struct cl_sim *sim, bool warm)
     if (sim->app.reset != NULL)
         sim->app.reset(sim->app.ctx);
     sim->stats.resets++;
+    sim->err = CL_OK;
     memset(&sim->e, 0, sizeof(sim->e));
     sim->f = 372;
     sim->d = 1;
@@ -404,13 +410,19 @@ void cl_sim_power_off(struct cl_sim *sim)
         return;
     memset(&sim->e, 0, sizeof(sim->e));
     sim->phase = PH_OFF;
-    sim->want = CL_SIM_OFF;
+    sim->want = CL_WANT_CLOSED;
 }
 
 /* see cardlink/sim.h */
-enum cl_sim_want cl_sim_want(const struct cl_sim *sim)
+enum cl_want cl_sim_want(const struct cl_sim *sim)
 {
-    return sim == NULL ? CL_SIM_OFF : (enum cl_sim_want)sim->want;
+    return sim == NULL ? CL_WANT_FAILED : (enum cl_want)sim->want;
+}
+
+/* see cardlink/sim.h */
+int cl_sim_error(const struct cl_sim *sim)
+{
+    return sim == NULL ? CL_ERR_ARG : sim->err;
 }
 
 /* see cardlink/sim.h */
@@ -422,7 +434,7 @@ size_t cl_sim_pull(struct cl_sim *sim, const uint8_t **out)
     if (out == NULL)
         return 0;
     *out = NULL;
-    if (sim == NULL || sim->want != CL_SIM_SEND)
+    if (sim == NULL || sim->want != CL_WANT_SEND)
         return 0;
     if (sim->phase == PH_ENGINE) {
         n = sim->proto == 1 ? cl_t1_pull(&sim->e.t1, &p)
@@ -464,7 +476,7 @@ int cl_sim_sent(struct cl_sim *sim, size_t n)
 
     if (sim == NULL || n > sim->chunk)
         return CL_ERR_ARG;
-    if (sim->want != CL_SIM_SEND)
+    if (sim->want != CL_WANT_SEND)
         return CL_ERR_STATE;
     sim->chunk = 0;
     if (sim->phase == PH_ENGINE) {
@@ -562,7 +574,7 @@ static void feed_byte(struct cl_sim *sim, uint8_t b, bool parity)
         return;
     case PH_ENGINE:
         if (sim->proto == 1) {
-            if (cl_t1_want(&sim->e.t1) != CL_T1_RECV)
+            if (cl_t1_want(&sim->e.t1) != CL_WANT_RECV)
                 return;
             if (parity && cl_t1_parity_error(&sim->e.t1) != CL_OK)
                 return;
@@ -572,7 +584,7 @@ static void feed_byte(struct cl_sim *sim, uint8_t b, bool parity)
             /* T=0 has no checksum: a byte out of turn means the card lost
              * count of the characters, so it stops answering (the reader
              * times out) rather than act on a shifted command. */
-            if (cl_t0_want(&sim->e.t0) != CL_T0_RECV) {
+            if (cl_t0_want(&sim->e.t0) != CL_WANT_RECV) {
                 sim->phase = PH_MUTE;
                 return;
             }
@@ -604,8 +616,8 @@ int cl_sim_feed(struct cl_sim *sim, const uint8_t *bytes, size_t len)
         uint8_t b = sim->inverse ? cl_atr_inverse_byte(bytes[i]) : bytes[i];
         bool parity = sim->parity_next;
         sim->parity_next = false;
-        if (sim->want != CL_SIM_RECV) {
-            if (sim->want == CL_SIM_SEND && sim->phase == PH_ENGINE &&
+        if (sim->want != CL_WANT_RECV) {
+            if (sim->want == CL_WANT_SEND && sim->phase == PH_ENGINE &&
                 sim->proto == 0) {
                 sim->phase = PH_MUTE;   /* see feed_byte() */
                 update_want(sim);
@@ -629,11 +641,11 @@ int cl_sim_parity_error(struct cl_sim *sim)
 }
 
 /* see cardlink/sim.h */
-uint32_t cl_sim_timeout_etu(const struct cl_sim *sim)
+uint32_t cl_sim_timer(const struct cl_sim *sim)
 {
     if (sim == NULL || sim->phase != PH_ENGINE || sim->proto != 1)
-        return 0;
-    return cl_t1_timeout_etu(&sim->e.t1);
+        return CL_TIMER_NONE;
+    return cl_t1_timer(&sim->e.t1);
 }
 
 /* see cardlink/sim.h */
@@ -642,7 +654,7 @@ int cl_sim_timeout(struct cl_sim *sim)
     int rc;
     if (sim == NULL)
         return CL_ERR_ARG;
-    if (cl_sim_timeout_etu(sim) == 0)
+    if (cl_sim_timer(sim) == CL_TIMER_NONE)
         return CL_ERR_STATE;
     rc = cl_t1_timeout(&sim->e.t1);
     update_want(sim);

@@ -18,7 +18,7 @@ static void log_byte(uint8_t *buf, size_t *n, size_t cap, uint8_t b)
 static int pump_card(struct hline *hl, int (*deliver)(struct hline *, uint8_t, bool))
 {
     int total = 0;
-    while (cl_sim_want(hl->sim) == CL_SIM_SEND) {
+    while (cl_sim_want(hl->sim) == CL_WANT_SEND) {
         const uint8_t *p;
         size_t n = cl_sim_pull(hl->sim, &p), m, i;
         struct cl_fault_item items[2 * 64 + 1];
@@ -202,8 +202,8 @@ int hl_transmit(struct hline *hl, const uint8_t *cmd, size_t cmd_len,
         if (moved)
             continue;
         /* Nobody moves: time passes. The card's CWT first (shorter). */
-        if (cl_sim_timeout_etu(hl->sim) != 0 &&
-            cl_sim_want(hl->sim) == CL_SIM_RECV) {
+        if (cl_sim_timer(hl->sim) != CL_TIMER_NONE &&
+            cl_sim_want(hl->sim) == CL_WANT_RECV) {
             if (cl_sim_timeout(hl->sim) != CL_OK)
                 return CL_ERR_INTERNAL;
             continue;
@@ -240,7 +240,7 @@ static void hcl_queue(struct hcline *h, uint8_t b, bool parity)
 /* Move what the card sends through c2r into the queue. */
 static int hcl_pump(struct hcline *h)
 {
-    while (!h->pulled && cl_sim_want(h->sim) == CL_SIM_SEND) {
+    while (!h->pulled && cl_sim_want(h->sim) == CL_WANT_SEND) {
         const uint8_t *p;
         struct cl_fault_item items[2 * 64 + 1];
         size_t n = cl_sim_pull(h->sim, &p), m, i;
@@ -306,8 +306,8 @@ static int hcl_recv(void *ctx, uint8_t *buf, size_t size, uint32_t *t)
             return CL_ERR_CARD_REMOVED;
         /* nobody has anything to say: time passes; the card's character
          * timer (shorter than any reader timer) runs out first */
-        if (cl_sim_timeout_etu(h->sim) != 0 &&
-            cl_sim_want(h->sim) == CL_SIM_RECV) {
+        if (cl_sim_timer(h->sim) != CL_TIMER_NONE &&
+            cl_sim_want(h->sim) == CL_WANT_RECV) {
             h->card_timeouts++;
             if (cl_sim_timeout(h->sim) != CL_OK || hcl_pump(h) != CL_OK)
                 return CL_ERR_INTERNAL;

@@ -190,10 +190,10 @@ START_TEST(session_atr_direct_inverse)
     int n, i;
     cl_sim_config_default(&cfg, true);
     sim_up(&cfg, 0);
-    ck_assert_int_eq(cl_sim_want(&sim), CL_SIM_OFF);
+    ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_CLOSED);
     n = hl_reset(&hl, atr, sizeof(atr));
     cl_assert_bytes(atr, (size_t)n, ATR_T1);
-    ck_assert_int_eq(cl_sim_want(&sim), CL_SIM_RECV);
+    ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_RECV);
 
     /* inverse: TS 3F is 03 on the line, every byte encoded (§8.1) */
     cfg.atr.opts |= CL_ATR_B_INVERSE;
@@ -211,9 +211,9 @@ START_TEST(session_atr_direct_inverse)
     n = hl_reset(&hl, atr, sizeof(atr));
     cl_assert_bytes(atr, (size_t)n, "3B 18 96 63 61 72 64 6C 69 6E 6B");
     ck_assert_int_eq(cl_sim_reset(&sim, true), CL_OK);
-    ck_assert_int_eq(cl_sim_want(&sim), CL_SIM_SEND);
+    ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_SEND);
     cl_sim_power_off(&sim);
-    ck_assert_int_eq(cl_sim_want(&sim), CL_SIM_OFF);
+    ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_CLOSED);
     ck_assert_uint_eq(cl_sim_stats(&sim)->resets, 2);
 }
 END_TEST
@@ -266,10 +266,10 @@ START_TEST(session_pps)
     ck_assert_uint_eq(cl_sim_f(&sim), pps_cases[_i].f);
     ck_assert_uint_eq(cl_sim_d(&sim), pps_cases[_i].d);
     if (n == 0) {
-        ck_assert_int_eq(cl_sim_want(&sim), CL_SIM_MUTE);
+        ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_FAILED);
         ck_assert_uint_eq(cl_sim_stats(&sim)->pps_ignored, 1);
     } else {
-        ck_assert_int_eq(cl_sim_want(&sim), CL_SIM_RECV);
+        ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_RECV);
         ck_assert_int_eq(cl_sim_clock(&sim, pps_cases[_i].f, pps_cases[_i].d), CL_OK);
         ck_assert_int_eq(cl_sim_clock(&sim, 1, 1), CL_ERR_PROTOCOL);
         ck_assert_uint_eq(cl_sim_stats(&sim)->clock_mismatch, 1);
@@ -309,6 +309,7 @@ START_TEST(session_t1_chaining_crc_wtx_sblock)
     uint8_t cmd2[] = {0x80, 0xE4, 0x01, 0x00};
     uint8_t sel[] = {0x00, 0xA4, 0x04, 0x0C, 0x08, 0xF0, 0x43, 0x41, 0x52,
                      0x44, 0x4C, 0x4E, 0x4B};
+    struct cl_t1_stats before;
     int n, i;
     cl_sim_config_default(&cfg, true);
     cfg.atr.opts |= CL_ATR_B_CRC;
@@ -336,13 +337,25 @@ START_TEST(session_t1_chaining_crc_wtx_sblock)
         ck_assert_uint_eq(buf[i], (uint8_t)(i * 7 + 1));
     ck_assert_uint_eq(cl_t1_stats(&hl.t1)->wtx, 2);
     /* second command: unexpected S-block first, then recovered */
+    before = *cl_t1_stats(&hl.t1);
+    hl.n_to_card = hl.n_to_reader = 0;
     n = hl_transmit(&hl, cmd2, sizeof(cmd2), buf, sizeof(buf));
+    /* R: the command, S(WTX response) twice, R(0) "other error" for the
+     * stray S(WTX response); C: S(WTX request) twice (busy), the stray
+     * S(WTX response) in place of the I-block, then the I-block again */
+    cl_assert_bytes(hl.to_card, hl.n_to_card,
+                    "00 00 04 80 E4 01 00 00 E9  00 E3 01 01 ED B5  00 E3 01 01 ED B5"
+                    "  00 82 00 86 4F");
+    cl_assert_bytes(hl.to_reader, hl.n_to_reader,
+                    "00 C3 01 01 EE 8E  00 C3 01 01 EE 8E  00 E3 01 01 ED B5"
+                    "  00 00 02 90 00 9C 6D");
+    ck_assert_uint_eq(cl_t1_stats(&hl.t1)->blocks_sent - before.blocks_sent, 4);
+    ck_assert_uint_eq(cl_t1_stats(&hl.t1)->blocks_received - before.blocks_received, 4);
+    ck_assert_uint_eq(cl_t1_stats(&hl.t1)->wtx - before.wtx, 2);
+    ck_assert_uint_eq(cl_t1_stats(&hl.t1)->invalid_blocks, before.invalid_blocks);
     cl_assert_bytes(buf, (size_t)n, "90 00");
     ck_assert_uint_eq(cl_sim_stats(&sim)->sblocks, 1);
     ck_assert_uint_eq(cl_sim_stats(&sim)->busy, 4);
-    ck_assert_uint_ge(cl_t1_stats(&hl.t1)->invalid_blocks +
-                          cl_t1_stats(&hl.t1)->retransmissions +
-                          cl_t1_stats(&hl.t1)->blocks_received, 1);
 }
 END_TEST
 
@@ -437,16 +450,23 @@ START_TEST(session_errors)
     ck_assert_uint_eq(len, 0);
     /* specific mode: no PPS, the engine runs at TA1's rate at once */
     ck_assert_int_eq(cl_sim_reset(&sim, false), CL_OK);
-    while (cl_sim_want(&sim) == CL_SIM_SEND) {
+    while (cl_sim_want(&sim) == CL_WANT_SEND) {
         size_t n = cl_sim_pull(&sim, &p);
         ck_assert_int_eq(cl_sim_sent(&sim, n), CL_OK);
     }
     ck_assert_uint_eq(cl_sim_f(&sim), 512);
     ck_assert_uint_eq(cl_sim_d(&sim), 32);
     ck_assert_int_eq(cl_sim_sent(&sim, 0), CL_ERR_STATE);
+    ck_assert_int_eq(cl_sim_error(&sim), CL_OK);
+    cl_sim_power_off(&sim);
+    ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_CLOSED);
     cl_sim_free(&sim);
     cl_sim_free(NULL);
-    ck_assert_int_eq(cl_sim_want(&sim), CL_SIM_OFF);
+    ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_IDLE);     /* wiped */
+    ck_assert_int_eq(cl_sim_reset(&sim, false), CL_ERR_STATE);
+    ck_assert_int_eq(cl_sim_want(NULL), CL_WANT_FAILED);
+    ck_assert_int_eq(cl_sim_error(NULL), CL_ERR_ARG);
+    ck_assert_uint_eq(cl_sim_timer(NULL), CL_TIMER_NONE);
 }
 END_TEST
 
@@ -460,7 +480,13 @@ START_TEST(session_t0_parity_mutes)
     ck_assert_int_eq(cl_sim_feed(&sim, hdr, 2), 2);
     ck_assert_int_eq(cl_sim_parity_error(&sim), CL_OK);
     ck_assert_int_eq(cl_sim_feed(&sim, hdr + 2, 3), 3);
-    ck_assert_int_eq(cl_sim_want(&sim), CL_SIM_MUTE);
+    ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_FAILED);
+    ck_assert_int_eq(cl_sim_error(&sim), CL_ERR_PROTOCOL);    /* sticky */
+    ck_assert_int_eq(cl_sim_feed(&sim, hdr, 5), 5);
+    ck_assert_int_eq(cl_sim_error(&sim), CL_ERR_PROTOCOL);
+    (void)hl_reset(&hl, buf, sizeof(buf));                      /* speaks again */
+    ck_assert_int_eq(cl_sim_error(&sim), CL_OK);
+    ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_RECV);
 }
 END_TEST
 
@@ -483,11 +509,11 @@ START_TEST(fault_reproducible)
     ck_assert_int_eq(cl_fault_apply(&f2, in, 1000, o2, 2001, &n2), CL_OK);
     ck_assert_uint_eq(n1, n2);
     ck_assert_mem_eq(o1, o2, n1 * sizeof(o1[0]));
-    ck_assert_uint_gt(f1.stats.corrupted, 10);
-    ck_assert_uint_gt(f1.stats.dropped, 10);
-    ck_assert_uint_gt(f1.stats.inserted, 10);
-    ck_assert_uint_gt(f1.stats.parity, 10);
-    ck_assert_uint_eq(n1, 1000 - f1.stats.dropped + f1.stats.inserted);
+    ck_assert_uint_gt(cl_fault_stats(&f1)->corrupted, 10);
+    ck_assert_uint_gt(cl_fault_stats(&f1)->dropped, 10);
+    ck_assert_uint_gt(cl_fault_stats(&f1)->inserted, 10);
+    ck_assert_uint_gt(cl_fault_stats(&f1)->parity, 10);
+    ck_assert_uint_eq(n1, 1000 - cl_fault_stats(&f1)->dropped + cl_fault_stats(&f1)->inserted);
     c.seed = 1235;
     ck_assert_int_eq(cl_fault_setup(&f2, &c), CL_OK);
     ck_assert_int_eq(cl_fault_apply(&f2, in, 1000, o2, 2001, &n2), CL_OK);
@@ -537,7 +563,7 @@ START_TEST(fault_each_kind)
     ck_assert_int_eq(cl_fault_setup(&f, &c), CL_OK);
     ck_assert_int_eq(cl_fault_apply(&f, in, 10, o, 21, &n), CL_OK);
     ck_assert_uint_eq(n, 3);
-    ck_assert_uint_eq(f.stats.muted, 7);
+    ck_assert_uint_eq(cl_fault_stats(&f)->muted, 7);
     cl_fault_rearm(&f);
     ck_assert_int_eq(cl_fault_apply(&f, in, 4, o, 21, &n), CL_OK);
     ck_assert_uint_eq(n, 3);
