@@ -670,7 +670,7 @@ static void arm_timer(struct vc *v)
 
 static void log_sim_state(const struct vc *v)
 {
-    enum cl_sim_want w = cl_sim_want(&v->sim);
+    enum cl_want w = cl_sim_want(&v->sim);
     if (w == CL_SIM_MUTE)
         logf_("card is mute until the next reset");
 }
