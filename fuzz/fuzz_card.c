@@ -184,8 +184,19 @@ static void check_active(const struct cl_card *card)
 
     if (atr == NULL || (proto != 0 && proto != 1) || p == NULL)
         abort();
-    if (cl_atr_parse(&again, atr->raw, atr->len) != CL_OK ||
-        again.len != atr->len || memcmp(again.raw, atr->raw, atr->len) != 0)
+    unsigned warn = 0;
+
+    /* a sloppy ATR is taken the lenient way, with its warnings recorded,
+     * and only with the warnings a line session accepts */
+    if (cl_card_info(card)->atr_warnings != 0) {
+        if (cl_atr_parse_lenient(&again, atr->raw, atr->len, &warn) != CL_OK ||
+            warn != cl_card_info(card)->atr_warnings ||
+            (warn & ~(unsigned)(CL_ATR_W_TCK_MISSING | CL_ATR_W_HIST_SHORT)))
+            abort();
+    } else if (cl_atr_parse(&again, atr->raw, atr->len) != CL_OK) {
+        abort();
+    }
+    if (again.len != atr->len || memcmp(again.raw, atr->raw, atr->len) != 0)
         abort();
     if (cl_rate_di_index(p->d) < 0 || cl_rate_fi_index(p->f) < 0 ||
         p->protocol != proto || !p->parity)

@@ -49,24 +49,44 @@
  * the call returns CL_ERR_CARD_REMOVED and later calls CL_ERR_CLOSED until
  * cl_card_activate() succeeds again.
  *
- * Blocking calls and event-driven firmware. cl_card_activate(),
- * cl_card_transmit() and cl_card_deactivate() (lib/card/card_io.c) are a
- * thin blocking driver, like BearSSL's ssl_io.c: they loop on the engine's
- * want()/pull()/sent()/feed()/timeout() calls and the line callbacks.
- * Firmware that cannot block (interrupts, a superloop, an RTOS queue)
- * does not link card_io.c; it runs the same steps from its own events:
- *   - drive RST and the UART itself, collect the ATR bytes until
- *     cl_atr_expected_len() <= received (decode inverse characters with
- *     cl_atr_inverse_byte()), parse it with cl_atr_parse();
- *   - cl_card_plan() gives the protocol, the PPS request bytes and the
- *     line parameters; after the card's response, cl_pps_check_response()
- *     and cl_card_plan_pps_result() adjust them (or, on failure, deactivate
- *     and plan again with allow_pps false);
- *   - cl_card_t1_config() or cl_card_t0_config() gives the engine
- *     configuration for cl_t1_setup()/cl_t0_setup(); from then on the UART
- *     receive interrupt calls cl_t1_feed(), the timer cl_t1_timeout(), the
- *     transmit-empty interrupt cl_t1_pull()/cl_t1_sent() (likewise for T=0),
- *     as cardlink/t1.h and cardlink/t0.h describe.
+ * The engine and the blocking calls. Over a line the session is a sans-I/O
+ * engine with the shape of every cardlink engine (cardlink/engine.h,
+ * docs/porting.md "Engine shape"; the card engine below): it never touches
+ * the line, it says what it wants and the caller moves the bytes and does
+ * the control steps. cl_card_activate(), cl_card_transmit(),
+ * cl_card_reset() and cl_card_deactivate() (lib/card/card_io.c) are a thin
+ * blocking loop over it and the struct cl_card_line, like BearSSL's
+ * ssl_io.c. Firmware that cannot block (interrupts, a superloop, an RTOS
+ * queue) does not link card_io.c and drives the engine from its own events
+ * (docs/porting.md shows a superloop):
+ *
+ *     cl_card_init_line(&card, &line, ctx, &cfg); cl_card_start(&card, false);
+ *     for (;;) switch (cl_card_want(&card)) {
+ *     case CL_WANT_CTRL:  do cl_card_ctrl(&card) on the line (COLD, WARM:
+ *                         reset; PARAMS: apply cl_card_params(); OFF: power
+ *                         off), then cl_card_ctrl_done(&card, its result);
+ *     case CL_WANT_SEND:  k = cl_card_pullv(&card, pc) (or cl_card_pull());
+ *                         send the pieces, cl_card_sent(&card, total);
+ *     case CL_WANT_RECV:  arm cl_card_timer(&card) microseconds (0: only
+ *                         what is already there; CL_TIMER_NONE: no limit),
+ *                         receive at most cl_card_recv_max(&card) bytes;
+ *                         report the time spent waiting with
+ *                         cl_card_elapsed(); bytes -> cl_card_feed(), timer
+ *                         -> cl_card_timeout(), a parity error ->
+ *                         cl_card_parity_error();
+ *     case CL_WANT_IDLE:  ACTIVE, nothing pending: cl_card_transmit_start();
+ *     case CL_WANT_DONE:  cl_card_result() is the response length (or the
+ *                         exchange's error);
+ *     case CL_WANT_CLOSED: deactivated; CL_WANT_FAILED: cl_card_error() says
+ *                         why (the card is off: CTRL OFF came first);
+ *     }
+ *
+ * Inverse convention without CL_CARD_LINE_INVERSE_HW: the engine reads TS
+ * as sampled (03) and from then on the caller codes what it sends and
+ * decodes what it receives (cl_atr_inverse_byte(), cl_atr_decode_inverse())
+ * while cl_card_sw_inverse() is true. A line with CL_CARD_LINE_ECHO reads
+ * its echo back itself (card_io.c does). A port error in the middle goes to
+ * cl_card_fail().
  *
  * Contexts are caller-allocated; do not touch the fields of struct cl_card.
  */
@@ -293,6 +313,12 @@ struct cl_card_config {
                                USB serial adapters) */
     uint32_t atr_total_etu; /* longest ATR from TS on, etu (default 20160,
                                EMV 4.3 book 1 §8.3.1); 0: no limit */
+    uint32_t apdu_ms;       /* line sessions: the longest one exchange may
+                               take, ms, however the card keeps it alive
+                               (T=0 NULL bytes, T=1 WTX or empty chained
+                               blocks): then CL_ERR_TIMEOUT and the card is
+                               deactivated. 0 (default): no deadline; the
+                               device sets one */
 };
 
 /* cl_card_info.pps */
@@ -308,6 +334,12 @@ struct cl_card_info {
     uint8_t warm_resets;    /* warm resets done */
     uint8_t cold_resets;    /* cold resets done */
     bool specific;          /* the card was in specific mode */
+    uint8_t atr_warnings;   /* CL_ATR_W_* (cardlink/atr.h): what the strict
+                               parser refuses but was accepted, the way
+                               pcsc-lite takes real cards: an ATR that
+                               stopped where its TCK was due, or inside
+                               its historical bytes (line), or that the
+                               APDU-level reader hands over so */
 };
 
 /*
@@ -330,6 +362,13 @@ struct cl_card_plan {
 #define CL_CARD_CLOSED 0u   /* not activated, deactivated, or card gone */
 #define CL_CARD_ACTIVE 1u   /* ATR read, protocol running */
 
+/* cl_card_ctrl(): the control step the engine wants (CL_WANT_CTRL). */
+#define CL_CARD_CTRL_NONE 0u    /* not in CL_WANT_CTRL */
+#define CL_CARD_CTRL_COLD 1u    /* cold reset (cl_card_line_reset_fn, false) */
+#define CL_CARD_CTRL_WARM 2u    /* warm reset (true) */
+#define CL_CARD_CTRL_PARAMS 3u  /* apply cl_card_params() (set_params) */
+#define CL_CARD_CTRL_OFF 4u     /* deactivate the contacts (power_off) */
+
 /* The session. Caller-allocated; do not touch the fields. */
 struct cl_card {
     const struct cl_card_line *line;    /* one of line and apdu is set */
@@ -341,6 +380,14 @@ struct cl_card {
     uint8_t state;                      /* CL_CARD_* */
     uint8_t protocol;
     bool sw_inverse;                    /* the session codes characters */
+    /* the engine (line sessions) */
+    uint8_t step, ctrl, next, flags, round;
+    uint8_t need, rx_len;               /* ATR / PPS bytes */
+    int16_t err;                        /* sticky */
+    uint8_t rx[CL_ATR_MAX];
+    uint32_t budget;                    /* ATR time left, us */
+    uint32_t deadline;                  /* exchange time left, us */
+    struct cl_card_plan plan;
     struct cl_atr atr;
     union {
         struct cl_t0 t0;
@@ -448,6 +495,153 @@ const struct cl_card_info *cl_card_info(const struct cl_card *card);
 
 /* The line parameters in use (NULL on NULL). */
 const struct cl_card_line_params *cl_card_params(const struct cl_card *card);
+
+/*
+ * Reset an ACTIVE card and activate it again: warm true keeps power and
+ * clock (§6.2.3; an APDU-level reader is asked to reconnect with a warm
+ * reset), false deactivates and cold-resets it. The whole activation runs
+ * again (ATR, PPS, protocol); on success the session is ACTIVE with the
+ * new ATR. Returns what cl_card_activate() returns, but CL_ERR_CLOSED when
+ * the session is not ACTIVE; on an error the card is off and the session
+ * CLOSED.
+ */
+CL_WUR int cl_card_reset(struct cl_card *card, bool warm);
+
+/* ------------------------------------------------ the card engine (line) */
+
+/*
+ * Start the activation over the bound line (see the top of this file):
+ * cold (warm false) from CLOSED (or FAILED), or a warm reset of an ACTIVE
+ * session that is IDLE or DONE. The engine then wants CL_WANT_CTRL
+ * (PARAMS: the default rate, then the reset). The caller checks the card
+ * detect first where the line has one.
+ * Returns CL_OK; CL_ERR_ARG (NULL card, no line, a line without a
+ * callback, bad caps or config, as cl_card_activate()); CL_ERR_STATE (an
+ * activation running, or ACTIVE for a cold start; not ACTIVE and idle for
+ * a warm one).
+ */
+CL_WUR int cl_card_start(struct cl_card *card, bool warm);
+
+/* Deactivate: the engine wants CTRL OFF, then CLOSED. Nothing happens on
+ * NULL, a CLOSED or FAILED engine or an APDU-level session. */
+void cl_card_stop(struct cl_card *card);
+
+/* What the engine wants next (CL_WANT_FAILED on NULL). CLOSED before
+ * cl_card_start() and after cl_card_stop(); IDLE while ACTIVE with nothing
+ * pending. */
+enum cl_want cl_card_want(const struct cl_card *card);
+
+/* In CL_WANT_CTRL: which control step (CL_CARD_CTRL_*); else NONE. */
+unsigned cl_card_ctrl(const struct cl_card *card);
+
+/*
+ * The control step cl_card_ctrl() asked for was done, with rc the port's
+ * result (CL_OK, or its error: the engine then powers the card off and
+ * fails with it; a power off cannot fail).
+ * Returns CL_OK; CL_ERR_STATE unless CL_WANT_CTRL; CL_ERR_ARG on NULL.
+ */
+CL_WUR int cl_card_ctrl_done(struct cl_card *card, int rc);
+
+/*
+ * The next bytes to send as up to three pieces (as cl_t1_pullv(); T=0 and
+ * the PPS request give one): pc[0..k) filled, k returned; 0 unless
+ * CL_WANT_SEND (or on NULL). The pointers are valid until the next call on
+ * card. cl_card_pull() gives the first piece only.
+ */
+size_t cl_card_pullv(struct cl_card *card, struct cl_t1_piece pc[3]);
+size_t cl_card_pull(struct cl_card *card, const uint8_t **p);
+
+/*
+ * n of the pulled bytes went out (partial is fine: the rest is lent again).
+ * Returns CL_OK; CL_ERR_STATE unless CL_WANT_SEND; CL_ERR_ARG (NULL, n
+ * larger than what was lent).
+ */
+CL_WUR int cl_card_sent(struct cl_card *card, size_t n);
+
+/*
+ * In CL_WANT_RECV: the most bytes the engine takes now (the rest of the
+ * ATR or PPS response; SIZE_MAX while a protocol engine receives); 0 in
+ * other states.
+ */
+size_t cl_card_recv_max(const struct cl_card *card);
+
+/*
+ * Bytes from the card, in the direct convention. Returns the count used
+ * (0..n: the rest is fed again after the new want; while a protocol engine
+ * runs all n are used, bytes out of turn failing a T=0 exchange), or
+ * CL_ERR_STATE (not CL_WANT_RECV), CL_ERR_ARG (NULL card, or b NULL with
+ * n > 0).
+ */
+CL_WUR int cl_card_feed(struct cl_card *card, const uint8_t *b, size_t n);
+
+/*
+ * The timer query: microseconds to wait in CL_WANT_RECV before
+ * cl_card_timeout(): TS, the ATR's character time and what is left of its
+ * total budget, the PPS response's WT, the protocol engine's WT, BWT x WTX
+ * or CWT, capped by what is left of the exchange's deadline (cfg.apdu_ms).
+ * 0 means: take only what has already arrived (a T=0 session checks the
+ * line is quiet before each command). A long wait saturates at
+ * CL_TIMER_MAX, never at CL_TIMER_NONE, which means no timer (other
+ * states, NULL).
+ */
+uint32_t cl_card_timer(const struct cl_card *card);
+
+/* us microseconds passed waiting in CL_WANT_RECV (they count against the
+ * ATR's total budget and the exchange's deadline). Nothing on NULL. */
+void cl_card_elapsed(struct cl_card *card, uint32_t us);
+
+/*
+ * The event: the timer ran out. Mute at TS, a short ATR (accepted as
+ * pcsc-lite would, or one warm reset), a PPS without answer (§9.3), the
+ * deadline or the protocol's own time-out (CL_ERR_TIMEOUT, the card off).
+ * Returns CL_OK; CL_ERR_STATE unless CL_WANT_RECV; CL_ERR_ARG on NULL.
+ */
+CL_WUR int cl_card_timeout(struct cl_card *card);
+
+/*
+ * The line reports a parity error on character c (after the character
+ * repetitions of §7.3). Returns CL_OK; CL_ERR_STATE unless CL_WANT_RECV;
+ * CL_ERR_ARG on NULL.
+ */
+CL_WUR int cl_card_parity_error(struct cl_card *card, uint8_t c);
+
+/*
+ * The line failed in the middle (the port's error err < 0, a lost echo, a
+ * card gone), or the caller's own deadline passed: the engine wants CTRL
+ * OFF and then FAILED with err.
+ * Returns CL_OK; CL_ERR_STATE when CLOSED or FAILED; CL_ERR_ARG (NULL, err
+ * >= 0).
+ */
+CL_WUR int cl_card_fail(struct cl_card *card, int err);
+
+/*
+ * ACTIVE, IDLE or DONE: start an exchange for the command APDU
+ * cmd[0..cmd_len) into resp[0..resp_size) (both the caller's until DONE,
+ * FAILED or CLOSED). The deadline cfg.apdu_ms starts now.
+ * Returns CL_OK, or CL_ERR_ARG (NULL pointers, an APDU-level session),
+ * CL_ERR_CLOSED (not ACTIVE), CL_ERR_STATE (an exchange running), and the
+ * errors of cl_t0_transmit_start() / cl_t1_transmit_start() (nothing sent).
+ */
+CL_WUR int cl_card_transmit_start(struct cl_card *card, const uint8_t *cmd,
+                                  size_t cmd_len, uint8_t *resp,
+                                  size_t resp_size);
+
+/* In CL_WANT_DONE: the response length, or the exchange's error with the
+ * session still ACTIVE (as cl_card_transmit()); else CL_ERR_STATE
+ * (CL_ERR_ARG on NULL). */
+CL_WUR int cl_card_result(const struct cl_card *card);
+
+/* Sticky: the error that failed the engine (card off), else CL_OK
+ * (CL_ERR_ARG on NULL). Cleared by cl_card_start(). */
+int cl_card_error(const struct cl_card *card);
+
+/* Whether the caller codes and decodes inverse characters itself (an
+ * inverse card on a line without CL_CARD_LINE_INVERSE_HW); false on NULL. */
+bool cl_card_sw_inverse(const struct cl_card *card);
+
+/* Wipe the whole context with cl_wipe() (NULL: nothing). The line is not
+ * touched: stop the card first. */
+void cl_card_free(struct cl_card *card);
 
 /* ----------------------------------------- pieces for firmware drivers */
 

@@ -1,7 +1,7 @@
 /*
  * cardlink — card session: configuration, state and the pure decisions
- * (protocol, PPS, line parameters, engine configuration). The blocking
- * driver that moves bytes is card_io.c.
+ * (protocol, PPS, line parameters, engine configuration). The engine is
+ * card_engine.c, the blocking driver that moves bytes card_io.c.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>
@@ -89,6 +89,12 @@ const struct cl_card_info *cl_card_info(const struct cl_card *card)
 const struct cl_card_line_params *cl_card_params(const struct cl_card *card)
 {
     return card == NULL ? NULL : &card->params;
+}
+
+/* see cardlink/card.h */
+bool cl_card_sw_inverse(const struct cl_card *card)
+{
+    return card != NULL && card->sw_inverse;
 }
 
 /* Whether the line runs F, D at clock_khz. */
