@@ -46,7 +46,8 @@ extern "C" {
 #define CL_RELAY_VERSION 1u           /* the protocol version this code speaks */
 
 /* Most steps in a SCRIPT (and responses in a SCRIPT-RESULT) a decoded
- * message can hold; more is CL_ERR_LIMIT. 1..255. */
+ * message can hold; more is CL_ERR_TOO_LONG (wire TOO_LARGE, §6). 1..254.
+ * A device announces at most this many in HELLO capability 87. */
 #ifndef CL_RELAY_SCRIPT_MAX
 #define CL_RELAY_SCRIPT_MAX 32
 #endif
@@ -374,7 +375,11 @@ CL_WUR int cl_relay_header_decode(const uint8_t *in, size_t len,
 /*
  * Decode exactly one message of len bytes (header and body). On success
  * *out is filled and its pointers point into in, which must outlive their
- * use. On error *out is undefined. Never reads outside in[0..len).
+ * use; union members other than the type's, and steps or responses past
+ * nsteps / nresp, are not touched. On error *out is undefined. Never reads
+ * outside in[0..len). When a message has several faults, the error is the
+ * one of the first check that fails in the order of docs/protocol.md §15
+ * (header, then each field in turn, then the rules between fields).
  * Returns CL_OK, or (docs/protocol.md §15):
  *  CL_ERR_ARG         in or out is NULL;
  *  CL_ERR_TRUNCATED   len < 8 or len < 8 + the header's length;
@@ -385,13 +390,15 @@ CL_WUR int cl_relay_header_decode(const uint8_t *in, size_t len,
  *                     REPLAY on an unsequenced type); a non-minimal BER
  *                     length; a mandatory field missing; a forbidden field
  *                     combination; a byte outside a text field's set;
- *                     a bad SW expectation mask; a malformed command APDU or
- *                     transaction TLV; a PIN template out of bounds;
+ *                     a bad SW expectation (mask, or an exact SW1 not 6X/9X);
+ *                     a malformed command APDU or transaction TLV; a size
+ *                     field below its minimum (max message < 8, max APDU
+ *                     < 4 / < 2); a PIN template out of bounds;
  *  CL_ERR_VERSION     header format (byte 0 low nibble) not 1;
  *  CL_ERR_RESERVED    reserved flag bits; an undefined enumerated value or
  *                     option bit;
- *  CL_ERR_UNSUPPORTED unknown message type; a tag or length field longer
- *                     than cl_tlv handles;
+ *  CL_ERR_UNSUPPORTED unknown message type; a tag of more than 4 bytes or a
+ *                     length field of more than 4 bytes after the first;
  *  CL_ERR_TAG         a field tag of another class than context-specific,
  *                     with the wrong constructed bit, out of order,
  *                     repeated, unknown and critical;
@@ -399,7 +406,7 @@ CL_WUR int cl_relay_header_decode(const uint8_t *in, size_t len,
  *                     size outside its range; a command APDU whose length
  *                     fields contradict its size;
  *  CL_ERR_INDEFINITE  an indefinite BER length;
- *  CL_ERR_LIMIT       more than CL_RELAY_SCRIPT_MAX steps or responses.
+ *  CL_ERR_TOO_LONG    more than CL_RELAY_SCRIPT_MAX steps or responses.
  * It never returns CL_ERR_DENIED: no device policy is applied (a PIN
  * template's CLA/INS and the sign command are lib/policy's to refuse).
  */
@@ -414,11 +421,14 @@ CL_WUR int cl_relay_decode(const uint8_t *in, size_t len, struct cl_relay_msg *o
  *                      string with len > 0 and data NULL; an expectation
  *                      kind that does not exist;
  *  CL_ERR_BUFFER       out is too small;
- *  CL_ERR_TOO_LONG     the body would exceed 65535 bytes;
+ *  CL_ERR_TOO_LONG     the body would exceed 65535 bytes (when out is large
+ *                      enough for it; else CL_ERR_BUFFER); nsteps or nresp
+ *                      above CL_RELAY_SCRIPT_MAX;
  *  CL_ERR_UNSUPPORTED  unknown type;
  *  and every error of cl_relay_decode that describes the content of m
- *  (CL_ERR_MALFORMED, _RESERVED, _LENGTH, _LIMIT), for the same
- *  reasons.
+ *  (CL_ERR_MALFORMED, _RESERVED, _LENGTH), for the same reasons, checked
+ *  in the same order (fields in table order, then the rules between
+ *  fields); a content error is returned before CL_ERR_BUFFER.
  */
 CL_WUR int cl_relay_encode(const struct cl_relay_msg *m, uint8_t *out,
                            size_t size, size_t *len);

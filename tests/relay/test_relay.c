@@ -967,17 +967,17 @@ START_TEST(test_script_limit)
             buf[7] = (uint8_t)body;
         }
         ck_assert_int_eq(cl_relay_decode(buf, p, &m),
-                         n <= CL_RELAY_SCRIPT_MAX ? CL_OK : CL_ERR_LIMIT);
+                         n <= CL_RELAY_SCRIPT_MAX ? CL_OK : CL_ERR_TOO_LONG);
     }
     cl_relay_msg_init(&m, CL_RELAY_SCRIPT);
     m.u.script.nsteps = CL_RELAY_SCRIPT_MAX + 1;
-    ck_assert_int_eq(cl_relay_encode(&m, buf, sizeof(buf), &n), CL_ERR_LIMIT);
+    ck_assert_int_eq(cl_relay_encode(&m, buf, sizeof(buf), &n), CL_ERR_TOO_LONG);
     m.u.script.nsteps = 0;
     ck_assert_int_eq(cl_relay_encode(&m, buf, sizeof(buf), &n), CL_ERR_MALFORMED);
     cl_relay_msg_init(&m, CL_RELAY_SCRIPT_RESULT);
     m.flags = REF;
     m.u.script_result.nresp = CL_RELAY_SCRIPT_MAX + 1;
-    ck_assert_int_eq(cl_relay_encode(&m, buf, sizeof(buf), &n), CL_ERR_LIMIT);
+    ck_assert_int_eq(cl_relay_encode(&m, buf, sizeof(buf), &n), CL_ERR_TOO_LONG);
 }
 END_TEST
 
@@ -1062,8 +1062,8 @@ START_TEST(test_encode_errors)
     m.u.txn.sign_cmd[1] = 0xB0;
     ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
     b_txn_approve(&m);
-    m.u.txn.pin.apdu = hb("00 20 00 80");            /* case 1: no room for a PIN */
-    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_MALFORMED);
+    m.u.txn.pin.apdu = hb("00 20 00 80");            /* 4 bytes: below the template's */
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_LENGTH); /* 6..261 */
     b_txn_approve(&m);
     m.u.txn.has_pin = false;                          /* template ignored */
     m.u.txn.pin.encoding = 9;

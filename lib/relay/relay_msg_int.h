@@ -1,0 +1,134 @@
+/*
+ * cardlink — relay message codec internals: the field descriptors that
+ * relay_msg_table.c fills in, the walker of relay_msg_walk.c reads and the
+ * rules of relay_msg_rules.c check (docs/protocol.md §3, §5, §15).
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * A message body is described by one row per field, in ascending field
+ * number. The walker decodes and encodes every type with the same code;
+ * what a row cannot say (rules that tie two fields together) is in
+ * cl_rm_rules(), run after the walk on both paths.
+ */
+#ifndef CARDLINK_RELAY_MSG_INT_H
+#define CARDLINK_RELAY_MSG_INT_H
+
+#include "cardlink/error.h"
+#include "cardlink/relay_msg.h"
+
+/* Field kinds: how the value is stored at base + off. */
+enum cl_rm_kind {
+    CL_RM_U8,       /* uint8_t; range lo..hi [RESERVED] */
+    CL_RM_U16,      /* uint16_t; >= lo [MALFORMED], F_SW: a status word */
+    CL_RM_PAIR,     /* two uint8_t */
+    CL_RM_QUAD,     /* two uint16_t (max APDU sizes: >= 4 and >= 2) */
+    CL_RM_BYTES,    /* struct cl_relay_bytes; size range cl_rm_range[def] */
+    CL_RM_TXNID,    /* const uint8_t * to CL_RELAY_TXN_ID_LEN bytes */
+    CL_RM_RAW4,     /* uint8_t[4], default cl_rm_sign_default */
+    CL_RM_NEST,     /* constructed: the table of slot def; bool at hi unless 0xFF */
+    CL_RM_STEPS,    /* SCRIPT step list (constructed) */
+    CL_RM_RESPS     /* SCRIPT-RESULT response list (constructed) */
+};
+
+/* Row flags. */
+#define CL_RM_MAND 0x01u   /* mandatory */
+#define CL_RM_SENT 0x02u   /* def means "absent": sent explicitly [MALFORMED] */
+#define CL_RM_TEXT 0x04u   /* bytes: printable ASCII */
+#define CL_RM_LF 0x08u     /* bytes: ... and LF */
+#define CL_RM_APDU 0x10u   /* bytes: a command APDU */
+#define CL_RM_DER 0x20u    /* bytes: one DER TLV object, checked to its leaves */
+#define CL_RM_NZ 0x40u     /* bytes: no 00 byte [RESERVED] */
+#define CL_RM_SW 0x80u     /* u16: SW1 6X or 9X [MALFORMED] */
+
+struct cl_rm_field {
+    uint8_t tag;    /* 0x80 | number, 0xA0 | number when constructed (< 31) */
+    uint8_t kind;   /* enum cl_rm_kind */
+    uint8_t flags;  /* CL_RM_* */
+    uint8_t off;    /* offset of the value in the union member */
+    uint8_t def;    /* U8: default (or "absent"); BYTES: size range; NEST: slot */
+    uint8_t lo, hi; /* U8: allowed values; U16: lo minimum; NEST: hi bool offset */
+};
+
+/* A message type's body: rows first .. first + n - 1 of cl_rm_fields;
+ * zero: bytes of the union member cleared before decoding. */
+struct cl_rm_type {
+    uint8_t first, n, zero;
+};
+
+#define CL_RM_NO_HAS 0xFFu
+
+extern const struct cl_rm_field cl_rm_fields[];
+extern const uint16_t cl_rm_range[][2];
+extern const uint8_t cl_rm_sign_default[4];
+
+/* The slot of a message type (an index into cl_rm_types), or -1 for an
+ * unknown type. Slot CL_RM_SLOT_CAPS is HELLO's capabilities. */
+int cl_rm_slot(uint8_t type);
+extern const struct cl_rm_type cl_rm_types[];
+#define CL_RM_SLOT_CAPS 24
+
+/* Defaults of the rows of a table into base (U8 def, sign command, nested
+ * tables). */
+void cl_rm_defaults(const struct cl_rm_type *t, uint8_t *base);
+
+/* Field-level checks, the same for decoding and encoding. check_bytes:
+ * the size range, then the content flags (TEXT, LF, NZ, APDU, DER). */
+int cl_rm_check_bytes(const struct cl_rm_field *d, const uint8_t *p, size_t len);
+int cl_rm_check_content(unsigned flags, const uint8_t *p, size_t len);
+int cl_rm_check_expect(const struct cl_relay_expect *e);
+int cl_rm_der(const uint8_t *p, size_t len);
+
+/* A command APDU's shape: the rules of cl_apdu_decode() (ISO 7816-4 §5.1)
+ * without filling a struct (test_relay.c checks that both agree). */
+static inline int cl_rm_apdu(const uint8_t *p, size_t len)
+{
+    size_t l, lc;
+
+    if (len < 4)
+        return CL_ERR_LENGTH;
+    l = len - 4;
+    if (l <= 1)
+        return CL_OK;                           /* case 1, 2S */
+    if (p[4] != 0) {                            /* case 3S, 4S */
+        lc = p[4];
+        return l == 1 + lc || l == 2 + lc ? CL_OK : CL_ERR_LENGTH;
+    }
+    if (l == 2)
+        return CL_ERR_MALFORMED;                /* Lc 00 */
+    if (l == 3)
+        return CL_OK;                           /* case 2E */
+    lc = (size_t)p[5] << 8 | p[6];
+    if (lc == 0)
+        return CL_ERR_MALFORMED;                /* extended Lc 0000 */
+    return l == 3 + lc || l == 5 + lc ? CL_OK : CL_ERR_LENGTH;
+}
+
+/* A status word: SW1 6X or 9X (ISO 7816-4 §5.6). */
+static inline bool cl_rm_sw_ok(uint16_t sw)
+{
+    unsigned hi = (unsigned)sw >> 12;
+    return hi == 0x6u || hi == 0x9u;
+}
+
+/* A u16 field's value: a status word (CL_RM_SW) or at least lo. */
+static inline int cl_rm_check_u16(const struct cl_rm_field *d, uint16_t x)
+{
+    if ((d->flags & CL_RM_SW) ? !cl_rm_sw_ok(x) : x < d->lo)
+        return CL_ERR_MALFORMED;
+    return CL_OK;
+}
+
+/* One BER-TLV at p[0..len) as the relay body reads it (§3). */
+struct cl_rm_tlv {
+    const uint8_t *v;   /* value */
+    size_t len;         /* value bytes */
+    size_t total;       /* tag + length + value bytes */
+    uint32_t num;       /* tag number */
+    bool c;             /* constructed */
+    bool ctx;           /* context class, number in its shortest form */
+};
+int cl_rm_read(const uint8_t *p, size_t len, struct cl_rm_tlv *t);
+
+/* The rules that tie a message's fields together, after the walk. */
+int cl_rm_rules(const struct cl_relay_msg *m);
+
+#endif /* CARDLINK_RELAY_MSG_INT_H */

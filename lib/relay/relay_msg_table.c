@@ -1,0 +1,238 @@
+/*
+ * cardlink — relay message codec: the field tables (docs/protocol.md §5).
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * One row per field, per message type, in ascending field number: what the
+ * walker (relay_msg_walk.c) needs to decode and encode every body. Each
+ * table mirrors a field table of §5.x; change them together.
+ */
+#include <string.h>
+
+#include "relay_msg_int.h"
+
+#define OFF(T, f) ((uint8_t)offsetof(T, f))
+#define U8(n, T, f, fl, d, lo, hi) { 0x80 | n, CL_RM_U8, fl, OFF(T, f), d, lo, hi }
+#define U16(n, T, f, fl, lo) { 0x80 | n, CL_RM_U16, fl, OFF(T, f), 0, lo, 0 }
+#define PAIR(n, T, f, fl) { 0x80 | n, CL_RM_PAIR, fl, OFF(T, f), 0, 0, 0 }
+#define BYTES(n, T, f, fl, r) { 0x80 | n, CL_RM_BYTES, fl, OFF(T, f), r, 0, 0 }
+#define TXNID(n, T, f, fl) { 0x80 | n, CL_RM_TXNID, fl, OFF(T, f), 0, 0, 0 }
+
+/* Size ranges of byte-string fields (row def). */
+enum { S_VERSIONS, S_1_32, S_TOKEN, S_1_64, S_ATR, S_CAPDU, S_RAPDU, S_DISPLAY, S_PROMPT,
+       S_TEMPLATE, S_TXN, S_CHALLENGE, S_SIGNATURE };
+
+const uint16_t cl_rm_range[][2] = {
+    { 1, 8 }, { 1, 32 }, { CL_RELAY_TOKEN_MIN, CL_RELAY_TOKEN_MAX }, { 1, 64 },
+    { 2, CL_ATR_MAX }, { 4, 0xFFFF }, { 2, 0xFFFF }, { 0, 512 }, { 1, 128 },
+    { 6, 261 }, { 1, 4096 }, { 8, 64 }, { 1, 512 },
+};
+
+const uint8_t cl_rm_sign_default[4] = { 0x00, 0x2A, 0x9E, 0x9A };
+
+/* Where each table starts in cl_rm_fields (the counts are the steps). */
+enum {
+    R_HELLO = 0, R_HELLO_ACK = R_HELLO + 5, R_CLOSE = R_HELLO_ACK + 6, R_ERROR = R_CLOSE + 2,
+    R_CARD = R_ERROR + 2, R_RRESULT = R_CARD + 2, R_RSTATUS = R_RRESULT + 3,
+    R_RESET = R_RSTATUS + 1, R_APDU = R_RESET + 1, R_RAPDU = R_APDU + 2,
+    R_SCRIPT = R_RAPDU + 1, R_SRESULT = R_SCRIPT + 3, R_DISPLAY = R_SRESULT + 3,
+    R_PROMPT = R_DISPLAY + 2, R_PANSWER = R_PROMPT + 4, R_PINV = R_PANSWER + 2,
+    R_PINC = R_PINV + 7, R_PINR = R_PINC + 9, R_TXN = R_PINR + 2, R_TXNR = R_TXN + 6,
+    R_CAPS = R_TXNR + 5, R_END = R_CAPS + 8
+};
+
+#define PIN_COMMON(offset_flags)                                                  \
+    BYTES(0, struct cl_relay_pin, apdu, CL_RM_MAND | CL_RM_APDU, S_TEMPLATE),     \
+    U8(1, struct cl_relay_pin, encoding, CL_RM_MAND, 0, 1, 3),                    \
+    PAIR(2, struct cl_relay_pin, min_len, CL_RM_MAND),                            \
+    U8(3, struct cl_relay_pin, offset, offset_flags, CL_RELAY_NONE, 0, 255),      \
+    U8(4, struct cl_relay_pin, len_offset, CL_RM_SENT, CL_RELAY_NONE, 0, 255),    \
+    U8(5, struct cl_relay_pin, timeout, 0, 0, 0, 255),                            \
+    U8(6, struct cl_relay_pin, msg_index, 0, 0, 0, 2)
+
+const struct cl_rm_field cl_rm_fields[] = {
+    /* R_HELLO (§5.1) */
+    BYTES(0, struct cl_relay_hello, versions, CL_RM_MAND | CL_RM_NZ, S_VERSIONS),
+    BYTES(1, struct cl_relay_hello, device_id, CL_RM_MAND, S_1_32),
+    { 0xA2, CL_RM_NEST, CL_RM_MAND, OFF(struct cl_relay_hello, caps), CL_RM_SLOT_CAPS, 0,
+      CL_RM_NO_HAS },
+    BYTES(3, struct cl_relay_hello, token, 0, S_TOKEN),
+    BYTES(16, struct cl_relay_hello, software, CL_RM_TEXT, S_1_32),
+    /* R_HELLO_ACK (§5.2) */
+    U8(0, struct cl_relay_hello_ack, version, CL_RM_MAND, 0, 1, 255),
+    BYTES(1, struct cl_relay_hello_ack, token, CL_RM_MAND, S_TOKEN),
+    U8(2, struct cl_relay_hello_ack, flags, 0, 0, 0, CL_RELAY_HELLO_RESUMED),
+    U16(3, struct cl_relay_hello_ack, keepalive, 0, 0),
+    U16(4, struct cl_relay_hello_ack, max_msg, 0, CL_RELAY_HEADER_LEN),
+    BYTES(16, struct cl_relay_hello_ack, text, CL_RM_TEXT, S_1_32),
+    /* R_CLOSE (§5.4) */
+    U8(0, struct cl_relay_status, code, CL_RM_MAND, 0, 0, 255),
+    BYTES(16, struct cl_relay_status, text, CL_RM_TEXT, S_1_64),
+    /* R_ERROR (§5.5) */
+    U8(0, struct cl_relay_status, code, CL_RM_MAND, 0, 1, 255),
+    BYTES(16, struct cl_relay_status, text, CL_RM_TEXT, S_1_64),
+    /* R_CARD: CARD-INSERTED (§5.6) */
+    BYTES(0, struct cl_relay_card, atr, CL_RM_MAND, S_ATR),
+    U8(1, struct cl_relay_card, protocol, CL_RM_MAND, CL_RELAY_NONE, 0, CL_RELAY_PROTO_APDU),
+    /* R_RRESULT: CARD-RESET-RESULT (§5.13) */
+    BYTES(0, struct cl_relay_card, atr, 0, S_ATR),
+    U8(1, struct cl_relay_card, protocol, 0, CL_RELAY_NONE, 0, CL_RELAY_PROTO_APDU),
+    U8(2, struct cl_relay_card, error, CL_RM_SENT, 0, 0, 255),
+    /* R_RSTATUS: READER-STATUS (§5.6) */
+    { 0x80, CL_RM_U8, CL_RM_MAND, 0, 0, 0, 255 },
+    /* R_RESET: CARD-RESET (§5.13) */
+    { 0x80, CL_RM_U8, 0, 0, CL_RELAY_RESET_WARM, 0, CL_RELAY_RESET_COLD },
+    /* R_APDU (§5.7) */
+    BYTES(0, struct cl_relay_apdu, apdu, CL_RM_MAND | CL_RM_APDU, S_CAPDU),
+    TXNID(1, struct cl_relay_apdu, txn_id, 0),
+    /* R_RAPDU */
+    BYTES(0, struct cl_relay_apdu, apdu, CL_RM_MAND, S_RAPDU),
+    /* R_SCRIPT (§5.8) */
+    U8(0, struct cl_relay_script, options, 0, 0, 0, CL_RELAY_SCRIPT_CONTINUE),
+    TXNID(1, struct cl_relay_script, txn_id, 0),
+    { 0xA2, CL_RM_STEPS, CL_RM_MAND, 0, 0, 0, 0 },
+    /* R_SRESULT */
+    U8(0, struct cl_relay_script_result, mismatch, CL_RM_SENT, CL_RELAY_NONE, 0, 255),
+    U8(1, struct cl_relay_script_result, error, CL_RM_SENT, 0, 0, 255),
+    { 0xA2, CL_RM_RESPS, CL_RM_MAND, 0, 0, 0, 0 },
+    /* R_DISPLAY (§5.9) */
+    BYTES(0, struct cl_relay_display, text, CL_RM_MAND | CL_RM_TEXT | CL_RM_LF, S_DISPLAY),
+    U8(1, struct cl_relay_display, duration, 0, 0, 0, 255),
+    /* R_PROMPT (§5.10) */
+    U8(0, struct cl_relay_prompt, kind, CL_RM_MAND, 0, CL_RELAY_PROMPT_TEXT, CL_RELAY_PROMPT_YESNO),
+    BYTES(1, struct cl_relay_prompt, text, CL_RM_MAND | CL_RM_TEXT | CL_RM_LF, S_PROMPT),
+    PAIR(2, struct cl_relay_prompt, min_len, CL_RM_SENT),
+    U8(3, struct cl_relay_prompt, timeout, 0, 0, 0, 255),
+    /* R_PANSWER */
+    U8(0, struct cl_relay_prompt_answer, result, CL_RM_MAND, 0, 0, CL_RELAY_ANSWER_TIMEOUT),
+    BYTES(1, struct cl_relay_prompt_answer, value, CL_RM_TEXT, S_1_64),
+    /* R_PINV (§5.11), also TXN-APPROVE's template */
+    PIN_COMMON(CL_RM_MAND),
+    /* R_PINC */
+    PIN_COMMON(CL_RM_SENT),
+    U8(7, struct cl_relay_pin, new_offset, CL_RM_MAND, CL_RELAY_NONE, 0, 255),
+    U8(8, struct cl_relay_pin, confirm, 0, 0, 0, 1),
+    /* R_PINR */
+    U16(0, struct cl_relay_pin_result, sw, CL_RM_SW, 0),
+    U8(1, struct cl_relay_pin_result, error, CL_RM_SENT, 0, 0, 255),
+    /* R_TXN (§5.12) */
+    TXNID(0, struct cl_relay_txn_approve, txn_id, CL_RM_MAND),
+    BYTES(1, struct cl_relay_txn_approve, txn, CL_RM_MAND | CL_RM_DER, S_TXN),
+    BYTES(2, struct cl_relay_txn_approve, challenge, CL_RM_MAND, S_CHALLENGE),
+    { 0xA3, CL_RM_NEST, 0, OFF(struct cl_relay_txn_approve, pin), 13 /* PIN-VERIFY */, 0,
+      OFF(struct cl_relay_txn_approve, has_pin) },
+    { 0x84, CL_RM_RAW4, 0, OFF(struct cl_relay_txn_approve, sign_cmd), 0, 0, 0 },
+    U8(5, struct cl_relay_txn_approve, digest, 0, CL_RELAY_DIGEST_SHA256,
+       CL_RELAY_DIGEST_SHA256, CL_RELAY_DIGEST_SHA384),
+    /* R_TXNR */
+    TXNID(0, struct cl_relay_txn_result, txn_id, CL_RM_MAND),
+    U8(1, struct cl_relay_txn_result, result, CL_RM_MAND, 0, 0, CL_RELAY_TXN_FAILED),
+    BYTES(2, struct cl_relay_txn_result, signature, 0, S_SIGNATURE),
+    U16(3, struct cl_relay_txn_result, sw, CL_RM_SW, 0),
+    U8(4, struct cl_relay_txn_result, error, CL_RM_SENT, 0, 0, 255),
+    /* R_CAPS: HELLO capabilities (§5.1); 0 is "absent" in the struct */
+    U8(0, struct cl_relay_caps, interfaces, 0, 0, 0, 255),
+    PAIR(1, struct cl_relay_caps, display_cols, CL_RM_SENT),
+    U8(2, struct cl_relay_caps, input, 0, 0, 0, 255),
+    U8(3, struct cl_relay_caps, printer_cols, CL_RM_SENT, 0, 0, 255),
+    U16(4, struct cl_relay_caps, max_msg, 0, CL_RELAY_HEADER_LEN),
+    { 0x85, CL_RM_QUAD, 0, OFF(struct cl_relay_caps, max_cmd_apdu), 0, 0, 0 },
+    U16(6, struct cl_relay_caps, features, 0, 0),
+    U8(7, struct cl_relay_caps, script_steps, CL_RM_SENT, 0, 0, 255),
+};
+
+/* Compile-time checks: the row count, offsets and sizes fit a byte. */
+typedef char cl_rm_rows_ok[sizeof(cl_rm_fields) / sizeof(cl_rm_fields[0]) == R_END ? 1 : -1];
+typedef char cl_rm_size_ok[sizeof(struct cl_relay_txn_approve) <= 255 &&
+                           sizeof(struct cl_relay_hello) <= 255 &&
+                           offsetof(struct cl_relay_script, steps) <= 255 &&
+                           offsetof(struct cl_relay_script_result, resp) <= 255 ? 1 : -1];
+
+#define T(first, n, member) { first, n, (uint8_t)sizeof(((struct cl_relay_msg *)0)->u.member) }
+
+/* By slot (cl_rm_slot). */
+const struct cl_rm_type cl_rm_types[] = {
+    T(R_HELLO, 5, hello),                        /* 01 */
+    T(R_HELLO_ACK, 6, hello_ack),                /* 02 */
+    { 0, 0, 0 },                                 /* 03 KEEPALIVE */
+    T(R_CLOSE, 2, status),                       /* 04 */
+    T(R_ERROR, 2, status),                       /* 10 */
+    T(R_APDU, 2, apdu),                          /* 20 */
+    T(R_RAPDU, 1, apdu),                         /* 21 */
+    { R_SCRIPT, 3, (uint8_t)offsetof(struct cl_relay_script, steps) },
+    { R_SRESULT, 3, (uint8_t)offsetof(struct cl_relay_script_result, resp) },
+    T(R_DISPLAY, 2, display),                    /* 24 */
+    { 0, 0, 0 },                                 /* 25 DISPLAY-DONE */
+    T(R_PROMPT, 4, prompt),                      /* 26 */
+    T(R_PANSWER, 2, prompt_answer),              /* 27 */
+    T(R_PINV, 7, pin),                           /* 28 */
+    T(R_PINR, 2, pin_result),                    /* 29 */
+    T(R_PINC, 9, pin),                           /* 2A */
+    T(R_PINR, 2, pin_result),                    /* 2B */
+    T(R_TXN, 6, txn),                            /* 2C */
+    T(R_TXNR, 5, txn_result),                    /* 2D */
+    T(R_RESET, 1, reset_mode),                   /* 2E */
+    T(R_RRESULT, 3, card),                       /* 2F */
+    T(R_CARD, 2, card),                          /* 30 */
+    { 0, 0, 0 },                                 /* 31 CARD-REMOVED */
+    T(R_RSTATUS, 1, reader_status),              /* 32 */
+    { R_CAPS, 8, 0 },                            /* CL_RM_SLOT_CAPS */
+};
+
+/* Names by slot, NUL-separated. */
+static const char names[] =
+    "HELLO\0HELLO-ACK\0KEEPALIVE\0CLOSE\0ERROR\0APDU\0APDU-RESPONSE\0SCRIPT\0"
+    "SCRIPT-RESULT\0DISPLAY\0DISPLAY-DONE\0PROMPT\0PROMPT-ANSWER\0PIN-VERIFY\0"
+    "PIN-VERIFY-RESULT\0PIN-CHANGE\0PIN-CHANGE-RESULT\0TXN-APPROVE\0TXN-RESULT\0"
+    "CARD-RESET\0CARD-RESET-RESULT\0CARD-INSERTED\0CARD-REMOVED\0READER-STATUS";
+
+int cl_rm_slot(uint8_t type)
+{
+    if (type - 1u < 4u)
+        return type - 1;
+    if (type == CL_RELAY_ERROR)
+        return 4;
+    if (type - (unsigned)CL_RELAY_APDU <= (unsigned)(CL_RELAY_READER_STATUS - CL_RELAY_APDU))
+        return type - CL_RELAY_APDU + 5;
+    return -1;
+}
+
+void cl_rm_defaults(const struct cl_rm_type *t, uint8_t *base)
+{
+    const struct cl_rm_field *d = cl_rm_fields + t->first, *end = d + t->n;
+
+    for (; d < end; d++) {
+        if (d->kind == CL_RM_U8)
+            base[d->off] = d->def;
+        else if (d->kind == CL_RM_RAW4)
+            memcpy(base + d->off, cl_rm_sign_default, 4);
+        else if (d->kind == CL_RM_NEST)
+            cl_rm_defaults(&cl_rm_types[d->def], base + d->off);
+    }
+}
+
+/* see cardlink/relay_msg.h */
+void cl_relay_msg_init(struct cl_relay_msg *m, uint8_t type)
+{
+    int slot = cl_rm_slot(type);
+
+    memset(m, 0, sizeof(*m));
+    m->type = type;
+    if (slot >= 0)
+        cl_rm_defaults(&cl_rm_types[slot], (uint8_t *)&m->u);
+    if (type == CL_RELAY_PIN_VERIFY)   /* a field the verify table lacks */
+        m->u.pin.new_offset = CL_RELAY_NONE;
+}
+
+/* see cardlink/relay_msg.h */
+const char *cl_relay_type_name(uint8_t type)
+{
+    const char *p = names;
+    int slot = cl_rm_slot(type);
+
+    if (slot < 0)
+        return "?";
+    while (slot--)
+        while (*p++ != '\0') {
+        }
+    return p;
+}
