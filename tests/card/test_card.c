@@ -70,6 +70,9 @@ struct fake {
     unsigned fail_at;       /* this call fails with fail_rc (0: none) */
     int fail_rc;
     bool overrun;           /* recv claims one byte more than asked */
+    bool mute_end;          /* past the script the card hears nothing:
+                               what the reader sends is dropped */
+    uint32_t max_t;         /* the longest wait asked for */
 };
 
 /* The failure injection of test_flaky: call number fail_at fails. */
@@ -118,6 +121,8 @@ static int f_send(void *ctx, const uint8_t *buf, size_t len)
     ck_assert_uint_gt(len, 0);
     if (inject(f))
         return f->fail_rc;
+    if (f->mute_end && kind(f) == S_END)
+        return CL_OK;
     f->sent_n = f->p.n;
     if (f->removed)
         return CL_ERR_CARD_REMOVED;
@@ -150,6 +155,8 @@ static int f_recv(void *ctx, uint8_t *buf, size_t size, uint32_t *t)
     /* a reader wait is never "no limit" (issue 11: a large WTX, a slow
      * clock once were) */
     ck_assert_uint_ne(*t, UINT32_MAX);
+    if (*t > f->max_t)
+        f->max_t = *t;
     if (inject(f))
         return f->fail_rc;
     if (*t == 0 && f->echo_len == 0 && !f->removed && kind(f) != S_RX &&
@@ -913,6 +920,170 @@ START_TEST(test_atr_total_time)
 }
 END_TEST
 
+
+/* ------------------------------------- transport defects (issue 11 §4) */
+
+/* A card asks for a large WTX (BWI 9, WTX 255 at 3.57 MHz: BWT x WTX is
+ * over 2^32 us) and goes mute: the wait saturates at CL_TIMER_MAX, never at
+ * the line's "no limit", and the exchange ends (here by the deadline). */
+START_TEST(test_wtx_saturates)
+{
+    static const struct step steps[] = {
+        COLD, RX("3B 80 81 21 9D BD"), TX(IFS_REQ), RX(IFS_RESP),
+        TX("00 00 04 00 70 00 00 74"), RX("00 C3 01 FF 3D"),
+        TX("00 E3 01 FF 1D"), { S_END, NULL }
+    };
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+    uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 }, resp[16];
+    size_t rl = 0;
+
+    fake_init(&f, steps, O_T1);
+    f.mute_end = true;
+    card_setup(&card, &line, &f, O_T1);
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    /* no deadline: T=1's own recovery gives up on the mute card */
+    ck_assert_int_lt(cl_card_transmit(&card, cmd, 4, resp, sizeof(resp), &rl),
+                     0);
+    ck_assert_uint_eq(f.max_t, CL_TIMER_MAX);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+    ck_assert_uint_eq(f.offs, 1);
+
+    /* with one: CL_ERR_TIMEOUT when it runs out */
+    fake_init(&f, steps, O_T1);
+    f.mute_end = true;
+    card_setup(&card, &line, &f, O_T1);
+    card.cfg.apdu_ms = 600000;
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_int_eq(cl_card_transmit(&card, cmd, 4, resp, sizeof(resp), &rl),
+                     CL_ERR_TIMEOUT);
+    ck_assert_uint_lt(f.waited_us, 600000001ull);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+}
+END_TEST
+
+/* A T=0 card keeps the exchange alive with a NULL byte every 0.99 s (WT is
+ * 1.0 s): the caller's deadline (cfg.apdu_ms) ends it with CL_ERR_TIMEOUT
+ * and the card off. */
+START_TEST(test_null_deadline)
+{
+    static const struct step steps[] = {
+        COLD, RX("3B 00"), TX("00 B0 00 00 02"),
+        RX("60"), RX("60"), RX("60"), RX("60"), RX("60"), RX("60"),
+        RX("60"), RX("60"), RX("60"), RX("60"), { S_END, NULL }
+    };
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+    uint8_t cmd[5] = { 0x00, 0xB0, 0x00, 0x00, 0x02 }, resp[16];
+    size_t rl = 0;
+
+    fake_init(&f, steps, 0);
+    card_setup(&card, &line, &f, 0);
+    card.cfg.apdu_ms = 5000;
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    f.delay_us = 990000;
+    f.lenient = true;       /* deactivated in the middle of the script */
+    ck_assert_int_eq(cl_card_transmit(&card, cmd, 5, resp, sizeof(resp), &rl),
+                     CL_ERR_TIMEOUT);
+    ck_assert_uint_eq(rl, 0);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+    /* five NULLs in 4.95 s, then 50 ms more of waiting */
+    ck_assert_uint_eq(f.i, 8);
+    ck_assert_uint_eq(f.waited_us, 50000);
+    ck_assert_uint_eq(f.offs, 1);
+    ck_assert_uint_eq(cl_card_error(&card), CL_ERR_TIMEOUT);
+}
+END_TEST
+
+/* T=0: a card that sends more than it said (a trailing 90 00 after the
+ * response) does not get those bytes read as the next command's answer:
+ * the line is looked at before the next header, the exchange fails and
+ * the card is deactivated. */
+START_TEST(test_t0_stale_bytes)
+{
+    static const struct step steps[] = {
+        COLD, RX("3B 00"), TX("00 B0 00 00 02"), RX("B0 D0 D1 90 00"),
+        RX("90 00"), OFF, { S_END, NULL }
+    };
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+    uint8_t c1[5] = { 0x00, 0xB0, 0x00, 0x00, 0x02 };
+    uint8_t c2[4] = { 0x00, 0xA4, 0x00, 0x00 }, resp[16];
+    size_t rl = 0;
+
+    fake_init(&f, steps, 0);
+    card_setup(&card, &line, &f, 0);
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_int_eq(cl_card_transmit(&card, c1, 5, resp, sizeof(resp), &rl),
+                     CL_OK);
+    cl_assert_bytes(resp, rl, "D0 D1 90 00");
+    ck_assert_int_eq(cl_card_transmit(&card, c2, 4, resp, sizeof(resp), &rl),
+                     CL_ERR_PROTOCOL);
+    ck_assert_uint_eq(rl, 0);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+    ck_assert_uint_eq(f.steps[f.i].kind, S_END);
+}
+END_TEST
+
+/* A 100 kHz clock with WI 255 and F 2048 (specific mode): WT is about
+ * 5000 s; the wait saturates at CL_TIMER_MAX instead of "no limit". */
+START_TEST(test_slow_clock)
+{
+    static const struct step steps[] = {
+        COLD, RX("3B 90 D1 50 00 FF"), TX("00 70 00 00 00"), TMO, OFF,
+        { S_END, NULL }
+    };
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+    uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 }, resp[16];
+    size_t rl = 0;
+
+    fake_init(&f, steps, 0);
+    card_setup(&card, &line, &f, 0);
+    line.caps.clock_khz = 100;
+    line.caps.max_clock_khz = 100;
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_uint_eq(cl_card_params(&card)->f, 2048);
+    ck_assert_int_eq(cl_card_transmit(&card, cmd, 4, resp, sizeof(resp), &rl),
+                     CL_ERR_TIMEOUT);
+    ck_assert_uint_eq(f.max_t, CL_TIMER_MAX);
+    ck_assert_uint_eq(f.steps[f.i].kind, S_END);
+}
+END_TEST
+
+/* Issue 13: a missing TCK where the rest of the ATR is whole is taken with
+ * a warning; the public warm reset runs the activation again. */
+START_TEST(test_lenient_atr_and_warm_reset)
+{
+    static const struct step steps[] = {
+        COLD, RX("3B 80 01"), TMO, WARM, RX("3B 00"), OFF, { S_END, NULL }
+    };
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+
+    fake_init(&f, steps, 0);
+    card_setup(&card, &line, &f, 0);
+    card.cfg.ifsd = 0;      /* no S(IFS request) */
+    ck_assert_int_eq(cl_card_reset(&card, true), CL_ERR_CLOSED);
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_uint_eq(cl_card_info(&card)->atr_warnings,
+                      CL_ATR_W_TCK_MISSING);
+    ck_assert_int_eq(cl_card_protocol(&card), 1);
+    ck_assert_int_eq(cl_card_reset(&card, true), CL_OK);
+    ck_assert_uint_eq(cl_card_info(&card)->warm_resets, 1);
+    ck_assert_uint_eq(cl_card_info(&card)->atr_warnings, 0);
+    ck_assert_int_eq(cl_card_protocol(&card), 0);
+    ck_assert_uint_eq(cl_card_atr(&card)->len, 2);
+    cl_card_deactivate(&card);
+    ck_assert_uint_eq(f.steps[f.i].kind, S_END);
+}
+END_TEST
+
 /* Every line call of an activation with PPS and T=1 IFS exchange plus one
  * APDU fails in turn (CL_ERR_IO, then CL_ERR_UNSUPPORTED from the port):
  * each failure comes back as that error with the session closed, or, for
@@ -1128,6 +1299,11 @@ static Suite *card_suite(void)
     tcase_add_test(tc, test_t0_bad_apdu);
     tcase_add_test(tc, test_atr_total_time);
     tcase_add_test(tc, test_flaky);
+    tcase_add_test(tc, test_wtx_saturates);
+    tcase_add_test(tc, test_null_deadline);
+    tcase_add_test(tc, test_t0_stale_bytes);
+    tcase_add_test(tc, test_slow_clock);
+    tcase_add_test(tc, test_lenient_atr_and_warm_reset);
     tcase_add_test(tc, test_apdu_reader);
     suite_add_tcase(s, tc);
     return s;
