@@ -87,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct cl_sim_config cfg;
-    struct cl_sim_app app;
+    struct cl_cardapp app;
     static uint8_t out[4096];
     size_t off = 2;
     uint8_t c0, c1;

@@ -10,7 +10,7 @@
  * APDUs; L = FF: the reset hook instead of a command). A truncated last
  * command is passed with what is there.
  *
- * Cross-checks (abort()): process() returns CL_OK, or CL_SIM_BUSY at most
+ * Cross-checks (abort()): process() returns CL_OK, or CL_CARDAPP_BUSY at most
  * slow + P1 (SLOW) times in a row for one command and never for a
  * reset; the response is 2..resp_size bytes and ends in a status word
  * (SW1 61..6F or 90..9F); GENERATE and ECHO answered 9000 carry exactly
@@ -46,7 +46,7 @@ static size_t run(struct cl_sim_fs *f, const uint8_t *cmd, size_t len,
     size_t rlen = 0;
     for (;;) {
         int rc = cl_sim_fs_process(f, cmd, len, out, out_size, &rlen);
-        if (rc == CL_SIM_BUSY) {
+        if (rc == CL_CARDAPP_BUSY) {
             check(busy < max_busy);
             busy++;
             continue;

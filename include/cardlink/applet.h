@@ -9,7 +9,8 @@
  * its cryptography through a small port (struct cl_applet_crypto), so the
  * same code runs in the simulator (plugged into struct cl_sim like the
  * file-system application, see cl_applet_app()) and in firmware for a real
- * card.
+ * card. Its interface to the card side is cardlink/cardapp.h; it is part
+ * of libcardlink-card, which a device never links.
  *
  * Two objects:
  *  - struct cl_applet_state: the persistent card image (what a real card
@@ -54,7 +55,7 @@
 #define CARDLINK_APPLET_H
 
 #include "cardlink/defs.h"
-#include "cardlink/sim.h"
+#include "cardlink/cardapp.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -358,7 +359,8 @@ void cl_applet_reset(struct cl_applet *ap);
  * response, not an error: docs/applet.md lists them per command.
  * Returns CL_OK, or CL_ERR_ARG (NULL ap, cmd, resp or resp_len),
  * CL_ERR_BUFFER (resp_size < CL_APPLET_RESP_MIN).
- * (The struct cl_sim_app.process contract: ctx is a struct cl_applet.)
+ * (The struct cl_cardapp.process contract of cardlink/cardapp.h: ctx is a
+ * struct cl_applet.)
  */
 CL_WUR int cl_applet_process(void *ap, const uint8_t *cmd, size_t cmd_len,
                              uint8_t *resp, size_t resp_size,
@@ -377,11 +379,11 @@ bool cl_applet_take_dirty(struct cl_applet *ap);
 bool cl_applet_t0_has_data(void *ap, const uint8_t hdr[5]);
 
 /*
- * Fill *out with the applet's struct cl_sim_app (process, reset, the T=0
- * rule; ctx = ap) for cl_sim_setup().
+ * Fill *out with the applet's struct cl_cardapp (process, reset, the T=0
+ * rule; ctx = ap), e.g. for cl_sim_setup().
  * Returns CL_OK, or CL_ERR_ARG (NULL).
  */
-CL_WUR int cl_applet_app(struct cl_applet *ap, struct cl_sim_app *out);
+CL_WUR int cl_applet_app(struct cl_applet *ap, struct cl_cardapp *out);
 
 #ifdef __cplusplus
 }

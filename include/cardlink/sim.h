@@ -11,7 +11,7 @@
  *    reset (cl_atr_build(), in the inverse convention when asked), the
  *    answer to a PPS request, then the T=0 or T=1 card-role engine
  *    (cardlink/t0.h, cardlink/t1.h). Each complete command APDU goes to the
- *    application (struct cl_sim_app) and its response goes back on the line.
+ *    application (struct cl_cardapp) and its response goes back on the line.
  *    The engine shape of cardlink/engine.h (docs/porting.md):
  *
  *        cl_sim_setup(&sim, &cfg, &app);
@@ -36,7 +36,7 @@
  *    session decodes what it is fed and encodes what it sends.
  *
  * 2. struct cl_sim_fs, a card application (file system, test commands) that
- *    plugs in as a struct cl_sim_app. Another application (the payment
+ *    plugs in as a struct cl_cardapp. Another application (the payment
  *    applet) plugs in the same way.
  *
  * No I/O, no malloc, no clock: the caller owns every buffer.
@@ -47,6 +47,7 @@
 #include "cardlink/defs.h"
 #include "cardlink/engine.h"
 #include "cardlink/atr.h"
+#include "cardlink/cardapp.h"
 #include "cardlink/t0.h"
 #include "cardlink/t1.h"
 
@@ -62,34 +63,14 @@ extern "C" {
 
 /* ------------------------------------------------------ application */
 
-/* cl_sim_app.process() return value: not done yet, call again (the session
- * sends a NULL byte in T=0 or an S(WTX request) in T=1 first). */
-#define CL_SIM_BUSY 1
+/* The application interface is cardlink/cardapp.h (struct cl_cardapp).
+ * Compatibility names for callers not moved yet (examples/cardlink-vcard.c,
+ * tests/card); new code uses the cardapp.h names. */
+#define cl_sim_app cl_cardapp
+#define CL_SIM_BUSY CL_CARDAPP_BUSY
 
-/*
- * A card application. process() gets one command APDU cmd[0..cmd_len)
- * (in T=0: the header CLA INS P1 P2 P3 followed by the P3 data bytes when
- * t0_has_data() said so, so a case 1/2 command arrives as CLA INS P1 P2 Le)
- * and writes the response, data then SW1 SW2, to resp[0..resp_size),
- * setting *resp_len (>= 2). It returns CL_OK, CL_SIM_BUSY (ask for more
- * time, then the same command is passed again) or a negative error (the
- * session answers 6F00). reset() (may be NULL) is called at every cold and
- * warm reset: clear the security state. t0_has_data() (may be NULL:
- * cl_sim_t0_has_data()) tells from a T=0 header whether P3 counts command
- * data bytes (cases 3, 4) or is Le (cases 1, 2).
- */
-struct cl_sim_app {
-    int (*process)(void *ctx, const uint8_t *cmd, size_t cmd_len,
-                   uint8_t *resp, size_t resp_size, size_t *resp_len);
-    void (*reset)(void *ctx);
-    bool (*t0_has_data)(void *ctx, const uint8_t hdr[5]);
-    void *ctx;
-};
-
-/* The default T=0 rule: true for the INS of the ISO 7816-4 commands that
- * carry data (SELECT, UPDATE/WRITE BINARY, UPDATE/APPEND RECORD, VERIFY,
- * CHANGE/RESET RETRY, INTERNAL/EXTERNAL AUTHENTICATE, MSE, PSO, PUT DATA,
- * ENVELOPE, SEARCH ...) and for the simulator's ECHO test command. */
+/* The session's default T=0 rule: cl_cardapp_t0_has_data(), and for the
+ * simulator's test commands (CLA 80) true for ECHO only. */
 bool cl_sim_t0_has_data(const uint8_t hdr[5]);
 
 /* ---------------------------------------------------- line session */
@@ -141,7 +122,7 @@ struct cl_sim_stats {
 struct cl_sim {
     struct cl_sim_config cfg;
     struct cl_sim_stats stats;
-    struct cl_sim_app app;
+    struct cl_cardapp app;
     uint8_t want;           /* enum cl_sim_want */
     uint8_t phase;          /* internal */
     uint8_t proto;          /* protocol in use once the engine runs */
@@ -194,7 +175,7 @@ void cl_sim_config_default(struct cl_sim_config *cfg, bool t1);
  * CL_ERR_STATE until it is set up.
  */
 CL_WUR int cl_sim_setup(struct cl_sim *sim, const struct cl_sim_config *cfg,
-                        const struct cl_sim_app *app);
+                        const struct cl_cardapp *app);
 
 /* Wipe sim with cl_wipe(): its buffers held commands and responses, which
  * may carry a PIN (nothing happens on NULL). Then want() answers
@@ -345,12 +326,12 @@ struct cl_sim_fs {
  * answer. Cannot fail; NULL does nothing. */
 void cl_sim_fs_init(struct cl_sim_fs *fs, uint32_t seed, uint16_t slow);
 
-/* The application's struct cl_sim_app for fs (process, reset, the default
+/* The application's struct cl_cardapp for fs (process, reset, the default
  * T=0 rule). */
-struct cl_sim_app cl_sim_fs_app(struct cl_sim_fs *fs);
+struct cl_cardapp cl_sim_fs_app(struct cl_sim_fs *fs);
 
 /*
- * Process one command APDU (the cl_sim_app.process contract): SELECT
+ * Process one command APDU (the cl_cardapp.process contract): SELECT
  * (A4: P1 00 file id / 02 EF under the DF / 04 DF name; P2 00 or 04 returns
  * the FCP, 0C nothing), READ BINARY (B0, offset or SFI), UPDATE BINARY
  * (D6), READ RECORD (B2, P2 = SFI << 3 | 4), APPEND RECORD (E2), GET
@@ -358,7 +339,7 @@ struct cl_sim_app cl_sim_fs_app(struct cl_sim_fs *fs);
  * 6981, 6986, 6A82, 6A83, 6A84, 6A86, 6B00, 6Cxx, 6282, 6884, 6D00, 6E00
  * Data longer than resp_size - 2 is
  * cut to fit (GENERATE/ECHO answer 6700 instead).
- * Returns CL_OK, CL_SIM_BUSY, or CL_ERR_ARG (NULL fs, cmd, resp or
+ * Returns CL_OK, CL_CARDAPP_BUSY, or CL_ERR_ARG (NULL fs, cmd, resp or
  * resp_len), CL_ERR_BUFFER (resp_size < CL_SIM_FS_RESP_MIN).
  */
 CL_WUR int cl_sim_fs_process(void *fs, const uint8_t *cmd, size_t cmd_len,

@@ -113,11 +113,11 @@ bool cl_applet_t0_has_data(void *ap, const uint8_t hdr[5])
     if (hdr[0] & 0x80u)
         return hdr[1] == CL_APPLET_INS_CREDIT ||
                hdr[1] == CL_APPLET_INS_DEBIT || hdr[1] == CL_APPLET_INS_USE;
-    return cl_sim_t0_has_data(hdr);
+    return cl_cardapp_t0_has_data(hdr);
 }
 
 /* see cardlink/applet.h */
-int cl_applet_app(struct cl_applet *ap, struct cl_sim_app *out)
+int cl_applet_app(struct cl_applet *ap, struct cl_cardapp *out)
 {
     if (ap == NULL || out == NULL)
         return CL_ERR_ARG;

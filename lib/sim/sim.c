@@ -58,7 +58,7 @@ void cl_sim_free(struct cl_sim *sim)
 
 /* see cardlink/sim.h */
 int cl_sim_setup(struct cl_sim *sim, const struct cl_sim_config *cfg,
-                 const struct cl_sim_app *app)
+                 const struct cl_cardapp *app)
 {
     struct cl_atr atr;
     size_t len = 0;
@@ -158,16 +158,16 @@ static void wipe_cmd(struct cl_sim *sim, size_t len)
         cl_wipe(sim->cmd + 5, len - 5);
 }
 
-/* Ask the application; CL_OK with resp_len set, or CL_SIM_BUSY. */
+/* Ask the application; CL_OK with resp_len set, or CL_CARDAPP_BUSY. */
 static int app_call(struct cl_sim *sim, size_t cmd_len)
 {
     int rc;
     sim->resp_len = 0;
     rc = sim->app.process(sim->app.ctx, sim->cmd, cmd_len, sim->resp,
                           sizeof(sim->resp), &sim->resp_len);
-    if (rc == CL_SIM_BUSY) {
+    if (rc == CL_CARDAPP_BUSY) {
         sim->stats.busy++;
-        return CL_SIM_BUSY;     /* the same command again: kept */
+        return CL_CARDAPP_BUSY;     /* the same command again: kept */
     }
     if (rc == CL_OK && sim->resp_len >= 2 && sim->resp_len <= sizeof(sim->resp))
         return CL_OK;
@@ -200,7 +200,7 @@ static void advance_t1(struct cl_sim *sim)
             if (!sim->repeat)
                 sim->stats.apdus++;
             alen = (size_t)rc;
-            if (app_call(sim, alen) == CL_SIM_BUSY) {
+            if (app_call(sim, alen) == CL_CARDAPP_BUSY) {
                 sim->repeat = true;
                 rc = cl_t1_card_request_wtx(&sim->e.t1, sim->cfg.wtx);
             } else {
@@ -303,7 +303,7 @@ static void advance_t0(struct cl_sim *sim)
         call:
             if (!sim->repeat)
                 sim->stats.apdus++;
-            if (app_call(sim, len) == CL_SIM_BUSY) {
+            if (app_call(sim, len) == CL_CARDAPP_BUSY) {
                 sim->repeat = true;
                 rc = cl_t0_card_null(&sim->e.t0);
             } else {

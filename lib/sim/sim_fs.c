@@ -78,9 +78,9 @@ static bool fs_has_data(void *ctx, const uint8_t hdr[5])
 }
 
 /* see cardlink/sim.h */
-struct cl_sim_app cl_sim_fs_app(struct cl_sim_fs *fs)
+struct cl_cardapp cl_sim_fs_app(struct cl_sim_fs *fs)
 {
-    struct cl_sim_app app;
+    struct cl_cardapp app;
     app.process = cl_sim_fs_process;
     app.reset = cl_sim_fs_reset;
     app.t0_has_data = fs_has_data;
@@ -91,37 +91,9 @@ struct cl_sim_app cl_sim_fs_app(struct cl_sim_fs *fs)
 /* see cardlink/sim.h */
 bool cl_sim_t0_has_data(const uint8_t hdr[5])
 {
-    if (hdr == NULL)
-        return false;
-    if (hdr[0] == CL_SIM_CLA_TEST)
+    if (hdr != NULL && hdr[0] == CL_SIM_CLA_TEST)
         return hdr[1] == CL_SIM_INS_ECHO;
-    switch (hdr[1]) {
-    case 0x0E: /* ERASE BINARY */
-    case 0x20: /* VERIFY */
-    case 0x21:
-    case 0x22: /* MANAGE SECURITY ENVIRONMENT */
-    case 0x24: /* CHANGE REFERENCE DATA */
-    case 0x2A: /* PERFORM SECURITY OPERATION */
-    case 0x2C: /* RESET RETRY COUNTER */
-    case 0x46: /* GENERATE ASYMMETRIC KEY PAIR */
-    case 0x82: /* EXTERNAL AUTHENTICATE */
-    case 0x86: /* GENERAL AUTHENTICATE */
-    case 0x88: /* INTERNAL AUTHENTICATE */
-    case 0xA0: /* SEARCH BINARY */
-    case 0xA2: /* SEARCH RECORD */
-    case 0xA4: /* SELECT */
-    case 0xC2: /* ENVELOPE */
-    case 0xD0: /* WRITE BINARY */
-    case 0xD2: /* WRITE RECORD */
-    case 0xD6: /* UPDATE BINARY */
-    case 0xDA: /* PUT DATA */
-    case 0xDB:
-    case 0xDC: /* UPDATE RECORD */
-    case 0xE2: /* APPEND RECORD */
-        return true;
-    default:
-        return false;
-    }
+    return cl_cardapp_t0_has_data(hdr);
 }
 
 /* Response helpers: data already in resp[0..n); append the SW. */
@@ -472,7 +444,7 @@ int cl_sim_fs_process(void *ctx, const uint8_t *cmd, size_t cmd_len,
     if (fs->busy_left > 0) {
         fs->busy_left--;
         fs->pending = true;
-        return CL_SIM_BUSY;
+        return CL_CARDAPP_BUSY;
     }
     fs->pending = false;
 

@@ -1,5 +1,5 @@
 /*
- * cardlink — the card applet, driven through its struct cl_sim_app
+ * cardlink — the card applet, driven through its struct cl_cardapp
  * interface: command APDU bytes in, response bytes out, every status word
  * asserted (docs/applet.md).
  * SPDX-License-Identifier: Apache-2.0
@@ -23,7 +23,7 @@ static struct cl_posix_crypto pc;
 static struct cl_applet_crypto port;
 static struct cl_applet_state st;
 static struct cl_applet ap;
-static struct cl_sim_app app;
+static struct cl_cardapp app;
 static uint8_t issuer_priv[32], issuer_pub[65];
 static uint8_t other_priv[32], other_pub[65];
 static uint8_t card_cert[600], issuer_cert[300], root_cert[40];
@@ -1039,7 +1039,7 @@ END_TEST
 START_TEST(test_api_errors)
 {
     struct cl_applet_crypto bad = port;
-    struct cl_sim_app a2;
+    struct cl_cardapp a2;
     uint8_t cmd[4] = {0x00, 0xA4, 0x00, 0x00}, small[CL_APPLET_RESP_MIN - 1];
     size_t len = 0;
 

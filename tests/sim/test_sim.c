@@ -151,7 +151,7 @@ START_TEST(fs_busy_and_errors)
     cl_sim_fs_init(&fs, 1, 1);
     for (i = 0; i < 3; i++)
         ck_assert_int_eq(cl_sim_fs_process(&fs, cmd, 4, resp, 100, &rlen),
-                         CL_SIM_BUSY);
+                         CL_CARDAPP_BUSY);
     ck_assert_int_eq(cl_sim_fs_process(&fs, cmd, 4, resp, 100, &rlen), CL_OK);
     cl_assert_bytes(resp, rlen, "90 00");
     ck_assert_int_eq(cl_sim_fs_process(NULL, cmd, 4, resp, 100, &rlen), CL_ERR_ARG);
@@ -173,7 +173,7 @@ static struct hline hl;
 
 static void sim_up(const struct cl_sim_config *cfg, uint16_t slow)
 {
-    struct cl_sim_app app;
+    struct cl_cardapp app;
     cl_sim_fs_init(&fs, 42, slow);
     app = cl_sim_fs_app(&fs);
     ck_assert_int_eq(cl_sim_setup(&sim, cfg, &app), CL_OK);
@@ -413,7 +413,7 @@ END_TEST
 START_TEST(session_errors)
 {
     struct cl_sim_config cfg;
-    struct cl_sim_app app = {0};
+    struct cl_cardapp app = {0};
     const uint8_t *p;
     uint8_t b = 0;
     size_t len;

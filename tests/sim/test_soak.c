@@ -155,7 +155,7 @@ static uint32_t t1_retransmissions(const struct cl_card *c)
 static void soak(bool t1, uint32_t seed, struct soak_counts *c)
 {
     struct cl_sim_config scfg;
-    struct cl_sim_app app;
+    struct cl_cardapp app;
     struct cl_card_config ccfg;
     struct cl_fault_config fc;
     uint32_t rng = seed;
@@ -313,7 +313,7 @@ END_TEST
 START_TEST(soak_t0_parity_only)
 {
     struct cl_sim_config scfg;
-    struct cl_sim_app app;
+    struct cl_cardapp app;
     struct cl_fault_config fc;
     uint32_t rng = 77;
     static uint8_t cmd[300], exp[300], resp[600];
