@@ -32,8 +32,10 @@ struct step {
 
 #define COLD { S_COLD, NULL }
 #define WARM { S_WARM, NULL }
-#define TX(h) { S_TX, h }
-#define RX(h) { S_RX, h }
+/* The project's one line notation (issue 11): R bytes the Reader sends,
+ * C bytes the Card sends. */
+#define R(h) { S_TX, h }
+#define C(h) { S_RX, h }
 #define TMO { S_TMO, NULL }
 #define PAR(h) { S_PAR, h }
 #define REM { S_REM, NULL }
@@ -344,91 +346,91 @@ struct scenario {
 static const struct scenario scenarios[] = {
     /* §8.1: direct convention, T=0 implied, no TA1: no PPS */
     { "activate_direct", 0,
-      { COLD, RX(A_T0) },
+      { COLD, C(A_T0) },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, NULL, 0, NULL },
     /* §8.1: TS = 3F inverse convention (03 on a direct UART); every later
      * character coded by the session, PPS included */
     { "activate_inverse_pps", O_INV,
-      { COLD, RX("3F 10 13"), TX("FF 10 13 FC"), RX("FF 10 13 FC") },
+      { COLD, C("3F 10 13"), R("FF 10 13 FC"), C("FF 10 13 FC") },
       CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, NULL, 0, NULL },
     /* same with a line that decodes once told the convention */
     { "activate_inverse_hw", O_INV | O_INVHW,
-      { COLD, RX("3F 10 13"), TX("FF 10 13 FC"), RX("FF 10 13 FC") },
+      { COLD, C("3F 10 13"), R("FF 10 13 FC"), C("FF 10 13 FC") },
       CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, NULL, 0, NULL },
     /* inverse card, T=0 case 1 coded both ways */
     { "inverse_t0_case1", O_INV,
-      { COLD, RX("3F 02 14 50"), TX("00 70 00 00 00"), RX("90 00") },
+      { COLD, C("3F 02 14 50"), R("00 70 00 00 00"), C("90 00") },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 70 00 00", CL_OK, "90 00" },
     /* §9.3: the response echoes the request: F 372 D 4 */
     { "pps_accepted", 0,
-      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF 10 13 FC") },
+      { COLD, C(A_TA1), R("FF 10 13 FC"), C("FF 10 13 FC") },
       CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, NULL, 0, NULL },
     /* §9.3: PPS1 left out of the response: Fd/Dd, no reset */
     { "pps_pps1_absent", 0,
-      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF 00 FF") },
+      { COLD, C(A_TA1), R("FF 10 13 FC"), C("FF 00 FF") },
       CL_OK, CL_CARD_PPS_DEFAULT, 0, 1, 0, NULL, 0, NULL },
     /* §9.3: another PPS1 is a refusal: deactivate, cold reset, default */
     { "pps_refused", 0,
-      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF 10 11 FE"), OFF,
-        COLD, RX(A_TA1) },
+      { COLD, C(A_TA1), R("FF 10 13 FC"), C("FF 10 11 FE"), OFF,
+        COLD, C(A_TA1) },
       CL_OK, CL_CARD_PPS_FAILED, 0, 1, 0, NULL, 0, NULL },
     /* §9.3: bad PCK */
     { "pps_bad_pck", 0,
-      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF 10 13 FD"), OFF,
-        COLD, RX(A_TA1) },
+      { COLD, C(A_TA1), R("FF 10 13 FC"), C("FF 10 13 FD"), OFF,
+        COLD, C(A_TA1) },
       CL_OK, CL_CARD_PPS_FAILED, 0, 1, 0, NULL, 0, NULL },
     /* PPSS missing */
     { "pps_not_ppss", 0,
-      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("6F 00"), OFF,
-        COLD, RX(A_TA1) },
+      { COLD, C(A_TA1), R("FF 10 13 FC"), C("6F 00"), OFF,
+        COLD, C(A_TA1) },
       CL_OK, CL_CARD_PPS_FAILED, 0, 1, 0, NULL, 0, NULL },
     /* §9.3: no answer within WT: deactivate, cold reset, default */
     { "pps_no_answer", 0,
-      { COLD, RX(A_TA1), TX("FF 10 13 FC"), TMO, OFF, COLD, RX(A_TA1) },
+      { COLD, C(A_TA1), R("FF 10 13 FC"), TMO, OFF, COLD, C(A_TA1) },
       CL_OK, CL_CARD_PPS_FAILED, 0, 1, 0, NULL, 0, NULL },
     /* answer cut short */
     { "pps_truncated", 0,
-      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF 10"), TMO, OFF,
-        COLD, RX(A_TA1) },
+      { COLD, C(A_TA1), R("FF 10 13 FC"), C("FF 10"), TMO, OFF,
+        COLD, C(A_TA1) },
       CL_OK, CL_CARD_PPS_FAILED, 0, 1, 0, NULL, 0, NULL },
     /* parity error inside the PPS response */
     { "pps_parity", 0,
-      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF"), PAR("10"), OFF,
-        COLD, RX(A_TA1) },
+      { COLD, C(A_TA1), R("FF 10 13 FC"), C("FF"), PAR("10"), OFF,
+        COLD, C(A_TA1) },
       CL_OK, CL_CARD_PPS_FAILED, 0, 1, 0, NULL, 0, NULL },
     /* a line too slow for D 4: no PPS at all */
     { "pps_line_too_slow", O_SLOW,
-      { COLD, RX(A_TA1) },
+      { COLD, C(A_TA1) },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, NULL, 0, NULL },
     /* cfg.pps false */
     { "pps_disabled", O_NOPPS,
-      { COLD, RX(A_TA1) },
+      { COLD, C(A_TA1) },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, NULL, 0, NULL },
     /* T=0 and T=1 offered, T=1 preferred: PPS0 names T=1 */
     { "pps_prefer_t1", O_T1,
-      { COLD, RX(A_BOTH), TX("FF 11 13 FD"), RX("FF 11 13 FD"),
-        TX(IFS_REQ), RX(IFS_RESP) },
+      { COLD, C(A_BOTH), R("FF 11 13 FD"), C("FF 11 13 FD"),
+        R(IFS_REQ), C(IFS_RESP) },
       CL_OK, CL_CARD_PPS_ACCEPTED, 1, 4, 0, NULL, 0, NULL },
     /* T=0 and T=1 offered, no preference: the first, T=0 */
     { "pps_first_protocol", 0,
-      { COLD, RX(A_BOTH), TX("FF 10 13 FC"), RX("FF 10 13 FC") },
+      { COLD, C(A_BOTH), R("FF 10 13 FC"), C("FF 10 13 FC") },
       CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, NULL, 0, NULL },
     /* §6.3.1: specific mode, TA2 00: T=0 at TA1's D 4, no PPS */
     { "specific_mode", 0,
-      { COLD, RX(A_SPEC) },
+      { COLD, C(A_SPEC) },
       CL_OK, CL_CARD_PPS_NONE, 0, 4, 0, NULL, 0, NULL },
     /* TA2 b5: implicit factors: Fd/Dd here */
     { "specific_implicit", 0,
-      { COLD, RX(A_IMPL) },
+      { COLD, C(A_IMPL) },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, NULL, 0, NULL },
     /* specific mode the line cannot run, TA2 b8 0: warm reset, the card
      * comes back negotiable */
     { "specific_unsupported_warm", O_SLOW,
-      { COLD, RX(A_SPEC), WARM, RX(A_TA1) },
+      { COLD, C(A_SPEC), WARM, C(A_TA1) },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 1, NULL, 0, NULL },
     /* TA2 80: cannot change mode */
     { "specific_unsupported_fixed", O_SLOW,
-      { COLD, RX("3B 90 13 10 80"), OFF },
+      { COLD, C("3B 90 13 10 80"), OFF },
       CL_ERR_UNSUPPORTED, 0, 0, 0, 0, NULL, 0, NULL },
     /* §6.2.2: nothing after RST */
     { "mute", 0,
@@ -440,126 +442,126 @@ static const struct scenario scenarios[] = {
       CL_ERR_CARD_REMOVED, 0, 0, 0, 0, NULL, 0, NULL },
     /* bad TCK, then a warm reset gives a good ATR */
     { "bad_atr_warm", 0,
-      { COLD, RX("3B 81 81 31 FE 45 4A C1"), WARM, RX(A_T1),
-        TX(IFS_REQ), RX(IFS_RESP) },
+      { COLD, C("3B 81 81 31 FE 45 4A C1"), WARM, C(A_T1),
+        R(IFS_REQ), C(IFS_RESP) },
       CL_OK, CL_CARD_PPS_NONE, 1, 1, 1, NULL, 0, NULL },
     /* bad TS twice */
     { "bad_ts_twice", 0,
-      { COLD, RX("3A"), WARM, RX("3A"), OFF },
+      { COLD, C("3A"), WARM, C("3A"), OFF },
       CL_ERR_BAD_TS, 0, 0, 0, 1, NULL, 0, NULL },
     /* ATR cut short twice: the time-out inside the ATR */
     /* historical bytes cut short: taken as pcsc-lite takes them, with
      * CL_ATR_W_HIST_SHORT (issue 13) */
     { "atr_hist_short", 0,
-      { COLD, RX("3B 02 14"), TMO, TX("00 70 00 00 00"), RX("90 00") },
+      { COLD, C("3B 02 14"), TMO, R("00 70 00 00 00"), C("90 00") },
       CL_OK, 0, 0, 1, 0, "00 70 00 00", CL_OK, "90 00" },
     /* cut inside the interface bytes: bad, one warm reset */
     { "atr_truncated", 0,
-      { COLD, RX("3B 90 13"), TMO, WARM, RX("3B 90"), TMO, OFF },
+      { COLD, C("3B 90 13"), TMO, WARM, C("3B 90"), TMO, OFF },
       CL_ERR_TIMEOUT, 0, 0, 0, 1, NULL, 0, NULL },
     /* parity error inside the ATR, without warm retry */
     { "atr_parity_nowarm", O_NOWARM,
-      { COLD, RX("3B 02"), PAR("14"), OFF },
+      { COLD, C("3B 02"), PAR("14"), OFF },
       CL_ERR_PARITY, 0, 0, 0, 0, NULL, 0, NULL },
     /* mute after a warm reset */
     { "bad_then_mute", 0,
-      { COLD, RX("3B 81 81 31 FE 45 4A C1"), WARM, TMO, OFF },
+      { COLD, C("3B 81 81 31 FE 45 4A C1"), WARM, TMO, OFF },
       CL_ERR_CARD_MUTE, 0, 0, 0, 1, NULL, 0, NULL },
     /* card pulled during the ATR */
     { "removed_in_atr", 0,
-      { COLD, RX("3B 02"), REM },
+      { COLD, C("3B 02"), REM },
       CL_ERR_CARD_REMOVED, 0, 0, 0, 0, NULL, 0, NULL },
 
     /* ---- T=0 transmission, ISO 7816-3 §12.2 */
     { "t0_case1", 0,
-      { COLD, RX(A_T0), TX("00 70 00 00 00"), RX("90 00") },
+      { COLD, C(A_T0), R("00 70 00 00 00"), C("90 00") },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 70 00 00", CL_OK, "90 00" },
     { "t0_case2", 0,
-      { COLD, RX(A_T0), TX("00 B0 00 00 04"), RX("B0 01 02 03 04 90 00") },
+      { COLD, C(A_T0), R("00 B0 00 00 04"), C("B0 01 02 03 04 90 00") },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 B0 00 00 04", CL_OK,
       "01 02 03 04 90 00" },
     { "t0_case3", 0,
-      { COLD, RX(A_T0), TX("00 D6 00 00 02"), RX("D6"), TX("AA BB"),
-        RX("90 00") },
+      { COLD, C(A_T0), R("00 D6 00 00 02"), C("D6"), R("AA BB"),
+        C("90 00") },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 D6 00 00 02 AA BB", CL_OK,
       "90 00" },
     { "t0_case4_get_response", 0,
-      { COLD, RX(A_T0), TX("00 A4 04 00 02"), RX("A4"), TX("3F 00"),
-        RX("61 03"), TX("00 C0 00 00 03"), RX("C0 11 22 33 90 00") },
+      { COLD, C(A_T0), R("00 A4 04 00 02"), C("A4"), R("3F 00"),
+        C("61 03"), R("00 C0 00 00 03"), C("C0 11 22 33 90 00") },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 A4 04 00 02 3F 00 00", CL_OK,
       "11 22 33 90 00" },
     /* NULL procedure byte then 6Cxx re-issue */
     { "t0_case2_null_6c", 0,
-      { COLD, RX(A_T0), TX("00 B0 00 00 00"), RX("60 6C 02"),
-        TX("00 B0 00 00 02"), RX("B0 AB CD 90 00") },
+      { COLD, C(A_T0), R("00 B0 00 00 00"), C("60 6C 02"),
+        R("00 B0 00 00 02"), C("B0 AB CD 90 00") },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 B0 00 00 00", CL_OK,
       "AB CD 90 00" },
     /* a line with local echo (Phoenix) */
     { "t0_echo", O_ECHO,
-      { COLD, RX(A_TA1), TX("FF 10 13 FC"), RX("FF 10 13 FC"),
-        TX("00 70 00 00 00"), RX("90 00") },
+      { COLD, C(A_TA1), R("FF 10 13 FC"), C("FF 10 13 FC"),
+        R("00 70 00 00 00"), C("90 00") },
       CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, "00 70 00 00", CL_OK, "90 00" },
     /* inverse card on an echoing line: the echo comes back coded */
     { "inverse_echo", O_INV | O_ECHO,
-      { COLD, RX("3F 10 13"), TX("FF 10 13 FC"), RX("FF 10 13 FC"),
-        TX("00 70 00 00 00"), RX("90 00") },
+      { COLD, C("3F 10 13"), R("FF 10 13 FC"), C("FF 10 13 FC"),
+        R("00 70 00 00 00"), C("90 00") },
       CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, "00 70 00 00", CL_OK, "90 00" },
     /* echo differs from what was sent: the wire is broken */
     { "echo_mismatch", O_BADECHO,
-      { COLD, RX(A_TA1), TX("FF 10 13 FC"), OFF },
+      { COLD, C(A_TA1), R("FF 10 13 FC"), OFF },
       CL_ERR_IO, 0, 0, 0, 0, NULL, 0, NULL },
     /* WT expires: T=0 state unknown, deactivate (§10.2) */
     { "t0_timeout", 0,
-      { COLD, RX(A_T0), TX("00 B0 00 00 04"), RX("B0 01"), TMO, OFF },
+      { COLD, C(A_T0), R("00 B0 00 00 04"), C("B0 01"), TMO, OFF },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 B0 00 00 04", CL_ERR_TIMEOUT,
       NULL },
     /* invalid procedure byte */
     { "t0_bad_procedure", 0,
-      { COLD, RX(A_T0), TX("00 70 00 00 00"), RX("12"), OFF },
+      { COLD, C(A_T0), R("00 70 00 00 00"), C("12"), OFF },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 70 00 00", CL_ERR_PROTOCOL,
       NULL },
     /* a character after SW2: T=0 cannot trust the response (§10.2) */
     { "t0_extra_byte", 0,
-      { COLD, RX(A_T0), TX("00 70 00 00 00"), RX("90 00 12"), OFF },
+      { COLD, C(A_T0), R("00 70 00 00 00"), C("90 00 12"), OFF },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 70 00 00", CL_ERR_PROTOCOL,
       NULL },
     /* T=1 with a parity error reported in the card's block: R-block
      * asking for it again (§11.6.3.2), then the block */
     { "t1_parity_rblock", 0,
-      { COLD, RX(A_T1), TX(IFS_REQ), RX(IFS_RESP),
-        TX("00 00 05 00 B0 00 00 02 B7"), RX("00 00 04 11"), PAR("22"),
-        RX("90 00 A7"), TX("00 81 00 81"),
-        RX("00 00 04 11 22 90 00 A7") },
+      { COLD, C(A_T1), R(IFS_REQ), C(IFS_RESP),
+        R("00 00 05 00 B0 00 00 02 B7"), C("00 00 04 11"), PAR("22"),
+        C("90 00 A7"), R("00 81 00 81"),
+        C("00 00 04 11 22 90 00 A7") },
       CL_OK, CL_CARD_PPS_NONE, 1, 1, 0, "00 B0 00 00 02", CL_OK,
       "11 22 90 00" },
     /* T=1 BWT expires: R-block, then the response */
     { "t1_timeout_rblock", 0,
-      { COLD, RX(A_T1), TX(IFS_REQ), RX(IFS_RESP),
-        TX("00 00 05 00 B0 00 00 02 B7"), TMO, TX("00 82 00 82"),
-        RX("00 00 04 11 22 90 00 A7") },
+      { COLD, C(A_T1), R(IFS_REQ), C(IFS_RESP),
+        R("00 00 05 00 B0 00 00 02 B7"), TMO, R("00 82 00 82"),
+        C("00 00 04 11 22 90 00 A7") },
       CL_OK, CL_CARD_PPS_NONE, 1, 1, 0, "00 B0 00 00 02", CL_OK,
       "11 22 90 00" },
     /* card pulled mid-exchange */
     { "t0_removed", 0,
-      { COLD, RX(A_T0), TX("00 B0 00 00 04"), RX("B0 01"), REM },
+      { COLD, C(A_T0), R("00 B0 00 00 04"), C("B0 01"), REM },
       CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 B0 00 00 04",
       CL_ERR_CARD_REMOVED, NULL },
 
     /* ---- T=1, ISO 7816-3 §11: S(IFS request) first */
     { "t1_ifs_then_apdu", 0,
-      { COLD, RX(A_T1), TX(IFS_REQ), RX(IFS_RESP),
-        TX("00 00 05 00 B0 00 00 02 B7"), RX("00 00 04 11 22 90 00 A7") },
+      { COLD, C(A_T1), R(IFS_REQ), C(IFS_RESP),
+        R("00 00 05 00 B0 00 00 02 B7"), C("00 00 04 11 22 90 00 A7") },
       CL_OK, CL_CARD_PPS_NONE, 1, 1, 0, "00 B0 00 00 02", CL_OK,
       "11 22 90 00" },
     /* card pulled while the reader waits for the response block */
     { "t1_removed", 0,
-      { COLD, RX(A_T1), TX(IFS_REQ), RX(IFS_RESP),
-        TX("00 00 05 00 B0 00 00 02 B7"), RX("00 00"), REM },
+      { COLD, C(A_T1), R(IFS_REQ), C(IFS_RESP),
+        R("00 00 05 00 B0 00 00 02 B7"), C("00 00"), REM },
       CL_OK, CL_CARD_PPS_NONE, 1, 1, 0, "00 B0 00 00 02",
       CL_ERR_CARD_REMOVED, NULL },
     /* card pulled during the IFS exchange */
     { "t1_removed_in_ifs", 0,
-      { COLD, RX(A_T1), TX(IFS_REQ), REM },
+      { COLD, C(A_T1), R(IFS_REQ), REM },
       CL_ERR_CARD_REMOVED, 0, 0, 0, 0, NULL, 0, NULL },
 };
 
@@ -626,7 +628,7 @@ END_TEST
 START_TEST(test_pps_guard_time)
 {
     static const struct step steps[] = {
-        COLD, RX("3B 50 13 05"), TX("FF 10 13 FC"), RX("FF 10 13 FC"), { S_END, NULL }
+        COLD, C("3B 50 13 05"), R("FF 10 13 FC"), C("FF 10 13 FC"), { S_END, NULL }
     };
     struct fake f;
     struct cl_card card;
@@ -648,7 +650,7 @@ END_TEST
 START_TEST(test_deactivate_reactivate)
 {
     static const struct step steps[] = {
-        COLD, RX(A_T0), OFF, COLD, RX(A_T0), { S_END, NULL }
+        COLD, C(A_T0), OFF, COLD, C(A_T0), { S_END, NULL }
     };
     struct fake f;
     struct cl_card card;
@@ -887,11 +889,11 @@ END_TEST
 START_TEST(test_atr_total_time)
 {
     static const struct step ok_steps[] = {
-        COLD, RX("3B"), RX("02"), RX("14"), RX("50"), { S_END, NULL }
+        COLD, C("3B"), C("02"), C("14"), C("50"), { S_END, NULL }
     };
     static const struct step slow_steps[] = {
-        COLD, RX("3B"), RX("81"), RX("81"), RX("31"), RX("FE"), RX("45"),
-        RX("4A"), RX("C0"), TX(IFS_REQ), RX(IFS_RESP), { S_END, NULL }
+        COLD, C("3B"), C("81"), C("81"), C("31"), C("FE"), C("45"),
+        C("4A"), C("C0"), R(IFS_REQ), C(IFS_RESP), { S_END, NULL }
     };
     struct fake f;
     struct cl_card card;
@@ -929,9 +931,9 @@ END_TEST
 START_TEST(test_wtx_saturates)
 {
     static const struct step steps[] = {
-        COLD, RX("3B 80 81 21 9D BD"), TX(IFS_REQ), RX(IFS_RESP),
-        TX("00 00 04 00 70 00 00 74"), RX("00 C3 01 FF 3D"),
-        TX("00 E3 01 FF 1D"), { S_END, NULL }
+        COLD, C("3B 80 81 21 9D BD"), R(IFS_REQ), C(IFS_RESP),
+        R("00 00 04 00 70 00 00 74"), C("00 C3 01 FF 3D"),
+        R("00 E3 01 FF 1D"), { S_END, NULL }
     };
     struct fake f;
     struct cl_card card;
@@ -969,9 +971,9 @@ END_TEST
 START_TEST(test_null_deadline)
 {
     static const struct step steps[] = {
-        COLD, RX("3B 00"), TX("00 B0 00 00 02"),
-        RX("60"), RX("60"), RX("60"), RX("60"), RX("60"), RX("60"),
-        RX("60"), RX("60"), RX("60"), RX("60"), { S_END, NULL }
+        COLD, C("3B 00"), R("00 B0 00 00 02"),
+        C("60"), C("60"), C("60"), C("60"), C("60"), C("60"),
+        C("60"), C("60"), C("60"), C("60"), { S_END, NULL }
     };
     struct fake f;
     struct cl_card card;
@@ -1004,8 +1006,8 @@ END_TEST
 START_TEST(test_t0_stale_bytes)
 {
     static const struct step steps[] = {
-        COLD, RX("3B 00"), TX("00 B0 00 00 02"), RX("B0 D0 D1 90 00"),
-        RX("90 00"), OFF, { S_END, NULL }
+        COLD, C("3B 00"), R("00 B0 00 00 02"), C("B0 D0 D1 90 00"),
+        C("90 00"), OFF, { S_END, NULL }
     };
     struct fake f;
     struct cl_card card;
@@ -1033,7 +1035,7 @@ END_TEST
 START_TEST(test_slow_clock)
 {
     static const struct step steps[] = {
-        COLD, RX("3B 90 D1 50 00 FF"), TX("00 70 00 00 00"), TMO, OFF,
+        COLD, C("3B 90 D1 50 00 FF"), R("00 70 00 00 00"), TMO, OFF,
         { S_END, NULL }
     };
     struct fake f;
@@ -1060,7 +1062,7 @@ END_TEST
 START_TEST(test_lenient_atr_and_warm_reset)
 {
     static const struct step steps[] = {
-        COLD, RX("3B 80 01"), TMO, WARM, RX("3B 00"), OFF, { S_END, NULL }
+        COLD, C("3B 80 01"), TMO, WARM, C("3B 00"), OFF, { S_END, NULL }
     };
     struct fake f;
     struct cl_card card;
@@ -1092,9 +1094,9 @@ END_TEST
 START_TEST(test_flaky)
 {
     static const struct step steps[] = {
-        COLD, RX(A_BOTH), TX("FF 11 13 FD"), RX("FF 11 13 FD"),
-        TX(IFS_REQ), RX(IFS_RESP), TX("00 00 05 00 B0 00 00 02 B7"),
-        RX("00 00 04 11 22 90 00 A7"), { S_END, NULL }
+        COLD, C(A_BOTH), R("FF 11 13 FD"), C("FF 11 13 FD"),
+        R(IFS_REQ), C(IFS_RESP), R("00 00 05 00 B0 00 00 02 B7"),
+        C("00 00 04 11 22 90 00 A7"), { S_END, NULL }
     };
     static const int rcs[] = { CL_ERR_IO, CL_ERR_UNSUPPORTED };
     struct fake f;
@@ -1143,7 +1145,7 @@ END_TEST
 /* A T=0 APDU the engine refuses leaves the session active. */
 START_TEST(test_t0_bad_apdu)
 {
-    static const struct step steps[] = { COLD, RX(A_T0), { S_END, NULL } };
+    static const struct step steps[] = { COLD, C(A_T0), { S_END, NULL } };
     struct fake f;
     struct cl_card card;
     struct cl_card_line line;

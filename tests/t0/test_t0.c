@@ -106,7 +106,13 @@ static uint8_t big_a[70000], big_b[70000];
 static uint8_t big_c[70000];
 #endif
 
-/* Run a transcript on t0 (reader or card). Returns the feed error seen. */
+/* Run a transcript on t0 (reader or card). Returns the feed error seen.
+ * The line, in the project's one notation (issue 11): "R hex" bytes the
+ * Reader sends, "C hex" bytes the Card sends, "|" between turns. Events
+ * and the card application's calls: T time-out, P parity error, H expect
+ * a header (CTRL), D the card takes the command's data, N a NULL byte,
+ * S hex the card application responds, L hex the command received
+ * (length check). */
 static int run_transcript(struct cl_t0 *t0, const char *tr, bool card,
                           size_t chunk)
 {
@@ -123,10 +129,10 @@ static int run_transcript(struct cl_t0 *t0, const char *tr, bool card,
             break;
         kind = *s++;
         switch (kind) {
-        case '>':
-        case '<':
+        case 'R':       /* bytes the Reader sends */
+        case 'C':       /* bytes the Card sends */
             n = parse_bytes(&s, big_a, sizeof(big_a));
-            if ((kind == '>') == !card) {
+            if ((kind == 'R') == !card) {
                 got = drain_send(t0, big_b, sizeof(big_b), chunk);
                 ck_assert_msg(got == n && memcmp(big_a, big_b, n) == 0,
                               "before \"%.30s\": sent %s", s,
@@ -143,7 +149,7 @@ static int run_transcript(struct cl_t0 *t0, const char *tr, bool card,
             ck_assert_int_eq(cl_t0_parity_error(t0), CL_OK);
             break;
 #if CL_T0_CARD
-        case 'R':
+        case 'D':       /* card: take the command's data */
             ck_assert_int_eq(cl_t0_card_receive(t0), CL_OK);
             break;
         case 'N':
@@ -152,11 +158,11 @@ static int run_transcript(struct cl_t0 *t0, const char *tr, bool card,
         case 'H':
             ck_assert_int_eq(cl_t0_want(t0), CL_T0_HEADER);
             break;
-        case 'A':
+        case 'S':       /* card: respond with these bytes (data, SW) */
             n = parse_bytes(&s, big_c, sizeof(big_c));
             ck_assert_int_eq(cl_t0_card_respond(t0, big_c, n), CL_OK);
             break;
-        case 'C':
+        case 'L':       /* card: the command received is this long */
             n = parse_bytes(&s, big_a, sizeof(big_a));
             ck_assert_int_eq(cl_t0_result(t0), (int)n);
             break;
@@ -186,126 +192,126 @@ struct reader_vec {
 
 static const struct reader_vec rvec[] = {
     { "case 1 (§12.2.2)", "00 70 00 01", 0, false,
-      "> 00 70 00 01 00 | < 90 00", "90 00", 0, 1, 0, 0, 0, 0 },
+      "R 00 70 00 01 00 | C 90 00", "90 00", 0, 1, 0, 0, 0, 0 },
     { "case 2S, ACK INS (§12.2.3)", "00 B0 00 00 04", 0, false,
-      "> 00 B0 00 00 04 | < B0 01 02 03 04 90 00", "01 02 03 04 90 00", 0,
+      "R 00 B0 00 00 04 | C B0 01 02 03 04 90 00", "01 02 03 04 90 00", 0,
       1, 0, 0, 0, 0 },
     { "case 2S Le=00 is 256", "00 B0 00 00 00", 0, false,
-      "> 00 B0 00 00 00 | < B0 #256:00 90 00", "#256:00 90 00", 0,
+      "R 00 B0 00 00 00 | C B0 #256:00 90 00", "#256:00 90 00", 0,
       1, 0, 0, 0, 0 },
     { "case 2S, ACK INS^FF byte by byte", "00 B0 00 00 03", 0, false,
-      "> 00 B0 00 00 03 | < 4F 0A | < 4F 0B 4F | < 0C 90 00",
+      "R 00 B0 00 00 03 | C 4F 0A | C 4F 0B 4F | C 0C 90 00",
       "0A 0B 0C 90 00", 0, 1, 0, 0, 0, 0 },
     { "case 2S, 6Cxx re-issue (§12.2.3 2S.3)", "00 B0 00 00 10", 0, false,
-      "> 00 B0 00 00 10 | < 6C 04 | > 00 B0 00 00 04 | < B0 01 02 03 04 90 00",
+      "R 00 B0 00 00 10 | C 6C 04 | R 00 B0 00 00 04 | C B0 01 02 03 04 90 00",
       "01 02 03 04 90 00", 0, 2, 0, 1, 0, 0 },
     { "case 2S, second 6Cxx delivered", "00 B0 00 00 10", 0, false,
-      "> 00 B0 00 00 10 | < 6C 04 | > 00 B0 00 00 04 | < 6C 02",
+      "R 00 B0 00 00 10 | C 6C 04 | R 00 B0 00 00 04 | C 6C 02",
       "6C 02", 0, 2, 0, 1, 0, 0 },
     { "case 2S, 6Cxx larger than the buffer delivered", "00 B0 00 00 04", 8,
-      false, "> 00 B0 00 00 04 | < 6C 20", "6C 20", 0, 1, 0, 0, 0, 0 },
+      false, "R 00 B0 00 00 04 | C 6C 20", "6C 20", 0, 1, 0, 0, 0, 0 },
     { "case 2S, 61xx after data (§12.2.3 2S.4)", "00 CA 9F 7F 02", 0, false,
-      "> 00 CA 9F 7F 02 | < CA AA BB 61 03 | > 00 C0 00 00 03 | < C0 CC DD EE 90 00",
+      "R 00 CA 9F 7F 02 | C CA AA BB 61 03 | R 00 C0 00 00 03 | C C0 CC DD EE 90 00",
       "AA BB CC DD EE 90 00", 0, 2, 1, 0, 0, 0 },
     { "case 2S, error SW without data", "00 B0 00 00 04", 0, false,
-      "> 00 B0 00 00 04 | < 6A 82", "6A 82", 0, 1, 0, 0, 0, 0 },
+      "R 00 B0 00 00 04 | C 6A 82", "6A 82", 0, 1, 0, 0, 0, 0 },
     { "case 3S, ACK INS (§12.2.4)", "00 D6 00 00 03 AA BB CC", 0, false,
-      "> 00 D6 00 00 03 | < D6 | > AA BB CC | < 90 00", "90 00", 0,
+      "R 00 D6 00 00 03 | C D6 | R AA BB CC | C 90 00", "90 00", 0,
       1, 0, 0, 0, 0 },
     { "case 3S, ACK INS^FF byte by byte", "00 D6 00 00 03 AA BB CC", 0, false,
-      "> 00 D6 00 00 03 | < 29 | > AA | < 29 | > BB | < 29 | > CC | < 90 00",
+      "R 00 D6 00 00 03 | C 29 | R AA | C 29 | R BB | C 29 | R CC | C 90 00",
       "90 00", 0, 1, 0, 0, 0, 0 },
     { "case 3S, INS^FF then INS for the rest", "00 D6 00 00 03 AA BB CC", 0,
-      false, "> 00 D6 00 00 03 | < 29 | > AA | < D6 | > BB CC | < 90 00",
+      false, "R 00 D6 00 00 03 | C 29 | R AA | C D6 | R BB CC | C 90 00",
       "90 00", 0, 1, 0, 0, 0, 0 },
     { "case 3S, NULL bytes interleaved", "00 D6 00 00 02 AA BB", 0, false,
-      "> 00 D6 00 00 02 | < 60 60 D6 | > AA BB | < 60 | < 60 90 00", "90 00",
+      "R 00 D6 00 00 02 | C 60 60 D6 | R AA BB | C 60 | C 60 90 00", "90 00",
       0, 1, 0, 0, 4, 0 },
     { "case 3S, error before the data (VERIFY 63C2)", "00 20 00 80 02 12 34",
-      0, false, "> 00 20 00 80 02 | < 20 | > 12 34 | < 63 C2", "63 C2", 0,
+      0, false, "R 00 20 00 80 02 | C 20 | R 12 34 | C 63 C2", "63 C2", 0,
       1, 0, 0, 0, 0 },
     { "case 3S, refused after the header", "00 D6 00 00 02 AA BB", 0, false,
-      "> 00 D6 00 00 02 | < 69 82", "69 82", 0, 1, 0, 0, 0, 0 },
+      "R 00 D6 00 00 02 | C 69 82", "69 82", 0, 1, 0, 0, 0, 0 },
     { "case 4S, 61xx and GET RESPONSE (§12.2.5 4S.2)",
       "00 A4 04 00 02 3F 00 00", 0, false,
-      "> 00 A4 04 00 02 | < A4 | > 3F 00 | < 61 04 | > 00 C0 00 00 04 | "
-      "< C0 6F 02 84 00 90 00", "6F 02 84 00 90 00", 0, 2, 1, 0, 0, 0 },
+      "R 00 A4 04 00 02 | C A4 | R 3F 00 | C 61 04 | R 00 C0 00 00 04 | "
+      "C C0 6F 02 84 00 90 00", "6F 02 84 00 90 00", 0, 2, 1, 0, 0, 0 },
     { "case 4S, 9000 without data (4S.3)", "00 A4 04 00 02 3F 00 00", 0, false,
-      "> 00 A4 04 00 02 | < A4 | > 3F 00 | < 90 00", "90 00", 0, 1, 0, 0, 0, 0 },
+      "R 00 A4 04 00 02 | C A4 | R 3F 00 | C 90 00", "90 00", 0, 1, 0, 0, 0, 0 },
     { "case 4S, 61xx chain of three", "80 CA 00 00 01 01 00", 0, false,
-      "> 80 CA 00 00 01 | < CA | > 01 | < 61 02 | > 80 C0 00 00 02 | "
-      "< C0 11 22 61 03 | > 80 C0 00 00 03 | < C0 33 44 55 61 01 | "
-      "> 80 C0 00 00 01 | < 60 C0 66 90 00", "11 22 33 44 55 66 90 00", 0,
+      "R 80 CA 00 00 01 | C CA | R 01 | C 61 02 | R 80 C0 00 00 02 | "
+      "C C0 11 22 61 03 | R 80 C0 00 00 03 | C C0 33 44 55 61 01 | "
+      "R 80 C0 00 00 01 | C 60 C0 66 90 00", "11 22 33 44 55 66 90 00", 0,
       4, 3, 0, 1, 0 },
     { "case 4S, 61xx then 6Cxx on GET RESPONSE", "00 88 00 00 02 01 02 00", 0,
-      false, "> 00 88 00 00 02 | < 88 | > 01 02 | < 61 10 | > 00 C0 00 00 10 | "
-      "< 6C 08 | > 00 C0 00 00 08 | < C0 #8:A0 90 00", "#8:A0 90 00", 0,
+      false, "R 00 88 00 00 02 | C 88 | R 01 02 | C 61 10 | R 00 C0 00 00 10 | "
+      "C 6C 08 | R 00 C0 00 00 08 | C C0 #8:A0 90 00", "#8:A0 90 00", 0,
       3, 1, 1, 0, 0 },
     { "case 4S, 6100 asks 256", "00 B2 01 0C 01 00 00", 0, false,
-      "> 00 B2 01 0C 01 | < B2 | > 00 | < 61 00 | > 00 C0 00 00 00 | "
-      "< C0 #256:10 90 00", "#256:10 90 00", 0, 2, 1, 0, 0, 0 },
+      "R 00 B2 01 0C 01 | C B2 | R 00 | C 61 00 | R 00 C0 00 00 00 | "
+      "C C0 #256:10 90 00", "#256:10 90 00", 0, 2, 1, 0, 0, 0 },
     { "case 4S, warning 6283: EMV GET RESPONSE Le=00 (Book 1 §9.3.1.3)",
       "00 A4 04 00 02 3F 00 00", 0, false,
-      "> 00 A4 04 00 02 | < A4 | > 3F 00 | < 62 83 | > 00 C0 00 00 00 | "
-      "< 6C 05 | > 00 C0 00 00 05 | < C0 01 02 03 04 05 90 00",
+      "R 00 A4 04 00 02 | C A4 | R 3F 00 | C 62 83 | R 00 C0 00 00 00 | "
+      "C 6C 05 | R 00 C0 00 00 05 | C C0 01 02 03 04 05 90 00",
       "01 02 03 04 05 62 83", 0, 3, 1, 1, 0, 0 },
     { "case 4S, warning, GET RESPONSE refused: the warning alone",
       "00 A4 04 00 02 3F 00 00", 0, false,
-      "> 00 A4 04 00 02 | < A4 | > 3F 00 | < 63 00 | > 00 C0 00 00 00 | < 6A 86",
+      "R 00 A4 04 00 02 | C A4 | R 3F 00 | C 63 00 | R 00 C0 00 00 00 | C 6A 86",
       "63 00", 0, 2, 1, 0, 0, 0 },
     { "case 4S, proprietary 9F10 handled as a warning", "80 A8 00 00 01 83 00",
-      0, false, "> 80 A8 00 00 01 | < A8 | > 83 | < 9F 10 | > 80 C0 00 00 00 | "
-      "< 61 02 | > 80 C0 00 00 02 | < C0 77 00 90 00", "77 00 9F 10", 0,
+      0, false, "R 80 A8 00 00 01 | C A8 | R 83 | C 9F 10 | R 80 C0 00 00 00 | "
+      "C 61 02 | R 80 C0 00 00 02 | C C0 77 00 90 00", "77 00 9F 10", 0,
       3, 2, 0, 0, 0 },
     { "case 4S, warning rule off: delivered at once", "00 A4 04 00 02 3F 00 00",
-      0, true, "> 00 A4 04 00 02 | < A4 | > 3F 00 | < 62 83", "62 83", 0,
+      0, true, "R 00 A4 04 00 02 | C A4 | R 3F 00 | C 62 83", "62 83", 0,
       1, 0, 0, 0, 0 },
     { "case 4S, error SW: no GET RESPONSE", "00 A4 04 00 02 3F 00 00", 0, false,
-      "> 00 A4 04 00 02 | < A4 | > 3F 00 | < 6A 82", "6A 82", 0, 1, 0, 0, 0, 0 },
+      "R 00 A4 04 00 02 | C A4 | R 3F 00 | C 6A 82", "6A 82", 0, 1, 0, 0, 0, 0 },
     { "case 4S, room for 4 data bytes: 61xx delivered with what fits",
       "00 A4 04 00 02 3F 00 00", 6, false,
-      "> 00 A4 04 00 02 | < A4 | > 3F 00 | < 61 10 | > 00 C0 00 00 04 | "
-      "< C0 01 02 03 04 61 0C", "01 02 03 04 61 0C", 0, 2, 1, 0, 0, 0 },
+      "R 00 A4 04 00 02 | C A4 | R 3F 00 | C 61 10 | R 00 C0 00 00 04 | "
+      "C C0 01 02 03 04 61 0C", "01 02 03 04 61 0C", 0, 2, 1, 0, 0, 0 },
     { "case 4S, no room for data: 61xx delivered at once",
       "00 A4 04 00 02 3F 00 00", 2, false,
-      "> 00 A4 04 00 02 | < A4 | > 3F 00 | < 61 10", "61 10", 0, 1, 0, 0, 0, 0 },
+      "R 00 A4 04 00 02 | C A4 | R 3F 00 | C 61 10", "61 10", 0, 1, 0, 0, 0, 0 },
     { "GET RESPONSE answered 61xx without data: once more, then no loop",
       "00 A4 04 00 01 3F 00", 0, false,
-      "> 00 A4 04 00 01 | < A4 | > 3F | < 61 10 | > 00 C0 00 00 10 | < 61 08 | "
-      "> 00 C0 00 00 08 | < 61 08", "61 08", 0, 3, 2, 0, 0, 0 },
+      "R 00 A4 04 00 01 | C A4 | R 3F | C 61 10 | R 00 C0 00 00 10 | C 61 08 | "
+      "R 00 C0 00 00 08 | C 61 08", "61 08", 0, 3, 2, 0, 0, 0 },
     { "case 2E Ne=5 as case 2S P3=05", "00 B0 00 00 00 00 05", 0, false,
-      "> 00 B0 00 00 05 | < B0 #5:00 90 00", "#5:00 90 00", 0, 1, 0, 0, 0, 0 },
+      "R 00 B0 00 00 05 | C B0 #5:00 90 00", "#5:00 90 00", 0, 1, 0, 0, 0, 0 },
     { "case 2E Ne=300: P3=00 and 61xx", "00 B0 00 00 00 01 2C", 0, false,
-      "> 00 B0 00 00 00 | < B0 #256:00 61 2C | > 00 C0 00 00 2C | < C0 #44:00 90 00",
+      "R 00 B0 00 00 00 | C B0 #256:00 61 2C | R 00 C0 00 00 2C | C C0 #44:00 90 00",
       "#300:00 90 00", 0, 2, 1, 0, 0, 0 },
     { "case 3E via ENVELOPE, two pieces", "00 D6 00 00 00 01 00 #256:00", 0, false,
-      "> 00 C2 00 00 FF | < C2 | > 00 D6 00 00 00 01 00 #248:00 | < 90 00 | "
-      "> 00 C2 00 00 08 | < C2 | > #8:F8 | < 90 00", "90 00", 0, 2, 0, 0, 0, 2 },
+      "R 00 C2 00 00 FF | C C2 | R 00 D6 00 00 00 01 00 #248:00 | C 90 00 | "
+      "R 00 C2 00 00 08 | C C2 | R #8:F8 | C 90 00", "90 00", 0, 2, 0, 0, 0, 2 },
     { "case 4E via ENVELOPE, response by GET RESPONSE",
       "80 2A 9E 9A 00 00 03 01 02 03 00 00", 0, false,
-      "> 80 C2 00 00 0C | < C2 | > 80 2A 9E 9A 00 00 03 01 02 03 00 00 | "
-      "< 61 03 | > 80 C0 00 00 03 | < C0 AA BB CC 90 00", "AA BB CC 90 00", 0,
+      "R 80 C2 00 00 0C | C C2 | R 80 2A 9E 9A 00 00 03 01 02 03 00 00 | "
+      "C 61 03 | R 80 C0 00 00 03 | C C0 AA BB CC 90 00", "AA BB CC 90 00", 0,
       2, 1, 0, 0, 1 },
     { "case 3E via ENVELOPE, card refuses the first piece",
       "00 D6 00 00 00 01 00 #256:00", 0, false,
-      "> 00 C2 00 00 FF | < 6D 00", "6D 00", 0, 1, 0, 0, 0, 1 },
+      "R 00 C2 00 00 FF | C 6D 00", "6D 00", 0, 1, 0, 0, 0, 1 },
     { "bad procedure byte", "00 B0 00 00 04", 0, false,
-      "> 00 B0 00 00 04 | < 12", NULL, CL_ERR_PROTOCOL, 1, 0, 0, 0, 0 },
+      "R 00 B0 00 00 04 | C 12", NULL, CL_ERR_PROTOCOL, 1, 0, 0, 0, 0 },
     { "ACK on case 1 (no data to transfer)", "00 70 00 01", 0, false,
-      "> 00 70 00 01 00 | < 70", NULL, CL_ERR_PROTOCOL, 1, 0, 0, 0, 0 },
+      "R 00 70 00 01 00 | C 70", NULL, CL_ERR_PROTOCOL, 1, 0, 0, 0, 0 },
     { "ACK again after all data sent", "00 D6 00 00 01 AA", 0, false,
-      "> 00 D6 00 00 01 | < D6 | > AA | < D6", NULL, CL_ERR_PROTOCOL,
+      "R 00 D6 00 00 01 | C D6 | R AA | C D6", NULL, CL_ERR_PROTOCOL,
       1, 0, 0, 0, 0 },
     { "WT timeout waiting for the procedure byte (§10.2)", "00 B0 00 00 04", 0,
-      false, "> 00 B0 00 00 04 | < 60 | T", NULL, CL_ERR_TIMEOUT, 1, 0, 0, 1, 0 },
+      false, "R 00 B0 00 00 04 | C 60 | T", NULL, CL_ERR_TIMEOUT, 1, 0, 0, 1, 0 },
     { "WT timeout inside the data", "00 B0 00 00 04", 0, false,
-      "> 00 B0 00 00 04 | < B0 01 02 | T", NULL, CL_ERR_TIMEOUT, 1, 0, 0, 0, 0 },
+      "R 00 B0 00 00 04 | C B0 01 02 | T", NULL, CL_ERR_TIMEOUT, 1, 0, 0, 0, 0 },
     { "WT timeout waiting for SW2", "00 70 00 01", 0, false,
-      "> 00 70 00 01 00 | < 90 | T", NULL, CL_ERR_TIMEOUT, 1, 0, 0, 0, 0 },
+      "R 00 70 00 01 00 | C 90 | T", NULL, CL_ERR_TIMEOUT, 1, 0, 0, 0, 0 },
     { "parity error after repetitions", "00 B0 00 00 04", 0, false,
-      "> 00 B0 00 00 04 | < B0 01 | P", NULL, CL_ERR_PARITY, 1, 0, 0, 0, 0 },
+      "R 00 B0 00 00 04 | C B0 01 | P", NULL, CL_ERR_PARITY, 1, 0, 0, 0, 0 },
     { "a byte out of turn after SW2", "00 70 00 01", 0, false,
-      "> 00 70 00 01 00 | < 90 00 00", NULL, CL_ERR_PROTOCOL, 1, 0, 0, 0, 0 },
+      "R 00 70 00 01 00 | C 90 00 00", NULL, CL_ERR_PROTOCOL, 1, 0, 0, 0, 0 },
 };
 
 static void check_stats(const struct cl_t0 *t0, unsigned tp, unsigned gr,
@@ -377,61 +383,61 @@ struct card_vec {
 };
 
 static const struct card_vec cvec[] = {
-    { "case 1", false, false, "> 00 70 00 01 00 | H | A 90 00 | < 90 00",
+    { "case 1", false, false, "R 00 70 00 01 00 | H | S 90 00 | C 90 00",
       1, 0, 0, 0, 0 },
     { "case 2, exactly Ne: ACK, data, SW", false, false,
-      "> 00 B0 00 00 03 | A 01 02 03 90 00 | < B0 01 02 03 90 00", 1, 0, 0, 0, 0 },
+      "R 00 B0 00 00 03 | S 01 02 03 90 00 | C B0 01 02 03 90 00", 1, 0, 0, 0, 0 },
     { "case 2, Le 00 and 256 bytes", false, false,
-      "> 00 B0 00 00 00 | A #256:00 90 00 | < B0 #256:00 90 00", 1, 0, 0, 0, 0 },
+      "R 00 B0 00 00 00 | S #256:00 90 00 | C B0 #256:00 90 00", 1, 0, 0, 0, 0 },
     { "case 2, fewer than Ne: 6Cxx, re-issue served", false, false,
-      "> 00 B0 00 00 05 | A 01 02 03 90 00 | < 6C 03 | > 00 B0 00 00 03 | "
-      "< B0 01 02 03 90 00", 2, 0, 1, 0, 0 },
+      "R 00 B0 00 00 05 | S 01 02 03 90 00 | C 6C 03 | R 00 B0 00 00 03 | "
+      "C B0 01 02 03 90 00", 2, 0, 1, 0, 0 },
     { "case 2, more than Ne (<= 256): 6Cxx", false, false,
-      "> 00 84 00 00 02 | A #8:00 90 00 | < 6C 08 | > 00 84 00 00 08 | "
-      "< 84 #8:00 90 00", 2, 0, 1, 0, 0 },
+      "R 00 84 00 00 02 | S #8:00 90 00 | C 6C 08 | R 00 84 00 00 08 | "
+      "C 84 #8:00 90 00", 2, 0, 1, 0, 0 },
     { "case 2, 300 bytes for Le 00: 256 and 61 2C", false, false,
-      "> 00 B0 00 00 00 | A #300:00 90 00 | < B0 #256:00 61 2C | "
-      "> 00 C0 00 00 2C | < C0 #44:00 90 00", 2, 1, 0, 0, 0 },
+      "R 00 B0 00 00 00 | S #300:00 90 00 | C B0 #256:00 61 2C | "
+      "R 00 C0 00 00 2C | C C0 #44:00 90 00", 2, 1, 0, 0, 0 },
     { "case 2, error without data", false, false,
-      "> 00 B0 00 00 05 | A 6A 82 | < 6A 82", 1, 0, 0, 0, 0 },
+      "R 00 B0 00 00 05 | S 6A 82 | C 6A 82", 1, 0, 0, 0, 0 },
     { "case 2, single-byte ACKs", true, false,
-      "> 00 B0 00 00 03 | A 01 02 03 90 00 | < 4F 01 4F 02 4F 03 90 00",
+      "R 00 B0 00 00 03 | S 01 02 03 90 00 | C 4F 01 4F 02 4F 03 90 00",
       1, 0, 0, 0, 0 },
     { "case 3, ACK and data", false, false,
-      "> 00 D6 00 00 02 | R | < D6 | > AA BB | C 00 D6 00 00 02 AA BB | "
-      "A 90 00 | < 90 00", 1, 0, 0, 0, 0 },
+      "R 00 D6 00 00 02 | D | C D6 | R AA BB | L 00 D6 00 00 02 AA BB | "
+      "S 90 00 | C 90 00", 1, 0, 0, 0, 0 },
     { "case 3, single-byte ACKs", true, false,
-      "> 00 D6 00 00 03 | R | < 29 | > AA | < 29 | > BB | < 29 | > CC | "
-      "C 00 D6 00 00 03 AA BB CC | A 90 00 | < 90 00", 1, 0, 0, 0, 0 },
+      "R 00 D6 00 00 03 | D | C 29 | R AA | C 29 | R BB | C 29 | R CC | "
+      "L 00 D6 00 00 03 AA BB CC | S 90 00 | C 90 00", 1, 0, 0, 0, 0 },
     { "case 4, 61xx and GET RESPONSE", false, false,
-      "> 00 A4 04 00 02 | R | < A4 | > 3F 00 | A 6F 02 84 00 90 00 | < 61 04 | "
-      "> 00 C0 00 00 04 | < C0 6F 02 84 00 90 00", 2, 1, 0, 0, 0 },
+      "R 00 A4 04 00 02 | D | C A4 | R 3F 00 | S 6F 02 84 00 90 00 | C 61 04 | "
+      "R 00 C0 00 00 04 | C C0 6F 02 84 00 90 00", 2, 1, 0, 0, 0 },
     { "case 4, GET RESPONSE for less: 61 rest", false, false,
-      "> 00 A4 04 00 02 | R | < A4 | > 3F 00 | A 6F 02 84 00 90 00 | < 61 04 | "
-      "> 00 C0 00 00 02 | < C0 6F 02 61 02 | > 00 C0 00 00 02 | < C0 84 00 90 00",
+      "R 00 A4 04 00 02 | D | C A4 | R 3F 00 | S 6F 02 84 00 90 00 | C 61 04 | "
+      "R 00 C0 00 00 02 | C C0 6F 02 61 02 | R 00 C0 00 00 02 | C C0 84 00 90 00",
       3, 2, 0, 0, 0 },
     { "case 4, GET RESPONSE for more: 6Cxx", false, false,
-      "> 00 A4 04 00 02 | R | < A4 | > 3F 00 | A 6F 02 84 00 90 00 | < 61 04 | "
-      "> 00 C0 00 00 08 | < 6C 04 | > 00 C0 00 00 04 | < C0 6F 02 84 00 90 00",
+      "R 00 A4 04 00 02 | D | C A4 | R 3F 00 | S 6F 02 84 00 90 00 | C 61 04 | "
+      "R 00 C0 00 00 08 | C 6C 04 | R 00 C0 00 00 04 | C C0 6F 02 84 00 90 00",
       3, 2, 1, 0, 0 },
     { "case 4, warning after the data (61xx first)", false, false,
-      "> 00 A4 04 00 01 | R | < A4 | > 3F | A 01 02 62 83 | < 61 02 | "
-      "> 00 C0 00 00 02 | < C0 01 02 62 83", 2, 1, 0, 0, 0 },
+      "R 00 A4 04 00 01 | D | C A4 | R 3F | S 01 02 62 83 | C 61 02 | "
+      "R 00 C0 00 00 02 | C C0 01 02 62 83", 2, 1, 0, 0, 0 },
     { "case 4, warning first (EMV card)", false, true,
-      "> 00 A4 04 00 01 | R | < A4 | > 3F | A 01 02 62 83 | < 62 83 | "
-      "> 00 C0 00 00 00 | < 6C 02 | > 00 C0 00 00 02 | < C0 01 02 90 00",
+      "R 00 A4 04 00 01 | D | C A4 | R 3F | S 01 02 62 83 | C 62 83 | "
+      "R 00 C0 00 00 00 | C 6C 02 | R 00 C0 00 00 02 | C C0 01 02 90 00",
       3, 2, 1, 0, 0 },
     { "NULL bytes for a slow command", false, false,
-      "> 00 D6 00 00 01 | N | < 60 | R | < D6 | > AA | N | < 60 | N | < 60 | "
-      "A 90 00 | < 90 00", 1, 0, 0, 3, 0 },
+      "R 00 D6 00 00 01 | N | C 60 | D | C D6 | R AA | N | C 60 | N | C 60 | "
+      "S 90 00 | C 90 00", 1, 0, 0, 3, 0 },
     { "invalid INS 6X answered 6D00", false, false,
-      "> 00 6A 00 00 00 | < 6D 00", 1, 0, 0, 0, 0 },
+      "R 00 6A 00 00 00 | C 6D 00", 1, 0, 0, 0, 0 },
     { "kept response dropped by another command", false, false,
-      "> 00 A4 04 00 01 | R | < A4 | > 3F | A 01 02 90 00 | < 61 02 | "
-      "> 00 B0 00 00 02 | H | A 6A 82 | < 6A 82 | > 00 C0 00 00 02 | H",
+      "R 00 A4 04 00 01 | D | C A4 | R 3F | S 01 02 90 00 | C 61 02 | "
+      "R 00 B0 00 00 02 | H | S 6A 82 | C 6A 82 | R 00 C0 00 00 02 | H",
       3, 0, 0, 0, 0 },
     { "ENVELOPE counted", false, false,
-      "> 00 C2 00 00 01 | R | < C2 | > 00 | A 90 00 | < 90 00", 1, 0, 0, 0, 1 },
+      "R 00 C2 00 00 01 | D | C C2 | R 00 | S 90 00 | C 90 00", 1, 0, 0, 0, 1 },
 };
 
 static void card_vector(const struct card_vec *v, size_t chunk)
@@ -476,18 +482,18 @@ START_TEST(test_card_command_bytes)
     cl_t0_config_default(&cfg, CL_T0_ROLE_CARD);
     ck_assert_int_eq(cl_t0_setup(&t0, &cfg), CL_OK);
     ck_assert_int_eq(cl_t0_card_listen(&t0, cmd, sizeof(cmd)), CL_OK);
-    run_transcript(&t0, "> 80 E2 00 00 03 | R | < E2 | > 01 02 03", true, 64);
+    run_transcript(&t0, "R 80 E2 00 00 03 | D | C E2 | R 01 02 03", true, 64);
     ck_assert_int_eq(cl_t0_want(&t0), CL_T0_APDU);
     ck_assert_int_eq(cl_t0_result(&t0), 8);
     cl_assert_bytes(cmd, 8, "80 E2 00 00 03 01 02 03");
     /* a command longer than the buffer: refused, the app answers 6700 */
-    run_transcript(&t0, "A 90 00 | < 90 00 | > 80 E2 00 00 04", true, 64);
+    run_transcript(&t0, "S 90 00 | C 90 00 | R 80 E2 00 00 04", true, 64);
     ck_assert_int_eq(cl_t0_card_receive(&t0), CL_ERR_BUFFER);
     ck_assert_int_eq(cl_t0_want(&t0), CL_T0_HEADER);
-    run_transcript(&t0, "A 67 00 | < 67 00", true, 64);
+    run_transcript(&t0, "S 67 00 | C 67 00", true, 64);
     ck_assert_int_eq(cl_t0_want(&t0), CL_T0_RECV);
     /* P3 = 0 with receive: APDU at once with the header alone */
-    run_transcript(&t0, "> 80 E2 00 00 00 | R | C 80 E2 00 00 00", true, 64);
+    run_transcript(&t0, "R 80 E2 00 00 00 | D | L 80 E2 00 00 00", true, 64);
     ck_assert_int_eq(cl_t0_want(&t0), CL_T0_APDU);
 }
 END_TEST
@@ -518,7 +524,7 @@ START_TEST(test_card_errors)
     ck_assert_int_eq(cl_t0_timeout(&t0), CL_ERR_STATE);           /* no timer */
     ck_assert_int_eq(cl_t0_transmit_start(&t0, cmd, 4, cmd, 4), CL_ERR_STATE);
     /* out of turn: bytes while the application has the header */
-    run_transcript(&t0, "> 00 B0 00 00 01", true, 64);
+    run_transcript(&t0, "R 00 B0 00 00 01", true, 64);
     ck_assert_int_eq(cl_t0_want(&t0), CL_T0_HEADER);
     ck_assert_int_eq(cl_t0_feed(&t0, &b, 1), CL_ERR_PROTOCOL);
     ck_assert_int_eq(cl_t0_want(&t0), CL_T0_DEACTIVATE);
@@ -526,7 +532,7 @@ START_TEST(test_card_errors)
     /* parity error: mute until setup */
     ck_assert_int_eq(cl_t0_setup(&t0, &cfg), CL_OK);
     ck_assert_int_eq(cl_t0_card_listen(&t0, cmd, sizeof(cmd)), CL_OK);
-    run_transcript(&t0, "> 00 B0 | P", true, 64);
+    run_transcript(&t0, "R 00 B0 | P", true, 64);
     ck_assert_int_eq(cl_t0_want(&t0), CL_T0_DEACTIVATE);
     ck_assert_int_eq(cl_t0_error(&t0), CL_ERR_PARITY);
     ck_assert_int_eq(cl_t0_parity_error(&t0), CL_ERR_STATE);
