@@ -77,27 +77,15 @@ int cl_rm_read(const uint8_t *p, size_t len, struct cl_rm_tlv *t)
     return rd(p, len, t);
 }
 
-/* rd() for the walker's loops: the common field (one tag byte of the
- * context class, a length below 128) read inline; t->ctx false is a
- * CL_ERR_TAG for every caller. */
-static inline int next_tlv(const uint8_t *p, size_t len, struct cl_rm_tlv *t)
+/* rd() for the list and slow paths: a tag of another class, or a number
+ * below 31 in the long form, is CL_ERR_TAG. */
+static int next_tlv(const uint8_t *p, size_t len, struct cl_rm_tlv *t)
 {
-    uint8_t b0 = p[0];
-    int rc;
+    int rc = rd(p, len, t);
 
-    if ((b0 & 0xC0u) == 0x80u && (b0 & 0x1Fu) != 0x1Fu && len >= 2 && p[1] < 0x80u) {
-        if (p[1] > len - 2)
-            return CL_ERR_LENGTH;
-        t->num = b0 & 0x1Fu;
-        t->c = (b0 & 0x20u) != 0;
-        t->v = p + 2;
-        t->len = p[1];
-        t->total = 2u + p[1];
-        return CL_OK;
-    }
-    if ((rc = rd(p, len, t)) != CL_OK)
-        return rc;
-    return t->ctx ? CL_OK : CL_ERR_TAG;
+    if (rc == CL_OK && !t->ctx)
+        rc = CL_ERR_TAG;
+    return rc;
 }
 
 static uint16_t be16(const uint8_t *p)
