@@ -383,6 +383,103 @@ CL_WUR int cl_t0_card_respond(struct cl_t0 *t0, const uint8_t *resp,
 CL_WUR int cl_t0_card_null(struct cl_t0 *t0);
 #endif /* CL_T0_CARD */
 
+
+/* ------------------------------------------- T=0 at the APDU level
+ * The rules above where something else moves whole TPDUs and their
+ * answers (data and SW): a PC/SC reader with a T=0 card (reader role:
+ * ports/posix/pcsc.c), a virtual card behind vsmartcard's vpcd (card role:
+ * ports/posix/vpcd.c). One copy of 61xx GET RESPONSE and the 6Cxx
+ * re-issue for both. No I/O: the caller moves the bytes. */
+
+/* Reader role. Caller-allocated; do not touch the fields. */
+struct cl_t0_apdu {
+    const uint8_t *cmd, *cur;
+    size_t cur_len, off, resp_size;
+    uint32_t steps;
+    uint8_t hdr[5];
+    uint8_t flags;
+};
+
+/*
+ * Start collecting the response to the command APDU cmd[0..cmd_len) in a
+ * buffer of resp_size bytes (both the caller's until the end).
+ * Returns CL_OK, or CL_ERR_ARG (a NULL pointer, cmd_len < 4, resp_size < 2).
+ */
+CL_WUR int cl_t0_apdu_start(struct cl_t0_apdu *x, const uint8_t *cmd,
+                            size_t cmd_len, size_t resp_size);
+
+/* The command to send next (*cmd, the count returned: the command itself,
+ * a GET RESPONSE or a re-issued header) and where its answer goes in the
+ * response buffer (*resp_off: the answer may take resp_size - *resp_off
+ * bytes). 0 on NULL. */
+size_t cl_t0_apdu_next(const struct cl_t0_apdu *x, const uint8_t **cmd,
+                       size_t *resp_off);
+
+/*
+ * The answer to the command of cl_t0_apdu_next() is resp[resp_off ..
+ * resp_off + n) (resp: the whole response buffer). 61xx: GET RESPONSE (CLA
+ * of the command, P3 = min(xx, room), 00 meaning 256); the response ends
+ * with the 61xx when room is 0 or a second GET RESPONSE in a row brought
+ * nothing. 6Cxx on a 5-byte command before any data came: the same header
+ * again with P3 = xx, once, when xx fits; else the 6Cxx ends it.
+ * Returns 1: send cl_t0_apdu_next() again; 0: done, resp[0..*resp_len)
+ * holds every step's data and the last SW; CL_ERR_PROTOCOL (fewer than 2
+ * bytes, more than fit, or more than 65536 steps); CL_ERR_ARG (NULL).
+ */
+CL_WUR int cl_t0_apdu_answer(struct cl_t0_apdu *x, const uint8_t *resp,
+                             size_t n, size_t *resp_len);
+
+#if CL_T0_CARD
+/* Largest TPDU the card role builds (header and 255 data bytes), largest
+ * answer it builds itself (256 data bytes and SW). */
+#define CL_T0_TPDU_MAX 260u
+#define CL_T0_OUT_MAX 258u
+
+/* Card role: the response kept for GET RESPONSE and the 6Cxx re-issue.
+ * Zero it (or cl_t0_apdu_card_reset()) at power on and reset. */
+struct cl_t0_apdu_card {
+    const uint8_t *buf;         /* the kept response (the caller's) */
+    size_t len, off;
+    uint8_t hdr[4];             /* header answered 6Cxx */
+    uint8_t cur[5];             /* header of the TPDU being answered */
+    bool kept, reissue, had_data, extended;
+};
+
+/* Drop the kept response (power off, reset). Nothing on NULL. */
+void cl_t0_apdu_card_reset(struct cl_t0_apdu_card *k);
+
+/*
+ * A command APDU cmd[0..len) arrived as a T=0 card behind an APDU-level
+ * reader sees it. Either the engine answers it (returns 1: out[0..*out_len)
+ * is the answer: 6700 for a malformed APDU, 6D00 for an INS 6X/9X, or the
+ * next part of the kept response for a GET RESPONSE or the re-issued
+ * header), or the application must (returns 0): tpdu[0..*tpdu_len) is the
+ * command as a TPDU (P3 = Lc, Le or 00) to process, or, when *tpdu_len is
+ * 0, the extended cmd as it is; then cl_t0_apdu_card_response().
+ * Returns 1, 0, or CL_ERR_ARG (NULL).
+ */
+CL_WUR int cl_t0_apdu_card_command(struct cl_t0_apdu_card *k,
+                                   const uint8_t *cmd, size_t len,
+                                   uint8_t tpdu[CL_T0_TPDU_MAX],
+                                   size_t *tpdu_len,
+                                   uint8_t out[CL_T0_OUT_MAX],
+                                   size_t *out_len);
+
+/*
+ * The application answered buf[0..n) (data, SW) to the command; buf stays
+ * the caller's and unchanged while the response is kept (until the next
+ * command that is not served from it) and must not overlap out. Returns 1:
+ * send buf[0..n) as it is (no data, or an extended command); 0:
+ * out[0..*out_len) is what the card sends (61xx after received data; the
+ * data and SW when they are exactly Ne; 6Cxx; or Ne bytes and 61xx);
+ * CL_ERR_ARG (NULL, n < 2 or n > CL_RAPDU_MAX).
+ */
+CL_WUR int cl_t0_apdu_card_response(struct cl_t0_apdu_card *k,
+                                    const uint8_t *buf,
+                                    size_t n, uint8_t out[CL_T0_OUT_MAX],
+                                    size_t *out_len);
+#endif /* CL_T0_CARD */
+
 #ifdef __cplusplus
 }
 #endif

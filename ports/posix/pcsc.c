@@ -8,12 +8,8 @@
 #include <winscard.h>
 
 #include "cardlink/error.h"
+#include "cardlink/t0.h"
 #include "pcsc.h"
-
-/* Hard bound on the exchanges of one T=0 command (each GET RESPONSE step
- * but one brings data, and the data is bounded by resp_size; this only
- * guards against a reader that answers nonsense forever). */
-#define T0_STEPS_MAX 65536u
 
 /* see pcsc.h */
 int cl_pcsc_error(long rv)
@@ -55,64 +51,27 @@ int cl_pcsc_t0_transmit(cl_pcsc_xfer_fn xfer, void *ctx, const uint8_t *cmd,
                         size_t cmd_len, uint8_t *resp, size_t resp_size,
                         size_t *resp_len)
 {
-    uint8_t hdr[5];             /* GET RESPONSE or a re-issued header */
-    const uint8_t *cur = cmd;
-    size_t cur_len = cmd_len, off = 0;
-    bool reissued = false, gr = false, empty_gr = false;
-    unsigned steps;
+    struct cl_t0_apdu x;    /* the rules live in lib/t0 (t0_apdu.c) */
+    int rv;
 
-    if (xfer == NULL || cmd == NULL || resp == NULL || resp_len == NULL ||
-        cmd_len < 4 || resp_size < 2)
+    if (xfer == NULL || resp == NULL || resp_len == NULL)
         return CL_ERR_ARG;
     *resp_len = 0;
-    for (steps = 0; steps < T0_STEPS_MAX; steps++) {
-        size_t n = 0, data, room, xx;
-        uint8_t sw1, sw2;
-        int rv = xfer(ctx, cur, cur_len, resp + off, resp_size - off, &n);
+    rv = cl_t0_apdu_start(&x, cmd, cmd_len, resp_size);
+    while (rv == CL_OK) {
+        const uint8_t *c;
+        size_t off, n = 0, len = cl_t0_apdu_next(&x, &c, &off);
 
+        rv = xfer(ctx, c, len, resp + off, resp_size - off, &n);
         if (rv != CL_OK)
             return rv;
-        if (n < 2 || n > resp_size - off)
-            return CL_ERR_PROTOCOL;
-        data = n - 2;
-        sw1 = resp[off + data];
-        sw2 = resp[off + data + 1];
-        xx = sw2 ? sw2 : 256u;
-        if (sw1 == 0x61u) {
-            bool again = gr && data == 0;   /* a GET RESPONSE brought nothing */
-
-            off += data;
-            room = resp_size - 2u - off;
-            if (room > 0 && !(again && empty_gr)) {
-                empty_gr = again;
-                hdr[0] = cmd[0];
-                hdr[1] = 0xC0u;
-                hdr[2] = 0;
-                hdr[3] = 0;
-                hdr[4] = (uint8_t)(xx < room ? xx : room);
-                cur = hdr;
-                cur_len = 5;
-                gr = true;
-                reissued = false;
-                continue;
-            }
-            /* the 61xx ends the response where it stands */
-            *resp_len = off + 2;
+        rv = cl_t0_apdu_answer(&x, resp, n, resp_len);
+        if (rv == 1)
+            rv = CL_OK;
+        else if (rv == 0)
             return CL_OK;
-        }
-        if (sw1 == 0x6Cu && cur_len == 5 && off == 0 && data == 0 &&
-            !reissued && xx <= resp_size - 2u) {
-            if (cur != hdr)
-                memcpy(hdr, cur, 4);
-            hdr[4] = sw2;
-            cur = hdr;
-            reissued = true;
-            continue;
-        }
-        *resp_len = off + n;
-        return CL_OK;
     }
-    return CL_ERR_PROTOCOL;
+    return rv;
 }
 
 /* ------------------------------------------------------------ the port */
