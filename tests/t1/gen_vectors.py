@@ -241,6 +241,38 @@ sc('card_unexpected', 'S(WTX request) or a stray S-response from the reader: R(0
     '< ' + h(I(1, 0, CMD5)), '> ' + h(R(0, 2)), '< ' + h(R(0)), '> ' + h(R(0, 2)),
     '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5)])
 
+# Issue 11 §7: what the fault-injection run found untested.
+# Malformed R-blocks (§11.3.2.2: b6 is 0, error bits 0..2, no INF): invalid
+# blocks, answered with an R-block "other error" for the I-block expected
+# (rule 7.1), two per exchange so that the third try still gets through.
+sc('reader_bad_rblock_b6_inf', '§11.3.2.2, rule 7.1: R-block with b6 set, R-block with INF', 'R',
+   cfg(ifs=0), [
+    'S ' + h(CMD5), '> ' + h(I(0, 0, CMD5)), '< ' + h(blk(0xA0)), '> ' + h(R(0, 2)),
+    '< ' + h(blk(0x80, b'\x00')), '> ' + h(R(0, 2)), '< ' + h(I(0, 0, SW)), 'D 2 90 00'])
+sc('reader_bad_rblock_bits', '§11.3.2.2, rule 7.1: R-block error bits 3 and 0F', 'R', cfg(ifs=0), [
+    'S ' + h(CMD5), '> ' + h(I(0, 0, CMD5)), '< ' + h(blk(0x83)), '> ' + h(R(0, 2)),
+    '< ' + h(blk(0x9F)), '> ' + h(R(0, 2)), '< ' + h(I(0, 0, SW)), 'D 2 90 00'])
+sc('card_bad_rblock', '§11.3.2.2, rule 7.1: the card answers malformed R-blocks with R(0) error', 'C',
+   cfg(), [
+    '< ' + h(blk(0xA0)), '> ' + h(R(0, 2)), '< ' + h(blk(0x80, b'\x00')), '> ' + h(R(0, 2)),
+    '< ' + h(blk(0x87)), '> ' + h(R(0, 2)), '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5)])
+# An I-block while the card is busy: the card asked for time (S(WTX
+# request)) and the reader sends an I-block instead of the S-response: the
+# card repeats its S-request (rule 7.3) and takes nothing of the I-block.
+sc('card_iblock_while_busy', 'rule 3, 7.3: I-block instead of S(WTX response)', 'C', cfg(), [
+    '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5), 'Q 2', '> ' + h(S(0xC3, b'\x02')),
+    '< ' + h(I(1, 0, bytes.fromhex('00B0000002'))), '> ' + h(S(0xC3, b'\x02')),
+    '< ' + h(S(0xE3, b'\x02')), 'A ' + h(CMD5), 'R 90 00', '> ' + h(I(0, 0, SW)),
+    '< ' + h(I(1, 0, CMD5)), 'A ' + h(CMD5)])
+# The card aborts a command chain it is receiving (cl_t1_abort()); the
+# reader's next chained command is taken whole, sequence numbers going on.
+sc('card_abort_then_chain', 'rule 9 then 5: the card aborts a command chain, then a second chain', 'C',
+   cfg(), [
+    '< ' + h(I(0, 1, C100[:32])), '> ' + h(R(1)), 'B', '< ' + h(I(1, 1, C100[32:64])),
+    '> ' + h(S(0xC2)), '< ' + h(S(0xE2)),
+    '< ' + h(I(0, 1, C100[:32])), '> ' + h(R(1)), '< ' + h(I(1, 1, C100[32:64])), '> ' + h(R(0)),
+    '< ' + h(I(0, 0, C100[64:70])), 'A ' + h(C100[:70]), 'R 90 00', '> ' + h(I(0, 0, SW))])
+
 # The peer lowers its IFS (S(IFS request)) while our I-block is still
 # unacknowledged, then asks for that block again (rule 7.2): it is cut again
 # to the new size, never sent longer than the peer now takes (§11.4.2).

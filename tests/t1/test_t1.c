@@ -485,6 +485,261 @@ START_TEST(test_api_errors)
 }
 END_TEST
 
+/* ------------------------------------------------ the API-error wall */
+
+/* Every entry point in every state: {state, call, expected}. The states
+ * are reached through the API; the calls are made once each on a fresh
+ * engine (Check runs each row in its own process). */
+enum wall_state {
+    WS_NULL,            /* a NULL engine */
+    WS_R_IFS,           /* reader sending its start-up S(IFS request) */
+    WS_R_IDLE,          /* reader without IFS negotiation, nothing started */
+    WS_R_SEND,          /* reader: I-block of an exchange being sent */
+    WS_R_RECV,          /* reader: I-block sent, waiting (BWT armed) */
+    WS_R_DONE,          /* reader: the answer 90 00 arrived */
+    WS_R_FAILED,        /* reader: resynchronisation failed */
+    WS_C_IDLE,          /* card set up, no buffer yet */
+    WS_C_RECV,          /* card listening */
+    WS_C_DONE,          /* card: an empty command arrived */
+    WS_C_SEND           /* card: sending its response */
+};
+
+enum wall_call {
+    WC_WANT, WC_TIMER, WC_SENT1, WC_FEED1, WC_TIMEOUT, WC_PARITY, WC_RESULT,
+    WC_START, WC_IFS, WC_RESYNCH, WC_ABORT, WC_ERROR,
+    WC_LISTEN, WC_RESPOND, WC_WTX, WC_CIFS
+};
+
+static const struct wall_row {
+    uint8_t state, call;
+    long expected;
+} wall[] = {
+    /* NULL: CL_ERR_ARG, want FAILED, timer none, no error */
+    { WS_NULL, WC_WANT, CL_WANT_FAILED }, { WS_NULL, WC_TIMER, CL_TIMER_NONE },
+    { WS_NULL, WC_SENT1, CL_ERR_ARG }, { WS_NULL, WC_FEED1, CL_ERR_ARG },
+    { WS_NULL, WC_TIMEOUT, CL_ERR_ARG }, { WS_NULL, WC_PARITY, CL_ERR_ARG },
+    { WS_NULL, WC_RESULT, CL_ERR_ARG }, { WS_NULL, WC_START, CL_ERR_ARG },
+    { WS_NULL, WC_IFS, CL_ERR_ARG }, { WS_NULL, WC_RESYNCH, CL_ERR_ARG },
+    { WS_NULL, WC_ABORT, CL_ERR_ARG }, { WS_NULL, WC_ERROR, CL_OK },
+    /* reader, start-up S(IFS request) going out */
+    { WS_R_IFS, WC_WANT, CL_WANT_SEND }, { WS_R_IFS, WC_TIMER, CL_TIMER_NONE },
+    { WS_R_IFS, WC_SENT1, CL_OK }, { WS_R_IFS, WC_FEED1, CL_ERR_STATE },
+    { WS_R_IFS, WC_TIMEOUT, CL_ERR_STATE }, { WS_R_IFS, WC_PARITY, CL_ERR_STATE },
+    { WS_R_IFS, WC_RESULT, CL_ERR_STATE }, { WS_R_IFS, WC_START, CL_ERR_STATE },
+    { WS_R_IFS, WC_IFS, CL_ERR_STATE }, { WS_R_IFS, WC_RESYNCH, CL_ERR_STATE },
+    { WS_R_IFS, WC_ABORT, CL_ERR_STATE }, { WS_R_IFS, WC_ERROR, CL_OK },
+    /* reader idle */
+    { WS_R_IDLE, WC_WANT, CL_WANT_IDLE }, { WS_R_IDLE, WC_TIMER, CL_TIMER_NONE },
+    { WS_R_IDLE, WC_SENT1, CL_ERR_STATE }, { WS_R_IDLE, WC_FEED1, CL_ERR_STATE },
+    { WS_R_IDLE, WC_TIMEOUT, CL_ERR_STATE }, { WS_R_IDLE, WC_PARITY, CL_ERR_STATE },
+    { WS_R_IDLE, WC_RESULT, CL_ERR_STATE }, { WS_R_IDLE, WC_START, CL_OK },
+    { WS_R_IDLE, WC_IFS, CL_OK }, { WS_R_IDLE, WC_RESYNCH, CL_OK },
+    { WS_R_IDLE, WC_ABORT, CL_ERR_STATE }, { WS_R_IDLE, WC_ERROR, CL_OK },
+    /* reader sending an I-block */
+    { WS_R_SEND, WC_WANT, CL_WANT_SEND }, { WS_R_SEND, WC_TIMER, CL_TIMER_NONE },
+    { WS_R_SEND, WC_SENT1, CL_OK }, { WS_R_SEND, WC_FEED1, CL_ERR_STATE },
+    { WS_R_SEND, WC_TIMEOUT, CL_ERR_STATE }, { WS_R_SEND, WC_PARITY, CL_ERR_STATE },
+    { WS_R_SEND, WC_RESULT, CL_ERR_STATE }, { WS_R_SEND, WC_START, CL_ERR_STATE },
+    { WS_R_SEND, WC_IFS, CL_ERR_STATE }, { WS_R_SEND, WC_RESYNCH, CL_ERR_STATE },
+    { WS_R_SEND, WC_ABORT, CL_OK }, { WS_R_SEND, WC_ERROR, CL_OK },
+    /* reader waiting for the answer: BWT (BWI 4, F 372, D 1) armed */
+    { WS_R_RECV, WC_WANT, CL_WANT_RECV }, { WS_R_RECV, WC_TIMER, 15371 },
+    { WS_R_RECV, WC_SENT1, CL_ERR_STATE }, { WS_R_RECV, WC_FEED1, 1 },
+    { WS_R_RECV, WC_TIMEOUT, CL_OK }, { WS_R_RECV, WC_PARITY, CL_OK },
+    { WS_R_RECV, WC_RESULT, CL_ERR_STATE }, { WS_R_RECV, WC_START, CL_ERR_STATE },
+    { WS_R_RECV, WC_IFS, CL_ERR_STATE }, { WS_R_RECV, WC_RESYNCH, CL_ERR_STATE },
+    { WS_R_RECV, WC_ABORT, CL_OK }, { WS_R_RECV, WC_ERROR, CL_OK },
+    /* reader done: result 2 (90 00) */
+    { WS_R_DONE, WC_WANT, CL_WANT_DONE }, { WS_R_DONE, WC_TIMER, CL_TIMER_NONE },
+    { WS_R_DONE, WC_SENT1, CL_ERR_STATE }, { WS_R_DONE, WC_FEED1, CL_ERR_STATE },
+    { WS_R_DONE, WC_TIMEOUT, CL_ERR_STATE }, { WS_R_DONE, WC_PARITY, CL_ERR_STATE },
+    { WS_R_DONE, WC_RESULT, 2 }, { WS_R_DONE, WC_START, CL_OK },
+    { WS_R_DONE, WC_IFS, CL_OK }, { WS_R_DONE, WC_RESYNCH, CL_OK },
+    { WS_R_DONE, WC_ABORT, CL_ERR_STATE }, { WS_R_DONE, WC_ERROR, CL_OK },
+    /* reader failed: everything refused, the error sticky */
+    { WS_R_FAILED, WC_WANT, CL_WANT_FAILED }, { WS_R_FAILED, WC_TIMER, CL_TIMER_NONE },
+    { WS_R_FAILED, WC_SENT1, CL_ERR_STATE }, { WS_R_FAILED, WC_FEED1, CL_ERR_STATE },
+    { WS_R_FAILED, WC_TIMEOUT, CL_ERR_STATE }, { WS_R_FAILED, WC_PARITY, CL_ERR_STATE },
+    { WS_R_FAILED, WC_RESULT, CL_ERR_STATE }, { WS_R_FAILED, WC_START, CL_ERR_STATE },
+    { WS_R_FAILED, WC_IFS, CL_ERR_STATE }, { WS_R_FAILED, WC_RESYNCH, CL_ERR_STATE },
+    { WS_R_FAILED, WC_ABORT, CL_ERR_STATE }, { WS_R_FAILED, WC_ERROR, CL_ERR_RESYNCH },
+#if CL_T1_CARD
+    { WS_NULL, WC_LISTEN, CL_ERR_ARG }, { WS_NULL, WC_RESPOND, CL_ERR_ARG },
+    { WS_NULL, WC_WTX, CL_ERR_ARG }, { WS_NULL, WC_CIFS, CL_ERR_ARG },
+    { WS_R_IDLE, WC_LISTEN, CL_ERR_STATE }, { WS_R_IDLE, WC_RESPOND, CL_ERR_STATE },
+    { WS_R_IDLE, WC_WTX, CL_ERR_STATE }, { WS_R_IDLE, WC_CIFS, CL_ERR_STATE },
+    { WS_R_DONE, WC_LISTEN, CL_ERR_STATE }, { WS_R_DONE, WC_RESPOND, CL_ERR_STATE },
+    { WS_R_DONE, WC_WTX, CL_ERR_STATE }, { WS_R_DONE, WC_CIFS, CL_ERR_STATE },
+    /* card set up: listen only */
+    { WS_C_IDLE, WC_WANT, CL_WANT_IDLE }, { WS_C_IDLE, WC_TIMER, CL_TIMER_NONE },
+    { WS_C_IDLE, WC_SENT1, CL_ERR_STATE }, { WS_C_IDLE, WC_FEED1, CL_ERR_STATE },
+    { WS_C_IDLE, WC_TIMEOUT, CL_ERR_STATE }, { WS_C_IDLE, WC_PARITY, CL_ERR_STATE },
+    { WS_C_IDLE, WC_RESULT, CL_ERR_STATE }, { WS_C_IDLE, WC_START, CL_ERR_STATE },
+    { WS_C_IDLE, WC_IFS, CL_ERR_STATE }, { WS_C_IDLE, WC_RESYNCH, CL_ERR_STATE },
+    { WS_C_IDLE, WC_ABORT, CL_ERR_STATE }, { WS_C_IDLE, WC_ERROR, CL_OK },
+    { WS_C_IDLE, WC_LISTEN, CL_OK }, { WS_C_IDLE, WC_RESPOND, CL_ERR_STATE },
+    { WS_C_IDLE, WC_WTX, CL_ERR_STATE }, { WS_C_IDLE, WC_CIFS, CL_ERR_STATE },
+    /* card listening: no timer before a block starts (the reader's turn) */
+    { WS_C_RECV, WC_WANT, CL_WANT_RECV }, { WS_C_RECV, WC_TIMER, CL_TIMER_NONE },
+    { WS_C_RECV, WC_SENT1, CL_ERR_STATE }, { WS_C_RECV, WC_FEED1, 1 },
+    { WS_C_RECV, WC_TIMEOUT, CL_ERR_STATE }, { WS_C_RECV, WC_PARITY, CL_OK },
+    { WS_C_RECV, WC_RESULT, CL_ERR_STATE }, { WS_C_RECV, WC_START, CL_ERR_STATE },
+    { WS_C_RECV, WC_IFS, CL_ERR_STATE }, { WS_C_RECV, WC_RESYNCH, CL_ERR_STATE },
+    { WS_C_RECV, WC_ABORT, CL_ERR_STATE }, { WS_C_RECV, WC_ERROR, CL_OK },
+    { WS_C_RECV, WC_LISTEN, CL_ERR_STATE }, { WS_C_RECV, WC_RESPOND, CL_ERR_STATE },
+    { WS_C_RECV, WC_WTX, CL_ERR_STATE }, { WS_C_RECV, WC_CIFS, CL_ERR_STATE },
+    /* card with a command (empty): respond, WTX or IFS */
+    { WS_C_DONE, WC_WANT, CL_WANT_DONE }, { WS_C_DONE, WC_TIMER, CL_TIMER_NONE },
+    { WS_C_DONE, WC_SENT1, CL_ERR_STATE }, { WS_C_DONE, WC_FEED1, CL_ERR_STATE },
+    { WS_C_DONE, WC_TIMEOUT, CL_ERR_STATE }, { WS_C_DONE, WC_PARITY, CL_ERR_STATE },
+    { WS_C_DONE, WC_RESULT, 0 }, { WS_C_DONE, WC_START, CL_ERR_STATE },
+    { WS_C_DONE, WC_IFS, CL_ERR_STATE }, { WS_C_DONE, WC_RESYNCH, CL_ERR_STATE },
+    { WS_C_DONE, WC_ABORT, CL_ERR_STATE }, { WS_C_DONE, WC_ERROR, CL_OK },
+    { WS_C_DONE, WC_LISTEN, CL_ERR_STATE }, { WS_C_DONE, WC_RESPOND, CL_OK },
+    { WS_C_DONE, WC_WTX, CL_OK }, { WS_C_DONE, WC_CIFS, CL_OK },
+    /* card sending an unchained response: nothing to abort */
+    { WS_C_SEND, WC_WANT, CL_WANT_SEND }, { WS_C_SEND, WC_TIMER, CL_TIMER_NONE },
+    { WS_C_SEND, WC_SENT1, CL_OK }, { WS_C_SEND, WC_FEED1, CL_ERR_STATE },
+    { WS_C_SEND, WC_TIMEOUT, CL_ERR_STATE }, { WS_C_SEND, WC_PARITY, CL_ERR_STATE },
+    { WS_C_SEND, WC_RESULT, CL_ERR_STATE }, { WS_C_SEND, WC_START, CL_ERR_STATE },
+    { WS_C_SEND, WC_IFS, CL_ERR_STATE }, { WS_C_SEND, WC_RESYNCH, CL_ERR_STATE },
+    { WS_C_SEND, WC_ABORT, CL_ERR_STATE }, { WS_C_SEND, WC_ERROR, CL_OK },
+    { WS_C_SEND, WC_LISTEN, CL_ERR_STATE }, { WS_C_SEND, WC_RESPOND, CL_ERR_STATE },
+    { WS_C_SEND, WC_WTX, CL_ERR_STATE }, { WS_C_SEND, WC_CIFS, CL_ERR_STATE },
+#endif
+};
+
+/* Bring *t1 to state st through the API; returns the engine to call (NULL
+ * for WS_NULL). Buffers are static: the engine keeps pointers to them. */
+static struct cl_t1 *wall_reach(struct cl_t1 *t1, enum wall_state st)
+{
+    static const uint8_t cmd[1] = { 0xA5 };
+    static uint8_t resp[16], out[300];
+    struct cl_t1_config cfg;
+    int guard;
+
+    if (st == WS_NULL)
+        return NULL;
+    cl_t1_config_default(&cfg, st >= WS_C_IDLE ? CL_T1_ROLE_CARD : CL_T1_ROLE_READER);
+    cfg.ifs_at_start = st == WS_R_IFS;
+    if (st == WS_R_FAILED)
+        cfg.max_retries = 1;
+    ck_assert_int_eq(cl_t1_setup(t1, &cfg, NULL), CL_OK);
+    switch (st) {
+    case WS_R_SEND:
+    case WS_R_RECV:
+    case WS_R_DONE:
+        ck_assert_int_eq(cl_t1_transmit_start(t1, cmd, 1, resp, sizeof(resp)), CL_OK);
+        if (st == WS_R_SEND)
+            break;
+        ck_assert_uint_eq(pull_block(t1, out, sizeof(out)), 5);
+        if (st == WS_R_DONE)
+            ck_assert_int_eq(cl_t1_feed(t1, (const uint8_t *)"\x00\x00\x02\x90\x00\x92", 6), 6);
+        break;
+    case WS_R_FAILED:
+        /* a mute card: the block, then S(RESYNCH) three times, all lost */
+        ck_assert_int_eq(cl_t1_transmit_start(t1, cmd, 1, resp, sizeof(resp)), CL_OK);
+        for (guard = 0; guard < 16 && cl_t1_want(t1) != CL_WANT_FAILED; guard++) {
+            (void)pull_block(t1, out, sizeof(out));
+            if (cl_t1_want(t1) == CL_WANT_RECV)
+                ck_assert_int_eq(cl_t1_timeout(t1), CL_OK);
+        }
+        ck_assert_int_eq(cl_t1_want(t1), CL_WANT_FAILED);
+        break;
+#if CL_T1_CARD
+    case WS_C_RECV:
+    case WS_C_DONE:
+    case WS_C_SEND:
+        ck_assert_int_eq(cl_t1_card_listen(t1, out, sizeof(out)), CL_OK);
+        if (st == WS_C_RECV)
+            break;
+        ck_assert_int_eq(cl_t1_feed(t1, (const uint8_t *)"\x00\x00\x00\x00", 4), 4);
+        if (st == WS_C_SEND)
+            ck_assert_int_eq(cl_t1_card_respond(t1, (const uint8_t *)"\x90\x00", 2), CL_OK);
+        break;
+#endif
+    default:
+        break;
+    }
+    return t1;
+}
+
+START_TEST(test_api_wall)
+{
+    static uint8_t buf[8];
+    const struct wall_row *w = &wall[_i];
+    struct cl_t1 engine, *t1 = wall_reach(&engine, (enum wall_state)w->state);
+    long got = 0;
+
+    switch (w->call) {
+    case WC_WANT: got = cl_t1_want(t1); break;
+    case WC_TIMER: got = (long)cl_t1_timer(t1); break;
+    case WC_SENT1: got = cl_t1_sent(t1, 1); break;
+    case WC_FEED1: got = cl_t1_feed(t1, (const uint8_t *)"\x00", 1); break;
+    case WC_TIMEOUT: got = cl_t1_timeout(t1); break;
+    case WC_PARITY: got = cl_t1_parity_error(t1); break;
+    case WC_RESULT: got = cl_t1_result(t1); break;
+    case WC_START: got = cl_t1_transmit_start(t1, buf, 1, buf, sizeof(buf)); break;
+    case WC_IFS: got = cl_t1_request_ifs(t1, 32); break;
+    case WC_RESYNCH: got = cl_t1_resynch(t1); break;
+    case WC_ABORT: got = cl_t1_abort(t1); break;
+    case WC_ERROR: got = cl_t1_error(t1); break;
+#if CL_T1_CARD
+    case WC_LISTEN: got = cl_t1_card_listen(t1, buf, sizeof(buf)); break;
+    case WC_RESPOND: got = cl_t1_card_respond(t1, buf, 1); break;
+    case WC_WTX: got = cl_t1_card_request_wtx(t1, 1); break;
+    case WC_CIFS: got = cl_t1_card_request_ifs(t1, 32); break;
+#endif
+    default: ck_abort_msg("bad call");
+    }
+    ck_assert_msg(got == w->expected, "row %d: state %d call %d: %ld, expected %ld",
+                  _i, w->state, w->call, got, w->expected);
+}
+END_TEST
+
+/* max_retries (1..15): a mute card gets max_retries - 1 R-blocks "other
+ * error" and then S(RESYNCH request) (§11.6.3.2 rule 7.1 then 6); the
+ * exchange ends with CL_ERR_PROTOCOL once the card answers it. 15 is the
+ * largest value setup takes (issue 11 §7: nothing tested it). */
+static const uint8_t retry_cases[] = { 1, 2, 3, 15 };
+
+START_TEST(test_max_retries)
+{
+    struct cl_t1 t1;
+    struct cl_t1_config cfg;
+    struct cl_t1_stats st;
+    static const uint8_t cmd[5] = { 0x00, 0x84, 0x00, 0x00, 0x08 };
+    uint8_t resp[16], out[300];
+    unsigned i, n = retry_cases[_i];
+
+    cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
+    cfg.ifs_at_start = false;
+    cfg.max_retries = (uint8_t)n;
+    ck_assert_int_eq(cl_t1_setup(&t1, &cfg, &st), CL_OK);
+    ck_assert_int_eq(cl_t1_transmit_start(&t1, cmd, sizeof(cmd), resp, sizeof(resp)), CL_OK);
+    ck_assert_uint_eq(pull_block(&t1, out, sizeof(out)), 9);
+    for (i = 1; i < n; i++) {
+        ck_assert_int_eq(cl_t1_timeout(&t1), CL_OK);
+        ck_assert_uint_eq(pull_block(&t1, out, sizeof(out)), 4);
+        cl_assert_bytes(out, 4, "00 82 00 82");
+    }
+    ck_assert_int_eq(cl_t1_timeout(&t1), CL_OK);
+    ck_assert_uint_eq(pull_block(&t1, out, sizeof(out)), 4);
+    cl_assert_bytes(out, 4, "00 C0 00 C0");
+    ck_assert_int_eq(cl_t1_feed(&t1, (const uint8_t *)"\x00\xE0\x00\xE0", 4), 4);
+    ck_assert_int_eq(cl_t1_want(&t1), CL_WANT_DONE);
+    ck_assert_int_eq(cl_t1_result(&t1), CL_ERR_PROTOCOL);
+    ck_assert_uint_eq(cl_t1_stats(&t1)->timeouts, n);
+    ck_assert_uint_eq(cl_t1_stats(&t1)->resynchs, 1);
+    /* the first R-block answers the I-block; the others repeat it */
+    ck_assert_uint_eq(cl_t1_stats(&t1)->retransmissions, n >= 2 ? n - 2 : 0);
+    ck_assert_uint_eq(cl_t1_stats(&t1)->blocks_sent, n + 1);
+    /* one more than 15 is refused */
+    cfg.max_retries = 16;
+    ck_assert_int_eq(cl_t1_setup(&t1, &cfg, NULL), CL_ERR_ARG);
+}
+END_TEST
+
 /* An I-block with INF is pulled in three pieces, the INF straight from the
  * command buffer; every position of a partial send gives the right piece
  * (regression: fuzz/regressions/t1_* formed a pointer past blk). */
@@ -898,6 +1153,8 @@ static Suite *t1_suite(void)
     suite_add_tcase(s, tc);
     tcase_add_test(api, test_config_errors);
     tcase_add_test(api, test_api_errors);
+    tcase_add_loop_test(api, test_api_wall, 0, (int)CL_ARRAY_LEN(wall));
+    tcase_add_loop_test(api, test_max_retries, 0, (int)CL_ARRAY_LEN(retry_cases));
     tcase_add_test(api, test_deactivated_is_sticky);
     tcase_add_loop_test(api, test_wtx_product, 0, (int)CL_ARRAY_LEN(wtx_cases));
     suite_add_tcase(s, api);
