@@ -76,6 +76,7 @@
 #include "cardlink/rate.h"
 #include "cardlink/sim.h"
 #include "vline.h"
+#include "vpcd.h"
 
 #ifndef CL_VCARD_APPLET
 #define CL_VCARD_APPLET 0
@@ -832,310 +833,66 @@ static int serve(struct vc *v)
 
 /* ------------------------------------------------------ the vpcd card */
 
-/* vpcd control messages (one byte). */
-#define VPCD_OFF 0x00u
-#define VPCD_ON 0x01u
-#define VPCD_RESET 0x02u
-#define VPCD_ATR 0x04u
-/* Longest wait for the rest of a message once its first byte came (ms). */
-#define VPCD_MSG_MS 5000
-/* Pause between two connection attempts (ms). */
+/* The vpcd client is ports/posix/vpcd.c; here: the application and the
+ * log. Pause between two connection attempts (ms). */
 #define VPCD_RETRY_MS 500
 
-struct vp {
+struct vp_app {
     struct cl_sim_app app;
-    const uint8_t *atr;
-    size_t atr_len;
-    bool t0;                    /* answer as a T=0 card */
-    int fd;
-    /* T=0: the response kept for GET RESPONSE / the 6Cxx re-issue */
-    bool kept, reissue;
-    uint8_t hdr[4];             /* header answered 6Cxx */
-    size_t kept_len, kept_off;  /* kept[kept_off..kept_len): data, SW */
-    uint8_t kept_buf[CL_SIM_BUF_MAX];
-    uint8_t cmd[CL_SIM_BUF_MAX];
-    uint8_t resp[CL_SIM_BUF_MAX];
-    uint8_t msg[2 + CL_SIM_BUF_MAX];
 };
 
-/* Connect to HOST:PORT (the last colon separates them). -1 on failure. */
-static int vp_connect(const char *spec)
+/* The application's answer (it may ask for more time: ask again). */
+static int vp_app_process(void *ctx, const uint8_t *cmd, size_t len,
+                          uint8_t *resp, size_t size, size_t *n)
 {
-    char host[256];
-    const char *colon = strrchr(spec, ':');
-    struct addrinfo hints, *res = NULL, *ai;
-    size_t hl = (size_t)(colon - spec);
-    int fd = -1;
-
-    if (hl >= sizeof(host))
-        return -1;
-    memcpy(host, spec, hl);
-    host[hl] = '\0';
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
-        return -1;
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0)
-            continue;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-            break;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    return fd;
-}
-
-/* Read exactly n bytes, waiting at most first_ms for the first one
- * (-1: forever) and VPCD_MSG_MS for each later one. Returns CL_OK,
- * CL_ERR_TIMEOUT (nothing came within first_ms), CL_ERR_CLOSED, CL_ERR_IO. */
-static int vp_read(int fd, uint8_t *buf, size_t n, int first_ms)
-{
-    size_t got = 0;
-
-    while (got < n) {
-        struct pollfd pfd;
-        ssize_t r;
-        int pr;
-
-        pfd.fd = fd;
-        pfd.events = POLLIN;
-        pfd.revents = 0;
-        pr = poll(&pfd, 1, got == 0 ? first_ms : VPCD_MSG_MS);
-        if (pr < 0) {
-            if (errno == EINTR) {
-                if (stop_flag)
-                    return CL_ERR_CLOSED;
-                continue;
-            }
-            return CL_ERR_IO;
-        }
-        if (pr == 0)
-            return got == 0 ? CL_ERR_TIMEOUT : CL_ERR_IO;
-        r = read(fd, buf + got, n - got);
-        if (r == 0)
-            return CL_ERR_CLOSED;
-        if (r < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            return CL_ERR_IO;
-        }
-        got += (size_t)r;
-    }
-    return CL_OK;
-}
-
-/* Send a message: 2-byte length, then p[0..n). */
-static int vp_send(struct vp *v, const uint8_t *p, size_t n)
-{
-    size_t off = 0, total = n + 2;
-
-    if (n > CL_SIM_BUF_MAX)
-        return CL_ERR_INTERNAL;
-    v->msg[0] = (uint8_t)(n >> 8);
-    v->msg[1] = (uint8_t)n;
-    memmove(v->msg + 2, p, n);
-    while (off < total) {
-        ssize_t w = send(v->fd, v->msg + off, total - off, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return CL_ERR_IO;
-        }
-        off += (size_t)w;
-    }
-    log_bytes("-> R-APDU", p, n);
-    return CL_OK;
-}
-
-/* The application's answer to cmd[0..len) in v->resp; 6F00 on its error. */
-static size_t vp_process(struct vp *v, const uint8_t *cmd, size_t len)
-{
-    size_t n = 0;
+    struct vp_app *a = ctx;
     int rc;
 
     do
-        rc = v->app.process(v->app.ctx, cmd, len, v->resp, sizeof(v->resp), &n);
+        rc = a->app.process(a->app.ctx, cmd, len, resp, size, n);
     while (rc == CL_SIM_BUSY);
-    if (rc != CL_OK || n < 2 || n > sizeof(v->resp)) {
-        if (rc != CL_OK)
-            logf_("application error: %s", cl_strerror(rc));
-        v->resp[0] = 0x6Fu;
-        v->resp[1] = 0x00u;
-        n = 2;
-    }
-    return n;
+    return rc;
 }
 
-/* Answer with the status word sw. */
-static int vp_sw(struct vp *v, unsigned sw)
+static void vp_app_reset(void *ctx)
 {
-    uint8_t b[2];
+    struct vp_app *a = ctx;
 
-    b[0] = (uint8_t)(sw >> 8);
-    b[1] = (uint8_t)sw;
-    return vp_send(v, b, 2);
+    if (a->app.reset != NULL)
+        a->app.reset(a->app.ctx);
 }
 
-/* T=0: the kept response goes out for a header asking Ne bytes (P3, 00 is
- * 256); gr: the header is a GET RESPONSE (the rules of the T=0 engine's
- * card role, cardlink/t0.h). */
-static int vp_t0_out(struct vp *v, const uint8_t *h, uint32_t ne, bool gr)
+static void vp_log(void *ctx, const char *event, const uint8_t *b, size_t n)
 {
-    size_t n = v->kept_len - v->kept_off - 2u;     /* data left */
-
-    if (n == ne || (n > ne && (gr || n > 256u))) {
-        uint8_t *p = v->kept_buf + v->kept_off;
-        size_t out;
-
-        v->kept_off += ne;
-        v->reissue = false;
-        if (n == ne) {                  /* the data and the app's SW */
-            v->kept = false;
-            return vp_send(v, p, ne + 2u);
-        }
-        memcpy(v->resp, p, ne);         /* part of it, 61xx for the rest */
-        out = n - ne;
-        v->resp[ne] = 0x61u;
-        v->resp[ne + 1u] = (uint8_t)(out & 0xFFu);
-        return vp_send(v, v->resp, ne + 2u);
-    }
-    memcpy(v->hdr, h, 4);
-    v->reissue = true;
-    return vp_sw(v, 0x6C00u | (unsigned)(n & 0xFFu));
-}
-
-/* T=0: a command APDU as a T=0 card behind an APDU-level reader answers. */
-static int vp_t0_apdu(struct vp *v, const uint8_t *cmd, size_t len)
-{
-    struct cl_apdu a;
-    enum cl_apdu_case c;
-    size_t n, tl;
-    uint32_t ne;
-    bool gr;
-
-    if (len < 4 || cl_apdu_decode(cmd, len, &a, &c) != CL_OK)
-        return vp_sw(v, 0x6700u);
-    if ((cmd[1] & 0xF0u) == 0x60u || (cmd[1] & 0xF0u) == 0x90u) {
-        v->kept = false;
-        return vp_sw(v, 0x6D00u);
-    }
-    if (CL_APDU_CASE_IS_EXTENDED(c)) {      /* no TPDU for it: as it is */
-        v->kept = false;
-        return vp_send(v, v->resp, vp_process(v, cmd, len));
-    }
-    /* P3 of the TPDU: Lc (cases 3, 4), Le (case 2), 00 (case 1) */
-    tl = 5;
-    memcpy(v->cmd, cmd, 4);
-    if (a.nc > 0) {
-        v->cmd[4] = (uint8_t)a.nc;
-        memcpy(v->cmd + 5, a.data, a.nc);
-        tl += a.nc;
-    } else {
-        v->cmd[4] = len > 4 ? cmd[4] : 0;
-    }
-    ne = v->cmd[4] ? v->cmd[4] : 256u;
-    gr = cmd[1] == 0xC0u;
-    if (v->kept && a.nc == 0 &&
-        (gr || (v->reissue && memcmp(cmd, v->hdr, 4) == 0)))
-        return vp_t0_out(v, v->cmd, ne, gr);
-    v->kept = false;
-    v->reissue = false;
-    n = vp_process(v, v->cmd, tl);
-    if (n == 2)
-        return vp_send(v, v->resp, 2);
-    memcpy(v->kept_buf, v->resp, n);
-    v->kept_len = n;
-    v->kept_off = 0;
-    v->kept = true;
-    if (a.nc > 0)                           /* cases 3, 4: announce it */
-        return vp_sw(v, 0x6100u | (unsigned)((n - 2u) & 0xFFu));
-    return vp_t0_out(v, v->cmd, ne, false);
-}
-
-/* Serve one vpcd connection until it drops or we are told to stop.
- * Returns CL_OK (stop), CL_ERR_CLOSED (vpcd went away) or CL_ERR_IO. */
-static int vp_serve(struct vp *v)
-{
-    uint8_t lenb[2];
-
-    while (!stop_flag) {
-        size_t n;
-        int rc = vp_read(v->fd, lenb, 2, VC_TICK_MS);
-
-        if (rc == CL_ERR_TIMEOUT)
-            continue;
-        if (rc != CL_OK)
-            return stop_flag ? CL_OK : rc;
-        n = (size_t)lenb[0] << 8 | lenb[1];
-        if (n > sizeof(v->cmd)) {
-            logf_("vpcd message of %zu bytes: too long", n);
-            return CL_ERR_IO;
-        }
-        if (n == 0)
-            continue;
-        rc = vp_read(v->fd, v->cmd, n, VPCD_MSG_MS);
-        if (rc != CL_OK)
-            return rc == CL_ERR_TIMEOUT ? CL_ERR_IO : rc;
-        if (n == 1) {
-            switch (v->cmd[0]) {
-            case VPCD_ATR:              /* also vpcd's presence poll */
-                memcpy(v->resp, v->atr, v->atr_len);
-                rc = vp_send(v, v->resp, v->atr_len);
-                break;
-            case VPCD_ON:
-            case VPCD_RESET:
-                logf_("<- %s", v->cmd[0] == VPCD_ON ? "POWER ON" : "RESET");
-                v->kept = false;
-                v->reissue = false;
-                if (v->app.reset != NULL)
-                    v->app.reset(v->app.ctx);
-                break;
-            case VPCD_OFF:
-                logf_("<- POWER OFF");
-                v->kept = false;
-                v->reissue = false;
-                break;
-            default:
-                logf_("<- control %02X: unknown, ignored", v->cmd[0]);
-                break;
-            }
-        } else {
-            /* copy out: the answer is built in v->cmd for T=0 */
-            static uint8_t apdu[CL_SIM_BUF_MAX];
-
-            memcpy(apdu, v->cmd, n);
-            log_bytes("<- C-APDU", apdu, n);
-            if (v->t0)
-                rc = vp_t0_apdu(v, apdu, n);
-            else
-                rc = vp_send(v, v->resp, vp_process(v, apdu, n));
-        }
-        if (rc != CL_OK)
-            return rc;
-    }
-    return CL_OK;
+    (void)ctx;
+    if (b != NULL)
+        log_bytes(event, b, n);
+    else
+        logf_("%s", event);
 }
 
 /* --vpcd: connect, serve, reconnect, until SIGINT/SIGTERM. */
 static int run_vpcd(const struct vc_opts *o, const struct cl_sim_app *app,
                     const struct cl_sim *sim)
 {
-    static struct vp v;
+    static struct cl_vpcd v;
+    static struct vp_app a;
     bool announced = false, waiting = false;
+    int fd;
 
     memset(&v, 0, sizeof(v));
-    v.app = *app;
+    a.app = *app;
     v.atr = cl_sim_atr(sim, &v.atr_len);
     v.t0 = (o->sim.atr.opts & (CL_ATR_B_T0 | CL_ATR_B_T1)) == CL_ATR_B_T0;
+    v.process = vp_app_process;
+    v.reset = vp_app_reset;
+    v.log = vp_log;
+    v.ctx = &a;
     while (!stop_flag) {
         int rc;
 
-        v.fd = vp_connect(o->vpcd);
-        if (v.fd < 0) {
+        fd = cl_vpcd_connect(o->vpcd);
+        if (fd < 0) {
             if (!waiting)
                 logf_("waiting for vpcd at %s", o->vpcd);
             waiting = true;
@@ -1149,11 +906,8 @@ static int run_vpcd(const struct vc_opts *o, const struct cl_sim_app *app,
             fflush(stdout);
             announced = true;
         }
-        v.kept = false;
-        v.reissue = false;
-        rc = vp_serve(&v);
-        close(v.fd);
-        v.fd = -1;
+        rc = cl_vpcd_serve(&v, fd, &stop_flag, VC_TICK_MS);
+        close(fd);
         if (rc == CL_OK)
             break;
         logf_("vpcd connection ended: %s", cl_strerror(rc));
