@@ -79,41 +79,39 @@ struct cl_relay_lossy_stats {
     uint32_t oversize;       /* messages too large for the rx buffer, acknowledged */
 };
 
-/* The engine. Caller-allocated; do not touch the fields. */
+/* The engine. Caller-allocated; do not touch the fields. (Small fields
+ * first: Thumb-1 reaches 31 bytes into a struct for a byte load.) */
 struct cl_relay_lossy {
-    /* configuration */
-    uint32_t rto;
+    /* bytes */
     uint8_t max_retries, epoch;
-    uint8_t *rx, *tx;              /* caller buffers: frame content, message */
-    size_t rx_size, tx_size;
-    /* receiver */
-    size_t rx_len;                 /* content bytes of the frame being read */
     bool rx_esc, rx_in_frame, rx_abort;
-    size_t rx_over;                /* content bytes beyond rx_size (CRC'd, not kept) */
-    uint16_t rx_crc;               /* CRC of the content once it overflowed */
     bool rx_synced;                /* a first DATA frame (seq 0) was received */
     uint8_t peer_epoch, rx_next;   /* the peer's epoch, the next seq expected */
     bool ready, taken;             /* a delivered message waits in rx[4..] */
     bool ready_oversize;           /* it was larger than the buffer: its start only */
-    size_t ready_len;
     bool ack_due;
-    /* sender */
-    size_t tx_len;                 /* message waiting for its ack (0: none) */
     bool tx_busy;                  /* a message is outstanding */
     bool tx_want;                  /* it must be (re)transmitted */
     uint8_t tx_seq;                /* its seq */
     uint8_t tx_next;               /* seq of the next message sent */
     uint8_t retries;
-    uint32_t deadline, cur_rto;
     bool timer_on;
-    /* frame being emitted by pull() */
-    uint8_t out_hdr[CL_LOSSY_HDR_LEN], out_crc[CL_LOSSY_CRC_LEN];
-    size_t out_pos, out_plen;      /* position in content, payload length */
     uint8_t out_state;             /* 0 idle, 1 opening flag, 2 content, 3 closing flag */
     uint8_t out_half;              /* bytes of an escape pair sent */
+    uint8_t out_hdr[CL_LOSSY_HDR_LEN], out_crc[CL_LOSSY_CRC_LEN];
     uint8_t out_pair[2];           /* the escape pair lent */
-    bool out_data;                 /* the frame carries tx[] */
+    uint16_t rx_crc;               /* CRC of the content once it overflowed */
+    /* words */
     int err;                       /* sticky: CL_OK, CL_ERR_TIMEOUT, CL_ERR_PROTOCOL */
+    uint32_t rto;
+    uint32_t deadline, cur_rto;
+    uint8_t *rx, *tx;              /* caller buffers: frame content, message */
+    size_t rx_size, tx_size;
+    size_t rx_len;                 /* content bytes of the frame being read */
+    size_t rx_over;                /* content bytes beyond rx_size (CRC'd, not kept) */
+    size_t ready_len;
+    size_t tx_len;                 /* message waiting for its ack (0: none) */
+    size_t out_pos, out_plen;      /* position in content, payload length */
     struct cl_relay_lossy_stats stats;
 };
 
@@ -207,9 +205,26 @@ CL_WUR int cl_relay_lossy_sent(struct cl_relay_lossy *l, size_t n);
 /*
  * The copying form of lend() + sent(): writes up to size bytes into out
  * and returns how many (0: nothing to send). A frame may be split over
- * several calls. 0 after a failure or when l or out is NULL.
+ * several calls. 0 after a failure or when l or out is NULL. (Inline: a
+ * firmware that transmits from lend() does not carry it.)
  */
-size_t cl_relay_lossy_pull(struct cl_relay_lossy *l, uint32_t now, uint8_t *out, size_t size);
+static inline size_t cl_relay_lossy_pull(struct cl_relay_lossy *l, uint32_t now, uint8_t *out,
+                                         size_t size)
+{
+    const uint8_t *p;
+    size_t n = 0, k, i;
+
+    while (out != NULL && n < size && (k = cl_relay_lossy_lend(l, now, &p)) > 0) {
+        if (k > size - n)
+            k = size - n;
+        for (i = 0; i < k; i++)
+            out[n + i] = p[i];
+        n += k;
+        if (cl_relay_lossy_sent(l, k) != 0)
+            break;
+    }
+    return n;
+}
 
 /*
  * Timer event: retransmit when the RTO has passed (the next lend emits the

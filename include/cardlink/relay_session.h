@@ -172,51 +172,48 @@ struct cl_relay_session_stats {
     uint32_t replayed;                /* messages sent again with REPLAY */
 };
 
-/* The engine. Caller-allocated; do not touch the fields. */
+/* The engine. Caller-allocated; do not touch the fields. (The small
+ * fields come first: Thumb-1 loads reach 31 bytes into a struct for a
+ * byte, 124 for a word, without an extra instruction.) */
 struct cl_relay_session {
     uint8_t role, state;
-    const struct cl_relay_session_config *cfg;
-    struct cl_relay_stream in;        /* deframer over the caller's rx buffer */
-    uint8_t *rb;                      /* replay buffer: records [len16][sent][msg] */
-    size_t rb_size, rb_used, rb_tx;   /* rb_tx: offset of the next record to send */
-    /* session */
-    bool has_session;
-    bool resume_sent;                 /* device: the last HELLO named the token */
-    uint8_t token[CL_RELAY_TOKEN_MAX], token_len;
-    uint8_t new_token[CL_RELAY_TOKEN_MAX], new_token_len;  /* server: for a fresh session */
-    uint8_t peer_id[32], peer_id_len; /* server: the device id (HELLO field 81) the
-                                       * session was opened by; resuming needs it */
     uint8_t tx_seq;                   /* next seq to assign */
     uint8_t tx_acked;                 /* last own seq acknowledged */
     uint8_t rx_next;                  /* next peer seq expected */
+    bool has_session;
+    bool resume_sent;                 /* device: the last HELLO named the token */
     bool rx_any;                      /* a sequenced message was received: send ACK */
     bool ack_due;
-    uint32_t ack_since;
-    uint8_t version;
-    uint16_t keepalive;               /* K in seconds */
-    size_t peer_max;                  /* largest message the peer accepts */
-    /* requests */
     bool busy;                        /* device: executing; server: waiting for the answer */
-    uint8_t req_seq;
-    bool req_txn;
-    uint8_t req_txn_id[CL_RELAY_TXN_ID_LEN];
-    uint8_t req_type;
-    /* output */
-    uint8_t ctrl[CL_RELAY_CTRL_MAX];
-    size_t ctrl_len;
+    bool req_txn;                     /* the request carries a transaction id */
     bool ctrl_first;                  /* HELLO / HELLO-ACK / failure CLOSE: before anything */
     bool ctrl_close;                  /* ctrl is a CLOSE: CLOSED once it is sent */
     bool closing;                     /* close() called: CLOSE after the queue */
+    bool ev_pending, dead_pending;
+    uint8_t req_seq, req_type;
     uint8_t close_reason;
     uint8_t out_kind;                 /* what pull() lends: 0 none, 1 ctrl, 2 record */
-    size_t out_off;                   /* bytes of it acknowledged by sent() */
-    uint32_t last_rx, last_tx, hello_at;
-    /* events */
-    struct cl_relay_event ev;
-    bool ev_pending, dead_pending;
-    struct cl_relay_msg msg;
+    uint8_t version;
+    uint8_t token_len, new_token_len, peer_id_len;
+    uint16_t keepalive;               /* K in seconds */
     int err;                          /* sticky once CLOSED by a failure */
+    const struct cl_relay_session_config *cfg;
+    uint8_t *rb;                      /* replay buffer: records [len16][sent][msg] */
+    size_t rb_size, rb_used, rb_tx;   /* rb_tx: offset of the next record to send */
+    size_t peer_max;                  /* largest message the peer accepts */
+    size_t ctrl_len;
+    size_t out_off;                   /* bytes of what pull() lends acknowledged by sent() */
+    uint32_t ack_since, last_rx, last_tx, hello_at;
     struct cl_relay_session_stats stats;
+    struct cl_relay_stream in;        /* deframer over the caller's rx buffer */
+    struct cl_relay_event ev;
+    uint8_t token[CL_RELAY_TOKEN_MAX];
+    uint8_t new_token[CL_RELAY_TOKEN_MAX];   /* server: for a fresh session */
+    uint8_t peer_id[32];              /* server: the device id (HELLO field 81) the
+                                       * session was opened by; resuming needs it */
+    uint8_t req_txn_id[CL_RELAY_TXN_ID_LEN];
+    uint8_t ctrl[CL_RELAY_CTRL_MAX];  /* HELLO, HELLO-ACK, KEEPALIVE, CLOSE */
+    struct cl_relay_msg msg;
 };
 
 /* Zero s (no role yet: every call but setup and free answers CL_ERR_ARG

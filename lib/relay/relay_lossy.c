@@ -41,7 +41,6 @@ void cl_relay_lossy_init(struct cl_relay_lossy *l, const struct cl_relay_lossy_c
     l->tx = tx_buf;
     l->tx_size = tx_buf != NULL ? tx_size : 0;
     l->cur_rto = l->rto;
-    l->err = CL_OK;
 }
 
 /* see cardlink/relay_lossy.h */
@@ -83,7 +82,7 @@ static void frame_in(struct cl_relay_lossy *l)
     size_t n = l->rx_len + l->rx_over, plen;
     uint8_t ctl, e, s;
 
-    if (n < CL_LOSSY_OVERHEAD || l->rx_abort || l->rx_esc) {
+    if (n < CL_LOSSY_OVERHEAD || l->rx_len < CL_LOSSY_HDR_LEN || l->rx_abort || l->rx_esc) {
         l->stats.bad_frame++;
         return;
     }
@@ -189,14 +188,10 @@ int cl_relay_lossy_feed(struct cl_relay_lossy *l, uint32_t now, const uint8_t *i
         }
         if (l->rx_len < l->rx_size) {
             l->rx[l->rx_len++] = b;
-        } else if (l->rx_size >= CL_LOSSY_OVERHEAD) {
-            if (l->rx_over == 0)
+        } else {
+            if (l->rx_over++ == 0)
                 l->rx_crc = cl_crc16(l->rx, l->rx_len);
             l->rx_crc = cl_crc16_update(l->rx_crc, &b, 1);
-            if (++l->rx_over > CL_RELAY_MSG_MAX)
-                l->rx_abort = true;   /* longer than any message */
-        } else {
-            l->rx_abort = true;
         }
     }
     *consumed = i;
@@ -245,17 +240,29 @@ int cl_relay_lossy_send(struct cl_relay_lossy *l, uint32_t now, const uint8_t *m
     return CL_OK;
 }
 
+/* Begin emitting the frame out_hdr + tx[0..out_plen): its CRC, the
+ * opening flag next. */
+static void arm_frame(struct cl_relay_lossy *l)
+{
+    uint16_t crc = cl_crc16_update(cl_crc16(l->out_hdr, CL_LOSSY_HDR_LEN), l->tx, l->out_plen);
+
+    l->out_crc[0] = (uint8_t)(crc & 0xFFu);
+    l->out_crc[1] = (uint8_t)(crc >> 8);
+    l->out_pos = 0;
+    l->out_half = 0;
+    l->out_state = OUT_OPEN;
+    l->stats.frames_sent++;
+}
+
 /* Choose the next frame to emit; false when nothing is due. */
 static bool start_frame(struct cl_relay_lossy *l, uint32_t now)
 {
     uint8_t ctl = 0, epochs, ack;
-    uint16_t crc;
 
     if (l->tx_busy && l->tx_want) {
         ctl = CL_LOSSY_CTL_DATA;
         l->out_hdr[2] = l->tx_seq;
         l->out_plen = l->tx_len;
-        l->out_data = true;
         l->tx_want = false;
         l->deadline = now + l->cur_rto;
         l->timer_on = true;
@@ -263,7 +270,6 @@ static bool start_frame(struct cl_relay_lossy *l, uint32_t now)
     } else if (l->ack_due && l->rx_synced) {
         l->out_hdr[2] = 0;
         l->out_plen = 0;
-        l->out_data = false;
         l->stats.acks_sent++;
     } else {
         return false;
@@ -273,14 +279,7 @@ static bool start_frame(struct cl_relay_lossy *l, uint32_t now)
     l->out_hdr[1] = epochs;
     l->out_hdr[3] = ack;
     l->ack_due = false;
-    crc = cl_crc16_update(CL_CRC16_INIT, l->out_hdr, CL_LOSSY_HDR_LEN);
-    crc = cl_crc16_update(crc, l->tx, l->out_plen);
-    l->out_crc[0] = (uint8_t)(crc & 0xFFu);
-    l->out_crc[1] = (uint8_t)(crc >> 8);
-    l->out_pos = 0;
-    l->out_half = 0;
-    l->out_state = OUT_OPEN;
-    l->stats.frames_sent++;
+    arm_frame(l);
     return true;
 }
 
@@ -373,25 +372,6 @@ int cl_relay_lossy_sent(struct cl_relay_lossy *l, size_t n)
 }
 
 /* see cardlink/relay_lossy.h */
-size_t cl_relay_lossy_pull(struct cl_relay_lossy *l, uint32_t now, uint8_t *out, size_t size)
-{
-    const uint8_t *p;
-    size_t n = 0, k;
-
-    if (out == NULL)
-        return 0;
-    while (n < size && (k = cl_relay_lossy_lend(l, now, &p)) > 0) {
-        if (k > size - n)
-            k = size - n;
-        memcpy(out + n, p, k);
-        n += k;
-        if (cl_relay_lossy_sent(l, k) != CL_OK)
-            break;
-    }
-    return n;
-}
-
-/* see cardlink/relay_lossy.h */
 int cl_relay_lossy_timeout(struct cl_relay_lossy *l, uint32_t now)
 {
     if (l == NULL)
@@ -437,44 +417,31 @@ const struct cl_relay_lossy_stats *cl_relay_lossy_stats(const struct cl_relay_lo
 int cl_relay_lossy_frame(const uint8_t hdr[CL_LOSSY_HDR_LEN], const uint8_t *payload, size_t plen,
                          uint8_t *out, size_t size, size_t *len)
 {
-    uint8_t crc2[2];
-    uint16_t crc;
-    size_t need = 2, i, o = 0;
-    const uint8_t *part[3];
-    size_t plens[3];
-    int k;
+    struct cl_relay_lossy l;
+    const uint8_t *p;
+    size_t n, k;
+    int pass;
 
     if (len != NULL)
         *len = 0;
     if (hdr == NULL || len == NULL || (payload == NULL && plen > 0) || (out == NULL && size > 0))
         return CL_ERR_ARG;
-    crc = cl_crc16_update(cl_crc16(hdr, CL_LOSSY_HDR_LEN), payload, plen);
-    crc2[0] = (uint8_t)(crc & 0xFFu);
-    crc2[1] = (uint8_t)(crc >> 8);
-    part[0] = hdr;
-    plens[0] = CL_LOSSY_HDR_LEN;
-    part[1] = payload;
-    plens[1] = plen;
-    part[2] = crc2;
-    plens[2] = 2;
-    for (k = 0; k < 3; k++)
-        for (i = 0; i < plens[k]; i++)
-            need += needs_escape(part[k][i]) ? 2u : 1u;
-    if (need > size) {
-        *len = need;
-        return CL_ERR_BUFFER;
-    }
-    out[o++] = CL_LOSSY_FLAG;
-    for (k = 0; k < 3; k++)
-        for (i = 0; i < plens[k]; i++) {
-            uint8_t b = part[k][i];
-            if (needs_escape(b)) {
-                out[o++] = CL_LOSSY_ESC;
-                b ^= 0x20u;
-            }
-            out[o++] = b;
+    /* the emitter of an engine that holds this one frame: measure, then copy */
+    for (pass = 0; pass < 2; pass++) {
+        memset(&l, 0, sizeof(l));
+        memcpy(l.out_hdr, hdr, CL_LOSSY_HDR_LEN);
+        l.tx = (uint8_t *)(uintptr_t)payload;
+        l.out_plen = plen;
+        arm_frame(&l);
+        for (n = 0; (k = cl_relay_lossy_lend(&l, 0, &p)) > 0; n += k) {
+            if (pass > 0)
+                memcpy(out + n, p, k);
+            if (cl_relay_lossy_sent(&l, k) != CL_OK)
+                break;
         }
-    out[o++] = CL_LOSSY_FLAG;
-    *len = o;
+        *len = n;
+        if (n > size)
+            return CL_ERR_BUFFER;
+    }
     return CL_OK;
 }

@@ -305,12 +305,9 @@ void cl_relay_session_disconnect(struct cl_relay_session *s, uint32_t now)
                                                       : CL_RELAY_ST_IDLE);
 }
 
-/* see cardlink/relay_session.h */
-int cl_relay_session_feed(struct cl_relay_session *s, uint32_t now, const uint8_t *in, size_t len)
+/* Whether bytes from the transport may be fed now: CL_OK or why not. */
+static int feedable(const struct cl_relay_session *s, const uint8_t *in, size_t len)
 {
-    size_t used = 0, n;
-    int rc;
-
     if (s == NULL || (in == NULL && len > 0) || s->role == 0)
         return CL_ERR_ARG;
     if (s->err != CL_OK)
@@ -319,6 +316,32 @@ int cl_relay_session_feed(struct cl_relay_session *s, uint32_t now, const uint8_
         return CL_ERR_CLOSED;
     if (s->state != CL_RELAY_ST_HELLO && s->state != CL_RELAY_ST_OPEN)
         return CL_ERR_STATE;
+    return CL_OK;
+}
+
+/* see cardlink/relay_session.h */
+int cl_relay_session_too_large(struct cl_relay_session *s, uint32_t now, const uint8_t *start,
+                               size_t len)
+{
+    int rc = feedable(s, start, len | (start == NULL));
+
+    if (rc != CL_OK)
+        return rc;
+    if (s->ev_pending || s->dead_pending)
+        return CL_ERR_STATE;
+    s->last_rx = now;
+    cl_rs_message(s, now, start, len, CL_ERR_TOO_LONG);
+    return s->err;
+}
+
+/* see cardlink/relay_session.h */
+int cl_relay_session_feed(struct cl_relay_session *s, uint32_t now, const uint8_t *in, size_t len)
+{
+    size_t used = 0, n;
+    int rc = feedable(s, in, len);
+
+    if (rc != CL_OK)
+        return rc;
     if (len > INT_MAX)
         len = INT_MAX;
     while (!s->ev_pending && !s->dead_pending && s->state != CL_RELAY_ST_CLOSED) {
@@ -335,7 +358,7 @@ int cl_relay_session_feed(struct cl_relay_session *s, uint32_t now, const uint8_
         if (cl_relay_stream_take(&s->in, &msg, &mlen) != CL_OK)
             break;
         s->last_rx = now;
-        cl_rs_message(s, now, msg, mlen);
+        cl_rs_message(s, now, msg, mlen, CL_OK);
     }
     return s->err != CL_OK ? s->err : (int)used;
 }
@@ -531,16 +554,21 @@ int cl_relay_session_close(struct cl_relay_session *s, uint32_t now, uint8_t rea
     }
 }
 
-/* The HELLO time-out and the 3K silence limit, absolute. */
-static uint32_t hello_deadline(const struct cl_relay_session *s)
+/* Whether a dead-link limit runs: the HELLO time-out, or 3K silence. */
+static bool dead_timer(const struct cl_relay_session *s)
 {
-    return s->hello_at + (s->cfg->hello_timeout_ms != 0 ? s->cfg->hello_timeout_ms : 10000u);
+    return s->state == CL_RELAY_ST_HELLO || (s->state == CL_RELAY_ST_OPEN && s->keepalive != 0);
 }
 
-static uint32_t silence_deadline(const struct cl_relay_session *s)
+/* When it runs out (absolute). */
+static uint32_t dead_at(const struct cl_relay_session *s)
 {
-    uint32_t n = s->cfg->keepalive_missed != 0 ? s->cfg->keepalive_missed : 3u;
-    return s->last_rx + n * (uint32_t)s->keepalive * 1000u;
+    const struct cl_relay_session_config *c = s->cfg;
+
+    if (s->state == CL_RELAY_ST_HELLO)
+        return s->hello_at + (c->hello_timeout_ms != 0 ? c->hello_timeout_ms : 10000u);
+    return s->last_rx + (c->keepalive_missed != 0 ? c->keepalive_missed : 3u) *
+                            (uint32_t)s->keepalive * 1000u;
 }
 
 /* see cardlink/relay_session.h */
@@ -550,9 +578,7 @@ int cl_relay_session_timeout(struct cl_relay_session *s, uint32_t now)
         return CL_ERR_ARG;
     if (s->err != CL_OK)
         return s->err;
-    if ((s->state == CL_RELAY_ST_HELLO && cl_rs_time_reached(now, hello_deadline(s))) ||
-        (s->state == CL_RELAY_ST_OPEN && s->keepalive != 0 &&
-         cl_rs_time_reached(now, silence_deadline(s)))) {
+    if (dead_timer(s) && cl_rs_time_reached(now, dead_at(s))) {
         cl_relay_session_disconnect(s, now);
         s->dead_pending = true;
     }
@@ -573,16 +599,14 @@ uint32_t cl_relay_session_timer(const struct cl_relay_session *s, uint32_t now)
 
     if (s == NULL || s->role == 0 || s->err != CL_OK)
         return best;
-    if (s->state == CL_RELAY_ST_HELLO)
-        best = until(now, hello_deadline(s), best);
+    if (dead_timer(s))
+        best = until(now, dead_at(s), best);
     if (s->state == CL_RELAY_ST_OPEN) {
         if (s->ack_due)
             best = until(now, s->ack_since + (s->cfg->ack_delay_ms != 0 ? s->cfg->ack_delay_ms
                                                                          : 1000u) - 1u, best);
-        if (s->keepalive != 0) {
+        if (s->keepalive != 0)
             best = until(now, s->last_tx + (uint32_t)s->keepalive * 1000u, best);
-            best = until(now, silence_deadline(s), best);
-        }
     }
     return best;
 }

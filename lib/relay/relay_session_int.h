@@ -22,6 +22,9 @@ int cl_rs_queue(struct cl_relay_session *s, struct cl_relay_msg *m, const uint8_
                 size_t *out_len);
 int cl_rs_queue_raw(struct cl_relay_session *s, const uint8_t *src, size_t len,
                     const uint8_t **out, size_t *out_len);
-void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *msg, size_t len);
+/* An incoming message; err: CL_OK to decode it, or the error it is known to
+ * have (CL_ERR_TOO_LONG: only its start is at hand). */
+void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *msg, size_t len,
+                   int err);
 
 #endif

@@ -322,7 +322,8 @@ static bool in_sequence(struct cl_relay_session *s, uint32_t now, const struct c
 }
 
 /* see relay_session_int.h */
-void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *raw, size_t len)
+void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *raw, size_t len,
+                   int err)
 {
     struct cl_relay_header h;
     struct cl_relay_msg *m = &s->msg;
@@ -333,10 +334,10 @@ void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *raw,
         cl_rs_fail(s, CL_ERR_MALFORMED);
         return;
     }
-    rc = cl_relay_decode(raw, len, m);
+    rc = err != CL_OK ? err : cl_relay_decode(raw, len, m);
     if (s->state == CL_RELAY_ST_HELLO) {
         if (rc != CL_OK)
-            cl_rs_fail(s, rc == CL_ERR_VERSION ? CL_ERR_VERSION : CL_ERR_MALFORMED);
+            cl_rs_fail(s, rc == CL_ERR_VERSION || rc == CL_ERR_TOO_LONG ? rc : CL_ERR_MALFORMED);
         else if (m->type == CL_RELAY_CLOSE)
             closed_by_peer(s, m);
         else if (dev && m->type == CL_RELAY_HELLO_ACK)
@@ -524,39 +525,3 @@ int cl_relay_session_send(struct cl_relay_session *s, uint32_t now, struct cl_re
     return s->role == CL_RELAY_DEVICE ? device_send(s, m) : server_send(s, m);
 }
 
-/* see cardlink/relay_session.h */
-int cl_relay_session_too_large(struct cl_relay_session *s, uint32_t now, const uint8_t *start,
-                               size_t len)
-{
-    struct cl_relay_header h;
-    bool dev;
-    int rc;
-
-    if (s == NULL || start == NULL || s->role == 0)
-        return CL_ERR_ARG;
-    if (s->err != CL_OK)
-        return s->err;
-    if (s->state == CL_RELAY_ST_CLOSED)
-        return CL_ERR_CLOSED;
-    if (s->state != CL_RELAY_ST_HELLO && s->state != CL_RELAY_ST_OPEN)
-        return CL_ERR_STATE;
-    if (s->ev_pending || s->dead_pending)
-        return CL_ERR_STATE;
-    s->last_rx = now;
-    dev = s->role == CL_RELAY_DEVICE;
-    if ((rc = cl_relay_header_decode(start, len, &h)) != CL_OK) {
-        cl_rs_fail(s, rc == CL_ERR_TRUNCATED ? CL_ERR_MALFORMED : rc);
-    } else if (s->state == CL_RELAY_ST_HELLO) {
-        cl_rs_fail(s, CL_ERR_TOO_LONG);
-    } else if ((h.flags & CL_RELAY_F_ACK) != 0 && cl_rs_ack(s, h.ack) != CL_OK) {
-        cl_rs_fail(s, CL_ERR_SEQUENCE);
-    } else if (in_sequence(s, now, &h)) {
-        if (!dev && s->busy && CL_RELAY_IS_ANSWER(h.type) && (h.flags & CL_RELAY_F_REF) != 0 &&
-            h.ref == s->req_seq)
-            server_answer(s, start, len, NULL, CL_ERR_TOO_LONG);
-        else
-            auto_error(s, CL_RELAY_E_TOO_LARGE,
-                       dev && CL_RELAY_IS_REQUEST(h.type) ? (int)h.seq : -1);
-    }
-    return s->err;
-}

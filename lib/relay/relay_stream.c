@@ -80,12 +80,8 @@ int cl_relay_stream_feed(struct cl_relay_stream *s, const uint8_t *in, size_t le
         return CL_ERR_ARG;
     if (s->err != CL_OK)
         return s->err;
-    if (s->taken) {
-        s->have = 0;
-        s->need = CL_RELAY_HEADER_LEN;
-        s->ready = false;
-        s->taken = false;
-    }
+    if (s->taken)
+        cl_relay_stream_reset(s);   /* err is CL_OK here */
     if (s->ready)
         return CL_OK;
     /* header: byte by byte, checked as it comes */
@@ -123,7 +119,7 @@ int cl_relay_stream_feed(struct cl_relay_stream *s, const uint8_t *in, size_t le
 /* see cardlink/relay_frame.h */
 bool cl_relay_stream_ready(const struct cl_relay_stream *s)
 {
-    return s != NULL && s->err == CL_OK && s->ready && !s->taken;
+    return cl_relay_stream_want(s) == CL_WANT_DONE;
 }
 
 /* see cardlink/relay_frame.h */

@@ -1193,6 +1193,635 @@ START_TEST(test_peer_max)
 }
 END_TEST
 
+/* ------------------------------------------------------------ issue 11: §5 rules, §7 gaps */
+
+/* close() during the opening handshake: a CLOSE that replaces the unsent
+ * HELLO, or follows the sent one; a server awaiting HELLO closes too. */
+START_TEST(test_close_handshake)
+{
+    size_t n;
+
+    pair_init(&P);
+    pair_start(&P);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_SEND);
+    ck_assert_int_eq(cl_relay_session_close(&P.dev, P.now, CL_RELAY_E_SHUTDOWN), CL_OK);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_CLOSED);
+    ck_assert_int_eq(cl_relay_session_close(&P.dev, P.now, 0), CL_ERR_CLOSED);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 0F");
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 0);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_CLOSED);
+    ck_assert_int_eq(cl_relay_session_error(&P.dev), CL_OK);
+    /* HELLO already out: CLOSE next */
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    assert_doc("hello", P.last, P.last_len);
+    ck_assert_int_eq(cl_relay_session_close(&P.dev, P.now, CL_RELAY_E_NONE), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 00");
+    /* a server awaiting HELLO */
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    ck_assert_int_eq(cl_relay_session_want(&P.srv), CL_WANT_RECV);
+    ck_assert_int_eq(cl_relay_session_close(&P.srv, P.now, CL_RELAY_E_SHUTDOWN), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 0F");
+    ck_assert_ptr_nonnull(cl_relay_session_token(&P.srv, &n));
+    ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+/* close() after sends: the queue goes first, CLOSE last, CLOSED once the
+ * CLOSE is out in full (partial writes); then a new connection is a fresh
+ * session: no token, the unacknowledged messages are not sent again. */
+START_TEST(test_close_after_queue)
+{
+    struct cl_relay_msg m;
+    const uint8_t *p, *q;
+    size_t n;
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_int_eq(cl_relay_session_close(&P.dev, P.now, CL_RELAY_E_NONE), CL_OK);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_CLOSED);
+    ck_assert_int_eq(cl_relay_session_close(&P.dev, P.now, 0), CL_ERR_CLOSED);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_SEND);
+    /* the first notification, three bytes at a time */
+    n = cl_relay_session_pull(&P.dev, P.now, &p);
+    ck_assert_uint_eq(n, 8);
+    cl_assert_bytes(p, n, "C1 31 00 01 00 00 00 00");
+    ck_assert_int_eq(cl_relay_session_sent(&P.dev, 3), CL_OK);
+    ck_assert_uint_eq(cl_relay_session_pull(&P.dev, P.now, &q), 5);
+    ck_assert_ptr_eq(q, p + 3);
+    ck_assert_int_eq(cl_relay_session_sent(&P.dev, 6), CL_ERR_ARG);   /* more than lent */
+    ck_assert_int_eq(cl_relay_session_sent(&P.dev, 0), CL_OK);
+    ck_assert_int_eq(cl_relay_session_sent(&P.dev, 5), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 31 00 02 00 00 00 00");
+    /* CLOSE: still OPEN while a byte of it is unsent */
+    n = cl_relay_session_pull(&P.dev, P.now, &p);
+    cl_assert_bytes(p, n, "C1 04 00 00 00 00 00 03 80 01 00");
+    ck_assert_int_eq(cl_relay_session_sent(&P.dev, n - 1), CL_OK);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_OPEN);
+    ck_assert_int_eq(cl_relay_session_sent(&P.dev, 1), CL_OK);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_CLOSED);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_CLOSED);
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 0);
+    ck_assert_int_eq(cl_relay_session_sent(&P.dev, 1), CL_ERR_ARG);    /* nothing lent */
+    /* reconnect: a fresh HELLO, nothing replayed, numbering from 1 */
+    cl_relay_session_disconnect(&P.srv, P.now);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    assert_doc("hello", P.last, P.last_len);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    ck_assert_int_eq(sfeed(&P.srv, P.now, P.last, P.last_len, &n), CL_OK);
+    ck_assert(cl_relay_session_poll(&P.srv, &P.ev[0]));
+    ck_assert(!P.ev[0].resumed);
+    P.nev = 0;
+    xfer(&P, &P.srv, &P.dev);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert(!P.ev[0].resumed);
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 0);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 31 00 01 00 00 00 00");
+}
+END_TEST
+
+/* Two messages in one feed(): it goes on after one that raises nothing,
+ * stops after one that raises an event, and the rest is fed after poll. */
+START_TEST(test_two_messages_one_feed)
+{
+    uint8_t b[64];
+    int n = cl_test_hex("C1 03 00 00 00 00 00 00"            /* KEEPALIVE */
+                        "C1 24 00 01 00 00 00 02 80 00"      /* DISPLAY seq 1 */
+                        "C1 24 00 02 00 00 00 02 80 00",     /* DISPLAY seq 2 */
+                        b, sizeof(b));
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    ck_assert_int_eq(n, 28);
+    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, b, (size_t)n), 18);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_DONE);
+    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, b + 18, 10), 0);  /* event waits */
+    ck_assert(cl_relay_session_poll(&P.dev, &P.ev[0]));
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_REQUEST);
+    ck_assert_uint_eq(P.ev[0].msg->seq, 1);
+    ck_assert(!cl_relay_session_poll(&P.dev, &P.ev[0]));
+    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, b + 18, 10), 10);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);   /* the second while busy */
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 02 02 00 03 80 01 06");
+}
+END_TEST
+
+/* setup() over memory that was never zeroed or initialised. */
+START_TEST(test_setup_dirty)
+{
+    pair_init(&P);
+    memset(&P.dev, 0x5A, sizeof(P.dev));
+    memset(&P.srv, 0xA5, sizeof(P.srv));
+    ck_assert_int_eq(cl_relay_session_setup(&P.dev, CL_RELAY_DEVICE, &P.dcfg, P.drx,
+                                            sizeof(P.drx), P.drb, sizeof(P.drb)), CL_OK);
+    ck_assert_int_eq(cl_relay_session_setup(&P.srv, CL_RELAY_SERVER, &P.scfg, P.srx,
+                                            sizeof(P.srx), P.srb, sizeof(P.srb)), CL_OK);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_IDLE);
+    ck_assert_int_eq(cl_relay_session_error(&P.dev), CL_OK);
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), CL_TIMER_NONE);
+    ck_assert(!cl_relay_session_busy(&P.srv));
+    ck_assert_uint_eq(cl_relay_session_stats(&P.srv)->executed, 0);
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 0);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    assert_doc("hello", P.last, P.last_len);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    ck_assert_int_eq(sfeed(&P.srv, P.now, P.last, P.last_len, &P.last_len), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    assert_doc("hello-ack", P.last, P.last_len);
+    /* the NULL contract */
+    ck_assert_int_eq(cl_relay_session_want(NULL), CL_WANT_FAILED);
+    ck_assert_uint_eq(cl_relay_session_pull(NULL, 0, NULL), 0);
+    ck_assert_int_eq(cl_relay_session_sent(NULL, 1), CL_ERR_ARG);
+    ck_assert_uint_eq(cl_relay_session_timer(NULL, 0), CL_TIMER_NONE);
+    ck_assert_int_eq(cl_relay_session_error(NULL), CL_ERR_ARG);
+    ck_assert_ptr_null(cl_relay_session_stats(NULL));
+    ck_assert_ptr_null(cl_relay_session_token(NULL, NULL));
+    ck_assert(!cl_relay_session_poll(NULL, NULL));
+    ck_assert(!cl_relay_session_busy(NULL));
+    ck_assert_uint_eq(cl_relay_session_state(NULL), CL_RELAY_ST_IDLE);
+    ck_assert_int_eq(cl_relay_session_too_large(NULL, 0, P.last, 8), CL_ERR_ARG);
+    cl_relay_session_init(NULL);
+}
+END_TEST
+
+/* close() while SUSPENDED: no transport to carry a CLOSE, so the token is
+ * void at once; the next HELLO starts a fresh session (it once resumed the
+ * closed one, to be closed again at once). */
+START_TEST(test_close_suspended)
+{
+    struct cl_relay_msg m;
+    size_t n;
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    cl_relay_session_disconnect(&P.dev, P.now);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_SUSPENDED);
+    ck_assert_int_eq(cl_relay_session_close(&P.dev, P.now, CL_RELAY_E_NONE), CL_OK);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_CLOSED);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_CLOSED);
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 0);
+    (void)cl_relay_session_token(&P.dev, &n);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(cl_relay_session_close(&P.dev, P.now, 0), CL_ERR_CLOSED);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_CLOSED);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    assert_doc("hello", P.last, P.last_len);       /* no token, no ack */
+    /* the server side, suspended and closed: a HELLO naming it is fresh */
+    ck_assert_int_eq(cl_relay_session_close(&P.srv, P.now, CL_RELAY_E_NONE), CL_OK);
+    ck_assert_uint_eq(pull_one(&P, &P.srv), 0);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    ck_assert_int_eq(sfeed(&P.srv, P.now, P.last, P.last_len, &n), CL_OK);
+    ck_assert(cl_relay_session_poll(&P.srv, &P.ev[0]));
+    ck_assert(!P.ev[0].resumed);
+    /* IDLE: nothing to close */
+    cl_relay_session_init(&P.dev);
+    ck_assert_int_eq(cl_relay_session_close(&P.dev, P.now, 0), CL_ERR_STATE);
+}
+END_TEST
+
+/* §9: a request with a transaction id is IN PROGRESS in the log before the
+ * application sees it. The link drops while it executes, the server starts
+ * afresh and retries the id: ERROR DUPLICATE, not a second execution; the
+ * first execution's answer, recorded when it ends, answers the next retry.
+ * After a reboot (a new engine over the same store) an id left in progress
+ * is still refused. */
+START_TEST(test_txn_in_progress)
+{
+    struct cl_relay_txn_table t;
+    struct cl_relay_txn_slot sl[4];
+    struct cl_relay_txn_log log;
+    struct cl_relay_msg m;
+    const uint8_t *a;
+    size_t n;
+    uint8_t id2[16];
+    static const uint8_t r[] = { 0x03, 0x90, 0x00 };
+
+    cl_relay_txn_table_init(&t, sl, 4, &log);
+    pair_init(&P);
+    P.dcfg.txn_log = &log;
+    pair_start(&P);
+    handshake(&P);
+    sim_request(&m, 3);                              /* APDU with a txn id */
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    P.nev = 0;
+    xfer(&P, &P.srv, &P.dev);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_REQUEST);
+    ck_assert_int_eq(log.lookup(log.ctx, m.u.apdu.txn_id, &a, &n), CL_OK);
+    ck_assert_uint_eq(n, 0);                         /* in progress */
+    ck_assert_uint_eq(t.records, 0);
+    /* the link drops; the server lost the session and retries the id */
+    cl_relay_session_disconnect(&P.dev, P.now);
+    sinit(&P.srv, CL_RELAY_SERVER, &P.scfg, P.srx, sizeof(P.srx), P.srb, sizeof(P.srb));
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, (const uint8_t *)"another-token-01", 16),
+                     CL_OK);
+    xfer(&P, &P.dev, &P.srv);
+    P.nev = 0;
+    xfer(&P, &P.srv, &P.dev);
+    ck_assert(!P.ev[0].resumed);
+    ck_assert(!cl_relay_session_busy(&P.dev));
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    P.nev = 0;
+    xfer(&P, &P.srv, &P.dev);
+    ck_assert_int_eq(P.nev, 0);                      /* not executed */
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 01 01 00 03 80 01 0D");
+    ck_assert_int_eq(sfeed(&P.srv, P.now, P.last, P.last_len, &n), CL_OK);
+    ck_assert(cl_relay_session_poll(&P.srv, &P.ev[0]));
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_ANSWER);
+    ck_assert_uint_eq(P.ev[0].msg->u.status.code, CL_RELAY_E_DUPLICATE);
+    /* the first execution ends: too late to send, recorded */
+    cl_relay_msg_init(&m, CL_RELAY_APDU_RESPONSE);
+    m.u.apdu.apdu.data = r;
+    m.u.apdu.apdu.len = sizeof(r);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_STATE);
+    ck_assert_uint_eq(t.records, 1);
+    sim_request(&m, 3);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    P.nev = 0;
+    xfer(&P, &P.srv, &P.dev);
+    ck_assert_int_eq(P.nev, 0);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 21 05 02 02 02 00 05 80 03 03 90 00");
+    ck_assert_uint_eq(cl_relay_session_stats(&P.dev)->executed, 1);
+    /* a reboot: new engines, the same store; an id left in progress */
+    memset(id2, 0x77, sizeof(id2));
+    ck_assert_int_eq(log.record(log.ctx, id2, NULL, 0), CL_OK);
+    pair_start(&P);
+    handshake(&P);
+    m.u.apdu.txn_id = id2;
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    P.nev = 0;
+    xfer(&P, &P.srv, &P.dev);
+    ck_assert_int_eq(P.nev, 0);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 01 01 00 03 80 01 0D");
+    ck_assert_uint_eq(cl_relay_session_stats(&P.dev)->executed, 0);
+}
+END_TEST
+
+/* A store that fails: the request is refused, not executed. */
+static int failing_lookup(void *ctx, const uint8_t id[CL_RELAY_TXN_ID_LEN],
+                          const uint8_t **answer, size_t *len)
+{
+    (void)ctx, (void)id, (void)answer, (void)len;
+    return CL_ERR_IO;
+}
+
+START_TEST(test_txn_store_fails)
+{
+    struct cl_relay_txn_log log = { failing_lookup, NULL, NULL };
+    struct cl_relay_msg m;
+
+    pair_init(&P);
+    P.dcfg.txn_log = &log;
+    pair_start(&P);
+    handshake(&P);
+    sim_request(&m, 3);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    P.nev = 0;
+    xfer(&P, &P.srv, &P.dev);
+    ck_assert_int_eq(P.nev, 0);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 01 01 00 03 80 01 10");
+}
+END_TEST
+
+/* One id, one request type (§9): an answer recorded for another type is
+ * not handed out, on either side: the device answers ERROR DUPLICATE, the
+ * server raises a recorded ANSWER with CL_ERR_DUPLICATE and no message. A
+ * recorded ERROR is the outcome of any retry. */
+START_TEST(test_txn_other_type)
+{
+    struct cl_relay_txn_table t, ts;
+    struct cl_relay_txn_slot sl[4], ssl[4];
+    struct cl_relay_txn_log log, slog;
+    struct cl_relay_msg m, d;
+    uint8_t b[32];
+    int n;
+
+    cl_relay_txn_table_init(&t, sl, 4, &log);
+    cl_relay_txn_table_init(&ts, ssl, 4, &slog);
+    pair_init(&P);
+    P.dcfg.txn_log = &log;
+    P.scfg.txn_log = &slog;
+    pair_start(&P);
+    handshake(&P);
+    /* device: a DISPLAY-DONE recorded under the APDU's id */
+    n = cl_test_hex("C1 25 04 01 00 01 00 00", b, sizeof(b));
+    ck_assert_int_eq(cl_relay_decode(b, (size_t)n, &d), CL_OK);
+    sim_request(&m, 3);
+    ck_assert_int_eq(log.record(log.ctx, m.u.apdu.txn_id, b, (size_t)n), CL_OK);
+    P.scfg.txn_log = NULL;
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    P.nev = 0;
+    xfer(&P, &P.srv, &P.dev);
+    ck_assert_int_eq(P.nev, 0);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 01 01 00 03 80 01 0D");
+    ck_assert_int_eq(feed_hex(&P, &P.srv, cl_test_tohex(P.last, P.last_len)), CL_OK);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_ANSWER);
+    /* a recorded ERROR answers any request with the id */
+    n = cl_test_hex("C1 10 04 01 00 01 00 03 80 01 0B", b, sizeof(b));
+    ck_assert_int_eq(log.record(log.ctx, m.u.apdu.txn_id, b, (size_t)n), CL_OK);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    xfer(&P, &P.srv, &P.dev);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 02 02 02 00 03 80 01 0B");
+    ck_assert_int_eq(feed_hex(&P, &P.srv, cl_test_tohex(P.last, P.last_len)), CL_OK);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_ANSWER);
+    /* server: a DISPLAY-DONE recorded under an APDU's id */
+    P.scfg.txn_log = &slog;
+    n = cl_test_hex("C1 25 04 01 00 01 00 00", b, sizeof(b));
+    ck_assert_int_eq(slog.record(slog.ctx, m.u.apdu.txn_id, b, (size_t)n), CL_OK);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    ck_assert(cl_relay_session_poll(&P.srv, &P.ev[0]));
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_ANSWER);
+    ck_assert(P.ev[0].recorded);
+    ck_assert_ptr_null(P.ev[0].msg);
+    ck_assert_int_eq(P.ev[0].err, CL_ERR_DUPLICATE);
+    ck_assert_uint_eq(pull_one(&P, &P.srv), 0);       /* nothing sent */
+}
+END_TEST
+
+/* §7.1: an undecodable sequenced message uses up its seq (it is answered
+ * with ERROR); the next one is in sequence, not a gap. */
+START_TEST(test_undecodable_uses_seq)
+{
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 20 00 01 00 00 00 09 80 07 00 A4 04 00 07 A0 00"),
+                     CL_OK);
+    ck_assert_int_eq(P.nev, 0);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 01 01 00 03 80 01 01");
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 24 00 02 00 00 00 02 80 00"), CL_OK);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_REQUEST);
+    ck_assert_uint_eq(P.ev[0].msg->seq, 2);
+    /* HELLO-ACK in an open session: CLOSE PROTOCOL */
+    {
+        uint8_t h[64];
+        size_t hn = doc_example("hello-ack", h, sizeof(h));
+        ck_assert_uint_gt(hn, 0);
+        ck_assert_int_eq(feed_hex(&P, &P.dev, cl_test_tohex(h, hn)), CL_ERR_PROTOCOL);
+    }
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 11");
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_FAILED);
+    ck_assert_int_eq(cl_relay_session_error(&P.dev), CL_ERR_PROTOCOL);
+}
+END_TEST
+
+/* §8: REPLAY marks a message sent before; an answer produced while the link
+ * was down goes out for the first time after the resumption, without it. */
+START_TEST(test_answer_while_down)
+{
+    struct cl_relay_msg m;
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);       /* sent, then lost */
+    sim_request(&m, 1);                               /* DISPLAY, executing */
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    xfer(&P, &P.srv, &P.dev);
+    cl_relay_session_disconnect(&P.dev, P.now);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY_DONE);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    xfer(&P, &P.dev, &P.srv);
+    P.nev = 0;
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    ck_assert_int_eq(sfeed(&P.dev, P.now, P.last, P.last_len, &P.last_len), CL_OK);
+    ck_assert(cl_relay_session_poll(&P.dev, &P.ev[0]));
+    ck_assert(P.ev[0].resumed);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 31 03 01 01 00 00 00");     /* REPLAY */
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 25 05 02 01 01 00 00");     /* no REPLAY */
+    ck_assert_uint_eq(cl_relay_session_stats(&P.dev)->replayed, 1);
+}
+END_TEST
+
+/* LINK_DEAD carries CL_ERR_TIMEOUT after a HELLO time-out and after 3K
+ * silence alike; the session has not failed (error() CL_OK, want() IDLE),
+ * it has no transport (feed: CL_ERR_STATE). */
+START_TEST(test_link_dead_errors)
+{
+    struct cl_relay_event ev;
+
+    pair_init(&P);
+    P.scfg.keepalive_s = 1;
+    pair_start(&P);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    P.now += 10000;
+    ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_DONE);
+    ck_assert(cl_relay_session_poll(&P.dev, &ev));
+    ck_assert_uint_eq(ev.kind, CL_RELAY_EV_LINK_DEAD);
+    ck_assert_int_eq(ev.err, CL_ERR_TIMEOUT);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_IDLE);   /* no session yet */
+    ck_assert_int_eq(cl_relay_session_error(&P.dev), CL_OK);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_IDLE);
+    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, P.last, 1), CL_ERR_STATE);
+    handshake(&P);
+    P.now += 3000;
+    ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
+    ck_assert(cl_relay_session_poll(&P.dev, &ev));
+    ck_assert_uint_eq(ev.kind, CL_RELAY_EV_LINK_DEAD);
+    ck_assert_int_eq(ev.err, CL_ERR_TIMEOUT);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_SUSPENDED);
+    ck_assert_int_eq(cl_relay_session_error(&P.dev), CL_OK);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_IDLE);
+    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, P.last, 1), CL_ERR_STATE);
+}
+END_TEST
+
+/* Replaying a logged answer (§9) at the edges: the answer exactly fills a
+ * log slot (kept, replayed byte for byte) or is one byte longer (only the
+ * id: ERROR DUPLICATE); the replay buffer has exactly room for it, or one
+ * byte less (ERROR DUPLICATE); the peer's max message is shorter (ERROR
+ * DUPLICATE); the send window or the buffer is full even for the ERROR
+ * (CLOSE LIMIT). The replay buffers here are separate arrays, so the
+ * sanitizer sees a write past them. */
+static uint8_t rb_exact[CL_RELAY_REPLAY_REC + CL_RELAY_TXN_ANSWER_MAX];
+static uint8_t rb_short[CL_RELAY_REPLAY_REC + CL_RELAY_TXN_ANSWER_MAX - 1];
+static uint8_t rb_big[127 * (CL_RELAY_REPLAY_REC + 8)];
+
+/* A device over rb with a log holding, under the id of sim_request(3), the
+ * APDU-RESPONSE the device gave for an answer of alen bytes in all. */
+static void logged_pair(struct cl_relay_txn_table *t, struct cl_relay_txn_slot *sl,
+                        struct cl_relay_txn_log *log, size_t alen, uint8_t *rb, size_t rb_size,
+                        uint16_t peer_max)
+{
+    struct cl_relay_msg m;
+    static uint8_t resp[300];
+
+    cl_relay_txn_table_init(t, sl, 2, log);
+    pair_init(&P);
+    P.dcfg.txn_log = log;
+    pair_start(&P);
+    handshake(&P);
+    sim_request(&m, 3);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    xfer(&P, &P.srv, &P.dev);
+    memset(resp, 0x42, sizeof(resp));
+    cl_relay_msg_init(&m, CL_RELAY_APDU_RESPONSE);
+    m.u.apdu.apdu.data = resp;
+    m.u.apdu.apdu.len = alen - 10 - (alen > 8 + 2 + 127);   /* header, tag, length */
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    ck_assert_uint_eq(P.last_len, alen);
+    /* a new device engine over rb, the same log; a fresh session */
+    P.scfg.max_msg = peer_max;
+    cl_relay_session_disconnect(&P.srv, P.now);
+    sinit(&P.dev, CL_RELAY_DEVICE, &P.dcfg, P.drx, sizeof(P.drx), rb, rb_size);
+    sinit(&P.srv, CL_RELAY_SERVER, &P.scfg, P.srx, sizeof(P.srx), P.srb, sizeof(P.srb));
+    handshake(&P);
+}
+
+/* The server retries the id: what the device sends. */
+static void retry_logged(void)
+{
+    struct cl_relay_msg m;
+
+    sim_request(&m, 3);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    P.nev = 0;
+    xfer(&P, &P.srv, &P.dev);
+    ck_assert_int_eq(P.nev, 0);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+}
+
+START_TEST(test_replay_logged_edges)
+{
+    struct cl_relay_txn_table t;
+    struct cl_relay_txn_slot sl[2];
+    struct cl_relay_txn_log log;
+    struct cl_relay_msg m;
+    uint8_t first[CL_RELAY_TXN_ANSWER_MAX];
+    int i, rc;
+
+    /* exactly a slot, exactly the replay buffer */
+    logged_pair(&t, sl, &log, CL_RELAY_TXN_ANSWER_MAX, rb_exact, sizeof(rb_exact), 0);
+    ck_assert_uint_eq(sl[0].len, CL_RELAY_TXN_ANSWER_MAX);
+    memcpy(first, sl[0].answer, sizeof(first));
+    retry_logged();
+    ck_assert_uint_eq(P.last_len, CL_RELAY_TXN_ANSWER_MAX);
+    ck_assert_mem_eq(P.last + 8, first + 8, CL_RELAY_TXN_ANSWER_MAX - 8);
+    ck_assert_uint_eq(P.last[1], CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(P.last[5], 1);                          /* REF = the retry */
+    /* one byte short in the replay buffer */
+    logged_pair(&t, sl, &log, CL_RELAY_TXN_ANSWER_MAX, rb_short, sizeof(rb_short), 0);
+    retry_logged();
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 01 01 00 03 80 01 0D");
+    /* one byte more than a slot: only the id */
+    logged_pair(&t, sl, &log, CL_RELAY_TXN_ANSWER_MAX + 1, P.drb, sizeof(P.drb), 0);
+    ck_assert_uint_eq(sl[0].len, 0);
+    retry_logged();
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 01 01 00 03 80 01 0D");
+    /* longer than the peer accepts */
+    logged_pair(&t, sl, &log, 100, P.drb, sizeof(P.drb), 64);
+    retry_logged();
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 01 01 00 03 80 01 0D");
+    /* the window full (127 unacknowledged): not even the ERROR fits */
+    logged_pair(&t, sl, &log, 100, rb_big, sizeof(rb_big), 0);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    for (i = 0; i < 200; i++)
+        if ((rc = cl_relay_session_send(&P.dev, P.now, &m)) != CL_OK)
+            break;
+    ck_assert_int_eq(rc, CL_ERR_LIMIT);
+    ck_assert_int_eq(i, 127);
+    sim_request(&m, 3);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    ck_assert_int_eq(sfeed(&P.dev, P.now, P.last, P.last_len, &P.last_len), CL_ERR_LIMIT);
+    ck_assert_int_eq(cl_relay_session_error(&P.dev), CL_ERR_LIMIT);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 0E");
+    /* the replay buffer full: likewise */
+    logged_pair(&t, sl, &log, 100, rb_exact, sizeof(rb_exact), 0);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    for (i = 0; i < 200; i++)
+        if ((rc = cl_relay_session_send(&P.dev, P.now, &m)) != CL_OK)
+            break;
+    ck_assert_int_eq(rc, CL_ERR_LIMIT);
+    ck_assert_int_eq(i, (int)(sizeof(rb_exact) / (CL_RELAY_REPLAY_REC + 8)));
+    sim_request(&m, 3);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    ck_assert_int_eq(sfeed(&P.dev, P.now, P.last, P.last_len, &P.last_len), CL_ERR_LIMIT);
+}
+END_TEST
+
+/* A whole message too large (over a lossy link, which delivers whole
+ * messages): ERROR TOO_LARGE, its seq used, the session goes on. */
+START_TEST(test_too_large)
+{
+    uint8_t b[16];
+    int n = cl_test_hex("C1 24 00 01 00 00 08 00 80 82 07 FC", b, sizeof(b));
+
+    pair_init(&P);
+    pair_start(&P);
+    ck_assert_int_eq(cl_relay_session_too_large(&P.dev, P.now, b, (size_t)n), CL_ERR_STATE);
+    handshake(&P);
+    ck_assert_int_eq(cl_relay_session_too_large(&P.dev, P.now, b, (size_t)n), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 10 05 01 01 01 00 03 80 01 05");
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 24 00 02 00 00 00 02 80 00"), CL_OK);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].msg->seq, 2);
+    /* a duplicate of it: dropped, acknowledged */
+    ck_assert_int_eq(cl_relay_session_too_large(&P.dev, P.now, b, (size_t)n), CL_OK);
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 0);
+    /* the server: the answer to its request, too large: a failed ANSWER */
+    ck_assert_int_eq(feed_hex(&P, &P.srv, "C1 10 00 01 00 00 00 03 80 01 0A"), CL_OK);
+    {
+        struct cl_relay_msg m;
+        sim_request(&m, 0);
+        ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    }
+    n = cl_test_hex("C1 21 04 02 00 01 08 00", b, sizeof(b));
+    ck_assert_int_eq(cl_relay_session_too_large(&P.srv, P.now, b, (size_t)n), CL_OK);
+    ck_assert(cl_relay_session_poll(&P.srv, &P.ev[0]));
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_ANSWER);
+    ck_assert_ptr_null(P.ev[0].msg);
+    ck_assert_int_eq(P.ev[0].err, CL_ERR_TOO_LONG);
+    /* during the handshake: fatal */
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_ERR_STATE);
+    cl_relay_session_disconnect(&P.dev, P.now);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_session_too_large(&P.dev, P.now, b, (size_t)n), CL_ERR_TOO_LONG);
+    ck_assert_int_eq(cl_relay_session_too_large(&P.dev, P.now, b, 7), CL_ERR_TOO_LONG);
+}
+END_TEST
+
 static Suite *session_suite(void)
 {
     Suite *s = suite_create("relay_session");
@@ -1229,6 +1858,21 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_idempotency);
     tcase_add_test(tc, test_idempotency_no_answer);
     tcase_add_test(tc, test_idempotency_orphan);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("issue11");
+    tcase_add_test(tc, test_close_handshake);
+    tcase_add_test(tc, test_close_after_queue);
+    tcase_add_test(tc, test_two_messages_one_feed);
+    tcase_add_test(tc, test_setup_dirty);
+    tcase_add_test(tc, test_close_suspended);
+    tcase_add_test(tc, test_txn_in_progress);
+    tcase_add_test(tc, test_txn_store_fails);
+    tcase_add_test(tc, test_txn_other_type);
+    tcase_add_test(tc, test_undecodable_uses_seq);
+    tcase_add_test(tc, test_answer_while_down);
+    tcase_add_test(tc, test_link_dead_errors);
+    tcase_add_test(tc, test_replay_logged_edges);
+    tcase_add_test(tc, test_too_large);
     suite_add_tcase(s, tc);
     return s;
 }
