@@ -27,7 +27,8 @@
  *   card-p384      card authentication certificate, P-384 key
  *   card-rsa       card authentication certificate, RSA-2048 key
  *   server         the server's certificate under server-ca, P-256,
- *                  digitalSignature, EKU serverAuth
+ *                  digitalSignature, EKU serverAuth, subjectAltName
+ *                  DNS:localhost, IP:127.0.0.1, IP:::1 (TLS on loopback)
  *   device         a device's certificate under device-ca, P-256,
  *                  digitalSignature, EKU clientAuth
  *   other-ca       an unrelated self-signed CA (not under root)
@@ -229,6 +230,8 @@ struct profile {
     int eku_critical;
     unsigned ns;            /* nsCertType bits (0: no extension) */
     int ns_critical;
+    int san_localhost;      /* subjectAltName DNS:localhost, IP:127.0.0.1,
+                             * IP:::1 (a TLS server on loopback) */
 };
 
 /* Add extendedKeyUsage (RFC 5280 §4.2.1.12) listing pr->eku and the
@@ -327,6 +330,19 @@ static void issue(const struct cert *subj, const struct cert *iss, const struct 
         ret = mbedtls_x509write_crt_set_authority_key_identifier(&w);
     if (ret == 0)
         ret = add_purpose(&w, pr);
+    if (ret == 0 && pr->san_localhost) {
+        /* SEQUENCE { [2] "localhost", [7] 127.0.0.1, [7] ::1 } (RFC 5280
+         * §4.2.1.6): what a device checks as the server's name. */
+        static const char san_oid[] = "\x55\x1D\x11";   /* 2.5.29.17 */
+        static const unsigned char san[] = {
+            0x30, 0x23, 0x82, 0x09, 'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't',
+            0x87, 0x04, 127, 0, 0, 1,
+            0x87, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
+        };
+
+        ret = mbedtls_x509write_crt_set_extension(&w, san_oid, sizeof(san_oid) - 1, 0,
+                                                  san, sizeof(san));
+    }
     if (ret == 0 && pr->critical_unknown)
         ret = mbedtls_x509write_crt_set_extension(&w, unk_oid, sizeof(unk_oid) - 1, 1,
                                                   unk_val, sizeof(unk_val));
@@ -407,19 +423,19 @@ static int testpki(const char *seed)
     const struct cert subca = { "subca", "CN=cardlink test sub-CA,O=cardlink test", &k[K_SUBCA] };
     const struct cert noku = { "issuer-noku", "CN=cardlink test issuer without keyCertSign,O=cardlink test", &k[K_NOKU] };
     const struct cert notca = { "issuer-notca", "CN=cardlink test issuer not a CA,O=cardlink test", &k[K_NOTCA] };
-    const struct profile p_root = { 1, -1, ku_ca, MBEDTLS_MD_SHA384, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
+    const struct profile p_root = { 1, -1, ku_ca, MBEDTLS_MD_SHA384, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0 };
     /* The card issuer's key signs certificates and, for its cards, purse
      * credits and e-goods: keyCertSign and digitalSignature. */
     const struct profile p_issuer = { 1, 0, ku_ca | MBEDTLS_X509_KU_DIGITAL_SIGNATURE,
-                                      MBEDTLS_MD_SHA384, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
+                                      MBEDTLS_MD_SHA384, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0 };
     /* A card's authentication certificate: PIV's card authentication
      * purpose, which no TLS client or server role accepts. */
     const struct profile p_card = { 0, -1, ku_sig, MBEDTLS_MD_SHA256, NULL, NULL, 0, 0,
-                                    EKU_PIV_CARD_AUTH, 0, 0, 0 };
-    const struct profile p_ca = { 1, -1, ku_ca, MBEDTLS_MD_SHA256, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
-    const struct profile p_noku = { 1, -1, MBEDTLS_X509_KU_CRL_SIGN, MBEDTLS_MD_SHA384, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
-    const struct profile p_notca = { 0, -1, 0, MBEDTLS_MD_SHA384, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
-    const struct profile p_leaf = { 0, -1, ku_sig, MBEDTLS_MD_SHA256, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
+                                    EKU_PIV_CARD_AUTH, 0, 0, 0, 0 };
+    const struct profile p_ca = { 1, -1, ku_ca, MBEDTLS_MD_SHA256, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0 };
+    const struct profile p_noku = { 1, -1, MBEDTLS_X509_KU_CRL_SIGN, MBEDTLS_MD_SHA384, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0 };
+    const struct profile p_notca = { 0, -1, 0, MBEDTLS_MD_SHA384, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0 };
+    const struct profile p_leaf = { 0, -1, ku_sig, MBEDTLS_MD_SHA256, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0 };
     struct profile p;
     int i;
 
@@ -465,6 +481,7 @@ static int testpki(const char *seed)
         issue(&crsa, &issuer, &p_card);
         p = p_leaf;
         p.eku = EKU_SERVER;
+        p.san_localhost = 1;
         issue(&server, &serverca, &p);
     }
 
