@@ -21,6 +21,8 @@ struct hline {
     struct cl_t1_stats t1_stats;
     /* bytes seen on the line in each direction (after the faults), for
      * exact-bytes tests; capped at sizeof */
+    /* the transcript, in the notation of every suite: to_card holds the
+     * R lines (reader -> card), to_reader the C lines (card -> reader) */
     uint8_t to_card[4096], to_reader[4096];
     size_t n_to_card, n_to_reader;
     unsigned late_bytes;          /* card bytes after the reader's DONE */

@@ -470,6 +470,124 @@ START_TEST(session_errors)
 }
 END_TEST
 
+/* The session's API-error wall: {state, call, expected}, each state
+ * reached through the API on a fresh session. */
+enum sim_wall_state {
+    SS_NULL,        /* a NULL session */
+    SS_CLOSED,      /* set up, not powered */
+    SS_ATR,         /* cold reset: the ATR to send */
+    SS_FIRST,       /* T=1 card, ATR sent: PPSS or the first block byte */
+    SS_BLOCK,       /* one byte of a T=1 block received: CWT armed */
+    SS_FAILED,      /* T=0 card mute after a parity error */
+    SS_OFF          /* powered off after a reset */
+};
+
+enum sim_wall_call {
+    SC_WANT, SC_TIMER, SC_ERROR, SC_RESET, SC_PULL, SC_SENT0, SC_FEED1,
+    SC_PARITY, SC_TIMEOUT, SC_CLOCK
+};
+
+static const struct sim_wall_row {
+    uint8_t state, call;
+    long expected;
+} sim_wall[] = {
+    { SS_NULL, SC_WANT, CL_WANT_FAILED }, { SS_NULL, SC_TIMER, CL_TIMER_NONE },
+    { SS_NULL, SC_ERROR, CL_ERR_ARG }, { SS_NULL, SC_RESET, CL_ERR_ARG },
+    { SS_NULL, SC_PULL, 0 }, { SS_NULL, SC_SENT0, CL_ERR_ARG },
+    { SS_NULL, SC_FEED1, CL_ERR_ARG }, { SS_NULL, SC_PARITY, CL_ERR_ARG },
+    { SS_NULL, SC_TIMEOUT, CL_ERR_ARG }, { SS_NULL, SC_CLOCK, CL_ERR_ARG },
+
+    { SS_CLOSED, SC_WANT, CL_WANT_CLOSED }, { SS_CLOSED, SC_TIMER, CL_TIMER_NONE },
+    { SS_CLOSED, SC_ERROR, CL_OK }, { SS_CLOSED, SC_RESET, CL_OK },
+    { SS_CLOSED, SC_PULL, 0 }, { SS_CLOSED, SC_SENT0, CL_ERR_STATE },
+    { SS_CLOSED, SC_FEED1, 1 }, { SS_CLOSED, SC_PARITY, CL_OK },
+    { SS_CLOSED, SC_TIMEOUT, CL_ERR_STATE }, { SS_CLOSED, SC_CLOCK, CL_OK },
+
+    { SS_ATR, SC_WANT, CL_WANT_SEND }, { SS_ATR, SC_TIMER, CL_TIMER_NONE },
+    { SS_ATR, SC_ERROR, CL_OK }, { SS_ATR, SC_RESET, CL_OK },
+    { SS_ATR, SC_PULL, 16 }, { SS_ATR, SC_SENT0, CL_OK },
+    { SS_ATR, SC_FEED1, 1 }, { SS_ATR, SC_PARITY, CL_OK },
+    { SS_ATR, SC_TIMEOUT, CL_ERR_STATE }, { SS_ATR, SC_CLOCK, CL_OK },
+
+    { SS_FIRST, SC_WANT, CL_WANT_RECV }, { SS_FIRST, SC_TIMER, CL_TIMER_NONE },
+    { SS_FIRST, SC_ERROR, CL_OK }, { SS_FIRST, SC_RESET, CL_OK },
+    { SS_FIRST, SC_PULL, 0 }, { SS_FIRST, SC_SENT0, CL_ERR_STATE },
+    { SS_FIRST, SC_FEED1, 1 }, { SS_FIRST, SC_PARITY, CL_OK },
+    { SS_FIRST, SC_TIMEOUT, CL_ERR_STATE }, { SS_FIRST, SC_CLOCK, CL_OK },
+
+    /* CWI 5: CWT = 11 + 2^5 etu */
+    { SS_BLOCK, SC_WANT, CL_WANT_RECV }, { SS_BLOCK, SC_TIMER, 43 },
+    { SS_BLOCK, SC_ERROR, CL_OK }, { SS_BLOCK, SC_RESET, CL_OK },
+    { SS_BLOCK, SC_PULL, 0 }, { SS_BLOCK, SC_SENT0, CL_ERR_STATE },
+    { SS_BLOCK, SC_FEED1, 1 }, { SS_BLOCK, SC_PARITY, CL_OK },
+    { SS_BLOCK, SC_TIMEOUT, CL_OK }, { SS_BLOCK, SC_CLOCK, CL_OK },
+
+    { SS_FAILED, SC_WANT, CL_WANT_FAILED }, { SS_FAILED, SC_TIMER, CL_TIMER_NONE },
+    { SS_FAILED, SC_ERROR, CL_ERR_PROTOCOL }, { SS_FAILED, SC_RESET, CL_OK },
+    { SS_FAILED, SC_PULL, 0 }, { SS_FAILED, SC_SENT0, CL_ERR_STATE },
+    { SS_FAILED, SC_FEED1, 1 }, { SS_FAILED, SC_PARITY, CL_OK },
+    { SS_FAILED, SC_TIMEOUT, CL_ERR_STATE }, { SS_FAILED, SC_CLOCK, CL_OK },
+
+    { SS_OFF, SC_WANT, CL_WANT_CLOSED }, { SS_OFF, SC_TIMER, CL_TIMER_NONE },
+    { SS_OFF, SC_ERROR, CL_OK }, { SS_OFF, SC_RESET, CL_OK },
+    { SS_OFF, SC_PULL, 0 }, { SS_OFF, SC_SENT0, CL_ERR_STATE },
+    { SS_OFF, SC_FEED1, 1 }, { SS_OFF, SC_PARITY, CL_OK },
+    { SS_OFF, SC_TIMEOUT, CL_ERR_STATE }, { SS_OFF, SC_CLOCK, CL_OK },
+};
+
+START_TEST(session_api_wall)
+{
+    const struct sim_wall_row *w = &sim_wall[_i];
+    struct cl_sim_config cfg;
+    struct cl_sim *sp = &sim;
+    const uint8_t *p;
+    uint8_t buf[40], hdr[] = {0x80, 0xE2, 0x00, 0x01, 0x01};
+    long got = 0;
+
+    cl_sim_config_default(&cfg, w->state != SS_FAILED);
+    sim_up(&cfg, 0);
+    switch (w->state) {
+    case SS_NULL:
+        sp = NULL;
+        break;
+    case SS_ATR:
+        ck_assert_int_eq(cl_sim_reset(&sim, false), CL_OK);
+        break;
+    case SS_FIRST:
+    case SS_BLOCK:
+    case SS_OFF:
+        ck_assert_int_eq(hl_reset(&hl, buf, sizeof(buf)), 16);
+        if (w->state == SS_BLOCK)
+            ck_assert_int_eq(cl_sim_feed(&sim, hdr, 1), 1);
+        if (w->state == SS_OFF)
+            cl_sim_power_off(&sim);
+        break;
+    case SS_FAILED:
+        (void)hl_reset(&hl, buf, sizeof(buf));
+        ck_assert_int_eq(cl_sim_parity_error(&sim), CL_OK);
+        ck_assert_int_eq(cl_sim_feed(&sim, hdr, 5), 5);
+        break;
+    default:
+        break;
+    }
+    switch (w->call) {
+    case SC_WANT: got = cl_sim_want(sp); break;
+    case SC_TIMER: got = (long)cl_sim_timer(sp); break;
+    case SC_ERROR: got = cl_sim_error(sp); break;
+    case SC_RESET: got = cl_sim_reset(sp, false); break;
+    case SC_PULL: got = (long)cl_sim_pull(sp, &p); break;
+    case SC_SENT0: got = cl_sim_sent(sp, 0); break;
+    case SC_FEED1: got = cl_sim_feed(sp, hdr, 1); break;
+    case SC_PARITY: got = cl_sim_parity_error(sp); break;
+    case SC_TIMEOUT: got = cl_sim_timeout(sp); break;
+    case SC_CLOCK: got = cl_sim_clock(sp, 372, 1); break;
+    default: ck_abort_msg("bad call");
+    }
+    ck_assert_msg(got == w->expected, "row %d: state %d call %d: %ld, expected %ld",
+                  _i, w->state, w->call, got, w->expected);
+}
+END_TEST
+
 START_TEST(session_t0_parity_mutes)
 {
     struct cl_sim_config cfg;
@@ -635,6 +753,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, session_t0_exchange);
     tcase_add_test(tc, session_t0_slow_case2);
     tcase_add_test(tc, session_errors);
+    tcase_add_loop_test(tc, session_api_wall, 0, (int)CL_ARRAY_LEN(sim_wall));
     tcase_add_test(tc, session_t0_parity_mutes);
     suite_add_tcase(s, tc);
     tc = tcase_create("fault");
