@@ -1133,6 +1133,108 @@ END_TEST
 
 #endif /* CL_T0_CARD */
 
+#if CL_T0_CARD
+/* The APDU-level rules (t0_apdu.c), both roles against each other: a
+ * reader behind PC/SC and a card behind vpcd. The application answers
+ * every command with resp_n data bytes 00 01 02 ... and 9000. */
+struct apdu_pair {
+    struct cl_t0_apdu_card k;
+    uint8_t kept[300], tpdu[CL_T0_TPDU_MAX], out[CL_T0_OUT_MAX];
+    size_t resp_n;
+    unsigned app_calls, xfers;
+};
+
+static int apdu_xfer(struct apdu_pair *pr, const uint8_t *cmd, size_t len,
+                     uint8_t *resp, size_t size, size_t *n)
+{
+    size_t tl = 0, ol = 0, i;
+    int rc = cl_t0_apdu_card_command(&pr->k, cmd, len, pr->tpdu, &tl, pr->out,
+                                     &ol);
+
+    pr->xfers++;
+    ck_assert_int_ge(rc, 0);
+    if (rc == 0) {
+        pr->app_calls++;
+        for (i = 0; i < pr->resp_n; i++)
+            pr->kept[i] = (uint8_t)i;
+        pr->kept[i++] = 0x90;
+        pr->kept[i++] = 0x00;
+        rc = cl_t0_apdu_card_response(&pr->k, pr->kept, i, pr->out, &ol);
+        ck_assert_int_ge(rc, 0);
+        if (rc == 1) {
+            memcpy(pr->out, pr->kept, i);
+            ol = i;
+        }
+    }
+    ck_assert_uint_le(ol, size);
+    memcpy(resp, pr->out, ol);
+    *n = ol;
+    return CL_OK;
+}
+
+static size_t apdu_run(struct apdu_pair *pr, const char *hex, uint8_t *resp,
+                       size_t size)
+{
+    uint8_t cmd[300];
+    struct cl_t0_apdu x;
+    size_t len = 0, n, off;
+    int cl = cl_test_hex(hex, cmd, sizeof(cmd)), rc;
+
+    ck_assert_int_gt(cl, 0);
+    ck_assert_int_eq(cl_t0_apdu_start(&x, cmd, (size_t)cl, size), CL_OK);
+    do {
+        const uint8_t *c;
+        size_t clen = cl_t0_apdu_next(&x, &c, &off);
+
+        ck_assert_int_eq(apdu_xfer(pr, c, clen, resp + off, size - off, &n),
+                         CL_OK);
+        rc = cl_t0_apdu_answer(&x, resp, n, &len);
+        ck_assert_int_ge(rc, 0);
+    } while (rc == 1);
+    return len;
+}
+
+START_TEST(test_apdu_level_rules)
+{
+    struct apdu_pair pr;
+    uint8_t resp[300];
+    size_t n;
+    struct cl_t0_apdu x;
+
+    memset(&pr, 0, sizeof(pr));
+    /* case 4: 61 0C, GET RESPONSE 0C */
+    pr.resp_n = 12;
+    n = apdu_run(&pr, "00 A4 00 00 02 3F 00", resp, sizeof(resp));
+    cl_assert_bytes(resp, n, "00 01 02 03 04 05 06 07 08 09 0A 0B 90 00");
+    ck_assert_uint_eq(pr.xfers, 2);
+    ck_assert_uint_eq(pr.app_calls, 1);
+    /* case 2 with a wrong Le: 6C 05, the header again with P3 05 */
+    pr.resp_n = 5;
+    pr.xfers = 0;
+    n = apdu_run(&pr, "00 B0 00 00 10", resp, sizeof(resp));
+    cl_assert_bytes(resp, n, "00 01 02 03 04 90 00");
+    ck_assert_uint_eq(pr.xfers, 2);
+    /* no room: the 61xx ends the response */
+    pr.resp_n = 12;
+    n = apdu_run(&pr, "00 A4 00 00 02 3F 00", resp, 2);
+    cl_assert_bytes(resp, n, "61 0C");
+    /* the card's own answers: INS 6X, a malformed APDU */
+    n = apdu_run(&pr, "00 6A 00 00", resp, sizeof(resp));
+    cl_assert_bytes(resp, n, "6D 00");
+    n = apdu_run(&pr, "00 B0 00 00 02 01", resp, sizeof(resp));
+    cl_assert_bytes(resp, n, "67 00");
+    /* API */
+    ck_assert_int_eq(cl_t0_apdu_start(NULL, resp, 4, 2), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t0_apdu_start(&x, resp, 3, 2), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t0_apdu_start(&x, resp, 4, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t0_apdu_start(&x, resp, 4, 8), CL_OK);
+    ck_assert_int_eq(cl_t0_apdu_answer(&x, resp, 1, &n), CL_ERR_PROTOCOL);
+    ck_assert_int_eq(cl_t0_apdu_answer(&x, resp, 9, &n), CL_ERR_PROTOCOL);
+    cl_t0_apdu_card_reset(NULL);
+}
+END_TEST
+#endif
+
 static Suite *t0_suite(void)
 {
     Suite *s = suite_create("t0");
@@ -1153,6 +1255,7 @@ static Suite *t0_suite(void)
     tcase_add_loop_test(tcc, test_card_vectors_bytewise, 0, (int)CL_ARRAY_LEN(cvec));
     tcase_add_test(tcc, test_card_command_bytes);
     tcase_add_test(tcc, test_card_errors);
+    tcase_add_test(tcc, test_apdu_level_rules);
     suite_add_tcase(s, tcc);
     tcase_add_test(tcp, test_in_process_clean);
     tcase_add_test(tcp, test_in_process_faults);
