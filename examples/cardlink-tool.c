@@ -71,7 +71,7 @@ static const char help_text[] =
     "  00 A4 00 0C 02 3F 00             send; any status word goes on\n"
     "  00 A4 00 0C 02 3F 00 => 9000     stop unless the status word is 9000\n"
     "  00 B0 00 00 00 => 9000 62XX      several allowed; X: any hex digit; any\n"
-    "  reset                            re-activate the card (also: reset cold)\n"
+    "  reset                            warm reset, re-activate (reset cold: power off/on)\n"
     "With -v, the activation and decoded responses are shown.\n"
     "Exit status: 0 decoded / every expectation met, 1 malformed input, a card\n"
     "error or an unexpected status word, 2 usage error.\n";
@@ -458,16 +458,19 @@ static bool old_expectation(char *hex)
     return c != CL_APDU_CASE_3S && c != CL_APDU_CASE_3E;
 }
 
-/* A script's reset line. The card session has no warm reset of its own
- * yet: both forms deactivate the card and activate it again (cold reset,
- * PPS, protocol), which also resets every card state a warm reset would. */
+/* A script's reset line: "reset" is a warm reset (power and clock kept,
+ * RST pulsed; a PC/SC reader reconnects with SCARD_RESET_CARD), "reset
+ * cold" powers the card off and on; either way the session activates the
+ * card again (ATR, PPS, protocol) with cl_card_reset(). */
 static int reader_reset(struct reader *r, bool cold)
 {
     const struct cl_atr *atr;
+    int err = cl_card_reset(&r->card, !cold);
 
-    cl_card_deactivate(&r->card);
-    if (reader_activate(r) != CL_OK)
+    if (err != CL_OK) {
+        fprintf(stderr, "cardlink-tool: reset failed: %s\n", cl_strerror(err));
         return 1;
+    }
     atr = cl_card_atr(&r->card);
     printf("* reset%s: card re-activated, ATR ", cold ? " cold" : "");
     print_hex(stdout, atr->raw, atr->len, " ");
