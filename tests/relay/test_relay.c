@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardlink/apdu.h"
 #include "cardlink/error.h"
 #include "cardlink/relay_frame.h"
 #include "cardlink/relay_msg.h"
@@ -937,6 +938,384 @@ START_TEST(test_bad_vectors)
 }
 END_TEST
 
+/* The decisions of issue 11 §5, each as docs/protocol.md states it (the
+ * section in the comment). same: an accepted message re-encodes to exactly
+ * these bytes. The length bytes 6..7 are filled in. */
+#define Z16 "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
+#define HELLO_HEAD "C1 01 00 00 00 00 00 00 80 01 01 81 01 41 "
+#define ACK_HEAD "C1 02 00 00 00 00 00 00 80 01 01 81 08 00 00 00 00 00 00 00 00 "
+#define TXN_HEAD "C1 2C 00 01 00 00 00 00 80 10 " Z16 " "
+#define CHAL0 " 82 08 00 00 00 00 00 00 00 00"
+static const struct {
+    const char *hex;
+    int err;
+    bool same;
+    const char *why;
+} spec_vectors[] = {
+    /* §3, §5.1 defaults: a capability holding the default is sent and kept */
+    { HELLO_HEAD "A2 06 85 04 01 05 01 02", CL_OK, true, "max APDU 261/258 = default, kept (§3)" },
+    { HELLO_HEAD "A2 03 87 01 08", CL_OK, true, "script steps 8 = default, kept (§3)" },
+    { HELLO_HEAD "A2 03 87 01 00", CL_ERR_MALFORMED, false, "script steps 00 (§5.1: 1..255)" },
+    { HELLO_HEAD "A2 03 87 01 FF", CL_OK, true, "script steps 255 (§5.1)" },
+    { HELLO_HEAD "A2 03 83 01 00", CL_ERR_MALFORMED, false, "printer 00 sent for 'none' (§3)" },
+    { HELLO_HEAD "A2 04 84 02 00 00", CL_ERR_MALFORMED, false, "max message 0 (§5.1)" },
+    { HELLO_HEAD "A2 04 84 02 00 07", CL_ERR_MALFORMED, false, "max message 7 < header (§5.1)" },
+    { HELLO_HEAD "A2 04 84 02 00 08", CL_OK, true, "max message 8: headers only (§5.1)" },
+    { HELLO_HEAD "A2 04 84 02 00 09", CL_OK, true, "max message 9 (§5.1)" },
+    { HELLO_HEAD "A2 04 84 02 FF FF", CL_OK, true, "max message 65535 (§5.1)" },
+    { ACK_HEAD "84 02 00 00", CL_ERR_MALFORMED, false, "HELLO-ACK max message 0 (§5.2)" },
+    { ACK_HEAD "84 02 00 07", CL_ERR_MALFORMED, false, "HELLO-ACK max message 7 (§5.2)" },
+    { ACK_HEAD "84 02 00 08", CL_OK, true, "HELLO-ACK max message 8 (§5.2)" },
+    { HELLO_HEAD "A2 06 85 04 00 00 00 00", CL_ERR_MALFORMED, false, "max APDU 0/0 (§5.1)" },
+    { HELLO_HEAD "A2 06 85 04 00 03 01 02", CL_ERR_MALFORMED, false, "max command APDU 3 (§5.1)" },
+    { HELLO_HEAD "A2 06 85 04 00 04 01 02", CL_OK, true, "max command APDU 4 (§5.1)" },
+    { HELLO_HEAD "A2 06 85 04 00 05 00 01", CL_ERR_MALFORMED, false, "max response APDU 1 (§5.1)" },
+    { HELLO_HEAD "A2 06 85 04 00 05 00 02", CL_OK, true, "max response APDU 2 (§5.1)" },
+    { HELLO_HEAD "A2 06 85 04 00 05 00 03", CL_OK, true, "max response APDU 3 (§5.1)" },
+    /* §3 tags: long forms, 3 and 4 bytes, criticality by bit 4 of the number */
+    { "C1 32 00 01 00 00 00 00 80 01 03 9F 81 10 00", CL_OK, false, "3-byte optional tag 144 skipped (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 01 03 9F 81 00 00", CL_ERR_TAG, false, "3-byte critical tag 128 (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 01 03 9F 81 80 10 00", CL_OK, false, "4-byte optional tag 16400 skipped (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 01 03 9F 81 80 00 00", CL_ERR_TAG, false, "4-byte critical tag 16384 (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 01 03 9F 81 80 80 10 00", CL_ERR_UNSUPPORTED, false, "5-byte tag (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 01 03 9F 80 30 00", CL_ERR_MALFORMED, false, "tag number with leading 80 (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 01 03 9F 10 00", CL_ERR_TAG, false, "long form of number 16 (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 01 03 9F 1F 00", CL_OK, false, "2-byte optional tag 31 skipped (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 01 03 9F 81 10 00 9F 30 00", CL_ERR_TAG, false, "optional 48 after 144: order (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 01 03 9F", CL_ERR_LENGTH, false, "tag cut after its first byte (§3)" },
+    /* §3 length forms */
+    { "C1 32 00 01 00 00 00 00 80 83 01 00 00 03", CL_ERR_LENGTH, false, "length form 83: past any body (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 84 01 00 00 00 03", CL_ERR_LENGTH, false, "length form 84: past any body (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 83 00 00 01 03", CL_ERR_MALFORMED, false, "length form 83, leading 00 (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 81 7F 03", CL_ERR_MALFORMED, false, "81 7F: not minimal (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 80", CL_ERR_INDEFINITE, false, "indefinite (§3)" },
+    { "C1 32 00 01 00 00 00 00 80 FE 00", CL_ERR_UNSUPPORTED, false, "length form FE (§3)" },
+    /* §5.8 expected status word: the 2-byte form is a status word */
+    { "C1 22 00 01 00 00 00 00 A2 0A 80 04 00 A4 04 00 81 02 12 34", CL_ERR_MALFORMED, false, "expect SW 1234 (§5.8)" },
+    { "C1 22 00 01 00 00 00 00 A2 0A 80 04 00 A4 04 00 81 02 00 00", CL_ERR_MALFORMED, false, "expect SW 0000 (§5.8)" },
+    { "C1 22 00 01 00 00 00 00 A2 0A 80 04 00 A4 04 00 81 02 5F FF", CL_ERR_MALFORMED, false, "expect SW 5FFF (§5.8)" },
+    { "C1 22 00 01 00 00 00 00 A2 0A 80 04 00 A4 04 00 81 02 60 00", CL_OK, true, "expect SW 6000 (§5.8)" },
+    { "C1 22 00 01 00 00 00 00 A2 0A 80 04 00 A4 04 00 81 02 9F FF", CL_OK, true, "expect SW 9FFF (§5.8)" },
+    { "C1 22 00 01 00 00 00 00 A2 0A 80 04 00 A4 04 00 81 02 A0 00", CL_ERR_MALFORMED, false, "expect SW A000 (§5.8)" },
+    { "C1 22 00 01 00 00 00 00 A2 0C 80 04 00 A4 04 00 81 04 12 00 FF 00", CL_OK, true, "masked: a pattern, not a SW (§5.8)" },
+    /* §5.12 transaction: one DER TLV, checked to its leaves */
+    { TXN_HEAD "81 05 E1 03 80 05 AA" CHAL0, CL_ERR_MALFORMED, false, "inner TLV past its parent (§5.12)" },
+    { TXN_HEAD "81 04 E1 00 E1 00" CHAL0, CL_ERR_MALFORMED, false, "two TLVs (§5.12)" },
+    { TXN_HEAD "81 04 E1 02 80 00" CHAL0, CL_OK, true, "one constructed TLV (§5.12)" },
+    { TXN_HEAD "81 03 80 01 00" CHAL0, CL_OK, true, "one primitive TLV: syntax only (§5.12)" },
+    { TXN_HEAD "81 06 E1 04 80 81 01 00" CHAL0, CL_ERR_MALFORMED, false, "inner length not minimal (§5.12)" },
+    { TXN_HEAD "81 04 E1 02 80 80" CHAL0, CL_ERR_MALFORMED, false, "inner indefinite length (§5.12)" },
+    { TXN_HEAD "81 05 E1 03 A6 01 00" CHAL0, CL_ERR_MALFORMED, false, "third level cut (§5.12)" },
+    /* §3 apdu: Lc 00 and extended Lc 0000 are defects, not lengths */
+    { "C1 20 00 01 00 00 00 00 80 06 00 A4 04 00 00 AA", CL_ERR_MALFORMED, false, "short Lc 00 + 1 byte (§3)" },
+    { "C1 20 00 01 00 00 00 00 80 08 00 A4 04 00 00 00 00 AA", CL_ERR_MALFORMED, false, "extended Lc 0000 (§3)" },
+    { "C1 20 00 01 00 00 00 00 80 09 00 A4 04 00 00 00 00 AA BB", CL_ERR_MALFORMED, false, "extended Lc 0000, 2 bytes (§3)" },
+    { "C1 20 00 01 00 00 00 00 80 07 00 A4 04 00 00 00 00", CL_OK, true, "case 2E, Le 0000 (§3)" },
+    { "C1 20 00 01 00 00 00 00 80 08 00 A4 04 00 00 00 01 AA", CL_OK, true, "case 3E, Lc 0001 (§3)" },
+    { "C1 20 00 01 00 00 00 00 80 08 00 A4 04 00 00 00 02 AA", CL_ERR_LENGTH, false, "case 3E, Lc 0002, 1 byte (§3)" },
+    /* §5.13 protocol FF is an undefined value, as in CARD-INSERTED */
+    { "C1 2F 04 01 00 01 00 00 80 02 3B 00 81 01 FF", CL_ERR_RESERVED, false, "reset result protocol FF (§5.13)" },
+    { "C1 2F 04 01 00 01 00 00 80 02 3B 00 81 01 03", CL_ERR_RESERVED, false, "reset result protocol 03 (§5.13)" },
+    { "C1 2F 04 01 00 01 00 00 80 02 3B 00 81 01 02", CL_OK, true, "reset result protocol 02 (§5.13)" },
+    /* §15 order: header before length; each field whole before the next;
+     * fields before missing ones; fields before the rules between them */
+    { "C2 32 08 01 00 00 00 09 80 01 03", CL_ERR_VERSION, false, "version before flags and length (§15)" },
+    { "C1 32 08 01 05 00 00 09 80 01 03", CL_ERR_RESERVED, false, "flags before length (§15)" },
+    { "C1 7F 00 01 05 00 00 00", CL_ERR_MALFORMED, false, "ack rule before the unknown type (§15)" },
+    { "C1 32 00 01 00 00 00 00 40 05 03", CL_ERR_LENGTH, false, "extent before class (§15)" },
+    { "C1 32 00 01 00 00 00 00 A0 02 03 00 81 09", CL_ERR_TAG, false, "constructed bit before a later extent (§15)" },
+    { "C1 32 00 01 00 00 00 00 80 02 03 00 40 01 00", CL_ERR_LENGTH, false, "size before a later class (§15)" },
+    { "C1 30 00 01 00 00 00 00 81 02 00 00", CL_ERR_LENGTH, false, "a field's size before a missing field (§15)" },
+    { "C1 30 00 01 00 00 00 00 81 01 07", CL_ERR_RESERVED, false, "a field's value before a missing field (§15)" },
+    { "C1 26 00 01 00 00 00 00 80 01 03 81 01 41 82 02 00 01 83 02 00 00", CL_ERR_LENGTH, false, "fields before rules (§15)" },
+    { "C1 26 00 01 00 00 00 00 80 01 04 81 01 0D", CL_ERR_RESERVED, false, "first field's value first (§15)" },
+    { "C1 22 00 01 00 00 00 00 A2 0D 80 03 00 A4 04 81 02 12 34 83 00", CL_ERR_LENGTH, false, "each step in turn (§15)" },
+};
+
+START_TEST(test_spec_vectors)
+{
+    uint8_t buf[512], out[512];
+    struct cl_relay_msg m;
+    int n = cl_test_hex(spec_vectors[_i].hex, buf, sizeof(buf));
+    size_t len;
+    int rc;
+
+    ck_assert_int_ge(n, 8);
+    buf[6] = (uint8_t)((n - 8) >> 8);
+    buf[7] = (uint8_t)(n - 8);
+    rc = cl_relay_decode(buf, (size_t)n, &m);
+    ck_assert_msg(rc == spec_vectors[_i].err, "%s: got %d (%s) want %d", spec_vectors[_i].why,
+                  rc, cl_strerror(rc), spec_vectors[_i].err);
+    if (rc != CL_OK)
+        return;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+    if (spec_vectors[_i].same)
+        ck_assert_msg(len == (size_t)n && memcmp(out, buf, len) == 0, "%s: re-encoded %s",
+                      spec_vectors[_i].why, cl_test_tohex(out, len));
+}
+END_TEST
+
+/* The encoder refuses what the decoder refuses (§5 decisions). */
+START_TEST(test_spec_encode)
+{
+    struct cl_relay_msg m;
+    uint8_t out[512];
+    size_t len;
+
+    b_hello(&m);
+    m.u.hello.caps.max_msg = 7;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_MALFORMED);
+    m.u.hello.caps.max_msg = 8;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+    m.u.hello.caps.max_cmd_apdu = 3;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_MALFORMED);
+    m.u.hello.caps.max_cmd_apdu = 0;                /* one of the two alone */
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_MALFORMED);
+    b_hello_ack(&m);
+    m.u.hello_ack.max_msg = 1;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_MALFORMED);
+    b_script(&m);
+    m.u.script.steps[0].expect.value = 0x1234;      /* EXACT */
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_MALFORMED);
+    b_card_reset_result(&m);
+    m.u.card.protocol = 3;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_RESERVED);
+    b_txn_approve(&m);
+    m.u.txn.txn = hb("E1 00 E1 00");
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_MALFORMED);
+    /* §6: what the session answers for the codec's errors */
+    ck_assert_uint_eq(cl_relay_err_to_wire(CL_ERR_TAG), CL_RELAY_E_MALFORMED);
+    ck_assert_uint_eq(cl_relay_err_to_wire(CL_ERR_TOO_LONG), CL_RELAY_E_TOO_LARGE);
+    ck_assert_uint_eq(cl_relay_err_to_wire(CL_ERR_UNSUPPORTED), CL_RELAY_E_UNSUPPORTED);
+    ck_assert_uint_eq(cl_relay_err_to_wire(CL_ERR_RESERVED), CL_RELAY_E_MALFORMED);
+}
+END_TEST
+
+/* §5.12: the transaction nests at most 8 constructed levels, its outer
+ * TLV included. */
+START_TEST(test_txn_depth)
+{
+    uint8_t buf[128], *p;
+    struct cl_relay_msg m;
+    int depth;
+
+    for (depth = 6; depth <= 8; depth++) {      /* levels below E1 */
+        int i, n = cl_test_hex(TXN_HEAD, buf, sizeof(buf));
+        p = buf + n;
+        *p++ = 0x81;
+        *p++ = (uint8_t)(2 * (depth + 1));
+        for (i = 0; i <= depth; i++) {           /* E1 (A0 (A0 ... (A0 00))) */
+            *p++ = i == 0 ? 0xE1 : 0xA0;
+            *p++ = (uint8_t)(2 * (depth - i));
+        }
+        n = (int)(p - buf);
+        n += cl_test_hex(CHAL0, p, 16);
+        buf[6] = (uint8_t)((n - 8) >> 8);
+        buf[7] = (uint8_t)(n - 8);
+        ck_assert_int_eq(cl_relay_decode(buf, (size_t)n, &m),
+                         depth + 1 <= 8 ? CL_OK : CL_ERR_MALFORMED);
+    }
+}
+END_TEST
+
+/* The codec's shape check of a command APDU agrees with cl_apdu_decode()
+ * on every APDU of 4..12 bytes over the interesting byte values. */
+START_TEST(test_apdu_shape)
+{
+    static const uint8_t vals[] = { 0x00, 0x01, 0x02, 0x03, 0x05, 0x7F, 0xFF };
+    uint8_t buf[32], a[12];
+    struct cl_relay_msg m;
+    struct cl_apdu d;
+    size_t len, i, k, combos;
+
+    for (len = 4; len <= 12; len++) {
+        size_t tail = len - 4 < 3 ? len - 4 : 3;   /* vary bytes 4..6 */
+        combos = 1;
+        for (i = 0; i < tail; i++)
+            combos *= sizeof(vals);
+        for (k = 0; k < combos; k++) {
+            size_t c = k;
+            int want, got;
+            memset(a, 0xAA, sizeof(a));
+            a[0] = 0x00; a[1] = 0xB0; a[2] = 0; a[3] = 0;
+            for (i = 0; i < tail; i++, c /= sizeof(vals))
+                a[4 + i] = vals[c % sizeof(vals)];
+            want = cl_apdu_decode(a, len, &d, NULL);
+            memcpy(buf, "\xC1\x20\x00\x01\x00\x00\x00", 7);
+            buf[7] = (uint8_t)(2 + len);
+            buf[8] = 0x80;
+            buf[9] = (uint8_t)len;
+            memcpy(buf + 10, a, len);
+            got = cl_relay_decode(buf, 10 + len, &m);
+            ck_assert_msg(got == want, "%s: relay %d apdu %d", cl_test_tohex(a, len), got, want);
+        }
+    }
+}
+END_TEST
+
+/* §7: each byte-string field at N-1, N, N+1 of both of its bounds. */
+static const struct {
+    const char *head;   /* header and fields before */
+    uint8_t tag, fill;
+    const char *tail;   /* fields after */
+    unsigned lo, hi;    /* hi 0: not testable above lo */
+} sizes[] = {
+    { "C1 01 00 00 00 00 00 00", 0x80, 0x01, "81 01 41 A2 00", 1, 8 },
+    { "C1 01 00 00 00 00 00 00 80 01 01", 0x81, 0x41, "A2 00", 1, 32 },
+    { HELLO_HEAD "A2 00", 0x83, 0x00, "", CL_RELAY_TOKEN_MIN, CL_RELAY_TOKEN_MAX },
+    { HELLO_HEAD "A2 00", 0x90, 0x41, "", 1, 32 },
+    { "C1 02 00 00 00 00 00 00 80 01 01", 0x81, 0x00, "", 8, 32 },
+    { ACK_HEAD, 0x90, 0x41, "", 1, 32 },
+    { "C1 04 00 00 00 00 00 00 80 01 00", 0x90, 0x41, "", 1, 64 },
+    { "C1 10 00 01 00 00 00 00 80 01 01", 0x90, 0x41, "", 1, 64 },
+    { "C1 30 00 01 00 00 00 00", 0x80, 0x3B, "81 01 00", 2, CL_ATR_MAX },
+    { "C1 2F 04 01 00 01 00 00", 0x80, 0x3B, "81 01 01", 2, CL_ATR_MAX },
+    { "C1 21 04 01 00 01 00 00", 0x80, 0x90, "", 2, 0 },
+    { "C1 24 00 01 00 00 00 00", 0x80, 0x41, "", 0, 512 },
+    { "C1 26 00 01 00 00 00 00 80 01 03", 0x81, 0x41, "", 1, 128 },
+    { "C1 27 04 01 00 01 00 00 80 01 00", 0x81, 0x31, "", 1, 64 },
+    { TXN_HEAD "81 02 E1 00", 0x82, 0x00, "", 8, 64 },
+    { "C1 2D 04 01 00 01 00 00 80 10 " Z16 " 81 01 00", 0x82, 0x00, "", 1, 512 },
+};
+
+START_TEST(test_field_sizes)
+{
+    static uint8_t buf[1024];
+    struct cl_relay_msg m;
+    unsigned cand[4], c;
+
+    cand[0] = sizes[_i].lo - 1;
+    cand[1] = sizes[_i].lo;
+    cand[2] = sizes[_i].hi;
+    cand[3] = sizes[_i].hi + 1;
+    for (c = 0; c < 4; c++) {
+        unsigned n = cand[c];
+        int len, t;
+        uint8_t *p;
+        if ((c == 0 && sizes[_i].lo == 0) || (c >= 2 && sizes[_i].hi == 0))
+            continue;
+        len = cl_test_hex(sizes[_i].head, buf, sizeof(buf));
+        p = buf + len;
+        *p++ = sizes[_i].tag;
+        if (n >= 256) {
+            *p++ = 0x82;
+            *p++ = (uint8_t)(n >> 8);
+        } else if (n >= 128) {
+            *p++ = 0x81;
+        }
+        *p++ = (uint8_t)n;
+        memset(p, sizes[_i].fill, n);
+        p += n;
+        t = cl_test_hex(sizes[_i].tail, p, 64);
+        len = (int)(p - buf) + t;
+        buf[6] = (uint8_t)((len - 8) >> 8);
+        buf[7] = (uint8_t)(len - 8);
+        ck_assert_msg(cl_relay_decode(buf, (size_t)len, &m) ==
+                          (n >= sizes[_i].lo && n <= sizes[_i].hi + (sizes[_i].hi == 0 ? 9999u : 0u)
+                               ? CL_OK : CL_ERR_LENGTH),
+                      "row %d size %u", _i, n);
+    }
+}
+END_TEST
+
+/* §7: the transaction (1..4096) and PIN template (6..261) at their ends. */
+START_TEST(test_field_sizes_structured)
+{
+    static uint8_t buf[8192];
+    struct cl_relay_msg m;
+    unsigned n;
+
+    for (n = 4095; n <= 4097; n++) {             /* 81 82 hi lo  04 82 hi lo data */
+        int len = cl_test_hex(TXN_HEAD, buf, sizeof(buf));
+        uint8_t *p = buf + len;
+        *p++ = 0x81; *p++ = 0x82; *p++ = (uint8_t)(n >> 8); *p++ = (uint8_t)n;
+        *p++ = 0x04; *p++ = 0x82; *p++ = (uint8_t)((n - 4) >> 8); *p++ = (uint8_t)(n - 4);
+        memset(p, 0x55, n - 4);
+        p += n - 4;
+        p += cl_test_hex(CHAL0, p, 16);
+        len = (int)(p - buf);
+        buf[6] = (uint8_t)((len - 8) >> 8);
+        buf[7] = (uint8_t)(len - 8);
+        ck_assert_int_eq(cl_relay_decode(buf, (size_t)len, &m), n <= 4096 ? CL_OK : CL_ERR_LENGTH);
+    }
+    for (n = 260; n <= 262; n++) {               /* VERIFY, case 4S: Lc = n - 6 */
+        int len = cl_test_hex("C1 28 00 01 00 00 00 00", buf, sizeof(buf));
+        uint8_t *p = buf + len;
+        *p++ = 0x80; *p++ = 0x82; *p++ = (uint8_t)(n >> 8); *p++ = (uint8_t)n;
+        p += cl_test_hex("00 20 00 80", p, 8);
+        *p++ = (uint8_t)(n - 6);
+        memset(p, 0xFF, n - 6);
+        p += n - 6;
+        *p++ = 0x00;                               /* Le */
+        p += cl_test_hex("81 01 01 82 02 01 10 83 01 00", p, 16);
+        len = (int)(p - buf);
+        buf[6] = (uint8_t)((len - 8) >> 8);
+        buf[7] = (uint8_t)(len - 8);
+        ck_assert_int_eq(cl_relay_decode(buf, (size_t)len, &m),
+                         n <= 261 ? CL_OK : CL_ERR_LENGTH);
+    }
+}
+END_TEST
+
+/* §7: every table walked to its end: the last row of each table present
+ * and then an unknown optional field after it; the type-name and
+ * wire-code tables at and past their ends. */
+static const char *const table_ends[] = {
+    HELLO_HEAD "A2 03 87 01 20 90 01 41 9E 00",
+    ACK_HEAD "90 01 41 9E 00",
+    "C1 04 00 00 00 00 00 00 80 01 00 90 01 41 9E 00",
+    "C1 10 00 01 00 00 00 00 80 01 01 90 01 41 9E 00",
+    "C1 30 00 01 00 00 00 00 80 02 3B 00 81 01 02 9E 00",
+    "C1 2F 04 01 00 01 00 00 82 01 08 9E 00",
+    "C1 32 00 01 00 00 00 00 80 01 1F 9E 00",
+    "C1 2E 00 01 00 00 00 00 80 01 01 9E 00",
+    "C1 20 00 01 00 00 00 00 80 04 00 A4 04 00 81 10 " Z16 " 9E 00",
+    "C1 21 04 01 00 01 00 00 80 02 90 00 9E 00",
+    "C1 22 00 01 00 00 00 00 A2 09 80 04 00 A4 04 00 82 01 01 9E 00",
+    "C1 23 04 01 00 01 00 00 A2 04 80 02 90 00 9E 00",
+    "C1 24 00 01 00 00 00 00 80 00 81 01 05 9E 00",
+    "C1 26 00 01 00 00 00 00 80 01 03 81 01 41 83 01 05 9E 00",
+    "C1 27 04 01 00 01 00 00 80 01 00 81 01 31 9E 00",
+    "C1 28 00 01 00 00 00 00 80 06 00 20 00 80 01 FF 81 01 01 82 02 01 01 83 01 00 86 01 02 9E 00",
+    "C1 2A 00 01 00 00 00 00 80 06 00 24 00 80 01 FF 81 01 01 82 02 01 01 87 01 00 88 01 01 9E 00",
+    "C1 29 04 01 00 01 00 00 81 01 0B 9E 00",
+    TXN_HEAD "81 02 E1 00" CHAL0 " 85 01 02 9E 00",
+    "C1 2D 04 01 00 01 00 00 80 10 " Z16 " 81 01 02 84 01 0C 9E 00",
+};
+
+START_TEST(test_table_ends)
+{
+    uint8_t buf[256];
+    struct cl_relay_msg m;
+    int n = cl_test_hex(table_ends[_i], buf, sizeof(buf));
+
+    ck_assert_int_gt(n, 8);
+    buf[6] = (uint8_t)((n - 8) >> 8);
+    buf[7] = (uint8_t)(n - 8);
+    ck_assert_int_eq(cl_relay_decode(buf, (size_t)n, &m), CL_OK);
+    buf[n - 2] = 0x8F;                           /* a critical field past the end */
+    ck_assert_int_eq(cl_relay_decode(buf, (size_t)n, &m), CL_ERR_TAG);
+}
+END_TEST
+
+START_TEST(test_name_ends)
+{
+    static const uint8_t none[] = { 0x00, 0x05, 0x0F, 0x11, 0x1F, 0x33, 0x7F, 0x80, 0xFF };
+    size_t i;
+
+    ck_assert_str_eq(cl_relay_type_name(CL_RELAY_HELLO), "HELLO");
+    ck_assert_str_eq(cl_relay_type_name(CL_RELAY_CLOSE), "CLOSE");
+    ck_assert_str_eq(cl_relay_type_name(CL_RELAY_ERROR), "ERROR");
+    ck_assert_str_eq(cl_relay_type_name(CL_RELAY_APDU), "APDU");
+    ck_assert_str_eq(cl_relay_type_name(CL_RELAY_READER_STATUS), "READER-STATUS");
+    for (i = 0; i < sizeof(none); i++)
+        ck_assert_str_eq(cl_relay_type_name(none[i]), "?");
+    ck_assert_int_eq(cl_relay_err_from_wire(CL_RELAY_E_PROTOCOL), CL_ERR_PROTOCOL);
+    ck_assert_int_eq(cl_relay_err_from_wire(CL_RELAY_E_PROTOCOL + 1), CL_ERR_PROTOCOL);
+    ck_assert_uint_eq(cl_relay_err_to_wire(CL_ERR_PROTOCOL), CL_RELAY_E_PROTOCOL);
+}
+END_TEST
+
 /* Script and response lists bounded by CL_RELAY_SCRIPT_MAX. */
 START_TEST(test_script_limit)
 {
@@ -944,7 +1323,7 @@ START_TEST(test_script_limit)
     struct cl_relay_msg m;
     size_t i, n, body;
 
-    for (n = CL_RELAY_SCRIPT_MAX; n <= CL_RELAY_SCRIPT_MAX + 1u; n++) {
+    for (n = CL_RELAY_SCRIPT_MAX - 1u; n <= CL_RELAY_SCRIPT_MAX + 1u; n++) {
         size_t p = 10;
         for (i = 0; i < n; i++) {
             static const uint8_t step[] = { 0x80, 0x04, 0x00, 0xA4, 0x04, 0x00 };
@@ -1393,6 +1772,14 @@ static Suite *relay_suite(void)
     suite_add_tcase(s, tc);
     tcase_add_loop_test(tr, test_bad_vectors, 0, (int)CL_ARRAY_LEN(bad_vectors));
     tcase_add_test(tr, test_script_limit);
+    tcase_add_loop_test(tr, test_spec_vectors, 0, (int)CL_ARRAY_LEN(spec_vectors));
+    tcase_add_test(tr, test_spec_encode);
+    tcase_add_test(tr, test_txn_depth);
+    tcase_add_test(tr, test_apdu_shape);
+    tcase_add_loop_test(tr, test_field_sizes, 0, (int)CL_ARRAY_LEN(sizes));
+    tcase_add_test(tr, test_field_sizes_structured);
+    tcase_add_loop_test(tr, test_table_ends, 0, (int)CL_ARRAY_LEN(table_ends));
+    tcase_add_test(tr, test_name_ends);
     tcase_add_test(tr, test_large);
     tcase_add_test(tr, test_encode_errors);
     tcase_add_test(tr, test_decoded_values);
