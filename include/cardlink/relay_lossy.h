@@ -165,8 +165,8 @@ CL_WUR int cl_relay_lossy_feed(struct cl_relay_lossy *l, uint32_t now, const uin
  * Returns CL_OK, or CL_ERR_ARG (a NULL argument), CL_ERR_STATE (no new
  * message waits; nothing is written), or CL_ERR_TOO_LONG: the message was
  * larger than the rx buffer; it was acknowledged (its seq is used) and
- * *msg / *len give its first rx_size - 6 bytes (the relay header at least
- * when rx_size >= 14).
+ * *msg / *len give its first rx_size - 4 bytes (the relay header at least
+ * when rx_size >= 12).
  */
 CL_WUR int cl_relay_lossy_take(struct cl_relay_lossy *l, const uint8_t **msg, size_t *len);
 

@@ -419,6 +419,143 @@ START_TEST(test_epochs)
 }
 END_TEST
 
+/* §13.3: once in step, a frame of another sender epoch is dropped whole,
+ * its acknowledgement too (it once released the outstanding message). */
+START_TEST(test_epoch_ack_dropped)
+{
+    uint8_t out[64], hdr[4];
+    size_t n, used;
+
+    lp_init(&L, 1, 2);
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, 0, (const uint8_t *)"x", 1), CL_OK);
+    ck_assert_int_eq(move(&L.a, &L.b, 0, false, NULL, NULL), 1);
+    ck_assert_int_eq(cl_relay_lossy_send(&L.b, 0, (const uint8_t *)"q", 1), CL_OK);
+    ck_assert_int_eq(move(&L.b, &L.a, 0, false, NULL, NULL), 1);   /* a in step with 2 */
+    ck_assert(cl_relay_lossy_can_send(&L.a));
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, 0, (const uint8_t *)"y", 1), CL_OK);
+    n = cl_relay_lossy_pull(&L.a, 0, out, sizeof(out));             /* DATA seq 1, lost */
+    ck_assert_uint_gt(n, 0);
+    ck_assert_int_eq(cl_relay_lossy_want(&L.a), CL_WANT_RECV);
+    /* ACK of a's seq 1 naming a's epoch, sent by epoch 7: dropped */
+    hdr[0] = CL_LOSSY_CTL_ACK, hdr[1] = 0x71, hdr[2] = 0, hdr[3] = 1;
+    ck_assert_int_eq(cl_relay_lossy_frame(hdr, NULL, 0, out, sizeof(out), &n), CL_OK);
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, out, n, &used), CL_OK);
+    ck_assert(!cl_relay_lossy_can_send(&L.a));
+    /* the same from epoch 2: taken */
+    hdr[1] = 0x21;
+    ck_assert_int_eq(cl_relay_lossy_frame(hdr, NULL, 0, out, sizeof(out), &n), CL_OK);
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, out, n, &used), CL_OK);
+    ck_assert(cl_relay_lossy_can_send(&L.a));
+    ck_assert_int_eq(cl_relay_lossy_want(&L.a), CL_WANT_IDLE);
+}
+END_TEST
+
+/* A message larger than the receive buffer: CRC-checked on the fly and
+ * acknowledged (its seq used), handed out as CL_ERR_TOO_LONG with its
+ * start, so the link lives on; with a bad CRC it is dropped. */
+START_TEST(test_oversize)
+{
+    struct cl_relay_lossy a, b;
+    struct cl_relay_lossy_config ca = { 100, 2, 1 }, cb = { 100, 2, 2 };
+    uint8_t arx[64], atx[64], brx[CL_LOSSY_RX_SIZE(14)], btx[64], out[128], msg[40];
+    const uint8_t *m;
+    size_t n, used, mlen, i;
+
+    for (i = 0; i < sizeof(msg); i++)
+        msg[i] = (uint8_t)(0x70 + i);                /* 7D and 7E inside */
+    cl_relay_lossy_init(&a, &ca, arx, sizeof(arx), atx, sizeof(atx));
+    cl_relay_lossy_init(&b, &cb, brx, sizeof(brx), btx, sizeof(btx));
+    ck_assert_int_eq(cl_relay_lossy_send(&a, 0, msg, sizeof(msg)), CL_OK);
+    n = cl_relay_lossy_pull(&a, 0, out, sizeof(out));
+    /* corrupted in the part that is not kept: dropped */
+    out[n - 6] ^= 0x01;
+    ck_assert_int_eq(cl_relay_lossy_feed(&b, 0, out, n, &used), CL_OK);
+    ck_assert_uint_eq(cl_relay_lossy_stats(&b)->bad_crc, 1);
+    ck_assert_int_eq(cl_relay_lossy_take(&b, &m, &mlen), CL_ERR_STATE);
+    out[n - 6] ^= 0x01;
+    ck_assert_int_eq(cl_relay_lossy_feed(&b, 0, out, n, &used), CL_OK);
+    ck_assert_int_eq(cl_relay_lossy_want(&b), CL_WANT_DONE);
+    ck_assert_int_eq(cl_relay_lossy_take(&b, &m, &mlen), CL_ERR_TOO_LONG);
+    ck_assert_uint_eq(mlen, 16);                      /* all the buffer holds */
+    ck_assert_mem_eq(m, msg, 16);
+    ck_assert_uint_eq(cl_relay_lossy_stats(&b)->oversize, 1);
+    ck_assert_uint_eq(cl_relay_lossy_stats(&b)->delivered, 0);
+    n = cl_relay_lossy_pull(&b, 0, out, sizeof(out));            /* its ACK */
+    ck_assert_int_eq(cl_relay_lossy_feed(&a, 0, out, n, &used), CL_OK);
+    ck_assert(cl_relay_lossy_can_send(&a));
+    /* the next message fits */
+    ck_assert_int_eq(cl_relay_lossy_send(&a, 0, msg, 14), CL_OK);
+    n = cl_relay_lossy_pull(&a, 0, out, sizeof(out));
+    ck_assert_int_eq(cl_relay_lossy_feed(&b, 0, out, n, &used), CL_OK);
+    ck_assert_int_eq(cl_relay_lossy_take(&b, &m, &mlen), CL_OK);
+    ck_assert_uint_eq(mlen, 14);
+    ck_assert_uint_eq(cl_relay_lossy_stats(&b)->delivered, 1);
+}
+END_TEST
+
+/* lend/sent: the frame in pieces straight from the engine (flags, runs,
+ * escape pairs), partial acknowledgements even inside an escape pair, and
+ * the bytes are those of cl_relay_lossy_frame(). */
+START_TEST(test_lend_pieces)
+{
+    struct cl_relay_lossy a;
+    uint8_t arx[64], atx[64], out[128], ref[128], hdr[4] = { 1, 0x30, 0, 0 };
+    static const uint8_t msg[] = { 0xC1, 0x7E, 0x03, 0x7D, 0x7D, 0x00 };
+    const uint8_t *p;
+    size_t n = 0, k, rn;
+    int pieces = 0;
+
+    cl_relay_lossy_init(&a, NULL, arx, sizeof(arx), atx, sizeof(atx));
+    a.epoch = 3;
+    ck_assert_int_eq(cl_relay_lossy_want(&a), CL_WANT_IDLE);
+    ck_assert_uint_eq(cl_relay_lossy_lend(&a, 0, &p), 0);
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(cl_relay_lossy_sent(&a, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_send(&a, 0, msg, sizeof(msg)), CL_OK);
+    ck_assert_int_eq(cl_relay_lossy_want(&a), CL_WANT_SEND);
+    while ((k = cl_relay_lossy_lend(&a, 0, &p)) > 0) {
+        pieces++;
+        ck_assert_int_eq(cl_relay_lossy_sent(&a, k + 1), CL_ERR_ARG);
+        out[n++] = p[0];                       /* one byte at a time */
+        ck_assert_int_eq(cl_relay_lossy_sent(&a, 1), CL_OK);
+    }
+    ck_assert_int_eq(cl_relay_lossy_frame(hdr, msg, sizeof(msg), ref, sizeof(ref), &rn), CL_OK);
+    ck_assert_uint_eq(n, rn);
+    ck_assert_mem_eq(out, ref, n);
+    ck_assert_int_eq(pieces, (int)n);
+    /* whole pieces: fewer than bytes, the same frame again (a retransmission) */
+    ck_assert_int_eq(cl_relay_lossy_timeout(&a, 2000), CL_OK);
+    n = 0;
+    pieces = 0;
+    while ((k = cl_relay_lossy_lend(&a, 2000, &p)) > 0) {
+        memcpy(out + n, p, k);
+        n += k;
+        pieces++;
+        ck_assert_int_eq(cl_relay_lossy_sent(&a, k), CL_OK);
+    }
+    ck_assert_uint_eq(n, rn);
+    ck_assert_mem_eq(out, ref, n);
+    ck_assert_int_lt(pieces, (int)n);
+    ck_assert_uint_eq(cl_relay_lossy_frame(hdr, msg, sizeof(msg), ref, rn - 1, &rn), CL_ERR_BUFFER);
+    ck_assert_uint_eq(rn, n);
+    /* the NULL contract */
+    ck_assert_int_eq(cl_relay_lossy_want(NULL), CL_WANT_FAILED);
+    ck_assert_uint_eq(cl_relay_lossy_lend(NULL, 0, &p), 0);
+    ck_assert_int_eq(cl_relay_lossy_sent(NULL, 1), CL_ERR_ARG);
+    ck_assert_uint_eq(cl_relay_lossy_pull(NULL, 0, out, 1), 0);
+    ck_assert_uint_eq(cl_relay_lossy_timer(NULL, 0), CL_TIMER_NONE);
+    ck_assert_int_eq(cl_relay_lossy_timeout(NULL, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_error(NULL), CL_ERR_ARG);
+    ck_assert_ptr_null(cl_relay_lossy_stats(NULL));
+    ck_assert(!cl_relay_lossy_can_send(NULL));
+    cl_relay_lossy_init(NULL, NULL, NULL, 0, NULL, 0);
+    cl_relay_lossy_free(NULL);
+    cl_relay_lossy_free(&a);
+    ck_assert_uint_eq(a.tx_len, 0);
+    ck_assert_ptr_null(a.tx);
+}
+END_TEST
+
 /* A channel that drops, duplicates, reorders and corrupts: 500 messages
  * each way arrive once and in order. */
 static uint32_t rng;
@@ -523,6 +660,9 @@ static Suite *lossy_suite(void)
     tcase_add_test(tc, test_exchange_bytewise);
     tcase_add_test(tc, test_retransmission);
     tcase_add_test(tc, test_epochs);
+    tcase_add_test(tc, test_epoch_ack_dropped);
+    tcase_add_test(tc, test_oversize);
+    tcase_add_test(tc, test_lend_pieces);
     tcase_add_loop_test(tc, test_faulty_channel, 0, 4);
     suite_add_tcase(s, tc);
     return s;
