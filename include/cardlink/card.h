@@ -635,6 +635,12 @@ CL_WUR int cl_card_result(const struct cl_card *card);
  * (CL_ERR_ARG on NULL). Cleared by cl_card_start(). */
 int cl_card_error(const struct cl_card *card);
 
+/* The protocol engine of an ACTIVE line session, for its accessors
+ * (cl_t0_stats(), cl_t1_stats(), cl_t1_ifsd()): NULL when the session runs
+ * the other protocol, is not ACTIVE, is APDU-level, or on NULL. */
+const struct cl_t0 *cl_card_t0(const struct cl_card *card);
+const struct cl_t1 *cl_card_t1(const struct cl_card *card);
+
 /* Whether the caller codes and decodes inverse characters itself (an
  * inverse card on a line without CL_CARD_LINE_INVERSE_HW); false on NULL. */
 bool cl_card_sw_inverse(const struct cl_card *card);

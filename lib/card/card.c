@@ -92,6 +92,24 @@ const struct cl_card_line_params *cl_card_params(const struct cl_card *card)
 }
 
 /* see cardlink/card.h */
+const struct cl_t0 *cl_card_t0(const struct cl_card *card)
+{
+    if (card == NULL || card->line == NULL ||
+        card->state != CL_CARD_ACTIVE || card->protocol != 0)
+        return NULL;
+    return &card->eng.t0;
+}
+
+/* see cardlink/card.h */
+const struct cl_t1 *cl_card_t1(const struct cl_card *card)
+{
+    if (card == NULL || card->line == NULL ||
+        card->state != CL_CARD_ACTIVE || card->protocol != 1)
+        return NULL;
+    return &card->eng.t1;
+}
+
+/* see cardlink/card.h */
 bool cl_card_sw_inverse(const struct cl_card *card)
 {
     return card != NULL && card->sw_inverse;

@@ -296,7 +296,7 @@ START_TEST(test_sim_card)
     ck_assert_uint_eq(cl_sim_d(&b.sim), cards[_i].d);
     ck_assert_uint_eq(cl_sim_stats(&b.sim)->clock_mismatch, 0);
     if (cards[_i].k & K_T1)
-        ck_assert_uint_eq(cl_t1_ifsd(&card.eng.t1), 254);
+        ck_assert_uint_eq(cl_t1_ifsd(cl_card_t1(&card)), 254);
     run_apdus(&card, (cards[_i].k & K_T1) != 0);
     cl_card_deactivate(&card);
 }
@@ -316,9 +316,9 @@ START_TEST(test_sim_slow)
     xfer(&card, cmd, 5, 8, NULL, 0x9000);
     ck_assert_uint_ge(cl_sim_stats(&b.sim)->busy, 3);
     if (_i)
-        ck_assert_uint_ge(cl_t1_stats(&card.eng.t1)->wtx, 3);
+        ck_assert_uint_ge(cl_t1_stats(cl_card_t1(&card))->wtx, 3);
     else
-        ck_assert_uint_ge(cl_t0_stats(&card.eng.t0)->nulls, 3);
+        ck_assert_uint_ge(cl_t0_stats(cl_card_t0(&card))->nulls, 3);
 }
 END_TEST
 
@@ -405,7 +405,7 @@ START_TEST(test_sim_t1_faults)
     }
     ck_assert_uint_gt(ok, 200);
     ck_assert_uint_eq(ok + failed, 300);
-    ck_assert_uint_gt(cl_t1_stats(&card.eng.t1)->blocks_sent, 0);
+    ck_assert_uint_gt(cl_t1_stats(cl_card_t1(&card))->blocks_sent, 0);
     (void)reactivated;
 }
 END_TEST
