@@ -33,6 +33,41 @@ static void check(int ok)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The APDU-level card rules (t0_apdu.c, what the vpcd client runs) on the
+ * same input read as commands: a length byte, that many command bytes, a
+ * response length byte; the answers must fit and say what they promise. */
+static void apdu_level(const uint8_t *data, size_t size)
+{
+    static struct cl_t0_apdu_card k;
+    static uint8_t tpdu[CL_T0_TPDU_MAX], out[CL_T0_OUT_MAX], resp[300];
+    size_t i = 0;
+
+    memset(&k, 0, sizeof(k));
+    while (i < size) {
+        size_t n = data[i++], tl = 99, ol = 99, r, j;
+        int rc;
+
+        if (n > size - i)
+            n = size - i;
+        rc = cl_t0_apdu_card_command(&k, data + i, n, tpdu, &tl, out, &ol);
+        i += n;
+        check(rc == 0 || rc == 1);
+        if (rc == 1) {
+            check(tl == 0 && ol >= 2 && ol <= CL_T0_OUT_MAX);
+            continue;
+        }
+        check(ol == 0 && tl <= CL_T0_TPDU_MAX && (tl == 0 || tl >= 5));
+        r = i < size ? (size_t)data[i++] + 2u : 2u;
+        for (j = 0; j + 2 < r; j++)
+            resp[j] = (uint8_t)j;
+        resp[r - 2] = 0x90;
+        resp[r - 1] = 0x00;
+        rc = cl_t0_apdu_card_response(&k, resp, r, out, &ol);
+        check(rc == 0 || rc == 1);
+        check(rc == 1 ? ol == 0 : (ol >= 2 && ol <= CL_T0_OUT_MAX));
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t cmd[260], app[800];
@@ -41,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t i = 2, csize, app_len = 0, served = 0, rounds = 0;
     int rc;
 
+    apdu_level(data, size);
     if (size < 2)
         return 0;
     cl_t0_config_default(&cfg, CL_T0_ROLE_CARD);
