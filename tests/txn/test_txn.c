@@ -265,6 +265,11 @@ static const struct {
     { "29 February 2023", false, ID KIND AMT CUR "84 07 20 23 02 29 14 03 00 " MER, CL_ERR_MALFORMED },
     { "29 February 1900", false, ID KIND AMT CUR "84 07 19 00 02 29 14 03 00 " MER, CL_ERR_MALFORMED },
     { "31 April", false, ID KIND AMT CUR "84 07 20 24 04 31 14 03 00 " MER, CL_ERR_MALFORMED },
+    /* issue 11 §7: the ends of the month table */
+    { "32 October", false, ID KIND AMT CUR "84 07 20 24 10 32 14 03 00 " MER, CL_ERR_MALFORMED },
+    { "32 December", false, ID KIND AMT CUR "84 07 20 24 12 32 14 03 00 " MER, CL_ERR_MALFORMED },
+    { "30 February 2024 (a leap year)", false, ID KIND AMT CUR "84 07 20 24 02 30 14 03 00 " MER, CL_ERR_MALFORMED },
+    { "30 February 2000 (a leap year)", false, ID KIND AMT CUR "84 07 20 00 02 30 14 03 00 " MER, CL_ERR_MALFORMED },
     { "hour 24", false, ID KIND AMT CUR "84 07 20 24 05 01 24 00 00 " MER, CL_ERR_MALFORMED },
     { "second 60", false, ID KIND AMT CUR "84 07 20 24 05 01 23 59 60 " MER, CL_ERR_MALFORMED },
     { "year 1969", false, ID KIND AMT CUR "84 07 19 69 12 31 23 59 59 " MER, CL_ERR_MALFORMED },
@@ -329,6 +334,12 @@ static const struct {
     { "lead byte FF", false, HEAD "85 01 FF", CL_ERR_MALFORMED },
     { "sequence cut by the end", false, HEAD "85 02 41 C3", CL_ERR_MALFORMED },
     { "three-byte sequence cut", false, HEAD "85 03 41 E2 80", CL_ERR_MALFORMED },
+    /* issue 11 §7: the edges of the decoder's lengths */
+    { "smallest 3-byte character U+0800: well-formed, not displayable", false,
+      HEAD "85 04 41 E0 A0 80", CL_ERR_DENIED },
+    { "overlong U+07FF in 3 bytes E0 9F BF", false, HEAD "85 04 41 E0 9F BF", CL_ERR_MALFORMED },
+    { "four-byte sequence cut by the end", false, HEAD "85 04 41 F0 9F 98", CL_ERR_MALFORMED },
+    { "four-byte sequence cut by an ASCII byte", false, HEAD "85 05 F0 9F 98 41 42", CL_ERR_MALFORMED },
     { "bad continuation byte", false, HEAD "85 03 C3 41 42", CL_ERR_MALFORMED },
     /* items */
     { "empty item list", false, HEAD MER "A6 00", CL_ERR_LENGTH },
@@ -675,6 +686,14 @@ static const struct {
     { 4294967295u, 756, 2, "CHF 42949672.95" },
     { 4294967296u, 752, 2, "SEK 42949672.96" },
     { 65536, 578, 2, "NOK 655.36" },
+    /* issue 11 §7: multiples of 655,360 (a broken loop once printed
+     * EUR 6,553.60 as "EUR 0.00") */
+    { 655360, 978, 2, "EUR 6553.60" },
+    { 1310720, 978, 2, "EUR 13107.20" },
+    { 6553600, 978, 2, "EUR 65536.00" },
+    { 655360, 392, 0, "JPY 655360" },
+    { 655360, 48, 3, "BHD 655.360" },
+    { 42949672960ull, 978, 2, "EUR 429496729.60" },
     { 0xFFFFFFFFFFFFull, 978, 2, "EUR 2814749767106.55" },
     { 0xFFFFFFFFFFFFull, 392, 0, "JPY 281474976710655" },
     { 0xFFFFFFFFFFFFull, 533, 4, "#533 28147497671.0655" },
@@ -1092,6 +1111,24 @@ START_TEST(test_render_12x2)
 }
 END_TEST
 
+/* Issue 11 §7: what the holder sees for a multiple of 655,360 minor
+ * units (a broken loop once rendered EUR 6,553.60 as "EUR 0.00"). */
+START_TEST(test_render_655360)
+{
+    struct cl_txn t;
+    char page[1024];
+    unsigned pages = 0;
+
+    ex_minimal(&t);
+    t.amount = 655360;
+    ck_assert_int_eq(cl_txn_render(&t, 16, 2, 0, page, sizeof(page), &pages), CL_OK);
+    ck_assert_str_eq(page, "Cafe Rosa    1/4\nPay EUR 6553.60\n");
+    t.amount = 655360u * 10u;
+    ck_assert_int_eq(cl_txn_render(&t, 16, 2, 0, page, sizeof(page), &pages), CL_OK);
+    ck_assert_str_eq(page, "Cafe Rosa    1/4\nPay EUR 65536.00\n");
+}
+END_TEST
+
 START_TEST(test_render_amount_limit)
 {
     struct cl_txn t;
@@ -1308,6 +1345,7 @@ static Suite *txn_suite(void)
     tcase_add_loop_test(tc, test_render, 0, (int)(sizeof(renders) / sizeof(renders[0])));
     tcase_add_loop_test(tc, test_render_invariants, 0, nex);
     tcase_add_test(tc, test_render_amount_limit);
+    tcase_add_test(tc, test_render_655360);
     tcase_add_test(tc, test_render_12x2);
     tcase_add_test(tc, test_render_args);
     tcase_add_test(tc, test_render_wrap);
