@@ -874,7 +874,7 @@ static void make_pki(const char *dir, const char *opts)
 int main(int argc, char **argv)
 {
     int interop = argc > 2 && strcmp(argv[2], "openssl") == 0;
-    Suite *s = suite_create(interop ? "net-openssl" : "net");
+    Suite *s;
     SRunner *sr;
     TCase *tc;
     int failed;
@@ -889,6 +889,7 @@ int main(int argc, char **argv)
         return 77;
     }
     pki_tool = argv[1];
+    s = suite_create(interop ? "net-openssl" : "net");
     snprintf(base, sizeof(base), "/tmp/cl-test-net-XXXXXX");
     if (mkdtemp(base) == NULL) {
         perror("mkdtemp");
