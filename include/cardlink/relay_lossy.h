@@ -88,7 +88,6 @@ struct cl_relay_lossy {
     bool rx_synced;                /* a first DATA frame (seq 0) was received */
     uint8_t peer_epoch, rx_next;   /* the peer's epoch, the next seq expected */
     bool ready, taken;             /* a delivered message waits in rx[4..] */
-    bool ready_oversize;           /* it was larger than the buffer: its start only */
     bool ack_due;
     bool tx_busy;                  /* a message is outstanding */
     bool tx_want;                  /* it must be (re)transmitted */
@@ -98,6 +97,7 @@ struct cl_relay_lossy {
     bool timer_on;
     uint8_t out_state;             /* 0 idle, 1 opening flag, 2 content, 3 closing flag */
     uint8_t out_half;              /* bytes of an escape pair sent */
+    bool out_lent_pair;            /* what lend() gave is the escape pair */
     uint8_t out_hdr[CL_LOSSY_HDR_LEN], out_crc[CL_LOSSY_CRC_LEN];
     uint8_t out_pair[2];           /* the escape pair lent */
     uint16_t rx_crc;               /* CRC of the content once it overflowed */
@@ -112,6 +112,7 @@ struct cl_relay_lossy {
     size_t ready_len;
     size_t tx_len;                 /* message waiting for its ack (0: none) */
     size_t out_pos, out_plen;      /* position in content, payload length */
+    size_t out_lent;               /* bytes lend() gave that sent() has not taken */
     struct cl_relay_lossy_stats stats;
 };
 

@@ -57,7 +57,7 @@ enum cl_want cl_relay_lossy_want(const struct cl_relay_lossy *l)
         return CL_WANT_FAILED;
     if (l->ready && !l->taken)
         return CL_WANT_DONE;
-    if (l->out_state != OUT_IDLE || (l->tx_busy && l->tx_want) || (l->ack_due && l->rx_synced))
+    if (l->out_state != OUT_IDLE || l->tx_want || l->ack_due)   /* tx_want: tx_busy, ack_due: synced */
         return CL_WANT_SEND;
     return l->tx_busy ? CL_WANT_RECV : CL_WANT_IDLE;
 }
@@ -132,8 +132,8 @@ static void frame_in(struct cl_relay_lossy *l)
         l->ack_due = true;
         l->ready = true;
         l->taken = false;
-        l->ready_oversize = l->rx_over > 0;
-        l->ready_len = l->rx_over > 0 ? l->rx_size - CL_LOSSY_HDR_LEN : plen;
+        /* too large: all the buffer holds, 2 bytes more than fits */
+        l->ready_len = l->rx_len - (l->rx_over > 0 ? CL_LOSSY_HDR_LEN : CL_LOSSY_OVERHEAD);
         if (l->rx_over > 0)
             l->stats.oversize++;
         else
@@ -208,7 +208,7 @@ int cl_relay_lossy_take(struct cl_relay_lossy *l, const uint8_t **msg, size_t *l
     l->taken = true;
     *msg = l->rx + CL_LOSSY_HDR_LEN;
     *len = l->ready_len;
-    return l->ready_oversize ? CL_ERR_TOO_LONG : CL_OK;
+    return l->ready_len + CL_LOSSY_OVERHEAD > l->rx_size ? CL_ERR_TOO_LONG : CL_OK;
 }
 
 /* see cardlink/relay_lossy.h */
@@ -315,45 +315,42 @@ size_t cl_relay_lossy_lend(struct cl_relay_lossy *l, uint32_t now, const uint8_t
         *p = NULL;
     if (l == NULL || p == NULL || l->err != CL_OK)
         return 0;
+    l->out_lent = 0;
+    l->out_lent_pair = false;
     if (l->out_state == OUT_IDLE && !start_frame(l, now))
         return 0;
     if (l->out_state != OUT_CONTENT) {
         *p = &flag_byte;
-        return 1;
+        return l->out_lent = 1;
     }
     q = segment(l, l->out_pos, &n);
     if (needs_escape(q[0])) {
         l->out_pair[0] = CL_LOSSY_ESC;
         l->out_pair[1] = (uint8_t)(q[0] ^ 0x20u);
+        l->out_lent_pair = true;
         *p = l->out_pair + l->out_half;
-        return 2u - l->out_half;
+        return l->out_lent = 2u - l->out_half;
     }
     for (k = 1; k < n && !needs_escape(q[k]); k++)
         ;
     *p = q;
-    return k;
+    return l->out_lent = k;
 }
 
 /* see cardlink/relay_lossy.h */
 int cl_relay_lossy_sent(struct cl_relay_lossy *l, size_t n)
 {
-    const uint8_t *p;
-    size_t lent, total;
-
-    if (l == NULL)
+    if (l == NULL || n > l->out_lent)
         return CL_ERR_ARG;
     if (n == 0)
         return CL_OK;
-    lent = l->err == CL_OK && l->out_state != OUT_IDLE ? cl_relay_lossy_lend(l, 0, &p) : 0;
-    if (n > lent)
-        return CL_ERR_ARG;
-    total = CL_LOSSY_HDR_LEN + l->out_plen + CL_LOSSY_CRC_LEN;
+    l->out_lent -= n;
     switch (l->out_state) {
     case OUT_OPEN:
         l->out_state = OUT_CONTENT;
         break;
     case OUT_CONTENT:
-        if (p == l->out_pair + l->out_half) {
+        if (l->out_lent_pair) {
             l->out_half = (uint8_t)(l->out_half + n);
             if (l->out_half < 2)
                 break;
@@ -361,7 +358,7 @@ int cl_relay_lossy_sent(struct cl_relay_lossy *l, size_t n)
             n = 1;
         }
         l->out_pos += n;
-        if (l->out_pos == total)
+        if (l->out_pos == CL_LOSSY_OVERHEAD + l->out_plen)
             l->out_state = OUT_CLOSE;
         break;
     default: /* OUT_CLOSE */
@@ -417,31 +414,44 @@ const struct cl_relay_lossy_stats *cl_relay_lossy_stats(const struct cl_relay_lo
 int cl_relay_lossy_frame(const uint8_t hdr[CL_LOSSY_HDR_LEN], const uint8_t *payload, size_t plen,
                          uint8_t *out, size_t size, size_t *len)
 {
-    struct cl_relay_lossy l;
-    const uint8_t *p;
-    size_t n, k;
-    int pass;
+    uint8_t crc2[2];
+    uint16_t crc;
+    size_t need = 2, i, o = 0;
+    const uint8_t *part[3];
+    size_t plens[3];
+    int k;
 
     if (len != NULL)
         *len = 0;
     if (hdr == NULL || len == NULL || (payload == NULL && plen > 0) || (out == NULL && size > 0))
         return CL_ERR_ARG;
-    /* the emitter of an engine that holds this one frame: measure, then copy */
-    for (pass = 0; pass < 2; pass++) {
-        memset(&l, 0, sizeof(l));
-        memcpy(l.out_hdr, hdr, CL_LOSSY_HDR_LEN);
-        l.tx = (uint8_t *)(uintptr_t)payload;
-        l.out_plen = plen;
-        arm_frame(&l);
-        for (n = 0; (k = cl_relay_lossy_lend(&l, 0, &p)) > 0; n += k) {
-            if (pass > 0)
-                memcpy(out + n, p, k);
-            if (cl_relay_lossy_sent(&l, k) != CL_OK)
-                break;
-        }
-        *len = n;
-        if (n > size)
-            return CL_ERR_BUFFER;
+    crc = cl_crc16_update(cl_crc16(hdr, CL_LOSSY_HDR_LEN), payload, plen);
+    crc2[0] = (uint8_t)(crc & 0xFFu);
+    crc2[1] = (uint8_t)(crc >> 8);
+    part[0] = hdr;
+    plens[0] = CL_LOSSY_HDR_LEN;
+    part[1] = payload;
+    plens[1] = plen;
+    part[2] = crc2;
+    plens[2] = 2;
+    for (k = 0; k < 3; k++)
+        for (i = 0; i < plens[k]; i++)
+            need += needs_escape(part[k][i]) ? 2u : 1u;
+    if (need > size) {
+        *len = need;
+        return CL_ERR_BUFFER;
     }
+    out[o++] = CL_LOSSY_FLAG;
+    for (k = 0; k < 3; k++)
+        for (i = 0; i < plens[k]; i++) {
+            uint8_t b = part[k][i];
+            if (needs_escape(b)) {
+                out[o++] = CL_LOSSY_ESC;
+                b ^= 0x20u;
+            }
+            out[o++] = b;
+        }
+    out[o++] = CL_LOSSY_FLAG;
+    *len = o;
     return CL_OK;
 }
