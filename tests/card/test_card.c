@@ -1086,6 +1086,115 @@ START_TEST(test_lenient_atr_and_warm_reset)
 }
 END_TEST
 
+/* The engine driven by hand, as firmware does (no card_io.c loop): every
+ * want in turn, the control steps typed, the timer in microseconds. */
+START_TEST(test_engine_by_hand)
+{
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+    struct cl_t1_piece pc[3];
+    const uint8_t *p = NULL;
+    uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 }, resp[8];
+    const uint8_t ts = 0x3B, rest[3] = { 0x02, 0x14, 0x50 };
+    const uint8_t sw[2] = { 0x90, 0x00 };
+    static const struct step none[] = { { S_END, NULL } };
+
+    fake_init(&f, none, 0);     /* the engine never calls the line */
+    card_setup(&card, &line, &f, 0);
+    /* NULL contract */
+    ck_assert_int_eq(cl_card_want(NULL), CL_WANT_FAILED);
+    ck_assert_uint_eq(cl_card_timer(NULL), CL_TIMER_NONE);
+    ck_assert_uint_eq(cl_card_pull(NULL, &p), 0);
+    ck_assert_uint_eq(cl_card_pullv(NULL, pc), 0);
+    ck_assert_uint_eq(cl_card_recv_max(NULL), 0);
+    ck_assert_uint_eq(cl_card_ctrl(NULL), CL_CARD_CTRL_NONE);
+    ck_assert_int_eq(cl_card_start(NULL, false), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_ctrl_done(NULL, CL_OK), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_feed(NULL, sw, 2), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_sent(NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_timeout(NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_parity_error(NULL, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_fail(NULL, CL_ERR_IO), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_result(NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_error(NULL), CL_ERR_ARG);
+    ck_assert_ptr_null(cl_card_t0(NULL));
+    cl_card_elapsed(NULL, 1);
+    cl_card_stop(NULL);
+    cl_card_free(NULL);
+
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_CLOSED);
+    ck_assert_int_eq(cl_card_timeout(&card), CL_ERR_STATE);
+    ck_assert_int_eq(cl_card_start(&card, true), CL_ERR_STATE);
+    ck_assert_int_eq(cl_card_start(&card, false), CL_OK);
+    ck_assert_int_eq(cl_card_start(&card, false), CL_ERR_STATE);
+    /* the default rate, then the cold reset */
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_CTRL);
+    ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_PARAMS);
+    ck_assert_uint_eq(cl_card_params(&card)->f, 372);
+    ck_assert_int_eq(cl_card_ctrl_done(&card, CL_OK), CL_OK);
+    ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_COLD);
+    ck_assert_int_eq(cl_card_ctrl_done(&card, CL_OK), CL_OK);
+    /* TS: 9600 etu at 3571 kHz, one byte */
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_RECV);
+    ck_assert_uint_eq(cl_card_timer(&card), 1000052u);
+    ck_assert_uint_eq(cl_card_recv_max(&card), 1);
+    ck_assert_int_eq(cl_card_feed(&card, &ts, 1), 1);
+    ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_PARAMS);
+    ck_assert(cl_card_params(&card)->parity);
+    ck_assert_int_eq(cl_card_ctrl_done(&card, CL_OK), CL_OK);
+    /* the rest of the ATR: T0 first (fed 3, 1 used), then what T0 says */
+    ck_assert_uint_eq(cl_card_recv_max(&card), 1);
+    cl_card_elapsed(&card, 1000);
+    ck_assert_int_eq(cl_card_feed(&card, rest, 3), 1);
+    ck_assert_uint_eq(cl_card_recv_max(&card), 2);
+    ck_assert_int_eq(cl_card_feed(&card, rest + 1, 2), 2);
+    ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_PARAMS);
+    ck_assert_int_eq(cl_card_ctrl_done(&card, CL_OK), CL_OK);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_IDLE);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_ACTIVE);
+    ck_assert_ptr_nonnull(cl_card_t0(&card));
+    ck_assert_ptr_null(cl_card_t1(&card));
+    /* an exchange: first a look at the line (timer 0), then the header */
+    ck_assert_int_eq(cl_card_transmit_start(&card, cmd, 4, resp, sizeof(resp)),
+                     CL_OK);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_RECV);
+    ck_assert_uint_eq(cl_card_timer(&card), 0);
+    ck_assert_int_eq(cl_card_timeout(&card), CL_OK);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_SEND);
+    ck_assert_uint_eq(cl_card_pull(&card, &p), 5);
+    cl_assert_bytes(p, 5, "00 70 00 00 00");
+    ck_assert_int_eq(cl_card_sent(&card, 2), CL_OK);    /* partial */
+    ck_assert_uint_eq(cl_card_pullv(&card, pc), 1);
+    ck_assert_uint_eq(pc[0].len, 3);
+    ck_assert_int_eq(cl_card_sent(&card, 3), CL_OK);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_RECV);
+    ck_assert_uint_eq(cl_card_timer(&card), 1000052u);  /* WT 9600 etu */
+    ck_assert_int_eq(cl_card_feed(&card, sw, 2), 2);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_DONE);
+    ck_assert_int_eq(cl_card_result(&card), 2);
+    cl_assert_bytes(resp, 2, "90 00");
+    /* stop: CTRL OFF, then CLOSED */
+    cl_card_stop(&card);
+    ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_OFF);
+    ck_assert_int_eq(cl_card_ctrl_done(&card, CL_OK), CL_OK);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_CLOSED);
+    ck_assert_int_eq(cl_card_error(&card), CL_OK);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+    /* a port error fails it: OFF, then FAILED with the error, sticky */
+    ck_assert_int_eq(cl_card_start(&card, false), CL_OK);
+    ck_assert_int_eq(cl_card_ctrl_done(&card, CL_ERR_IO), CL_OK);
+    ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_OFF);
+    ck_assert_int_eq(cl_card_ctrl_done(&card, CL_OK), CL_OK);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_FAILED);
+    ck_assert_int_eq(cl_card_error(&card), CL_ERR_IO);
+    ck_assert_int_eq(cl_card_fail(&card, CL_ERR_IO), CL_ERR_STATE);
+    cl_card_free(&card);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_CLOSED);
+    ck_assert_int_eq(cl_card_start(&card, false), CL_ERR_ARG);   /* no line */
+}
+END_TEST
+
 /* Every line call of an activation with PPS and T=1 IFS exchange plus one
  * APDU fails in turn (CL_ERR_IO, then CL_ERR_UNSUPPORTED from the port):
  * each failure comes back as that error with the session closed, or, for
@@ -1301,6 +1410,7 @@ static Suite *card_suite(void)
     tcase_add_test(tc, test_t0_bad_apdu);
     tcase_add_test(tc, test_atr_total_time);
     tcase_add_test(tc, test_flaky);
+    tcase_add_test(tc, test_engine_by_hand);
     tcase_add_test(tc, test_wtx_saturates);
     tcase_add_test(tc, test_null_deadline);
     tcase_add_test(tc, test_t0_stale_bytes);
