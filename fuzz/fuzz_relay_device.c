@@ -16,7 +16,10 @@
  * Checks: every message the device sends decodes and is valid for a device
  * (answers carry REF of an executed request, sequence numbers of new
  * messages increase by one); a request is delivered to the application at
- * most once per sequence number; events and errors are consistent.
+ * most once per sequence number, and a request with a transaction id at
+ * most once per id across every session of the run (the log, 16 slots,
+ * holds each id in progress before the request is delivered: issue 11, a
+ * double charge after a fresh session); events and errors are consistent.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,9 +55,34 @@ struct state {
     uint8_t req_type, req_seq;
     bool delivered[256];       /* request seqs delivered in this session */
     uint32_t now;
+    struct cl_relay_txn_table tab;
+    struct cl_relay_txn_slot slots[16];
+    struct cl_relay_txn_log log;
+    uint8_t ids[16][CL_RELAY_TXN_ID_LEN];   /* transaction ids executed in the run */
+    unsigned nids;
 };
 
 static struct state st;
+
+/* A transaction id executes once in the run (while the log has not had to
+ * replace an id: at most 16 distinct ones). */
+static void txn_once(struct state *t, const struct cl_relay_msg *m)
+{
+    const uint8_t *id = m->type == CL_RELAY_APDU     ? m->u.apdu.txn_id
+                        : m->type == CL_RELAY_SCRIPT ? m->u.script.txn_id
+                        : m->type == CL_RELAY_TXN_APPROVE ? m->u.txn.txn_id
+                                                          : NULL;
+    unsigned i;
+
+    if (id == NULL || t->nids > 16)
+        return;
+    for (i = 0; i < t->nids; i++)
+        check(memcmp(t->ids[i], id, CL_RELAY_TXN_ID_LEN) != 0);
+    if (t->nids == 16)
+        t->nids = 17;       /* the log may replace one now: stop checking */
+    else
+        memcpy(t->ids[t->nids++], id, CL_RELAY_TXN_ID_LEN);
+}
 
 static void events(struct state *t)
 {
@@ -65,6 +93,7 @@ static void events(struct state *t)
         case CL_RELAY_EV_REQUEST:
             check(ev.msg != NULL && CL_RELAY_IS_REQUEST(ev.msg->type));
             check(!t->busy);
+            txn_once(t, ev.msg);
             check(!t->delivered[ev.msg->seq]);
             t->delivered[ev.msg->seq] = true;
             t->busy = true;
@@ -136,6 +165,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     t->cfg.device_id_len = sizeof(devid);
     t->cfg.caps.features = 0x00FF;
     t->cfg.caps.max_msg = sizeof(rx);
+    cl_relay_txn_table_init(&t->tab, t->slots, 16, &t->log);
+    t->cfg.txn_log = &t->log;
     t->now = 1000;
     check(cl_relay_session_setup(&t->s, CL_RELAY_DEVICE, &t->cfg, rx, sizeof(rx), rb,
                                  sizeof(rb)) == CL_OK);
