@@ -23,8 +23,12 @@
  *     and from then on every character is decoded (by the line when it
  *     declares CL_CARD_LINE_INVERSE_HW, otherwise by the session);
  *  3. no character at all: CL_ERR_CARD_MUTE after deactivation (§6.2.2);
- *     a bad ATR (bad TS, TCK, structure, parity, time-out inside it): one
- *     warm reset (§6.2.3, EMV), then the error after deactivation;
+ *     an ATR that stops (time-out) where its TCK is due or inside its
+ *     historical bytes, the interface bytes whole, is taken as pcsc-lite
+ *     takes real cards, with CL_ATR_W_TCK_MISSING / CL_ATR_W_HIST_SHORT in
+ *     cl_card_info()->atr_warnings; a bad ATR (bad TS, TCK, structure,
+ *     parity, time-out inside the interface bytes): one warm reset
+ *     (§6.2.3, EMV), then the error after deactivation;
  *  4. protocol and rate (cl_card_plan()): in specific mode (TA2) the
  *     protocol TA2 names, at TA1's Fi/Di unless TA2 b5 says implicit, no
  *     PPS; in negotiable mode cfg.protocol when the card offers it, else
