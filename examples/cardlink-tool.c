@@ -354,6 +354,10 @@ static int reader_activate(struct reader *r)
                 cl_card_protocol(&r->card), lp->f, lp->d, (unsigned long)lp->clock_khz,
                 pps_names[info->pps & 3], info->specific ? ", specific mode" : "",
                 info->cold_resets, info->warm_resets);
+    if (info->atr_warnings != 0)    /* taken as pcsc-lite takes it */
+        fprintf(stderr, "ATR accepted with warnings:%s%s\n",
+                (info->atr_warnings & CL_ATR_W_TCK_MISSING) ? " TCK missing" : "",
+                (info->atr_warnings & CL_ATR_W_HIST_SHORT) ? " historical bytes cut short" : "");
     return CL_OK;
 }
 
