@@ -123,7 +123,7 @@ struct cl_sim {
     struct cl_sim_config cfg;
     struct cl_sim_stats stats;
     struct cl_cardapp app;
-    uint8_t want;           /* enum cl_sim_want */
+    uint8_t want;           /* enum cl_want */
     uint8_t phase;          /* internal */
     uint8_t proto;          /* protocol in use once the engine runs */
     uint8_t first_proto;    /* after a reset: TA2's, else the first offered */
