@@ -89,7 +89,7 @@
  * takes the one general path (the same results; about a hundred
  * instructions more per block on x86-64). The default is 0 when the compiler
  * optimises for size (__OPTIMIZE_SIZE__, -Os), else 1; define it to 0 or
- * 1 to choose (it only matters when compiling lib/t1/t1.c).
+ * 1 to choose (it only matters when compiling lib/t1).
  */
 #ifndef CARDLINK_T1_H
 #define CARDLINK_T1_H
