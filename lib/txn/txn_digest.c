@@ -1,14 +1,11 @@
 /*
  * cardlink — the transaction digest: SHA-256 of the to-be-signed bytes,
- * through mbedtls. Built only where mbedtls is (not in firmware builds,
- * which hash cl_txn_tbs()'s output with their own engine).
+ * through cl_sha256() (lib/cert: the one path to SHA-256 on a host build).
+ * Built only where mbedtls is (not in firmware builds, which hash
+ * cl_txn_tbs()'s output with their own engine).
  * SPDX-License-Identifier: Apache-2.0
  */
-#include <string.h>
-
-#include <mbedtls/sha256.h>
-#include <mbedtls/version.h>
-
+#include "cardlink/cert.h"
 #include "cardlink/error.h"
 #include "cardlink/txn.h"
 
@@ -25,10 +22,5 @@ int cl_txn_digest(const struct cl_txn *txn, const uint8_t *challenge,
     r = cl_txn_tbs(txn, challenge, challenge_len, tbs, sizeof(tbs), &len);
     if (r != CL_OK)
         return r;
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    r = mbedtls_sha256(tbs, len, out, 0);
-#else
-    r = mbedtls_sha256_ret(tbs, len, out, 0);
-#endif
-    return r == 0 ? CL_OK : CL_ERR_CRYPTO;
+    return cl_sha256(tbs, len, out);
 }

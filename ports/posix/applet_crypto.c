@@ -8,6 +8,7 @@
  * private struct field is needed with 3.x.
  */
 #include "applet_crypto.h"
+#include "cardlink/cert.h"
 #include "cardlink/error.h"
 
 #include <string.h>
@@ -17,7 +18,6 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
-#include <mbedtls/sha256.h>
 #include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
 
@@ -35,11 +35,7 @@ int cl_posix_crypto_sha256(void *c, const uint8_t *data, size_t len,
     (void)c;
     if (out == NULL || (data == NULL && len > 0))
         return CL_ERR_ARG;
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-    return mbedtls_sha256(data, len, out, 0) == 0 ? CL_OK : CL_ERR_CRYPTO;
-#else
-    return mbedtls_sha256_ret(data, len, out, 0) == 0 ? CL_OK : CL_ERR_CRYPTO;
-#endif
+    return cl_sha256(data, len, out);   /* the one path (cardlink/cert.h) */
 }
 
 static int random_cb(void *ctx, uint8_t *out, size_t len)
