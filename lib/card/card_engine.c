@@ -92,6 +92,7 @@ static void begin_atr(struct cl_card *card)
     card->params.clock_khz = card->line->caps.clock_khz;
     card->sw_inverse = false;
     card->rx_len = 0;
+    card->info.atr_warnings = 0;    /* of this ATR only */
     ctrl(card, CL_CARD_CTRL_PARAMS, N_RESET);
 }
 
