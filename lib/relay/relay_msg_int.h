@@ -79,28 +79,7 @@ int cl_rm_der(const uint8_t *p, size_t len);
 
 /* A command APDU's shape: the rules of cl_apdu_decode() (ISO 7816-4 §5.1)
  * without filling a struct (test_relay.c checks that both agree). */
-static inline int cl_rm_apdu(const uint8_t *p, size_t len)
-{
-    size_t l, lc;
-
-    if (len < 4)
-        return CL_ERR_LENGTH;
-    l = len - 4;
-    if (l <= 1)
-        return CL_OK;                           /* case 1, 2S */
-    if (p[4] != 0) {                            /* case 3S, 4S */
-        lc = p[4];
-        return l == 1 + lc || l == 2 + lc ? CL_OK : CL_ERR_LENGTH;
-    }
-    if (l == 2)
-        return CL_ERR_MALFORMED;                /* Lc 00 */
-    if (l == 3)
-        return CL_OK;                           /* case 2E */
-    lc = (size_t)p[5] << 8 | p[6];
-    if (lc == 0)
-        return CL_ERR_MALFORMED;                /* extended Lc 0000 */
-    return l == 3 + lc || l == 5 + lc ? CL_OK : CL_ERR_LENGTH;
-}
+int cl_rm_apdu(const uint8_t *p, size_t len);
 
 /* A status word: SW1 6X or 9X (ISO 7816-4 §5.6). */
 static inline bool cl_rm_sw_ok(uint16_t sw)

@@ -12,6 +12,30 @@
 #include "cardlink/error.h"
 
 /* see relay_msg_int.h */
+int cl_rm_apdu(const uint8_t *p, size_t len)
+{
+    size_t l, lc;
+
+    if (len < 4)
+        return CL_ERR_LENGTH;
+    l = len - 4;
+    if (l <= 1)
+        return CL_OK;                           /* case 1, 2S */
+    if (p[4] != 0) {                            /* case 3S, 4S */
+        lc = p[4];
+        return l == 1 + lc || l == 2 + lc ? CL_OK : CL_ERR_LENGTH;
+    }
+    if (l == 2)
+        return CL_ERR_MALFORMED;                /* Lc 00 */
+    if (l == 3)
+        return CL_OK;                           /* case 2E */
+    lc = (size_t)p[5] << 8 | p[6];
+    if (lc == 0)
+        return CL_ERR_MALFORMED;                /* extended Lc 0000 */
+    return l == 3 + lc || l == 5 + lc ? CL_OK : CL_ERR_LENGTH;
+}
+
+/* see relay_msg_int.h */
 int cl_rm_check_expect(const struct cl_relay_expect *e)
 {
     switch (e->kind) {
