@@ -16,7 +16,10 @@
  * cl_relay_msg_init() sets all of that up for a message to be encoded.
  *
  * Encoding is canonical: fields in ascending tag order, minimal lengths,
- * optional fields left out when they hold their default. Decoding checks
+ * optional fields left out when they hold their default or "absent" value;
+ * the HELLO capabilities, whose struct value 0 means absent, are sent
+ * whenever set, a value equal to the receiver's default included
+ * (docs/protocol.md §3). Decoding checks
  * everything the specification states about the syntax and returns the
  * error it names; cl_relay_encode() applies the same checks to the struct,
  * so what it writes always decodes again, to the same struct.
