@@ -630,6 +630,11 @@ CL_WUR int cl_card_transmit_start(struct cl_card *card, const uint8_t *cmd,
                                   size_t cmd_len, uint8_t *resp,
                                   size_t resp_size);
 
+/* Set the deadline of the exchanges started from now on (cfg.apdu_ms:
+ * ms, 0 none), e.g. per APDU from the relay request that carries it; the
+ * running exchange keeps its own. Nothing on NULL. */
+void cl_card_set_deadline(struct cl_card *card, uint32_t ms);
+
 /* In CL_WANT_DONE: the response length, or the exchange's error with the
  * session still ACTIVE (as cl_card_transmit()); else CL_ERR_STATE
  * (CL_ERR_ARG on NULL). */

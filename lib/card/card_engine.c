@@ -735,6 +735,13 @@ int cl_card_transmit_start(struct cl_card *card, const uint8_t *cmd,
 }
 
 /* see cardlink/card.h */
+void cl_card_set_deadline(struct cl_card *card, uint32_t ms)
+{
+    if (card != NULL)
+        card->cfg.apdu_ms = ms;
+}
+
+/* see cardlink/card.h */
 int cl_card_result(const struct cl_card *card)
 {
     if (card == NULL)

@@ -956,7 +956,7 @@ START_TEST(test_wtx_saturates)
     fake_init(&f, steps, O_T1);
     f.mute_end = true;
     card_setup(&card, &line, &f, O_T1);
-    card.cfg.apdu_ms = 600000;
+    cl_card_set_deadline(&card, 600000);
     ck_assert_int_eq(cl_card_activate(&card), CL_OK);
     ck_assert_int_eq(cl_card_transmit(&card, cmd, 4, resp, sizeof(resp), &rl),
                      CL_ERR_TIMEOUT);
@@ -983,7 +983,7 @@ START_TEST(test_null_deadline)
 
     fake_init(&f, steps, 0);
     card_setup(&card, &line, &f, 0);
-    card.cfg.apdu_ms = 5000;
+    cl_card_set_deadline(&card, 5000);
     ck_assert_int_eq(cl_card_activate(&card), CL_OK);
     f.delay_us = 990000;
     f.lenient = true;       /* deactivated in the middle of the script */
@@ -1020,7 +1020,7 @@ START_TEST(test_wtx_loop_deadline)
 
     fake_init(&f, steps, O_T1);
     card_setup(&card, &line, &f, O_T1);
-    card.cfg.apdu_ms = 2500;
+    cl_card_set_deadline(&card, 2500);
     ck_assert_int_eq(cl_card_activate(&card), CL_OK);
     f.delay_us = 1000000;
     f.lenient = true;
