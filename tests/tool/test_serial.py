@@ -252,7 +252,7 @@ check("[mute] fails", rc == 1 and "activation failed: card does not answer" in e
 with tempfile.TemporaryDirectory() as d:
     path = os.path.join(d, "serial.script")
     with open(path, "w") as f:
-        f.write(f"{AID_SELECT} 9000\n{ECHO_5} 9000\n00 A4 00 00 02 77 77 6A82\n")
+        f.write(f"{AID_SELECT} => 9000\n{ECHO_5} => 9000\n00 A4 00 00 02 77 77 => 6A82\n")
     rc, out, err, emu, card = run("script", ["--atr", "t0"], ["script", path])
     check("[script] exit", rc == 0, out + err)
     check("[script] summary", "3 APDUs sent, all as expected" in out, out)
