@@ -1,0 +1,334 @@
+/*
+ * cardlink — the device controller: card engine + relay session + the
+ * holder, every decision asked of lib/policy (docs/device.md).
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * One sans-I/O engine, no malloc, that owns its children by value (the
+ * card engine of cardlink/card.h, the device-role relay session of
+ * cardlink/relay_session.h, the policy state of cardlink/policy.h). The
+ * children never see each other: the device moves what one produces to
+ * the other. Each relay request runs as a small job (lib/device/job_*.c)
+ * whose step function answers "need the card (this APDU)", "need the
+ * person (this screen)" or "done (this answer)".
+ *
+ * Inputs, one call per event source; `now` is the caller's millisecond
+ * clock (uint32_t, wrapping), the device's one time base:
+ *   card line:  cl_dev_card_ctrl_done, _feed, _timeout, _parity, _sent
+ *   card slot:  cl_dev_card_inserted, cl_dev_card_removed
+ *   network:    cl_dev_net_up, cl_dev_net_down, cl_dev_net_feed, _sent
+ *   holder:     cl_dev_ui_key, cl_dev_ui_pin, cl_dev_ui_entry (or
+ *               cl_dev_ui_event for a struct cl_ui_event)
+ *   clock:      cl_dev_timeout when cl_dev_timer ran out
+ * Outputs, per sink: cl_dev_wants() says which sinks have work:
+ *   card line:  cl_dev_card_want/_ctrl/_pull/_recv_max/_timer (the card
+ *               engine's own wants, passed through: the line's receive
+ *               timeout is in microseconds, as a line receives)
+ *   network:    cl_dev_net_pull / cl_dev_net_sent
+ *   display:    cl_dev_ui_take (a struct cl_ui_screen of cardlink/ui.h)
+ *   timer:      cl_dev_timer (ms: the session's timers and the holder's
+ *               entry deadline)
+ *
+ * Trust: only cl_dev_ui_key (CONFIRM) can approve a transaction; nothing
+ * on the network path reaches it. PIN digits handed to cl_dev_ui_pin are
+ * written into the VERIFY / CHANGE command being built and wiped (the
+ * caller's array too); the command is wiped once the card answered.
+ * A transaction id is marked in progress in the store (through the relay
+ * session's log, which the device keeps in cfg.store) before the request
+ * reaches a job, so before the card is touched.
+ *
+ * The device never calls the card line's callbacks itself: cfg.line is
+ * bound to the card engine for its capabilities; the program does the
+ * control steps and moves the bytes (as lib/card/card_io.c does).
+ *
+ * Contexts are caller-allocated; do not touch the fields. On NULL: int
+ * functions return CL_ERR_ARG, void ones do nothing, pulls 0, timers
+ * CL_TIMER_NONE, wants 0 (cl_dev_card_want CL_WANT_FAILED).
+ */
+#ifndef CARDLINK_DEVICE_H
+#define CARDLINK_DEVICE_H
+
+#include "cardlink/defs.h"
+#include "cardlink/card.h"
+#include "cardlink/engine.h"
+#include "cardlink/policy.h"
+#include "cardlink/relay_msg.h"
+#include "cardlink/relay_session.h"
+#include "cardlink/store.h"
+#include "cardlink/txn.h"
+#include "cardlink/ui.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest relay message in or out (header included); the request copy,
+ * the session's receive buffer and the answer are this size. */
+#ifndef CL_DEV_MSG_MAX
+#define CL_DEV_MSG_MAX 1024u
+#endif
+/* The session's replay buffer. */
+#ifndef CL_DEV_REPLAY_MAX
+#define CL_DEV_REPLAY_MAX 2048u
+#endif
+/* Card responses of one request (a SCRIPT's together). */
+#ifndef CL_DEV_RESP_MAX
+#define CL_DEV_RESP_MAX 1024u
+#endif
+/* Transaction log entries (protocol §9: at least 4). */
+#ifndef CL_DEV_TXN_SLOTS
+#define CL_DEV_TXN_SLOTS 4u
+#endif
+/* Largest command the device builds or copies for the card. */
+#define CL_DEV_CMD_MAX 261u
+
+/*
+ * The hash port: digest data[0..len) with alg (CL_RELAY_DIGEST_SHA256 or
+ * _SHA384) into out[0..size) and return the digest length (32, 48), or
+ * CL_ERR_UNSUPPORTED (that algorithm is not there), CL_ERR_CRYPTO. Host
+ * builds pass cl_sha256() (cardlink/cert.h); firmware its hash engine.
+ */
+struct cl_dev_hash {
+    int (*digest)(void *ctx, uint8_t alg, const uint8_t *data, size_t len, uint8_t *out,
+                  size_t size);
+    void *ctx;
+};
+
+/* Configuration; copied by cl_dev_setup(). */
+struct cl_dev_config {
+    struct cl_relay_session_config relay;  /* device id, caps, versions...; its
+                                            * txn_log is ignored: the device's own */
+    struct cl_policy policy;
+    struct cl_card_config card;
+    const struct cl_card_line *line;       /* required: bound to the card engine */
+    void *line_ctx;
+    struct cl_dev_hash hash;               /* required for TXN-APPROVE signatures */
+    const struct cl_store *store;          /* NULL: the log is kept in RAM only */
+    void *store_ctx;
+    uint8_t cols, rows;                    /* display size: 0 = 20 x 4 */
+    uint32_t entry_ms;                     /* PIN / prompt / approval time when the
+                                            * request names none; 0 = 60000 */
+};
+
+/* cl_dev_wants() bits. */
+#define CL_DEV_W_CARD 0x01u      /* the card engine wants CTRL, SEND or RECV */
+#define CL_DEV_W_NET_SEND 0x02u  /* cl_dev_net_pull() has bytes */
+#define CL_DEV_W_NET_RECV 0x04u  /* the transport is up: feed its bytes */
+#define CL_DEV_W_NET_DROP 0x08u  /* the link is dead: drop the transport */
+#define CL_DEV_W_UI 0x10u        /* cl_dev_ui_take() has a screen */
+#define CL_DEV_W_FAILED 0x80u    /* cl_dev_error() says why */
+
+/* Counters (cl_dev_stats). */
+struct cl_dev_stats {
+    uint32_t requests;     /* requests handed to a job */
+    uint32_t denied;       /* refused by lib/policy */
+    uint32_t apdus;        /* commands sent to the card (device-built included) */
+    uint32_t confirms;     /* approvals confirmed by the holder */
+    uint32_t signs;        /* signing commands / DEBITs sent */
+    uint32_t records;      /* transaction records appended on the card */
+    uint32_t card_errors;  /* exchanges that failed (card off, removed) */
+};
+
+/* Job state (internal; lib/device/device_int.h). */
+struct cl_dev_job {
+    uint8_t type;          /* request type, 0: no job */
+    uint8_t step;
+    uint8_t code;          /* wire error to answer with */
+    uint8_t mismatch;
+    uint16_t sw;
+    uint16_t page, pages;
+    uint8_t idx, nresp;
+    uint8_t entry;         /* PIN-CHANGE: which entry runs */
+    uint8_t vlen;
+    bool pin_up;           /* a PIN screen waits for cl_dev_ui_pin */
+    bool pin_cmp;          /* that entry is compared, not written */
+    uint8_t pin_off;       /* data offset the entry is written at */
+    bool used_ui;          /* the job showed something */
+    uint32_t deadline;     /* holder's entry deadline (valid with timed) */
+    bool timed;
+    size_t off;            /* bytes of resp used */
+    uint8_t value[CL_UI_ENTRY_MAX];    /* PROMPT answer */
+    uint8_t check[8];                  /* PIN-CHANGE confirm compare */
+    struct cl_relay_bytes resp[CL_RELAY_SCRIPT_MAX];
+    struct cl_txn txn;                 /* TXN-APPROVE: what is shown */
+};
+
+/* The device. Caller-allocated; do not touch the fields. */
+struct cl_dev {
+    uint8_t ev;                /* the event a job step sees (internal) */
+    bool card_busy;            /* an exchange or activation of a job runs */
+    bool card_present;
+    bool link_dead;
+    bool screen_ready;         /* screen waits for cl_dev_ui_take */
+    bool screen_shown;
+    uint8_t reset_kind;        /* 0 none, 1 job reset, 2 insertion */
+    bool cold_pending;         /* a cold reset waits for the card to be off */
+    uint16_t screen_id;
+    int err;                   /* sticky */
+    int card_rc;               /* last exchange: response length or error */
+    uint32_t now;
+    size_t cmd_len, req_len;
+    struct cl_dev_config cfg;
+    struct cl_dev_stats stats;
+    struct cl_policy_state pol;
+    struct cl_card card;
+    struct cl_relay_session rs;
+    struct cl_relay_txn_log log;      /* the session's: table + store */
+    struct cl_relay_txn_log tlog;     /* the table's own */
+    struct cl_relay_txn_table table;
+    struct cl_relay_txn_slot slots[CL_DEV_TXN_SLOTS];
+    struct cl_relay_msg req;   /* the request being executed (points into req_buf) */
+    struct cl_relay_msg ans;
+    struct cl_dev_job job;
+    struct cl_ui_screen screen;
+    uint8_t cmd[CL_DEV_CMD_MAX];
+    uint8_t resp[CL_DEV_RESP_MAX];
+    uint8_t req_buf[CL_DEV_MSG_MAX];
+    uint8_t rx[CL_DEV_MSG_MAX];
+    uint8_t replay[CL_DEV_REPLAY_MAX];
+    uint8_t scratch[CL_TXN_TBS_MAX + CL_TXN_CHALLENGE_MAX];
+};
+
+/* Zero d. Cannot fail; NULL does nothing. */
+void cl_dev_init(struct cl_dev *d);
+
+/*
+ * Set d up from cfg (copied): the card engine bound to cfg->line, the
+ * relay session as a device, the policy state fresh, the transaction log
+ * loaded from cfg->store (CL_STORE_KEY_TXN_LOG; absent: empty).
+ * Returns CL_OK, or CL_ERR_ARG (NULL d or cfg, no line, the relay
+ * setup's CL_ERR_ARG: no device id ...), the store's read error (other
+ * than CL_ERR_NOT_FOUND), CL_ERR_MALFORMED (the stored log does not
+ * parse). On error d is as after cl_dev_init().
+ */
+CL_WUR int cl_dev_setup(struct cl_dev *d, const struct cl_dev_config *cfg);
+
+/* Wipe d (cl_wipe: keys, PIN buffers, the session token). NULL: nothing. */
+void cl_dev_free(struct cl_dev *d);
+
+/* Which sinks have work: CL_DEV_W_* bits (0 on NULL). */
+unsigned cl_dev_wants(const struct cl_dev *d);
+
+/* Sticky: CL_OK, or what failed the device (the store, an internal
+ * inconsistency). CL_ERR_ARG on NULL. */
+int cl_dev_error(const struct cl_dev *d);
+
+/* Counters; NULL on NULL. */
+const struct cl_dev_stats *cl_dev_stats(const struct cl_dev *d);
+
+/* The policy state and the session, read-only, for logs and tests. */
+const struct cl_policy_state *cl_dev_policy(const struct cl_dev *d);
+const struct cl_relay_session *cl_dev_session(const struct cl_dev *d);
+
+/* ------------------------------------------------------------ card slot */
+
+/*
+ * A card is in the slot: the card engine starts a cold activation (the
+ * line then wants CTRL). Once active, CARD-INSERTED (ATR, protocol) goes
+ * to the server when a session is held.
+ * Returns CL_OK, CL_ERR_ARG (NULL), CL_ERR_STATE (a card is already in),
+ * the card engine's cl_card_start() errors.
+ */
+CL_WUR int cl_dev_card_inserted(struct cl_dev *d, uint32_t now);
+
+/* The card left the slot: the engine fails with CL_ERR_CARD_REMOVED
+ * (then wants CTRL OFF), a job using the card ends with NO_CARD, the
+ * policy state is reset and CARD-REMOVED goes to the server. */
+void cl_dev_card_removed(struct cl_dev *d, uint32_t now);
+
+/* ------------------------------------------------------------ card line
+ * The card engine's calls (cardlink/card.h), passed through; each input
+ * may advance a job. The errors are the card engine's. */
+enum cl_want cl_dev_card_want(const struct cl_dev *d);
+unsigned cl_dev_card_ctrl(const struct cl_dev *d);
+const struct cl_card_line_params *cl_dev_card_params(const struct cl_dev *d);
+CL_WUR int cl_dev_card_ctrl_done(struct cl_dev *d, uint32_t now, int rc);
+size_t cl_dev_card_pull(struct cl_dev *d, const uint8_t **p);
+CL_WUR int cl_dev_card_sent(struct cl_dev *d, uint32_t now, size_t n);
+size_t cl_dev_card_recv_max(const struct cl_dev *d);
+uint32_t cl_dev_card_timer(const struct cl_dev *d);          /* microseconds */
+void cl_dev_card_elapsed(struct cl_dev *d, uint32_t us);
+CL_WUR int cl_dev_card_feed(struct cl_dev *d, uint32_t now, const uint8_t *b, size_t n);
+CL_WUR int cl_dev_card_timeout(struct cl_dev *d, uint32_t now);
+CL_WUR int cl_dev_card_parity(struct cl_dev *d, uint32_t now, uint8_t c);
+/* The line failed (err < 0): as cl_card_fail(). */
+CL_WUR int cl_dev_card_fail(struct cl_dev *d, uint32_t now, int err);
+
+/* ------------------------------------------------------------ network */
+
+/* The transport is up: the session sends HELLO (resuming when it holds a
+ * session). Returns cl_relay_device_connect()'s result. */
+CL_WUR int cl_dev_net_up(struct cl_dev *d, uint32_t now);
+
+/* The transport is gone: the session is kept for resumption; a job
+ * running goes on and its answer waits in the replay buffer. */
+void cl_dev_net_down(struct cl_dev *d, uint32_t now);
+
+/*
+ * Bytes from the transport. Every event they raise is handled (requests
+ * start jobs) before the call returns.
+ * Returns the bytes used (all of them unless the session closed), or
+ * cl_relay_session_feed()'s error (the session closed or failed: the
+ * device goes on without a server; CL_ERR_ARG on NULL).
+ */
+CL_WUR int cl_dev_net_feed(struct cl_dev *d, uint32_t now, const uint8_t *b, size_t n);
+
+/* The next bytes for the transport, valid until the next call on d; 0
+ * when none. */
+size_t cl_dev_net_pull(struct cl_dev *d, uint32_t now, const uint8_t **p);
+
+/* n of them went out. Returns CL_OK, CL_ERR_ARG (NULL, n above lent). */
+CL_WUR int cl_dev_net_sent(struct cl_dev *d, size_t n);
+
+/* ------------------------------------------------------------ holder */
+
+/*
+ * Take the screen waiting (CL_DEV_W_UI) into *s: 1 when one was taken, 0
+ * when none, CL_ERR_ARG (NULL). Taking it means it is being shown: a TXN
+ * page counts as seen (cl_policy_page_shown), a DISPLAY is answered
+ * DISPLAY-DONE.
+ */
+CL_WUR int cl_dev_ui_take(struct cl_dev *d, struct cl_ui_screen *s);
+
+/*
+ * A key press (CL_UI_KEY_CONFIRM, _CANCEL, _UP, _DOWN; digits ignored).
+ * The only call that confirms an approval (cl_policy_confirm).
+ * Returns CL_OK (also for a key no screen wants), CL_ERR_ARG (NULL).
+ */
+CL_WUR int cl_dev_ui_key(struct cl_dev *d, uint32_t now, unsigned key);
+
+/*
+ * The holder's PIN: digits[0..n), values 0..9, for the PIN screen up.
+ * Written into the command the job builds, then digits[0..n) is wiped
+ * (whatever the result).
+ * Returns CL_OK; CL_ERR_STATE (no PIN screen up); CL_ERR_LENGTH (n
+ * outside the template's min..max: the screen stays); CL_ERR_ARG (NULL,
+ * a value above 9).
+ */
+CL_WUR int cl_dev_ui_pin(struct cl_dev *d, uint32_t now, uint8_t *digits, size_t n);
+
+/*
+ * A PROMPT's entry: text[0..n), printable ASCII.
+ * Returns CL_OK; CL_ERR_STATE (no entry prompt up); CL_ERR_LENGTH (n
+ * outside the prompt's range); CL_ERR_ARG.
+ */
+CL_WUR int cl_dev_ui_entry(struct cl_dev *d, uint32_t now, const uint8_t *text, size_t n);
+
+/* Dispatch a struct cl_ui_event to the three calls above, then wipe it.
+ * Returns their result; CL_ERR_ARG for an unknown type. */
+CL_WUR int cl_dev_ui_event(struct cl_dev *d, uint32_t now, struct cl_ui_event *ev);
+
+/* ------------------------------------------------------------ clock */
+
+/* Milliseconds until cl_dev_timeout() is due (session keep-alives, HELLO
+ * time-out, dead link, the holder's entry time); CL_TIMER_NONE. */
+uint32_t cl_dev_timer(const struct cl_dev *d, uint32_t now);
+
+/* The timer ran out (calling it early is harmless). Returns CL_OK,
+ * CL_ERR_ARG. */
+CL_WUR int cl_dev_timeout(struct cl_dev *d, uint32_t now);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CARDLINK_DEVICE_H */

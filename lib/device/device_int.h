@@ -1,0 +1,71 @@
+/*
+ * cardlink — lib/device internals: the job contract.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * A job is one relay request being executed. Its step function reads the
+ * event that woke it (d->ev, with d->card_rc / d->resp for a card answer)
+ * and answers what it needs next:
+ *   CL_DEVJ_CARD    send d->cmd[0..d->cmd_len) to the card, answer into
+ *                   d->resp + d->job.off (then CL_DEVJ_EV_CARD)
+ *   CL_DEVJ_RESET   reset the card (d->job.code: 0 warm, 1 cold), then
+ *                   CL_DEVJ_EV_CARD with card_rc CL_OK or the error
+ *   CL_DEVJ_PERSON  show d->screen (then keys, PIN, entry, SHOWN, TIMEOUT)
+ *   CL_DEVJ_WAIT    nothing new: keep the current screen
+ *   CL_DEVJ_DONE    send d->ans, the job is over
+ * Steps do no I/O: they call lib/policy, lib/txn and the builders below.
+ */
+#ifndef CL_DEVICE_INT_H
+#define CL_DEVICE_INT_H
+
+#include "cardlink/device.h"
+
+enum { CL_DEVJ_CARD = 1, CL_DEVJ_RESET, CL_DEVJ_PERSON, CL_DEVJ_WAIT, CL_DEVJ_DONE };
+
+enum {
+    CL_DEVJ_EV_START = 1,
+    CL_DEVJ_EV_CARD,      /* card_rc: response length or error */
+    CL_DEVJ_EV_CONFIRM,
+    CL_DEVJ_EV_CANCEL,
+    CL_DEVJ_EV_UP,
+    CL_DEVJ_EV_DOWN,
+    CL_DEVJ_EV_PIN,       /* the PIN was written into d->cmd */
+    CL_DEVJ_EV_ENTRY,     /* job.value[0..vlen) */
+    CL_DEVJ_EV_SHOWN,     /* the screen was taken */
+    CL_DEVJ_EV_TIMEOUT
+};
+
+typedef uint8_t (*cl_devj_step_fn)(struct cl_dev *d);
+
+uint8_t cl_devj_apdu_step(struct cl_dev *d);
+uint8_t cl_devj_script_step(struct cl_dev *d);
+uint8_t cl_devj_display_step(struct cl_dev *d);
+uint8_t cl_devj_prompt_step(struct cl_dev *d);
+uint8_t cl_devj_pin_step(struct cl_dev *d);
+uint8_t cl_devj_txn_step(struct cl_dev *d);
+uint8_t cl_devj_reset_step(struct cl_dev *d);
+
+/* Helpers shared by the jobs (device.c, device_pin.c). */
+
+/* An ERROR answer with wire code `code` for the request running. */
+uint8_t cl_devj_error(struct cl_dev *d, uint8_t code);
+/* The SW of the answer d->resp + off of len bytes (0 when shorter than 2). */
+uint16_t cl_devj_sw(const uint8_t *resp, int len);
+/* Set up d->screen of kind with device text (NUL-terminated). */
+void cl_devj_screen(struct cl_dev *d, uint8_t kind, const char *text);
+/* The PIN screen for message index msg (0 enter, 1 new, 2 confirm),
+ * entry bounds of template p, timed by p->timeout. */
+void cl_devj_pin_screen(struct cl_dev *d, const struct cl_relay_pin *p, uint8_t msg);
+/* Arm the holder's deadline: seconds s, 0 the device default. */
+void cl_devj_arm(struct cl_dev *d, uint8_t s);
+
+/*
+ * Write PIN digits[0..n) (values 0..9) into cmd's data at offset off per
+ * the template's encoding (protocol §5.11), and the length byte when
+ * len_off is not CL_RELAY_NONE. cmd is a short case 3/4 command of
+ * cmd_len bytes. Returns CL_OK, CL_ERR_LENGTH (n outside min..max),
+ * CL_ERR_ARG (a digit above 9, a region outside the data).
+ */
+int cl_devj_pin_write(uint8_t *cmd, size_t cmd_len, const struct cl_relay_pin *p, uint8_t off,
+                      const uint8_t *digits, size_t n);
+
+#endif
