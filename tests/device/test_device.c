@@ -1,0 +1,476 @@
+/*
+ * cardlink — the device controller driven in process: the card simulator
+ * with the cardlink applet on the line, a server-role relay session
+ * scripted by the test, the holder's keys and PIN typed by the test.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <string.h>
+
+#include "applet_crypto.h"
+#include "cardlink/applet.h"
+#include "cardlink/cert.h"
+#include "cardlink/device.h"
+#include "cardlink/error.h"
+#include "cardlink/sim.h"
+#include "test_util.h"
+
+static struct cl_posix_crypto pc;
+static struct cl_applet_crypto port;
+static struct cl_applet_state st;
+static struct cl_applet ap;
+static struct cl_cardapp inner;
+static struct cl_sim sim;
+static struct cl_dev dev;
+static struct cl_relay_session srv;
+static struct cl_relay_session_config scfg;
+static uint8_t srx[CL_DEV_MSG_MAX], srb[4096];
+static struct cl_relay_event sev;
+static bool sev_ok;
+static uint8_t ans_buf[CL_DEV_MSG_MAX];
+static struct cl_relay_msg ans;
+static uint32_t now = 1000;
+/* what reached the card application */
+static unsigned napdu;
+static uint8_t last_ins[64];
+static uint8_t pso_data[48];
+static size_t pso_len;
+
+static int spy(void *ctx, const uint8_t *cmd, size_t n, uint8_t *r, size_t rs, size_t *rl)
+{
+    if (napdu < sizeof(last_ins) && n >= 2)
+        last_ins[napdu] = cmd[1];
+    napdu++;
+    if (n >= 5 + 32 && cmd[1] == 0x2A) {
+        pso_len = cmd[4];
+        memcpy(pso_data, cmd + 5, pso_len <= 48 ? pso_len : 48);
+    }
+    return inner.process(ctx, cmd, n, r, rs, rl);
+}
+
+static int hash(void *ctx, uint8_t alg, const uint8_t *data, size_t len, uint8_t *out,
+                size_t size)
+{
+    (void)ctx;
+    if (alg != CL_RELAY_DIGEST_SHA256 || size < 32)
+        return CL_ERR_UNSUPPORTED;
+    return cl_sha256(data, len, out) == CL_OK ? 32 : CL_ERR_CRYPTO;
+}
+
+static int l_send(void *c, const uint8_t *b, size_t n) { (void)c; (void)b; (void)n; return CL_OK; }
+static int l_recv(void *c, uint8_t *b, size_t n, uint32_t *t) { (void)c; (void)b; (void)n; (void)t; return 0; }
+static int l_reset(void *c, bool w) { (void)c; (void)w; return CL_OK; }
+static int l_params(void *c, const struct cl_card_line_params *p) { (void)c; (void)p; return CL_OK; }
+static void l_off(void *c) { (void)c; }
+static const struct cl_card_line line = {
+    l_send, l_recv, l_reset, l_params, l_off, NULL,
+    {4000u, 4000u, 0u, NULL, 0, false, 0}};
+
+/* Move bytes until nobody has anything to do. */
+static void pump(void)
+{
+    unsigned guard;
+
+    for (guard = 0; guard < 100000; guard++) {
+        bool moved = false;
+        const uint8_t *p;
+        size_t n;
+        enum cl_want w = cl_dev_card_want(&dev);
+
+        if (w == CL_WANT_CTRL) {
+            unsigned c = cl_dev_card_ctrl(&dev);
+            if (c == CL_CARD_CTRL_COLD || c == CL_CARD_CTRL_WARM)
+                ck_assert_int_eq(cl_sim_reset(&sim, c == CL_CARD_CTRL_WARM), CL_OK);
+            else if (c == CL_CARD_CTRL_PARAMS) {
+                const struct cl_card_line_params *lp = cl_dev_card_params(&dev);
+                int cr = cl_sim_clock(&sim, lp->f, lp->d);
+                (void)cr;
+            } else if (c == CL_CARD_CTRL_OFF)
+                cl_sim_power_off(&sim);
+            ck_assert_int_eq(cl_dev_card_ctrl_done(&dev, now, CL_OK), CL_OK);
+            moved = true;
+        } else if (w == CL_WANT_SEND) {
+            n = cl_dev_card_pull(&dev, &p);
+            ck_assert_uint_gt(n, 0);
+            ck_assert_int_eq(cl_sim_feed(&sim, p, n), (int)n);
+            ck_assert_int_eq(cl_dev_card_sent(&dev, now, n), CL_OK);
+            moved = true;
+        } else if (w == CL_WANT_RECV) {
+            if (cl_sim_want(&sim) == CL_SIM_SEND) {
+                size_t max = cl_dev_card_recv_max(&dev);
+                int used;
+                n = cl_sim_pull(&sim, &p);
+                if (n > max)
+                    n = max;
+                used = cl_dev_card_feed(&dev, now, p, n);
+                ck_assert_int_ge(used, 0);
+                ck_assert_int_eq(cl_sim_sent(&sim, (size_t)used), CL_OK);
+            } else if (cl_sim_timeout_etu(&sim) != 0) {
+                ck_assert_int_eq(cl_sim_timeout(&sim), CL_OK);
+            } else {
+                ck_assert_int_eq(cl_dev_card_timeout(&dev, now), CL_OK);
+            }
+            moved = true;
+        }
+        n = cl_dev_net_pull(&dev, now, &p);
+        if (n > 0) {
+            int used = cl_relay_session_feed(&srv, now, p, n);
+            ck_assert_int_ge(used, 0);
+            ck_assert_int_eq(cl_dev_net_sent(&dev, (size_t)used), CL_OK);
+            moved = true;
+        }
+        while (!sev_ok && cl_relay_session_poll(&srv, &sev)) {
+            if (sev.kind == CL_RELAY_EV_ANSWER && sev.msg != NULL) {
+                size_t len = 0;
+                ck_assert_int_eq(cl_relay_encode(sev.msg, ans_buf, sizeof(ans_buf), &len), CL_OK);
+                ck_assert_int_eq(cl_relay_decode(ans_buf, len, &ans), CL_OK);
+                sev_ok = true;
+            }
+        }
+        n = cl_relay_session_pull(&srv, now, &p);
+        if (n > 0) {
+            int used = cl_dev_net_feed(&dev, now, p, n);
+            ck_assert_int_ge(used, 0);
+            ck_assert_int_eq(cl_relay_session_sent(&srv, (size_t)used), CL_OK);
+            moved = true;
+        }
+        if (!moved)
+            return;
+    }
+    ck_abort_msg("no progress");
+}
+
+static void setup(void)
+{
+    struct cl_dev_config cfg;
+    struct cl_sim_config sc;
+    struct cl_cardapp app;
+    static const uint8_t id[4] = {'d', 'e', 'v', '1'};
+    static const uint8_t token[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    uint8_t serial[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+
+    ck_assert_int_eq(cl_posix_crypto_init(&pc, &port, NULL, 0), CL_OK);
+    cl_applet_state_init(&st);
+    ck_assert_int_eq(cl_applet_state_set_pin(&st, false, "1234", 4, 3), CL_OK);
+    ck_assert_int_eq(cl_applet_state_set_pin(&st, true, "12345678", 8, 10), CL_OK);
+    ck_assert_int_eq(cl_posix_crypto_keygen(&pc, st.priv, st.pub), CL_OK);
+    ck_assert_int_eq(cl_posix_crypto_keygen(&pc, st.sign_priv, st.sign_pub), CL_OK);
+    memcpy(st.serial, serial, 8);
+    st.balance = 1000;
+    st.balance_max = 100000;
+    st.currency = 978;
+    st.counter = 5;
+    ck_assert_int_eq(cl_applet_init(&ap, &st, &port, NULL), CL_OK);
+    ck_assert_int_eq(cl_applet_app(&ap, &inner), CL_OK);
+    app = inner;
+    app.process = spy;
+    cl_sim_config_default(&sc, true);
+    ck_assert_int_eq(cl_sim_setup(&sim, &sc, &app), CL_OK);
+    napdu = 0;
+    pso_len = 0;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.relay.device_id = id;
+    cfg.relay.device_id_len = sizeof(id);
+    cfg.relay.caps.features = CL_RELAY_FEAT_RESUME | CL_RELAY_FEAT_TXN | CL_RELAY_FEAT_SCRIPT;
+    cfg.relay.ack_delay_ms = 1;
+    cfg.policy.flags = CL_POLICY_F_CARDLINK;
+    cl_card_config_default(&cfg.card);
+    cfg.line = &line;
+    cfg.hash.digest = hash;
+    cl_dev_init(&dev);
+    ck_assert_int_eq(cl_dev_setup(&dev, &cfg), CL_OK);
+
+    memset(&scfg, 0, sizeof(scfg));
+    scfg.ack_delay_ms = 1;
+    cl_relay_session_init(&srv);
+    ck_assert_int_eq(cl_relay_session_setup(&srv, CL_RELAY_SERVER, &scfg, srx, sizeof(srx), srb,
+                                            sizeof(srb)), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&srv, now, token, sizeof(token)), CL_OK);
+    ck_assert_int_eq(cl_dev_net_up(&dev, now), CL_OK);
+    ck_assert_int_eq(cl_dev_card_inserted(&dev, now), CL_OK);
+    pump();
+    ck_assert_uint_eq(cl_relay_session_state(&srv), CL_RELAY_ST_OPEN);
+    ck_assert_int_eq(cl_card_state(&dev.card), CL_CARD_ACTIVE);
+}
+
+static void teardown(void)
+{
+    cl_dev_free(&dev);
+    cl_relay_session_free(&srv);
+    cl_sim_free(&sim);
+    cl_posix_crypto_free(&pc);
+    cl_applet_state_wipe(&st);
+}
+
+/* Send request m from the server and run until its answer came back. */
+static void request(struct cl_relay_msg *m)
+{
+    sev_ok = false;
+    ck_assert_int_eq(cl_relay_session_send(&srv, now, m), CL_OK);
+    pump();
+}
+
+static void apdu(const char *hex)
+{
+    static uint8_t cmd[300];
+    struct cl_relay_msg m;
+    size_t n = (size_t)cl_test_hex(hex, cmd, sizeof(cmd));
+
+    cl_relay_msg_init(&m, CL_RELAY_APDU);
+    m.u.apdu.apdu.data = cmd;
+    m.u.apdu.apdu.len = n;
+    request(&m);
+    ck_assert(sev_ok);
+}
+
+START_TEST(t_apdu_relay)
+{
+    apdu("80 5C 00 00 00");
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(ans.u.apdu.apdu.len, 20);
+    ck_assert_uint_eq(ans.u.apdu.apdu.data[3], 0xE8);   /* balance 1000 */
+    ck_assert_uint_eq(ans.u.apdu.apdu.data[18], 0x90);
+    ck_assert_uint_eq(napdu, 1);
+}
+END_TEST
+
+static const char *const refused[] = {
+    "00 88 00 00 08 01 02 03 04 05 06 07 08 00",       /* INTERNAL AUTHENTICATE */
+    "00 20 00 80 08 24 12 34 FF FF FF FF FF",          /* VERIFY with a PIN */
+    "80 54 00 00 08 00 00 00 01 00 00 00 05",      /* DEBIT */
+    "00 2A 9E 9A 20 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
+    " 00 00 00 00 00 00 00",                            /* PSO */
+};
+
+START_TEST(t_refused)
+{
+    apdu(refused[_i]);
+    ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+    ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_DENIED);
+    ck_assert_uint_eq(napdu, 0);   /* nothing reached the card */
+    ck_assert_uint_eq(cl_dev_stats(&dev)->apdus, 0);
+}
+END_TEST
+
+static struct cl_ui_screen scr;
+
+static bool take(uint8_t kind)
+{
+    int r = cl_dev_ui_take(&dev, &scr);
+    pump();
+    return r == 1 && scr.kind == kind;
+}
+
+static void pin_verify(const uint8_t *pin, size_t n)
+{
+    static uint8_t tmpl[13];
+    struct cl_relay_msg m;
+    uint8_t digits[12];
+
+    cl_test_hex("00 20 00 80 08 24 FF FF FF FF FF FF FF", tmpl, sizeof(tmpl));
+    cl_relay_msg_init(&m, CL_RELAY_PIN_VERIFY);
+    m.u.pin.apdu.data = tmpl;
+    m.u.pin.apdu.len = 13;
+    m.u.pin.encoding = CL_RELAY_PIN_ISO9564_2;
+    m.u.pin.min_len = 4;
+    m.u.pin.max_len = 12;
+    m.u.pin.offset = 0;
+    request(&m);
+    ck_assert(!sev_ok);
+    ck_assert(take(CL_UI_PIN));
+    ck_assert_uint_eq((uint8_t)scr.text[0], CL_POLICY_SECURE_GLYPH);
+    ck_assert_int_eq(cl_ui_screen_check(NULL, &scr), CL_OK);
+    memcpy(digits, pin, n);
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, n), CL_OK);
+    ck_assert_uint_eq(digits[0] | digits[1] | digits[2] | digits[3], 0);   /* wiped */
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
+}
+
+START_TEST(t_pin_verify)
+{
+    static const uint8_t good[4] = {1, 2, 3, 4}, bad[4] = {1, 2, 3, 5};
+
+    pin_verify(bad, 4);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x63C2);
+    ck_assert(take(CL_UI_MESSAGE));
+    ck_assert_str_eq(scr.text, "Wrong PIN\n2 tries left\n");
+    pin_verify(good, 4);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
+    ck_assert(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED);
+}
+END_TEST
+
+static uint8_t txn_buf[CL_TXN_ENCODED_MAX];
+static size_t txn_len;
+static struct cl_txn txn;
+static uint8_t tid[16] = {0x3F, 0x2A, 0x91, 0x0C, 0x5B, 0xE8, 0x47, 0xD2,
+                          0xA6, 0x13, 0x7C, 0x09, 0xE4, 0xB5, 0x68, 0xF1};
+static const uint8_t chal[8] = {0xC4, 0x5D, 0x19, 0x7A, 0x0B, 0xE2, 0x68, 0xF3};
+static uint8_t ptmpl[13];
+
+static void approve_msg(struct cl_relay_msg *m, uint8_t kind, uint64_t amount)
+{
+    memset(&txn, 0, sizeof(txn));
+    memcpy(txn.id, tid, 16);
+    txn.kind = kind;
+    txn.has_amount = true;
+    txn.amount = amount;
+    txn.currency = 978;
+    txn.exponent = 2;
+    txn.time.year = 2024;
+    txn.time.month = 5;
+    txn.time.day = 1;
+    txn.time.hour = 14;
+    txn.time.minute = 3;
+    strcpy(txn.merchant, "Cafe Rosa");
+    ck_assert_int_eq(cl_txn_encode(&txn, txn_buf, sizeof(txn_buf), &txn_len), CL_OK);
+    cl_relay_msg_init(m, CL_RELAY_TXN_APPROVE);
+    m->u.txn.txn_id = tid;
+    m->u.txn.txn.data = txn_buf;
+    m->u.txn.txn.len = txn_len;
+    m->u.txn.challenge.data = chal;
+    m->u.txn.challenge.len = sizeof(chal);
+    cl_test_hex("00 20 00 80 08 24 FF FF FF FF FF FF FF", ptmpl, sizeof(ptmpl));
+    m->u.txn.has_pin = true;
+    m->u.txn.pin.apdu.data = ptmpl;
+    m->u.txn.pin.apdu.len = 13;
+    m->u.txn.pin.encoding = CL_RELAY_PIN_ISO9564_2;
+    m->u.txn.pin.min_len = 4;
+    m->u.txn.pin.max_len = 12;
+    m->u.txn.pin.offset = 0;
+    if (kind == CL_TXN_PURSE_PAYMENT)
+        memcpy(m->u.txn.sign_cmd, "\x80\x54\x00\x00", 4);
+}
+
+/* Show every page, confirm, type the PIN. */
+static void holder_approves(void)
+{
+    uint8_t digits[4] = {1, 2, 3, 4};
+
+    for (;;) {
+        ck_assert(take(CL_UI_TXN));
+        if (scr.page + 1u == scr.pages)
+            break;
+        ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
+    }
+    ck_assert_uint_eq(napdu, 0);   /* nothing before Confirm */
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+    ck_assert(take(CL_UI_PIN));
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+    pump();
+}
+
+START_TEST(t_purchase)
+{
+    struct cl_relay_msg m;
+    uint8_t dig[32];
+
+    approve_msg(&m, CL_TXN_PURCHASE, 12345);
+    request(&m);
+    ck_assert(!sev_ok);
+    holder_approves();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_TXN_RESULT);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_APPROVED);
+    ck_assert_uint_gt(ans.u.txn_result.signature.len, 8);
+    /* the card signed exactly the digest of what was shown */
+    ck_assert_int_eq(cl_txn_digest(&txn, chal, sizeof(chal), dig), CL_OK);
+    ck_assert_uint_eq(pso_len, 32);
+    ck_assert_mem_eq(pso_data, dig, 32);
+    /* VERIFY, PSO, APPEND RECORD */
+    ck_assert_uint_eq(napdu, 3);
+    ck_assert_uint_eq(last_ins[0], 0x20);
+    ck_assert_uint_eq(last_ins[1], 0x2A);
+    ck_assert_uint_eq(last_ins[2], 0xE2);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->records, 1);
+    /* the same id again: the recorded answer, the card untouched */
+    request(&m);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_APPROVED);
+    ck_assert_uint_eq(napdu, 3);
+}
+END_TEST
+
+START_TEST(t_declined)
+{
+    struct cl_relay_msg m;
+
+    approve_msg(&m, CL_TXN_PURCHASE, 500);
+    request(&m);
+    ck_assert(take(CL_UI_TXN));
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CANCEL), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_DECLINED);
+    ck_assert_uint_eq(napdu, 0);
+}
+END_TEST
+
+START_TEST(t_purse)
+{
+    struct cl_relay_msg m;
+
+    approve_msg(&m, CL_TXN_PURSE_PAYMENT, 250);
+    request(&m);
+    holder_approves();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_APPROVED);
+    ck_assert_uint_eq(st.balance, 750);
+    request(&m);   /* retried: recorded answer, balance down once */
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_APPROVED);
+    ck_assert_uint_eq(st.balance, 750);
+}
+END_TEST
+
+START_TEST(t_resume_mid_approval)
+{
+    struct cl_relay_msg m;
+    static const uint8_t token[16] = {9};
+
+    approve_msg(&m, CL_TXN_PURCHASE, 700);
+    request(&m);
+    ck_assert(take(CL_UI_TXN));
+    cl_dev_net_down(&dev, now);
+    cl_relay_session_disconnect(&srv, now);
+    holder_approves_rest:
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+    if (take(CL_UI_TXN))
+        goto holder_approves_rest;
+    {
+        uint8_t digits[4] = {1, 2, 3, 4};
+        ck_assert_uint_eq(scr.kind, CL_UI_PIN);
+        ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+    }
+    pump();
+    ck_assert(!sev_ok);
+    ck_assert_int_eq(cl_relay_server_accept(&srv, now, token, sizeof(token)), CL_OK);
+    ck_assert_int_eq(cl_dev_net_up(&dev, now), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_APPROVED);
+}
+END_TEST
+
+static Suite *device_suite(void)
+{
+    Suite *s = suite_create("device");
+    TCase *tc = tcase_create("flows");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, t_apdu_relay);
+    tcase_add_loop_test(tc, t_refused, 0, (int)(sizeof(refused) / sizeof(refused[0])));
+    tcase_add_test(tc, t_pin_verify);
+    tcase_add_test(tc, t_purchase);
+    tcase_add_test(tc, t_declined);
+    tcase_add_test(tc, t_purse);
+    tcase_add_test(tc, t_resume_mid_approval);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return cl_test_run(device_suite());
+}
