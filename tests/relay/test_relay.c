@@ -397,7 +397,7 @@ static void b_pin_verify(struct cl_relay_msg *m)
 static void b_pin_verify_bcd(struct cl_relay_msg *m)
 {
     hdr(m, CL_RELAY_PIN_VERIFY, ACK, 8, 8, 0);
-    m->u.pin.apdu = hb("00 20 00 01 08 00 FF FF FF FF FF FF FF");
+    m->u.pin.apdu = hb("00 20 00 01 05 00 FF FF FF FF");
     m->u.pin.encoding = CL_RELAY_PIN_BCD;
     m->u.pin.min_len = 4;
     m->u.pin.max_len = 8;
