@@ -33,4 +33,14 @@
 
 #define CL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The length of the NUL-terminated text s, at most max: strnlen without
+ * the C library (the core is freestanding on Cortex-M: no strlen). */
+static inline size_t cl_strnlen(const char *s, size_t max)
+{
+    size_t n = 0;
+    while (n < max && s[n] != '\0')
+        n++;
+    return n;
+}
+
 #endif /* CARDLINK_DEFS_H */

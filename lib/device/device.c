@@ -223,11 +223,9 @@ uint16_t cl_devj_sw(const uint8_t *resp, int len)
 
 void cl_devj_screen(struct cl_dev *d, uint8_t kind, const char *text)
 {
-    size_t n = strlen(text);
+    size_t n = cl_strnlen(text, sizeof(d->screen.text) - 1);
 
     cl_ui_screen_init(&d->screen, kind, ++d->screen_id);
-    if (n >= sizeof(d->screen.text))
-        n = sizeof(d->screen.text) - 1;
     memcpy(d->screen.text, text, n);
     d->job.used_ui = true;
 }

@@ -162,7 +162,7 @@ static void build_record(struct cl_dev *d)
     uint8_t *c = d->cmd;
     uint32_t amount = t->amount > 0xFFFFFFFFull ? 0xFFFFFFFFu : (uint32_t)t->amount;
     uint32_t secs = epoch_s(&t->time);
-    size_t n = strlen(t->merchant);
+    size_t n = cl_strnlen(t->merchant, sizeof(t->merchant));
 
     memset(c, 0, REC_LEN);
     c[1] = 0xE2;

@@ -66,11 +66,9 @@ static size_t next_char(const uint8_t *s, size_t n, size_t *i, char out[2])
 size_t cl_policy_i_display(const char *s, size_t cap, char *out, size_t size)
 {
     const uint8_t *p = (const uint8_t *)s;
-    size_t n = 0, i = 0, o = 0;
+    size_t n = cl_strnlen(s, cap), i = 0, o = 0;
     char c[2];
 
-    while (n < cap && s[n] != '\0')
-        n++;
     while (i < n && o + 1 < size) {
         size_t k = next_char(p, n, &i, c), j;
         for (j = 0; j < k && o + 1 < size; j++)

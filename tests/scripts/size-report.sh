@@ -7,8 +7,12 @@ set -eu
 dir=$1; prefix=$2
 lib="$dir/lib/libcardlink.a"
 
-echo "== $(basename "$dir"): $lib"
-"${prefix}size" -t "$lib" | awk '
+# The card side (lib/sim, lib/applet, the fault injector) is its own
+# library: reported after the core, not counted in it.
+for l in "$lib" "$dir/lib/libcardlink-card.a"; do
+[ -f "$l" ] || continue
+echo "== $(basename "$dir"): $l"
+"${prefix}size" -t "$l" | awk '
     NR == 1 { next }
     /\(TOTALS\)/ { tt = $1; td = $2; tb = $3; next }
     {
@@ -23,6 +27,7 @@ echo "== $(basename "$dir"): $lib"
             printf "  %-10s %7d %6d %6d\n", order[i], t[order[i]], d[order[i]], b[order[i]]
         printf "  %-10s %7d %6d %6d\n", "total", tt, td, tb
     }'
+done
 
 defined=$("${prefix}nm" --defined-only "$lib" 2>/dev/null | awk 'NF == 3 { print $3 }' | sort -u)
 bad=""
