@@ -1,0 +1,1213 @@
+/*
+ * cardlink — lib/server against a scripted device: a device-role relay
+ * session in this file answers the server's requests by running the
+ * cardlink applet in-process (a card personalised by cardlink-perso from
+ * cardlink-pki's keys), so every signature and receipt is real. Each flow
+ * runs with both crypto backends where the backend can (lib/cert; OpenSSL
+ * when built): relay (APDU, a parsed script), purchase, authentication
+ * (with a wrong PIN retried), purse payment, load and e-goods load; a
+ * wrong signature is rejected, a replayed transaction id is answered from
+ * the ledger without a second charge, a certificate that is not for the
+ * role is rejected. The device checks every request with lib/policy
+ * (CL_POLICY_F_CARDLINK), so the server stays within the device's policy.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Environment: CL_PKI_TOOL (cardlink-pki), CL_PERSO_TOOL (cardlink-perso).
+ */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cardlink/applet.h"
+#include "cardlink/error.h"
+#include "cardlink/policy.h"
+#include "cardlink/server.h"
+#include "applet_crypto.h"
+#include "test_util.h"
+#ifdef CL_HAVE_OPENSSL
+#include "server_crypto_openssl.h"
+#endif
+
+/* ------------------------------------------------------------ PKI, card */
+
+static char dir[64];
+static uint8_t img[CL_APPLET_IMAGE_MAX];
+static size_t img_len;
+static uint8_t root_der[2048], issuer_key[512];
+static size_t root_len, issuer_key_len;
+
+static size_t slurp(const char *name, uint8_t *buf, size_t max)
+{
+    char path[128];
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s", path);
+    n = fread(buf, 1, max, f);
+    fclose(f);
+    ck_assert_uint_lt(n, max);
+    return n;
+}
+
+static void pki_setup(void)
+{
+    const char *pki = getenv("CL_PKI_TOOL"), *perso = getenv("CL_PERSO_TOOL");
+    char cmd[1024];
+
+    ck_assert_msg(pki && perso, "CL_PKI_TOOL and CL_PERSO_TOOL must be set");
+    strcpy(dir, "/tmp/cl-server-XXXXXX");
+    ck_assert(mkdtemp(dir) != NULL);
+    snprintf(cmd, sizeof(cmd), "'%s' testpki %s > /dev/null", pki, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd),
+             "'%s' --out %s/card.img --card-key %s/card.key.der "
+             "--card-cert %s/card.der --sign-key %s/card-sign.key.der "
+             "--sign-cert %s/card-sign.der --issuer-cert %s/issuer.der "
+             "--root-cert %s/root.der --issuer-pub %s/issuer.der "
+             "--balance 2500 --max 100000 --currency 978 --pin 2468 > /dev/null",
+             perso, dir, dir, dir, dir, dir, dir, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    img_len = slurp("card.img", img, sizeof(img));
+    root_len = slurp("root.der", root_der, sizeof(root_der));
+    issuer_key_len = slurp("issuer.key.der", issuer_key, sizeof(issuer_key));
+}
+
+static void pki_teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* ------------------------------------------------------------ ledger */
+
+#define LEDGER_N 16
+static struct cl_ledger_txn ledger_rows[LEDGER_N];
+static size_t ledger_n;
+static unsigned ledger_begins, ledger_commits;
+
+static struct cl_ledger_txn *ledger_find(const uint8_t id[16])
+{
+    size_t i;
+    for (i = 0; i < ledger_n; i++)
+        if (memcmp(ledger_rows[i].id, id, 16) == 0)
+            return &ledger_rows[i];
+    return NULL;
+}
+
+static int l_begin(void *ctx, const struct cl_ledger_txn *t, struct cl_ledger_txn *out)
+{
+    struct cl_ledger_txn *r = ledger_find(t->id);
+    (void)ctx;
+    ledger_begins++;
+    if (r != NULL) {
+        if (out != NULL)
+            *out = *r;
+        return CL_LEDGER_ALREADY;
+    }
+    ck_assert_uint_lt(ledger_n, LEDGER_N);
+    r = &ledger_rows[ledger_n++];
+    *r = *t;
+    r->outcome = CL_LEDGER_PENDING;
+    r->receipt_len = 0;
+    return CL_LEDGER_NEW;
+}
+
+static int l_commit(void *ctx, const uint8_t id[16], uint8_t outcome, const uint8_t *receipt,
+                    size_t len, uint64_t now)
+{
+    struct cl_ledger_txn *r = ledger_find(id);
+    (void)ctx;
+    ledger_commits++;
+    if (r == NULL)
+        return CL_ERR_NOT_FOUND;
+    if (r->outcome != CL_LEDGER_PENDING)
+        return CL_ERR_STATE;
+    r->outcome = outcome;
+    r->decided = now;
+    ck_assert_uint_le(len, CL_LEDGER_RECEIPT_MAX);
+    if (len > 0)
+        memcpy(r->receipt, receipt, len);
+    r->receipt_len = (uint16_t)len;
+    return CL_OK;
+}
+
+static int l_get(void *ctx, const uint8_t id[16], struct cl_ledger_txn *out)
+{
+    struct cl_ledger_txn *r = ledger_find(id);
+    (void)ctx;
+    if (r == NULL)
+        return CL_ERR_NOT_FOUND;
+    *out = *r;
+    return CL_OK;
+}
+
+static const struct cl_ledger ledger = {l_begin, l_commit, l_get, NULL, NULL, NULL, NULL};
+
+/* ------------------------------------------------------------ ports */
+
+static int t_random(void *ctx, uint8_t *out, size_t len)
+{
+    FILE *f = fopen("/dev/urandom", "rb");
+    size_t n;
+    (void)ctx;
+    if (f == NULL)
+        return CL_ERR_IO;
+    n = fread(out, 1, len, f);
+    fclose(f);
+    return n == len ? CL_OK : CL_ERR_IO;
+}
+
+static uint64_t t_clock(void *ctx)
+{
+    (void)ctx;
+    return (uint64_t)time(NULL) * 1000u;
+}
+
+static int cat_item(void *ctx, uint32_t code, struct cl_server_item *out)
+{
+    (void)ctx;
+    if (code != 7)
+        return CL_ERR_NOT_FOUND;
+    strcpy(out->desc, "Coffee");
+    out->price = 250;
+    out->currency = 978;
+    out->exponent = 2;
+    return CL_OK;
+}
+
+static const struct cl_server_catalogue catalogue = {cat_item, NULL};
+
+/* ------------------------------------------------------------ device */
+
+/* What the scripted holder and card do. */
+static struct {
+    bool decline;                 /* the holder cancels */
+    const char *pins[4];          /* PIN typed at each approval, in turn */
+    unsigned pin_i;
+    bool corrupt_sig;             /* flip a bit of the card's signature */
+    bool swap_sign_cert;          /* READ BINARY SFI 6 answered from SFI 1 */
+    bool swap_auth_cert;          /* and SFI 1 from SFI 6 */
+    bool remove_card;             /* every request: ERROR NO_CARD */
+} holder;
+
+static struct cl_posix_crypto pcr;
+static struct cl_applet_crypto acr;
+static struct cl_applet_state ast;
+static struct cl_applet ap;
+
+static struct cl_relay_session dev;
+static struct cl_relay_session_config dcfg;
+static uint8_t drx[4096], drb[8192];
+static struct cl_relay_txn_slot dslots[8];
+static struct cl_relay_txn_table dtable;
+static struct cl_relay_txn_log dlog;
+static struct cl_policy pol;
+static struct cl_policy_state pst;
+static unsigned dev_requests, dev_executed, policy_refusals;
+
+static struct cl_server srv;
+static struct cl_server_config scfg;
+static struct cl_server_crypto cport;
+static struct cl_server_crypto_cert ccert;
+static struct cl_cert_der roots[1];
+#ifdef CL_HAVE_OPENSSL
+static struct cl_server_ossl cossl;
+#endif
+static uint32_t now_ms;
+
+/* Run one command on the applet: rbuf gets data || SW; the SW is returned. */
+static uint8_t rbuf[1100];
+static size_t rlen;
+
+static unsigned card(const uint8_t *cmd, size_t n)
+{
+    uint8_t c[300];
+    ck_assert_uint_le(n, sizeof(c));
+    memcpy(c, cmd, n);
+    if (n >= 4 && c[1] == 0xB0 && (c[2] & 0x80)) {
+        if (holder.swap_sign_cert && (c[2] & 0x1F) == 6)
+            c[2] = 0x81;
+        else if (holder.swap_auth_cert && (c[2] & 0x1F) == 1)
+            c[2] = 0x86;
+    }
+    rlen = 0;
+    ck_assert_int_eq(cl_applet_process(&ap, c, n, rbuf, sizeof(rbuf), &rlen), CL_OK);
+    ck_assert_uint_ge(rlen, 2);
+    return (unsigned)rbuf[rlen - 2] << 8 | rbuf[rlen - 1];
+}
+
+static void dev_send(struct cl_relay_msg *m)
+{
+    ck_assert_int_eq(cl_relay_session_send(&dev, now_ms, m), CL_OK);
+}
+
+static void dev_error(uint8_t code)
+{
+    struct cl_relay_msg m;
+    cl_relay_msg_init(&m, CL_RELAY_ERROR);
+    m.u.status.code = code;
+    dev_send(&m);
+}
+
+static void do_script(const struct cl_relay_msg *req)
+{
+    static uint8_t store[CL_RELAY_SCRIPT_MAX][260];
+    struct cl_relay_msg m;
+    size_t i;
+
+    cl_relay_msg_init(&m, CL_RELAY_SCRIPT_RESULT);
+    for (i = 0; i < req->u.script.nsteps; i++) {
+        const struct cl_relay_step *st = &req->u.script.steps[i];
+        unsigned sw = card(st->apdu.data, st->apdu.len);
+        size_t n = (st->options & CL_RELAY_STEP_SW_ONLY) ? 2 : rlen;
+        ck_assert_uint_le(n, sizeof(store[i]));
+        memcpy(store[i], rbuf + rlen - n, n);
+        m.u.script_result.resp[i].data = store[i];
+        m.u.script_result.resp[i].len = n;
+        m.u.script_result.nresp = i + 1;
+        if (!cl_relay_expect_match(&st->expect, (uint16_t)sw)) {
+            m.u.script_result.mismatch = (uint8_t)i;
+            if (!(req->u.script.options & CL_RELAY_SCRIPT_CONTINUE))
+                break;
+        }
+    }
+    dev_send(&m);
+}
+
+static void pin_block(const char *pin, uint8_t out[8])
+{
+    size_t n = strlen(pin), i;
+    memset(out, 0xFF, 8);
+    out[0] = (uint8_t)(0x20 | n);
+    for (i = 0; i < n; i++) {
+        unsigned d = (unsigned)(pin[i] - '0');
+        if (i % 2 == 0)
+            out[1 + i / 2] = (uint8_t)(d << 4 | 0x0F);
+        else
+            out[1 + i / 2] = (uint8_t)((out[1 + i / 2] & 0xF0) | d);
+    }
+}
+
+static void txn_result(const uint8_t *id, uint8_t result, const uint8_t *sig, size_t slen,
+                       uint16_t sw)
+{
+    struct cl_relay_msg m;
+    cl_relay_msg_init(&m, CL_RELAY_TXN_RESULT);
+    m.u.txn_result.txn_id = id;
+    m.u.txn_result.result = result;
+    m.u.txn_result.signature.data = sig;
+    m.u.txn_result.signature.len = slen;
+    m.u.txn_result.sw = sw;
+    dev_send(&m);
+}
+
+static void do_approve(const struct cl_relay_msg *req)
+{
+    const struct cl_relay_txn_approve *a = &req->u.txn;
+    static struct cl_txn txn;
+    static uint8_t sig[200];
+    uint8_t cmd[100], digest[32], reason = 0;
+    unsigned sw;
+    size_t n;
+
+    ck_assert_int_eq(cl_txn_decode(a->txn.data, a->txn.len, &txn), CL_OK);
+    ck_assert_mem_eq(txn.id, a->txn_id, 16);
+    ck_assert_int_eq(cl_policy_check_txn(&pol, &txn, a->sign_cmd, &reason), CL_OK);
+    if (holder.decline) {
+        txn_result(a->txn_id, CL_RELAY_TXN_DECLINED, NULL, 0, 0);
+        return;
+    }
+    if (a->has_pin) {
+        const char *pin = holder.pins[holder.pin_i < 4 ? holder.pin_i : 3];
+        holder.pin_i++;
+        ck_assert_ptr_nonnull(pin);
+        ck_assert_uint_eq(a->pin.encoding, CL_RELAY_PIN_ISO9564_2);
+        memcpy(cmd, a->pin.apdu.data, a->pin.apdu.len);
+        pin_block(pin, cmd + 5 + a->pin.offset);
+        sw = card(cmd, a->pin.apdu.len);
+        if (sw != 0x9000) {
+            txn_result(a->txn_id, CL_RELAY_TXN_FAILED, NULL, 0, (uint16_t)sw);
+            return;
+        }
+    }
+    ck_assert_int_eq(cl_txn_digest(&txn, a->challenge.data, a->challenge.len, digest), CL_OK);
+    if (a->sign_cmd[1] == 0x54) {
+        /* DEBIT from the card's own GET BALANCE, as cl_policy_build_debit */
+        uint8_t bal[18];
+        size_t pl = strlen(txn.merchant);
+        ck_assert_uint_eq(card(cl_policy_get_balance, 5), 0x9000);
+        memcpy(bal, rbuf, 18);
+        memcpy(cmd, a->sign_cmd, 4);
+        cmd[4] = 40;
+        cmd[5] = (uint8_t)(txn.amount >> 24);
+        cmd[6] = (uint8_t)(txn.amount >> 16);
+        cmd[7] = (uint8_t)(txn.amount >> 8);
+        cmd[8] = (uint8_t)txn.amount;
+        memcpy(cmd + 9, bal + 6, 4);
+        memcpy(cmd + 13, txn.id, 16);
+        memset(cmd + 29, 0, 16);
+        memcpy(cmd + 29, txn.merchant, pl > 16 ? 16 : pl);
+        cmd[45] = 0;
+        n = 46;
+    } else {
+        memcpy(cmd, a->sign_cmd, 4);
+        cmd[4] = 32;
+        memcpy(cmd + 5, digest, 32);
+        cmd[37] = 0;
+        n = 38;
+    }
+    sw = card(cmd, n);
+    if (sw != 0x9000) {
+        txn_result(a->txn_id, CL_RELAY_TXN_FAILED, NULL, 0, (uint16_t)sw);
+        return;
+    }
+    n = rlen - 2;
+    memcpy(sig, rbuf, n);
+    if (holder.corrupt_sig)
+        sig[n - 3] ^= 0x01;
+    txn_result(a->txn_id, CL_RELAY_TXN_APPROVED, sig, n, 0);
+}
+
+static void dev_request(const struct cl_relay_msg *req, size_t wire_len)
+{
+    uint8_t reason = 0;
+    size_t step = 0;
+
+    dev_requests++;
+    if (holder.remove_card) {
+        if (req->type == CL_RELAY_TXN_APPROVE) {
+            struct cl_relay_msg m;
+            cl_relay_msg_init(&m, CL_RELAY_TXN_RESULT);
+            m.u.txn_result.txn_id = req->u.txn.txn_id;
+            m.u.txn_result.result = CL_RELAY_TXN_FAILED;
+            m.u.txn_result.error = CL_RELAY_E_NO_CARD;
+            dev_send(&m);
+        } else {
+            dev_error(CL_RELAY_E_NO_CARD);
+        }
+        return;
+    }
+    if (cl_policy_check_msg(&pol, &pst, req, wire_len, &reason, &step) != CL_OK) {
+        policy_refusals++;
+        dev_error(CL_RELAY_E_DENIED);
+        return;
+    }
+    dev_executed++;
+    switch (req->type) {
+    case CL_RELAY_APDU: {
+        struct cl_relay_msg m;
+        card(req->u.apdu.apdu.data, req->u.apdu.apdu.len);
+        cl_relay_msg_init(&m, CL_RELAY_APDU_RESPONSE);
+        m.u.apdu.apdu.data = rbuf;
+        m.u.apdu.apdu.len = rlen;
+        dev_send(&m);
+        break;
+    }
+    case CL_RELAY_SCRIPT:
+        do_script(req);
+        break;
+    case CL_RELAY_TXN_APPROVE:
+        do_approve(req);
+        break;
+    default:
+        dev_error(CL_RELAY_E_UNSUPPORTED);
+        break;
+    }
+}
+
+/* Move bytes both ways and run the device until the server raises an
+ * event (returned) or nothing moves. */
+static struct cl_server_event sev;
+
+static bool pump(void)
+{
+    unsigned guard;
+
+    for (guard = 0; guard < 1000; guard++) {
+        const uint8_t *p;
+        size_t n;
+        bool moved = false;
+        struct cl_relay_event dev_ev;
+
+        if (cl_server_want(&srv) == CL_WANT_DONE)
+            return cl_server_poll(&srv, &sev);
+        while ((n = cl_server_pull(&srv, now_ms, &p)) > 0) {
+            size_t off = 0;
+            ck_assert_int_eq(cl_server_sent(&srv, n), CL_OK);
+            while (off < n) {
+                int r = cl_relay_session_feed(&dev, now_ms, p + off, n - off);
+                ck_assert_int_ge(r, 0);
+                off += (size_t)r;
+                while (cl_relay_session_poll(&dev, &dev_ev))
+                    if (dev_ev.kind == CL_RELAY_EV_REQUEST)
+                        dev_request(dev_ev.msg, 0);
+            }
+            moved = true;
+        }
+        while ((n = cl_relay_session_pull(&dev, now_ms, &p)) > 0) {
+            size_t off = 0;
+            ck_assert_int_eq(cl_relay_session_sent(&dev, n), CL_OK);
+            while (off < n) {
+                int r = cl_server_feed(&srv, now_ms, p + off, n - off);
+                ck_assert_int_ge(r, 0);
+                off += (size_t)r;
+                if (cl_server_want(&srv) == CL_WANT_DONE) {
+                    ck_assert_uint_eq(off, n);   /* the event came with the message's end */
+                    return cl_server_poll(&srv, &sev);
+                }
+            }
+            moved = true;
+        }
+        if (!moved) {
+            now_ms += 1;
+            if (cl_server_timeout(&srv, now_ms) != CL_OK)
+                return false;
+            if (cl_relay_session_timeout(&dev, now_ms) != CL_OK)
+                return false;
+            if (cl_server_want(&srv) != CL_WANT_DONE && cl_server_pull(&srv, now_ms, &p) == 0 &&
+                cl_relay_session_pull(&dev, now_ms, &p) == 0 && guard > 10)
+                return false;
+        }
+    }
+    return false;
+}
+
+static const struct cl_server_result *run_flow(void)
+{
+    ck_assert(pump());
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_FLOW_DONE);
+    return cl_server_result(&srv);
+}
+
+/* ------------------------------------------------------------ fixtures */
+
+static int backend;   /* 0: lib/cert; 1: OpenSSL */
+
+static void start(int which)
+{
+    backend = which;
+    memset(&holder, 0, sizeof(holder));
+    holder.pins[0] = holder.pins[1] = holder.pins[2] = holder.pins[3] = "2468";
+    ledger_n = 0;
+    ledger_begins = ledger_commits = 0;
+    dev_requests = dev_executed = policy_refusals = 0;
+    now_ms = 1000;
+
+    ck_assert_int_eq(cl_applet_state_load(&ast, img, img_len), CL_OK);
+    ck_assert_int_eq(cl_posix_crypto_init(&pcr, &acr, NULL, 0), CL_OK);
+    ck_assert_int_eq(cl_applet_init(&ap, &ast, &acr, NULL), CL_OK);
+
+    roots[0].der = root_der;
+    roots[0].len = root_len;
+    if (which == 0) {
+        ck_assert_int_eq(cl_server_crypto_cert_init(&ccert, &cport, roots, 1, 0, t_random, NULL),
+                         CL_OK);
+    } else {
+#ifdef CL_HAVE_OPENSSL
+        ck_assert_int_eq(cl_server_ossl_init(&cossl, &cport, roots, 1, 64, 0, issuer_key,
+                                             issuer_key_len),
+                         CL_OK);
+#else
+        ck_abort_msg("no OpenSSL");
+#endif
+    }
+    memset(&scfg, 0, sizeof(scfg));
+    scfg.ledger = &ledger;
+    scfg.crypto = &cport;
+    scfg.catalogue = &catalogue;
+    scfg.clock = t_clock;
+    scfg.merchant = "Cafe Rosa";
+    cl_server_init(&srv);
+    ck_assert_int_eq(cl_server_setup(&srv, &scfg), CL_OK);
+
+    memset(&dcfg, 0, sizeof(dcfg));
+    dcfg.device_id = (const uint8_t *)"dev-1";
+    dcfg.device_id_len = 5;
+    dcfg.caps.features = CL_RELAY_FEAT_SCRIPT | CL_RELAY_FEAT_TXN | CL_RELAY_FEAT_RESUME |
+                         CL_RELAY_FEAT_PIN_VERIFY | CL_RELAY_FEAT_DISPLAY;
+    dcfg.caps.max_msg = sizeof(drx);
+    dcfg.caps.script_steps = CL_RELAY_SCRIPT_MAX;
+    dcfg.ack_delay_ms = 1;
+    cl_relay_txn_table_init(&dtable, dslots, 8, &dlog);
+    dcfg.txn_log = &dlog;
+    cl_relay_session_init(&dev);
+    ck_assert_int_eq(cl_relay_session_setup(&dev, CL_RELAY_DEVICE, &dcfg, drx, sizeof(drx), drb,
+                                            sizeof(drb)),
+                     CL_OK);
+    memset(&pol, 0, sizeof(pol));
+    pol.flags = CL_POLICY_F_CARDLINK;
+    cl_policy_init(&pst);
+
+    ck_assert_int_eq(cl_server_accept(&srv, now_ms), CL_OK);
+    ck_assert_int_eq(cl_relay_device_connect(&dev, now_ms), CL_OK);
+    ck_assert(pump());
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_OPEN);
+    ck_assert(!sev.resumed);
+}
+
+static void stop(void)
+{
+    cl_server_free(&srv);
+    cl_relay_session_free(&dev);
+    if (backend == 0)
+        cl_server_crypto_cert_free(&ccert);
+#ifdef CL_HAVE_OPENSSL
+    else
+        cl_server_ossl_free(&cossl);
+#endif
+    cl_posix_crypto_free(&pcr);
+}
+
+static void purchase_txn(struct cl_txn *t, uint64_t amount)
+{
+    memset(t, 0, sizeof(*t));
+    ck_assert_int_eq(t_random(NULL, t->id, 16), CL_OK);
+    t->kind = CL_TXN_PURCHASE;
+    t->has_amount = true;
+    t->amount = amount;
+    t->currency = 978;
+    t->exponent = 2;
+    t->time.year = 2026;
+    t->time.month = 12;
+    t->time.day = 6;
+    t->time.hour = 15;
+    strcpy(t->merchant, "Cafe Rosa");
+}
+
+static int n_backends(void)
+{
+#ifdef CL_HAVE_OPENSSL
+    return 2;
+#else
+    return 1;
+#endif
+}
+
+/* ------------------------------------------------------------ relay */
+
+START_TEST(relay_apdu)
+{
+    const struct cl_server_result *res;
+    uint8_t gb[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
+
+    start(0);
+    ck_assert_int_eq(cl_server_apdu(&srv, now_ms, gb, sizeof(gb), NULL), CL_OK);
+    ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_RELAY);
+    /* one flow at a time */
+    ck_assert_int_eq(cl_server_apdu(&srv, now_ms, gb, sizeof(gb), NULL), CL_ERR_STATE);
+    res = run_flow();
+    ck_assert_uint_eq(res->flow, CL_SERVER_FLOW_RELAY);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_ptr_nonnull(res->answer);
+    ck_assert_uint_eq(res->answer->type, CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(res->answer->u.apdu.apdu.len, 20);
+    /* balance 2500, currency 978, counter 0, then serial, 9000 */
+    ck_assert_mem_eq(res->answer->u.apdu.apdu.data, "\x00\x00\x09\xC4\x03\xD2\x00\x00\x00\x00",
+                     10);
+    ck_assert_mem_eq(res->answer->u.apdu.apdu.data + 18, "\x90\x00", 2);
+    /* a VERIFY with a PIN is the device's to refuse: ERROR DENIED */
+    {
+        uint8_t vf[13] = {0x00, 0x20, 0x00, 0x80, 0x08, 0x24, 0x24, 0x68,
+                          0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+        ck_assert_int_eq(cl_server_apdu(&srv, now_ms, vf, sizeof(vf), NULL), CL_OK);
+        res = run_flow();
+        ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+        ck_assert_int_eq(res->err, CL_ERR_DENIED);
+        ck_assert_uint_eq(res->answer->type, CL_RELAY_ERROR);
+        ck_assert_uint_eq(policy_refusals, 1);
+    }
+    stop();
+}
+END_TEST
+
+static const char script_text[] =
+    "# the cardlink applet: select, read the public key, the balance\n"
+    "00 A4 04 00 07 F0434C50415901   sw=9000\n"
+    "continue\n"
+    "00CA7F4900 sw=9000\n"
+    "00 B0 85 00 00 sw=6A82 swonly  # no such EF: SFI 5 is a record file\n"
+    "805C000000 sw=any\n"
+    ".\n"
+    "\n"
+    "# second script\n"
+    "00 84 00 00 08 sw=9000/F000\n";
+
+START_TEST(relay_script_file)
+{
+    const struct cl_server_result *res;
+    struct cl_relay_script sc;
+    uint8_t buf[256];
+    size_t used = 0, used2 = 0;
+    unsigned line = 0;
+
+    start(0);
+    ck_assert_int_eq(cl_server_script_parse(script_text, strlen(script_text), &sc, buf,
+                                            sizeof(buf), &used, &line),
+                     CL_OK);
+    ck_assert_uint_eq(sc.nsteps, 4);
+    ck_assert_uint_eq(sc.options, CL_RELAY_SCRIPT_CONTINUE);
+    ck_assert_uint_eq(sc.steps[2].options, CL_RELAY_STEP_SW_ONLY);
+    ck_assert_uint_eq(sc.steps[2].expect.kind, CL_RELAY_EXPECT_EXACT);
+    ck_assert_uint_eq(sc.steps[2].expect.value, 0x6A82);
+    ck_assert_int_eq(cl_server_script(&srv, now_ms, &sc), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(res->answer->type, CL_RELAY_SCRIPT_RESULT);
+    ck_assert_uint_eq(res->answer->u.script_result.nresp, 4);
+    ck_assert_uint_eq(res->answer->u.script_result.resp[1].len, 72);   /* 7F49 43 86 41 04 X Y, 9000 */
+    ck_assert_uint_eq(res->answer->u.script_result.resp[2].len, 2);    /* SW only */
+    ck_assert_uint_eq(res->answer->u.script_result.mismatch, 2);       /* 6981, not 6A82 */
+    ck_assert_uint_eq(res->answer->u.script_result.resp[3].len, 20);
+    /* the next script in the file, then the end */
+    ck_assert_int_eq(cl_server_script_parse(script_text + used, strlen(script_text) - used, &sc,
+                                            buf, sizeof(buf), &used2, &line),
+                     CL_OK);
+    ck_assert_uint_eq(sc.nsteps, 1);
+    ck_assert_uint_eq(sc.steps[0].expect.kind, CL_RELAY_EXPECT_MASKED);
+    ck_assert_uint_eq(sc.steps[0].expect.mask, 0xF000);
+    used += used2;
+    ck_assert_int_eq(cl_server_script_parse(script_text + used, strlen(script_text) - used, &sc,
+                                            buf, sizeof(buf), &used2, &line),
+                     CL_ERR_NOT_FOUND);
+    stop();
+}
+END_TEST
+
+/* Script file lines: text, the result, the error line. */
+static const struct {
+    const char *text;
+    int err;
+    unsigned line;
+    size_t nsteps;
+} parse_cases[] = {
+    {"00A4040000\n", CL_OK, 0, 1},
+    {"# only a comment\n\n", CL_ERR_NOT_FOUND, 0, 0},
+    {"00A40\n", CL_ERR_MALFORMED, 1, 0},            /* odd hex */
+    {"00A40000\n", CL_OK, 0, 1},                    /* a case 1 APDU, 4 bytes */
+    {"00A4 0400\n00 G0\n", CL_ERR_MALFORMED, 2, 0}, /* not hex */
+    {"00\n", CL_ERR_MALFORMED, 1, 0},               /* shorter than a header */
+    {"00B0000000 sw=1234\n", CL_ERR_MALFORMED, 1, 0},   /* SW1 not 6x/9x */
+    {"00B0000000 sw=9000/FFFF\n", CL_ERR_MALFORMED, 1, 0},
+    {"00B0000000 sw=6100/0F00\n", CL_ERR_MALFORMED, 1, 0},   /* value outside mask */
+    {"00B0000000 sw=6100/FF00 swonly\n", CL_OK, 0, 1},
+    {"sw=9000\n", CL_ERR_MALFORMED, 1, 0},          /* an option before any APDU */
+    {"00B0000000 swonly 00\n", CL_ERR_MALFORMED, 1, 0},   /* hex after an option */
+    {"00B0000000 bogus\n", CL_ERR_MALFORMED, 1, 0},
+    {".\n.\n00B0000000\n", CL_OK, 0, 1},            /* empty scripts are skipped */
+};
+
+START_TEST(script_parse_table)
+{
+    struct cl_relay_script sc;
+    uint8_t buf[64];
+    size_t used;
+    unsigned line = 99;
+    const char *t = parse_cases[_i].text;
+
+    ck_assert_int_eq(cl_server_script_parse(t, strlen(t), &sc, buf, sizeof(buf), &used, &line),
+                     parse_cases[_i].err);
+    ck_assert_uint_eq(line, parse_cases[_i].line);
+    if (parse_cases[_i].err == CL_OK)
+        ck_assert_uint_eq(sc.nsteps, parse_cases[_i].nsteps);
+}
+END_TEST
+
+START_TEST(script_parse_limits)
+{
+    static char big[64 * 40];
+    struct cl_relay_script sc;
+    uint8_t buf[16];
+    size_t used, i, off = 0;
+    unsigned line;
+
+    ck_assert_int_eq(cl_server_script_parse("00A4040000", 10, &sc, buf, 4, &used, &line),
+                     CL_ERR_BUFFER);
+    ck_assert_int_eq(cl_server_script_parse(NULL, 0, &sc, buf, 4, &used, &line), CL_ERR_ARG);
+    for (i = 0; i < CL_RELAY_SCRIPT_MAX + 1u; i++)
+        off += (size_t)snprintf(big + off, sizeof(big) - off, "00B00000\n");
+    {
+        static uint8_t b2[CL_RELAY_SCRIPT_MAX * 8];
+        ck_assert_int_eq(cl_server_script_parse(big, off, &sc, b2, sizeof(b2), &used, &line),
+                         CL_ERR_TOO_LONG);
+        ck_assert_uint_eq(line, CL_RELAY_SCRIPT_MAX + 1u);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------ purchase */
+
+START_TEST(purchase_approved)
+{
+    const struct cl_server_result *res;
+    struct cl_ledger_txn *row;
+    struct cl_txn t;
+    unsigned reqs;
+
+    start(_i);
+    purchase_txn(&t, 1250);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert(!res->recorded);
+    ck_assert_mem_eq(res->txn_id, t.id, 16);
+    ck_assert_uint_eq(res->account_len, 32);
+    ck_assert_uint_eq(dev_requests, 2);   /* one SCRIPT, one TXN-APPROVE */
+    row = ledger_find(t.id);
+    ck_assert_ptr_nonnull(row);
+    ck_assert_uint_eq(row->outcome, CL_LEDGER_APPROVED);
+    ck_assert_int_eq(row->amount, -1250);
+    ck_assert_uint_eq(row->currency, 978);
+    ck_assert_mem_eq(row->device_id, "dev-1", 5);
+    ck_assert_uint_gt(row->receipt_len, 60);   /* the card's DER signature */
+
+    /* the same id again: the ledger answers, nothing reaches the device */
+    reqs = dev_requests;
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    ck_assert_uint_eq(cl_server_want(&srv), CL_WANT_DONE);
+    res = run_flow();
+    ck_assert(res->recorded);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(dev_requests, reqs);
+    ck_assert_uint_eq(ledger_n, 1);
+    ck_assert_uint_eq(ledger_commits, 1);
+
+    /* a second purchase (new id) of the same card: the chain is cached */
+    purchase_txn(&t, 300);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(ledger_n, 2);
+    if (_i == 0) {
+        ck_assert_uint_eq(ccert.misses, 1);
+        ck_assert_uint_ge(ccert.hits, 2);
+    }
+#ifdef CL_HAVE_OPENSSL
+    else {
+        ck_assert_uint_eq(cossl.misses, 1);
+        ck_assert_uint_ge(cossl.hits, 2);
+    }
+#endif
+    stop();
+}
+END_TEST
+
+START_TEST(purchase_catalogue)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(0);
+    ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 8, 1, &t), CL_ERR_NOT_FOUND);
+    ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 3, &t), CL_OK);
+    ck_assert_uint_eq(t.amount, 750);
+    ck_assert_uint_eq(t.n_items, 1);
+    ck_assert_str_eq(t.items[0].desc, "Coffee");
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_int_eq(ledger_find(t.id)->amount, -750);
+    stop();
+}
+END_TEST
+
+START_TEST(purchase_bad_signature)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(_i);
+    holder.corrupt_sig = true;
+    purchase_txn(&t, 999);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_SIGNATURE);
+    ck_assert_uint_eq(ledger_find(t.id)->outcome, CL_LEDGER_FAILED);
+    ck_assert_uint_eq(ledger_find(t.id)->receipt_len, 0);
+    stop();
+}
+END_TEST
+
+START_TEST(purchase_declined_and_wrong_pin)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(0);
+    holder.decline = true;
+    purchase_txn(&t, 500);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_DECLINED);
+    ck_assert_int_eq(res->err, CL_ERR_CANCELLED);
+    ck_assert_uint_eq(ledger_find(t.id)->outcome, CL_LEDGER_DECLINED);
+
+    holder.decline = false;
+    holder.pins[0] = "1111";
+    purchase_txn(&t, 500);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_SW);
+    ck_assert_uint_eq(res->sw, 0x63C2);
+    stop();
+}
+END_TEST
+
+START_TEST(purchase_wrong_role)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+    int err;
+
+    start(_i);
+    holder.swap_sign_cert = true;   /* EF 0104 answers with the auth certificate */
+    purchase_txn(&t, 500);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    err = res->err;
+    ck_assert_msg(err == CL_ERR_CERT_PURPOSE || err == CL_ERR_CERT_KEY_USAGE, "%d", err);
+    ck_assert_uint_eq(dev_requests, 1);   /* nothing was sent to sign */
+    ck_assert_ptr_null(ledger_find(t.id));
+    stop();
+}
+END_TEST
+
+START_TEST(purchase_card_removed)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(0);
+    holder.remove_card = true;
+    purchase_txn(&t, 500);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_CARD_REMOVED);
+    ck_assert_ptr_null(ledger_find(t.id));
+    stop();
+}
+END_TEST
+
+START_TEST(purchase_args)
+{
+    struct cl_txn t;
+
+    start(0);
+    purchase_txn(&t, 0);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_ERR_ARG);   /* zero */
+    purchase_txn(&t, 10);
+    t.kind = CL_TXN_EMONEY_LOAD;
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_server_purchase(NULL, now_ms, &t, NULL), CL_ERR_ARG);
+    ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_NONE);
+    ck_assert_uint_eq(dev_requests, 0);
+    stop();
+}
+END_TEST
+
+/* ------------------------------------------------------------ authentication */
+
+static void auth_txn(struct cl_txn *t)
+{
+    memset(t, 0, sizeof(*t));
+    ck_assert_int_eq(t_random(NULL, t->id, 16), CL_OK);
+    t->kind = CL_TXN_AUTHENTICATION;
+    t->time.year = 2026;
+    t->time.month = 12;
+    t->time.day = 6;
+    strcpy(t->merchant, "Door 4");
+}
+
+START_TEST(auth_approved)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(_i);
+    auth_txn(&t);
+    ck_assert_int_eq(cl_server_authenticate(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(res->flow, CL_SERVER_FLOW_AUTH);
+    ck_assert_uint_eq(res->tries, 1);
+    ck_assert_uint_eq(res->account_len, 8);
+    ck_assert_mem_eq(res->account, res->serial, 8);
+    ck_assert_uint_eq(ledger_n, 0);   /* no money moved */
+    stop();
+}
+END_TEST
+
+START_TEST(auth_wrong_pin_retried)
+{
+    const struct cl_server_result *res;
+    struct cl_relay_pin pin;
+    struct cl_relay_msg m;
+    static const uint8_t tpl[13] = {0x00, 0x20, 0x00, 0x80, 0x08, 0x24, 0xFF,
+                                    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    struct cl_txn t;
+
+    start(0);
+    cl_relay_msg_init(&m, CL_RELAY_PIN_VERIFY);
+    pin = m.u.pin;
+    pin.apdu.data = tpl;
+    pin.apdu.len = sizeof(tpl);
+    pin.encoding = CL_RELAY_PIN_ISO9564_2;
+    pin.min_len = 4;
+    pin.max_len = 12;
+    pin.offset = 0;
+    holder.pins[0] = "1357";
+    holder.pins[1] = "2468";
+    auth_txn(&t);
+    ck_assert_int_eq(cl_server_authenticate(&srv, now_ms, &t, &pin), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->tries, 2);
+    ck_assert_mem_ne(res->txn_id, t.id, 16);   /* the retry ran under a fresh id */
+
+    /* every try wrong: FAILED after cfg.auth_tries (3) */
+    holder.pin_i = 0;
+    holder.pins[0] = holder.pins[1] = holder.pins[2] = holder.pins[3] = "1111";
+    auth_txn(&t);
+    ck_assert_int_eq(cl_server_authenticate(&srv, now_ms, &t, &pin), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_SW);
+    ck_assert_uint_eq(res->tries, 3);
+    ck_assert_uint_eq(res->sw, 0x63C0);
+    stop();
+}
+END_TEST
+
+START_TEST(auth_bad_signature_and_role)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(_i);
+    holder.corrupt_sig = true;
+    auth_txn(&t);
+    ck_assert_int_eq(cl_server_authenticate(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_SIGNATURE);
+
+    holder.corrupt_sig = false;
+    holder.swap_auth_cert = true;   /* EF 0101 answers with the signing certificate */
+    auth_txn(&t);
+    ck_assert_int_eq(cl_server_authenticate(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_msg(res->err == CL_ERR_CERT_PURPOSE || res->err == CL_ERR_CERT_KEY_USAGE, "%d",
+                  res->err);
+    stop();
+}
+END_TEST
+
+/* ------------------------------------------------------------ purse */
+
+START_TEST(purse_payment)
+{
+    const struct cl_server_result *res;
+    struct cl_ledger_txn *row;
+    struct cl_txn t;
+    unsigned reqs;
+
+    start(_i);
+    purchase_txn(&t, 300);
+    t.kind = CL_TXN_PURSE_PAYMENT;
+    ck_assert_int_eq(cl_server_purse_pay(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(res->balance, 2200);
+    ck_assert_uint_eq(res->counter, 1);
+    ck_assert_uint_eq(ast.balance, 2200);
+    row = ledger_find(t.id);
+    ck_assert_int_eq(row->amount, -300);
+    ck_assert_uint_eq(row->account_len, 8);
+
+    /* replayed id: from the ledger, the purse untouched */
+    reqs = dev_requests;
+    ck_assert_int_eq(cl_server_purse_pay(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert(res->recorded);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(dev_requests, reqs);
+    ck_assert_uint_eq(ast.balance, 2200);
+
+    /* a forged receipt */
+    holder.corrupt_sig = true;
+    purchase_txn(&t, 100);
+    t.kind = CL_TXN_PURSE_PAYMENT;
+    ck_assert_int_eq(cl_server_purse_pay(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_ERR_SIGNATURE);
+    ck_assert_uint_eq(ledger_find(t.id)->outcome, CL_LEDGER_FAILED);
+    stop();
+}
+END_TEST
+
+/* ------------------------------------------------------------ load */
+
+#ifdef CL_HAVE_OPENSSL
+START_TEST(load_value)
+{
+    const struct cl_server_result *res;
+    struct cl_ledger_txn *row;
+    uint8_t id[16];
+    unsigned reqs;
+
+    start(1);
+    ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+    ck_assert_int_eq(cl_server_load(&srv, now_ms, id, 1000), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(res->balance, 3500);
+    ck_assert_uint_eq(res->counter, 1);
+    ck_assert_uint_eq(ast.balance, 3500);
+    row = ledger_find(id);
+    ck_assert_int_eq(row->amount, 1000);
+    ck_assert_uint_eq(row->currency, 978);
+    ck_assert_uint_eq(row->kind, CL_TXN_EMONEY_LOAD);
+    ck_assert_uint_gt(row->receipt_len, 60);
+
+    /* the same load again: nothing reaches the card */
+    reqs = dev_requests;
+    ck_assert_int_eq(cl_server_load(&srv, now_ms, id, 1000), CL_OK);
+    res = run_flow();
+    ck_assert(res->recorded);
+    ck_assert_uint_eq(dev_requests, reqs);
+    ck_assert_uint_eq(ast.balance, 3500);
+
+    /* over the purse's maximum: the card refuses, FAILED with its SW */
+    ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+    ck_assert_int_eq(cl_server_load(&srv, now_ms, id, 100000), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_uint_eq(res->sw, 0x6A84);
+    stop();
+}
+END_TEST
+
+START_TEST(egoods_load)
+{
+    const struct cl_server_result *res;
+    uint8_t id[16], payload[24];
+
+    start(1);
+    memset(payload, 0x5A, sizeof(payload));
+    ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+    ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, payload, sizeof(payload), 450, 978),
+                     CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(ast.egoods_count, 1);
+    ck_assert_int_eq(ledger_find(id)->amount, 450);
+    /* another id with the same ticket: the card already holds it (6A89) */
+    ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+    ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, payload, sizeof(payload), 450, 978),
+                     CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(ast.egoods_count, 1);
+    stop();
+}
+END_TEST
+#endif
+
+START_TEST(load_without_issuer_key)
+{
+    uint8_t id[16] = {1};
+
+    start(0);
+    ck_assert_int_eq(cl_server_load(&srv, now_ms, id, 10), CL_ERR_UNSUPPORTED);
+    stop();
+}
+END_TEST
+
+/* ------------------------------------------------------------ engine contract */
+
+START_TEST(null_contract)
+{
+    struct cl_server_event ev;
+    const uint8_t *p = (const uint8_t *)"x";
+
+    ck_assert_int_eq(cl_server_setup(NULL, &scfg), CL_ERR_ARG);
+    ck_assert_uint_eq(cl_server_want(NULL), CL_WANT_FAILED);
+    ck_assert_int_eq(cl_server_feed(NULL, 0, NULL, 0), CL_ERR_ARG);
+    ck_assert(!cl_server_poll(NULL, &ev));
+    ck_assert_uint_eq(cl_server_pull(NULL, 0, &p), 0);
+    ck_assert_ptr_null(p);
+    ck_assert_uint_eq(cl_server_timer(NULL, 0), CL_TIMER_NONE);
+    ck_assert_int_eq(cl_server_timeout(NULL, 0), CL_ERR_ARG);
+    ck_assert_ptr_null(cl_server_result(NULL));
+    ck_assert_int_eq(cl_server_accept(NULL, 0), CL_ERR_ARG);
+    cl_server_free(NULL);
+    cl_server_init(NULL);
+    {
+        struct cl_server_config bad;
+        memset(&bad, 0, sizeof(bad));
+        cl_server_init(&srv);
+        ck_assert_int_eq(cl_server_setup(&srv, &bad), CL_ERR_ARG);
+        ck_assert_uint_eq(cl_server_want(&srv), CL_WANT_FAILED);
+    }
+    /* not open yet: no flow starts */
+    start(0);
+    cl_server_free(&srv);
+    ck_assert_int_eq(cl_server_setup(&srv, &scfg), CL_OK);
+    ck_assert_int_eq(cl_server_apdu(&srv, 0, (const uint8_t *)"\x00\xA4\x00\x00", 4, NULL),
+                     CL_ERR_STATE);
+    stop();
+}
+END_TEST
+
+static Suite *server_suite(void)
+{
+    Suite *s = suite_create("server");
+    TCase *tc = tcase_create("flows");
+
+    tcase_add_unchecked_fixture(tc, pki_setup, pki_teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, relay_apdu);
+    tcase_add_test(tc, relay_script_file);
+    tcase_add_loop_test(tc, script_parse_table, 0, sizeof(parse_cases) / sizeof(parse_cases[0]));
+    tcase_add_test(tc, script_parse_limits);
+    tcase_add_loop_test(tc, purchase_approved, 0, n_backends());
+    tcase_add_test(tc, purchase_catalogue);
+    tcase_add_loop_test(tc, purchase_bad_signature, 0, n_backends());
+    tcase_add_test(tc, purchase_declined_and_wrong_pin);
+    tcase_add_loop_test(tc, purchase_wrong_role, 0, n_backends());
+    tcase_add_test(tc, purchase_card_removed);
+    tcase_add_test(tc, purchase_args);
+    tcase_add_loop_test(tc, auth_approved, 0, n_backends());
+    tcase_add_test(tc, auth_wrong_pin_retried);
+    tcase_add_loop_test(tc, auth_bad_signature_and_role, 0, n_backends());
+    tcase_add_loop_test(tc, purse_payment, 0, n_backends());
+#ifdef CL_HAVE_OPENSSL
+    tcase_add_test(tc, load_value);
+    tcase_add_test(tc, egoods_load);
+#endif
+    tcase_add_test(tc, load_without_issuer_key);
+    tcase_add_test(tc, null_contract);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return cl_test_run(server_suite());
+}
