@@ -151,11 +151,43 @@ static const struct cl_ledger ledger = {l_begin, l_commit, l_get, NULL, NULL, NU
 
 /* ------------------------------------------------------------ ports */
 
+/* Seeds for fuzz/fuzz_server.c: with CL_SERVER_SEED_DIR set, the tests
+ * that name a seed write the device's bytes as the target's operations,
+ * and random is the target's counter (so the device's answers carry the
+ * transaction ids the target will draw). */
+static FILE *seed_f;
+static const char *seed_name;
+static uint8_t seed_ctr;
+
+static void seed_op(uint8_t op)
+{
+    if (seed_f != NULL)
+        fputc(op, seed_f);
+}
+
+static void seed_bytes(const uint8_t *p, size_t n)
+{
+    while (seed_f != NULL && n > 0) {
+        size_t k = n > 255 ? 255 : n;
+        fputc(0, seed_f);
+        fputc((int)k, seed_f);
+        fwrite(p, 1, k, seed_f);
+        p += k;
+        n -= k;
+    }
+}
+
 static int t_random(void *ctx, uint8_t *out, size_t len)
 {
-    FILE *f = fopen("/dev/urandom", "rb");
+    FILE *f;
     size_t n;
     (void)ctx;
+    if (getenv("CL_SERVER_SEED_DIR") != NULL) {
+        for (n = 0; n < len; n++)
+            out[n] = seed_ctr++;
+        return CL_OK;
+    }
+    f = fopen("/dev/urandom", "rb");
     if (f == NULL)
         return CL_ERR_IO;
     n = fread(out, 1, len, f);
@@ -439,6 +471,7 @@ static bool pump(void)
             return cl_server_poll(&srv, &sev);
         while ((n = cl_server_pull(&srv, now_ms, &p)) > 0) {
             size_t off = 0;
+            seed_op(1);
             ck_assert_int_eq(cl_server_sent(&srv, n), CL_OK);
             while (off < n) {
                 int r = cl_relay_session_feed(&dev, now_ms, p + off, n - off);
@@ -452,6 +485,7 @@ static bool pump(void)
         }
         while ((n = cl_relay_session_pull(&dev, now_ms, &p)) > 0) {
             size_t off = 0;
+            seed_bytes(p, n);
             ck_assert_int_eq(cl_relay_session_sent(&dev, n), CL_OK);
             while (off < n) {
                 int r = cl_server_feed(&srv, now_ms, p + off, n - off);
@@ -488,6 +522,13 @@ static const struct cl_server_result *run_flow(void)
 /* ------------------------------------------------------------ fixtures */
 
 static int backend;   /* 0: lib/cert; 1: OpenSSL */
+static uint8_t seed_flow;
+
+static void seed(const char *name, uint8_t flow)
+{
+    seed_name = name;
+    seed_flow = flow;
+}
 
 static void start(int which)
 {
@@ -498,6 +539,15 @@ static void start(int which)
     ledger_begins = ledger_commits = 0;
     dev_requests = dev_executed = policy_refusals = 0;
     now_ms = 1000;
+    seed_ctr = which == 1 ? 16 : 0;   /* OpenSSL draws the token itself */
+    if (seed_name != NULL && getenv("CL_SERVER_SEED_DIR") != NULL) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s/%s", getenv("CL_SERVER_SEED_DIR"), seed_name);
+        seed_f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(seed_f);
+        fputc(seed_flow, seed_f);
+        fputc(0, seed_f);
+    }
 
     ck_assert_int_eq(cl_applet_state_load(&ast, img, img_len), CL_OK);
     ck_assert_int_eq(cl_posix_crypto_init(&pcr, &acr, NULL, 0), CL_OK);
@@ -553,6 +603,10 @@ static void start(int which)
 
 static void stop(void)
 {
+    if (seed_f != NULL)
+        fclose(seed_f);
+    seed_f = NULL;
+    seed_name = NULL;
     cl_server_free(&srv);
     cl_relay_session_free(&dev);
     if (backend == 0)
@@ -596,7 +650,9 @@ START_TEST(relay_apdu)
     const struct cl_server_result *res;
     uint8_t gb[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
 
+    seed("relay_apdu", 0);
     start(0);
+    seed_op(4);
     ck_assert_int_eq(cl_server_apdu(&srv, now_ms, gb, sizeof(gb), NULL), CL_OK);
     ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_RELAY);
     /* one flow at a time */
@@ -647,7 +703,9 @@ START_TEST(relay_script_file)
     size_t used = 0, used2 = 0;
     unsigned line = 0;
 
+    seed("script", 1);
     start(0);
+    seed_op(4);
     ck_assert_int_eq(cl_server_script_parse(script_text, strlen(script_text), &sc, buf,
                                             sizeof(buf), &used, &line),
                      CL_OK);
@@ -750,7 +808,10 @@ START_TEST(purchase_approved)
     struct cl_txn t;
     unsigned reqs;
 
+    if (_i == 0)
+        seed("purchase", 2);
     start(_i);
+    seed_op(4);
     purchase_txn(&t, 1250);
     ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
     res = run_flow();
@@ -935,7 +996,10 @@ START_TEST(auth_approved)
     const struct cl_server_result *res;
     struct cl_txn t;
 
+    if (_i == 0)
+        seed("auth", 3);
     start(_i);
+    seed_op(4);
     auth_txn(&t);
     ck_assert_int_eq(cl_server_authenticate(&srv, now_ms, &t, NULL), CL_OK);
     res = run_flow();
@@ -1025,7 +1089,10 @@ START_TEST(purse_payment)
     struct cl_txn t;
     unsigned reqs;
 
+    if (_i == 0)
+        seed("purse", 4);
     start(_i);
+    seed_op(4);
     purchase_txn(&t, 300);
     t.kind = CL_TXN_PURSE_PAYMENT;
     ck_assert_int_eq(cl_server_purse_pay(&srv, now_ms, &t, NULL), CL_OK);
@@ -1070,7 +1137,9 @@ START_TEST(load_value)
     uint8_t id[16];
     unsigned reqs;
 
+    seed("load", 5);
     start(1);
+    seed_op(4);
     ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
     ck_assert_int_eq(cl_server_load(&srv, now_ms, id, 1000), CL_OK);
     res = run_flow();
@@ -1108,7 +1177,9 @@ START_TEST(egoods_load)
     const struct cl_server_result *res;
     uint8_t id[16], payload[24];
 
+    seed("egoods", 6);
     start(1);
+    seed_op(4);
     memset(payload, 0x5A, sizeof(payload));
     ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
     ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, payload, sizeof(payload), 450, 978),
