@@ -456,6 +456,7 @@ static void dev_request(const struct cl_relay_msg *req, size_t wire_len)
 /* Move bytes both ways and run the device until the server raises an
  * event (returned) or nothing moves. */
 static struct cl_server_event sev;
+static unsigned cut_at;   /* drop the link when the device answers request n */
 
 static bool pump(void)
 {
@@ -485,6 +486,14 @@ static bool pump(void)
         }
         while ((n = cl_relay_session_pull(&dev, now_ms, &p)) > 0) {
             size_t off = 0;
+            if (cut_at != 0 && dev_requests >= cut_at) {
+                /* the link drops with the device's answer on the wire */
+                ck_assert_int_eq(cl_relay_session_sent(&dev, n), CL_OK);
+                cut_at = 0;
+                cl_relay_session_disconnect(&dev, now_ms);
+                cl_server_disconnect(&srv, now_ms);
+                return false;
+            }
             seed_bytes(p, n);
             ck_assert_int_eq(cl_relay_session_sent(&dev, n), CL_OK);
             while (off < n) {
@@ -538,6 +547,7 @@ static void start(int which)
     ledger_n = 0;
     ledger_begins = ledger_commits = 0;
     dev_requests = dev_executed = policy_refusals = 0;
+    cut_at = 0;
     now_ms = 1000;
     seed_ctr = which == 1 ? 16 : 0;   /* OpenSSL draws the token itself */
     if (seed_name != NULL && getenv("CL_SERVER_SEED_DIR") != NULL) {
@@ -978,6 +988,67 @@ START_TEST(purchase_args)
 }
 END_TEST
 
+START_TEST(purchase_link_cut_resumed)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(0);
+    purchase_txn(&t, 700);
+    cut_at = 2;   /* the TXN-RESULT is lost with the link */
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    ck_assert(!pump());
+    ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_PURCHASE);
+    ck_assert_uint_eq(cl_relay_session_state(cl_server_session(&srv)), CL_RELAY_ST_SUSPENDED);
+    /* the device comes back with its token: the session resumes and the
+     * TXN-RESULT is replayed */
+    ck_assert_int_eq(cl_server_accept(&srv, now_ms), CL_OK);
+    ck_assert_int_eq(cl_relay_device_connect(&dev, now_ms), CL_OK);
+    ck_assert(pump());
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_OPEN);
+    ck_assert(sev.resumed);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(dev_requests, 2);
+    ck_assert_uint_eq(ledger_n, 1);
+    ck_assert_uint_eq(ledger_commits, 1);
+    stop();
+}
+END_TEST
+
+START_TEST(purchase_fresh_session_resent)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(0);
+    purchase_txn(&t, 800);
+    cut_at = 2;
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    ck_assert(!pump());
+    /* the device lost its session (a reboot that kept its transaction
+     * log): a fresh HELLO; the server sends the TXN-APPROVE again under the
+     * same id and the device answers from its log, the card untouched */
+    cl_relay_session_free(&dev);
+    ck_assert_int_eq(cl_relay_session_setup(&dev, CL_RELAY_DEVICE, &dcfg, drx, sizeof(drx), drb,
+                                            sizeof(drb)),
+                     CL_OK);
+    ck_assert_int_eq(cl_server_accept(&srv, now_ms), CL_OK);
+    ck_assert_int_eq(cl_relay_device_connect(&dev, now_ms), CL_OK);
+    ck_assert(pump());
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_OPEN);
+    ck_assert(!sev.resumed);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(dev_requests, 2);   /* the resent request never reached the card */
+    ck_assert_uint_eq(ledger_commits, 1);
+    ck_assert_int_eq(ledger_find(t.id)->amount, -800);
+    stop();
+}
+END_TEST
+
 /* ------------------------------------------------------------ authentication */
 
 static void auth_txn(struct cl_txn *t)
@@ -1264,6 +1335,8 @@ static Suite *server_suite(void)
     tcase_add_loop_test(tc, purchase_wrong_role, 0, n_backends());
     tcase_add_test(tc, purchase_card_removed);
     tcase_add_test(tc, purchase_args);
+    tcase_add_test(tc, purchase_link_cut_resumed);
+    tcase_add_test(tc, purchase_fresh_session_resent);
     tcase_add_loop_test(tc, auth_approved, 0, n_backends());
     tcase_add_test(tc, auth_wrong_pin_retried);
     tcase_add_loop_test(tc, auth_bad_signature_and_role, 0, n_backends());
