@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cardlink/error.h"
+#include "cardlink/tlv.h"
 #include "cardlink/wipe.h"
 #include "device_int.h"
 
@@ -162,7 +163,10 @@ static void build_record(struct cl_dev *d)
     uint8_t *c = d->cmd;
     uint32_t amount = t->amount > 0xFFFFFFFFull ? 0xFFFFFFFFu : (uint32_t)t->amount;
     uint32_t secs = epoch_s(&t->time);
-    size_t n = cl_strnlen(t->merchant, sizeof(t->merchant));
+    const struct cl_relay_txn_approve *m = &d->req.u.txn;
+    static const uint32_t path[2] = {0xE1u, 0x85u};
+    struct cl_tlv payee;
+    size_t len = 0;
 
     memset(c, 0, REC_LEN);
     c[1] = 0xE2;
@@ -180,7 +184,14 @@ static void build_record(struct cl_dev *d)
     c[29] = (uint8_t)(secs >> 8);
     c[30] = (uint8_t)secs;
     c[31] = CL_RELAY_TXN_APPROVED;
-    memcpy(c + 32, t->merchant, n < 16 ? n : 16);
+    /* the payee as displayed (and signed, and in the DEBIT): its display
+     * form, read back from the display encoding cl_txn_tbs writes */
+    if (cl_txn_tbs(t, m->challenge.data, m->challenge.len, d->scratch, sizeof(d->scratch),
+                   &len) == CL_OK &&
+        len > CL_TXN_TBS_PREFIX_LEN &&
+        cl_tlv_find_path(d->scratch + CL_TXN_TBS_PREFIX_LEN, len - CL_TXN_TBS_PREFIX_LEN, path,
+                         2, &payee) == CL_OK)
+        memcpy(c + 32, payee.value, payee.len < 16 ? payee.len : 16);
     d->cmd_len = REC_LEN;
 }
 
