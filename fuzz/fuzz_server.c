@@ -100,7 +100,7 @@ static int f_sign(void *ctx, const uint8_t digest[32], uint8_t *sig, size_t size
 static uint64_t f_clock(void *ctx)
 {
     (void)ctx;
-    return 1765000000000ull;
+    return 1765000000u;
 }
 
 static int l_begin(void *ctx, const struct cl_ledger_txn *t, struct cl_ledger_txn *out)

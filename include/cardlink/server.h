@@ -30,7 +30,8 @@
  * and chain validation with a cache per card certificate, random, SHA-256,
  * the issuer's signing key) and the operator's catalogue. Time: the relay
  * session's millisecond counter `now` (uint32_t, may wrap), and wall-clock
- * milliseconds since 1970 from cfg->clock for certificates and the ledger.
+ * seconds since 1970 from cfg->clock for certificates, the ledger's times
+ * and the transaction time.
  *
  * Flows (docs/server.md says what the device does for each):
  *  - relay: one APDU or one SCRIPT, answered as the device answered it;
@@ -151,7 +152,7 @@ struct cl_server_config {
     void *sessions_ctx;
     const struct cl_server_crypto *crypto; /* required */
     const struct cl_server_catalogue *catalogue;  /* may be NULL */
-    uint64_t (*clock)(void *ctx);          /* wall clock, ms since 1970; required */
+    uint64_t (*clock)(void *ctx);          /* wall clock, seconds since 1970; required */
     void *clock_ctx;
     const char *merchant;                  /* the payee of catalogue purchases */
     uint8_t auth_tries;                    /* authentication attempts; 0 = 3 */

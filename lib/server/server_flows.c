@@ -33,7 +33,7 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static uint64_t unix_ms(const struct cl_server *s)
+static uint64_t unix_s(const struct cl_server *s)
 {
     return s->cfg->clock(s->cfg->clock_ctx);
 }
@@ -223,7 +223,7 @@ static int ledger_begin(struct cl_server *s, int64_t amount, uint16_t currency)
     t.kind = s->txn.kind;
     t.currency = currency;
     t.amount = amount;
-    t.created = unix_ms(s);
+    t.created = unix_s(s);
     r = s->cfg->ledger->begin(s->cfg->ledger_ctx, &t, &out);
     if (r == CL_LEDGER_NEW)
         return CL_OK;
@@ -239,7 +239,7 @@ static void commit(struct cl_server *s, uint8_t outcome, int err, const uint8_t 
 {
     if (money(s->flow)) {
         int r = s->cfg->ledger->commit(s->cfg->ledger_ctx, s->txn.id, outcome, receipt, len,
-                                       unix_ms(s));
+                                       unix_s(s));
         if (r != CL_OK && err == CL_OK) {
             outcome = CL_LEDGER_FAILED;
             err = r;
@@ -511,7 +511,7 @@ static int verify(struct cl_server *s, const uint8_t digest[32], const uint8_t *
     chain[1].der = s->issuer;
     chain[1].len = s->issuer_len;
     return s->cfg->crypto->verify(s->cfg->crypto->ctx, chain, 2, s->role,
-                                  unix_ms(s) / 1000u, digest, sig, sig_len);
+                                  unix_s(s), digest, sig, sig_len);
 }
 
 static int new_challenge(struct cl_server *s)
@@ -697,7 +697,7 @@ static int check_approval(struct cl_server *s, const struct cl_relay_txn_result 
     {
         uint32_t amount = (uint32_t)s->txn.amount;
         uint8_t nb[8];
-        size_t pl = strlen(s->txn.merchant);
+        size_t pl = cl_strnlen(s->txn.merchant, sizeof(s->txn.merchant));
 
         if (amount > s->balance)
             return CL_ERR_SIGNATURE;   /* no receipt can be right */
@@ -865,7 +865,7 @@ int cl_server_txn_from_catalogue(const struct cl_server_config *cfg, uint32_t co
                                  unsigned qty, struct cl_txn *txn)
 {
     struct cl_server_item it;
-    uint64_t ms, secs, days;
+    uint32_t secs, days;
     int r;
     size_t n;
 
@@ -878,7 +878,9 @@ int cl_server_txn_from_catalogue(const struct cl_server_config *cfg, uint32_t co
     r = cfg->catalogue->item(cfg->catalogue->ctx, code, &it);
     if (r != CL_OK)
         return r;
-    if (it.price != 0 && qty > CL_TXN_AMOUNT_MAX / it.price)
+    /* price < 2^48 and qty < 2^14: the product fits 64 bits (no division:
+     * the Cortex-M0+ core has no 64-bit divide) */
+    if (it.price > CL_TXN_AMOUNT_MAX || it.price * qty > CL_TXN_AMOUNT_MAX)
         return CL_ERR_OVERFLOW;
     memset(txn, 0, sizeof(*txn));
     if (cfg->crypto->random(cfg->crypto->ctx, txn->id, CL_TXN_ID_LEN) != CL_OK)
@@ -888,7 +890,7 @@ int cl_server_txn_from_catalogue(const struct cl_server_config *cfg, uint32_t co
     txn->amount = it.price * qty;
     txn->currency = it.currency;
     txn->exponent = it.exponent;
-    n = strlen(cfg->merchant);
+    n = cl_strnlen(cfg->merchant, sizeof(txn->merchant));
     if (n >= sizeof(txn->merchant))
         return CL_ERR_ARG;
     memcpy(txn->merchant, cfg->merchant, n + 1);
@@ -898,16 +900,21 @@ int cl_server_txn_from_catalogue(const struct cl_server_config *cfg, uint32_t co
     txn->items[0].quantity = (uint16_t)qty;
     txn->items[0].has_unit = qty > 1;
     txn->items[0].unit = it.price;
-    /* civil time from Unix time (days from 1970-01-01, proleptic Gregorian) */
-    ms = cfg->clock(cfg->clock_ctx);
-    secs = ms / 1000u;
+    /* civil time from Unix seconds (32 bits: until 2106), days from
+     * 1970-01-01 in the proleptic Gregorian calendar */
+    {
+        uint64_t now = cfg->clock(cfg->clock_ctx);
+        if (now > 0xFFFFFFFFu)
+            return CL_ERR_ARG;
+        secs = (uint32_t)now;
+    }
     days = secs / 86400u;
     {
-        uint64_t z = days + 719468u, era = z / 146097u, doe = z - era * 146097u;
-        uint64_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
-        uint64_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u), mp = (5u * doy + 2u) / 153u;
-        uint64_t d = doy - (153u * mp + 2u) / 5u + 1u, mo = mp < 10u ? mp + 3u : mp - 9u;
-        uint64_t y = yoe + era * 400u + (mo <= 2u ? 1u : 0u);
+        uint32_t z = days + 719468u, era = z / 146097u, doe = z - era * 146097u;
+        uint32_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
+        uint32_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u), mp = (5u * doy + 2u) / 153u;
+        uint32_t d = doy - (153u * mp + 2u) / 5u + 1u, mo = mp < 10u ? mp + 3u : mp - 9u;
+        uint32_t y = yoe + era * 400u + (mo <= 2u ? 1u : 0u);
         txn->time.year = (uint16_t)y;
         txn->time.month = (uint8_t)mo;
         txn->time.day = (uint8_t)d;

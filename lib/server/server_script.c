@@ -39,7 +39,7 @@ static int hex16(const char *t, size_t n, uint16_t *out)
 
 static bool word_is(const char *t, size_t n, const char *w)
 {
-    return n == strlen(w) && memcmp(t, w, n) == 0;
+    return n == cl_strnlen(w, 16) && memcmp(t, w, n) == 0;
 }
 
 /* "sw=XXXX", "sw=XXXX/MMMM", "sw=any" */

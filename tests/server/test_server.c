@@ -198,7 +198,7 @@ static int t_random(void *ctx, uint8_t *out, size_t len)
 static uint64_t t_clock(void *ctx)
 {
     (void)ctx;
-    return (uint64_t)time(NULL) * 1000u;
+    return (uint64_t)time(NULL);
 }
 
 static int cat_item(void *ctx, uint32_t code, struct cl_server_item *out)
