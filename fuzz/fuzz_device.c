@@ -386,9 +386,11 @@ static void holder_confirms(void)
     char page[CL_UI_TEXT_MAX];
     unsigned i, pg, pages;
 
+    if (!have_cur || cur.kind != CL_UI_TXN)
+        return;                        /* not a transaction page: no new grant */
     memset(grant_ok, 0, sizeof(grant_ok));
     grant = false;
-    if (!have_cur || cur.kind != CL_UI_TXN || !in_view || view_pages == 0 ||
+    if (!in_view || view_pages == 0 ||
         view_pages > VIEW_PAGES || seen_mask != (uint32_t)((1ull << view_pages) - 1u))
         return;
     for (i = 0; i < SENT_MAX; i++) {

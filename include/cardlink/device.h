@@ -231,8 +231,10 @@ const struct cl_relay_session *cl_dev_session(const struct cl_dev *d);
 CL_WUR int cl_dev_card_inserted(struct cl_dev *d, uint32_t now);
 
 /* The card left the slot: the engine fails with CL_ERR_CARD_REMOVED
- * (then wants CTRL OFF), a job using the card ends with NO_CARD, the
- * policy state is reset and CARD-REMOVED goes to the server. */
+ * (then wants CTRL OFF), a job using the card ends with NO_CARD (also
+ * an approval or a PIN entry waiting for the holder: TXN-RESULT FAILED /
+ * PIN-*-RESULT with NO_CARD at once), the policy state is reset and
+ * CARD-REMOVED goes to the server. */
 void cl_dev_card_removed(struct cl_dev *d, uint32_t now);
 
 /* ------------------------------------------------------------ card line

@@ -526,6 +526,10 @@ void cl_dev_card_removed(struct cl_dev *d, uint32_t now)
         run(d, CL_DEVJ_EV_CARD);
     }
     cl_policy_card_reset(&d->pol);
+    /* a job waiting for the holder (an approval, a PIN entry) ends now:
+     * the card it was for is gone, and so is its policy state */
+    if (d->job.type != 0 && !d->card_busy)
+        run(d, CL_DEVJ_EV_NO_CARD);
     notify_card(d, false);
     settle(d);
 }

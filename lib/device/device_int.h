@@ -31,7 +31,8 @@ enum {
     CL_DEVJ_EV_PIN,       /* the PIN was written into d->cmd */
     CL_DEVJ_EV_ENTRY,     /* job.value[0..vlen) */
     CL_DEVJ_EV_SHOWN,     /* the screen was taken */
-    CL_DEVJ_EV_TIMEOUT
+    CL_DEVJ_EV_TIMEOUT,
+    CL_DEVJ_EV_NO_CARD    /* the card left while the job waited for the holder */
 };
 
 typedef uint8_t (*cl_devj_step_fn)(struct cl_dev *d);

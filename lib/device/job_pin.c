@@ -83,6 +83,8 @@ uint8_t cl_devj_pin_step(struct cl_dev *d)
         return answer(d, 0, CL_RELAY_E_CANCELLED);
     case CL_DEVJ_EV_TIMEOUT:
         return answer(d, 0, CL_RELAY_E_TIMEOUT);
+    case CL_DEVJ_EV_NO_CARD:
+        return answer(d, 0, CL_RELAY_E_NO_CARD);
     case CL_DEVJ_EV_CARD:
         if (d->card_rc < 2)
             return answer(d, 0, d->card_rc == CL_ERR_CARD_REMOVED ? CL_RELAY_E_NO_CARD

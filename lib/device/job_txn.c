@@ -258,6 +258,8 @@ uint8_t cl_devj_txn_step(struct cl_dev *d)
         return start(d);
     if (d->ev == CL_DEVJ_EV_CARD)
         return on_card(d);
+    if (d->ev == CL_DEVJ_EV_NO_CARD && (d->job.step == S_SHOW || d->job.step == S_PIN))
+        return result(d, CL_RELAY_TXN_FAILED, 0, CL_RELAY_E_NO_CARD);
     if (d->job.step == S_PIN) {
         if (d->ev == CL_DEVJ_EV_PIN) {
             d->job.step = S_VERIFY;
@@ -298,8 +300,12 @@ uint8_t cl_devj_txn_step(struct cl_dev *d)
             cl_devj_pin_screen(d, p, 0);
             return CL_DEVJ_PERSON;
         }
-        /* Confirm before every page was seen: the next page */
-        /* fall through */
+        /* Confirm before every page was seen: the next page (a comment
+         * does not mark a fall-through for clang: no fall-through) */
+        if (d->job.page + 1u >= d->job.pages)
+            return CL_DEVJ_WAIT;
+        d->job.page++;
+        return show(d);
     case CL_DEVJ_EV_DOWN:
         if (d->job.page + 1u >= d->job.pages)
             return CL_DEVJ_WAIT;

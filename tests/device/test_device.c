@@ -29,9 +29,10 @@ static bool sev_ok;
 static uint8_t ans_buf[CL_DEV_MSG_MAX];
 static struct cl_relay_msg ans;
 static uint32_t now = 1000;
+static const char *merchant = "Cafe Rosa";
 /* what reached the card application */
 static unsigned napdu;
-static uint8_t last_ins[64];
+static uint8_t last_ins[64], last_p1[64];
 static uint8_t pso_data[48];
 static size_t pso_len;
 
@@ -39,6 +40,8 @@ static int spy(void *ctx, const uint8_t *cmd, size_t n, uint8_t *r, size_t rs, s
 {
     if (napdu < sizeof(last_ins) && n >= 2)
         last_ins[napdu] = cmd[1];
+    if (napdu < sizeof(last_p1) && n >= 3)
+        last_p1[napdu] = cmd[2];
     napdu++;
     if (n >= 5 + 32 && cmd[1] == 0x2A) {
         pso_len = cmd[4];
@@ -167,6 +170,7 @@ static void setup(void)
     ck_assert_int_eq(cl_sim_setup(&sim, &sc, &app), CL_OK);
     napdu = 0;
     pso_len = 0;
+    merchant = "Cafe Rosa";
 
     memset(&cfg, 0, sizeof(cfg));
     cfg.relay.device_id = id;
@@ -324,7 +328,7 @@ static void approve_msg(struct cl_relay_msg *m, uint8_t kind, uint64_t amount)
     txn.time.day = 1;
     txn.time.hour = 14;
     txn.time.minute = 3;
-    strcpy(txn.merchant, "Cafe Rosa");
+    strcpy(txn.merchant, merchant);
     ck_assert_int_eq(cl_txn_encode(&txn, txn_buf, sizeof(txn_buf), &txn_len), CL_OK);
     cl_relay_msg_init(m, CL_RELAY_TXN_APPROVE);
     m->u.txn.txn_id = tid;
@@ -453,6 +457,409 @@ START_TEST(t_resume_mid_approval)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ SCRIPT */
+
+static uint8_t bal_cmd[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
+
+static void script(uint8_t options, uint16_t first_expect)
+{
+    struct cl_relay_msg m;
+    size_t i;
+
+    cl_relay_msg_init(&m, CL_RELAY_SCRIPT);
+    m.u.script.options = options;
+    m.u.script.nsteps = 3;
+    for (i = 0; i < 3; i++) {
+        m.u.script.steps[i].apdu.data = bal_cmd;
+        m.u.script.steps[i].apdu.len = sizeof(bal_cmd);
+    }
+    if (first_expect != 0) {
+        m.u.script.steps[0].expect.kind = CL_RELAY_EXPECT_EXACT;
+        m.u.script.steps[0].expect.value = first_expect;
+    }
+    m.u.script.steps[2].options = CL_RELAY_STEP_SW_ONLY;
+    request(&m);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_SCRIPT_RESULT);
+}
+
+START_TEST(t_script_all)
+{
+    script(0, 0);
+    ck_assert_uint_eq(ans.u.script_result.mismatch, CL_RELAY_NONE);
+    ck_assert_uint_eq(ans.u.script_result.error, 0);
+    ck_assert_uint_eq(ans.u.script_result.nresp, 3);
+    ck_assert_uint_eq(ans.u.script_result.resp[0].len, 20);
+    ck_assert_uint_eq(ans.u.script_result.resp[0].data[3], 0xE8);
+    ck_assert_uint_eq(ans.u.script_result.resp[1].len, 20);
+    ck_assert_uint_eq(ans.u.script_result.resp[2].len, 2);   /* SW only */
+    ck_assert_uint_eq(ans.u.script_result.resp[2].data[0], 0x90);
+    ck_assert_uint_eq(napdu, 3);
+}
+END_TEST
+
+START_TEST(t_script_stop)
+{
+    script(0, 0x6A82);   /* step 0 answers 9000: a mismatch */
+    ck_assert_uint_eq(ans.u.script_result.mismatch, 0);
+    ck_assert_uint_eq(ans.u.script_result.nresp, 1);
+    ck_assert_uint_eq(ans.u.script_result.resp[0].len, 20);
+    ck_assert_uint_eq(napdu, 1);
+}
+END_TEST
+
+START_TEST(t_script_continue)
+{
+    script(CL_RELAY_SCRIPT_CONTINUE, 0x6A82);
+    ck_assert_uint_eq(ans.u.script_result.mismatch, 0);
+    ck_assert_uint_eq(ans.u.script_result.nresp, 3);
+    ck_assert_uint_eq(ans.u.script_result.resp[2].len, 2);
+    ck_assert_uint_eq(napdu, 3);
+}
+END_TEST
+
+/* ------------------------------------------------------------ PIN-CHANGE */
+
+static void pin_change(const uint8_t *old, const uint8_t *new1, const uint8_t *new2)
+{
+    static uint8_t tmpl[21];
+    struct cl_relay_msg m;
+    uint8_t digits[4];
+
+    cl_test_hex("00 24 00 80 10 24 FF FF FF FF FF FF FF 24 FF FF FF FF FF FF FF", tmpl,
+                sizeof(tmpl));
+    cl_relay_msg_init(&m, CL_RELAY_PIN_CHANGE);
+    m.u.pin.apdu.data = tmpl;
+    m.u.pin.apdu.len = sizeof(tmpl);
+    m.u.pin.encoding = CL_RELAY_PIN_ISO9564_2;
+    m.u.pin.min_len = 4;
+    m.u.pin.max_len = 12;
+    m.u.pin.offset = 0;
+    m.u.pin.new_offset = 8;
+    m.u.pin.confirm = 1;
+    request(&m);
+    ck_assert_msg(!sev_ok, "answered %u error %u", ans.type, ans.u.pin_result.error);
+    ck_assert(take(CL_UI_PIN));
+    ck_assert_str_eq(scr.text + 1, "Enter PIN\n");
+    memcpy(digits, old, 4);
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+    pump();
+    ck_assert(take(CL_UI_PIN));
+    ck_assert_str_eq(scr.text + 1, "Enter new PIN\n");
+    memcpy(digits, new1, 4);
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+    pump();
+    ck_assert(take(CL_UI_PIN));
+    ck_assert_str_eq(scr.text + 1, "Confirm new PIN\n");
+    ck_assert(!sev_ok);
+    ck_assert_uint_eq(napdu, 0);   /* nothing before the confirmation */
+    memcpy(digits, new2, 4);
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_PIN_CHANGE_RESULT);
+}
+
+START_TEST(t_pin_change)
+{
+    static const uint8_t old[4] = {1, 2, 3, 4}, nw[4] = {5, 6, 7, 8};
+
+    pin_change(old, nw, nw);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
+    ck_assert_uint_eq(napdu, 1);
+    ck_assert_uint_eq(last_ins[0], 0x24);
+    /* the new PIN is the card's now */
+    pin_verify(old, 4);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x63C2);
+    ck_assert(take(CL_UI_MESSAGE));
+    pin_verify(nw, 4);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
+}
+END_TEST
+
+START_TEST(t_pin_change_mismatch)
+{
+    static const uint8_t old[4] = {1, 2, 3, 4}, nw[4] = {5, 6, 7, 8}, other[4] = {5, 6, 7, 9};
+
+    pin_change(old, nw, other);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0);
+    ck_assert_uint_eq(ans.u.pin_result.error, CL_RELAY_E_CANCELLED);
+    ck_assert_uint_eq(napdu, 0);
+    ck_assert(take(CL_UI_MESSAGE));
+    ck_assert_str_eq(scr.text, "PINs differ\n");
+    pin_verify(old, 4);   /* the old PIN stays */
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
+}
+END_TEST
+
+/* ------------------------------------------------------------ PROMPT */
+
+static void prompt(uint8_t kind, const char *text, uint8_t min, uint8_t max, uint8_t timeout)
+{
+    struct cl_relay_msg m;
+
+    cl_relay_msg_init(&m, CL_RELAY_PROMPT);
+    m.u.prompt.kind = kind;
+    m.u.prompt.text.data = (const uint8_t *)text;
+    m.u.prompt.text.len = strlen(text);
+    m.u.prompt.min_len = min;
+    m.u.prompt.max_len = max;
+    m.u.prompt.timeout = timeout;
+    request(&m);
+}
+
+START_TEST(t_prompt_yes)
+{
+    prompt(CL_RELAY_PROMPT_YESNO, "Print receipt?", 0, 0, 0);
+    ck_assert(!sev_ok);
+    ck_assert(take(CL_UI_PROMPT));
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_PROMPT_ANSWER);
+    ck_assert_uint_eq(ans.u.prompt_answer.result, CL_RELAY_ANSWER_OK);
+    ck_assert_uint_eq(ans.u.prompt_answer.value.len, 0);
+}
+END_TEST
+
+START_TEST(t_prompt_entry)
+{
+    prompt(CL_RELAY_PROMPT_TEXT, "Your name", 1, 10, 0);
+    ck_assert(take(CL_UI_PROMPT));
+    ck_assert_uint_eq(scr.entry, CL_UI_ENTRY_TEXT);
+    ck_assert_int_eq(cl_dev_ui_entry(&dev, now, (const uint8_t *)"Rosa", 4), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.prompt_answer.result, CL_RELAY_ANSWER_OK);
+    ck_assert_uint_eq(ans.u.prompt_answer.value.len, 4);
+    ck_assert_mem_eq(ans.u.prompt_answer.value.data, "Rosa", 4);
+}
+END_TEST
+
+START_TEST(t_prompt_cancel)
+{
+    prompt(CL_RELAY_PROMPT_TEXT, "Your name", 1, 10, 0);
+    ck_assert(take(CL_UI_PROMPT));
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CANCEL), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.prompt_answer.result, CL_RELAY_ANSWER_CANCELLED);
+    ck_assert_uint_eq(ans.u.prompt_answer.value.len, 0);
+}
+END_TEST
+
+START_TEST(t_prompt_timeout)
+{
+    prompt(CL_RELAY_PROMPT_YESNO, "Continue?", 0, 0, 2);
+    ck_assert(take(CL_UI_PROMPT));
+    ck_assert_uint_le(cl_dev_timer(&dev, now), 2000);
+    now += 1999;
+    ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
+    pump();
+    ck_assert(!sev_ok);
+    now += 1;
+    ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.prompt_answer.result, CL_RELAY_ANSWER_TIMEOUT);
+}
+END_TEST
+
+START_TEST(t_prompt_pin_like)
+{
+    prompt(CL_RELAY_PROMPT_NUMERIC, "Enter your PIN", 4, 8, 0);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+    ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_DENIED);
+    ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 0);   /* nothing shown */
+    ck_assert_int_eq(cl_dev_ui_entry(&dev, now, (const uint8_t *)"1234", 4), CL_ERR_STATE);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->denied, 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------ CARD-RESET */
+
+START_TEST(t_card_reset)
+{
+    static const uint8_t good[4] = {1, 2, 3, 4};
+    const struct cl_atr *inf = cl_card_atr(&dev.card);
+    uint8_t atr[40];
+    size_t alen = inf->len;
+    struct cl_relay_msg m;
+
+    memcpy(atr, inf->raw, alen);
+    pin_verify(good, 4);
+    ck_assert(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_RESET);
+    m.u.reset_mode = _i == 0 ? CL_RELAY_RESET_WARM : CL_RELAY_RESET_COLD;
+    request(&m);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_CARD_RESET_RESULT);
+    ck_assert_uint_eq(ans.u.card.error, 0);
+    ck_assert_uint_eq(ans.u.card.atr.len, alen);
+    ck_assert_mem_eq(ans.u.card.atr.data, atr, alen);
+    ck_assert_uint_eq(ans.u.card.protocol, CL_RELAY_PROTO_T1);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED, 0);
+    ck_assert_int_eq(cl_card_state(&dev.card), CL_CARD_ACTIVE);
+    apdu("80 5C 00 00 00");   /* the card works after it */
+    ck_assert_uint_eq(ans.u.apdu.apdu.len, 20);
+}
+END_TEST
+
+/* ------------------------------------------------------------ card removed */
+
+START_TEST(t_removed_mid_approval)
+{
+    struct cl_relay_msg m;
+
+    approve_msg(&m, CL_TXN_PURCHASE, 900);
+    request(&m);
+    ck_assert(take(CL_UI_TXN));
+    if (_i == 1) {   /* after Confirm, on the PIN screen */
+        while (scr.page + 1u < scr.pages) {
+            ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
+            ck_assert(take(CL_UI_TXN));
+        }
+        ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+        ck_assert(take(CL_UI_PIN));
+    }
+    ck_assert_uint_eq(cl_dev_policy(&dev)->step, _i == 0 ? CL_POLICY_SHOWING : CL_POLICY_CONFIRMED);
+    cl_sim_power_off(&sim);
+    cl_dev_card_removed(&dev, now);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_TXN_RESULT);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_FAILED);
+    ck_assert_uint_eq(ans.u.txn_result.error, CL_RELAY_E_NO_CARD);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->step, CL_POLICY_IDLE);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->cleanup, CL_POLICY_CLEANUP_NONE);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->flags, 0);
+    ck_assert_uint_eq(napdu, 0);
+    {   /* the PIN screen is gone with the job */
+        uint8_t digits[4] = {1, 2, 3, 4};
+        ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_ERR_STATE);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------ cleanup */
+
+START_TEST(t_cleanup_after_abandon)
+{
+    static const uint8_t good[4] = {1, 2, 3, 4};
+    struct cl_relay_msg m;
+
+    pin_verify(good, 4);   /* the card is verified */
+    ck_assert_uint_eq(napdu, 1);
+    approve_msg(&m, CL_TXN_PURCHASE, 300);
+    m.u.txn.has_pin = false;
+    request(&m);
+    ck_assert(take(CL_UI_TXN));
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CANCEL), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_DECLINED);
+    /* VERIFY P1 FF went to the card before the answer */
+    ck_assert_uint_eq(napdu, 2);
+    ck_assert_uint_eq(last_ins[1], 0x20);
+    ck_assert_uint_eq(last_p1[1], 0xFF);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->cleanup, CL_POLICY_CLEANUP_NONE);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED, 0);
+    apdu("80 5C 00 00 00");
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(napdu, 3);
+    ck_assert_uint_eq(last_ins[2], 0x5C);
+}
+END_TEST
+
+START_TEST(t_cleanup_after_failed_sign)
+{
+    static const uint8_t good[4] = {1, 2, 3, 4};
+    struct cl_relay_msg m;
+
+    pin_verify(good, 4);
+    approve_msg(&m, CL_TXN_PURCHASE, 300);
+    m.u.txn.has_pin = false;
+    request(&m);
+    /* the card's signing key is unset: PSO fails (6985 / 6F00) */
+    memset(st.sign_priv, 0, sizeof(st.sign_priv));
+    holder_approves_nopin:
+    ck_assert(take(CL_UI_TXN));
+    if (scr.page + 1u < scr.pages) {
+        ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
+        goto holder_approves_nopin;
+    }
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_FAILED);
+    ck_assert_uint_ne(ans.u.txn_result.sw, 0x9000);
+    /* VERIFY, PSO (refused), VERIFY P1 FF: before anything is relayed */
+    ck_assert_uint_eq(napdu, 3);
+    ck_assert_uint_eq(last_ins[1], 0x2A);
+    ck_assert_uint_eq(last_ins[2], 0x20);
+    ck_assert_uint_eq(last_p1[2], 0xFF);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->cleanup, CL_POLICY_CLEANUP_NONE);
+    apdu("80 5C 00 00 00");
+    ck_assert_uint_eq(napdu, 4);
+}
+END_TEST
+
+/* ------------------------------------------------------------ signature */
+
+START_TEST(t_purchase_signature_verifies)
+{
+    struct cl_relay_msg m;
+    uint8_t dig[32];
+
+    approve_msg(&m, CL_TXN_PURCHASE, 4200);
+    request(&m);
+    holder_approves();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_APPROVED);
+    ck_assert_int_eq(cl_txn_digest(&txn, chal, sizeof(chal), dig), CL_OK);
+    /* the card's signing key, with the mbedtls port */
+    ck_assert_int_eq(cl_posix_crypto_verify(&pc, st.sign_pub, dig, 32,
+                                            ans.u.txn_result.signature.data,
+                                            ans.u.txn_result.signature.len), CL_OK);
+    /* not the authentication key's, not another digest */
+    ck_assert_int_ne(cl_posix_crypto_verify(&pc, st.pub, dig, 32,
+                                            ans.u.txn_result.signature.data,
+                                            ans.u.txn_result.signature.len), CL_OK);
+    dig[0] ^= 1;
+    ck_assert_int_ne(cl_posix_crypto_verify(&pc, st.sign_pub, dig, 32,
+                                            ans.u.txn_result.signature.data,
+                                            ans.u.txn_result.signature.len), CL_OK);
+}
+END_TEST
+
+/* ------------------------------------------------------------ the record */
+
+START_TEST(t_record_payee_display)
+{
+    struct cl_relay_msg m;
+    const uint8_t *rec;
+    static const uint8_t payee[16] = "Cafe Rosa";
+
+    merchant = _i == 0 ? "Caf\xC3\xA9 Rosa" : "Stra\xC3\x9F" "e 5 Kiosk Nord";
+    approve_msg(&m, _i == 0 ? CL_TXN_PURCHASE : CL_TXN_PURSE_PAYMENT, 250);
+    request(&m);
+    holder_approves();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_APPROVED);
+    ck_assert_uint_eq(st.txlog_count, 1);
+    rec = st.txlog[st.txlog_head];
+    ck_assert_mem_eq(rec, tid, 16);
+    ck_assert_uint_eq(rec[19], 250);
+    ck_assert_uint_eq(rec[26], CL_RELAY_TXN_APPROVED);
+    if (_i == 0)
+        ck_assert_mem_eq(rec + 27, payee, 16);   /* e-acute shown as e */
+    else
+        ck_assert_mem_eq(rec + 27, "Strasse 5 Kiosk ", 16);   /* sharp s as ss, cut at 16 */
+}
+END_TEST
+
 static Suite *device_suite(void)
 {
     Suite *s = suite_create("device");
@@ -466,6 +873,22 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_declined);
     tcase_add_test(tc, t_purse);
     tcase_add_test(tc, t_resume_mid_approval);
+    tcase_add_test(tc, t_script_all);
+    tcase_add_test(tc, t_script_stop);
+    tcase_add_test(tc, t_script_continue);
+    tcase_add_test(tc, t_pin_change);
+    tcase_add_test(tc, t_pin_change_mismatch);
+    tcase_add_test(tc, t_prompt_yes);
+    tcase_add_test(tc, t_prompt_entry);
+    tcase_add_test(tc, t_prompt_cancel);
+    tcase_add_test(tc, t_prompt_timeout);
+    tcase_add_test(tc, t_prompt_pin_like);
+    tcase_add_loop_test(tc, t_card_reset, 0, 2);
+    tcase_add_loop_test(tc, t_removed_mid_approval, 0, 2);
+    tcase_add_test(tc, t_cleanup_after_abandon);
+    tcase_add_test(tc, t_cleanup_after_failed_sign);
+    tcase_add_test(tc, t_purchase_signature_verifies);
+    tcase_add_loop_test(tc, t_record_payee_display, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
