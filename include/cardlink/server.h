@@ -41,8 +41,9 @@
  *    cl_txn_digest(txn, challenge), ledger commit;
  *  - authentication: the same with the authentication certificate (EF
  *    0101, CL_CERT_ROLE_CARD_AUTH) and INTERNAL AUTHENTICATE: the card signs
- *    SHA-256("CLIA" || serial || digest); no ledger; a FAILED answer is
- *    retried with a fresh id and challenge up to cfg->auth_tries times;
+ *    SHA-256("CLIA" || serial || digest); no ledger; a wrong PIN (63Cx,
+ *    tries left) is retried with a fresh id and challenge up to
+ *    cfg->auth_tries attempts;
  *  - purse payment: GET BALANCE relayed with the certificates, ledger
  *    begin, TXN-APPROVE kind 6 (DEBIT), the CLRD receipt verified;
  *  - load: GET BALANCE, the CREDIT signed with the issuer key, sent as an

@@ -744,10 +744,11 @@ static int on_approve(struct cl_server *s, uint32_t now, const struct cl_relay_m
         r = tr->sw != 0 ? CL_ERR_SW : cl_relay_err_from_wire(tr->error);
         if (r == CL_OK)
             r = CL_ERR_PROTOCOL;
-        /* Authentication: try again with a fresh id and challenge. */
+        /* Authentication: a wrong PIN with tries left (63Cx, x > 0) is
+         * tried again with a fresh id and challenge; anything else ends it. */
         if (s->flow == CL_SERVER_FLOW_AUTH) {
             uint8_t max = s->cfg->auth_tries != 0 ? s->cfg->auth_tries : 3u;
-            if (s->tries < max && tr->sw != 0x6983) {
+            if (s->tries < max && (tr->sw & 0xFFF0u) == 0x63C0u && tr->sw != 0x63C0u) {
                 s->tries++;
                 r = rnd(s, s->txn.id, CL_TXN_ID_LEN);
                 if (r == CL_OK)
