@@ -145,7 +145,7 @@ static uint8_t ids[4][16];
 static unsigned executed[4];
 
 /* TXN-APPROVE messages the server sent (the last few) */
-#define SENT_MAX 8
+#define SENT_MAX 64   /* no more than the ops of one input: none forgotten */
 struct sent {
     bool used;
     uint8_t pool;                    /* index of the message's txn id */
