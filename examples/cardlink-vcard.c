@@ -49,7 +49,8 @@
  * every half second. The first line on stdout, once connected, is
  * "vpcd HOST:PORT".
  *
- * One log line per event on stderr unless -q. SIGINT and SIGTERM end the
+ * One log line per event on stderr unless -q; vpcd's ATR requests (pcscd's
+ * presence poll, several a second) only with -v. SIGINT and SIGTERM end the
  * program cleanly (exit 0); so does the end of the first connection with
  * --once. Exit status 1 on a line error, 2 on a usage error.
  */
@@ -95,9 +96,14 @@
 /* How often the loop looks at the stop flag when nothing happens (ms). */
 #define VC_TICK_MS 100
 
+#ifndef CL_TOOL_VERSION
+#define CL_TOOL_VERSION "unknown"
+#endif
+
 static const char usage_text[] =
     "usage: " PROG " --line SPEC [options]\n"
     "       " PROG " --vpcd HOST:PORT [options]\n"
+    "       " PROG " --help | --version\n"
     "  --line SPEC        tcp:HOST:PORT (PORT 0: any), unix:/PATH or pty\n"
     "  --vpcd HOST:PORT   be a virtual card of vsmartcard's vpcd (pcscd's\n"
     "                     virtual reader; its default port is 35963)\n"
@@ -121,7 +127,10 @@ static const char usage_text[] =
     "  --applet IMAGE     run the applet in IMAGE instead of the file system\n"
     "  --min-wait MS      least card-side waiting time (default 100)\n"
     "  --once             serve one connection, then exit\n"
-    "  -q                 no log on stderr\n";
+    "  -v                 log more: vpcd's ATR requests (pcscd's presence\n"
+    "                     polls, several a second) too\n"
+    "  -q                 no log on stderr\n"
+    "  -h, --help         this text; --version: the program's version\n";
 
 struct vc_opts {
     const char *line;
@@ -133,6 +142,7 @@ struct vc_opts {
     unsigned min_wait_ms;
     bool once;
     bool quiet;
+    bool verbose;               /* -v */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -302,8 +312,14 @@ static int parse_args(int argc, char **argv, struct vc_opts *o)
         } else if (strcmp(a, "--inverse") == 0) {
             o->sim.atr.opts |= CL_ATR_B_INVERSE;
             takes = false;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            o->verbose = true;
+            takes = false;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_text, stdout);
+            exit(0);
+        } else if (strcmp(a, "--version") == 0) {
+            fputs(PROG " " CL_TOOL_VERSION "\n", stdout);
             exit(0);
         } else if (val == NULL) {
             return bad_opt(a, NULL);
@@ -887,6 +903,7 @@ static int run_vpcd(const struct vc_opts *o, const struct cl_sim_app *app,
     v.process = vp_app_process;
     v.reset = vp_app_reset;
     v.log = vp_log;
+    v.log_polls = o->verbose;
     v.ctx = &a;
     while (!stop_flag) {
         int rc;

@@ -108,8 +108,10 @@ static int vp_read(int fd, uint8_t *buf, size_t n, int first_ms,
     return CL_OK;
 }
 
-/* Send a message: 2-byte length, then p[0..n). */
-static int vp_send(struct cl_vpcd *v, const uint8_t *p, size_t n)
+/* Send a message: 2-byte length, then p[0..n); log it as event (NULL: not
+ * at all). */
+static int vp_send_as(struct cl_vpcd *v, const uint8_t *p, size_t n,
+                      const char *event)
 {
     size_t off = 0, total = n + 2;
 
@@ -127,8 +129,15 @@ static int vp_send(struct cl_vpcd *v, const uint8_t *p, size_t n)
         }
         off += (size_t)w;
     }
-    vlog(v, "-> R-APDU", p, n);
+    if (event != NULL)
+        vlog(v, event, p, n);
     return CL_OK;
+}
+
+/* Send a response APDU. */
+static int vp_send(struct cl_vpcd *v, const uint8_t *p, size_t n)
+{
+    return vp_send_as(v, p, n, "-> R-APDU");
 }
 
 /* The application's answer to cmd[0..len) in v->resp; 6F00 on its error. */
@@ -206,7 +215,10 @@ int cl_vpcd_serve(struct cl_vpcd *v, int fd, volatile sig_atomic_t *stop,
         if (n == 1) {
             switch (v->cmd[0]) {
             case VPCD_ATR:              /* also vpcd's presence poll */
-                rc = vp_send(v, v->atr, v->atr_len);
+                /* pcscd asks every few hundred milliseconds: an ATR, not
+                 * a response APDU, and logged only when asked to. */
+                rc = vp_send_as(v, v->atr, v->atr_len,
+                                v->log_polls ? "<- GET ATR, -> ATR" : NULL);
                 break;
             case VPCD_ON:
             case VPCD_RESET:

@@ -43,8 +43,10 @@ extern "C" {
 typedef int (*cl_vpcd_process_fn)(void *ctx, const uint8_t *cmd, size_t len,
                                   uint8_t *resp, size_t size, size_t *n);
 
-/* What happened, for a log: an event name ("POWER ON", "RESET", "POWER
- * OFF", "C-APDU", "R-APDU", an error text) and the bytes that go with it
+/* What happened, for a log: an event name ("<- POWER ON", "<- RESET",
+ * "<- POWER OFF", "<- C-APDU", "-> R-APDU", "<- GET ATR, -> ATR" (vpcd's
+ * ATR request, which pcscd also sends as its presence poll several times
+ * a second: only with log_polls), an error text) and the bytes that go with it
  * (NULL, 0 for none). May be NULL. */
 typedef void (*cl_vpcd_log_fn)(void *ctx, const char *event,
                                const uint8_t *b, size_t n);
@@ -58,6 +60,7 @@ struct cl_vpcd {
     cl_vpcd_process_fn process;
     void (*reset)(void *ctx);       /* power on / reset: may be NULL */
     cl_vpcd_log_fn log;
+    bool log_polls;                 /* log vpcd's ATR requests too */
     void *ctx;                      /* for process, reset and log */
     /* the client's own */
     int fd;
