@@ -555,9 +555,13 @@ static int tls_connect(void)
             break;
     }
     if (rc != CL_OK) {
-        logf_("TLS to %s refused: %s (the server's certificate must chain to server-ca and "
-              "name localhost; the server must trust this device's)", g.server,
-              cl_strerror(rc));
+        if (rc == CL_ERR_CLOSED)
+            logf_("TLS to %s refused: the server closed the connection during the handshake "
+                  "(does it trust this device's certificate?)", g.server);
+        else
+            logf_("TLS to %s refused: %s%s", g.server, cl_strerror(rc),
+                  rc == CL_ERR_CERT_UNTRUSTED ? " (the server's certificate must chain to "
+                  "server-ca or root and name localhost)" : "");
         return rc;
     }
     {

@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""cardlink end to end: the real programs on loopback (issue 12).
+
+    test_e2e.py PKI PERSO VCARD SERVER DEVICE
+
+The test PKI (cardlink-pki testpki), a card image personalised with both
+keys and certificates and a purse of 5000 (cardlink-perso), the virtual
+card (cardlink-vcard --line tcp:127.0.0.1:0 --applet IMG), the server
+(cardlink-server --flows ... --db in a temporary directory --once) and the
+device (cardlink-device) with a scripted holder, over TLS on loopback, each
+program on a free port. Every case checks what the holder saw, what the
+server decided, the ledger (cardlink-server --db FILE txns) and the card
+(cardlink-perso --show IMG); then that no PIN digit reached a log line or
+the relay stream (the device's --trace).
+
+Exit 77 (skipped) when cardlink-server was not built (SERVER is "none").
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+PIN = "7391"          # the card's PIN (perso --pin)
+WRONG = "5820"        # a wrong one the holder types once
+
+if len(sys.argv) != 6:
+    sys.exit("usage: test_e2e.py PKI PERSO VCARD SERVER DEVICE")
+PKI, PERSO, VCARD, SERVER, DEVICE = sys.argv[1:]
+if SERVER == "none" or not os.path.exists(SERVER):
+    print("cardlink-server not built: skipped")
+    sys.exit(77)
+
+work = tempfile.mkdtemp(prefix="cl-e2e-")
+procs = []
+failures = []
+checks = 0
+logs = []       # every program output, searched for PIN digits at the end
+traces = []     # the device's relay streams
+
+
+def check(cond, what):
+    global checks
+    checks += 1
+    if cond:
+        print("ok   " + what)
+    else:
+        print("FAIL " + what)
+        failures.append(what)
+
+
+def run(args, **kw):
+    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=120, **kw)
+
+
+def start(args, outfile):
+    f = open(outfile, "w+")
+    p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, text=True)
+    procs.append(p)
+    return p, f
+
+
+def first_line(path, pattern, proc, timeout=20):
+    """Wait until file path has a line matching pattern; return the match."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        with open(path) as f:
+            for line in f:
+                m = re.search(pattern, line)
+                if m:
+                    return m
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    with open(path) as f:
+        sys.exit("no '%s' from %s: %s" % (pattern, proc.args[0], f.read()))
+
+
+def pki(dir_, seed=None):
+    os.makedirs(dir_)
+    args = [PKI, "testpki", dir_] + (["--seed", seed] if seed else [])
+    r = run(args)
+    if r.returncode != 0:
+        sys.exit("cardlink-pki: " + r.stdout)
+
+
+main_pki = os.path.join(work, "pki")
+pki(main_pki)
+img = os.path.join(work, "card.img")
+
+
+def p(name):
+    return os.path.join(main_pki, name)
+
+
+r = run([PERSO, "--out", img, "--pin", PIN, "--card-key", p("card.key.der"),
+         "--card-cert", p("card.der"), "--sign-key", p("card-sign.key.der"),
+         "--sign-cert", p("card-sign.der"), "--issuer-cert", p("issuer.der"),
+         "--root-cert", p("root.der"), "--issuer-pub", p("issuer.der"), "--balance", "5000"])
+if r.returncode != 0:
+    sys.exit("cardlink-perso: " + r.stdout)
+
+vcard_out = os.path.join(work, "vcard.out")
+vcard, _ = start([VCARD, "--line", "tcp:127.0.0.1:0", "--applet", img], vcard_out)
+line = "vline:" + first_line(vcard_out, r"^line (\S+)", vcard).group(1)
+store = os.path.join(work, "store")
+case_no = 0
+
+
+def balance():
+    out = run([PERSO, "--show", img]).stdout
+    m = re.search(r"^balance\s+(\d+)", out, re.M)
+    return int(m.group(1)) if m else None
+
+
+def pin_tries():
+    out = run([PERSO, "--show", img]).stdout
+    m = re.search(r"^PIN tries\s+(\d+)/", out, re.M)
+    return int(m.group(1)) if m else None
+
+
+def flow(flows, script, db=None, dev_pki=main_pki, srv_pki=main_pki):
+    """Run one server (--once) and one device; return (device rc, device
+    output, server output, db path)."""
+    global case_no
+    case_no += 1
+    tag = "c%d" % case_no
+    db = db or os.path.join(work, tag + ".db")
+    sout = os.path.join(work, tag + ".server")
+    srv, sf = start([SERVER, "--listen", "127.0.0.1:0", "--pki", srv_pki, "--db", db,
+                     "--flows", flows, "--once"], sout)
+    port = first_line(sout, r"listening on \S+ port (\d+)", srv).group(1)
+    hfile = os.path.join(work, tag + ".holder")
+    with open(hfile, "w") as f:
+        f.write(script)
+    trace = os.path.join(work, tag + ".trace")
+    try:
+        d = run([DEVICE, "--card", line, "--server", "127.0.0.1:" + port, "--pki", dev_pki,
+                 "--store", store, "--ui", "script:" + hfile, "--trace", trace])
+        drc, dout = d.returncode, d.stdout
+    except subprocess.TimeoutExpired as e:
+        drc, dout = -1, (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+    try:
+        srv.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        srv.terminate()
+        srv.wait(timeout=10)
+    with open(sout) as f:
+        sdata = f.read()
+    sf.close()
+    logs.append(dout)
+    logs.append(sdata)
+    if os.path.exists(trace):
+        with open(trace) as f:
+            traces.append(f.read())
+    print("---- %s: flows %s\n%s---- server\n%s" % (tag, flows, dout, sdata))
+    return drc, dout, sdata, db
+
+
+def txns(db):
+    return run([SERVER, "--db", db, "txns"]).stdout
+
+
+# The holder's steps for a two-page transaction, then the PIN.
+def approve(pages=2, pin=PIN):
+    s = ""
+    for i in range(1, pages):
+        s += "wait-screen TXN %d/%d\npage-down\n" % (i, pages)
+    s += "wait-screen TXN %d/%d\nexpect-confirm yes\nconfirm\n" % (pages, pages)
+    if pin is not None:
+        s += "wait-screen PIN\npin %s\n" % pin
+    return s
+
+
+try:
+    # 1. A purchase approved: the holder saw the amount, the server line
+    #    says APPROVED, the ledger holds it once.
+    rc, dout, sout, db = flow("purchase:1", approve() + "wait-screen MESSAGE\nexpect-line 1 Approved\nend\n")
+    check(rc == 0, "purchase: device exit 0")
+    check("holder:   Pay EUR 2.50" in dout, "purchase: the holder saw 'Pay EUR 2.50'")
+    check(re.search(r'server: purchase \S+ EUR 2\.50 "Demo Shop".*: APPROVED, signature verified',
+                    sout) is not None, "purchase: server APPROVED with the signature verified")
+    t = txns(db)
+    check(len(re.findall(r"purchase .* EUR -2\.50\s+APPROVED", t)) == 1 and
+          "1 transaction(s)" in t, "purchase: the ledger holds it once, APPROVED")
+    check("transaction record appended on the card" in dout, "purchase: record on the card")
+
+    # 2. A wrong PIN, then the right one: the first purchase fails on the
+    #    card (63C2, one try gone), the second is approved (tries back to 3).
+    tries0 = pin_tries()
+    rc, dout, sout, db = flow("purchase:1,purchase:1",
+                              approve(pin=WRONG) + "wait-screen MESSAGE\nexpect-line 1 Failed\n" +
+                              approve() + "wait-screen MESSAGE\nexpect-line 1 Approved\nend\n")
+    check(rc == 0, "wrong PIN then right: device exit 0")
+    check(re.search(r"purchase .*: FAILED .*63C2", sout) is not None,
+          "wrong PIN: the server saw FAILED with SW 63C2")
+    check(re.search(r"purchase .*: APPROVED", sout) is not None, "right PIN: APPROVED")
+    t = txns(db)
+    check(len(re.findall(r"APPROVED", t)) == 1, "wrong PIN then right: one APPROVED in the ledger")
+    check(tries0 == 3 and pin_tries() == 3, "PIN tries 3/3 again after the right PIN")
+
+    # 3. Declined: the holder presses Cancel on the transaction.
+    b0 = balance()
+    rc, dout, sout, db = flow("purchase:1", "wait-screen TXN 1/2\ncancel\nend\n")
+    check(rc == 0, "declined: device exit 0")
+    check("holder pressed Cancel" in dout, "declined: the holder cancelled")
+    check(re.search(r"purchase .*: DECLINED", sout) is not None, "declined: server says DECLINED")
+    check("APPROVED" not in txns(db), "declined: nothing approved in the ledger")
+    check("the card signed" not in dout and balance() == b0, "declined: the card signed nothing")
+
+    # 4. A purse payment: the balance goes down by exactly the amount, once.
+    b0 = balance()
+    rc, dout, sout, db = flow("purse:1.50", approve() + "wait-screen MESSAGE\nexpect-line 1 Approved\nend\n")
+    check(rc == 0, "purse: device exit 0")
+    check("holder:   Purse EUR 1.50" in dout, "purse: the holder saw 'Purse EUR 1.50'")
+    check(re.search(r"purse payment .* EUR 1\.50 .*: APPROVED, receipt verified", sout) is not None,
+          "purse: server APPROVED, receipt verified")
+    check(b0 is not None and balance() == b0 - 150, "purse: balance %s -> %s (150 less, once)"
+          % (b0, balance()))
+
+    # 5. A load: the issuer-signed credit lands once.
+    b0 = balance()
+    rc, dout, sout, db = flow("load:10.00", "end\n")
+    check(rc == 0, "load: device exit 0")
+    check(re.search(r"load .* EUR 10\.00 .*: APPROVED", sout) is not None, "load: server APPROVED")
+    check(b0 is not None and balance() == b0 + 1000, "load: balance %s -> %s (1000 more)"
+          % (b0, balance()))
+
+    # 6. A server certificate the device does not trust: the device's
+    #    anchors are another PKI's (another seed).
+    other = os.path.join(work, "other")
+    pki(other, seed="not-our-server")
+    dev_pki = os.path.join(work, "dev-untrusting")
+    shutil.copytree(main_pki, dev_pki)
+    for n in ("server-ca.der", "root.der"):
+        shutil.copy(os.path.join(other, n), os.path.join(dev_pki, n))
+    rc, dout, sout, db = flow("purchase:1", "end\n", dev_pki=dev_pki)
+    check(rc == 1, "untrusted server: device exit 1")
+    check(re.search(r"device: TLS to \S+ refused: .*", dout) is not None,
+          "untrusted server: the device logged the refusal")
+    check(re.search(r"server: connection from \S+ refused: TLS handshake", sout) is not None,
+          "untrusted server: the server logged the failed handshake")
+    check("purchase" not in txns(db), "untrusted server: no transaction")
+
+    # 7. A device certificate the server does not trust: the device's
+    #    identity from the other PKI.
+    dev_pki = os.path.join(work, "dev-foreign")
+    shutil.copytree(main_pki, dev_pki)
+    for n in ("device.der", "device.key.der"):
+        shutil.copy(os.path.join(other, n), os.path.join(dev_pki, n))
+    rc, dout, sout, db = flow("purchase:1", "end\n", dev_pki=dev_pki)
+    check(rc == 1, "untrusted device: device exit 1")
+    check(re.search(r"device: TLS to \S+ refused: the server closed the connection", dout)
+          is not None, "untrusted device: the device logged the failure")
+    check(re.search(r"server: connection from \S+ refused: TLS handshake: certificate not trusted",
+                    sout) is not None, "untrusted device: the server logged the refusal")
+    check("purchase" not in txns(db), "untrusted device: no transaction")
+
+    # 8. No PIN digit in any log line, nor in the relay stream (hex).
+    text = "\n".join(logs)
+    for pin in (PIN, WRONG):
+        check(pin not in text, "PIN %s in no log line (%d bytes of logs)" % (pin, len(text)))
+        stream = "".join(l[2:].strip() for tr in traces for l in tr.splitlines())
+        ascii_hex = "".join("%02X" % ord(c) for c in pin)
+        bcd = pin.upper()
+        found = [pat for pat in (ascii_hex, "2" + "4" + bcd + "FF", "04" + bcd + "FF", bcd + "FFFF")
+                 if pat in stream]
+        check(len(traces) >= 5 and not found,
+              "PIN %s nowhere in the relay stream (%d hex chars, %d traces): %s"
+              % (pin, len(stream), len(traces), found or "absent"))
+finally:
+    for pr in procs:
+        if pr.poll() is None:
+            pr.terminate()
+            try:
+                pr.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pr.kill()
+    if not failures:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print("work directory kept: " + work)
+
+print("%d checks, %d failed" % (checks, len(failures)))
+sys.exit(1 if failures else 0)
