@@ -991,6 +991,7 @@ static void conn_run(struct conn *c)
             c->in_len = (size_t)rc;
             break;
         case CL_WANT_CLOSED:
+            out("device %s: disconnected", c->dev);
             c->phase = PH_DEAD;
             return;
         case CL_WANT_FAILED:
