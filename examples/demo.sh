@@ -8,7 +8,10 @@
 #    virtual card (cardlink-vcard) on a pseudo-terminal, and cardlink-tool as
 #    the reader: ATR, PPS, T=1, PIN, a signature over a transaction digest,
 #    the card's certificate read back and checked by openssl.
-# It grows into the end-to-end device demo (device, server) as those land.
+# 3. end to end: a server (cardlink-server), a virtual card and a device
+#    (cardlink-device) with a scripted holder, over TLS on loopback: a
+#    purchase, a purse payment, a load and a declined purchase, showing what
+#    the holder sees and what the server decides.
 set -eu
 cd "$(dirname "$0")/.."
 demo_usage() {
@@ -33,7 +36,7 @@ case "${1:-}" in
 esac
 . tests/scripts/deps.sh
 cl_need meson ninja-build pkg-config gcc libc6-dev libmbedtls-dev libserialport-dev openssl python3 \
-    libpcsclite-dev pcscd vsmartcard-vpcd opensc
+    libpcsclite-dev pcscd vsmartcard-vpcd opensc libssl-dev libsqlite3-dev
 
 cl_setup build/demo -Dtests=disabled -Dfuzz=disabled
 ninja -C build/demo >/dev/null
@@ -118,3 +121,73 @@ openssl x509 -in "$work/card-sign.pem" -pubkey -noout >"$work/pub.pem"
 printf '\n\033[1m$ openssl pkeyutl -verify (the card signature, checked by openssl with the signing certificate)\033[0m\n'
 openssl pkeyutl -verify -pubin -inkey "$work/pub.pem" -in "$work/digest" -sigfile "$work/sig"
 openssl verify -purpose smimesign -CAfile "$work/root.pem" -untrusted "$work/issuer.pem" "$work/card-sign.pem"
+
+echo
+echo "== End to end: server, card and device with a scripted holder, TLS on loopback =="
+if [ ! -x "$ex/cardlink-server" ] || [ ! -x "$ex/cardlink-device" ]; then
+    echo "(cardlink-server or cardlink-device not built: OpenSSL, SQLite or mbedtls missing)"
+    exit 0
+fi
+e2e="$work/e2e"
+mkdir -p "$e2e"
+vcard2=
+srv=
+trap 'kill $vcard $vcard2 $srv 2>/dev/null; rm -rf "$work"' EXIT
+# a fresh card (PIN 1234, purse EUR 50.00) on a TCP card line
+"$ex/cardlink-perso" --out "$e2e/card.img" --card-key "$work/card.key.der" \
+    --card-cert "$work/card.der" --sign-key "$work/card-sign.key.der" \
+    --sign-cert "$work/card-sign.der" --issuer-cert "$work/issuer.der" \
+    --root-cert "$work/root.der" --issuer-pub "$work/issuer.der" --balance 5000 >/dev/null
+"$ex/cardlink-vcard" --line tcp:127.0.0.1:0 --applet "$e2e/card.img" -q >"$e2e/line" &
+vcard2=$!
+while [ ! -s "$e2e/line" ]; do sleep 0.1; done
+card="vline:$(sed -n 's/^line //p' "$e2e/line")"
+balance() { "$ex/cardlink-perso" --show "$e2e/card.img" | sed -n 's/^balance *\([0-9]*\).*/\1/p'; }
+# approve a two-page transaction: read page 1, page down, Confirm, the PIN
+approve='wait-screen TXN 1/2
+page-down
+wait-screen TXN 2/2
+confirm
+wait-screen PIN
+pin 1234
+'
+# e2e TITLE FLOWS HOLDER-SCRIPT: one server (--once), one device connection
+e2e() {
+    printf '\n\033[1m-- %s (server --flows %s)\033[0m\n' "$1" "$2"
+    printf '%s' "$3" >"$e2e/holder"
+    : >"$e2e/server.out"
+    "$ex/cardlink-server" --listen 127.0.0.1:0 --pki "$work" --db "$e2e/ledger.db" \
+        --flows "$2" --once >"$e2e/server.out" 2>&1 &
+    srv=$!
+    while ! grep -q 'listening on' "$e2e/server.out"; do sleep 0.05; done
+    port=$(sed -n 's/.*listening on [^ ]* port \([0-9]*\).*/\1/p' "$e2e/server.out")
+    "$ex/cardlink-device" --card "$card" --server "127.0.0.1:$port" --pki "$work" \
+        --store "$e2e/store" --ui "script:$e2e/holder" >"$e2e/device.out" 2>&1 || true
+    wait $srv || true
+    srv=
+    # what the holder sees and does, what the device and the server decide
+    grep -E '^holder:|^device: (holder|the holder|the card|transaction record|policy|TLS up)' \
+        "$e2e/device.out" || true
+    grep -E '^server: (purchase|purse|load|authentication|e-goods|device .*card inserted)' \
+        "$e2e/server.out" || true
+}
+t0=$(date +%s)
+echo "card purse before: $(balance)"
+e2e "A purchase: the holder reads both pages, confirms, types the PIN" purchase:1 \
+    "${approve}wait-screen MESSAGE
+end
+"
+e2e "A purse payment of EUR 1.50 from the card's stored value" purse:1.50 \
+    "${approve}wait-screen MESSAGE
+end
+"
+e2e "A load of EUR 10.00, signed by the card issuer's key" load:10.00 "end
+"
+e2e "A purchase the holder declines (Cancel)" purchase:1 "wait-screen TXN 1/2
+cancel
+end
+"
+printf '\n\033[1m$ cardlink-server --db ledger.db txns\033[0m\n'
+"$ex/cardlink-server" --db "$e2e/ledger.db" txns
+echo "card purse after: $(balance) (5000 - 150 + 1000)"
+echo "end to end in $(( $(date +%s) - t0 )) s"
