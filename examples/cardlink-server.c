@@ -129,6 +129,8 @@ static int usage(const char *why)
     return 2;
 }
 
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void out(const char *fmt, ...)
 {
     va_list ap;
