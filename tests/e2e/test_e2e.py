@@ -16,7 +16,9 @@ the relay stream (the device's --trace).
 Exit 77 (skipped) when cardlink-server was not built (SERVER is "none").
 """
 import os
+import pty
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -259,7 +261,55 @@ try:
                     sout) is not None, "untrusted device: the server logged the refusal")
     check("purchase" not in txns(db), "untrusted device: no transaction")
 
-    # 8. No PIN digit in any log line, nor in the relay stream (hex).
+    # 8. The terminal holder (ui_term on a pseudo-terminal): Down, Enter,
+    #    the PIN and Enter typed as keys; the display never echoes a digit.
+    db = os.path.join(work, "term.db")
+    sout = os.path.join(work, "term.server")
+    srv, sf = start([SERVER, "--listen", "127.0.0.1:0", "--pki", main_pki, "--db", db,
+                     "--flows", "purchase:1", "--once"], sout)
+    port = first_line(sout, r"listening on \S+ port (\d+)", srv).group(1)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(DEVICE, [DEVICE, "--card", line, "--server", "127.0.0.1:" + port, "--pki",
+                          main_pki, "--store", store, "--ui", "term"])
+    screen = b""
+
+    def until(pat, t=30):
+        global screen
+        t0 = time.time()
+        while time.time() - t0 < t:
+            rd, _, _ = select.select([fd], [], [], 0.2)
+            if rd:
+                try:
+                    screen += os.read(fd, 4096)
+                except OSError:
+                    return False
+            if re.search(pat, screen):
+                return True
+        return False
+
+    ok = until(rb"Pay EUR 2\.50") and until(rb"1/2")
+    os.write(fd, b"+")
+    ok = ok and until(rb"2/2")
+    os.write(fd, b"\r")
+    ok = ok and until(rb"Enter PIN")
+    os.write(fd, PIN.encode() + b"\r")
+    ok = ok and until(rb"Approved")
+    until(rb"closed the connection", 10)
+    _, st = os.waitpid(pid, 0)
+    os.close(fd)
+    srv.wait(timeout=30)
+    sf.close()
+    with open(sout) as f:
+        sdata = f.read()
+    term_text = screen.decode(errors="replace")
+    logs.append(term_text)
+    logs.append(sdata)
+    check(ok and os.WEXITSTATUS(st) == 0, "terminal holder: pages, Confirm, PIN, Approved, exit 0")
+    check("(*) SECURE PIN ENTRY" in term_text, "terminal holder: the secure LED was on for the PIN")
+    check(re.search(r"purchase .*: APPROVED", sdata) is not None, "terminal holder: APPROVED")
+
+    # 9. No PIN digit in any log line, nor in the relay stream (hex).
     text = "\n".join(logs)
     for pin in (PIN, WRONG):
         check(pin not in text, "PIN %s in no log line (%d bytes of logs)" % (pin, len(text)))
