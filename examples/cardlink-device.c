@@ -696,7 +696,10 @@ static int run(void)
                             logf_("the connection ended: %s", cl_strerror(r));
                         cl_dev_net_down(&g.dev, cl_posix_ms_now());
                         log_progress();
-                        return r == 0 || session_seen ? 0 : 1;
+                        /* an orderly end (close_notify) or one after the
+                         * session's CLOSE is the server's; any other is not */
+                        return r == 0 || cl_relay_session_state(cl_dev_session(&g.dev)) ==
+                                         CL_RELAY_ST_CLOSED ? 0 : 1;
                     }
                     trace_bytes('<', rx, (size_t)r);
                     progress = true;
