@@ -159,7 +159,10 @@ e2e() {
     "$ex/cardlink-server" --listen 127.0.0.1:0 --pki "$work" --db "$e2e/ledger.db" \
         --flows "$2" --once >"$e2e/server.out" 2>&1 &
     srv=$!
-    while ! grep -q 'listening on' "$e2e/server.out"; do sleep 0.05; done
+    while ! grep -q 'listening on' "$e2e/server.out"; do
+        kill -0 $srv 2>/dev/null || { cat "$e2e/server.out"; exit 1; }
+        sleep 0.05
+    done
     port=$(sed -n 's/.*listening on [^ ]* port \([0-9]*\).*/\1/p' "$e2e/server.out")
     "$ex/cardlink-device" --card "$card" --server "127.0.0.1:$port" --pki "$work" \
         --store "$e2e/store" --ui "script:$e2e/holder" >"$e2e/device.out" 2>&1 || true
