@@ -39,7 +39,8 @@
  * ATR (answered with length + the configured ATR), anything longer a
  * command APDU (answered with length + response). The reader does the
  * transport, so the line options (PPS, --slow's NULL bytes, --fault) do
- * not apply; the application (file system or --applet) is the same. A
+ * not apply; the application (file system, --fs FILE or --applet) is the
+ * same. A
  * card whose ATR offers T=0 only answers as a T=0 card behind an
  * APDU-level reader does (ISO 7816-3 §12.2, cardlink/t0.h card role):
  * response data of a case 4 command is announced with 61xx and fetched
@@ -125,6 +126,8 @@ static const char usage_text[] =
     "                     seed=N, pull-after=N, mute-after=N (card bytes),\n"
     "                     bad-tck, sblock-after=N (T=1 commands)\n"
     "  --applet IMAGE     run the applet in IMAGE instead of the file system\n"
+    "  --fs FILE          the file system described in FILE (docs/vcard.md)\n"
+    "                     instead of the default one\n"
     "  --min-wait MS      least card-side waiting time (default 100)\n"
     "  --once             serve one connection, then exit\n"
     "  -v                 log more: vpcd's ATR requests (pcscd's presence\n"
@@ -136,6 +139,7 @@ struct vc_opts {
     const char *line;
     const char *vpcd;           /* --vpcd HOST:PORT */
     const char *applet;         /* --applet IMAGE, NULL: file-system app */
+    const char *fs;             /* --fs FILE: the file system's description */
     struct cl_sim_config sim;
     struct cl_fault_config fault;
     uint16_t slow;
@@ -331,6 +335,8 @@ static int parse_args(int argc, char **argv, struct vc_opts *o)
             o->vpcd = val;
         } else if (strcmp(a, "--applet") == 0) {
             o->applet = val;
+        } else if (strcmp(a, "--fs") == 0) {
+            o->fs = val;
         } else if (strcmp(a, "--atr") == 0) {
             if (strcmp(val, "t0") == 0)
                 protos = CL_ATR_B_T0;
@@ -416,6 +422,11 @@ static int parse_args(int argc, char **argv, struct vc_opts *o)
         }
         if (takes)
             i++;
+    }
+    if (o->fs != NULL && o->applet != NULL) {
+        fputs(PROG ": --fs and --applet: one application only\n", stderr);
+        fputs(usage_text, stderr);
+        return 2;
     }
     if ((o->line == NULL) == (o->vpcd == NULL)) {
         fputs(PROG ": one of --line SPEC or --vpcd HOST:PORT is required\n",
@@ -579,6 +590,48 @@ static int load_applet(const char *path, struct vc_app *a, struct cl_sim_app *ap
 }
 #endif
 
+/* --fs FILE: the file system described in FILE (cl_sim_fs_parse, the
+ * format of docs/vcard.md). Returns 0, or the exit status (message
+ * printed: FILE:LINE: what). */
+#define VC_FS_TEXT_MAX (1024u * 1024u)
+
+static int load_fs(const char *path, struct cl_sim_fs *fs, uint32_t seed,
+                   uint16_t slow)
+{
+    static char text[VC_FS_TEXT_MAX + 1];
+    struct cl_sim_fs_error err;
+    FILE *f = fopen(path, "rb");
+    size_t len;
+    int rc;
+
+    if (f == NULL) {
+        fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    len = fread(text, 1, sizeof(text), f);
+    rc = ferror(f);
+    fclose(f);
+    if (rc != 0) {
+        fprintf(stderr, PROG ": %s: read error\n", path);
+        return 1;
+    }
+    if (len > VC_FS_TEXT_MAX) {
+        fprintf(stderr, PROG ": %s: longer than %u bytes\n", path,
+                VC_FS_TEXT_MAX);
+        return 2;
+    }
+    cl_sim_fs_init_empty(fs, seed, slow);
+    rc = cl_sim_fs_parse(fs, text, len, &err);
+    if (rc != CL_OK) {
+        fprintf(stderr, PROG ": %s:%u: %s\n", path, err.line,
+                err.what != NULL ? err.what : cl_strerror(rc));
+        return 2;
+    }
+    logf_("file system from %s: %u files, %u bytes", path,
+          (unsigned)fs->nfiles, (unsigned)fs->used);
+    return 0;
+}
+
 /*
  * The one place the card application is chosen. Without --applet the card
  * runs the ISO 7816-4 file-system application of lib/sim (cl_sim_fs_*).
@@ -600,8 +653,15 @@ static int choose_app(const struct vc_opts *o, struct vc_app *store,
         return 2;
 #endif
     }
-    cl_sim_fs_init(&store->fs, o->fault.seed != 0 ? o->fault.seed : 1u,
-                   o->slow);
+    if (o->fs != NULL) {
+        int rc = load_fs(o->fs, &store->fs,
+                         o->fault.seed != 0 ? o->fault.seed : 1u, o->slow);
+        if (rc != 0)
+            return rc;
+    } else {
+        cl_sim_fs_init(&store->fs, o->fault.seed != 0 ? o->fault.seed : 1u,
+                       o->slow);
+    }
     *app = cl_sim_fs_app(&store->fs);
     return 0;
 }

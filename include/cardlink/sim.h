@@ -287,10 +287,11 @@ const struct cl_sim_stats *cl_sim_stats(const struct cl_sim *sim);
 #define CL_SIM_INS_ECHO 0xEEu
 #define CL_SIM_INS_SLOW 0xE4u
 
-/* The files: MF 3F00 with EF 0011 (16 bytes, transparent) and DF 1000
- * (name CL_SIM_AID) holding EF 0101 (1024 bytes, transparent, SFI 1),
- * EF 0102 (32 bytes, transparent, SFI 2), EF 0201 (linear fixed, 8 records
- * of 16 bytes, SFI 3), EF 0202 (cyclic, 4 records of 16 bytes, SFI 4). */
+/* The default files (cl_sim_fs_init): MF 3F00 with EF 0011 (16 bytes,
+ * transparent, SFI 17) and DF 1000 (name CL_SIM_AID) holding EF 0101 (1024
+ * bytes, transparent, SFI 1), EF 0102 (32 bytes, transparent, SFI 2),
+ * EF 0201 (linear fixed, 8 records of 16 bytes, SFI 3), EF 0202 (cyclic,
+ * 4 records of 16 bytes, SFI 4). */
 #define CL_SIM_AID_LEN 8u
 extern const uint8_t CL_SIM_AID[CL_SIM_AID_LEN];
 #define CL_SIM_FS_BIG 1024u
@@ -302,22 +303,52 @@ extern const uint8_t CL_SIM_AID[CL_SIM_AID_LEN];
 /* Least response buffer cl_sim_fs_process() accepts (an FCP fits). */
 #define CL_SIM_FS_RESP_MIN 64u
 
+/* Room of a file system: files (the MF included) and content bytes (all
+ * transparent EFs' sizes plus record EFs' record length x records). */
+#ifndef CL_SIM_FS_FILES_MAX
+#define CL_SIM_FS_FILES_MAX 32u
+#endif
+#ifndef CL_SIM_FS_DATA_MAX
+#define CL_SIM_FS_DATA_MAX 8192u
+#endif
+/* Longest DF name (AID), ISO 7816-4: 16 bytes. */
+#define CL_SIM_FS_NAME_MAX 16u
+
+/* File types: the FCP file descriptor byte (tag 82) of each. */
+#define CL_SIM_FS_DF 0x38u
+#define CL_SIM_FS_TRANSPARENT 0x01u
+#define CL_SIM_FS_LINEAR 0x02u
+#define CL_SIM_FS_CYCLIC 0x06u
+
+/* One file; the application's own (cl_sim_fs_add_* fill it in). */
+struct cl_sim_fs_file {
+    uint16_t fid;           /* file identifier (0000: none, DF by name) */
+    uint16_t size;          /* transparent: bytes; record EF: rec_len x
+                               rec_max */
+    uint16_t off;           /* content: data[off .. off + size) */
+    uint8_t parent;         /* index of the DF holding it (MF: 0, itself) */
+    uint8_t type;           /* CL_SIM_FS_DF, _TRANSPARENT, _LINEAR, _CYCLIC */
+    uint8_t sfi;            /* short EF identifier 1..30, 0: none */
+    uint8_t rec_len;        /* record EF: bytes per record */
+    uint8_t rec_max;        /* record EF: record slots */
+    uint8_t rec_count;      /* record EF: records written */
+    uint8_t rec_head;       /* cyclic EF: slot of record 1 (the newest) */
+    uint8_t name_len;       /* DF: name (AID) length, 0: none */
+    uint8_t name[CL_SIM_FS_NAME_MAX];
+};
+
 struct cl_sim_fs {
     uint32_t rng;           /* GET CHALLENGE xorshift32 state */
     uint32_t seed;
     uint16_t slow;          /* busy this many times before every answer */
     uint16_t busy_left;
     bool pending;           /* a busy command is being repeated */
-    uint8_t cur_df;         /* 0 MF, 1 the DF */
+    uint8_t nfiles;         /* files[0] is the MF */
+    uint8_t cur_df;         /* index of the current DF */
     int8_t cur_ef;          /* index of the current EF, -1 none */
-    uint8_t linear_count;   /* records in EF 0201 */
-    uint8_t cyclic_count;   /* records in EF 0202 */
-    uint8_t cyclic_head;    /* slot of record 1 (the newest) */
-    uint8_t mf_ef[CL_SIM_FS_MFEF];
-    uint8_t big[CL_SIM_FS_BIG];
-    uint8_t small[CL_SIM_FS_SMALL];
-    uint8_t linear[CL_SIM_FS_LINEAR_RECS * CL_SIM_FS_RECLEN];
-    uint8_t cyclic[CL_SIM_FS_CYCLIC_RECS * CL_SIM_FS_RECLEN];
+    uint16_t used;          /* bytes of data[] given to files */
+    struct cl_sim_fs_file files[CL_SIM_FS_FILES_MAX];
+    uint8_t data[CL_SIM_FS_DATA_MAX];
 };
 
 /* Initialise the application: files with their initial content (EF 0101
@@ -326,14 +357,90 @@ struct cl_sim_fs {
  * answer. Cannot fail; NULL does nothing. */
 void cl_sim_fs_init(struct cl_sim_fs *fs, uint32_t seed, uint16_t slow);
 
+/*
+ * Building a file system of one's own (cardlink-vcard --fs FILE, the text
+ * format of cl_sim_fs_parse(); docs/vcard.md). cl_sim_fs_init_empty()
+ * leaves the MF 3F00 alone (index 0); each cl_sim_fs_add_*() appends a
+ * file under the DF of index parent and returns the new file's index (>=
+ * 1) or an error:
+ *   CL_ERR_ARG      NULL fs, parent not a DF, a FID of 0000 for an EF, a
+ *                   reserved FID (3F00, FFFF, 3FFF), an SFI above 30, a
+ *                   name longer than CL_SIM_FS_NAME_MAX, an unknown type,
+ *                   a record length or count of 0, a DF with neither FID
+ *                   nor name
+ *   CL_ERR_DUPLICATE the FID or the SFI already used in that DF, the name
+ *                   already used by another DF
+ *   CL_ERR_LIMIT    CL_SIM_FS_FILES_MAX files or CL_SIM_FS_DATA_MAX bytes
+ *                   reached
+ * Contents start zero; cl_sim_fs_write() and cl_sim_fs_append() fill them.
+ */
+void cl_sim_fs_init_empty(struct cl_sim_fs *fs, uint32_t seed, uint16_t slow);
+CL_WUR int cl_sim_fs_add_df(struct cl_sim_fs *fs, unsigned parent,
+                            uint16_t fid, const uint8_t *name,
+                            size_t name_len);
+/* size: the transparent EF's bytes (1..65535) or, for a record EF, the
+ * record length (1..255) with records record slots (1..255; ignored for a
+ * transparent EF). */
+CL_WUR int cl_sim_fs_add_ef(struct cl_sim_fs *fs, unsigned parent,
+                            uint16_t fid, uint8_t sfi, uint8_t type,
+                            size_t size, unsigned records);
+/* Write b[0..n) at offset off of the transparent EF index. CL_ERR_ARG (not
+ * a transparent EF, NULL), CL_ERR_TOO_LONG (past the end of the file). */
+CL_WUR int cl_sim_fs_write(struct cl_sim_fs *fs, unsigned index, size_t off,
+                           const uint8_t *b, size_t n);
+/* Append a record of n bytes (n == the record length) to the record EF
+ * index, as APPEND RECORD does (a cyclic EF's newest record is record 1).
+ * CL_ERR_ARG (not a record EF, NULL), CL_ERR_LENGTH (n is not the record
+ * length), CL_ERR_LIMIT (a linear EF full). */
+CL_WUR int cl_sim_fs_append(struct cl_sim_fs *fs, unsigned index,
+                            const uint8_t *b, size_t n);
+
+/* Where cl_sim_fs_parse() stopped: the 1-based line and a static text. */
+struct cl_sim_fs_error {
+    unsigned line;
+    const char *what;
+};
+
+/*
+ * Build fs (cl_sim_fs_init_empty() first) from the text description
+ * text[0..len) (docs/vcard.md):
+ *
+ *   # comment                          (also after a statement)
+ *   df FID [name HEX] [sfi ...]        a DF under the MF or the current DF
+ *   df name HEX                        a DF known by name only
+ *   end                                back to the DF above
+ *   ef FID [sfi N] transparent SIZE    (SIZE may be omitted with data)
+ *   ef FID [sfi N] linear RECLEN RECORDS
+ *   ef FID [sfi N] cyclic RECLEN RECORDS
+ *   data HEX... | data "text"          content of the last transparent EF
+ *                                      (several data lines: appended)
+ *   record HEX... | record "text"      a record of the last record EF
+ *
+ * FIDs are 4 hex digits, HEX is hex digits with optional spaces between
+ * bytes, "text" is printable ASCII with \" and \\ escapes. A transparent
+ * EF without SIZE is as long as its data. Returns CL_OK, or
+ * CL_ERR_MALFORMED (a syntax error), CL_ERR_ARG / CL_ERR_DUPLICATE /
+ * CL_ERR_LIMIT / CL_ERR_LENGTH / CL_ERR_TOO_LONG (as cl_sim_fs_add_* and
+ * the writers give them) with err (may be NULL) saying which line and
+ * what; fs is then partly built.
+ */
+CL_WUR int cl_sim_fs_parse(struct cl_sim_fs *fs, const char *text, size_t len,
+                           struct cl_sim_fs_error *err);
+
 /* The application's struct cl_cardapp for fs (process, reset, the default
  * T=0 rule). */
 struct cl_cardapp cl_sim_fs_app(struct cl_sim_fs *fs);
 
 /*
  * Process one command APDU (the cl_cardapp.process contract): SELECT
- * (A4: P1 00 file id / 02 EF under the DF / 04 DF name; P2 00 or 04 returns
- * the FCP, 0C nothing), READ BINARY (B0, offset or SFI), UPDATE BINARY
+ * (A4: P1 00 file id: a child of the current DF, the current DF, its
+ * parent, a child of its parent, 3F00 the MF / 01 DF under the current DF
+ * / 02 EF under the current DF / 03 the parent DF / 04 DF name, a prefix of
+ * it, none: the MF / 08 path from the MF (a leading 3F00 is skipped) / 09
+ * path from the current DF; P2 00 or 04 returns the FCP (tags 80 size, 82,
+ * 83, 84 name, 88 SFI, 8A), 0C nothing), LIST FILES (00 AA 00 00 Le: the
+ * FIDs of the current DF's children, DFs first; 80 AA 01|02 00 Le: the DFs
+ * | the EFs only, 6A82 when there are none, as TCOS answers), READ BINARY (B0, offset or SFI), UPDATE BINARY
  * (D6), READ RECORD (B2, P2 = SFI << 3 | 4), APPEND RECORD (E2), GET
  * CHALLENGE (84) and the test commands. Status words of ISO 7816-4: 6700,
  * 6981, 6986, 6A82, 6A83, 6A84, 6A86, 6B00, 6Cxx, 6282, 6884, 6D00, 6E00

@@ -276,12 +276,28 @@ static uint16_t do_select(struct cl_applet *ap, const struct cl_apdu *a,
         }
         return SW_OK;
     }
-    if (a->p1 == 0x00u || a->p1 == 0x02u) {
+    /* 00 file id, 02 EF under the applet's DF, 08 path from the MF and 09
+     * from the current DF (OpenSC's: one FID below the applet's DF, which
+     * stands for the MF; a leading 3F00 is skipped) */
+    if (a->p1 == 0x00u || a->p1 == 0x02u || a->p1 == 0x08u || a->p1 == 0x09u) {
         unsigned fid;
         int ef;
-        if (a->nc != 2u)
+        const uint8_t *d = a->data;
+        size_t nc = a->nc;
+
+        if (a->p1 == 0x08u && nc == 4u && cl_applet_get16(d) == 0x3F00u) {
+            d += 2;
+            nc = 2;
+        }
+        if (a->p1 == 0x00u && nc == 0) {        /* the MF: the applet's DF */
+            ap->cur_ef = -1;
+            if (a->p2 != 0x0Cu)
+                *n = fcp(ap, resp);
+            return SW_OK;
+        }
+        if (nc != 2u)
             return SW_WRONG_LENGTH;
-        fid = cl_applet_get16(a->data);
+        fid = cl_applet_get16(d);
         if (fid == 0x3F00u && a->p1 == 0x00u) {
             ap->cur_ef = -1;
         } else {
@@ -888,6 +904,23 @@ static uint16_t dispatch_prop(struct cl_applet *ap, const struct cl_apdu *a,
         return do_debit(ap, a, resp, n);
     case CL_APPLET_INS_USE:
         return do_use(ap, a, resp, n);
+    case 0xAAu:     /* LIST FILES (TCOS's 80 AA): P1 01 DFs, 02 EFs */
+        if ((a->p1 != 1u && a->p1 != 2u) || a->p2 != 0)
+            return SW_WRONG_P1P2;
+        if (a->nc != 0 || a->ne == 0)
+            return SW_WRONG_LENGTH;
+        if (a->p1 == 1u)
+            return SW_NOT_FOUND;        /* no DF below the applet's */
+        {
+            int ef;
+            for (ef = 0; ef < EF_COUNT; ef++) {
+                if (!ef_exists(ap->st, ef) || *n + 2u > a->ne)
+                    continue;
+                resp[(*n)++] = (uint8_t)(ef_fid[ef] >> 8);
+                resp[(*n)++] = (uint8_t)ef_fid[ef];
+            }
+        }
+        return SW_OK;
     default:
         return SW_INS;
     }
