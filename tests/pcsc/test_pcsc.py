@@ -12,11 +12,15 @@ cardlink-perso. For each, the same card dialogue through
     words 61xx/6Cxx reach it as the card sent them);
   - cardlink-tool --reader pcsc: (ports/posix/pcsc.c through pcscd, which
     collects T=0 responses itself);
+  - opensc-explorer: ls, cd, cat of both applications (-c tcos: OpenSC's
+    default driver has no file listing; cd and cat with it too), the files
+    listed and their bytes checked exactly (docs/vcard.md);
 with the exact ATR and exact response bytes. Exit 77 (skip) only when
 pcscd itself cannot run here. Every process started is stopped.
 Usage: test_pcsc.py TOOL VCARD [PKI PERSO]"""
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -152,6 +156,63 @@ def tool_apdus(apdus):
     return r, [hx(l[2:]) for l in r.stdout.splitlines() if l.startswith("< ")]
 
 
+def explorer(commands, driver=None):
+    """opensc-explorer -r 0 [-c DRIVER] fed commands on stdin: (result, the
+    listed files as (FID, type, size), the bytes of every cat, in order)."""
+    args = ["opensc-explorer", "-r", "0"] + (["-c", driver] if driver else [])
+    r = subprocess.run(args, input="\n".join(commands) + "\n", capture_output=True,
+                       text=True, timeout=60, env=env())
+    files, cats, cur = [], [], None
+    for line in r.stdout.splitlines():
+        line = line.split("> ", 1)[1] if line.startswith("OpenSC [") else line
+        m = re.match(r"^([ \[])([0-9A-F]{4})[ \]]\t\s*(\S+)\s+(\d+)", line)
+        if m:
+            files.append((m.group(2), m.group(3), int(m.group(4))))
+            continue
+        m = re.match(r"^([0-9A-F]{8}): ((?:[0-9A-F]{2} )+)", line)
+        if m:
+            if int(m.group(1), 16) == 0:
+                cur = bytearray()
+                cats.append(cur)
+            cur += bytes.fromhex(m.group(2))
+    return r, files, [bytes(c) for c in cats]
+
+
+def explorer_fs(name):
+    """ls, cd, cat on the file-system application (docs/vcard.md)."""
+    r, files, cats = explorer(["ls", "cd 1000", "ls", "cat 0102", "cat 0101", "cd ..",
+                               "cat 0011"], driver="tcos")
+    check(f"[{name}] opensc-explorer -c tcos exit", r.returncode == 0, r.stdout + r.stderr)
+    check(f"[{name}] opensc-explorer ls 3F00, ls 3F00/1000", files == [
+        ("1000", "DF", 0), ("0011", "wEF", 16),
+        ("0101", "wEF", 1024), ("0102", "wEF", 32), ("0201", "wEF", 128),
+        ("0202", "wEF", 64)], f"{files}\n{r.stdout}{r.stderr}")
+    check(f"[{name}] opensc-explorer cat 0102, 0101, ../0011", cats == [
+        bytes(32), bytes((i * 7 + 1) & 0xFF for i in range(1024)),
+        b"cardlink vcard\0\0"], f"{[c.hex() for c in cats]}\n{r.stdout}{r.stderr}")
+    # OpenSC's default driver: cd and cat (SELECT by path), no ls
+    r, files, cats = explorer(["cd 1000", "cat 0102", "cd ..", "cat 0011", "ls"])
+    check(f"[{name}] opensc-explorer (default driver) cd, cat",
+          cats == [bytes(32), b"cardlink vcard\0\0"], f"{r.stdout}{r.stderr}")
+    check(f"[{name}] opensc-explorer (default driver) ls: not supported by OpenSC's driver",
+          "Unable to receive file listing: Not supported" in r.stderr, r.stderr)
+
+
+def explorer_applet(name, pki):
+    """ls and cat on the applet: its certificate EFs are the DER files."""
+    ders = [open(os.path.join(pki, f), "rb").read()
+            for f in ("card.der", "issuer.der", "root.der", "card-sign.der")]
+    r, files, cats = explorer(["ls", "cat 0101", "cat 0102", "cat 0103", "cat 0104"],
+                              driver="tcos")
+    check(f"[{name}] opensc-explorer -c tcos exit", r.returncode == 0, r.stdout + r.stderr)
+    check(f"[{name}] opensc-explorer ls", files == [
+        ("0101", "wEF", len(ders[0])), ("0102", "wEF", len(ders[1])),
+        ("0103", "wEF", len(ders[2])), ("0201", "wEF", 1112), ("0202", "wEF", 430),
+        ("0104", "wEF", len(ders[3]))], f"{files}\n{r.stdout}{r.stderr}")
+    check(f"[{name}] opensc-explorer cat: the certificates byte for byte", cats == ders,
+          f"{r.stdout[-1500:]}{r.stderr}")
+
+
 def find_python():
     """An interpreter that imports smartcard (Debian's, if ours lacks it)."""
     for py in (sys.executable, "/usr/bin/python3"):
@@ -284,9 +345,10 @@ def fs_dialogue(name, atr, proto):
           and f"PC/SC reader: {READER}" in r.stderr, r.stderr)
     check(f"[{name}] cardlink-tool responses",
           resp == [hx(FCI), hx(FCP), hx(READ4_R), hx(READ_ALL_R), hx(ECHO_R)], resp)
+    explorer_fs(name)
 
 
-def applet_dialogue(name, proto):
+def applet_dialogue(name, proto, pki=None):
     seen = {}
     r, resp = opensc_apdus([SELECT_APP + " 00", BALANCE, PIN_BAD, PIN_OK])
     check(f"[{name}] opensc-tool exit", r.returncode == 0, r.stdout + r.stderr)
@@ -322,6 +384,8 @@ def applet_dialogue(name, proto):
     vals = list(seen.values())
     check(f"[{name}] the three peers agree byte for byte",
           len(vals) == 3 and vals[0] == vals[1] == vals[2], seen)
+    if pki is not None:
+        explorer_applet(name, pki)
 
 
 # ------------------------------------------------------------ the scenarios
@@ -361,7 +425,7 @@ def body(work, port, pcscd):
                 continue
             got = wait_for_atr(atr)
             if check(f"[{name}] pcscd reports the card's ATR", got == hx(atr), got):
-                applet_dialogue(name, proto)
+                applet_dialogue(name, proto, pki)
             stop_vcard(vc, name)
 
     # 3. vpcd drops the card (pcscd stops): the card waits and comes back
@@ -386,7 +450,7 @@ def body(work, port, pcscd):
 if shutil.which("pcscd") is None and not os.path.exists("/usr/sbin/pcscd"):
     skip("pcscd is not installed (Debian: pcscd)")
 os.environ["PATH"] = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
-for need in ("opensc-tool",):
+for need in ("opensc-tool", "opensc-explorer"):
     check(f"{need} installed", shutil.which(need) is not None, "Debian: opensc")
 check("vpcd driver installed", os.path.exists(VPCD_DRIVER), "Debian: vsmartcard-vpcd")
 PYTHON = find_python()
