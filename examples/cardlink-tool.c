@@ -6,6 +6,7 @@
  *   cardlink-tool apdu HEX             ISO 7816-4 command APDU
  *   cardlink-tool sw HEX               status word SW1 SW2
  *   cardlink-tool tlv HEX              BER-TLV data objects, ISO 7816 / EMV names
+ *   cardlink-tool readers              PC/SC readers, their cards and ATRs
  *   cardlink-tool --help | --version
  *
  * With a reader, the same words talk to a real (or simulated) card through
@@ -15,8 +16,9 @@
  *   cardlink-tool --reader SPEC [OPTIONS] script FILE  run a card dialogue
  * SPEC: vline:tcp:HOST:PORT, vline:unix:PATH, vline:pty:/dev/pts/N (the
  * virtual card line of cardlink-vcard), serial:DEVICE[,dtr][,clock=KHZ][,max_baud=N]
- * (a Phoenix/Smartmouse reader), pcsc:NAME (the first PC/SC reader whose
- * name contains NAME; "pcsc:" alone: the first reader pcscd lists).
+ * (a Phoenix/Smartmouse reader), pcsc:NAME (among the PC/SC readers whose
+ * name contains NAME, "pcsc:" alone: all, the first holding a card, else
+ * the first).
  * OPTIONS: --protocol 0|1, --no-pps,
  * --ifsd N, -v (log the activation).
  * A script line is an APDU in hex, optionally followed by "=>" and the
@@ -54,13 +56,15 @@ static const char usage_text[] =
     "       cardlink-tool tlv HEX                decode BER-TLV data objects\n"
     "       cardlink-tool policy [--iso] [--after-pin] HEX\n"
     "                                            would a device relay it? (lib/policy)\n"
+    "       cardlink-tool readers                list PC/SC readers, cards and ATRs\n"
     "       cardlink-tool --reader SPEC [--protocol 0|1] [--no-pps] [--ifsd N] [-v]\n"
     "                     atr | apdu HEX... | script FILE\n"
     "       cardlink-tool --help | --version\n"
     "  SPEC: vline:tcp:HOST:PORT | vline:unix:PATH | vline:pty:/dev/pts/N |\n"
     "        serial:DEVICE[,dtr][,clock=KHZ][,max_baud=N]"
 #ifdef CL_HAVE_PCSC
-    " | pcsc:[READER-NAME-SUBSTRING]"
+    " | pcsc:[READER-NAME-SUBSTRING]\n"
+    "        (pcsc: the first matching reader that holds a card)"
 #endif
     "\n";
 
@@ -248,6 +252,66 @@ struct reader {
 
 static struct reader rd;   /* large (engines, ATR): not on the stack */
 
+#ifdef CL_HAVE_PCSC
+/* One line on stderr for a PC/SC failure: pcscd missing, no reader (or
+ * none matching), or what pcsc-lite says. */
+static void pcsc_complain(int err, long last, const char *match)
+{
+    if (last == SCARD_E_NO_SERVICE)
+        fputs("cardlink-tool: no PC/SC service: is pcscd running?\n", stderr);
+    else if (err == CL_ERR_NOT_FOUND && match != NULL && *match != '\0')
+        fprintf(stderr, "cardlink-tool: no PC/SC reader matching '%s' "
+                "(cardlink-tool readers lists them)\n", match);
+    else if (err == CL_ERR_NOT_FOUND)
+        fputs("cardlink-tool: no PC/SC reader\n", stderr);
+    else if (last != SCARD_S_SUCCESS)
+        fprintf(stderr, "cardlink-tool: PC/SC: %s (%s)\n",
+                pcsc_stringify_error(last), cl_strerror(err));
+    else
+        fprintf(stderr, "cardlink-tool: PC/SC: %s\n", cl_strerror(err));
+}
+
+/* cardlink-tool readers: every PC/SC reader, its card and ATR. */
+static int cmd_readers(int argc, char **argv)
+{
+    static struct cl_pcsc_reader_state st[32];
+    size_t n = 0, i, k;
+    long last = 0;
+    int err;
+
+    (void)argv;
+    if (argc != 2)
+        return usage();
+    err = cl_pcsc_list(st, CL_ARRAY_LEN(st), &n, &last);
+    if (err != CL_OK) {
+        pcsc_complain(err, last, NULL);
+        return 1;
+    }
+    if (n == 0) {
+        fputs("cardlink-tool: no PC/SC reader\n", stderr);
+        return 1;
+    }
+    for (i = 0; i < n && i < CL_ARRAY_LEN(st); i++) {
+        printf("%u: %s\n", (unsigned)i, st[i].name);
+        if (!st[i].present) {
+            printf("   no card\n");
+            continue;
+        }
+        printf("   card%s%s", st[i].mute ? ", mute (no answer to reset)" : "",
+               st[i].exclusive ? ", in exclusive use by another program" : "");
+        if (st[i].atr_len > 0) {
+            printf(", ATR");
+            for (k = 0; k < st[i].atr_len; k++)
+                printf(" %02X", st[i].atr[k]);
+        }
+        printf("\n");
+    }
+    if (n > CL_ARRAY_LEN(st))
+        printf("(%u more)\n", (unsigned)(n - CL_ARRAY_LEN(st)));
+    return 0;
+}
+#endif
+
 static int reader_open(struct reader *r, const char *spec)
 {
     int err;
@@ -299,9 +363,7 @@ static int reader_open(struct reader *r, const char *spec)
         cl_pcsc_init(&r->pcsc);
         err = cl_pcsc_open(&r->pcsc, spec + 5);
         if (err != CL_OK) {
-            fprintf(stderr, "cardlink-tool: no PC/SC reader%s%s: %s (%s)\n",
-                    spec[5] ? " matching " : "", spec + 5, cl_strerror(err),
-                    pcsc_stringify_error(cl_pcsc_last(&r->pcsc)));
+            pcsc_complain(err, cl_pcsc_last(&r->pcsc), spec + 5);
             return err;
         }
         if (r->verbose)
@@ -667,5 +729,14 @@ int main(int argc, char **argv)
         return cmd_tlv(argc, argv);
     if (strcmp(argv[1], "policy") == 0)
         return cmd_policy(argc, argv);
+    if (strcmp(argv[1], "readers") == 0) {
+#ifdef CL_HAVE_PCSC
+        return cmd_readers(argc, argv);
+#else
+        fputs("cardlink-tool: built without PC/SC (pcsc-lite): no readers to list\n",
+              stderr);
+        return 1;
+#endif
+    }
     return usage();
 }

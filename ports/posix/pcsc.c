@@ -106,13 +106,123 @@ void cl_pcsc_close(struct cl_pcsc *p)
     p->reader[0] = '\0';
 }
 
+/* The readers' names (a multi-string: names separated by NUL, an empty
+ * name ends it; malloc'ed, *len bytes) and their states (malloc'ed, *count
+ * of them, SCardGetStatusChange without waiting). Returns SCARD_S_SUCCESS
+ * (*names NULL, *count 0 when there is no reader) or the PC/SC failure. */
+static LONG list_readers(SCARDCONTEXT sctx, char **names, DWORD *len,
+                         SCARD_READERSTATE **states, size_t *count)
+{
+    SCARD_READERSTATE *rs;
+    size_t k = 0;
+    char *name;
+    LONG rv;
+
+    *names = NULL;
+    *states = NULL;
+    *count = 0;
+    *len = 0;
+    rv = SCardListReaders(sctx, NULL, NULL, len);
+    if (rv == SCARD_E_NO_READERS_AVAILABLE || (rv == SCARD_S_SUCCESS && *len <= 1))
+        return SCARD_S_SUCCESS;
+    if (rv != SCARD_S_SUCCESS)
+        return rv;
+    *names = malloc(*len);
+    if (*names == NULL)
+        return SCARD_E_NO_MEMORY;
+    rv = SCardListReaders(sctx, NULL, *names, len);
+    if (rv == SCARD_E_NO_READERS_AVAILABLE) {
+        free(*names);
+        *names = NULL;
+        return SCARD_S_SUCCESS;
+    }
+    if (rv != SCARD_S_SUCCESS)
+        return rv;
+    for (name = *names; name < *names + *len && *name != '\0';
+         name += strlen(name) + 1)
+        k++;
+    if (k == 0)
+        return SCARD_S_SUCCESS;
+    rs = calloc(k, sizeof(*rs));
+    if (rs == NULL)
+        return SCARD_E_NO_MEMORY;
+    k = 0;
+    for (name = *names; name < *names + *len && *name != '\0';
+         name += strlen(name) + 1) {
+        rs[k].szReader = name;
+        rs[k].dwCurrentState = SCARD_STATE_UNAWARE;
+        k++;
+    }
+    rv = SCardGetStatusChange(sctx, 0, rs, (DWORD)k);
+    if (rv == SCARD_E_TIMEOUT)
+        rv = SCARD_S_SUCCESS;
+    *states = rs;
+    *count = k;
+    return rv;
+}
+
+/* see pcsc.h */
+int cl_pcsc_list(struct cl_pcsc_reader_state *out, size_t max, size_t *n,
+                 long *last)
+{
+    SCARDCONTEXT sctx;
+    SCARD_READERSTATE *rs = NULL;
+    char *names = NULL;
+    DWORD len = 0;
+    size_t count = 0, i;
+    LONG rv;
+
+    if (last != NULL)
+        *last = SCARD_S_SUCCESS;
+    if (n == NULL || (out == NULL && max > 0))
+        return CL_ERR_ARG;
+    *n = 0;
+    rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &sctx);
+    if (rv != SCARD_S_SUCCESS) {
+        if (last != NULL)
+            *last = rv;
+        return CL_ERR_IO;
+    }
+    rv = list_readers(sctx, &names, &len, &rs, &count);
+    for (i = 0; rv == SCARD_S_SUCCESS && i < count && i < max; i++) {
+        struct cl_pcsc_reader_state *o = &out[i];
+        size_t k = strlen(rs[i].szReader);
+        DWORD st = rs[i].dwEventState;
+
+        memset(o, 0, sizeof(*o));
+        if (k >= sizeof(o->name))
+            k = sizeof(o->name) - 1;
+        memcpy(o->name, rs[i].szReader, k);
+        o->state = (unsigned long)st;
+        o->present = (st & SCARD_STATE_PRESENT) != 0;
+        o->exclusive = (st & SCARD_STATE_EXCLUSIVE) != 0;
+        o->mute = (st & SCARD_STATE_MUTE) != 0;
+        if (o->present && rs[i].cbAtr > 0) {
+            o->atr_len = rs[i].cbAtr < CL_ATR_MAX ? rs[i].cbAtr : CL_ATR_MAX;
+            memcpy(o->atr, rs[i].rgbAtr, o->atr_len);
+        }
+    }
+    if (rv == SCARD_S_SUCCESS)
+        *n = count;
+    free(rs);
+    free(names);
+    (void)SCardReleaseContext(sctx);
+    if (rv != SCARD_S_SUCCESS) {
+        if (last != NULL)
+            *last = rv;
+        return cl_pcsc_error(rv) == CL_ERR_NOT_FOUND ? CL_OK : CL_ERR_IO;
+    }
+    return CL_OK;
+}
+
 /* see pcsc.h */
 int cl_pcsc_open(struct cl_pcsc *p, const char *match)
 {
+    SCARD_READERSTATE *rs = NULL;
+    char *names = NULL;
     DWORD len = 0;
-    char *names = NULL, *name;
+    size_t count = 0, i, pick = (size_t)-1;
     LONG rv;
-    int err = CL_ERR_NOT_FOUND;
 
     if (p == NULL)
         return CL_ERR_ARG;
@@ -124,38 +234,42 @@ int cl_pcsc_open(struct cl_pcsc *p, const char *match)
     if (rv != SCARD_S_SUCCESS)
         return fail(p, rv) == CL_ERR_NOT_FOUND ? CL_ERR_NOT_FOUND : CL_ERR_IO;
     p->have_ctx = true;
-    rv = SCardListReaders(p->sctx, NULL, NULL, &len);
-    if (rv == SCARD_S_SUCCESS && len > 0) {
-        names = malloc(len);
-        if (names == NULL) {
-            cl_pcsc_close(p);
-            return CL_ERR_IO;
-        }
-        rv = SCardListReaders(p->sctx, NULL, names, &len);
-    }
+    rv = list_readers(p->sctx, &names, &len, &rs, &count);
     if (rv != SCARD_S_SUCCESS) {
-        err = fail(p, rv);
+        int err = fail(p, rv);
+        free(rs);
         free(names);
         cl_pcsc_close(p);
         return err == CL_ERR_NOT_FOUND ? CL_ERR_NOT_FOUND : CL_ERR_IO;
     }
-    /* a multi-string: names separated by NUL, an empty name ends it */
-    for (name = names; name != NULL && name < names + len && *name != '\0';
-         name += strlen(name) + 1) {
-        if (match == NULL || *match == '\0' || strstr(name, match) != NULL) {
-            size_t n = strlen(name);
-            if (n >= sizeof(p->reader))
-                n = sizeof(p->reader) - 1;
-            memcpy(p->reader, name, n);
-            p->reader[n] = '\0';
-            err = CL_OK;
+    if (count == 0)
+        p->last = SCARD_E_NO_READERS_AVAILABLE;
+    /* the first matching reader with a card, else the first matching */
+    for (i = 0; i < count; i++) {
+        if (match != NULL && *match != '\0' &&
+            strstr(rs[i].szReader, match) == NULL)
+            continue;
+        if (pick == (size_t)-1)
+            pick = i;
+        if (rs[i].dwEventState & SCARD_STATE_PRESENT) {
+            pick = i;
             break;
         }
     }
+    if (pick != (size_t)-1) {
+        size_t n = strlen(rs[pick].szReader);
+        if (n >= sizeof(p->reader))
+            n = sizeof(p->reader) - 1;
+        memcpy(p->reader, rs[pick].szReader, n);
+        p->reader[n] = '\0';
+    }
+    free(rs);
     free(names);
-    if (err != CL_OK)
+    if (pick == (size_t)-1) {
         cl_pcsc_close(p);
-    return err;
+        return CL_ERR_NOT_FOUND;
+    }
+    return CL_OK;
 }
 
 /* see pcsc.h */

@@ -68,18 +68,47 @@ struct cl_pcsc {
 void cl_pcsc_init(struct cl_pcsc *p);
 
 /*
- * Establish a PC/SC context and choose the first reader whose name
- * contains match (match NULL or "": the first reader pcscd lists).
- * No card is touched yet. p must be cl_pcsc_init()ed or closed.
+ * Establish a PC/SC context and choose a reader among those whose name
+ * contains match (match NULL or "": all): the first that holds a card, or,
+ * when none does, the first of them (connecting then says there is no
+ * card). No card is touched yet. p must be cl_pcsc_init()ed or closed.
  * Returns CL_OK, or
  *   CL_ERR_ARG        p NULL;
  *   CL_ERR_STATE      p already open;
- *   CL_ERR_NOT_FOUND  no reader at all, or none whose name matches;
- *   CL_ERR_IO         pcscd cannot be reached, or another PC/SC failure
+ *   CL_ERR_NOT_FOUND  no reader at all, or none whose name matches
+ *                     (cl_pcsc_last() stays SCARD_S_SUCCESS when readers
+ *                     exist but none matches);
+ *   CL_ERR_IO         pcscd cannot be reached (cl_pcsc_last():
+ *                     SCARD_E_NO_SERVICE), or another PC/SC failure
  *                     (cl_pcsc_last() says which).
  * On error p is closed.
  */
 CL_WUR int cl_pcsc_open(struct cl_pcsc *p, const char *match);
+
+/* One reader as cl_pcsc_list() sees it. */
+struct cl_pcsc_reader_state {
+    char name[CL_PCSC_NAME_MAX];
+    unsigned long state;        /* SCARD_STATE_* bits (pcsclite.h) */
+    bool present;               /* a card in the reader */
+    bool exclusive;             /* another program holds it exclusively */
+    bool mute;                  /* the card does not answer its reset */
+    size_t atr_len;             /* 0: none */
+    uint8_t atr[CL_ATR_MAX];
+};
+
+/*
+ * The readers pcscd knows, in its order, with their card state and ATR
+ * (SCardGetStatusChange without waiting): out[0..*n), at most max (*n is
+ * the number of readers even when more than max; only max are filled).
+ * *last (may be NULL) gets the PC/SC code of a failure, SCARD_S_SUCCESS
+ * otherwise. Uses a context of its own.
+ * Returns CL_OK (also for no reader at all: *n = 0), or
+ *   CL_ERR_ARG  n NULL, out NULL with max > 0;
+ *   CL_ERR_IO   pcscd cannot be reached (*last SCARD_E_NO_SERVICE) or
+ *               another PC/SC failure.
+ */
+CL_WUR int cl_pcsc_list(struct cl_pcsc_reader_state *out, size_t max,
+                        size_t *n, long *last);
 
 /* Disconnect (unpowering the card) and release the context. NULL, or a
  * closed p: nothing. p may be opened again. */

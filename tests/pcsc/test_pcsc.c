@@ -310,6 +310,24 @@ START_TEST(test_port_no_service)
 }
 END_TEST
 
+/* cl_pcsc_list without pcscd, and its argument checks. */
+START_TEST(test_list_no_service)
+{
+    struct cl_pcsc_reader_state st[2];
+    size_t n = 99;
+    long last = 0;
+
+    ck_assert_int_eq(setenv("PCSCLITE_CSOCK_NAME",
+                            "/nonexistent/cardlink-test/pcscd.comm", 1), 0);
+    ck_assert_int_eq(cl_pcsc_list(st, 2, &n, &last), CL_ERR_IO);
+    ck_assert_int_eq(last, SCARD_E_NO_SERVICE);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(cl_pcsc_list(st, 2, NULL, &last), CL_ERR_ARG);
+    ck_assert_int_eq(last, SCARD_S_SUCCESS);
+    ck_assert_int_eq(cl_pcsc_list(NULL, 1, &n, NULL), CL_ERR_ARG);
+}
+END_TEST
+
 static Suite *pcsc_suite(void)
 {
     Suite *s = suite_create("pcsc");
@@ -327,6 +345,7 @@ static Suite *pcsc_suite(void)
     tc = tcase_create("port");
     tcase_add_test(tc, test_port_closed);
     tcase_add_test(tc, test_port_no_service);
+    tcase_add_test(tc, test_list_no_service);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -12,6 +12,9 @@ cardlink-perso. For each, the same card dialogue through
     words 61xx/6Cxx reach it as the card sent them);
   - cardlink-tool --reader pcsc: (ports/posix/pcsc.c through pcscd, which
     collects T=0 responses itself);
+  - cardlink-tool readers (both vpcd readers, card state, ATR), --reader
+    pcsc: taking the reader that holds the card, the messages for a missing
+    pcscd and a missing reader;
   - opensc-explorer: ls, cd, cat of both applications (-c tcos: OpenSC's
     default driver has no file listing; cd and cat with it too), the files
     listed and their bytes checked exactly (docs/vcard.md);
@@ -388,9 +391,64 @@ def applet_dialogue(name, proto, pki=None):
         explorer_applet(name, pki)
 
 
+# ---------------------------------------------- cardlink-tool readers
+
+def readers_checks(work, port):
+    """cardlink-tool readers; --reader pcsc: takes the first reader holding a
+    card; the messages for no pcscd and no such reader."""
+    empty = f"0: {READER}\n   no card\n1: Virtual PCD 00 01\n   no card\n"
+    r = run([TOOL, "readers"])
+    check("[readers] two empty readers", r.returncode == 0 and r.stdout == empty,
+          (r.returncode, r.stdout, r.stderr))
+    r = run([TOOL, "--reader", "pcsc:", "atr"])
+    check("[readers] pcsc: with no card anywhere: exit 1, no '(Command successful.)'",
+          r.returncode == 1 and "successful" not in r.stderr and r.stdout == "",
+          (r.returncode, r.stdout, r.stderr))
+    r = run([TOOL, "--reader", "pcsc:No Such Reader", "atr"])
+    check("[readers] a reader that is not there",
+          r.returncode == 1 and r.stderr == "cardlink-tool: no PC/SC reader matching "
+          "'No Such Reader' (cardlink-tool readers lists them)\n", (r.returncode, r.stderr))
+    # the card in the second reader: pcsc: finds it there
+    vc = start_vcard(port + 1, ["--atr", "t1"])
+    if vc is None:
+        return
+    want = (f"0: {READER}\n   no card\n1: Virtual PCD 00 01\n   card, ATR "
+            f"{ATR_T1}\n")
+    end = time.time() + 20
+    while time.time() < end:
+        r = run([TOOL, "readers"])
+        if r.stdout == want:
+            break
+        time.sleep(0.3)
+    check("[readers] the card in reader 1, its ATR", r.returncode == 0 and r.stdout == want,
+          (r.returncode, r.stdout, r.stderr))
+    r = run([TOOL, "--reader", "pcsc:", "-v", "atr"])
+    check("[readers] pcsc: picks the reader holding the card",
+          r.returncode == 0 and "PC/SC reader: Virtual PCD 00 01\n" in r.stderr
+          and f"ATR: {ATR_T1}\n" in r.stdout, (r.returncode, r.stdout, r.stderr))
+    r = run([TOOL, "--reader", "pcsc:" + READER, "atr"])
+    check("[readers] pcsc:NAME of the empty reader: exit 1, no '(Command successful.)'",
+          r.returncode == 1 and "successful" not in r.stderr, (r.returncode, r.stderr))
+    stop_vcard(vc, "readers")
+    # no pcscd behind the socket
+    r = subprocess.run([TOOL, "readers"], capture_output=True, text=True, timeout=30,
+                       env=dict(os.environ, PCSCLITE_CSOCK_NAME=os.path.join(work, "none")))
+    check("[readers] no pcscd: readers",
+          r.returncode == 1 and r.stderr == "cardlink-tool: no PC/SC service: is pcscd running?\n"
+          and r.stdout == "", (r.returncode, r.stdout, r.stderr))
+    r = subprocess.run([TOOL, "--reader", "pcsc:", "atr"], capture_output=True, text=True,
+                       timeout=30,
+                       env=dict(os.environ, PCSCLITE_CSOCK_NAME=os.path.join(work, "none")))
+    check("[readers] no pcscd: --reader pcsc:",
+          r.returncode == 1 and r.stderr == "cardlink-tool: no PC/SC service: is pcscd running?\n",
+          (r.returncode, r.stdout, r.stderr))
+
+
 # ------------------------------------------------------------ the scenarios
 
 def body(work, port, pcscd):
+    readers_checks(work, port)
+
     # 1. the file-system application, T=0 and T=1
     for name, args, atr, proto in (("fs T=0", ["--atr", "t0"], ATR_T0, 0),
                                    ("fs T=1", ["--atr", "t1"], ATR_T1, 1)):
