@@ -50,6 +50,11 @@
  * every half second. The first line on stdout, once connected, is
  * "vpcd HOST:PORT".
  *
+ * The card runs the file-system application of lib/sim (default files, or
+ * --fs FILE: the files described in FILE, docs/vcard.md; a mistake in it
+ * ends the program with "FILE:LINE: what" and exit status 2) or, with
+ * --applet IMAGE, the applet of lib/applet.
+ *
  * One log line per event on stderr unless -q; vpcd's ATR requests (pcscd's
  * presence poll, several a second) only with -v. SIGINT and SIGTERM end the
  * program cleanly (exit 0); so does the end of the first connection with
