@@ -270,15 +270,21 @@ static const char *fmt_money(char *buf, size_t size, int64_t amount, uint16_t cu
 
     for (i = 0; i < exp; i++)
         div *= 10u;
-    if (exp == 0)
-        snprintf(buf, size, "%s %s%llu", a, amount < 0 ? "-" : "", (unsigned long long)m);
-    else {
+    int r;
+
+    if (exp == 0) {
+        r = snprintf(buf, size, "%s %s%llu", a, amount < 0 ? "-" : "", (unsigned long long)m);
+    } else {
         char frac[24];
         /* div + remainder: "1" then exactly exp digits */
-        snprintf(frac, sizeof(frac), "%llu", (unsigned long long)(div + m % div));
-        snprintf(buf, size, "%s %s%llu.%s", a, amount < 0 ? "-" : "",
-                 (unsigned long long)(m / div), frac + 1);
+        r = snprintf(frac, sizeof(frac), "%llu", (unsigned long long)(div + m % div));
+        if (r < 0 || (size_t)r >= sizeof(frac))
+            frac[1] = '\0';
+        r = snprintf(buf, size, "%s %s%llu.%s", a, amount < 0 ? "-" : "",
+                     (unsigned long long)(m / div), frac + 1);
     }
+    if (r < 0 && size > 0)      /* snprintf cuts a long log text itself */
+        buf[0] = '\0';
     return buf;
 }
 
