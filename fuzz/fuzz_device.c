@@ -50,6 +50,7 @@
 #include <string.h>
 
 #include "cardlink/applet.h"
+#include "fuzz_card_crypto.h"
 #include "cardlink/device.h"
 #include "cardlink/error.h"
 #include "cardlink/sim.h"
@@ -59,57 +60,6 @@ static void ign(int r)
     (void)r;
 }
 
-/* ------------------------------------------------ test crypto */
-
-static void mix(const uint8_t *d, size_t n, uint8_t *out, size_t olen)
-{
-    uint32_t h = 2166136261u;
-    size_t i;
-    for (i = 0; i < n; i++)
-        h = (h ^ d[i]) * 16777619u;
-    for (i = 0; i < olen; i++) {
-        h = (h ^ (uint32_t)i) * 16777619u;
-        out[i] = (uint8_t)(h >> 24);
-    }
-}
-
-static int t_sha(void *c, const uint8_t *d, size_t n, uint8_t out[32])
-{
-    (void)c;
-    mix(d, n, out, 32);
-    return CL_OK;
-}
-
-static int t_sign(void *c, const uint8_t priv[32], const uint8_t *dg, size_t dl, uint8_t *sig,
-                  size_t ss, size_t *sl)
-{
-    (void)c; (void)priv;
-    if (dl == 0 || ss < 8)
-        abort();
-    sig[0] = 0x30; sig[1] = 6; sig[2] = 2; sig[3] = 1; sig[4] = dg[0];
-    sig[5] = 2; sig[6] = 1; sig[7] = dg[dl - 1];
-    *sl = 8;
-    return CL_OK;
-}
-
-static int t_verify(void *c, const uint8_t pub[65], const uint8_t *dg, size_t dl,
-                    const uint8_t *sig, size_t sl)
-{
-    (void)c; (void)pub; (void)dl;
-    if (sl < 8 || sl > 72 || sig[0] != 0x30 || sig[4] != dg[0])
-        return CL_ERR_SIGNATURE;
-    return CL_OK;
-}
-
-static int t_random(void *c, uint8_t *o, size_t n)
-{
-    (void)c;
-    memset(o, 0x5A, n);
-    return CL_OK;
-}
-
-static const struct cl_applet_crypto port = {t_sign, t_verify, t_random, t_sha, NULL};
-
 /* The device's hash port: the same mix, any length. */
 static int d_hash(void *ctx, uint8_t alg, const uint8_t *data, size_t len, uint8_t *out,
                   size_t size)
@@ -118,7 +68,7 @@ static int d_hash(void *ctx, uint8_t alg, const uint8_t *data, size_t len, uint8
     (void)ctx;
     if (size < n)
         return CL_ERR_ARG;
-    mix(data, len, out, n);
+    fcc_mix(data, len, out, n);
     return (int)n;
 }
 
@@ -610,7 +560,7 @@ static void op_txn(const uint8_t *b, size_t n)
     s->dlen = (bits & 0x02u) ? 48u : 32u;
     if (cl_txn_tbs(t, s->chal, s->clen, tbs, sizeof(tbs), &tlen) != CL_OK)
         return;
-    mix(tbs, tlen, s->digest, s->dlen);
+    fcc_mix(tbs, tlen, s->digest, s->dlen);
     s->used = true;
     sent_next++;
 
@@ -766,7 +716,7 @@ static void reset_world(uint8_t conf)
     memset(typed, 0, sizeof(typed));
 
     personalise();
-    if (cl_applet_init(&ap, &cst, &port, NULL) != CL_OK || cl_applet_app(&ap, &inner) != CL_OK)
+    if (cl_applet_init(&ap, &cst, &fcc_port, NULL) != CL_OK || cl_applet_app(&ap, &inner) != CL_OK)
         abort();
     app = inner;
     app.process = gate;

@@ -42,61 +42,13 @@
 
 #include "cardlink/apdu.h"
 #include "cardlink/applet.h"
+#include "fuzz_card_crypto.h"
 #include "cardlink/error.h"
 #include "cardlink/policy.h"
 #include "cardlink/relay_msg.h"
 #include "cardlink/txn.h"
 
-/* ------------------------------------------------ the card (test crypto) */
-
-static void mix(const uint8_t *d, size_t n, uint8_t *out, size_t olen)
-{
-    uint32_t h = 2166136261u;
-    size_t i;
-    for (i = 0; i < n; i++)
-        h = (h ^ d[i]) * 16777619u;
-    for (i = 0; i < olen; i++) {
-        h = (h ^ (uint32_t)i) * 16777619u;
-        out[i] = (uint8_t)(h >> 24);
-    }
-}
-
-static int t_sha(void *c, const uint8_t *d, size_t n, uint8_t out[32])
-{
-    (void)c;
-    mix(d, n, out, 32);
-    return CL_OK;
-}
-
-static int t_sign(void *c, const uint8_t priv[32], const uint8_t *dg, size_t dl, uint8_t *sig,
-                  size_t ss, size_t *sl)
-{
-    (void)c; (void)priv;
-    if (dl == 0 || ss < 8)
-        abort();
-    sig[0] = 0x30; sig[1] = 6; sig[2] = 2; sig[3] = 1; sig[4] = dg[0];
-    sig[5] = 2; sig[6] = 1; sig[7] = dg[dl - 1];
-    *sl = 8;
-    return CL_OK;
-}
-
-static int t_verify(void *c, const uint8_t pub[65], const uint8_t *dg, size_t dl,
-                    const uint8_t *sig, size_t sl)
-{
-    (void)c; (void)pub; (void)dl;
-    if (sl < 8 || sl > 72 || sig[0] != 0x30 || sig[4] != dg[0])
-        return CL_ERR_SIGNATURE;
-    return CL_OK;
-}
-
-static int t_random(void *c, uint8_t *o, size_t n)
-{
-    (void)c;
-    memset(o, 0x5A, n);
-    return CL_OK;
-}
-
-static const struct cl_applet_crypto port = {t_sign, t_verify, t_random, t_sha, NULL};
+/* ------------------------------------------------ the card (test crypto: fuzz_card_crypto.h) */
 
 static struct cl_applet_state cst;
 static struct cl_applet ap;
@@ -466,7 +418,7 @@ static void op_txn(const struct cl_policy *cfg, struct cl_policy_state *pst,
     confirmed.dlen = m.digest == CL_RELAY_DIGEST_SHA384 ? 48u : 32u;
     if (cl_txn_tbs(&dec, m.challenge.data, m.challenge.len, tbs, sizeof(tbs), &tlen) != CL_OK)
         abort();
-    mix(tbs, tlen, confirmed.digest, confirmed.dlen);
+    fcc_mix(tbs, tlen, confirmed.digest, confirmed.dlen);
     confirmed.amount = (uint32_t)dec.amount;
     memcpy(confirmed.id, dec.id, CL_TXN_ID_LEN);
     {   /* the payee padded with 00 (the harness' payees are ASCII: their
@@ -556,7 +508,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                    CL_POLICY_F_NUMERIC_PROMPTS));
     cfg.max_apdu = (data[0] & 0x80u) ? 64u : 0u;
     personalise();
-    if (cl_applet_init(&ap, &cst, &port, NULL) != CL_OK)
+    if (cl_applet_init(&ap, &cst, &fcc_port, NULL) != CL_OK)
         abort();
     cl_policy_init(&pst);
     memset(&confirmed, 0, sizeof(confirmed));
