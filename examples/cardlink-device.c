@@ -7,7 +7,8 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  *   cardlink-device --card SPEC --server HOST:PORT --pki DIR --store DIR
- *                   [--ui term|script:FILE] [--id DEVICE_ID] [--trace FILE] [-v]
+ *                   [--ui term|script:FILE] [--id DEVICE_ID] [--trace FILE]
+ *                   [--reconnect N] [-v]
  *   cardlink-device --help | --version
  *
  * SPEC: vline:tcp:HOST:PORT | vline:unix:PATH | vline:pty:/dev/pts/N (the
@@ -30,7 +31,15 @@
  * holder, on stderr with the terminal (whose display owns stdout). No
  * line ever carries a PIN digit: PIN entries are logged as "PIN entered".
  *
- * The program runs one connection: it ends when the server closes it
+ * --reconnect N: when the link drops without the session's end (no CLOSE,
+ * no close_notify, or the keep-alive found it dead), connect again up to N
+ * times in a row (back-off 100 ms doubling to 2 s) and offer the session's
+ * resume token in HELLO: the server continues the session (the replay
+ * buffers carry what was lost), or starts a fresh one and re-sends an
+ * outstanding request under its transaction id, which the transaction log
+ * answers without touching the card. Default 0: one connection.
+ *
+ * The program runs one session: it ends when the server closes it
  * (exit 0), or fails (exit 1: the card, the TLS handshake, a scripted
  * holder that saw what its script did not expect). Exit 2: usage.
  */
@@ -89,6 +98,8 @@ static void usage(FILE *f)
           "  --ui term: the terminal display and keypad (default); script:FILE: a\n"
           "        scripted holder, each screen printed as \"holder: \" lines\n"
           "  --trace FILE: the relay stream in hex (> sent, < received)\n"
+          "  --reconnect N: reconnect up to N times in a row when the link drops,\n"
+          "        resuming the session (default 0)\n"
           "Exit status: 0 the server closed the connection, 1 failure, 2 usage.\n",
           f);
 }
@@ -105,6 +116,7 @@ static struct {
     const char *card_spec, *server, *pki, *store_dir, *ui_spec, *trace_path;
     char id[33];
     bool verbose;
+    unsigned reconnect;             /* --reconnect N */
     /* the device */
     struct cl_dev dev;
     struct cl_dev_stats seen;
@@ -634,10 +646,77 @@ static int hash_port(void *ctx, uint8_t alg, const uint8_t *data, size_t len, ui
     return cl_sha256(data, len, out) == CL_OK ? CL_SHA256_LEN : CL_ERR_CRYPTO;
 }
 
+/* The transport is gone: free it (the session stays, suspended). */
+static void net_close(void)
+{
+    if (g.tls_set) {
+        cl_mtls_free(&g.tls);
+        g.tls_set = false;
+    }
+    cl_tcp_close(&g.tcp);
+}
+
+/*
+ * The link dropped with the session still to finish: connect again, up to
+ * g.reconnect attempts in a row (*tries counts them; the caller resets it
+ * once a session is open again), waiting 100 ms doubling to 2 s before
+ * each, the card and the holder served meanwhile. Returns CL_OK when a
+ * transport is up and HELLO queued (with the resume token the session
+ * holds), else an error (give up).
+ */
+static int reconnect(unsigned *tries)
+{
+    net_close();
+    while (*tries < g.reconnect && !stop_signal) {
+        uint32_t backoff = 100u << (*tries < 5 ? *tries : 5), t0;
+        size_t tl = 0;
+        int rc;
+
+        if (backoff > 2000)
+            backoff = 2000;
+        (*tries)++;
+        (void)cl_relay_session_token(cl_dev_session(&g.dev), &tl);
+        logf_("reconnecting in %u ms (attempt %u of %u)%s", (unsigned)backoff, *tries,
+              g.reconnect, tl > 0 ? ", offering the session's resume token" : "");
+        t0 = cl_posix_ms_now();
+        while (cl_posix_ms_now() - t0 < backoff && !stop_signal) {
+            uint32_t now;
+
+            while (card_step())
+                ;
+            if (holder_step() < 0)
+                return CL_ERR_CLOSED;
+            now = cl_posix_ms_now();
+            if (cl_dev_timer(&g.dev, now) == 0 && cl_dev_timeout(&g.dev, now) != CL_OK &&
+                g.verbose)
+                logf_("timer: %s", cl_strerror(cl_dev_error(&g.dev)));
+            log_progress();
+            (void)poll(NULL, 0, 10);
+        }
+        if (stop_signal)
+            break;
+        if (tls_connect() == CL_OK) {
+            rc = cl_dev_net_up(&g.dev, cl_posix_ms_now());
+            if (rc == CL_OK)
+                return CL_OK;
+            logf_("relay session: %s", cl_strerror(rc));
+            net_close();
+            return rc;
+        }
+        net_close();
+    }
+    if (!stop_signal)
+        logf_("gave up after %u reconnection attempt(s)", *tries);
+    return CL_ERR_CLOSED;
+}
+
 static int run(void)
 {
     uint8_t rx[2048];
-    bool closing = false, card_seen = false, session_seen = false;
+    bool closing = false, card_seen = false, session_seen = false, reopened = true;
+    uint8_t tok[CL_RELAY_TOKEN_MAX];
+    size_t tok_len = 0;
+    unsigned tries = 0;
     uint32_t close_at = 0;
     int rc;
 
@@ -647,7 +726,7 @@ static int run(void)
         return 1;
     }
     for (;;) {
-        bool progress;
+        bool progress, lost = false;
         struct pollfd pf[2];
         nfds_t nf = 0;
         uint32_t now, t, tu;
@@ -680,7 +759,8 @@ static int run(void)
                 if (s < 0) {
                     logf_("connection lost while sending: %s", cl_strerror(s));
                     cl_dev_net_down(&g.dev, cl_posix_ms_now());
-                    return 1;
+                    lost = true;
+                    break;
                 }
                 if (s > 0)
                     progress = true;
@@ -698,8 +778,11 @@ static int run(void)
                         log_progress();
                         /* an orderly end (close_notify) or one after the
                          * session's CLOSE is the server's; any other is not */
-                        return r == 0 || cl_relay_session_state(cl_dev_session(&g.dev)) ==
-                                         CL_RELAY_ST_CLOSED ? 0 : 1;
+                        if (r == 0 || cl_relay_session_state(cl_dev_session(&g.dev)) ==
+                                      CL_RELAY_ST_CLOSED)
+                            return 0;
+                        lost = true;
+                        break;
                     }
                     trace_bytes('<', rx, (size_t)r);
                     progress = true;
@@ -717,6 +800,21 @@ static int run(void)
                         break;
                     }
                 }
+                if (lost)
+                    break;
+            }
+            if (!reopened &&
+                cl_relay_session_state(cl_dev_session(&g.dev)) == CL_RELAY_ST_OPEN) {
+                size_t tl = 0;
+                const uint8_t *t2 = cl_relay_session_token(cl_dev_session(&g.dev), &tl);
+
+                reopened = true;
+                tries = 0;
+                if (t2 != NULL && tl == tok_len && tl > 0 && memcmp(t2, tok, tl) == 0)
+                    logf_("relay session resumed");
+                else
+                    logf_("the server started a fresh session (an outstanding request "
+                          "comes again under its transaction id)");
             }
             if (!session_seen &&
                 cl_relay_session_state(cl_dev_session(&g.dev)) == CL_RELAY_ST_OPEN) {
@@ -746,6 +844,27 @@ static int run(void)
             return 1;
         }
         w = cl_dev_wants(&g.dev);
+        if (!lost && !closing && (w & CL_DEV_W_NET_DROP) && g.reconnect > 0) {
+            logf_("the link is dead (no answer from the server)");
+            cl_dev_net_down(&g.dev, cl_posix_ms_now());
+            lost = true;
+        }
+        if (lost) {
+            const uint8_t *t2;
+
+            if (g.reconnect == 0)
+                return 1;
+            tok_len = 0;
+            t2 = cl_relay_session_token(cl_dev_session(&g.dev), &tok_len);
+            if (t2 != NULL && tok_len <= sizeof(tok))
+                memcpy(tok, t2, tok_len);
+            else
+                tok_len = 0;
+            if (reconnect(&tries) != CL_OK)
+                return 1;
+            reopened = false;
+            continue;
+        }
         if (w & CL_DEV_W_FAILED) {
             logf_("device failed: %s", cl_strerror(cl_dev_error(&g.dev)));
             return 1;
@@ -855,6 +974,19 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--trace") == 0) {
             if (opt_value(argc, argv, &i, &g.trace_path))
                 return 2;
+        } else if (strcmp(a, "--reconnect") == 0) {
+            const char *v;
+            char *end;
+            unsigned long n;
+
+            if (opt_value(argc, argv, &i, &v))
+                return 2;
+            n = strtoul(v, &end, 10);
+            if (*v == '\0' || *end != '\0' || n > 1000) {
+                fprintf(stderr, PROG ": --reconnect takes 0..1000\n");
+                return 2;
+            }
+            g.reconnect = (unsigned)n;
         } else {
             fprintf(stderr, PROG ": unknown argument '%s'\n", a);
             usage(stderr);

@@ -54,6 +54,8 @@
 #define MAX_FLOWS 64u
 #define MAX_ITEMS 256u
 #define MAX_DEVICES 256u
+/* How long a lost session waits for its device to come back. */
+#define KEEP_MS 60000u
 
 /* ------------------------------------------------------------ options */
 
@@ -585,7 +587,11 @@ static struct cl_ossl_server tls_srv;
 static struct cl_tcp_listener listener;
 static struct cl_cert_der card_roots[1], dev_anchors[1], srv_chain[1];
 
-enum phase { PH_HANDSHAKE, PH_RUN, PH_DEAD };
+/* PH_KEPT: the transport is gone, the session (open when it was lost:
+ * resumable; ended: its token remembered) stays for KEEP_MS so that a
+ * device coming back with its token finds it. PH_GONE: merged into the
+ * connection that resumed it, freed without counting as an end. */
+enum phase { PH_HANDSHAKE, PH_RUN, PH_DEAD, PH_KEPT, PH_GONE };
 
 struct conn {
     struct conn *next;
@@ -607,7 +613,14 @@ struct conn {
     uint16_t req_currency;
     uint8_t in[4096];
     size_t in_off, in_len;
-    struct cl_server srv;
+    bool hello_checked;             /* the first HELLO was looked at */
+    bool ended;                     /* PH_KEPT: the session had ended */
+    bool after_end;                 /* the HELLO named an ended session */
+    bool tls_gone;                  /* the transport was freed (PH_KEPT) */
+    uint32_t kept_at;               /* ms, PH_KEPT since */
+    uint8_t token[32];              /* the session's token, from OPEN */
+    size_t token_len;
+    struct cl_server *srv;          /* its own allocation: a resumption moves it */
 };
 
 static struct conn *conns;
@@ -676,7 +689,7 @@ static void txn_now(struct cl_txn *t, uint8_t kind)
 /* The end of the flow list (or a refusal): close the session. */
 static void conn_close_session(struct conn *c, uint8_t reason)
 {
-    if (cl_server_close(&c->srv, cl_posix_ms_now(), reason) != CL_OK)
+    if (cl_server_close(c->srv, cl_posix_ms_now(), reason) != CL_OK)
         c->phase = PH_DEAD;
 }
 
@@ -697,12 +710,12 @@ static void start_next_flow(struct conn *c)
             txn_now(&txn, CL_TXN_AUTHENTICATION);
             rc = crypto_port.random(crypto_port.ctx, txn.id, sizeof(txn.id));
             if (rc == CL_OK)
-                rc = cl_server_authenticate(&c->srv, now, &txn, NULL);
+                rc = cl_server_authenticate(c->srv, now, &txn, NULL);
             break;
         case FK_PURCHASE:
             rc = cl_server_txn_from_catalogue(&scfg, f->item, 1, &txn);
             if (rc == CL_OK)
-                rc = cl_server_purchase(&c->srv, now, &txn, NULL);
+                rc = cl_server_purchase(c->srv, now, &txn, NULL);
             break;
         case FK_PURSE:
             txn_now(&txn, CL_TXN_PURSE_PAYMENT);
@@ -712,20 +725,20 @@ static void start_next_flow(struct conn *c)
             txn.exponent = 2;
             rc = crypto_port.random(crypto_port.ctx, txn.id, sizeof(txn.id));
             if (rc == CL_OK)
-                rc = cl_server_purse_pay(&c->srv, now, &txn, NULL);
+                rc = cl_server_purse_pay(c->srv, now, &txn, NULL);
             break;
         case FK_LOAD:
             rc = crypto_port.random(crypto_port.ctx, id, sizeof(id));
             if (rc == CL_OK)
-                rc = cl_server_load(&c->srv, now, id, (uint32_t)f->amount);
+                rc = cl_server_load(c->srv, now, id, (uint32_t)f->amount);
             break;
         case FK_EGOODS:
             rc = crypto_port.random(crypto_port.ctx, id, sizeof(id));
             if (rc == CL_OK)
-                rc = cl_server_egoods_load(&c->srv, now, id, f->egoods, f->egoods_len, 0, 978);
+                rc = cl_server_egoods_load(c->srv, now, id, f->egoods, f->egoods_len, 0, 978);
             break;
         default:
-            rc = cl_server_script(&c->srv, now, f->script);
+            rc = cl_server_script(c->srv, now, f->script);
             break;
         }
         if (rc == CL_OK) {
@@ -849,6 +862,20 @@ static void on_event(struct conn *c, const struct cl_server_event *ev)
         out("device %s (fingerprint %.16s..) %s, %s", c->dev, c->fp,
             ev->resumed ? "resumed" : "connected",
             strcmp(cl_ossl_conn_version(&c->tls), "TLSv1.3") == 0 ? "TLS 1.3" : "TLS 1.2");
+        {
+            size_t tl = 0;
+            const uint8_t *tok = cl_relay_session_token(cl_server_session(c->srv), &tl);
+
+            if (tok != NULL && tl <= sizeof(c->token)) {
+                memcpy(c->token, tok, tl);
+                c->token_len = tl;
+            }
+        }
+        if (c->after_end) {
+            out("device %s: the session it named had ended: closing, nothing runs again",
+                c->dev);
+            conn_close_session(c, CL_RELAY_E_NONE);
+        }
         break;
     case CL_SERVER_EV_CARD_INSERTED: {
         char atr[80] = "";
@@ -871,7 +898,7 @@ static void on_event(struct conn *c, const struct cl_server_event *ev)
         break;
     case CL_SERVER_EV_FLOW_DONE:
         c->running = false;
-        report(c, cl_server_result(&c->srv));
+        report(c, cl_server_result(c->srv));
         if (!c->list_done)
             start_next_flow(c);
         break;
@@ -909,9 +936,9 @@ static void tls_up(struct conn *c)
             return;
         }
     }
-    rc = cl_server_setup(&c->srv, &scfg);
+    rc = cl_server_setup(c->srv, &scfg);
     if (rc == CL_OK)
-        rc = cl_server_accept(&c->srv, cl_posix_ms_now());
+        rc = cl_server_accept(c->srv, cl_posix_ms_now());
     if (rc != CL_OK) {
         out("connection from %s: server context failed: %s", c->addr, cl_strerror(rc));
         c->phase = PH_DEAD;
@@ -919,6 +946,102 @@ static void tls_up(struct conn *c)
     }
     snprintf(c->dev, sizeof(c->dev), "?");
     c->phase = PH_RUN;
+}
+
+/* The connection is over: a session that was open (or that ended) stays
+ * for KEEP_MS, its transport freed, so that the device's next HELLO with
+ * its token finds it (route_hello). Not with --once, whose server ends
+ * with its first connection. */
+static void conn_keep(struct conn *c, uint32_t now, bool ended)
+{
+    if (opt.once || c->token_len == 0 || c->after_end) {
+        c->phase = PH_DEAD;
+        return;
+    }
+    cl_ossl_conn_free(&c->tls);
+    c->tls_gone = true;
+    c->phase = PH_KEPT;
+    c->ended = ended;
+    c->kept_at = now;
+    c->wait = 0;
+    c->in_len = 0;
+    if (!ended)
+        out("device %s: session kept %u s for the device to resume", c->dev, KEEP_MS / 1000u);
+}
+
+static void conn_lost(struct conn *c, uint32_t now)
+{
+    cl_server_disconnect(c->srv, now);
+    if (cl_relay_session_state(cl_server_session(c->srv)) == CL_RELAY_ST_SUSPENDED)
+        conn_keep(c, now, false);
+    else if (cl_relay_session_state(cl_server_session(c->srv)) == CL_RELAY_ST_CLOSED)
+        conn_keep(c, now, true);
+    else
+        c->phase = PH_DEAD;
+}
+
+static bool same_bytes(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    uint8_t d = 0;
+    size_t i;
+
+    if (alen != blen || alen == 0)
+        return false;
+    for (i = 0; i < alen; i++)
+        d |= (uint8_t)(a[i] ^ b[i]);
+    return d == 0;
+}
+
+/*
+ * The first bytes of a connection: when they hold a whole HELLO naming a
+ * token, the kept connection of the same device certificate whose session
+ * it resumes (cl_server_resumes) takes this transport: the two swap their
+ * struct cl_server, the kept one goes. A HELLO naming a session that had
+ * ended gets a fresh session that is closed at once (no flow runs twice).
+ * Returns whether c changed (the caller goes round again).
+ */
+static bool route_hello(struct conn *c, uint32_t now)
+{
+    static struct cl_relay_msg m;
+    struct cl_relay_header h;
+    const uint8_t *in = c->in + c->in_off;
+    struct conn *o;
+
+    if (c->in_len < 8 || cl_relay_header_decode(in, c->in_len, &h) != CL_OK ||
+        c->in_len < 8u + h.length || cl_relay_decode(in, 8u + h.length, &m) != CL_OK ||
+        m.type != CL_RELAY_HELLO || m.u.hello.token.len == 0)
+        return false;
+    for (o = conns; o; o = o->next) {
+        if (o == c || o->phase != PH_KEPT || strcmp(o->fp, c->fp) != 0)
+            continue;
+        if (!o->ended && cl_server_resumes(o->srv, &m.u.hello)) {
+            struct cl_server *t = c->srv;
+
+            c->srv = o->srv;
+            o->srv = t;
+            c->running = o->running;
+            c->list_done = o->list_done;
+            c->fi = o->fi;
+            c->req_amount = o->req_amount;
+            c->req_currency = o->req_currency;
+            memcpy(c->token, o->token, sizeof(c->token));
+            c->token_len = o->token_len;
+            snprintf(c->dev, sizeof(c->dev), "%s", o->dev);
+            o->phase = PH_GONE;
+            if (cl_server_accept(c->srv, now) != CL_OK) {
+                out("device %s: the kept session cannot take the connection", c->dev);
+                c->phase = PH_DEAD;
+            }
+            return true;
+        }
+        if (o->ended && same_bytes(o->token, o->token_len, m.u.hello.token.data,
+                                   m.u.hello.token.len)) {
+            c->after_end = true;
+            c->list_done = true;
+            return false;
+        }
+    }
+    return false;
 }
 
 /* Move bytes until the connection would block (or ends). */
@@ -947,9 +1070,9 @@ static void conn_run(struct conn *c)
             tls_up(c);
             continue;
         }
-        switch (cl_server_want(&c->srv)) {
+        switch (cl_server_want(c->srv)) {
         case CL_WANT_SEND:
-            n = cl_server_pull(&c->srv, now, &p);
+            n = cl_server_pull(c->srv, now, &p);
             if (n == 0) {
                 c->wait = 0;
                 return;
@@ -959,20 +1082,24 @@ static void conn_run(struct conn *c)
                 c->wait = c->net.ops->want(c->net.ctx);
                 return;
             }
-            if (rc < 0 || cl_server_sent(&c->srv, (size_t)rc) != CL_OK) {
+            if (rc < 0 || cl_server_sent(c->srv, (size_t)rc) != CL_OK) {
                 out("device %s: link lost (%s)", c->dev, cl_strerror(rc < 0 ? rc : CL_ERR_IO));
-                cl_server_disconnect(&c->srv, now);
-                c->phase = PH_DEAD;
+                conn_lost(c, now);
                 return;
             }
             break;
         case CL_WANT_DONE:
-            if (cl_server_poll(&c->srv, &ev))
+            if (cl_server_poll(c->srv, &ev))
                 on_event(c, &ev);
             break;
         case CL_WANT_RECV:
+            if (c->in_len > 0 && !c->hello_checked) {
+                c->hello_checked = true;
+                if (route_hello(c, now))
+                    break;
+            }
             if (c->in_len > 0) {
-                rc = cl_server_feed(&c->srv, now, c->in + c->in_off, c->in_len);
+                rc = cl_server_feed(c->srv, now, c->in + c->in_off, c->in_len);
                 if (rc < 0) {
                     if (opt.verbose)
                         out("device %s: bad input: %s", c->dev, cl_strerror(rc));
@@ -991,8 +1118,7 @@ static void conn_run(struct conn *c)
             if (rc <= 0) {
                 out("device %s: connection ended%s%s", c->dev, rc == 0 ? "" : ": ",
                     rc == 0 ? "" : cl_strerror(rc));
-                cl_server_disconnect(&c->srv, now);
-                c->phase = PH_DEAD;
+                conn_lost(c, now);
                 return;
             }
             c->in_off = 0;
@@ -1000,11 +1126,11 @@ static void conn_run(struct conn *c)
             break;
         case CL_WANT_CLOSED:
             out("device %s: disconnected", c->dev);
-            c->phase = PH_DEAD;
+            conn_keep(c, now, true);
             return;
         case CL_WANT_FAILED:
             out("device %s: session failed: %s", c->dev,
-                cl_strerror(cl_relay_session_error(cl_server_session(&c->srv))));
+                cl_strerror(cl_relay_session_error(cl_server_session(c->srv))));
             c->phase = PH_DEAD;
             return;
         default:
@@ -1016,8 +1142,12 @@ static void conn_run(struct conn *c)
 
 static void conn_free(struct conn *c)
 {
-    cl_server_free(&c->srv);
-    cl_ossl_conn_free(&c->tls);   /* closes the TCP connection under it */
+    if (c->srv != NULL) {
+        cl_server_free(c->srv);
+        free(c->srv);
+    }
+    if (!c->tls_gone)
+        cl_ossl_conn_free(&c->tls);   /* closes the TCP connection under it */
     cl_wipe(c, sizeof(*c));
     free(c);
     n_conns--;
@@ -1055,12 +1185,19 @@ static void accept_all(void)
                 snprintf(c->addr, sizeof(c->addr), "[%s]:%u", host, ntohs(s6->sin6_port));
             }
         }
+        c->srv = calloc(1, sizeof(*c->srv));
+        if (c->srv == NULL) {
+            cl_tcp_close(&c->tcp);
+            free(c);
+            return;
+        }
         cl_ossl_conn_init(&c->tls);
-        cl_server_init(&c->srv);
+        cl_server_init(c->srv);
         rc = cl_ossl_conn_setup(&c->tls, &tls_srv, cl_tcp_net(&c->tcp), cl_posix_time_now());
         if (rc != CL_OK) {
             cl_ossl_conn_free(&c->tls);
             cl_tcp_close(&c->tcp);
+            free(c->srv);
             free(c);
             out("connection refused: TLS setup: %s", cl_strerror(rc));
             continue;
@@ -1199,15 +1336,25 @@ static int serve(void)
                 }
                 t = HS_TIMEOUT_MS - (now - c->started);
             } else if (c->phase == PH_RUN) {
-                t = cl_server_timer(&c->srv, now);
+                t = cl_server_timer(c->srv, now);
                 if (t == 0) {
-                    if (cl_server_timeout(&c->srv, now) != CL_OK && opt.verbose)
+                    if (cl_server_timeout(c->srv, now) != CL_OK && opt.verbose)
                         out("device %s: timer: %s", c->dev,
-                            cl_strerror(cl_relay_session_error(cl_server_session(&c->srv))));
+                            cl_strerror(cl_relay_session_error(cl_server_session(c->srv))));
                     conn_run(c);
-                    t = c->phase == PH_RUN ? cl_server_timer(&c->srv, now) : 0;
+                    t = c->phase == PH_RUN ? cl_server_timer(c->srv, now) : 0;
                     if (t == 0)
                         t = 1;
+                }
+            } else if (c->phase == PH_KEPT) {
+                if (now - c->kept_at >= KEEP_MS) {
+                    if (!c->ended)
+                        out("device %s: not back within %u s, its session dropped", c->dev,
+                            KEEP_MS / 1000u);
+                    c->phase = PH_DEAD;
+                    t = 0;
+                } else {
+                    t = KEEP_MS - (now - c->kept_at);
                 }
             } else {
                 t = 0;
@@ -1217,6 +1364,11 @@ static int serve(void)
         }
         for (slot = &conns; *slot;) {
             c = *slot;
+            if (c->phase == PH_GONE) {
+                *slot = c->next;
+                conn_free(c);
+                continue;
+            }
             if (c->phase == PH_DEAD) {
                 *slot = c->next;
                 conn_free(c);
@@ -1232,7 +1384,7 @@ static int serve(void)
         pfd[0].events = POLLIN;
         pfd[0].revents = 0;
         for (c = conns; c; c = c->next, np++) {
-            pfd[np].fd = c->net.ops->fd(c->net.ctx);
+            pfd[np].fd = c->phase == PH_KEPT ? -1 : c->net.ops->fd(c->net.ctx);
             pfd[np].events = (short)(((c->wait & CL_NET_WANT_READ) ? POLLIN : 0) |
                                      ((c->wait & CL_NET_WANT_WRITE) ? POLLOUT : 0));
             pfd[np].revents = 0;
@@ -1257,13 +1409,13 @@ done:
     while (conns) {
         struct conn *c = conns;
         conns = c->next;
-        if (c->phase == PH_RUN && cl_server_want(&c->srv) != CL_WANT_CLOSED &&
-            cl_server_want(&c->srv) != CL_WANT_FAILED) {
+        if (c->phase == PH_RUN && cl_server_want(c->srv) != CL_WANT_CLOSED &&
+            cl_server_want(c->srv) != CL_WANT_FAILED) {
             const uint8_t *p;
             size_t n;
             /* CLOSE SHUTDOWN, sent once without waiting */
-            if (cl_server_close(&c->srv, cl_posix_ms_now(), CL_RELAY_E_SHUTDOWN) == CL_OK &&
-                (n = cl_server_pull(&c->srv, cl_posix_ms_now(), &p)) > 0 &&
+            if (cl_server_close(c->srv, cl_posix_ms_now(), CL_RELAY_E_SHUTDOWN) == CL_OK &&
+                (n = cl_server_pull(c->srv, cl_posix_ms_now(), &p)) > 0 &&
                 c->net.ops->send(c->net.ctx, p, n) > 0)
                 out("device %s: session closed (shutdown)", c->dev);
         }
