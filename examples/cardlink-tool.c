@@ -20,7 +20,7 @@
  * name contains NAME, "pcsc:" alone: all, the first holding a card, else
  * the first).
  * OPTIONS: --protocol 0|1, --no-pps,
- * --ifsd N, -v (log the activation).
+ * --ifsd N, -v (log the activation), -vv (and trace the card line: tool/trace.h).
  * A script line is an APDU in hex, optionally followed by "=>" and the
  * status words expected (9000, 61XX with X as wildcards, or "any"), or
  * "reset" / "reset cold"; '#' starts a comment (see run_script()).
@@ -42,6 +42,7 @@
 #include "serial.h"
 #include "vline.h"
 #include "vline_card.h"
+#include "tool/trace.h"
 #include "tool/tool.h"
 #ifdef CL_HAVE_PCSC
 #include "pcsc.h"
@@ -57,7 +58,7 @@ static const char usage_text[] =
     "       cardlink-tool policy [--iso] [--after-pin] HEX\n"
     "                                            would a device relay it? (lib/policy)\n"
     "       cardlink-tool readers                list PC/SC readers, cards and ATRs\n"
-    "       cardlink-tool --reader SPEC [--protocol 0|1] [--no-pps] [--ifsd N] [-v]\n"
+    "       cardlink-tool --reader SPEC [--protocol 0|1] [--no-pps] [--ifsd N] [-v|-vv]\n"
     "                     atr | apdu HEX... | script FILE\n"
     "       cardlink-tool --help | --version\n"
     "  SPEC: vline:tcp:HOST:PORT | vline:unix:PATH | vline:pty:/dev/pts/N |\n"
@@ -76,7 +77,8 @@ static const char help_text[] =
     "  00 A4 00 0C 02 3F 00 => 9000     stop unless the status word is 9000\n"
     "  00 B0 00 00 00 => 9000 62XX      several allowed; X: any hex digit; any\n"
     "  reset                            warm reset, re-activate (reset cold: power off/on)\n"
-    "With -v, the activation and decoded responses are shown.\n"
+    "With -v, the activation and decoded responses are shown; with -vv, also\n"
+    "what crosses the card line (ATR, PPS, T=0 procedure bytes, T=1 blocks).\n"
     "Exit status: 0 decoded / every expectation met, 1 malformed input, a card\n"
     "error or an unexpected status word, 2 usage error.\n";
 
@@ -247,7 +249,8 @@ struct reader {
     bool is_pcsc;
 #endif
     bool is_vline;
-    bool verbose;
+    unsigned verbose;   /* -v 1, -vv 2: the line traced (tool/trace.c) */
+    struct trace trace;
 };
 
 static struct reader rd;   /* large (engines, ATR): not on the stack */
@@ -312,6 +315,17 @@ static int cmd_readers(int argc, char **argv)
 }
 #endif
 
+/* The card session over line (ctx): through the trace with -vv. */
+static void reader_line(struct reader *r, const struct cl_card_line *line, void *ctx)
+{
+    if (r->verbose >= 2) {
+        trace_init(&r->trace, line, ctx, stdout);
+        line = trace_line(&r->trace);
+        ctx = &r->trace;
+    }
+    cl_card_init_line(&r->card, line, ctx, &r->cfg);
+}
+
 static int reader_open(struct reader *r, const char *spec)
 {
     int err;
@@ -324,7 +338,7 @@ static int reader_open(struct reader *r, const char *spec)
             return err;
         }
         cl_vline_card_init(&r->vc, &r->vl);
-        cl_card_init_line(&r->card, cl_vline_card_line(), &r->vc, &r->cfg);
+        reader_line(r, cl_vline_card_line(), &r->vc);
         r->is_vline = true;
         return CL_OK;
     }
@@ -355,7 +369,7 @@ static int reader_open(struct reader *r, const char *spec)
             fprintf(stderr, "cardlink-tool: cannot open %s: %s\n", dev, cl_strerror(err));
             return err;
         }
-        cl_card_init_line(&r->card, cl_serial_line(&r->serial), &r->serial, &r->cfg);
+        reader_line(r, cl_serial_line(&r->serial), &r->serial);
         return CL_OK;
     }
 #ifdef CL_HAVE_PCSC
@@ -666,7 +680,9 @@ static int cmd_reader(int argc, char **argv)
         else if (strcmp(argv[i], "--no-pps") == 0)
             rd.cfg.pps = false;
         else if (strcmp(argv[i], "-v") == 0)
-            rd.verbose = true;
+            rd.verbose++;
+        else if (strcmp(argv[i], "-vv") == 0)
+            rd.verbose = 2;
         else
             break;
     }
