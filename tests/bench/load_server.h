@@ -428,7 +428,8 @@ static bool rig_step(struct rig *g)
         else if (c == CL_CARD_CTRL_PARAMS) {
             const struct cl_card_line_params *lp;
             RIG_DEV(lp = cl_dev_card_params(&g->dev));
-            (void)cl_sim_clock(&g->sim, lp->f, lp->d);
+            used = cl_sim_clock(&g->sim, lp->f, lp->d);   /* a rate it lacks: unchanged */
+            (void)used;
         } else if (c == CL_CARD_CTRL_OFF)
             cl_sim_power_off(&g->sim);
         RIG_DEV(used = cl_dev_card_ctrl_done(&g->dev, g->now, CL_OK));
