@@ -72,8 +72,10 @@ static void atr_unit(struct trace *t, size_t len)
                 t->crc ? "CRC" : "LRC");
     if (a.t_mask & 1u || a.nproto == 0 || a.proto[0] == 0)
         fprintf(t->out, ", WI %u", a.p.wi);
-    if (warn & CL_ATR_W_TCK_WRONG)
+    if (warn & CL_ATR_W_TCK_WRONG) {
         fprintf(t->out, ", TCK WRONG");
+        t->cause = "an ATR with a wrong TCK";
+    }
     else if (warn & CL_ATR_W_TCK_MISSING)
         fprintf(t->out, ", TCK missing");
     else if (a.p.flags & CL_ATR_F_TCK)
@@ -400,6 +402,8 @@ static int tr_reset(void *ctx, bool warm)
 {
     struct trace *t = ctx;
 
+    if (t->phase == TR_ATR && t->n > 0 && t->cause == NULL)
+        t->cause = "an incomplete ATR";
     trace_flush(t);
     fprintf(t->out, "-- %s reset (%s)\n", warm ? "warm" : "cold",
             t->resets == 0 ? "activation" : t->cause ? t->cause : "asked for");
