@@ -662,9 +662,10 @@ static void net_close(void)
  * once a session is open again), waiting 100 ms doubling to 2 s before
  * each, the card and the holder served meanwhile. Returns CL_OK when a
  * transport is up and HELLO queued (with the resume token the session
- * holds), else an error (give up).
+ * holds; only the transport when !session: the first connection), else
+ * an error (give up).
  */
-static int reconnect(unsigned *tries)
+static int reconnect(unsigned *tries, bool session)
 {
     net_close();
     while (*tries < g.reconnect && !stop_signal) {
@@ -696,6 +697,8 @@ static int reconnect(unsigned *tries)
         if (stop_signal)
             break;
         if (tls_connect() == CL_OK) {
+            if (!session)
+                return CL_OK;
             rc = cl_dev_net_up(&g.dev, cl_posix_ms_now());
             if (rc == CL_OK)
                 return CL_OK;
@@ -708,6 +711,25 @@ static int reconnect(unsigned *tries)
     if (!stop_signal)
         logf_("gave up after %u reconnection attempt(s)", *tries);
     return CL_ERR_CLOSED;
+}
+
+/* After a reconnection, once the session is open: resumed (the token it
+ * held) or fresh; the attempts count again from 0. */
+static void note_reopen(bool *reopened, unsigned *tries, const uint8_t *tok, size_t tok_len)
+{
+    size_t tl = 0;
+    const uint8_t *t2;
+
+    if (*reopened || cl_relay_session_state(cl_dev_session(&g.dev)) != CL_RELAY_ST_OPEN)
+        return;
+    t2 = cl_relay_session_token(cl_dev_session(&g.dev), &tl);
+    *reopened = true;
+    *tries = 0;
+    if (t2 != NULL && tl == tok_len && tl > 0 && memcmp(t2, tok, tl) == 0)
+        logf_("relay session resumed");
+    else
+        logf_("the server started a fresh session (an outstanding request comes again "
+              "under its transaction id)");
 }
 
 static int run(void)
@@ -787,6 +809,7 @@ static int run(void)
                     trace_bytes('<', rx, (size_t)r);
                     progress = true;
                     r = cl_dev_net_feed(&g.dev, cl_posix_ms_now(), rx, (size_t)r);
+                    note_reopen(&reopened, &tries, tok, tok_len);
                     if (r < 0) {
                         const struct cl_relay_session *rs = cl_dev_session(&g.dev);
 
@@ -803,19 +826,7 @@ static int run(void)
                 if (lost)
                     break;
             }
-            if (!reopened &&
-                cl_relay_session_state(cl_dev_session(&g.dev)) == CL_RELAY_ST_OPEN) {
-                size_t tl = 0;
-                const uint8_t *t2 = cl_relay_session_token(cl_dev_session(&g.dev), &tl);
-
-                reopened = true;
-                tries = 0;
-                if (t2 != NULL && tl == tok_len && tl > 0 && memcmp(t2, tok, tl) == 0)
-                    logf_("relay session resumed");
-                else
-                    logf_("the server started a fresh session (an outstanding request "
-                          "comes again under its transaction id)");
-            }
+            note_reopen(&reopened, &tries, tok, tok_len);
             if (!session_seen &&
                 cl_relay_session_state(cl_dev_session(&g.dev)) == CL_RELAY_ST_OPEN) {
                 session_seen = true;
@@ -860,7 +871,7 @@ static int run(void)
                 memcpy(tok, t2, tok_len);
             else
                 tok_len = 0;
-            if (reconnect(&tries) != CL_OK)
+            if (reconnect(&tries, true) != CL_OK)
                 return 1;
             reopened = false;
             continue;
@@ -1101,8 +1112,13 @@ int main(int argc, char **argv)
     }
     logf_("%s, card on %s, store %s, holder %s", g.id, g.card_spec, g.store_dir,
           g.scripted ? g.ui_spec : "on this terminal");
-    if (tls_connect() == CL_OK)
-        status = run();
+    {
+        unsigned tries = 0;
+
+        /* the first connection is retried as a lost one (--reconnect) */
+        if (tls_connect() == CL_OK || (g.reconnect > 0 && reconnect(&tries, false) == CL_OK))
+            status = run();
+    }
     if (g.scripted && status == 0 && !cl_ui_script_done(&g.script)) {
         logf_("the holder's script did not run to its end");
         status = 1;

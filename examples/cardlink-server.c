@@ -616,6 +616,7 @@ struct conn {
     bool hello_checked;             /* the first HELLO was looked at */
     bool ended;                     /* PH_KEPT: the session had ended */
     bool after_end;                 /* the HELLO named an ended session */
+    bool stale_token;               /* the HELLO named a session not held here */
     bool tls_gone;                  /* the transport was freed (PH_KEPT) */
     uint32_t kept_at;               /* ms, PH_KEPT since */
     uint8_t token[32];              /* the session's token, from OPEN */
@@ -846,6 +847,8 @@ static void report(struct conn *c, const struct cl_server_result *r)
     }
 }
 
+static bool pending_after_loss(struct conn *c, const struct cl_relay_hello *h);
+
 static void on_event(struct conn *c, const struct cl_server_event *ev)
 {
     switch (ev->kind) {
@@ -871,6 +874,9 @@ static void on_event(struct conn *c, const struct cl_server_event *ev)
                 c->token_len = tl;
             }
         }
+        if (c->stale_token && !ev->resumed && ev->msg != NULL &&
+            ev->msg->type == CL_RELAY_HELLO && pending_after_loss(c, &ev->msg->u.hello))
+            break;
         if (c->after_end) {
             out("device %s: the session it named had ended: closing, nothing runs again",
                 c->dev);
@@ -1041,7 +1047,51 @@ static bool route_hello(struct conn *c, uint32_t now)
             return false;
         }
     }
+    c->stale_token = true;
     return false;
+}
+
+struct pending_scan {
+    struct conn *c;
+    unsigned n;
+};
+
+static int pending_row(void *arg, const struct cl_ledger_txn *t)
+{
+    struct pending_scan *ps = arg;
+    char id[2 * CL_LEDGER_TXN_ID_LEN + 1];
+
+    if (t->outcome != CL_LEDGER_PENDING)
+        return 0;
+    hex(id, t->id, sizeof(t->id));
+    out("device %s: transaction %s (%s) is PENDING from a session this server no longer "
+        "holds: not run again (the device's log holds its outcome)", ps->c->dev, id,
+        kind_name(t->kind));
+    ps->n++;
+    return 0;
+}
+
+/* A device back with a token of a session this server does not hold (a
+ * restart, or the session expired) whose ledger rows are still PENDING:
+ * its flow list does not run again (it would charge under new ids); the
+ * session is closed and the rows stay for the operator. Returns whether
+ * it was closed. */
+static bool pending_after_loss(struct conn *c, const struct cl_relay_hello *h)
+{
+    struct cl_ledger_filter f;
+    struct pending_scan ps;
+
+    memset(&f, 0, sizeof(f));
+    f.device_id = h->device_id.data;
+    f.device_id_len = h->device_id.len;
+    ps.c = c;
+    ps.n = 0;
+    if (scfg.ledger->list_txns(scfg.ledger_ctx, &f, pending_row, &ps) != CL_OK || ps.n == 0)
+        return false;
+    c->list_done = true;
+    out("device %s: closing the session, nothing runs again", c->dev);
+    conn_close_session(c, CL_RELAY_E_NONE);
+    return true;
 }
 
 /* Move bytes until the connection would block (or ends). */

@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""cardlink end to end with the link cut (issue 12): resumption, exactly once.
+
+    test_e2e_cuts.py PKI PERSO VCARD SERVER DEVICE
+
+The programs of test_e2e.py (test PKI, a personalised card on
+cardlink-vcard, cardlink-server, cardlink-device --reconnect with a
+scripted holder), with a cutting proxy between the device and the server:
+a TCP relay that forwards whole TLS records and, on the first connection
+of a run, closes both sides right after the N-th record (either
+direction; N = 0: at once). The device reconnects through the proxy
+(those connections are not cut) and resumes its session.
+
+For the purchase, the load and the purse payment, N runs from 0 up until
+a run completes without a cut (every record boundary of the flow: the TLS
+handshake, HELLO, CARD-INSERTED, each request and answer, CLOSE). After
+each run: the device exits 0, the ledger (cardlink-server --db FILE txns)
+has exactly one new row, APPROVED, under the id the server's decision
+line names; the card's balance moved by exactly the amount once; for the
+purchase, the card's transaction log has exactly one more record.
+
+Then the server is killed with SIGKILL mid-flow (after the TXN-APPROVE
+went out) and restarted on the same database and port: the device
+reconnects, and the outcome is exactly once (ledger and card).
+
+Exit 77 (skipped) when cardlink-server was not built (SERVER is "none").
+"""
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+PIN = "7391"
+
+if len(sys.argv) != 6:
+    sys.exit("usage: test_e2e_cuts.py PKI PERSO VCARD SERVER DEVICE")
+PKI, PERSO, VCARD, SERVER, DEVICE = sys.argv[1:]
+if SERVER == "none" or not os.path.exists(SERVER):
+    print("cardlink-server not built: skipped")
+    sys.exit(77)
+
+T0 = time.time()
+work = tempfile.mkdtemp(prefix="cl-e2e-cuts-")
+procs = []
+failures = []
+checks = 0
+
+
+def check(cond, what):
+    global checks
+    checks += 1
+    if cond:
+        print("ok   " + what)
+    else:
+        print("FAIL " + what)
+        failures.append(what)
+    return cond
+
+
+def run(args, **kw):
+    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=60, **kw)
+
+
+def start(args, outfile):
+    f = open(outfile, "a+")
+    p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, text=True)
+    procs.append(p)
+    return p, f
+
+
+def wait_line(path, pattern, proc, timeout=20, start_at=0):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        with open(path) as f:
+            f.seek(start_at)
+            for line in f:
+                m = re.search(pattern, line)
+                if m:
+                    return m
+        if proc is not None and proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    with open(path) as f:
+        sys.exit("no '%s' in %s: %s" % (pattern, path, f.read()[-3000:]))
+
+
+class Proxy:
+    """A TCP relay that forwards whole TLS records (5-byte header, length)
+    and cuts the first connection after arm(n) right after record n."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(16)
+        self.port = self.ls.getsockname()[1]
+        self.lock = threading.Lock()
+        self.cut_at = None
+        self.did_cut = False
+        self.conns = 0
+        threading.Thread(target=self.accept_loop, daemon=True).start()
+
+    def arm(self, n):
+        with self.lock:
+            self.cut_at = n
+            self.did_cut = False
+            self.conns = 0
+
+    def accept_loop(self):
+        while True:
+            try:
+                c, _ = self.ls.accept()
+            except OSError:
+                return
+            with self.lock:
+                cut, self.cut_at = self.cut_at, None
+                self.conns += 1
+            threading.Thread(target=self.relay, args=(c, cut), daemon=True).start()
+
+    def relay(self, a, cut):
+        if cut == 0:
+            self.did_cut = True
+            a.close()
+            return
+        try:
+            b = socket.create_connection(("127.0.0.1", self.target))
+        except OSError:
+            a.close()
+            return
+        peer = {a: b, b: a}
+        buf = {a: b"", b: b""}
+        n = 0
+        try:
+            while True:
+                rd, _, _ = select.select([a, b], [], [], 30)
+                if not rd:
+                    return
+                for s in rd:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    buf[s] += data
+                    while len(buf[s]) >= 5:
+                        ln = 5 + int.from_bytes(buf[s][3:5], "big")
+                        if len(buf[s]) < ln:
+                            break
+                        peer[s].sendall(buf[s][:ln])
+                        buf[s] = buf[s][ln:]
+                        n += 1
+                        if cut is not None and n >= cut:
+                            self.did_cut = True
+                            return
+        except OSError:
+            return
+        finally:
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+
+# ---------------------------------------------------------------- set-up
+main_pki = os.path.join(work, "pki")
+os.makedirs(main_pki)
+r = run([PKI, "testpki", main_pki])
+if r.returncode != 0:
+    sys.exit("cardlink-pki: " + r.stdout)
+img = os.path.join(work, "card.img")
+
+
+def p(name):
+    return os.path.join(main_pki, name)
+
+
+r = run([PERSO, "--out", img, "--pin", PIN, "--card-key", p("card.key.der"),
+         "--card-cert", p("card.der"), "--sign-key", p("card-sign.key.der"),
+         "--sign-cert", p("card-sign.der"), "--issuer-cert", p("issuer.der"),
+         "--root-cert", p("root.der"), "--issuer-pub", p("issuer.der"), "--balance", "100000"])
+if r.returncode != 0:
+    sys.exit("cardlink-perso: " + r.stdout)
+
+vcard_out = os.path.join(work, "vcard.out")
+vcard, _ = start([VCARD, "--line", "tcp:127.0.0.1:0", "--applet", img], vcard_out)
+line = "vline:" + wait_line(vcard_out, r"^line (\S+)", vcard).group(1)
+store = os.path.join(work, "store")
+
+
+def card():
+    out = run([PERSO, "--show", img]).stdout
+    b = re.search(r"^balance\s+(\d+)", out, re.M)
+    # the log holds the last 10 records (cyclic): the records themselves,
+    # each unique, tell what was added
+    recs = re.findall(r"^  \d+ ([0-9A-F]{86})$", out, re.M)
+    return (int(b.group(1)) if b else None, recs)
+
+
+def ledger(db):
+    """The ledger's rows: [(id, outcome)]."""
+    out = run([SERVER, "--db", db, "txns"]).stdout
+    rows = []
+    for l in out.splitlines():
+        m = re.search(r"\b([0-9a-f]{32})\b.*\s(APPROVED|PENDING|DECLINED|FAILED)\s*$", l)
+        if m:
+            rows.append((m.group(1), m.group(2)))
+    return rows
+
+
+def approve(pages=2):
+    s = ""
+    for i in range(1, pages):
+        s += "wait-screen TXN %d/%d\npage-down\n" % (i, pages)
+    s += "wait-screen TXN %d/%d\nexpect-confirm yes\nconfirm\n" % (pages, pages)
+    s += "wait-screen PIN\npin %s\n" % PIN
+    return s
+
+
+class Server:
+    def __init__(self, name, flows, port=0, db=None):
+        self.name, self.flows = name, flows
+        self.db = db or os.path.join(work, name + ".db")
+        self.out = os.path.join(work, name + ".server")
+        self.start(port)
+
+    def start(self, port=0):
+        self.proc, self.f = start([SERVER, "--listen", "127.0.0.1:%d" % port, "--pki", main_pki,
+                                   "--db", self.db, "--flows", self.flows], self.out)
+        self.off = os.path.getsize(self.out) if os.path.exists(self.out) else 0
+        self.port = int(wait_line(self.out, r"listening on \S+ port (\d+)", self.proc,
+                                  start_at=0 if port == 0 else self.pos0).group(1))
+
+    def mark(self):
+        self.pos0 = os.path.getsize(self.out)
+        return self.pos0
+
+    def text_since(self, pos):
+        with open(self.out) as f:
+            f.seek(pos)
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=10)
+
+
+def device(port, script, tag):
+    hfile = os.path.join(work, tag + ".holder")
+    with open(hfile, "w") as f:
+        f.write(script)
+    return [DEVICE, "--card", line, "--server", "127.0.0.1:%d" % port, "--pki", main_pki,
+            "--store", store, "--ui", "script:" + hfile, "--reconnect", "8"]
+
+
+# ------------------------------------------------------------ the cuts
+FLOWS = [
+    # name, --flows, holder script, the server's decision line, the purse's
+    # change, the card log's change (None: not checked)
+    ("purchase", "purchase:1", approve() + "wait-screen MESSAGE\nexpect-line 1 Approved\nend\n",
+     r'purchase (\S+?)\.\. EUR 2\.50 .*: APPROVED', 0, 1),
+    ("load", "load:10.00", "end\n", r'load (\S+?)\.\. EUR 10\.00 .*: APPROVED', 1000, 0),
+    ("purse", "purse:1.50", approve() + "wait-screen MESSAGE\nexpect-line 1 Approved\nend\n",
+     r'purse payment (\S+?)\.\. EUR 1\.50 .*: APPROVED', -150, None),
+]
+positions = {}
+tally = {}
+try:
+    for name, flows, script, decided, dbal, drec in FLOWS:
+        srv = Server(name, flows)
+        proxy = Proxy(srv.port)
+        n = 0
+        bad = 0
+        while n < 200:
+            tag = "%s-%d" % (name, n)
+            bal0, rec0 = card()
+            rows0 = ledger(srv.db)
+            pos = srv.mark()
+            proxy.arm(n)
+            d = run(device(proxy.port, script, tag))
+            cut = proxy.did_cut
+            t = tally.setdefault(name, {"resumed": 0, "fresh": 0, "reconnects": 0})
+            t["resumed"] += d.stdout.count("relay session resumed")
+            t["fresh"] += d.stdout.count("fresh session")
+            t["reconnects"] += d.stdout.count("reconnecting in")
+            time.sleep(0.05)
+            stext = srv.text_since(pos)
+            bal1, rec1 = card()
+            rows1 = ledger(srv.db)
+            new = [row for row in rows1 if row not in rows0]
+            m = re.search(decided, stext)
+            ok = d.returncode == 0
+            ok = ok and len(new) == 1 and new[0][1] == "APPROVED" and len(rows1) == len(rows0) + 1
+            ok = ok and m is not None and new[0][0].startswith(m.group(1))
+            ok = ok and bal0 is not None and bal1 is not None and rec1 is not None
+            if ok:
+                added = len([x for x in rec1 if x not in rec0])
+                ok = bal1 - bal0 == dbal and (drec is None or added == drec)
+            if not ok:
+                bad += 1
+                print("---- %s: cut after record %d (cut %s): device rc %d\n%s---- server\n%s"
+                      "---- ledger new %s, balance %s -> %s, records %s -> %s"
+                      % (name, n, cut, d.returncode, d.stdout, stext, new, bal0, bal1,
+                         rec0 and len(rec0), rec1 and len(rec1)))
+                check(False, "%s: cut after record %d: exactly once" % (name, n))
+            if not cut:
+                break
+            n += 1
+        positions[name] = n
+        check(bad == 0 and n > 10, "%s: %d cut positions (records 0..%d), each exactly once, "
+              "then the uncut run" % (name, n, n - 1))
+        srv.stop()
+
+    # -------------------------------------------------- the server killed
+    srv = Server("kill", "purchase:1")
+    port = srv.port
+    bal0, rec0 = card()
+    pos = srv.mark()
+    dev, df = start(device(port, FLOWS[0][2], "kill"), os.path.join(work, "kill.device"))
+    # the TXN-APPROVE went out when the device shows the transaction; the
+    # device is held (SIGSTOP) while the server is killed and restarted,
+    # then the holder approves: the card signs, the answer finds no server
+    wait_line(os.path.join(work, "kill.device"), r"holder: \[TXN 1/2", dev)
+    dev.send_signal(signal.SIGSTOP)
+    srv.proc.send_signal(signal.SIGKILL)
+    srv.proc.wait(timeout=10)
+    rows_dead = ledger(srv.db)
+    pos = srv.mark()
+    srv.start(port)
+    dev.send_signal(signal.SIGCONT)
+    try:
+        drc = dev.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        dev.kill()
+        drc = -1
+    df.close()
+    with open(os.path.join(work, "kill.device")) as f:
+        dtext = f.read()
+    stext = srv.text_since(pos)
+    rows = ledger(srv.db)
+    bal1, rec1 = card()
+    print("---- killed server: device\n%s---- server after the restart\n%s---- ledger %s"
+          % (dtext, stext, rows))
+    check(len(rows_dead) == 1 and rows_dead[0][1] == "PENDING",
+          "server killed: the ledger held the purchase PENDING (begun before TXN-APPROVE)")
+    check("reconnecting" in dtext and "fresh session" in dtext,
+          "server killed: the device reconnected and got a fresh session")
+    check(re.search(r"transaction %s \(purchase\) is PENDING .*not run again"
+                    % (rows_dead[0][0] if rows_dead else "-"), stext) is not None,
+          "server killed: the restarted server named the pending id and ran nothing again")
+    check(drc == 0, "server killed: the device exit 0 (got %d)" % drc)
+    check(len(rows) == 1 and rows == rows_dead and "APPROVED" not in stext,
+          "server killed: one ledger row, that id, not charged again: %s" % rows)
+    check(len([x for x in rec1 if x not in rec0]) == 1 and "the card signed" in dtext,
+          "server killed: the card signed once (exactly one new record)")
+    srv.stop()
+finally:
+    for pr in procs:
+        if pr.poll() is None:
+            pr.terminate()
+            try:
+                pr.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pr.kill()
+    if not failures:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print("work directory kept: " + work)
+
+print("cut positions: %s; reconnections: %s; %.1f s" % (positions, tally, time.time() - T0))
+print("%d checks, %d failed" % (checks, len(failures)))
+sys.exit(1 if failures else 0)
