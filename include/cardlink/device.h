@@ -128,6 +128,63 @@ struct cl_dev_stats {
     uint32_t card_errors;  /* exchanges that failed (card off, removed) */
 };
 
+/* ------------------------------------------------------------ tickets
+ * Offline validation of an e-goods ticket (docs/device.md, "Tickets"). */
+
+/* The issuer's public key: a P-256 point, uncompressed (04 X Y). */
+#define CL_DEV_PUB_LEN 65u
+/* The largest e-goods payload, issuer signature, USE challenge, receipt. */
+#define CL_DEV_TICKET_DATA_MAX 64u
+#define CL_DEV_TICKET_SIG_MAX 72u
+#define CL_DEV_TICKET_CHAL_MAX 64u
+
+/*
+ * The ECDSA verify port (as struct cl_applet_crypto's verify): CL_OK when
+ * sig[0..sig_len) (DER) is pub's signature over digest[0..digest_len);
+ * CL_ERR_SIGNATURE (or any error) otherwise. Host builds pass
+ * cl_posix_crypto_verify (ports/posix/applet_crypto.h); firmware its own.
+ */
+typedef int (*cl_dev_verify_fn)(void *ctx, const uint8_t pub[CL_DEV_PUB_LEN],
+                                const uint8_t *digest, size_t digest_len, const uint8_t *sig,
+                                size_t sig_len);
+
+/* What a validation needs; copied by cl_dev_validate(). */
+struct cl_dev_ticket_cfg {
+    uint8_t issuer_pub[CL_DEV_PUB_LEN];   /* the issuer key the records must carry */
+    cl_dev_verify_fn verify;              /* required */
+    void *verify_ctx;
+    /* the validator's own check of a payload (kind, validity, route);
+     * NULL: every correctly signed, unused ticket is accepted. Returns
+     * true to use it. Called only for records whose signature verified. */
+    bool (*accept)(void *ctx, const uint8_t *payload, size_t len);
+    void *accept_ctx;
+    uint8_t challenge[CL_DEV_TICKET_CHAL_MAX];   /* the USE challenge (gate id, nonce) */
+    uint8_t challenge_len;                       /* 0..64 */
+};
+
+/* A validation's outcome (cl_dev_ticket_result). */
+struct cl_dev_ticket {
+    int err;          /* CL_OK: a ticket was used now; else why none was
+                       * (cl_dev_ticket_result) */
+    uint16_t sw;      /* the status word that ended it (0: none) */
+    uint8_t rec;      /* the record used (1..8), 0 when none */
+    uint8_t serial[8];                            /* the card's (GET BALANCE) */
+    uint8_t payload[CL_DEV_TICKET_DATA_MAX];      /* the used ticket's payload */
+    uint8_t payload_len;
+    uint8_t receipt[CL_DEV_TICKET_SIG_MAX];       /* USE's answer: the card's
+                                                   * auth key over SHA-256("CLUT"
+                                                   * serial payload challenge) */
+    uint8_t receipt_len;
+    uint8_t used_seen, forged_seen;               /* records skipped, by reason */
+};
+
+/* A validation in the device (internal). */
+struct cl_dev_tk {
+    struct cl_dev_ticket_cfg cfg;
+    struct cl_dev_ticket out;
+    bool running, done;
+};
+
 /* Job state (internal; lib/device/device_int.h). */
 struct cl_dev_job {
     uint8_t type;          /* request type, 0: no job */
@@ -179,6 +236,7 @@ struct cl_dev {
     struct cl_relay_msg req;   /* the request being executed (points into req_buf) */
     struct cl_relay_msg ans;
     struct cl_dev_job job;
+    struct cl_dev_tk tk;       /* the offline ticket validation (job_ticket.c) */
     struct cl_ui_screen screen;
     uint8_t cmd[CL_DEV_CMD_MAX];
     uint8_t resp[CL_DEV_RESP_MAX];
@@ -328,6 +386,44 @@ uint32_t cl_dev_timer(const struct cl_dev *d, uint32_t now);
 /* The timer ran out (calling it early is harmless). Returns CL_OK,
  * CL_ERR_ARG. */
 CL_WUR int cl_dev_timeout(struct cl_dev *d, uint32_t now);
+
+/* ------------------------------------------------------------ tickets */
+
+/*
+ * Validate a ticket offline, as a transport validator does, with no
+ * server: GET BALANCE (the card's serial), then READ RECORD 1, 2, ... of
+ * the e-goods file (SFI 4, `00 B2 rec 24 00`) until a record is unused
+ * (status 00), its issuer signature over SHA-256("CLEG" serial payload)
+ * verifies with cfg->issuer_pub (digest through cfg.hash of the device,
+ * signature through cfg->verify) and cfg->accept takes it; then one USE
+ * (`80 56 rec 00 Lc challenge 00`) marks it used and answers the receipt.
+ * Nothing is sent after the reads unless a ticket qualifies; nothing goes
+ * to the server. The job runs on the card line's events like a relay
+ * request; cl_dev_ticket_result() tells when it ended. A relay request
+ * arriving meanwhile is answered ERROR STATE.
+ * Returns CL_OK (started); CL_ERR_ARG (NULL, no verify port,
+ * challenge_len above 64, no hash port in the device's config);
+ * CL_ERR_STATE (a job runs, or the card is not in or not active yet).
+ */
+CL_WUR int cl_dev_validate(struct cl_dev *d, uint32_t now, const struct cl_dev_ticket_cfg *cfg);
+
+/*
+ * The last validation's outcome into *out (copied). Returns CL_OK when one
+ * ended (out->err says how), CL_ERR_STATE (none started, or still
+ * running), CL_ERR_ARG (NULL). out->err:
+ *   CL_OK               record out->rec was used now: payload, receipt
+ *   CL_ERR_SIGNATURE    no usable ticket, and a record's issuer signature
+ *                       did not verify (a forged or altered ticket)
+ *   CL_ERR_DUPLICATE    no usable ticket, and a record was already used
+ *                       (also USE answering 6985)
+ *   CL_ERR_NOT_FOUND    no ticket on the card (or none the validator accepts)
+ *   CL_ERR_CARD_REMOVED the card left during the validation
+ *   CL_ERR_SW           the card refused a command (out->sw)
+ *   CL_ERR_MALFORMED    a record or GET BALANCE answer does not parse
+ *   CL_ERR_CRYPTO, CL_ERR_UNSUPPORTED  the hash port failed
+ *   the card engine's errors (time-out, protocol) otherwise.
+ */
+CL_WUR int cl_dev_ticket_result(const struct cl_dev *d, struct cl_dev_ticket *out);
 
 #ifdef __cplusplus
 }

@@ -253,11 +253,19 @@ void cl_devj_pin_screen(struct cl_dev *d, const struct cl_relay_pin *p, uint8_t 
 
 /* ------------------------------------------------------------ running jobs */
 
+static uint8_t job_step(struct cl_dev *d)
+{
+    if (d->job.type == CL_DEVJ_TICKET)
+        return cl_devj_ticket_step(d);
+    return steps[(d->job.type - 0x20) / 2](d);
+}
+
 static void job_end(struct cl_dev *d)
 {
-    int r;
+    int r = CL_OK;
 
-    r = cl_relay_session_send(&d->rs, d->now, &d->ans);
+    if (d->job.type != CL_DEVJ_TICKET)   /* a local job answers nobody */
+        r = cl_relay_session_send(&d->rs, d->now, &d->ans);
     if (r == CL_ERR_LIMIT || r == CL_ERR_TOO_LONG) {
         uint8_t code = cl_relay_err_to_wire(r);
         (void)cl_devj_error(d, code);
@@ -282,7 +290,7 @@ static void run(struct cl_dev *d, uint8_t ev)
         int r;
 
         d->ev = ev;
-        need = steps[(d->job.type - 0x20) / 2](d);
+        need = job_step(d);
         switch (need) {
         case CL_DEVJ_CARD:
             if (!d->card_present) {
@@ -341,6 +349,24 @@ static void run(struct cl_dev *d, uint8_t ev)
         (void)cl_devj_error(d, CL_RELAY_E_INTERNAL);
         job_end(d);
     }
+}
+
+/* see cardlink/device.h */
+int cl_dev_validate(struct cl_dev *d, uint32_t now, const struct cl_dev_ticket_cfg *cfg)
+{
+    if (d == NULL || cfg == NULL || cfg->verify == NULL ||
+        cfg->challenge_len > CL_DEV_TICKET_CHAL_MAX || d->cfg.hash.digest == NULL)
+        return CL_ERR_ARG;
+    if (d->job.type != 0 || d->card_busy || d->reset_kind != 0 || !d->card_present ||
+        cl_card_state(&d->card) != CL_CARD_ACTIVE)
+        return CL_ERR_STATE;
+    d->now = now;
+    cl_wipe(&d->tk, sizeof(d->tk));
+    d->tk.cfg = *cfg;
+    d->tk.running = true;
+    d->job.type = CL_DEVJ_TICKET;
+    run(d, CL_DEVJ_EV_START);
+    return CL_OK;
 }
 
 /* The answer of a request refused by policy, in the type's own form. */
