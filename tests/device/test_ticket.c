@@ -357,6 +357,25 @@ START_TEST(t_pulled)
 }
 END_TEST
 
+/* No challenge: USE is case 2 (no Lc); the receipt covers an empty one. */
+START_TEST(t_no_challenge)
+{
+    uint8_t tbs[4 + 8 + 24], dig[32];
+
+    add_ticket(0x01, issuer_priv, false);
+    tcfg.challenge_len = 0;
+    ck_assert_int_eq(validate(), CL_OK);
+    ck_assert_uint_eq(napdu, 3);
+    cmd_is(2, "80 56 01 00 00");
+    memcpy(tbs, "CLUT", 4);
+    memcpy(tbs + 4, st.serial, 8);
+    memcpy(tbs + 12, st.egoods[0].data, 24);
+    ck_assert_int_eq(cl_sha256(tbs, sizeof(tbs), dig), CL_OK);
+    ck_assert_int_eq(cl_posix_crypto_verify(&pc, st.pub, dig, 32, res.receipt, res.receipt_len),
+                     CL_OK);
+}
+END_TEST
+
 START_TEST(t_args)
 {
     struct cl_dev_ticket_cfg bad = tcfg;
@@ -394,6 +413,7 @@ static Suite *ticket_suite(void)
     tcase_add_test(tc, t_no_ticket);
     tcase_add_test(tc, t_not_accepted);
     tcase_add_loop_test(tc, t_pulled, 1, 3);
+    tcase_add_test(tc, t_no_challenge);
     tcase_add_test(tc, t_args);
     suite_add_tcase(s, tc);
     return s;
