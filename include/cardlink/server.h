@@ -36,7 +36,9 @@
  * Flows (docs/server.md says what the device does for each):
  *  - relay: one APDU or one SCRIPT, answered as the device answered it;
  *  - purchase: read the card's signing certificate and the issuer
- *    certificate (one SCRIPT), validate for CL_CERT_ROLE_CARD_SIGN, ledger
+ *    certificate (one SCRIPT; with cfg->cert_cache, GET BALANCE too, or
+ *    GET BALANCE alone when the device's last card is cached and says
+ *    that serial), validate for CL_CERT_ROLE_CARD_SIGN, ledger
  *    begin, TXN-APPROVE (PSO, PIN template), verify the signature over
  *    cl_txn_digest(txn, challenge), ledger commit;
  *  - authentication: the same with the authentication certificate (EF
@@ -143,6 +145,46 @@ struct cl_server_catalogue {
     void *ctx;
 };
 
+/* ------------------------------------------------------------ certificate cache */
+
+/*
+ * The certificates a card showed, kept so that its next flow need not read
+ * them again (docs/server.md "Certificate cache"). Caller memory, shared by
+ * every context whose config points at it (one thread: the contexts of one
+ * process loop), CL_SERVER_CERT_CACHE_SLOTS entries replaced least recently
+ * used first. An entry is keyed by the card's purse serial (GET BALANCE)
+ * and the certificate role, holds the chain [leaf, issuer] as the card gave
+ * it, and names the device the card was last seen on. It is written only
+ * after a flow whose signature (or receipt) verified with that chain; the
+ * chain is still validated through the crypto port on every use. Holds no
+ * secret. Do not touch the fields.
+ */
+#ifndef CL_SERVER_CERT_CACHE_SLOTS
+#define CL_SERVER_CERT_CACHE_SLOTS 8u
+#endif
+
+struct cl_server_cert_entry {
+    bool used;
+    uint8_t role;                  /* enum cl_cert_role */
+    uint8_t serial[CL_SERVER_SERIAL_LEN];
+    uint8_t device_id_len;         /* 0: no device would try it first */
+    uint16_t leaf_len, issuer_len;
+    uint32_t stamp;                /* last use (LRU) */
+    uint8_t device_id[CL_LEDGER_DEVICE_ID_MAX];
+    uint8_t leaf[CL_SERVER_CERT_MAX];
+    uint8_t issuer[CL_SERVER_CERT_MAX];
+};
+
+struct cl_server_cert_cache {
+    uint32_t clock;                /* LRU counter */
+    uint32_t hits;                 /* flows run without reading certificates */
+    uint32_t misses;               /* flows that read them (and after a wrong guess) */
+    struct cl_server_cert_entry e[CL_SERVER_CERT_CACHE_SLOTS];
+};
+
+/* Empty c. Does nothing when c is NULL. Cannot fail. */
+void cl_server_cert_cache_init(struct cl_server_cert_cache *c);
+
 /* ------------------------------------------------------------ config */
 
 /* Configuration; must outlive every context that uses it. */
@@ -158,6 +200,8 @@ struct cl_server_config {
     const char *merchant;                  /* the payee of catalogue purchases */
     uint8_t auth_tries;                    /* authentication attempts; 0 = 3 */
     uint16_t keepalive_s;                  /* relay: K in HELLO-ACK; 0 = none */
+    struct cl_server_cert_cache *cert_cache;  /* may be NULL: certificates are
+                                           * read on every flow (below) */
 };
 
 /* ------------------------------------------------------------ results */
@@ -227,6 +271,7 @@ struct cl_server {
     uint8_t tries;
     uint8_t role;                  /* the certificate role of the flow */
     uint8_t device_id_len;
+    bool cheap;                    /* the READ script is GET BALANCE alone */
     uint16_t leaf_len, issuer_len, sig_len, apdu_len;
     uint16_t sw;
     int err;

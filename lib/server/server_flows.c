@@ -56,6 +56,104 @@ static bool money(uint8_t flow)
            flow == CL_SERVER_FLOW_LOAD || flow == CL_SERVER_FLOW_EGOODS;
 }
 
+/* ------------------------------------------------------------ certificate cache */
+
+/* see cardlink/server.h */
+void cl_server_cert_cache_init(struct cl_server_cert_cache *c)
+{
+    if (c != NULL)
+        memset(c, 0, sizeof(*c));
+}
+
+/* Whether the flow validates a card certificate (every flow but e-goods). */
+static bool has_cert(uint8_t flow)
+{
+    return flow != CL_SERVER_FLOW_EGOODS;
+}
+
+/* The entry for (serial, role), or -1. */
+static int cache_find(const struct cl_server_cert_cache *c, const uint8_t *serial, uint8_t role)
+{
+    size_t i;
+
+    for (i = 0; i < CL_SERVER_CERT_CACHE_SLOTS; i++)
+        if (c->e[i].used && c->e[i].role == role &&
+            memcmp(c->e[i].serial, serial, CL_SERVER_SERIAL_LEN) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Whether this device's last card (for the role) is cached: then the READ
+ * script asks for the serial alone. */
+static bool cache_guess(const struct cl_server *s)
+{
+    const struct cl_server_cert_cache *c = s->cfg->cert_cache;
+    size_t i;
+
+    if (c == NULL || s->device_id_len == 0 || !has_cert(s->flow))
+        return false;
+    for (i = 0; i < CL_SERVER_CERT_CACHE_SLOTS; i++) {
+        const struct cl_server_cert_entry *e = &c->e[i];
+        if (e->used && e->role == s->role && e->device_id_len == s->device_id_len &&
+            memcmp(e->device_id, s->device_id, s->device_id_len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The flow verified a signature with [leaf, issuer] of the card that said
+ * s->serial: keep the chain (replacing the entry of that key, else the
+ * least recently used one) and name this device on it. */
+static void cache_store(struct cl_server *s)
+{
+    struct cl_server_cert_cache *c = s->cfg->cert_cache;
+    struct cl_server_cert_entry *e;
+    int k;
+    size_t i;
+
+    if (c == NULL || !has_cert(s->flow) || !s->have_balance || s->leaf_len == 0)
+        return;
+    k = cache_find(c, s->serial, s->role);
+    if (k < 0) {
+        k = 0;   /* the first free entry, else the least recently used */
+        for (i = 0; i < CL_SERVER_CERT_CACHE_SLOTS && c->e[k].used; i++)
+            if (!c->e[i].used || c->e[i].stamp < c->e[k].stamp)
+                k = (int)i;
+    }
+    e = &c->e[k];
+    /* on a cheap flow the same chain (unless another context replaced the
+     * entry meanwhile: then this verified one goes back) */
+    e->used = true;
+    e->role = s->role;
+    memcpy(e->serial, s->serial, CL_SERVER_SERIAL_LEN);
+    memcpy(e->leaf, s->leaf, s->leaf_len);
+    e->leaf_len = s->leaf_len;
+    memcpy(e->issuer, s->issuer, s->issuer_len);
+    e->issuer_len = s->issuer_len;
+    memcpy(e->device_id, s->device_id, s->device_id_len);
+    e->device_id_len = s->device_id_len;
+    e->stamp = ++c->clock;
+}
+
+/* A cheap flow whose signature did not verify with the cached chain: the
+ * entry stays (a card lying about its serial must not evict the card it
+ * names), but this device reads the certificates next time (a card whose
+ * certificate was renewed gets its new chain verified and stored). */
+static void cache_unguess(struct cl_server *s)
+{
+    struct cl_server_cert_cache *c = s->cfg->cert_cache;
+    size_t i;
+
+    if (c == NULL)
+        return;
+    for (i = 0; i < CL_SERVER_CERT_CACHE_SLOTS; i++) {
+        struct cl_server_cert_entry *e = &c->e[i];
+        if (e->used && e->device_id_len == s->device_id_len &&
+            memcmp(e->device_id, s->device_id, s->device_id_len) == 0)
+            e->device_id_len = 0;
+    }
+}
+
 /* ------------------------------------------------------------ requests */
 
 static void step_any(struct cl_relay_step *st, const uint8_t *apdu, size_t len)
@@ -81,6 +179,13 @@ static int send_read(struct cl_server *s, uint32_t now)
     size_t n = 0, i, k;
 
     cl_relay_msg_init(&m, CL_RELAY_SCRIPT);
+    if (s->cheap) {
+        /* the device's last card is cached: its serial says whether this is it */
+        step_any(&m.u.script.steps[n++], get_balance, sizeof(get_balance));
+        m.u.script.nsteps = n;
+        s->step = CL_SRV_ST_READ;
+        return cl_relay_session_send(&s->rs, now, &m);
+    }
     if (s->flow != CL_SERVER_FLOW_EGOODS) {
         first[0][2] = (uint8_t)(0x80u | (s->flow == CL_SERVER_FLOW_PURCHASE ? SFI_SIGN_CERT
                                                                              : SFI_AUTH_CERT));
@@ -91,7 +196,7 @@ static int send_read(struct cl_server *s, uint32_t now)
                 step_any(&m.u.script.steps[n++], more[i], 5);
         }
     }
-    if (s->flow != CL_SERVER_FLOW_PURCHASE)
+    if (s->flow != CL_SERVER_FLOW_PURCHASE || s->cfg->cert_cache != NULL)
         step_any(&m.u.script.steps[n++], get_balance, sizeof(get_balance));
     m.u.script.nsteps = n;
     s->step = CL_SRV_ST_READ;
@@ -237,6 +342,10 @@ static int ledger_begin(struct cl_server *s, int64_t amount, uint16_t currency)
 static void commit(struct cl_server *s, uint8_t outcome, int err, const uint8_t *receipt,
                    size_t len)
 {
+    if (outcome == CL_LEDGER_APPROVED && err == CL_OK)
+        cache_store(s);
+    else if (s->cheap && err == CL_ERR_SIGNATURE)
+        cache_unguess(s);
     if (money(s->flow)) {
         int r = s->cfg->ledger->commit(s->cfg->ledger_ctx, s->txn.id, outcome, receipt, len,
                                        unix_s(s));
@@ -275,6 +384,8 @@ static void reset_flow(struct cl_server *s, uint8_t flow)
     s->have_balance = false;
     s->has_pin = false;
     s->leaf_len = s->issuer_len = 0;
+    s->cheap = false;
+    s->role = flow == CL_SERVER_FLOW_PURCHASE ? CL_CERT_ROLE_CARD_SIGN : CL_CERT_ROLE_CARD_AUTH;
     memset(s->serial, 0, sizeof(s->serial));
 }
 
@@ -291,6 +402,7 @@ static int kick(struct cl_server *s, uint32_t now)
         }
         return CL_OK;
     }
+    s->cheap = cache_guess(s);
     r = send_read(s, now);
     if (r != CL_OK)
         s->flow = CL_SERVER_FLOW_NONE;
@@ -568,44 +680,94 @@ static int build_cardcmd(struct cl_server *s)
 }
 
 /* The certificates and the purse are read: validate, ledger, next request. */
+/* GET BALANCE's answer b into the flow: CL_OK, CL_ERR_SW (s->sw),
+ * CL_ERR_MALFORMED. */
+static int take_balance(struct cl_server *s, const struct cl_relay_bytes *b)
+{
+    s->sw = resp_sw(b);
+    if (s->sw != 0x9000)
+        return CL_ERR_SW;
+    if (b->len != BALANCE_LEN + 2)
+        return CL_ERR_MALFORMED;
+    s->sw = 0;
+    s->balance = get32(b->data);
+    s->currency = (uint16_t)(b->data[4] << 8 | b->data[5]);
+    s->counter = get32(b->data + 6);
+    memcpy(s->serial, b->data + 10, 8);
+    s->have_balance = true;
+    return CL_OK;
+}
+
+/* The cheap READ's answer: the serial of a cached card gives the chain;
+ * else (another card, no purse) the certificates are read after all. */
+static int on_read_cheap(struct cl_server *s, uint32_t now,
+                         const struct cl_relay_script_result *sr, bool *done)
+{
+    struct cl_server_cert_cache *c = s->cfg->cert_cache;
+    const struct cl_server_cert_entry *e;
+    int k = -1;
+
+    *done = false;
+    if (sr->nresp != 1)
+        return CL_ERR_PROTOCOL;
+    if (take_balance(s, &sr->resp[0]) == CL_OK)
+        k = cache_find(c, s->serial, s->role);
+    if (k < 0) {
+        c->misses++;
+        s->cheap = false;
+        s->sw = 0;
+        s->have_balance = false;
+        memset(s->serial, 0, sizeof(s->serial));
+        *done = true;
+        return send_read(s, now);
+    }
+    c->hits++;
+    e = &c->e[k];
+    memcpy(s->leaf, e->leaf, e->leaf_len);
+    s->leaf_len = e->leaf_len;
+    memcpy(s->issuer, e->issuer, e->issuer_len);
+    s->issuer_len = e->issuer_len;
+    return CL_OK;
+}
+
 static int on_read(struct cl_server *s, uint32_t now, const struct cl_relay_msg *m)
 {
     const struct cl_relay_script_result *sr = &m->u.script_result;
-    size_t want = (s->flow == CL_SERVER_FLOW_EGOODS ? 0u : 2u * CERT_PIECES) +
-                  (s->flow == CL_SERVER_FLOW_PURCHASE ? 0u : 1u);
+    bool bal = s->flow != CL_SERVER_FLOW_PURCHASE || s->cfg->cert_cache != NULL;
+    size_t want = (s->flow == CL_SERVER_FLOW_EGOODS ? 0u : 2u * CERT_PIECES) + (bal ? 1u : 0u);
     int r;
 
     if (m->type != CL_RELAY_SCRIPT_RESULT)
         return CL_ERR_PROTOCOL;
     if (sr->error != 0)
         return cl_relay_err_from_wire(sr->error);
-    if (sr->nresp != want)
-        return CL_ERR_PROTOCOL;
-    if (s->flow != CL_SERVER_FLOW_EGOODS) {
-        r = take_cert(s, &sr->resp[0], s->leaf, &s->leaf_len);
-        if (r == CL_OK)
-            r = take_cert(s, &sr->resp[CERT_PIECES], s->issuer, &s->issuer_len);
-        if (r != CL_OK)
+    if (s->cheap) {
+        bool done;
+        r = on_read_cheap(s, now, sr, &done);
+        if (r != CL_OK || done)
             return r;
-    }
-    if (s->flow != CL_SERVER_FLOW_PURCHASE) {
-        const struct cl_relay_bytes *b = &sr->resp[want - 1];
-        s->sw = resp_sw(b);
-        if (s->sw != 0x9000)
-            return CL_ERR_SW;
-        if (b->len != BALANCE_LEN + 2)
-            return CL_ERR_MALFORMED;
-        s->sw = 0;
-        s->balance = get32(b->data);
-        s->currency = (uint16_t)(b->data[4] << 8 | b->data[5]);
-        s->counter = get32(b->data + 6);
-        memcpy(s->serial, b->data + 10, 8);
-        s->have_balance = true;
+    } else {
+        if (sr->nresp != want)
+            return CL_ERR_PROTOCOL;
+        if (s->cfg->cert_cache != NULL && has_cert(s->flow))
+            s->cfg->cert_cache->misses++;
+        if (s->flow != CL_SERVER_FLOW_EGOODS) {
+            r = take_cert(s, &sr->resp[0], s->leaf, &s->leaf_len);
+            if (r == CL_OK)
+                r = take_cert(s, &sr->resp[CERT_PIECES], s->issuer, &s->issuer_len);
+            if (r != CL_OK)
+                return r;
+        }
+        if (s->flow != CL_SERVER_FLOW_PURCHASE) {
+            r = take_balance(s, &sr->resp[want - 1]);
+            if (r != CL_OK)
+                return r;
+        } else if (bal && take_balance(s, &sr->resp[want - 1]) != CL_OK) {
+            s->sw = 0;   /* a card without a purse: purchased, not cached */
+        }
     }
     /* The chain, for the role the flow's signature needs (cached). */
     if (s->flow != CL_SERVER_FLOW_EGOODS) {
-        s->role = s->flow == CL_SERVER_FLOW_PURCHASE ? CL_CERT_ROLE_CARD_SIGN
-                                                     : CL_CERT_ROLE_CARD_AUTH;
         r = verify(s, NULL, NULL, 0);
         if (r != CL_OK)
             return r;

@@ -276,10 +276,13 @@ static void rig_crypto_free(void)
 }
 
 static struct cl_server_config rig_scfg;
+static struct cl_server_cert_cache rig_certs;   /* the server's certificate cache */
 
 static void rig_server_config(void)
 {
     memset(&rig_scfg, 0, sizeof(rig_scfg));
+    cl_server_cert_cache_init(&rig_certs);
+    rig_scfg.cert_cache = &rig_certs;
     rig_scfg.ledger = &rig_ledger;
     rig_scfg.crypto = &rig_cport;
     rig_scfg.clock = rig_clock;

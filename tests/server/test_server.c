@@ -242,6 +242,7 @@ static struct cl_relay_txn_log dlog;
 static struct cl_policy pol;
 static struct cl_policy_state pst;
 static unsigned dev_requests, dev_executed, policy_refusals;
+static unsigned card_reads;   /* READ BINARY commands run on the card */
 
 static struct cl_server srv;
 static struct cl_server_config scfg;
@@ -268,6 +269,8 @@ static unsigned card(const uint8_t *cmd, size_t n)
         else if (holder.swap_auth_cert && (c[2] & 0x1F) == 1)
             c[2] = 0x86;
     }
+    if (n >= 4 && c[1] == 0xB0)
+        card_reads++;
     rlen = 0;
     ck_assert_int_eq(cl_applet_process(&ap, c, n, rbuf, sizeof(rbuf), &rlen), CL_OK);
     ck_assert_uint_ge(rlen, 2);
@@ -547,6 +550,7 @@ static void start(int which)
     ledger_n = 0;
     ledger_begins = ledger_commits = 0;
     dev_requests = dev_executed = policy_refusals = 0;
+    card_reads = 0;
     cut_at = 0;
     now_ms = 1000;
     seed_ctr = which == 1 ? 16 : 0;   /* OpenSSL draws the token itself */
@@ -867,6 +871,190 @@ START_TEST(purchase_approved)
         ck_assert_uint_ge(cossl.hits, 2);
     }
 #endif
+    stop();
+}
+END_TEST
+
+static void auth_txn(struct cl_txn *t);
+
+/* Put the card of image im[0..n) in the reader. */
+static void insert_card(const uint8_t *im, size_t n)
+{
+    ck_assert_int_eq(cl_applet_state_load(&ast, im, n), CL_OK);
+    ck_assert_int_eq(cl_applet_init(&ap, &ast, &acr, NULL), CL_OK);
+}
+
+/* Personalise a card image: A's keys and certificates under another
+ * serial (genuine = true), or fresh keys and no certificates under
+ * `serial` (a card that lies about being the card with that serial). */
+static size_t perso_card(const char *serial, bool genuine, uint8_t *out, size_t max)
+{
+    char cmd[1200], name[64];
+
+    snprintf(name, sizeof(name), "card-%s-%d.img", serial, genuine ? 1 : 0);
+    if (genuine)
+        snprintf(cmd, sizeof(cmd),
+                 "'%s' --out %s/%s --serial %s --card-key %s/card.key.der "
+                 "--card-cert %s/card.der --sign-key %s/card-sign.key.der "
+                 "--sign-cert %s/card-sign.der --issuer-cert %s/issuer.der "
+                 "--root-cert %s/root.der --issuer-pub %s/issuer.der "
+                 "--balance 2500 --max 100000 --currency 978 --pin 2468 > /dev/null",
+                 getenv("CL_PERSO_TOOL"), dir, name, serial, dir, dir, dir, dir, dir, dir, dir);
+    else
+        snprintf(cmd, sizeof(cmd),
+                 "'%s' --out %s/%s --serial %s --gen-key --issuer-pub %s/issuer.der "
+                 "--balance 2500 --max 100000 --currency 978 --pin 2468 > /dev/null",
+                 getenv("CL_PERSO_TOOL"), dir, name, serial, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    return slurp(name, out, max);
+}
+
+static const struct cl_server_result *cached_purchase(uint64_t amount)
+{
+    struct cl_txn t;
+
+    purchase_txn(&t, amount);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    return run_flow();
+}
+
+/* lib/server's certificate cache: the second purchase of a card on a
+ * device reads its serial only; another card is read in full (a third
+ * round trip); a card claiming the cached card's serial is verified with
+ * the cached card's key and FAILS, and does not change the entry. */
+START_TEST(purchase_cert_cache)
+{
+    static struct cl_server_cert_cache cc;
+    static uint8_t liar[CL_APPLET_IMAGE_MAX], other[CL_APPLET_IMAGE_MAX];
+    static uint8_t leaf[CL_SERVER_CERT_MAX], acct[32];
+    static const uint8_t gb[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
+    const struct cl_server_result *res;
+    const struct cl_server_cert_entry *e;
+    uint8_t serial[8];
+    char hex[17];
+    size_t liar_len, other_len, i;
+    unsigned reqs;
+
+    start(_i);
+    cl_server_cert_cache_init(&cc);
+    scfg.cert_cache = &cc;
+    ck_assert_uint_eq(card(gb, sizeof(gb)), 0x9000);
+    memcpy(serial, rbuf + 10, 8);
+    for (i = 0; i < 8; i++)
+        snprintf(hex + 2 * i, 3, "%02X", serial[i]);
+    liar_len = perso_card(hex, false, liar, sizeof(liar));
+    other_len = perso_card("0102030405060708", true, other, sizeof(other));
+    ck_assert_mem_ne(serial, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+
+    /* cold: certificates and serial in one SCRIPT, the chain kept */
+    res = cached_purchase(100);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(dev_requests, 2);
+    ck_assert_uint_eq(card_reads, 8);
+    ck_assert_mem_eq(res->serial, serial, 8);
+    memcpy(acct, res->account, 32);
+    ck_assert_uint_eq(cc.misses, 1);
+    ck_assert_uint_eq(cc.hits, 0);
+    e = &cc.e[0];
+    ck_assert(e->used);
+    ck_assert_uint_eq(e->role, CL_CERT_ROLE_CARD_SIGN);
+    ck_assert_mem_eq(e->serial, serial, 8);
+    ck_assert_uint_eq(e->device_id_len, 5);
+    ck_assert_mem_eq(e->device_id, "dev-1", 5);
+    ck_assert_uint_gt(e->leaf_len, 300);
+    ck_assert_uint_gt(e->issuer_len, 300);
+    memcpy(leaf, e->leaf, e->leaf_len);
+
+    /* warm: GET BALANCE alone, the same account, 2 round trips */
+    reqs = dev_requests;
+    res = cached_purchase(200);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(dev_requests - reqs, 2);
+    ck_assert_uint_eq(card_reads, 8);
+    ck_assert_mem_eq(res->account, acct, 32);
+    ck_assert_uint_eq(cc.hits, 1);
+
+    /* a card that says A's serial but holds other keys: A's chain is
+     * taken, its key does not verify the signature: FAILED */
+    insert_card(liar, liar_len);
+    reqs = dev_requests;
+    res = cached_purchase(300);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_SIGNATURE);
+    ck_assert_uint_eq(dev_requests - reqs, 2);
+    ck_assert_uint_eq(card_reads, 8);
+    ck_assert_uint_eq(ledger_find(res->txn_id)->outcome, CL_LEDGER_FAILED);
+    ck_assert_mem_eq(ledger_find(res->txn_id)->account, acct, 32);
+    ck_assert_uint_eq(cc.hits, 2);
+    /* the entry is A's still; only the device's guess is dropped */
+    ck_assert(e->used);
+    ck_assert_mem_eq(e->serial, serial, 8);
+    ck_assert_mem_eq(e->leaf, leaf, e->leaf_len);
+    ck_assert_uint_eq(e->device_id_len, 0);
+    ck_assert(!cc.e[1].used);
+
+    /* the liar again: no guess, its (missing) certificates are read (8
+     * READ BINARY run, the first of each fails) */
+    reqs = dev_requests;
+    res = cached_purchase(300);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_uint_eq(dev_requests - reqs, 1);
+    ck_assert_uint_eq(card_reads, 16);
+    ck_assert_mem_eq(e->leaf, leaf, e->leaf_len);
+    ck_assert(!cc.e[1].used);
+
+    /* A back: read in full (no guess), verified, the guess back */
+    insert_card(img, img_len);
+    reqs = dev_requests;
+    res = cached_purchase(400);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(dev_requests - reqs, 2);
+    ck_assert_uint_eq(card_reads, 24);
+    ck_assert_mem_eq(e->leaf, leaf, e->leaf_len);
+    ck_assert_uint_eq(e->device_id_len, 5);
+    reqs = dev_requests;
+    res = cached_purchase(500);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(dev_requests - reqs, 2);
+    ck_assert_uint_eq(card_reads, 24);
+
+    /* another genuine card on the device: the guess misses, the
+     * certificates are read in a second SCRIPT (3 round trips), and it is
+     * cached beside A */
+    insert_card(other, other_len);
+    reqs = dev_requests;
+    res = cached_purchase(600);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(dev_requests - reqs, 3);
+    ck_assert_uint_eq(card_reads, 32);
+    ck_assert_mem_eq(res->serial, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+    ck_assert(cc.e[1].used);
+    ck_assert_mem_eq(cc.e[1].serial, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+    ck_assert_mem_eq(e->leaf, leaf, e->leaf_len);
+    reqs = dev_requests;
+    res = cached_purchase(700);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(dev_requests - reqs, 2);
+    ck_assert_uint_eq(card_reads, 32);
+
+    /* authentication keys its own entry (role CARD_AUTH) */
+    {
+        struct cl_txn at;
+        memset(&at, 0, sizeof(at));
+        auth_txn(&at);
+        ck_assert_int_eq(cl_server_authenticate(&srv, now_ms, &at, NULL), CL_OK);
+        res = run_flow();
+        ck_assert_int_eq(res->err, CL_OK);
+        ck_assert_uint_eq(card_reads, 40);
+        ck_assert(cc.e[2].used);
+        ck_assert_uint_eq(cc.e[2].role, CL_CERT_ROLE_CARD_AUTH);
+        auth_txn(&at);
+        ck_assert_int_eq(cl_server_authenticate(&srv, now_ms, &at, NULL), CL_OK);
+        res = run_flow();
+        ck_assert_int_eq(res->err, CL_OK);
+        ck_assert_uint_eq(card_reads, 40);
+    }
     stop();
 }
 END_TEST
@@ -1330,6 +1518,7 @@ static Suite *server_suite(void)
     tcase_add_test(tc, script_parse_limits);
     tcase_add_loop_test(tc, purchase_approved, 0, n_backends());
     tcase_add_test(tc, purchase_catalogue);
+    tcase_add_loop_test(tc, purchase_cert_cache, 0, n_backends());
     tcase_add_loop_test(tc, purchase_bad_signature, 0, n_backends());
     tcase_add_test(tc, purchase_declined_and_wrong_pin);
     tcase_add_loop_test(tc, purchase_wrong_role, 0, n_backends());
