@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cardlink/error.h"
 #include "cardlink/wipe.h"
@@ -21,6 +22,7 @@ enum op {
     OP_KEY,
     OP_PIN,
     OP_ENTER,
+    OP_WAIT_FILE,
     OP_END
 };
 
@@ -164,6 +166,11 @@ static int parse(const char *p, size_t n, struct cmd *c)
         c->arg = p + i;
         c->arglen = n - i;
         return c->arglen >= 1 && c->arglen <= CL_UI_ENTRY_MAX ? 1 : -1;
+    } else if (word_is(w, wl, "wait-file")) {
+        c->op = OP_WAIT_FILE;
+        c->arg = word(p, n, &i, &c->arglen);
+        if (c->arglen == 0 || c->arglen >= 256)
+            return -1;
     } else if (word_is(w, wl, "end")) {
         c->op = OP_END;
     } else {
@@ -445,6 +452,15 @@ static int script_poll(void *ctx, uint32_t now, struct cl_ui_event *ev)
             advance(s, next);
             s->err = CL_ERR_CLOSED;
             continue;
+        case OP_WAIT_FILE: {
+            char path[256];
+            memcpy(path, c.arg, c.arglen);
+            path[c.arglen] = '\0';
+            if (access(path, F_OK) != 0)
+                return CL_ERR_AGAIN;     /* the holder pauses until it exists */
+            advance(s, next);
+            continue;
+        }
         default:
             break;
         }

@@ -27,6 +27,9 @@
  *                             that takes that many digits: a holder types
  *                             a PIN nowhere else
  *   enter TEXT                answer a DIGITS or TEXT entry: CL_UI_EV_ENTRY
+ *   wait-file PATH            the holder pauses (poll: CL_ERR_AGAIN) until
+ *                             the file PATH exists: a test holds the holder
+ *                             at a chosen point of a flow
  *   end                       the holder is done: poll answers CL_ERR_CLOSED
  *
  * A command that needs a screen not shown yet waits (poll: CL_ERR_AGAIN).

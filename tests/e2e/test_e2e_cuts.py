@@ -324,7 +324,11 @@ try:
     port = srv.port
     bal0, rec0 = card()
     pos = srv.mark()
-    dev, df = start(device(port, FLOWS[0][2], "kill"), os.path.join(work, "kill.device"))
+    go = os.path.join(work, "kill.go")
+    # the holder waits at the first page until the test says go, so that it
+    # cannot approve before the device is held, however loaded the machine
+    kill_script = "wait-screen TXN 1/2\nwait-file %s\n" % go + FLOWS[0][2]
+    dev, df = start(device(port, kill_script, "kill"), os.path.join(work, "kill.device"))
     # the TXN-APPROVE went out when the device shows the transaction; the
     # device is held (SIGSTOP) while the server is killed and restarted,
     # then the holder approves: the card signs, the answer finds no server
@@ -335,6 +339,7 @@ try:
     rows_dead = ledger(srv.db)
     pos = srv.mark()
     srv.start(port)
+    open(go, "w").close()
     dev.send_signal(signal.SIGCONT)
     try:
         drc = dev.wait(timeout=40)
@@ -356,11 +361,19 @@ try:
     check(re.search(r"transaction %s \(purchase\) is PENDING .*not run again"
                     % (rows_dead[0][0] if rows_dead else "-"), stext) is not None,
           "server killed: the restarted server named the pending id and ran nothing again")
-    check(drc == 0, "server killed: the device exit 0 (got %d)" % drc)
+    # After SIGCONT two orders are possible, and both are "at most once":
+    # the holder approves before the device sees the dead link (the card
+    # signs once, the answer finds a fresh session: the device exits 0), or
+    # the device sees it first (the approval is abandoned with the session,
+    # nothing is signed, the holder's script is left unfinished: exit 1).
+    added = len([x for x in rec1 if x not in rec0])
+    signed = "the card signed" in dtext
+    check((drc == 0 and added == 1 and signed) or
+          (drc == 1 and added == 0 and not signed and "did not run to its end" in dtext),
+          "server killed: signed once and exit 0, or abandoned unsigned and exit 1 "
+          "(exit %d, %d new record(s))" % (drc, added))
     check(len(rows) == 1 and rows == rows_dead and "APPROVED" not in stext,
           "server killed: one ledger row, that id, not charged again: %s" % rows)
-    check(len([x for x in rec1 if x not in rec0]) == 1 and "the card signed" in dtext,
-          "server killed: the card signed once (exactly one new record)")
     srv.stop()
 finally:
     for pr in procs:
