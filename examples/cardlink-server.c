@@ -583,6 +583,9 @@ static struct cl_ledger_sqlite ledger_db;
 static struct cl_server_ossl crypto_ossl;
 static struct cl_server_crypto crypto_port;
 static struct cl_server_config scfg;
+/* Validated card chains by purse serial (docs/server.md, "Certificate
+ * cache"): a returning card's purchase reads no certificate. */
+static struct cl_server_cert_cache cert_cache;
 static struct cl_ossl_server tls_srv;
 static struct cl_tcp_listener listener;
 static struct cl_cert_der card_roots[1], dev_anchors[1], srv_chain[1];
@@ -1322,6 +1325,8 @@ static int setup_server(void)
     scfg.ledger = cl_ledger_sqlite_port();
     scfg.ledger_ctx = &ledger_db;
     scfg.crypto = &crypto_port;
+    cl_server_cert_cache_init(&cert_cache);
+    scfg.cert_cache = &cert_cache;
     scfg.catalogue = &catalogue;
     scfg.clock = wall_clock;
     scfg.merchant = opt.merchant;
