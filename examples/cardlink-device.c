@@ -635,17 +635,6 @@ static void log_progress(void)
 
 /* ------------------------------------------------------------ main loop */
 
-static int hash_port(void *ctx, uint8_t alg, const uint8_t *data, size_t len, uint8_t *out,
-                     size_t size)
-{
-    (void)ctx;
-    if (alg != CL_RELAY_DIGEST_SHA256)
-        return CL_ERR_UNSUPPORTED;
-    if (size < CL_SHA256_LEN)
-        return CL_ERR_ARG;
-    return cl_sha256(data, len, out) == CL_OK ? CL_SHA256_LEN : CL_ERR_CRYPTO;
-}
-
 /* The transport is gone: free it (the session stays, suspended). */
 static void net_close(void)
 {
@@ -1099,7 +1088,7 @@ int main(int argc, char **argv)
     cl_card_config_default(&cfg.card);
     cfg.line = g.line;
     cfg.line_ctx = g.line_ctx;
-    cfg.hash.digest = hash_port;
+    cfg.hash.digest = cl_dev_hash_sha256;
     cfg.store = cl_store_file_port();
     cfg.store_ctx = &g.store;
     cfg.cols = g.caps.cols;

@@ -85,13 +85,22 @@ extern "C" {
  * The hash port: digest data[0..len) with alg (CL_RELAY_DIGEST_SHA256 or
  * _SHA384) into out[0..size) and return the digest length (32, 48), or
  * CL_ERR_UNSUPPORTED (that algorithm is not there), CL_ERR_CRYPTO. Host
- * builds pass cl_sha256() (cardlink/cert.h); firmware its hash engine.
+ * builds pass cl_dev_hash_sha256() below; firmware its hash engine.
  */
 struct cl_dev_hash {
     int (*digest)(void *ctx, uint8_t alg, const uint8_t *data, size_t len, uint8_t *out,
                   size_t size);
     void *ctx;
 };
+
+/*
+ * The hash port of a host build with mbedtls: SHA-256 through cl_sha256()
+ * (cardlink/cert.h); ctx is unused. Returns 32, CL_ERR_UNSUPPORTED (alg
+ * not SHA-256), CL_ERR_BUFFER (out NULL or size < 32), CL_ERR_CRYPTO.
+ * Not in builds without mbedtls (firmware passes its own engine).
+ */
+CL_WUR int cl_dev_hash_sha256(void *ctx, uint8_t alg, const uint8_t *data, size_t len,
+                              uint8_t *out, size_t size);
 
 /* Configuration; copied by cl_dev_setup(). */
 struct cl_dev_config {

@@ -357,15 +357,6 @@ static const struct cl_card_line rig_line = {
     rig_l_send, rig_l_recv, rig_l_reset, rig_l_params, rig_l_off, NULL,
     {4000u, 4000u, 0u, NULL, 0, false, 0}};
 
-static int rig_hash(void *ctx, uint8_t alg, const uint8_t *data, size_t len, uint8_t *out,
-                    size_t size)
-{
-    (void)ctx;
-    if (alg != CL_RELAY_DIGEST_SHA256 || size < 32)
-        return CL_ERR_UNSUPPORTED;
-    return cl_sha256(data, len, out) == CL_OK ? 32 : CL_ERR_CRYPTO;
-}
-
 static void rig_count(struct rig_dir *d, const uint8_t *p, size_t n)
 {
     d->bytes += n;
@@ -541,7 +532,7 @@ static void rig_open(struct rig *g, const uint8_t *dev_id, size_t id_len)
     cfg.policy.flags = CL_POLICY_F_CARDLINK;
     cl_card_config_default(&cfg.card);
     cfg.line = &rig_line;
-    cfg.hash.digest = rig_hash;
+    cfg.hash.digest = cl_dev_hash_sha256;
     cl_dev_init(&g->dev);
     RIG_OK(cl_dev_setup(&g->dev, &cfg));
 

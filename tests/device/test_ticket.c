@@ -42,15 +42,6 @@ static int spy(void *ctx, const uint8_t *cmd, size_t n, uint8_t *r, size_t rs, s
     return inner.process(ctx, cmd, n, r, rs, rl);
 }
 
-static int hash(void *ctx, uint8_t alg, const uint8_t *data, size_t len, uint8_t *out,
-                size_t size)
-{
-    (void)ctx;
-    if (alg != CL_RELAY_DIGEST_SHA256 || size < 32)
-        return CL_ERR_UNSUPPORTED;
-    return cl_sha256(data, len, out) == CL_OK ? 32 : CL_ERR_CRYPTO;
-}
-
 static int l_send(void *c, const uint8_t *b, size_t n) { (void)c; (void)b; (void)n; return CL_OK; }
 static int l_recv(void *c, uint8_t *b, size_t n, uint32_t *t) { (void)c; (void)b; (void)n; (void)t; return 0; }
 static int l_reset(void *c, bool w) { (void)c; (void)w; return CL_OK; }
@@ -167,7 +158,7 @@ static void setup(void)
     cfg.policy.flags = CL_POLICY_F_CARDLINK;
     cl_card_config_default(&cfg.card);
     cfg.line = &line;
-    cfg.hash.digest = hash;
+    cfg.hash.digest = cl_dev_hash_sha256;
     cl_dev_init(&dev);
     ck_assert_int_eq(cl_dev_setup(&dev, &cfg), CL_OK);
     ck_assert_int_eq(cl_dev_card_inserted(&dev, now), CL_OK);
