@@ -71,6 +71,14 @@ struct cl_fault {
     bool pulled;
 };
 
+/* Zero f: a transparent filter (no rates, no scenario, the fixed seed).
+ * Cannot fail; nothing happens on NULL. */
+void cl_fault_init(struct cl_fault *f);
+
+/* Wipe f with cl_wipe() (its seed and PRNG state too). Nothing happens on
+ * NULL. */
+void cl_fault_free(struct cl_fault *f);
+
 /*
  * Set up f with cfg (copied); the stats are cleared.
  * Returns CL_OK, or CL_ERR_ARG when f or cfg is NULL or a rate exceeds

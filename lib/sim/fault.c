@@ -4,6 +4,7 @@
  */
 #include "cardlink/fault.h"
 #include "cardlink/error.h"
+#include "cardlink/wipe.h"
 
 #include <string.h>
 
@@ -28,6 +29,22 @@ uint32_t cl_fault_rand(uint32_t *state)
 static uint32_t roll(uint32_t *state)
 {
     return ((cl_fault_rand(state) >> 16) * RATE_MAX) >> 16;
+}
+
+/* see cardlink/fault.h */
+void cl_fault_init(struct cl_fault *f)
+{
+    if (f == NULL)
+        return;
+    memset(f, 0, sizeof(*f));
+    f->state = SEED_ZERO;
+}
+
+/* see cardlink/fault.h */
+void cl_fault_free(struct cl_fault *f)
+{
+    if (f != NULL)
+        cl_wipe(f, sizeof(*f));
 }
 
 /* see cardlink/fault.h */

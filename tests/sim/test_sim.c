@@ -639,6 +639,42 @@ START_TEST(fault_reproducible)
 }
 END_TEST
 
+/* The engine contract: init cannot fail and gives a transparent filter;
+ * free wipes (the seed too); NULL does nothing. */
+START_TEST(fault_init_free)
+{
+    struct cl_fault f, zero;
+    struct cl_fault_config c;
+    struct cl_fault_item o[21];
+    uint8_t in[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    size_t n, i;
+
+    memset(&f, 0xA5, sizeof(f));
+    cl_fault_init(&f);
+    ck_assert_int_eq(cl_fault_apply(&f, in, 10, o, 21, &n), CL_OK);
+    ck_assert_uint_eq(n, 10);
+    for (i = 0; i < n; i++) {
+        ck_assert_uint_eq(o[i].kind, CL_FAULT_BYTE);
+        ck_assert_uint_eq(o[i].byte, in[i]);
+    }
+    ck_assert_uint_eq(cl_fault_stats(&f)->bytes, 10);
+    ck_assert_uint_eq(cl_fault_stats(&f)->corrupted, 0);
+    ck_assert(!cl_fault_pulled(&f));
+
+    memset(&c, 0, sizeof(c));
+    c.seed = 0xDEADBEEFu;
+    c.corrupt = 5000;
+    ck_assert_int_eq(cl_fault_setup(&f, &c), CL_OK);
+    ck_assert_int_eq(cl_fault_apply(&f, in, 10, o, 21, &n), CL_OK);
+    cl_fault_free(&f);
+    memset(&zero, 0, sizeof(zero));
+    ck_assert_mem_eq(&f, &zero, sizeof(f));
+    ck_assert_ptr_null(cl_fault_stats(NULL));
+    cl_fault_init(NULL);
+    cl_fault_free(NULL);
+}
+END_TEST
+
 START_TEST(fault_each_kind)
 {
     struct cl_fault f;
@@ -759,6 +795,7 @@ static Suite *sim_suite(void)
     tc = tcase_create("fault");
     tcase_add_test(tc, fault_reproducible);
     tcase_add_test(tc, fault_each_kind);
+    tcase_add_test(tc, fault_init_free);
     tcase_add_test(tc, fault_pull_mid_exchange);
     suite_add_tcase(s, tc);
     return s;
