@@ -87,7 +87,9 @@ enum cl_relay_type {
     CL_RELAY_CARD_RESET_RESULT = 0x2F,
     CL_RELAY_CARD_INSERTED = 0x30,
     CL_RELAY_CARD_REMOVED = 0x31,
-    CL_RELAY_READER_STATUS = 0x32
+    CL_RELAY_READER_STATUS = 0x32,
+    CL_RELAY_ACTUATE = 0x40,          /* §5.14: the second request block 40..4F */
+    CL_RELAY_ACTUATE_RESULT = 0x41
 };
 
 /* Header flags (§2). */
@@ -96,10 +98,12 @@ enum cl_relay_type {
 #define CL_RELAY_F_REF 0x04u      /* ref field valid: this answers request ref */
 #define CL_RELAY_F_RESERVED 0xF8u
 
-/* Type classes (§4). */
+/* Type classes (§4): requests are the even types of 20..2F and 40..4F,
+ * their answers the odd ones. */
 #define CL_RELAY_IS_SEQUENCED(t) ((unsigned)(t) >= 0x10u)
-#define CL_RELAY_IS_REQUEST(t) ((unsigned)(t) >= 0x20u && (unsigned)(t) <= 0x2Fu && ((unsigned)(t) & 1u) == 0u)
-#define CL_RELAY_IS_ANSWER(t) ((unsigned)(t) >= 0x21u && (unsigned)(t) <= 0x2Fu && ((unsigned)(t) & 1u) == 1u)
+#define CL_RELAY_IS_EXCHANGE(t) (((unsigned)(t) & 0xF0u) == 0x20u || ((unsigned)(t) & 0xF0u) == 0x40u)
+#define CL_RELAY_IS_REQUEST(t) (CL_RELAY_IS_EXCHANGE(t) && ((unsigned)(t) & 1u) == 0u)
+#define CL_RELAY_IS_ANSWER(t) (CL_RELAY_IS_EXCHANGE(t) && ((unsigned)(t) & 1u) == 1u)
 
 /* Wire error codes (§6). */
 enum cl_relay_code {
@@ -170,6 +174,18 @@ enum cl_relay_code {
 #define CL_RELAY_DIGEST_SHA384 0x02u
 #define CL_RELAY_RESET_WARM 0x00u
 #define CL_RELAY_RESET_COLD 0x01u
+#define CL_RELAY_GATE_DONE 0x00u         /* ACTUATE-RESULT result (§5.14) */
+#define CL_RELAY_GATE_EXPIRED 0x01u      /* device time after not-after */
+#define CL_RELAY_GATE_NOT_YET 0x02u      /* device time before not-before */
+#define CL_RELAY_GATE_REPLAYED 0x03u     /* nonce used before (or below the floor) */
+#define CL_RELAY_GATE_BAD_SIGNATURE 0x04u
+#define CL_RELAY_GATE_WRONG_DEVICE 0x05u /* bound to another device id */
+#define CL_RELAY_GATE_NO_ACTUATOR 0x06u  /* no actuator, no gate key, or action unknown */
+#define CL_RELAY_GATE_ACTUATOR_FAILED 0x07u
+#define CL_RELAY_GATE_DENIED 0x08u       /* device policy (validity too long, ...) */
+#define CL_RELAY_GATE_UNAVAILABLE 0x09u  /* no wall clock, the store failed */
+#define CL_RELAY_GATE_NONCE_LEN 16u
+#define CL_RELAY_GATE_SIG_MAX 72u        /* DER ECDSA P-256 */
 
 /* A byte string: data points to len bytes (data may be NULL when len is 0). */
 struct cl_relay_bytes {
@@ -315,6 +331,25 @@ struct cl_relay_txn_result {
     uint8_t error;                    /* FAILED: 0 = absent */
 };
 
+/* ACTUATE (§5.14): one action the server authorises, signed with its gate
+ * key over the gate digest (§5.14: SHA-256 of "CLGA", the device id, the
+ * action, the nonce and the window). The codec checks syntax only; the
+ * device checks the signature, binding, window and single use. */
+struct cl_relay_actuate {
+    const uint8_t *txn_id;            /* CL_RELAY_TXN_ID_LEN bytes */
+    uint16_t action;                  /* 1..65535 */
+    struct cl_relay_bytes device_id;  /* 1..32 bytes: the device it is for */
+    const uint8_t *nonce;             /* CL_RELAY_GATE_NONCE_LEN bytes */
+    uint32_t not_before, not_after;   /* seconds since 1970 UTC, nb <= na */
+    struct cl_relay_bytes signature;  /* 8..72 bytes, DER */
+};
+
+/* ACTUATE-RESULT (§5.14). */
+struct cl_relay_actuate_result {
+    const uint8_t *txn_id;
+    uint8_t result;                   /* CL_RELAY_GATE_* */
+};
+
 /* One message. type selects the union member:
  *   HELLO hello; HELLO-ACK hello_ack; CLOSE, ERROR status;
  *   APDU, APDU-RESPONSE apdu; SCRIPT script; SCRIPT-RESULT script_result;
@@ -322,6 +357,7 @@ struct cl_relay_txn_result {
  *   PIN-VERIFY, PIN-CHANGE pin; both results pin_result;
  *   TXN-APPROVE txn; TXN-RESULT txn_result; CARD-RESET reset_mode;
  *   CARD-INSERTED, CARD-RESET-RESULT card; READER-STATUS reader_status;
+ *   ACTUATE actuate; ACTUATE-RESULT actuate_result;
  *   KEEPALIVE, DISPLAY-DONE, CARD-REMOVED: no body. */
 struct cl_relay_msg {
     uint8_t type;                     /* enum cl_relay_type */
@@ -344,6 +380,8 @@ struct cl_relay_msg {
         struct cl_relay_pin_result pin_result;
         struct cl_relay_txn_approve txn;
         struct cl_relay_txn_result txn_result;
+        struct cl_relay_actuate actuate;
+        struct cl_relay_actuate_result actuate_result;
     } u;
 };
 

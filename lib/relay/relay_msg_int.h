@@ -24,6 +24,7 @@ enum cl_rm_kind {
     CL_RM_BYTES,    /* struct cl_relay_bytes; size range cl_rm_range[def] */
     CL_RM_TXNID,    /* const uint8_t * to CL_RELAY_TXN_ID_LEN bytes */
     CL_RM_RAW4,     /* uint8_t[4], default cl_rm_sign_default */
+    CL_RM_U32,      /* uint32_t, 4 bytes big-endian, any value (0 absent unless MAND) */
     CL_RM_NEST,     /* constructed: the table of slot def; bool at hi unless 0xFF */
     CL_RM_STEPS,    /* SCRIPT step list (constructed) */
     CL_RM_RESPS     /* SCRIPT-RESULT response list (constructed) */
@@ -65,6 +66,7 @@ extern const uint8_t cl_rm_sign_default[4];
 int cl_rm_slot(uint8_t type);
 extern const struct cl_rm_type cl_rm_types[];
 #define CL_RM_SLOT_CAPS 24
+#define CL_RM_SLOT_ACTUATE 25   /* then ACTUATE-RESULT */
 
 /* Defaults of the rows of a table into base (U8 def, sign command, nested
  * tables). */

@@ -193,6 +193,9 @@ int cl_rm_rules(const struct cl_relay_msg *m)
         break;
     case CL_RELAY_TXN_APPROVE:
         return m->u.txn.has_pin ? check_pin(&m->u.txn.pin, false) : CL_OK;
+    case CL_RELAY_ACTUATE:
+        ok = m->u.actuate.action != 0 && m->u.actuate.not_before <= m->u.actuate.not_after;
+        break;
     case CL_RELAY_TXN_RESULT: {
         const struct cl_relay_txn_result *t = &m->u.txn_result;
         bool sig = t->signature.len > 0, why = t->sw != 0 || t->error != 0;

@@ -16,15 +16,16 @@
 #define PAIR(n, T, f, fl) { 0x80 | n, CL_RM_PAIR, fl, OFF(T, f), 0, 0, 0 }
 #define BYTES(n, T, f, fl, r) { 0x80 | n, CL_RM_BYTES, fl, OFF(T, f), r, 0, 0 }
 #define TXNID(n, T, f, fl) { 0x80 | n, CL_RM_TXNID, fl, OFF(T, f), 0, 0, 0 }
+#define U32(n, T, f, fl) { 0x80 | n, CL_RM_U32, fl, OFF(T, f), 0, 0, 0 }
 
 /* Size ranges of byte-string fields (row def). */
 enum { S_VERSIONS, S_1_32, S_TOKEN, S_1_64, S_ATR, S_CAPDU, S_RAPDU, S_DISPLAY, S_PROMPT,
-       S_TEMPLATE, S_TXN, S_CHALLENGE, S_SIGNATURE };
+       S_TEMPLATE, S_TXN, S_CHALLENGE, S_SIGNATURE, S_GATE_SIG };
 
 const uint16_t cl_rm_range[][2] = {
     { 1, 8 }, { 1, 32 }, { CL_RELAY_TOKEN_MIN, CL_RELAY_TOKEN_MAX }, { 1, 64 },
     { 2, CL_ATR_MAX }, { 4, 0xFFFF }, { 2, 0xFFFF }, { 0, 512 }, { 1, 128 },
-    { 6, 261 }, { 1, 4096 }, { 8, 64 }, { 1, 512 },
+    { 6, 261 }, { 1, 4096 }, { 8, 64 }, { 1, 512 }, { 8, CL_RELAY_GATE_SIG_MAX },
 };
 
 const uint8_t cl_rm_sign_default[4] = { 0x00, 0x2A, 0x9E, 0x9A };
@@ -37,7 +38,7 @@ enum {
     R_SCRIPT = R_RAPDU + 1, R_SRESULT = R_SCRIPT + 3, R_DISPLAY = R_SRESULT + 3,
     R_PROMPT = R_DISPLAY + 2, R_PANSWER = R_PROMPT + 4, R_PINV = R_PANSWER + 2,
     R_PINC = R_PINV + 7, R_PINR = R_PINC + 9, R_TXN = R_PINR + 2, R_TXNR = R_TXN + 6,
-    R_CAPS = R_TXNR + 5, R_END = R_CAPS + 8
+    R_CAPS = R_TXNR + 5, R_ACT = R_CAPS + 8, R_ACTR = R_ACT + 7, R_END = R_ACTR + 2
 };
 
 #define PIN_COMMON(offset_flags)                                                  \
@@ -138,6 +139,17 @@ const struct cl_rm_field cl_rm_fields[] = {
     { 0x85, CL_RM_QUAD, 0, OFF(struct cl_relay_caps, max_cmd_apdu), 0, 0, 0 },
     U16(6, struct cl_relay_caps, features, 0, 0),
     U8(7, struct cl_relay_caps, script_steps, CL_RM_SENT, 0, 0, 255),
+    /* R_ACT: ACTUATE (§5.14) */
+    TXNID(0, struct cl_relay_actuate, txn_id, CL_RM_MAND),
+    U16(1, struct cl_relay_actuate, action, CL_RM_MAND, 1),
+    BYTES(2, struct cl_relay_actuate, device_id, CL_RM_MAND, S_1_32),
+    TXNID(3, struct cl_relay_actuate, nonce, CL_RM_MAND),
+    U32(4, struct cl_relay_actuate, not_before, CL_RM_MAND),
+    U32(5, struct cl_relay_actuate, not_after, CL_RM_MAND),
+    BYTES(6, struct cl_relay_actuate, signature, CL_RM_MAND, S_GATE_SIG),
+    /* R_ACTR: ACTUATE-RESULT */
+    TXNID(0, struct cl_relay_actuate_result, txn_id, CL_RM_MAND),
+    U8(1, struct cl_relay_actuate_result, result, CL_RM_MAND, 0, 0, CL_RELAY_GATE_UNAVAILABLE),
 };
 
 /* Compile-time checks: the row count, offsets and sizes fit a byte. */
@@ -176,6 +188,8 @@ const struct cl_rm_type cl_rm_types[] = {
     { 0, 0, 0 },                                 /* 31 CARD-REMOVED */
     T(R_RSTATUS, 1, reader_status),              /* 32 */
     { R_CAPS, 8, 0 },                            /* CL_RM_SLOT_CAPS */
+    T(R_ACT, 7, actuate),                        /* 40 CL_RM_SLOT_ACTUATE */
+    T(R_ACTR, 2, actuate_result),                /* 41 */
 };
 
 /* Names by slot, NUL-separated. */
@@ -183,7 +197,8 @@ static const char names[] =
     "HELLO\0HELLO-ACK\0KEEPALIVE\0CLOSE\0ERROR\0APDU\0APDU-RESPONSE\0SCRIPT\0"
     "SCRIPT-RESULT\0DISPLAY\0DISPLAY-DONE\0PROMPT\0PROMPT-ANSWER\0PIN-VERIFY\0"
     "PIN-VERIFY-RESULT\0PIN-CHANGE\0PIN-CHANGE-RESULT\0TXN-APPROVE\0TXN-RESULT\0"
-    "CARD-RESET\0CARD-RESET-RESULT\0CARD-INSERTED\0CARD-REMOVED\0READER-STATUS";
+    "CARD-RESET\0CARD-RESET-RESULT\0CARD-INSERTED\0CARD-REMOVED\0READER-STATUS\0"
+    "\0ACTUATE\0ACTUATE-RESULT";   /* the capabilities' slot has no name */
 
 int cl_rm_slot(uint8_t type)
 {
@@ -193,6 +208,8 @@ int cl_rm_slot(uint8_t type)
         return 4;
     if (type - (unsigned)CL_RELAY_APDU <= (unsigned)(CL_RELAY_READER_STATUS - CL_RELAY_APDU))
         return type - CL_RELAY_APDU + 5;
+    if (type == CL_RELAY_ACTUATE || type == CL_RELAY_ACTUATE_RESULT)
+        return type - CL_RELAY_ACTUATE + CL_RM_SLOT_ACTUATE;
     return -1;
 }
 

@@ -249,6 +249,14 @@ static inline int field(const struct cl_rm_field *d, const uint8_t *tv, size_t t
             return CL_ERR_LENGTH;
         memcpy(v, tv, 4);
         return CL_OK;
+    case CL_RM_U32: {
+        uint32_t x;
+        if (tlen != 4)
+            return CL_ERR_LENGTH;
+        x = (uint32_t)be16(tv) << 16 | be16(tv + 2);
+        memcpy(v, &x, sizeof(x));
+        return CL_OK;
+    }
     default:
         return CL_ERR_INTERNAL;
     }
@@ -606,6 +614,17 @@ static int wfield(const struct cl_rm_field *d, const uint8_t *base,
         if (memcmp(v, cl_rm_sign_default, 4) != 0)
             put(w, tag, v, 4);
         return CL_OK;
+    case CL_RM_U32: {
+        uint32_t x;
+        uint16_t h[2];
+        memcpy(&x, v, sizeof(x));
+        if (x == 0 && !mand)
+            return CL_OK;
+        h[0] = (uint16_t)(x >> 16);
+        h[1] = (uint16_t)x;
+        put16(w, tag, h, 2);
+        return CL_OK;
+    }
     case CL_RM_NEST: {
         size_t mark;
         if (d->hi != CL_RM_NO_HAS && !base[d->hi])

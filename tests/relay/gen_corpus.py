@@ -38,12 +38,13 @@ def main():
     mdir = os.path.join(ROOT, 'fuzz', 'corpus', 'relay_msg')
     skip = {'pin-verify-result-wrong', 'txn-result-declined', 'close', 'display-timed',
             'hello-ack-resumed', 'prompt-answer-no', 'card-reset-result-mute',
-            'script-result-error', 'replayed-apdu-response'}
+            'script-result-error', 'replayed-apdu-response', 'actuate-result-replayed'}
     for name, data in valid.items():
         if name not in skip:
             write(mdir, name, data)
     for name in ('bad-unknown-critical', 'bad-duplicate', 'bad-mask', 'bad-pin-ins'):
-        write(mdir, name, invalid[name])
+        if name in invalid:   # bad-pin-ins left the document; its seed stays
+            write(mdir, name, invalid[name])
     sdir = os.path.join(ROOT, 'fuzz', 'corpus', 'relay_stream')
     v = valid
     seqs = {
@@ -54,6 +55,7 @@ def main():
         'txn': [v['txn-approve'], v['txn-result'], v['display'], v['display-done']],
         'resume': [v['hello-resume'], v['hello-ack-resumed'], v['replayed-apdu-response']],
         'prompt': [v['prompt-yesno'], v['prompt-answer-no'], v['prompt-numeric'], v['prompt-answer']],
+        'gate': [v['actuate'], v['actuate-result'], v['actuate'], v['actuate-result-replayed']],
     }
     for name, msgs in seqs.items():
         body = b''.join(msgs)

@@ -493,6 +493,34 @@ static void b_card_reset_result_mute(struct cl_relay_msg *m)
     m->u.card.error = CL_RELAY_E_CARD_MUTE;
 }
 
+#define GATE_NONCE "9C 4E 1B 7A D2 05 63 F8 A1 3D 5E 90 2B C7 44 18"
+
+static void b_actuate(struct cl_relay_msg *m)
+{
+    hdr(m, CL_RELAY_ACTUATE, ACK, 12, 12, 0);
+    m->u.actuate.txn_id = hb(TXNID).data;
+    m->u.actuate.action = 1;
+    m->u.actuate.device_id = tb("CL-0001");
+    m->u.actuate.nonce = hb(GATE_NONCE).data;
+    m->u.actuate.not_before = 0x6A0E3C00u;
+    m->u.actuate.not_after = 0x6A0E3D2Cu;
+    m->u.actuate.signature = hb("30 0E 02 05 00 A1 B2 C3 D4 02 05 00 E5 F6 07 18");
+}
+
+static void b_actuate_result(struct cl_relay_msg *m)
+{
+    hdr(m, CL_RELAY_ACTUATE_RESULT, ACK | REF, 13, 12, 12);
+    m->u.actuate_result.txn_id = hb(TXNID).data;
+    m->u.actuate_result.result = CL_RELAY_GATE_DONE;
+}
+
+static void b_actuate_result_replayed(struct cl_relay_msg *m)
+{
+    hdr(m, CL_RELAY_ACTUATE_RESULT, ACK | REF, 13, 12, 12);
+    m->u.actuate_result.txn_id = hb(TXNID).data;
+    m->u.actuate_result.result = CL_RELAY_GATE_REPLAYED;
+}
+
 static const struct {
     const char *name;
     void (*build)(struct cl_relay_msg *m);
@@ -520,6 +548,8 @@ static const struct {
     { "txn-result-failed", b_txn_result_failed },
     { "card-reset", b_card_reset }, { "card-reset-result", b_card_reset_result },
     { "card-reset-result-mute", b_card_reset_result_mute },
+    { "actuate", b_actuate }, { "actuate-result", b_actuate_result },
+    { "actuate-result-replayed", b_actuate_result_replayed },
 };
 
 static const struct block *example_block(int i)
