@@ -426,6 +426,50 @@ bool cl_relay_server_resumes(const struct cl_relay_session *s, const struct cl_r
  * not NULL) when s or len is NULL. */
 const uint8_t *cl_relay_session_token(const struct cl_relay_session *s, size_t *len);
 
+/*
+ * Snapshot of what a resumption needs (docs/protocol.md §8, "Resumption
+ * across a restart"), so that a server that stops (a crash, SIGKILL, an
+ * upgrade) and starts again, or another server node, can take the session
+ * over: the role, the token, the peer's device id (server), the sequence
+ * numbers both ways, the outstanding request (REF, type, transaction id),
+ * the negotiated version, keep-alive and peer message size, the counters,
+ * and every unacknowledged message of the replay buffer. Versioned binary
+ * (the format is written at the top of relay_session_snapshot.c). It holds
+ * the resume token, a secret: store it like a key (docs/security.md).
+ * Allowed with a session held (OPEN, SUSPENDED, or HELLO while resuming).
+ * *len receives the snapshot's size, also when buf is too small.
+ * Returns CL_OK, or CL_ERR_ARG (s or len NULL, buf NULL with size > 0, s
+ * not set up), CL_ERR_STATE (no session held, closed, or failed),
+ * CL_ERR_BUFFER (size below *len; nothing useful written).
+ */
+CL_WUR int cl_relay_session_save(const struct cl_relay_session *s, uint8_t *buf, size_t size,
+                                 size_t *len);
+
+/*
+ * Replace whatever s held with the session in snapshot buf[0..len), made
+ * by cl_relay_session_save (any process, same format version). s must
+ * have been set up (cl_relay_session_setup: its buffers are kept) for the
+ * snapshot's role; cfg becomes its configuration. The session is
+ * SUSPENDED afterwards: accept() / connect() and the peer's resuming HELLO
+ * (HELLO-ACK RESUMED) continue it; every restored message counts as sent
+ * and is replayed (REPLAY) after the resumption, as it may or may not have
+ * gone out before the snapshot's owner stopped. Reads nothing outside
+ * buf[0..len).
+ * Returns CL_OK, or
+ *  CL_ERR_ARG       s or cfg NULL, buf NULL with len > 0, s not set up, a
+ *                   device cfg without a valid device id;
+ *  CL_ERR_MALFORMED not a snapshot of this format version: wrong magic or
+ *                   version, truncated, trailing bytes, a field out of
+ *                   range, a record whose header or seq is wrong, the
+ *                   record count not the unacknowledged window, another
+ *                   role than s's;
+ *  CL_ERR_LIMIT     the records do not fit s's replay buffer.
+ * On an error s is unchanged.
+ */
+CL_WUR int cl_relay_session_restore(struct cl_relay_session *s,
+                                    const struct cl_relay_session_config *cfg,
+                                    const uint8_t *buf, size_t len);
+
 /* The sticky error: CL_OK while the session has not failed; CL_ERR_ARG
  * when s is NULL. */
 int cl_relay_session_error(const struct cl_relay_session *s);

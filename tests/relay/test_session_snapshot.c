@@ -1,0 +1,446 @@
+/*
+ * cardlink tests — relay session snapshots (cl_relay_session_save /
+ * cl_relay_session_restore, docs/protocol.md §8 "Resumption across a
+ * restart"): a server saved mid-request and restored in a fresh context
+ * resumes the device's session (HELLO-ACK RESUMED, the request replayed,
+ * the answer matched, the numbering going on); a device likewise; and
+ * every bad snapshot refused with its exact error, the context unchanged.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <check.h>
+#include <string.h>
+
+#include "cardlink/error.h"
+#include "cardlink/relay_session.h"
+#include "test_util.h"
+
+static const uint8_t tok[16] = { 0x5A, 0x0C, 0x37, 0xE1, 0x94, 0xB2, 0x6D, 0x08,
+                                 0xC3, 0x1F, 0x7A, 0x40, 0x9E, 0x55, 0x2B, 0xD6 };
+static const uint8_t tok2[16] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+                                  0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF, 0x01 };
+static const uint8_t devid[7] = { 'C', 'L', '-', '0', '0', '0', '1' };
+static const uint8_t apdu1[] = { 0x00, 0xB0, 0x00, 0x00, 0x00 };
+static const uint8_t apdu2[] = { 0x80, 0x5C, 0x00, 0x00, 0x00 };
+static const uint8_t resp[] = { 0x01, 0x02, 0x90, 0x00 };
+static const uint8_t txid[16] = { 0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xA7, 0xA8,
+                                  0xA9, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF, 0xB0 };
+
+struct side {
+    struct cl_relay_session s;
+    uint8_t rx[1024], rb[2048];
+};
+
+static struct side D, S, S2;
+static struct cl_relay_session_config dcfg, scfg;
+static struct cl_relay_event ev[8];
+static int nev;
+static uint8_t last[1024];
+static size_t last_len;
+static uint32_t now = 5000;
+static uint8_t snap[4096];
+static size_t snap_len;
+
+static void setup_side(struct side *x, uint8_t role)
+{
+    cl_relay_session_init(&x->s);
+    ck_assert_int_eq(cl_relay_session_setup(&x->s, role, role == CL_RELAY_DEVICE ? &dcfg : &scfg,
+                                            x->rx, sizeof(x->rx), x->rb, sizeof(x->rb)),
+                     CL_OK);
+}
+
+static void cfgs(void)
+{
+    memset(&dcfg, 0, sizeof(dcfg));
+    memset(&scfg, 0, sizeof(scfg));
+    dcfg.device_id = devid;
+    dcfg.device_id_len = sizeof(devid);
+    dcfg.caps.max_msg = 1024;
+    dcfg.caps.features = CL_RELAY_FEAT_RESUME;
+    dcfg.ack_delay_ms = 1000;
+    scfg.keepalive_s = 30;
+    scfg.ack_delay_ms = 1000;
+}
+
+/* Move every message from -> to; the receiver's events into ev[]. */
+static int xfer(struct cl_relay_session *from, struct cl_relay_session *to)
+{
+    const uint8_t *m;
+    size_t len;
+    int n = 0;
+
+    nev = 0;
+    while ((len = cl_relay_session_pull(from, now, &m)) > 0) {
+        size_t off = 0;
+        memcpy(last, m, len);
+        last_len = len;
+        ck_assert_int_eq(cl_relay_session_sent(from, len), CL_OK);
+        n++;
+        while (off < len) {
+            int rc = cl_relay_session_feed(to, now, last + off, len - off);
+            ck_assert_int_ge(rc, 0);
+            off += (size_t)rc;
+            while (nev < 8 && cl_relay_session_poll(to, &ev[nev]))
+                nev++;
+        }
+    }
+    return n;
+}
+
+static void send_apdu(struct cl_relay_session *s, const uint8_t *a, size_t n, const uint8_t *id)
+{
+    struct cl_relay_msg m;
+
+    cl_relay_msg_init(&m, CL_RELAY_APDU);
+    m.u.apdu.apdu.data = a;
+    m.u.apdu.apdu.len = n;
+    m.u.apdu.txn_id = id;
+    ck_assert_int_eq(cl_relay_session_send(s, now, &m), CL_OK);
+}
+
+static void answer(struct cl_relay_session *s)
+{
+    struct cl_relay_msg m;
+
+    cl_relay_msg_init(&m, CL_RELAY_APDU_RESPONSE);
+    m.u.apdu.apdu.data = resp;
+    m.u.apdu.apdu.len = sizeof(resp);
+    ck_assert_int_eq(cl_relay_session_send(s, now, &m), CL_OK);
+}
+
+/* A session open, a notification from the device (seq 1) and an APDU with
+ * a transaction id from the server (seq 1) that the device received; the
+ * server's snapshot taken while it waits for the answer. */
+static void scene_with(bool deliver)
+{
+    struct cl_relay_msg m;
+
+    cfgs();
+    setup_side(&D, CL_RELAY_DEVICE);
+    setup_side(&S, CL_RELAY_SERVER);
+    ck_assert_int_eq(cl_relay_device_connect(&D.s, now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&S.s, now, tok, sizeof(tok)), CL_OK);
+    ck_assert_int_eq(xfer(&D.s, &S.s), 1);
+    ck_assert_int_eq(xfer(&S.s, &D.s), 1);
+    cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
+    m.u.reader_status = 3;
+    ck_assert_int_eq(cl_relay_session_send(&D.s, now, &m), CL_OK);
+    xfer(&D.s, &S.s);
+    send_apdu(&S.s, apdu1, sizeof(apdu1), txid);
+    ck_assert_int_eq(cl_relay_session_save(&S.s, snap, sizeof(snap), &snap_len), CL_OK);
+    if (!deliver) {
+        const uint8_t *p;
+        size_t n = cl_relay_session_pull(&S.s, now, &p);   /* goes out, never arrives */
+        ck_assert_uint_gt(n, 0);
+        ck_assert_int_eq(cl_relay_session_sent(&S.s, n), CL_OK);
+        return;
+    }
+    ck_assert_int_eq(xfer(&S.s, &D.s), 1);
+    ck_assert_int_eq(nev, 1);
+    ck_assert_uint_eq(ev[0].kind, CL_RELAY_EV_REQUEST);
+}
+
+static void scene(void)
+{
+    scene_with(true);
+}
+
+/* The snapshot's exact bytes for the scene. */
+static const char scene_hex[] =
+    "43 4C 52 53 01 02 07 02 00 02 01 20 01 00 1E 04 00 "   /* CLRS v1 server, rx_any|busy|txn,
+                                                              * tx 2 acked 0 rx 2, req 1 APDU,
+                                                              * v1, K 30, peer max 1024 */
+    "10 5A 0C 37 E1 94 B2 6D 08 C3 1F 7A 40 9E 55 2B D6 "  /* token */
+    "07 43 4C 2D 30 30 30 31 "                              /* device id */
+    "A1 A2 A3 A4 A5 A6 A7 A8 A9 AA AB AC AD AE AF B0 "      /* txn id */
+    "00 00 00 00 00 00 00 00 00 00 00 00 "                  /* counters */
+    "01 00 21 "                                             /* 1 record of 33 bytes */
+    "C1 20 00 01 00 00 00 19 80 05 00 B0 00 00 00 81 10 A1 A2 A3 A4 A5 A6 A7 A8 A9 AA AB AC AD "
+    "AE AF B0";
+
+START_TEST(test_save_bytes)
+{
+    scene();
+    cl_assert_bytes(snap, snap_len, scene_hex);
+}
+END_TEST
+
+START_TEST(test_restore_resumes)
+{
+    const struct cl_relay_session *r = &S2.s;
+    const uint8_t *t;
+    size_t tl;
+
+    scene_with(false);
+    /* the server process dies: a fresh context takes the snapshot */
+    cl_relay_session_free(&S.s);
+    setup_side(&S2, CL_RELAY_SERVER);
+    ck_assert_int_eq(cl_relay_session_restore(&S2.s, &scfg, snap, snap_len), CL_OK);
+    ck_assert_uint_eq(cl_relay_session_state(r), CL_RELAY_ST_SUSPENDED);
+    ck_assert(cl_relay_session_busy(r));
+    t = cl_relay_session_token(r, &tl);
+    cl_assert_bytes(t, tl,
+                    "5A 0C 37 E1 94 B2 6D 08 C3 1F 7A 40 9E 55 2B D6");
+    /* the device loses the link and comes back with its token */
+    cl_relay_session_disconnect(&D.s, now);
+    ck_assert_int_eq(cl_relay_device_connect(&D.s, now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&S2.s, now, tok2, sizeof(tok2)), CL_OK);
+    ck_assert_int_eq(xfer(&D.s, &S2.s), 1);        /* HELLO with the token, no ack */
+    ck_assert_int_eq(nev, 1);
+    ck_assert_uint_eq(ev[0].kind, CL_RELAY_EV_OPEN);
+    ck_assert(ev[0].resumed);
+    /* HELLO-ACK RESUMED (ack 1), then the APDU again with REPLAY, executed */
+    ck_assert_int_eq(xfer(&S2.s, &D.s), 2);
+    cl_assert_bytes(last, last_len,
+                    "C1 20 03 01 01 00 00 19 80 05 00 B0 00 00 00 81 10 A1 A2 A3 A4 A5 A6 "
+                    "A7 A8 A9 AA AB AC AD AE AF B0");
+    ck_assert_int_eq(nev, 2);
+    ck_assert(ev[0].resumed);
+    ck_assert_uint_eq(ev[1].kind, CL_RELAY_EV_REQUEST);
+    /* the device answers the request it is executing: the restored server
+     * matches it (REF 1) and numbering goes on both ways */
+    answer(&D.s);
+    ck_assert_int_eq(xfer(&D.s, &S2.s), 1);
+    cl_assert_bytes(last, 8, "C1 21 05 02 01 01 00 06");
+    ck_assert_int_eq(nev, 1);
+    ck_assert_uint_eq(ev[0].kind, CL_RELAY_EV_ANSWER);
+    ck_assert_int_eq(ev[0].err, CL_OK);
+    ck_assert(!cl_relay_session_busy(r));
+    send_apdu(&S2.s, apdu2, sizeof(apdu2), NULL);
+    ck_assert_int_eq(xfer(&S2.s, &D.s), 1);
+    cl_assert_bytes(last, 8, "C1 20 01 02 02 00 00 07");
+    ck_assert_int_eq(nev, 1);
+    ck_assert_uint_eq(ev[0].kind, CL_RELAY_EV_REQUEST);
+    cl_relay_session_free(&S2.s);
+}
+END_TEST
+
+/* The server saved, the device's answer sent and lost with the server:
+ * after the restore it is replayed by the device and matched. */
+START_TEST(test_restore_answer_replayed)
+{
+    scene();
+    answer(&D.s);
+    {
+        const uint8_t *p;
+        size_t n = cl_relay_session_pull(&D.s, now, &p);   /* goes out, never arrives */
+        ck_assert_uint_gt(n, 0);
+        ck_assert_int_eq(cl_relay_session_sent(&D.s, n), CL_OK);
+    }
+    setup_side(&S2, CL_RELAY_SERVER);
+    ck_assert_int_eq(cl_relay_session_restore(&S2.s, &scfg, snap, snap_len), CL_OK);
+    cl_relay_session_disconnect(&D.s, now);
+    ck_assert_int_eq(cl_relay_device_connect(&D.s, now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&S2.s, now, tok2, sizeof(tok2)), CL_OK);
+    ck_assert_int_eq(xfer(&D.s, &S2.s), 1);
+    ck_assert(nev == 1 && ev[0].resumed);
+    ck_assert_int_eq(xfer(&S2.s, &D.s), 1);        /* HELLO-ACK: the APDU was acked */
+    ck_assert_int_eq(xfer(&D.s, &S2.s), 1);        /* the answer replayed */
+    cl_assert_bytes(last, 8, "C1 21 07 02 01 01 00 06");
+    ck_assert_int_eq(nev, 1);
+    ck_assert_uint_eq(ev[0].kind, CL_RELAY_EV_ANSWER);
+    ck_assert_uint_eq(ev[0].msg->type, CL_RELAY_APDU_RESPONSE);
+}
+END_TEST
+
+/* Another device naming the saved token gets a fresh session. */
+START_TEST(test_restore_other_device)
+{
+    static const uint8_t other[7] = { 'C', 'L', '-', '0', '0', '0', '2' };
+
+    scene();
+    setup_side(&S2, CL_RELAY_SERVER);
+    ck_assert_int_eq(cl_relay_session_restore(&S2.s, &scfg, snap, snap_len), CL_OK);
+    dcfg.device_id = other;
+    cl_relay_session_disconnect(&D.s, now);
+    ck_assert_int_eq(cl_relay_device_connect(&D.s, now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&S2.s, now, tok2, sizeof(tok2)), CL_OK);
+    xfer(&D.s, &S2.s);
+    ck_assert(nev == 1 && !ev[0].resumed);
+    ck_assert(!cl_relay_session_busy(&S2.s));
+}
+END_TEST
+
+/* A device's snapshot: restored, it offers the token and resumes. */
+START_TEST(test_device_snapshot)
+{
+    static struct side D2;
+    uint8_t b[512];
+    size_t n;
+
+    scene();
+    ck_assert_int_eq(cl_relay_session_save(&D.s, b, sizeof(b), &n), CL_OK);
+    setup_side(&D2, CL_RELAY_DEVICE);
+    ck_assert_int_eq(cl_relay_session_restore(&D2.s, &dcfg, b, n), CL_OK);
+    ck_assert(cl_relay_session_busy(&D2.s));
+    cl_relay_session_disconnect(&S.s, now);
+    ck_assert_int_eq(cl_relay_device_connect(&D2.s, now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&S.s, now, tok2, sizeof(tok2)), CL_OK);
+    xfer(&D2.s, &S.s);
+    ck_assert(nev == 1 && ev[0].resumed);
+    xfer(&S.s, &D2.s);
+    ck_assert(nev == 1 && ev[0].resumed);
+    answer(&D2.s);
+    xfer(&D2.s, &S.s);
+    ck_assert(nev == 1 && ev[0].kind == CL_RELAY_EV_ANSWER);
+    /* a device snapshot does not go into a server, nor the reverse */
+    setup_side(&S2, CL_RELAY_SERVER);
+    ck_assert_int_eq(cl_relay_session_restore(&S2.s, &scfg, b, n), CL_ERR_MALFORMED);
+    ck_assert_int_eq(cl_relay_session_restore(&D2.s, &dcfg, snap, snap_len), CL_ERR_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_save_errors)
+{
+    uint8_t b[8];
+    size_t n = 99;
+
+    cfgs();
+    setup_side(&S2, CL_RELAY_SERVER);
+    ck_assert_int_eq(cl_relay_session_save(NULL, b, sizeof(b), &n), CL_ERR_ARG);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(cl_relay_session_save(&S2.s, b, sizeof(b), NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_save(&S2.s, NULL, 4, &n), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_save(&S2.s, b, sizeof(b), &n), CL_ERR_STATE);   /* none */
+    cl_relay_session_init(&S2.s);
+    ck_assert_int_eq(cl_relay_session_save(&S2.s, b, sizeof(b), &n), CL_ERR_ARG);     /* no role */
+    scene();
+    ck_assert_int_eq(cl_relay_session_save(&S.s, b, sizeof(b), &n), CL_ERR_BUFFER);
+    ck_assert_uint_eq(n, snap_len);
+    ck_assert_int_eq(cl_relay_session_save(&S.s, NULL, 0, &n), CL_ERR_BUFFER);
+    ck_assert_uint_eq(n, snap_len);
+    ck_assert_int_eq(cl_relay_session_close(&S.s, now, CL_RELAY_E_NONE), CL_OK);
+    xfer(&S.s, &D.s);
+    ck_assert_int_eq(cl_relay_session_save(&S.s, b, sizeof(b), &n), CL_ERR_STATE);    /* closed */
+}
+END_TEST
+
+/* A refused snapshot leaves the context as it was: still IDLE, and a
+ * good snapshot restores after it. */
+static void refused(const uint8_t *b, size_t n, int err)
+{
+    ck_assert_int_eq(cl_relay_session_restore(&S2.s, &scfg, b, n), err);
+    ck_assert_uint_eq(cl_relay_session_state(&S2.s), CL_RELAY_ST_IDLE);
+    ck_assert(!cl_relay_session_busy(&S2.s));
+}
+
+START_TEST(test_restore_errors)
+{
+    static uint8_t b[4096];
+    static struct { struct cl_relay_session s; uint8_t rx[64], rb[32]; } small;
+    size_t i;
+
+    scene();
+    setup_side(&S2, CL_RELAY_SERVER);
+    ck_assert_int_eq(cl_relay_session_restore(NULL, &scfg, snap, snap_len), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_restore(&S2.s, NULL, snap, snap_len), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_session_restore(&S2.s, &scfg, NULL, 3), CL_ERR_ARG);
+    refused(NULL, 0, CL_ERR_MALFORMED);
+    /* every truncation */
+    for (i = 0; i < snap_len; i++)
+        refused(snap, i, CL_ERR_MALFORMED);
+    /* a trailing byte */
+    memcpy(b, snap, snap_len);
+    b[snap_len] = 0;
+    refused(b, snap_len + 1, CL_ERR_MALFORMED);
+    /* each field out of range: {offset, value} */
+    {
+        static const struct { size_t off; uint8_t v; } bad[] = {
+            {0, 'X'},      /* magic */
+            {4, 0x02},     /* format version 2 */
+            {4, 0x00},
+            {5, 0x01},     /* a device's: not this role */
+            {5, 0x03},     /* no such role */
+            {6, 0x0F},     /* unknown flag */
+            {6, 0x05},     /* txn id without a request */
+            {7, 0x03},     /* tx_seq: two unacknowledged, one record */
+            {8, 0x01},     /* tx_acked: none unacknowledged, one record */
+            {11, 0x21},    /* busy with an answer type */
+            {12, 0x02},    /* protocol version */
+            {15, 0x00},    /* peer max 0 */
+            {17, 0x07},    /* token of 7 */
+            {17, 0x21},    /* token of 33 */
+            {34, 0x00},    /* no device id */
+            {34, 0x21},    /* device id of 33 */
+            {70, 0x02},    /* two records, one there */
+            {70, 0x00},    /* none, one there */
+            {72, 0x07},    /* record length 7 */
+            {72, 0x22},    /* 34 with 33 there */
+            {72, 0x20},    /* 32 */
+            {73, 0xD1},    /* the record's header: not C */
+            {73, 0xC2},    /* frame version */
+            {74, 0x01},    /* HELLO: not sequenced */
+            {76, 0x02},    /* record seq 2, 1 expected */
+            {76, 0x00},    /* seq 0 */
+            {75, 0x01},    /* ACK flag: not part of a record */
+            {75, 0x08},    /* REPLAY flag */
+            {77, 0x01},    /* an ack */
+            {80, 0x18}};   /* body length not the record's */
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            memcpy(b, snap, snap_len);
+            b[bad[i].off] = bad[i].v;
+            refused(b, snap_len, CL_ERR_MALFORMED);
+        }
+    }
+    /* a replay buffer too small for the records */
+    cl_relay_session_init(&small.s);
+    ck_assert_int_eq(cl_relay_session_setup(&small.s, CL_RELAY_SERVER, &scfg, small.rx,
+                                            sizeof(small.rx), small.rb, sizeof(small.rb)),
+                     CL_OK);
+    ck_assert_int_eq(cl_relay_session_restore(&small.s, &scfg, snap, snap_len), CL_ERR_LIMIT);
+    /* and a good one after all that */
+    ck_assert_int_eq(cl_relay_session_restore(&S2.s, &scfg, snap, snap_len), CL_OK);
+    ck_assert_uint_eq(cl_relay_session_state(&S2.s), CL_RELAY_ST_SUSPENDED);
+    /* restoring into a context never set up */
+    cl_relay_session_init(&small.s);
+    ck_assert_int_eq(cl_relay_session_restore(&small.s, &scfg, snap, snap_len), CL_ERR_ARG);
+}
+END_TEST
+
+/* Every single-byte change either restores or is refused MALFORMED; a
+ * restored one saves again to the same bytes. */
+START_TEST(test_restore_every_byte)
+{
+    static uint8_t b[4096], again[4096];
+    size_t i, n;
+    unsigned v;
+
+    scene();
+    setup_side(&S2, CL_RELAY_SERVER);
+    for (i = 0; i < snap_len; i++) {
+        for (v = 0; v < 256; v += 51) {
+            int rc;
+            memcpy(b, snap, snap_len);
+            b[i] = (uint8_t)(b[i] ^ (v | 1u));
+            rc = cl_relay_session_restore(&S2.s, &scfg, b, snap_len);
+            ck_assert(rc == CL_OK || rc == CL_ERR_MALFORMED);
+            if (rc == CL_OK) {
+                ck_assert_int_eq(cl_relay_session_save(&S2.s, again, sizeof(again), &n), CL_OK);
+                ck_assert_uint_eq(n, snap_len);
+                ck_assert_mem_eq(again, b, n);
+            }
+        }
+    }
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("relay_session_snapshot");
+    TCase *tc = tcase_create("snapshot");
+
+    tcase_add_test(tc, test_save_bytes);
+    tcase_add_test(tc, test_restore_resumes);
+    tcase_add_test(tc, test_restore_answer_replayed);
+    tcase_add_test(tc, test_restore_other_device);
+    tcase_add_test(tc, test_device_snapshot);
+    tcase_add_test(tc, test_save_errors);
+    tcase_add_test(tc, test_restore_errors);
+    tcase_add_test(tc, test_restore_every_byte);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return cl_test_run(suite());
+}
