@@ -50,6 +50,12 @@
  *   80 52 00 00 Lc ...             CREDIT (issuer-signed)
  *   80 54 00 00 28 ...             DEBIT (PIN; names the payee)
  *   80 56 rec 00 [Lc challenge]    USE an e-goods record (once)
+ *   80 1E 00 00 Lc signature       BLOCK the card (issuer-signed over
+ *                                  "CLBK" serial and the last GET
+ *                                  CHALLENGE); for good: a blocked card
+ *                                  answers SELECT with 6283 and 6985 to
+ *                                  everything that signs, moves value,
+ *                                  writes or checks a PIN
  */
 #ifndef CARDLINK_APPLET_H
 #define CARDLINK_APPLET_H
@@ -120,6 +126,13 @@ extern const uint8_t CL_APPLET_AID[CL_APPLET_AID_LEN];
 #define CL_APPLET_INS_DEBIT 0x54u
 #define CL_APPLET_INS_USE 0x56u
 #define CL_APPLET_INS_BALANCE 0x5Cu
+#define CL_APPLET_INS_BLOCK 0x1Eu   /* as EMV's APPLICATION BLOCK */
+
+/* GET CHALLENGE: the card remembers the last challenge it gave (up to
+ * this many bytes) for one BLOCK; BLOCK needs at least
+ * CL_APPLET_BLOCK_CHALLENGE_MIN bytes of it. */
+#define CL_APPLET_CHALLENGE_MAX 32u
+#define CL_APPLET_BLOCK_CHALLENGE_MIN 8u
 
 /* File identifiers and short file identifiers. */
 #define CL_APPLET_FID_CARD_CERT 0x0101u    /* SFI 1, transparent: auth */
@@ -143,6 +156,7 @@ extern const uint8_t CL_APPLET_AID[CL_APPLET_AID_LEN];
 #define CL_APPLET_TAG_EGOODS "CLEG"   /* issuer: e-goods record */
 #define CL_APPLET_TAG_USE "CLUT"      /* card (auth key): e-goods use */
 #define CL_APPLET_TAG_AUTH "CLIA"     /* card (auth key): INTERNAL AUTH. */
+#define CL_APPLET_TAG_BLOCK "CLBK"    /* issuer: block the card */
 
 /* Lengths of the card's messages before hashing: CLRC 40, CLRD 56 (with
  * the payee), CLIA 12 + challenge. */
@@ -154,15 +168,17 @@ extern const uint8_t CL_APPLET_AID[CL_APPLET_AID_LEN];
 #define CL_APPLET_RESP_MIN (CL_APPLET_EGOODS_REC_MAX + 2u)
 
 /* The serialised image: header (magic "CLAP", version, length) and CRC.
- * Version 2: two key pairs and four certificate files. */
-#define CL_APPLET_IMAGE_VERSION 2u
+ * Version 2: two key pairs and four certificate files. Version 3: the
+ * blocked flag after the records (a version 2 image still loads, not
+ * blocked; save writes version 3). */
+#define CL_APPLET_IMAGE_VERSION 3u
 #define CL_APPLET_CERT_SLOTS 4u
 #define CL_APPLET_IMAGE_MAX                                                 \
     (9u + 2u * CL_APPLET_PIN_BLOCK + 4u + 2u * CL_APPLET_PRIV_LEN +         \
      3u * CL_APPLET_PUB_LEN + CL_APPLET_SERIAL_LEN + 14u +                  \
      CL_APPLET_CERT_SLOTS * (2u + CL_APPLET_CERT_MAX) + 1u +                \
      CL_APPLET_EGOODS_MAX * CL_APPLET_EGOODS_REC_MAX + 1u +                 \
-     CL_APPLET_TXLOG_MAX * CL_APPLET_TXREC_LEN + 2u)
+     CL_APPLET_TXLOG_MAX * CL_APPLET_TXREC_LEN + 1u + 2u)
 
 /* ------------------------------------------------------ crypto port */
 
@@ -233,6 +249,8 @@ struct cl_applet_state {
     uint8_t txlog_count;                /* records held, <= TXLOG_MAX */
     uint8_t txlog_head;                 /* slot of record 1 (newest) */
     uint8_t txlog[CL_APPLET_TXLOG_MAX][CL_APPLET_TXREC_LEN];
+    uint8_t blocked;                    /* 1: blocked by the issuer (BLOCK);
+                                         * nothing sets it back to 0 */
 };
 
 /* Certificate slots of cl_applet_state_set_cert(). */
@@ -308,7 +326,8 @@ CL_WUR int cl_applet_state_load(struct cl_applet_state *st,
  *    so a right and a wrong PIN write in the same order;
  *  - CREDIT, DEBIT: the new balance and counter before the receipt leaves;
  *  - APPEND RECORD and USE: the record before 9000 (USE: before the
- *    receipt leaves).
+ *    receipt leaves);
+ *  - BLOCK: the blocked flag, once, before 9000.
  *
  * persist: make the whole image st durable (typically cl_applet_state_save
  *          then an atomic replace). CL_OK only once it is durable; any
@@ -333,6 +352,8 @@ struct cl_applet {
     bool verified;          /* PIN verified, not yet consumed */
     int8_t cur_ef;          /* current EF index, -1 none */
     bool dirty;             /* a persist point passed since take_dirty */
+    uint8_t chal_len;       /* last GET CHALLENGE kept for BLOCK, 0 none */
+    uint8_t chal[CL_APPLET_CHALLENGE_MAX];
 };
 
 /*
@@ -349,8 +370,9 @@ CL_WUR int cl_applet_init(struct cl_applet *ap, struct cl_applet_state *st,
                           const struct cl_applet_crypto *crypto,
                           const struct cl_applet_store *store);
 
-/* The card reset: clear the security state (PIN verified) and the file
- * selection; the applet stays selected. NULL does nothing. */
+/* The card reset: clear the security state (PIN verified, the challenge
+ * kept for BLOCK) and the file selection; the applet stays selected. NULL
+ * does nothing. */
 void cl_applet_reset(struct cl_applet *ap);
 
 /*

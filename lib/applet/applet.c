@@ -18,6 +18,7 @@ const uint8_t CL_APPLET_AID[CL_APPLET_AID_LEN] = {
 /* Status words (ISO 7816-4 §5.6). */
 #define SW_OK 0x9000u
 #define SW_EOF 0x6282u          /* end of file/record before Ne bytes */
+#define SW_DEACTIVATED 0x6283u  /* selected file deactivated (blocked) */
 #define SW_AUTH_FAILED 0x6300u  /* issuer signature does not verify */
 #define SW_MEMORY 0x6581u       /* memory failure: the store did not persist */
 #define SW_WRONG_LENGTH 0x6700u
@@ -86,6 +87,8 @@ void cl_applet_reset(struct cl_applet *ap)
         return;
     ap->verified = false;
     ap->cur_ef = -1;
+    cl_wipe(ap->chal, sizeof(ap->chal));
+    ap->chal_len = 0;
 }
 
 static void reset_hook(void *ctx)
@@ -112,7 +115,8 @@ bool cl_applet_t0_has_data(void *ap, const uint8_t hdr[5])
         return false;
     if (hdr[0] & 0x80u)
         return hdr[1] == CL_APPLET_INS_CREDIT ||
-               hdr[1] == CL_APPLET_INS_DEBIT || hdr[1] == CL_APPLET_INS_USE;
+               hdr[1] == CL_APPLET_INS_DEBIT || hdr[1] == CL_APPLET_INS_USE ||
+               hdr[1] == CL_APPLET_INS_BLOCK;
     return cl_cardapp_t0_has_data(hdr);
 }
 
@@ -244,7 +248,9 @@ static size_t fcp(const struct cl_applet *ap, uint8_t *out)
         out[n++] = (uint8_t)(ef_fid[ef] >> 8); out[n++] = (uint8_t)ef_fid[ef];
         out[n++] = 0x88; out[n++] = 1; out[n++] = (uint8_t)((ef + 1) << 3);
     }
-    out[n++] = 0x8A; out[n++] = 1; out[n++] = 0x05;
+    /* life cycle status: 05 operational activated, 04 deactivated */
+    out[n++] = 0x8A; out[n++] = 1;
+    out[n++] = ef < 0 && ap->st->blocked ? 0x04 : 0x05;
     out[0] = 0x62;
     out[1] = (uint8_t)(n - 2);
     return n;
@@ -273,6 +279,10 @@ static uint16_t do_select(struct cl_applet *ap, const struct cl_apdu *a,
             *n = 4 + CL_APPLET_AID_LEN;
         } else if (a->p2 == 0x04u) {
             *n = fcp(ap, resp);
+        }
+        if (ap->st->blocked) {          /* selected, but deactivated */
+            *n = 0;
+            return SW_DEACTIVATED;
         }
         return SW_OK;
     }
@@ -881,10 +891,74 @@ static uint16_t do_get_challenge(struct cl_applet *ap, const struct cl_apdu *a,
     cnt = a->ne > 256u ? 256u : a->ne;
     if (cnt > room)
         cnt = room;
+    cl_wipe(ap->chal, sizeof(ap->chal));
+    ap->chal_len = 0;
     if (ap->crypto.random(ap->crypto.ctx, resp, cnt) != CL_OK)
         return SW_UNKNOWN;
+    if (cnt <= CL_APPLET_CHALLENGE_MAX) {   /* kept for one BLOCK */
+        memcpy(ap->chal, resp, cnt);
+        ap->chal_len = (uint8_t)cnt;
+    }
     *n = cnt;
     return SW_OK;
+}
+
+/* BLOCK: the issuer's signature over SHA-256("CLBK" || serial || the
+ * challenge of the last GET CHALLENGE) blocks the card for good. The
+ * challenge is used up by any BLOCK that gets past its format checks, so
+ * a recorded BLOCK never works twice, nor on another card (serial). */
+static uint16_t do_block(struct cl_applet *ap, const struct cl_apdu *a)
+{
+    struct cl_applet_state *st = ap->st;
+    uint8_t msg[4 + CL_APPLET_SERIAL_LEN + CL_APPLET_CHALLENGE_MAX];
+    size_t len;
+    uint16_t sw;
+
+    if (a->p1 != 0 || a->p2 != 0)
+        return SW_WRONG_P1P2;
+    if (a->nc < 8u || a->nc > CL_APPLET_SIG_MAX)
+        return SW_WRONG_LENGTH;
+    if (ap->chal_len < CL_APPLET_BLOCK_CHALLENGE_MIN) {
+        ap->chal_len = 0;
+        return SW_CONDITIONS;
+    }
+    memcpy(msg, CL_APPLET_TAG_BLOCK, 4);
+    memcpy(msg + 4, st->serial, CL_APPLET_SERIAL_LEN);
+    memcpy(msg + 4 + CL_APPLET_SERIAL_LEN, ap->chal, ap->chal_len);
+    len = 4u + CL_APPLET_SERIAL_LEN + ap->chal_len;
+    cl_wipe(ap->chal, sizeof(ap->chal));
+    ap->chal_len = 0;
+    sw = issuer_check(ap, msg, len, a->data, a->nc);
+    if (sw == SW_AUTH_FAILED)
+        return SW_SECURITY;
+    if (sw != SW_OK || st->blocked)
+        return sw;                      /* blocked already: nothing to write */
+    st->blocked = 1;
+    ap->verified = false;
+    if (!persist(ap)) {
+        st->blocked = 0;
+        return SW_MEMORY;
+    }
+    return SW_OK;
+}
+
+/* Whether a blocked card refuses the command (6985): everything that
+ * signs, moves value, writes or checks a PIN. Reading (SELECT, READ
+ * BINARY/RECORD, GET DATA, GET BALANCE, LIST FILES), GET CHALLENGE, VERIFY
+ * P1 FF (ending a verification) and BLOCK itself stay. */
+static bool refused_when_blocked(const struct cl_apdu *a)
+{
+    if (a->cla == CL_APPLET_CLA_PROP)
+        return a->ins == CL_APPLET_INS_CREDIT || a->ins == CL_APPLET_INS_DEBIT ||
+               a->ins == CL_APPLET_INS_USE;
+    switch (a->ins) {
+    case 0x20:
+        return a->p1 != 0xFFu;
+    case 0x24: case 0x2C: case 0x88: case 0x2A: case 0xE2:
+        return true;
+    default:
+        return false;
+    }
 }
 
 static uint16_t dispatch_prop(struct cl_applet *ap, const struct cl_apdu *a,
@@ -904,6 +978,8 @@ static uint16_t dispatch_prop(struct cl_applet *ap, const struct cl_apdu *a,
         return do_debit(ap, a, resp, n);
     case CL_APPLET_INS_USE:
         return do_use(ap, a, resp, n);
+    case CL_APPLET_INS_BLOCK:
+        return do_block(ap, a);
     case 0xAAu:     /* LIST FILES (TCOS's 80 AA): P1 01 DFs, 02 EFs */
         if ((a->p1 != 1u && a->p1 != 2u) || a->p2 != 0)
             return SW_WRONG_P1P2;
@@ -929,6 +1005,11 @@ static uint16_t dispatch_prop(struct cl_applet *ap, const struct cl_apdu *a,
 static uint16_t dispatch(struct cl_applet *ap, const struct cl_apdu *a,
                          uint8_t *resp, size_t room, size_t *n)
 {
+    if (ap->st->blocked && (a->cla == CL_APPLET_CLA_PROP || a->cla == 0x00u) &&
+        refused_when_blocked(a)) {
+        ap->verified = false;
+        return SW_CONDITIONS;
+    }
     if (a->cla == CL_APPLET_CLA_PROP)
         return dispatch_prop(ap, a, resp, n);
     if (a->cla & 0xE0u)     /* other proprietary, RFU, further classes */

@@ -140,7 +140,7 @@ static bool state_sane(const struct cl_applet_state *st)
         st->puk_max < 1u || st->puk_max > 15u || st->puk_tries > st->puk_max ||
         st->egoods_count > CL_APPLET_EGOODS_MAX ||
         st->txlog_count > CL_APPLET_TXLOG_MAX ||
-        st->txlog_head >= CL_APPLET_TXLOG_MAX)
+        st->txlog_head >= CL_APPLET_TXLOG_MAX || st->blocked > 1u)
         return false;
     for (i = 0; i < CL_APPLET_CERT_SLOTS; i++)
         if (st->cert_len[i] > CL_APPLET_CERT_MAX)
@@ -206,6 +206,7 @@ int cl_applet_state_save(const struct cl_applet_state *st, uint8_t *out,
     for (i = 0; i < st->txlog_count; i++)
         w_bytes(&w, st->txlog[(st->txlog_head + i) % CL_APPLET_TXLOG_MAX],
                 CL_APPLET_TXREC_LEN);
+    w_u8(&w, st->blocked);              /* version 3 */
     w.n += 2;
     *out_len = w.n;
     if (w.n > out_size)
@@ -235,8 +236,10 @@ static const uint8_t *r_take(struct rd *r, size_t len)
     return q;
 }
 
-/* Parse img into st (NULL: check only). */
-static int parse(const uint8_t *img, size_t len, struct cl_applet_state *st)
+/* Parse img (image version `version`: 2 or 3) into st (NULL: check
+ * only). */
+static int parse(const uint8_t *img, size_t len, unsigned version,
+                 struct cl_applet_state *st)
 {
     struct rd r;
     const uint8_t *q;
@@ -346,6 +349,13 @@ static int parse(const uint8_t *img, size_t len, struct cl_applet_state *st)
         if (st)
             memcpy(st->txlog[i], q, CL_APPLET_TXREC_LEN);
     }
+    if (version >= 3u) {                /* the blocked flag */
+        TAKE(1);
+        if (q[0] > 1u)
+            return CL_ERR_RESERVED;
+        if (st)
+            st->blocked = q[0];
+    }
 #undef TAKE
     if (r.n != r.len)
         return CL_ERR_TRAILING;
@@ -365,7 +375,7 @@ int cl_applet_state_load(struct cl_applet_state *st, const uint8_t *img,
         return CL_ERR_MALFORMED;
     if (len < 5)
         return CL_ERR_TRUNCATED;
-    if (img[4] != CL_APPLET_IMAGE_VERSION)
+    if (img[4] != CL_APPLET_IMAGE_VERSION && img[4] != 2u)
         return CL_ERR_VERSION;
     if (len < 11)
         return CL_ERR_TRUNCATED;
@@ -376,9 +386,9 @@ int cl_applet_state_load(struct cl_applet_state *st, const uint8_t *img,
         return CL_ERR_TRAILING;
     if (cl_crc16(img, len - 2) != cl_applet_get16(img + len - 2))
         return CL_ERR_CHECKSUM;
-    rc = parse(img, len, NULL);
+    rc = parse(img, len, img[4], NULL);
     if (rc != CL_OK)
         return rc;
     cl_wipe(st, sizeof(*st));
-    return parse(img, len, st);
+    return parse(img, len, img[4], st);
 }

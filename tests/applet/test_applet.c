@@ -962,6 +962,7 @@ static const struct {
     {{0x80, 0x54, 0, 0, 0x28}, true},
     {{0x80, 0x56, 1, 0, 0x04}, true},
     {{0x80, 0x5C, 0, 0, 0x12}, false},
+    {{0x80, 0x1E, 0, 0, 0x47}, true},           /* BLOCK */
     {{0x80, 0xEE, 0, 0, 0x12}, false},          /* not the sim's ECHO */
     {{0x00, 0x20, 0, 0x80, 0x08}, true},
     {{0x00, 0x88, 0, 0, 0x08}, true},
@@ -970,14 +971,6 @@ static const struct {
     {{0x00, 0xE2, 0, 0x28, 0x2B}, true},
     {{0x00, 0xCA, 0x7F, 0x49, 0}, false},
 };
-
-START_TEST(test_t0_rule)
-{
-    ck_assert(app.t0_has_data(app.ctx, t0_vectors[_i].hdr) ==
-              t0_vectors[_i].data);
-    ck_assert(!cl_applet_t0_has_data(NULL, NULL));
-}
-END_TEST
 
 /* ---------------------------------------------------- failing port */
 
@@ -1153,7 +1146,7 @@ START_TEST(test_image_roundtrip)
     TX("00 20 00 80 08 " PIN_BAD, 0x63C2);
     ck_assert_int_eq(cl_applet_state_save(&st, img, sizeof(img), &len), CL_OK);
     ck_assert_uint_le(len, CL_APPLET_IMAGE_MAX);
-    cl_assert_bytes(img, 5, "43 4C 41 50 02");
+    cl_assert_bytes(img, 5, "43 4C 41 50 03");
     ck_assert_uint_eq(((size_t)img[5] << 24 | (size_t)img[6] << 16 |
                        (size_t)img[7] << 8 | img[8]), len);
     ck_assert_int_eq(cl_applet_state_save(&st, img2, len - 1, &need),
@@ -1215,7 +1208,9 @@ static const struct {
     {"PUK tries > max", 27, 0x05, true, CL_ERR_RESERVED},   /* 10 -> 15 */
     {"the signing key", 150, 0x80, false, CL_ERR_CHECKSUM},
     {"cert length", 310, 0xF0, true, CL_ERR_RESERVED},      /* > 1024 */
-    {"a version 1 image", 4, 0x03, true, CL_ERR_VERSION},   /* 02 -> 01 */
+    {"a version 1 image", 4, 0x02, true, CL_ERR_VERSION},   /* 03 -> 01 */
+    {"version 4", 4, 0x07, true, CL_ERR_VERSION},           /* 03 -> 04 */
+    {"blocked flag 2", SIZE_MAX - 1, 0x02, true, CL_ERR_RESERVED},
 };
 
 START_TEST(test_image_corrupt)
@@ -1224,7 +1219,9 @@ START_TEST(test_image_corrupt)
     size_t len = 0, at;
 
     ck_assert_int_eq(cl_applet_state_save(&st, img, sizeof(img), &len), CL_OK);
-    at = corrupt_vectors[_i].at == SIZE_MAX ? len - 1 : corrupt_vectors[_i].at;
+    at = corrupt_vectors[_i].at == SIZE_MAX       ? len - 1
+         : corrupt_vectors[_i].at == SIZE_MAX - 1 ? len - 3   /* blocked */
+                                                  : corrupt_vectors[_i].at;
     img[at] ^= corrupt_vectors[_i].xor_;
     if (corrupt_vectors[_i].fix_crc)
         recrc(img, len);
@@ -1327,11 +1324,256 @@ START_TEST(test_image_fields)
         ck_assert_int_eq(cl_applet_state_load(&st2, img2, len),
                          CL_ERR_RESERVED);
         memcpy(img2, img, len);
-        img2[len - 3 - 10 * 43] = 11;           /* record count */
+        img2[len - 4 - 10 * 43] = 11;           /* record count */
         recrc(img2, len);
         ck_assert_int_eq(cl_applet_state_load(&st2, img2, len),
                          CL_ERR_RESERVED);
     }
+}
+END_TEST
+
+/* ------------------------------------------------------- BLOCK */
+
+/* The BLOCK APDU for challenge chal[0..n) signed with key over
+ * SHA-256("CLBK" || serial || chal): 80 1E 00 00 Lc signature (case 3). */
+static size_t block_apdu(uint8_t *cmd, const uint8_t serial[8],
+                         const uint8_t *chal, size_t n, const uint8_t *key)
+{
+    uint8_t msg[4 + 8 + 32], h[32], sig[72];
+    size_t sl = 0;
+
+    memcpy(msg, "CLBK", 4);
+    memcpy(msg + 4, serial, 8);
+    memcpy(msg + 12, chal, n);
+    sha(msg, 12 + n, h);
+    ck_assert_int_eq(cl_posix_crypto_sign(&pc, key, h, 32, sig, sizeof(sig),
+                                          &sl), CL_OK);
+    cmd[0] = 0x80; cmd[1] = 0x1E; cmd[2] = 0; cmd[3] = 0;
+    cmd[4] = (uint8_t)sl;
+    memcpy(cmd + 5, sig, sl);
+    return 5 + sl;
+}
+
+/* GET CHALLENGE (8 bytes) and the BLOCK over it signed with key. */
+static size_t challenge_and_block(uint8_t *cmd, const uint8_t *key)
+{
+    uint8_t chal[8];
+
+    TX("00 84 00 00 08", 0x9000);
+    ck_assert_uint_eq(rlen, 8);
+    memcpy(chal, rbuf, 8);
+    return block_apdu(cmd, st.serial, chal, 8, key);
+}
+
+/* What a blocked card answers: SELECT 6283, 6985 to everything that
+ * signs, moves value, writes or checks a PIN; reading still works. */
+static void assert_blocked(void)
+{
+    uint8_t cmd[128];
+    size_t n;
+
+    TX("00 A4 04 00 07 F0434C50415901", 0x6283);
+    ck_assert_uint_eq(rlen, 0);
+    TX("00 A4 04 0C 07 F0434C50415901", 0x6283);
+    TX("00 20 00 80 08 " PIN_OK, 0x6985);
+    TX("00 20 00 80", 0x6985);
+    TX("00 20 FF 80", 0x9000);                      /* ending one: fine */
+    TX("00 24 00 80 10 " PIN_OK PIN_NEW, 0x6985);
+    TX("00 2C 00 80 10 " PUK_OK PIN_NEW, 0x6985);   /* no unblocking */
+    TX("00 2C 01 80 08 " PUK_OK, 0x6985);
+    TX("00 88 00 00 08 0001020304050607 00", 0x6985);
+    TX("00 2A 9E 9A 20 00000000000000000000000000000000"
+       "00000000000000000000000000000000 00", 0x6985);
+    n = debit_apdu(cmd, 100, st.counter, txid1);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6985);
+    n = credit_apdu(cmd, 100, st.counter, txid1, issuer_priv);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6985);
+    TX("80 56 01 00", 0x6985);
+    TX("00 E2 00 28 2B " "00000000000000000000000000000000"
+       "00000000000000000000000000000000" "0000000000000000000000", 0x6985);
+    ck_assert_uint_eq(rlen, 0);
+    /* reading stays possible: the server sees why */
+    TX("80 5C 00 00 00", 0x9000);
+    ck_assert_uint_eq(rlen, 18);
+    TX("00 B0 81 00 10", 0x9000);
+    TX("00 CA 7F 49 00", 0x9000);
+    TX("00 A4 00 04 02 0101", 0x9000);
+    TX("00 A4 00 04 00", 0x9000);                   /* the MF: its FCP */
+    ck_assert_uint_eq(rbuf[rlen - 1], 0x04);        /* LCS deactivated */
+    ck_assert(!ap.verified);
+}
+
+START_TEST(test_block)
+{
+    uint8_t cmd[128];
+    size_t n;
+
+    TX("00 A4 04 0C 07 F0434C50415901", 0x9000);
+    TX("00 A4 00 04 00", 0x9000);
+    ck_assert_uint_eq(rbuf[rlen - 1], 0x05);        /* LCS activated */
+    TX("00 20 00 80 08 " PIN_OK, 0x9000);           /* verified, then ... */
+    n = challenge_and_block(cmd, issuer_priv);
+    cl_assert_bytes(cmd, 4, "80 1E 00 00");
+    ck_assert_uint_eq(cmd[4], n - 5);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x9000);
+    ck_assert_uint_eq(rlen, 0);
+    ck_assert_uint_eq(st.blocked, 1);
+    ck_assert(cl_applet_take_dirty(&ap));
+    assert_blocked();
+    /* the purse and the PIN counter are untouched */
+    ck_assert_uint_eq(st.balance, 1000);
+    ck_assert_uint_eq(st.counter, 5);
+    ck_assert_uint_eq(st.pin_tries, 3);
+    /* a second BLOCK of a blocked card: 9000, nothing written */
+    n = challenge_and_block(cmd, issuer_priv);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x9000);
+    ck_assert(!cl_applet_take_dirty(&ap));
+    /* a reset does not unblock it */
+    app.reset(app.ctx);
+    assert_blocked();
+}
+END_TEST
+
+START_TEST(test_block_forged)
+{
+    uint8_t cmd[128], zero[8] = {0};
+    size_t n;
+
+    /* another key (a server without the issuer's) */
+    n = challenge_and_block(cmd, other_priv);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6982);
+    ck_assert_uint_eq(st.blocked, 0);
+    ck_assert(!cl_applet_take_dirty(&ap));
+    /* the challenge was used up by the refused BLOCK: the issuer's own
+     * signature over it no longer works */
+    TX("00 84 00 00 08", 0x9000);
+    memcpy(zero, rbuf, 8);
+    n = block_apdu(cmd, st.serial, zero, 8, other_priv);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6982);
+    n = block_apdu(cmd, st.serial, zero, 8, issuer_priv);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6985);    /* no challenge left */
+    /* no GET CHALLENGE at all, and one of fewer than 8 bytes */
+    app.reset(app.ctx);
+    n = block_apdu(cmd, st.serial, zero, 8, issuer_priv);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6985);
+    TX("00 84 00 00 04", 0x9000);
+    n = block_apdu(cmd, st.serial, rbuf, 4, issuer_priv);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6985);
+    /* a challenge longer than the card keeps (33 bytes): not kept */
+    TX("00 84 00 00 21", 0x9000);
+    n = block_apdu(cmd, st.serial, rbuf, 32, issuer_priv);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6985);
+    /* a reset forgets the challenge */
+    TX("00 84 00 00 08", 0x9000);
+    memcpy(zero, rbuf, 8);
+    app.reset(app.ctx);
+    n = block_apdu(cmd, st.serial, zero, 8, issuer_priv);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6985);
+    /* the signature over the right challenge but a flipped byte */
+    n = challenge_and_block(cmd, issuer_priv);
+    cmd[n - 1] ^= 0x01;
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6982);
+    /* format errors: nothing used up */
+    n = challenge_and_block(cmd, issuer_priv);
+    cmd[2] = 1;
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6A86);
+    cmd[2] = 0;
+    TX("80 1E 00 00", 0x6700);
+    TX("80 1E 00 00 07 00000000000000", 0x6700);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x9000);    /* still valid */
+    ck_assert_uint_eq(st.blocked, 1);
+}
+END_TEST
+
+/* A BLOCK recorded on one card is refused by another (other serial) and
+ * by the same card later (other challenge). */
+START_TEST(test_block_replay)
+{
+    static struct cl_applet_state st2;
+    static struct cl_applet ap2;
+    uint8_t cmd[128], chal[8];
+    size_t n, len = 0, rl = 0;
+    uint8_t r2[CL_APPLET_RESP_MIN + 300];
+
+    /* card 2: the same issuer, another serial */
+    ck_assert_int_eq(cl_applet_state_save(&st, img, sizeof(img), &len), CL_OK);
+    ck_assert_int_eq(cl_applet_state_load(&st2, img, len), CL_OK);
+    st2.serial[7] ^= 0x40;
+    ck_assert_int_eq(cl_applet_init(&ap2, &st2, &port, NULL), CL_OK);
+    /* a server recorded card 1's BLOCK; card 2 is asked for a challenge
+     * and the server hopes for the same bytes: the serial still differs */
+    n = challenge_and_block(cmd, issuer_priv);
+    memcpy(chal, rbuf, 8);
+    {
+        uint8_t gc[5] = {0x00, 0x84, 0x00, 0x00, 0x08};
+        ck_assert_int_eq(cl_applet_process(&ap2, gc, 5, r2, sizeof(r2), &rl),
+                         CL_OK);
+        ck_assert_uint_eq(rl, 10);
+        /* the card's challenge replaced by card 1's, as if RNG repeated */
+        memcpy(ap2.chal, chal, 8);
+    }
+    ck_assert_int_eq(cl_applet_process(&ap2, cmd, n, r2, sizeof(r2), &rl),
+                     CL_OK);
+    ck_assert_uint_eq(rl, 2);
+    ck_assert_uint_eq((unsigned)r2[0] << 8 | r2[1], 0x6982);
+    ck_assert_uint_eq(st2.blocked, 0);
+    /* card 1 itself, later: a new challenge, the recorded BLOCK fails */
+    TX("00 84 00 00 08", 0x9000);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6982);
+    ck_assert_uint_eq(st.blocked, 0);
+    /* and it still takes a fresh one */
+    n = challenge_and_block(cmd, issuer_priv);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x9000);
+    ck_assert_uint_eq(st.blocked, 1);
+    cl_applet_state_wipe(&st2);
+}
+END_TEST
+
+/* The image keeps the flag; a version 2 image (no flag) loads unblocked. */
+START_TEST(test_block_image)
+{
+    static struct cl_applet_state st2;
+    uint8_t cmd[128];
+    size_t n, len = 0;
+
+    n = challenge_and_block(cmd, issuer_priv);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x9000);
+    ck_assert_int_eq(cl_applet_state_save(&st, img, sizeof(img), &len), CL_OK);
+    ck_assert_uint_eq(img[len - 3], 0x01);
+    ck_assert_int_eq(cl_applet_state_load(&st2, img, len), CL_OK);
+    ck_assert_uint_eq(st2.blocked, 1);
+    /* version 2: the same without the flag byte */
+    st.blocked = 0;
+    ck_assert_int_eq(cl_applet_state_save(&st, img, sizeof(img), &len), CL_OK);
+    memcpy(img2, img, len - 3);
+    img2[4] = 0x02;
+    img2[5] = (uint8_t)((len - 1) >> 24);
+    img2[6] = (uint8_t)((len - 1) >> 16);
+    img2[7] = (uint8_t)((len - 1) >> 8);
+    img2[8] = (uint8_t)(len - 1);
+    recrc(img2, len - 1);
+    memset(&st2, 0xA5, sizeof(st2));
+    ck_assert_int_eq(cl_applet_state_load(&st2, img2, len - 1), CL_OK);
+    ck_assert_uint_eq(st2.blocked, 0);
+    ck_assert_uint_eq(st2.balance, 1000);
+    /* a version 3 image cut to the version 2 length: truncated */
+    img2[4] = 0x03;
+    recrc(img2, len - 1);
+    ck_assert_int_eq(cl_applet_state_load(&st2, img2, len - 1),
+                     CL_ERR_TRUNCATED);
+    /* saving refuses a flag other than 0/1 */
+    st.blocked = 2;
+    ck_assert_int_eq(cl_applet_state_save(&st, img, sizeof(img), &len),
+                     CL_ERR_ARG);
+    st.blocked = 0;
+}
+END_TEST
+
+START_TEST(test_t0_rule)
+{
+    ck_assert(app.t0_has_data(app.ctx, t0_vectors[_i].hdr) ==
+              t0_vectors[_i].data);
+    ck_assert(!cl_applet_t0_has_data(NULL, NULL));
 }
 END_TEST
 
@@ -1529,6 +1771,41 @@ END_TEST
  * so at most 3 comparisons ever happen, and 2468 (the 2469th guess) is
  * never found.
  */
+/* BLOCK with the power cut at its one write, and without: a restart finds
+ * the card blocked or not, never anything between; a cut BLOCK leaves
+ * the card as it was (its challenge is gone: a new one is needed). */
+START_TEST(test_tear_block)
+{
+    uint8_t cmd[128];
+    size_t n;
+    unsigned cut = (unsigned)_i;        /* 0: none, 1: write 1 */
+
+    tear_begin();
+    n = challenge_and_block(cmd, issuer_priv);
+    tear_arm(cut);
+    ck_assert_uint_eq(tx_bytes(cmd, n), cut ? 0x6581u : 0x9000u);
+    ck_assert_uint_eq(tear.writes, 1);
+    ck_assert_uint_eq(tear.first[tear.first_len - 3], 0x01);
+    if (cut)
+        tear_ram_is_durable();          /* rolled back: not blocked */
+    tear_restart();
+    ck_assert_uint_eq(st.blocked, cut ? 0 : 1);
+    ck_assert_uint_eq(st.balance, 1000);
+    ck_assert_uint_eq(st.pin_tries, 3);
+    if (!cut) {
+        assert_blocked();
+        return;
+    }
+    TX("00 A4 04 0C 07 F0434C50415901", 0x9000);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x6985);    /* challenge gone */
+    n = challenge_and_block(cmd, issuer_priv);
+    tear_arm(0);
+    ck_assert_uint_eq(tx_bytes(cmd, n), 0x9000);
+    tear_restart();
+    ck_assert_uint_eq(st.blocked, 1);
+}
+END_TEST
+
 START_TEST(test_tear_brute_force)
 {
     uint8_t cmd[13] = {0x00, 0x20, 0x00, 0x80, 0x08, 0x24, 0, 0,
@@ -1791,6 +2068,15 @@ static Suite *applet_suite(void)
     LOOP(test_tear, tear_vectors);
     tcase_add_loop_test(tc, test_tear_brute_force, 0, 4);
     tcase_add_test(tc, test_tear_records);
+    tcase_add_loop_test(tc, test_tear_block, 0, 2);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("block");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_block);
+    tcase_add_test(tc, test_block_forged);
+    tcase_add_test(tc, test_block_replay);
+    tcase_add_test(tc, test_block_image);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("issue10");
