@@ -347,6 +347,37 @@ struct cl_card_info {
 };
 
 /*
+ * Counters of a session, for logs and tests, read through cl_card_stats().
+ * They start at zero with cl_card_init_line() / cl_card_init_apdu() and
+ * only grow (activations, resets and deactivations keep them), except t1.
+ * An APDU-level session counts apdus, apdu_errors, activations, the resets
+ * and the APDUs' bytes; the rest stays 0.
+ */
+struct cl_card_stats {
+    uint32_t bytes_sent;    /* characters acknowledged with cl_card_sent():
+                               PPS requests, T=0 headers and data, T=1
+                               blocks (resends too) */
+    uint32_t bytes_received;/* characters taken by cl_card_feed(): ATRs,
+                               PPS responses, T=0 and T=1 traffic */
+    uint32_t apdus;         /* exchanges started */
+    uint32_t apdu_errors;   /* exchanges that ended with an error, the
+                               session still ACTIVE or not */
+    uint32_t more_time;     /* the card asked for more time: T=1 S(WTX)
+                               requests and T=0 NULL bytes, added when an
+                               exchange ends */
+    uint32_t timeouts;      /* cl_card_timeout() events acted upon */
+    uint32_t parity_errors; /* cl_card_parity_error() events */
+    uint16_t activations;   /* activations that made the session ACTIVE */
+    uint16_t cold_resets;   /* cold resets done (line) / connects (reader) */
+    uint16_t warm_resets;   /* warm resets done */
+    uint16_t pps_failed;    /* PPS exchanges refused or unanswered (§9.3) */
+    uint8_t pps;            /* the last activation's CL_CARD_PPS_* */
+    struct cl_t1_stats t1;  /* the T=1 engine's own counters (blocks,
+                               retransmissions, WTX, resynchs...) since the
+                               last T=1 activation, which zeroes them */
+};
+
+/*
  * A line-level plan: what cl_card_plan() derives from an ATR and the line.
  * protocol:  the protocol to run, 0 or 1.
  * pps:       whether to send pps_bytes[0..pps_len) (request pps_req).
@@ -397,7 +428,9 @@ struct cl_card {
         struct cl_t0 t0;
         struct cl_t1 t1;
     } eng;
-    struct cl_t1_stats t1_stats;        /* the T=1 engine's counters */
+    uint32_t more_mark;                 /* WTX / NULL count at the start
+                                           of the exchange */
+    struct cl_card_stats stats;
 };
 
 /* Fill cfg with the defaults (see struct cl_card_config). */
@@ -499,6 +532,9 @@ const struct cl_card_info *cl_card_info(const struct cl_card *card);
 
 /* The line parameters in use (NULL on NULL). */
 const struct cl_card_line_params *cl_card_params(const struct cl_card *card);
+
+/* The session's counters (struct cl_card_stats; NULL on NULL). */
+const struct cl_card_stats *cl_card_stats(const struct cl_card *card);
 
 /*
  * Reset an ACTIVE card and activate it again: warm true keeps power and

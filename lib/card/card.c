@@ -92,6 +92,12 @@ const struct cl_card_line_params *cl_card_params(const struct cl_card *card)
 }
 
 /* see cardlink/card.h */
+const struct cl_card_stats *cl_card_stats(const struct cl_card *card)
+{
+    return card == NULL ? NULL : &card->stats;
+}
+
+/* see cardlink/card.h */
 const struct cl_t0 *cl_card_t0(const struct cl_card *card)
 {
     if (card == NULL || card->line == NULL ||

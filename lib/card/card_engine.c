@@ -51,6 +51,7 @@ enum {
 #define K_NO_PPS 0x04u      /* the PPS failed: plan without */
 #define K_ACTIVATING 0x08u  /* E_RUN: the T=1 IFS exchange of activation */
 #define K_DEADLINE 0x10u    /* an exchange deadline is armed */
+#define K_XCHG 0x20u        /* an exchange started by the caller runs */
 
 /* Microseconds of etu at the line's current rate, at most CL_TIMER_MAX:
  * a long wait never reads as "no limit" (issue 11 §4). */
@@ -61,6 +62,24 @@ static uint32_t etu_us(const struct cl_card *card, uint32_t etu)
                                                         card->params.d));
 
     return us > CL_TIMER_MAX ? CL_TIMER_MAX : us;
+}
+
+/* What the card asked for more time so far: T=1 S(WTX), T=0 NULL bytes. */
+static uint32_t more_time(const struct cl_card *card)
+{
+    return card->protocol == 1 ? card->stats.t1.wtx
+                               : card->eng.t0.stats.nulls;
+}
+
+/* The caller's exchange ended (err < 0: with an error): count it. */
+static void xchg_end(struct cl_card *card, int err)
+{
+    if (!(card->flags & K_XCHG))
+        return;
+    card->flags &= (uint8_t)~K_XCHG;
+    if (err < 0)
+        card->stats.apdu_errors++;
+    card->stats.more_time += more_time(card) - card->more_mark;
 }
 
 static void ctrl(struct cl_card *card, unsigned kind, unsigned next)
@@ -74,6 +93,7 @@ static void ctrl(struct cl_card *card, unsigned kind, unsigned next)
 static int fail(struct cl_card *card, int err)
 {
     card->err = (int16_t)err;
+    xchg_end(card, err);
     card->flags &= (uint8_t)~(K_ACTIVATING | K_DEADLINE);
     ctrl(card, CL_CARD_CTRL_OFF, N_CLOSE);
     return err;
@@ -157,6 +177,7 @@ static void atr_ok(struct cl_card *card)
 static void pps_bad(struct cl_card *card)
 {
     card->info.pps = CL_CARD_PPS_FAILED;
+    card->stats.pps_failed++;
     card->flags = (uint8_t)((card->flags | K_NO_PPS) & ~K_WARM);
     ctrl(card, CL_CARD_CTRL_OFF, N_REATR);
 }
@@ -289,7 +310,11 @@ static int settle(struct cl_card *card, int rc)
         if (r < 0)
             return fail(card, r);
         card->state = CL_CARD_ACTIVE;
+        card->stats.activations++;
+        card->stats.pps = card->info.pps;
     }
+    if (w == CL_WANT_DONE && (card->flags & K_XCHG))
+        xchg_end(card, cl_card_result(card));
     return CL_OK;
 }
 
@@ -305,7 +330,7 @@ static void start_engine(struct cl_card *card)
 
         rv = cl_card_t1_config(&card->atr, &card->params, card->cfg.ifsd, &c);
         if (rv == CL_OK)
-            rv = cl_t1_setup(&card->eng.t1, &c, &card->t1_stats);
+            rv = cl_t1_setup(&card->eng.t1, &c, &card->stats.t1);
     } else {
         struct cl_t0_config c;
 
@@ -424,10 +449,13 @@ int cl_card_ctrl_done(struct cl_card *card, int rc)
                                           : CL_CARD_CTRL_COLD, N_TS);
         break;
     case N_TS:
-        if (card->ctrl == CL_CARD_CTRL_WARM)
+        if (card->ctrl == CL_CARD_CTRL_WARM) {
             card->info.warm_resets++;
-        else
+            card->stats.warm_resets++;
+        } else {
             card->info.cold_resets++;
+            card->stats.cold_resets++;
+        }
         card->step = E_TS;
         break;
     case N_ATR:
@@ -519,6 +547,10 @@ int cl_card_timeout(struct cl_card *card)
 {
     if (card == NULL)
         return CL_ERR_ARG;
+    if (cl_card_want(card) != CL_WANT_RECV)
+        return CL_ERR_STATE;
+    if (card->step != E_QUIET)      /* not the zero-wait look */
+        card->stats.timeouts++;
     switch (card->step) {
     case E_TS:
         fail(card, CL_ERR_CARD_MUTE);   /* §6.2.2 */
@@ -554,6 +586,9 @@ int cl_card_parity_error(struct cl_card *card, uint8_t c)
 
     if (card == NULL)
         return CL_ERR_ARG;
+    if (cl_card_want(card) != CL_WANT_RECV)
+        return CL_ERR_STATE;
+    card->stats.parity_errors++;
     switch (card->step) {
     case E_TS:      /* nothing was checked before TS */
         ts(card, c);
@@ -614,7 +649,7 @@ static int run_feed(struct cl_card *card, const uint8_t *b, size_t n)
 /* see cardlink/card.h */
 int cl_card_feed(struct cl_card *card, const uint8_t *b, size_t n)
 {
-    size_t k;
+    size_t k = n;
 
     if (card == NULL || (b == NULL && n > 0))
         return CL_ERR_ARG;
@@ -622,8 +657,9 @@ int cl_card_feed(struct cl_card *card, const uint8_t *b, size_t n)
         return 0;
     switch (card->step) {
     case E_TS:
+        k = 1;
         ts(card, b[0]);
-        return 1;
+        break;
     case E_ATR:
     case E_PPS_RX:
         k = (size_t)(card->need - card->rx_len);
@@ -635,18 +671,20 @@ int cl_card_feed(struct cl_card *card, const uint8_t *b, size_t n)
             atr_check(card);
         else
             pps_check(card);
-        return (int)k;
+        break;
     case E_QUIET:   /* stale bytes: the last response is suspect */
         fail(card, CL_ERR_PROTOCOL);
-        return (int)n;
+        break;
     case E_RUN:
         if (sub_want(card) != CL_WANT_RECV)
             return CL_ERR_STATE;
         (void)run_feed(card, b, n);
-        return (int)n;
+        break;
     default:
         return CL_ERR_STATE;
     }
+    card->stats.bytes_received += (uint32_t)k;
+    return (int)k;
 }
 
 /* see cardlink/card.h */
@@ -689,6 +727,7 @@ int cl_card_sent(struct cl_card *card, size_t n)
     if (card->step == E_PPS_TX) {
         if (n > (size_t)(card->plan.pps_len - card->rx_len))
             return CL_ERR_ARG;
+        card->stats.bytes_sent += (uint32_t)n;
         card->rx_len = (uint8_t)(card->rx_len + n);
         if (card->rx_len == card->plan.pps_len) {
             card->rx_len = 0;
@@ -698,6 +737,7 @@ int cl_card_sent(struct cl_card *card, size_t n)
     }
     if (card->step != E_RUN || sub_want(card) != CL_WANT_SEND)
         return CL_ERR_STATE;
+    card->stats.bytes_sent += (uint32_t)n;
     return settle(card, card->protocol == 1 ? cl_t1_sent(&card->eng.t1, n)
                                             : cl_t0_sent(&card->eng.t0, n));
 }
@@ -723,7 +763,9 @@ int cl_card_transmit_start(struct cl_card *card, const uint8_t *cmd,
                                     resp_size);
     if (rv != CL_OK)
         return rv;
-    card->flags &= (uint8_t)~K_DEADLINE;
+    card->stats.apdus++;
+    card->more_mark = more_time(card);
+    card->flags = (uint8_t)((card->flags & ~K_DEADLINE) | K_XCHG);
     if (card->cfg.apdu_ms != 0) {
         card->flags |= K_DEADLINE;
         card->deadline = card->cfg.apdu_ms > CL_TIMER_MAX / 1000u

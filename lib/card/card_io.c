@@ -209,10 +209,13 @@ static int activate_apdu(struct cl_card *card, bool warm)
                                  atr, &alen, &proto);
         if (rv != CL_OK)
             return rv;
-        if (round == 1)
+        if (round == 1) {
             card->info.warm_resets++;
-        else
+            card->stats.warm_resets++;
+        } else {
             card->info.cold_resets++;
+            card->stats.cold_resets++;
+        }
         if (alen > sizeof(atr))
             return CL_ERR_IO;
         if (proto > 1)
@@ -261,6 +264,7 @@ static int activate(struct cl_card *card, bool warm)
             return rv;
         }
         card->state = CL_CARD_ACTIVE;
+        card->stats.activations++;
         return CL_OK;
     }
     if (card->state == CL_CARD_ACTIVE && !warm)
@@ -321,14 +325,20 @@ int cl_card_transmit(struct cl_card *card, const uint8_t *cmd,
     if (card->apdu != NULL) {
         size_t n = 0;
 
+        card->stats.apdus++;
         rv = card->apdu->transmit(card->ctx, cmd, cmd_len, resp, resp_size,
                                   &n);
         if (rv == CL_OK && n > resp_size)
             rv = CL_ERR_IO;
         if (rv == CL_ERR_CARD_REMOVED || rv == CL_ERR_IO)
             apdu_close(card);
-        else if (rv == CL_OK)
-            *resp_len = n;
+        if (rv != CL_OK) {
+            card->stats.apdu_errors++;
+            return rv;
+        }
+        card->stats.bytes_sent += (uint32_t)cmd_len;
+        card->stats.bytes_received += (uint32_t)n;
+        *resp_len = n;
         return rv;
     }
 

@@ -51,6 +51,8 @@ struct step {
 #define O_ABSENT 0x40u  /* no card in the slot */
 #define O_BADECHO 0x80u /* the echo comes back altered */
 #define O_NOWARM 0x100u /* cfg.warm_retry false */
+#define O_NOATRLIMIT 0x200u /* cfg.atr_total_etu 0 */
+#define O_NOIFSD 0x400u /* cfg.ifsd 0: no S(IFS request) */
 
 struct fake {
     const struct step *steps;
@@ -305,6 +307,10 @@ static void card_setup(struct cl_card *card, struct cl_card_line *line,
         cfg.pps = false;
     if (opts & O_NOWARM)
         cfg.warm_retry = false;
+    if (opts & O_NOATRLIMIT)
+        cfg.atr_total_etu = 0;
+    if (opts & O_NOIFSD)
+        cfg.ifsd = 0;
     *line = fake_line(opts);
     cl_card_init_line(card, line, f, &cfg);
 }
@@ -915,8 +921,7 @@ START_TEST(test_atr_total_time)
     fake_init(&f, slow_steps, O_NOWARM);
     f.delay_us = 600000;
     f.lenient = true;
-    card_setup(&card, &line, &f, O_NOWARM);
-    card.cfg.atr_total_etu = 0;
+    card_setup(&card, &line, &f, O_NOWARM | O_NOATRLIMIT);
     ck_assert_int_eq(cl_card_activate(&card), CL_OK);
     ck_assert_uint_eq(f.steps[f.i].kind, S_END);
 }
@@ -1065,6 +1070,54 @@ START_TEST(test_t0_stale_bytes)
 }
 END_TEST
 
+/* cl_card_stats(): what a firmware log shows after a PPS refused (bad
+ * PCK), the §9.3 cold reset, an exchange with two NULL bytes and one that
+ * fails on stale bytes; the counters outlive the deactivation. */
+START_TEST(test_stats)
+{
+    static const struct step steps[] = {
+        COLD, C(A_TA1), R("FF 10 13 FC"), C("FF 10 13 FD"), OFF,
+        COLD, C(A_TA1), R("00 B0 00 00 02"), C("60"), C("60 B0 D0 D1 90 00"),
+        C("90 00"), OFF, { S_END, NULL }
+    };
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+    const struct cl_card_stats *st;
+    uint8_t c1[5] = { 0x00, 0xB0, 0x00, 0x00, 0x02 };
+    uint8_t c2[4] = { 0x00, 0xA4, 0x00, 0x00 }, resp[16];
+    size_t rl = 0;
+
+    fake_init(&f, steps, 0);
+    card_setup(&card, &line, &f, 0);
+    st = cl_card_stats(&card);
+    ck_assert_ptr_nonnull(st);
+    ck_assert_uint_eq(st->bytes_received, 0);
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_int_eq(cl_card_transmit(&card, c1, 5, resp, sizeof(resp), &rl),
+                     CL_OK);
+    cl_assert_bytes(resp, rl, "D0 D1 90 00");
+    ck_assert_int_eq(cl_card_transmit(&card, c2, 4, resp, sizeof(resp), &rl),
+                     CL_ERR_PROTOCOL);
+    ck_assert_uint_eq(f.steps[f.i].kind, S_END);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+    ck_assert_uint_eq(st->bytes_sent, 4 + 5);
+    ck_assert_uint_eq(st->bytes_received, 3 + 4 + 3 + 7 + 2);
+    ck_assert_uint_eq(st->apdus, 2);
+    ck_assert_uint_eq(st->apdu_errors, 1);
+    ck_assert_uint_eq(st->more_time, 2);
+    ck_assert_uint_eq(st->timeouts, 0);
+    ck_assert_uint_eq(st->parity_errors, 0);
+    ck_assert_uint_eq(st->activations, 1);
+    ck_assert_uint_eq(st->cold_resets, 2);
+    ck_assert_uint_eq(st->warm_resets, 0);
+    ck_assert_uint_eq(st->pps_failed, 1);
+    ck_assert_uint_eq(st->pps, CL_CARD_PPS_FAILED);
+    ck_assert_uint_eq(st->t1.blocks_sent, 0);
+    ck_assert_ptr_null(cl_card_stats(NULL));
+}
+END_TEST
+
 /* A 100 kHz clock with WI 255 and F 2048 (specific mode): WT is about
  * 5000 s; the wait saturates at CL_TIMER_MAX instead of "no limit". */
 START_TEST(test_slow_clock)
@@ -1104,8 +1157,7 @@ START_TEST(test_lenient_atr_and_warm_reset)
     struct cl_card_line line;
 
     fake_init(&f, steps, 0);
-    card_setup(&card, &line, &f, 0);
-    card.cfg.ifsd = 0;      /* no S(IFS request) */
+    card_setup(&card, &line, &f, O_NOIFSD);
     ck_assert_int_eq(cl_card_reset(&card, true), CL_ERR_CLOSED);
     ck_assert_int_eq(cl_card_activate(&card), CL_OK);
     ck_assert_uint_eq(cl_card_info(&card)->atr_warnings,
@@ -1426,6 +1478,14 @@ START_TEST(test_apdu_reader)
     a.atr[0] = a.atr[1] = "3A";
     ck_assert_int_eq(cl_card_activate(&card), CL_ERR_BAD_TS);
     ck_assert_uint_eq(a.connects, 2);
+    /* an APDU-level session counts APDUs, their bytes and the resets */
+    ck_assert_uint_eq(cl_card_stats(&card)->apdus, 4);
+    ck_assert_uint_eq(cl_card_stats(&card)->apdu_errors, 3);
+    ck_assert_uint_eq(cl_card_stats(&card)->bytes_sent, 4);
+    ck_assert_uint_eq(cl_card_stats(&card)->bytes_received, 2);
+    ck_assert_uint_eq(cl_card_stats(&card)->activations, 2);
+    ck_assert_uint_eq(cl_card_stats(&card)->cold_resets, 4);
+    ck_assert_uint_eq(cl_card_stats(&card)->warm_resets, 2);
 }
 END_TEST
 
@@ -1451,6 +1511,7 @@ static Suite *card_suite(void)
     tcase_add_test(tc, test_wtx_loop_deadline);
     tcase_add_test(tc, test_t0_stale_bytes);
     tcase_add_test(tc, test_slow_clock);
+    tcase_add_test(tc, test_stats);
     tcase_add_test(tc, test_lenient_atr_and_warm_reset);
     tcase_add_test(tc, test_apdu_reader);
     suite_add_tcase(s, tc);

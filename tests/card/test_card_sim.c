@@ -191,6 +191,7 @@ static void sim_setup(struct bridge *b, unsigned k, uint16_t slow)
     struct cl_sim_app app;
 
     memset(b, 0, sizeof(*b));
+    cl_fault_init(&b->fault);
     cl_sim_config_default(&cfg, (k & K_T1) != 0);
     if (k & K_INV)
         cfg.atr.opts |= CL_ATR_B_INVERSE;
@@ -319,6 +320,15 @@ START_TEST(test_sim_slow)
         ck_assert_uint_ge(cl_t1_stats(cl_card_t1(&card))->wtx, 3);
     else
         ck_assert_uint_ge(cl_t0_stats(cl_card_t0(&card))->nulls, 3);
+    /* the session's counters say the same, and keep it after the card
+     * is off */
+    cl_card_deactivate(&card);
+    ck_assert_uint_ge(cl_card_stats(&card)->more_time, 3);
+    ck_assert_uint_eq(cl_card_stats(&card)->more_time,
+                      _i ? cl_card_stats(&card)->t1.wtx
+                         : cl_sim_stats(&b.sim)->busy);
+    ck_assert_uint_eq(cl_card_stats(&card)->apdus, 1);
+    ck_assert_uint_eq(cl_card_stats(&card)->apdu_errors, 0);
 }
 END_TEST
 
@@ -406,7 +416,14 @@ START_TEST(test_sim_t1_faults)
     ck_assert_uint_gt(ok, 200);
     ck_assert_uint_eq(ok + failed, 300);
     ck_assert_uint_gt(cl_t1_stats(cl_card_t1(&card))->blocks_sent, 0);
-    (void)reactivated;
+    ck_assert_uint_eq(cl_card_stats(&card)->apdus, 300);
+    ck_assert_uint_eq(cl_card_stats(&card)->apdu_errors, failed);
+    ck_assert_uint_eq(cl_card_stats(&card)->activations, 1 + reactivated);
+    ck_assert_uint_gt(cl_card_stats(&card)->t1.retransmissions +
+                          cl_card_stats(&card)->t1.resynchs, 0);
+    cl_card_deactivate(&card);
+    cl_card_free(&card);
+    cl_fault_free(&b.fault);
 }
 END_TEST
 

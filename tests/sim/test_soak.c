@@ -143,13 +143,12 @@ static unsigned long line_count_changes(void)
     return (unsigned long)a->dropped + a->inserted + b->dropped + b->inserted;
 }
 
-/* Retransmissions of the session's T=1 engine: 0 once the session has
- * wiped its engine (deactivated), as the counters went with it. */
+/* Retransmissions of the session's T=1 engine since its last activation
+ * (cl_card_stats() keeps them after a deactivation; the next T=1
+ * activation zeroes them, so they are added up before it). */
 static uint32_t t1_retransmissions(const struct cl_card *c)
 {
-    const struct cl_t1_stats *st = cl_t1_stats(&c->eng.t1);
-
-    return st ? st->retransmissions : 0;
+    return cl_card_stats(c)->t1.retransmissions;
 }
 
 static void soak(bool t1, uint32_t seed, struct soak_counts *c)
@@ -354,6 +353,9 @@ START_TEST(soak_t0_parity_only)
     fflush(stdout);
     ck_assert_uint_gt(failed, 0);
     cl_card_deactivate(&card);
+    cl_card_free(&card);
+    cl_fault_free(&r2c);
+    cl_fault_free(&c2r);
 }
 END_TEST
 
