@@ -16,6 +16,8 @@
 #   S HEX  reader: transmit_start(HEX)   B  cl_t1_abort()
 #   G HEX  card: got the command HEX (DONE)   Y HEX  card: reply HEX
 #   Q N  card: request WTX N             F N  card: request IFS N
+#   N N  reader: cl_t1_request_ifs(N)    Z  reader: cl_t1_resynch()
+#   J N  cl_t1_ifsd() is N
 # The scenarios below are written from the engine's side ('>' it sends,
 # '<' it is fed, 'A' command, 'R' respond); notation() turns them into the
 # R/C transcript when the file is written.
@@ -289,6 +291,15 @@ sc('card_ifs_shrink_resend', '§11.4.2, rule 4 then 7.2: I-block cut again to th
     '< ' + h(S(0xC1, b'\x08')), '> ' + h(S(0xE1, b'\x08')),
     '< ' + h(R(0)), '> ' + h(I(0, 1, R20[:8])), '< ' + h(R(1)), '> ' + h(I(1, 1, R20[8:16])),
     '< ' + h(R(0)), '> ' + h(I(0, 0, R20[16:])), '< ' + h(I(1, 0, CMD5)), 'A ' + h(CMD5)])
+
+# The reader's own S(IFS request) and S(RESYNCH request) from IDLE; after a
+# resynchronisation IFSD is announced again (§11.6.3.2 rule 6.4).
+sc('reader_request_ifs_resynch', '§11.4.2, §11.6.3.2 rule 6: IFSD 128 asked for, then RESYNCH', 'R',
+   cfg(), [
+    '> ' + h(S(0xC1, b'\xFE')), '< ' + h(S(0xE1, b'\xFE')), 'I', 'J 254',
+    'N 128', '> ' + h(S(0xC1, b'\x80')), '< ' + h(S(0xE1, b'\x80')), 'I', 'J 128',
+    'Z', '> ' + h(S(0xC0)), '< ' + h(S(0xE0)),
+    '> ' + h(S(0xC1, b'\xFE')), '< ' + h(S(0xE1, b'\xFE')), 'I', 'J 254'])
 
 def notation(role, steps):
     """Engine-side steps ('>' sends, '<' fed, 'A'/'R' card command and
