@@ -50,6 +50,7 @@
 #include "cardlink/defs.h"
 #include "cardlink/card.h"
 #include "cardlink/engine.h"
+#include "cardlink/gate.h"
 #include "cardlink/policy.h"
 #include "cardlink/relay_msg.h"
 #include "cardlink/relay_session.h"
@@ -116,6 +117,7 @@ struct cl_dev_config {
     uint8_t cols, rows;                    /* display size: 0 = 20 x 4 */
     uint32_t entry_ms;                     /* PIN / prompt / approval time when the
                                             * request names none; 0 = 60000 */
+    struct cl_dev_gate_cfg gate;           /* ACTUATE (cardlink/gate.h); zero: no gate */
 };
 
 /* cl_dev_wants() bits. */

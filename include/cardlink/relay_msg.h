@@ -487,6 +487,19 @@ uint8_t cl_relay_err_to_wire(int err);
  * CL_ERR_PROTOCOL. */
 int cl_relay_err_from_wire(uint8_t code);
 
+/* Longest gate digest input (§5.14). */
+#define CL_RELAY_GATE_TBS_MAX 63u
+
+/*
+ * The bytes an ACTUATE's signature covers, hashed with SHA-256 (§5.14):
+ * "CLGA" | len(device id) | device id | action (2) | nonce (16) |
+ * not before (4) | not after (4), integers big-endian, into out.
+ * Returns the length (31..63), or 0 when a is NULL, its nonce is NULL or
+ * its device id is not 1..32 bytes (with data).
+ */
+CL_WUR size_t cl_relay_gate_tbs(const struct cl_relay_actuate *a,
+                                uint8_t out[CL_RELAY_GATE_TBS_MAX]);
+
 /* The specification's name of a message type ("SCRIPT-RESULT"), or "?"
  * for an unknown one. Never NULL. */
 const char *cl_relay_type_name(uint8_t type);

@@ -257,6 +257,8 @@ static uint8_t job_step(struct cl_dev *d)
 {
     if (d->job.type == CL_DEVJ_TICKET)
         return cl_devj_ticket_step(d);
+    if (d->job.type == CL_RELAY_ACTUATE)
+        return cl_devj_gate_step(d);
     return steps[(d->job.type - 0x20) / 2](d);
 }
 
@@ -381,6 +383,11 @@ static void deny(struct cl_dev *d, uint8_t code)
         d->ans.u.txn_result.txn_id = id;
         d->ans.u.txn_result.result = CL_RELAY_TXN_FAILED;
         d->ans.u.txn_result.error = code;
+    } else if (type == CL_RELAY_ACTUATE && d->req.u.actuate.txn_id != NULL) {
+        const uint8_t *id = d->req.u.actuate.txn_id;
+        cl_relay_msg_init(&d->ans, CL_RELAY_ACTUATE_RESULT);
+        d->ans.u.actuate_result.txn_id = id;
+        d->ans.u.actuate_result.result = CL_RELAY_GATE_DENIED;
     } else if (type == CL_RELAY_PIN_VERIFY || type == CL_RELAY_PIN_CHANGE) {
         cl_relay_msg_init(&d->ans, (uint8_t)(type + 1));
         d->ans.u.pin_result.error = code;
@@ -411,8 +418,9 @@ static void start_request(struct cl_dev *d, const struct cl_relay_msg *m)
     d->req_len = len;
     d->job.type = m->type;
     d->stats.requests++;
-    if (r != CL_OK || m->type < CL_RELAY_APDU || m->type > CL_RELAY_CARD_RESET ||
-        (m->type & 1u) != 0) {
+    if (r != CL_OK || (m->type != CL_RELAY_ACTUATE &&
+                       (m->type < CL_RELAY_APDU || m->type > CL_RELAY_CARD_RESET ||
+                        (m->type & 1u) != 0))) {
         d->req.type = m->type;
         deny(d, r == CL_ERR_BUFFER ? CL_RELAY_E_TOO_LARGE : CL_RELAY_E_UNSUPPORTED);
         return;

@@ -44,6 +44,7 @@ uint8_t cl_devj_prompt_step(struct cl_dev *d);
 uint8_t cl_devj_pin_step(struct cl_dev *d);
 uint8_t cl_devj_txn_step(struct cl_dev *d);
 uint8_t cl_devj_reset_step(struct cl_dev *d);
+uint8_t cl_devj_gate_step(struct cl_dev *d);      /* ACTUATE (job_gate.c) */
 /* The offline ticket validation (cl_dev_validate): a local job, no
  * relay request behind it and no answer to the server. */
 #define CL_DEVJ_TICKET 0x01u

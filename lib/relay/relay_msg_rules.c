@@ -7,6 +7,8 @@
  * fields together; plus the wire error codes. The codec keeps to syntax:
  * what a command may do is lib/policy's.
  */
+#include <string.h>
+
 #include "relay_msg_int.h"
 #include "cardlink/apdu.h"
 #include "cardlink/error.h"
@@ -256,4 +258,34 @@ uint8_t cl_relay_err_to_wire(int err)
 int cl_relay_err_from_wire(uint8_t code)
 {
     return code < sizeof(wire_err) ? -(int)wire_err[code] : CL_ERR_PROTOCOL;
+}
+
+/* see cardlink/relay_msg.h */
+size_t cl_relay_gate_tbs(const struct cl_relay_actuate *a, uint8_t out[CL_RELAY_GATE_TBS_MAX])
+{
+    size_t n = 0, id;
+
+    if (a == NULL || out == NULL || a->nonce == NULL || a->device_id.data == NULL)
+        return 0;
+    id = a->device_id.len;
+    if (id < 1 || id > 32)
+        return 0;
+    memcpy(out, "CLGA", 4);
+    n = 4;
+    out[n++] = (uint8_t)id;
+    memcpy(out + n, a->device_id.data, id);
+    n += id;
+    out[n++] = (uint8_t)(a->action >> 8);
+    out[n++] = (uint8_t)a->action;
+    memcpy(out + n, a->nonce, CL_RELAY_GATE_NONCE_LEN);
+    n += CL_RELAY_GATE_NONCE_LEN;
+    out[n++] = (uint8_t)(a->not_before >> 24);
+    out[n++] = (uint8_t)(a->not_before >> 16);
+    out[n++] = (uint8_t)(a->not_before >> 8);
+    out[n++] = (uint8_t)a->not_before;
+    out[n++] = (uint8_t)(a->not_after >> 24);
+    out[n++] = (uint8_t)(a->not_after >> 16);
+    out[n++] = (uint8_t)(a->not_after >> 8);
+    out[n++] = (uint8_t)a->not_after;
+    return n;
 }
