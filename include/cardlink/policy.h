@@ -126,7 +126,9 @@ extern const struct cl_policy_table cl_policy_iso;
 /* The cardlink applet's rule set (docs/applet.md), applied with
  * CL_POLICY_F_CARDLINK: DEBIT (80 54), USE (80 56) and APPEND RECORD to
  * the transaction log (E2 with P2 SFI 5, or SFI 0: the current EF) run
- * only inside the device's own approved flows. */
+ * only inside the device's own approved flows. The issuer's BLOCK (80 1E,
+ * GET CHALLENGE before it) is relayed: no rule refuses it (docs/security.md
+ * "Card blocking"). */
 extern const struct cl_policy_table cl_policy_cardlink;
 
 /* ------------------------------------------------------------ configuration */

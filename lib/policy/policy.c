@@ -48,6 +48,12 @@ static const struct cl_policy_rule cardlink_rules[] = {
     { ANY, 0x56, ANY, ANY, CL_POLICY_WHEN_ALWAYS, CL_POLICY_R_VALUE },         /* USE */
     { ANY, 0xE2, ANY, 0xF8, 0x28, CL_POLICY_WHEN_ALWAYS, CL_POLICY_R_VALUE },  /* APPEND, SFI 5 */
     { ANY, 0xE2, ANY, 0xF8, 0x00, CL_POLICY_WHEN_ALWAYS, CL_POLICY_R_VALUE },  /* APPEND, SFI 0 */
+    /* BLOCK (80 1E, docs/applet.md) has no rule on purpose: it is relayed in
+     * every state a relay is. It takes nothing from the holder that the
+     * issuer could not refuse anyway, the card checks the issuer's signature
+     * over its serial and a fresh challenge (a server without the issuer key
+     * cannot make one, a recorded one works nowhere else), and a device
+     * that refused it would only keep a card the issuer wants stopped. */
 };
 
 /* see cardlink/policy.h */

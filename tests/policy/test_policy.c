@@ -240,7 +240,50 @@ static const struct {
     { "00 84 00 00 08", "GET CHALLENGE" },
     { "00 A4 04 00 07 F0 43 4C 50 41 59 01", "SELECT the applet" },
     { "00 CA 7F 49 00", "GET DATA public key" },
+    /* the issuer's BLOCK (docs/applet.md): relayed on purpose, a server
+     * without the issuer key cannot make one the card accepts */
+    { "80 1E 00 00 08 30 06 02 01 01 02 01 01", "BLOCK, shortest signature" },
 };
+
+/* GET CHALLENGE then BLOCK as one SCRIPT (what a server's failure policy
+ * sends as two APDUs): allowed with the cardlink set, and after a PIN. */
+START_TEST(test_cardlink_block_script)
+{
+    const struct cl_policy on = { 0, 0, 0, CL_POLICY_F_CARDLINK, NULL, 0 };
+    struct cl_policy_state st;
+    struct cl_relay_script sc;
+    uint8_t gc[5], bk[80], reason = 0xEE;
+    size_t step = 0;
+
+    memset(&sc, 0, sizeof(sc));
+    sc.nsteps = 2;
+    sc.steps[0].apdu.data = gc;
+    sc.steps[0].apdu.len = hx("00 84 00 00 08", gc, sizeof(gc));
+    sc.steps[1].apdu.data = bk;
+    /* a 71-byte DER signature, as the issuer's P-256 key makes */
+    sc.steps[1].apdu.len = hx("80 1E 00 00 47 30 45 02 21 00 C3 5E 19 77 0A 42 D8 6B 11 22 33 44"
+                              " 55 66 77 88 99 AA BB CC DD EE FF 00 11 22 33 44 55 66 77 88 99 02"
+                              " 20 0A 0B 0C 0D 0E 0F 10 11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E"
+                              " 1F 20 21 22 23 24 25 26 27 28",
+                              bk, sizeof(bk));
+    ck_assert_uint_eq(sc.steps[1].apdu.len, 76);
+    cl_policy_init(&st);
+    assert_reason(cl_policy_check_script(&on, &st, &sc, &reason, &step), reason, OK_R,
+                  "GET CHALLENGE + BLOCK");
+    ck_assert_uint_eq(step, CL_POLICY_NO_STEP);
+    verified(&st);
+    assert_reason(cl_policy_check_script(&on, &st, &sc, &reason, &step), reason, OK_R,
+                  "GET CHALLENGE + BLOCK, PIN verified");
+    /* no rule of either table names INS 1E */
+    {
+        size_t i;
+        for (i = 0; i < cl_policy_cardlink.n; i++)
+            ck_assert_uint_ne(cl_policy_cardlink.rules[i].ins, 0x1E);
+        for (i = 0; i < cl_policy_iso.n; i++)
+            ck_assert_uint_ne(cl_policy_iso.rules[i].ins, 0x1E);
+    }
+}
+END_TEST
 
 START_TEST(test_cardlink_allowed)
 {
@@ -1790,6 +1833,7 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, test_cardlink_table);
     tcase_add_loop_test(tc, test_cardlink_entry, 0, (int)CL_ARRAY_LEN(cardlink_spec));
     tcase_add_loop_test(tc, test_cardlink_allowed, 0, (int)CL_ARRAY_LEN(cardlink_ok));
+    tcase_add_test(tc, test_cardlink_block_script);
     tcase_add_test(tc, test_allowed);
     tcase_add_test(tc, test_extra_tables);
     suite_add_tcase(s, tc);
