@@ -117,6 +117,9 @@ struct cl_dev_config {
     uint8_t cols, rows;                    /* display size: 0 = 20 x 4 */
     uint32_t entry_ms;                     /* PIN / prompt / approval time when the
                                             * request names none; 0 = 60000 */
+    bool apdu_card;                        /* the card port is APDU-level (a PC/SC
+                                            * reader): no card engine runs, line may
+                                            * be NULL; see "APDU-level card" below */
     struct cl_dev_gate_cfg gate;           /* ACTUATE (cardlink/gate.h); zero: no gate */
 };
 
@@ -196,6 +199,23 @@ struct cl_dev_tk {
     bool running, done;
 };
 
+/* The Part 10 PIN_VERIFY_STRUCTURE's fixed part (bTimerOut .. ulDataLength)
+ * and the largest whole structure the device builds. */
+#define CL_DEV_PART10_HDR 19u
+#define CL_DEV_PART10_MAX (CL_DEV_PART10_HDR + CL_DEV_CMD_MAX)
+
+/* The APDU-level card port's state (internal; lib/device/card_apdu.c). */
+struct cl_dev_ac {
+    uint8_t st;            /* closed, control step, idle, command out */
+    uint8_t ctrl;          /* CL_CARD_CTRL_* wanted */
+    uint8_t protocol;      /* 0 or 1, as the reader said */
+    bool pinpad;           /* the reader verifies PINs itself (Part 10) */
+    bool secure;           /* the command out is a PIN_VERIFY_STRUCTURE */
+    size_t len;            /* its length */
+    struct cl_atr atr;
+    uint8_t pv[CL_DEV_PART10_MAX];
+};
+
 /* Job state (internal; lib/device/device_int.h). */
 struct cl_dev_job {
     uint8_t type;          /* request type, 0: no job */
@@ -255,6 +275,7 @@ struct cl_dev {
     uint8_t rx[CL_DEV_MSG_MAX];
     uint8_t replay[CL_DEV_REPLAY_MAX];
     uint8_t scratch[CL_TXN_TBS_MAX + CL_TXN_CHALLENGE_MAX];
+    struct cl_dev_ac ac;       /* cfg.apdu_card: the reader's state (card_apdu.c) */
 };
 
 /* Zero d. Cannot fail; NULL does nothing. */
@@ -264,7 +285,8 @@ void cl_dev_init(struct cl_dev *d);
  * Set d up from cfg (copied): the card engine bound to cfg->line, the
  * relay session as a device, the policy state fresh, the transaction log
  * loaded from cfg->store (CL_STORE_KEY_TXN_LOG; absent: empty).
- * Returns CL_OK, or CL_ERR_ARG (NULL d or cfg, no line, the relay
+ * Returns CL_OK, or CL_ERR_ARG (NULL d or cfg, no line unless
+ * cfg->apdu_card, the relay
  * setup's CL_ERR_ARG: no device id ...), the store's read error (other
  * than CL_ERR_NOT_FOUND), CL_ERR_MALFORMED (the stored log does not
  * parse). On error d is as after cl_dev_init().
@@ -321,8 +343,125 @@ void cl_dev_card_elapsed(struct cl_dev *d, uint32_t us);
 CL_WUR int cl_dev_card_feed(struct cl_dev *d, uint32_t now, const uint8_t *b, size_t n);
 CL_WUR int cl_dev_card_timeout(struct cl_dev *d, uint32_t now);
 CL_WUR int cl_dev_card_parity(struct cl_dev *d, uint32_t now, uint8_t c);
-/* The line failed (err < 0): as cl_card_fail(). */
+/* The line failed (err < 0): as cl_card_fail(). With cfg.apdu_card: see
+ * below. */
 CL_WUR int cl_dev_card_fail(struct cl_dev *d, uint32_t now, int err);
+
+/* ------------------------------------------------------------ APDU-level card
+ * With cfg.apdu_card the card port is a reader that does the transport
+ * itself (PC/SC: pcscd reads the ATR, runs PPS and T=0/T=1). The device
+ * runs no card engine; the same calls say what the reader must do:
+ *
+ *   cl_dev_card_want()  CL_WANT_CTRL: cl_dev_card_ctrl() is
+ *                         CL_CARD_CTRL_COLD  power the card up (insertion,
+ *                                            a cold CARD-RESET): connect,
+ *                                            or disconnect + connect
+ *                         CL_CARD_CTRL_WARM  reset it keeping power
+ *                                            (SCardReconnect RESET_CARD)
+ *                       then cl_dev_card_apdu_reset() with the ATR and the
+ *                       protocol, or cl_dev_card_fail(d, now, err);
+ *                         CL_CARD_CTRL_OFF   release it (SCardDisconnect),
+ *                                            then cl_dev_card_ctrl_done();
+ *                       CL_WANT_SEND: cl_dev_card_pull() lends the whole
+ *                       command APDU; send it (T=0 61xx/6Cxx collected by
+ *                       the reader port) and answer cl_dev_card_apdu_done()
+ *                       with the whole response (data and SW1 SW2), or
+ *                       cl_dev_card_fail() with the transmit error. When
+ *                       cl_dev_card_apdu_secure() is true the bytes are a
+ *                       PC/SC Part 10 PIN_VERIFY_STRUCTURE instead: give it
+ *                       to the reader's FEATURE_VERIFY_PIN_DIRECT control
+ *                       code (SCardControl) and answer its SW1 SW2 the same
+ *                       way;
+ *                       CL_WANT_IDLE: a card is up, nothing to do;
+ *                       CL_WANT_CLOSED: no card (or it is off).
+ *   cl_dev_card_inserted / cl_dev_card_removed as for a line (a slot
+ *   watcher's events); CL_DEV_W_CARD is set for CTRL and SEND.
+ * The line calls (_feed, _sent, _timeout, _parity, _timer, _recv_max,
+ * _elapsed, _params) have nothing to do in this mode.
+ * cl_dev_card_fail() in this mode: CL_ERR_CARD_REMOVED is
+ * cl_dev_card_removed(); another error ends the command out (the job sees
+ * it; the card stays up) or the reset asked for (the card is released:
+ * CTRL OFF follows). Returns CL_OK, CL_ERR_ARG (NULL, err >= 0),
+ * CL_ERR_STATE (nothing was asked of the reader).
+ * cl_dev_card_ctrl_done() in this mode: only after CTRL OFF (rc ignored);
+ * CL_ERR_STATE otherwise (a reset ends with cl_dev_card_apdu_reset() or
+ * cl_dev_card_fail()).
+ */
+
+/*
+ * The reader powered or reset the card as CTRL COLD / WARM asked:
+ * atr[0..atr_len) (direct convention, 1..CL_ATR_MAX bytes, taken as the
+ * reader hands it over, parsed leniently when it parses) and the protocol
+ * running, 0 or 1. The PIN state is cleared; after an insertion
+ * CARD-INSERTED goes to the server, after a CARD-RESET the job answers.
+ * Returns CL_OK, CL_ERR_ARG (NULL d, atr NULL, atr_len 0 or above
+ * CL_ATR_MAX, protocol above 1), CL_ERR_STATE (no reset was asked, or not
+ * cfg.apdu_card).
+ */
+CL_WUR int cl_dev_card_apdu_reset(struct cl_dev *d, uint32_t now, const uint8_t *atr,
+                                  size_t atr_len, uint8_t protocol);
+
+/*
+ * The reader's answer to the command pulled: resp[0..len), data and SW1 SW2
+ * (for a PIN_VERIFY_STRUCTURE the reader's two status bytes). Copied; the
+ * command is wiped. A response of fewer than 2 bytes is CL_ERR_PROTOCOL to
+ * the job, one above what the request can hold CL_ERR_BUFFER (both still
+ * return CL_OK here). Returns CL_OK, CL_ERR_ARG (NULL d, resp NULL with
+ * len > 0), CL_ERR_STATE (no command out, or not cfg.apdu_card).
+ */
+CL_WUR int cl_dev_card_apdu_done(struct cl_dev *d, uint32_t now, const uint8_t *resp,
+                                 size_t len);
+
+/* True when the command out (CL_WANT_SEND) is a Part 10
+ * PIN_VERIFY_STRUCTURE for the reader's PIN pad, not an APDU; false on
+ * NULL or otherwise. */
+bool cl_dev_card_apdu_secure(const struct cl_dev *d);
+
+/*
+ * The reader has a PIN pad the device may use (the port found
+ * FEATURE_VERIFY_PIN_DIRECT, PC/SC Part 10). With it on, a PIN-VERIFY, or
+ * a TXN-APPROVE's PIN after the holder's Confirm, shows "Enter PIN on
+ * reader" and sends the template as a PIN_VERIFY_STRUCTURE
+ * (cl_dev_part10_verify) instead of asking for digits on the device: the
+ * PIN never reaches the device. A template the structure cannot express,
+ * PIN-CHANGE, and every template while it is off use the device's own PIN
+ * screen. Only with cfg.apdu_card; NULL does nothing.
+ */
+void cl_dev_card_set_pinpad(struct cl_dev *d, bool on);
+
+/*
+ * The PC/SC Part 10 PIN_VERIFY_STRUCTURE (the CCID PIN verification data
+ * structure, pcsc-lite's reader.h) for relay PIN template p (protocol
+ * §5.11), little-endian:
+ *   bTimerOut          p->timeout (0: the reader's default)
+ *   bTimerOut2         0
+ *   bmFormatString     80 (byte units) | position << 3 | format:
+ *                      BCD 01 at p->offset, ASCII 02 at p->offset,
+ *                      ISO 9564 format 2: BCD 01 at p->offset + 1
+ *   bmPINBlockString   length field bits << 4 | PIN block bytes:
+ *                      BCD (max + 1) / 2, ASCII max, format 2: 4 bits, 7
+ *                      bytes; 8 bits when p->len_offset names a length byte
+ *   bmPINLengthFormat  10 | p->len_offset (a length byte, byte units), or
+ *                      for format 2 the nibble after the control nibble in
+ *                      bit units (p->offset * 8 + 4), else 00
+ *   wPINMaxExtraDigit  min << 8 | max (bytes max, min)
+ *   bEntryValidationCondition 02 (the reader's OK key)
+ *   bNumberMessage     01
+ *   wLangId            0409 (bytes 09 04)
+ *   bMsgIndex          p->msg_index
+ *   bTeoPrologue       00 00 00
+ *   ulDataLength       the APDU's length, then abData: the template APDU,
+ *                      for format 2 with the control byte 20 and filler FF
+ *                      written over the 8-byte block (the reader puts the
+ *                      length nibble and the digits in).
+ * out NULL (size 0) only checks: *len gets the size. Returns CL_OK, or
+ * CL_ERR_ARG (NULL p or len, no PIN offset, an APDU shorter than 6 or
+ * above CL_DEV_CMD_MAX, Lc not covering the PIN block), CL_ERR_UNSUPPORTED
+ * (a position above 15 units, a PIN block above 15 bytes, an encoding the
+ * structure has no format for), CL_ERR_BUFFER (size below *len).
+ */
+CL_WUR int cl_dev_part10_verify(const struct cl_relay_pin *p, uint8_t *out, size_t size,
+                                size_t *len);
 
 /* ------------------------------------------------------------ network */
 

@@ -115,7 +115,7 @@ int cl_dev_setup(struct cl_dev *d, const struct cl_dev_config *cfg)
 {
     int r;
 
-    if (d == NULL || cfg == NULL || cfg->line == NULL)
+    if (d == NULL || cfg == NULL || (cfg->line == NULL && !cfg->apdu_card))
         return CL_ERR_ARG;
     cl_dev_init(d);
     d->cfg = *cfg;
@@ -164,7 +164,7 @@ unsigned cl_dev_wants(const struct cl_dev *d)
 
     if (d == NULL)
         return 0;
-    cw = cl_card_want(&d->card);
+    cw = cl_dev_card_want(d);
     if (cw == CL_WANT_CTRL || cw == CL_WANT_SEND || cw == CL_WANT_RECV)
         w |= CL_DEV_W_CARD;
     nw = cl_relay_session_want(&d->rs);
@@ -297,6 +297,8 @@ static void run(struct cl_dev *d, uint8_t ev)
         case CL_DEVJ_CARD:
             if (!d->card_present) {
                 r = CL_ERR_CARD_REMOVED;
+            } else if (d->cfg.apdu_card) {
+                r = cl_devac_send(d);
             } else {
                 r = cl_card_transmit_start(&d->card, d->cmd, d->cmd_len,
                                            d->resp + d->job.off, sizeof(d->resp) - d->job.off);
@@ -319,7 +321,10 @@ static void run(struct cl_dev *d, uint8_t ev)
             cl_policy_card_reset(&d->pol);
             d->reset_kind = 1;
             d->card_busy = true;
-            if (d->job.code == 0 && cl_card_state(&d->card) == CL_CARD_ACTIVE) {
+            if (d->cfg.apdu_card) {
+                r = cl_devac_start(d, d->job.code == 0 && cl_devj_card_active(d)
+                                          ? CL_CARD_CTRL_WARM : CL_CARD_CTRL_COLD);
+            } else if (d->job.code == 0 && cl_card_state(&d->card) == CL_CARD_ACTIVE) {
                 r = cl_card_start(&d->card, true);
             } else if (cl_card_state(&d->card) == CL_CARD_ACTIVE) {
                 cl_card_stop(&d->card);
@@ -360,7 +365,7 @@ int cl_dev_validate(struct cl_dev *d, uint32_t now, const struct cl_dev_ticket_c
         cfg->challenge_len > CL_DEV_TICKET_CHAL_MAX || d->cfg.hash.digest == NULL)
         return CL_ERR_ARG;
     if (d->job.type != 0 || d->card_busy || d->reset_kind != 0 || !d->card_present ||
-        cl_card_state(&d->card) != CL_CARD_ACTIVE)
+        !cl_devj_card_active(d))
         return CL_ERR_STATE;
     d->now = now;
     cl_wipe(&d->tk, sizeof(d->tk));
@@ -460,8 +465,8 @@ static void notify_card(struct cl_dev *d, bool inserted)
     struct cl_relay_msg m;
 
     if (inserted) {
-        const struct cl_atr *inf = cl_card_atr(&d->card);
-        int p = cl_card_protocol(&d->card);
+        const struct cl_atr *inf = cl_devj_card_atr(d);
+        int p = cl_devj_card_protocol(d);
         if (inf == NULL)
             return;
         cl_relay_msg_init(&m, CL_RELAY_CARD_INSERTED);
@@ -473,6 +478,18 @@ static void notify_card(struct cl_dev *d, bool inserted)
     }
     if (cl_relay_session_send(&d->rs, d->now, &m) != CL_OK)
         return;   /* no session: nobody to tell */
+}
+
+
+/* For card_apdu.c (device_int.h). */
+void cl_devj_run(struct cl_dev *d, uint8_t ev)
+{
+    run(d, ev);
+}
+
+void cl_devj_notify(struct cl_dev *d, bool inserted)
+{
+    notify_card(d, inserted);
 }
 
 /* After every card input: hand a finished exchange or reset to its job. */
@@ -537,7 +554,7 @@ int cl_dev_card_inserted(struct cl_dev *d, uint32_t now)
     if (d->card_present)
         return CL_ERR_STATE;
     d->now = now;
-    r = cl_card_start(&d->card, false);
+    r = d->cfg.apdu_card ? cl_devac_start(d, CL_CARD_CTRL_COLD) : cl_card_start(&d->card, false);
     if (r != CL_OK)
         return r;
     d->card_present = true;
@@ -554,6 +571,7 @@ void cl_dev_card_removed(struct cl_dev *d, uint32_t now)
     d->now = now;
     d->card_present = false;
     d->cold_pending = false;
+    cl_devac_removed(d);
     if (cl_card_fail(&d->card, CL_ERR_CARD_REMOVED) != CL_OK && d->card_busy) {
         d->card_busy = false;
         d->card_rc = CL_ERR_CARD_REMOVED;
@@ -573,12 +591,16 @@ void cl_dev_card_removed(struct cl_dev *d, uint32_t now)
 /* see cardlink/device.h */
 enum cl_want cl_dev_card_want(const struct cl_dev *d)
 {
+    if (d != NULL && d->cfg.apdu_card)
+        return cl_devac_want(d);
     return d == NULL ? CL_WANT_FAILED : cl_card_want(&d->card);
 }
 
 /* see cardlink/device.h */
 unsigned cl_dev_card_ctrl(const struct cl_dev *d)
 {
+    if (d != NULL && d->cfg.apdu_card)
+        return cl_devac_ctrl(d);
     return d == NULL ? CL_CARD_CTRL_NONE : cl_card_ctrl(&d->card);
 }
 
@@ -595,6 +617,8 @@ int cl_dev_card_ctrl_done(struct cl_dev *d, uint32_t now, int rc)
 
     if (d == NULL)
         return CL_ERR_ARG;
+    if (d->cfg.apdu_card)
+        return cl_devac_ctrl_done(d);
     d->now = now;
     r = cl_card_ctrl_done(&d->card, rc);
     settle(d);
@@ -606,6 +630,8 @@ size_t cl_dev_card_pull(struct cl_dev *d, const uint8_t **p)
 {
     if (d == NULL || p == NULL)
         return 0;
+    if (d->cfg.apdu_card)
+        return cl_devac_pull(d, p);
     return cl_card_pull(&d->card, p);
 }
 
@@ -687,6 +713,8 @@ int cl_dev_card_fail(struct cl_dev *d, uint32_t now, int err)
 
     if (d == NULL)
         return CL_ERR_ARG;
+    if (d->cfg.apdu_card)
+        return cl_devac_fail(d, now, err);
     d->now = now;
     r = cl_card_fail(&d->card, err);
     settle(d);

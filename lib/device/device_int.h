@@ -50,6 +50,27 @@ uint8_t cl_devj_gate_step(struct cl_dev *d);      /* ACTUATE (job_gate.c) */
 #define CL_DEVJ_TICKET 0x01u
 uint8_t cl_devj_ticket_step(struct cl_dev *d);
 
+/* The APDU-level card port (card_apdu.c; cfg.apdu_card). */
+int cl_devac_start(struct cl_dev *d, uint8_t ctrl);   /* want CTRL COLD/WARM */
+int cl_devac_send(struct cl_dev *d);                  /* d->cmd (or the PIN pad) out */
+void cl_devac_removed(struct cl_dev *d);
+enum cl_want cl_devac_want(const struct cl_dev *d);
+unsigned cl_devac_ctrl(const struct cl_dev *d);
+size_t cl_devac_pull(const struct cl_dev *d, const uint8_t **p);
+int cl_devac_ctrl_done(struct cl_dev *d);
+int cl_devac_fail(struct cl_dev *d, uint32_t now, int err);
+/* Either mode: the card is up; its ATR (NULL when none); its protocol. */
+bool cl_devj_card_active(const struct cl_dev *d);
+const struct cl_atr *cl_devj_card_atr(const struct cl_dev *d);
+int cl_devj_card_protocol(const struct cl_dev *d);
+/* The reader's PIN pad takes template p's PIN (cl_dev_card_set_pinpad on
+ * and p expressible): the screen "Enter PIN on reader" is up and the next
+ * CL_DEVJ_CARD sends the PIN_VERIFY_STRUCTURE. False: use the keypad. */
+bool cl_devj_pinpad(struct cl_dev *d, const struct cl_relay_pin *p);
+/* device.c's own, for card_apdu.c. */
+void cl_devj_run(struct cl_dev *d, uint8_t ev);
+void cl_devj_notify(struct cl_dev *d, bool inserted);
+
 /* Helpers shared by the jobs (device.c, device_pin.c). */
 
 /* An ERROR answer with wire code `code` for the request running. */

@@ -53,6 +53,10 @@ static uint8_t next_entry(struct cl_dev *d, uint8_t from)
     d->job.entry = e;
     if (e == E_DONE)
         return CL_DEVJ_CARD;
+    if (e == E_OLD && !change && cl_devj_pinpad(d, p)) {
+        d->job.entry = E_DONE;   /* the reader's PIN pad takes the digits */
+        return CL_DEVJ_CARD;
+    }
     d->job.pin_cmp = e == E_CONFIRM;
     d->job.pin_off = e == E_OLD ? p->offset : p->new_offset;
     cl_devj_pin_screen(d, p, e == E_OLD ? (change ? 0 : p->msg_index) : e);

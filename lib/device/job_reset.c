@@ -22,14 +22,14 @@ uint8_t cl_devj_reset_step(struct cl_dev *d)
                                                                : cl_relay_err_to_wire(d->card_rc);
         return CL_DEVJ_DONE;
     }
-    inf = cl_card_atr(&d->card);
+    inf = cl_devj_card_atr(d);
     if (inf == NULL) {
         d->ans.u.card.error = CL_RELAY_E_NO_CARD;
         return CL_DEVJ_DONE;
     }
     d->ans.u.card.atr.data = inf->raw;
     d->ans.u.card.atr.len = inf->len;
-    d->ans.u.card.protocol = cl_card_protocol(&d->card) == 1 ? CL_RELAY_PROTO_T1
-                                                             : CL_RELAY_PROTO_T0;
+    d->ans.u.card.protocol = cl_devj_card_protocol(d) == 1 ? CL_RELAY_PROTO_T1
+                                                           : CL_RELAY_PROTO_T0;
     return CL_DEVJ_DONE;
 }

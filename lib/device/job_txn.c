@@ -294,6 +294,11 @@ uint8_t cl_devj_txn_step(struct cl_dev *d)
                 return result(d, CL_RELAY_TXN_FAILED, 0, CL_RELAY_E_DENIED);
             memcpy(d->cmd, p->apdu.data, p->apdu.len);
             d->cmd_len = p->apdu.len;
+            if (cl_devj_pinpad(d, p)) {   /* the reader's PIN pad takes it */
+                d->job.step = S_VERIFY;
+                d->job.off = 0;
+                return CL_DEVJ_CARD;
+            }
             d->job.pin_cmp = false;
             d->job.pin_off = p->offset;
             d->job.step = S_PIN;

@@ -1,0 +1,633 @@
+/*
+ * cardlink — lib/device with an APDU-level card port (cfg.apdu_card, a
+ * PC/SC reader): the test plays the reader, comparing every command the
+ * device hands over byte for byte and answering whole responses; a
+ * server-role relay session scripted by the test; the Part 10
+ * PIN_VERIFY_STRUCTURE builder against hand-assembled structures.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <string.h>
+
+#include "cardlink/device.h"
+#include "cardlink/error.h"
+#include "test_util.h"
+
+static struct cl_dev dev;
+static struct cl_relay_session srv;
+static struct cl_relay_session_config scfg;
+static uint8_t srx[CL_DEV_MSG_MAX], srb[4096];
+static struct cl_relay_event sev;
+static bool sev_ok;
+static unsigned ninserted, nremoved;
+static uint8_t ev_atr[40];
+static size_t ev_atr_len;
+static uint8_t ans_buf[CL_DEV_MSG_MAX];
+static struct cl_relay_msg ans;
+static uint32_t now = 1000;
+
+static const char *const ATR = "3B 98 96 81 31 FE 45 63 61 72 64 6C 69 6E 6B 11";
+
+/* Move relay bytes both ways until nobody has anything to do; the card
+ * port is the test's own (want / pull / answer below). */
+static void pump(void)
+{
+    unsigned guard;
+
+    for (guard = 0; guard < 10000; guard++) {
+        bool moved = false;
+        const uint8_t *p;
+        size_t n = cl_dev_net_pull(&dev, now, &p);
+
+        if (n > 0) {
+            int used = cl_relay_session_feed(&srv, now, p, n);
+            ck_assert_int_ge(used, 0);
+            ck_assert_int_eq(cl_dev_net_sent(&dev, (size_t)used), CL_OK);
+            moved = true;
+        }
+        while (cl_relay_session_poll(&srv, &sev)) {
+            if (sev.msg == NULL)
+                continue;
+            if (sev.msg->type == CL_RELAY_CARD_INSERTED) {
+                ninserted++;
+                ev_atr_len = sev.msg->u.card.atr.len;
+                memcpy(ev_atr, sev.msg->u.card.atr.data, ev_atr_len);
+            } else if (sev.msg->type == CL_RELAY_CARD_REMOVED) {
+                nremoved++;
+            } else if (sev.kind == CL_RELAY_EV_ANSWER && !sev_ok) {
+                size_t len = 0;
+                ck_assert_int_eq(cl_relay_encode(sev.msg, ans_buf, sizeof(ans_buf), &len), CL_OK);
+                ck_assert_int_eq(cl_relay_decode(ans_buf, len, &ans), CL_OK);
+                sev_ok = true;
+            }
+        }
+        n = cl_relay_session_pull(&srv, now, &p);
+        if (n > 0) {
+            int used = cl_dev_net_feed(&dev, now, p, n);
+            ck_assert_int_ge(used, 0);
+            ck_assert_int_eq(cl_relay_session_sent(&srv, (size_t)used), CL_OK);
+            moved = true;
+        }
+        if (!moved)
+            return;
+    }
+    ck_abort_msg("no progress");
+}
+
+/* The reader is asked for control step ctrl. */
+static void want_ctrl(unsigned ctrl)
+{
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_CTRL);
+    ck_assert_uint_eq(cl_dev_card_ctrl(&dev), ctrl);
+    ck_assert(cl_dev_wants(&dev) & CL_DEV_W_CARD);
+}
+
+/* The reader powered the card: the ATR back. */
+static void atr_back(uint8_t proto)
+{
+    uint8_t a[40];
+    int n = cl_test_hex(ATR, a, sizeof(a));
+
+    ck_assert_int_eq(cl_dev_card_apdu_reset(&dev, now, a, (size_t)n, proto), CL_OK);
+    pump();
+}
+
+/* The command out is exactly hex (an APDU, or with secure a Part 10
+ * structure). */
+static void expect(const char *hex, bool secure)
+{
+    const uint8_t *p = NULL;
+    size_t n;
+
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_SEND);
+    ck_assert(cl_dev_wants(&dev) & CL_DEV_W_CARD);
+    ck_assert(cl_dev_card_apdu_secure(&dev) == secure);
+    n = cl_dev_card_pull(&dev, &p);
+    cl_assert_bytes(p, n, hex);
+}
+
+static void answer(const char *hex)
+{
+    uint8_t r[300];
+    int n = cl_test_hex(hex, r, sizeof(r));
+
+    ck_assert_int_ge(n, 0);
+    ck_assert_int_eq(cl_dev_card_apdu_done(&dev, now, r, (size_t)n), CL_OK);
+    pump();
+}
+
+static void setup(void)
+{
+    struct cl_dev_config cfg;
+    static const uint8_t id[4] = {'d', 'e', 'v', '1'};
+    static const uint8_t token[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.relay.device_id = id;
+    cfg.relay.device_id_len = sizeof(id);
+    cfg.relay.caps.features = CL_RELAY_FEAT_RESUME | CL_RELAY_FEAT_TXN | CL_RELAY_FEAT_SCRIPT;
+    cfg.relay.ack_delay_ms = 1;
+    cl_card_config_default(&cfg.card);
+    cfg.apdu_card = true;   /* and no line */
+    cfg.hash.digest = cl_dev_hash_sha256;
+    cl_dev_init(&dev);
+    ck_assert_int_eq(cl_dev_setup(&dev, &cfg), CL_OK);
+
+    memset(&scfg, 0, sizeof(scfg));
+    scfg.ack_delay_ms = 1;
+    cl_relay_session_init(&srv);
+    ck_assert_int_eq(cl_relay_session_setup(&srv, CL_RELAY_SERVER, &scfg, srx, sizeof(srx), srb,
+                                            sizeof(srb)), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&srv, now, token, sizeof(token)), CL_OK);
+    ck_assert_int_eq(cl_dev_net_up(&dev, now), CL_OK);
+    pump();
+    ck_assert_uint_eq(cl_relay_session_state(&srv), CL_RELAY_ST_OPEN);
+    ninserted = nremoved = 0;
+    sev_ok = false;
+
+    /* no card yet: nothing for the reader */
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_CLOSED);
+    ck_assert_uint_eq(cl_dev_wants(&dev) & CL_DEV_W_CARD, 0);
+    /* the slot watcher saw a card: connect (cold), the ATR back,
+     * CARD-INSERTED to the server with it */
+    ck_assert_int_eq(cl_dev_card_inserted(&dev, now), CL_OK);
+    want_ctrl(CL_CARD_CTRL_COLD);
+    ck_assert_uint_eq(ninserted, 0);
+    atr_back(1);
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_IDLE);
+    ck_assert_uint_eq(cl_dev_wants(&dev) & CL_DEV_W_CARD, 0);
+    ck_assert_uint_eq(ninserted, 1);
+    cl_assert_bytes(ev_atr, ev_atr_len, ATR);
+}
+
+static void teardown(void)
+{
+    cl_dev_free(&dev);
+    cl_relay_session_free(&srv);
+}
+
+static void request(struct cl_relay_msg *m)
+{
+    sev_ok = false;
+    ck_assert_int_eq(cl_relay_session_send(&srv, now, m), CL_OK);
+    pump();
+}
+
+static void apdu_req(const char *hex)
+{
+    static uint8_t cmd[300];
+    struct cl_relay_msg m;
+    int n = cl_test_hex(hex, cmd, sizeof(cmd));
+
+    cl_relay_msg_init(&m, CL_RELAY_APDU);
+    m.u.apdu.apdu.data = cmd;
+    m.u.apdu.apdu.len = (size_t)n;
+    request(&m);
+    ck_assert(!sev_ok);
+}
+
+/* ------------------------------------------------------------ setup */
+
+START_TEST(t_setup_args)
+{
+    struct cl_dev d;
+    struct cl_dev_config cfg;
+    static const uint8_t id[1] = {'x'};
+    uint8_t a[2] = {0x3B, 0x00};
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.relay.device_id = id;
+    cfg.relay.device_id_len = 1;
+    cl_dev_init(&d);
+    ck_assert_int_eq(cl_dev_setup(&d, &cfg), CL_ERR_ARG);   /* no line, not APDU-level */
+    cfg.apdu_card = true;
+    ck_assert_int_eq(cl_dev_setup(&d, &cfg), CL_OK);
+    /* nothing asked of the reader yet */
+    ck_assert_int_eq(cl_dev_card_apdu_reset(&d, now, a, 2, 0), CL_ERR_STATE);
+    ck_assert_int_eq(cl_dev_card_apdu_done(&d, now, a, 2), CL_ERR_STATE);
+    ck_assert_int_eq(cl_dev_card_fail(&d, now, CL_ERR_IO), CL_ERR_STATE);
+    ck_assert_int_eq(cl_dev_card_ctrl_done(&d, now, CL_OK), CL_ERR_STATE);
+    ck_assert_int_eq(cl_dev_card_fail(&d, now, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_card_inserted(&d, now), CL_OK);
+    ck_assert_int_eq(cl_dev_card_apdu_reset(&d, now, NULL, 2, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_card_apdu_reset(&d, now, a, 0, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_card_apdu_reset(&d, now, a, 2, 2), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_card_apdu_reset(&d, now, a, CL_ATR_MAX + 1, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_card_ctrl_done(&d, now, CL_OK), CL_ERR_STATE);   /* not OFF */
+    ck_assert_int_eq(cl_dev_card_apdu_reset(NULL, now, a, 2, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_card_apdu_done(NULL, now, a, 2), CL_ERR_ARG);
+    ck_assert(!cl_dev_card_apdu_secure(NULL));
+    cl_dev_card_set_pinpad(NULL, true);
+    cl_dev_free(&d);
+}
+END_TEST
+
+/* ------------------------------------------------------------ relay */
+
+START_TEST(t_apdu)
+{
+    apdu_req("00 A4 04 00 07 F0 43 4C 50 41 59 01 00");
+    expect("00 A4 04 00 07 F0 43 4C 50 41 59 01 00", false);
+    ck_assert(!sev_ok);
+    answer("6F 09 84 07 F0 43 4C 50 41 59 01 90 00");
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+    cl_assert_bytes(ans.u.apdu.apdu.data, ans.u.apdu.apdu.len,
+                    "6F 09 84 07 F0 43 4C 50 41 59 01 90 00");
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_IDLE);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->apdus, 1);
+    /* a second one: the card stays up between commands */
+    apdu_req("80 5C 00 00 00");
+    expect("80 5C 00 00 00", false);
+    answer("6A 82");
+    ck_assert(sev_ok);
+    cl_assert_bytes(ans.u.apdu.apdu.data, ans.u.apdu.apdu.len, "6A 82");
+}
+END_TEST
+
+START_TEST(t_script)
+{
+    static uint8_t c1[5], c2[5];
+    struct cl_relay_msg m;
+
+    cl_test_hex("80 5C 00 00 00", c1, 5);
+    cl_test_hex("00 B2 01 24 00", c2, 5);
+    cl_relay_msg_init(&m, CL_RELAY_SCRIPT);
+    m.u.script.nsteps = 2;
+    m.u.script.steps[0].apdu.data = c1;
+    m.u.script.steps[0].apdu.len = 5;
+    m.u.script.steps[1].apdu.data = c2;
+    m.u.script.steps[1].apdu.len = 5;
+    request(&m);
+    expect("80 5C 00 00 00", false);
+    answer("00 00 13 88 03 D2 90 00");
+    expect("00 B2 01 24 00", false);
+    answer("01 02 03 90 00");
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_SCRIPT_RESULT);
+    ck_assert_uint_eq(ans.u.script_result.nresp, 2);
+    ck_assert_uint_eq(ans.u.script_result.mismatch, CL_RELAY_NONE);
+    cl_assert_bytes(ans.u.script_result.resp[0].data, ans.u.script_result.resp[0].len,
+                    "00 00 13 88 03 D2 90 00");
+    cl_assert_bytes(ans.u.script_result.resp[1].data, ans.u.script_result.resp[1].len,
+                    "01 02 03 90 00");
+}
+END_TEST
+
+/* A transmit error the reader reports: the job's answer, the card stays. */
+START_TEST(t_transmit_error)
+{
+    apdu_req("80 5C 00 00 00");
+    expect("80 5C 00 00 00", false);
+    ck_assert_int_eq(cl_dev_card_fail(&dev, now, CL_ERR_TIMEOUT), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+    ck_assert_uint_eq(ans.u.status.code, cl_relay_err_to_wire(CL_ERR_TIMEOUT));
+    ck_assert_uint_eq(cl_dev_stats(&dev)->card_errors, 1);
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_IDLE);
+    /* a short answer is a protocol error to the job */
+    apdu_req("80 5C 00 00 00");
+    expect("80 5C 00 00 00", false);
+    answer("90");
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+    ck_assert_uint_eq(ans.u.status.code, cl_relay_err_to_wire(CL_ERR_PROTOCOL));
+    ck_assert_int_eq(cl_dev_card_apdu_done(&dev, now, (const uint8_t *)"\x90\x00", 2),
+                     CL_ERR_STATE);
+}
+END_TEST
+
+/* Removed mid-command (the transmit says so): NO_CARD, CARD-REMOVED,
+ * the reader told to release the card; inserted again: connect again. */
+START_TEST(t_removed)
+{
+    apdu_req("80 5C 00 00 00");
+    expect("80 5C 00 00 00", false);
+    if (_i == 0)
+        ck_assert_int_eq(cl_dev_card_fail(&dev, now, CL_ERR_CARD_REMOVED), CL_OK);
+    else
+        cl_dev_card_removed(&dev, now);   /* the slot watcher first */
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+    ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_NO_CARD);
+    ck_assert_uint_eq(nremoved, 1);
+    want_ctrl(CL_CARD_CTRL_OFF);
+    ck_assert_uint_eq(cl_dev_card_pull(&dev, &(const uint8_t *){NULL}), 0);
+    ck_assert_int_eq(cl_dev_card_ctrl_done(&dev, now, CL_OK), CL_OK);
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_CLOSED);
+    /* a request meanwhile: NO_CARD at once, nothing for the reader */
+    {
+        static const uint8_t c[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
+        struct cl_relay_msg m;
+        cl_relay_msg_init(&m, CL_RELAY_APDU);
+        m.u.apdu.apdu.data = c;
+        m.u.apdu.apdu.len = 5;
+        request(&m);
+    }
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_NO_CARD);
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_CLOSED);
+    /* the card is back */
+    ck_assert_int_eq(cl_dev_card_inserted(&dev, now), CL_OK);
+    want_ctrl(CL_CARD_CTRL_COLD);
+    atr_back(0);
+    ck_assert_uint_eq(ninserted, 2);   /* CARD-INSERTED again */
+    cl_assert_bytes(ev_atr, ev_atr_len, ATR);
+    apdu_req("80 5C 00 00 00");
+    expect("80 5C 00 00 00", false);
+    answer("90 00");
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+}
+END_TEST
+
+/* CARD-RESET warm and cold: a control step, the ATR back in the answer. */
+START_TEST(t_reset)
+{
+    struct cl_relay_msg m;
+
+    cl_relay_msg_init(&m, CL_RELAY_CARD_RESET);
+    m.u.reset_mode = _i == 0 ? CL_RELAY_RESET_WARM : CL_RELAY_RESET_COLD;
+    request(&m);
+    want_ctrl(_i == 0 ? CL_CARD_CTRL_WARM : CL_CARD_CTRL_COLD);
+    ck_assert(!sev_ok);
+    atr_back(0);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_CARD_RESET_RESULT);
+    ck_assert_uint_eq(ans.u.card.error, 0);
+    cl_assert_bytes(ans.u.card.atr.data, ans.u.card.atr.len, ATR);
+    ck_assert_uint_eq(ans.u.card.protocol, CL_RELAY_PROTO_T0);
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_IDLE);
+    ck_assert_uint_eq(ninserted, 1);   /* no second CARD-INSERTED */
+    /* a reset that fails: the error answered, the card released */
+    request(&m);
+    ck_assert_int_eq(cl_dev_card_fail(&dev, now, CL_ERR_CARD_MUTE), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_CARD_RESET_RESULT);
+    ck_assert_uint_eq(ans.u.card.error, cl_relay_err_to_wire(CL_ERR_CARD_MUTE));
+    want_ctrl(CL_CARD_CTRL_OFF);
+    ck_assert_int_eq(cl_dev_card_ctrl_done(&dev, now, CL_OK), CL_OK);
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_CLOSED);
+}
+END_TEST
+
+/* ------------------------------------------------------------ PIN */
+
+static uint8_t tmpl[13];
+static struct cl_ui_screen scr;
+
+static void pin_req(void)
+{
+    struct cl_relay_msg m;
+
+    cl_test_hex("00 20 00 80 08 24 FF FF FF FF FF FF FF", tmpl, sizeof(tmpl));
+    cl_relay_msg_init(&m, CL_RELAY_PIN_VERIFY);
+    m.u.pin.apdu.data = tmpl;
+    m.u.pin.apdu.len = 13;
+    m.u.pin.encoding = CL_RELAY_PIN_ISO9564_2;
+    m.u.pin.min_len = 4;
+    m.u.pin.max_len = 12;
+    m.u.pin.offset = 0;
+    m.u.pin.timeout = 30;
+    request(&m);
+}
+
+/* No PIN pad: the device's own PIN screen, the VERIFY built on the device. */
+START_TEST(t_pin_keypad)
+{
+    uint8_t digits[4] = {1, 2, 3, 4};
+
+    pin_req();
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_IDLE);
+    ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 1);
+    ck_assert_uint_eq(scr.kind, CL_UI_PIN);
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+    expect("00 20 00 80 08 24 12 34 FF FF FF FF FF", false);
+    answer("90 00");
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
+}
+END_TEST
+
+/* The PIN pad: no digits on the device; the structure out, SW back. */
+START_TEST(t_pin_pinpad)
+{
+    uint8_t digits[4] = {1, 2, 3, 4};
+
+    cl_dev_card_set_pinpad(&dev, true);
+    pin_req();
+    ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 1);
+    ck_assert_uint_eq(scr.kind, CL_UI_MESSAGE);
+    ck_assert_str_eq(scr.text, "Enter PIN on reader\n");
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_ERR_STATE);   /* no PIN screen */
+    /* bTimerOut 1E, bTimerOut2 00, bmFormatString 89 (bytes, PIN at 1,
+     * BCD), bmPINBlockString 47, bmPINLengthFormat 04 (bit 4), max 0C min
+     * 04, validation 02, 1 message, lang 0409, msg 0, prologue, length 13,
+     * then the APDU with 20 FF.. over the block */
+    expect("1E 00 89 47 04 0C 04 02 01 09 04 00 00 00 00 0D 00 00 00"
+           " 00 20 00 80 08 20 FF FF FF FF FF FF FF", true);
+    ck_assert(!sev_ok);
+    answer("63 C2");
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x63C2);
+    ck_assert(!cl_dev_card_apdu_secure(&dev));
+    ck_assert_uint_eq(cl_dev_stats(&dev)->apdus, 1);
+}
+END_TEST
+
+/* TXN-APPROVE with a PIN over the PIN pad: pages, Confirm, the structure,
+ * then the signing command built from what was shown. */
+START_TEST(t_txn_pinpad)
+{
+    static uint8_t txn_buf[CL_TXN_ENCODED_MAX];
+    static const uint8_t tid[16] = {0x3F, 0x2A, 0x91, 0x0C, 0x5B, 0xE8, 0x47, 0xD2,
+                                    0xA6, 0x13, 0x7C, 0x09, 0xE4, 0xB5, 0x68, 0xF1};
+    static const uint8_t chal[8] = {0xC4, 0x5D, 0x19, 0x7A, 0x0B, 0xE2, 0x68, 0xF3};
+    struct cl_relay_msg m;
+    struct cl_txn txn;
+    size_t txn_len = 0, n;
+    uint8_t dig[32];
+    const uint8_t *p = NULL;
+
+    memset(&txn, 0, sizeof(txn));
+    memcpy(txn.id, tid, 16);
+    txn.kind = CL_TXN_PURCHASE;
+    txn.has_amount = true;
+    txn.amount = 1250;
+    txn.currency = 978;
+    txn.exponent = 2;
+    txn.time.year = 2024;
+    txn.time.month = 5;
+    txn.time.day = 1;
+    strcpy(txn.merchant, "Cafe Rosa");
+    ck_assert_int_eq(cl_txn_encode(&txn, txn_buf, sizeof(txn_buf), &txn_len), CL_OK);
+    cl_relay_msg_init(&m, CL_RELAY_TXN_APPROVE);
+    m.u.txn.txn_id = tid;
+    m.u.txn.txn.data = txn_buf;
+    m.u.txn.txn.len = txn_len;
+    m.u.txn.challenge.data = chal;
+    m.u.txn.challenge.len = sizeof(chal);
+    cl_test_hex("00 20 00 80 08 24 FF FF FF FF FF FF FF", tmpl, sizeof(tmpl));
+    m.u.txn.has_pin = true;
+    m.u.txn.pin.apdu.data = tmpl;
+    m.u.txn.pin.apdu.len = 13;
+    m.u.txn.pin.encoding = CL_RELAY_PIN_ISO9564_2;
+    m.u.txn.pin.min_len = 4;
+    m.u.txn.pin.max_len = 12;
+    m.u.txn.pin.offset = 0;
+    cl_dev_card_set_pinpad(&dev, true);
+    request(&m);
+    for (;;) {
+        ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 1);
+        ck_assert_uint_eq(scr.kind, CL_UI_TXN);
+        if (scr.page + 1u == scr.pages)
+            break;
+        ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
+    }
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_IDLE);   /* nothing before Confirm */
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+    ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 1);
+    ck_assert_str_eq(scr.text, "Enter PIN on reader\n");
+    expect("00 00 89 47 04 0C 04 02 01 09 04 00 00 00 00 0D 00 00 00"
+           " 00 20 00 80 08 20 FF FF FF FF FF FF FF", true);
+    answer("90 00");
+    /* PSO: COMPUTE DIGITAL SIGNATURE over the digest of what was shown */
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_SEND);
+    ck_assert(!cl_dev_card_apdu_secure(&dev));
+    n = cl_dev_card_pull(&dev, &p);
+    ck_assert_uint_eq(n, 5 + 32 + 1);
+    cl_assert_bytes(p, 5, "00 2A 9E 9A 20");
+    ck_assert_int_eq(cl_txn_digest(&txn, chal, sizeof(chal), dig), CL_OK);
+    ck_assert_mem_eq(p + 5, dig, 32);
+    answer("30 06 02 01 01 02 01 02 90 00");
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_TXN_RESULT);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_APPROVED);
+    cl_assert_bytes(ans.u.txn_result.signature.data, ans.u.txn_result.signature.len,
+                    "30 06 02 01 01 02 01 02");
+}
+END_TEST
+
+/* ------------------------------------------------------------ Part 10 */
+
+struct p10_case {
+    const char *apdu;
+    uint8_t enc, min, max, off, len_off, timeout, msg;
+    int rc;
+    const char *out;   /* the whole structure */
+};
+
+static const struct p10_case p10[] = {
+    /* ISO 9564 format 2 at data offset 0 (as above, default time-out) */
+    {"00 20 00 80 08 24 12 34 FF FF FF FF FF", CL_RELAY_PIN_ISO9564_2, 4, 12, 0, CL_RELAY_NONE,
+     0, 0, CL_OK,
+     "00 00 89 47 04 0C 04 02 01 09 04 00 00 00 00 0D 00 00 00"
+     " 00 20 00 80 08 20 FF FF FF FF FF FF FF"},
+    /* format 2 at offset 1: PIN at byte 2, length nibble at bit 12 */
+    {"00 20 00 01 09 AA 24 FF FF FF FF FF FF FF", CL_RELAY_PIN_ISO9564_2, 4, 8, 1, CL_RELAY_NONE,
+     15, 1, CL_OK,
+     "0F 00 91 47 0C 08 04 02 01 09 04 01 00 00 00 0E 00 00 00"
+     " 00 20 00 01 09 AA 20 FF FF FF FF FF FF FF"},
+    /* ASCII, 8 bytes padded FF (OpenPGP-like), no length */
+    {"00 20 00 81 08 FF FF FF FF FF FF FF FF", CL_RELAY_PIN_ASCII, 6, 8, 0, CL_RELAY_NONE, 0, 0,
+     CL_OK,
+     "00 00 82 08 00 08 06 02 01 09 04 00 00 00 00 0D 00 00 00"
+     " 00 20 00 81 08 FF FF FF FF FF FF FF FF"},
+    /* BCD at offset 1 with a length byte at 0 */
+    {"80 20 00 00 05 00 FF FF FF FF", CL_RELAY_PIN_BCD, 4, 8, 1, 0, 20, 2, CL_OK,
+     "14 00 89 84 10 08 04 02 01 09 04 02 00 00 00 0A 00 00 00"
+     " 80 20 00 00 05 00 FF FF FF FF"},
+    /* format 2 at offset 2: the length nibble is past bit 15 */
+    {"00 20 00 80 0A 00 00 24 FF FF FF FF FF FF FF", CL_RELAY_PIN_ISO9564_2, 4, 12, 2,
+     CL_RELAY_NONE, 0, 0, CL_ERR_UNSUPPORTED, NULL},
+    /* ASCII at offset 16 */
+    {"00 20 00 80 18 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 31 32 33 34 FF FF FF FF",
+     CL_RELAY_PIN_ASCII, 4, 8, 16, CL_RELAY_NONE, 0, 0, CL_ERR_UNSUPPORTED, NULL},
+    /* ASCII, max 16: a block of 16 bytes does not fit the nibble */
+    {"00 20 00 80 10 FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF", CL_RELAY_PIN_ASCII, 4, 16,
+     0, CL_RELAY_NONE, 0, 0, CL_ERR_UNSUPPORTED, NULL},
+    /* the block beyond Lc */
+    {"00 20 00 80 04 FF FF FF FF", CL_RELAY_PIN_BCD, 4, 12, 0, CL_RELAY_NONE, 0, 0, CL_ERR_ARG,
+     NULL},
+    /* no PIN offset */
+    {"00 20 00 80 08 24 12 34 FF FF FF FF FF", CL_RELAY_PIN_BCD, 4, 12, CL_RELAY_NONE,
+     CL_RELAY_NONE, 0, 0, CL_ERR_ARG, NULL},
+};
+
+START_TEST(t_part10)
+{
+    const struct p10_case *c = &p10[_i];
+    struct cl_relay_pin p;
+    uint8_t a[300], out[CL_DEV_PART10_MAX];
+    size_t len = 0, clen = 0;
+    int n = cl_test_hex(c->apdu, a, sizeof(a));
+
+    memset(&p, 0, sizeof(p));
+    p.apdu.data = a;
+    p.apdu.len = (size_t)n;
+    p.encoding = c->enc;
+    p.min_len = c->min;
+    p.max_len = c->max;
+    p.offset = c->off;
+    p.len_offset = c->len_off;
+    p.timeout = c->timeout;
+    p.msg_index = c->msg;
+    ck_assert_int_eq(cl_dev_part10_verify(&p, NULL, 0, &clen), c->rc);
+    ck_assert_int_eq(cl_dev_part10_verify(&p, out, sizeof(out), &len), c->rc);
+    if (c->rc != CL_OK)
+        return;
+    ck_assert_uint_eq(clen, len);
+    cl_assert_bytes(out, len, c->out);
+    ck_assert_int_eq(cl_dev_part10_verify(&p, out, len - 1, &len), CL_ERR_BUFFER);
+}
+END_TEST
+
+START_TEST(t_part10_args)
+{
+    struct cl_relay_pin p;
+    size_t len = 0;
+    uint8_t a[6] = {0x00, 0x20, 0x00, 0x80, 0x01, 0xFF};
+
+    memset(&p, 0, sizeof(p));
+    ck_assert_int_eq(cl_dev_part10_verify(NULL, NULL, 0, &len), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_part10_verify(&p, NULL, 0, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_part10_verify(&p, NULL, 0, &len), CL_ERR_ARG);   /* no APDU */
+    p.apdu.data = a;
+    p.apdu.len = 6;
+    p.encoding = 9;
+    p.min_len = p.max_len = 1;
+    p.len_offset = CL_RELAY_NONE;
+    ck_assert_int_eq(cl_dev_part10_verify(&p, NULL, 0, &len), CL_ERR_UNSUPPORTED);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("card_apdu");
+    TCase *tc = tcase_create("apdu-level card");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, t_apdu);
+    tcase_add_test(tc, t_script);
+    tcase_add_test(tc, t_transmit_error);
+    tcase_add_loop_test(tc, t_removed, 0, 2);
+    tcase_add_loop_test(tc, t_reset, 0, 2);
+    tcase_add_test(tc, t_pin_keypad);
+    tcase_add_test(tc, t_pin_pinpad);
+    tcase_add_test(tc, t_txn_pinpad);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("plain");
+    tcase_add_test(tc, t_setup_args);
+    tcase_add_loop_test(tc, t_part10, 0, (int)(sizeof(p10) / sizeof(p10[0])));
+    tcase_add_test(tc, t_part10_args);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return cl_test_run(suite());
+}
