@@ -10,6 +10,7 @@
 #include "cardlink/card.h"
 #include "cardlink/error.h"
 #include "cardlink/rate.h"
+#include "cardlink/wipe.h"
 
 /* Characters coded or received per line call. */
 #define IO_CHUNK 32u
@@ -54,11 +55,11 @@ static int line_recv(struct cl_card *card, uint8_t *buf, size_t size,
 }
 
 /* Send, coding inverse characters in software when the line does not, and
- * reading back the local echo of lines that have one. */
-static int line_send(struct cl_card *card, const uint8_t *buf, size_t len)
+ * reading back the local echo of lines that have one, through tmp and
+ * echo (IO_CHUNK bytes each). */
+static int send_chunks(struct cl_card *card, const uint8_t *buf, size_t len,
+                       uint8_t *tmp, uint8_t *echo)
 {
-    uint8_t tmp[IO_CHUNK], echo[IO_CHUNK];
-
     while (len > 0) {
         size_t n = len < IO_CHUNK ? len : IO_CHUNK, i, got = 0;
         const uint8_t *p = buf;
@@ -99,6 +100,20 @@ static int line_send(struct cl_card *card, const uint8_t *buf, size_t len)
     return CL_OK;
 }
 
+/* send_chunks(), then the copies of the command (a VERIFY's PIN block)
+ * wiped where there were any. */
+static int line_send(struct cl_card *card, const uint8_t *buf, size_t len)
+{
+    uint8_t tmp[IO_CHUNK], echo[IO_CHUNK];
+    int rv = send_chunks(card, buf, len, tmp, echo);
+
+    if (card->sw_inverse || (card->line->caps.flags & CL_CARD_LINE_ECHO)) {
+        cl_wipe(tmp, sizeof(tmp));
+        cl_wipe(echo, sizeof(echo));
+    }
+    return rv;
+}
+
 /* The line failed (or the card went): the engine powers off and fails.
  * CL_ERR_STATE (already closed or failed) needs nothing more. */
 static void line_failed(struct cl_card *card, int err)
@@ -132,6 +147,7 @@ static int do_recv(struct cl_card *card)
     uint8_t rx[IO_CHUNK];
     size_t max = cl_card_recv_max(card);
     uint32_t t = cl_card_timer(card), t0;
+    size_t got;
     int r, rv;
 
     if (t == CL_TIMER_NONE)
@@ -146,14 +162,20 @@ static int do_recv(struct cl_card *card)
         return cl_card_parity_error(card, rx[0]);
     if (r < 0)
         return cl_card_fail(card, r);
+    got = (size_t)r;
+    rv = CL_OK;
     while (r > 0 && cl_card_want(card) == CL_WANT_RECV) {
         rv = cl_card_feed(card, rx, (size_t)r);
-        if (rv <= 0)
-            return rv < 0 ? rv : CL_ERR_INTERNAL;
+        if (rv <= 0) {
+            rv = rv < 0 ? rv : CL_ERR_INTERNAL;
+            break;
+        }
         memmove(rx, rx + rv, (size_t)r - (size_t)rv);
         r -= rv;
+        rv = CL_OK;
     }
-    return CL_OK;
+    cl_wipe(rx, got);   /* the response may be a secret */
+    return rv;
 }
 
 /*

@@ -113,7 +113,10 @@ static bool awaiting_s(const struct cl_t1 *t1)
 }
 
 /* The exchange is over: CL_WANT_DONE, the reader's with err, the card's
- * with the command. */
+ * with the command. Nothing computed from the APDUs stays (a VERIFY's PIN
+ * block): the EDC of the last block sent and the first INF byte of the
+ * last one received are cleared; nothing reads them before the next block
+ * is built or received. */
 static NOINLINE void finish(struct cl_t1 *t1, int err)
 {
     t1->phase = is_reader(t1) ? R_DONE : C_APDU;
@@ -121,6 +124,8 @@ static NOINLINE void finish(struct cl_t1 *t1, int err)
     t1->res = (int8_t)err;
     t1->flags &= (uint8_t)~(F_ABORT | F_CHAIN);
     t1->wtx = 0;
+    t1->blk[3] = t1->blk[4] = t1->blk[5] = 0;
+    t1->hdr[3] = 0;
 }
 
 /* After IFS negotiation or resynch: report a pending result or go idle. */

@@ -281,6 +281,9 @@ static NOINLINE int feed_block(struct cl_t1 *t1, const uint8_t *bytes)
     t1->res = 0;
     t1->phase = R_DONE;
     t1->want = CL_WANT_DONE;
+    /* as finish(): nothing computed from the APDUs stays */
+    t1->blk[3] = t1->blk[4] = t1->blk[5] = 0;
+    t1->hdr[3] = 0;
     memcpy(t1->rx + got, bytes + 3, n);
     return (int)tot;
 }

@@ -5,9 +5,11 @@
  * T=0 and T=1 transmission, card removal; exact bytes on the line.
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cardlink/card.h"
+#include "cardlink/edc.h"
 #include "cardlink/error.h"
 #include "test_util.h"
 
@@ -1118,6 +1120,112 @@ START_TEST(test_stats)
 }
 END_TEST
 
+/* Issue 11: after a VERIFY exchange no byte of the PIN block, nor of
+ * anything computed from it (the sent I-block's LRC or CRC, the first INF
+ * byte of a block), stays in the session. Run the same dialogue with two
+ * PIN blocks, the session at the same address with the same buffers: the
+ * two contexts must be byte for byte equal afterwards, and neither holds a
+ * run of the PIN block. _i: T=0, T=1 LRC, T=1 CRC with IFSC 8 (the PIN
+ * block chained: the card's answer to each piece is an R-block). */
+static void hexcat(char *out, size_t size, const uint8_t *b, size_t n)
+{
+    size_t i, k;
+
+    for (i = 0; i < n && (k = strlen(out)) + 4 < size; i++)
+        snprintf(out + k, size - k, "%s%02X", k ? " " : "", b[i]);
+}
+
+START_TEST(test_pin_wiped)
+{
+    static const uint8_t pins[2][8] = {
+        { 0x2C, 0x12, 0x34, 0x56, 0x78, 0x90, 0x12, 0xFF },
+        { 0x2C, 0x98, 0x76, 0x54, 0x32, 0x10, 0x98, 0xFF },
+    };
+    static char tx[2][2][64];
+    static struct step steps[12];
+    static struct cl_card saved;
+    static uint8_t cmd[13], resp[16];
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+    size_t rl, i, n, k;
+    int run;
+
+    for (run = 0; run < 2; run++) {
+        uint8_t blk[20];
+        const uint8_t *raw;
+
+        memcpy(cmd, "\x00\x20\x00\x80\x08", 5);
+        memcpy(cmd + 5, pins[run], 8);
+        n = 0;
+        steps[n++] = (struct step)COLD;
+        memset(tx[run], 0, sizeof(tx[run]));
+        if (_i == 0) {
+            steps[n++] = (struct step)C(A_T0);
+            steps[n++] = (struct step)R("00 20 00 80 08");
+            steps[n++] = (struct step)C("20");
+            hexcat(tx[run][0], sizeof(tx[run][0]), pins[run], 8);
+            steps[n++] = (struct step)R(tx[run][0]);
+        } else if (_i == 1) {
+            steps[n++] = (struct step)C(A_T1);
+            steps[n++] = (struct step)R(IFS_REQ);
+            steps[n++] = (struct step)C(IFS_RESP);
+            blk[0] = 0x00;
+            blk[1] = 0x00;
+            blk[2] = 13;
+            memcpy(blk + 3, cmd, 13);
+            blk[16] = 0;
+            for (k = 0; k < 16; k++)
+                blk[16] ^= blk[k];
+            hexcat(tx[run][0], sizeof(tx[run][0]), blk, 17);
+            steps[n++] = (struct step)R(tx[run][0]);
+        } else {
+            /* TA3 08 (IFSC 8), TB3 45, TC3 01 (CRC) */
+            steps[n++] = (struct step)C("3B 80 81 71 08 45 01 3C");
+            steps[n++] = (struct step)R("00 C1 01 FE 54 4E");
+            steps[n++] = (struct step)C("00 E1 01 FE 57 75");
+            for (k = 0; k < 2; k++) {
+                uint16_t c;
+
+                raw = cmd + 8 * k;
+                blk[0] = 0x00;
+                blk[1] = k == 0 ? 0x20 : 0x40;   /* I(0, M), I(1) */
+                blk[2] = k == 0 ? 8 : 5;
+                memcpy(blk + 3, raw, blk[2]);
+                c = cl_crc16(blk, 3u + blk[2]);
+                blk[3 + blk[2]] = (uint8_t)(c >> 8);
+                blk[4 + blk[2]] = (uint8_t)c;
+                hexcat(tx[run][k], sizeof(tx[run][k]), blk, 5u + blk[2]);
+                steps[n++] = (struct step)R(tx[run][k]);
+                if (k == 0)
+                    steps[n++] = (struct step)C("00 90 00 20 6E");  /* R(1) */
+            }
+        }
+        steps[n++] = _i == 0 ? (struct step)C("90 00")
+                   : _i == 1 ? (struct step)C("00 00 02 90 00 92")
+                             : (struct step)C("00 00 02 90 00 9C 6D");
+        steps[n++] = (struct step){ S_END, NULL };
+        fake_init(&f, steps, _i ? O_T1 : 0);
+        card_setup(&card, &line, &f, _i ? O_T1 : 0);
+        ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+        ck_assert_int_eq(cl_card_transmit(&card, cmd, sizeof(cmd), resp,
+                                          sizeof(resp), &rl), CL_OK);
+        cl_assert_bytes(resp, rl, "90 00");
+        ck_assert_uint_eq(f.steps[f.i].kind, S_END);
+        raw = (const uint8_t *)&card;
+        for (i = 0; i + 3 <= sizeof(card); i++)
+            ck_assert_msg(memcmp(raw + i, pins[run], 3) != 0,
+                          "PIN block at offset %zu", i);
+        if (run == 0)
+            memcpy(&saved, &card, sizeof(card));
+    }
+    for (i = 0; i < sizeof(card); i++)
+        ck_assert_msg(((const uint8_t *)&saved)[i] == ((const uint8_t *)&card)[i],
+                      "byte %zu of struct cl_card depends on the PIN", i);
+    cl_card_deactivate(&card);
+}
+END_TEST
+
 /* A 100 kHz clock with WI 255 and F 2048 (specific mode): WT is about
  * 5000 s; the wait saturates at CL_TIMER_MAX instead of "no limit". */
 START_TEST(test_slow_clock)
@@ -1512,6 +1620,7 @@ static Suite *card_suite(void)
     tcase_add_test(tc, test_t0_stale_bytes);
     tcase_add_test(tc, test_slow_clock);
     tcase_add_test(tc, test_stats);
+    tcase_add_loop_test(tc, test_pin_wiped, 0, 3);
     tcase_add_test(tc, test_lenient_atr_and_warm_reset);
     tcase_add_test(tc, test_apdu_reader);
     suite_add_tcase(s, tc);

@@ -812,6 +812,94 @@ START_TEST(test_pullv)
 }
 END_TEST
 
+/* Issue 11: once an exchange is over, nothing computed from its APDUs
+ * stays in the engine (a VERIFY's PIN block: the EDC of the block sent,
+ * the first INF byte of the block received). The same exchange with two
+ * PIN blocks, same buffers, same engine address: the contexts are equal
+ * afterwards. _i: reader LRC in one block; reader with IFSC 8 (chained);
+ * card receiving the chained command (CL_T1_CARD builds). */
+static void lrc_block(uint8_t *b, uint8_t pcb, const uint8_t *inf, uint8_t len)
+{
+    uint8_t i, x = 0;
+
+    b[0] = 0;
+    b[1] = pcb;
+    b[2] = len;
+    memcpy(b + 3, inf, len);
+    for (i = 0; i < 3 + len; i++)
+        x ^= b[i];
+    b[3 + len] = x;
+}
+
+START_TEST(test_pin_wiped)
+{
+    static const uint8_t pins[2][8] = {
+        { 0x2C, 0x12, 0x34, 0x56, 0x78, 0x90, 0x12, 0xFF },
+        { 0x2C, 0x98, 0x76, 0x54, 0x32, 0x10, 0x98, 0xFF },
+    };
+    static uint8_t cmd[13], buf[32], out[300];
+    static struct cl_t1 saved, t1;
+    struct cl_t1_config cfg;
+    uint8_t blk[20];
+    size_t n;
+    int run;
+
+#if !CL_T1_CARD
+    if (_i == 2)
+        return;
+#endif
+    for (run = 0; run < 2; run++) {
+        memcpy(cmd, "\x00\x20\x00\x80\x08", 5);
+        memcpy(cmd + 5, pins[run], 8);
+        cl_t1_config_default(&cfg, _i == 2 ? CL_T1_ROLE_CARD : CL_T1_ROLE_READER);
+        cfg.ifs_at_start = false;
+        if (_i >= 1)
+            cfg.ifsc = cfg.ifsd = 8;
+        ck_assert_int_eq(cl_t1_setup(&t1, &cfg, NULL), CL_OK);
+        if (_i == 0) {
+            ck_assert_int_eq(cl_t1_transmit_start(&t1, cmd, 13, buf, sizeof(buf)), CL_OK);
+            lrc_block(blk, 0x00, cmd, 13);
+            ck_assert_uint_eq(pull_block(&t1, out, sizeof(out)), 17);
+            ck_assert_mem_eq(out, blk, 17);
+            ck_assert_int_eq(cl_t1_feed(&t1, (const uint8_t *)"\x00\x00\x02\x90\x00\x92", 6), 6);
+            ck_assert_int_eq(cl_t1_result(&t1), 2);
+        } else if (_i == 1) {
+            ck_assert_int_eq(cl_t1_transmit_start(&t1, cmd, 13, buf, sizeof(buf)), CL_OK);
+            lrc_block(blk, 0x20, cmd, 8);
+            ck_assert_uint_eq(pull_block(&t1, out, sizeof(out)), 12);
+            ck_assert_mem_eq(out, blk, 12);
+            ck_assert_int_eq(cl_t1_feed(&t1, (const uint8_t *)"\x00\x90\x00\x90", 4), 4);
+            lrc_block(blk, 0x40, cmd + 8, 5);
+            ck_assert_uint_eq(pull_block(&t1, out, sizeof(out)), 9);
+            ck_assert_mem_eq(out, blk, 9);
+            ck_assert_int_eq(cl_t1_feed(&t1, (const uint8_t *)"\x00\x00\x02\x90\x00\x92", 6), 6);
+            ck_assert_int_eq(cl_t1_result(&t1), 2);
+#if CL_T1_CARD
+        } else {
+            ck_assert_int_eq(cl_t1_card_listen(&t1, buf, sizeof(buf)), CL_OK);
+            lrc_block(blk, 0x20, cmd, 8);
+            ck_assert_int_eq(cl_t1_feed(&t1, blk, 12), 12);
+            ck_assert_uint_eq(pull_block(&t1, out, sizeof(out)), 4);
+            cl_assert_bytes(out, 4, "00 90 00 90");
+            lrc_block(blk, 0x40, cmd + 8, 5);
+            ck_assert_int_eq(cl_t1_feed(&t1, blk, 9), 9);
+            ck_assert_int_eq(cl_t1_result(&t1), 13);
+            ck_assert_mem_eq(buf, cmd, 13);
+            memset(buf, 0, sizeof(buf));    /* the caller wipes its own */
+#endif
+        }
+        ck_assert_int_eq(cl_t1_want(&t1), CL_WANT_DONE);
+        for (n = 0; n + 3 <= sizeof(t1); n++)
+            ck_assert(memcmp((const uint8_t *)&t1 + n, pins[run] + 1, 3) != 0);
+        if (run == 0)
+            memcpy(&saved, &t1, sizeof(t1));
+    }
+    for (n = 0; n < sizeof(t1); n++)
+        ck_assert_msg(((const uint8_t *)&saved)[n] == ((const uint8_t *)&t1)[n],
+                      "byte %zu of struct cl_t1 depends on the PIN", n);
+}
+END_TEST
+
 /* After deactivation everything is refused until setup. */
 START_TEST(test_deactivated_is_sticky)
 {
@@ -1131,6 +1219,7 @@ static Suite *t1_suite(void)
     tcase_add_test(tc, test_stats);
     tcase_add_test(tc, test_pull_pieces);
     tcase_add_test(tc, test_pullv);
+    tcase_add_loop_test(tc, test_pin_wiped, 0, 3);
     suite_add_tcase(s, tc);
     tcase_add_test(api, test_config_errors);
     tcase_add_loop_test(api, test_api_wall, 0, (int)CL_ARRAY_LEN(wall));
