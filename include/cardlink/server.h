@@ -293,6 +293,14 @@ struct cl_server {
     uint8_t leaf[CL_SERVER_CERT_MAX];
     uint8_t issuer[CL_SERVER_CERT_MAX];
     uint8_t apdu[CL_SERVER_APDU_MAX];
+    /* session store (docs/server.md "Session store") */
+    bool persist;                  /* a snapshot of this session is in cfg->sessions */
+    uint8_t snap_token_len;
+    uint32_t snap_key;             /* what the last snapshot saw */
+    uint32_t restores;             /* sessions taken over from the store */
+    uint32_t restore_failures;     /* snapshots found but refused */
+    uint32_t save_failures;        /* snapshots that could not be saved */
+    uint8_t snap_token[CL_RELAY_TOKEN_MAX];
     struct cl_relay_session rs;
     uint8_t rx[CL_SERVER_RX_MAX];
     uint8_t rb[CL_SERVER_REPLAY_MAX];
@@ -364,6 +372,51 @@ uint8_t cl_server_flow(const struct cl_server *s);
 
 /* The relay session inside s, for its accessors (state, stats, token). */
 const struct cl_relay_session *cl_server_session(const struct cl_server *s);
+
+/* ------------------------------------------------------------ session store */
+
+/*
+ * Snapshot of the context: the relay session (cl_relay_session_save) and
+ * the running flow (its step, transaction, challenge, PIN template,
+ * certificates, purse reading, ledger account, the card command), enough
+ * to finish the flow when the device's answer comes after a resumption in
+ * another process (docs/server.md, "Session store", gives the format). It
+ * holds the resume token: a secret. *len receives the size, also when buf
+ * is too small (at most CL_SERVER_SNAPSHOT_MAX).
+ * Returns CL_OK, or CL_ERR_ARG (s or len NULL, s not set up, buf NULL with
+ * size > 0), CL_ERR_STATE (no relay session held), CL_ERR_BUFFER (size
+ * too small), the errors of cl_txn_encode (a flow's transaction).
+ *
+ * With cfg->sessions the context does this itself: it saves (under the
+ * session's token and the device id) as soon as a flow waits for an answer
+ * that changes the ledger (TXN-APPROVE of a purchase or purse payment, the
+ * CREDIT or e-goods command), and from then on before anything more goes
+ * out whenever the snapshot is out of date; a fresh context whose
+ * HELLO names a token it does not hold looks the token up (find, with the
+ * device id) and, when found, restores it and answers HELLO-ACK RESUMED:
+ * the flow finishes, the ledger committed once, when the answer comes
+ * (replayed by the device). The saved session is dropped when the session
+ * ends (CLOSE, either side). The store's failures do not stop a flow.
+ */
+#define CL_SERVER_SNAPSHOT_MAX                                                \
+    (64u + 2u * CL_SERVER_CERT_MAX + CL_SERVER_APDU_MAX + CL_TXN_ENCODED_MAX +  \
+     CL_SERVER_EGOODS_MAX + 2u * 32u + 48u + 128u + CL_SERVER_REPLAY_MAX +       \
+     2u * CL_RELAY_WINDOW_MAX)
+CL_WUR int cl_server_save(const struct cl_server *s, uint8_t *buf, size_t size, size_t *len);
+
+/*
+ * Replace the session and flow s holds with snapshot buf[0..len) (made by
+ * cl_server_save; s set up with its config). The relay session is
+ * SUSPENDED: cl_server_accept() and the device's resuming HELLO continue
+ * it. Reads nothing outside buf[0..len).
+ * Returns CL_OK, or CL_ERR_ARG (s NULL or not set up, buf NULL with
+ * len > 0), CL_ERR_MALFORMED (not a snapshot of this format: wrong magic
+ * or version, truncated, trailing bytes, a field out of range, a
+ * transaction that does not decode or is not the flow's; or the relay
+ * part's, cl_relay_session_restore), CL_ERR_LIMIT (the relay part's).
+ * On an error s is unchanged.
+ */
+CL_WUR int cl_server_restore(struct cl_server *s, const uint8_t *buf, size_t len);
 
 /* ------------------------------------------------------------ flows */
 /*

@@ -116,7 +116,21 @@ static void handle(struct cl_server *s, uint32_t now, const struct cl_relay_even
 
     switch (ev->kind) {
     case CL_RELAY_EV_OPEN:
-        if (m != NULL && m->type == CL_RELAY_HELLO) {
+        /* A fresh session whose HELLO names a token: a session saved in
+         * the store (another process, before a restart) takes over. */
+        if (!ev->resumed && m != NULL && m->type == CL_RELAY_HELLO) {
+            int t = cl_srv_take_over(s, now, m);
+            if (t > 0)
+                return;   /* the resumed OPEN follows */
+            if (t < 0) {
+                raise(s, CL_SERVER_EV_CLOSED, t, NULL);
+                return;
+            }
+        }
+        if (m != NULL && m->type == CL_RELAY_HELLO && s->rs.peer_id_len > 0) {
+            memcpy(s->device_id, s->rs.peer_id, s->rs.peer_id_len);
+            s->device_id_len = s->rs.peer_id_len;
+        } else if (m != NULL && m->type == CL_RELAY_HELLO) {
             size_t n = m->u.hello.device_id.len;
             if (n > sizeof(s->device_id))
                 n = sizeof(s->device_id);
@@ -157,6 +171,7 @@ static void handle(struct cl_server *s, uint32_t now, const struct cl_relay_even
         raise(s, CL_SERVER_EV_LINK_DEAD, ev->err, NULL);
         return;
     case CL_RELAY_EV_CLOSED:
+        cl_srv_forget(s);   /* ended: nothing to resume */
         if (s->flow != CL_SERVER_FLOW_NONE)
             cl_srv_finish(s, CL_LEDGER_FAILED, ev->err != CL_OK ? ev->err : CL_ERR_CLOSED);
         else
@@ -197,6 +212,7 @@ int cl_server_feed(struct cl_server *s, uint32_t now, const uint8_t *in, size_t 
             break;
         pump(s, now);
     }
+    cl_srv_checkpoint(s, now);
     return (int)used;
 }
 
@@ -220,6 +236,7 @@ size_t cl_server_pull(struct cl_server *s, uint32_t now, const uint8_t **p)
             *p = NULL;
         return 0;
     }
+    cl_srv_checkpoint(s, now);   /* the store first, then the wire */
     return cl_relay_session_pull(&s->rs, now, p);
 }
 
@@ -258,6 +275,7 @@ int cl_server_close(struct cl_server *s, uint32_t now, uint8_t reason)
         return CL_ERR_ARG;
     if (s->flow != CL_SERVER_FLOW_NONE)
         cl_srv_finish(s, CL_LEDGER_FAILED, CL_ERR_CLOSED);
+    cl_srv_forget(s);
     return cl_relay_session_close(&s->rs, now, reason);
 }
 

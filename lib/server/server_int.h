@@ -23,4 +23,15 @@ void cl_srv_finish(struct cl_server *s, uint8_t outcome, int err);
 int cl_srv_flow_answer(struct cl_server *s, uint32_t now, const struct cl_relay_event *ev);
 int cl_srv_flow_resend(struct cl_server *s, uint32_t now);
 
+/* Session store (server_snapshot.c). checkpoint: save the context to
+ * cfg->sessions when a ledger-changing answer is awaited, and again
+ * whenever what was saved is out of date; forget: drop the saved session
+ * (it ended); take_over: a fresh session's HELLO names a token this
+ * context does not hold: 1 when the store had it and the context took it
+ * over (its OPEN, resumed, follows), 0 when not (the fresh session goes
+ * on), < 0 when the take-over failed (the session is closed). */
+void cl_srv_checkpoint(struct cl_server *s, uint32_t now);
+void cl_srv_forget(struct cl_server *s);
+int cl_srv_take_over(struct cl_server *s, uint32_t now, const struct cl_relay_msg *hello);
+
 #endif

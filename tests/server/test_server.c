@@ -460,6 +460,8 @@ static void dev_request(const struct cl_relay_msg *req, size_t wire_len)
  * event (returned) or nothing moves. */
 static struct cl_server_event sev;
 static unsigned cut_at;   /* drop the link when the device answers request n */
+static bool cut_on_save;  /* drop it once the session store saved (before the wire) */
+static unsigned mem_saves;
 
 static bool pump(void)
 {
@@ -503,6 +505,12 @@ static bool pump(void)
                 int r = cl_server_feed(&srv, now_ms, p + off, n - off);
                 ck_assert_int_ge(r, 0);
                 off += (size_t)r;
+                if (cut_on_save && mem_saves > 0) {
+                    cut_on_save = false;
+                    cl_relay_session_disconnect(&dev, now_ms);
+                    cl_server_disconnect(&srv, now_ms);
+                    return false;
+                }
                 if (cl_server_want(&srv) == CL_WANT_DONE) {
                     ck_assert_uint_eq(off, n);   /* the event came with the message's end */
                     return cl_server_poll(&srv, &sev);
@@ -1237,6 +1245,215 @@ START_TEST(purchase_fresh_session_resent)
 }
 END_TEST
 
+/* ------------------------------------------------------------ session store */
+
+/* An in-memory session store of one slot (what a database would keep). */
+static struct cl_ledger_session mem_ses;
+static bool mem_used;
+static unsigned mem_finds, mem_drops;
+
+static int m_find(void *ctx, const uint8_t *token, size_t tl, const uint8_t *dev_id, size_t dl,
+                  struct cl_ledger_session *out)
+{
+    (void)ctx;
+    mem_finds++;
+    if (!mem_used || tl != mem_ses.token_len || memcmp(token, mem_ses.token, tl) != 0 ||
+        dl != mem_ses.device_id_len || memcmp(dev_id, mem_ses.device_id, dl) != 0)
+        return CL_ERR_NOT_FOUND;
+    *out = mem_ses;
+    return CL_OK;
+}
+
+static int m_save(void *ctx, const struct cl_ledger_session *ses)
+{
+    (void)ctx;
+    ck_assert_uint_le(ses->state_len, CL_SERVER_SNAPSHOT_MAX);
+    mem_ses = *ses;
+    mem_used = true;
+    mem_saves++;
+    return CL_OK;
+}
+
+static int m_drop(void *ctx, const uint8_t *token, size_t tl)
+{
+    (void)ctx;
+    if (mem_used && tl == mem_ses.token_len && memcmp(token, mem_ses.token, tl) == 0)
+        mem_used = false;
+    mem_drops++;
+    return CL_OK;
+}
+
+static int m_expire(void *ctx, uint64_t before)
+{
+    (void)ctx;
+    (void)before;
+    return 0;
+}
+
+static const struct cl_session_store mem_store = {m_find, m_save, m_drop, m_expire};
+
+static void with_store(void)
+{
+    mem_used = false;
+    mem_saves = mem_finds = mem_drops = 0;
+    scfg.sessions = &mem_store;
+}
+
+/* The server process dies: its context is gone; a new one on the same
+ * config (ledger, store) takes the device's next connection. */
+static void server_restart(void)
+{
+    cl_server_free(&srv);
+    cl_server_init(&srv);
+    ck_assert_int_eq(cl_server_setup(&srv, &scfg), CL_OK);
+    cl_relay_session_disconnect(&dev, now_ms);
+    ck_assert_int_eq(cl_server_accept(&srv, now_ms), CL_OK);
+    ck_assert_int_eq(cl_relay_device_connect(&dev, now_ms), CL_OK);
+}
+
+/* Each money flow: the server dies while the ledger-changing request is
+ * out (the answer lost with it: loop 0..2) or before it went out (3): the
+ * new context finds the saved session by the device's token, resumes it,
+ * and the flow ends once in the ledger. */
+START_TEST(restart_restores_flow)
+{
+    static const uint8_t load_id[16] = {0x4C, 0x4F, 0x41, 0x44, 1, 2, 3, 4,
+                                        5, 6, 7, 8, 9, 10, 11, 12};
+    const struct cl_server_result *res;
+    struct cl_txn t;
+    int which = _i % 3;
+
+    if (which == 2 && n_backends() < 2)
+        return;   /* a load needs the issuer key: the OpenSSL backend */
+    start(which == 2 ? 1 : 0);
+    with_store();
+    if (which == 0) {
+        purchase_txn(&t, 1250);
+    } else if (which == 1) {
+        purchase_txn(&t, 150);
+        t.kind = CL_TXN_PURSE_PAYMENT;
+    }
+    if (_i < 3) {
+        cut_at = 2;   /* the answer is lost with the link and the server */
+        if (which == 0)
+            ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+        else if (which == 1)
+            ck_assert_int_eq(cl_server_purse_pay(&srv, now_ms, &t, NULL), CL_OK);
+        else
+            ck_assert_int_eq(cl_server_load(&srv, now_ms, load_id, 500), CL_OK);
+        ck_assert(!pump());
+    } else {
+        /* the server dies after the save, before the TXN-APPROVE went out */
+        cut_on_save = true;
+        ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+        ck_assert(!pump());
+        ck_assert_uint_eq(dev_requests, 1);
+    }
+    ck_assert(mem_used);
+    ck_assert_uint_eq(ledger_n, 1);
+    ck_assert_uint_eq(ledger_rows[0].outcome, CL_LEDGER_PENDING);
+    server_restart();
+    ck_assert(pump());
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_OPEN);
+    ck_assert(sev.resumed);
+    ck_assert_uint_eq(srv.restores, 1);
+    ck_assert_uint_ne(cl_server_flow(&srv), CL_SERVER_FLOW_NONE);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(dev_requests, 2);   /* the device executed each request once */
+    ck_assert_uint_eq(ledger_n, 1);
+    ck_assert_uint_eq(ledger_commits, 1);
+    ck_assert_uint_eq(ledger_rows[0].outcome, CL_LEDGER_APPROVED);
+    /* the session ends: the saved one is dropped */
+    ck_assert_int_eq(cl_server_close(&srv, now_ms, CL_RELAY_E_NONE), CL_OK);
+    ck_assert(!mem_used);
+    stop();
+}
+END_TEST
+
+/* A token the store does not hold, or another device's: a fresh session;
+ * no store: nothing saved. */
+START_TEST(restart_not_found)
+{
+    struct cl_txn t;
+
+    start(0);
+    with_store();
+    purchase_txn(&t, 300);
+    cut_at = 2;
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    ck_assert(!pump());
+    ck_assert(mem_used);
+    mem_ses.device_id[0] ^= 1;   /* saved for another device */
+    server_restart();
+    ck_assert(pump());
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_OPEN);
+    ck_assert(!sev.resumed);
+    ck_assert_uint_eq(srv.restores, 0);
+    ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_NONE);
+    ck_assert_uint_eq(ledger_rows[0].outcome, CL_LEDGER_PENDING);
+    stop();
+    start(0);   /* no store */
+    purchase_txn(&t, 300);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    ck_assert_uint_eq(run_flow()->outcome, CL_LEDGER_APPROVED);
+    ck_assert(!srv.persist);
+    stop();
+}
+END_TEST
+
+/* cl_server_save / cl_server_restore: the same bytes again after a
+ * restore; every truncation and a trailing byte refused MALFORMED with the
+ * context unchanged; argument errors. */
+START_TEST(snapshot_bytes)
+{
+    static uint8_t a[CL_SERVER_SNAPSHOT_MAX], b[CL_SERVER_SNAPSHOT_MAX + 1];
+    static struct cl_server s2;
+    struct cl_txn t;
+    size_t n, m, i;
+
+    start(0);
+    with_store();
+    purchase_txn(&t, 990);
+    cut_at = 2;
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    ck_assert(!pump());
+    ck_assert_int_eq(cl_server_save(&srv, a, sizeof(a), &n), CL_OK);
+    ck_assert_uint_eq(n, mem_ses.state_len);
+    ck_assert_mem_eq(a, mem_ses.state, n);
+    ck_assert_int_eq(cl_server_save(&srv, a, 10, &m), CL_ERR_BUFFER);
+    ck_assert_uint_eq(m, n);
+    ck_assert_int_eq(cl_server_save(NULL, a, sizeof(a), &m), CL_ERR_ARG);
+    ck_assert_int_eq(cl_server_save(&srv, NULL, 5, &m), CL_ERR_ARG);
+    cl_server_init(&s2);
+    ck_assert_int_eq(cl_server_restore(&s2, a, n), CL_ERR_ARG);      /* not set up */
+    ck_assert_int_eq(cl_server_setup(&s2, &scfg), CL_OK);
+    ck_assert_int_eq(cl_server_restore(&s2, NULL, 3), CL_ERR_ARG);
+    for (i = 0; i < n; i++) {
+        ck_assert_int_eq(cl_server_restore(&s2, a, i), CL_ERR_MALFORMED);
+        ck_assert_uint_eq(cl_server_flow(&s2), CL_SERVER_FLOW_NONE);
+        ck_assert_uint_eq(cl_relay_session_state(cl_server_session(&s2)), CL_RELAY_ST_IDLE);
+    }
+    memcpy(b, a, n);
+    b[n] = 0;
+    ck_assert_int_eq(cl_server_restore(&s2, b, n + 1), CL_ERR_MALFORMED);
+    b[4] = 2;   /* format version */
+    ck_assert_int_eq(cl_server_restore(&s2, b, n), CL_ERR_MALFORMED);
+    b[4] = 1;
+    b[5] = 7;   /* no such flow */
+    ck_assert_int_eq(cl_server_restore(&s2, b, n), CL_ERR_MALFORMED);
+    ck_assert_int_eq(cl_server_restore(&s2, a, n), CL_OK);
+    ck_assert_uint_eq(cl_server_flow(&s2), CL_SERVER_FLOW_PURCHASE);
+    ck_assert_uint_eq(cl_relay_session_state(cl_server_session(&s2)), CL_RELAY_ST_SUSPENDED);
+    ck_assert_int_eq(cl_server_save(&s2, b, sizeof(b), &m), CL_OK);
+    ck_assert_uint_eq(m, n);
+    ck_assert_mem_eq(a, b, n);
+    cl_server_free(&s2);
+    stop();
+}
+END_TEST
+
 /* ------------------------------------------------------------ authentication */
 
 static void auth_txn(struct cl_txn *t)
@@ -1526,6 +1743,9 @@ static Suite *server_suite(void)
     tcase_add_test(tc, purchase_args);
     tcase_add_test(tc, purchase_link_cut_resumed);
     tcase_add_test(tc, purchase_fresh_session_resent);
+    tcase_add_loop_test(tc, restart_restores_flow, 0, 4);
+    tcase_add_test(tc, restart_not_found);
+    tcase_add_test(tc, snapshot_bytes);
     tcase_add_loop_test(tc, auth_approved, 0, n_backends());
     tcase_add_test(tc, auth_wrong_pin_retried);
     tcase_add_loop_test(tc, auth_bad_signature_and_role, 0, n_backends());
