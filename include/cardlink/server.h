@@ -120,6 +120,10 @@ extern "C" {
  *   and e-goods, docs/applet.md): a DER ECDSA signature into sig[0..size),
  *   its length in *len. CL_OK, CL_ERR_BUFFER, CL_ERR_CRYPTO. NULL: the
  *   server holds no issuer key (load flows answer CL_ERR_UNSUPPORTED).
+ * gate_sign: sign digest[0..32) with the server's gate key (ACTUATE,
+ *   docs/protocol.md §5.14; a key of its own, which devices trust for
+ *   their actuators and nothing else), as issuer_sign. NULL: no gate key
+ *   (cl_server_gate answers CL_ERR_UNSUPPORTED).
  */
 struct cl_server_crypto {
     int (*random)(void *ctx, uint8_t *out, size_t len);
@@ -128,6 +132,8 @@ struct cl_server_crypto {
                   uint64_t now_s, const uint8_t digest[32], const uint8_t *sig, size_t sig_len);
     int (*issuer_sign)(void *ctx, const uint8_t digest[32], uint8_t *sig, size_t size,
                        size_t *len);
+    int (*gate_sign)(void *ctx, const uint8_t digest[32], uint8_t *sig, size_t size,
+                     size_t *len);
     void *ctx;
 };
 
@@ -213,8 +219,13 @@ enum cl_server_flow {
     CL_SERVER_FLOW_AUTH = 3,
     CL_SERVER_FLOW_PURSE = 4,      /* purse payment (DEBIT) */
     CL_SERVER_FLOW_LOAD = 5,       /* e-money load (CREDIT) */
-    CL_SERVER_FLOW_EGOODS = 6      /* e-goods load (APPEND RECORD SFI 4) */
+    CL_SERVER_FLOW_EGOODS = 6,     /* e-goods load (APPEND RECORD SFI 4) */
+    CL_SERVER_FLOW_GATE = 7        /* one authorised action (ACTUATE, cl_server_gate) */
 };
+
+/* The ledger kind of a gate row (outside enum cl_txn_kind); its currency
+ * is 999 (ISO 4217 XXX: no currency), its amount 0. */
+#define CL_SERVER_LEDGER_GATE 0x40u
 
 /* What a flow ended with (cl_server_result, after FLOW_DONE). */
 struct cl_server_result {
@@ -233,6 +244,8 @@ struct cl_server_result {
     bool recorded;                 /* answered from the ledger: nothing sent */
     uint16_t sw;                   /* the card's failing status word, or 0 */
     uint8_t tries;                 /* authentication: attempts made */
+    uint8_t gate;                  /* flow GATE only: the ACTUATE-RESULT code
+                                    * (CL_RELAY_GATE_*), CL_RELAY_NONE when none came */
     uint8_t txn_id[CL_TXN_ID_LEN];
     uint8_t account[CL_LEDGER_ACCOUNT_MAX];   /* the ledger account */
     uint8_t account_len;
@@ -293,6 +306,14 @@ struct cl_server {
     uint8_t leaf[CL_SERVER_CERT_MAX];
     uint8_t issuer[CL_SERVER_CERT_MAX];
     uint8_t apdu[CL_SERVER_APDU_MAX];
+    struct {                       /* the gate's authorisation (server_gate.c) */
+        bool have;                 /* one was signed in this context */
+        uint16_t action;
+        uint32_t not_before, not_after;
+        uint8_t nonce[CL_RELAY_GATE_NONCE_LEN];
+        uint8_t sig_len;
+        uint8_t sig[CL_RELAY_GATE_SIG_MAX];
+    } gate;
     /* session store (docs/server.md "Session store") */
     bool persist;                  /* a snapshot of this session is in cfg->sessions */
     uint8_t snap_token_len;
@@ -491,6 +512,36 @@ CL_WUR int cl_server_egoods_load(struct cl_server *s, uint32_t now, const uint8_
  */
 CL_WUR int cl_server_txn_from_catalogue(const struct cl_server_config *cfg, uint32_t code,
                                         unsigned qty, struct cl_txn *txn);
+
+/*
+ * The gate (docs/server.md "Gate"): authorise one action of the device,
+ * `action` (1..65535), valid from `now_s - 30` to `now_s + validity_s`
+ * (validity_s 1..3600; now_s from cfg->clock), bound to the device's id
+ * from its HELLO, with a fresh 16-byte nonce, signed with the gate key
+ * (cfg->crypto->gate_sign), sent as ACTUATE under a fresh transaction id;
+ * recorded in the ledger when there is one (kind CL_SERVER_LEDGER_GATE,
+ * account the authenticated card's, the receipt: result, nonce, window,
+ * signature). The flow must directly follow a successful authentication
+ * in this context (cl_server_result: flow AUTH, APPROVED): one
+ * authentication, one action. result.gate is the device's result code;
+ * outcome APPROVED (DONE), DECLINED (the device refused: err
+ * CL_ERR_DENIED) or FAILED (ACTUATOR_FAILED: CL_ERR_IO; an ERROR answer,
+ * the link).
+ * Also CL_ERR_STATE (no authentication just before, or no device id);
+ * CL_ERR_UNSUPPORTED (no gate_sign); the ledger's and gate_sign's errors.
+ */
+CL_WUR int cl_server_gate(struct cl_server *s, uint32_t now, uint16_t action,
+                          uint32_t validity_s);
+
+/*
+ * For tests and demonstrations of the device's single-use check: send the
+ * last authorisation this context signed again, the same signed bytes
+ * (nonce, window, signature) under a fresh transaction id, as a gate flow
+ * of its own. A device that acted on it answers REPLAYED. Needs no new
+ * authentication (it authorises nothing new).
+ * Also CL_ERR_STATE (no authorisation signed in this context).
+ */
+CL_WUR int cl_server_gate_again(struct cl_server *s, uint32_t now);
 
 /* ------------------------------------------------------------ script files */
 

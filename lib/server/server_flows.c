@@ -249,6 +249,8 @@ static int send_cardcmd(struct cl_server *s, uint32_t now)
 /* see server_int.h */
 int cl_srv_flow_resend(struct cl_server *s, uint32_t now)
 {
+    if (s->flow == CL_SERVER_FLOW_GATE)
+        return cl_srv_gate_send(s, now);
     switch (s->step) {
     case CL_SRV_ST_READ:
         return send_read(s, now);
@@ -983,6 +985,8 @@ int cl_srv_flow_answer(struct cl_server *s, uint32_t now, const struct cl_relay_
 {
     const struct cl_relay_msg *m = ev->msg;
 
+    if (s->flow == CL_SERVER_FLOW_GATE)
+        return cl_srv_gate_answer(s, now, ev);
     if (m == NULL) {
         /* a duplicate with no answer held: the outcome is not known yet */
         if (s->step == CL_SRV_ST_RELAY)

@@ -23,6 +23,10 @@ void cl_srv_finish(struct cl_server *s, uint8_t outcome, int err);
 int cl_srv_flow_answer(struct cl_server *s, uint32_t now, const struct cl_relay_event *ev);
 int cl_srv_flow_resend(struct cl_server *s, uint32_t now);
 
+/* The gate (server_gate.c): its answer, and its request (again). */
+int cl_srv_gate_answer(struct cl_server *s, uint32_t now, const struct cl_relay_event *ev);
+int cl_srv_gate_send(struct cl_server *s, uint32_t now);
+
 /* Session store (server_snapshot.c). checkpoint: save the context to
  * cfg->sessions when a ledger-changing answer is awaited, and again
  * whenever what was saved is out of date; forget: drop the saved session

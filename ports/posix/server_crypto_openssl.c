@@ -115,17 +115,17 @@ static int o_verify(void *ctx, const struct cl_cert_der *chain, size_t n, uint8_
     return r;
 }
 
-static int o_sign(void *ctx, const uint8_t digest[32], uint8_t *sig, size_t size, size_t *len)
+/* ECDSA with key over digest[0..32), DER into sig[0..size). */
+static int sign_with(void *key, const uint8_t digest[32], uint8_t *sig, size_t size, size_t *len)
 {
-    struct cl_server_ossl *o = ctx;
     EVP_PKEY_CTX *pc;
     size_t n = 0;
     int r = CL_ERR_CRYPTO;
 
-    if (o->issuer_key == NULL || digest == NULL || sig == NULL || len == NULL)
+    if (key == NULL || digest == NULL || sig == NULL || len == NULL)
         return CL_ERR_ARG;
     *len = 0;
-    pc = EVP_PKEY_CTX_new(o->issuer_key, NULL);
+    pc = EVP_PKEY_CTX_new(key, NULL);
     if (pc == NULL)
         return CL_ERR_CRYPTO;
     if (EVP_PKEY_sign_init(pc) == 1 && EVP_PKEY_sign(pc, NULL, &n, digest, 32) == 1) {
@@ -138,6 +138,37 @@ static int o_sign(void *ctx, const uint8_t digest[32], uint8_t *sig, size_t size
     }
     EVP_PKEY_CTX_free(pc);
     return r;
+}
+
+static int o_sign(void *ctx, const uint8_t digest[32], uint8_t *sig, size_t size, size_t *len)
+{
+    return sign_with(((struct cl_server_ossl *)ctx)->issuer_key, digest, sig, size, len);
+}
+
+static int o_gate_sign(void *ctx, const uint8_t digest[32], uint8_t *sig, size_t size,
+                       size_t *len)
+{
+    return sign_with(((struct cl_server_ossl *)ctx)->gate_key, digest, sig, size, len);
+}
+
+/* see server_crypto_openssl.h */
+int cl_server_ossl_gate_key(struct cl_server_ossl *o, struct cl_server_crypto *port,
+                            const uint8_t *der, size_t len)
+{
+    const unsigned char *p = der;
+    EVP_PKEY *k;
+
+    if (o == NULL || port == NULL || der == NULL || port->ctx != o)
+        return CL_ERR_ARG;
+    k = len <= 0x7FFFFFFF ? d2i_AutoPrivateKey(NULL, &p, (long)len) : NULL;
+    if (k == NULL || EVP_PKEY_base_id(k) != EVP_PKEY_EC) {
+        EVP_PKEY_free(k);
+        return CL_ERR_CRYPTO;
+    }
+    EVP_PKEY_free(o->gate_key);
+    o->gate_key = k;
+    port->gate_sign = o_gate_sign;
+    return CL_OK;
 }
 
 /* see server_crypto_openssl.h */
@@ -188,5 +219,6 @@ void cl_server_ossl_free(struct cl_server_ossl *o)
         free(o->slots);
     }
     EVP_PKEY_free(o->issuer_key);
+    EVP_PKEY_free(o->gate_key);
     cl_wipe(o, sizeof(*o));
 }

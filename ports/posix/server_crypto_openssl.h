@@ -18,7 +18,9 @@
  *    machine (docs/performance.md);
  *  - random: RAND_bytes; SHA-256: EVP_Digest;
  *  - the issuer key (cardlink-pki's issuer.key.der, DER PKCS#8 or SEC1),
- *    when given, signs purse credits and e-goods (issuer_sign).
+ *    when given, signs purse credits and e-goods (issuer_sign);
+ *  - the gate key (gate.key.der), when loaded with cl_server_ossl_gate_key,
+ *    signs the gate's authorisations (gate_sign, docs/protocol.md §5.14).
  * OpenSSL allocates; cl_server_ossl_free releases it all.
  */
 #ifndef CARDLINK_POSIX_SERVER_CRYPTO_OPENSSL_H
@@ -37,6 +39,7 @@ struct cl_server_ossl {
     void *slots;                   /* OpenSSL-side cache entries */
     size_t nslots;
     void *issuer_key;              /* EVP_PKEY or NULL */
+    void *gate_key;                /* EVP_PKEY or NULL */
     uint32_t hits, misses;         /* cache statistics */
 };
 
@@ -51,6 +54,17 @@ struct cl_server_ossl {
 CL_WUR int cl_server_ossl_init(struct cl_server_ossl *o, struct cl_server_crypto *port,
                                const struct cl_cert_der *roots, size_t n_roots, size_t slots,
                                uint64_t ttl_s, const uint8_t *issuer_key_der, size_t key_len);
+
+/*
+ * Load the gate key der[0..len) (DER PKCS#8 or SEC1, EC P-256) into o,
+ * which port must already point at (cl_server_ossl_init), and set
+ * port->gate_sign. A key loaded before is replaced.
+ * Returns CL_OK, CL_ERR_ARG (NULL o, port or der; port not o's),
+ * CL_ERR_CRYPTO (the key does not parse or is not an EC key; nothing
+ * changed).
+ */
+CL_WUR int cl_server_ossl_gate_key(struct cl_server_ossl *o, struct cl_server_crypto *port,
+                                   const uint8_t *der, size_t len);
 
 /* Release everything o holds. NULL does nothing. */
 void cl_server_ossl_free(struct cl_server_ossl *o);
