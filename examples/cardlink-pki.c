@@ -55,6 +55,9 @@
  *   bad-anyeku         under issuer: EKU anyExtendedKeyUsage only
  *   issuer-ekuserver   CA under root with a critical EKU serverAuth only
  *   bad-caeku          under issuer-ekuserver, digitalSignature, no EKU
+ * and, with no certificate, the server's gate key (docs/protocol.md §5.14):
+ *   gate.key.der       P-256 private key: the server signs ACTUATE with it
+ *   gate.pub           its public point, 65 bytes 04 X Y: devices trust it
  *
  * Every certificate is valid from FROM to TO (default 20240101000000 to
  * 20491231235959, UTC) unless its defect says otherwise; a test placing
@@ -413,7 +416,7 @@ static int testpki(const char *seed)
     enum { K_ROOT, K_ISSUER, K_CARD, K_CARD384, K_CARDRSA, K_SERVER, K_OTHER, K_SUBCA,
            K_NOKU, K_NOTCA, K_LEAF, K_RSA1024, K_P521,
            /* new keys go after the existing ones: those keep their values */
-           K_CARDSIGN, K_SERVERCA, K_DEVICECA, K_DEVICE, K_EKUCA, K_RSA2047, K_COUNT };
+           K_CARDSIGN, K_SERVERCA, K_DEVICECA, K_DEVICE, K_EKUCA, K_RSA2047, K_GATE, K_COUNT };
     static struct key k[K_COUNT];
     const unsigned ku_ca = MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN;
     const unsigned ku_sig = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
@@ -587,6 +590,17 @@ static int testpki(const char *seed)
             issue(&caeku, &ekuca, &p_leaf);
             issue(&r2047, &issuer, &p_card);
         }
+    }
+    /* last: the DRBG output every other key and certificate took is unchanged */
+    gen_ec(&k[K_GATE], MBEDTLS_ECP_DP_SECP256R1);
+    write_key("gate", &k[K_GATE]);
+    {
+        /* a P-256 SubjectPublicKeyInfo ends with the 65-byte point */
+        unsigned char spki[200];
+        int n = mbedtls_pk_write_pubkey_der(&k[K_GATE].pk, spki, sizeof(spki));
+        if (n < 65 || spki[sizeof(spki) - 65] != 0x04)
+            die("gate public key", n);
+        write_file("gate", ".pub", spki + sizeof(spki) - 65, 65);
     }
     for (i = 0; i < K_COUNT; i++)
         mbedtls_pk_free(&k[i].pk);
