@@ -295,7 +295,7 @@ static void card_close(void)
 static int line_send(const uint8_t *buf, size_t len)
 {
     uint8_t tmp[IO_CHUNK], echo[IO_CHUNK];
-    bool inv = cl_card_sw_inverse(&g.dev.card);
+    bool inv = cl_dev_card_inverse(&g.dev);
 
     while (len > 0) {
         size_t n = len < IO_CHUNK ? len : IO_CHUNK, i, got = 0;
@@ -376,12 +376,12 @@ static bool card_step(void)
         if (t0 != UINT32_MAX && t <= t0)
             cl_dev_card_elapsed(&g.dev, t0 - t);
         now = cl_posix_ms_now();
-        if (r > 0 && cl_card_sw_inverse(&g.dev.card))
+        if (r > 0 && cl_dev_card_inverse(&g.dev))
             cl_atr_decode_inverse(rx, (size_t)r);
         if (r == 0) {
             rv = cl_dev_card_timeout(&g.dev, now);
         } else if (r == CL_ERR_PARITY) {
-            if (cl_card_sw_inverse(&g.dev.card))
+            if (cl_dev_card_inverse(&g.dev))
                 cl_atr_decode_inverse(rx, 1);
             rv = cl_dev_card_parity(&g.dev, now, rx[0]);
         } else if (r == CL_ERR_CARD_REMOVED) {
@@ -749,14 +749,14 @@ static int run(void)
             progress = false;
             while (card_step())
                 progress = true;
-            if (!card_seen && cl_card_state(&g.dev.card) == CL_CARD_ACTIVE) {
-                const struct cl_atr *atr = cl_card_atr(&g.dev.card);
-                const struct cl_card_line_params *lp = cl_card_params(&g.dev.card);
+            if (!card_seen && cl_dev_card_active(&g.dev)) {
+                const struct cl_atr *atr = cl_dev_card_atr(&g.dev);
+                const struct cl_card_line_params *lp = cl_dev_card_params(&g.dev);
                 char ah[2 * CL_ATR_MAX + 1];
 
                 card_seen = true;
                 hex_short(atr ? atr->raw : NULL, atr ? atr->len : 0, ah, sizeof(ah));
-                logf_("card active: ATR %s, T=%d, F=%u D=%u", ah, cl_card_protocol(&g.dev.card),
+                logf_("card active: ATR %s, T=%d, F=%u D=%u", ah, cl_dev_card_protocol(&g.dev),
                       lp ? lp->f : 0u, lp ? lp->d : 0u);
             }
             h = holder_step();

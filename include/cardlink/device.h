@@ -75,9 +75,26 @@ extern "C" {
 #ifndef CL_DEV_RESP_MAX
 #define CL_DEV_RESP_MAX 1024u
 #endif
-/* Transaction log entries (protocol §9: at least 4). */
+/* Transaction log entries (protocol §9: at least 4): the answers kept
+ * whole (each slot 16 + 2 + CL_RELAY_TXN_ANSWER_MAX bytes of RAM). */
 #ifndef CL_DEV_TXN_SLOTS
 #define CL_DEV_TXN_SLOTS 4u
+#endif
+/* Transaction ids remembered beyond the answers (§9): the last N ids
+ * executed or in progress, oldest first, 16 bytes each, so that a retry
+ * of an id whose answer slot was reused is answered ERROR DUPLICATE,
+ * never executed again (an id older than the last N is not known). Kept
+ * in the store under CL_STORE_KEY_TXN_IDS, written (2 + 16 x ids held
+ * bytes) when an id is marked in progress, before the card is touched;
+ * the answers stay under CL_STORE_KEY_TXN_LOG (1 + slots x (18 + answer)
+ * bytes), written when the answer is recorded. 1..255 (2 + 16 N must fit
+ * CL_STORE_RECORD_MAX). Cost with the default 128: 2050 bytes of RAM in
+ * struct cl_dev, a store record of at most 2050 bytes; the answers'
+ * record is at most 585 bytes (4 slots of 128-byte answers). Lowering N
+ * below a stored list's length makes cl_dev_setup fail (CL_ERR_BUFFER):
+ * erase the record then. */
+#ifndef CL_DEV_TXN_IDS
+#define CL_DEV_TXN_IDS 128u
 #endif
 /* Largest command the device builds or copies for the card. */
 #define CL_DEV_CMD_MAX 261u
@@ -245,6 +262,7 @@ struct cl_dev {
     uint8_t ev;                /* the event a job step sees (internal) */
     bool card_busy;            /* an exchange or activation of a job runs */
     bool card_present;
+    bool card_told;            /* CARD-INSERTED went out in this session */
     bool link_dead;
     bool screen_ready;         /* screen waits for cl_dev_ui_take */
     bool screen_shown;
@@ -264,6 +282,8 @@ struct cl_dev {
     struct cl_relay_txn_log tlog;     /* the table's own */
     struct cl_relay_txn_table table;
     struct cl_relay_txn_slot slots[CL_DEV_TXN_SLOTS];
+    /* the table's id list as its store record: count(2) ids(16 each) */
+    uint8_t txn_ids[2 + CL_DEV_TXN_IDS * CL_RELAY_TXN_ID_LEN];
     struct cl_relay_msg req;   /* the request being executed (points into req_buf) */
     struct cl_relay_msg ans;
     struct cl_dev_job job;
@@ -284,12 +304,14 @@ void cl_dev_init(struct cl_dev *d);
 /*
  * Set d up from cfg (copied): the card engine bound to cfg->line, the
  * relay session as a device, the policy state fresh, the transaction log
- * loaded from cfg->store (CL_STORE_KEY_TXN_LOG; absent: empty).
+ * loaded from cfg->store (CL_STORE_KEY_TXN_LOG and CL_STORE_KEY_TXN_IDS;
+ * absent: empty).
  * Returns CL_OK, or CL_ERR_ARG (NULL d or cfg, no line unless
  * cfg->apdu_card, the relay
  * setup's CL_ERR_ARG: no device id ...), the store's read error (other
- * than CL_ERR_NOT_FOUND), CL_ERR_MALFORMED (the stored log does not
- * parse). On error d is as after cl_dev_init().
+ * than CL_ERR_NOT_FOUND; CL_ERR_BUFFER: a stored id list longer than
+ * CL_DEV_TXN_IDS), CL_ERR_MALFORMED (the stored log does not parse).
+ * On error d is as after cl_dev_init().
  */
 CL_WUR int cl_dev_setup(struct cl_dev *d, const struct cl_dev_config *cfg);
 
@@ -310,12 +332,37 @@ const struct cl_dev_stats *cl_dev_stats(const struct cl_dev *d);
 const struct cl_policy_state *cl_dev_policy(const struct cl_dev *d);
 const struct cl_relay_session *cl_dev_session(const struct cl_dev *d);
 
+/* What a program reads of the card, in either card mode (a line or
+ * cfg.apdu_card), instead of the device's fields:
+ *   cl_dev_card_active    the card is up (activated, no reset running);
+ *                         false on NULL
+ *   cl_dev_card_atr       its ATR (raw bytes and decoding), NULL when none
+ *                         is up (or NULL d)
+ *   cl_dev_card_protocol  0 (T=0) or 1 (T=1); CL_ERR_CLOSED when no card
+ *                         is up, CL_ERR_ARG on NULL
+ *   cl_dev_card_inverse   the line runs the inverse convention
+ *                         (cl_card_sw_inverse): the program codes the bytes
+ *                         it sends (cl_atr_inverse_byte) and decodes those
+ *                         it receives (cl_atr_decode_inverse) while it is
+ *                         true; false on NULL and with cfg.apdu_card
+ *   cl_dev_card           the line's card engine, read-only, for the rest
+ *                         of cardlink/card.h (cl_card_stats ...); NULL on
+ *                         NULL; with cfg.apdu_card an engine that never ran
+ * (cl_dev_card_params above gives the line parameters.) */
+bool cl_dev_card_active(const struct cl_dev *d);
+const struct cl_atr *cl_dev_card_atr(const struct cl_dev *d);
+int cl_dev_card_protocol(const struct cl_dev *d);
+bool cl_dev_card_inverse(const struct cl_dev *d);
+const struct cl_card *cl_dev_card(const struct cl_dev *d);
+
 /* ------------------------------------------------------------ card slot */
 
 /*
  * A card is in the slot: the card engine starts a cold activation (the
  * line then wants CTRL). Once active, CARD-INSERTED (ATR, protocol) goes
- * to the server when a session is held.
+ * to the server; when no session is open then, it goes when one opens
+ * (once per session: again after a fresh session, not after a resumed
+ * one that already had it, protocol §5.6).
  * Returns CL_OK, CL_ERR_ARG (NULL), CL_ERR_STATE (a card is already in),
  * the card engine's cl_card_start() errors.
  */

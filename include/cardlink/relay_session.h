@@ -126,7 +126,13 @@ struct cl_relay_txn_log {
 
 /* In-memory transaction log: a ring of caller slots, the oldest replaced
  * by a new id; a known id keeps its slot. Answers longer than
- * CL_RELAY_TXN_ANSWER_MAX keep only the id (as in progress does). */
+ * CL_RELAY_TXN_ANSWER_MAX keep only the id (as in progress does).
+ * Optionally (cl_relay_txn_table_ids) a second, longer list of bare ids,
+ * oldest first: every id recorded enters it, so an id whose answer slot
+ * was since reused still looks up as known with no answer (*len 0: the
+ * session answers ERROR DUPLICATE, §9) instead of being executed again;
+ * the oldest id leaves a full list. With the list, marking an id in
+ * progress only enters it there: the slots keep the answers for longer. */
 struct cl_relay_txn_slot {
     uint8_t id[CL_RELAY_TXN_ID_LEN];
     bool used;
@@ -138,12 +144,25 @@ struct cl_relay_txn_table {
     struct cl_relay_txn_slot *slots;
     size_t n, next;
     uint32_t records;                 /* record() calls that stored an answer */
+    uint8_t (*ids)[CL_RELAY_TXN_ID_LEN];  /* the id list, oldest first; NULL: none */
+    size_t nids, ids_used;            /* its size, ids held */
 };
 
 /* Start a table over slots[0..n) (n may be 0: it records nothing) and
- * point log at it. Cannot fail. */
+ * point log at it; no id list. Cannot fail. */
 void cl_relay_txn_table_init(struct cl_relay_txn_table *t, struct cl_relay_txn_slot *slots,
                              size_t n, struct cl_relay_txn_log *log);
+
+/* Give t the id list ids[0..n) (emptied; NULL or n 0: none). Call after
+ * cl_relay_txn_table_init. Cannot fail. */
+void cl_relay_txn_table_ids(struct cl_relay_txn_table *t, uint8_t (*ids)[CL_RELAY_TXN_ID_LEN],
+                            size_t n);
+
+/* Append id to t's id list (the oldest leaves a full list; an id already
+ * there stays where it is). Returns true when the list changed. Used by
+ * record() and by a store's reload. NULL t or id, no list: false. */
+bool cl_relay_txn_table_id_add(struct cl_relay_txn_table *t,
+                               const uint8_t id[CL_RELAY_TXN_ID_LEN]);
 
 /* Session configuration; must outlive the session. Zero means default. */
 struct cl_relay_session_config {

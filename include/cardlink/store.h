@@ -8,6 +8,9 @@
  *   CL_STORE_KEY_TXN_LOG   the transaction log of the relay protocol (§9,
  *                          struct cl_relay_txn_log in cardlink/relay_session.h):
  *                          the last N transaction ids with their answers
+ *   CL_STORE_KEY_TXN_IDS   the longer list of transaction ids executed or in
+ *                          progress (no answers), so that a retry of an id
+ *                          whose answer left the log is still refused
  *   CL_STORE_KEY_SESSION   the resume token and sequence state of the relay
  *                          session (§8), so a device resumes after a reboot
  *
@@ -54,6 +57,7 @@ extern "C" {
 
 /* The records a device keeps (the device controller's keys). */
 #define CL_STORE_KEY_TXN_LOG "txnlog"
+#define CL_STORE_KEY_TXN_IDS "txnids"
 #define CL_STORE_KEY_SESSION "session"
 
 /*

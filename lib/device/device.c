@@ -20,86 +20,8 @@ static const cl_devj_step_fn steps[16] = {
     [(CL_RELAY_CARD_RESET - 0x20) / 2] = cl_devj_reset_step,
 };
 
-/* ------------------------------------------------------------ the log */
-
-/* Record: count(1), then per used slot id(16) len(2) answer(len). */
-static int log_save(struct cl_dev *d)
-{
-    size_t i, n = 1;
-    uint8_t *b = d->scratch;
-
-    if (d->cfg.store == NULL)
-        return CL_OK;
-    b[0] = 0;
-    for (i = 0; i < CL_DEV_TXN_SLOTS; i++) {
-        const struct cl_relay_txn_slot *s = &d->slots[i];
-        if (!s->used)
-            continue;
-        memcpy(b + n, s->id, CL_RELAY_TXN_ID_LEN);
-        b[n + 16] = (uint8_t)(s->len >> 8);
-        b[n + 17] = (uint8_t)s->len;
-        memcpy(b + n + 18, s->answer, s->len);
-        n += 18u + s->len;
-        b[0]++;
-    }
-    return d->cfg.store->write(d->cfg.store_ctx, CL_STORE_KEY_TXN_LOG, b, n);
-}
-
-static int log_load(struct cl_dev *d)
-{
-    int r;
-    size_t i, n = 1, len;
-    uint8_t *b = d->scratch;
-
-    if (d->cfg.store == NULL)
-        return CL_OK;
-    r = d->cfg.store->read(d->cfg.store_ctx, CL_STORE_KEY_TXN_LOG, b, sizeof(d->scratch));
-    if (r == CL_ERR_NOT_FOUND)
-        return CL_OK;
-    if (r < 0)
-        return r;
-    len = (size_t)r;
-    if (len < 1 || b[0] > CL_DEV_TXN_SLOTS)
-        return CL_ERR_MALFORMED;
-    for (i = 0; i < b[0]; i++) {
-        struct cl_relay_txn_slot *s = &d->slots[i];
-        size_t alen;
-        if (len - n < 18)
-            return CL_ERR_MALFORMED;
-        alen = ((size_t)b[n + 16] << 8) | b[n + 17];
-        if (alen > CL_RELAY_TXN_ANSWER_MAX || len - n - 18 < alen)
-            return CL_ERR_MALFORMED;
-        memcpy(s->id, b + n, CL_RELAY_TXN_ID_LEN);
-        s->len = (uint16_t)alen;
-        memcpy(s->answer, b + n + 18, alen);
-        s->used = true;
-        n += 18 + alen;
-    }
-    if (n != len)
-        return CL_ERR_MALFORMED;
-    d->table.next = b[0] % CL_DEV_TXN_SLOTS;
-    return CL_OK;
-}
-
-static int log_lookup(void *ctx, const uint8_t id[CL_RELAY_TXN_ID_LEN], const uint8_t **answer,
-                      size_t *len)
-{
-    struct cl_dev *d = ctx;
-    return d->tlog.lookup(d->tlog.ctx, id, answer, len);
-}
-
-/* The table first, then the whole table to the store: an id is in
- * progress durably before the request reaches a job. */
-static int log_record(void *ctx, const uint8_t id[CL_RELAY_TXN_ID_LEN], const uint8_t *answer,
-                      size_t len)
-{
-    struct cl_dev *d = ctx;
-    int r = d->tlog.record(d->tlog.ctx, id, answer, len);
-
-    if (r == CL_OK)
-        r = log_save(d);
-    return r;
-}
+/* The transaction log (answers and the id list, in the store) is in
+ * device_log.c. */
 
 /* ------------------------------------------------------------ lifecycle */
 
@@ -129,18 +51,14 @@ int cl_dev_setup(struct cl_dev *d, const struct cl_dev_config *cfg)
         d->cfg.rows = CL_UI_ROWS_MAX;
     if (d->cfg.entry_ms == 0)
         d->cfg.entry_ms = 60000;
-    cl_relay_txn_table_init(&d->table, d->slots, CL_DEV_TXN_SLOTS, &d->tlog);
-    d->log.lookup = log_lookup;
-    d->log.record = log_record;
-    d->log.ctx = d;
-    d->cfg.relay.txn_log = &d->log;
+    cl_devlog_init(d);
     cl_policy_init(&d->pol);
     cl_card_init_line(&d->card, d->cfg.line, d->cfg.line_ctx, &d->cfg.card);
     cl_relay_session_init(&d->rs);
     r = cl_relay_session_setup(&d->rs, CL_RELAY_DEVICE, &d->cfg.relay, d->rx, sizeof(d->rx),
                                d->replay, sizeof(d->replay));
     if (r == CL_OK)
-        r = log_load(d);
+        r = cl_devlog_load(d);
     if (r != CL_OK)
         cl_dev_init(d);
     return r;
@@ -203,6 +121,38 @@ const struct cl_policy_state *cl_dev_policy(const struct cl_dev *d)
 const struct cl_relay_session *cl_dev_session(const struct cl_dev *d)
 {
     return d == NULL ? NULL : &d->rs;
+}
+
+/* see cardlink/device.h */
+const struct cl_card *cl_dev_card(const struct cl_dev *d)
+{
+    return d == NULL ? NULL : &d->card;
+}
+
+/* see cardlink/device.h */
+bool cl_dev_card_inverse(const struct cl_dev *d)
+{
+    return d != NULL && !d->cfg.apdu_card && cl_card_sw_inverse(&d->card);
+}
+
+/* see cardlink/device.h */
+bool cl_dev_card_active(const struct cl_dev *d)
+{
+    return d != NULL && d->reset_kind == 0 && cl_devj_card_active(d);
+}
+
+/* see cardlink/device.h */
+const struct cl_atr *cl_dev_card_atr(const struct cl_dev *d)
+{
+    return cl_dev_card_active(d) ? cl_devj_card_atr(d) : NULL;
+}
+
+/* see cardlink/device.h */
+int cl_dev_card_protocol(const struct cl_dev *d)
+{
+    if (d == NULL)
+        return CL_ERR_ARG;
+    return cl_dev_card_active(d) ? cl_devj_card_protocol(d) : CL_ERR_CLOSED;
 }
 
 /* ------------------------------------------------------------ job helpers */
@@ -438,6 +388,8 @@ static void start_request(struct cl_dev *d, const struct cl_relay_msg *m)
     run(d, CL_DEVJ_EV_START);
 }
 
+static void notify_card(struct cl_dev *d, bool inserted);
+
 static void poll_session(struct cl_dev *d)
 {
     struct cl_relay_event ev;
@@ -453,6 +405,14 @@ static void poll_session(struct cl_dev *d)
             break;
         case CL_RELAY_EV_OPEN:
             d->link_dead = false;
+            /* a card already active is told once per session: a fresh
+             * session has not heard of it, a resumed one only when the
+             * card became active while no session was open (§5.6) */
+            if (!ev.resumed)
+                d->card_told = false;
+            if (!d->card_told && d->card_present && d->reset_kind == 0 &&
+                cl_devj_card_active(d))
+                notify_card(d, true);
             break;
         default:
             break;
@@ -476,8 +436,10 @@ static void notify_card(struct cl_dev *d, bool inserted)
     } else {
         cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
     }
+    d->card_told = false;
     if (cl_relay_session_send(&d->rs, d->now, &m) != CL_OK)
-        return;   /* no session: nobody to tell */
+        return;   /* no session: told when one opens (poll_session) */
+    d->card_told = inserted;
 }
 
 

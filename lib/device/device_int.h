@@ -50,6 +50,12 @@ uint8_t cl_devj_gate_step(struct cl_dev *d);      /* ACTUATE (job_gate.c) */
 #define CL_DEVJ_TICKET 0x01u
 uint8_t cl_devj_ticket_step(struct cl_dev *d);
 
+/* The transaction log (device_log.c): point d->cfg.relay.txn_log at the
+ * table of answers and the id list, kept in cfg.store; then load them
+ * (CL_OK, the store's read error other than NOT_FOUND, CL_ERR_MALFORMED). */
+void cl_devlog_init(struct cl_dev *d);
+int cl_devlog_load(struct cl_dev *d);
+
 /* The APDU-level card port (card_apdu.c; cfg.apdu_card). */
 int cl_devac_start(struct cl_dev *d, uint8_t ctrl);   /* want CTRL COLD/WARM */
 int cl_devac_send(struct cl_dev *d);                  /* d->cmd (or the PIN pad) out */

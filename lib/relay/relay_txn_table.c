@@ -1,6 +1,7 @@
 /*
  * cardlink — relay sessions: the in-memory transaction log of §9 (a ring
- * of caller slots behind struct cl_relay_txn_log).
+ * of caller slots behind struct cl_relay_txn_log, and an optional longer
+ * list of bare ids that remembers what the slots no longer hold).
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>
@@ -20,16 +21,50 @@ static struct cl_relay_txn_slot *table_find(struct cl_relay_txn_table *t,
     return NULL;
 }
 
+/* id's entry in the id list, or NULL. */
+static const uint8_t *ids_find(const struct cl_relay_txn_table *t,
+                               const uint8_t id[CL_RELAY_TXN_ID_LEN])
+{
+    size_t i;
+
+    for (i = 0; i < t->ids_used; i++)
+        if (memcmp(t->ids[i], id, CL_RELAY_TXN_ID_LEN) == 0)
+            return t->ids[i];
+    return NULL;
+}
+
+/* A slot's answer; else an id the list knows, with no answer (the
+ * session answers it ERROR DUPLICATE and does not execute it). */
 static int table_lookup(void *ctx, const uint8_t id[CL_RELAY_TXN_ID_LEN], const uint8_t **answer,
                         size_t *len)
 {
-    struct cl_relay_txn_slot *sl = table_find(ctx, id);
+    struct cl_relay_txn_table *t = ctx;
+    struct cl_relay_txn_slot *sl = table_find(t, id);
 
-    if (sl == NULL)
-        return CL_ERR_NOT_FOUND;
-    *answer = sl->answer;
-    *len = sl->len;
-    return CL_OK;
+    if (sl != NULL) {
+        *answer = sl->answer;
+        *len = sl->len;
+        return CL_OK;
+    }
+    if ((*answer = ids_find(t, id)) != NULL) {
+        *len = 0;
+        return CL_OK;
+    }
+    return CL_ERR_NOT_FOUND;
+}
+
+/* see cardlink/relay_session.h */
+bool cl_relay_txn_table_id_add(struct cl_relay_txn_table *t,
+                               const uint8_t id[CL_RELAY_TXN_ID_LEN])
+{
+    if (t == NULL || id == NULL || t->nids == 0 || ids_find(t, id) != NULL)
+        return false;
+    if (t->ids_used == t->nids) {   /* the oldest leaves */
+        memmove(t->ids[0], t->ids[1], (t->nids - 1) * sizeof(t->ids[0]));
+        t->ids_used--;
+    }
+    memcpy(t->ids[t->ids_used++], id, CL_RELAY_TXN_ID_LEN);
+    return true;
 }
 
 static int table_record(void *ctx, const uint8_t id[CL_RELAY_TXN_ID_LEN], const uint8_t *answer,
@@ -38,6 +73,15 @@ static int table_record(void *ctx, const uint8_t id[CL_RELAY_TXN_ID_LEN], const 
     struct cl_relay_txn_table *t = ctx;
     struct cl_relay_txn_slot *sl;
 
+    if (t->nids > 0 && (answer == NULL || len == 0)) {
+        /* with an id list, in progress is a list entry: no slot taken */
+        sl = table_find(t, id);
+        if (sl != NULL)
+            sl->len = 0;
+        (void)cl_relay_txn_table_id_add(t, id);
+        return CL_OK;
+    }
+    (void)cl_relay_txn_table_id_add(t, id);
     if (t->n == 0)
         return CL_OK;
     sl = table_find(t, id);
@@ -67,6 +111,8 @@ void cl_relay_txn_table_init(struct cl_relay_txn_table *t, struct cl_relay_txn_s
     t->n = slots != NULL ? n : 0;
     t->next = 0;
     t->records = 0;
+    t->ids = NULL;
+    t->nids = t->ids_used = 0;
     if (t->n > 0)
         memset(slots, 0, n * sizeof(*slots));
     if (log != NULL) {
@@ -74,4 +120,17 @@ void cl_relay_txn_table_init(struct cl_relay_txn_table *t, struct cl_relay_txn_s
         log->record = table_record;
         log->ctx = t;
     }
+}
+
+/* see cardlink/relay_session.h */
+void cl_relay_txn_table_ids(struct cl_relay_txn_table *t, uint8_t (*ids)[CL_RELAY_TXN_ID_LEN],
+                            size_t n)
+{
+    if (t == NULL)
+        return;
+    t->ids = ids;
+    t->nids = ids != NULL ? n : 0;
+    t->ids_used = 0;
+    if (t->nids > 0)
+        memset(ids, 0, n * sizeof(*ids));
 }
