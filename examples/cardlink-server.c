@@ -14,7 +14,8 @@
  * issuer.key.der (the issuer key signing loads and e-goods; optional).
  * LIST: comma-separated flows run in order on each device connection after
  * its HELLO and CARD-INSERTED: auth | purchase:ITEM | purse:AMOUNT |
- * load:AMOUNT | egoods:HEX | relay:SCRIPTFILE (default auth,purchase:1);
+ * load:AMOUNT | egoods:HEX | relay:SCRIPTFILE | gate:ACTION (default
+ * auth,purchase:1; gate needs DIR/gate.key.der and follows an auth);
  * then the server closes the session. One line per decision on stdout.
  * Exit status: 0 done, 1 failure, 2 usage error.
  */
@@ -56,10 +57,15 @@
 #define MAX_DEVICES 256u
 /* How long a lost session waits for its device to come back. */
 #define KEEP_MS 60000u
+/* How long the session store keeps a saved session, and a PENDING row
+ * waits for its answer, before both expire (docs/server.md "Session
+ * store": the row then ends FAILED, outcome unknown). */
+#define SESSION_KEEP_S 900u
 
 /* ------------------------------------------------------------ options */
 
-enum fkind { FK_AUTH, FK_PURCHASE, FK_PURSE, FK_LOAD, FK_EGOODS, FK_RELAY };
+enum fkind { FK_AUTH, FK_PURCHASE, FK_PURSE, FK_LOAD, FK_EGOODS, FK_RELAY, FK_GATE,
+             FK_GATE_AGAIN };
 
 struct flowspec {
     int kind;                       /* enum fkind */
@@ -85,6 +91,7 @@ struct device {
 static struct {
     const char *listen, *pki, *db, *flows, *catalogue, *devices, *merchant;
     int once, verbose;
+    int gate_replay;                /* test switch: each gate's authorisation is sent twice */
 } opt;
 
 static struct flowspec flows[MAX_FLOWS];
@@ -102,7 +109,7 @@ static void print_usage(FILE *f)
 {
     fputs("usage: " PROG " --listen HOST:PORT --pki DIR --db FILE [--flows LIST]\n"
           "           [--catalogue FILE] [--devices FILE] [--merchant NAME] [--once] [-v]\n"
-          "       " PROG " --db FILE txns|balances|devices\n"
+          "       " PROG " --db FILE txns|balances|devices|pending|expire\n"
           "       " PROG " --help | --version\n"
           "\n"
           "  --listen HOST:PORT  numeric address to listen on (port 0: a free one, printed)\n"
@@ -111,7 +118,9 @@ static void print_usage(FILE *f)
           "  --db FILE           the SQLite ledger (created if absent; WAL)\n"
           "  --flows LIST        run on each device after CARD-INSERTED, in order\n"
           "                      (default auth,purchase:1): auth | purchase:ITEM |\n"
-          "                      purse:AMOUNT | load:AMOUNT | egoods:HEX | relay:SCRIPTFILE\n"
+          "                      purse:AMOUNT | load:AMOUNT | egoods:HEX | relay:SCRIPTFILE |\n"
+          "                      gate:ACTION (right after auth; DIR/gate.key.der signs it)\n"
+          "  --gate-replay       test: send each gate authorisation again (the device refuses)\n"
           "                      AMOUNT: minor units (250) or with a point (2.50)\n"
           "  --catalogue FILE    lines \"ID PRICE CURRENCY TEXT\" (default: 1 2.50 EUR Coffee)\n"
           "  --devices FILE      enrolment: lines \"SHA256-FINGERPRINT [DEVICE-ID]\"; other\n"
@@ -119,7 +128,9 @@ static void print_usage(FILE *f)
           "  --merchant NAME     the payee (default \"Demo Shop\")\n"
           "  --once              exit after the first device connection ends\n"
           "  -v                  more lines (notifications, TLS details)\n"
-          "  txns|balances|devices  print the ledger's table and exit\n",
+          "  txns|balances|devices  print the ledger's table and exit\n"
+          "  pending             the PENDING transactions; expire: end those older than\n"
+          "                      15 min FAILED (outcome unknown) and drop saved sessions\n",
           f);
 }
 
@@ -559,6 +570,23 @@ static int parse_flows(const char *list)
             if (unhex(arg, f->egoods, sizeof(f->egoods), &f->egoods_len) != 0 ||
                 f->egoods_len < CL_SERVER_EGOODS_MIN)
                 ret = -1;
+        } else if (strcmp(tok, "gate") == 0 && arg) {
+            unsigned long v;
+            errno = 0;
+            v = strtoul(arg, &end, 10);
+            if (errno || *end || end == arg || v == 0 || v > 0xFFFFul)
+                ret = -1;
+            f->kind = FK_GATE;
+            f->item = (uint32_t)v;
+            if (ret == 0 && opt.gate_replay) {
+                if (n_flows + 1 == MAX_FLOWS) {
+                    ret = -1;
+                    break;
+                }
+                flows[n_flows + 1] = *f;
+                flows[n_flows + 1].kind = FK_GATE_AGAIN;
+                n_flows++;
+            }
         } else if (strcmp(tok, "relay") == 0 && arg && *arg) {
             if (add_relay(arg) != 0) {
                 free(copy);
@@ -621,6 +649,7 @@ struct conn {
     bool after_end;                 /* the HELLO named an ended session */
     bool stale_token;               /* the HELLO named a session not held here */
     bool tls_gone;                  /* the transport was freed (PH_KEPT) */
+    bool restored;                  /* taken over from the session store */
     uint32_t kept_at;               /* ms, PH_KEPT since */
     uint8_t token[32];              /* the session's token, from OPEN */
     size_t token_len;
@@ -669,6 +698,7 @@ static const char *kind_name(uint8_t k)
     case CL_TXN_EGOODS_LOAD: return "egoods";
     case CL_TXN_ACCESS_GRANT: return "access";
     case CL_TXN_PURSE_PAYMENT: return "purse";
+    case CL_SERVER_LEDGER_GATE: return "gate";
     default: return "?";
     }
 }
@@ -741,6 +771,12 @@ static void start_next_flow(struct conn *c)
             if (rc == CL_OK)
                 rc = cl_server_egoods_load(c->srv, now, id, f->egoods, f->egoods_len, 0, 978);
             break;
+        case FK_GATE:
+            rc = cl_server_gate(c->srv, now, (uint16_t)f->item, 60);
+            break;
+        case FK_GATE_AGAIN:
+            rc = cl_server_gate_again(c->srv, now);
+            break;
         default:
             rc = cl_server_script(c->srv, now, f->script);
             break;
@@ -761,7 +797,7 @@ static void start_next_flow(struct conn *c)
 
 static void report(struct conn *c, const struct cl_server_result *r)
 {
-    const struct flowspec *f = &flows[c->fi - 1];
+    const struct flowspec *f = &flows[c->fi > 0 ? c->fi - 1 : 0];
     char id[40], serial[20], acct[20], money[48], bal[48], why[160];
     struct cl_ledger_txn lt;
     const struct cl_ledger *lg = cl_ledger_sqlite_port();
@@ -822,6 +858,16 @@ static void report(struct conn *c, const struct cl_server_result *r)
             outcome_name(r->outcome), why, r->recorded ? ", answered from the ledger" : "");
         break;
     }
+    case CL_SERVER_FLOW_GATE: {
+        static const char *const codes[] = {
+            "DONE", "EXPIRED", "NOT_YET_VALID", "REPLAYED", "BAD_SIGNATURE", "WRONG_DEVICE",
+            "NO_ACTUATOR", "ACTUATOR_FAILED", "DENIED", "UNAVAILABLE"};
+        out("gate %s.. action %u%s for device %s, card %s..: %s, device answered %s", id,
+            (unsigned)f->item, f->kind == FK_GATE_AGAIN ? " (the same authorisation again)" : "",
+            c->dev, acct, outcome_name(r->outcome),
+            r->gate < sizeof(codes) / sizeof(codes[0]) ? codes[r->gate] : "nothing");
+        break;
+    }
     default: {
         char sws[CL_RELAY_SCRIPT_MAX * 5 + 64];
         size_t o = 0, i;
@@ -852,6 +898,33 @@ static void report(struct conn *c, const struct cl_server_result *r)
 
 static bool pending_after_loss(struct conn *c, const struct cl_relay_hello *h);
 
+/* A session taken over from the session store (saved by the process
+ * before a restart, or another node): the flow it was running goes on and
+ * ends once in the ledger; nothing else of the flow list runs again (it
+ * ran there), and the session closes after it. */
+static void taken_over(struct conn *c)
+{
+    static const uint8_t kinds[] = {CL_SERVER_FLOW_AUTH, CL_SERVER_FLOW_PURCHASE,
+                                    CL_SERVER_FLOW_PURSE, CL_SERVER_FLOW_LOAD,
+                                    CL_SERVER_FLOW_EGOODS, CL_SERVER_FLOW_RELAY};
+    uint8_t fl = cl_server_flow(c->srv);
+    size_t i;
+
+    c->restored = true;
+    c->list_done = true;
+    out("device %s: session taken over from the session store, %s", c->dev,
+        fl != CL_SERVER_FLOW_NONE ? "its flow goes on" : "no flow was running");
+    if (fl == CL_SERVER_FLOW_NONE) {
+        conn_close_session(c, CL_RELAY_E_NONE);
+        return;
+    }
+    c->running = true;
+    c->fi = 0;
+    for (i = 0; i < n_flows && c->fi == 0; i++)
+        if ((size_t)flows[i].kind < sizeof(kinds) && kinds[flows[i].kind] == fl)
+            c->fi = i + 1;
+}
+
 static void on_event(struct conn *c, const struct cl_server_event *ev)
 {
     switch (ev->kind) {
@@ -876,6 +949,10 @@ static void on_event(struct conn *c, const struct cl_server_event *ev)
                 memcpy(c->token, tok, tl);
                 c->token_len = tl;
             }
+        }
+        if (c->stale_token && ev->resumed) {
+            taken_over(c);
+            break;
         }
         if (c->stale_token && !ev->resumed && ev->msg != NULL &&
             ev->msg->type == CL_RELAY_HELLO && pending_after_loss(c, &ev->msg->u.hello))
@@ -908,8 +985,12 @@ static void on_event(struct conn *c, const struct cl_server_event *ev)
     case CL_SERVER_EV_FLOW_DONE:
         c->running = false;
         report(c, cl_server_result(c->srv));
-        if (!c->list_done)
+        if (!c->list_done) {
             start_next_flow(c);
+        } else if (c->restored) {
+            out("device %s: the taken-over flow is done, closing the session", c->dev);
+            conn_close_session(c, CL_RELAY_E_NONE);
+        }
         break;
     case CL_SERVER_EV_LINK_DEAD:
         out("device %s: link dead (no answer in time), dropped", c->dev);
@@ -1306,6 +1387,20 @@ static int setup_server(void)
         fprintf(stderr, PROG ": crypto backend: %s\n", cl_strerror(rc));
         return -1;
     }
+    snprintf(path, sizeof(path), "%s/gate.key.der", opt.pki);
+    if (access(path, R_OK) == 0) {
+        uint8_t *gk = NULL;
+        size_t gk_len = 0;
+        if (read_pki("gate.key.der", &gk, &gk_len) != 0)
+            return -1;
+        rc = cl_server_ossl_gate_key(&crypto_ossl, &crypto_port, gk, gk_len);
+        cl_wipe(gk, gk_len);
+        free(gk);
+        if (rc != CL_OK) {
+            fprintf(stderr, PROG ": gate.key.der: %s\n", cl_strerror(rc));
+            return -1;
+        }
+    }
     memset(&tc, 0, sizeof(tc));
     tc.anchors = dev_anchors;
     tc.n_anchors = 1;
@@ -1324,6 +1419,10 @@ static int setup_server(void)
     memset(&scfg, 0, sizeof(scfg));
     scfg.ledger = cl_ledger_sqlite_port();
     scfg.ledger_ctx = &ledger_db;
+    /* sessions saved in the same database: a restarted server (same --db)
+     * resumes a device's session (docs/server.md "Session store") */
+    scfg.sessions = cl_session_sqlite_port();
+    scfg.sessions_ctx = &ledger_db;
     scfg.crypto = &crypto_port;
     cl_server_cert_cache_init(&cert_cache);
     scfg.cert_cache = &cert_cache;
@@ -1335,6 +1434,58 @@ static int setup_server(void)
         crypto_port.issuer_sign ? "loaded" : "absent (no loads or e-goods)", n_items, n_flows,
         n_enrolled ? ", enrolment on" : ", any device certificate from the device CA");
     return 0;
+}
+
+/* The retention rule (docs/server.md "Session store"): saved sessions
+ * older than SESSION_KEEP_S are dropped, and a transaction still PENDING
+ * after as long (its device never came back to finish it) ends FAILED
+ * with the receipt "expired: outcome unknown": the charge is not taken,
+ * as a terminal's time-out reversal does; the card's log is the reference
+ * for the operator's reconciliation. Returns the rows ended. */
+struct pend_ids {
+    uint8_t id[64][CL_LEDGER_TXN_ID_LEN];
+    unsigned n;
+    uint64_t before;
+};
+
+static int pend_collect(void *arg, const struct cl_ledger_txn *t)
+{
+    struct pend_ids *p = arg;
+
+    if (t->outcome == CL_LEDGER_PENDING && t->created < p->before && p->n < 64)
+        memcpy(p->id[p->n++], t->id, CL_LEDGER_TXN_ID_LEN);
+    return 0;
+}
+
+static unsigned expire_pending(void)
+{
+    static const char why[] = "expired: outcome unknown";
+    static struct pend_ids p;
+    const struct cl_ledger *lg = cl_ledger_sqlite_port();
+    uint64_t now = cl_posix_time_now();
+    unsigned i, done = 0;
+    int n;
+
+    if (now < SESSION_KEEP_S)
+        return 0;
+    p.n = 0;
+    p.before = now - SESSION_KEEP_S;
+    n = cl_session_sqlite_port()->expire(&ledger_db, p.before);
+    if (n > 0)
+        out("session store: %d saved session(s) older than %u s dropped", n, SESSION_KEEP_S);
+    if (lg->list_txns(&ledger_db, NULL, pend_collect, &p) != CL_OK)
+        return 0;
+    for (i = 0; i < p.n; i++) {
+        char id[2 * CL_LEDGER_TXN_ID_LEN + 1];
+        hex(id, p.id[i], CL_LEDGER_TXN_ID_LEN);
+        if (lg->commit(&ledger_db, p.id[i], CL_LEDGER_FAILED, (const uint8_t *)why,
+                       sizeof(why) - 1, now) == CL_OK) {
+            out("transaction %s PENDING for more than %u s: FAILED, outcome unknown", id,
+                SESSION_KEEP_S);
+            done++;
+        }
+    }
+    return done;
 }
 
 static int serve(void)
@@ -1364,6 +1515,7 @@ static int serve(void)
         return 1;
     }
     out("listening on %s port %d", host, cl_tcp_listener_port(&listener));
+    (void)expire_pending();
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -1379,6 +1531,12 @@ static int serve(void)
         uint32_t now = cl_posix_ms_now(), wait_ms = 60000;
         struct conn *c;
         size_t np = 1;
+        static uint32_t expired_at;
+
+        if (now - expired_at >= 60000u) {   /* the retention rule, once a minute */
+            expired_at = now;
+            (void)expire_pending();
+        }
 
         /* timers, then the connections that ended */
         for (c = conns; c; c = c->next) {
@@ -1506,6 +1664,11 @@ static int row_txn(void *arg, const struct cl_ledger_txn *t)
     return 0;
 }
 
+static int row_pending(void *arg, const struct cl_ledger_txn *t)
+{
+    return t->outcome == CL_LEDGER_PENDING ? row_txn(arg, t) : 0;
+}
+
 static int row_balance(void *arg, const struct cl_ledger_balance *b)
 {
     char acct[80], money[48], when[32];
@@ -1561,6 +1724,14 @@ static int operator_cmd(const char *cmd)
         rc = lg->list_txns(&ledger_db, NULL, row_txn, &rows);
         if (rc == CL_OK)
             printf("%u transaction(s)\n", rows);
+    } else if (strcmp(cmd, "pending") == 0) {
+        printf("%-20s  %-32s  %-12s  %-8s  %-18s  %15s  %s\n", "CREATED", "TXN ID", "DEVICE",
+               "KIND", "ACCOUNT", "AMOUNT", "OUTCOME");
+        rc = lg->list_txns(&ledger_db, NULL, row_pending, &rows);
+        if (rc == CL_OK)
+            printf("%u pending transaction(s)\n", rows);
+    } else if (strcmp(cmd, "expire") == 0) {
+        printf("%u transaction(s) ended FAILED (outcome unknown)\n", expire_pending());
     } else if (strcmp(cmd, "balances") == 0) {
         printf("%-18s  %15s  %6s  %s\n", "ACCOUNT", "BALANCE", "TXNS", "UPDATED");
         rc = lg->list_balances(&ledger_db, row_balance, &rows);
@@ -1616,11 +1787,14 @@ int main(int argc, char **argv)
             val = &opt.merchant;
         else if (strcmp(a, "--once") == 0)
             opt.once = 1;
+        else if (strcmp(a, "--gate-replay") == 0)
+            opt.gate_replay = 1;
         else if (strcmp(a, "-v") == 0)
             opt.verbose = 1;
         else if (a[0] != '-' && cmd == NULL &&
                  (strcmp(a, "txns") == 0 || strcmp(a, "balances") == 0 ||
-                  strcmp(a, "devices") == 0))
+                  strcmp(a, "devices") == 0 || strcmp(a, "pending") == 0 ||
+                  strcmp(a, "expire") == 0))
             cmd = a;
         else
             return usage(NULL);
@@ -1644,7 +1818,7 @@ int main(int argc, char **argv)
     rc = parse_flows(opt.flows ? opt.flows : "auth,purchase:1");
     if (rc == -1)
         return usage("--flows: auth | purchase:ITEM | purse:AMOUNT | load:AMOUNT | egoods:HEX "
-                     "(16..64 bytes) | relay:SCRIPTFILE, comma-separated");
+                     "(16..64 bytes) | relay:SCRIPTFILE | gate:ACTION, comma-separated");
     if (rc != 0 || load_catalogue() != 0 || load_devices() != 0)
         return 1;
     rc = cl_ledger_sqlite_open(&ledger_db, opt.db, 5000);
