@@ -44,8 +44,12 @@
  *  - authentication: the same with the authentication certificate (EF
  *    0101, CL_CERT_ROLE_CARD_AUTH) and INTERNAL AUTHENTICATE: the card signs
  *    SHA-256("CLIA" || serial || digest); no ledger; a wrong PIN (63Cx,
- *    tries left) is retried with a fresh id and challenge up to
- *    cfg->auth_tries attempts;
+ *    tries left) is shown to the holder (DISPLAY "Wrong PIN / x tries
+ *    left") and retried with a fresh id and challenge up to
+ *    cfg->auth_tries attempts; the holder's cancel ends it DECLINED, not
+ *    retried; with cfg->auth_block_after and the issuer key, a PIN the
+ *    card says is exhausted (63C0, 6983) or the last wrong try blocks the
+ *    card (GET CHALLENGE, the issuer-signed BLOCK 80 1E: result.blocked);
  *  - purse payment: GET BALANCE relayed with the certificates, ledger
  *    begin, TXN-APPROVE kind 6 (DEBIT), the CLRD receipt verified;
  *  - load: GET BALANCE, the CREDIT signed with the issuer key, sent as an
@@ -205,6 +209,12 @@ struct cl_server_config {
     void *clock_ctx;
     const char *merchant;                  /* the payee of catalogue purchases */
     uint8_t auth_tries;                    /* authentication attempts; 0 = 3 */
+    uint8_t auth_block_after;              /* failure policy of the authentication
+                                           * flow (docs/server.md): 0 never blocks;
+                                           * N > 0 (with crypto->issuer_sign) blocks
+                                           * the card when its PIN is exhausted
+                                           * (63C0, 6983) or after min(N,
+                                           * auth_tries) wrong PINs in one flow */
     uint16_t keepalive_s;                  /* relay: K in HELLO-ACK; 0 = none */
     struct cl_server_cert_cache *cert_cache;  /* may be NULL: certificates are
                                            * read on every flow (below) */
@@ -244,6 +254,9 @@ struct cl_server_result {
     bool recorded;                 /* answered from the ledger: nothing sent */
     uint16_t sw;                   /* the card's failing status word, or 0 */
     uint8_t tries;                 /* authentication: attempts made */
+    bool blocked;                  /* authentication FAILED and the failure
+                                    * policy blocked the card (its BLOCK
+                                    * answered 9000); err, sw stay the PIN's */
     uint8_t gate;                  /* flow GATE only: the ACTUATE-RESULT code
                                     * (CL_RELAY_GATE_*), CL_RELAY_NONE when none came */
     uint8_t txn_id[CL_TXN_ID_LEN];

@@ -246,12 +246,61 @@ static int send_cardcmd(struct cl_server *s, uint32_t now)
     return cl_relay_session_send(&s->rs, now, &m);
 }
 
+/* Authentication: the tries left after a wrong PIN (s->sw 63Cx), shown
+ * before the next attempt. */
+static int send_notice(struct cl_server *s, uint32_t now)
+{
+    char t[] = "Wrong PIN\n0 tries left\n";
+    struct cl_relay_msg m;
+
+    t[10] = (char)('0' + (s->sw & 0x0Fu) % 10u);
+    if ((s->sw & 0x0Fu) == 1u)
+        memcpy(t + 14, "y left\n", 8);       /* "1 try left" */
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    m.u.display.text.data = (const uint8_t *)t;
+    m.u.display.text.len = cl_strnlen(t, sizeof(t));
+    m.u.display.duration = 0;
+    s->step = CL_SRV_ST_NOTICE;
+    return cl_relay_session_send(&s->rs, now, &m);
+}
+
+/* The failure policy's GET CHALLENGE (8 bytes), then the BLOCK in s->apdu;
+ * plain APDU messages: nothing on the device's transaction log. */
+static int send_block_chal(struct cl_server *s, uint32_t now)
+{
+    static const uint8_t get_challenge[5] = {0x00, 0x84, 0x00, 0x00, 0x08};
+    struct cl_relay_msg m;
+
+    cl_relay_msg_init(&m, CL_RELAY_APDU);
+    m.u.apdu.apdu.data = get_challenge;
+    m.u.apdu.apdu.len = sizeof(get_challenge);
+    s->step = CL_SRV_ST_BLOCK_CHAL;
+    return cl_relay_session_send(&s->rs, now, &m);
+}
+
+static int send_block(struct cl_server *s, uint32_t now)
+{
+    struct cl_relay_msg m;
+
+    cl_relay_msg_init(&m, CL_RELAY_APDU);
+    m.u.apdu.apdu.data = s->apdu;
+    m.u.apdu.apdu.len = s->apdu_len;
+    s->step = CL_SRV_ST_BLOCK;
+    return cl_relay_session_send(&s->rs, now, &m);
+}
+
 /* see server_int.h */
 int cl_srv_flow_resend(struct cl_server *s, uint32_t now)
 {
     if (s->flow == CL_SERVER_FLOW_GATE)
         return cl_srv_gate_send(s, now);
     switch (s->step) {
+    case CL_SRV_ST_NOTICE:
+        return send_notice(s, now);
+    case CL_SRV_ST_BLOCK_CHAL:
+        return send_block_chal(s, now);
+    case CL_SRV_ST_BLOCK:
+        return send_block(s, now);
     case CL_SRV_ST_READ:
         return send_read(s, now);
     case CL_SRV_ST_APPROVE:
@@ -889,6 +938,79 @@ static int check_approval(struct cl_server *s, const struct cl_relay_txn_result 
     }
 }
 
+/* The operator enabled blocking and the server holds the issuer key. */
+static bool may_block(const struct cl_server *s)
+{
+    return s->cfg->auth_block_after != 0 && s->cfg->crypto->issuer_sign != NULL;
+}
+
+/* Authentication attempts before the flow gives up on wrong PINs:
+ * cfg->auth_tries (0: 3), or fewer with a failure policy that blocks
+ * after N. */
+static uint8_t auth_limit(const struct cl_server *s)
+{
+    uint8_t max = s->cfg->auth_tries != 0 ? s->cfg->auth_tries : 3u;
+    uint8_t n = s->cfg->auth_block_after;
+
+    return may_block(s) && n < max ? n : max;
+}
+
+/* The failure policy ended (blocked or not): the flow ends FAILED with
+ * the PIN's status word. */
+static void end_block(struct cl_server *s, bool blocked)
+{
+    s->res.blocked = blocked;
+    commit(s, CL_LEDGER_FAILED, CL_ERR_SW, NULL, 0);
+}
+
+/* GET CHALLENGE answered: the BLOCK signed by the issuer over "CLBK" ||
+ * serial || challenge (docs/applet.md). */
+static int on_block_chal(struct cl_server *s, uint32_t now, const struct cl_relay_msg *m)
+{
+    const struct cl_relay_bytes *b = &m->u.apdu.apdu;
+    uint8_t msg[4 + CL_SERVER_SERIAL_LEN + 8], d[32], sig[80];
+    size_t slen = 0;
+    int r;
+
+    if (m->type != CL_RELAY_APDU_RESPONSE)
+        return CL_ERR_PROTOCOL;
+    if (resp_sw(b) != 0x9000 || b->len != 8u + 2u || !s->have_balance) {
+        end_block(s, false);
+        return CL_OK;
+    }
+    memcpy(msg, "CLBK", 4);
+    memcpy(msg + 4, s->serial, CL_SERVER_SERIAL_LEN);
+    memcpy(msg + 4 + CL_SERVER_SERIAL_LEN, b->data, 8);
+    r = sha(s, msg, sizeof(msg), d);
+    if (r == CL_OK)
+        r = s->cfg->crypto->issuer_sign(s->cfg->crypto->ctx, d, sig, sizeof(sig), &slen);
+    cl_wipe(d, sizeof(d));
+    if (r != CL_OK || slen < 8 || slen > 72) {
+        end_block(s, false);
+        return CL_OK;
+    }
+    s->apdu[0] = 0x80;
+    s->apdu[1] = 0x1E;
+    s->apdu[2] = 0x00;
+    s->apdu[3] = 0x00;
+    s->apdu[4] = (uint8_t)slen;
+    memcpy(s->apdu + 5, sig, slen);
+    s->apdu_len = (uint16_t)(5u + slen);
+    return send_block(s, now);
+}
+
+/* The next authentication attempt, after the tries were shown. */
+static int auth_retry(struct cl_server *s, uint32_t now)
+{
+    int r;
+
+    s->tries++;
+    r = rnd(s, s->txn.id, CL_TXN_ID_LEN);
+    if (r == CL_OK)
+        r = new_challenge(s);
+    return r != CL_OK ? r : send_approve(s, now);
+}
+
 static int on_approve(struct cl_server *s, uint32_t now, const struct cl_relay_msg *m)
 {
     const struct cl_relay_txn_result *tr = &m->u.txn_result;
@@ -909,16 +1031,15 @@ static int on_approve(struct cl_server *s, uint32_t now, const struct cl_relay_m
         if (r == CL_OK)
             r = CL_ERR_PROTOCOL;
         /* Authentication: a wrong PIN with tries left (63Cx, x > 0) is
-         * tried again with a fresh id and challenge; anything else ends it. */
-        if (s->flow == CL_SERVER_FLOW_AUTH) {
-            uint8_t max = s->cfg->auth_tries != 0 ? s->cfg->auth_tries : 3u;
-            if (s->tries < max && (tr->sw & 0xFFF0u) == 0x63C0u && tr->sw != 0x63C0u) {
-                s->tries++;
-                r = rnd(s, s->txn.id, CL_TXN_ID_LEN);
-                if (r == CL_OK)
-                    r = new_challenge(s);
-                return r != CL_OK ? r : send_approve(s, now);
-            }
+         * shown, then tried again with a fresh id and challenge, up to the
+         * limit; a PIN failure that ends the flow may block the card (the
+         * failure policy); anything else just ends it. */
+        if (s->flow == CL_SERVER_FLOW_AUTH && r == CL_ERR_SW) {
+            bool wrong = (tr->sw & 0xFFF0u) == 0x63C0u && tr->sw != 0x63C0u;
+            if (wrong && s->tries < auth_limit(s))
+                return send_notice(s, now);
+            if ((wrong || tr->sw == 0x63C0u || tr->sw == 0x6983u) && may_block(s))
+                return send_block_chal(s, now);
         }
         commit(s, CL_LEDGER_FAILED, r, NULL, 0);
         return CL_OK;
@@ -1002,6 +1123,12 @@ int cl_srv_flow_answer(struct cl_server *s, uint32_t now, const struct cl_relay_
     }
     if (m->type == CL_RELAY_ERROR) {
         int err = cl_relay_err_from_wire(m->u.status.code);
+        if (s->step == CL_SRV_ST_NOTICE)     /* no display: retry anyway */
+            return auth_retry(s, now);
+        if (s->step == CL_SRV_ST_BLOCK_CHAL || s->step == CL_SRV_ST_BLOCK) {
+            end_block(s, false);             /* refused: the PIN's failure */
+            return CL_OK;
+        }
         if (s->step == CL_SRV_ST_READ) {
             cl_srv_finish(s, CL_LEDGER_FAILED, err);   /* nothing begun */
             return CL_OK;
@@ -1016,6 +1143,17 @@ int cl_srv_flow_answer(struct cl_server *s, uint32_t now, const struct cl_relay_
         return CL_OK;
     }
     switch (s->step) {
+    case CL_SRV_ST_NOTICE:
+        if (m->type != CL_RELAY_DISPLAY_DONE)
+            return CL_ERR_PROTOCOL;
+        return auth_retry(s, now);
+    case CL_SRV_ST_BLOCK_CHAL:
+        return on_block_chal(s, now, m);
+    case CL_SRV_ST_BLOCK:
+        if (m->type != CL_RELAY_APDU_RESPONSE)
+            return CL_ERR_PROTOCOL;
+        end_block(s, resp_sw(&m->u.apdu.apdu) == 0x9000);
+        return CL_OK;
     case CL_SRV_ST_READ:
         return on_read(s, now, m);
     case CL_SRV_ST_APPROVE:

@@ -13,7 +13,10 @@ enum {
     CL_SRV_ST_RELAY = 1,     /* the caller's APDU or SCRIPT */
     CL_SRV_ST_READ = 2,      /* certificates and GET BALANCE (one SCRIPT) */
     CL_SRV_ST_APPROVE = 3,   /* TXN-APPROVE */
-    CL_SRV_ST_CARDCMD = 4    /* CREDIT or e-goods APPEND RECORD (APDU + txn id) */
+    CL_SRV_ST_CARDCMD = 4,   /* CREDIT or e-goods APPEND RECORD (APDU + txn id) */
+    CL_SRV_ST_NOTICE = 5,    /* authentication: DISPLAY of the tries left */
+    CL_SRV_ST_BLOCK_CHAL = 6,/* authentication failure policy: GET CHALLENGE */
+    CL_SRV_ST_BLOCK = 7      /* ... then the issuer-signed BLOCK (APDU) */
 };
 
 /* End the running flow: result, FLOW_DONE event. */

@@ -243,6 +243,8 @@ static struct cl_policy pol;
 static struct cl_policy_state pst;
 static unsigned dev_requests, dev_executed, policy_refusals;
 static unsigned card_reads;   /* READ BINARY commands run on the card */
+static char dev_display[600]; /* the last DISPLAY text shown (NUL-terminated) */
+static unsigned dev_displays; /* DISPLAY requests shown */
 
 static struct cl_server srv;
 static struct cl_server_config scfg;
@@ -450,6 +452,16 @@ static void dev_request(const struct cl_relay_msg *req, size_t wire_len)
     case CL_RELAY_TXN_APPROVE:
         do_approve(req);
         break;
+    case CL_RELAY_DISPLAY: {
+        struct cl_relay_msg m;
+        ck_assert_uint_lt(req->u.display.text.len, sizeof(dev_display));
+        memcpy(dev_display, req->u.display.text.data, req->u.display.text.len);
+        dev_display[req->u.display.text.len] = '\0';
+        dev_displays++;
+        cl_relay_msg_init(&m, CL_RELAY_DISPLAY_DONE);
+        dev_send(&m);
+        break;
+    }
     default:
         dev_error(CL_RELAY_E_UNSUPPORTED);
         break;
@@ -559,6 +571,8 @@ static void start(int which)
     ledger_begins = ledger_commits = 0;
     dev_requests = dev_executed = policy_refusals = 0;
     card_reads = 0;
+    dev_displays = 0;
+    dev_display[0] = '\0';
     cut_at = 0;
     now_ms = 1000;
     seed_ctr = which == 1 ? 16 : 0;   /* OpenSSL draws the token itself */
