@@ -43,9 +43,12 @@ struct cl_relay_stream {
     uint8_t *buf;      /* caller's buffer: one whole message */
     size_t size;       /* its size: the largest message accepted */
     size_t have;       /* bytes of the current message received */
-    size_t need;       /* its total size once the header is in, else 8 */
-    bool ready;        /* a complete message waits in buf */
-    bool taken;        /* it was handed out; the next feed starts anew */
+    size_t need;       /* its total size once the header is in, else 8;
+                          have == need: the message is complete (taken
+                          once want is back to RECV: the next feed starts
+                          anew) */
+    uint8_t want;      /* enum cl_want: RECV, DONE (a message waits in
+                          buf), FAILED */
     int err;           /* sticky error, CL_OK while none */
 };
 

@@ -87,7 +87,9 @@ struct cl_relay_lossy {
     bool rx_esc, rx_in_frame, rx_abort;
     bool rx_synced;                /* a first DATA frame (seq 0) was received */
     uint8_t peer_epoch, rx_next;   /* the peer's epoch, the next seq expected */
-    bool ready, taken;             /* a delivered message waits in rx[4..] */
+    bool ready;                    /* a delivered message waits in rx[4..]
+                                      (take() clears it; the bytes stay
+                                      until the next feed) */
     bool ack_due;
     bool tx_busy;                  /* a message is outstanding */
     bool tx_want;                  /* it must be (re)transmitted */

@@ -55,7 +55,7 @@ enum cl_want cl_relay_lossy_want(const struct cl_relay_lossy *l)
 {
     if (l == NULL || l->err != CL_OK)
         return CL_WANT_FAILED;
-    if (l->ready && !l->taken)
+    if (l->ready)
         return CL_WANT_DONE;
     if (l->out_state != OUT_IDLE || l->tx_want || l->ack_due)   /* tx_want: tx_busy, ack_due: synced */
         return CL_WANT_SEND;
@@ -131,7 +131,6 @@ static void frame_in(struct cl_relay_lossy *l)
         l->rx_next++;
         l->ack_due = true;
         l->ready = true;
-        l->taken = false;
         /* too large: all the buffer holds, 2 bytes more than fits */
         l->ready_len = l->rx_len - (l->rx_over > 0 ? CL_LOSSY_HDR_LEN : CL_LOSSY_OVERHEAD);
         if (l->rx_over > 0)
@@ -157,9 +156,8 @@ int cl_relay_lossy_feed(struct cl_relay_lossy *l, uint32_t now, const uint8_t *i
         return CL_ERR_ARG;
     if (l->err != CL_OK)
         return l->err;
-    if (l->ready && !l->taken)
+    if (l->ready)
         return CL_OK;
-    l->ready = false;
     while (i < len) {
         uint8_t b = in[i++];
         if (b == CL_LOSSY_FLAG) {
@@ -203,9 +201,9 @@ int cl_relay_lossy_take(struct cl_relay_lossy *l, const uint8_t **msg, size_t *l
 {
     if (l == NULL || msg == NULL || len == NULL)
         return CL_ERR_ARG;
-    if (!l->ready || l->taken)
+    if (!l->ready)
         return CL_ERR_STATE;
-    l->taken = true;
+    l->ready = false;
     *msg = l->rx + CL_LOSSY_HDR_LEN;
     *len = l->ready_len;
     return l->ready_len + CL_LOSSY_OVERHEAD > l->rx_size ? CL_ERR_TOO_LONG : CL_OK;
@@ -375,7 +373,7 @@ int cl_relay_lossy_timeout(struct cl_relay_lossy *l, uint32_t now)
         return CL_ERR_ARG;
     if (l->err != CL_OK)
         return l->err;
-    if (l->timer_on && l->tx_busy && time_reached(now, l->deadline)) {
+    if (l->timer_on && time_reached(now, l->deadline)) {   /* timer_on: tx_busy */
         l->timer_on = false;
         if (l->retries >= l->max_retries)
             return l->err = CL_ERR_TIMEOUT;
@@ -391,7 +389,7 @@ int cl_relay_lossy_timeout(struct cl_relay_lossy *l, uint32_t now)
 /* see cardlink/relay_lossy.h */
 uint32_t cl_relay_lossy_timer(const struct cl_relay_lossy *l, uint32_t now)
 {
-    if (l == NULL || l->err != CL_OK || !l->timer_on || !l->tx_busy)
+    if (l == NULL || l->err != CL_OK || !l->timer_on)   /* timer_on: tx_busy */
         return CL_TIMER_NONE;
     if (time_reached(now, l->deadline))
         return 0;

@@ -26,8 +26,7 @@ void cl_relay_stream_reset(struct cl_relay_stream *s)
         return;
     s->have = 0;
     s->need = CL_RELAY_HEADER_LEN;
-    s->ready = false;
-    s->taken = false;
+    s->want = CL_WANT_RECV;
     s->err = CL_OK;
 }
 
@@ -41,9 +40,7 @@ void cl_relay_stream_free(struct cl_relay_stream *s)
 /* see cardlink/relay_frame.h */
 enum cl_want cl_relay_stream_want(const struct cl_relay_stream *s)
 {
-    if (s == NULL || s->err != CL_OK)
-        return CL_WANT_FAILED;
-    return s->ready && !s->taken ? CL_WANT_DONE : CL_WANT_RECV;
+    return s == NULL ? CL_WANT_FAILED : (enum cl_want)s->want;
 }
 
 /* see cardlink/relay_frame.h */
@@ -53,9 +50,11 @@ int cl_relay_stream_error(const struct cl_relay_stream *s)
 }
 
 /* Check a header byte as soon as it is in: a stream that is not cardlink
- * fails at its first byte. */
-static int check_byte(size_t pos, uint8_t b)
+ * fails at its first byte; nothing is taken past the buffer. */
+static int check_byte(const struct cl_relay_stream *s, uint8_t b)
 {
+    size_t pos = s->have;
+
     if (pos == 0) {
         if ((b & 0xF0u) != (CL_RELAY_MAGIC & 0xF0u))
             return CL_ERR_MALFORMED;
@@ -64,56 +63,53 @@ static int check_byte(size_t pos, uint8_t b)
     } else if (pos == 2 && (b & CL_RELAY_F_RESERVED) != 0) {
         return CL_ERR_RESERVED;
     }
-    return CL_OK;
+    return pos >= s->size ? CL_ERR_TOO_LONG : CL_OK;
 }
 
 /* see cardlink/relay_frame.h */
 int cl_relay_stream_feed(struct cl_relay_stream *s, const uint8_t *in, size_t len,
                          size_t *consumed)
 {
-    size_t used = 0;
-    int rc;
+    size_t used = 0, n;
+    int rc = CL_OK;
 
     if (consumed != NULL)
         *consumed = 0;
     if (s == NULL || consumed == NULL || (in == NULL && len > 0))
         return CL_ERR_ARG;
-    if (s->err != CL_OK)
+    if (s->want != CL_WANT_RECV)    /* failed (sticky), or a message waits */
         return s->err;
-    if (s->taken)
-        cl_relay_stream_reset(s);   /* err is CL_OK here */
-    if (s->ready)
-        return CL_OK;
+    if (s->have == s->need)
+        cl_relay_stream_reset(s);   /* the last one was taken */
     /* header: byte by byte, checked as it comes */
     while (s->have < CL_RELAY_HEADER_LEN && used < len) {
-        if ((rc = check_byte(s->have, in[used])) == CL_OK && s->have >= s->size)
-            rc = CL_ERR_TOO_LONG;
-        if (rc != CL_OK) {
-            *consumed = used;
-            return s->err = rc;
-        }
+        if ((rc = check_byte(s, in[used])) != CL_OK)
+            goto out;
         s->buf[s->have++] = in[used++];
-        if (s->have == CL_RELAY_HEADER_LEN) {
-            s->need = CL_RELAY_HEADER_LEN + ((size_t)s->buf[6] << 8 | s->buf[7]);
-            if (s->need > s->size) {
-                *consumed = used;
-                return s->err = CL_ERR_TOO_LONG;
-            }
-        }
+    }
+    if (s->have < CL_RELAY_HEADER_LEN)
+        goto out;
+    s->need = CL_RELAY_HEADER_LEN + ((size_t)s->buf[6] << 8 | s->buf[7]);
+    if (s->need > s->size) {
+        rc = CL_ERR_TOO_LONG;
+        goto out;
     }
     /* body: in bulk */
-    if (s->have >= CL_RELAY_HEADER_LEN && s->have < s->need && used < len) {
-        size_t n = s->need - s->have;
-        if (n > len - used)
-            n = len - used;
-        memcpy(s->buf + s->have, in + used, n);
-        s->have += n;
-        used += n;
-    }
-    if (s->have >= CL_RELAY_HEADER_LEN && s->have == s->need)
-        s->ready = true;
+    n = s->need - s->have;
+    if (n > len - used)
+        n = len - used;
+    memcpy(s->buf + s->have, in + used, n);
+    s->have += n;
+    used += n;
+    if (s->have == s->need)
+        s->want = CL_WANT_DONE;
+out:
     *consumed = used;
-    return CL_OK;
+    if (rc != CL_OK) {
+        s->want = CL_WANT_FAILED;
+        s->err = rc;
+    }
+    return rc;
 }
 
 /* see cardlink/relay_frame.h */
@@ -127,12 +123,10 @@ int cl_relay_stream_take(struct cl_relay_stream *s, const uint8_t **msg, size_t 
 {
     if (s == NULL || msg == NULL || len == NULL)
         return CL_ERR_ARG;
-    if (s->err != CL_OK)
-        return s->err;
-    if (!s->ready || s->taken)
-        return CL_ERR_STATE;
+    if (s->want != CL_WANT_DONE)
+        return s->err != CL_OK ? s->err : CL_ERR_STATE;
     *msg = s->buf;
     *len = s->need;
-    s->taken = true;
+    s->want = CL_WANT_RECV;
     return CL_OK;
 }
