@@ -8,8 +8,13 @@
  *
  *   cardlink-device --card SPEC --server HOST:PORT --pki DIR --store DIR
  *                   [--ui term|script:FILE] [--id DEVICE_ID] [--trace FILE]
- *                   [--reconnect N] [-v]
+ *                   [--reconnect N] [--actuator FILE] [-v]
  *   cardlink-device --help | --version
+ *
+ * --actuator FILE: the gate (docs/device.md "Gate"): an ACTUATE whose
+ * signature verifies with DIR/gate.pub (the server's gate key), naming
+ * this device, inside its window by the host's clock and never used
+ * before appends "ACTION n" to FILE (ports/posix/actuator_file.h).
  *
  * SPEC: vline:tcp:HOST:PORT | vline:unix:PATH | vline:pty:/dev/pts/N (the
  * virtual card line of cardlink-vcard) | serial:DEVICE[,dtr][,clock=KHZ]
@@ -60,6 +65,8 @@
 #include "cardlink/device.h"
 #include "cardlink/error.h"
 #include "cardlink/wipe.h"
+#include "actuator_file.h"
+#include "applet_crypto.h"
 #include "clock_posix.h"
 #include "net_tcp.h"
 #include "store_file.h"
@@ -100,6 +107,8 @@ static void usage(FILE *f)
           "  --trace FILE: the relay stream in hex (> sent, < received)\n"
           "  --reconnect N: reconnect up to N times in a row when the link drops,\n"
           "        resuming the session (default 0)\n"
+          "  --actuator FILE: perform server-authorised actions (ACTUATE signed with\n"
+          "        DIR/gate.pub's key) as lines \"ACTION n\" appended to FILE\n"
           "Exit status: 0 the server closed the connection, 1 failure, 2 usage.\n",
           f);
 }
@@ -117,6 +126,9 @@ static struct {
     char id[33];
     bool verbose;
     unsigned reconnect;             /* --reconnect N */
+    const char *actuator_path;      /* --actuator FILE */
+    struct cl_actuator_file act;
+    struct blob gate_pub;
     /* the device */
     struct cl_dev dev;
     struct cl_dev_stats seen;
@@ -923,6 +935,25 @@ static int run(void)
     }
 }
 
+/* The gate's ports: the host's clock, the file actuator with a log line. */
+static uint32_t gate_wall(void *ctx)
+{
+    uint64_t t = cl_posix_time_now();
+    (void)ctx;
+    return t > 0xFFFFFFFFu ? 0 : (uint32_t)t;
+}
+
+static int gate_act(void *ctx, uint16_t action, uint32_t hold_ms)
+{
+    int rc = cl_actuator_file_act(ctx, action, hold_ms);
+
+    if (rc == CL_OK)
+        logf_("ACTION %u performed%s", (unsigned)action, action == 1 ? " (door)" : "");
+    else
+        logf_("ACTION %u not performed: %s", (unsigned)action, cl_strerror(rc));
+    return rc;
+}
+
 static int opt_value(int argc, char **argv, int *i, const char **out)
 {
     if (*i + 1 >= argc) {
@@ -974,6 +1005,9 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--trace") == 0) {
             if (opt_value(argc, argv, &i, &g.trace_path))
                 return 2;
+        } else if (strcmp(a, "--actuator") == 0) {
+            if (opt_value(argc, argv, &i, &g.actuator_path))
+                return 2;
         } else if (strcmp(a, "--reconnect") == 0) {
             const char *v;
             char *end;
@@ -1021,6 +1055,12 @@ int main(int argc, char **argv)
         return 1;
     if (load(g.pki, "root.der", &g.root, false) != CL_OK)
         g.root.len = 0;
+    if (g.actuator_path != NULL &&
+        (load(g.pki, "gate.pub", &g.gate_pub, true) != CL_OK || g.gate_pub.len != 65 ||
+         g.gate_pub.b[0] != 0x04)) {
+        fprintf(stderr, PROG ": --actuator needs %s/gate.pub (65 bytes, 04 X Y)\n", g.pki);
+        return 1;
+    }
     g.chain[0].der = g.dev_cert.b;
     g.chain[0].len = g.dev_cert.len;
     g.anchors[0].der = g.server_ca.b;
@@ -1093,6 +1133,15 @@ int main(int argc, char **argv)
     cfg.store_ctx = &g.store;
     cfg.cols = g.caps.cols;
     cfg.rows = g.caps.rows;
+    if (g.actuator_path != NULL) {
+        cl_actuator_file_init(&g.act, g.actuator_path, 0);
+        memcpy(cfg.gate.pub, g.gate_pub.b, 65);
+        cfg.gate.verify = cl_posix_crypto_verify;
+        cfg.gate.actuator.act = gate_act;
+        cfg.gate.actuator.ctx = &g.act;
+        cfg.gate.wall_s = gate_wall;
+        cfg.gate.skew_s = 60;
+    }
     cl_dev_init(&g.dev);
     rc = cl_dev_setup(&g.dev, &cfg);
     if (rc != CL_OK) {
