@@ -7,7 +7,10 @@
  * authentication, purse payment, load, e-goods); byte 1 the ports'
  * behaviour (bit 0: chain validation fails, bit 1: signatures fail,
  * bit 2: the ledger's begin() says ALREADY, bit 3: the issuer key fails,
- * bit 4: commit() fails); then operations, each an opcode byte:
+ * bit 4: commit() fails, bit 5: a certificate cache (cfg.cert_cache,
+ * empty), bit 6 with bit 5: the cache starts with the chains of the
+ * seeds' card (serial C3 55 C3 36 DD 40 CB 43, both roles) last
+ * seen on device "dev-1"); then operations, each an opcode byte:
  *   0: feed the next n bytes (n = next byte) as the device's stream bytes
  *   1: pull everything the server sends (each message must decode as a
  *      server's message: a request, ERROR, or a control message)
@@ -21,7 +24,19 @@
  * transaction ids.
  * Checks: no ledger id is committed twice; a FLOW_DONE only ends a flow
  * that ran; a flow's result is APPROVED only when signatures verified (or
- * none was needed: relay, e-goods); nothing is left running after CLOSE.
+ * none was needed: relay, e-goods); nothing is left running after CLOSE;
+ * the cache gains no entry while chains or signatures fail, and its
+ * entries stay within their bounds.
+ * Seeds with the cache (fuzz/corpus/server, names with "cache"): the
+ * tests' seeds with bit 5 (and 6), the device's SCRIPT-RESULTs decoded,
+ * rewritten to the dialogue a cache asks for and encoded again (a one-off
+ * program over cl_relay_decode / cl_relay_encode): the purchase's read
+ * gains GET BALANCE (a miss, then the chain stored); the second flow
+ * (opcode 4 inserted) answers GET BALANCE alone (a hit); with bit 6 the
+ * first flow hits (purchase_cache_hit, auth_cache_hit) or, its GET
+ * BALANCE naming another card, reads the certificates after all
+ * (*_other_card, the later messages renumbered); purchase_cache_badsig
+ * caches nothing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +56,49 @@ static uint8_t ctr, flags;
 static struct cl_server srv;
 static struct cl_server_config cfg;
 static struct cl_server_crypto crypto;
+static struct cl_server_cert_cache cache;
+static size_t cache_start;   /* entries the cache started with */
+
+/* The serial of the test card (tests/server) whose answers the seeds
+ * carry, and a stand-in chain for it. */
+static const uint8_t seed_serial[8] = {0xC3, 0x55, 0xC3, 0x36, 0xDD, 0x40, 0xCB, 0x43};
+
+static void cache_fill(void)
+{
+    static const uint8_t der[4] = {0x30, 0x02, 0x05, 0x00};
+    size_t k;
+
+    for (k = 0; k < 2; k++) {
+        struct cl_server_cert_entry *e = &cache.e[k];
+        e->used = true;
+        e->role = k == 0 ? CL_CERT_ROLE_CARD_AUTH : CL_CERT_ROLE_CARD_SIGN;
+        memcpy(e->serial, seed_serial, sizeof(seed_serial));
+        memcpy(e->device_id, "dev-1", 5);
+        e->device_id_len = 5;
+        memcpy(e->leaf, der, sizeof(der));
+        e->leaf_len = sizeof(der);
+        memcpy(e->issuer, der, sizeof(der));
+        e->issuer_len = sizeof(der);
+        e->stamp = ++cache.clock;
+    }
+}
+
+static size_t cache_used(void)
+{
+    size_t k, n = 0;
+
+    for (k = 0; k < CL_SERVER_CERT_CACHE_SLOTS; k++) {
+        const struct cl_server_cert_entry *e = &cache.e[k];
+        if (!e->used)
+            continue;
+        n++;
+        check(e->leaf_len > 0 && e->leaf_len <= CL_SERVER_CERT_MAX);
+        check(e->issuer_len > 0 && e->issuer_len <= CL_SERVER_CERT_MAX);
+        check(e->device_id_len <= CL_LEDGER_DEVICE_ID_MAX);
+        check(e->stamp <= cache.clock);
+    }
+    return n;
+}
 
 #define ROWS 8
 static struct {
@@ -258,6 +316,8 @@ static void events(void)
                 check((flags & 3) == 0);
         }
     }
+    /* nothing verified: nothing cached */
+    check(cache_used() == cache_start || (flags & 3) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -282,6 +342,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.crypto = &crypto;
     cfg.clock = f_clock;
     cfg.keepalive_s = 1;
+    cl_server_cert_cache_init(&cache);
+    if (flags & 0x20) {
+        cfg.cert_cache = &cache;
+        if (flags & 0x40)
+            cache_fill();
+    }
+    cache_start = cache_used();
     cl_server_init(&srv);
     check(cl_server_setup(&srv, &cfg) == CL_OK);
     check(cl_server_accept(&srv, now) == CL_OK);
