@@ -18,7 +18,10 @@
  *
  * SPEC: vline:tcp:HOST:PORT | vline:unix:PATH | vline:pty:/dev/pts/N (the
  * virtual card line of cardlink-vcard) | serial:DEVICE[,dtr][,clock=KHZ]
- * (a Phoenix reader), as cardlink-tool's --reader.
+ * (a Phoenix reader), as cardlink-tool's --reader; pcsc:READER (a PC/SC
+ * reader whose name contains READER, through pcscd: an APDU-level card
+ * port, its slot watched for insertion and removal, the PIN taken on the
+ * reader's PIN pad where it has one: ports/posix/pcsc_dev.h).
  * DIR (a cardlink-pki testpki output): device.der + device.key.der are the
  * device's TLS identity; server-ca.der (and root.der when present) are the
  * anchors the server's certificate must chain to, for the name
@@ -78,6 +81,9 @@
 #ifdef CL_HAVE_LIBSERIALPORT
 #include "serial.h"
 #endif
+#ifdef CL_HAVE_PCSC
+#include "pcsc_dev.h"
+#endif
 
 #define PROG "cardlink-device"
 #ifndef CL_TOOL_VERSION
@@ -97,7 +103,7 @@ static void usage(FILE *f)
           "                       [--ui term|script:FILE] [--id DEVICE_ID] [--trace FILE] [-v]\n"
           "       " PROG " --help | --version\n"
           "  SPEC: vline:tcp:HOST:PORT | vline:unix:PATH | vline:pty:/dev/pts/N |\n"
-          "        serial:DEVICE[,dtr][,clock=KHZ]\n"
+          "        serial:DEVICE[,dtr][,clock=KHZ] | pcsc:READER\n"
           "  DIR (--pki): device.der, device.key.der (the device's TLS identity),\n"
           "        server-ca.der and root.der (the server's certificate must chain to\n"
           "        them and name \"localhost\")\n"
@@ -140,7 +146,10 @@ static struct {
 #endif
     const struct cl_card_line *line;
     void *line_ctx;
-    bool is_vline, is_serial;
+    bool is_vline, is_serial, is_pcsc;
+#ifdef CL_HAVE_PCSC
+    struct cl_pcsc_dev pcsc;        /* --card pcsc: (APDU-level) */
+#endif
     /* network */
     struct cl_tcp tcp;
     struct cl_mtls tls;
@@ -286,6 +295,19 @@ static int card_open(const char *spec)
         return CL_OK;
     }
 #endif
+#ifdef CL_HAVE_PCSC
+    if (strncmp(spec, "pcsc:", 5) == 0) {
+        cl_pcsc_dev_init(&g.pcsc);
+        err = cl_pcsc_dev_open(&g.pcsc, spec + 5);
+        if (err != CL_OK) {
+            fprintf(stderr, PROG ": no PC/SC reader matching '%s': %s\n", spec + 5,
+                    err == CL_ERR_NOT_FOUND ? "not found" : "is pcscd running?");
+            return err;
+        }
+        g.is_pcsc = true;
+        return CL_OK;
+    }
+#endif
     fprintf(stderr, PROG ": unknown card reader '%s'%s\n", spec,
             strncmp(spec, "serial:", 7) == 0 ? " (built without libserialport)" : "");
     return CL_ERR_ARG;
@@ -295,6 +317,10 @@ static void card_close(void)
 {
     if (g.is_vline)
         cl_vline_close(&g.vl);
+#ifdef CL_HAVE_PCSC
+    if (g.is_pcsc)
+        cl_pcsc_dev_close(&g.pcsc);
+#endif
 #ifdef CL_HAVE_LIBSERIALPORT
     if (g.is_serial)
         cl_serial_close(&g.serial);
@@ -344,6 +370,46 @@ static int line_send(const uint8_t *buf, size_t len)
     return CL_OK;
 }
 
+#ifdef CL_HAVE_PCSC
+/* One step of the PC/SC port (pcsc_dev.h): the device's CTRL / SEND, then
+ * the slot watcher. Returns whether something happened. */
+static bool pcsc_step(void)
+{
+    int r = cl_pcsc_dev_step(&g.pcsc, &g.dev, cl_posix_ms_now());
+    char ah[2 * CL_ATR_MAX + 1];
+
+    switch (r) {
+    case CL_PCSC_DEV_IDLE:
+        return false;
+    case CL_PCSC_DEV_INSERTED:
+        logf_("card inserted (PC/SC %s)", cl_pcsc_reader(&g.pcsc.pc));
+        return true;
+    case CL_PCSC_DEV_REMOVED:
+        logf_("card removed (PC/SC %s)", cl_pcsc_reader(&g.pcsc.pc));
+        return true;
+    case CL_PCSC_DEV_ACTIVE:
+        hex_short(g.pcsc.atr, g.pcsc.atr_len, ah, sizeof(ah));
+        logf_("card active (PC/SC): ATR %s, T=%u, PIN pad: %s", ah, g.pcsc.protocol,
+              g.pcsc.verify_code != 0 ? "yes (Part 10 FEATURE_VERIFY_PIN_DIRECT)" : "none");
+        return true;
+    case CL_PCSC_DEV_PINPAD:
+        logf_("PIN verified on the reader's PIN pad");
+        return true;
+    case CL_PCSC_DEV_FAILED:
+        logf_("card (PC/SC): %s (%s)", cl_strerror(g.pcsc.last_err),
+              pcsc_stringify_error(cl_pcsc_last(&g.pcsc.pc)));
+        return true;
+    case CL_PCSC_DEV_APDU:
+    case CL_PCSC_DEV_OFF:
+        return true;
+    default:
+        if (g.verbose)
+            logf_("card (PC/SC): %s", cl_strerror(r));
+        return false;
+    }
+}
+#endif
+
 /* One step of the card engine the device passes through, blocking on the
  * line for at most the engine's own time-out. Returns whether the engine
  * wanted the line. */
@@ -353,6 +419,10 @@ static bool card_step(void)
     uint32_t now = cl_posix_ms_now();
     int rv = CL_OK;
 
+#ifdef CL_HAVE_PCSC
+    if (g.is_pcsc)
+        return pcsc_step();
+#endif
     if (w == CL_WANT_CTRL) {
         unsigned c = cl_dev_card_ctrl(&g.dev);
         int rc = CL_OK;
@@ -835,7 +905,11 @@ static int run(void)
                 /* The card is activated once the session is open: lib/device
                  * tells the server CARD-INSERTED when activation ends and
                  * drops it when no session is open yet. */
-                rc = cl_dev_card_inserted(&g.dev, cl_posix_ms_now());
+#ifdef CL_HAVE_PCSC
+                if (g.is_pcsc)   /* the slot watcher inserts the card */
+                    cl_pcsc_dev_arm(&g.pcsc);
+#endif
+                rc = g.is_pcsc ? CL_OK : cl_dev_card_inserted(&g.dev, cl_posix_ms_now());
                 if (rc != CL_OK) {
                     logf_("card: %s", cl_strerror(rc));
                     return 1;
@@ -904,6 +978,8 @@ static int run(void)
         }
         if (closing && t > 50)
             t = 50;
+        if (g.is_pcsc && t > 100)
+            t = 100;   /* the slot watcher looks at least every 100 ms */
         if (!closing) {
             int fd = g.net.ops->fd(g.net.ctx);
             unsigned nw = g.net.ops->want(g.net.ctx);
@@ -1128,6 +1204,7 @@ int main(int argc, char **argv)
     cl_card_config_default(&cfg.card);
     cfg.line = g.line;
     cfg.line_ctx = g.line_ctx;
+    cfg.apdu_card = g.is_pcsc;   /* a PC/SC reader: APDU-level */
     cfg.hash.digest = cl_dev_hash_sha256;
     cfg.store = cl_store_file_port();
     cfg.store_ctx = &g.store;

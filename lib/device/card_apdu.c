@@ -237,3 +237,10 @@ void cl_dev_card_set_pinpad(struct cl_dev *d, bool on)
     if (d != NULL && d->cfg.apdu_card)
         d->ac.pinpad = on;
 }
+
+uint8_t cl_devj_card_wire(const struct cl_dev *d)
+{
+    if (d->cfg.apdu_card)
+        return CL_RELAY_PROTO_APDU;
+    return cl_card_protocol(&d->card) == 1 ? CL_RELAY_PROTO_T1 : CL_RELAY_PROTO_T0;
+}

@@ -426,13 +426,12 @@ static void notify_card(struct cl_dev *d, bool inserted)
 
     if (inserted) {
         const struct cl_atr *inf = cl_devj_card_atr(d);
-        int p = cl_devj_card_protocol(d);
         if (inf == NULL)
             return;
         cl_relay_msg_init(&m, CL_RELAY_CARD_INSERTED);
         m.u.card.atr.data = inf->raw;
         m.u.card.atr.len = inf->len;
-        m.u.card.protocol = p == 1 ? CL_RELAY_PROTO_T1 : CL_RELAY_PROTO_T0;
+        m.u.card.protocol = cl_devj_card_wire(d);
     } else {
         cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
     }
@@ -534,6 +533,9 @@ void cl_dev_card_removed(struct cl_dev *d, uint32_t now)
     d->card_present = false;
     d->cold_pending = false;
     cl_devac_removed(d);
+    /* CARD-REMOVED first, then every request on the card ends NO_CARD
+     * (protocol §5.6): the server learns why before the answers */
+    notify_card(d, false);
     if (cl_card_fail(&d->card, CL_ERR_CARD_REMOVED) != CL_OK && d->card_busy) {
         d->card_busy = false;
         d->card_rc = CL_ERR_CARD_REMOVED;
@@ -544,7 +546,6 @@ void cl_dev_card_removed(struct cl_dev *d, uint32_t now)
      * the card it was for is gone, and so is its policy state */
     if (d->job.type != 0 && !d->card_busy)
         run(d, CL_DEVJ_EV_NO_CARD);
-    notify_card(d, false);
     settle(d);
 }
 

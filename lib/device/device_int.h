@@ -69,6 +69,9 @@ int cl_devac_fail(struct cl_dev *d, uint32_t now, int err);
 bool cl_devj_card_active(const struct cl_dev *d);
 const struct cl_atr *cl_devj_card_atr(const struct cl_dev *d);
 int cl_devj_card_protocol(const struct cl_dev *d);
+/* The protocol as CARD-INSERTED / CARD-RESET-RESULT name it (§5.6): T=0,
+ * T=1, or APDU-level (02) for a PC/SC reader. */
+uint8_t cl_devj_card_wire(const struct cl_dev *d);
 /* The reader's PIN pad takes template p's PIN (cl_dev_card_set_pinpad on
  * and p expressible): the screen "Enter PIN on reader" is up and the next
  * CL_DEVJ_CARD sends the PIN_VERIFY_STRUCTURE. False: use the keypad. */

@@ -29,7 +29,6 @@ uint8_t cl_devj_reset_step(struct cl_dev *d)
     }
     d->ans.u.card.atr.data = inf->raw;
     d->ans.u.card.atr.len = inf->len;
-    d->ans.u.card.protocol = cl_devj_card_protocol(d) == 1 ? CL_RELAY_PROTO_T1
-                                                           : CL_RELAY_PROTO_T0;
+    d->ans.u.card.protocol = cl_devj_card_wire(d);
     return CL_DEVJ_DONE;
 }

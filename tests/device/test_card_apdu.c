@@ -21,6 +21,7 @@ static bool sev_ok;
 static unsigned ninserted, nremoved;
 static uint8_t ev_atr[40];
 static size_t ev_atr_len;
+static uint8_t ev_proto;
 static uint8_t ans_buf[CL_DEV_MSG_MAX];
 static struct cl_relay_msg ans;
 static uint32_t now = 1000;
@@ -51,6 +52,7 @@ static void pump(void)
                 ninserted++;
                 ev_atr_len = sev.msg->u.card.atr.len;
                 memcpy(ev_atr, sev.msg->u.card.atr.data, ev_atr_len);
+                ev_proto = sev.msg->u.card.protocol;
             } else if (sev.msg->type == CL_RELAY_CARD_REMOVED) {
                 nremoved++;
             } else if (sev.kind == CL_RELAY_EV_ANSWER && !sev_ok) {
@@ -157,6 +159,7 @@ static void setup(void)
     ck_assert_uint_eq(cl_dev_wants(&dev) & CL_DEV_W_CARD, 0);
     ck_assert_uint_eq(ninserted, 1);
     cl_assert_bytes(ev_atr, ev_atr_len, ATR);
+    ck_assert_uint_eq(ev_proto, CL_RELAY_PROTO_APDU);   /* §5.6: PC/SC */
 }
 
 static void teardown(void)
@@ -356,7 +359,7 @@ START_TEST(t_reset)
     ck_assert_uint_eq(ans.type, CL_RELAY_CARD_RESET_RESULT);
     ck_assert_uint_eq(ans.u.card.error, 0);
     cl_assert_bytes(ans.u.card.atr.data, ans.u.card.atr.len, ATR);
-    ck_assert_uint_eq(ans.u.card.protocol, CL_RELAY_PROTO_T0);
+    ck_assert_uint_eq(ans.u.card.protocol, CL_RELAY_PROTO_APDU);   /* §5.6: PC/SC */
     ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_IDLE);
     ck_assert_uint_eq(ninserted, 1);   /* no second CARD-INSERTED */
     /* a reset that fails: the error answered, the card released */
