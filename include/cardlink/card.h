@@ -406,31 +406,33 @@ struct cl_card_plan {
 
 /* The session. Caller-allocated; do not touch the fields. */
 struct cl_card {
-    const struct cl_card_line *line;    /* one of line and apdu is set */
-    const struct cl_card_apdu *apdu;
-    void *ctx;
-    struct cl_card_config cfg;
-    struct cl_card_line_params params;  /* what the line runs now */
-    struct cl_card_info info;
+    /* byte fields first: a Cortex-M0+ reaches offsets 0..31 with one
+     * 16-bit load or store (the engine reads them on every call) */
+    uint8_t step, ctrl, next, flags;    /* the engine (line sessions) */
+    uint8_t round;
+    uint8_t need, rx_len;               /* ATR / PPS bytes */
     uint8_t state;                      /* CL_CARD_* */
     uint8_t protocol;
     bool sw_inverse;                    /* the session codes characters */
-    /* the engine (line sessions) */
-    uint8_t step, ctrl, next, flags, round;
-    uint8_t need, rx_len;               /* ATR / PPS bytes */
     int16_t err;                        /* sticky */
-    uint8_t rx[CL_ATR_MAX];
+    struct cl_card_info info;
+    struct cl_card_line_params params;  /* what the line runs now */
+    const struct cl_card_line *line;    /* one of line and apdu is set */
+    const struct cl_card_apdu *apdu;
+    void *ctx;
     uint32_t budget;                    /* ATR time left, us */
     uint32_t deadline;                  /* exchange time left, us */
+    uint32_t more_mark;                 /* WTX / NULL count at the start
+                                           of the exchange */
+    struct cl_card_stats stats;
+    struct cl_card_config cfg;
+    uint8_t rx[CL_ATR_MAX];
     struct cl_card_plan plan;
-    struct cl_atr atr;
     union {
         struct cl_t0 t0;
         struct cl_t1 t1;
     } eng;
-    uint32_t more_mark;                 /* WTX / NULL count at the start
-                                           of the exchange */
-    struct cl_card_stats stats;
+    struct cl_atr atr;
 };
 
 /* Fill cfg with the defaults (see struct cl_card_config). */

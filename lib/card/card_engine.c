@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "cardlink/card.h"
+#include "card_int.h"
 #include "cardlink/error.h"
 #include "cardlink/rate.h"
 #include "cardlink/wipe.h"
@@ -53,9 +53,8 @@ enum {
 #define K_DEADLINE 0x10u    /* an exchange deadline is armed */
 #define K_XCHG 0x20u        /* an exchange started by the caller runs */
 
-/* Microseconds of etu at the line's current rate, at most CL_TIMER_MAX:
- * a long wait never reads as "no limit" (issue 11 §4). */
-static uint32_t etu_us(const struct cl_card *card, uint32_t etu)
+/* see card_int.h */
+uint32_t cl_cardi_etu_us(const struct cl_card *card, uint32_t etu)
 {
     uint32_t us = cl_rate_etu_to_us(etu, cl_rate_etu_ns(card->params.clock_khz,
                                                         card->params.f,
@@ -460,7 +459,7 @@ int cl_card_ctrl_done(struct cl_card *card, int rc)
         break;
     case N_ATR:
         card->budget = card->cfg.atr_total_etu
-                           ? etu_us(card, card->cfg.atr_total_etu)
+                           ? cl_cardi_etu_us(card, card->cfg.atr_total_etu)
                            : UINT32_MAX;
         atr_check(card);
         break;
@@ -503,12 +502,12 @@ uint32_t cl_card_timer(const struct cl_card *card)
         return CL_TIMER_NONE;
     switch (card->step) {
     case E_TS:
-        return etu_us(card, card->cfg.ts_etu);
+        return cl_cardi_etu_us(card, card->cfg.ts_etu);
     case E_ATR:
-        t = etu_us(card, ATR_WT_ETU);
+        t = cl_cardi_etu_us(card, ATR_WT_ETU);
         return t < card->budget ? t : card->budget;
     case E_PPS_RX:
-        return etu_us(card, cl_rate_wt_etu(card->atr.p.wi, 1));
+        return cl_cardi_etu_us(card, cl_rate_wt_etu(card->atr.p.wi, 1));
     case E_QUIET:
         return 0;
     case E_RUN:
@@ -517,7 +516,7 @@ uint32_t cl_card_timer(const struct cl_card *card)
         t = card->protocol == 1 ? cl_t1_timer(&card->eng.t1)
                                 : cl_t0_timer(&card->eng.t0);
         if (t != CL_TIMER_NONE)
-            t = etu_us(card, t);
+            t = cl_cardi_etu_us(card, t);
         if ((card->flags & K_DEADLINE) && card->deadline < t)
             t = card->deadline;
         return t;
@@ -542,45 +541,9 @@ void cl_card_elapsed(struct cl_card *card, uint32_t us)
     *left = us < *left ? *left - us : 0;
 }
 
-/* see cardlink/card.h */
-int cl_card_timeout(struct cl_card *card)
-{
-    if (card == NULL)
-        return CL_ERR_ARG;
-    if (cl_card_want(card) != CL_WANT_RECV)
-        return CL_ERR_STATE;
-    if (card->step != E_QUIET)      /* not the zero-wait look */
-        card->stats.timeouts++;
-    switch (card->step) {
-    case E_TS:
-        fail(card, CL_ERR_CARD_MUTE);   /* §6.2.2 */
-        return CL_OK;
-    case E_ATR:
-        atr_short(card, CL_ERR_TIMEOUT);
-        return CL_OK;
-    case E_PPS_RX:
-        pps_bad(card);
-        return CL_OK;
-    case E_QUIET:
-        card->step = E_RUN;
-        return CL_OK;
-    case E_RUN:
-        if (sub_want(card) != CL_WANT_RECV)
-            return CL_ERR_STATE;
-        if ((card->flags & K_DEADLINE) && card->deadline == 0) {
-            fail(card, CL_ERR_TIMEOUT);     /* the caller's deadline */
-            return CL_OK;
-        }
-        return settle(card, card->protocol == 1
-                                ? cl_t1_timeout(&card->eng.t1)
-                                : cl_t0_timeout(&card->eng.t0));
-    default:
-        return CL_ERR_STATE;
-    }
-}
-
-/* see cardlink/card.h */
-int cl_card_parity_error(struct cl_card *card, uint8_t c)
+/* In CL_WANT_RECV, the timer ran out (parity false) or the line reported
+ * a parity error on c (after the character repetitions of §7.3). */
+static NOINLINE int recv_event(struct cl_card *card, bool parity, uint8_t c)
 {
     int rc;
 
@@ -588,35 +551,65 @@ int cl_card_parity_error(struct cl_card *card, uint8_t c)
         return CL_ERR_ARG;
     if (cl_card_want(card) != CL_WANT_RECV)
         return CL_ERR_STATE;
-    card->stats.parity_errors++;
+    if (parity)
+        card->stats.parity_errors++;
+    else if (card->step != E_QUIET)     /* not the zero-wait look */
+        card->stats.timeouts++;
     switch (card->step) {
-    case E_TS:      /* nothing was checked before TS */
-        ts(card, c);
-        return CL_OK;
+    case E_TS:
+        if (parity)
+            ts(card, c);                /* nothing was checked before TS */
+        else
+            fail(card, CL_ERR_CARD_MUTE);   /* §6.2.2 */
+        break;
     case E_ATR:
-        atr_bad(card, CL_ERR_PARITY);
-        return CL_OK;
+        if (parity)
+            atr_bad(card, CL_ERR_PARITY);
+        else
+            atr_short(card, CL_ERR_TIMEOUT);
+        break;
     case E_PPS_RX:
         pps_bad(card);
-        return CL_OK;
+        break;
     case E_QUIET:
-        fail(card, CL_ERR_PROTOCOL);
-        return CL_OK;
-    case E_RUN:
-        if (sub_want(card) != CL_WANT_RECV)
-            return CL_ERR_STATE;
-        if (card->protocol == 0)
-            return settle(card, cl_t0_parity_error(&card->eng.t0));
-        /* T=1 still counts the character */
-        rc = cl_t1_parity_error(&card->eng.t1);
-        if (rc == CL_OK && sub_want(card) == CL_WANT_RECV) {
-            rc = cl_t1_feed(&card->eng.t1, &c, 1);
-            rc = rc < 0 ? rc : CL_OK;
+        if (parity)
+            fail(card, CL_ERR_PROTOCOL);
+        else
+            card->step = E_RUN;
+        break;
+    default:    /* E_RUN, the engine receiving */
+        if (!parity) {
+            if ((card->flags & K_DEADLINE) && card->deadline == 0) {
+                fail(card, CL_ERR_TIMEOUT);     /* the caller's deadline */
+                break;
+            }
+            rc = card->protocol == 1 ? cl_t1_timeout(&card->eng.t1)
+                                     : cl_t0_timeout(&card->eng.t0);
+        } else if (card->protocol == 0) {
+            rc = cl_t0_parity_error(&card->eng.t0);
+        } else {
+            /* T=1 still counts the character */
+            rc = cl_t1_parity_error(&card->eng.t1);
+            if (rc == CL_OK && sub_want(card) == CL_WANT_RECV) {
+                rc = cl_t1_feed(&card->eng.t1, &c, 1);
+                rc = rc < 0 ? rc : CL_OK;
+            }
         }
         return settle(card, rc);
-    default:
-        return CL_ERR_STATE;
     }
+    return CL_OK;
+}
+
+/* see cardlink/card.h */
+int cl_card_timeout(struct cl_card *card)
+{
+    return recv_event(card, false, 0);
+}
+
+/* see cardlink/card.h */
+int cl_card_parity_error(struct cl_card *card, uint8_t c)
+{
+    return recv_event(card, true, c);
 }
 
 /* E_RUN: bytes to the engine. What is left once it stops receiving
@@ -722,24 +715,26 @@ size_t cl_card_pull(struct cl_card *card, const uint8_t **p)
 /* see cardlink/card.h */
 int cl_card_sent(struct cl_card *card, size_t n)
 {
+    int rc = CL_OK;
+
     if (card == NULL)
         return CL_ERR_ARG;
     if (card->step == E_PPS_TX) {
         if (n > (size_t)(card->plan.pps_len - card->rx_len))
             return CL_ERR_ARG;
-        card->stats.bytes_sent += (uint32_t)n;
         card->rx_len = (uint8_t)(card->rx_len + n);
         if (card->rx_len == card->plan.pps_len) {
             card->rx_len = 0;
             card->step = E_PPS_RX;
         }
-        return CL_OK;
+    } else {
+        if (card->step != E_RUN || sub_want(card) != CL_WANT_SEND)
+            return CL_ERR_STATE;
+        rc = settle(card, card->protocol == 1 ? cl_t1_sent(&card->eng.t1, n)
+                                              : cl_t0_sent(&card->eng.t0, n));
     }
-    if (card->step != E_RUN || sub_want(card) != CL_WANT_SEND)
-        return CL_ERR_STATE;
     card->stats.bytes_sent += (uint32_t)n;
-    return settle(card, card->protocol == 1 ? cl_t1_sent(&card->eng.t1, n)
-                                            : cl_t0_sent(&card->eng.t0, n));
+    return rc;
 }
 
 /* see cardlink/card.h */

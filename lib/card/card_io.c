@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "cardlink/card.h"
+#include "card_int.h"
 #include "cardlink/error.h"
 #include "cardlink/rate.h"
 #include "cardlink/wipe.h"
@@ -16,16 +16,6 @@
 #define IO_CHUNK 32u
 /* The bound for a local echo to come back (the ATR's character time). */
 #define ATR_WT_ETU 9600u
-
-/* Microseconds of etu at the line's current rate. */
-static uint32_t etu_us(const struct cl_card *card, uint32_t etu)
-{
-    uint32_t us = cl_rate_etu_to_us(etu, cl_rate_etu_ns(card->params.clock_khz,
-                                                        card->params.f,
-                                                        card->params.d));
-
-    return us > CL_TIMER_MAX ? CL_TIMER_MAX : us;
-}
 
 /* APDU-level sessions: disconnect and close. */
 static void apdu_close(struct cl_card *card)
@@ -74,7 +64,7 @@ static int send_chunks(struct cl_card *card, const uint8_t *buf, size_t len,
         if (rv != CL_OK)
             return rv;
         while ((card->line->caps.flags & CL_CARD_LINE_ECHO) && got < n) {
-            uint32_t t = etu_us(card, ATR_WT_ETU);
+            uint32_t t = cl_cardi_etu_us(card, ATR_WT_ETU);
             int r = card->line->recv(card->ctx, echo + got, n - got, &t);
 
             if (r == CL_ERR_PARITY) {
