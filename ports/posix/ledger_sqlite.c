@@ -4,7 +4,10 @@
  * BEGIN IMMEDIATE ... COMMIT). The schema is in docs/porting.md, "Stores".
  * SPDX-License-Identifier: Apache-2.0
  */
+#define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -243,6 +246,14 @@ int cl_ledger_sqlite_open(struct cl_ledger_sqlite *l, const char *path, int busy
     if (l->db != NULL)
         return CL_ERR_STATE;
     l->last = SQLITE_OK;
+    /* The file holds resume tokens (the session store): a new one is made
+     * 0600 before SQLite opens it (its -wal and -shm take the same mode).
+     * Not for SQLite's special names (":memory:", "file:" URIs). */
+    if (path[0] != ':' && strncmp(path, "file:", 5) != 0) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     rc = sqlite3_open_v2(path, &l->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,6 +113,22 @@ START_TEST(test_open)
     ck_assert_int_eq(cl_ledger_sqlite_open(&o, p, 0), CL_ERR_IO);
     ck_assert_int_eq(cl_ledger_sqlite_last(&o), 26);   /* SQLITE_NOTADB */
     ck_assert_ptr_null(o.db);
+    /* a new database is made 0600 whatever the umask (it holds resume
+     * tokens), its -wal too */
+    {
+        struct stat st;
+        char w[420];
+        mode_t old = umask(0);
+        snprintf(p, sizeof(p), "%s/mode.db", dir);
+        ck_assert_int_eq(cl_ledger_sqlite_open(&o, p, 0), CL_OK);
+        umask(old);
+        ck_assert_int_eq(stat(p, &st), 0);
+        ck_assert_uint_eq(st.st_mode & 0777u, 0600u);
+        snprintf(w, sizeof(w), "%s-wal", p);
+        ck_assert_int_eq(stat(w, &st), 0);
+        ck_assert_uint_eq(st.st_mode & 0777u, 0600u);
+        cl_ledger_sqlite_close(&o);
+    }
 }
 END_TEST
 
