@@ -13,7 +13,7 @@
  * TLS identity), device-ca.der (device trust), root.der (card chains),
  * issuer.key.der (the issuer key signing loads and e-goods; optional).
  * LIST: comma-separated flows run in order on each device connection after
- * its HELLO and CARD-INSERTED: auth | purchase:ITEM | purse:AMOUNT |
+ * its HELLO and CARD-INSERTED: auth | auth:pin | purchase:ITEM | purse:AMOUNT |
  * load:AMOUNT | egoods:HEX | relay:SCRIPTFILE | gate:ACTION (default
  * auth,purchase:1; gate needs DIR/gate.key.der and follows an auth);
  * then the server closes the session. One line per decision on stdout.
@@ -92,6 +92,7 @@ static struct {
     const char *listen, *pki, *db, *flows, *catalogue, *devices, *merchant;
     int once, verbose;
     int gate_replay;                /* test switch: each gate's authorisation is sent twice */
+    int block_after;                /* auth failure policy: block after N wrong PINs (0 off) */
 } opt;
 
 static struct flowspec flows[MAX_FLOWS];
@@ -119,7 +120,10 @@ static void print_usage(FILE *f)
           "  --flows LIST        run on each device after CARD-INSERTED, in order\n"
           "                      (default auth,purchase:1): auth | purchase:ITEM |\n"
           "                      purse:AMOUNT | load:AMOUNT | egoods:HEX | relay:SCRIPTFILE |\n"
-          "                      gate:ACTION (right after auth; DIR/gate.key.der signs it)\n"
+          "                      gate:ACTION (right after auth; DIR/gate.key.der signs it);\n"
+          "                      auth:pin asks the holder's PIN (the card checks it)\n"
+          "  --block-after N     auth: block the card (issuer-signed BLOCK) when its PIN is\n"
+          "                      exhausted or after N wrong PINs (needs issuer.key.der)\n"
           "  --gate-replay       test: send each gate authorisation again (the device refuses)\n"
           "                      AMOUNT: minor units (250) or with a point (2.50)\n"
           "  --catalogue FILE    lines \"ID PRICE CURRENCY TEXT\" (default: 1 2.50 EUR Coffee)\n"
@@ -550,8 +554,9 @@ static int parse_flows(const char *list)
             break;
         }
         memset(f, 0, sizeof(*f));
-        if (strcmp(tok, "auth") == 0 && arg == NULL) {
+        if (strcmp(tok, "auth") == 0 && (arg == NULL || strcmp(arg, "pin") == 0)) {
             f->kind = FK_AUTH;
+            f->item = arg != NULL;      /* 1: with the PIN (the VERIFY template) */
         } else if (strcmp(tok, "purchase") == 0 && arg) {
             unsigned long v;
             errno = 0;
@@ -740,12 +745,28 @@ static void start_next_flow(struct conn *c)
         c->req_amount = (uint32_t)f->amount;
         c->req_currency = 978;
         switch (f->kind) {
-        case FK_AUTH:
+        case FK_AUTH: {
+            /* auth:pin: the cardlink applet's VERIFY template (ISO 9564
+             * format 2, 4..12 digits), typed on the device, checked by the card */
+            static const uint8_t tpl[13] = {0x00, 0x20, 0x00, 0x80, 0x08, 0x24, 0xFF,
+                                            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+            struct cl_relay_msg pm;
+            struct cl_relay_pin pin;
+
+            cl_relay_msg_init(&pm, CL_RELAY_PIN_VERIFY);
+            pin = pm.u.pin;
+            pin.apdu.data = tpl;
+            pin.apdu.len = sizeof(tpl);
+            pin.encoding = CL_RELAY_PIN_ISO9564_2;
+            pin.min_len = 4;
+            pin.max_len = 12;
+            pin.offset = 0;
             txn_now(&txn, CL_TXN_AUTHENTICATION);
             rc = crypto_port.random(crypto_port.ctx, txn.id, sizeof(txn.id));
             if (rc == CL_OK)
-                rc = cl_server_authenticate(c->srv, now, &txn, NULL);
+                rc = cl_server_authenticate(c->srv, now, &txn, f->item ? &pin : NULL);
             break;
+        }
         case FK_PURCHASE:
             rc = cl_server_txn_from_catalogue(&scfg, f->item, 1, &txn);
             if (rc == CL_OK)
@@ -826,8 +847,8 @@ static void report(struct conn *c, const struct cl_server_result *r)
             r->recorded ? ", answered from the ledger" : "");
         break;
     case CL_SERVER_FLOW_AUTH:
-        out("authentication %s.. card %s: %s%s%s, %u attempt(s)", id, serial,
-            outcome_name(r->outcome), why,
+        out("authentication %s.. card %s: %s%s%s%s, %u attempt(s)", id, serial,
+            outcome_name(r->outcome), r->blocked ? ", card blocked (issuer)" : "", why,
             r->outcome == CL_LEDGER_APPROVED ? ", signature verified (card-auth)" : "",
             (unsigned)r->tries);
         break;
@@ -1430,6 +1451,9 @@ static int setup_server(void)
     scfg.clock = wall_clock;
     scfg.merchant = opt.merchant;
     scfg.keepalive_s = 30;
+    scfg.auth_block_after = (uint8_t)opt.block_after;
+    if (opt.block_after != 0 && crypto_port.issuer_sign == NULL)
+        out("--block-after %d: no issuer key, cards are not blocked", opt.block_after);
     out("issuer key %s, %zu catalogue item(s), %zu flow(s)%s",
         crypto_port.issuer_sign ? "loaded" : "absent (no loads or e-goods)", n_items, n_flows,
         n_enrolled ? ", enrolment on" : ", any device certificate from the device CA");
@@ -1789,6 +1813,17 @@ int main(int argc, char **argv)
             opt.once = 1;
         else if (strcmp(a, "--gate-replay") == 0)
             opt.gate_replay = 1;
+        else if (strcmp(a, "--block-after") == 0) {
+            char *end;
+            long v;
+            if (i + 1 >= argc)
+                return usage(NULL);
+            errno = 0;
+            v = strtol(argv[++i], &end, 10);
+            if (errno || *end || end == argv[i] || v < 1 || v > 15)
+                return usage("--block-after: 1..15");
+            opt.block_after = (int)v;
+        }
         else if (strcmp(a, "-v") == 0)
             opt.verbose = 1;
         else if (a[0] != '-' && cmd == NULL &&
@@ -1817,7 +1852,7 @@ int main(int argc, char **argv)
         return usage("--merchant: 1..40 characters");
     rc = parse_flows(opt.flows ? opt.flows : "auth,purchase:1");
     if (rc == -1)
-        return usage("--flows: auth | purchase:ITEM | purse:AMOUNT | load:AMOUNT | egoods:HEX "
+        return usage("--flows: auth | auth:pin | purchase:ITEM | purse:AMOUNT | load:AMOUNT | egoods:HEX "
                      "(16..64 bytes) | relay:SCRIPTFILE | gate:ACTION, comma-separated");
     if (rc != 0 || load_catalogue() != 0 || load_devices() != 0)
         return 1;

@@ -180,6 +180,10 @@ e2e "A purchase: the holder reads both pages, confirms, types the PIN" purchase:
     "${approve}wait-screen MESSAGE
 end
 "
+e2e "Authentication with the PIN: the card signs the server's challenge, the PIN stays on the device" \
+    auth:pin "${approve}wait-screen MESSAGE
+end
+"
 e2e "A purse payment of EUR 1.50 from the card's stored value" purse:1.50 \
     "${approve}wait-screen MESSAGE
 end

@@ -26,6 +26,7 @@ import tempfile
 import time
 
 PIN = "7391"          # the card's PIN (perso --pin)
+AUTH_PAGES = 2        # pages of an authentication on the device's display
 WRONG = "5820"        # a wrong one the holder types once
 
 if len(sys.argv) != 6:
@@ -124,23 +125,24 @@ def pin_tries():
     return int(m.group(1)) if m else None
 
 
-def flow(flows, script, db=None, dev_pki=main_pki, srv_pki=main_pki):
+def flow(flows, script, db=None, dev_pki=main_pki, srv_pki=main_pki, srv_args=(), card=None):
     """Run one server (--once) and one device; return (device rc, device
-    output, server output, db path)."""
+    output, server output, db path). srv_args: more server options; card:
+    another card line than the shared card's."""
     global case_no
     case_no += 1
     tag = "c%d" % case_no
     db = db or os.path.join(work, tag + ".db")
     sout = os.path.join(work, tag + ".server")
     srv, sf = start([SERVER, "--listen", "127.0.0.1:0", "--pki", srv_pki, "--db", db,
-                     "--flows", flows, "--once"], sout)
+                     "--flows", flows, "--once"] + list(srv_args), sout)
     port = first_line(sout, r"listening on \S+ port (\d+)", srv).group(1)
     hfile = os.path.join(work, tag + ".holder")
     with open(hfile, "w") as f:
         f.write(script)
     trace = os.path.join(work, tag + ".trace")
     try:
-        d = run([DEVICE, "--card", line, "--server", "127.0.0.1:" + port, "--pki", dev_pki,
+        d = run([DEVICE, "--card", card or line, "--server", "127.0.0.1:" + port, "--pki", dev_pki,
                  "--store", store, "--ui", "script:" + hfile, "--trace", trace])
         drc, dout = d.returncode, d.stdout
     except subprocess.TimeoutExpired as e:
@@ -308,6 +310,59 @@ try:
     check(ok and os.WEXITSTATUS(st) == 0, "terminal holder: pages, Confirm, PIN, Approved, exit 0")
     check("(*) SECURE PIN ENTRY" in term_text, "terminal holder: the secure LED was on for the PIN")
     check(re.search(r"purchase .*: APPROVED", sdata) is not None, "terminal holder: APPROVED")
+
+    # 10. Authentication with the PIN (auth:pin): the holder approves and
+    #     types the PIN on the device; the card checks it, signs the
+    #     challenge (INTERNAL AUTHENTICATE); the server verifies (card-auth).
+    rc, dout, sout, db = flow("auth:pin", approve(pages=AUTH_PAGES) +
+                              "wait-screen MESSAGE\nexpect-line 1 Approved\nend\n")
+    check(rc == 0, "auth with PIN: device exit 0")
+    check(re.search(r"authentication \S+ card \S+: APPROVED, signature verified \(card-auth\), "
+                    r"1 attempt", sout) is not None, "auth with PIN: server APPROVED (card-auth)")
+    check(pin_tries() == 3, "auth with PIN: PIN tries 3/3")
+
+    # 11. Wrong PIN twice, then right: before each retry the holder is shown
+    #     the tries left (the server's DISPLAY); the third try is approved.
+    rc, dout, sout, db = flow("auth:pin",
+                              approve(pages=AUTH_PAGES, pin=WRONG) + "wait-screen SERVER_TEXT\n" +
+                              approve(pages=AUTH_PAGES, pin=WRONG) + "wait-screen SERVER_TEXT\n" +
+                              approve(pages=AUTH_PAGES) +
+                              "wait-screen MESSAGE\nexpect-line 1 Approved\nend\n")
+    check(rc == 0, "auth wrong twice: device exit 0")
+    check("2 tries left" in dout and "1 try left" in dout,
+          "auth wrong twice: the holder saw '2 tries left' then '1 try left'")
+    check(re.search(r"authentication \S+ card \S+: APPROVED.*, 3 attempt", sout) is not None,
+          "auth wrong twice: APPROVED at the 3rd attempt")
+    check(pin_tries() == 3, "auth wrong twice: PIN tries 3/3 again")
+
+    # 12. Wrong PIN until exhausted, blocking on (--block-after 3): the
+    #     server blocks the card with the issuer-signed BLOCK; a later
+    #     purchase on it fails with the blocked status (6985). Its own card
+    #     (another image, another virtual card): the shared one stays usable.
+    img_b = os.path.join(work, "card-b.img")
+    r = run([PERSO, "--out", img_b, "--pin", PIN, "--card-key", p("card.key.der"),
+             "--card-cert", p("card.der"), "--sign-key", p("card-sign.key.der"),
+             "--sign-cert", p("card-sign.der"), "--issuer-cert", p("issuer.der"),
+             "--root-cert", p("root.der"), "--issuer-pub", p("issuer.der"), "--balance", "5000"])
+    check(r.returncode == 0, "blocking: second card personalised")
+    vb_out = os.path.join(work, "vcard-b.out")
+    vcard_b, _ = start([VCARD, "--line", "tcp:127.0.0.1:0", "--applet", img_b], vb_out)
+    line_b = "vline:" + first_line(vb_out, r"^line (\S+)", vcard_b).group(1)
+    rc, dout, sout, db = flow("auth:pin",
+                              approve(pages=AUTH_PAGES, pin=WRONG) + "wait-screen SERVER_TEXT\n" +
+                              approve(pages=AUTH_PAGES, pin=WRONG) + "wait-screen SERVER_TEXT\n" +
+                              approve(pages=AUTH_PAGES, pin=WRONG) +
+                              "wait-screen MESSAGE\nexpect-line 1 Failed\nend\n",
+                              srv_args=["--block-after", "3"], card=line_b)
+    check(rc == 0, "blocking: device exit 0")
+    check(re.search(r"authentication \S+ card \S+: FAILED, card blocked \(issuer\).*63C0.*"
+                    r"3 attempt", sout) is not None,
+          "blocking: server says 'FAILED, card blocked (issuer)' after 3 attempts (63C0)")
+    rc, dout, sout, db = flow("purchase:1", approve() +
+                              "wait-screen MESSAGE\nexpect-line 1 Failed\nend\n", card=line_b)
+    check(re.search(r"purchase .*: FAILED .*SW 6985", sout) is not None,
+          "blocked card: a later purchase FAILED with SW 6985")
+    check("APPROVED" not in txns(db), "blocked card: nothing approved")
 
     # 9. No PIN digit in any log line, nor in the relay stream (hex).
     text = "\n".join(logs)
