@@ -1435,6 +1435,13 @@ START_TEST(snapshot_bytes)
     ck_assert(!pump());
     ck_assert_int_eq(cl_server_save(&srv, a, sizeof(a), &n), CL_OK);
     ck_assert_uint_eq(n, mem_ses.state_len);
+    if (getenv("CL_SNAPSHOT_SEED") != NULL) {   /* fuzz/corpus/session_restore */
+        FILE *f = fopen(getenv("CL_SNAPSHOT_SEED"), "wb");
+        ck_assert_ptr_nonnull(f);
+        fputc(0x10, f);
+        ck_assert_uint_eq(fwrite(a, 1, n, f), n);
+        fclose(f);
+    }
     ck_assert_mem_eq(a, mem_ses.state, n);
     ck_assert_int_eq(cl_server_save(&srv, a, 10, &m), CL_ERR_BUFFER);
     ck_assert_uint_eq(m, n);
