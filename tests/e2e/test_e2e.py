@@ -125,7 +125,8 @@ def pin_tries():
     return int(m.group(1)) if m else None
 
 
-def flow(flows, script, db=None, dev_pki=main_pki, srv_pki=main_pki, srv_args=(), card=None):
+def flow(flows, script, db=None, dev_pki=main_pki, srv_pki=main_pki, srv_args=(), card=None,
+         dev_args=()):
     """Run one server (--once) and one device; return (device rc, device
     output, server output, db path). srv_args: more server options; card:
     another card line than the shared card's."""
@@ -143,7 +144,7 @@ def flow(flows, script, db=None, dev_pki=main_pki, srv_pki=main_pki, srv_args=()
     trace = os.path.join(work, tag + ".trace")
     try:
         d = run([DEVICE, "--card", card or line, "--server", "127.0.0.1:" + port, "--pki", dev_pki,
-                 "--store", store, "--ui", "script:" + hfile, "--trace", trace])
+                 "--store", store, "--ui", "script:" + hfile, "--trace", trace] + list(dev_args))
         drc, dout = d.returncode, d.stdout
     except subprocess.TimeoutExpired as e:
         drc, dout = -1, (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
@@ -363,6 +364,35 @@ try:
     check(re.search(r"purchase .*: FAILED .*SW 6985", sout) is not None,
           "blocked card: a later purchase FAILED with SW 6985")
     check("APPROVED" not in txns(db), "blocked card: nothing approved")
+
+    # 8b. The gate (issue 12 fig. 3): after the authentication the server
+    #     authorises action 1; the device checks the signed authorisation
+    #     and appends one line to its actuator file. The same signed bytes
+    #     sent again (--gate-replay) are refused: still one line.
+    door = os.path.join(work, "door.log")
+    auth = (approve(pages=AUTH_PAGES, pin=None) +
+            "wait-screen MESSAGE\nexpect-line 1 Approved\n")
+    rc, dout, sout, db = flow("auth,gate:1", auth + "wait-screen MESSAGE\nexpect-line 1 Door opened\n"
+                              "wait-screen MESSAGE\nexpect-line 1 Access refused\nend\n",
+                              srv_args=["--gate-replay"], dev_args=["--actuator", door])
+    check(rc == 0, "gate: device exit 0")
+    check("device: ACTION 1 performed (door)" in dout, "gate: the device performed action 1")
+    check(re.search(r"server: gate \S+ action 1 for device CL-0001.*: APPROVED, device answered DONE",
+                    sout) is not None, "gate: server APPROVED, the device answered DONE")
+    check(re.search(r"server: gate \S+ action 1 \(the same authorisation again\).*: DECLINED, "
+                    r"device answered REPLAYED", sout) is not None,
+          "gate: the same authorisation again DECLINED, REPLAYED")
+    lines = open(door).read().splitlines() if os.path.exists(door) else []
+    check(lines == ["ACTION 1"], "gate: the actuator file has exactly one line: %r" % lines)
+    t = txns(db)
+    check(len(re.findall(r" gate .*APPROVED", t)) == 1 and len(re.findall(r" gate .*DECLINED", t)) == 1,
+          "gate: the ledger holds one gate APPROVED and one DECLINED")
+    # a gate with no authentication before it is not even sent
+    rc, dout, sout, db = flow("gate:1", "end\n", dev_args=["--actuator", door])
+    check(re.search(r"flow 1 not started: ", sout) is not None and "gate" not in txns(db),
+          "gate without authentication: not started, nothing in the ledger")
+    check((open(door).read().splitlines() if os.path.exists(door) else []) == ["ACTION 1"],
+          "gate without authentication: still one line")
 
     # 9. No PIN digit in any log line, nor in the relay stream (hex).
     text = "\n".join(logs)
