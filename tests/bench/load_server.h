@@ -510,6 +510,14 @@ static void rig_open(struct rig *g, const uint8_t *dev_id, size_t id_len)
     memset(g, 0, sizeof(*g));
     g->now = 1000;
     RIG_OK(cl_applet_state_load(&g->ast, rig_img, rig_img_len));
+    {
+        /* one image for every card (same keys and certificates), but each
+         * its own purse serial, as cards in the field: the server's
+         * certificate cache is keyed by it (distinct ids, distinct serials) */
+        size_t i;
+        for (i = 0; i < id_len; i++)
+            g->ast.serial[i % sizeof(g->ast.serial)] ^= dev_id[i];
+    }
     RIG_OK(cl_posix_crypto_init(&g->pcr, &g->acr, NULL, 0));
     RIG_OK(cl_applet_init(&g->ap, &g->ast, &g->acr, NULL));
     RIG_OK(cl_applet_app(&g->ap, &g->app));
