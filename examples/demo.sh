@@ -151,13 +151,13 @@ confirm
 wait-screen PIN
 pin 1234
 '
-# e2e TITLE FLOWS HOLDER-SCRIPT: one server (--once), one device connection
+# e2e TITLE FLOWS HOLDER-SCRIPT [SERVER-OPTION]: one server (--once), one device connection
 e2e() {
     printf '\n\033[1m-- %s (server --flows %s)\033[0m\n' "$1" "$2"
     printf '%s' "$3" >"$e2e/holder"
     : >"$e2e/server.out"
     "$ex/cardlink-server" --listen 127.0.0.1:0 --pki "$work" --db "$e2e/ledger.db" \
-        --flows "$2" --once >"$e2e/server.out" 2>&1 &
+        --flows "$2" --once ${4:-} >"$e2e/server.out" 2>&1 &
     srv=$!
     while ! grep -q 'listening on' "$e2e/server.out"; do
         kill -0 $srv 2>/dev/null || { cat "$e2e/server.out"; exit 1; }
@@ -165,13 +165,14 @@ e2e() {
     done
     port=$(sed -n 's/.*listening on [^ ]* port \([0-9]*\).*/\1/p' "$e2e/server.out")
     "$ex/cardlink-device" --card "$card" --server "127.0.0.1:$port" --pki "$work" \
-        --store "$e2e/store" --ui "script:$e2e/holder" >"$e2e/device.out" 2>&1 || true
+        --store "$e2e/store" --ui "script:$e2e/holder" --actuator "$e2e/door" \
+        >"$e2e/device.out" 2>&1 || true
     wait $srv || true
     srv=
     # what the holder sees and does, what the device and the server decide
-    grep -E '^holder:|^device: (holder|the holder|the card|transaction record|policy|TLS up)' \
+    grep -E '^holder:|^device: (holder|the holder|the card|transaction record|policy|TLS up|ACTION)' \
         "$e2e/device.out" || true
-    grep -E '^server: (purchase|purse|load|authentication|e-goods|device .*card inserted)' \
+    grep -E '^server: (purchase|purse|load|authentication|e-goods|gate|device .*card inserted)' \
         "$e2e/server.out" || true
 }
 t0=$(date +%s)
@@ -184,6 +185,17 @@ e2e "Authentication with the PIN: the card signs the server's challenge, the PIN
     auth:pin "${approve}wait-screen MESSAGE
 end
 "
+e2e "Gate: after an authentication the server authorises one action (the door), signed with its gate key; the same authorisation sent again is refused" \
+    auth,gate:1 "wait-screen TXN 1/2
+page-down
+wait-screen TXN 2/2
+confirm
+wait-screen MESSAGE
+wait-screen MESSAGE
+wait-screen MESSAGE
+end
+" --gate-replay
+echo "door actuator file: $(cat "$e2e/door" 2>/dev/null | tr '\n' ' ')(one line: the action happened once)"
 e2e "A purse payment of EUR 1.50 from the card's stored value" purse:1.50 \
     "${approve}wait-screen MESSAGE
 end
