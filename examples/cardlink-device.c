@@ -902,9 +902,10 @@ static int run(void)
                 cl_relay_session_state(cl_dev_session(&g.dev)) == CL_RELAY_ST_OPEN) {
                 session_seen = true;
                 logf_("relay session open as \"%s\"", g.id);
-                /* The card is activated once the session is open: lib/device
-                 * tells the server CARD-INSERTED when activation ends and
-                 * drops it when no session is open yet. */
+                /* The card is activated once the session is open, so that
+                 * the log reads in order; lib/device would also tell the
+                 * server CARD-INSERTED for a card activated earlier, when
+                 * the session opens (once per session). */
 #ifdef CL_HAVE_PCSC
                 if (g.is_pcsc)   /* the slot watcher inserts the card */
                     cl_pcsc_dev_arm(&g.pcsc);
