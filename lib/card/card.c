@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "cardlink/card.h"
+#include "card_int.h"
 #include "cardlink/error.h"
 #include "cardlink/rate.h"
 
@@ -24,7 +24,7 @@ void cl_card_config_default(struct cl_card_config *cfg)
     cfg->atr_total_etu = 20160u;
 }
 
-static void card_init(struct cl_card *card, const struct cl_card_config *cfg)
+static NOINLINE void card_init(struct cl_card *card, const struct cl_card_config *cfg)
 {
     memset(card, 0, sizeof(*card));
     if (cfg != NULL)
@@ -122,7 +122,7 @@ bool cl_card_sw_inverse(const struct cl_card *card)
 }
 
 /* Whether the line runs F, D at clock_khz. */
-static bool line_runs(const struct cl_card_line_caps *caps, uint16_t f,
+static NOINLINE bool line_runs(const struct cl_card_line_caps *caps, uint16_t f,
                       uint8_t d, uint32_t clock_khz)
 {
     size_t i;

@@ -81,7 +81,7 @@ static void xchg_end(struct cl_card *card, int err)
     card->stats.more_time += more_time(card) - card->more_mark;
 }
 
-static void ctrl(struct cl_card *card, unsigned kind, unsigned next)
+static NOINLINE void ctrl(struct cl_card *card, unsigned kind, unsigned next)
 {
     card->step = E_CTRL;
     card->ctrl = (uint8_t)kind;
@@ -127,7 +127,7 @@ static void atr_bad(struct cl_card *card, int err)
 }
 
 /* The final parameters, then the engine. */
-static void go_run(struct cl_card *card)
+static NOINLINE void go_run(struct cl_card *card)
 {
     card->params = card->plan.params;
     ctrl(card, CL_CARD_CTRL_PARAMS, N_RUN);
@@ -288,7 +288,7 @@ static unsigned sub_want(const struct cl_card *card)
 /* After every call into the protocol engine: a failed engine deactivates
  * the card (§10.2, §11.6); the end of the activation's IFS exchange makes
  * the session ACTIVE. rc: the call's own result. */
-static int settle(struct cl_card *card, int rc)
+static NOINLINE int settle(struct cl_card *card, int rc)
 {
     unsigned w;
 

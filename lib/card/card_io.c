@@ -28,7 +28,7 @@ static void apdu_close(struct cl_card *card)
 
 /* Receive through the line, decoding inverse characters in software when
  * the line does not. Never returns more than size. */
-static int line_recv(struct cl_card *card, uint8_t *buf, size_t size,
+static NOINLINE int line_recv(struct cl_card *card, uint8_t *buf, size_t size,
                      uint32_t *timeout_us)
 {
     int r = card->line->recv(card->ctx, buf, size, timeout_us);
@@ -92,7 +92,7 @@ static int send_chunks(struct cl_card *card, const uint8_t *buf, size_t len,
 
 /* send_chunks(), then the copies of the command (a VERIFY's PIN block)
  * wiped where there were any. */
-static int line_send(struct cl_card *card, const uint8_t *buf, size_t len)
+static NOINLINE int line_send(struct cl_card *card, const uint8_t *buf, size_t len)
 {
     uint8_t tmp[IO_CHUNK], echo[IO_CHUNK];
     int rv = send_chunks(card, buf, len, tmp, echo);
