@@ -28,6 +28,10 @@
  *  - a DEBIT's 9000 carries the receipt over the CLRD message with the
  *    command's payee, signed with the authentication key; a PSO's is made
  *    with the signing key, an INTERNAL AUTHENTICATE's over the CLIA message;
+ *  - BLOCK: the blocked flag goes 0 -> 1 only with 9000 to 80 1E and
+ *    never back; a card blocked before a command answers no 9000 to
+ *    VERIFY P1 00, CHANGE, RESET RETRY COUNTER, INTERNAL AUTHENTICATE,
+ *    PSO, CREDIT, DEBIT, USE or APPEND RECORD, and SELECT by AID not 9000;
  *  - tearing: the RAM image equals the last image the store persisted
  *    after every command (nothing changes without being made durable); a
  *    failed write answers 6581 with no data and makes no further write;
@@ -228,6 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t l = data[pos++];
         uint32_t bal = st.balance, ctr = st.counter;
         uint8_t pin = st.pin_tries, puk = st.puk_tries, ins, cla;
+        uint8_t blocked = st.blocked;
         bool verified = ap.verified;
         const uint8_t *cmd;
         unsigned sw;
@@ -309,6 +314,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (cla == 0x10 && sw != 0x6884 && sw != 0x6700)
             abort();                    /* chaining is never executed */
+        /* BLOCK: set once, by an issuer-signed 80 1E; a blocked card does
+         * nothing that signs, moves value, writes or checks a PIN. */
+        if (st.blocked < blocked ||
+            (st.blocked != blocked &&
+             (sw != 0x9000 || cla != 0x80 || ins != CL_APPLET_INS_BLOCK)))
+            abort();
+        if (blocked && sw == 0x9000 && (cla == 0x00 || cla == 0x80) &&
+            ((cla == 0x00 && ((ins == 0x20 && l > 2 && cmd[2] != 0xFF) || ins == 0x24 ||
+                              ins == 0x2C || ins == 0x88 || ins == 0x2A || ins == 0xE2 ||
+                              (ins == 0xA4 && l > 2 && cmd[2] == 0x04))) ||
+             (cla == 0x80 && (ins == CL_APPLET_INS_CREDIT || ins == CL_APPLET_INS_DEBIT ||
+                              ins == CL_APPLET_INS_USE))))
+            abort();
     }
     /* The image round trip. */
     if (cl_applet_state_save(&st, img, sizeof(img), &len) != CL_OK ||

@@ -44,6 +44,13 @@ def egoods(idb, plen, good=True):
 def txrec(i):
     return bytes([0, 0xE2, 0, 0x28, 43]) + bytes([i]) * 43
 PSO = H('002A9E9A20') + bytes(range(32)) + b'\x00'
+# BLOCK (image version 3): the issuer's signature over CLBK serial and the
+# last GET CHALLENGE (the test crypto's random is 5A..)
+GETCHAL = H('0084000008')
+def block(good=True, chal=b'\x5a' * 8):
+    h = mix(b'CLBK' + SERIAL + chal)
+    sig = fsig(h) if good else fsig(bytes([h[0] ^ 1]))
+    return bytes([0x80, 0x1E, 0, 0, len(sig)]) + sig
 seeds = {
  'select': [SEL, H('00A4040007F0434C50415901 00'.replace(' ', '')), H('00A4040C07F0434C50415902')],
  'select_ef_fcp': [H('00A4020402010100'), H('00A4020402020200'), H('00A4000C023F00')],
@@ -91,6 +98,11 @@ seeds = {
  'malformed': [H('00A404'), H('00A4040C050102'), H('00A4040C0000'), b'', b'\x00'],
  'reset_mid': [PIN_OK, None, debit(10, 5), None, None],
  'purchase_flow': [SEL, H('00B0810000'), PIN_OK, PSO, txrec(7), H('00B2012C00')],
+ 'block': [PIN_OK, GETCHAL, block(), SEL, PIN_OK, PSO, H('0088000008C45D197A0BE268F300'), credit(500, 5),
+           debit(10, 5), PUK_OK, H('805C000000'), GETCHAL, block()],
+ 'block_forged': [block(), GETCHAL, block(good=False), block(), GETCHAL, None, block(), GETCHAL,
+                  H('0084000004'), block(), PIN_OK, PSO],
+ 'tear_block': [GETCHAL, 'CUT', block(), block(), GETCHAL, block(), PIN_OK, debit(10, 5)],
 }
 for name, apdus in seeds.items():
     open(name, 'wb').write(rec(apdus))
