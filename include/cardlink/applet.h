@@ -292,7 +292,7 @@ CL_WUR int cl_applet_state_set_cert(struct cl_applet_state *st, int which,
  * Serialise st into out[0..out_size) (at most CL_APPLET_IMAGE_MAX bytes);
  * *out_len is the image length. Layout: docs/applet.md, "Card image".
  * Returns CL_OK, or CL_ERR_ARG (NULL; a state whose counts or lengths are
- * out of range), CL_ERR_BUFFER (out_size too small; *out_len is then the
+ * out of range, or blocked not 0/1), CL_ERR_BUFFER (out_size too small; *out_len is then the
  * size needed).
  */
 CL_WUR int cl_applet_state_save(const struct cl_applet_state *st,
@@ -303,11 +303,12 @@ CL_WUR int cl_applet_state_save(const struct cl_applet_state *st,
  * Load an image of exactly len bytes into st. Every field is checked
  * before st is written: on error st is unchanged.
  * Returns CL_OK, or CL_ERR_ARG (NULL), CL_ERR_MALFORMED (not an image:
- * bad magic), CL_ERR_VERSION (another image version), CL_ERR_TRUNCATED
+ * bad magic), CL_ERR_VERSION (not version 3, nor 2: a version 2 image
+ * loads as not blocked), CL_ERR_TRUNCATED
  * (shorter than its header says), CL_ERR_TRAILING (longer),
  * CL_ERR_CHECKSUM (CRC mismatch), CL_ERR_RESERVED (a field out of range:
  * a malformed PIN block, a counter above its limit, a length or count
- * above its maximum, a ring index out of range).
+ * above its maximum, a ring index out of range, a blocked flag not 0/1).
  */
 CL_WUR int cl_applet_state_load(struct cl_applet_state *st,
                                 const uint8_t *img, size_t len);
