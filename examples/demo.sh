@@ -10,7 +10,8 @@
 #    the card's certificate read back and checked by openssl.
 # 3. end to end: a server (cardlink-server), a virtual card and a device
 #    (cardlink-device) with a scripted holder, over TLS on loopback: a
-#    purchase, a purse payment, a load and a declined purchase, showing what
+#    purchase, an authentication with the PIN, a purse payment, a load and a
+#    declined purchase, showing what
 #    the holder sees and what the server decides.
 set -eu
 cd "$(dirname "$0")/.."
