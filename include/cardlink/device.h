@@ -368,11 +368,11 @@ const struct cl_card *cl_dev_card(const struct cl_dev *d);
  */
 CL_WUR int cl_dev_card_inserted(struct cl_dev *d, uint32_t now);
 
-/* The card left the slot: the engine fails with CL_ERR_CARD_REMOVED
- * (then wants CTRL OFF), a job using the card ends with NO_CARD (also
- * an approval or a PIN entry waiting for the holder: TXN-RESULT FAILED /
- * PIN-*-RESULT with NO_CARD at once), the policy state is reset and
- * CARD-REMOVED goes to the server. */
+/* The card left the slot: CARD-REMOVED goes to the server first (protocol
+ * §5.6), then the engine fails with CL_ERR_CARD_REMOVED (then wants CTRL
+ * OFF), a job using the card ends with NO_CARD (also an approval or a PIN
+ * entry waiting for the holder: TXN-RESULT FAILED / PIN-*-RESULT with
+ * NO_CARD at once) and the policy state is reset. */
 void cl_dev_card_removed(struct cl_dev *d, uint32_t now);
 
 /* ------------------------------------------------------------ card line
