@@ -56,6 +56,7 @@ static const struct ins_name ins_names[] = {
     { CARDLINK, 0x54, "DEBIT (cardlink applet: purse, PIN required)" },
     { CARDLINK, 0x56, "USE (cardlink applet: e-goods record)" },
     { CARDLINK, 0x5C, "GET BALANCE (cardlink applet: purse)" },
+    { CARDLINK, 0x1E, "BLOCK (cardlink applet: issuer-signed, the card for good)" },
     { CARDLINK, 0xEE, "ECHO (cardlink-vcard's simulated card: test command)" },
 
     { GP, 0x50, "INITIALIZE UPDATE (GlobalPlatform)" },
@@ -105,7 +106,9 @@ static const char *ins_name(uint8_t cla, uint8_t ins, enum family *fam)
         n = lookup(ISO, ins);
         return n ? n : "unknown instruction";
     }
-    if ((n = lookup(CARDLINK, ins)) != NULL && (cla & 0xF0) == 0x80) {
+    /* (84/8C 1E stays EMV's APPLICATION BLOCK: cardlink's BLOCK is 80 1E) */
+    if ((n = lookup(CARDLINK, ins)) != NULL && (cla & 0xF0) == 0x80 &&
+        (ins != 0x1E || cla == 0x80)) {
         *fam = CARDLINK;
         return n;
     }
