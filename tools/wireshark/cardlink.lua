@@ -60,6 +60,7 @@ local ins_names = {
     [0xD0] = "WRITE BINARY", [0xD2] = "WRITE RECORD", [0xD6] = "UPDATE BINARY",
     [0xDA] = "PUT DATA", [0xDC] = "UPDATE RECORD", [0xE2] = "APPEND RECORD",
     [0x52] = "CREDIT (cardlink purse)", [0x54] = "DEBIT (cardlink purse)",
+    [0x1E] = "BLOCK (cardlink, issuer-signed)",
 }
 
 local protocol_names = { [0] = "T=0", [1] = "T=1", [2] = "APDU-level" }
