@@ -170,6 +170,7 @@ static int show(const char *path)
     print_hex(st.serial, sizeof(st.serial));
     printf("PIN tries   %u/%u\nPUK tries   %u/%u\n", st.pin_tries, st.pin_max,
            st.puk_tries, st.puk_max);
+    printf("state       %s\n", st.blocked ? "BLOCKED (issuer)" : "active");
     printf("balance     %lu (max %lu), currency %u, counter %lu\n",
            (unsigned long)st.balance, (unsigned long)st.balance_max,
            st.currency, (unsigned long)st.counter);

@@ -359,6 +359,9 @@ try:
     check(re.search(r"authentication \S+ card \S+: FAILED, card blocked \(issuer\).*63C0.*"
                     r"3 attempt", sout) is not None,
           "blocking: server says 'FAILED, card blocked (issuer)' after 3 attempts (63C0)")
+    check("state       BLOCKED (issuer)" in run([PERSO, "--show", img_b]).stdout and
+          "state       active" in run([PERSO, "--show", img]).stdout,
+          "blocking: the second card's image says BLOCKED, the shared card's active")
     rc, dout, sout, db = flow("purchase:1", approve() +
                               "wait-screen MESSAGE\nexpect-line 1 Failed\nend\n", card=line_b)
     check(re.search(r"purchase .*: FAILED .*SW 6985", sout) is not None,
