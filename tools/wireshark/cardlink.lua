@@ -38,6 +38,7 @@ local msg_names = {
     [0x2C] = "TXN-APPROVE", [0x2D] = "TXN-RESULT",
     [0x2E] = "CARD-RESET", [0x2F] = "CARD-RESET-RESULT",
     [0x30] = "CARD-INSERTED", [0x31] = "CARD-REMOVED", [0x32] = "READER-STATUS",
+    [0x40] = "ACTUATE", [0x41] = "ACTUATE-RESULT",
 }
 
 local err_names = {
@@ -109,7 +110,7 @@ local ex = {
 
 -- ------------------------------------------------------------ body fields
 -- A field spec: { tag, key, label, kind, extra }. kinds:
---   u8 (extra: value names), u16, bits8/bits16 (extra: { {mask, name}, ... }),
+--   u8 (extra: value names), u16, u32, bits8/bits16 (extra: { {mask, name}, ... }),
 --   bytes, text, txnid, atr, apdu, rapdu, sw, err, pair (extra: {a, b}),
 --   maxapdu, expect, versions, hdr4, cons (extra: spec list), steps,
 --   responses.
@@ -246,6 +247,21 @@ local specs = {
         { 0x80, "status", "Status", "bits8",
           { { 0x01, "CARD-PRESENT" }, { 0x02, "POWERED" }, { 0x04, "FAULT" }, { 0x08, "TAMPER" },
             { 0x10, "LOW-POWER" } } },
+    } },    [0x40] = { "actuate", {
+        { 0x80, "txn_id", "Transaction id", "txnid" },
+        { 0x81, "action", "Action", "u16" },
+        { 0x82, "device_id", "Device id", "bytes" },
+        { 0x83, "nonce", "Nonce", "bytes" },
+        { 0x84, "not_before", "Not before (s since 1970)", "u32" },
+        { 0x85, "not_after", "Not after (s since 1970)", "u32" },
+        { 0x86, "signature", "Gate signature", "bytes" },
+    } },
+    [0x41] = { "actuate_result", {
+        { 0x80, "txn_id", "Transaction id", "txnid" },
+        { 0x81, "result", "Result", "u8",
+          { [0] = "DONE", [1] = "EXPIRED", [2] = "NOT_YET_VALID", [3] = "REPLAYED",
+            [4] = "BAD_SIGNATURE", [5] = "WRONG_DEVICE", [6] = "NO_ACTUATOR",
+            [7] = "ACTUATOR_FAILED", [8] = "DENIED", [9] = "UNAVAILABLE" } },
     } },
 }
 
@@ -263,6 +279,8 @@ local function build(prefix, list)
             s.f = ProtoField.uint8(abbr, label, base.DEC, extra)
         elseif kind == "u16" then
             s.f = ProtoField.uint16(abbr, label, base.DEC)
+        elseif kind == "u32" then
+            s.f = ProtoField.uint32(abbr, label, base.DEC)
         elseif kind == "err" then
             s.f = ProtoField.uint8(abbr, label, base.HEX, err_names)
         elseif kind == "sw" then
@@ -425,6 +443,9 @@ local function add_field(t, s, tlv, v, pinfo, path)
         t:add(s.f, tlv, v:uint())
     elseif kind == "u16" or kind == "sw" then
         if not need(n == 2, "size must be 2") then return end
+        t:add(s.f, tlv, v:uint())
+    elseif kind == "u32" then
+        if not need(n == 4, "size must be 4") then return end
         t:add(s.f, tlv, v:uint())
     elseif kind == "bits8" or kind == "bits16" then
         local w = kind == "bits8" and 1 or 2
