@@ -411,10 +411,13 @@ const struct cl_relay_session *cl_server_session(const struct cl_server *s);
 
 /*
  * Snapshot of the context: the relay session (cl_relay_session_save) and
- * the running flow (its step, transaction, challenge, PIN template,
- * certificates, purse reading, ledger account, the card command), enough
- * to finish the flow when the device's answer comes after a resumption in
- * another process (docs/server.md, "Session store", gives the format). It
+ * the running flow, any flow at any step (its step, attempts,
+ * transaction, challenge, PIN template, certificates, purse reading,
+ * ledger account, the card command or BLOCK), and the gate's signed
+ * authorisation when one is held (action, window, nonce, signature: a
+ * resent ACTUATE is the same bytes), enough to finish the flow when the
+ * device's answer comes after a resumption in another process
+ * (docs/server.md, "Session store", gives the format: version 2). It
  * holds the resume token: a secret. *len receives the size, also when buf
  * is too small (at most CL_SERVER_SNAPSHOT_MAX).
  * Returns CL_OK, or CL_ERR_ARG (s or len NULL, s not set up, buf NULL with
@@ -424,7 +427,7 @@ const struct cl_relay_session *cl_server_session(const struct cl_server *s);
  * With cfg->sessions the context does this itself: it saves (under the
  * session's token and the device id) as soon as a flow waits for an answer
  * that changes the ledger (TXN-APPROVE of a purchase or purse payment, the
- * CREDIT or e-goods command), and from then on before anything more goes
+ * CREDIT or e-goods command, the gate's ACTUATE), and from then on before anything more goes
  * out whenever the snapshot is out of date; a fresh context whose
  * HELLO names a token it does not hold looks the token up (find, with the
  * device id) and, when found, restores it and answers HELLO-ACK RESUMED:
@@ -435,19 +438,22 @@ const struct cl_relay_session *cl_server_session(const struct cl_server *s);
 #define CL_SERVER_SNAPSHOT_MAX                                                \
     (64u + 2u * CL_SERVER_CERT_MAX + CL_SERVER_APDU_MAX + CL_TXN_ENCODED_MAX +  \
      CL_SERVER_EGOODS_MAX + 2u * 32u + 48u + 128u + CL_SERVER_REPLAY_MAX +       \
-     2u * CL_RELAY_WINDOW_MAX)
+     2u * CL_RELAY_WINDOW_MAX + 11u + CL_RELAY_GATE_NONCE_LEN +                \
+     CL_RELAY_GATE_SIG_MAX)
 CL_WUR int cl_server_save(const struct cl_server *s, uint8_t *buf, size_t size, size_t *len);
 
 /*
  * Replace the session and flow s holds with snapshot buf[0..len) (made by
- * cl_server_save; s set up with its config). The relay session is
- * SUSPENDED: cl_server_accept() and the device's resuming HELLO continue
- * it. Reads nothing outside buf[0..len).
+ * cl_server_save, format 2 or the older 1; s set up with its config). The
+ * relay session is SUSPENDED: cl_server_accept() and the device's resuming
+ * HELLO continue it. Reads nothing outside buf[0..len).
  * Returns CL_OK, or CL_ERR_ARG (s NULL or not set up, buf NULL with
- * len > 0), CL_ERR_MALFORMED (not a snapshot of this format: wrong magic
- * or version, truncated, trailing bytes, a field out of range, a
- * transaction that does not decode or is not the flow's; or the relay
- * part's, cl_relay_session_restore), CL_ERR_LIMIT (the relay part's).
+ * len > 0), CL_ERR_MALFORMED (not a snapshot of these formats: wrong
+ * magic or version, truncated, trailing bytes, a field out of range (a
+ * step that is not the flow's, attempts, status word, BLOCK command or
+ * gate window that the flow cannot be in), a transaction that does not
+ * decode or is not the flow's; or the relay part's,
+ * cl_relay_session_restore), CL_ERR_LIMIT (the relay part's).
  * On an error s is unchanged.
  */
 CL_WUR int cl_server_restore(struct cl_server *s, const uint8_t *buf, size_t len);

@@ -14,7 +14,6 @@
 
 #define GATE_EARLY_S 30u       /* not-before this far back: the device's clock may lag */
 #define GATE_VALIDITY_MAX 3600u
-#define ST_GATE 5              /* s->step while the ACTUATE is out */
 
 static uint32_t wall(const struct cl_server *s)
 {
@@ -87,7 +86,7 @@ static int begin(struct cl_server *s)
     s->sw = 0;
     s->tries = 0;
     s->flow = CL_SERVER_FLOW_GATE;
-    s->step = ST_GATE;
+    s->step = CL_SRV_ST_GATE;
     return CL_OK;
 }
 
@@ -106,7 +105,7 @@ int cl_srv_gate_send(struct cl_server *s, uint32_t now)
     m.u.actuate.not_after = s->gate.not_after;
     m.u.actuate.signature.data = s->gate.sig;
     m.u.actuate.signature.len = s->gate.sig_len;
-    s->step = ST_GATE;
+    s->step = CL_SRV_ST_GATE;
     return cl_relay_session_send(&s->rs, now, &m);
 }
 

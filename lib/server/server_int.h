@@ -16,7 +16,8 @@ enum {
     CL_SRV_ST_CARDCMD = 4,   /* CREDIT or e-goods APPEND RECORD (APDU + txn id) */
     CL_SRV_ST_NOTICE = 5,    /* authentication: DISPLAY of the tries left */
     CL_SRV_ST_BLOCK_CHAL = 6,/* authentication failure policy: GET CHALLENGE */
-    CL_SRV_ST_BLOCK = 7      /* ... then the issuer-signed BLOCK (APDU) */
+    CL_SRV_ST_BLOCK = 7,     /* ... then the issuer-signed BLOCK (APDU) */
+    CL_SRV_ST_GATE = 8       /* the gate's signed ACTUATE (server_gate.c) */
 };
 
 /* End the running flow: result, FLOW_DONE event. */

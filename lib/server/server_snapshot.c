@@ -6,10 +6,11 @@
  * node), dropped when the session ends (docs/server.md, "Session store").
  * SPDX-License-Identifier: Apache-2.0
  *
- * Format (version 1, big-endian; every field checked on restore):
+ * Format (version 2, big-endian; every field checked on restore):
  *
- *   "CLSV" 01
- *   flow step tries role flags(bit 0 has_pin, 1 cheap, 2 have_balance)
+ *   "CLSV" 02
+ *   flow step tries role flags(bit 0 has_pin, 1 cheap, 2 have_balance,
+ *                              3 gate: an authorisation is held)
  *   device_id_len(1) device_id          0..32
  *   sw(2) balance(4) counter(4) currency(2) serial(8) challenge(16)
  *   account_len(1) account              0..32 (the ledger account)
@@ -18,10 +19,27 @@
  *        new_offset confirm) apdu_len(1) apdu   (only with has_pin)
  *   leaf_len(2) leaf issuer_len(2) issuer     0..CL_SERVER_CERT_MAX each
  *   apdu_len(2) apdu                    0..CL_SERVER_APDU_MAX
+ *   gate (only with flag 3): action(2) not_before(4) not_after(4)
+ *        nonce(16) sig_len(1) sig       action 1..65535, 0 < not_after -
+ *                                       not_before <= 3630, sig 8..72
  *   txn: purchase, authentication, purse payment: len(2) and its canonical
  *        encoding (cl_txn_encode); load and e-goods: id(16) amount(8)
- *        currency(2); relay: id(16); none: nothing
+ *        currency(2); relay, gate: id(16); none: nothing
  *   relay_len(2) relay snapshot (cl_relay_session_save)
+ *
+ * Flow and step go together: none/idle; relay/RELAY; purchase and purse
+ * payment READ, APPROVE; authentication READ, APPROVE, NOTICE (sw 63C1..
+ * 63CF), BLOCK_CHAL and BLOCK (sw 63Cx or 6983; BLOCK: apdu the 80 1E
+ * command, Lc 8..72, the purse read); load and e-goods READ, CARDCMD;
+ * gate GATE (flag 3, a device id). tries: 0 at READ, CARDCMD, RELAY and
+ * GATE, 1 at a purchase's or purse payment's APPROVE, 1..255 in the
+ * authentication's later steps (NOTICE 1..254); role CARD_SIGN for a
+ * purchase, CARD_AUTH for the other card flows, either for the gate, and
+ * also 0 when no flow runs.
+ *
+ * Version 1 (flows up to e-goods, steps up to CARDCMD, no flag 3) is the
+ * same layout without the gate parts: it is still read (the same checks)
+ * and saved again as version 2.
  */
 #include <string.h>
 
@@ -29,10 +47,16 @@
 #include "cardlink/wipe.h"
 #include "server_int.h"
 
-#define SNAP_VERSION 1u
+#define SNAP_VERSION 2u
+#define SNAP_VERSION_V1 1u
 #define F_PIN 0x01u
 #define F_CHEAP 0x02u
 #define F_BALANCE 0x04u
+#define F_GATE 0x08u                 /* version 2 */
+#define GATE_PART (2u + 4u + 4u + CL_RELAY_GATE_NONCE_LEN + 1u)
+#define GATE_WINDOW_MAX (30u + 3600u)   /* server_gate.c: now - 30 .. now + 3600 */
+#define BLOCK_SIG_MIN 8u
+#define BLOCK_SIG_MAX 72u            /* server_flows.c's on_block_chal */
 
 static bool txn_encoded(uint8_t flow)
 {
@@ -102,7 +126,7 @@ int cl_server_save(const struct cl_server *s, uint8_t *buf, size_t size, size_t 
     w_u(&w, s->tries, 1);
     w_u(&w, s->role, 1);
     flags = (uint8_t)((s->has_pin ? F_PIN : 0u) | (s->cheap ? F_CHEAP : 0u) |
-                      (s->have_balance ? F_BALANCE : 0u));
+                      (s->have_balance ? F_BALANCE : 0u) | (s->gate.have ? F_GATE : 0u));
     w_u(&w, flags, 1);
     w_u(&w, s->device_id_len, 1);
     w_bytes(&w, s->device_id, s->device_id_len);
@@ -130,6 +154,14 @@ int cl_server_save(const struct cl_server *s, uint8_t *buf, size_t size, size_t 
     w_bytes(&w, s->issuer, s->issuer_len);
     w_u(&w, s->apdu_len, 2);
     w_bytes(&w, s->apdu, s->apdu_len);
+    if (s->gate.have) {
+        w_u(&w, s->gate.action, 2);
+        w_u(&w, s->gate.not_before, 4);
+        w_u(&w, s->gate.not_after, 4);
+        w_bytes(&w, s->gate.nonce, sizeof(s->gate.nonce));
+        w_u(&w, s->gate.sig_len, 1);
+        w_bytes(&w, s->gate.sig, s->gate.sig_len);
+    }
     if (txn_encoded(s->flow)) {
         w_u(&w, elen, 2);
         w_bytes(&w, enc, elen);
@@ -137,7 +169,7 @@ int cl_server_save(const struct cl_server *s, uint8_t *buf, size_t size, size_t 
         w_bytes(&w, s->txn.id, CL_TXN_ID_LEN);
         w_u(&w, s->txn.amount, 8);
         w_u(&w, s->txn.currency, 2);
-    } else if (s->flow == CL_SERVER_FLOW_RELAY) {
+    } else if (s->flow == CL_SERVER_FLOW_RELAY || s->flow == CL_SERVER_FLOW_GATE) {
         w_bytes(&w, s->txn.id, CL_TXN_ID_LEN);
     }
     w_u(&w, rlen, 2);
@@ -180,6 +212,56 @@ static uint64_t r_u(struct in *r, unsigned n)
     return v;
 }
 
+/* Whether step is one the flow waits in (the pairs above). */
+static bool step_ok(uint8_t flow, uint8_t step)
+{
+    switch (flow) {
+    case CL_SERVER_FLOW_NONE: return step == CL_SRV_ST_IDLE;
+    case CL_SERVER_FLOW_RELAY: return step == CL_SRV_ST_RELAY;
+    case CL_SERVER_FLOW_PURCHASE:
+    case CL_SERVER_FLOW_PURSE: return step == CL_SRV_ST_READ || step == CL_SRV_ST_APPROVE;
+    case CL_SERVER_FLOW_AUTH:
+        return step == CL_SRV_ST_READ || step == CL_SRV_ST_APPROVE || step == CL_SRV_ST_NOTICE ||
+               step == CL_SRV_ST_BLOCK_CHAL || step == CL_SRV_ST_BLOCK;
+    case CL_SERVER_FLOW_LOAD:
+    case CL_SERVER_FLOW_EGOODS: return step == CL_SRV_ST_READ || step == CL_SRV_ST_CARDCMD;
+    case CL_SERVER_FLOW_GATE: return step == CL_SRV_ST_GATE;
+    default: return false;
+    }
+}
+
+/* The attempts count the flow can be in at step. */
+static bool tries_ok(uint8_t flow, uint8_t step, uint8_t tries)
+{
+    switch (step) {
+    case CL_SRV_ST_IDLE: return true;   /* the last flow's, kept */
+    case CL_SRV_ST_APPROVE: return flow == CL_SERVER_FLOW_AUTH ? tries >= 1 : tries == 1;
+    case CL_SRV_ST_NOTICE: return tries >= 1 && tries < 255;   /* the retry adds one */
+    case CL_SRV_ST_BLOCK_CHAL:
+    case CL_SRV_ST_BLOCK: return tries >= 1;
+    default: return tries == 0;
+    }
+}
+
+static bool role_ok(uint8_t flow, uint8_t role)
+{
+    switch (flow) {
+    case CL_SERVER_FLOW_NONE:
+        return role == 0 || role == CL_CERT_ROLE_CARD_SIGN || role == CL_CERT_ROLE_CARD_AUTH;
+    case CL_SERVER_FLOW_PURCHASE: return role == CL_CERT_ROLE_CARD_SIGN;
+    case CL_SERVER_FLOW_RELAY:
+    case CL_SERVER_FLOW_GATE:
+        return role == CL_CERT_ROLE_CARD_SIGN || role == CL_CERT_ROLE_CARD_AUTH;
+    default: return role == CL_CERT_ROLE_CARD_AUTH;
+    }
+}
+
+/* A PIN failure the authentication's failure policy blocks on. */
+static bool sw_blocks(uint16_t sw)
+{
+    return (sw & 0xFFF0u) == 0x63C0u || sw == 0x6983u;
+}
+
 /* Read (and check) the server part into d (NULL: check only); t receives
  * the decoded transaction. Returns CL_OK or CL_ERR_MALFORMED; *relay,
  * *relay_len the relay snapshot. */
@@ -188,22 +270,26 @@ static int parse(const uint8_t *buf, size_t len, struct cl_server *d, struct cl_
 {
     struct in r = {buf, len, 0, true};
     const uint8_t *p;
-    uint8_t flow, step, tries, role, flags, n;
+    uint8_t flow, step, tries, role, flags, n, version;
+    uint16_t sw;
     size_t i;
 
     p = r_bytes(&r, 5);
-    if (p == NULL || memcmp(p, "CLSV", 4) != 0 || p[4] != SNAP_VERSION)
+    if (p == NULL || memcmp(p, "CLSV", 4) != 0 ||
+        (p[4] != SNAP_VERSION && p[4] != SNAP_VERSION_V1))
         return CL_ERR_MALFORMED;
+    version = p[4];
     flow = (uint8_t)r_u(&r, 1);
     step = (uint8_t)r_u(&r, 1);
     tries = (uint8_t)r_u(&r, 1);
     role = (uint8_t)r_u(&r, 1);
     flags = (uint8_t)r_u(&r, 1);
-    if (!r.ok || flow > CL_SERVER_FLOW_EGOODS || step > CL_SRV_ST_CARDCMD ||
-        (flow == CL_SERVER_FLOW_NONE) != (step == CL_SRV_ST_IDLE) ||
-        (flow == CL_SERVER_FLOW_RELAY) != (step == CL_SRV_ST_RELAY) ||
-        (role != CL_CERT_ROLE_CARD_SIGN && role != CL_CERT_ROLE_CARD_AUTH) ||
-        (flags & ~(F_PIN | F_CHEAP | F_BALANCE)) != 0)
+    if (!r.ok || flow > (version == SNAP_VERSION_V1 ? CL_SERVER_FLOW_EGOODS : CL_SERVER_FLOW_GATE) ||
+        !step_ok(flow, step) || !tries_ok(flow, step, tries) || !role_ok(flow, role) ||
+        (flags & ~(F_PIN | F_CHEAP | F_BALANCE | (version == SNAP_VERSION_V1 ? 0u : F_GATE))) !=
+            0 ||
+        (flow == CL_SERVER_FLOW_GATE && (flags & F_GATE) == 0) ||
+        (step == CL_SRV_ST_BLOCK && (flags & F_BALANCE) == 0))
         return CL_ERR_MALFORMED;
     memset(t, 0, sizeof(*t));
     if (d != NULL) {
@@ -216,17 +302,22 @@ static int parse(const uint8_t *buf, size_t len, struct cl_server *d, struct cl_
         d->have_balance = (flags & F_BALANCE) != 0;
     }
     n = (uint8_t)r_u(&r, 1);
-    if (n > CL_LEDGER_DEVICE_ID_MAX || (p = r_bytes(&r, n)) == NULL)
+    if (n > CL_LEDGER_DEVICE_ID_MAX || (flow == CL_SERVER_FLOW_GATE && n == 0) ||
+        (p = r_bytes(&r, n)) == NULL)
+        return CL_ERR_MALFORMED;
+    sw = (uint16_t)r_u(&r, 2);
+    if ((step == CL_SRV_ST_NOTICE && (sw < 0x63C1u || sw > 0x63CFu)) ||
+        ((step == CL_SRV_ST_BLOCK_CHAL || step == CL_SRV_ST_BLOCK) && !sw_blocks(sw)))
         return CL_ERR_MALFORMED;
     if (d != NULL) {
         memcpy(d->device_id, p, n);
         d->device_id_len = n;
-        d->sw = (uint16_t)r_u(&r, 2);
+        d->sw = sw;
         d->balance = (uint32_t)r_u(&r, 4);
         d->counter = (uint32_t)r_u(&r, 4);
         d->currency = (uint16_t)r_u(&r, 2);
     } else {
-        (void)r_bytes(&r, 12);
+        (void)r_bytes(&r, 10);
     }
     if ((p = r_bytes(&r, CL_SERVER_SERIAL_LEN + CL_SERVER_CHALLENGE_LEN)) == NULL)
         return CL_ERR_MALFORMED;
@@ -277,6 +368,11 @@ static int parse(const uint8_t *buf, size_t len, struct cl_server *d, struct cl_
         size_t k = (size_t)r_u(&r, 2);
         if (k > max[i] || (p = r_bytes(&r, k)) == NULL)
             return CL_ERR_MALFORMED;
+        /* the BLOCK waiting for its answer: 80 1E 00 00 Lc signature */
+        if (i == 2 && step == CL_SRV_ST_BLOCK &&
+            (k < 5u + BLOCK_SIG_MIN || k > 5u + BLOCK_SIG_MAX || p[0] != 0x80 || p[1] != 0x1E ||
+             p[2] != 0 || p[3] != 0 || p[4] != k - 5u))
+            return CL_ERR_MALFORMED;
         if (d != NULL) {
             uint8_t *dst = i == 0 ? d->leaf : i == 1 ? d->issuer : d->apdu;
             memcpy(dst, p, k);
@@ -286,6 +382,31 @@ static int parse(const uint8_t *buf, size_t len, struct cl_server *d, struct cl_
                 d->issuer_len = (uint16_t)k;
             else
                 d->apdu_len = (uint16_t)k;
+        }
+    }
+    if (d != NULL)
+        memset(&d->gate, 0, sizeof(d->gate));
+    if ((flags & F_GATE) != 0) {
+        uint16_t action;
+        uint32_t nb, na;
+        const uint8_t *nonce;
+
+        action = (uint16_t)r_u(&r, 2);
+        nb = (uint32_t)r_u(&r, 4);
+        na = (uint32_t)r_u(&r, 4);
+        nonce = r_bytes(&r, CL_RELAY_GATE_NONCE_LEN);
+        n = (uint8_t)r_u(&r, 1);
+        if (!r.ok || action == 0 || na <= nb || na - nb > GATE_WINDOW_MAX || n < 8u ||
+            n > CL_RELAY_GATE_SIG_MAX || (p = r_bytes(&r, n)) == NULL)
+            return CL_ERR_MALFORMED;
+        if (d != NULL) {
+            d->gate.have = true;
+            d->gate.action = action;
+            d->gate.not_before = nb;
+            d->gate.not_after = na;
+            memcpy(d->gate.nonce, nonce, CL_RELAY_GATE_NONCE_LEN);
+            d->gate.sig_len = n;
+            memcpy(d->gate.sig, p, n);
         }
     }
     if (txn_encoded(flow)) {
@@ -305,7 +426,7 @@ static int parse(const uint8_t *buf, size_t len, struct cl_server *d, struct cl_
             (flow == CL_SERVER_FLOW_LOAD && (t->amount == 0 || t->amount > 0xFFFFFFFFu)) ||
             (flow == CL_SERVER_FLOW_EGOODS && t->currency == 0))
             return CL_ERR_MALFORMED;
-    } else if (flow == CL_SERVER_FLOW_RELAY) {
+    } else if (flow == CL_SERVER_FLOW_RELAY || flow == CL_SERVER_FLOW_GATE) {
         if ((p = r_bytes(&r, CL_TXN_ID_LEN)) == NULL)
             return CL_ERR_MALFORMED;
         memcpy(t->id, p, CL_TXN_ID_LEN);
@@ -346,6 +467,8 @@ int cl_server_restore(struct cl_server *s, const uint8_t *buf, size_t len)
     s->txn = t;
     if (s->flow == CL_SERVER_FLOW_RELAY)
         s->res.answer = NULL;
+    if (s->flow == CL_SERVER_FLOW_GATE)
+        s->res.gate = CL_RELAY_NONE;   /* as cl_server_gate started it */
     cl_wipe(&t, sizeof(t));
     return CL_OK;
 }
@@ -361,11 +484,15 @@ static uint32_t snap_key(const struct cl_server *s)
            (s->rs.busy ? 0x80u : 0u);
 }
 
-/* Whether the flow waits for an answer that changes the ledger. */
+/* Whether the flow waits for an answer that changes the ledger (the
+ * gate's ACTUATE-RESULT commits its row, as a TXN-RESULT does; the
+ * authentication changes no ledger row: its steps are saved only in a
+ * session already persistent). */
 static bool ledger_wait(const struct cl_server *s)
 {
     return ((s->flow == CL_SERVER_FLOW_PURCHASE || s->flow == CL_SERVER_FLOW_PURSE) &&
             s->step == CL_SRV_ST_APPROVE) ||
+           (s->flow == CL_SERVER_FLOW_GATE && s->step == CL_SRV_ST_GATE) ||
            ((s->flow == CL_SERVER_FLOW_LOAD || s->flow == CL_SERVER_FLOW_EGOODS) &&
             s->step == CL_SRV_ST_CARDCMD);
 }

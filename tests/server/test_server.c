@@ -226,6 +226,8 @@ static struct {
     bool swap_sign_cert;          /* READ BINARY SFI 6 answered from SFI 1 */
     bool swap_auth_cert;          /* and SFI 1 from SFI 6 */
     bool remove_card;             /* every request: ERROR NO_CARD */
+    bool gate;                    /* the device has a gate: ACTUATE answered DONE,
+                                   * REPLAYED for a nonce it acted on */
 } holder;
 
 static struct cl_posix_crypto pcr;
@@ -245,6 +247,10 @@ static unsigned dev_requests, dev_executed, policy_refusals;
 static unsigned card_reads;   /* READ BINARY commands run on the card */
 static char dev_display[600]; /* the last DISPLAY text shown (NUL-terminated) */
 static unsigned dev_displays; /* DISPLAY requests shown */
+static uint8_t dev_act[2][256];  /* the ACTUATE messages received (seq, ack, ref zeroed) */
+static size_t dev_act_len[2];
+static unsigned dev_actuates, dev_acted;   /* ACTUATE requests; actions performed */
+static uint8_t dev_act_nonce[CL_RELAY_GATE_NONCE_LEN];
 
 static struct cl_server srv;
 static struct cl_server_config scfg;
@@ -462,6 +468,30 @@ static void dev_request(const struct cl_relay_msg *req, size_t wire_len)
         dev_send(&m);
         break;
     }
+    case CL_RELAY_ACTUATE: {
+        struct cl_relay_msg m = *req;
+        size_t k = dev_actuates < 2 ? dev_actuates : 1;
+        if (!holder.gate) {
+            dev_error(CL_RELAY_E_UNSUPPORTED);
+            break;
+        }
+        m.flags = 0;
+        m.seq = m.ack = m.ref = 0;
+        ck_assert_int_eq(cl_relay_encode(&m, dev_act[k], sizeof(dev_act[k]), &dev_act_len[k]),
+                         CL_OK);
+        dev_actuates++;
+        cl_relay_msg_init(&m, CL_RELAY_ACTUATE_RESULT);
+        m.u.actuate_result.txn_id = req->u.actuate.txn_id;
+        if (dev_acted > 0 && memcmp(dev_act_nonce, req->u.actuate.nonce, 16) == 0) {
+            m.u.actuate_result.result = CL_RELAY_GATE_REPLAYED;
+        } else {
+            memcpy(dev_act_nonce, req->u.actuate.nonce, 16);
+            dev_acted++;
+            m.u.actuate_result.result = CL_RELAY_GATE_DONE;
+        }
+        dev_send(&m);
+        break;
+    }
     default:
         dev_error(CL_RELAY_E_UNSUPPORTED);
         break;
@@ -573,6 +603,7 @@ static void start(int which)
     card_reads = 0;
     dev_displays = 0;
     dev_display[0] = '\0';
+    dev_actuates = dev_acted = 0;
     cut_at = 0;
     now_ms = 1000;
     seed_ctr = which == 1 ? 16 : 0;   /* OpenSSL draws the token itself */
@@ -1459,10 +1490,10 @@ START_TEST(snapshot_bytes)
     memcpy(b, a, n);
     b[n] = 0;
     ck_assert_int_eq(cl_server_restore(&s2, b, n + 1), CL_ERR_MALFORMED);
-    b[4] = 2;   /* format version */
+    b[4] = 3;   /* format version */
     ck_assert_int_eq(cl_server_restore(&s2, b, n), CL_ERR_MALFORMED);
-    b[4] = 1;
-    b[5] = 7;   /* no such flow */
+    b[4] = 2;
+    b[5] = 8;   /* no such flow */
     ck_assert_int_eq(cl_server_restore(&s2, b, n), CL_ERR_MALFORMED);
     ck_assert_int_eq(cl_server_restore(&s2, a, n), CL_OK);
     ck_assert_uint_eq(cl_server_flow(&s2), CL_SERVER_FLOW_PURCHASE);
