@@ -25,6 +25,23 @@ int cl_test_server_rig_main(void);
 static uint8_t snap[CL_SERVER_SNAPSHOT_MAX];
 static size_t snap_len;
 
+/* With CL_SNAPSHOT_SEED_DIR set (fuzz/corpus/session_restore): write b as
+ * the target's input named name (byte 0x10: a lib/server snapshot). */
+static void seed_snapshot(const char *name, const uint8_t *b, size_t n)
+{
+    char path[256];
+    FILE *f;
+
+    if (getenv("CL_SNAPSHOT_SEED_DIR") == NULL)
+        return;
+    snprintf(path, sizeof(path), "%s/%s", getenv("CL_SNAPSHOT_SEED_DIR"), name);
+    f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputc(0x10, f);
+    ck_assert_uint_eq(fwrite(b, 1, n, f), n);
+    fclose(f);
+}
+
 static struct cl_relay_pin verify_tpl(void)
 {
     static const uint8_t tpl[13] = {0x00, 0x20, 0x00, 0x80, 0x08, 0x24, 0xFF,
@@ -180,6 +197,14 @@ START_TEST(snap_auth_each_step)
     ck_assert_uint_eq(srv.tries, auth_cases[which].tries[k]);
     restart_from(NULL, 0);
     ck_assert_uint_eq(snap[4], 2);
+    {
+        static const char *const names[2][9] = {
+            {NULL, NULL, "lib-server-v2-auth-approve", "lib-server-v2-auth-notice", NULL, NULL,
+             NULL, "lib-server-v2-auth-block-chal", "lib-server-v2-auth-block"},
+            {NULL, "lib-server-v2-auth-read", NULL, NULL, "lib-server-v2-auth-retry"}};
+        if (names[which][k] != NULL)
+            seed_snapshot(names[which][k], snap, snap_len);
+    }
     got = outcome_of(run_flow());
     outcome_eq(&got, &ref);
     stop();
@@ -318,6 +343,7 @@ START_TEST(snap_gate_resend_identical)
     ck_assert(!pump());
     ck_assert_uint_eq(dev_actuates, 1);
     ck_assert_int_eq(cl_server_save(&srv, snap, sizeof(snap), &snap_len), CL_OK);
+    seed_snapshot("lib-server-v2-gate", snap, snap_len);
     cl_server_free(&srv);
     cl_server_init(&srv);
     ck_assert_int_eq(cl_server_setup(&srv, &scfg), CL_OK);
@@ -532,6 +558,7 @@ START_TEST(snap_fields_refused)
     ck_assert_uint_eq(snap[5], CL_SERVER_FLOW_NONE);
     ck_assert_uint_eq(snap[9] & 0x08u, 0x08u);
     accepted(snap, snap_len);
+    seed_snapshot("lib-server-v2-gate-held", snap, snap_len);
     MUT(b[4] = 1, "an authorisation in format 1");
     stop();
 #endif
