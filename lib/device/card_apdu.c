@@ -156,7 +156,10 @@ bool cl_devj_pinpad(struct cl_dev *d, const struct cl_relay_pin *p)
 {
     size_t len = 0;
 
-    if (!d->cfg.apdu_card || !d->ac.pinpad || cl_dev_part10_verify(p, NULL, 0, &len) != CL_OK)
+    /* only when the structure goes out at once (the card up, nothing
+     * pending): the flag never outlives this command */
+    if (!d->cfg.apdu_card || !d->ac.pinpad || !d->card_present || d->ac.st != AC_IDLE ||
+        cl_dev_part10_verify(p, NULL, 0, &len) != CL_OK)
         return false;
     d->ac.secure = true;
     cl_devj_screen(d, CL_UI_MESSAGE, "Enter PIN on reader\n");
