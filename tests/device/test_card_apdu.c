@@ -514,6 +514,35 @@ START_TEST(t_txn_pinpad)
 }
 END_TEST
 
+/* The PIN pad on but the card gone: the keypad screen (the PIN pad is
+ * chosen only when the structure goes out at once), and the next card's
+ * relayed APDU goes out as an APDU (fuzz_device_apdu found a flag that
+ * outlived a PIN-VERIFY whose card was gone). */
+START_TEST(t_pinpad_no_card)
+{
+    cl_dev_card_set_pinpad(&dev, true);
+    cl_dev_card_removed(&dev, now);
+    pump();
+    want_ctrl(CL_CARD_CTRL_OFF);
+    ck_assert_int_eq(cl_dev_card_ctrl_done(&dev, now, CL_OK), CL_OK);
+    pin_req();   /* no card: the device's own PIN screen, as for a line */
+    ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 1);
+    ck_assert_uint_eq(scr.kind, CL_UI_PIN);
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CANCEL), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
+    ck_assert_uint_eq(ans.u.pin_result.error, CL_RELAY_E_CANCELLED);
+    ck_assert_int_eq(cl_dev_card_inserted(&dev, now), CL_OK);
+    want_ctrl(CL_CARD_CTRL_COLD);
+    atr_back(1);
+    apdu_req("80 5C 00 00 00");
+    expect("80 5C 00 00 00", false);
+    answer("90 00");
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+}
+END_TEST
+
 /* ------------------------------------------------------------ Part 10 */
 
 struct p10_case {
@@ -621,6 +650,7 @@ static Suite *suite(void)
     tcase_add_test(tc, t_pin_keypad);
     tcase_add_test(tc, t_pin_pinpad);
     tcase_add_test(tc, t_txn_pinpad);
+    tcase_add_test(tc, t_pinpad_no_card);
     suite_add_tcase(s, tc);
     tc = tcase_create("plain");
     tcase_add_test(tc, t_setup_args);
