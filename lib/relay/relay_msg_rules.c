@@ -88,9 +88,11 @@ int cl_rm_der(const uint8_t *p, size_t len)
 /* see relay_msg_int.h */
 int cl_rm_check_bytes(const struct cl_rm_field *d, const uint8_t *p, size_t len)
 {
-    if (len < cl_rm_range[d->def][0] || len > cl_rm_range[d->def][1])
+    const uint16_t *r = cl_rm_range[d->p & 15u];
+
+    if (len < r[0] || len > r[1])
         return CL_ERR_LENGTH;
-    return cl_rm_check_content(d->flags, p, len);
+    return cl_rm_check_content(d->p >> 4, p, len);
 }
 
 /* see relay_msg_int.h */
@@ -98,20 +100,20 @@ int cl_rm_check_content(unsigned f, const uint8_t *p, size_t len)
 {
     size_t i;
 
-    if (f & (CL_RM_TEXT | CL_RM_NZ))
+    if (f == CL_RM_C_APDU)
+        return cl_rm_apdu(p, len);
+    if (f == CL_RM_C_DER)
+        return cl_rm_der(p, len);
+    if (f != CL_RM_C_ANY)
         for (i = 0; i < len; i++) {
             uint8_t c = p[i];
-            if (f & CL_RM_NZ) {
+            if (f == CL_RM_C_NZ) {
                 if (c == 0)
                     return CL_ERR_RESERVED;
-            } else if ((c < 0x20u || c > 0x7Eu) && !(c == 0x0Au && (f & CL_RM_LF))) {
+            } else if ((c < 0x20u || c > 0x7Eu) && !(c == 0x0Au && f == CL_RM_C_TEXT_LF)) {
                 return CL_ERR_MALFORMED;
             }
         }
-    if (f & CL_RM_APDU)
-        return cl_rm_apdu(p, len);
-    if (f & CL_RM_DER)
-        return cl_rm_der(p, len);
     return CL_OK;
 }
 

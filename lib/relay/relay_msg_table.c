@@ -11,14 +11,14 @@
 #include "relay_msg_int.h"
 
 #define OFF(T, f) ((uint8_t)offsetof(T, f))
-#define U8(n, T, f, fl, d, lo, hi) { 0x80 | n, CL_RM_U8, fl, OFF(T, f), d, lo, hi }
-#define U16(n, T, f, fl, lo) { 0x80 | n, CL_RM_U16, fl, OFF(T, f), 0, lo, 0 }
-#define PAIR(n, T, f, fl) { 0x80 | n, CL_RM_PAIR, fl, OFF(T, f), 0, 0, 0 }
-#define BYTES(n, T, f, fl, r) { 0x80 | n, CL_RM_BYTES, fl, OFF(T, f), r, 0, 0 }
-#define TXNID(n, T, f, fl) { 0x80 | n, CL_RM_TXNID, fl, OFF(T, f), 0, 0, 0 }
-#define U32(n, T, f, fl) { 0x80 | n, CL_RM_U32, fl, OFF(T, f), 0, 0, 0 }
+#define U8(n, T, f, fl, r) { 0x80 | n, CL_RM_U8 | (fl), OFF(T, f), r }
+#define U16(n, T, f, fl, lo) { 0x80 | n, CL_RM_U16 | (fl), OFF(T, f), lo }
+#define PAIR(n, T, f, fl) { 0x80 | n, CL_RM_PAIR | (fl), OFF(T, f), 0 }
+#define BYTES(n, T, f, fl, r, c) { 0x80 | n, CL_RM_BYTES | (fl), OFF(T, f), (r) | (c) << 4 }
+#define TXNID(n, T, f, fl) { 0x80 | n, CL_RM_TXNID | (fl), OFF(T, f), 0 }
+#define U32(n, T, f, fl) { 0x80 | n, CL_RM_U32 | (fl), OFF(T, f), 0 }
 
-/* Size ranges of byte-string fields (row def). */
+/* Size ranges of byte-string fields (BYTES p & 15). */
 enum { S_VERSIONS, S_1_32, S_TOKEN, S_1_64, S_ATR, S_CAPDU, S_RAPDU, S_DISPLAY, S_PROMPT,
        S_TEMPLATE, S_TXN, S_CHALLENGE, S_SIGNATURE, S_GATE_SIG };
 
@@ -26,6 +26,22 @@ const uint16_t cl_rm_range[][2] = {
     { 1, 8 }, { 1, 32 }, { CL_RELAY_TOKEN_MIN, CL_RELAY_TOKEN_MAX }, { 1, 64 },
     { 2, CL_ATR_MAX }, { 4, 0xFFFF }, { 2, 0xFFFF }, { 0, 512 }, { 1, 128 },
     { 6, 261 }, { 1, 4096 }, { 8, 64 }, { 1, 512 }, { 8, CL_RELAY_GATE_SIG_MAX },
+};
+
+/* One-byte fields (U8 p): the default (or "absent") and the allowed range. */
+enum { B_ANY, B_NZ, B_BOOL, B_PROTO, B_NONE, B_1_3, B_0_3, B_0_2, B_DIGEST, B_GATE };
+
+const uint8_t cl_rm_u8[][3] = {
+    { 0, 0, 255 },                                                  /* B_ANY */
+    { 0, 1, 255 },                                                  /* B_NZ */
+    { 0, 0, 1 },                                                    /* B_BOOL */
+    { CL_RELAY_NONE, 0, CL_RELAY_PROTO_APDU },                      /* B_PROTO */
+    { CL_RELAY_NONE, 0, 255 },                                      /* B_NONE */
+    { 0, 1, 3 },                                                    /* B_1_3 */
+    { 0, 0, 3 },                                                    /* B_0_3 */
+    { 0, 0, 2 },                                                    /* B_0_2 */
+    { CL_RELAY_DIGEST_SHA256, CL_RELAY_DIGEST_SHA256, CL_RELAY_DIGEST_SHA384 }, /* B_DIGEST */
+    { 0, 0, CL_RELAY_GATE_UNAVAILABLE },                            /* B_GATE */
 };
 
 const uint8_t cl_rm_sign_default[4] = { 0x00, 0x2A, 0x9E, 0x9A };
@@ -41,115 +57,112 @@ enum {
     R_CAPS = R_TXNR + 5, R_ACT = R_CAPS + 8, R_ACTR = R_ACT + 7, R_END = R_ACTR + 2
 };
 
-#define PIN_COMMON(offset_flags)                                                  \
-    BYTES(0, struct cl_relay_pin, apdu, CL_RM_MAND | CL_RM_APDU, S_TEMPLATE),     \
-    U8(1, struct cl_relay_pin, encoding, CL_RM_MAND, 0, 1, 3),                    \
-    PAIR(2, struct cl_relay_pin, min_len, CL_RM_MAND),                            \
-    U8(3, struct cl_relay_pin, offset, offset_flags, CL_RELAY_NONE, 0, 255),      \
-    U8(4, struct cl_relay_pin, len_offset, CL_RM_SENT, CL_RELAY_NONE, 0, 255),    \
-    U8(5, struct cl_relay_pin, timeout, 0, 0, 0, 255),                            \
-    U8(6, struct cl_relay_pin, msg_index, 0, 0, 0, 2)
+#define PIN_COMMON(offset_flags)                                                       \
+    BYTES(0, struct cl_relay_pin, apdu, CL_RM_MAND, S_TEMPLATE, CL_RM_C_APDU),         \
+    U8(1, struct cl_relay_pin, encoding, CL_RM_MAND, B_1_3),                           \
+    PAIR(2, struct cl_relay_pin, min_len, CL_RM_MAND),                                 \
+    U8(3, struct cl_relay_pin, offset, offset_flags, B_NONE),                          \
+    U8(4, struct cl_relay_pin, len_offset, CL_RM_SENT, B_NONE),                        \
+    U8(5, struct cl_relay_pin, timeout, 0, B_ANY),                                     \
+    U8(6, struct cl_relay_pin, msg_index, 0, B_0_2)
 
 const struct cl_rm_field cl_rm_fields[] = {
     /* R_HELLO (§5.1) */
-    BYTES(0, struct cl_relay_hello, versions, CL_RM_MAND | CL_RM_NZ, S_VERSIONS),
-    BYTES(1, struct cl_relay_hello, device_id, CL_RM_MAND, S_1_32),
-    { 0xA2, CL_RM_NEST, CL_RM_MAND, OFF(struct cl_relay_hello, caps), CL_RM_SLOT_CAPS, 0,
-      CL_RM_NO_HAS },
-    BYTES(3, struct cl_relay_hello, token, 0, S_TOKEN),
-    BYTES(16, struct cl_relay_hello, software, CL_RM_TEXT, S_1_32),
+    BYTES(0, struct cl_relay_hello, versions, CL_RM_MAND, S_VERSIONS, CL_RM_C_NZ),
+    BYTES(1, struct cl_relay_hello, device_id, CL_RM_MAND, S_1_32, CL_RM_C_ANY),
+    { 0xA2, CL_RM_NEST | CL_RM_MAND, OFF(struct cl_relay_hello, caps), CL_RM_SLOT_CAPS },
+    BYTES(3, struct cl_relay_hello, token, 0, S_TOKEN, CL_RM_C_ANY),
+    BYTES(16, struct cl_relay_hello, software, 0, S_1_32, CL_RM_C_TEXT),
     /* R_HELLO_ACK (§5.2) */
-    U8(0, struct cl_relay_hello_ack, version, CL_RM_MAND, 0, 1, 255),
-    BYTES(1, struct cl_relay_hello_ack, token, CL_RM_MAND, S_TOKEN),
-    U8(2, struct cl_relay_hello_ack, flags, 0, 0, 0, CL_RELAY_HELLO_RESUMED),
+    U8(0, struct cl_relay_hello_ack, version, CL_RM_MAND, B_NZ),
+    BYTES(1, struct cl_relay_hello_ack, token, CL_RM_MAND, S_TOKEN, CL_RM_C_ANY),
+    U8(2, struct cl_relay_hello_ack, flags, 0, B_BOOL),   /* CL_RELAY_HELLO_RESUMED */
     U16(3, struct cl_relay_hello_ack, keepalive, 0, 0),
     U16(4, struct cl_relay_hello_ack, max_msg, 0, CL_RELAY_HEADER_LEN),
-    BYTES(16, struct cl_relay_hello_ack, text, CL_RM_TEXT, S_1_32),
+    BYTES(16, struct cl_relay_hello_ack, text, 0, S_1_32, CL_RM_C_TEXT),
     /* R_CLOSE (§5.4) */
-    U8(0, struct cl_relay_status, code, CL_RM_MAND, 0, 0, 255),
-    BYTES(16, struct cl_relay_status, text, CL_RM_TEXT, S_1_64),
+    U8(0, struct cl_relay_status, code, CL_RM_MAND, B_ANY),
+    BYTES(16, struct cl_relay_status, text, 0, S_1_64, CL_RM_C_TEXT),
     /* R_ERROR (§5.5) */
-    U8(0, struct cl_relay_status, code, CL_RM_MAND, 0, 1, 255),
-    BYTES(16, struct cl_relay_status, text, CL_RM_TEXT, S_1_64),
+    U8(0, struct cl_relay_status, code, CL_RM_MAND, B_NZ),
+    BYTES(16, struct cl_relay_status, text, 0, S_1_64, CL_RM_C_TEXT),
     /* R_CARD: CARD-INSERTED (§5.6) */
-    BYTES(0, struct cl_relay_card, atr, CL_RM_MAND, S_ATR),
-    U8(1, struct cl_relay_card, protocol, CL_RM_MAND, CL_RELAY_NONE, 0, CL_RELAY_PROTO_APDU),
+    BYTES(0, struct cl_relay_card, atr, CL_RM_MAND, S_ATR, CL_RM_C_ANY),
+    U8(1, struct cl_relay_card, protocol, CL_RM_MAND, B_PROTO),
     /* R_RRESULT: CARD-RESET-RESULT (§5.13) */
-    BYTES(0, struct cl_relay_card, atr, 0, S_ATR),
-    U8(1, struct cl_relay_card, protocol, 0, CL_RELAY_NONE, 0, CL_RELAY_PROTO_APDU),
-    U8(2, struct cl_relay_card, error, CL_RM_SENT, 0, 0, 255),
+    BYTES(0, struct cl_relay_card, atr, 0, S_ATR, CL_RM_C_ANY),
+    U8(1, struct cl_relay_card, protocol, 0, B_PROTO),
+    U8(2, struct cl_relay_card, error, CL_RM_SENT, B_ANY),
     /* R_RSTATUS: READER-STATUS (§5.6) */
-    { 0x80, CL_RM_U8, CL_RM_MAND, 0, 0, 0, 255 },
-    /* R_RESET: CARD-RESET (§5.13) */
-    { 0x80, CL_RM_U8, 0, 0, CL_RELAY_RESET_WARM, 0, CL_RELAY_RESET_COLD },
+    { 0x80, CL_RM_U8 | CL_RM_MAND, 0, B_ANY },
+    /* R_RESET: CARD-RESET (§5.13): RESET_WARM (0) or RESET_COLD (1) */
+    { 0x80, CL_RM_U8, 0, B_BOOL },
     /* R_APDU (§5.7) */
-    BYTES(0, struct cl_relay_apdu, apdu, CL_RM_MAND | CL_RM_APDU, S_CAPDU),
+    BYTES(0, struct cl_relay_apdu, apdu, CL_RM_MAND, S_CAPDU, CL_RM_C_APDU),
     TXNID(1, struct cl_relay_apdu, txn_id, 0),
     /* R_RAPDU */
-    BYTES(0, struct cl_relay_apdu, apdu, CL_RM_MAND, S_RAPDU),
+    BYTES(0, struct cl_relay_apdu, apdu, CL_RM_MAND, S_RAPDU, CL_RM_C_ANY),
     /* R_SCRIPT (§5.8) */
-    U8(0, struct cl_relay_script, options, 0, 0, 0, CL_RELAY_SCRIPT_CONTINUE),
+    U8(0, struct cl_relay_script, options, 0, B_BOOL),    /* CL_RELAY_SCRIPT_CONTINUE */
     TXNID(1, struct cl_relay_script, txn_id, 0),
-    { 0xA2, CL_RM_STEPS, CL_RM_MAND, 0, 0, 0, 0 },
+    { 0xA2, CL_RM_STEPS | CL_RM_MAND, 0, 0 },
     /* R_SRESULT */
-    U8(0, struct cl_relay_script_result, mismatch, CL_RM_SENT, CL_RELAY_NONE, 0, 255),
-    U8(1, struct cl_relay_script_result, error, CL_RM_SENT, 0, 0, 255),
-    { 0xA2, CL_RM_RESPS, CL_RM_MAND, 0, 0, 0, 0 },
+    U8(0, struct cl_relay_script_result, mismatch, CL_RM_SENT, B_NONE),
+    U8(1, struct cl_relay_script_result, error, CL_RM_SENT, B_ANY),
+    { 0xA2, CL_RM_RESPS | CL_RM_MAND, 0, 0 },
     /* R_DISPLAY (§5.9) */
-    BYTES(0, struct cl_relay_display, text, CL_RM_MAND | CL_RM_TEXT | CL_RM_LF, S_DISPLAY),
-    U8(1, struct cl_relay_display, duration, 0, 0, 0, 255),
+    BYTES(0, struct cl_relay_display, text, CL_RM_MAND, S_DISPLAY, CL_RM_C_TEXT_LF),
+    U8(1, struct cl_relay_display, duration, 0, B_ANY),
     /* R_PROMPT (§5.10) */
-    U8(0, struct cl_relay_prompt, kind, CL_RM_MAND, 0, CL_RELAY_PROMPT_TEXT, CL_RELAY_PROMPT_YESNO),
-    BYTES(1, struct cl_relay_prompt, text, CL_RM_MAND | CL_RM_TEXT | CL_RM_LF, S_PROMPT),
+    U8(0, struct cl_relay_prompt, kind, CL_RM_MAND, B_1_3),   /* PROMPT_TEXT..YESNO */
+    BYTES(1, struct cl_relay_prompt, text, CL_RM_MAND, S_PROMPT, CL_RM_C_TEXT_LF),
     PAIR(2, struct cl_relay_prompt, min_len, CL_RM_SENT),
-    U8(3, struct cl_relay_prompt, timeout, 0, 0, 0, 255),
+    U8(3, struct cl_relay_prompt, timeout, 0, B_ANY),
     /* R_PANSWER */
-    U8(0, struct cl_relay_prompt_answer, result, CL_RM_MAND, 0, 0, CL_RELAY_ANSWER_TIMEOUT),
-    BYTES(1, struct cl_relay_prompt_answer, value, CL_RM_TEXT, S_1_64),
+    U8(0, struct cl_relay_prompt_answer, result, CL_RM_MAND, B_0_3),  /* ..ANSWER_TIMEOUT */
+    BYTES(1, struct cl_relay_prompt_answer, value, 0, S_1_64, CL_RM_C_TEXT),
     /* R_PINV (§5.11), also TXN-APPROVE's template */
     PIN_COMMON(CL_RM_MAND),
     /* R_PINC */
     PIN_COMMON(CL_RM_SENT),
-    U8(7, struct cl_relay_pin, new_offset, CL_RM_MAND, CL_RELAY_NONE, 0, 255),
-    U8(8, struct cl_relay_pin, confirm, 0, 0, 0, 1),
+    U8(7, struct cl_relay_pin, new_offset, CL_RM_MAND, B_NONE),
+    U8(8, struct cl_relay_pin, confirm, 0, B_BOOL),
     /* R_PINR */
     U16(0, struct cl_relay_pin_result, sw, CL_RM_SW, 0),
-    U8(1, struct cl_relay_pin_result, error, CL_RM_SENT, 0, 0, 255),
+    U8(1, struct cl_relay_pin_result, error, CL_RM_SENT, B_ANY),
     /* R_TXN (§5.12) */
     TXNID(0, struct cl_relay_txn_approve, txn_id, CL_RM_MAND),
-    BYTES(1, struct cl_relay_txn_approve, txn, CL_RM_MAND | CL_RM_DER, S_TXN),
-    BYTES(2, struct cl_relay_txn_approve, challenge, CL_RM_MAND, S_CHALLENGE),
-    { 0xA3, CL_RM_NEST, 0, OFF(struct cl_relay_txn_approve, pin), 13 /* PIN-VERIFY */, 0,
-      OFF(struct cl_relay_txn_approve, has_pin) },
-    { 0x84, CL_RM_RAW4, 0, OFF(struct cl_relay_txn_approve, sign_cmd), 0, 0, 0 },
-    U8(5, struct cl_relay_txn_approve, digest, 0, CL_RELAY_DIGEST_SHA256,
-       CL_RELAY_DIGEST_SHA256, CL_RELAY_DIGEST_SHA384),
+    BYTES(1, struct cl_relay_txn_approve, txn, CL_RM_MAND, S_TXN, CL_RM_C_DER),
+    BYTES(2, struct cl_relay_txn_approve, challenge, CL_RM_MAND, S_CHALLENGE, CL_RM_C_ANY),
+    { 0xA3, CL_RM_NEST | CL_RM_HAS, OFF(struct cl_relay_txn_approve, pin), 13 /* PIN-VERIFY */ },
+    { 0x84, CL_RM_RAW4, OFF(struct cl_relay_txn_approve, sign_cmd), 0 },
+    U8(5, struct cl_relay_txn_approve, digest, 0, B_DIGEST),
     /* R_TXNR */
     TXNID(0, struct cl_relay_txn_result, txn_id, CL_RM_MAND),
-    U8(1, struct cl_relay_txn_result, result, CL_RM_MAND, 0, 0, CL_RELAY_TXN_FAILED),
-    BYTES(2, struct cl_relay_txn_result, signature, 0, S_SIGNATURE),
+    U8(1, struct cl_relay_txn_result, result, CL_RM_MAND, B_0_2),   /* ..TXN_FAILED */
+    BYTES(2, struct cl_relay_txn_result, signature, 0, S_SIGNATURE, CL_RM_C_ANY),
     U16(3, struct cl_relay_txn_result, sw, CL_RM_SW, 0),
-    U8(4, struct cl_relay_txn_result, error, CL_RM_SENT, 0, 0, 255),
+    U8(4, struct cl_relay_txn_result, error, CL_RM_SENT, B_ANY),
     /* R_CAPS: HELLO capabilities (§5.1); 0 is "absent" in the struct */
-    U8(0, struct cl_relay_caps, interfaces, 0, 0, 0, 255),
+    U8(0, struct cl_relay_caps, interfaces, 0, B_ANY),
     PAIR(1, struct cl_relay_caps, display_cols, CL_RM_SENT),
-    U8(2, struct cl_relay_caps, input, 0, 0, 0, 255),
-    U8(3, struct cl_relay_caps, printer_cols, CL_RM_SENT, 0, 0, 255),
+    U8(2, struct cl_relay_caps, input, 0, B_ANY),
+    U8(3, struct cl_relay_caps, printer_cols, CL_RM_SENT, B_ANY),
     U16(4, struct cl_relay_caps, max_msg, 0, CL_RELAY_HEADER_LEN),
-    { 0x85, CL_RM_QUAD, 0, OFF(struct cl_relay_caps, max_cmd_apdu), 0, 0, 0 },
+    { 0x85, CL_RM_QUAD, OFF(struct cl_relay_caps, max_cmd_apdu), 0 },
     U16(6, struct cl_relay_caps, features, 0, 0),
-    U8(7, struct cl_relay_caps, script_steps, CL_RM_SENT, 0, 0, 255),
+    U8(7, struct cl_relay_caps, script_steps, CL_RM_SENT, B_ANY),
     /* R_ACT: ACTUATE (§5.14) */
     TXNID(0, struct cl_relay_actuate, txn_id, CL_RM_MAND),
     U16(1, struct cl_relay_actuate, action, CL_RM_MAND, 1),
-    BYTES(2, struct cl_relay_actuate, device_id, CL_RM_MAND, S_1_32),
+    BYTES(2, struct cl_relay_actuate, device_id, CL_RM_MAND, S_1_32, CL_RM_C_ANY),
     TXNID(3, struct cl_relay_actuate, nonce, CL_RM_MAND),
     U32(4, struct cl_relay_actuate, not_before, CL_RM_MAND),
     U32(5, struct cl_relay_actuate, not_after, CL_RM_MAND),
-    BYTES(6, struct cl_relay_actuate, signature, CL_RM_MAND, S_GATE_SIG),
+    BYTES(6, struct cl_relay_actuate, signature, CL_RM_MAND, S_GATE_SIG, CL_RM_C_ANY),
     /* R_ACTR: ACTUATE-RESULT */
     TXNID(0, struct cl_relay_actuate_result, txn_id, CL_RM_MAND),
-    U8(1, struct cl_relay_actuate_result, result, CL_RM_MAND, 0, 0, CL_RELAY_GATE_UNAVAILABLE),
+    U8(1, struct cl_relay_actuate_result, result, CL_RM_MAND, B_GATE),
 };
 
 /* Compile-time checks: the row count, offsets and sizes fit a byte. */
@@ -213,18 +226,24 @@ int cl_rm_slot(uint8_t type)
     return -1;
 }
 
+void cl_rm_default(const struct cl_rm_field *d, uint8_t *base)
+{
+    unsigned kind = d->kf & CL_RM_KIND;
+
+    if (kind == CL_RM_U8)
+        base[d->off] = cl_rm_u8[d->p][0];
+    else if (kind == CL_RM_RAW4)
+        memcpy(base + d->off, cl_rm_sign_default, 4);
+    else if (kind == CL_RM_NEST)
+        cl_rm_defaults(&cl_rm_types[d->p], base + d->off);
+}
+
 void cl_rm_defaults(const struct cl_rm_type *t, uint8_t *base)
 {
     const struct cl_rm_field *d = cl_rm_fields + t->first, *end = d + t->n;
 
-    for (; d < end; d++) {
-        if (d->kind == CL_RM_U8)
-            base[d->off] = d->def;
-        else if (d->kind == CL_RM_RAW4)
-            memcpy(base + d->off, cl_rm_sign_default, 4);
-        else if (d->kind == CL_RM_NEST)
-            cl_rm_defaults(&cl_rm_types[d->def], base + d->off);
-    }
+    for (; d < end; d++)
+        cl_rm_default(d, base);
 }
 
 /* see cardlink/relay_msg.h */

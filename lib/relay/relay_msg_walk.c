@@ -13,6 +13,13 @@
 #include "relay_msg_int.h"
 #include "cardlink/error.h"
 
+/* Helpers gcc -Os would copy into each caller. */
+#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
 /* ------------------------------------------------------------ reading */
 
 /* One TLV at p[0..len), len > 0 (§3): the tag (at most 3 subsequent
@@ -183,16 +190,18 @@ static inline int field(const struct cl_rm_field *d, const uint8_t *tv, size_t t
     uint8_t *v = base + d->off;
     int rc;
 
-    switch (d->kind) {
-    case CL_RM_U8:
+    switch (d->kf & CL_RM_KIND) {
+    case CL_RM_U8: {
+        const uint8_t *r = cl_rm_u8[d->p];
         if (tlen != 1)
             return CL_ERR_LENGTH;
-        if ((d->flags & CL_RM_SENT) && tv[0] == d->def)
+        if ((d->kf & CL_RM_SENT) && tv[0] == r[0])
             return CL_ERR_MALFORMED;
-        if (tv[0] < d->lo || tv[0] > d->hi)
+        if (tv[0] < r[1] || tv[0] > r[2])
             return CL_ERR_RESERVED;
         *v = tv[0];
         return CL_OK;
+    }
     case CL_RM_U16: {
         uint16_t x;
         if (tlen != 2)
@@ -206,7 +215,7 @@ static inline int field(const struct cl_rm_field *d, const uint8_t *tv, size_t t
     case CL_RM_PAIR:
         if (tlen != 2)
             return CL_ERR_LENGTH;
-        if ((d->flags & CL_RM_SENT) && tv[0] == 0 && tv[1] == 0)
+        if ((d->kf & CL_RM_SENT) && tv[0] == 0 && tv[1] == 0)
             return CL_ERR_MALFORMED;
         v[0] = tv[0];
         v[1] = tv[1];
@@ -224,12 +233,14 @@ static inline int field(const struct cl_rm_field *d, const uint8_t *tv, size_t t
     }
     case CL_RM_BYTES: {
         struct cl_relay_bytes b;
-        if (tlen < cl_rm_range[d->def][0] || tlen > cl_rm_range[d->def][1])
+        const uint16_t *r = cl_rm_range[d->p & 15u];
+        unsigned c = d->p >> 4;
+        if (tlen < r[0] || tlen > r[1])
             return CL_ERR_LENGTH;
-        if (d->flags & CL_RM_APDU)
+        if (c == CL_RM_C_APDU)
             rc = cl_rm_apdu(tv, tlen);
-        else if (d->flags & ~(CL_RM_MAND | CL_RM_SENT))
-            rc = cl_rm_check_content(d->flags, tv, tlen);
+        else if (c != CL_RM_C_ANY)
+            rc = cl_rm_check_content(c, tv, tlen);
         else
             rc = CL_OK;
         if (rc != CL_OK)
@@ -266,27 +277,29 @@ static inline int field(const struct cl_rm_field *d, const uint8_t *tv, size_t t
  * fields of SCRIPT and SCRIPT-RESULT: base is the union member. */
 static int nested(const struct cl_rm_field *d, const uint8_t *tv, size_t tlen, uint8_t *base)
 {
-    if (d->kind == CL_RM_NEST) {
-        if (d->hi != CL_RM_NO_HAS)
-            base[d->hi] = 1;   /* bool true */
-        return walk(&cl_rm_types[d->def], tv, tv + tlen, base + d->off);
+    unsigned kind = d->kf & CL_RM_KIND;
+
+    if (kind == CL_RM_NEST) {
+        if (d->kf & CL_RM_HAS)
+            base[offsetof(struct cl_relay_txn_approve, has_pin)] = 1;   /* bool true */
+        return walk(&cl_rm_types[d->p], tv, tv + tlen, base + d->off);
     }
-    if (d->kind == CL_RM_STEPS)
+    if (kind == CL_RM_STEPS)
         return steps(tv, tlen, (struct cl_relay_script *)(void *)base);
     return resps(tv, tlen, (struct cl_relay_script_result *)(void *)base);
 }
 
 /* An absent field: its default; 1 if it is mandatory. */
-static int absent(const struct cl_rm_field *d, uint8_t *base)
+static NOINLINE int absent(const struct cl_rm_field *d, uint8_t *base)
 {
-    if (d->flags & CL_RM_MAND)
+    unsigned kind = d->kf & CL_RM_KIND;
+
+    if (d->kf & CL_RM_MAND)
         return 1;
-    if (d->kind == CL_RM_U8)
-        base[d->off] = d->def;
-    else if (d->kind == CL_RM_RAW4)
-        memcpy(base + d->off, cl_rm_sign_default, 4);
-    else if (d->kind == CL_RM_NEST)
-        cl_rm_defaults(&cl_rm_types[d->def], base + d->off);
+    if (kind == CL_RM_U8)
+        base[d->off] = cl_rm_u8[d->p][0];
+    else if (kind == CL_RM_RAW4 || kind == CL_RM_NEST)
+        cl_rm_default(d, base);
     return 0;
 }
 
@@ -332,7 +345,7 @@ static int walk(const struct cl_rm_type *tb, const uint8_t *q, const uint8_t *qe
             n = t.len;
         }
         q = v + n;
-        rc = d->kind < CL_RM_NEST ? field(d, v, n, base) : nested(d, v, n, base);
+        rc = (d->kf & CL_RM_KIND) < CL_RM_NEST ? field(d, v, n, base) : nested(d, v, n, base);
         if (rc != CL_OK)
             return rc;
         d++;
@@ -554,17 +567,19 @@ static int wfield(const struct cl_rm_field *d, const uint8_t *base,
 {
     const uint8_t *v = base + d->off;
     unsigned tag = d->tag;
-    bool mand = (d->flags & CL_RM_MAND) != 0;
+    bool mand = (d->kf & CL_RM_MAND) != 0;
     int rc;
 
-    switch (d->kind) {
-    case CL_RM_U8:
-        if (*v == d->def && !mand)
+    switch (d->kf & CL_RM_KIND) {
+    case CL_RM_U8: {
+        const uint8_t *r = cl_rm_u8[d->p];
+        if (*v == r[0] && !mand)
             return CL_OK;
-        if (*v < d->lo || *v > d->hi)
+        if (*v < r[1] || *v > r[2])
             return CL_ERR_RESERVED;
         put(w, tag, v, 1);
         return CL_OK;
+    }
     case CL_RM_U16: {
         uint16_t x;
         memcpy(&x, v, sizeof(x));
@@ -627,10 +642,10 @@ static int wfield(const struct cl_rm_field *d, const uint8_t *base,
     }
     case CL_RM_NEST: {
         size_t mark;
-        if (d->hi != CL_RM_NO_HAS && !base[d->hi])
+        if ((d->kf & CL_RM_HAS) && !base[offsetof(struct cl_relay_txn_approve, has_pin)])
             return CL_OK;
         mark = open_c(w, d->tag);
-        if ((rc = wtable(&cl_rm_types[d->def], v, m, w)) != CL_OK)
+        if ((rc = wtable(&cl_rm_types[d->p], v, m, w)) != CL_OK)
             return rc;
         close_c(w, mark);
         return CL_OK;
