@@ -380,6 +380,7 @@ START_TEST(test_sigkill)
     struct progress *pg = mmap(NULL, sizeof(*pg), PROT_READ | PROT_WRITE,
                                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     unsigned mid = 0, torn = 0;
+    bool any = false;   /* some round left a record (until then none may be there) */
     ck_assert_ptr_ne(pg, MAP_FAILED);
     cl_store_file_close(&sf);   /* the children own the store in turn */
     for (int round = 0; round < 40; round++) {
@@ -418,9 +419,12 @@ START_TEST(test_sigkill)
         torn += sf.stats.stale_tmp - stale;   /* killed before its rename */
         n = st->read(&sf, "txnlog", rec, sizeof(rec));
         ck_assert_int_eq(st->read(&sf, "never", rec, sizeof(rec)), CL_ERR_NOT_FOUND);
-        if (round == 0 && n == CL_ERR_NOT_FOUND) {
-            ck_assert_uint_eq(done, 0);   /* nothing written yet */
+        if (!any && n == CL_ERR_NOT_FOUND) {
+            /* nothing written yet: on a loaded machine the first children
+             * can be killed before their first write */
+            ck_assert_uint_eq(done, 0);
         } else {
+            any = true;
             ck_assert_int_ge(n, 8);
             r = ((uint32_t)rec[0] << 24) | ((uint32_t)rec[1] << 16) | ((uint32_t)rec[2] << 8) |
                 rec[3];
