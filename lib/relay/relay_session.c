@@ -184,21 +184,23 @@ int cl_rs_ack(struct cl_relay_session *s, uint8_t a)
     return CL_OK;
 }
 
-/* Queue a control message (unsequenced) built from m. */
+/* The acknowledgement this side sends (§7.2): ACK and the last seq
+ * received, once a sequenced message was received. */
+void cl_rs_ack_fields(const struct cl_relay_session *s, struct cl_relay_msg *m)
+{
+    if (s->rx_any) {
+        m->flags |= CL_RELAY_F_ACK;
+        m->ack = (uint8_t)(s->rx_next - 1u);
+    }
+}
+
+/* Queue a control message (unsequenced) built from m, as
+ * cl_relay_msg_init() left it but for its fields (seq and ref 0). */
 int cl_rs_ctrl(struct cl_relay_session *s, struct cl_relay_msg *m, bool first)
 {
     size_t len;
     int rc;
 
-    m->seq = 0;
-    m->ref = 0;
-    if (m->type == CL_RELAY_KEEPALIVE) {
-        m->flags = s->rx_any ? CL_RELAY_F_ACK : 0;
-        m->ack = s->rx_any ? (uint8_t)(s->rx_next - 1u) : 0;
-    } else if (m->type == CL_RELAY_CLOSE) {
-        m->flags = 0;
-        m->ack = 0;
-    }
     if (s->out_kind == CL_RS_OUT_CTRL) {
         s->out_kind = CL_RS_OUT_NONE;
         s->out_off = 0;
@@ -212,28 +214,43 @@ int cl_rs_ctrl(struct cl_relay_session *s, struct cl_relay_msg *m, bool first)
     return CL_OK;
 }
 
+/* Queue a CLOSE (code: the reason) or a KEEPALIVE (with the ack). */
+int cl_rs_ctrl_code(struct cl_relay_session *s, uint8_t type, uint8_t code, bool first)
+{
+    struct cl_relay_msg m;
+
+    cl_relay_msg_init(&m, type);
+    m.u.status.code = code;
+    if (type == CL_RELAY_KEEPALIVE)
+        cl_rs_ack_fields(s, &m);
+    return cl_rs_ctrl(s, &m, first);
+}
+
+/* Closed with err (CL_OK: normally): CLOSED entered, the event raised,
+ * the error kept. */
+void cl_rs_closed(struct cl_relay_session *s, int err)
+{
+    s->err = err;
+    cl_rs_enter(s, CL_RELAY_ST_CLOSED);
+    cl_rs_event(s, CL_RELAY_EV_CLOSED, NULL, err);
+}
+
 /* Fail: queue CLOSE with the code, enter CLOSED, raise CLOSED, keep the
  * error. */
 void cl_rs_fail(struct cl_relay_session *s, int err)
 {
-    struct cl_relay_msg m;
-
-    cl_relay_msg_init(&m, CL_RELAY_CLOSE);
-    m.u.status.code = cl_relay_err_to_wire(err);
-    if (cl_rs_ctrl(s, &m, true) != CL_OK)
+    if (cl_rs_ctrl_code(s, CL_RELAY_CLOSE, cl_relay_err_to_wire(err), true) != CL_OK)
         s->ctrl_len = 0;
-    s->err = err;
-    cl_rs_enter(s, CL_RELAY_ST_CLOSED);
-    cl_rs_event(s, CL_RELAY_EV_CLOSED, NULL);
-    s->ev.err = err;
+    cl_rs_closed(s, err);
 }
 
 /* Raise an event (the slot is free: feed stops after each one). */
-void cl_rs_event(struct cl_relay_session *s, uint8_t kind, const struct cl_relay_msg *m)
+void cl_rs_event(struct cl_relay_session *s, uint8_t kind, const struct cl_relay_msg *m, int err)
 {
     memset(&s->ev, 0, sizeof(s->ev));
     s->ev.kind = kind;
     s->ev.msg = m;
+    s->ev.err = err;
     s->ev_pending = true;
 }
 
@@ -384,22 +401,36 @@ bool cl_relay_session_poll(struct cl_relay_session *s, struct cl_relay_event *ev
     return false;
 }
 
-/* A KEEPALIVE is due: an ack waited long enough, or K passed silently. */
-static bool keepalive_due(const struct cl_relay_session *s, uint32_t now)
+/* Smaller of the time left to deadline and best. */
+static uint32_t until(uint32_t now, uint32_t deadline, uint32_t best)
+{
+    uint32_t d = cl_rs_time_reached(now, deadline) ? 0 : deadline - now;
+    return d < best ? d : best;
+}
+
+/* Smaller of best and the time until a KEEPALIVE is due (OPEN): an ack
+ * waiting too long, or K passed silently; 0 when due. */
+static uint32_t keepalive_in(const struct cl_relay_session *s, uint32_t now, uint32_t best)
 {
     uint32_t delay = s->cfg->ack_delay_ms != 0 ? s->cfg->ack_delay_ms : 1000u;
 
-    if (s->ack_due && cl_rs_time_reached(now, s->ack_since + delay - 1u))
-        return true;
-    return s->keepalive != 0 &&
-           cl_rs_time_reached(now, s->last_tx + (uint32_t)s->keepalive * 1000u);
+    if (s->ack_due)
+        best = until(now, s->ack_since + delay - 1u, best);
+    if (s->keepalive != 0)
+        best = until(now, s->last_tx + (uint32_t)s->keepalive * 1000u, best);
+    return best;
+}
+
+/* The control message waits to go before anything else. */
+static bool ctrl_ready(const struct cl_relay_session *s)
+{
+    return s->ctrl_len > 0 && (s->ctrl_first || s->state == CL_RELAY_ST_CLOSED);
 }
 
 /* Output that waits regardless of time. */
 static bool output_ready(const struct cl_relay_session *s)
 {
-    return s->out_kind != CL_RS_OUT_NONE ||
-           (s->ctrl_len > 0 && (s->ctrl_first || s->state == CL_RELAY_ST_CLOSED)) ||
+    return s->out_kind != CL_RS_OUT_NONE || ctrl_ready(s) ||
            (s->state == CL_RELAY_ST_OPEN && (s->rb_tx < s->rb_used || s->closing));
 }
 
@@ -426,9 +457,7 @@ enum cl_want cl_relay_session_want(const struct cl_relay_session *s)
 /* Choose the next message to lend; false when none is due. */
 static bool next_out(struct cl_relay_session *s, uint32_t now)
 {
-    struct cl_relay_msg m;
-
-    if (s->ctrl_len > 0 && (s->ctrl_first || s->state == CL_RELAY_ST_CLOSED)) {
+    if (ctrl_ready(s)) {
         s->out_kind = CL_RS_OUT_CTRL;
         return true;
     }
@@ -449,14 +478,11 @@ static bool next_out(struct cl_relay_session *s, uint32_t now)
         s->out_kind = CL_RS_OUT_REC;
         return true;
     }
-    if (s->closing)                 /* CLOSE after the queue */
-        cl_relay_msg_init(&m, CL_RELAY_CLOSE);
-    else if (keepalive_due(s, now))
-        cl_relay_msg_init(&m, CL_RELAY_KEEPALIVE);
-    else
+    /* CLOSE after the queue, else a KEEPALIVE when due */
+    if (!s->closing && keepalive_in(s, now, CL_TIMER_NONE) != 0)
         return false;
-    m.u.status.code = s->close_reason;
-    if (cl_rs_ctrl(s, &m, false) != CL_OK)
+    if (cl_rs_ctrl_code(s, s->closing ? CL_RELAY_CLOSE : CL_RELAY_KEEPALIVE, s->close_reason,
+                        false) != CL_OK)
         return false;
     s->ack_due = false;
     s->out_kind = CL_RS_OUT_CTRL;
@@ -524,7 +550,6 @@ int cl_relay_session_sent(struct cl_relay_session *s, size_t n)
 /* see cardlink/relay_session.h */
 int cl_relay_session_close(struct cl_relay_session *s, uint32_t now, uint8_t reason)
 {
-    struct cl_relay_msg m;
     int rc;
 
     (void)now;
@@ -532,26 +557,21 @@ int cl_relay_session_close(struct cl_relay_session *s, uint32_t now, uint8_t rea
         return CL_ERR_ARG;
     if (s->state == CL_RELAY_ST_CLOSED || s->closing)
         return CL_ERR_CLOSED;
-    switch (s->state) {
-    case CL_RELAY_ST_OPEN:
+    if (s->state == CL_RELAY_ST_OPEN) {
         s->closing = true;
         s->close_reason = reason;
         return CL_OK;
-    case CL_RELAY_ST_HELLO:
+    }
+    if (s->state == CL_RELAY_ST_HELLO) {
         /* nothing is queued before the handshake: CLOSE next */
-        cl_relay_msg_init(&m, CL_RELAY_CLOSE);
-        m.u.status.code = reason;
-        if ((rc = cl_rs_ctrl(s, &m, true)) != CL_OK)
+        if ((rc = cl_rs_ctrl_code(s, CL_RELAY_CLOSE, reason, true)) != CL_OK)
             return rc;
-        cl_rs_enter(s, CL_RELAY_ST_CLOSED);
-        return CL_OK;
-    case CL_RELAY_ST_SUSPENDED:
-        /* no transport to carry a CLOSE: the token is void at once */
-        cl_rs_enter(s, CL_RELAY_ST_CLOSED);
-        return CL_OK;
-    default:
+    } else if (s->state != CL_RELAY_ST_SUSPENDED) {
         return CL_ERR_STATE;
     }
+    /* SUSPENDED: no transport to carry a CLOSE: the token is void at once */
+    cl_rs_enter(s, CL_RELAY_ST_CLOSED);
+    return CL_OK;
 }
 
 /* Whether a dead-link limit runs: the HELLO time-out, or 3K silence. */
@@ -585,13 +605,6 @@ int cl_relay_session_timeout(struct cl_relay_session *s, uint32_t now)
     return CL_OK;
 }
 
-/* Smaller of the time left to deadline and best. */
-static uint32_t until(uint32_t now, uint32_t deadline, uint32_t best)
-{
-    uint32_t d = cl_rs_time_reached(now, deadline) ? 0 : deadline - now;
-    return d < best ? d : best;
-}
-
 /* see cardlink/relay_session.h */
 uint32_t cl_relay_session_timer(const struct cl_relay_session *s, uint32_t now)
 {
@@ -601,13 +614,8 @@ uint32_t cl_relay_session_timer(const struct cl_relay_session *s, uint32_t now)
         return best;
     if (dead_timer(s))
         best = until(now, dead_at(s), best);
-    if (s->state == CL_RELAY_ST_OPEN) {
-        if (s->ack_due)
-            best = until(now, s->ack_since + (s->cfg->ack_delay_ms != 0 ? s->cfg->ack_delay_ms
-                                                                         : 1000u) - 1u, best);
-        if (s->keepalive != 0)
-            best = until(now, s->last_tx + (uint32_t)s->keepalive * 1000u, best);
-    }
+    if (s->state == CL_RELAY_ST_OPEN)
+        best = keepalive_in(s, now, best);
     return best;
 }
 

@@ -12,6 +12,21 @@
 
 static const uint8_t default_versions[1] = { CL_RELAY_VERSION };
 
+/* What a type is in the exchanges of §7.3: 0 neither, XREQ a request,
+ * XANS an answer (one call instead of the macros' code at each use). */
+enum { XREQ = 1, XANS = 2 };
+static CL_RS_NOINLINE unsigned exchange(uint8_t t)
+{
+    return CL_RELAY_IS_EXCHANGE(t) ? 1u + (t & 1u) : 0u;
+}
+
+/* The versions a device offers: cfg's, or {1}. */
+static const uint8_t *offered(const struct cl_relay_session_config *c, size_t *n)
+{
+    *n = c->versions != NULL ? c->nversions : 1;
+    return c->versions != NULL ? c->versions : default_versions;
+}
+
 /* The transaction id a request carries, or NULL. */
 static const uint8_t *request_txn(const struct cl_relay_msg *m)
 {
@@ -25,6 +40,28 @@ static const uint8_t *request_txn(const struct cl_relay_msg *m)
     default:
         return NULL;
     }
+}
+
+/* The txn log's outcome for id: CL_OK with *ans and *alen, CL_ERR_NOT_FOUND,
+ * a failure of the store; 1 when there is no id or no log. */
+static int txn_lookup(const struct cl_relay_session *s, const uint8_t *id, const uint8_t **ans,
+                      size_t *alen)
+{
+    const struct cl_relay_txn_log *log = s->cfg->txn_log;
+
+    if (id == NULL || log == NULL)
+        return 1;
+    return log->lookup(log->ctx, id, ans, alen);
+}
+
+/* Record data[0..len) (NULL / 0: in progress) for id in the txn log, if
+ * there is one: the log's answer. */
+static int txn_record(const struct cl_relay_session *s, const uint8_t *id, const uint8_t *data,
+                      size_t len)
+{
+    const struct cl_relay_txn_log *log = s->cfg->txn_log;
+
+    return log != NULL ? log->record(log->ctx, id, data, len) : CL_OK;
 }
 
 /* Queue an ERROR of our own (REF when ref >= 0); failing that, close. */
@@ -59,8 +96,7 @@ int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now)
     resume = s->state == CL_RELAY_ST_SUSPENDED && s->err == CL_OK && s->has_session &&
              s->token_len > 0 && (c->caps.features & CL_RELAY_FEAT_RESUME) != 0;
     cl_relay_msg_init(&m, CL_RELAY_HELLO);
-    m.u.hello.versions.data = c->versions != NULL ? c->versions : default_versions;
-    m.u.hello.versions.len = c->versions != NULL ? c->nversions : 1;
+    m.u.hello.versions.data = offered(c, &m.u.hello.versions.len);
     m.u.hello.device_id.data = c->device_id;
     m.u.hello.device_id.len = c->device_id_len;
     m.u.hello.caps = c->caps;
@@ -74,10 +110,7 @@ int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now)
     if (resume) {
         m.u.hello.token.data = s->token;
         m.u.hello.token.len = s->token_len;
-        if (s->rx_any) {
-            m.flags = CL_RELAY_F_ACK;
-            m.ack = (uint8_t)(s->rx_next - 1u);
-        }
+        cl_rs_ack_fields(s, &m);
     }
     if ((rc = cl_rs_ctrl(s, &m, true)) != CL_OK)
         return rc == CL_ERR_BUFFER ? CL_ERR_BUFFER : CL_ERR_ARG;
@@ -105,14 +138,9 @@ int cl_relay_server_accept(struct cl_relay_session *s, uint32_t now, const uint8
 /* The peer's CLOSE: CLOSED, nothing more sent. */
 static void closed_by_peer(struct cl_relay_session *s, const struct cl_relay_msg *m)
 {
-    int err = cl_relay_err_from_wire(m->u.status.code);
-
     s->ctrl_len = 0;
     s->out_kind = CL_RS_OUT_NONE;
-    s->err = err;
-    cl_rs_enter(s, CL_RELAY_ST_CLOSED);
-    cl_rs_event(s, CL_RELAY_EV_CLOSED, NULL);
-    s->ev.err = err;
+    cl_rs_closed(s, cl_relay_err_from_wire(m->u.status.code));
 }
 
 /* HELLO-ACK RESUMED or a HELLO that resumes: the peer's ack, then replay
@@ -127,40 +155,51 @@ static bool resume(struct cl_relay_session *s)
     return true;
 }
 
+/* The handshake's outcome for the session: resumed (false when that
+ * failed it), or a fresh one under token[0..len). */
+static bool take_session(struct cl_relay_session *s, bool resumed, const uint8_t *token,
+                         size_t len)
+{
+    if (resumed)
+        return resume(s);
+    cl_rs_new_session(s);
+    memcpy(s->token, token, len);
+    s->token_len = (uint8_t)len;
+    return true;
+}
+
+/* The handshake is done: OPEN with the peer's K and message size. */
+static void opened(struct cl_relay_session *s, uint32_t now, bool resumed, uint16_t keepalive,
+                   size_t peer_max)
+{
+    s->version = CL_RELAY_VERSION;
+    s->keepalive = keepalive;
+    s->peer_max = peer_max;
+    cl_rs_enter(s, CL_RELAY_ST_OPEN);
+    s->last_tx = now;
+    cl_rs_event(s, CL_RELAY_EV_OPEN, &s->msg, CL_OK);
+    s->ev.resumed = resumed;
+}
+
 /* Device, HELLO-SENT: HELLO-ACK. */
 static void device_hello_ack(struct cl_relay_session *s, uint32_t now)
 {
     const struct cl_relay_hello_ack *a = &s->msg.u.hello_ack;
-    const struct cl_relay_session_config *c = s->cfg;
-    const uint8_t *v = c->versions != NULL ? c->versions : default_versions;
-    size_t nv = c->versions != NULL ? c->nversions : 1, i;
-    bool ok = false, resumed = (a->flags & CL_RELAY_HELLO_RESUMED) != 0;
+    size_t nv;
+    const uint8_t *v = offered(s->cfg, &nv);
+    bool resumed = (a->flags & CL_RELAY_HELLO_RESUMED) != 0;
 
-    for (i = 0; i < nv; i++)
-        ok = ok || (v[i] == a->version && a->version == CL_RELAY_VERSION);
-    if (!ok) {
+    if (a->version != CL_RELAY_VERSION || memchr(v, CL_RELAY_VERSION, nv) == NULL) {
         cl_rs_fail(s, CL_ERR_VERSION);
         return;
     }
-    if (resumed) {
-        if (!s->resume_sent || !cl_rs_same(a->token.data, a->token.len, s->token, s->token_len)) {
-            cl_rs_fail(s, CL_ERR_PROTOCOL);
-            return;
-        }
-        if (!resume(s))
-            return;
-    } else {
-        cl_rs_new_session(s);
-        memcpy(s->token, a->token.data, a->token.len);
-        s->token_len = (uint8_t)a->token.len;
+    if (resumed &&
+        (!s->resume_sent || !cl_rs_same(a->token.data, a->token.len, s->token, s->token_len))) {
+        cl_rs_fail(s, CL_ERR_PROTOCOL);
+        return;
     }
-    s->version = a->version;
-    s->keepalive = a->keepalive;
-    s->peer_max = a->max_msg != 0 ? a->max_msg : CL_RELAY_MSG_MAX;
-    cl_rs_enter(s, CL_RELAY_ST_OPEN);
-    s->last_tx = now;
-    cl_rs_event(s, CL_RELAY_EV_OPEN, &s->msg);
-    s->ev.resumed = resumed;
+    if (take_session(s, resumed, a->token.data, a->token.len))
+        opened(s, now, resumed, a->keepalive, a->max_msg != 0 ? a->max_msg : CL_RELAY_MSG_MAX);
 }
 
 /* see cardlink/relay_session.h */
@@ -181,51 +220,49 @@ bool cl_relay_server_resumes(const struct cl_relay_session *s, const struct cl_r
 static void server_hello(struct cl_relay_session *s, uint32_t now)
 {
     const struct cl_relay_hello *h = &s->msg.u.hello;
+    const struct cl_relay_session_config *c = s->cfg;
     struct cl_relay_msg m;
-    bool resumed, ok = false;
-    size_t i;
+    bool resumed;
 
-    for (i = 0; i < h->versions.len; i++)
-        ok = ok || h->versions.data[i] == CL_RELAY_VERSION;
-    if (!ok) {
+    if (h->versions.len == 0 || memchr(h->versions.data, CL_RELAY_VERSION, h->versions.len) == NULL) {
         cl_rs_fail(s, CL_ERR_VERSION);
         return;
     }
     /* the token and the device that opened the session (§8): a valid token
      * named by another device gets a fresh session, never this one */
     resumed = cl_relay_server_resumes(s, h);
+    if (!take_session(s, resumed, s->new_token, s->new_token_len))
+        return;
     cl_relay_msg_init(&m, CL_RELAY_HELLO_ACK);
     if (resumed) {
-        if (!resume(s))
-            return;
         m.u.hello_ack.flags = CL_RELAY_HELLO_RESUMED;
-        if (s->rx_any) {
-            m.flags = CL_RELAY_F_ACK;
-            m.ack = (uint8_t)(s->rx_next - 1u);
-        }
+        cl_rs_ack_fields(s, &m);
     } else {
-        cl_rs_new_session(s);
-        memcpy(s->token, s->new_token, s->new_token_len);
-        s->token_len = s->new_token_len;
         memcpy(s->peer_id, h->device_id.data, h->device_id.len);  /* 1..32: decoded */
         s->peer_id_len = (uint8_t)h->device_id.len;
     }
-    s->version = CL_RELAY_VERSION;
-    s->keepalive = s->cfg->keepalive_s;
-    s->peer_max = h->caps.max_msg != 0 ? h->caps.max_msg : 512u;
     m.u.hello_ack.version = CL_RELAY_VERSION;
     m.u.hello_ack.token.data = s->token;
     m.u.hello_ack.token.len = s->token_len;
-    m.u.hello_ack.keepalive = s->cfg->keepalive_s;
-    m.u.hello_ack.max_msg = s->cfg->max_msg;
-    if (cl_rs_ctrl(s, &m, true) != CL_OK) {
+    m.u.hello_ack.keepalive = c->keepalive_s;
+    m.u.hello_ack.max_msg = c->max_msg;
+    if (cl_rs_ctrl(s, &m, true) != CL_OK)
         cl_rs_fail(s, CL_ERR_INTERNAL);
-        return;
-    }
-    cl_rs_enter(s, CL_RELAY_ST_OPEN);
-    s->last_tx = now;
-    cl_rs_event(s, CL_RELAY_EV_OPEN, &s->msg);
-    s->ev.resumed = resumed;
+    else
+        opened(s, now, resumed, c->keepalive_s, h->caps.max_msg != 0 ? h->caps.max_msg : 512u);
+}
+
+/* A request is executing (device) or outstanding (server): m, whose
+ * transaction id is id (NULL: none). */
+static void set_request(struct cl_relay_session *s, const struct cl_relay_msg *m,
+                        const uint8_t *id)
+{
+    s->busy = true;
+    s->req_seq = m->seq;
+    s->req_type = m->type;
+    s->req_txn = id != NULL;
+    if (id != NULL)
+        memcpy(s->req_txn_id, id, CL_RELAY_TXN_ID_LEN);
 }
 
 /*
@@ -239,7 +276,6 @@ static void server_hello(struct cl_relay_session *s, uint32_t now)
 static void device_request(struct cl_relay_session *s)
 {
     const struct cl_relay_msg *m = &s->msg;
-    const struct cl_relay_txn_log *log = s->cfg->txn_log;
     const uint8_t *id = request_txn(m), *ans;
     size_t alen;
     int rc;
@@ -248,8 +284,8 @@ static void device_request(struct cl_relay_session *s)
         auto_error(s, CL_RELAY_E_STATE, m->seq);
         return;
     }
-    if (id != NULL && log != NULL) {
-        rc = log->lookup(log->ctx, id, &ans, &alen);
+    rc = txn_lookup(s, id, &ans, &alen);
+    if (rc != 1) {
         if (rc == CL_OK) {
             const uint8_t *q;
             uint8_t *p;
@@ -266,32 +302,32 @@ static void device_request(struct cl_relay_session *s)
             p[5] = m->seq;
             return;
         }
-        if (rc != CL_ERR_NOT_FOUND || log->record(log->ctx, id, NULL, 0) != CL_OK) {
+        if (rc != CL_ERR_NOT_FOUND || txn_record(s, id, NULL, 0) != CL_OK) {
             auto_error(s, CL_RELAY_E_INTERNAL, m->seq);   /* the store failed: not executed */
             return;
         }
     }
-    s->busy = true;
-    s->req_seq = m->seq;
-    s->req_type = m->type;
-    s->req_txn = id != NULL;
-    if (id != NULL)
-        memcpy(s->req_txn_id, id, CL_RELAY_TXN_ID_LEN);
+    set_request(s, m, id);
     s->stats.executed++;
-    cl_rs_event(s, CL_RELAY_EV_REQUEST, m);
+    cl_rs_event(s, CL_RELAY_EV_REQUEST, m, CL_OK);
 }
 
 /* Server: the answer to the outstanding request (msg NULL: undecodable). */
 static void server_answer(struct cl_relay_session *s, const uint8_t *raw, size_t len,
                           const struct cl_relay_msg *m, int err)
 {
-    const struct cl_relay_txn_log *log = s->cfg->txn_log;
-
     s->busy = false;
-    if (m != NULL && s->req_txn && log != NULL && CL_RELAY_IS_ANSWER(m->type))
-        (void)log->record(log->ctx, s->req_txn_id, raw, len);
-    cl_rs_event(s, CL_RELAY_EV_ANSWER, m);
-    s->ev.err = err;
+    if (m != NULL && s->req_txn && exchange(m->type) == XANS)
+        (void)txn_record(s, s->req_txn_id, raw, len);
+    cl_rs_event(s, CL_RELAY_EV_ANSWER, m, err);
+}
+
+/* Server: whether a message with flags and ref answers the outstanding
+ * request (by REF; the type is checked apart). */
+static CL_RS_NOINLINE bool answers(const struct cl_relay_session *s, uint8_t flags, uint8_t ref)
+{
+    return s->role == CL_RELAY_SERVER && s->busy && (flags & CL_RELAY_F_REF) != 0 &&
+           ref == s->req_seq;
 }
 
 /* Sequencing of an incoming message in OPEN (§7.1): false when it is not
@@ -327,7 +363,8 @@ void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *raw,
 {
     struct cl_relay_header h;
     struct cl_relay_msg *m = &s->msg;
-    bool dev = s->role == CL_RELAY_DEVICE;
+    bool dev = s->role == CL_RELAY_DEVICE, ans;
+    uint8_t t;
     int rc;
 
     if (cl_relay_header_decode(raw, len, &h) != CL_OK) {
@@ -357,51 +394,42 @@ void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *raw,
         return;
     if (rc != CL_OK) {
         /* §2, §11: answered with ERROR (REF when a request), the session goes on */
-        if (!dev && s->busy && CL_RELAY_IS_ANSWER(h.type) && (h.flags & CL_RELAY_F_REF) != 0 &&
-            h.ref == s->req_seq) {
+        if (exchange(h.type) == XANS && answers(s, h.flags, h.ref))
             server_answer(s, raw, len, NULL, rc);
-            return;
-        }
-        auto_error(s, cl_relay_err_to_wire(rc),
-                   dev && CL_RELAY_IS_REQUEST(h.type) ? (int)h.seq : -1);
+        else
+            auto_error(s, cl_relay_err_to_wire(rc),
+                       dev && exchange(h.type) == XREQ ? (int)h.seq : -1);
         return;
     }
-    switch (m->type) {
-    case CL_RELAY_KEEPALIVE:
+    t = m->type;
+    if (t == CL_RELAY_KEEPALIVE)
         return;
-    case CL_RELAY_CLOSE:
+    if (t == CL_RELAY_CLOSE) {
         closed_by_peer(s, m);
         return;
-    case CL_RELAY_HELLO:
-    case CL_RELAY_HELLO_ACK:
+    }
+    if (t == CL_RELAY_HELLO || t == CL_RELAY_HELLO_ACK) {
         cl_rs_fail(s, CL_ERR_PROTOCOL);   /* a second handshake in a session (§11) */
         return;
-    case CL_RELAY_ERROR:
-        if (!dev && s->busy && (m->flags & CL_RELAY_F_REF) != 0 && m->ref == s->req_seq)
-            server_answer(s, raw, len, m, CL_OK);
-        else
-            cl_rs_event(s, CL_RELAY_EV_NOTIFY, m);
-        return;
-    default:
-        break;
     }
-    if (CL_RELAY_IS_REQUEST(m->type)) {
+    if (exchange(t) == XREQ) {
         if (dev)
             device_request(s);
         else
             auto_error(s, CL_RELAY_E_STATE, m->seq);
-    } else if (CL_RELAY_IS_ANSWER(m->type)) {
-        if (dev)
-            auto_error(s, CL_RELAY_E_STATE, -1);
-        else if (s->busy && m->ref == s->req_seq && m->type == (uint8_t)(s->req_type + 1u))
-            server_answer(s, raw, len, m, CL_OK);
-        else
-            cl_rs_fail(s, CL_ERR_PROTOCOL);
-    } else if (dev) {
-        auto_error(s, CL_RELAY_E_STATE, -1);  /* a notification sent to the device */
-    } else {
-        cl_rs_event(s, CL_RELAY_EV_NOTIFY, m);
+        return;
     }
+    /* an answer always has REF (§2): the same test as for ERROR */
+    ans = exchange(t) == XANS;
+    if ((t == CL_RELAY_ERROR || (ans && t == (uint8_t)(s->req_type + 1u))) &&
+        answers(s, m->flags, m->ref))
+        server_answer(s, raw, len, m, CL_OK);
+    else if (t == CL_RELAY_ERROR || (!dev && !ans))
+        cl_rs_event(s, CL_RELAY_EV_NOTIFY, m, CL_OK);
+    else if (dev)
+        auto_error(s, CL_RELAY_E_STATE, -1);  /* an answer or notification to the device */
+    else
+        cl_rs_fail(s, CL_ERR_PROTOCOL);       /* an answer to no request */
 }
 
 /* Server: a request whose transaction id is recorded. Its outcome counts
@@ -409,15 +437,12 @@ void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *raw,
 static int server_recorded(struct cl_relay_session *s, uint8_t type, const uint8_t *ans,
                            size_t alen)
 {
-    cl_rs_event(s, CL_RELAY_EV_ANSWER, NULL);
+    bool ok = alen != 0 && cl_relay_decode(ans, alen, &s->msg) == CL_OK &&
+              s->msg.type == (uint8_t)(type + 1u);
+
+    cl_rs_event(s, CL_RELAY_EV_ANSWER, ok ? &s->msg : NULL, ok ? CL_OK : CL_ERR_DUPLICATE);
     s->ev.recorded = true;
     s->stats.duplicates++;
-    if (alen == 0 || cl_relay_decode(ans, alen, &s->msg) != CL_OK ||
-        s->msg.type != (uint8_t)(type + 1u)) {
-        s->ev.err = CL_ERR_DUPLICATE;
-        return CL_OK;
-    }
-    s->ev.msg = &s->msg;
     return CL_OK;
 }
 
@@ -427,10 +452,9 @@ static int server_recorded(struct cl_relay_session *s, uint8_t type, const uint8
  * The free end of the replay buffer serves as scratch space. */
 static void record_orphan(struct cl_relay_session *s, struct cl_relay_msg *m)
 {
-    const struct cl_relay_txn_log *log = s->cfg->txn_log;
     size_t room, len;
 
-    if (!s->req_txn || log == NULL || m->type != (uint8_t)(s->req_type + 1u) ||
+    if (!s->req_txn || s->cfg->txn_log == NULL || m->type != (uint8_t)(s->req_type + 1u) ||
         s->rb_used + CL_RELAY_REPLAY_REC > s->rb_size)
         return;
     room = s->rb_size - s->rb_used - CL_RELAY_REPLAY_REC;
@@ -439,7 +463,7 @@ static void record_orphan(struct cl_relay_session *s, struct cl_relay_msg *m)
     m->ref = s->req_seq;
     m->ack = 0;
     if (cl_relay_encode(m, s->rb + s->rb_used + CL_RELAY_REPLAY_REC, room, &len) == CL_OK)
-        (void)log->record(log->ctx, s->req_txn_id, s->rb + s->rb_used + CL_RELAY_REPLAY_REC, len);
+        (void)txn_record(s, s->req_txn_id, s->rb + s->rb_used + CL_RELAY_REPLAY_REC, len);
     s->req_txn = false;
 }
 
@@ -458,10 +482,9 @@ static int sendable(const struct cl_relay_session *s)
 /* Device: answers, ERROR, notifications. */
 static int device_send(struct cl_relay_session *s, struct cl_relay_msg *m)
 {
-    const struct cl_relay_txn_log *log = s->cfg->txn_log;
     const uint8_t *out;
     size_t olen;
-    bool answer = CL_RELAY_IS_ANSWER(m->type);
+    bool answer = exchange(m->type) == XANS;
     int rc = sendable(s);
 
     if (answer && (rc != CL_OK || !s->busy)) {
@@ -480,8 +503,8 @@ static int device_send(struct cl_relay_session *s, struct cl_relay_msg *m)
     if ((rc = cl_rs_queue(s, m, &out, &olen)) != CL_OK)
         return rc;
     s->busy = false;
-    if (s->req_txn && log != NULL)
-        (void)log->record(log->ctx, s->req_txn_id, out, olen);
+    if (s->req_txn)
+        (void)txn_record(s, s->req_txn_id, out, olen);
     s->req_txn = false;
     return CL_OK;
 }
@@ -489,28 +512,22 @@ static int device_send(struct cl_relay_session *s, struct cl_relay_msg *m)
 /* Server: requests and ERROR. */
 static int server_send(struct cl_relay_session *s, struct cl_relay_msg *m)
 {
-    const struct cl_relay_txn_log *log = s->cfg->txn_log;
     const uint8_t *id, *ans;
     size_t alen;
     int rc = sendable(s);
 
     if (rc != CL_OK)
         return rc;
-    if (!CL_RELAY_IS_REQUEST(m->type))
+    if (exchange(m->type) != XREQ)
         return m->type == CL_RELAY_ERROR ? cl_rs_queue(s, m, NULL, NULL) : CL_ERR_ARG;
     if (s->busy || s->ev_pending)
         return CL_ERR_STATE;
     id = request_txn(m);
-    if (id != NULL && log != NULL && log->lookup(log->ctx, id, &ans, &alen) == CL_OK)
+    if (txn_lookup(s, id, &ans, &alen) == CL_OK)
         return server_recorded(s, m->type, ans, alen);
     if ((rc = cl_rs_queue(s, m, NULL, NULL)) != CL_OK)
         return rc;
-    s->busy = true;
-    s->req_seq = m->seq;
-    s->req_type = m->type;
-    s->req_txn = id != NULL;
-    if (id != NULL)
-        memcpy(s->req_txn_id, id, CL_RELAY_TXN_ID_LEN);
+    set_request(s, m, id);
     return CL_OK;
 }
 
