@@ -408,48 +408,47 @@ const struct cl_relay_lossy_stats *cl_relay_lossy_stats(const struct cl_relay_lo
     return l != NULL ? &l->stats : NULL;
 }
 
+/* Run a scratch engine t through one frame of hdr + payload[0..plen),
+ * the way lend() / sent() emit it; copy it to out unless NULL. Its size. */
+static size_t frame_run(struct cl_relay_lossy *t, const uint8_t *hdr, const uint8_t *payload,
+                        size_t plen, uint8_t *out)
+{
+    const uint8_t *p;
+    size_t k, o = 0;
+
+    memset(t, 0, sizeof(*t));
+    memcpy(t->out_hdr, hdr, CL_LOSSY_HDR_LEN);
+    t->tx = (uint8_t *)(uintptr_t)payload;   /* only read */
+    t->out_plen = plen;
+    arm_frame(t);
+    while ((k = cl_relay_lossy_lend(t, 0, &p)) > 0) {
+        if (out != NULL)
+            memcpy(out + o, p, k);
+        o += k;
+        if (cl_relay_lossy_sent(t, k) != CL_OK)
+            break;
+    }
+    return o;
+}
+
 /* see cardlink/relay_lossy.h */
 int cl_relay_lossy_frame(const uint8_t hdr[CL_LOSSY_HDR_LEN], const uint8_t *payload, size_t plen,
                          uint8_t *out, size_t size, size_t *len)
 {
-    uint8_t crc2[2];
-    uint16_t crc;
-    size_t need = 2, i, o = 0;
-    const uint8_t *part[3];
-    size_t plens[3];
-    int k;
+    struct cl_relay_lossy t;
+    size_t need;
 
     if (len != NULL)
         *len = 0;
     if (hdr == NULL || len == NULL || (payload == NULL && plen > 0) || (out == NULL && size > 0))
         return CL_ERR_ARG;
-    crc = cl_crc16_update(cl_crc16(hdr, CL_LOSSY_HDR_LEN), payload, plen);
-    crc2[0] = (uint8_t)(crc & 0xFFu);
-    crc2[1] = (uint8_t)(crc >> 8);
-    part[0] = hdr;
-    plens[0] = CL_LOSSY_HDR_LEN;
-    part[1] = payload;
-    plens[1] = plen;
-    part[2] = crc2;
-    plens[2] = 2;
-    for (k = 0; k < 3; k++)
-        for (i = 0; i < plens[k]; i++)
-            need += needs_escape(part[k][i]) ? 2u : 1u;
-    if (need > size) {
+    /* escaped, a frame takes at most 2 x (content + 1): counted first only
+     * when out might be too small (nothing is written then) */
+    if (size / 2 < plen + CL_LOSSY_OVERHEAD + 1u &&
+        (need = frame_run(&t, hdr, payload, plen, NULL)) > size) {
         *len = need;
         return CL_ERR_BUFFER;
     }
-    out[o++] = CL_LOSSY_FLAG;
-    for (k = 0; k < 3; k++)
-        for (i = 0; i < plens[k]; i++) {
-            uint8_t b = part[k][i];
-            if (needs_escape(b)) {
-                out[o++] = CL_LOSSY_ESC;
-                b ^= 0x20u;
-            }
-            out[o++] = b;
-        }
-    out[o++] = CL_LOSSY_FLAG;
-    *len = o;
+    *len = frame_run(&t, hdr, payload, plen, out);
     return CL_OK;
 }
