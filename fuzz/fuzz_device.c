@@ -418,17 +418,35 @@ static bool in_dev(const uint8_t *p, size_t n)
     return false;
 }
 
+/* Whether a PIN still in use holds digits pin[0..n) (the holder typed the
+ * same digits again for the job now running: not a leftover). */
+static bool live_holds(const char *pin, size_t n)
+{
+    unsigned t;
+    size_t i;
+
+    for (t = 0; t < ntyped; t++) {
+        if (!typed[t].live || typed[t].n < n)
+            continue;
+        for (i = 0; i + n <= typed[t].n; i++)
+            if (memcmp(typed[t].pin + i, pin, n) == 0)
+                return true;
+    }
+    return false;
+}
+
 /* No typed digits left in the device once their command was answered. */
 static void scan_pins(void)
 {
     unsigned t;
 
+    if (dev.job.type == 0)
+        for (t = 0; t < ntyped; t++)
+            typed[t].live = false;
     for (t = 0; t < ntyped; t++) {
         uint8_t pat[16];
         size_t n = typed[t].n, i;
-        if (dev.job.type == 0)
-            typed[t].live = false;
-        if (typed[t].live)
+        if (typed[t].live || live_holds(typed[t].pin, n))
             continue;
         if (n >= 6) {
             memcpy(pat, typed[t].pin, n);                     /* ASCII */
