@@ -262,10 +262,19 @@ int cl_relay_err_from_wire(uint8_t code)
     return code < sizeof(wire_err) ? -(int)wire_err[code] : CL_ERR_PROTOCOL;
 }
 
+/* x big-endian into out[0..n). */
+static void be(uint8_t *out, uint32_t x, unsigned n)
+{
+    while (n-- > 0) {
+        out[n] = (uint8_t)x;
+        x >>= 8;
+    }
+}
+
 /* see cardlink/relay_msg.h */
 size_t cl_relay_gate_tbs(const struct cl_relay_actuate *a, uint8_t out[CL_RELAY_GATE_TBS_MAX])
 {
-    size_t n = 0, id;
+    size_t id;
 
     if (a == NULL || out == NULL || a->nonce == NULL || a->device_id.data == NULL)
         return 0;
@@ -273,21 +282,12 @@ size_t cl_relay_gate_tbs(const struct cl_relay_actuate *a, uint8_t out[CL_RELAY_
     if (id < 1 || id > 32)
         return 0;
     memcpy(out, "CLGA", 4);
-    n = 4;
-    out[n++] = (uint8_t)id;
-    memcpy(out + n, a->device_id.data, id);
-    n += id;
-    out[n++] = (uint8_t)(a->action >> 8);
-    out[n++] = (uint8_t)a->action;
-    memcpy(out + n, a->nonce, CL_RELAY_GATE_NONCE_LEN);
-    n += CL_RELAY_GATE_NONCE_LEN;
-    out[n++] = (uint8_t)(a->not_before >> 24);
-    out[n++] = (uint8_t)(a->not_before >> 16);
-    out[n++] = (uint8_t)(a->not_before >> 8);
-    out[n++] = (uint8_t)a->not_before;
-    out[n++] = (uint8_t)(a->not_after >> 24);
-    out[n++] = (uint8_t)(a->not_after >> 16);
-    out[n++] = (uint8_t)(a->not_after >> 8);
-    out[n++] = (uint8_t)a->not_after;
-    return n;
+    out[4] = (uint8_t)id;
+    memcpy(out + 5, a->device_id.data, id);
+    out += 5 + id;
+    be(out, a->action, 2);
+    memcpy(out + 2, a->nonce, CL_RELAY_GATE_NONCE_LEN);
+    be(out + 2 + CL_RELAY_GATE_NONCE_LEN, a->not_before, 4);
+    be(out + 6 + CL_RELAY_GATE_NONCE_LEN, a->not_after, 4);
+    return 5 + id + 10 + CL_RELAY_GATE_NONCE_LEN;
 }

@@ -22,9 +22,10 @@
 
 /* ------------------------------------------------------------ reading */
 
-/* One TLV at p[0..len), len > 0 (§3): the tag (at most 3 subsequent
- * bytes), the length (definite, minimal, at most 4 bytes), the extent. */
-static int rd(const uint8_t *p, size_t len, struct cl_rm_tlv *t)
+/* see relay_msg_int.h: one TLV at p[0..len), len > 0 (§3): the tag (at
+ * most 3 subsequent bytes), the length (definite, minimal, at most 4
+ * bytes), the extent. */
+int cl_rm_read(const uint8_t *p, size_t len, struct cl_rm_tlv *t)
 {
     uint32_t num, v;
     size_t i = 1, k;
@@ -78,17 +79,11 @@ static int rd(const uint8_t *p, size_t len, struct cl_rm_tlv *t)
     return CL_OK;
 }
 
-/* see relay_msg_int.h */
-int cl_rm_read(const uint8_t *p, size_t len, struct cl_rm_tlv *t)
-{
-    return rd(p, len, t);
-}
-
-/* rd() for the list and slow paths: a tag of another class, or a number
+/* cl_rm_read() for the list and slow paths: a tag of another class, or a number
  * below 31 in the long form, is CL_ERR_TAG. */
 static int next_tlv(const uint8_t *p, size_t len, struct cl_rm_tlv *t)
 {
-    int rc = rd(p, len, t);
+    int rc = cl_rm_read(p, len, t);
 
     if (rc == CL_OK && !t->ctx)
         rc = CL_ERR_TAG;
@@ -416,11 +411,7 @@ int cl_relay_decode(const uint8_t *in, size_t len, struct cl_relay_msg *out)
     if ((rc = header(h.type, h.flags, h.seq, h.ack, h.ref)) < 0)
         return rc;
     tb = &cl_rm_types[rc];
-    out->type = h.type;
-    out->flags = h.flags;
-    out->seq = h.seq;
-    out->ack = h.ack;
-    out->ref = h.ref;
+    memcpy(out, &h, 5);   /* type, flags, seq, ack, ref: the same layout */
     memset(&out->u, 0, tb->zero);
     if (h.type == CL_RELAY_PIN_VERIFY)
         out->u.pin.new_offset = CL_RELAY_NONE;
@@ -428,6 +419,9 @@ int cl_relay_decode(const uint8_t *in, size_t len, struct cl_relay_msg *out)
         return rc;
     return cl_rm_rules(out);
 }
+
+typedef char cl_rm_header_ok[offsetof(struct cl_relay_msg, ref) == 4 &&
+                             offsetof(struct cl_relay_header, ref) == 4 ? 1 : -1];
 
 /* ------------------------------------------------------------ writing */
 
