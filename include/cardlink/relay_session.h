@@ -227,12 +227,12 @@ struct cl_relay_session {
     struct cl_relay_stream in;        /* deframer over the caller's rx buffer */
     struct cl_relay_event ev;
     uint8_t token[CL_RELAY_TOKEN_MAX];
+    struct cl_relay_msg msg;          /* the message decoded last */
     uint8_t new_token[CL_RELAY_TOKEN_MAX];   /* server: for a fresh session */
     uint8_t peer_id[32];              /* server: the device id (HELLO field 81) the
                                        * session was opened by; resuming needs it */
     uint8_t req_txn_id[CL_RELAY_TXN_ID_LEN];
     uint8_t ctrl[CL_RELAY_CTRL_MAX];  /* HELLO, HELLO-ACK, KEEPALIVE, CLOSE */
-    struct cl_relay_msg msg;
 };
 
 /* Zero s (no role yet: every call but setup and free answers CL_ERR_ARG
