@@ -82,9 +82,8 @@ void cl_rm_defaults(const struct cl_rm_type *t, uint8_t *base);
 void cl_rm_default(const struct cl_rm_field *d, uint8_t *base);
 
 /* Field-level checks, the same for decoding and encoding. check_bytes:
- * the size range, then the content (CL_RM_C_*). */
+ * a byte string's size range, then its content (CL_RM_C_*). */
 int cl_rm_check_bytes(const struct cl_rm_field *d, const uint8_t *p, size_t len);
-int cl_rm_check_content(unsigned content, const uint8_t *p, size_t len);
 int cl_rm_check_expect(const struct cl_relay_expect *e);
 int cl_rm_der(const uint8_t *p, size_t len);
 

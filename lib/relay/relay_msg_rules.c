@@ -85,36 +85,36 @@ int cl_rm_der(const uint8_t *p, size_t len)
     }
 }
 
+/* Text (printable ASCII, and LF with CL_RM_C_TEXT_LF) or no 00 byte. */
+static int chars(unsigned f, const uint8_t *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        uint8_t c = p[i];
+        if (f == CL_RM_C_NZ) {
+            if (c == 0)
+                return CL_ERR_RESERVED;
+        } else if ((c < 0x20u || c > 0x7Eu) && !(c == 0x0Au && f == CL_RM_C_TEXT_LF)) {
+            return CL_ERR_MALFORMED;
+        }
+    }
+    return CL_OK;
+}
+
 /* see relay_msg_int.h */
 int cl_rm_check_bytes(const struct cl_rm_field *d, const uint8_t *p, size_t len)
 {
     const uint16_t *r = cl_rm_range[d->p & 15u];
+    unsigned f = d->p >> 4;
 
     if (len < r[0] || len > r[1])
         return CL_ERR_LENGTH;
-    return cl_rm_check_content(d->p >> 4, p, len);
-}
-
-/* see relay_msg_int.h */
-int cl_rm_check_content(unsigned f, const uint8_t *p, size_t len)
-{
-    size_t i;
-
     if (f == CL_RM_C_APDU)
         return cl_rm_apdu(p, len);
     if (f == CL_RM_C_DER)
         return cl_rm_der(p, len);
-    if (f != CL_RM_C_ANY)
-        for (i = 0; i < len; i++) {
-            uint8_t c = p[i];
-            if (f == CL_RM_C_NZ) {
-                if (c == 0)
-                    return CL_ERR_RESERVED;
-            } else if ((c < 0x20u || c > 0x7Eu) && !(c == 0x0Au && f == CL_RM_C_TEXT_LF)) {
-                return CL_ERR_MALFORMED;
-            }
-        }
-    return CL_OK;
+    return f == CL_RM_C_ANY ? CL_OK : chars(f, p, len);
 }
 
 /* ------------------------------------------------------------ rules */

@@ -13,13 +13,6 @@
 #include "relay_msg_int.h"
 #include "cardlink/error.h"
 
-/* Helpers gcc -Os would copy into each caller. */
-#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE
-#endif
-
 /* ------------------------------------------------------------ reading */
 
 /* see relay_msg_int.h: one TLV at p[0..len), len > 0 (§3): the tag (at
@@ -228,17 +221,7 @@ static inline int field(const struct cl_rm_field *d, const uint8_t *tv, size_t t
     }
     case CL_RM_BYTES: {
         struct cl_relay_bytes b;
-        const uint16_t *r = cl_rm_range[d->p & 15u];
-        unsigned c = d->p >> 4;
-        if (tlen < r[0] || tlen > r[1])
-            return CL_ERR_LENGTH;
-        if (c == CL_RM_C_APDU)
-            rc = cl_rm_apdu(tv, tlen);
-        else if (c != CL_RM_C_ANY)
-            rc = cl_rm_check_content(c, tv, tlen);
-        else
-            rc = CL_OK;
-        if (rc != CL_OK)
+        if ((rc = cl_rm_check_bytes(d, tv, tlen)) != CL_OK)
             return rc;
         b.data = tv;
         b.len = tlen;
@@ -285,7 +268,7 @@ static int nested(const struct cl_rm_field *d, const uint8_t *tv, size_t tlen, u
 }
 
 /* An absent field: its default; 1 if it is mandatory. */
-static NOINLINE int absent(const struct cl_rm_field *d, uint8_t *base)
+static int absent(const struct cl_rm_field *d, uint8_t *base)
 {
     unsigned kind = d->kf & CL_RM_KIND;
 
