@@ -171,6 +171,9 @@ typedef char cl_rm_size_ok[sizeof(struct cl_relay_txn_approve) <= 255 &&
                            sizeof(struct cl_relay_hello) <= 255 &&
                            offsetof(struct cl_relay_script, steps) <= 255 &&
                            offsetof(struct cl_relay_script_result, resp) <= 255 ? 1 : -1];
+/* A byte string's range index and content share its p byte (4 bits each). */
+typedef char cl_rm_nibbles_ok[sizeof(cl_rm_range) / sizeof(cl_rm_range[0]) <= 16 &&
+                              CL_RM_C_DER <= 15 ? 1 : -1];
 
 #define T(first, n, member) { first, n, (uint8_t)sizeof(((struct cl_relay_msg *)0)->u.member) }
 
