@@ -649,9 +649,16 @@ static int tls_connect(void)
             break;
     }
     if (rc != CL_OK) {
+        int alert = cl_mtls_peer_alert(&g.tls);
         if (rc == CL_ERR_CLOSED)
             logf_("TLS to %s refused: the server closed the connection during the handshake "
                   "(does it trust this device's certificate?)", g.server);
+        else if (alert == 42 || alert == 43 || alert == 48)
+            /* bad_certificate, unsupported_certificate, unknown_ca: the
+             * server's verdict on this device, not this device's on it
+             * (whether the alert or the close arrives first is a race) */
+            logf_("TLS to %s refused: the server closed the connection during the handshake "
+                  "with alert %d (does it trust this device's certificate?)", g.server, alert);
         else
             logf_("TLS to %s refused: %s%s", g.server, cl_strerror(rc),
                   rc == CL_ERR_CERT_UNTRUSTED ? " (the server's certificate must chain to "

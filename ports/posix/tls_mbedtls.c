@@ -79,6 +79,13 @@ void cl_mtls_init(struct cl_mtls *c)
     mbedtls_pk_init(&c->key);
     mbedtls_ctr_drbg_init(&c->drbg);
     c->state = ST_EMPTY;
+    c->peer_alert = -1;
+}
+
+/* see tls_mbedtls.h */
+int cl_mtls_peer_alert(const struct cl_mtls *c)
+{
+    return c != NULL ? c->peer_alert : -1;
 }
 
 /* see tls_mbedtls.h */
@@ -179,6 +186,7 @@ static int map_error(struct cl_mtls *c, int ret)
 #if MBEDTLS_VERSION_MAJOR < 3
         /* The alert's description (2.28 keeps it in in_msg[1]). */
         if (c->ssl.in_msg != NULL) {
+            c->peer_alert = c->ssl.in_msg[1];
             if (c->ssl.in_msg[1] == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION)
                 return CL_ERR_VERSION;
             if (c->ssl.in_msg[1] == MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE ||

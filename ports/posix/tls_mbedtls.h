@@ -63,6 +63,7 @@ struct cl_mtls {
     int state;               /* enum in tls_mbedtls.c */
     int err;                 /* sticky error of a failed handshake */
     int lower_err;           /* the lower stream's last error */
+    int peer_alert;          /* a fatal alert the peer sent (its code), or -1 */
     struct cl_net_peer peer;
 };
 
@@ -72,6 +73,13 @@ extern const struct cl_net_ops cl_mtls_ops;
 
 /* Make c empty (safe to free). Cannot fail. */
 void cl_mtls_init(struct cl_mtls *c);
+
+/* The description code of the fatal alert the peer sent (for instance 42
+ * bad_certificate or 48 unknown_ca when the server refused this device's
+ * certificate), or -1 when none came: it tells a CL_ERR_CERT_UNTRUSTED
+ * that the peer decided from one this side's verification decided. -1 on
+ * NULL, and with mbedtls 3 (which keeps the alert private). */
+int cl_mtls_peer_alert(const struct cl_mtls *c);
 
 /*
  * Set up c (after cl_mtls_init) as a client over `lower`, which c then

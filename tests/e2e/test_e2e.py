@@ -308,6 +308,9 @@ try:
     term_text = screen.decode(errors="replace")
     logs.append(term_text)
     logs.append(sdata)
+    if not (ok and os.WEXITSTATUS(st) == 0):
+        print("---- terminal holder: the screen (%d bytes)\n%r\n---- server\n%s"
+              % (len(screen), term_text[-3000:], sdata))
     check(ok and os.WEXITSTATUS(st) == 0, "terminal holder: pages, Confirm, PIN, Approved, exit 0")
     check("(*) SECURE PIN ENTRY" in term_text, "terminal holder: the secure LED was on for the PIN")
     check(re.search(r"purchase .*: APPROVED", sdata) is not None, "terminal holder: APPROVED")

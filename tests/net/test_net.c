@@ -361,6 +361,10 @@ static void server_setup(struct cl_ossl_server *s, const struct ident *id)
     ck_assert_int_eq(cl_ossl_server_setup(s, &cfg), CL_OK);
 }
 
+/* The alert the device's side had received when it failed (read before
+ * its free), or -1. */
+static int client_alert = -1;
+
 /* Run both handshakes to their ends; a side that fails is freed (its
  * socket closed, as a program would), so the other sees it. */
 static void handshake_both(struct cl_mtls *m, struct cl_ossl_conn *o, int *rc_c, int *rc_s)
@@ -374,6 +378,7 @@ static void handshake_both(struct cl_mtls *m, struct cl_ossl_conn *o, int *rc_c,
         ck_assert_msg(now_s() - t0 < 20, "handshake stuck");
         if (*rc_c == CL_ERR_AGAIN) {
             *rc_c = cl_mtls_handshake(m);
+            client_alert = cl_mtls_peer_alert(m);
             if (*rc_c < 0 && *rc_c != CL_ERR_AGAIN)
                 cl_mtls_free(m);
         }
@@ -547,6 +552,13 @@ START_TEST(test_tls_refusals)
                       cl_strerror(rc_s), cl_strerror(r->rc_server));
     /* Never both through. */
     ck_assert_msg(!(rc_c == CL_OK && rc_s == CL_OK), "%s: accepted", r->what);
+    /* The device tells the server's refusal (an alert it received, if it
+     * came before the close) from its own (none received). */
+    if (r->rc_client != 0)
+        ck_assert_msg(client_alert == -1, "%s: alert %d", r->what, client_alert);
+    else if (rc_c != CL_ERR_CLOSED && rc_c != CL_OK)
+        ck_assert_msg(client_alert >= 0, "%s: device %s with no alert", r->what,
+                      cl_strerror(rc_c));
     /* Sticky: the failed side stays closed. */
     cl_mtls_free(&m);
     cl_ossl_conn_free(&oc);
