@@ -402,13 +402,14 @@ try:
 
     # 9. No PIN digit in any log line, nor in the relay stream (hex).
     text = "\n".join(logs)
-    # Hex runs of 8 or more (ids, fingerprints, ATRs, the reference shown
-    # on the approval screen) hold any 4 digits by chance: the plain PIN is
-    # looked for outside them, its command encodings inside them.
-    words = re.sub(r"[0-9A-Fa-f]{8,}", " ", text)
+    # Longer numbers and hex runs (ids, fingerprints, ATRs, the reference
+    # on the approval screen, port numbers) hold any 4 digits by chance: the
+    # plain PIN is looked for as a number of its own, its command encodings
+    # inside the hex runs.
     hexruns = "".join(re.findall(r"[0-9A-Fa-f]{8,}", text)).upper()
     for pin in (PIN, WRONG):
-        check(pin not in words and "24" + pin + "FF" not in hexruns and
+        alone = re.search(r"(?<![0-9A-Fa-f])" + pin + r"(?![0-9A-Fa-f])", text)
+        check(alone is None and "24" + pin + "FF" not in hexruns and
               "".join("%02X" % ord(c) for c in pin) not in hexruns,
               "PIN %s in no log line (%d bytes of logs)" % (pin, len(text)))
         stream = "".join(l[2:].strip() for tr in traces for l in tr.splitlines())

@@ -272,10 +272,11 @@ try:
     # where 4 random digits would turn up now and then; the PIN as the
     # VERIFY block codes it (24 PIN FF..) is looked for in them too.
     text = dout + sdata + t + shown
-    words = re.sub(r"[0-9A-Fa-f]{12,}", " ", text)
+    # (and port numbers: the PIN is looked for as a number of its own)
+    alone = re.search(r"(?<![0-9A-Fa-f])" + PIN + r"(?![0-9A-Fa-f])", text)
     pin_hex = " ".join(PIN[i:i + 2] for i in range(0, len(PIN), 2))
     packed = re.sub(r"[^0-9A-F]", "", text.upper())
-    check(PIN not in words and pin_hex not in text and ("24" + PIN + "FF") not in packed,
+    check(alone is None and pin_hex not in text and ("24" + PIN + "FF") not in packed,
           "PIN in no log line of the device or the server (%d bytes of logs)" % len(text))
     stream = ""
     if os.path.exists(trace):

@@ -279,11 +279,11 @@ try:
           "ledger: one purchase APPROVED", t)
     # no PIN digits in any log line
     logs = read(dout) + read(sout)
-    # (hex runs of 8 or more, ids and fingerprints, hold any 4 digits by
-    # chance: the plain PIN outside them, its VERIFY encoding inside)
-    words = re.sub(r"[0-9A-Fa-f]{8,}", " ", logs)
+    # (longer numbers and hex runs, ids, fingerprints, port numbers, hold
+    # any 4 digits by chance: the plain PIN as a number of its own, its
+    # VERIFY encoding inside the hex runs)
     hexruns = "".join(re.findall(r"[0-9A-Fa-f]{8,}", logs)).upper()
-    check(PIN not in words and "24" + PIN + "FF" not in hexruns,
+    check(re.search(r"(?<![0-9A-Fa-f])" + PIN + r"(?![0-9A-Fa-f])", logs) is None and "24" + PIN + "FF" not in hexruns,
           "no PIN digits in the device's or the server's log")
     print("---- device\n" + read(dout) + "---- server\n" + read(sout))
 except TimeoutError as e:
