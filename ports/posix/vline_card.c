@@ -29,6 +29,7 @@ void cl_vline_card_init(struct cl_vline_card *vc, struct cl_vline *vl)
     vc->f = vc->card_f = 372;
     vc->d = vc->card_d = 1;
     vc->parity_at = NO_PARITY;
+    vc->min_wait_us = CL_VLINE_CARD_MIN_WAIT_US;
 }
 
 static int map_err(int rv)
@@ -107,6 +108,8 @@ static int vc_recv(void *ctx, uint8_t *buf, size_t size, uint32_t *timeout_us)
     struct cl_vline_card *vc = ctx;
     const bool forever = *timeout_us == UINT32_MAX;
     const uint64_t start = now_us();
+    /* the wait the host gives: at least min_wait_us (vline_card.h) */
+    const uint64_t wait = *timeout_us < vc->min_wait_us ? vc->min_wait_us : *timeout_us;
     uint64_t elapsed;
     int rv;
 
@@ -132,18 +135,17 @@ static int vc_recv(void *ctx, uint8_t *buf, size_t size, uint32_t *timeout_us)
                 vc->off += n;
             }
             elapsed = now_us() - start;
-            if (!forever)
+            if (!forever)   /* in time, if only by the host's allowance */
                 *timeout_us = elapsed >= *timeout_us
-                                  ? 0 : *timeout_us - (uint32_t)elapsed;
+                                  ? (*timeout_us > 0 ? 1u : 0u) : *timeout_us - (uint32_t)elapsed;
             return (int)n;
         }
         elapsed = now_us() - start;
-        if (!forever && elapsed >= *timeout_us) {
+        if (!forever && elapsed >= wait) {
             *timeout_us = 0;
             return 0;
         }
-        rv = pump(vc, forever ? -1
-                              : (int)((*timeout_us - elapsed + 999u) / 1000u));
+        rv = pump(vc, forever ? -1 : (int)((wait - elapsed + 999u) / 1000u));
         if (rv != CL_OK && rv != CL_ERR_TIMEOUT)
             return rv;
     }

@@ -24,7 +24,14 @@
  * so the session codes inverse-convention characters itself (no
  * CL_CARD_LINE_INVERSE_HW); there is no echo. Timing is the host's: the
  * time-outs the session asks for are honoured with poll(), in whole
- * milliseconds rounded up.
+ * milliseconds rounded up, and never shorter than min_wait_us (default
+ * CL_VLINE_CARD_MIN_WAIT_US, 100 ms; the simulator's --min-wait is the
+ * same rule on its side). The simulator sends a block in several frames
+ * (prologue, INF, epilogue) and is a process the host schedules: a wait
+ * of one character waiting time (193 us at F=512 D=32) would cut a block
+ * a real UART delivers at once. Bytes that come within the floor are
+ * delivered as in time (at least 1 us of the wait reported left);
+ * nothing within it is a time-out as asked (0 left).
  */
 #ifndef CARDLINK_POSIX_VLINE_CARD_H
 #define CARDLINK_POSIX_VLINE_CARD_H
@@ -54,7 +61,10 @@ struct cl_vline_card {
                                    error, (size_t)-1 when none */
     uint8_t buf[2 * CL_VLINE_PAYLOAD_MAX];
     struct cl_vline_event ev;   /* scratch for one received frame */
+    uint32_t min_wait_us;       /* least wait (above); set after init */
 };
+
+#define CL_VLINE_CARD_MIN_WAIT_US 100000u
 
 /*
  * Bind vc to a connected device end vl (cl_vline_connect() or
