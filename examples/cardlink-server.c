@@ -289,6 +289,11 @@ static const char *fmt_money(char *buf, size_t size, int64_t amount, uint16_t cu
         div *= 10u;
     int r;
 
+    if (currency == 999 && amount == 0) {   /* XXX: no currency (a gate row) */
+        r = snprintf(buf, size, "-");
+        return r < 0 ? "?" : buf;
+    }
+
     if (exp == 0) {
         r = snprintf(buf, size, "%s %s%llu", a, amount < 0 ? "-" : "", (unsigned long long)m);
     } else {
