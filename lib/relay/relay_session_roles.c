@@ -28,6 +28,17 @@ static const uint8_t *offered(const struct cl_relay_session_config *c, size_t *n
 }
 
 /* The transaction id a request carries, or NULL. */
+/* Whether versions[0..n) holds ours (a loop: the core links no memchr). */
+static bool has_version(const uint8_t *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (v[i] == CL_RELAY_VERSION)
+            return true;
+    return false;
+}
+
 static const uint8_t *request_txn(const struct cl_relay_msg *m)
 {
     switch (m->type) {
@@ -189,7 +200,7 @@ static void device_hello_ack(struct cl_relay_session *s, uint32_t now)
     const uint8_t *v = offered(s->cfg, &nv);
     bool resumed = (a->flags & CL_RELAY_HELLO_RESUMED) != 0;
 
-    if (a->version != CL_RELAY_VERSION || memchr(v, CL_RELAY_VERSION, nv) == NULL) {
+    if (a->version != CL_RELAY_VERSION || !has_version(v, nv)) {
         cl_rs_fail(s, CL_ERR_VERSION);
         return;
     }
@@ -224,7 +235,7 @@ static void server_hello(struct cl_relay_session *s, uint32_t now)
     struct cl_relay_msg m;
     bool resumed;
 
-    if (h->versions.len == 0 || memchr(h->versions.data, CL_RELAY_VERSION, h->versions.len) == NULL) {
+    if (h->versions.len == 0 || !has_version(h->versions.data, h->versions.len)) {
         cl_rs_fail(s, CL_ERR_VERSION);
         return;
     }
