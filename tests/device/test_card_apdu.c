@@ -10,6 +10,7 @@
 
 #include "cardlink/device.h"
 #include "cardlink/error.h"
+#include "device_rig.h"
 #include "test_util.h"
 
 static struct cl_dev dev;
@@ -28,51 +29,37 @@ static uint32_t now = 1000;
 
 static const char *const ATR = "3B 98 96 81 31 FE 45 63 61 72 64 6C 69 6E 6B 11";
 
+/* One round of relay bytes: the device's to the server; the server's
+ * events (CARD-INSERTED and its ATR, CARD-REMOVED counted, the first answer
+ * kept in ans); the server's bytes to the device. */
+static bool net_round(void)
+{
+    bool moved = rig_dev_to_server(&dev, &srv, now, false, NULL);
+
+    while (cl_relay_session_poll(&srv, &sev)) {
+        if (sev.msg == NULL)
+            continue;
+        if (sev.msg->type == CL_RELAY_CARD_INSERTED) {
+            ninserted++;
+            ev_atr_len = sev.msg->u.card.atr.len;
+            memcpy(ev_atr, sev.msg->u.card.atr.data, ev_atr_len);
+            ev_proto = sev.msg->u.card.protocol;
+        } else if (sev.msg->type == CL_RELAY_CARD_REMOVED) {
+            nremoved++;
+        } else if (sev.kind == CL_RELAY_EV_ANSWER && !sev_ok) {
+            rig_keep_msg(sev.msg, ans_buf, sizeof(ans_buf), &ans);
+            sev_ok = true;
+        }
+    }
+    moved |= rig_server_to_dev(&srv, &dev, now);
+    return moved;
+}
+
 /* Move relay bytes both ways until nobody has anything to do; the card
  * port is the test's own (want / pull / answer below). */
 static void pump(void)
 {
-    unsigned guard;
-
-    for (guard = 0; guard < 10000; guard++) {
-        bool moved = false;
-        const uint8_t *p;
-        size_t n = cl_dev_net_pull(&dev, now, &p);
-
-        if (n > 0) {
-            int used = cl_relay_session_feed(&srv, now, p, n);
-            ck_assert_int_ge(used, 0);
-            ck_assert_int_eq(cl_dev_net_sent(&dev, (size_t)used), CL_OK);
-            moved = true;
-        }
-        while (cl_relay_session_poll(&srv, &sev)) {
-            if (sev.msg == NULL)
-                continue;
-            if (sev.msg->type == CL_RELAY_CARD_INSERTED) {
-                ninserted++;
-                ev_atr_len = sev.msg->u.card.atr.len;
-                memcpy(ev_atr, sev.msg->u.card.atr.data, ev_atr_len);
-                ev_proto = sev.msg->u.card.protocol;
-            } else if (sev.msg->type == CL_RELAY_CARD_REMOVED) {
-                nremoved++;
-            } else if (sev.kind == CL_RELAY_EV_ANSWER && !sev_ok) {
-                size_t len = 0;
-                ck_assert_int_eq(cl_relay_encode(sev.msg, ans_buf, sizeof(ans_buf), &len), CL_OK);
-                ck_assert_int_eq(cl_relay_decode(ans_buf, len, &ans), CL_OK);
-                sev_ok = true;
-            }
-        }
-        n = cl_relay_session_pull(&srv, now, &p);
-        if (n > 0) {
-            int used = cl_dev_net_feed(&dev, now, p, n);
-            ck_assert_int_ge(used, 0);
-            ck_assert_int_eq(cl_relay_session_sent(&srv, (size_t)used), CL_OK);
-            moved = true;
-        }
-        if (!moved)
-            return;
-    }
-    ck_abort_msg("no progress");
+    rig_pump(net_round, 10000);
 }
 
 /* The reader is asked for control step ctrl. */
@@ -123,23 +110,15 @@ static void setup(void)
     static const uint8_t id[4] = {'d', 'e', 'v', '1'};
     static const uint8_t token[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.relay.device_id = id;
-    cfg.relay.device_id_len = sizeof(id);
-    cfg.relay.caps.features = CL_RELAY_FEAT_RESUME | CL_RELAY_FEAT_TXN | CL_RELAY_FEAT_SCRIPT;
-    cfg.relay.ack_delay_ms = 1;
-    cl_card_config_default(&cfg.card);
+    rig_dev_config(&cfg, id, sizeof(id));
+    cfg.policy.flags = 0;   /* no cardlink applet policy */
+    cfg.line = NULL;
     cfg.apdu_card = true;   /* and no line */
     cfg.hash.digest = cl_dev_hash_sha256;
     cl_dev_init(&dev);
     ck_assert_int_eq(cl_dev_setup(&dev, &cfg), CL_OK);
 
-    memset(&scfg, 0, sizeof(scfg));
-    scfg.ack_delay_ms = 1;
-    cl_relay_session_init(&srv);
-    ck_assert_int_eq(cl_relay_session_setup(&srv, CL_RELAY_SERVER, &scfg, srx, sizeof(srx), srb,
-                                            sizeof(srb)), CL_OK);
-    ck_assert_int_eq(cl_relay_server_accept(&srv, now, token, sizeof(token)), CL_OK);
+    rig_server_open(&srv, &scfg, srx, sizeof(srx), srb, sizeof(srb), now, token, sizeof(token));
     ck_assert_int_eq(cl_dev_net_up(&dev, now), CL_OK);
     pump();
     ck_assert_uint_eq(cl_relay_session_state(&srv), CL_RELAY_ST_OPEN);

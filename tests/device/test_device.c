@@ -12,6 +12,7 @@
 #include "cardlink/device.h"
 #include "cardlink/error.h"
 #include "cardlink/sim.h"
+#include "device_rig.h"
 #include "test_util.h"
 
 static struct cl_posix_crypto pc;
@@ -50,137 +51,46 @@ static int spy(void *ctx, const uint8_t *cmd, size_t n, uint8_t *r, size_t rs, s
     return inner.process(ctx, cmd, n, r, rs, rl);
 }
 
-static int l_send(void *c, const uint8_t *b, size_t n) { (void)c; (void)b; (void)n; return CL_OK; }
-static int l_recv(void *c, uint8_t *b, size_t n, uint32_t *t) { (void)c; (void)b; (void)n; (void)t; return 0; }
-static int l_reset(void *c, bool w) { (void)c; (void)w; return CL_OK; }
-static int l_params(void *c, const struct cl_card_line_params *p) { (void)c; (void)p; return CL_OK; }
-static void l_off(void *c) { (void)c; }
-static const struct cl_card_line line = {
-    l_send, l_recv, l_reset, l_params, l_off, NULL,
-    {4000u, 4000u, 0u, NULL, 0, false, 0}};
+/* One round: the card line, the device's bytes to the server, the first
+ * answer kept in ans, the server's bytes to the device. */
+static bool round_trip(void)
+{
+    bool moved = rig_card_step(&dev, &sim, now);
+
+    moved |= rig_dev_to_server(&dev, &srv, now, false, NULL);
+    rig_poll_answer(&srv, &sev, &sev_ok, ans_buf, sizeof(ans_buf), &ans);
+    moved |= rig_server_to_dev(&srv, &dev, now);
+    return moved;
+}
 
 /* Move bytes until nobody has anything to do. */
 static void pump(void)
 {
-    unsigned guard;
-
-    for (guard = 0; guard < 100000; guard++) {
-        bool moved = false;
-        const uint8_t *p;
-        size_t n;
-        enum cl_want w = cl_dev_card_want(&dev);
-
-        if (w == CL_WANT_CTRL) {
-            unsigned c = cl_dev_card_ctrl(&dev);
-            if (c == CL_CARD_CTRL_COLD || c == CL_CARD_CTRL_WARM)
-                ck_assert_int_eq(cl_sim_reset(&sim, c == CL_CARD_CTRL_WARM), CL_OK);
-            else if (c == CL_CARD_CTRL_PARAMS) {
-                const struct cl_card_line_params *lp = cl_dev_card_params(&dev);
-                int cr = cl_sim_clock(&sim, lp->f, lp->d);
-                (void)cr;
-            } else if (c == CL_CARD_CTRL_OFF)
-                cl_sim_power_off(&sim);
-            ck_assert_int_eq(cl_dev_card_ctrl_done(&dev, now, CL_OK), CL_OK);
-            moved = true;
-        } else if (w == CL_WANT_SEND) {
-            n = cl_dev_card_pull(&dev, &p);
-            ck_assert_uint_gt(n, 0);
-            ck_assert_int_eq(cl_sim_feed(&sim, p, n), (int)n);
-            ck_assert_int_eq(cl_dev_card_sent(&dev, now, n), CL_OK);
-            moved = true;
-        } else if (w == CL_WANT_RECV) {
-            if (cl_sim_want(&sim) == CL_SIM_SEND) {
-                size_t max = cl_dev_card_recv_max(&dev);
-                int used;
-                n = cl_sim_pull(&sim, &p);
-                if (n > max)
-                    n = max;
-                used = cl_dev_card_feed(&dev, now, p, n);
-                ck_assert_int_ge(used, 0);
-                ck_assert_int_eq(cl_sim_sent(&sim, (size_t)used), CL_OK);
-            } else if (cl_sim_timeout_etu(&sim) != 0) {
-                ck_assert_int_eq(cl_sim_timeout(&sim), CL_OK);
-            } else {
-                ck_assert_int_eq(cl_dev_card_timeout(&dev, now), CL_OK);
-            }
-            moved = true;
-        }
-        n = cl_dev_net_pull(&dev, now, &p);
-        if (n > 0) {
-            int used = cl_relay_session_feed(&srv, now, p, n);
-            ck_assert_int_ge(used, 0);
-            ck_assert_int_eq(cl_dev_net_sent(&dev, (size_t)used), CL_OK);
-            moved = true;
-        }
-        while (!sev_ok && cl_relay_session_poll(&srv, &sev)) {
-            if (sev.kind == CL_RELAY_EV_ANSWER && sev.msg != NULL) {
-                size_t len = 0;
-                ck_assert_int_eq(cl_relay_encode(sev.msg, ans_buf, sizeof(ans_buf), &len), CL_OK);
-                ck_assert_int_eq(cl_relay_decode(ans_buf, len, &ans), CL_OK);
-                sev_ok = true;
-            }
-        }
-        n = cl_relay_session_pull(&srv, now, &p);
-        if (n > 0) {
-            int used = cl_dev_net_feed(&dev, now, p, n);
-            ck_assert_int_ge(used, 0);
-            ck_assert_int_eq(cl_relay_session_sent(&srv, (size_t)used), CL_OK);
-            moved = true;
-        }
-        if (!moved)
-            return;
-    }
-    ck_abort_msg("no progress");
+    rig_pump(round_trip, 100000);
 }
 
 static void setup(void)
 {
     struct cl_dev_config cfg;
-    struct cl_sim_config sc;
-    struct cl_cardapp app;
     static const uint8_t id[4] = {'d', 'e', 'v', '1'};
     static const uint8_t token[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-    uint8_t serial[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    static const uint8_t serial[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 
-    ck_assert_int_eq(cl_posix_crypto_init(&pc, &port, NULL, 0), CL_OK);
-    cl_applet_state_init(&st);
-    ck_assert_int_eq(cl_applet_state_set_pin(&st, false, "1234", 4, 3), CL_OK);
-    ck_assert_int_eq(cl_applet_state_set_pin(&st, true, "12345678", 8, 10), CL_OK);
-    ck_assert_int_eq(cl_posix_crypto_keygen(&pc, st.priv, st.pub), CL_OK);
-    ck_assert_int_eq(cl_posix_crypto_keygen(&pc, st.sign_priv, st.sign_pub), CL_OK);
-    memcpy(st.serial, serial, 8);
+    rig_applet_state(&pc, &port, &st, serial);
     st.balance = 1000;
     st.balance_max = 100000;
-    st.currency = 978;
     st.counter = 5;
-    ck_assert_int_eq(cl_applet_init(&ap, &st, &port, NULL), CL_OK);
-    ck_assert_int_eq(cl_applet_app(&ap, &inner), CL_OK);
-    app = inner;
-    app.process = spy;
-    cl_sim_config_default(&sc, true);
-    ck_assert_int_eq(cl_sim_setup(&sim, &sc, &app), CL_OK);
+    rig_applet_card(&ap, &st, &port, &inner, &sim, spy);
     napdu = 0;
     pso_len = 0;
     merchant = "Cafe Rosa";
 
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.relay.device_id = id;
-    cfg.relay.device_id_len = sizeof(id);
-    cfg.relay.caps.features = CL_RELAY_FEAT_RESUME | CL_RELAY_FEAT_TXN | CL_RELAY_FEAT_SCRIPT;
-    cfg.relay.ack_delay_ms = 1;
-    cfg.policy.flags = CL_POLICY_F_CARDLINK;
-    cl_card_config_default(&cfg.card);
-    cfg.line = &line;
+    rig_dev_config(&cfg, id, sizeof(id));
     cfg.hash.digest = cl_dev_hash_sha256;
     cl_dev_init(&dev);
     ck_assert_int_eq(cl_dev_setup(&dev, &cfg), CL_OK);
 
-    memset(&scfg, 0, sizeof(scfg));
-    scfg.ack_delay_ms = 1;
-    cl_relay_session_init(&srv);
-    ck_assert_int_eq(cl_relay_session_setup(&srv, CL_RELAY_SERVER, &scfg, srx, sizeof(srx), srb,
-                                            sizeof(srb)), CL_OK);
-    ck_assert_int_eq(cl_relay_server_accept(&srv, now, token, sizeof(token)), CL_OK);
+    rig_server_open(&srv, &scfg, srx, sizeof(srx), srb, sizeof(srb), now, token, sizeof(token));
     ck_assert_int_eq(cl_dev_net_up(&dev, now), CL_OK);
     ck_assert_int_eq(cl_dev_card_inserted(&dev, now), CL_OK);
     pump();

@@ -16,6 +16,7 @@
 #include "cardlink/error.h"
 #include "cardlink/sim.h"
 #include "cardlink/store.h"
+#include "device_rig.h"
 #include "test_util.h"
 
 /* ------------------------------------------------------------ store */
@@ -107,15 +108,6 @@ static int app_process(void *ctx, const uint8_t *cmd, size_t n, uint8_t *r, size
     return CL_OK;
 }
 
-static int l_send(void *c, const uint8_t *b, size_t n) { (void)c; (void)b; (void)n; return CL_OK; }
-static int l_recv(void *c, uint8_t *b, size_t n, uint32_t *t) { (void)c; (void)b; (void)n; (void)t; return 0; }
-static int l_reset(void *c, bool w) { (void)c; (void)w; return CL_OK; }
-static int l_params(void *c, const struct cl_card_line_params *p) { (void)c; (void)p; return CL_OK; }
-static void l_off(void *c) { (void)c; }
-static const struct cl_card_line line = {
-    l_send, l_recv, l_reset, l_params, l_off, NULL,
-    {4000u, 4000u, 0u, NULL, 0, false, 0}};
-
 /* ------------------------------------------------------------ device, server */
 
 static struct cl_dev dev;
@@ -133,99 +125,44 @@ static uint8_t dout[8192];           /* what the device sent, since the last res
 static size_t dlen;
 static const uint32_t now = 1000;
 
-/* Move bytes until nobody has anything to do. With the inverse
- * convention the test codes and decodes the line bytes, as a program
- * does, while cl_dev_card_inverse() says so. */
+/* Appends what the server took from the device to dout. */
+static void keep_dout(const uint8_t *p, size_t n, size_t used)
+{
+    (void)n;
+    ck_assert_uint_le(dlen + used, sizeof(dout));
+    memcpy(dout + dlen, p, used);
+    dlen += used;
+}
+
+/* One round: the card line (rig_card_step() codes the inverse convention
+ * while cl_dev_card_inverse() says so), the device's bytes to a server
+ * that listens, the server's events (the first answer kept in ans,
+ * CARD-INSERTED counted with its ATR), the server's bytes to the device. */
+static bool round_trip(void)
+{
+    bool moved = rig_card_step(&dev, &sim, now);
+
+    moved |= rig_dev_to_server(&dev, &srv, now, true, keep_dout);
+    while (cl_relay_session_poll(&srv, &sev)) {
+        if (sev.kind == CL_RELAY_EV_ANSWER && sev.msg != NULL && !sev_ok) {
+            rig_keep_msg(sev.msg, ans_buf, sizeof(ans_buf), &ans);
+            sev_ok = true;
+        } else if (sev.kind == CL_RELAY_EV_NOTIFY && sev.msg != NULL &&
+                   sev.msg->type == CL_RELAY_CARD_INSERTED) {
+            n_inserted++;
+            ck_assert_uint_le(sev.msg->u.card.atr.len, sizeof(ins_atr));
+            memcpy(ins_atr, sev.msg->u.card.atr.data, sev.msg->u.card.atr.len);
+            ins_atr_len = sev.msg->u.card.atr.len;
+        }
+    }
+    moved |= rig_server_to_dev(&srv, &dev, now);
+    return moved;
+}
+
+/* Move bytes until nobody has anything to do. */
 static void pump(void)
 {
-    unsigned guard;
-
-    for (guard = 0; guard < 100000; guard++) {
-        bool moved = false;
-        const uint8_t *p;
-        size_t n, i;
-        enum cl_want w = cl_dev_card_want(&dev);
-
-        if (w == CL_WANT_CTRL) {
-            unsigned c = cl_dev_card_ctrl(&dev);
-            if (c == CL_CARD_CTRL_COLD || c == CL_CARD_CTRL_WARM)
-                ck_assert_int_eq(cl_sim_reset(&sim, c == CL_CARD_CTRL_WARM), CL_OK);
-            else if (c == CL_CARD_CTRL_PARAMS) {
-                const struct cl_card_line_params *lp = cl_dev_card_params(&dev);
-                int cr = cl_sim_clock(&sim, lp->f, lp->d);
-                (void)cr;
-            } else if (c == CL_CARD_CTRL_OFF)
-                cl_sim_power_off(&sim);
-            ck_assert_int_eq(cl_dev_card_ctrl_done(&dev, now, CL_OK), CL_OK);
-            moved = true;
-        } else if (w == CL_WANT_SEND) {
-            uint8_t tmp[512];
-            n = cl_dev_card_pull(&dev, &p);
-            ck_assert_uint_gt(n, 0);
-            ck_assert_uint_le(n, sizeof(tmp));
-            for (i = 0; i < n; i++)
-                tmp[i] = cl_dev_card_inverse(&dev) ? cl_atr_inverse_byte(p[i]) : p[i];
-            ck_assert_int_eq(cl_sim_feed(&sim, tmp, n), (int)n);
-            ck_assert_int_eq(cl_dev_card_sent(&dev, now, n), CL_OK);
-            moved = true;
-        } else if (w == CL_WANT_RECV) {
-            if (cl_sim_want(&sim) == CL_SIM_SEND) {
-                uint8_t tmp[512];
-                size_t max = cl_dev_card_recv_max(&dev);
-                int used;
-                n = cl_sim_pull(&sim, &p);
-                if (n > max)
-                    n = max;
-                if (n > sizeof(tmp))
-                    n = sizeof(tmp);
-                memcpy(tmp, p, n);
-                if (cl_dev_card_inverse(&dev))
-                    cl_atr_decode_inverse(tmp, n);
-                used = cl_dev_card_feed(&dev, now, tmp, n);
-                ck_assert_int_ge(used, 0);
-                ck_assert_int_eq(cl_sim_sent(&sim, (size_t)used), CL_OK);
-            } else if (cl_sim_timeout_etu(&sim) != 0) {
-                ck_assert_int_eq(cl_sim_timeout(&sim), CL_OK);
-            } else {
-                ck_assert_int_eq(cl_dev_card_timeout(&dev, now), CL_OK);
-            }
-            moved = true;
-        }
-        n = cl_dev_net_pull(&dev, now, &p);
-        if (n > 0 && cl_relay_session_want(&srv) != CL_WANT_IDLE) {
-            int used = cl_relay_session_feed(&srv, now, p, n);
-            ck_assert_int_ge(used, 0);
-            ck_assert_uint_le(dlen + (size_t)used, sizeof(dout));
-            memcpy(dout + dlen, p, (size_t)used);
-            dlen += (size_t)used;
-            ck_assert_int_eq(cl_dev_net_sent(&dev, (size_t)used), CL_OK);
-            moved = true;
-        }
-        while (cl_relay_session_poll(&srv, &sev)) {
-            if (sev.kind == CL_RELAY_EV_ANSWER && sev.msg != NULL && !sev_ok) {
-                size_t len = 0;
-                ck_assert_int_eq(cl_relay_encode(sev.msg, ans_buf, sizeof(ans_buf), &len), CL_OK);
-                ck_assert_int_eq(cl_relay_decode(ans_buf, len, &ans), CL_OK);
-                sev_ok = true;
-            } else if (sev.kind == CL_RELAY_EV_NOTIFY && sev.msg != NULL &&
-                       sev.msg->type == CL_RELAY_CARD_INSERTED) {
-                n_inserted++;
-                ck_assert_uint_le(sev.msg->u.card.atr.len, sizeof(ins_atr));
-                memcpy(ins_atr, sev.msg->u.card.atr.data, sev.msg->u.card.atr.len);
-                ins_atr_len = sev.msg->u.card.atr.len;
-            }
-        }
-        n = cl_relay_session_pull(&srv, now, &p);
-        if (n > 0) {
-            int used = cl_dev_net_feed(&dev, now, p, n);
-            ck_assert_int_ge(used, 0);
-            ck_assert_int_eq(cl_relay_session_sent(&srv, (size_t)used), CL_OK);
-            moved = true;
-        }
-        if (!moved)
-            return;
-    }
-    ck_abort_msg("no progress");
+    rig_pump(round_trip, 100000);
 }
 
 /* The device (re)booted on the store as it is. */
@@ -234,14 +171,7 @@ static int boot(void)
     struct cl_dev_config cfg;
     static const uint8_t id[4] = {'d', 'e', 'v', '9'};
 
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.relay.device_id = id;
-    cfg.relay.device_id_len = sizeof(id);
-    cfg.relay.caps.features = CL_RELAY_FEAT_RESUME | CL_RELAY_FEAT_TXN | CL_RELAY_FEAT_SCRIPT;
-    cfg.relay.ack_delay_ms = 1;
-    cfg.policy.flags = CL_POLICY_F_CARDLINK;
-    cl_card_config_default(&cfg.card);
-    cfg.line = &line;
+    rig_dev_config(&cfg, id, sizeof(id));
     cfg.store = &mstore_port;
     cl_dev_init(&dev);
     return cl_dev_setup(&dev, &cfg);
@@ -254,12 +184,7 @@ static void server_new(uint8_t tok)
 
     memset(token, tok, sizeof(token));
     cl_relay_session_free(&srv);
-    memset(&scfg, 0, sizeof(scfg));
-    scfg.ack_delay_ms = 1;
-    cl_relay_session_init(&srv);
-    ck_assert_int_eq(cl_relay_session_setup(&srv, CL_RELAY_SERVER, &scfg, srx, sizeof(srx), srb,
-                                            sizeof(srb)), CL_OK);
-    ck_assert_int_eq(cl_relay_server_accept(&srv, now, token, sizeof(token)), CL_OK);
+    rig_server_open(&srv, &scfg, srx, sizeof(srx), srb, sizeof(srb), now, token, sizeof(token));
 }
 
 static void card_setup(void)

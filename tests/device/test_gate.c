@@ -12,6 +12,7 @@
 #include "cardlink/cert.h"
 #include "cardlink/device.h"
 #include "cardlink/error.h"
+#include "device_rig.h"
 #include "test_util.h"
 
 static struct cl_posix_crypto pc;
@@ -139,56 +140,31 @@ static uint32_t wall_s(void *ctx)
     return wall;
 }
 
-static int l_send(void *c, const uint8_t *b, size_t n) { (void)c; (void)b; (void)n; return CL_OK; }
-static int l_recv(void *c, uint8_t *b, size_t n, uint32_t *t) { (void)c; (void)b; (void)n; (void)t; return 0; }
-static int l_reset(void *c, bool w) { (void)c; (void)w; return CL_OK; }
-static int l_params(void *c, const struct cl_card_line_params *p) { (void)c; (void)p; return CL_OK; }
-static void l_off(void *c) { (void)c; }
-static const struct cl_card_line line = {
-    l_send, l_recv, l_reset, l_params, l_off, NULL,
-    {4000u, 4000u, 0u, NULL, 0, false, 0}};
-
 /* ------------------------------------------------------------ plumbing */
+
+/* Keeps an ACTUATE-RESULT the server took whole in raw. */
+static void keep_result(const uint8_t *p, size_t n, size_t used)
+{
+    if (n >= 8 && p[1] == CL_RELAY_ACTUATE_RESULT && used == n && n <= sizeof(raw)) {
+        memcpy(raw, p, n);
+        raw_len = n;
+    }
+}
+
+/* One round: the device's bytes to the server, the first answer kept in
+ * ans, the server's bytes to the device. */
+static bool net_round(void)
+{
+    bool moved = rig_dev_to_server(&dev, &srv, now, false, keep_result);
+
+    rig_poll_answer(&srv, &sev, &sev_ok, ans_buf, sizeof(ans_buf), &ans);
+    moved |= rig_server_to_dev(&srv, &dev, now);
+    return moved;
+}
 
 static void pump(void)
 {
-    unsigned guard;
-
-    for (guard = 0; guard < 10000; guard++) {
-        bool moved = false;
-        const uint8_t *p;
-        size_t n = cl_dev_net_pull(&dev, now, &p);
-
-        if (n > 0) {
-            int used = cl_relay_session_feed(&srv, now, p, n);
-            ck_assert_int_ge(used, 0);
-            if (n >= 8 && p[1] == CL_RELAY_ACTUATE_RESULT && (size_t)used == n &&
-                n <= sizeof(raw)) {
-                memcpy(raw, p, n);
-                raw_len = n;
-            }
-            ck_assert_int_eq(cl_dev_net_sent(&dev, (size_t)used), CL_OK);
-            moved = true;
-        }
-        while (!sev_ok && cl_relay_session_poll(&srv, &sev)) {
-            if (sev.kind == CL_RELAY_EV_ANSWER && sev.msg != NULL) {
-                size_t len = 0;
-                ck_assert_int_eq(cl_relay_encode(sev.msg, ans_buf, sizeof(ans_buf), &len), CL_OK);
-                ck_assert_int_eq(cl_relay_decode(ans_buf, len, &ans), CL_OK);
-                sev_ok = true;
-            }
-        }
-        n = cl_relay_session_pull(&srv, now, &p);
-        if (n > 0) {
-            int used = cl_dev_net_feed(&dev, now, p, n);
-            ck_assert_int_ge(used, 0);
-            ck_assert_int_eq(cl_relay_session_sent(&srv, (size_t)used), CL_OK);
-            moved = true;
-        }
-        if (!moved)
-            return;
-    }
-    ck_abort_msg("no progress");
+    rig_pump(net_round, 10000);
 }
 
 /* (Re)start the device on the same store, and a fresh session to it. */
@@ -197,10 +173,7 @@ static void boot(void)
     cl_dev_init(&dev);
     ck_assert_int_eq(cl_dev_setup(&dev, &cfg), CL_OK);
     cl_relay_session_free(&srv);
-    cl_relay_session_init(&srv);
-    ck_assert_int_eq(cl_relay_session_setup(&srv, CL_RELAY_SERVER, &scfg, srx, sizeof(srx), srb,
-                                            sizeof(srb)), CL_OK);
-    ck_assert_int_eq(cl_relay_server_accept(&srv, now, token, sizeof(token)), CL_OK);
+    rig_server_open(&srv, &scfg, srx, sizeof(srx), srb, sizeof(srb), now, token, sizeof(token));
     ck_assert_int_eq(cl_dev_net_up(&dev, now), CL_OK);
     sev_ok = false;
     pump();
@@ -221,14 +194,8 @@ static void setup(void)
     wall = 1800000000u;
     cur_nonce = NULL;
 
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.relay.device_id = dev_id;
-    cfg.relay.device_id_len = sizeof(dev_id);
+    rig_dev_config(&cfg, dev_id, sizeof(dev_id));
     cfg.relay.caps.features = CL_RELAY_FEAT_RESUME;
-    cfg.relay.ack_delay_ms = 1;
-    cfg.policy.flags = CL_POLICY_F_CARDLINK;
-    cl_card_config_default(&cfg.card);
-    cfg.line = &line;
     cfg.hash.digest = cl_dev_hash_sha256;
     cfg.store = &store;
     memcpy(cfg.gate.pub, gate_pub, sizeof(gate_pub));
@@ -239,8 +206,6 @@ static void setup(void)
     cfg.gate.hold_ms = 3000;
     cfg.gate.skew_s = 5;
 
-    memset(&scfg, 0, sizeof(scfg));
-    scfg.ack_delay_ms = 1;
     cl_relay_session_init(&srv);
     boot();
 }

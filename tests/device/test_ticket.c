@@ -13,6 +13,7 @@
 #include "cardlink/device.h"
 #include "cardlink/error.h"
 #include "cardlink/sim.h"
+#include "device_rig.h"
 #include "test_util.h"
 
 static struct cl_posix_crypto pc;
@@ -42,68 +43,23 @@ static int spy(void *ctx, const uint8_t *cmd, size_t n, uint8_t *r, size_t rs, s
     return inner.process(ctx, cmd, n, r, rs, rl);
 }
 
-static int l_send(void *c, const uint8_t *b, size_t n) { (void)c; (void)b; (void)n; return CL_OK; }
-static int l_recv(void *c, uint8_t *b, size_t n, uint32_t *t) { (void)c; (void)b; (void)n; (void)t; return 0; }
-static int l_reset(void *c, bool w) { (void)c; (void)w; return CL_OK; }
-static int l_params(void *c, const struct cl_card_line_params *p) { (void)c; (void)p; return CL_OK; }
-static void l_off(void *c) { (void)c; }
-static const struct cl_card_line line = {
-    l_send, l_recv, l_reset, l_params, l_off, NULL,
-    {4000u, 4000u, 0u, NULL, 0, false, 0}};
+/* One round on the card line; with pull_at, the card leaves the slot once
+ * it has processed that many commands. */
+static bool card_round(void)
+{
+    if (pull_at != 0 && napdu >= pull_at) {
+        pull_at = 0;
+        cl_sim_power_off(&sim);
+        cl_dev_card_removed(&dev, now);
+        return true;
+    }
+    return rig_card_step(&dev, &sim, now);
+}
 
-/* Move card bytes until nobody has anything to do; with pull_at, the card
- * leaves the slot once it has processed that many commands. */
+/* Move card bytes until nobody has anything to do. */
 static void pump(void)
 {
-    unsigned guard;
-
-    for (guard = 0; guard < 100000; guard++) {
-        const uint8_t *p;
-        size_t n;
-        enum cl_want w = cl_dev_card_want(&dev);
-
-        if (pull_at != 0 && napdu >= pull_at) {
-            pull_at = 0;
-            cl_sim_power_off(&sim);
-            cl_dev_card_removed(&dev, now);
-            continue;
-        }
-        if (w == CL_WANT_CTRL) {
-            unsigned c = cl_dev_card_ctrl(&dev);
-            if (c == CL_CARD_CTRL_COLD || c == CL_CARD_CTRL_WARM)
-                ck_assert_int_eq(cl_sim_reset(&sim, c == CL_CARD_CTRL_WARM), CL_OK);
-            else if (c == CL_CARD_CTRL_PARAMS) {
-                const struct cl_card_line_params *lp = cl_dev_card_params(&dev);
-                int cr = cl_sim_clock(&sim, lp->f, lp->d);
-                (void)cr;
-            } else if (c == CL_CARD_CTRL_OFF)
-                cl_sim_power_off(&sim);
-            ck_assert_int_eq(cl_dev_card_ctrl_done(&dev, now, CL_OK), CL_OK);
-        } else if (w == CL_WANT_SEND) {
-            n = cl_dev_card_pull(&dev, &p);
-            ck_assert_uint_gt(n, 0);
-            ck_assert_int_eq(cl_sim_feed(&sim, p, n), (int)n);
-            ck_assert_int_eq(cl_dev_card_sent(&dev, now, n), CL_OK);
-        } else if (w == CL_WANT_RECV) {
-            if (cl_sim_want(&sim) == CL_SIM_SEND) {
-                size_t max = cl_dev_card_recv_max(&dev);
-                int used;
-                n = cl_sim_pull(&sim, &p);
-                if (n > max)
-                    n = max;
-                used = cl_dev_card_feed(&dev, now, p, n);
-                ck_assert_int_ge(used, 0);
-                ck_assert_int_eq(cl_sim_sent(&sim, (size_t)used), CL_OK);
-            } else if (cl_sim_timeout_etu(&sim) != 0) {
-                ck_assert_int_eq(cl_sim_timeout(&sim), CL_OK);
-            } else {
-                ck_assert_int_eq(cl_dev_card_timeout(&dev, now), CL_OK);
-            }
-        } else {
-            return;
-        }
-    }
-    ck_abort_msg("no progress");
+    rig_pump(card_round, 100000);
 }
 
 /* An e-goods record as the applet stores it, signed by key priv over
@@ -131,33 +87,16 @@ static void add_ticket(uint8_t id, const uint8_t *priv, bool used)
 static void setup(void)
 {
     struct cl_dev_config cfg;
-    struct cl_sim_config sc;
-    struct cl_cardapp app;
-    uint8_t serial[8] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
+    static const uint8_t serial[8] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
 
-    ck_assert_int_eq(cl_posix_crypto_init(&pc, &port, NULL, 0), CL_OK);
-    cl_applet_state_init(&st);
-    ck_assert_int_eq(cl_applet_state_set_pin(&st, false, "1234", 4, 3), CL_OK);
-    ck_assert_int_eq(cl_applet_state_set_pin(&st, true, "12345678", 8, 10), CL_OK);
-    ck_assert_int_eq(cl_posix_crypto_keygen(&pc, st.priv, st.pub), CL_OK);
-    ck_assert_int_eq(cl_posix_crypto_keygen(&pc, st.sign_priv, st.sign_pub), CL_OK);
+    rig_applet_state(&pc, &port, &st, serial);
     ck_assert_int_eq(cl_posix_crypto_keygen(&pc, issuer_priv, issuer_pub), CL_OK);
     memcpy(st.issuer_pub, issuer_pub, sizeof(issuer_pub));
-    memcpy(st.serial, serial, 8);
-    st.currency = 978;
-    ck_assert_int_eq(cl_applet_init(&ap, &st, &port, NULL), CL_OK);
-    ck_assert_int_eq(cl_applet_app(&ap, &inner), CL_OK);
-    app = inner;
-    app.process = spy;
-    cl_sim_config_default(&sc, true);
-    ck_assert_int_eq(cl_sim_setup(&sim, &sc, &app), CL_OK);
+    rig_applet_card(&ap, &st, &port, &inner, &sim, spy);
 
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.relay.device_id = (const uint8_t *)"gate";
-    cfg.relay.device_id_len = 4;
-    cfg.policy.flags = CL_POLICY_F_CARDLINK;
-    cl_card_config_default(&cfg.card);
-    cfg.line = &line;
+    rig_dev_config(&cfg, (const uint8_t *)"gate", 4);
+    cfg.relay.caps.features = 0;   /* no server */
+    cfg.relay.ack_delay_ms = 0;
     cfg.hash.digest = cl_dev_hash_sha256;
     cl_dev_init(&dev);
     ck_assert_int_eq(cl_dev_setup(&dev, &cfg), CL_OK);
