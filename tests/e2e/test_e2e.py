@@ -25,7 +25,12 @@ import sys
 import tempfile
 import time
 
-PIN = "7391"          # the card's PIN (perso --pin)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
+from e2e_common import (  # noqa: E402
+    PIN, approve, ascii_hex, check, clean_work, exit_summary, first_line, hex_runs, perso_args,
+    pin_alone, pin_in_stream, relay_stream, run, start, stop_all, wait_or_stop)
+
 AUTH_PAGES = 2        # pages of an authentication on the device's display
 WRONG = "5820"        # a wrong one the holder types once
 
@@ -37,49 +42,8 @@ if SERVER == "none" or not os.path.exists(SERVER):
     sys.exit(77)
 
 work = tempfile.mkdtemp(prefix="cl-e2e-")
-procs = []
-failures = []
-checks = 0
 logs = []       # every program output, searched for PIN digits at the end
 traces = []     # the device's relay streams
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if cond:
-        print("ok   " + what)
-    else:
-        print("FAIL " + what)
-        failures.append(what)
-
-
-def run(args, **kw):
-    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=120, **kw)
-
-
-def start(args, outfile):
-    f = open(outfile, "w+")
-    p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, text=True)
-    procs.append(p)
-    return p, f
-
-
-def first_line(path, pattern, proc, timeout=20):
-    """Wait until file path has a line matching pattern; return the match."""
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        with open(path) as f:
-            for line in f:
-                m = re.search(pattern, line)
-                if m:
-                    return m
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    with open(path) as f:
-        sys.exit("no '%s' from %s: %s" % (pattern, proc.args[0], f.read()))
 
 
 def pki(dir_, seed=None):
@@ -93,16 +57,7 @@ def pki(dir_, seed=None):
 main_pki = os.path.join(work, "pki")
 pki(main_pki)
 img = os.path.join(work, "card.img")
-
-
-def p(name):
-    return os.path.join(main_pki, name)
-
-
-r = run([PERSO, "--out", img, "--pin", PIN, "--card-key", p("card.key.der"),
-         "--card-cert", p("card.der"), "--sign-key", p("card-sign.key.der"),
-         "--sign-cert", p("card-sign.der"), "--issuer-cert", p("issuer.der"),
-         "--root-cert", p("root.der"), "--issuer-pub", p("issuer.der"), "--balance", "5000"])
+r = run(perso_args(PERSO, main_pki, img, PIN, "5000"))
 if r.returncode != 0:
     sys.exit("cardlink-perso: " + r.stdout)
 
@@ -148,11 +103,7 @@ def flow(flows, script, db=None, dev_pki=main_pki, srv_pki=main_pki, srv_args=()
         drc, dout = d.returncode, d.stdout
     except subprocess.TimeoutExpired as e:
         drc, dout = -1, (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-    try:
-        srv.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        srv.terminate()
-        srv.wait(timeout=10)
+    wait_or_stop(srv, 30)
     with open(sout) as f:
         sdata = f.read()
     sf.close()
@@ -167,17 +118,6 @@ def flow(flows, script, db=None, dev_pki=main_pki, srv_pki=main_pki, srv_args=()
 
 def txns(db):
     return run([SERVER, "--db", db, "txns"]).stdout
-
-
-# The holder's steps for a two-page transaction, then the PIN.
-def approve(pages=2, pin=PIN):
-    s = ""
-    for i in range(1, pages):
-        s += "wait-screen TXN %d/%d\npage-down\n" % (i, pages)
-    s += "wait-screen TXN %d/%d\nexpect-confirm yes\nconfirm\n" % (pages, pages)
-    if pin is not None:
-        s += "wait-screen PIN\npin %s\n" % pin
-    return s
 
 
 try:
@@ -344,10 +284,7 @@ try:
     #     purchase on it fails with the blocked status (6985). Its own card
     #     (another image, another virtual card): the shared one stays usable.
     img_b = os.path.join(work, "card-b.img")
-    r = run([PERSO, "--out", img_b, "--pin", PIN, "--card-key", p("card.key.der"),
-             "--card-cert", p("card.der"), "--sign-key", p("card-sign.key.der"),
-             "--sign-cert", p("card-sign.der"), "--issuer-cert", p("issuer.der"),
-             "--root-cert", p("root.der"), "--issuer-pub", p("issuer.der"), "--balance", "5000"])
+    r = run(perso_args(PERSO, main_pki, img_b, PIN, "5000"))
     check(r.returncode == 0, "blocking: second card personalised")
     vb_out = os.path.join(work, "vcard-b.out")
     vcard_b, _ = start([VCARD, "--line", "tcp:127.0.0.1:0", "--applet", img_b], vb_out)
@@ -406,32 +343,18 @@ try:
     # on the approval screen, port numbers) hold any 4 digits by chance: the
     # plain PIN is looked for as a number of its own, its command encodings
     # inside the hex runs.
-    hexruns = "".join(re.findall(r"[0-9A-Fa-f]{8,}", text)).upper()
+    hexruns = hex_runs(text)
     for pin in (PIN, WRONG):
-        alone = re.search(r"(?<![0-9A-Fa-f])" + pin + r"(?![0-9A-Fa-f])", text)
-        check(alone is None and "24" + pin + "FF" not in hexruns and
-              "".join("%02X" % ord(c) for c in pin) not in hexruns,
+        check(pin_alone(pin, text) is None and "24" + pin + "FF" not in hexruns and
+              ascii_hex(pin) not in hexruns,
               "PIN %s in no log line (%d bytes of logs)" % (pin, len(text)))
-        stream = "".join(l[2:].strip() for tr in traces for l in tr.splitlines())
-        ascii_hex = "".join("%02X" % ord(c) for c in pin)
-        bcd = pin.upper()
-        found = [pat for pat in (ascii_hex, "2" + "4" + bcd + "FF", "04" + bcd + "FF", bcd + "FFFF")
-                 if pat in stream]
+        stream = relay_stream(traces)
+        found = pin_in_stream(pin, stream)
         check(len(traces) >= 5 and not found,
               "PIN %s nowhere in the relay stream (%d hex chars, %d traces): %s"
               % (pin, len(stream), len(traces), found or "absent"))
 finally:
-    for pr in procs:
-        if pr.poll() is None:
-            pr.terminate()
-            try:
-                pr.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pr.kill()
-    if not failures:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print("work directory kept: " + work)
+    stop_all()
+    clean_work(work)
 
-print("%d checks, %d failed" % (checks, len(failures)))
-sys.exit(1 if failures else 0)
+exit_summary()

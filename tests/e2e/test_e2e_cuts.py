@@ -31,7 +31,6 @@ Exit 77 (skipped) when cardlink-server was not built (SERVER is "none").
 import os
 import re
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -40,7 +39,11 @@ import tempfile
 import threading
 import time
 
-PIN = "7391"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
+import e2e_common  # noqa: E402
+from e2e_common import (  # noqa: E402
+    PIN, approve, check, clean_work, exit_summary, find_line, perso_args, start, stop_all)
 
 if len(sys.argv) != 6:
     sys.exit("usage: test_e2e_cuts.py PKI PERSO VCARD SERVER DEVICE")
@@ -51,48 +54,20 @@ if SERVER == "none" or not os.path.exists(SERVER):
 
 T0 = time.time()
 work = tempfile.mkdtemp(prefix="cl-e2e-cuts-")
-procs = []
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if cond:
-        print("ok   " + what)
-    else:
-        print("FAIL " + what)
-        failures.append(what)
-    return cond
 
 
 def run(args, **kw):
-    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=60, **kw)
-
-
-def start(args, outfile):
-    f = open(outfile, "a+")
-    p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, text=True)
-    procs.append(p)
-    return p, f
+    """e2e_common.run() with a 60 s limit."""
+    return e2e_common.run(args, timeout=60, **kw)
 
 
 def wait_line(path, pattern, proc, timeout=20, start_at=0):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
+    """find_line(), or exit with the file's last 3000 characters."""
+    m = find_line(path, pattern, proc, timeout, start_at=start_at, interval=0.02)
+    if m is None:
         with open(path) as f:
-            f.seek(start_at)
-            for line in f:
-                m = re.search(pattern, line)
-                if m:
-                    return m
-        if proc is not None and proc.poll() is not None:
-            break
-        time.sleep(0.02)
-    with open(path) as f:
-        sys.exit("no '%s' in %s: %s" % (pattern, path, f.read()[-3000:]))
+            sys.exit("no '%s' in %s: %s" % (pattern, path, f.read()[-3000:]))
+    return m
 
 
 class Proxy:
@@ -180,21 +155,12 @@ r = run([PKI, "testpki", main_pki])
 if r.returncode != 0:
     sys.exit("cardlink-pki: " + r.stdout)
 img = os.path.join(work, "card.img")
-
-
-def p(name):
-    return os.path.join(main_pki, name)
-
-
-r = run([PERSO, "--out", img, "--pin", PIN, "--card-key", p("card.key.der"),
-         "--card-cert", p("card.der"), "--sign-key", p("card-sign.key.der"),
-         "--sign-cert", p("card-sign.der"), "--issuer-cert", p("issuer.der"),
-         "--root-cert", p("root.der"), "--issuer-pub", p("issuer.der"), "--balance", "100000"])
+r = run(perso_args(PERSO, main_pki, img, PIN, "100000"))
 if r.returncode != 0:
     sys.exit("cardlink-perso: " + r.stdout)
 
 vcard_out = os.path.join(work, "vcard.out")
-vcard, _ = start([VCARD, "--line", "tcp:127.0.0.1:0", "--applet", img], vcard_out)
+vcard, _ = start([VCARD, "--line", "tcp:127.0.0.1:0", "--applet", img], vcard_out, mode="a+")
 line = "vline:" + wait_line(vcard_out, r"^line (\S+)", vcard).group(1)
 store = os.path.join(work, "store")
 
@@ -219,15 +185,6 @@ def ledger(db):
     return rows
 
 
-def approve(pages=2):
-    s = ""
-    for i in range(1, pages):
-        s += "wait-screen TXN %d/%d\npage-down\n" % (i, pages)
-    s += "wait-screen TXN %d/%d\nexpect-confirm yes\nconfirm\n" % (pages, pages)
-    s += "wait-screen PIN\npin %s\n" % PIN
-    return s
-
-
 class Server:
     def __init__(self, name, flows, port=0, db=None):
         self.name, self.flows = name, flows
@@ -238,7 +195,8 @@ class Server:
     def start(self, port=0):
         self.proc, self.f = start([SERVER, "--listen", "127.0.0.1:%d" % port, "--pki", main_pki,
                                    "--db", self.db, "--flows", self.flows] +
-                                  (["-v"] if os.environ.get("CL_E2E_VERBOSE") else []), self.out)
+                                  (["-v"] if os.environ.get("CL_E2E_VERBOSE") else []), self.out,
+                                  mode="a+")
         self.off = os.path.getsize(self.out) if os.path.exists(self.out) else 0
         self.port = int(wait_line(self.out, r"listening on \S+ port (\d+)", self.proc,
                                   start_at=0 if port == 0 else self.pos0).group(1))
@@ -338,7 +296,8 @@ try:
     first = "wait-screen TXN 1/2\n"
     assert FLOWS[0][2].startswith(first)
     kill_script = first + "wait-file %s\n" % go + FLOWS[0][2][len(first):]
-    dev, df = start(device(port, kill_script, "kill"), os.path.join(work, "kill.device"))
+    dev, df = start(device(port, kill_script, "kill"), os.path.join(work, "kill.device"),
+                    mode="a+")
     # the TXN-APPROVE went out when the device shows the transaction; the
     # device is held (SIGSTOP) while the server is killed and restarted,
     # then the holder approves: the card signs, the answer finds no server,
@@ -387,18 +346,8 @@ try:
           "server killed: no PENDING row left (cardlink-server pending)")
     srv.stop()
 finally:
-    for pr in procs:
-        if pr.poll() is None:
-            pr.terminate()
-            try:
-                pr.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pr.kill()
-    if not failures:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print("work directory kept: " + work)
+    stop_all()
+    clean_work(work)
 
 print("cut positions: %s; reconnections: %s; %.1f s" % (positions, tally, time.time() - T0))
-print("%d checks, %d failed" % (checks, len(failures)))
-sys.exit(1 if failures else 0)
+exit_summary()

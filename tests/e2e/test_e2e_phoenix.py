@@ -26,14 +26,18 @@ has no pseudo-terminal the shim can serve (as tests/tool/test_serial.py).
 import ctypes
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import termios
 import time
 
-PIN = "7391"          # the card's PIN (perso --pin)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
+from e2e_common import (  # noqa: E402
+    PIN, approve, check, clean_work, exit_summary, first_line, perso_args, pin_alone,
+    pin_in_stream, read, run, start, stop_all, wait_or_stop)
+
 AUTH_PAGES = 2        # pages of an authentication on the device's display
 # The applet card's T=1 ATR (cardlink-vcard --applet, default --atr t1):
 # TA1 96 (F=512 D=16 offered), T=1, TA3 FE (IFSC 254), TB3 45, the
@@ -53,7 +57,6 @@ if SHIM == "none" or not os.path.exists(SHIM):
 SHIM = os.path.abspath(SHIM)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tool"))
-sys.dont_write_bytecode = True
 from phoenix_emu import Phoenix  # noqa: E402
 
 
@@ -81,64 +84,6 @@ def preflight():
 
 preflight()
 work = tempfile.mkdtemp(prefix="cl-e2e-phoenix-")
-procs = []
-failures = []
-checks = 0
-
-
-def check(cond, what, detail=""):
-    global checks
-    checks += 1
-    if cond:
-        print("ok   " + what)
-    else:
-        print("FAIL " + what + (("\n" + str(detail)) if detail else ""))
-        failures.append(what)
-
-
-def run(args, **kw):
-    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=120, **kw)
-
-
-def start(args, outfile):
-    f = open(outfile, "w+")
-    p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, text=True)
-    procs.append(p)
-    return p, f
-
-
-def first_line(path, pattern, proc, timeout=60):
-    """Wait until file path has a line matching pattern; return the match."""
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        with open(path) as f:
-            for line in f:
-                m = re.search(pattern, line)
-                if m:
-                    return m
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    with open(path) as f:
-        sys.exit("no '%s' from %s: %s" % (pattern, proc.args[0], f.read()))
-
-
-def read(path):
-    with open(path) as f:
-        return f.read()
-
-
-def approve(pages, pin=PIN):
-    """The holder's steps for a transaction of PAGES pages, then the PIN."""
-    s = ""
-    for i in range(1, pages):
-        s += "wait-screen TXN %d/%d\npage-down\n" % (i, pages)
-    s += "wait-screen TXN %d/%d\nexpect-confirm yes\nconfirm\n" % (pages, pages)
-    if pin is not None:
-        s += "wait-screen PIN\npin %s\n" % pin
-    return s
-
 
 emu = None
 try:
@@ -148,14 +93,8 @@ try:
     if r.returncode != 0:
         sys.exit("cardlink-pki: " + r.stdout)
 
-    def p(name):
-        return os.path.join(pki, name)
-
     img = os.path.join(work, "card.img")
-    r = run([PERSO, "--out", img, "--pin", PIN, "--card-key", p("card.key.der"),
-             "--card-cert", p("card.der"), "--sign-key", p("card-sign.key.der"),
-             "--sign-cert", p("card-sign.der"), "--issuer-cert", p("issuer.der"),
-             "--root-cert", p("root.der"), "--issuer-pub", p("issuer.der"), "--balance", "5000"])
+    r = run(perso_args(PERSO, pki, img, PIN, "5000"))
     if r.returncode != 0:
         sys.exit("cardlink-perso: " + r.stdout)
     shown0 = run([PERSO, "--show", img]).stdout
@@ -163,14 +102,14 @@ try:
     # The card, then the reader in front of it (one connection to the card).
     vcard_out = os.path.join(work, "vcard.out")
     vcard, vf = start([VCARD, "--line", "tcp:127.0.0.1:0", "--applet", img, "--once"], vcard_out)
-    line = first_line(vcard_out, r"^line (\S+)", vcard).group(1)
+    line = first_line(vcard_out, r"^line (\S+)", vcard, timeout=60).group(1)
     emu = Phoenix(line)
 
     db = os.path.join(work, "ledger.db")
     sout = os.path.join(work, "server.out")
     srv, sf = start([SERVER, "--listen", "127.0.0.1:0", "--pki", pki, "--db", db,
                      "--flows", "auth:pin,purchase:1", "--once"], sout)
-    port = first_line(sout, r"listening on \S+ port (\d+)", srv).group(1)
+    port = first_line(sout, r"listening on \S+ port (\d+)", srv, timeout=60).group(1)
 
     holder = os.path.join(work, "holder")
     with open(holder, "w") as f:
@@ -187,19 +126,11 @@ try:
     except subprocess.TimeoutExpired as e:
         out = e.stdout or ""
         drc, dout = -1, out.decode(errors="replace") if isinstance(out, bytes) else out
-    try:
-        srv.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        srv.terminate()
-        srv.wait(timeout=10)
+    wait_or_stop(srv, 60)
     sdata = read(sout)
     time.sleep(0.1)                  # the emulator takes the last reports
     emu.close()
-    try:
-        vcard.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        vcard.terminate()
-        vcard.wait(timeout=10)
+    wait_or_stop(vcard, 30)
     vdata = read(vcard_out)
     print("---- device (rc %d)\n%s---- server\n%s---- card\n%s---- reader\n%s\n%s"
           % (drc, dout, sdata, vdata, emu.summary(), "\n".join(emu.log[-40:])))
@@ -273,7 +204,7 @@ try:
     # VERIFY block codes it (24 PIN FF..) is looked for in them too.
     text = dout + sdata + t + shown
     # (and port numbers: the PIN is looked for as a number of its own)
-    alone = re.search(r"(?<![0-9A-Fa-f])" + PIN + r"(?![0-9A-Fa-f])", text)
+    alone = pin_alone(PIN, text)
     pin_hex = " ".join(PIN[i:i + 2] for i in range(0, len(PIN), 2))
     packed = re.sub(r"[^0-9A-F]", "", text.upper())
     check(alone is None and pin_hex not in text and ("24" + PIN + "FF") not in packed,
@@ -281,25 +212,13 @@ try:
     stream = ""
     if os.path.exists(trace):
         stream = "".join(l[2:].strip() for l in read(trace).splitlines())
-    ascii_hex = "".join("%02X" % ord(c) for c in PIN)
-    found = [pat for pat in (ascii_hex, "24" + PIN + "FF", "04" + PIN + "FF", PIN + "FFFF")
-             if pat in stream]
+    found = pin_in_stream(PIN, stream)
     check(len(stream) > 0 and not found,
           "PIN nowhere in the relay stream (%d hex chars): %s" % (len(stream), found or "absent"))
 finally:
-    for pr in procs:
-        if pr.poll() is None:
-            pr.terminate()
-            try:
-                pr.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pr.kill()
+    stop_all()
     if emu is not None and not emu.stop_flag:
         emu.close()
-    if not failures and sys.exc_info()[0] is None:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print("work directory kept: " + work)
+    clean_work(work, keep=sys.exc_info()[0] is not None)
 
-print("%d checks, %d failed" % (checks, len(failures)))
-sys.exit(1 if failures else 0)
+exit_summary()

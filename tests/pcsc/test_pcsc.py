@@ -26,11 +26,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+sys.dont_write_bytecode = True
+from e2e_common import free_port_pair, spawn_pcscd, stop  # noqa: E402
 
 TOOL, VCARD = sys.argv[1], sys.argv[2]
 PKI = sys.argv[3] if len(sys.argv) > 4 else None
@@ -61,17 +64,6 @@ def skip(why):
     print(f"SKIP: {why}")
     cleanup()
     sys.exit(77)
-
-
-def stop(p):
-    if p.poll() is None:
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-    return p.returncode
 
 
 def cleanup():
@@ -227,47 +219,12 @@ def find_python():
 
 # ------------------------------------------------------- pcscd and vcard
 
-def free_port_pair():
-    """Two consecutive free TCP ports (vpcd opens PORT and PORT+1)."""
-    for _ in range(50):
-        s = socket.socket()
-        s.bind(("", 0))
-        port = s.getsockname()[1]
-        s.close()
-        if port >= 65535:
-            continue
-        ok = True
-        for p in (port, port + 1):
-            t = socket.socket()
-            try:
-                t.bind(("", p))
-            except OSError:
-                ok = False
-            t.close()
-        if ok:
-            return port
-    raise RuntimeError("no free port pair")
-
-
 def start_pcscd(work, port):
-    """pcscd -f on a private socket (systemd socket activation: fd 3,
-    LISTEN_FDS=1, LISTEN_PID its own pid) and a private reader.conf."""
-    conf = os.path.join(work, "reader.conf.d")
-    os.mkdir(conf)
-    with open(os.path.join(conf, "vpcd"), "w") as f:
-        f.write(f'FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:0x{port:04X}\n'
-                f"LIBPATH {VPCD_DRIVER}\nCHANNELID 0x{port:04X}\n")
-    lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    lsock.bind(SOCK)
-    lsock.listen(16)
-    fd = lsock.fileno()
-    log = open(os.path.join(work, "pcscd.log"), "w")
-    p = subprocess.Popen(["sh", "-c", f"exec 3<&{fd}; LISTEN_PID=$$ LISTEN_FDS=1 "
-                          f"exec pcscd --foreground --debug --apdu --config {conf}"],
-                         pass_fds=(fd,), stdout=log, stderr=subprocess.STDOUT)
+    """pcscd -f on a private socket and a private reader.conf (spawn_pcscd),
+    stopped at the end."""
+    p = spawn_pcscd(work, SOCK, port, VPCD_DRIVER)
     procs.append(p)
     our_pids.append(str(p.pid))
-    lsock.close()
     return p
 
 

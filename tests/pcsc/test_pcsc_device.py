@@ -26,11 +26,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+sys.dont_write_bytecode = True
+from e2e_common import free_port_pair, perso_args, spawn_pcscd, stop  # noqa: E402
 
 if len(sys.argv) != 7:
     sys.exit(__doc__.splitlines()[-1])
@@ -58,17 +61,6 @@ def skip(why):
     sys.exit(77)
 
 
-def stop(p):
-    if p.poll() is None:
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-    return p.returncode
-
-
 def on_alarm(sig, frame):
     raise TimeoutError("test_pcsc_device.py: overall time limit reached")
 
@@ -88,44 +80,9 @@ SOCK = os.path.join(work, "pcscd.comm")
 ENV = dict(os.environ, PCSCLITE_CSOCK_NAME=SOCK)
 
 
-def free_port_pair():
-    """Two consecutive free TCP ports (vpcd opens PORT and PORT+1)."""
-    for _ in range(50):
-        s = socket.socket()
-        s.bind(("", 0))
-        port = s.getsockname()[1]
-        s.close()
-        if port >= 65535:
-            continue
-        ok = True
-        for p in (port, port + 1):
-            t = socket.socket()
-            try:
-                t.bind(("", p))
-            except OSError:
-                ok = False
-            t.close()
-        if ok:
-            return port
-    raise RuntimeError("no free port pair")
-
-
 def start_pcscd(port):
-    conf = os.path.join(work, "reader.conf.d")
-    os.mkdir(conf)
-    with open(os.path.join(conf, "vpcd"), "w") as f:
-        f.write(f'FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:0x{port:04X}\n'
-                f"LIBPATH {VPCD_DRIVER}\nCHANNELID 0x{port:04X}\n")
-    lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    lsock.bind(SOCK)
-    lsock.listen(16)
-    fd = lsock.fileno()
-    log = open(os.path.join(work, "pcscd.log"), "w")
-    p = subprocess.Popen(["sh", "-c", f"exec 3<&{fd}; LISTEN_PID=$$ LISTEN_FDS=1 "
-                          f"exec {PCSCD} --foreground --debug --apdu --config {conf}"],
-                         pass_fds=(fd,), stdout=log, stderr=subprocess.STDOUT)
+    p = spawn_pcscd(work, SOCK, port, VPCD_DRIVER, PCSCD)
     procs.append(p)
-    lsock.close()
     return p
 
 
@@ -170,14 +127,7 @@ try:
         raise SystemExit
     img = os.path.join(work, "card.img")
 
-    def p(n):
-        return os.path.join(pki, n)
-
-    r = run([PERSO, "--out", img, "--pin", PIN, "--card-key", p("card.key.der"),
-             "--card-cert", p("card.der"), "--sign-key", p("card-sign.key.der"),
-             "--sign-cert", p("card-sign.der"), "--issuer-cert", p("issuer.der"),
-             "--root-cert", p("root.der"), "--issuer-pub", p("issuer.der"),
-             "--balance", "5000"])
+    r = run(perso_args(PERSO, pki, img, PIN, "5000"))
     if not check(r.returncode == 0, "cardlink-perso", r.stdout):
         raise SystemExit
 
