@@ -9,7 +9,16 @@
  *   cardlink-device --card SPEC --server HOST:PORT --pki DIR --store DIR
  *                   [--ui term|script:FILE] [--id DEVICE_ID] [--trace FILE]
  *                   [--reconnect N] [--actuator FILE] [-v]
+ *   cardlink-device --validate --card SPEC --pki DIR [--id VALIDATOR_ID]
  *   cardlink-device --help | --version
+ *
+ * --validate: an offline ticket validator (docs/device.md "Tickets"), no
+ * server, no holder: the card is activated, cl_dev_validate runs once with
+ * the issuer key of DIR/issuer.der (the card issuer's certificate) and
+ * uses the first unused e-goods ticket whose issuer signature verifies.
+ * One line on stdout: "validator: ticket ID accepted, used now (...)", or
+ * "validator: no usable ticket: already used | forged | none | ...".
+ * Exit 0 when a ticket was used now, 1 otherwise.
  *
  * --actuator FILE: the gate (docs/device.md "Gate"): an ACTUATE whose
  * signature verifies with DIR/gate.pub (the server's gate key), naming
@@ -101,6 +110,7 @@ static void usage(FILE *f)
 {
     fputs("usage: " PROG " --card SPEC --server HOST:PORT --pki DIR --store DIR\n"
           "                       [--ui term|script:FILE] [--id DEVICE_ID] [--trace FILE] [-v]\n"
+          "       " PROG " --validate --card SPEC --pki DIR [--id VALIDATOR_ID]\n"
           "       " PROG " --help | --version\n"
           "  SPEC: vline:tcp:HOST:PORT | vline:unix:PATH | vline:pty:/dev/pts/N |\n"
           "        serial:DEVICE[,dtr][,clock=KHZ] | pcsc:READER\n"
@@ -115,6 +125,9 @@ static void usage(FILE *f)
           "        resuming the session (default 0)\n"
           "  --actuator FILE: perform server-authorised actions (ACTUATE signed with\n"
           "        DIR/gate.pub's key) as lines \"ACTION n\" appended to FILE\n"
+          "  --validate: an offline ticket validator, no server: use one e-goods\n"
+          "        ticket of the card whose issuer signature verifies with\n"
+          "        DIR/issuer.der's key (exit 0 used now, 1 none usable)\n"
           "Exit status: 0 the server closed the connection, 1 failure, 2 usage.\n",
           f);
 }
@@ -1038,6 +1051,127 @@ static int gate_act(void *ctx, uint16_t action, uint32_t hold_ms)
     return rc;
 }
 
+/* ------------------------------------------------------------ validator */
+
+/*
+ * --validate: the device as an offline ticket validator (docs/device.md
+ * "Tickets"): no server, no holder. The card is activated, cl_dev_validate
+ * runs once with the issuer key of DIR/issuer.der, the card line is driven
+ * until cl_dev_ticket_result says the validation ended. One line on
+ * stdout; exit 0 when a ticket was used now, 1 otherwise.
+ */
+static int validate_main(void)
+{
+    struct cl_dev_config cfg;
+    struct cl_dev_ticket_cfg tc;
+    struct cl_dev_ticket res;
+    struct blob issuer;
+    uint64_t wall = cl_posix_time_now();
+    uint32_t t0;
+    size_t idl = strlen(g.id);
+    char idh[2 * 8 + 1], serial[2 * 8 + 1];
+    int rc, status = 1;
+    bool started = false;
+
+    memset(&tc, 0, sizeof(tc));
+    memset(&res, 0, sizeof(res));
+    if (load(g.pki, "issuer.der", &issuer, true) != CL_OK)
+        return 1;
+    rc = cl_posix_crypto_pub_from_der(issuer.b, issuer.len, tc.issuer_pub);
+    if (rc != CL_OK) {
+        fprintf(stderr, PROG ": %s/issuer.der: no P-256 public key (%s)\n", g.pki,
+                cl_strerror(rc));
+        return 1;
+    }
+    tc.verify = cl_posix_crypto_verify;
+    /* the USE challenge: this validator's id and the time (the receipt
+     * names the gate and the moment) */
+    memcpy(tc.challenge, g.id, idl);
+    for (rc = 0; rc < 8; rc++)
+        tc.challenge[idl + (size_t)rc] = (uint8_t)(wall >> (56 - 8 * rc));
+    tc.challenge_len = (uint8_t)(idl + 8);
+
+    if (card_open(g.card_spec) != CL_OK)
+        return 1;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.relay.device_id = (const uint8_t *)g.id;
+    cfg.relay.device_id_len = idl;
+    cfg.relay.software = PROG " " CL_TOOL_VERSION;   /* no server: features 0 */
+    cfg.policy.flags = CL_POLICY_F_CARDLINK;
+    cl_card_config_default(&cfg.card);
+    cfg.line = g.line;
+    cfg.line_ctx = g.line_ctx;
+    cfg.apdu_card = g.is_pcsc;
+    cfg.hash.digest = cl_dev_hash_sha256;
+    cl_dev_init(&g.dev);
+    rc = cl_dev_setup(&g.dev, &cfg);
+    if (rc != CL_OK) {
+        logf_("set-up failed: %s", cl_strerror(rc));
+        card_close();
+        return 1;
+    }
+    logf_("validator %s, card on %s, issuer key from %s/issuer.der", g.id, g.card_spec, g.pki);
+#ifdef CL_HAVE_PCSC
+    if (g.is_pcsc)   /* the slot watcher inserts the card */
+        cl_pcsc_dev_arm(&g.pcsc);
+#endif
+    rc = g.is_pcsc ? CL_OK : cl_dev_card_inserted(&g.dev, cl_posix_ms_now());
+    /* the card's activation, then the validation, on the card line's events */
+    t0 = cl_posix_ms_now();
+    while (rc == CL_OK && !stop_signal) {
+        uint32_t now = cl_posix_ms_now(), t;
+
+        if (now - t0 > 20000) {
+            rc = CL_ERR_TIMEOUT;
+            break;
+        }
+        if (!started) {
+            rc = cl_dev_validate(&g.dev, now, &tc);
+            started = rc == CL_OK;
+            if (rc == CL_ERR_STATE)   /* the card is not active yet */
+                rc = CL_OK;
+        } else if (cl_dev_ticket_result(&g.dev, &res) == CL_OK) {
+            break;
+        }
+        if (cl_dev_wants(&g.dev) & CL_DEV_W_FAILED) {
+            rc = cl_dev_error(&g.dev);
+            break;
+        }
+        if (!card_step()) {
+            t = cl_dev_timer(&g.dev, now);
+            if (t == 0) {
+                int r = cl_dev_timeout(&g.dev, now);
+                (void)r;
+            } else {
+                poll(NULL, 0, t == CL_TIMER_NONE || t > 10 ? 10 : (int)t);
+            }
+        }
+    }
+    if (rc != CL_OK || stop_signal) {
+        printf("validator: no validation: %s\n",
+               stop_signal ? "stopped by a signal" : cl_strerror(rc));
+    } else if (res.err == CL_OK) {
+        hex_short(res.payload, res.payload_len < 8 ? res.payload_len : 8, idh, sizeof(idh));
+        hex_short(res.serial, 8, serial, sizeof(serial));
+        printf("validator: ticket %s accepted, used now (card %s, record %u, receipt %u bytes)\n",
+               idh, serial, (unsigned)res.rec, (unsigned)res.receipt_len);
+        status = 0;
+    } else {
+        const char *why = res.err == CL_ERR_DUPLICATE   ? "already used"
+                          : res.err == CL_ERR_SIGNATURE ? "forged"
+                          : res.err == CL_ERR_NOT_FOUND ? "none"
+                                                        : cl_strerror(res.err);
+
+        if (res.err == CL_ERR_SW)
+            printf("validator: no usable ticket: %s (SW %04X)\n", why, (unsigned)res.sw);
+        else
+            printf("validator: no usable ticket: %s\n", why);
+    }
+    cl_dev_free(&g.dev);
+    card_close();
+    return status;
+}
+
 static int opt_value(int argc, char **argv, int *i, const char **out)
 {
     if (*i + 1 >= argc) {
@@ -1054,6 +1188,7 @@ int main(int argc, char **argv)
     const char *id = "CL-0001";
     int i, rc, status;
     struct sigaction sa;
+    bool validate = false;
 
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -1089,6 +1224,8 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--trace") == 0) {
             if (opt_value(argc, argv, &i, &g.trace_path))
                 return 2;
+        } else if (strcmp(a, "--validate") == 0) {
+            validate = true;
         } else if (strcmp(a, "--actuator") == 0) {
             if (opt_value(argc, argv, &i, &g.actuator_path))
                 return 2;
@@ -1110,6 +1247,26 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    if (validate) {
+        if (g.card_spec == NULL || g.pki == NULL) {
+            fprintf(stderr, PROG ": --validate needs --card and --pki\n");
+            usage(stderr);
+            return 2;
+        }
+        if (strlen(id) < 1 || strlen(id) > 32) {
+            fprintf(stderr, PROG ": --id takes 1..32 characters\n");
+            return 2;
+        }
+        snprintf(g.id, sizeof(g.id), "%s", id);
+        g.log = stdout;
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        return validate_main();
     }
     if (g.card_spec == NULL || g.server == NULL || g.pki == NULL || g.store_dir == NULL) {
         fprintf(stderr, PROG ": --card, --server, --pki and --store are required\n");
