@@ -337,6 +337,57 @@ try:
     check((open(door).read().splitlines() if os.path.exists(door) else []) == ["ACTION 1"],
           "gate without authentication: still one line")
 
+    # 13. e-goods (issue 12 flow 3): the server loads an e-ticket signed
+    #     with the card issuer's key (egoods:HEX); then a validator with no
+    #     server (cardlink-device --validate) checks the issuer signature
+    #     itself and has the card use the ticket, once.
+    def validate(vpki):
+        r = run([DEVICE, "--validate", "--card", line, "--pki", vpki, "--id", "GATE-7"], timeout=60)
+        logs.append(r.stdout)
+        print("---- validate (--pki %s)\n%s" % (os.path.basename(vpki), r.stdout))
+        return r.returncode, r.stdout
+
+    ticket = b"TICKET-0001 BUS ZONE A-C".hex()
+    rc, dout, sout, db = flow("egoods:" + ticket, "end\n")
+    check(rc == 0, "e-goods: device exit 0")
+    check(re.search(r"server: e-goods \S+ item %s\.\. card \S+: APPROVED" % ticket[:16], sout)
+          is not None, "e-goods: server APPROVED the load")
+    t = txns(db)
+    check(len(re.findall(r"APPROVED", t)) == 1 and "1 transaction(s)" in t,
+          "e-goods: the ledger holds the load once, APPROVED")
+    card_tk = run([PERSO, "--show", img]).stdout
+    check(re.search(r"^\s+\d+ valid\s+%s" % ticket.upper(), card_tk, re.M) is not None,
+          "e-goods: the card holds the ticket, valid")
+    # a validator that trusts another issuer: the ticket's signature fails
+    foreign = os.path.join(work, "val-foreign")
+    os.makedirs(foreign)
+    shutil.copy(os.path.join(other, "issuer.der"), foreign)
+    vrc, vout = validate(foreign)
+    check(vrc == 1 and "validator: no usable ticket: forged" in vout,
+          "validator with another issuer's key: exit 1, 'forged', nothing used")
+    vrc, vout = validate(main_pki)
+    check(vrc == 0 and re.search(r"validator: ticket %s accepted, used now" % ticket[:16], vout)
+          is not None, "validator: exit 0, the ticket accepted, used now")
+    vrc, vout = validate(main_pki)
+    check(vrc == 1 and "validator: no usable ticket: already used" in vout,
+          "validator again: exit 1, 'already used'")
+    check(re.search(r"^\s+\d+ used\s+%s" % ticket.upper(), run([PERSO, "--show", img]).stdout,
+                    re.M) is not None, "e-goods: the card's image says the ticket is used")
+
+    # 14. Transparent relay (issue 12 flow 4): the server runs a script file
+    #     (relay:FILE): SELECT the cardlink applet, GET BALANCE; the device
+    #     relays it (policy allows both); the server prints the status words.
+    script = os.path.join(work, "relay.script")
+    with open(script, "w") as f:
+        f.write("# SELECT the cardlink applet by AID, then GET BALANCE\n"
+                "00 A4 04 00 07 F0 43 4C 50 41 59 01  sw=9000\n"
+                "80 5C 00 00 00                       sw=9000\n")
+    rc, dout, sout, db = flow("relay:" + script, "end\n")
+    check(rc == 0, "relay script: device exit 0")
+    check(re.search(r"server: relay script 1/1 \(2 step\(s\)\) card CL-0001: APPROVED, SW 9000 9000$",
+                    sout, re.M) is not None, "relay script: both steps answered 9000, APPROVED")
+    check("policy refused" not in dout, "relay script: the device's policy refused nothing")
+
     # 9. No PIN digit in any log line, nor in the relay stream (hex).
     text = "\n".join(logs)
     # Longer numbers and hex runs (ids, fingerprints, ATRs, the reference
