@@ -10,8 +10,9 @@
 #    the card's certificate read back and checked by openssl.
 # 3. end to end: a server (cardlink-server), a virtual card and a device
 #    (cardlink-device) with a scripted holder, over TLS on loopback: a
-#    purchase, an authentication with the PIN, a purse payment, a load and a
-#    declined purchase, showing what
+#    purchase, an authentication with the PIN, a purse payment, a load, an
+#    e-ticket loaded then validated offline (once: the second time it is
+#    refused), a relay script and a declined purchase, showing what
 #    the holder sees and what the server decides.
 set -eu
 cd "$(dirname "$0")/.."
@@ -173,7 +174,7 @@ e2e() {
     # what the holder sees and does, what the device and the server decide
     grep -E '^holder:|^device: (holder|the holder|the card|transaction record|policy|TLS up|ACTION)' \
         "$e2e/device.out" || true
-    grep -E '^server: (purchase|purse|load|authentication|e-goods|gate|device .*card inserted)' \
+    grep -E '^server: (purchase|purse|load|authentication|e-goods|gate|relay|device .*card inserted)' \
         "$e2e/server.out" || true
 }
 t0=$(date +%s)
@@ -202,6 +203,29 @@ e2e "A purse payment of EUR 1.50 from the card's stored value" purse:1.50 \
 end
 "
 e2e "A load of EUR 10.00, signed by the card issuer's key" load:10.00 "end
+"
+ticket=$(printf 'TICKET-0001 BUS ZONE A-C' | od -An -tx1 | tr -d ' \n')
+e2e "An e-ticket (\"TICKET-0001 BUS ZONE A-C\") loaded onto the card, signed by the card issuer's key" \
+    "egoods:$ticket" "end
+"
+# validate: the device as a transport validator, no server: the issuer's
+# signature checked on the device, the ticket used once
+validate() {
+    printf '\n\033[1m$ cardlink-device --validate --card %s --pki DIR (%s)\033[0m\n' "$card" "$1"
+    if "$ex/cardlink-device" --validate --card "$card" --pki "$work" --id GATE-7 >"$e2e/validate.out" 2>&1
+    then rc=0; else rc=$?; fi
+    grep '^validator:' "$e2e/validate.out" || cat "$e2e/validate.out"
+    echo "exit status $rc"
+}
+validate "offline, at the gate: the issuer's signature checked, the ticket used"
+validate "the same card again: refused"
+cat >"$e2e/relay.script" <<EOS
+# the server's own card dialogue: SELECT the cardlink applet, GET BALANCE
+00 A4 04 00 07 F0 43 4C 50 41 59 01  sw=9000
+80 5C 00 00 00                       sw=9000
+EOS
+e2e "A relay script run by the server on the card (SELECT the applet, GET BALANCE), each status word checked" \
+    "relay:$e2e/relay.script" "end
 "
 e2e "A purchase the holder declines (Cancel)" purchase:1 "wait-screen TXN 1/2
 cancel
