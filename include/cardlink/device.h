@@ -216,10 +216,17 @@ struct cl_dev_tk {
     bool running, done;
 };
 
-/* The Part 10 PIN_VERIFY_STRUCTURE's fixed part (bTimerOut .. ulDataLength)
- * and the largest whole structure the device builds. */
+/* The Part 10 PIN_VERIFY_STRUCTURE's and PIN_MODIFY_STRUCTURE's fixed parts
+ * (bTimerOut .. ulDataLength) and the largest whole structure the device
+ * builds. */
 #define CL_DEV_PART10_HDR 19u
-#define CL_DEV_PART10_MAX (CL_DEV_PART10_HDR + CL_DEV_CMD_MAX)
+#define CL_DEV_PART10_MOD_HDR 24u
+#define CL_DEV_PART10_MAX (CL_DEV_PART10_MOD_HDR + CL_DEV_CMD_MAX)
+
+/* Which structure the command out is (cl_dev_card_apdu_structure). */
+#define CL_DEV_PART10_NONE 0u     /* an APDU */
+#define CL_DEV_PART10_VERIFY 1u   /* PIN_VERIFY_STRUCTURE: FEATURE_VERIFY_PIN_DIRECT */
+#define CL_DEV_PART10_MODIFY 2u   /* PIN_MODIFY_STRUCTURE: FEATURE_MODIFY_PIN_DIRECT */
 
 /* The APDU-level card port's state (internal; lib/device/card_apdu.c). */
 struct cl_dev_ac {
@@ -227,7 +234,8 @@ struct cl_dev_ac {
     uint8_t ctrl;          /* CL_CARD_CTRL_* wanted */
     uint8_t protocol;      /* 0 or 1, as the reader said */
     bool pinpad;           /* the reader verifies PINs itself (Part 10) */
-    bool secure;           /* the command out is a PIN_VERIFY_STRUCTURE */
+    bool pinpad_mod;       /* the reader changes PINs itself (Part 10) */
+    uint8_t secure;        /* CL_DEV_PART10_*: what the command out is */
     size_t len;            /* its length */
     struct cl_atr atr;
     uint8_t pv[CL_DEV_PART10_MAX];
@@ -415,10 +423,13 @@ CL_WUR int cl_dev_card_fail(struct cl_dev *d, uint32_t now, int err);
  *                       with the whole response (data and SW1 SW2), or
  *                       cl_dev_card_fail() with the transmit error. When
  *                       cl_dev_card_apdu_secure() is true the bytes are a
- *                       PC/SC Part 10 PIN_VERIFY_STRUCTURE instead: give it
- *                       to the reader's FEATURE_VERIFY_PIN_DIRECT control
- *                       code (SCardControl) and answer its SW1 SW2 the same
- *                       way;
+ *                       PC/SC Part 10 structure instead
+ *                       (cl_dev_card_apdu_structure() says which): give a
+ *                       PIN_VERIFY_STRUCTURE to the reader's
+ *                       FEATURE_VERIFY_PIN_DIRECT control code, a
+ *                       PIN_MODIFY_STRUCTURE to its
+ *                       FEATURE_MODIFY_PIN_DIRECT one (SCardControl), and
+ *                       answer its SW1 SW2 the same way;
  *                       CL_WANT_IDLE: a card is up, nothing to do;
  *                       CL_WANT_CLOSED: no card (or it is off).
  *   cl_dev_card_inserted / cl_dev_card_removed as for a line (a slot
@@ -450,7 +461,7 @@ CL_WUR int cl_dev_card_apdu_reset(struct cl_dev *d, uint32_t now, const uint8_t 
 
 /*
  * The reader's answer to the command pulled: resp[0..len), data and SW1 SW2
- * (for a PIN_VERIFY_STRUCTURE the reader's two status bytes). Copied; the
+ * (for a Part 10 structure the reader's two status bytes). Copied; the
  * command is wiped. A response of fewer than 2 bytes is CL_ERR_PROTOCOL to
  * the job, one above what the request can hold CL_ERR_BUFFER (both still
  * return CL_OK here). Returns CL_OK, CL_ERR_ARG (NULL d, resp NULL with
@@ -459,10 +470,15 @@ CL_WUR int cl_dev_card_apdu_reset(struct cl_dev *d, uint32_t now, const uint8_t 
 CL_WUR int cl_dev_card_apdu_done(struct cl_dev *d, uint32_t now, const uint8_t *resp,
                                  size_t len);
 
-/* True when the command out (CL_WANT_SEND) is a Part 10
- * PIN_VERIFY_STRUCTURE for the reader's PIN pad, not an APDU; false on
- * NULL or otherwise. */
+/* True when the command out (CL_WANT_SEND) is a Part 10 structure
+ * (PIN_VERIFY_STRUCTURE or PIN_MODIFY_STRUCTURE) for the reader's PIN pad,
+ * not an APDU; false on NULL or otherwise. */
 bool cl_dev_card_apdu_secure(const struct cl_dev *d);
+
+/* What the command out (CL_WANT_SEND) is: CL_DEV_PART10_VERIFY (a
+ * PIN_VERIFY_STRUCTURE), CL_DEV_PART10_MODIFY (a PIN_MODIFY_STRUCTURE), or
+ * CL_DEV_PART10_NONE (an APDU, no command out, NULL d). */
+unsigned cl_dev_card_apdu_structure(const struct cl_dev *d);
 
 /*
  * The reader has a PIN pad the device may use (the port found
@@ -471,10 +487,23 @@ bool cl_dev_card_apdu_secure(const struct cl_dev *d);
  * reader" and sends the template as a PIN_VERIFY_STRUCTURE
  * (cl_dev_part10_verify) instead of asking for digits on the device: the
  * PIN never reaches the device. A template the structure cannot express,
- * PIN-CHANGE, and every template while it is off use the device's own PIN
- * screen. Only with cfg.apdu_card; NULL does nothing.
+ * PIN-CHANGE (see cl_dev_card_set_pinpad_modify), and every template while
+ * it is off use the device's own PIN screen. Only with cfg.apdu_card; NULL
+ * does nothing.
  */
 void cl_dev_card_set_pinpad(struct cl_dev *d, bool on);
+
+/*
+ * The reader's PIN pad can also change PINs (the port found
+ * FEATURE_MODIFY_PIN_DIRECT, PC/SC Part 10); independent of
+ * cl_dev_card_set_pinpad. With it on, a PIN-CHANGE shows "Change PIN on
+ * reader" and sends the template as a PIN_MODIFY_STRUCTURE
+ * (cl_dev_part10_modify): old PIN (when the template has one), new PIN and
+ * its confirmation (when asked) are all entered on the reader. A template
+ * the structure cannot express, and every PIN-CHANGE while it is off, use
+ * the device's own PIN screens. Only with cfg.apdu_card; NULL does nothing.
+ */
+void cl_dev_card_set_pinpad_modify(struct cl_dev *d, bool on);
 
 /*
  * The PC/SC Part 10 PIN_VERIFY_STRUCTURE (the CCID PIN verification data
@@ -508,6 +537,46 @@ void cl_dev_card_set_pinpad(struct cl_dev *d, bool on);
  * structure has no format for), CL_ERR_BUFFER (size below *len).
  */
 CL_WUR int cl_dev_part10_verify(const struct cl_relay_pin *p, uint8_t *out, size_t size,
+                                size_t *len);
+
+/*
+ * The PC/SC Part 10 PIN_MODIFY_STRUCTURE (the CCID PIN modification data
+ * structure, pcsc-lite's reader.h) for relay PIN-CHANGE template p
+ * (protocol §5.11), little-endian. Positions in bmFormatString and
+ * bmPINLengthFormat are inside each PIN block; the blocks sit at the
+ * insertion offsets (bytes from the start of the APDU's data):
+ *   bTimerOut          p->timeout (0: the reader's default)
+ *   bTimerOut2         0
+ *   bmFormatString     80 (byte units) | position << 3 | format:
+ *                      BCD 01 at 0, ASCII 02 at 0, ISO 9564 format 2:
+ *                      BCD 01 at 1 (after the control byte)
+ *   bmPINBlockString   length field bits << 4 | PIN digit bytes:
+ *                      BCD (max + 1) / 2, ASCII max, format 2: 4 bits, 7
+ *   bmPINLengthFormat  format 2: 04 (bit units, after the control nibble),
+ *                      else 00
+ *   bInsertionOffsetOld p->offset, 00 when the template has no old PIN
+ *   bInsertionOffsetNew p->new_offset
+ *   wPINMaxExtraDigit  min << 8 | max (bytes max, min)
+ *   bConfirmPIN        p->confirm (bit 0) | 02 when there is an old PIN
+ *   bEntryValidationCondition 02 (the reader's OK key)
+ *   bNumberMessage     the prompts: old (when present) + new + confirm
+ *                      (when asked), 1..3
+ *   wLangId            0409 (bytes 09 04)
+ *   bMsgIndex1..3      the prompts in order, old 00, new 01, confirm 02,
+ *                      unused 00
+ *   bTeoPrologue       00 00 00
+ *   ulDataLength       the APDU's length, then abData: the template APDU,
+ *                      for format 2 with 20 FF FF FF FF FF FF FF written
+ *                      over each 8-byte block.
+ * out NULL (size 0) only checks: *len gets the size. Returns CL_OK, or
+ * CL_ERR_ARG (NULL p or len, no new PIN offset, confirm above 1, an APDU
+ * shorter than 6 or above CL_DEV_CMD_MAX, Lc not covering a PIN block, the
+ * old and new blocks overlapping), CL_ERR_UNSUPPORTED (a PIN block above
+ * 15 digit bytes, a length byte (p->len_offset: one field cannot describe
+ * two PINs) for BCD or ASCII, an encoding the structure has no format
+ * for), CL_ERR_BUFFER (size below *len).
+ */
+CL_WUR int cl_dev_part10_modify(const struct cl_relay_pin *p, uint8_t *out, size_t size,
                                 size_t *len);
 
 /* ------------------------------------------------------------ network */

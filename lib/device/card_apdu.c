@@ -23,7 +23,7 @@ static void wipe_out(struct cl_dev *d)
 {
     cl_wipe(d->cmd, sizeof(d->cmd));
     cl_wipe(d->ac.pv, sizeof(d->ac.pv));
-    d->ac.secure = false;
+    d->ac.secure = CL_DEV_PART10_NONE;
     d->ac.len = 0;
 }
 
@@ -37,13 +37,16 @@ int cl_devac_start(struct cl_dev *d, uint8_t ctrl)
 int cl_devac_send(struct cl_dev *d)
 {
     if (d->ac.st != AC_IDLE) {
-        d->ac.secure = false;
+        d->ac.secure = CL_DEV_PART10_NONE;
         return d->ac.st == AC_CLOSED ? CL_ERR_CLOSED : CL_ERR_STATE;
     }
-    if (d->ac.secure) {
-        int r = cl_dev_part10_verify(pin_template(d), d->ac.pv, sizeof(d->ac.pv), &d->ac.len);
+    if (d->ac.secure != CL_DEV_PART10_NONE) {
+        int r = d->ac.secure == CL_DEV_PART10_MODIFY
+                    ? cl_dev_part10_modify(pin_template(d), d->ac.pv, sizeof(d->ac.pv), &d->ac.len)
+                    : cl_dev_part10_verify(pin_template(d), d->ac.pv, sizeof(d->ac.pv),
+                                           &d->ac.len);
         if (r != CL_OK) {
-            d->ac.secure = false;
+            d->ac.secure = CL_DEV_PART10_NONE;
             return r;
         }
     } else {
@@ -83,7 +86,7 @@ size_t cl_devac_pull(const struct cl_dev *d, const uint8_t **p)
 {
     if (d->ac.st != AC_SEND)
         return 0;
-    *p = d->ac.secure ? d->ac.pv : d->cmd;
+    *p = d->ac.secure != CL_DEV_PART10_NONE ? d->ac.pv : d->cmd;
     return d->ac.len;
 }
 
@@ -154,15 +157,18 @@ int cl_devj_card_protocol(const struct cl_dev *d)
 
 bool cl_devj_pinpad(struct cl_dev *d, const struct cl_relay_pin *p)
 {
+    bool mod = d->job.type == CL_RELAY_PIN_CHANGE;
     size_t len = 0;
 
     /* only when the structure goes out at once (the card up, nothing
      * pending): the flag never outlives this command */
-    if (!d->cfg.apdu_card || !d->ac.pinpad || !d->card_present || d->ac.st != AC_IDLE ||
-        cl_dev_part10_verify(p, NULL, 0, &len) != CL_OK)
+    if (!d->cfg.apdu_card || !(mod ? d->ac.pinpad_mod : d->ac.pinpad) || !d->card_present ||
+        d->ac.st != AC_IDLE ||
+        (mod ? cl_dev_part10_modify(p, NULL, 0, &len) : cl_dev_part10_verify(p, NULL, 0, &len)) !=
+            CL_OK)
         return false;
-    d->ac.secure = true;
-    cl_devj_screen(d, CL_UI_MESSAGE, "Enter PIN on reader\n");
+    d->ac.secure = mod ? CL_DEV_PART10_MODIFY : CL_DEV_PART10_VERIFY;
+    cl_devj_screen(d, CL_UI_MESSAGE, mod ? "Change PIN on reader\n" : "Enter PIN on reader\n");
     d->screen_ready = true;
     return true;
 }
@@ -231,7 +237,15 @@ int cl_dev_card_apdu_done(struct cl_dev *d, uint32_t now, const uint8_t *resp, s
 /* see cardlink/device.h */
 bool cl_dev_card_apdu_secure(const struct cl_dev *d)
 {
-    return d != NULL && d->cfg.apdu_card && d->ac.st == AC_SEND && d->ac.secure;
+    return cl_dev_card_apdu_structure(d) != CL_DEV_PART10_NONE;
+}
+
+/* see cardlink/device.h */
+unsigned cl_dev_card_apdu_structure(const struct cl_dev *d)
+{
+    if (d == NULL || !d->cfg.apdu_card || d->ac.st != AC_SEND)
+        return CL_DEV_PART10_NONE;
+    return d->ac.secure;
 }
 
 /* see cardlink/device.h */
@@ -239,6 +253,13 @@ void cl_dev_card_set_pinpad(struct cl_dev *d, bool on)
 {
     if (d != NULL && d->cfg.apdu_card)
         d->ac.pinpad = on;
+}
+
+/* see cardlink/device.h */
+void cl_dev_card_set_pinpad_modify(struct cl_dev *d, bool on)
+{
+    if (d != NULL && d->cfg.apdu_card)
+        d->ac.pinpad_mod = on;
 }
 
 uint8_t cl_devj_card_wire(const struct cl_dev *d)

@@ -53,8 +53,10 @@ static uint8_t next_entry(struct cl_dev *d, uint8_t from)
     d->job.entry = e;
     if (e == E_DONE)
         return CL_DEVJ_CARD;
-    if (e == E_OLD && !change && cl_devj_pinpad(d, p)) {
-        d->job.entry = E_DONE;   /* the reader's PIN pad takes the digits */
+    /* the first entry: the reader's PIN pad may take all the digits
+     * (verify: the PIN; change: old, new and confirmation together) */
+    if (from == E_OLD && cl_devj_pinpad(d, p)) {
+        d->job.entry = E_DONE;
         return CL_DEVJ_CARD;
     }
     d->job.pin_cmp = e == E_CONFIRM;

@@ -112,8 +112,8 @@ int cl_pcsc_control(struct cl_pcsc *p, uint32_t code, const uint8_t *in, size_t 
     return CL_OK;
 }
 
-/* see pcsc_dev.h */
-int cl_pcsc_pinpad(struct cl_pcsc *p, uint32_t *code)
+/* The control code of Part 10 feature tag, 0 when the reader has none. */
+static int feature(struct cl_pcsc *p, uint8_t tag, uint32_t *code)
 {
     uint8_t buf[256];
     size_t n = 0;
@@ -128,10 +128,21 @@ int cl_pcsc_pinpad(struct cl_pcsc *p, uint32_t *code)
     saved = p->last;
     r = cl_pcsc_control(p, CL_PCSC_FEATURE_REQUEST, NULL, 0, buf, sizeof(buf), &n);
     p->last = saved;   /* a reader that has no features is not a failure */
-    if (r != CL_OK || cl_pcsc_feature_find(buf, n, CL_PCSC_FEATURE_VERIFY_PIN_DIRECT, code) !=
-                          CL_OK)
+    if (r != CL_OK || cl_pcsc_feature_find(buf, n, tag, code) != CL_OK)
         *code = 0;
     return CL_OK;
+}
+
+/* see pcsc_dev.h */
+int cl_pcsc_pinpad(struct cl_pcsc *p, uint32_t *code)
+{
+    return feature(p, CL_PCSC_FEATURE_VERIFY_PIN_DIRECT, code);
+}
+
+/* see pcsc_dev.h */
+int cl_pcsc_pinpad_modify(struct cl_pcsc *p, uint32_t *code)
+{
+    return feature(p, CL_PCSC_FEATURE_MODIFY_PIN_DIRECT, code);
 }
 
 /* ------------------------------------------------------------ the device's port */
@@ -192,6 +203,8 @@ static int ctrl_step(struct cl_pcsc_dev *pd, struct cl_dev *d, uint32_t now)
                      &proto);
     if (r == CL_OK && cl_pcsc_pinpad(&pd->pc, &pd->verify_code) != CL_OK)
         pd->verify_code = 0;
+    if (r == CL_OK && cl_pcsc_pinpad_modify(&pd->pc, &pd->modify_code) != CL_OK)
+        pd->modify_code = 0;
     if (r != CL_OK) {
         pd->last_err = r;
         r = cl_dev_card_fail(d, now, r);
@@ -199,6 +212,7 @@ static int ctrl_step(struct cl_pcsc_dev *pd, struct cl_dev *d, uint32_t now)
     }
     pd->protocol = proto;
     cl_dev_card_set_pinpad(d, pd->verify_code != 0);
+    cl_dev_card_set_pinpad_modify(d, pd->modify_code != 0);
     r = cl_dev_card_apdu_reset(d, now, pd->atr, pd->atr_len, proto);
     return r == CL_OK ? CL_PCSC_DEV_ACTIVE : r;
 }
@@ -207,16 +221,16 @@ static int send_step(struct cl_pcsc_dev *pd, struct cl_dev *d, uint32_t now)
 {
     const uint8_t *p = NULL;
     size_t n = cl_dev_card_pull(d, &p), got = 0;
-    bool secure = cl_dev_card_apdu_secure(d);
+    unsigned kind = cl_dev_card_apdu_structure(d);
+    bool secure = kind != CL_DEV_PART10_NONE;
+    uint32_t code = kind == CL_DEV_PART10_MODIFY ? pd->modify_code : pd->verify_code;
     int r;
 
     if (n == 0)
         return CL_ERR_STATE;
     if (secure)
-        r = pd->verify_code != 0
-                ? cl_pcsc_control(&pd->pc, pd->verify_code, p, n, pd->resp, sizeof(pd->resp),
-                                  &got)
-                : CL_ERR_UNSUPPORTED;
+        r = code != 0 ? cl_pcsc_control(&pd->pc, code, p, n, pd->resp, sizeof(pd->resp), &got)
+                      : CL_ERR_UNSUPPORTED;
     else
         r = cl_pcsc_apdu()->transmit(&pd->pc, p, n, pd->resp, sizeof(pd->resp), &got);
     if (r == CL_OK)

@@ -11,12 +11,14 @@
  *     connect: SCardConnect, SCardReconnect), ask the reader for its Part
  *     10 features (CM_IOCTL_GET_FEATURE_REQUEST through SCardControl) and
  *     tell the device whether it has a PIN pad
- *     (FEATURE_VERIFY_PIN_DIRECT: cl_dev_card_set_pinpad), then hand it
+ *     (FEATURE_VERIFY_PIN_DIRECT: cl_dev_card_set_pinpad;
+ *     FEATURE_MODIFY_PIN_DIRECT: cl_dev_card_set_pinpad_modify), then hand it
  *     the ATR and protocol (cl_dev_card_apdu_reset); CTRL OFF: disconnect;
  *   - the device wants SEND: SCardTransmit (pcsc.c's transmit, which
  *     collects T=0 61xx / 6Cxx responses), or, for a Part 10
- *     PIN_VERIFY_STRUCTURE (cl_dev_card_apdu_secure), SCardControl with the
- *     reader's FEATURE_VERIFY_PIN_DIRECT code; the answer to
+ *     PIN_VERIFY_STRUCTURE / PIN_MODIFY_STRUCTURE (cl_dev_card_apdu_secure,
+ *     cl_dev_card_apdu_structure), SCardControl with the reader's
+ *     FEATURE_VERIFY_PIN_DIRECT / FEATURE_MODIFY_PIN_DIRECT code; the answer to
  *     cl_dev_card_apdu_done, an error to cl_dev_card_fail;
  *   - otherwise, once armed (the program arms the watcher when the relay
  *     session is open, so CARD-INSERTED reaches the server), the slot
@@ -36,10 +38,11 @@
 extern "C" {
 #endif
 
-/* Part 10 (pcsc-lite's reader.h): the feature request and the tag of a
- * PIN pad's verification. */
+/* Part 10 (pcsc-lite's reader.h): the feature request and the tags of a
+ * PIN pad's verification and modification. */
 #define CL_PCSC_FEATURE_REQUEST (0x42000000u + 3400u)   /* SCARD_CTL_CODE(3400) */
 #define CL_PCSC_FEATURE_VERIFY_PIN_DIRECT 0x06u
+#define CL_PCSC_FEATURE_MODIFY_PIN_DIRECT 0x07u
 
 /* Slot watcher events. */
 #define CL_PCSC_EV_NONE 0
@@ -100,6 +103,9 @@ CL_WUR int cl_pcsc_control(struct cl_pcsc *p, uint32_t code, const uint8_t *in, 
  */
 CL_WUR int cl_pcsc_pinpad(struct cl_pcsc *p, uint32_t *code);
 
+/* The same for FEATURE_MODIFY_PIN_DIRECT (a PIN pad that changes PINs). */
+CL_WUR int cl_pcsc_pinpad_modify(struct cl_pcsc *p, uint32_t *code);
+
 /* The device's PC/SC card port. Caller-allocated; do not touch the
  * fields. */
 struct cl_pcsc_dev {
@@ -107,6 +113,7 @@ struct cl_pcsc_dev {
     struct cl_pcsc_watch watch;
     bool armed;              /* the slot watcher runs */
     uint32_t verify_code;    /* FEATURE_VERIFY_PIN_DIRECT, 0: no PIN pad */
+    uint32_t modify_code;    /* FEATURE_MODIFY_PIN_DIRECT, 0: none */
     uint8_t atr[CL_ATR_MAX]; /* the last ATR handed to the device */
     size_t atr_len;
     uint8_t protocol;
@@ -120,7 +127,7 @@ struct cl_pcsc_dev {
 #define CL_PCSC_DEV_REMOVED 2    /* the watcher saw it leave: cl_dev_card_removed */
 #define CL_PCSC_DEV_ACTIVE 3     /* connected / reset: atr, protocol, verify_code */
 #define CL_PCSC_DEV_APDU 4       /* a command went and its answer came */
-#define CL_PCSC_DEV_PINPAD 5     /* a PIN was verified on the reader's PIN pad */
+#define CL_PCSC_DEV_PINPAD 5     /* a PIN was verified or changed on the reader's PIN pad */
 #define CL_PCSC_DEV_OFF 6        /* the card was released */
 #define CL_PCSC_DEV_FAILED 7     /* connect, reset or transmit failed (last_err),
                                   * the device was told */

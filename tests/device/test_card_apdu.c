@@ -3,7 +3,8 @@
  * PC/SC reader): the test plays the reader, comparing every command the
  * device hands over byte for byte and answering whole responses; a
  * server-role relay session scripted by the test; the Part 10
- * PIN_VERIFY_STRUCTURE builder against hand-assembled structures.
+ * PIN_VERIFY_STRUCTURE and PIN_MODIFY_STRUCTURE builders against
+ * hand-assembled structures.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>
@@ -420,6 +421,70 @@ START_TEST(t_pin_pinpad)
 }
 END_TEST
 
+static uint8_t ctmpl[21];
+
+/* PIN-CHANGE, ISO 9564 format 2: old PIN block at 0, new at 8, confirm. */
+static void change_req(void)
+{
+    struct cl_relay_msg m;
+
+    cl_test_hex("00 24 00 80 10 24 FF FF FF FF FF FF FF 24 FF FF FF FF FF FF FF", ctmpl,
+                sizeof(ctmpl));
+    cl_relay_msg_init(&m, CL_RELAY_PIN_CHANGE);
+    m.u.pin.apdu.data = ctmpl;
+    m.u.pin.apdu.len = 21;
+    m.u.pin.encoding = CL_RELAY_PIN_ISO9564_2;
+    m.u.pin.min_len = 4;
+    m.u.pin.max_len = 12;
+    m.u.pin.offset = 0;
+    m.u.pin.new_offset = 8;
+    m.u.pin.confirm = 1;
+    m.u.pin.timeout = 30;
+    request(&m);
+}
+
+/* PIN-CHANGE over a PIN pad that modifies: one PIN_MODIFY_STRUCTURE, no
+ * digits on the device, the SW back. */
+START_TEST(t_change_pinpad)
+{
+    uint8_t digits[4] = {1, 2, 3, 4};
+
+    cl_dev_card_set_pinpad_modify(&dev, true);
+    change_req();
+    ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 1);
+    ck_assert_uint_eq(scr.kind, CL_UI_MESSAGE);
+    ck_assert_str_eq(scr.text, "Change PIN on reader\n");
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_ERR_STATE);
+    ck_assert_uint_eq(cl_dev_card_apdu_structure(&dev), CL_DEV_PART10_MODIFY);
+    expect("1E 00 89 47 04 00 08 0C 04 03 02 03 09 04 00 01 02 00 00 00 15 00 00 00"
+           " 00 24 00 80 10 20 FF FF FF FF FF FF FF 20 FF FF FF FF FF FF FF", true);
+    answer("90 00");
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_PIN_CHANGE_RESULT);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
+    ck_assert_uint_eq(cl_dev_card_apdu_structure(&dev), CL_DEV_PART10_NONE);
+    ck_assert_uint_eq(cl_dev_card_apdu_structure(NULL), CL_DEV_PART10_NONE);
+}
+END_TEST
+
+/* A reader that verifies but does not modify: PIN-CHANGE on the device's
+ * own PIN screen, a plain APDU out. */
+START_TEST(t_change_verify_only)
+{
+    cl_dev_card_set_pinpad(&dev, true);
+    cl_dev_card_set_pinpad_modify(NULL, true);   /* nothing */
+    change_req();
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_IDLE);
+    ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 1);
+    ck_assert_uint_eq(scr.kind, CL_UI_PIN);
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CANCEL), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_PIN_CHANGE_RESULT);
+    ck_assert_uint_eq(ans.u.pin_result.error, CL_RELAY_E_CANCELLED);
+}
+END_TEST
+
 /* TXN-APPROVE with a PIN over the PIN pad: pages, Confirm, the structure,
  * then the signing command built from what was shown. */
 START_TEST(t_txn_pinpad)
@@ -596,6 +661,105 @@ START_TEST(t_part10)
 }
 END_TEST
 
+/* PIN_MODIFY_STRUCTURE vectors: header bTimerOut bTimerOut2 bmFormatString
+ * bmPINBlockString bmPINLengthFormat bInsertionOffsetOld
+ * bInsertionOffsetNew wPINMaxExtraDigit(2) bConfirmPIN
+ * bEntryValidationCondition bNumberMessage wLangId(2) bMsgIndex1..3
+ * bTeoPrologue(3) ulDataLength(4), then abData. */
+struct p10m_case {
+    const char *apdu;
+    uint8_t enc, min, max, off, new_off, confirm, len_off, timeout;
+    int rc;
+    const char *out;
+};
+
+static const struct p10m_case p10m[] = {
+    /* ISO 9564 format 2, old at 0, new at 8, confirm: 3 prompts 00 01 02 */
+    {"00 24 00 80 10 24 12 34 FF FF FF FF FF 24 56 78 FF FF FF FF FF", CL_RELAY_PIN_ISO9564_2, 4,
+     12, 0, 8, 1, CL_RELAY_NONE, 30, CL_OK,
+     "1E 00 89 47 04 00 08 0C 04 03 02 03 09 04 00 01 02 00 00 00 15 00 00 00"
+     " 00 24 00 80 10 20 FF FF FF FF FF FF FF 20 FF FF FF FF FF FF FF"},
+    /* the same without confirmation: bConfirmPIN 02, 2 prompts 00 01 */
+    {"00 24 00 80 10 24 12 34 FF FF FF FF FF 24 56 78 FF FF FF FF FF", CL_RELAY_PIN_ISO9564_2, 4,
+     12, 0, 8, 0, CL_RELAY_NONE, 30, CL_OK,
+     "1E 00 89 47 04 00 08 0C 04 02 02 02 09 04 00 01 00 00 00 00 15 00 00 00"
+     " 00 24 00 80 10 20 FF FF FF FF FF FF FF 20 FF FF FF FF FF FF FF"},
+    /* format 2, new PIN only (no old), confirm: bConfirmPIN 01, prompts 01 02 */
+    {"00 2C 02 81 08 24 12 34 FF FF FF FF FF", CL_RELAY_PIN_ISO9564_2, 4, 12, CL_RELAY_NONE, 0, 1,
+     CL_RELAY_NONE, 0, CL_OK,
+     "00 00 89 47 04 00 00 0C 04 01 02 02 09 04 01 02 00 00 00 00 0D 00 00 00"
+     " 00 2C 02 81 08 20 FF FF FF FF FF FF FF"},
+    /* BCD, 4-byte blocks at 0 and 4, confirm: abData as given */
+    {"00 24 00 01 08 FF FF FF FF FF FF FF FF", CL_RELAY_PIN_BCD, 4, 8, 0, 4, 1, CL_RELAY_NONE, 0,
+     CL_OK,
+     "00 00 81 04 00 00 04 08 04 03 02 03 09 04 00 01 02 00 00 00 0D 00 00 00"
+     " 00 24 00 01 08 FF FF FF FF FF FF FF FF"},
+    /* BCD with a length byte: one field cannot describe two PINs */
+    {"00 24 00 01 09 00 FF FF FF FF FF FF FF FF", CL_RELAY_PIN_BCD, 4, 8, 1, 5, 0, 0, 0,
+     CL_ERR_UNSUPPORTED, NULL},
+    /* ASCII, max 16: a block of 16 bytes does not fit the nibble */
+    {"00 24 00 80 20 FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF"
+     " FF FF FF FF FF FF",
+     CL_RELAY_PIN_ASCII, 4, 16, 0, 16, 0, CL_RELAY_NONE, 0, CL_ERR_UNSUPPORTED, NULL},
+    /* the blocks overlap */
+    {"00 24 00 80 10 24 12 34 FF FF FF FF FF 24 56 78 FF FF FF FF FF", CL_RELAY_PIN_ISO9564_2, 4,
+     12, 0, 4, 0, CL_RELAY_NONE, 0, CL_ERR_ARG, NULL},
+    /* the new block beyond Lc */
+    {"00 24 00 80 10 24 12 34 FF FF FF FF FF 24 56 78 FF FF FF FF FF", CL_RELAY_PIN_ISO9564_2, 4,
+     12, 0, 9, 0, CL_RELAY_NONE, 0, CL_ERR_ARG, NULL},
+    /* no new PIN offset */
+    {"00 24 00 80 10 24 12 34 FF FF FF FF FF 24 56 78 FF FF FF FF FF", CL_RELAY_PIN_ISO9564_2, 4,
+     12, 0, CL_RELAY_NONE, 0, CL_RELAY_NONE, 0, CL_ERR_ARG, NULL},
+    /* an encoding with no format */
+    {"00 24 00 80 10 24 12 34 FF FF FF FF FF 24 56 78 FF FF FF FF FF", 9, 4, 12, 0, 8, 0,
+     CL_RELAY_NONE, 0, CL_ERR_UNSUPPORTED, NULL},
+};
+
+START_TEST(t_part10_modify)
+{
+    const struct p10m_case *c = &p10m[_i];
+    struct cl_relay_pin p;
+    uint8_t a[300], out[CL_DEV_PART10_MAX];
+    size_t len = 0, clen = 0;
+    int n = cl_test_hex(c->apdu, a, sizeof(a));
+
+    ck_assert_int_gt(n, 0);
+    memset(&p, 0, sizeof(p));
+    p.apdu.data = a;
+    p.apdu.len = (size_t)n;
+    p.encoding = c->enc;
+    p.min_len = c->min;
+    p.max_len = c->max;
+    p.offset = c->off;
+    p.new_offset = c->new_off;
+    p.confirm = c->confirm;
+    p.len_offset = c->len_off;
+    p.timeout = c->timeout;
+    ck_assert_int_eq(cl_dev_part10_modify(&p, NULL, 0, &clen), c->rc);
+    ck_assert_int_eq(cl_dev_part10_modify(&p, out, sizeof(out), &len), c->rc);
+    if (c->rc != CL_OK) {
+        ck_assert_uint_eq(len, 0);
+        return;
+    }
+    ck_assert_uint_eq(clen, len);
+    cl_assert_bytes(out, len, c->out);
+    ck_assert_int_eq(cl_dev_part10_modify(&p, out, len - 1, &len), CL_ERR_BUFFER);
+    ck_assert_int_eq(cl_dev_part10_modify(&p, NULL, 1, &len), CL_ERR_BUFFER);
+}
+END_TEST
+
+START_TEST(t_part10_modify_args)
+{
+    struct cl_relay_pin p;
+    size_t len = 0;
+
+    memset(&p, 0, sizeof(p));
+    ck_assert_int_eq(cl_dev_part10_modify(NULL, NULL, 0, &len), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_part10_modify(&p, NULL, 0, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_part10_modify(&p, NULL, 0, &len), CL_ERR_ARG);   /* no APDU */
+}
+END_TEST
+
 START_TEST(t_part10_args)
 {
     struct cl_relay_pin p;
@@ -630,11 +794,15 @@ static Suite *suite(void)
     tcase_add_test(tc, t_pin_pinpad);
     tcase_add_test(tc, t_txn_pinpad);
     tcase_add_test(tc, t_pinpad_no_card);
+    tcase_add_test(tc, t_change_pinpad);
+    tcase_add_test(tc, t_change_verify_only);
     suite_add_tcase(s, tc);
     tc = tcase_create("plain");
     tcase_add_test(tc, t_setup_args);
     tcase_add_loop_test(tc, t_part10, 0, (int)(sizeof(p10) / sizeof(p10[0])));
     tcase_add_test(tc, t_part10_args);
+    tcase_add_loop_test(tc, t_part10_modify, 0, (int)(sizeof(p10m) / sizeof(p10m[0])));
+    tcase_add_test(tc, t_part10_modify_args);
     suite_add_tcase(s, tc);
     return s;
 }
