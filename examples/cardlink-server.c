@@ -289,7 +289,7 @@ static const char *fmt_money(char *buf, size_t size, int64_t amount, uint16_t cu
         div *= 10u;
     int r;
 
-    if (currency == 999 && amount == 0) {   /* XXX: no currency (a gate row) */
+    if (currency == 999 && amount == 0) {   /* ISO 4217 999, no currency: a gate row */
         r = snprintf(buf, size, "-");
         return r < 0 ? "?" : buf;
     }
