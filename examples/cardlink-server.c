@@ -751,21 +751,10 @@ static void start_next_flow(struct conn *c)
         c->req_currency = 978;
         switch (f->kind) {
         case FK_AUTH: {
-            /* auth:pin: the cardlink applet's VERIFY template (ISO 9564
-             * format 2, 4..12 digits), typed on the device, checked by the card */
-            static const uint8_t tpl[13] = {0x00, 0x20, 0x00, 0x80, 0x08, 0x24, 0xFF,
-                                            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-            struct cl_relay_msg pm;
-            struct cl_relay_pin pin;
+            /* auth:pin: the cardlink applet's VERIFY template, typed on
+             * the device, checked by the card */
+            struct cl_relay_pin pin = cl_server_pin_cardlink();
 
-            cl_relay_msg_init(&pm, CL_RELAY_PIN_VERIFY);
-            pin = pm.u.pin;
-            pin.apdu.data = tpl;
-            pin.apdu.len = sizeof(tpl);
-            pin.encoding = CL_RELAY_PIN_ISO9564_2;
-            pin.min_len = 4;
-            pin.max_len = 12;
-            pin.offset = 0;
             txn_now(&txn, CL_TXN_AUTHENTICATION);
             rc = crypto_port.random(crypto_port.ctx, txn.id, sizeof(txn.id));
             if (rc == CL_OK)

@@ -234,7 +234,7 @@ enum cl_server_flow {
 };
 
 /* The ledger kind of a gate row (outside enum cl_txn_kind); its currency
- * is 999 (ISO 4217 XXX: no currency), its amount 0. */
+ * is 999 (ISO 4217: no currency), its amount 0. */
 #define CL_SERVER_LEDGER_GATE 0x40u
 
 /* What a flow ended with (cl_server_result, after FLOW_DONE). */
@@ -481,6 +481,14 @@ CL_WUR int cl_server_apdu(struct cl_server *s, uint32_t now, const uint8_t *apdu
  * result.answer is the SCRIPT-RESULT or ERROR. */
 CL_WUR int cl_server_script(struct cl_server *s, uint32_t now,
                             const struct cl_relay_script *script);
+
+/*
+ * The cardlink applet's VERIFY template, the one the flows use when their
+ * pin argument is NULL: 00 20 00 80 08 24 FF FF FF FF FF FF FF, ISO 9564
+ * format 2 at offset 0, 4..12 digits (its apdu points at static data).
+ * Pass it to cl_server_authenticate to have the PIN checked. Cannot fail.
+ */
+struct cl_relay_pin cl_server_pin_cardlink(void);
 
 /*
  * Card-present purchase of txn (kind PURCHASE; id, amount, currency,

@@ -460,10 +460,25 @@ static int kick(struct cl_server *s, uint32_t now)
     return r;
 }
 
-static int set_pin(struct cl_server *s, const struct cl_relay_pin *pin, bool deflt)
+/* see cardlink/server.h */
+struct cl_relay_pin cl_server_pin_cardlink(void)
 {
     struct cl_relay_msg m;
+    struct cl_relay_pin pin;
 
+    cl_relay_msg_init(&m, CL_RELAY_PIN_VERIFY);
+    pin = m.u.pin;
+    pin.apdu.data = pin_default;
+    pin.apdu.len = sizeof(pin_default);
+    pin.encoding = CL_RELAY_PIN_ISO9564_2;
+    pin.min_len = 4;
+    pin.max_len = 12;
+    pin.offset = 0;
+    return pin;
+}
+
+static int set_pin(struct cl_server *s, const struct cl_relay_pin *pin, bool deflt)
+{
     if (pin == NULL && !deflt)
         return CL_OK;
     if (pin != NULL) {
@@ -472,14 +487,8 @@ static int set_pin(struct cl_server *s, const struct cl_relay_pin *pin, bool def
         s->pin = *pin;
         memcpy(s->pin_apdu, pin->apdu.data, pin->apdu.len);
     } else {
-        cl_relay_msg_init(&m, CL_RELAY_PIN_VERIFY);
-        s->pin = m.u.pin;
+        s->pin = cl_server_pin_cardlink();
         memcpy(s->pin_apdu, pin_default, sizeof(pin_default));
-        s->pin.apdu.len = sizeof(pin_default);
-        s->pin.encoding = CL_RELAY_PIN_ISO9564_2;
-        s->pin.min_len = 4;
-        s->pin.max_len = 12;
-        s->pin.offset = 0;
     }
     s->pin.apdu.data = s->pin_apdu;
     s->has_pin = true;

@@ -67,7 +67,7 @@ static int begin(struct cl_server *s)
             t.account_len = 1;
         }
         t.kind = CL_SERVER_LEDGER_GATE;
-        t.currency = 999;   /* XXX: no currency */
+        t.currency = 999;   /* ISO 4217 999: no currency */
         t.amount = 0;
         t.created = wall(s);
         r = s->cfg->ledger->begin(s->cfg->ledger_ctx, &t, &out);

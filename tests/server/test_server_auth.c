@@ -18,25 +18,6 @@ int cl_test_server_rig_main(void);
 #include "test_server.c"
 #undef main
 
-/* The cardlink applet's VERIFY template (as cardlink-server's auth:pin). */
-static struct cl_relay_pin verify_tpl(void)
-{
-    static const uint8_t tpl[13] = {0x00, 0x20, 0x00, 0x80, 0x08, 0x24, 0xFF,
-                                    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-    struct cl_relay_msg m;
-    struct cl_relay_pin pin;
-
-    cl_relay_msg_init(&m, CL_RELAY_PIN_VERIFY);
-    pin = m.u.pin;
-    pin.apdu.data = tpl;
-    pin.apdu.len = sizeof(tpl);
-    pin.encoding = CL_RELAY_PIN_ISO9564_2;
-    pin.min_len = 4;
-    pin.max_len = 12;
-    pin.offset = 0;
-    return pin;
-}
-
 static void holder_types(const char *a, const char *b, const char *c, const char *d)
 {
     holder.pin_i = 0;
@@ -48,9 +29,18 @@ static void holder_types(const char *a, const char *b, const char *c, const char
 
 static const struct cl_server_result *authenticate(void)
 {
-    struct cl_relay_pin pin = verify_tpl();
+    static const uint8_t tpl[13] = {0x00, 0x20, 0x00, 0x80, 0x08, 0x24, 0xFF,
+                                    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    struct cl_relay_pin pin = cl_server_pin_cardlink();
     struct cl_txn t;
 
+    /* the library's template, byte for byte */
+    ck_assert_uint_eq(pin.apdu.len, sizeof(tpl));
+    ck_assert_mem_eq(pin.apdu.data, tpl, sizeof(tpl));
+    ck_assert_uint_eq(pin.encoding, CL_RELAY_PIN_ISO9564_2);
+    ck_assert_uint_eq(pin.min_len, 4);
+    ck_assert_uint_eq(pin.max_len, 12);
+    ck_assert_uint_eq(pin.offset, 0);
     auth_txn(&t);
     ck_assert_int_eq(cl_server_authenticate(&srv, now_ms, &t, &pin), CL_OK);
     return run_flow();

@@ -42,24 +42,6 @@ static void seed_snapshot(const char *name, const uint8_t *b, size_t n)
     fclose(f);
 }
 
-static struct cl_relay_pin verify_tpl(void)
-{
-    static const uint8_t tpl[13] = {0x00, 0x20, 0x00, 0x80, 0x08, 0x24, 0xFF,
-                                    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-    struct cl_relay_msg m;
-    struct cl_relay_pin pin;
-
-    cl_relay_msg_init(&m, CL_RELAY_PIN_VERIFY);
-    pin = m.u.pin;
-    pin.apdu.data = tpl;
-    pin.apdu.len = sizeof(tpl);
-    pin.encoding = CL_RELAY_PIN_ISO9564_2;
-    pin.min_len = 4;
-    pin.max_len = 12;
-    pin.offset = 0;
-    return pin;
-}
-
 /* The server process dies now: its context is saved (buf[0..n), or the
  * current one when buf is NULL), a fresh context on the same config
  * restores it, the device comes back with its token and resumes. */
@@ -155,7 +137,7 @@ static const struct {
 
 static void auth_start(unsigned which, int be)
 {
-    struct cl_relay_pin pin = verify_tpl();
+    struct cl_relay_pin pin = cl_server_pin_cardlink();
     struct cl_txn t;
 
     start(be);
@@ -217,7 +199,7 @@ END_TEST
 START_TEST(snap_auth_store_rule)
 {
     struct cl_txn t;
-    struct cl_relay_pin pin = verify_tpl();
+    struct cl_relay_pin pin = cl_server_pin_cardlink();
 
     start(0);
     with_store();
