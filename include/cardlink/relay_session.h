@@ -61,6 +61,18 @@ extern "C" {
 
 enum cl_relay_role { CL_RELAY_DEVICE = 1, CL_RELAY_SERVER = 2 };
 
+/*
+ * Device firmware never plays the server: it may define CL_RELAY_SERVER_ROLE
+ * to 0 (-DCL_RELAY_SERVER_ROLE=0, the same for every file that includes this
+ * header, as CL_T0_CARD in cardlink/t0.h) to leave the server's rows out of
+ * the engine (the struct keeps its layout). setup() then refuses
+ * CL_RELAY_SERVER with CL_ERR_UNSUPPORTED, cl_relay_server_accept() answers
+ * CL_ERR_UNSUPPORTED and cl_relay_server_resumes() false.
+ */
+#ifndef CL_RELAY_SERVER_ROLE
+#define CL_RELAY_SERVER_ROLE 1
+#endif
+
 /* Session states (§11; BUSY / WAITING are cl_relay_session_busy()). */
 enum cl_relay_state {
     CL_RELAY_ST_IDLE = 0,      /* no transport, no session */
@@ -248,8 +260,9 @@ void cl_relay_session_init(struct cl_relay_session *s);
  * but control messages). cfg and the buffers must stay valid.
  * Returns CL_OK, or CL_ERR_ARG (s, cfg or rx NULL, role not DEVICE or
  * SERVER, rx_size below 8; device: no device id, or more than 32 bytes;
- * versions NULL with nversions > 0 or 0 / more than 8 versions). On an
- * error s is left as after init().
+ * versions NULL with nversions > 0 or 0 / more than 8 versions),
+ * CL_ERR_UNSUPPORTED (CL_RELAY_SERVER in a build with CL_RELAY_SERVER_ROLE
+ * 0). On an error s is left as after init().
  */
 CL_WUR int cl_relay_session_setup(struct cl_relay_session *s, uint8_t role,
                                   const struct cl_relay_session_config *cfg, uint8_t *rx,
@@ -277,7 +290,8 @@ CL_WUR int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now);
  * session under token (docs/protocol.md §8). From IDLE, SUSPENDED or
  * CLOSED (which starts afresh, the sticky error cleared).
  * Returns CL_OK, or CL_ERR_ARG (s or token NULL, not set up as a server,
- * token size), CL_ERR_STATE (the transport is already up).
+ * token size), CL_ERR_STATE (the transport is already up),
+ * CL_ERR_UNSUPPORTED (built with CL_RELAY_SERVER_ROLE 0).
  */
 CL_WUR int cl_relay_server_accept(struct cl_relay_session *s, uint32_t now, const uint8_t *token,
                                   size_t token_len);

@@ -40,6 +40,8 @@ int cl_relay_session_setup(struct cl_relay_session *s, uint8_t role,
     if ((role != CL_RELAY_DEVICE && role != CL_RELAY_SERVER) || cfg == NULL || rx == NULL ||
         rx_size < CL_RELAY_HEADER_LEN)
         return CL_ERR_ARG;
+    if (!CL_RELAY_SERVER_ROLE && role == CL_RELAY_SERVER)
+        return CL_ERR_UNSUPPORTED;
     if (role == CL_RELAY_DEVICE &&
         (cfg->device_id == NULL || cfg->device_id_len == 0 || cfg->device_id_len > 32 ||
          (cfg->versions != NULL && (cfg->nversions == 0 || cfg->nversions > 8))))
@@ -143,7 +145,7 @@ void cl_rs_new_session(struct cl_relay_session *s)
     s->busy = false;
     s->closing = false;
     s->keepalive = 0;
-    s->peer_max = s->role == CL_RELAY_SERVER ? 512u : CL_RELAY_MSG_MAX;
+    s->peer_max = CL_RS_DEVICE(s) ? CL_RELAY_MSG_MAX : 512u;
     s->has_session = true;
 }
 

@@ -14,6 +14,14 @@
 #define CL_RS_NOINLINE
 #endif
 
+/* Whether s plays the device: a constant when the server role is left out
+ * (CL_RELAY_SERVER_ROLE 0), so that the server's rows compile away. */
+#if CL_RELAY_SERVER_ROLE
+#define CL_RS_DEVICE(s) ((s)->role == CL_RELAY_DEVICE)
+#else
+#define CL_RS_DEVICE(s) ((void)(s), true)
+#endif
+
 enum { CL_RS_OUT_NONE = 0, CL_RS_OUT_CTRL, CL_RS_OUT_REC };
 
 bool cl_rs_time_reached(uint32_t a, uint32_t b);

@@ -134,6 +134,8 @@ int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now)
 int cl_relay_server_accept(struct cl_relay_session *s, uint32_t now, const uint8_t *token,
                            size_t token_len)
 {
+    if (!CL_RELAY_SERVER_ROLE)
+        return CL_ERR_UNSUPPORTED;
     if (s == NULL || token == NULL || s->role != CL_RELAY_SERVER ||
         token_len < CL_RELAY_TOKEN_MIN || token_len > CL_RELAY_TOKEN_MAX)
         return CL_ERR_ARG;
@@ -218,8 +220,8 @@ bool cl_relay_server_resumes(const struct cl_relay_session *s, const struct cl_r
 {
     bool tok, id;
 
-    if (s == NULL || h == NULL || s->role != CL_RELAY_SERVER || !s->has_session ||
-        s->token_len == 0)
+    if (!CL_RELAY_SERVER_ROLE || s == NULL || h == NULL || s->role != CL_RELAY_SERVER ||
+        !s->has_session || s->token_len == 0)
         return false;
     /* both compared in full, whatever the first one gave */
     tok = cl_rs_same(h->token.data, h->token.len, s->token, s->token_len);
@@ -337,7 +339,7 @@ static void server_answer(struct cl_relay_session *s, const uint8_t *raw, size_t
  * request (by REF; the type is checked apart). */
 static CL_RS_NOINLINE bool answers(const struct cl_relay_session *s, uint8_t flags, uint8_t ref)
 {
-    return s->role == CL_RELAY_SERVER && s->busy && (flags & CL_RELAY_F_REF) != 0 &&
+    return !CL_RS_DEVICE(s) && s->busy && (flags & CL_RELAY_F_REF) != 0 &&
            ref == s->req_seq;
 }
 
@@ -374,7 +376,7 @@ void cl_rs_message(struct cl_relay_session *s, uint32_t now, const uint8_t *raw,
 {
     struct cl_relay_header h;
     struct cl_relay_msg *m = &s->msg;
-    bool dev = s->role == CL_RELAY_DEVICE, ans;
+    bool dev = CL_RS_DEVICE(s), ans;
     uint8_t t;
     int rc;
 
@@ -550,6 +552,6 @@ int cl_relay_session_send(struct cl_relay_session *s, uint32_t now, struct cl_re
         return CL_ERR_ARG;
     m->flags = 0;
     m->ref = 0;
-    return s->role == CL_RELAY_DEVICE ? device_send(s, m) : server_send(s, m);
+    return CL_RS_DEVICE(s) ? device_send(s, m) : server_send(s, m);
 }
 
