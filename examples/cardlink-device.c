@@ -402,8 +402,14 @@ static bool pcsc_step(void)
         return true;
     case CL_PCSC_DEV_ACTIVE:
         hex_short(g.pcsc.atr, g.pcsc.atr_len, ah, sizeof(ah));
+        /* the first word is what a log reader greps: "none" or what the
+         * pad does; then the Part 10 features found */
         logf_("card active (PC/SC): ATR %s, T=%u, PIN pad: %s", ah, g.pcsc.protocol,
-              g.pcsc.verify_code != 0 ? "yes (Part 10 FEATURE_VERIFY_PIN_DIRECT)" : "none");
+              g.pcsc.verify_code != 0 && g.pcsc.modify_code != 0
+                  ? "verify+modify (Part 10 FEATURE_VERIFY_PIN_DIRECT, FEATURE_MODIFY_PIN_DIRECT)"
+              : g.pcsc.verify_code != 0 ? "verify (Part 10 FEATURE_VERIFY_PIN_DIRECT)"
+              : g.pcsc.modify_code != 0 ? "modify (Part 10 FEATURE_MODIFY_PIN_DIRECT)"
+                                        : "none");
         return true;
     case CL_PCSC_DEV_PINPAD:
         logf_("PIN verified on the reader's PIN pad");

@@ -3,23 +3,28 @@
  * (cfg.apdu_card, a PC/SC reader), the reader played by the input: it
  * answers commands with any bytes, fails transmits and resets, hands over
  * any ATR, and the card comes and goes; a server-role relay session sends
- * APDU, PIN-VERIFY (any template) and CARD-RESET requests; a holder types
- * PINs and presses keys; the reader's PIN pad is on or off.
+ * APDU, PIN-VERIFY and PIN-CHANGE (any template) and CARD-RESET requests; a
+ * holder types PINs and presses keys; the reader's PIN pad verifies and
+ * modifies, or not, each on its own.
  * SPDX-License-Identifier: Apache-2.0
  *
  * Oracle (abort()):
  *  - CL_WANT_SEND with nothing to pull, or more than CL_DEV_PART10_MAX;
- *  - a PIN_VERIFY_STRUCTURE (cl_dev_card_apdu_secure) while the PIN pad
- *    is off, or one whose ulDataLength is not the APDU that follows it, or
- *    whose APDU is not the template's INS;
+ *  - a PIN_VERIFY_STRUCTURE (cl_dev_card_apdu_structure) while the PIN
+ *    pad does not verify, a PIN_MODIFY_STRUCTURE while it does not modify,
+ *    or either one whose ulDataLength is not the APDU that follows it, or
+ *    whose APDU is not a VERIFY (20, 21) / CHANGE REFERENCE DATA (24, 25);
  *  - a VERIFY / CHANGE REFERENCE DATA / RESET RETRY COUNTER with data
  *    handed to the reader as an APDU without a PIN typed for it;
  *  - the reader's calls accepted in a state that did not ask for them.
  *
- * Input: byte 0 configures (b0 the PIN pad on); then records
+ * Input: byte 0 configures (b0 the PIN pad verifies, b1 it modifies); then
+ * records
  * [op][len][body]:
  *   0 APDU request       body = the command
  *   1 PIN-VERIFY         [enc][min][max][off][lenoff][timeout][template...]
+ *     PIN-CHANGE         the same with enc b7 set, then [newoff][confirm]
+ *                        before the template
  *   2 CARD-RESET         [mode]
  *   3 reader answers     body = the response (when a command is out)
  *   4 reader fails       [e] (a command or a reset)
@@ -27,7 +32,7 @@
  *   6 card               in / out of the slot
  *   7 key                [k]: 0 Confirm 1 Cancel 2 Up 3 Down
  *   8 PIN                digits (each % 10)
- *   9 PIN pad            [on]
+ *   9 PIN pad            [b0 verifies, b1 modifies]
  *  10 time               [t]: t x 250 ms pass
  *  11 screen             take one
  */
@@ -43,7 +48,7 @@ static struct cl_dev dev;
 static struct cl_relay_session srv;
 static uint8_t srx[CL_DEV_MSG_MAX], srb[4096];
 static uint32_t now;
-static bool present, pinpad, pin_typed;
+static bool present, pinpad, pinpad_mod, pin_typed;
 
 static void ign(int r)
 {
@@ -114,13 +119,15 @@ static void look(void)
     if (n == 0 || p == NULL || n > CL_DEV_PART10_MAX)
         fail(2);
     if (cl_dev_card_apdu_secure(&dev)) {
-        size_t dl;
-        if (!pinpad || n < CL_DEV_PART10_HDR + 6)
+        bool mod = cl_dev_card_apdu_structure(&dev) == CL_DEV_PART10_MODIFY;
+        size_t hdr = mod ? CL_DEV_PART10_MOD_HDR : CL_DEV_PART10_HDR, dl;
+        uint8_t ins;
+        if (!(mod ? pinpad_mod : pinpad) || n < hdr + 6)
             fail(3);
-        dl = (size_t)p[15] | ((size_t)p[16] << 8) | ((size_t)p[17] << 16) |
-             ((size_t)p[18] << 24);
-        if (dl != n - CL_DEV_PART10_HDR || (p[CL_DEV_PART10_HDR + 1] != 0x20 &&
-                                            p[CL_DEV_PART10_HDR + 1] != 0x21))
+        dl = (size_t)p[hdr - 4] | ((size_t)p[hdr - 3] << 8) | ((size_t)p[hdr - 2] << 16) |
+             ((size_t)p[hdr - 1] << 24);
+        ins = (uint8_t)(p[hdr + 1] & 0xFEu);
+        if (dl != n - hdr || ins != (mod ? 0x24 : 0x20))
             fail(4);
     } else if (pin_cmd(p, n)) {
         if (!pin_typed)
@@ -137,17 +144,23 @@ static void request(uint8_t op, const uint8_t *b, size_t n)
         m.u.apdu.apdu.data = b;
         m.u.apdu.apdu.len = n;
     } else if (op == 1) {
-        if (n < 6)
+        bool change = n > 0 && (b[0] & 0x80u) != 0;
+        size_t h = change ? 8 : 6;
+        if (n < h)
             return;
-        cl_relay_msg_init(&m, CL_RELAY_PIN_VERIFY);
+        cl_relay_msg_init(&m, change ? CL_RELAY_PIN_CHANGE : CL_RELAY_PIN_VERIFY);
+        if (change) {
+            m.u.pin.new_offset = b[6];
+            m.u.pin.confirm = b[7] & 1u;
+        }
         m.u.pin.encoding = b[0] % 4;
         m.u.pin.min_len = b[1];
         m.u.pin.max_len = b[2];
         m.u.pin.offset = b[3];
         m.u.pin.len_offset = b[4];
         m.u.pin.timeout = b[5];
-        m.u.pin.apdu.data = b + 6;
-        m.u.pin.apdu.len = n - 6;
+        m.u.pin.apdu.data = b + h;
+        m.u.pin.apdu.len = n - h;
     } else {
         cl_relay_msg_init(&m, CL_RELAY_CARD_RESET);
         m.u.reset_mode = n > 0 && (b[0] & 1) ? CL_RELAY_RESET_COLD : CL_RELAY_RESET_WARM;
@@ -176,7 +189,9 @@ static void setup(uint8_t conf)
     if (cl_dev_setup(&dev, &cfg) != CL_OK)
         fail(6);
     pinpad = (conf & 1u) != 0;
+    pinpad_mod = (conf & 2u) != 0;
     cl_dev_card_set_pinpad(&dev, pinpad);
+    cl_dev_card_set_pinpad_modify(&dev, pinpad_mod);
     memset(&scfg, 0, sizeof(scfg));
     scfg.ack_delay_ms = 1;
     cl_relay_session_init(&srv);
@@ -265,9 +280,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 9:
             pinpad = n > 0 && (b[0] & 1);
-            if (cl_dev_card_apdu_secure(&dev))
-                pinpad = true;   /* the structure out stays what it was */
+            pinpad_mod = n > 0 && (b[0] & 2);
+            /* the structure out stays what it was */
+            if (cl_dev_card_apdu_structure(&dev) == CL_DEV_PART10_VERIFY)
+                pinpad = true;
+            if (cl_dev_card_apdu_structure(&dev) == CL_DEV_PART10_MODIFY)
+                pinpad_mod = true;
             cl_dev_card_set_pinpad(&dev, pinpad);
+            cl_dev_card_set_pinpad_modify(&dev, pinpad_mod);
             break;
         case 10:
             now += (n > 0 ? b[0] : 1) * 250u;
