@@ -80,28 +80,27 @@ struct cl_relay_lossy_stats {
 };
 
 /* The engine. Caller-allocated; do not touch the fields. (Small fields
- * first: Thumb-1 reaches 31 bytes into a struct for a byte load.) */
+ * first: Thumb-1 reaches 31 bytes into a struct for a byte load, 124 for
+ * a word.) */
 struct cl_relay_lossy {
     /* bytes */
     uint8_t max_retries, epoch;
-    bool rx_esc, rx_in_frame, rx_abort;
+    uint8_t rx_state;              /* out of a frame, in one, after 7D, corrupt */
     bool rx_synced;                /* a first DATA frame (seq 0) was received */
+    bool tx_busy;                  /* a message is outstanding */
+    bool tx_want;                  /* it must be (re)transmitted */
+    bool timer_on;                 /* the retransmission timer runs (tx_busy) */
+    uint8_t retries;
     uint8_t peer_epoch, rx_next;   /* the peer's epoch, the next seq expected */
     bool ready;                    /* a delivered message waits in rx[4..]
                                       (take() clears it; the bytes stay
                                       until the next feed) */
     bool ack_due;
-    bool tx_busy;                  /* a message is outstanding */
-    bool tx_want;                  /* it must be (re)transmitted */
-    uint8_t tx_seq;                /* its seq */
+    uint8_t tx_seq;                /* the outstanding message's seq */
     uint8_t tx_next;               /* seq of the next message sent */
-    uint8_t retries;
-    bool timer_on;
-    uint8_t out_state;             /* 0 idle, 1 opening flag, 2 content, 3 closing flag */
     uint8_t out_half;              /* bytes of an escape pair sent */
     bool out_lent_pair;            /* what lend() gave is the escape pair */
     uint8_t out_hdr[CL_LOSSY_HDR_LEN], out_crc[CL_LOSSY_CRC_LEN];
-    uint8_t out_pair[2];           /* the escape pair lent */
     uint16_t rx_crc;               /* CRC of the content once it overflowed */
     /* words */
     int err;                       /* sticky: CL_OK, CL_ERR_TIMEOUT, CL_ERR_PROTOCOL */
@@ -109,11 +108,12 @@ struct cl_relay_lossy {
     uint32_t deadline, cur_rto;
     uint8_t *rx, *tx;              /* caller buffers: frame content, message */
     size_t rx_size, tx_size;
-    size_t rx_len;                 /* content bytes of the frame being read */
-    size_t rx_over;                /* content bytes beyond rx_size (CRC'd, not kept) */
+    size_t rx_n;                   /* content bytes of the frame being read (those
+                                      beyond rx_size CRC'd into rx_crc, not kept) */
     size_t ready_len;
-    size_t tx_len;                 /* message waiting for its ack (0: none) */
-    size_t out_pos, out_plen;      /* position in content, payload length */
+    size_t tx_len;                 /* length of the last message sent */
+    size_t out_left;               /* frame bytes (flags, content) still to emit; 0 idle */
+    size_t out_plen;               /* payload length of that frame */
     size_t out_lent;               /* bytes lend() gave that sent() has not taken */
     struct cl_relay_lossy_stats stats;
 };
