@@ -79,6 +79,9 @@ static void sinit(struct cl_relay_session *s, uint8_t role, const struct cl_rela
 static const uint8_t tok[16] = { 0x5A, 0x0C, 0x37, 0xE1, 0x94, 0xB2, 0x6D, 0x08,
                                  0xC3, 0x1F, 0x7A, 0x40, 0x9E, 0x55, 0x2B, 0xD6 };
 static const uint8_t devid[7] = { 'C', 'L', '-', '0', '0', '0', '1' };
+/* another token, for a server that lost its session */
+static const uint8_t devid_tok[16] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+                                       0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xF0, 0x01 };
 
 struct pair {
     struct cl_relay_session dev, srv;
@@ -1075,6 +1078,10 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_DEVICE, &P.dcfg, P.drx, 10, NULL, 0),
                      CL_ERR_ARG);
     P.dcfg.device_id_len = sizeof(devid);
+    P.dcfg.nversions = 8;   /* the most a HELLO carries */
+    P.dcfg.versions = big;
+    ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_DEVICE, &P.dcfg, P.drx, 10, NULL, 0),
+                     CL_OK);
     P.dcfg.nversions = 9;
     P.dcfg.versions = big;
     ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_DEVICE, &P.dcfg, P.drx, 10, NULL, 0),
@@ -1822,6 +1829,335 @@ START_TEST(test_too_large)
 }
 END_TEST
 
+/* ------------------------------------------------------------ mutation survivors */
+/*
+ * Faults put into relay_session.c one at a time that no test caught before
+ * (issue 11 §7, measured again): each test below fails with one of them.
+ */
+
+/* The device has sent msg (READER-STATUS value v) in full: queue + pull all. */
+static void dev_status(uint8_t v)
+{
+    struct cl_relay_msg m;
+
+    cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
+    m.u.reader_status = v;
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+}
+
+/* A failure while a message is half lent: the CLOSE that follows comes out
+ * whole, from its first byte (a record or a KEEPALIVE half sent is
+ * dropped, not continued into the CLOSE). */
+START_TEST(test_fail_while_lent)
+{
+    const uint8_t *p;
+    int what = _i;   /* 0 a record half sent, 1 a KEEPALIVE half sent */
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    if (what == 0) {
+        dev_status(3);
+        ck_assert_uint_eq(cl_relay_session_pull(&P.dev, P.now, &p), 11);
+    } else {
+        P.now += 30000;
+        ck_assert_uint_eq(cl_relay_session_pull(&P.dev, P.now, &p), 8);
+        ck_assert_uint_eq(p[1], CL_RELAY_KEEPALIVE);
+    }
+    ck_assert_int_eq(cl_relay_session_sent(&P.dev, 3), CL_OK);
+    /* a second HELLO-ACK in the session: CLOSE PROTOCOL */
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 02 00 00 00 00 00 13 80 01 01 81 0E 01 02 03 04 05 "
+                                         "06 07 08 09 0A 0B 0C 0D 0E"), CL_ERR_PROTOCOL);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 11");
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 0);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_FAILED);
+}
+END_TEST
+
+/* A message half sent when the link drops goes out again in full, from
+ * its first byte, on the resumed session (never sent in full: no REPLAY). */
+START_TEST(test_half_sent_then_resume)
+{
+    const uint8_t *p;
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    dev_status(3);
+    ck_assert_uint_eq(cl_relay_session_pull(&P.dev, P.now, &p), 11);
+    ck_assert_int_eq(cl_relay_session_sent(&P.dev, 5), CL_OK);
+    cl_relay_session_disconnect(&P.dev, P.now);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 1);     /* HELLO */
+    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);     /* HELLO-ACK RESUMED */
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 32 00 01 00 00 00 03 80 01 03");
+}
+END_TEST
+
+/* A LINK_DEAD nobody polled is gone once the transport is up again. */
+START_TEST(test_dead_cleared_on_connect)
+{
+    struct cl_relay_event ev;
+
+    pair_init(&P);
+    P.scfg.keepalive_s = 1;
+    pair_start(&P);
+    handshake(&P);
+    P.now += 3000;
+    ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_DONE);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert(!cl_relay_session_poll(&P.dev, &ev));
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_SEND);
+}
+END_TEST
+
+/* A fresh session forgets what the old one received: no ACK on its first
+ * message, no acknowledgement due (the timer is K, not the ack delay), not
+ * busy with the old session's request. */
+START_TEST(test_fresh_session_forgets)
+{
+    struct cl_relay_msg m;
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    ck_assert(cl_relay_session_busy(&P.dev));
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 999);   /* ack due */
+    cl_relay_session_disconnect(&P.dev, P.now);
+    /* the server lost its session: a fresh one under another token */
+    sinit(&P.srv, CL_RELAY_SERVER, &P.scfg, P.srx, sizeof(P.srx), P.srb, sizeof(P.srb));
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, devid_tok, sizeof(devid_tok)), CL_OK);
+    ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 1);
+    P.nev = 0;
+    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_OPEN);
+    ck_assert(!P.ev[0].resumed);
+    ck_assert(!cl_relay_session_busy(&P.dev));
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 30000);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 31 00 01 00 00 00 00");
+}
+END_TEST
+
+/* An acknowledgement of more than was sent is a SEQUENCE failure, also when
+ * the replay buffer still holds the bytes of older, acknowledged records
+ * beyond its end. */
+START_TEST(test_ack_beyond_sent)
+{
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    dev_status(1);
+    dev_status(2);
+    ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 2);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 03 01 00 02 00 00 00"), CL_OK);   /* ack 2 */
+    dev_status(3);
+    ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 1);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 03 01 00 04 00 00 00"), CL_ERR_SEQUENCE);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 04");
+}
+END_TEST
+
+/* Acknowledgements of the front of the replay buffer: what is left is
+ * lent next (with the send position moved back by what went), and a
+ * resumption replays exactly the unacknowledged messages. */
+START_TEST(test_ack_front)
+{
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    dev_status(1);
+    dev_status(2);
+    dev_status(3);
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 11);
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 11);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 03 01 00 01 00 00 00"), CL_OK);   /* ack 1 */
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 32 00 03 00 00 00 03 80 01 03");
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 0);
+    /* 2 and 3 unacknowledged: both replayed after a resumption */
+    cl_relay_session_disconnect(&P.dev, P.now);
+    ck_assert_int_eq(feed_hex(&P, &P.srv, "C1 32 00 01 00 00 00 03 80 01 01"), CL_OK);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 1);
+    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 32 02 02 00 00 00 03 80 01 02");
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 32 02 03 00 00 00 03 80 01 03");
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 0);
+}
+END_TEST
+
+/* The peer acknowledges the message being replayed while it is lent (it
+ * had it from the previous connection): the rest of it is not sent. */
+START_TEST(test_ack_while_lent)
+{
+    const uint8_t *p;
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    dev_status(1);
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 11);        /* sent, lost */
+    cl_relay_session_disconnect(&P.dev, P.now);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 1);
+    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    ck_assert_uint_eq(cl_relay_session_pull(&P.dev, P.now, &p), 11);   /* the replay */
+    ck_assert_uint_eq(p[2], CL_RELAY_F_REPLAY);
+    ck_assert_int_eq(cl_relay_session_sent(&P.dev, 4), CL_OK);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 03 01 00 01 00 00 00"), CL_OK);   /* ack 1 */
+    ck_assert_uint_eq(cl_relay_session_pull(&P.dev, P.now, &p), 0);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_RECV);
+    ck_assert_uint_eq(cl_relay_session_stats(&P.dev)->replayed, 0);
+}
+END_TEST
+
+/* A message that does not fit the replay buffer is refused without a
+ * byte written past it. */
+START_TEST(test_replay_buffer_edge)
+{
+    static uint8_t rb[20 + 16];
+    struct cl_relay_msg m;
+    int i;
+
+    pair_init(&P);
+    memset(rb, 0xEE, sizeof(rb));
+    sinit(&P.dev, CL_RELAY_DEVICE, &P.dcfg, P.drx, sizeof(P.drx), rb, 20);
+    sinit(&P.srv, CL_RELAY_SERVER, &P.scfg, P.srx, sizeof(P.srx), P.srb, sizeof(P.srb));
+    handshake(&P);
+    dev_status(1);                                   /* 3 + 11 of 20 */
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);    /* 3 + 8: no room */
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_LIMIT);
+    for (i = 20; i < (int)sizeof(rb); i++)
+        ck_assert_uint_eq(rb[i], 0xEE);
+}
+END_TEST
+
+/* cl_relay_session_too_large(): a NULL start is an argument error; with an
+ * event unpolled it waits (STATE); the start it is given counts as
+ * something received for the silence limit. */
+START_TEST(test_too_large_edges)
+{
+    struct cl_relay_event ev;
+    static const uint8_t start[] = { 0xC1, 0x32, 0x00, 0x02, 0x00, 0x00, 0x08, 0x00 };
+
+    pair_init(&P);
+    P.scfg.keepalive_s = 1;
+    pair_start(&P);
+    handshake(&P);
+    ck_assert_int_eq(cl_relay_session_too_large(&P.srv, P.now, NULL, 0), CL_ERR_ARG);
+    {
+        static const uint8_t note[] = { 0xC1, 0x32, 0x00, 0x01, 0x00, 0x00, 0x00, 0x03,
+                                        0x80, 0x01, 0x01 };
+        ck_assert_int_eq(cl_relay_session_feed(&P.srv, P.now, note, sizeof(note)), 11);
+        ck_assert_int_eq(cl_relay_session_too_large(&P.srv, P.now, start, sizeof(start)),
+                         CL_ERR_STATE);   /* the NOTIFY is not polled yet */
+        ck_assert(cl_relay_session_poll(&P.srv, &ev));
+        ck_assert_uint_eq(ev.kind, CL_RELAY_EV_NOTIFY);
+    }
+    P.now += 2000;
+    ck_assert_int_eq(cl_relay_session_too_large(&P.srv, P.now, start, sizeof(start)), CL_OK);
+    P.now += 2500;   /* 4.5 s after the handshake, 2.5 s after that start */
+    ck_assert_int_eq(cl_relay_session_timeout(&P.srv, P.now), CL_OK);
+    ck_assert(!cl_relay_session_poll(&P.srv, &ev));
+    ck_assert_uint_eq(cl_relay_session_state(&P.srv), CL_RELAY_ST_OPEN);
+}
+END_TEST
+
+/* Every message received restarts the silence limit (3 x K). */
+START_TEST(test_silence_restarts)
+{
+    struct cl_relay_event ev;
+    int i;
+
+    pair_init(&P);
+    P.scfg.keepalive_s = 1;
+    pair_start(&P);
+    handshake(&P);
+    for (i = 0; i < 6; i++) {
+        P.now += 900;
+        ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 03 00 00 00 00 00 00"), CL_OK);
+        ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
+        ck_assert(!cl_relay_session_poll(&P.dev, &ev));
+    }
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_OPEN);
+}
+END_TEST
+
+/* The ack delay's default is 1 s: an acknowledgement goes at 999 ms. */
+START_TEST(test_ack_delay_default)
+{
+    struct cl_relay_msg m;
+
+    pair_init(&P);
+    P.dcfg.ack_delay_ms = 0;
+    pair_start(&P);
+    handshake(&P);
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 999);
+}
+END_TEST
+
+/* want(): SEND as soon as a message is queued in OPEN; with messages
+ * queued in a suspended session, RECV once HELLO is out (nothing more goes
+ * before HELLO-ACK). */
+START_TEST(test_want_with_queue)
+{
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_RECV);
+    dev_status(1);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_SEND);
+    cl_relay_session_disconnect(&P.dev, P.now);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_IDLE);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_SEND);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    ck_assert_uint_eq(P.last[1], CL_RELAY_HELLO);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_RECV);
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 0);
+}
+END_TEST
+
+/* A request being executed ends with the session: busy() is false once
+ * the server's CLOSE arrived. */
+START_TEST(test_close_ends_request)
+{
+    struct cl_relay_msg m;
+
+    pair_init(&P);
+    pair_start(&P);
+    handshake(&P);
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    ck_assert(cl_relay_session_busy(&P.dev));
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 04 00 00 00 00 00 03 80 01 00"), CL_ERR_CLOSED);
+    ck_assert(!cl_relay_session_busy(&P.dev));
+}
+END_TEST
+
 static Suite *session_suite(void)
 {
     Suite *s = suite_create("relay_session");
@@ -1873,6 +2209,21 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_link_dead_errors);
     tcase_add_test(tc, test_replay_logged_edges);
     tcase_add_test(tc, test_too_large);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("mutants");
+    tcase_add_loop_test(tc, test_fail_while_lent, 0, 2);
+    tcase_add_test(tc, test_half_sent_then_resume);
+    tcase_add_test(tc, test_dead_cleared_on_connect);
+    tcase_add_test(tc, test_fresh_session_forgets);
+    tcase_add_test(tc, test_ack_beyond_sent);
+    tcase_add_test(tc, test_ack_front);
+    tcase_add_test(tc, test_ack_while_lent);
+    tcase_add_test(tc, test_replay_buffer_edge);
+    tcase_add_test(tc, test_too_large_edges);
+    tcase_add_test(tc, test_silence_restarts);
+    tcase_add_test(tc, test_ack_delay_default);
+    tcase_add_test(tc, test_want_with_queue);
+    tcase_add_test(tc, test_close_ends_request);
     suite_add_tcase(s, tc);
     return s;
 }
