@@ -1835,7 +1835,24 @@ END_TEST
  * (issue 11 §7, measured again): each test below fails with one of them.
  */
 
-/* The device has sent msg (READER-STATUS value v) in full: queue + pull all. */
+/* A pair with its session open. */
+static void pair_open(struct pair *p)
+{
+    pair_init(p);
+    pair_start(p);
+    handshake(p);
+}
+
+/* Both transports up again (after disconnect()): HELLO, HELLO-ACK. */
+static void reconnect(struct pair *p)
+{
+    ck_assert_int_eq(cl_relay_device_connect(&p->dev, p->now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&p->srv, p->now, tok, sizeof(tok)), CL_OK);
+    ck_assert_int_eq(xfer(p, &p->dev, &p->srv), 1);
+    ck_assert_int_eq(xfer(p, &p->srv, &p->dev), 1);
+}
+
+/* The device queues a READER-STATUS with value v. */
 static void dev_status(uint8_t v)
 {
     struct cl_relay_msg m;
@@ -1853,9 +1870,7 @@ START_TEST(test_fail_while_lent)
     const uint8_t *p;
     int what = _i;   /* 0 a record half sent, 1 a KEEPALIVE half sent */
 
-    pair_init(&P);
-    pair_start(&P);
-    handshake(&P);
+    pair_open(&P);
     if (what == 0) {
         dev_status(3);
         ck_assert_uint_eq(cl_relay_session_pull(&P.dev, P.now, &p), 11);
@@ -1881,18 +1896,13 @@ START_TEST(test_half_sent_then_resume)
 {
     const uint8_t *p;
 
-    pair_init(&P);
-    pair_start(&P);
-    handshake(&P);
+    pair_open(&P);
     dev_status(3);
     ck_assert_uint_eq(cl_relay_session_pull(&P.dev, P.now, &p), 11);
     ck_assert_int_eq(cl_relay_session_sent(&P.dev, 5), CL_OK);
     cl_relay_session_disconnect(&P.dev, P.now);
     cl_relay_session_disconnect(&P.srv, P.now);
-    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
-    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
-    ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 1);     /* HELLO */
-    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);     /* HELLO-ACK RESUMED */
+    reconnect(&P);
     ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
     cl_assert_bytes(P.last, P.last_len, "C1 32 00 01 00 00 00 03 80 01 03");
 }
@@ -1923,9 +1933,7 @@ START_TEST(test_fresh_session_forgets)
 {
     struct cl_relay_msg m;
 
-    pair_init(&P);
-    pair_start(&P);
-    handshake(&P);
+    pair_open(&P);
     cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
     ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
     ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
@@ -1955,9 +1963,7 @@ END_TEST
  * beyond its end. */
 START_TEST(test_ack_beyond_sent)
 {
-    pair_init(&P);
-    pair_start(&P);
-    handshake(&P);
+    pair_open(&P);
     dev_status(1);
     dev_status(2);
     ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 2);
@@ -1975,9 +1981,7 @@ END_TEST
  * resumption replays exactly the unacknowledged messages. */
 START_TEST(test_ack_front)
 {
-    pair_init(&P);
-    pair_start(&P);
-    handshake(&P);
+    pair_open(&P);
     dev_status(1);
     dev_status(2);
     dev_status(3);
@@ -1991,10 +1995,7 @@ START_TEST(test_ack_front)
     cl_relay_session_disconnect(&P.dev, P.now);
     ck_assert_int_eq(feed_hex(&P, &P.srv, "C1 32 00 01 00 00 00 03 80 01 01"), CL_OK);
     cl_relay_session_disconnect(&P.srv, P.now);
-    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
-    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
-    ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 1);
-    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    reconnect(&P);
     ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
     cl_assert_bytes(P.last, P.last_len, "C1 32 02 02 00 00 00 03 80 01 02");
     ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
@@ -2009,17 +2010,12 @@ START_TEST(test_ack_while_lent)
 {
     const uint8_t *p;
 
-    pair_init(&P);
-    pair_start(&P);
-    handshake(&P);
+    pair_open(&P);
     dev_status(1);
     ck_assert_uint_eq(pull_one(&P, &P.dev), 11);        /* sent, lost */
     cl_relay_session_disconnect(&P.dev, P.now);
     cl_relay_session_disconnect(&P.srv, P.now);
-    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
-    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
-    ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 1);
-    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    reconnect(&P);
     ck_assert_uint_eq(cl_relay_session_pull(&P.dev, P.now, &p), 11);   /* the replay */
     ck_assert_uint_eq(p[2], CL_RELAY_F_REPLAY);
     ck_assert_int_eq(cl_relay_session_sent(&P.dev, 4), CL_OK);
@@ -2123,9 +2119,7 @@ END_TEST
  * before HELLO-ACK). */
 START_TEST(test_want_with_queue)
 {
-    pair_init(&P);
-    pair_start(&P);
-    handshake(&P);
+    pair_open(&P);
     ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_RECV);
     dev_status(1);
     ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_SEND);
@@ -2146,9 +2140,7 @@ START_TEST(test_close_ends_request)
 {
     struct cl_relay_msg m;
 
-    pair_init(&P);
-    pair_start(&P);
-    handshake(&P);
+    pair_open(&P);
     cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
     ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
     ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
