@@ -1071,6 +1071,13 @@ START_TEST(test_api_errors)
                      CL_ERR_ARG);
     ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_DEVICE, &P.dcfg, P.drx, 7, NULL, 0),
                      CL_ERR_ARG);
+    /* the edges that are accepted: an 8-byte receive buffer (a header), a
+     * 32-byte device id */
+    P.dcfg.device_id = big;
+    P.dcfg.device_id_len = 32;
+    ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_DEVICE, &P.dcfg, P.drx, 8, NULL, 0),
+                     CL_OK);
+    P.dcfg.device_id = devid;
     P.dcfg.device_id_len = 0;
     ck_assert_int_eq(cl_relay_session_setup(&bad, CL_RELAY_DEVICE, &P.dcfg, P.drx, 10, NULL, 0),
                      CL_ERR_ARG);
@@ -1358,6 +1365,8 @@ START_TEST(test_setup_dirty)
     ck_assert_ptr_null(cl_relay_session_stats(NULL));
     ck_assert_ptr_null(cl_relay_session_token(NULL, NULL));
     ck_assert(!cl_relay_session_poll(NULL, NULL));
+    ck_assert(!cl_relay_session_poll(&P.dev, NULL));
+    ck_assert_ptr_null(cl_relay_session_token(&P.dev, NULL));
     ck_assert(!cl_relay_session_busy(NULL));
     ck_assert_uint_eq(cl_relay_session_state(NULL), CL_RELAY_ST_IDLE);
     ck_assert_int_eq(cl_relay_session_too_large(NULL, 0, P.last, 8), CL_ERR_ARG);
@@ -2034,15 +2043,17 @@ START_TEST(test_replay_buffer_edge)
     struct cl_relay_msg m;
     int i;
 
+    int size = _i == 0 ? 20 : 16;   /* room for 3 bytes after the first record; none */
+
     pair_init(&P);
     memset(rb, 0xEE, sizeof(rb));
-    sinit(&P.dev, CL_RELAY_DEVICE, &P.dcfg, P.drx, sizeof(P.drx), rb, 20);
+    sinit(&P.dev, CL_RELAY_DEVICE, &P.dcfg, P.drx, sizeof(P.drx), rb, (size_t)size);
     sinit(&P.srv, CL_RELAY_SERVER, &P.scfg, P.srx, sizeof(P.srx), P.srb, sizeof(P.srb));
     handshake(&P);
-    dev_status(1);                                   /* 3 + 11 of 20 */
+    dev_status(1);                                   /* 3 + 11 of 20 or 16 */
     cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);    /* 3 + 8: no room */
     ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_LIMIT);
-    for (i = 20; i < (int)sizeof(rb); i++)
+    for (i = size; i < (int)sizeof(rb); i++)
         ck_assert_uint_eq(rb[i], 0xEE);
 }
 END_TEST
@@ -2150,6 +2161,63 @@ START_TEST(test_close_ends_request)
 }
 END_TEST
 
+/* Whether needle[0..m) is anywhere in hay[0..n) (memmem is not C99). */
+static bool holds(const void *hay, size_t n, const uint8_t *needle, size_t m)
+{
+    const uint8_t *h = hay;
+    size_t i;
+
+    for (i = 0; i + m <= n; i++)
+        if (memcmp(h + i, needle, m) == 0)
+            return true;
+    return false;
+}
+
+/* The token goes from the engine's memory once the session is closed. */
+START_TEST(test_token_wiped_on_close)
+{
+    size_t n;
+
+    pair_open(&P);
+    ck_assert(holds(&P.dev, sizeof(P.dev), tok, sizeof(tok)));
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 04 00 00 00 00 00 03 80 01 00"), CL_ERR_CLOSED);
+    (void)cl_relay_session_token(&P.dev, &n);
+    ck_assert_uint_eq(n, 0);
+    ck_assert(!holds(&P.dev, sizeof(P.dev), tok, sizeof(tok)));
+}
+END_TEST
+
+/* After a failure, connect() starts afresh: the sticky error is cleared. */
+START_TEST(test_connect_clears_error)
+{
+    pair_open(&P);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 31 00 05 00 00 00 00"), CL_ERR_SEQUENCE);
+    ck_assert_int_eq(cl_relay_session_error(&P.dev), CL_ERR_SEQUENCE);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);     /* CLOSE SEQUENCE */
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_session_error(&P.dev), CL_OK);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_SEND);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    assert_doc("hello", P.last, P.last_len);
+}
+END_TEST
+
+/* A pull() with nothing to send does not count as sending: the KEEPALIVE
+ * is due K after the last message that went. */
+START_TEST(test_idle_pull_keeps_keepalive)
+{
+    pair_init(&P);
+    P.scfg.keepalive_s = 1;
+    pair_start(&P);
+    handshake(&P);
+    P.now += 500;
+    ck_assert_uint_eq(pull_one(&P, &P.dev), 0);
+    P.now += 500;
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 03 00 00 00 00 00 00");
+}
+END_TEST
+
 static Suite *session_suite(void)
 {
     Suite *s = suite_create("relay_session");
@@ -2210,12 +2278,15 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_ack_beyond_sent);
     tcase_add_test(tc, test_ack_front);
     tcase_add_test(tc, test_ack_while_lent);
-    tcase_add_test(tc, test_replay_buffer_edge);
+    tcase_add_loop_test(tc, test_replay_buffer_edge, 0, 2);
     tcase_add_test(tc, test_too_large_edges);
     tcase_add_test(tc, test_silence_restarts);
     tcase_add_test(tc, test_ack_delay_default);
     tcase_add_test(tc, test_want_with_queue);
     tcase_add_test(tc, test_close_ends_request);
+    tcase_add_test(tc, test_token_wiped_on_close);
+    tcase_add_test(tc, test_connect_clears_error);
+    tcase_add_test(tc, test_idle_pull_keeps_keepalive);
     suite_add_tcase(s, tc);
     return s;
 }
