@@ -489,6 +489,7 @@ START_TEST(test_idempotency)
     ck_assert(cl_relay_session_poll(&S.srv, &ev));
     ck_assert_uint_eq(ev.kind, CL_RELAY_EV_ANSWER);
     ck_assert(ev.recorded);
+    ck_assert_uint_eq(cl_relay_session_stats(&S.srv)->duplicates, 1);
     ck_assert_uint_eq(ev.msg->type, CL_RELAY_SCRIPT_RESULT);
     ck_assert_uint_eq(ev.msg->u.script_result.nresp, 2);
     ck_assert(!spull(&S.srv, S.now, &out, &len));
@@ -2218,6 +2219,211 @@ START_TEST(test_idle_pull_keeps_keepalive)
 }
 END_TEST
 
+/* ---- relay_session_roles.c's surviving faults */
+
+/* The HELLO-ACK RESUMED of docs/protocol.md (ack 12, token tok), with the
+ * token's last byte replaced by last. */
+static const char *resumed_ack(uint8_t last)
+{
+    static char hex[200];
+
+    snprintf(hex, sizeof(hex), "C1 02 01 00 0C 00 00 20 80 01 01 81 10 5A 0C 37 E1 94 B2 6D 08 "
+             "C3 1F 7A 40 9E 55 2B %02X 82 01 01 83 02 00 1E 84 02 08 00", last);
+    return hex;
+}
+
+/* A device resuming a session of which it sent nothing: doc's RESUMED ack
+ * of 12 is beyond what was sent (SEQUENCE); a RESUMED with another token
+ * is PROTOCOL. */
+START_TEST(test_resumed_ack_checked)
+{
+    pair_open(&P);
+    cl_relay_session_disconnect(&P.dev, P.now);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    if (_i == 0) {
+        ck_assert_int_eq(feed_hex(&P, &P.dev, resumed_ack(0xD6)), CL_ERR_SEQUENCE);
+        ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+        cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 04");
+    } else {
+        ck_assert_int_eq(feed_hex(&P, &P.dev, resumed_ack(0xD7)), CL_ERR_PROTOCOL);
+    }
+}
+END_TEST
+
+/* The offered versions are searched in full, and not one past their end:
+ * ours last in the list is found; a list without it is refused even with
+ * our version in the byte after it. */
+START_TEST(test_version_list_edges)
+{
+    static const uint8_t v[3] = { 2, 3, CL_RELAY_VERSION };
+
+    pair_init(&P);
+    P.dcfg.versions = _i == 0 ? v : v;
+    P.dcfg.nversions = _i == 0 ? 3 : 2;
+    pair_start(&P);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    if (_i == 0) {
+        ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 1);
+        ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+        ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_OPEN);
+    } else {
+        ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+        ck_assert_int_eq(sfeed(&P.srv, P.now, P.last, P.last_len, &P.last_len), CL_ERR_VERSION);
+        /* and the device, offered a HELLO-ACK of version 1 it did not offer */
+        ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 02 00 00 00 00 00 13 80 01 01 81 0E 01 02 03 "
+                                              "04 05 06 07 08 09 0A 0B 0C 0D 0E"), CL_ERR_VERSION);
+    }
+}
+END_TEST
+
+/* The software text: empty is left out; 32 characters go; a longer one is
+ * the caller's error (never cut short). */
+START_TEST(test_software_text)
+{
+    static const char s32[] = "0123456789abcdef0123456789abcdef";
+    static const char s40[] = "0123456789abcdef0123456789abcdef01234567";
+
+    pair_init(&P);
+    P.dcfg.software = "";
+    pair_start(&P);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    assert_doc("hello", P.last, P.last_len);
+    cl_relay_session_disconnect(&P.dev, P.now);
+    P.dcfg.software = s32;
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    ck_assert(holds(P.last, P.last_len, (const uint8_t *)s32, 32));
+    cl_relay_session_disconnect(&P.dev, P.now);
+    P.dcfg.software = s40;
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_ERR_ARG);
+}
+END_TEST
+
+/* accept(): tokens of 8 and 32 bytes; a CLOSE left from the previous
+ * connection's failure is not sent on the new one. */
+START_TEST(test_accept_edges)
+{
+    static const uint8_t t32[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31 };
+
+    pair_init(&P);
+    pair_start(&P);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, t32, 8), CL_OK);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, t32, 32), CL_OK);
+    /* a HELLO-ACK to a server: PROTOCOL, its CLOSE not pulled */
+    ck_assert_int_eq(feed_hex(&P, &P.srv, resumed_ack(0xD6)), CL_ERR_PROTOCOL);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    ck_assert_int_eq(cl_relay_session_want(&P.srv), CL_WANT_RECV);
+    ck_assert_uint_eq(pull_one(&P, &P.srv), 0);
+}
+END_TEST
+
+/* The handshake's wrong messages: a device awaiting HELLO-ACK gets a HELLO,
+ * a server awaiting HELLO gets a HELLO-ACK: PROTOCOL; an undecodable one
+ * is MALFORMED whatever the decoder's own error; a header that is not one
+ * (too_large's start) is MALFORMED. */
+START_TEST(test_handshake_wrong)
+{
+    uint8_t hello[256];
+    size_t n = doc_example("hello", hello, sizeof(hello));
+    static const uint8_t junk[8] = { 0 };
+
+    pair_init(&P);
+    pair_start(&P);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    switch (_i) {
+    case 0:
+        ck_assert_int_eq(feed_hex(&P, &P.dev, cl_test_tohex(hello, n)), CL_ERR_PROTOCOL);
+        break;
+    case 1:
+        ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+        ck_assert_int_eq(feed_hex(&P, &P.srv, resumed_ack(0xD6)), CL_ERR_PROTOCOL);
+        break;
+    case 2:   /* HELLO-ACK whose first field has a universal-class tag */
+        ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 02 00 00 00 00 00 03 02 01 01"),
+                         CL_ERR_MALFORMED);
+        ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+        cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 01");
+        break;
+    default:
+        ck_assert_int_eq(cl_relay_session_too_large(&P.dev, P.now, junk, sizeof(junk)),
+                         CL_ERR_MALFORMED);
+        break;
+    }
+}
+END_TEST
+
+/* Sequence numbers 127 behind are duplicates (dropped); 128 behind is a
+ * gap (SEQUENCE). */
+START_TEST(test_seq_window_edge)
+{
+    pair_open(&P);
+    /* next expected 1: seq 130 is 127 behind, 129 is 128 behind */
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 10 00 82 00 00 00 03 80 01 0A"), CL_OK);
+    ck_assert_int_eq(P.nev, 0);
+    ck_assert_uint_eq(cl_relay_session_stats(&P.dev)->duplicates, 1);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 10 00 81 00 00 00 03 80 01 0A"), CL_ERR_SEQUENCE);
+}
+END_TEST
+
+/* Server: a message that is not the answer to its request: a notification
+ * whose REF names the request (decodable or not), or an answer of another
+ * type, is never taken as the answer. */
+START_TEST(test_server_not_the_answer)
+{
+    struct cl_relay_msg m;
+
+    pair_open(&P);
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);   /* seq 1 */
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    switch (_i) {
+    case 0:   /* READER-STATUS with REF 1 and a bad body: ERROR MALFORMED, no REF */
+        ck_assert_int_eq(feed_hex(&P, &P.srv, "C1 32 04 01 00 01 00 03 80 02 01"), CL_OK);
+        ck_assert_int_eq(P.nev, 0);
+        ck_assert(cl_relay_session_busy(&P.srv));
+        ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+        ck_assert_uint_eq(P.last[1], CL_RELAY_ERROR);
+        ck_assert_uint_eq(P.last[2] & CL_RELAY_F_REF, 0);
+        break;
+    default:  /* PROMPT-ANSWER (an answer, not DISPLAY's) with REF 1 */
+        ck_assert_int_eq(feed_hex(&P, &P.srv, "C1 27 04 01 00 01 00 03 80 01 01"),
+                         CL_ERR_PROTOCOL);
+        ck_assert_int_ne(P.ev[0].kind, CL_RELAY_EV_ANSWER);
+        break;
+    }
+}
+END_TEST
+
+/* send(): whatever flags and REF the caller left in the message, a
+ * notification goes without them; before the session is open nothing
+ * sequenced can be sent. */
+START_TEST(test_send_clears_header)
+{
+    struct cl_relay_msg m;
+
+    pair_init(&P);
+    pair_start(&P);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_STATE);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 1);
+    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    m.flags = CL_RELAY_F_REF | CL_RELAY_F_REPLAY;
+    m.ref = 9;
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 31 00 01 00 00 00 00");
+}
+END_TEST
+
 static Suite *session_suite(void)
 {
     Suite *s = suite_create("relay_session");
@@ -2287,6 +2493,14 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_token_wiped_on_close);
     tcase_add_test(tc, test_connect_clears_error);
     tcase_add_test(tc, test_idle_pull_keeps_keepalive);
+    tcase_add_loop_test(tc, test_resumed_ack_checked, 0, 2);
+    tcase_add_loop_test(tc, test_version_list_edges, 0, 2);
+    tcase_add_test(tc, test_software_text);
+    tcase_add_test(tc, test_accept_edges);
+    tcase_add_loop_test(tc, test_handshake_wrong, 0, 4);
+    tcase_add_test(tc, test_seq_window_edge);
+    tcase_add_loop_test(tc, test_server_not_the_answer, 0, 2);
+    tcase_add_test(tc, test_send_clears_header);
     suite_add_tcase(s, tc);
     return s;
 }
