@@ -432,6 +432,47 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
+/* The first and last value each setup field takes is accepted (a fault
+ * refusing any of them went unnoticed), and BWI 9 and CWI 15 give the
+ * longest BWT and CWT. */
+START_TEST(test_config_edges)
+{
+    struct cl_t1 t1;
+    struct cl_t1_config cfg, ok;
+    uint8_t resp[4], out[8];
+    int i;
+
+    cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
+    for (i = 0; i < 11; i++) {
+        ok = cfg;
+        switch (i) {
+        case 0: ok.ifsc = 1; break;
+        case 1: ok.ifsc = 254; break;
+        case 2: ok.ifsd = 1; break;
+        case 3: ok.ifsd = 254; break;
+        case 4: ok.bwi = 0; break;
+        case 5: ok.bwi = 9; break;
+        case 6: ok.cwi = 0; break;
+        case 7: ok.cwi = 15; break;
+        case 8: ok.bgt_etu = 22; break;
+        case 9: ok.max_retries = 1; break;
+        default: ok.max_retries = 15; break;
+        }
+        ck_assert_msg(cl_t1_setup(&t1, &ok, NULL) == CL_OK, "case %d", i);
+        ck_assert_int_eq(cl_t1_want(&t1), ok.ifs_at_start ? CL_WANT_SEND : CL_WANT_IDLE);
+    }
+    cfg.ifs_at_start = false;
+    cfg.bwi = 9;
+    cfg.cwi = 15;
+    ck_assert_int_eq(cl_t1_setup(&t1, &cfg, NULL), CL_OK);
+    ck_assert_int_eq(cl_t1_transmit_start(&t1, NULL, 0, resp, sizeof(resp)), CL_OK);
+    ck_assert_uint_eq(pull_block(&t1, out, sizeof(out)), 4);
+    ck_assert_uint_eq(cl_t1_timer(&t1), 11 + 512 * 960);
+    ck_assert_int_eq(cl_t1_feed(&t1, out, 1), 1);
+    ck_assert_uint_eq(cl_t1_timer(&t1), 11 + 32768);
+}
+END_TEST
+
 /* ------------------------------------------------ the API-error wall */
 
 /* Every entry point in every state: {state, call, expected}. The states
@@ -1302,6 +1343,7 @@ static Suite *t1_suite(void)
     tcase_add_loop_test(tc, test_pin_wiped, 0, 3);
     suite_add_tcase(s, tc);
     tcase_add_test(api, test_config_errors);
+    tcase_add_test(api, test_config_edges);
     tcase_add_loop_test(api, test_api_wall, 0, (int)CL_ARRAY_LEN(wall));
     tcase_add_loop_test(api, test_max_retries, 0, (int)CL_ARRAY_LEN(retry_cases));
     tcase_add_test(api, test_deactivated_is_sticky);
