@@ -554,6 +554,14 @@ START_TEST(test_idempotency_orphan)
     m.u.apdu.apdu.len = sizeof(r);
     ck_assert_int_eq(cl_relay_session_send(&S.dev, S.now, &m), CL_ERR_STATE);
     ck_assert_uint_eq(S.dtab.records, 1);
+    {
+        /* recorded as the answer would have gone: seq 1, REF the request's */
+        const uint8_t *ans;
+        size_t alen;
+        sim_request(&m, 3);
+        ck_assert_int_eq(S.dlog.lookup(S.dlog.ctx, m.u.apdu.txn_id, &ans, &alen), CL_OK);
+        cl_assert_bytes(ans, alen, "C1 21 04 01 00 01 00 05 80 03 03 90 00");
+    }
     sim_request(&m, 3);                              /* the retry, same id */
     ck_assert_int_eq(cl_relay_session_send(&S.srv, S.now, &m), CL_OK);
     P.nev = 0;
@@ -2078,6 +2086,7 @@ START_TEST(test_too_large_edges)
         ck_assert_int_eq(cl_relay_session_feed(&P.srv, P.now, note, sizeof(note)), 11);
         ck_assert_int_eq(cl_relay_session_too_large(&P.srv, P.now, start, sizeof(start)),
                          CL_ERR_STATE);   /* the NOTIFY is not polled yet */
+        ck_assert(!cl_relay_session_poll(&P.srv, NULL));   /* and stays */
         ck_assert(cl_relay_session_poll(&P.srv, &ev));
         ck_assert_uint_eq(ev.kind, CL_RELAY_EV_NOTIFY);
     }
@@ -2143,6 +2152,22 @@ START_TEST(test_want_with_queue)
     ck_assert_uint_eq(P.last[1], CL_RELAY_HELLO);
     ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_RECV);
     ck_assert_uint_eq(pull_one(&P, &P.dev), 0);
+}
+END_TEST
+
+/* The peer's CLOSE while a KEEPALIVE of ours is half lent: nothing more
+ * of it, nothing else, goes out. */
+START_TEST(test_peer_close_while_lent)
+{
+    const uint8_t *p;
+
+    pair_open(&P);
+    P.now += 30000;
+    ck_assert_uint_eq(cl_relay_session_pull(&P.dev, P.now, &p), 8);
+    ck_assert_int_eq(cl_relay_session_sent(&P.dev, 3), CL_OK);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 04 00 00 00 00 00 03 80 01 00"), CL_ERR_CLOSED);
+    ck_assert_uint_eq(cl_relay_session_pull(&P.dev, P.now, &p), 0);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_CLOSED);
 }
 END_TEST
 
@@ -2243,6 +2268,9 @@ START_TEST(test_resumed_ack_checked)
     ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
     if (_i == 0) {
         ck_assert_int_eq(feed_hex(&P, &P.dev, resumed_ack(0xD6)), CL_ERR_SEQUENCE);
+        ck_assert_int_eq(P.nev, 1);
+        ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_CLOSED);
+        ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_CLOSED);
         ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
         cl_assert_bytes(P.last, P.last_len, "C1 04 00 00 00 00 00 03 80 01 04");
     } else {
@@ -2490,6 +2518,7 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_ack_delay_default);
     tcase_add_test(tc, test_want_with_queue);
     tcase_add_test(tc, test_close_ends_request);
+    tcase_add_test(tc, test_peer_close_while_lent);
     tcase_add_test(tc, test_token_wiped_on_close);
     tcase_add_test(tc, test_connect_clears_error);
     tcase_add_test(tc, test_idle_pull_keeps_keepalive);
