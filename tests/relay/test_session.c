@@ -2155,6 +2155,50 @@ START_TEST(test_want_with_queue)
 }
 END_TEST
 
+/* The answer to a request that ends after its session did (an orphan) is
+ * recorded for the retry through the free end of the replay buffer: one
+ * that does not fit there is not recorded, and nothing is written past
+ * the buffer. */
+START_TEST(test_orphan_room)
+{
+    static uint8_t rb[40 + 16];
+    static uint8_t resp[30];
+    struct cl_relay_txn_table t;
+    struct cl_relay_txn_slot sl[2];
+    struct cl_relay_txn_log log;
+    struct cl_relay_msg m;
+    const uint8_t *ans;
+    size_t alen;
+    int i;
+
+    pair_init(&P);
+    cl_relay_txn_table_init(&t, sl, 2, &log);
+    P.dcfg.txn_log = &log;
+    memset(rb, 0xEE, sizeof(rb));
+    sinit(&P.dev, CL_RELAY_DEVICE, &P.dcfg, P.drx, sizeof(P.drx), rb, 40);
+    sinit(&P.srv, CL_RELAY_SERVER, &P.scfg, P.srx, sizeof(P.srx), P.srb, sizeof(P.srb));
+    handshake(&P);
+    sim_request(&m, 3);                               /* APDU with a txn id */
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    P.nev = 0;
+    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_REQUEST);
+    ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 04 00 00 00 00 00 03 80 01 00"), CL_ERR_CLOSED);
+    memset(resp, 0x11, sizeof(resp));
+    resp[28] = 0x90;
+    resp[29] = 0x00;
+    cl_relay_msg_init(&m, CL_RELAY_APDU_RESPONSE);    /* 8 + 2 + 30: over 40 - 3 */
+    m.u.apdu.apdu.data = resp;
+    m.u.apdu.apdu.len = sizeof(resp);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_ERR_CLOSED);
+    for (i = 40; i < (int)sizeof(rb); i++)
+        ck_assert_uint_eq(rb[i], 0xEE);
+    sim_request(&m, 3);
+    ck_assert_int_eq(log.lookup(log.ctx, m.u.apdu.txn_id, &ans, &alen), CL_OK);
+    ck_assert_uint_eq(alen, 0);                       /* still only in progress */
+}
+END_TEST
+
 /* The peer's CLOSE while a KEEPALIVE of ours is half lent: nothing more
  * of it, nothing else, goes out. */
 START_TEST(test_peer_close_while_lent)
@@ -2519,6 +2563,7 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_want_with_queue);
     tcase_add_test(tc, test_close_ends_request);
     tcase_add_test(tc, test_peer_close_while_lent);
+    tcase_add_test(tc, test_orphan_room);
     tcase_add_test(tc, test_token_wiped_on_close);
     tcase_add_test(tc, test_connect_clears_error);
     tcase_add_test(tc, test_idle_pull_keeps_keepalive);
