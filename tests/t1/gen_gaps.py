@@ -68,11 +68,18 @@ sc('reader_request_ifs_254', '§11.4.2: IFSD 254 asked for from IDLE', 'R', cfg(
     'I', 'J 32', 'N 254', '> ' + h(S(0xC1, b'\xFE')), '< ' + h(S(0xE1, b'\xFE')), 'I', 'J 254'])
 
 # Tries are counted per block: after the card acknowledges a chained block
-# the next one gets all three (two R-blocks, no S(RESYNCH)).
+# that needed a retry, the next one gets all three (two R-blocks, no
+# S(RESYNCH)); the first R-block after a new I-block is no retransmission.
 sc('reader_chain_tries', 'rule 5 then 7.1: the next chained block gets every try', 'R', cfg(ifs=0), [
-    'S ' + h(C100[:40]), '> ' + h(I(0, 1, C100[:32])), '< ' + h(R(1)),
+    'S ' + h(C100[:40]), '> ' + h(I(0, 1, C100[:32])), 'T', '> ' + h(R(0, 2)), '< ' + h(R(1)),
     '> ' + h(I(1, 0, C100[32:40])), 'T', '> ' + h(R(0, 2)), 'T', '> ' + h(R(0, 2)),
-    '< ' + h(I(0, 0, SW)), 'D 2 90 00', 'K timeouts 2 resynchs 0'])
+    '< ' + h(I(0, 0, SW)), 'D 2 90 00', 'K timeouts 3 resynchs 0 retransmissions 1'])
+# While the card sends its chain, an R-block from it is answered with the
+# reader's last R-block (rule 7.2), not with the command again.
+sc('reader_rblock_in_card_chain', 'rule 5, 7.2: R-block inside the card\'s chain', 'R', cfg(ifs=0), [
+    'S ' + h(CMD5), '> ' + h(I(0, 0, CMD5)), '< ' + h(I(0, 1, R80[:32])), '> ' + h(R(1)),
+    '< ' + h(R(0)), '> ' + h(R(1)), '< ' + h(I(1, 0, R80[32:40])), 'D 40 ' + h(R80[:40]),
+    'K retransmissions 1'])
 # The card's IFSC announced by S(IFS request) is the one it holds the
 # reader to: LEN 65 after IFSC 64 is refused (rule 7.1), 64 taken; and the
 # card may announce 254, the largest.

@@ -341,6 +341,10 @@ START_TEST(test_stats)
     run_script(&r, find("reader_abort_api"));
     ck_assert_uint_eq(cl_t1_stats(&r.t1)->aborts, 1);
 
+    /* an I-block sent again because the peer asked (rule 7.2) is counted */
+    run_script(&r, find("reader_card_asks_repeat"));
+    ck_assert_uint_eq(cl_t1_stats(&r.t1)->retransmissions, 1);
+
     /* each S(RESYNCH request) sent is counted, not only the first */
     run_script(&r, find("reader_resynch_fails"));
     ck_assert_uint_eq(cl_t1_stats(&r.t1)->resynchs, 3);
