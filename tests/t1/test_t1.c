@@ -1014,6 +1014,41 @@ START_TEST(test_pin_wiped)
 }
 END_TEST
 
+/* The same for a response (it may carry a secret): the reader's context
+ * after two exchanges whose responses differ only in their first byte is
+ * the same, whichever path took the block (one call or byte by byte). */
+START_TEST(test_response_wiped)
+{
+    static const uint8_t cmd[5] = { 0x80, 0xCA, 0x00, 0x42, 0x00 };
+    static uint8_t buf[8], out[16], blk[8];
+    static struct cl_t1 saved, t1;
+    struct cl_t1_config cfg;
+    int run, i;
+
+    for (run = 0; run < 2; run++) {
+        cl_t1_config_default(&cfg, CL_T1_ROLE_READER);
+        cfg.ifs_at_start = false;
+        ck_assert_int_eq(cl_t1_setup(&t1, &cfg, NULL), CL_OK);
+        ck_assert_int_eq(cl_t1_transmit_start(&t1, cmd, 5, buf, sizeof(buf)), CL_OK);
+        ck_assert_uint_eq(pull_block(&t1, out, sizeof(out)), 9);
+        lrc_block(blk, 0x00, (const uint8_t *)(run ? "\x5A\x90\x00" : "\xA5\x90\x00"), 3);
+        if (_i == 0) {
+            ck_assert_int_eq(cl_t1_feed(&t1, blk, 7), 7);
+        } else {
+            for (i = 0; i < 7; i++)
+                ck_assert_int_eq(cl_t1_feed(&t1, blk + i, 1), 1);
+        }
+        ck_assert_int_eq(cl_t1_result(&t1), 3);
+        ck_assert_int_eq(buf[0], run ? 0x5A : 0xA5);
+        if (run == 0)
+            memcpy(&saved, &t1, sizeof(t1));
+    }
+    for (i = 0; i < (int)sizeof(t1); i++)
+        ck_assert_msg(((const uint8_t *)&saved)[i] == ((const uint8_t *)&t1)[i],
+                      "byte %d of struct cl_t1 depends on the response", i);
+}
+END_TEST
+
 /* After deactivation everything is refused until setup. */
 START_TEST(test_deactivated_is_sticky)
 {
@@ -1345,6 +1380,7 @@ static Suite *t1_suite(void)
     tcase_add_test(tc, test_pull_pieces);
     tcase_add_test(tc, test_pullv);
     tcase_add_loop_test(tc, test_pin_wiped, 0, 3);
+    tcase_add_loop_test(tc, test_response_wiped, 0, 2);
     suite_add_tcase(s, tc);
     tcase_add_test(api, test_config_errors);
     tcase_add_test(api, test_config_edges);
