@@ -1870,6 +1870,16 @@ static void reconnect(struct pair *p)
     ck_assert_int_eq(xfer(p, &p->srv, &p->dev), 1);
 }
 
+/* The server's DISPLAY request, delivered: the device executes it. */
+static void display_request(struct pair *p)
+{
+    struct cl_relay_msg m;
+
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    ck_assert_int_eq(cl_relay_session_send(&p->srv, p->now, &m), CL_OK);
+    ck_assert_int_eq(xfer(p, &p->srv, &p->dev), 1);
+}
+
 /* The device queues a READER-STATUS with value v. */
 static void dev_status(uint8_t v)
 {
@@ -1952,9 +1962,7 @@ START_TEST(test_fresh_session_forgets)
     struct cl_relay_msg m;
 
     pair_open(&P);
-    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
-    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
-    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    display_request(&P);
     ck_assert(cl_relay_session_busy(&P.dev));
     ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 999);   /* ack due */
     cl_relay_session_disconnect(&P.dev, P.now);
@@ -2122,15 +2130,11 @@ END_TEST
 /* The ack delay's default is 1 s: an acknowledgement goes at 999 ms. */
 START_TEST(test_ack_delay_default)
 {
-    struct cl_relay_msg m;
-
     pair_init(&P);
     P.dcfg.ack_delay_ms = 0;
     pair_start(&P);
     handshake(&P);
-    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
-    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
-    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    display_request(&P);
     ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 999);
 }
 END_TEST
@@ -2219,12 +2223,8 @@ END_TEST
  * the server's CLOSE arrived. */
 START_TEST(test_close_ends_request)
 {
-    struct cl_relay_msg m;
-
     pair_open(&P);
-    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
-    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
-    ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+    display_request(&P);
     ck_assert(cl_relay_session_busy(&P.dev));
     ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 04 00 00 00 00 00 03 80 01 00"), CL_ERR_CLOSED);
     ck_assert(!cl_relay_session_busy(&P.dev));
