@@ -225,6 +225,14 @@ static void run_step(struct run *r, const struct scenario *s, const char *step)
     case 'K':
         check_counters(t1, s, arg);
         break;
+    case 'U': {     /* nothing written past the buffer given (s->buf) */
+        size_t i;
+
+        for (i = (size_t)s->buf; i < sizeof(r->resp); i++)
+            ck_assert_msg(r->resp[i] == 0 && r->card_buf[i] == 0,
+                          "%s: byte %zu past the buffer written", s->name, i);
+        break;
+    }
 #if CL_T1_CARD
     case 'G':
         ck_assert_msg(cl_t1_want(t1) == CL_WANT_DONE, "%s: %s: want %d", s->name, step,
