@@ -47,6 +47,7 @@ void cl_serial_config_default(struct cl_serial_config *cfg)
     cfg->detect = CL_SERIAL_DETECT_NONE;
     cfg->warm_ms = 10;
     cfg->cold_ms = 100;
+    cfg->min_wait_ms = 20;
 }
 
 /* Drive the card's RST: low (in reset) or high (running). */
@@ -109,6 +110,8 @@ static int ser_recv(void *ctx, uint8_t *buf, size_t size, uint32_t *timeout_us)
         return CL_ERR_CARD_REMOVED;
     /* libserialport: 0 ms means forever, so round a short wait up to 1 */
     ms = forever ? 0u : (unsigned)((*timeout_us + 999u) / 1000u);
+    if (!forever && ms > 0 && ms < s->cfg.min_wait_ms)
+        ms = s->cfg.min_wait_ms;   /* the adapter's batches (serial.h) */
     if (!forever && ms == 0)
         ms = 1;
     r = sp_blocking_read_next(s->port, buf, size, ms);

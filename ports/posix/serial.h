@@ -60,6 +60,14 @@ struct cl_serial_config {
     bool detect_inverted;   /* the detect input is asserted with no card */
     uint16_t warm_ms;       /* RST low for a warm reset (default 10) */
     uint16_t cold_ms;       /* RST low for a "cold" reset (default 100) */
+    uint16_t min_wait_ms;   /* shortest wait for a character once one is
+                               expected (default 20; 0: the session's own).
+                               A USB-serial adapter hands bytes over in
+                               batches (an FTDI's latency timer is 16 ms), so
+                               a block that spans two batches shows a gap far
+                               longer than T=1's CWT (0.4 ms at 111 kbit/s);
+                               a pty under load does the same. A zero-length
+                               look at the line stays one. */
 };
 
 /* The port. Caller-allocated; do not touch the fields. */
