@@ -5,6 +5,14 @@
 # block model as gen_vectors.py (read from it, without its output), plus
 #   K NAME N ...  the named struct cl_t1_stats counters are N
 #   U  nothing written past the buffer the scenario gives (buf)
+# Measured with every mutant of /tmp/mutate.py's kinds (411 in t1.c, 327 in
+# t1_block.c; ASan/UBSan build; t1, t1-small, t1-reader-only, the card, sim,
+# device suites and the t1/card/sim/device fuzz corpus replays), killed /
+# (killed + survived): t1.c 290/359 = 80.8 % -> 315/359 = 87.7 %, t1_block.c
+# 244/273 = 89.4 % -> 252/273 = 92.3 %. The 65 left are equivalent (a store
+# overwritten or cleared on every path before it is read, a boundary where
+# both branches give the same value, the one-step receive path narrowed to
+# the general one, code no state reaches).
 # SPDX-License-Identifier: Apache-2.0
 import os
 
