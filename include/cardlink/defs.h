@@ -20,6 +20,15 @@
 #define CL_WUR
 #endif
 
+/* For the core's own helpers: kept out of line in size-optimised builds,
+ * where a call is shorter than the body gcc -Os would copy into each caller;
+ * elsewhere the compiler chooses. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__OPTIMIZE_SIZE__)
+#define CL_SIZE_NOINLINE __attribute__((noinline))
+#else
+#define CL_SIZE_NOINLINE
+#endif
+
 /* Longest ATR the standard allows: TS plus 32 bytes (ISO 7816-3 §8.2.1). */
 #ifndef CL_ATR_MAX
 #define CL_ATR_MAX 33

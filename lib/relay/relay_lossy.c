@@ -10,13 +10,6 @@
 #include "cardlink/relay_msg.h"
 #include "cardlink/wipe.h"
 
-/* Kept out of line where a call is shorter than the body at each site
- * (size-optimised builds only: elsewhere the compiler chooses). */
-#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE
-#endif
 
 /* Receive states (rx_state). */
 enum { RX_HUNT = 0, RX_IN, RX_ESC, RX_BAD };
@@ -320,7 +313,7 @@ size_t cl_relay_lossy_lend(struct cl_relay_lossy *l, uint32_t now, const uint8_t
 }
 
 /* n of what lend() gave went out (n <= out_lent). */
-NOINLINE static void advance(struct cl_relay_lossy *l, size_t n)
+CL_SIZE_NOINLINE static void advance(struct cl_relay_lossy *l, size_t n)
 {
     l->out_lent -= n;
     if (l->out_lent_pair) {         /* an escape pair: one content byte */

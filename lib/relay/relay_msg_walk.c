@@ -83,15 +83,8 @@ static int next_tlv(const uint8_t *p, size_t len, struct cl_rm_tlv *t)
     return rc;
 }
 
-/* Out of line where a call is shorter than the body at each site (size-
- * optimised builds only: elsewhere the compiler chooses). */
-#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE
-#endif
 
-static NOINLINE uint16_t be16(const uint8_t *p)
+static CL_SIZE_NOINLINE uint16_t be16(const uint8_t *p)
 {
     return (uint16_t)((unsigned)p[0] << 8 | p[1]);
 }

@@ -52,13 +52,6 @@ enum {
 #define D_OUT 0x80u      /* data to the card */
 #define B_OUT 5u         /* card: procedure byte or SW in buf[5..6] */
 
-/* Kept out of line where a call is shorter than the body at each site
- * (size-optimised builds only: elsewhere the compiler chooses). */
-#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE
-#endif
 
 /* What the caller is asked for in each step. */
 static const uint8_t want_of[] = {
@@ -90,7 +83,7 @@ static int turn(const struct cl_t0 *t0, unsigned steps)
 }
 
 /* c is a valid SW1 (60 excepted by the callers that care) */
-NOINLINE static bool is_sw1(unsigned c)
+CL_SIZE_NOINLINE static bool is_sw1(unsigned c)
 {
     c >>= 4;
     return c == 6u || c == 9u;
@@ -221,7 +214,7 @@ static void tpdu_own(struct cl_t0 *t0, unsigned kind, unsigned ins,
     tpdu(t0, kind, n);
 }
 
-NOINLINE static void envelope(struct cl_t0 *t0)
+CL_SIZE_NOINLINE static void envelope(struct cl_t0 *t0)
 {
     t0->stats.envelopes++;
     tpdu_own(t0, K_ENV | D_OUT, CL_T0_INS_ENVELOPE,
@@ -335,7 +328,7 @@ int cl_t0_transmit_start(struct cl_t0 *t0, const uint8_t *cmd,
 /* Send the procedure byte b0 (next: the step after it) or, next C_HDR,
  * the status b0 b1; a status ends the exchange: the next header comes
  * into the command buffer. */
-NOINLINE static void card_send(struct cl_t0 *t0, unsigned next, unsigned b0,
+CL_SIZE_NOINLINE static void card_send(struct cl_t0 *t0, unsigned next, unsigned b0,
                       unsigned b1)
 {
     unsigned end = B_OUT + 1u;
@@ -634,7 +627,7 @@ int cl_t0_feed(struct cl_t0 *t0, const uint8_t *b, size_t len)
 }
 
 /* A line event in one of the steps: the exchange ends with err. */
-NOINLINE static int event(struct cl_t0 *t0, unsigned steps, int err)
+CL_SIZE_NOINLINE static int event(struct cl_t0 *t0, unsigned steps, int err)
 {
     int rc = turn(t0, steps);
 
