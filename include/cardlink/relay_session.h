@@ -277,8 +277,9 @@ void cl_relay_session_free(struct cl_relay_session *s);
  * when a session is held and caps.features has RESUME). From IDLE,
  * SUSPENDED or CLOSED (which starts afresh, the sticky error cleared).
  * Returns CL_OK, or CL_ERR_ARG (s NULL, not set up as a device),
- * CL_ERR_STATE (the transport is already up: HELLO or OPEN), CL_ERR_BUFFER
- * (HELLO longer than CL_RELAY_CTRL_MAX).
+ * CL_ERR_STATE (the transport is already up: HELLO or OPEN; or an event
+ * not yet polled, whose message the new connection would overwrite: poll
+ * it first), CL_ERR_BUFFER (HELLO longer than CL_RELAY_CTRL_MAX).
  */
 CL_WUR int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now);
 
@@ -290,8 +291,8 @@ CL_WUR int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now);
  * session under token (docs/protocol.md §8). From IDLE, SUSPENDED or
  * CLOSED (which starts afresh, the sticky error cleared).
  * Returns CL_OK, or CL_ERR_ARG (s or token NULL, not set up as a server,
- * token size), CL_ERR_STATE (the transport is already up),
- * CL_ERR_UNSUPPORTED (built with CL_RELAY_SERVER_ROLE 0).
+ * token size), CL_ERR_STATE (the transport is already up, or an event
+ * waits to be polled, as for connect()), CL_ERR_UNSUPPORTED (built with CL_RELAY_SERVER_ROLE 0).
  */
 CL_WUR int cl_relay_server_accept(struct cl_relay_session *s, uint32_t now, const uint8_t *token,
                                   size_t token_len);

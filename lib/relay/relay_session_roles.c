@@ -101,8 +101,8 @@ int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now)
 
     if (s == NULL || s->role != CL_RELAY_DEVICE)
         return CL_ERR_ARG;
-    if (s->state == CL_RELAY_ST_HELLO || s->state == CL_RELAY_ST_OPEN)
-        return CL_ERR_STATE;
+    if (s->state == CL_RELAY_ST_HELLO || s->state == CL_RELAY_ST_OPEN || s->ev_pending)
+        return CL_ERR_STATE;   /* up already, or an event to poll first */
     c = s->cfg;
     resume = s->state == CL_RELAY_ST_SUSPENDED && s->err == CL_OK && s->has_session &&
              s->token_len > 0 && (c->caps.features & CL_RELAY_FEAT_RESUME) != 0;
@@ -139,8 +139,8 @@ int cl_relay_server_accept(struct cl_relay_session *s, uint32_t now, const uint8
     if (s == NULL || token == NULL || s->role != CL_RELAY_SERVER ||
         token_len < CL_RELAY_TOKEN_MIN || token_len > CL_RELAY_TOKEN_MAX)
         return CL_ERR_ARG;
-    if (s->state == CL_RELAY_ST_HELLO || s->state == CL_RELAY_ST_OPEN)
-        return CL_ERR_STATE;
+    if (s->state == CL_RELAY_ST_HELLO || s->state == CL_RELAY_ST_OPEN || s->ev_pending)
+        return CL_ERR_STATE;   /* up already, or an event to poll first */
     cl_rs_transport_up(s, now);
     memcpy(s->new_token, token, token_len);
     s->new_token_len = (uint8_t)token_len;

@@ -2127,6 +2127,53 @@ START_TEST(test_silence_restarts)
 }
 END_TEST
 
+/* A new connection while an event waits unpolled is refused: the event's
+ * message lives in the receive buffer the connection resets, and a
+ * request dropped there would leave the device busy with a request its
+ * application never saw (the server waiting for ever). Polled, the
+ * request is executed and its answer goes over the resumed session. */
+START_TEST(test_connect_with_event_waiting)
+{
+    struct cl_relay_event ev;
+    struct cl_relay_msg m;
+    size_t len;
+
+    pair_open(&P);
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    len = pull_one(&P, &P.srv);
+    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, P.last, len), (int)len);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_DONE);
+    cl_relay_session_disconnect(&P.dev, P.now);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_ERR_STATE);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_SUSPENDED);
+    ck_assert(cl_relay_session_poll(&P.dev, &ev));
+    ck_assert_uint_eq(ev.kind, CL_RELAY_EV_REQUEST);
+    ck_assert_uint_eq(ev.msg->type, CL_RELAY_DISPLAY);
+    P.nev = 0;
+    reconnect(&P);
+    ck_assert_uint_eq(cl_relay_session_state(&P.dev), CL_RELAY_ST_OPEN);
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY_DONE);
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    P.nev = 0;
+    ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 1);
+    ck_assert_int_eq(P.nev, 1);
+    ck_assert_uint_eq(P.ev[0].kind, CL_RELAY_EV_ANSWER);
+    ck_assert_uint_eq(P.ev[0].msg->type, CL_RELAY_DISPLAY_DONE);
+
+    /* the server side: a notification not polled keeps accept() out */
+    dev_status(1);
+    len = pull_one(&P, &P.dev);
+    ck_assert_int_eq(cl_relay_session_feed(&P.srv, P.now, P.last, len), (int)len);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_ERR_STATE);
+    ck_assert(cl_relay_session_poll(&P.srv, &ev));
+    ck_assert_uint_eq(ev.kind, CL_RELAY_EV_NOTIFY);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+}
+END_TEST
+
 /* The ack delay's default is 1 s: an acknowledgement goes at 999 ms. */
 START_TEST(test_ack_delay_default)
 {
@@ -2561,6 +2608,7 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_silence_restarts);
     tcase_add_test(tc, test_ack_delay_default);
     tcase_add_test(tc, test_want_with_queue);
+    tcase_add_test(tc, test_connect_with_event_waiting);
     tcase_add_test(tc, test_close_ends_request);
     tcase_add_test(tc, test_peer_close_while_lent);
     tcase_add_test(tc, test_orphan_room);
