@@ -2174,6 +2174,34 @@ START_TEST(test_connect_with_event_waiting)
 }
 END_TEST
 
+/* Sequence numbers wrap through 0 (§7): a request numbered 0 that comes
+ * while the device is busy still gets its ERROR STATE with REF 0. */
+START_TEST(test_busy_error_ref_seq0)
+{
+    static const uint8_t seq0[] = { 0xC1, 0x24, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x80, 0x00 };
+    struct cl_relay_msg m;
+    int i;
+
+    pair_open(&P);
+    for (i = 1; i < 255; i++) {
+        P.nev = 0;
+        display_request(&P);
+        cl_relay_msg_init(&m, CL_RELAY_DISPLAY_DONE);
+        ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+        ck_assert_int_eq(xfer(&P, &P.dev, &P.srv), 1);
+    }
+    display_request(&P);   /* seq 255: the device is busy with it */
+    ck_assert_uint_eq(P.last[3], 255);
+    ck_assert_int_eq(cl_relay_session_feed(&P.dev, P.now, seq0, sizeof(seq0)),
+                     (int)sizeof(seq0));
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    ck_assert_uint_eq(P.last[1], CL_RELAY_ERROR);
+    ck_assert_uint_eq(P.last[2] & CL_RELAY_F_REF, CL_RELAY_F_REF);
+    ck_assert_uint_eq(P.last[5], 0);
+    ck_assert_uint_eq(P.last[P.last_len - 1], CL_RELAY_E_STATE);
+}
+END_TEST
+
 /* The ack delay's default is 1 s: an acknowledgement goes at 999 ms. */
 START_TEST(test_ack_delay_default)
 {
@@ -2609,6 +2637,7 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_ack_delay_default);
     tcase_add_test(tc, test_want_with_queue);
     tcase_add_test(tc, test_connect_with_event_waiting);
+    tcase_add_test(tc, test_busy_error_ref_seq0);
     tcase_add_test(tc, test_close_ends_request);
     tcase_add_test(tc, test_peer_close_while_lent);
     tcase_add_test(tc, test_orphan_room);
