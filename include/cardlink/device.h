@@ -598,6 +598,17 @@ void cl_dev_net_down(struct cl_dev *d, uint32_t now);
  */
 CL_WUR int cl_dev_net_feed(struct cl_dev *d, uint32_t now, const uint8_t *b, size_t n);
 
+/*
+ * A whole message larger than CL_DEV_MSG_MAX arrived on a transport that
+ * delivers whole messages (the lossy link: cl_relay_lossy_take() answered
+ * CL_ERR_TOO_LONG and lent start[0..len), its header at least). The
+ * session answers it with ERROR TOO_LARGE and goes on (during the
+ * handshake it fails); cl_relay_session_too_large()'s results. On a byte
+ * stream there is no such call: feed() fails with CL_ERR_TOO_LONG.
+ */
+CL_WUR int cl_dev_net_too_large(struct cl_dev *d, uint32_t now, const uint8_t *start,
+                                size_t len);
+
 /* The next bytes for the transport, valid until the next call on d; 0
  * when none. */
 size_t cl_dev_net_pull(struct cl_dev *d, uint32_t now, const uint8_t **p);

@@ -731,6 +731,19 @@ int cl_dev_net_feed(struct cl_dev *d, uint32_t now, const uint8_t *b, size_t n)
 }
 
 /* see cardlink/device.h */
+int cl_dev_net_too_large(struct cl_dev *d, uint32_t now, const uint8_t *start, size_t len)
+{
+    int r;
+
+    if (d == NULL)
+        return CL_ERR_ARG;
+    d->now = now;
+    r = cl_relay_session_too_large(&d->rs, now, start, len);
+    poll_session(d);
+    return r;
+}
+
+/* see cardlink/device.h */
 size_t cl_dev_net_pull(struct cl_dev *d, uint32_t now, const uint8_t **p)
 {
     if (d == NULL || p == NULL)

@@ -139,6 +139,41 @@ START_TEST(t_apdu_relay)
 }
 END_TEST
 
+static const uint8_t bal_cmd_hdr[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
+
+/* A whole message too large for the device, as the lossy link reports it
+ * (only its header lent): the server's request gets ERROR TOO_LARGE with
+ * REF, the card is not touched, and the session goes on. */
+START_TEST(t_net_too_large)
+{
+    struct cl_relay_msg m;
+    const uint8_t *p;
+    uint8_t hdr[CL_RELAY_HEADER_LEN];
+    size_t n;
+
+    cl_relay_msg_init(&m, CL_RELAY_APDU);
+    m.u.apdu.apdu.data = bal_cmd_hdr;
+    m.u.apdu.apdu.len = sizeof(bal_cmd_hdr);
+    sev_ok = false;
+    ck_assert_int_eq(cl_relay_session_send(&srv, now, &m), CL_OK);
+    n = cl_relay_session_pull(&srv, now, &p);
+    ck_assert_uint_ge(n, CL_RELAY_HEADER_LEN);
+    memcpy(hdr, p, sizeof(hdr));
+    ck_assert_int_eq(cl_relay_session_sent(&srv, n), CL_OK);
+    ck_assert_int_eq(cl_dev_net_too_large(NULL, now, hdr, sizeof(hdr)), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_net_too_large(&dev, now, hdr, sizeof(hdr)), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+    ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_TOO_LARGE);
+    ck_assert_uint_eq(ans.ref, hdr[3]);
+    ck_assert_uint_eq(napdu, 0);
+    apdu("80 5C 00 00 00");
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(napdu, 1);
+}
+END_TEST
+
 static const char *const refused[] = {
     "00 88 00 00 08 01 02 03 04 05 06 07 08 00",       /* INTERNAL AUTHENTICATE */
     "00 20 00 80 08 24 12 34 FF FF FF FF FF",          /* VERIFY with a PIN */
@@ -768,6 +803,7 @@ static Suite *device_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, t_apdu_relay);
+    tcase_add_test(tc, t_net_too_large);
     tcase_add_loop_test(tc, t_refused, 0, (int)(sizeof(refused) / sizeof(refused[0])));
     tcase_add_test(tc, t_pin_verify);
     tcase_add_test(tc, t_purchase);
