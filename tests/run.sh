@@ -46,6 +46,7 @@ if [ "${SKIP_CROSS:-0}" != 1 ]; then
         sh tests/scripts/size-report.sh $B/$cpu arm-none-eabi- || status=1
     done
     python3 tests/scripts/engine-size.py $B/cortex-m0plus arm-none-eabi- || status=1
+    python3 tests/scripts/firmware-size.py $B/cortex-m0plus || status=1
 fi
 
 step "4/5 benchmarks (callgrind instruction counts, clang -O2 build)"
