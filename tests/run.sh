@@ -18,7 +18,7 @@ cl_need meson ninja-build pkg-config gcc libc6-dev clang libclang-rt-14-dev chec
     libmbedtls-dev libserialport-dev gcc-arm-none-eabi libnewlib-arm-none-eabi \
     binutils-arm-none-eabi valgrind pcsc-tools python3 openssl \
     pcscd libpcsclite-dev vsmartcard-vpcd opensc python3-pyscard libssl-dev tshark \
-    libsqlite3-dev sqlite3 tmux
+    libsqlite3-dev sqlite3 tmux minimodem
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 JOBS=${JOBS:-$(nproc)}
