@@ -43,6 +43,18 @@ void rig_server_open(struct cl_relay_session *srv, struct cl_relay_session_confi
     ck_assert_int_eq(cl_relay_server_accept(srv, now, token, token_len), CL_OK);
 }
 
+void rig_pin_verify_msg(struct cl_relay_msg *m, uint8_t tmpl[13])
+{
+    ck_assert_int_eq(cl_test_hex("00 20 00 80 08 24 FF FF FF FF FF FF FF", tmpl, 13), 13);
+    cl_relay_msg_init(m, CL_RELAY_PIN_VERIFY);
+    m->u.pin.apdu.data = tmpl;
+    m->u.pin.apdu.len = 13;
+    m->u.pin.encoding = CL_RELAY_PIN_ISO9564_2;
+    m->u.pin.min_len = 4;
+    m->u.pin.max_len = 12;
+    m->u.pin.offset = 0;
+}
+
 void rig_keep_msg(const struct cl_relay_msg *m, uint8_t *buf, size_t size,
                   struct cl_relay_msg *out)
 {

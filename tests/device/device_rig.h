@@ -51,6 +51,11 @@ void rig_keep_msg(const struct cl_relay_msg *m, uint8_t *buf, size_t size,
 void rig_poll_answer(struct cl_relay_session *srv, struct cl_relay_event *ev, bool *answered,
                      uint8_t *buf, size_t size, struct cl_relay_msg *ans);
 
+/* m as the server's PIN-VERIFY for the applet: the format-2 VERIFY
+ * template "00 20 00 80 08 24 FF.." written into tmpl (which m points to),
+ * 4..12 digits at offset 0, nothing else set. */
+void rig_pin_verify_msg(struct cl_relay_msg *m, uint8_t tmpl[13]);
+
 /* ------------------------------------------------------------ moving bytes */
 
 /* One step on the card line between dev and the simulator sim: a control

@@ -364,14 +364,7 @@ static void pin_req(void)
 {
     struct cl_relay_msg m;
 
-    cl_test_hex("00 20 00 80 08 24 FF FF FF FF FF FF FF", tmpl, sizeof(tmpl));
-    cl_relay_msg_init(&m, CL_RELAY_PIN_VERIFY);
-    m.u.pin.apdu.data = tmpl;
-    m.u.pin.apdu.len = 13;
-    m.u.pin.encoding = CL_RELAY_PIN_ISO9564_2;
-    m.u.pin.min_len = 4;
-    m.u.pin.max_len = 12;
-    m.u.pin.offset = 0;
+    rig_pin_verify_msg(&m, tmpl);
     m.u.pin.timeout = 30;
     request(&m);
 }

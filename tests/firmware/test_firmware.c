@@ -549,17 +549,29 @@ static void teardown(void)
 
 static const uint8_t bal_cmd[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
 
+/* The server sends m; the firmware runs until its answer came back. */
+static void request(struct cl_relay_msg *m)
+{
+    answered = false;
+    ck_assert_int_eq(cl_relay_session_send(&srv, ms, m), CL_OK);
+    ck_assert(run_until(is_answered, 2000000));
+}
+
+/* The APDU request GET BALANCE. */
+static void balance_msg(struct cl_relay_msg *m)
+{
+    cl_relay_msg_init(m, CL_RELAY_APDU);
+    m->u.apdu.apdu.data = bal_cmd;
+    m->u.apdu.apdu.len = sizeof(bal_cmd);
+}
+
 /* The server asks the card's balance; the answer comes back. */
 static void get_balance(void)
 {
     struct cl_relay_msg m;
 
-    cl_relay_msg_init(&m, CL_RELAY_APDU);
-    m.u.apdu.apdu.data = bal_cmd;
-    m.u.apdu.apdu.len = sizeof(bal_cmd);
-    answered = false;
-    ck_assert_int_eq(cl_relay_session_send(&srv, ms, &m), CL_OK);
-    ck_assert(run_until(is_answered, 2000000));
+    balance_msg(&m);
+    request(&m);
     ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
     ck_assert_uint_eq(ans.u.apdu.apdu.len, 20);
     ck_assert_uint_eq(ans.u.apdu.apdu.data[3], 0xE8);   /* balance 1000 */
@@ -583,9 +595,7 @@ START_TEST(t_clean_link)
     cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
     m.u.display.text.data = (const uint8_t *)text;
     m.u.display.text.len = sizeof(text) - 1;
-    answered = false;
-    ck_assert_int_eq(cl_relay_session_send(&srv, ms, &m), CL_OK);
-    ck_assert(run_until(is_answered, 200000));
+    request(&m);
     ck_assert_uint_eq(ans.type, CL_RELAY_DISPLAY_DONE);
     ck_assert_uint_ge(nshown, 1);
     ck_assert_uint_eq(shown[nshown - 1].kind, CL_UI_SERVER_TEXT);
@@ -606,19 +616,10 @@ START_TEST(t_pin_on_keypad)
     struct cl_relay_msg m;
 
     ck_assert(run_until(is_open, 200000));
-    cl_test_hex("00 20 00 80 08 24 FF FF FF FF FF FF FF", tmpl, sizeof(tmpl));
-    cl_relay_msg_init(&m, CL_RELAY_PIN_VERIFY);
-    m.u.pin.apdu.data = tmpl;
-    m.u.pin.apdu.len = 13;
-    m.u.pin.encoding = CL_RELAY_PIN_ISO9564_2;
-    m.u.pin.min_len = 4;
-    m.u.pin.max_len = 12;
-    m.u.pin.offset = 0;
+    rig_pin_verify_msg(&m, tmpl);
     pin_to_type = pin;
     pin_len = sizeof(pin);
-    answered = false;
-    ck_assert_int_eq(cl_relay_session_send(&srv, ms, &m), CL_OK);
-    ck_assert(run_until(is_answered, 200000));
+    request(&m);
     ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
     ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
     ck_assert_ptr_null(pin_to_type);   /* typed once */
@@ -668,12 +669,8 @@ START_TEST(t_card_removed)
     ck_assert(run_until(is_open, 200000));
     card_present = false;
     ck_assert(run_until(is_removed, 200000));
-    cl_relay_msg_init(&m, CL_RELAY_APDU);
-    m.u.apdu.apdu.data = bal_cmd;
-    m.u.apdu.apdu.len = sizeof(bal_cmd);
-    answered = false;
-    ck_assert_int_eq(cl_relay_session_send(&srv, ms, &m), CL_OK);
-    ck_assert(run_until(is_answered, 200000));
+    balance_msg(&m);
+    request(&m);
     ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
     ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_NO_CARD);
     ck_assert_uint_eq(napdu, 0);
