@@ -368,6 +368,24 @@ static const struct {
     { "item: non-minimal length", false, HEAD MER "A6 06 A0 81 03 80 01 41", CL_ERR_MALFORMED },
     { "item: truncated inside", false, HEAD MER "A6 05 A0 03 80 02 41", CL_ERR_TRUNCATED },
     { "two item lists", false, HEAD MER "A6 05 A0 03 80 01 41 A6 05 A0 03 80 01 42", CL_ERR_TAG },
+    /* dates and BCD at their edges (one-at-a-time faults, docs/testing.md) */
+    { "32 January", false, ID KIND AMT CUR "84 07 20 24 01 32 00 00 00 " MER, CL_ERR_MALFORMED },
+    { "32 August", false, ID KIND AMT CUR "84 07 20 24 08 32 00 00 00 " MER, CL_ERR_MALFORMED },
+    { "29 February 2100 (not a leap year)", false, ID KIND AMT CUR "84 07 21 00 02 29 00 00 00 " MER, CL_ERR_MALFORMED },
+    { "month 13", false, ID KIND AMT CUR "84 07 20 24 13 01 00 00 00 " MER, CL_ERR_MALFORMED },
+    { "hour 24", false, ID KIND AMT CUR "84 07 20 24 05 01 24 00 00 " MER, CL_ERR_MALFORMED },
+    { "minute 60", false, ID KIND AMT CUR "84 07 20 24 05 01 14 60 00 " MER, CL_ERR_MALFORMED },
+    { "second 60", false, ID KIND AMT CUR "84 07 20 24 05 01 14 03 60 " MER, CL_ERR_MALFORMED },
+    { "year digit A (20A4)", false, ID KIND AMT CUR "84 07 20 A4 05 01 14 03 00 " MER, CL_ERR_MALFORMED },
+    { "challenge of 65 bytes", false, HEAD MER "88 41"
+      "00000000000000000000000000000000 00000000000000000000000000000000"
+      "00000000000000000000000000000000 00000000000000000000000000000000 00", CL_ERR_LENGTH },
+    /* UTF-8 at its edges: well-formed but not a Latin-1 letter is DENIED,
+     * ill-formed is MALFORMED */
+    { "U+10FFFF (F4 8F BF BF): well-formed, not Latin-1", false, HEAD "85 04 F4 8F BF BF", CL_ERR_DENIED },
+    { "F4 90 80 80: above U+10FFFF", false, HEAD "85 04 F4 90 80 80", CL_ERR_MALFORMED },
+    { "a 4-byte sequence cut by the field's end", false, HEAD "85 03 F0 9F 98 A6 05 A0 03 80 01 41", CL_ERR_MALFORMED },
+    { "a lone continuation byte 80", false, HEAD "85 01 80", CL_ERR_MALFORMED },
 };
 
 START_TEST(test_rejects)
@@ -432,6 +450,16 @@ static const struct {
       "A0 06 80 01 41 82 01 00 A0 03 80 01 41 A0 03 80 01 41 A0 03 80 01 41 A0 03 80 01 41"
       "A0 03 80 01 41 A0 03 80 01 41 A0 03 80 01 41" },
     { "challenge of 8 bytes", HEAD MER "88 08 01 02 03 04 05 06 07 08" },
+    { "challenge of 64 bytes", HEAD MER "88 40"
+      "00000000000000000000000000000000 00000000000000000000000000000000"
+      "00000000000000000000000000000000 00000000000000000000000000000000" },
+    { "31 January, 31 August", ID KIND AMT CUR "84 07 20 24 01 31 00 00 00 " MER },
+    { "31 August", ID KIND AMT CUR "84 07 20 24 08 31 00 00 00 " MER },
+    { "29 February 2024", ID KIND AMT CUR "84 07 20 24 02 29 00 00 00 " MER },
+    { "23:59:59", ID KIND AMT CUR "84 07 20 24 05 01 23 59 59 " MER },
+    { "unknown currency 100 (hundreds digit 1)", ID KIND AMT "83 03 01 00 02 " TIME MER },
+    { "a text of one character", HEAD MER "87 01 41" },
+    { "U+00FF, the last Latin-1 letter, and U+00C0, the first", HEAD "85 04 C3 BF C3 80" },
     { "access grant without amount", ID "81 01 05 " TIME MER },
 };
 
@@ -453,6 +481,7 @@ START_TEST(test_accepts)
         in[2] = (uint8_t)n;
     }
     n += 3 - (int)off;
+    memset(&t, 0x5A, sizeof(t));   /* decoding sets every field, terminators too */
     ck_assert_msg(cl_txn_decode(in + off, (size_t)n, &t) == CL_OK, "%s: %d",
                   accepts[_i].why, cl_txn_decode(in + off, (size_t)n, &t));
     ck_assert_int_eq(cl_txn_encode(&t, out, sizeof(out), &len), CL_OK);
@@ -494,6 +523,13 @@ static void bad_items(struct cl_txn *t) { t->n_items = CL_TXN_ITEMS_MAX + 1; }
 static void bad_item_desc(struct cl_txn *t) { t->n_items = 1; t->items[0].quantity = 1; }
 static void bad_item_qty0(struct cl_txn *t) { t->n_items = 1; strcpy(t->items[0].desc, "A"); }
 static void bad_item_qty(struct cl_txn *t) { bad_item_qty0(t); t->items[0].quantity = 10000; }
+static void bad_item2_qty0(struct cl_txn *t)
+{
+    t->n_items = 2;
+    strcpy(t->items[0].desc, "A");
+    t->items[0].quantity = 1;
+    strcpy(t->items[1].desc, "B");
+}
 static void bad_item_unit(struct cl_txn *t) { bad_item_qty0(t); t->items[0].quantity = 1; t->items[0].has_unit = true; t->items[0].unit = CL_TXN_AMOUNT_MAX + 1; }
 static void bad_item_noamt(struct cl_txn *t) { bad_item_qty0(t); t->items[0].quantity = 1; t->items[0].has_unit = true; t->kind = CL_TXN_ACCESS_GRANT; t->has_amount = false; }
 static void bad_text_nul(struct cl_txn *t) { memset(t->text, 'A', sizeof(t->text)); }
@@ -526,6 +562,7 @@ static const struct {
     { "item description empty", bad_item_desc, CL_ERR_MALFORMED },
     { "item quantity 0", bad_item_qty0, CL_ERR_RESERVED },
     { "item quantity 10000", bad_item_qty, CL_ERR_RESERVED },
+    { "second item quantity 0", bad_item2_qty0, CL_ERR_RESERVED },
     { "item unit amount above 2^48-1", bad_item_unit, CL_ERR_LENGTH },
     { "item unit amount without amount", bad_item_noamt, CL_ERR_MALFORMED },
     { "text not NUL-terminated", bad_text_nul, CL_ERR_ARG },
@@ -565,6 +602,9 @@ START_TEST(test_encode_args)
     ck_assert_int_eq(cl_txn_encode(NULL, out, sizeof(out), &len), CL_ERR_ARG);
     ck_assert_int_eq(cl_txn_encode(&t, out, sizeof(out), NULL), CL_ERR_ARG);
     ck_assert_int_eq(cl_txn_encode(&t, NULL, 10, &len), CL_ERR_ARG);
+    ck_assert_int_eq(cl_txn_encode(&t, NULL, 1, &len), CL_ERR_ARG);
+    ck_assert_int_eq(cl_txn_tbs(&t, challenge, 8, NULL, 1, &len), CL_ERR_ARG);
+    ck_assert_int_eq(cl_txn_decode(NULL, 1, &t), CL_ERR_ARG);
     ck_assert_int_eq(cl_txn_encode(&t, NULL, 0, &len), CL_ERR_BUFFER);
     ck_assert_int_eq(cl_txn_check(NULL), CL_ERR_ARG);
 }
@@ -701,6 +741,8 @@ static const struct {
     { 1200, 533, 2, "#533 12.00" },
     { 1200, 1, 0, "#001 1200" },
     { 1200, 999, 2, "#999 12.00" },
+    { 1200, 100, 2, "#100 12.00" },   /* 100 (BGL) withdrawn: digits, hundreds first */
+    { 1200, 250, 2, "#250 12.00" },
     { 250, 985, 2, "PLN 2.50" },
     { 250, 203, 2, "CZK 2.50" },
     { 250, 348, 2, "HUF 2.50" },
@@ -738,6 +780,49 @@ START_TEST(test_amount_errors)
     ck_assert_str_eq(cl_txn_currency_alpha(48, NULL), "BHD");
     ck_assert_ptr_null(cl_txn_currency_alpha(533, &e));
     ck_assert_uint_eq(e, 2);
+}
+END_TEST
+
+/* The currency table row by row, and nothing else known: numeric and
+ * alphabetic codes as Debian's iso-codes (iso_4217.json) has them, the
+ * minor units of ISO 4217. Every row is read, the first and the last too. */
+static const struct {
+    uint16_t num;
+    const char *alpha;
+    uint8_t exp;
+} iso4217[] = {
+    { 36, "AUD", 2 }, { 48, "BHD", 3 }, { 124, "CAD", 2 }, { 152, "CLP", 0 },
+    { 156, "CNY", 2 }, { 203, "CZK", 2 }, { 208, "DKK", 2 }, { 344, "HKD", 2 },
+    { 348, "HUF", 2 }, { 352, "ISK", 0 }, { 356, "INR", 2 }, { 368, "IQD", 3 },
+    { 392, "JPY", 0 }, { 400, "JOD", 3 }, { 410, "KRW", 0 }, { 414, "KWD", 3 },
+    { 434, "LYD", 3 }, { 484, "MXN", 2 }, { 512, "OMR", 3 }, { 554, "NZD", 2 },
+    { 578, "NOK", 2 }, { 702, "SGD", 2 }, { 704, "VND", 0 }, { 710, "ZAR", 2 },
+    { 752, "SEK", 2 }, { 756, "CHF", 2 }, { 788, "TND", 3 }, { 826, "GBP", 2 },
+    { 840, "USD", 2 }, { 946, "RON", 2 }, { 949, "TRY", 2 }, { 950, "XAF", 0 },
+    { 952, "XOF", 0 }, { 953, "XPF", 0 }, { 975, "BGN", 2 }, { 978, "EUR", 2 },
+    { 985, "PLN", 2 }, { 986, "BRL", 2 }, { 990, "CLF", 4 },
+};
+
+START_TEST(test_currency_table)
+{
+    unsigned num, i, known = 0;
+
+    for (num = 0; num <= 1000; num++) {
+        uint8_t e = 0xEE;
+        const char *a = cl_txn_currency_alpha((uint16_t)num, &e);
+        for (i = 0; i < sizeof(iso4217) / sizeof(iso4217[0]) && iso4217[i].num != num; i++) {
+        }
+        if (i == sizeof(iso4217) / sizeof(iso4217[0])) {
+            ck_assert_msg(a == NULL, "%u is not in the table", num);
+            ck_assert_uint_eq(e, 0xEE);
+            continue;
+        }
+        known++;
+        ck_assert_msg(a != NULL && strcmp(a, iso4217[i].alpha) == 0, "%u: %s", num,
+                      a ? a : "(none)");
+        ck_assert_msg(e == iso4217[i].exp, "%s: exponent %u", a, e);
+    }
+    ck_assert_uint_eq(known, sizeof(iso4217) / sizeof(iso4217[0]));
 }
 END_TEST
 
@@ -1066,8 +1151,10 @@ START_TEST(test_render_invariants)
 
                         ck_assert_ptr_nonnull(nl);
                         ck_assert_uint_le((size_t)(nl - l), w);
-                        for (c = l; c < nl; c++)
-                            ck_assert(*c >= 0x20 && *c <= 0x7E);
+                        /* one check a line: a ck_assert costs a pipe write */
+                        for (c = l; c < nl && *c >= 0x20 && *c <= 0x7E; c++) {
+                        }
+                        ck_assert_msg(c == nl, "%ux%u page %u: a control byte", w, h, p);
                         l = nl + 1;
                     }
                     ck_assert_uint_le(lines, h);
@@ -1259,6 +1346,38 @@ START_TEST(test_tbs_errors)
 }
 END_TEST
 
+/* Every output size from 0 to what is needed: BUFFER below it, the exact
+ * bytes at it, and never a byte written past the size given. */
+START_TEST(test_sizes_bounded)
+{
+    struct cl_txn t;
+    uint8_t want[CL_TXN_TBS_MAX], out[CL_TXN_TBS_MAX + 16];
+    size_t need, size, len, k;
+    int which;
+
+    examples[_i](&t);
+    for (which = 0; which < 2; which++) {
+        if (which == 0)
+            ck_assert_int_eq(cl_txn_tbs(&t, challenge, 8, want, sizeof(want), &need), CL_OK);
+        else
+            ck_assert_int_eq(cl_txn_encode(&t, want, sizeof(want), &need), CL_OK);
+        for (size = 0; size <= need; size++) {
+            int rc;
+            memset(out, 0xA5, sizeof(out));
+            rc = which == 0 ? cl_txn_tbs(&t, challenge, 8, out, size, &len)
+                            : cl_txn_encode(&t, out, size, &len);
+            ck_assert_int_eq(rc, size < need ? CL_ERR_BUFFER : CL_OK);
+            for (k = size; k < sizeof(out) && out[k] == 0xA5; k++) {
+            }
+            ck_assert_msg(k == sizeof(out), "%s, size %zu: byte %zu written",
+                          which ? "encode" : "tbs", size, k);
+        }
+        ck_assert_uint_eq(len, need);
+        ck_assert_mem_eq(out, want, need);
+    }
+}
+END_TEST
+
 /* The display form is what is signed: a Latin-1 payee signs like the ASCII
  * one the holder saw, and any shown character changes the digest input. */
 START_TEST(test_tbs_display_form)
@@ -1342,6 +1461,7 @@ static Suite *txn_suite(void)
     tc = tcase_create("render");
     tcase_add_loop_test(tc, test_amounts, 0, (int)(sizeof(amounts) / sizeof(amounts[0])));
     tcase_add_test(tc, test_amount_errors);
+    tcase_add_test(tc, test_currency_table);
     tcase_add_loop_test(tc, test_render, 0, (int)(sizeof(renders) / sizeof(renders[0])));
     tcase_add_loop_test(tc, test_render_invariants, 0, nex);
     tcase_add_test(tc, test_render_amount_limit);
@@ -1353,6 +1473,7 @@ static Suite *txn_suite(void)
 
     tc = tcase_create("sign");
     tcase_add_loop_test(tc, test_tbs, 0, nex);
+    tcase_add_loop_test(tc, test_sizes_bounded, 0, nex);
     tcase_add_test(tc, test_tbs_errors);
     tcase_add_test(tc, test_tbs_display_form);
 #ifdef CL_TEST_DIGEST
