@@ -353,6 +353,10 @@ static const struct {
     { "00 20 00 80 01 31", 0, R(PIN), "VERIFY with exactly one data byte" },
     { "00 20 00 80 00", 0, OK_R, "VERIFY case 2 (Le only)" },
     { "00 21 00 80 00 00 01 31", 0, R(PIN), "VERIFY odd, extended, 1 byte" },
+    /* tries left: no data field, whatever the length bytes (the device
+     * fuzzer's oracle once took this for a PIN) */
+    { "00 21 21 10 00 00 82", 0, OK_R, "VERIFY odd, case 2E: no data" },
+    { "00 20 00 80 00 00 00", 0, OK_R, "VERIFY, case 2E, Le 65536: no data" },
 };
 
 START_TEST(test_form)
