@@ -386,6 +386,21 @@ static const struct {
     { "F4 90 80 80: above U+10FFFF", false, HEAD "85 04 F4 90 80 80", CL_ERR_MALFORMED },
     { "a 4-byte sequence cut by the field's end", false, HEAD "85 03 F0 9F 98 A6 05 A0 03 80 01 41", CL_ERR_MALFORMED },
     { "a lone continuation byte 80", false, HEAD "85 01 80", CL_ERR_MALFORMED },
+    /* sequences cut by the field's end after a first character, with
+     * continuation-like bytes (the next tag, A6) right behind the field */
+    { "2-byte sequence cut after A", false, HEAD "85 02 41 C3 A6 05 A0 03 80 01 41", CL_ERR_MALFORMED },
+    { "3-byte sequence cut after A", false, HEAD "85 03 41 E2 82 A6 05 A0 03 80 01 41", CL_ERR_MALFORMED },
+    { "4-byte sequence cut after A", false, HEAD "85 04 41 F0 9F 98 A6 05 A0 03 80 01 41", CL_ERR_MALFORMED },
+    /* each continuation byte checked in its own place */
+    { "E2 41 82: 2nd byte not a continuation", false, HEAD "85 03 E2 41 82", CL_ERR_MALFORMED },
+    { "F1 41 98 98: 2nd byte not a continuation", false, HEAD "85 04 F1 41 98 98", CL_ERR_MALFORMED },
+    { "F1 98 41 98: 3rd byte not a continuation", false, HEAD "85 04 F1 98 41 98", CL_ERR_MALFORMED },
+    /* well-formed at the edges of the overlong and surrogate rules, but
+     * not Latin-1 letters */
+    { "U+D7FF (ED 9F BF), the last before the surrogates", false, HEAD "85 03 ED 9F BF", CL_ERR_DENIED },
+    { "U+10000 (F0 90 80 80), the first 4-byte one", false, HEAD "85 04 F0 90 80 80", CL_ERR_DENIED },
+    { "U+07FF (DF BF), the last 2-byte one", false, HEAD "85 02 DF BF", CL_ERR_DENIED },
+    { "U+0080 (C2 80), a C1 control", false, HEAD "85 02 C2 80", CL_ERR_DENIED },
 };
 
 START_TEST(test_rejects)
@@ -458,6 +473,7 @@ static const struct {
     { "29 February 2024", ID KIND AMT CUR "84 07 20 24 02 29 00 00 00 " MER },
     { "23:59:59", ID KIND AMT CUR "84 07 20 24 05 01 23 59 59 " MER },
     { "unknown currency 100 (hundreds digit 1)", ID KIND AMT "83 03 01 00 02 " TIME MER },
+    { "unknown currency 999, the last", ID KIND AMT "83 03 09 99 02 " TIME MER },
     { "a text of one character", HEAD MER "87 01 41" },
     { "U+00FF, the last Latin-1 letter, and U+00C0, the first", HEAD "85 04 C3 BF C3 80" },
     { "access grant without amount", ID "81 01 05 " TIME MER },
@@ -1346,6 +1362,30 @@ START_TEST(test_tbs_errors)
 }
 END_TEST
 
+/* Every month's last day is valid and the day after it is not (29
+ * February in leap years: 2000 and 2024, not 2100 or 2023). */
+START_TEST(test_month_ends)
+{
+    static const unsigned dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    static const unsigned years[4] = { 2023, 2024, 2000, 2100 };
+    struct cl_txn t;
+    unsigned m, y;
+
+    for (y = 0; y < 4; y++)
+        for (m = 1; m <= 12; m++) {
+            unsigned last = dim[m - 1] + (m == 2 && (y == 1 || y == 2));
+            ex_minimal(&t);
+            t.time.year = (uint16_t)years[y];
+            t.time.month = (uint8_t)m;
+            t.time.day = (uint8_t)last;
+            ck_assert_msg(cl_txn_check(&t) == CL_OK, "%u-%02u-%02u", years[y], m, last);
+            t.time.day = (uint8_t)(last + 1);
+            ck_assert_msg(cl_txn_check(&t) == CL_ERR_MALFORMED, "%u-%02u-%02u", years[y], m,
+                          last + 1);
+        }
+}
+END_TEST
+
 /* Every output size from 0 to what is needed: BUFFER below it, the exact
  * bytes at it, and never a byte written past the size given. */
 START_TEST(test_sizes_bounded)
@@ -1450,6 +1490,7 @@ static Suite *txn_suite(void)
     tcase_add_loop_test(tc, test_struct_rejects, 0,
                         (int)(sizeof(struct_rejects) / sizeof(struct_rejects[0])));
     tcase_add_test(tc, test_encode_args);
+    tcase_add_test(tc, test_month_ends);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("amount");
