@@ -525,6 +525,16 @@ START_TEST(test_chain)
     assert_reason(cl_policy_check_apdu(NULL, &st, b, n, &reason), reason, R(CHAIN_INS), "61xx");
     cl_policy_card_reset(&st);
     assert_reason(cl_policy_check_apdu(NULL, &st, b, n, &reason), reason, OK_R, "after reset");
+    /* a proprietary class: the chain is continued in its class, 80 */
+    n = hx("90 D6 00 00 02 01 02", b, sizeof(b));
+    cl_policy_relayed(&st, b, n, 0x9000);
+    n = hx("00 D6 00 02 01 03", b, sizeof(b));
+    assert_reason(cl_policy_check_apdu(NULL, &st, b, n, &reason), reason, R(CHAIN_INS),
+                  "class 00 after a class 90 link");
+    n = hx("80 D6 00 02 01 03", b, sizeof(b));
+    assert_reason(cl_policy_check_apdu(NULL, &st, b, n, &reason), reason, OK_R,
+                  "class 80 after a class 90 link");
+    cl_policy_relayed(&st, b, n, 0x9000);
     /* malformed bytes leave it alone */
     n = hx("10 D6 00 00 02 01 02", b, sizeof(b));
     cl_policy_relayed(&st, b, n, 0x9000);
@@ -552,6 +562,10 @@ static const struct {
     { { "00 B0 00 00 00", "10 2A 9E 9A 01 01", NULL }, R(CHAIN_PIN), 1, "chained PSO" },
     { { "00 D6 00 00 01 01", "00 B0 00 00 00", "00 20 00 80" }, OK_R, CL_POLICY_NO_STEP,
       "no chain" },
+    { { "90 D6 00 00 01 01", "80 D6 00 01 01 02", NULL }, OK_R, CL_POLICY_NO_STEP,
+      "a proprietary class chains in its own class" },
+    { { "90 D6 00 00 01 01", "00 D6 00 01 01 02", NULL }, R(CHAIN_INS), 1,
+      "a proprietary chain continued in class 00" },
 };
 
 START_TEST(test_chain_script)
@@ -763,6 +777,10 @@ static const struct {
       true, R(TEMPLATE_DATA), "old block not a region: 8 stray bytes" },
     { "00 20 00 80 02 FF FF", 1, 4, 4, 0, 2, 0xFF, false, R(TEMPLATE_DATA),
       "length byte past the data" },
+    { "00 20 00 80 04 FF FF FF FF", 1, 4, 8, 0, 0, 0xFF, false, R(TEMPLATE_DATA),
+      "length byte on the region's first byte, every byte covered" },
+    { "00 20 00 80 05 04 FF FF FF FF", 1, 4, 8, 1, 0, 0xFF, false, OK_R,
+      "length byte, then the BCD region" },
 };
 
 START_TEST(test_template)
@@ -1046,6 +1064,22 @@ START_TEST(test_txn_text_codes)
 END_TEST
 
 /* The whole flow with PSO: pages, confirm, PIN, signing command, result. */
+/* Once an approval ended (done, refused or aborted) the state keeps
+ * nothing of it: no kind, digest size, signing header, transaction id or
+ * page count that a later approval or a reader of the state could take. */
+static void assert_approval_cleared(const struct cl_policy_state *st)
+{
+    static const uint8_t zero[CL_TXN_ID_LEN];
+
+    ck_assert_uint_eq(st->step, CL_POLICY_IDLE);
+    ck_assert_uint_eq(st->kind, 0);
+    ck_assert_uint_eq(st->digest_len, 0);
+    ck_assert_mem_eq(st->sign_cmd, zero, sizeof(st->sign_cmd));
+    ck_assert_mem_eq(st->txn_id, zero, sizeof(st->txn_id));
+    ck_assert_uint_eq(st->pages, 0);
+    ck_assert_uint_eq(st->seen, 0);
+}
+
 START_TEST(test_flow_pso)
 {
     static const uint8_t digest[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
@@ -1067,6 +1101,10 @@ START_TEST(test_flow_pso)
     ck_assert_uint_eq(pages, 3);
     assert_reason(cl_policy_check_msg(NULL, &st, &m, approve_len, &reason, NULL), reason, OK_R,
                   "message");
+    reason = 0xEE;   /* set by each call, not left from the one before */
+    assert_reason(cl_policy_check_txn(NULL, &txn, m.u.txn.sign_cmd, &reason), reason, OK_R,
+                  "the transaction");
+    reason = 0xEE;
     assert_reason(cl_policy_approve_start(NULL, &st, &m.u.txn, &txn, pages, &reason), reason, OK_R,
                   "start");
     ck_assert_uint_eq(st.step, CL_POLICY_SHOWING);
@@ -1108,14 +1146,16 @@ START_TEST(test_flow_pso)
     ck_assert_int_eq(cl_policy_build_sign(&st, digest, 48, out, sizeof(out), &len), CL_ERR_ARG);
     ck_assert_int_eq(cl_policy_build_sign(&st, digest, 32, out, 37, &len), CL_ERR_BUFFER);
     ck_assert_uint_eq(len, 0);
+    memset(out, 0xAA, sizeof(out));
     ck_assert_int_eq(cl_policy_build_sign(&st, digest, 32, out, 38, &len), CL_OK);
     cl_assert_bytes(out, len, "00 2A 9E 9A 20 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10 "
                               "11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E 1F 20 00");
+    ck_assert_uint_eq(out[38], 0xAA);   /* nothing past the command */
     ck_assert_uint_eq(st.step, CL_POLICY_SIGNING);
     ck_assert_int_eq(cl_policy_build_sign(&st, digest, 32, out, sizeof(out), &len), CL_ERR_STATE);
     /* success: no cleanup, the approval is over, the card stays verified */
     ck_assert_uint_eq(cl_policy_sign_result(NULL, &st, 0x9000), CL_POLICY_CLEANUP_NONE);
-    ck_assert_uint_eq(st.step, CL_POLICY_IDLE);
+    assert_approval_cleared(&st);
     ck_assert_uint_eq(st.flags & CL_POLICY_S_PIN_VERIFIED, CL_POLICY_S_PIN_VERIFIED);
     assert_reason(cl_policy_check_apdu(NULL, &st, read_rec, sizeof(read_rec), &reason), reason,
                   OK_R, "relay after");
@@ -1224,7 +1264,7 @@ START_TEST(test_abort)
     }
     ck_assert_uint_eq(got, aborts[_i].cleanup);
     ck_assert_uint_eq(cl_policy_cleanup(&st), aborts[_i].cleanup);
-    ck_assert_uint_eq(st.step, CL_POLICY_IDLE);
+    assert_approval_cleared(&st);
     if (got == CL_POLICY_CLEANUP_NONE) {
         assert_reason(cl_policy_check_apdu(&cfg, &st, read_rec, sizeof(read_rec), &reason), reason,
                       OK_R, "no cleanup");
@@ -1301,6 +1341,10 @@ static const struct {
       "00 00 27 10 03 D2 00 00 00 07 01 02 03 04 05 06 07 08 90 00", OK_R,
       "80 54 00 00 28 FF FF FF FF 00 00 00 07 3F 2A 91 0C 5B E8 47 D2 A6 13 7C 09 E4 B5 68 F1 "
       "43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00 00", "amount 2^32-1" },
+    { "Cafe Rosa", 0x12345678u, true,
+      "00 00 27 10 03 D2 00 00 00 07 01 02 03 04 05 06 07 08 90 00", OK_R,
+      "80 54 00 00 28 12 34 56 78 00 00 00 07 3F 2A 91 0C 5B E8 47 D2 A6 13 7C 09 E4 B5 68 F1 "
+      "43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00 00", "every amount byte its own" },
     { "Cafe Rosa", 0x100000000u, true,
       "00 00 27 10 03 D2 00 00 00 07 01 02 03 04 05 06 07 08 90 00", R(PURSE), NULL,
       "amount 2^32" },
@@ -1344,6 +1388,7 @@ START_TEST(test_debit)
     txn.has_amount = debits[_i].has;
     txn.amount = debits[_i].amount;
     reason = 0xEE;
+    memset(out, 0xAA, sizeof(out));
     rc = cl_policy_build_debit(&st, &txn, bal, blen, out, sizeof(out), &len, &reason);
     assert_reason(rc, reason, debits[_i].reason, debits[_i].why);
     if (rc != CL_OK) {
@@ -1353,6 +1398,7 @@ START_TEST(test_debit)
     }
     cl_assert_bytes(out, len, debits[_i].debit);
     ck_assert_uint_eq(len, CL_POLICY_DEBIT_LEN);
+    ck_assert_uint_eq(out[len], 0xAA);   /* nothing past the command */
     {
         /* the payee bytes are what lib/txn shows on the first line */
         char page[5 * 41 + 1];
@@ -1437,6 +1483,17 @@ START_TEST(test_approve_args)
     ck_assert_int_eq(cl_policy_approve_start(NULL, &st, &m.u.txn, &txn, 65536, &reason), CL_ERR_ARG);
     ck_assert_int_eq(cl_policy_approve_start(NULL, &st, &m.u.txn, NULL, 1, &reason), CL_ERR_ARG);
     ck_assert_int_eq(cl_policy_approve_start(NULL, NULL, &m.u.txn, &txn, 1, &reason), CL_ERR_ARG);
+    {
+        /* a PIN template of one byte at NULL */
+        struct cl_relay_bytes keep = m.u.txn.pin.apdu;
+        m.u.txn.pin.apdu.data = NULL;
+        m.u.txn.pin.apdu.len = 1;
+        ck_assert_int_eq(cl_policy_approve_start(NULL, &st, &m.u.txn, &txn, 1, &reason),
+                         CL_ERR_ARG);
+        ck_assert_int_eq(cl_policy_check_msg(NULL, &st, &m, approve_len, &reason, NULL),
+                         CL_ERR_ARG);
+        m.u.txn.pin.apdu = keep;
+    }
     ck_assert_uint_eq(st.step, CL_POLICY_IDLE);
     assert_reason(cl_policy_approve_start(NULL, &st, &m.u.txn, &txn, 65535, &reason), reason, OK_R,
                   "65535 pages");
@@ -1823,6 +1880,32 @@ START_TEST(test_names_and_args)
         script_of(&s, 2);
         s.steps[1].apdu.data = NULL;
         ck_assert_int_eq(cl_policy_check_script(NULL, NULL, &s, &reason, &step), CL_ERR_ARG);
+        script_of(&s, 2);
+        s.steps[0].apdu.data = NULL;   /* the first step, a 1-byte length */
+        s.steps[0].apdu.len = 1;
+        ck_assert_int_eq(cl_policy_check_script(NULL, NULL, &s, &reason, &step), CL_ERR_ARG);
+    }
+    /* a NULL pointer with a length of 1 is an argument error everywhere */
+    ck_assert_int_eq(cl_policy_check_apdu(NULL, NULL, NULL, 1, &reason), CL_ERR_ARG);
+    {
+        struct cl_relay_pin p;
+        memset(&p, 0, sizeof(p));
+        p.apdu.len = 1;
+        ck_assert_int_eq(cl_policy_check_template(NULL, NULL, &p, false, &reason), CL_ERR_ARG);
+    }
+    {
+        /* extension tables: one announced and none given; the second one
+         * with rules announced and none given */
+        static const struct cl_policy_rule rule = { 0xFF, 0x80, 0x5A, 0, 0, 0, 0,
+                                                    CL_POLICY_WHEN_ALWAYS, 0 };
+        struct cl_policy_table t[2] = { { &rule, 1 }, { NULL, 1 } };
+        struct cl_policy cfg = { 0, 0, 0, 0, NULL, 1 };
+        ck_assert_int_eq(cl_policy_check_apdu(&cfg, NULL, b, 4, &reason), CL_ERR_ARG);
+        cfg.extra = t;
+        cfg.nextra = 2;
+        ck_assert_int_eq(cl_policy_check_apdu(&cfg, NULL, b, 4, &reason), CL_ERR_ARG);
+        t[1].n = 0;
+        ck_assert_int_eq(cl_policy_check_apdu(&cfg, NULL, b, 4, &reason), CL_OK);
     }
 }
 END_TEST
