@@ -1885,6 +1885,16 @@ START_TEST(test_names_and_args)
         s.steps[0].apdu.len = 1;
         ck_assert_int_eq(cl_policy_check_script(NULL, NULL, &s, &reason, &step), CL_ERR_ARG);
     }
+    {
+        /* steps past nsteps are not the script's: not read */
+        struct cl_relay_script s;
+        script_of(&s, 1);
+        s.steps[1].apdu.data = NULL;
+        s.steps[1].apdu.len = 5;
+        assert_reason(cl_policy_check_script(NULL, NULL, &s, &reason, &step), reason, OK_R,
+                      "a stale step past nsteps");
+    }
+    ck_assert_str_eq(cl_policy_reason_name(R(VALUE)), "value or e-goods outside an approval");
     /* a NULL pointer with a length of 1 is an argument error everywhere */
     ck_assert_int_eq(cl_policy_check_apdu(NULL, NULL, NULL, 1, &reason), CL_ERR_ARG);
     {
