@@ -61,7 +61,10 @@ def object_sizes(entry, macro, header, prefix, tmp, name):
 def main():
     build, prefix = sys.argv[1], sys.argv[2]
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    cmds = json.load(open(os.path.join(build, "compile_commands.json")))
+    # the core library's own compile lines (ports/baremetal compiles the
+    # same sources again, with the device's role macros set)
+    cmds = [e for e in json.load(open(os.path.join(build, "compile_commands.json")))
+            if e.get("output", "").startswith("lib/libcardlink.a.p/")]
     print("  engines, text bytes (M0+ targets: t0 <= 1536, t1 <= 2457, relay <= 7168)")
     status = 0
     with tempfile.TemporaryDirectory() as tmp:
