@@ -645,6 +645,167 @@ START_TEST(test_faulty_channel)
 }
 END_TEST
 
+/* ------------------------------------------------------------ ARQ edges
+ * (the faults one-at-a-time mutation of lib/relay/relay_lossy.c left
+ * unseen; docs/testing.md) */
+
+/* Count the retransmissions a's outstanding message gets before the link
+ * fails (nothing comes back); t is advanced. */
+static unsigned retransmissions_until_dead(struct cl_relay_lossy *a, uint32_t *t)
+{
+    uint8_t out[128];
+    unsigned k = 0;
+
+    while (cl_relay_lossy_pull(a, *t, out, sizeof(out)) > 0) {
+    }
+    for (;;) {
+        uint32_t w = cl_relay_lossy_timer(a, *t);
+        ck_assert_uint_ne(w, CL_TIMER_NONE);
+        *t += w;
+        if (cl_relay_lossy_timeout(a, *t) != CL_OK)
+            return k;
+        ck_assert_uint_gt(cl_relay_lossy_pull(a, *t, out, sizeof(out)), 0);
+        k++;
+        ck_assert_uint_lt(k, 100);
+    }
+}
+
+/* The defaults (cfg NULL): 5 retransmissions, the first after 2 s. */
+START_TEST(test_defaults)
+{
+    uint32_t t = 0;
+    uint8_t out[64];
+
+    cl_relay_lossy_init(&L.a, NULL, L.arx, sizeof(L.arx), L.atx, sizeof(L.atx));
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"x", 1), CL_OK);
+    ck_assert_uint_gt(cl_relay_lossy_pull(&L.a, t, out, sizeof(out)), 0);
+    ck_assert_uint_eq(cl_relay_lossy_timer(&L.a, t), CL_LOSSY_RTO_DEFAULT);
+    ck_assert_uint_eq(retransmissions_until_dead(&L.a, &t), CL_LOSSY_RETRIES_DEFAULT);
+    ck_assert_int_eq(cl_relay_lossy_error(&L.a), CL_ERR_TIMEOUT);
+}
+END_TEST
+
+/* An acknowledged message leaves the retry count at zero: the next one
+ * gets all of its retransmissions again (3 here), after ones that used
+ * some and ones that used none. */
+START_TEST(test_retries_per_message)
+{
+    uint32_t t = 1000;
+    uint8_t out[64];
+
+    lp_init(&L, 1, 2);
+    /* message 1: one retransmission, then acknowledged */
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"one", 3), CL_OK);
+    ck_assert_uint_gt(cl_relay_lossy_pull(&L.a, t, out, sizeof(out)), 0);
+    t += 100;
+    ck_assert_int_eq(cl_relay_lossy_timeout(&L.a, t), CL_OK);
+    ck_assert_int_eq(move(&L.a, &L.b, t, false, NULL, NULL), 1);
+    ck_assert_int_eq(move(&L.b, &L.a, t, false, NULL, NULL), 0);
+    ck_assert(cl_relay_lossy_can_send(&L.a));
+    /* message 2: acknowledged at once */
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"two", 3), CL_OK);
+    ck_assert_int_eq(move(&L.a, &L.b, t, false, NULL, NULL), 1);
+    ck_assert_int_eq(move(&L.b, &L.a, t, false, NULL, NULL), 0);
+    /* message 3: never acknowledged */
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"three", 5), CL_OK);
+    ck_assert_uint_eq(retransmissions_until_dead(&L.a, &t), 3);
+}
+END_TEST
+
+/* A second timeout() before the repeated frame went out is not another
+ * retry; the timer is off meanwhile. */
+START_TEST(test_timeout_twice)
+{
+    uint32_t t = 1000;
+    uint8_t out[64];
+
+    lp_init(&L, 1, 2);
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"x", 1), CL_OK);
+    ck_assert_uint_gt(cl_relay_lossy_pull(&L.a, t, out, sizeof(out)), 0);
+    t += 100;
+    ck_assert_int_eq(cl_relay_lossy_timeout(&L.a, t), CL_OK);
+    ck_assert_uint_eq(cl_relay_lossy_timer(&L.a, t), CL_TIMER_NONE);
+    ck_assert_int_eq(cl_relay_lossy_timeout(&L.a, t + 1000), CL_OK);
+    ck_assert_uint_eq(cl_relay_lossy_stats(&L.a)->retransmits, 1);
+    ck_assert_uint_gt(cl_relay_lossy_pull(&L.a, t, out, sizeof(out)), 0);
+    ck_assert_uint_eq(cl_relay_lossy_timer(&L.a, t), 200);   /* doubled, armed by the frame */
+}
+END_TEST
+
+/* The acknowledgement arrives while the repeat is due but not yet sent:
+ * nothing goes out (no stale DATA frame). */
+START_TEST(test_ack_cancels_repeat)
+{
+    uint32_t t = 1000;
+    uint8_t first[64], out[64];
+    size_t n, used;
+
+    lp_init(&L, 1, 2);
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"x", 1), CL_OK);
+    n = cl_relay_lossy_pull(&L.a, t, first, sizeof(first));
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.b, t, first, n, &used), CL_OK);
+    t += 100;
+    ck_assert_int_eq(cl_relay_lossy_timeout(&L.a, t), CL_OK);   /* repeat due */
+    ck_assert_int_eq(move(&L.b, &L.a, t, false, NULL, NULL), 0);  /* the ACK */
+    ck_assert(cl_relay_lossy_can_send(&L.a));
+    ck_assert_uint_eq(cl_relay_lossy_pull(&L.a, t, out, sizeof(out)), 0);
+    ck_assert_uint_eq(cl_relay_lossy_stats(&L.a)->data_sent, 1);
+}
+END_TEST
+
+/* A duplicate after our acknowledgement went out (and was lost) is
+ * acknowledged again; otherwise the sender would give up. */
+START_TEST(test_duplicate_acked_again)
+{
+    uint32_t t = 1000;
+    uint8_t first[64], out[64];
+    size_t n, used;
+
+    lp_init(&L, 1, 2);
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"x", 1), CL_OK);
+    n = cl_relay_lossy_pull(&L.a, t, first, sizeof(first));
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.b, t, first, n, &used), CL_OK);
+    {
+        const uint8_t *m;
+        size_t ml;
+        ck_assert_int_eq(cl_relay_lossy_take(&L.b, &m, &ml), CL_OK);
+    }
+    ck_assert_uint_gt(cl_relay_lossy_pull(&L.b, t, out, sizeof(out)), 0);   /* ACK lost */
+    ck_assert_uint_eq(cl_relay_lossy_pull(&L.b, t, out, sizeof(out)), 0);
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.b, t, first, n, &used), CL_OK);   /* again */
+    ck_assert_uint_eq(cl_relay_lossy_stats(&L.b)->duplicates, 1);
+    ck_assert_int_eq(move(&L.b, &L.a, t, false, NULL, NULL), 0);
+    ck_assert(cl_relay_lossy_can_send(&L.a));
+    ck_assert_uint_eq(cl_relay_lossy_stats(&L.b)->acks_sent, 2);
+    ck_assert_uint_eq(cl_relay_lossy_stats(&L.b)->frames_sent, 2);
+    ck_assert_uint_eq(cl_relay_lossy_stats(&L.a)->frames_sent, 1);
+    ck_assert_uint_eq(cl_relay_lossy_stats(&L.a)->data_sent, 1);
+    ck_assert_uint_eq(cl_relay_lossy_stats(&L.a)->acks_sent, 0);
+}
+END_TEST
+
+/* A message exactly as long as the tx buffer is taken; one byte more is
+ * not. sent() beyond what the last lend() gave is refused, also after a
+ * lend() that gave nothing. frame() without len is an argument error. */
+START_TEST(test_lossy_edges)
+{
+    static uint8_t msg[300];
+    const uint8_t *p;
+    uint8_t hdr[4] = { 1, 0, 0, 0 }, out[16];
+    size_t n, len = 7;
+
+    lp_init(&L, 1, 2);
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, 0, msg, sizeof(L.atx) + 1), CL_ERR_TOO_LONG);
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, 0, msg, sizeof(L.atx)), CL_OK);
+    while ((n = cl_relay_lossy_lend(&L.a, 0, &p)) > 0)
+        ck_assert_int_eq(cl_relay_lossy_sent(&L.a, n), CL_OK);
+    ck_assert_int_eq(cl_relay_lossy_sent(&L.a, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_frame(hdr, msg, 1, out, sizeof(out), NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_lossy_frame(hdr, msg, 1, out, 4, &len), CL_ERR_BUFFER);
+    ck_assert_uint_eq(len, 9);   /* 7E, 4 header, 1 payload, 2 CRC, 7E: the size needed */
+}
+END_TEST
+
 static Suite *lossy_suite(void)
 {
     Suite *s = suite_create("relay_lossy");
@@ -664,6 +825,12 @@ static Suite *lossy_suite(void)
     tcase_add_test(tc, test_oversize);
     tcase_add_test(tc, test_lend_pieces);
     tcase_add_loop_test(tc, test_faulty_channel, 0, 4);
+    tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_retries_per_message);
+    tcase_add_test(tc, test_timeout_twice);
+    tcase_add_test(tc, test_ack_cancels_repeat);
+    tcase_add_test(tc, test_duplicate_acked_again);
+    tcase_add_test(tc, test_lossy_edges);
     suite_add_tcase(s, tc);
     return s;
 }
