@@ -834,6 +834,39 @@ START_TEST(test_lossy_edges)
 }
 END_TEST
 
+/* The receive window: a frame up to 127 behind the next expected one is a
+ * duplicate (acknowledged again), 128 behind is not (dropped unanswered);
+ * an engine without buffers takes no message. */
+START_TEST(test_duplicate_window)
+{
+    uint8_t hdr[4] = { CL_LOSSY_CTL_DATA, 0x10, 0, 0 }, f[16], out[64];
+    size_t fl, used;
+    uint32_t t = 0;
+    struct cl_relay_lossy z;
+    int i;
+
+    lp_init(&L, 1, 2);
+    for (i = 0; i < 130; i++) {                 /* B expects seq 130 next */
+        ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"m", 1), CL_OK);
+        ck_assert_int_eq(move(&L.a, &L.b, t, false, NULL, NULL), 1);
+        ck_assert_int_eq(move(&L.b, &L.a, t, false, NULL, NULL), 0);
+    }
+    hdr[2] = 130 - 128;
+    ck_assert_int_eq(cl_relay_lossy_frame(hdr, (const uint8_t *)"z", 1, f, sizeof(f), &fl), CL_OK);
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.b, t, f, fl, &used), CL_OK);
+    ck_assert_uint_eq(cl_relay_lossy_stats(&L.b)->duplicates, 0);
+    ck_assert_uint_eq(cl_relay_lossy_pull(&L.b, t, out, sizeof(out)), 0);
+    hdr[2] = 130 - 127;
+    ck_assert_int_eq(cl_relay_lossy_frame(hdr, (const uint8_t *)"z", 1, f, sizeof(f), &fl), CL_OK);
+    ck_assert_int_eq(cl_relay_lossy_feed(&L.b, t, f, fl, &used), CL_OK);
+    ck_assert_uint_eq(cl_relay_lossy_stats(&L.b)->duplicates, 1);
+    ck_assert_uint_gt(cl_relay_lossy_pull(&L.b, t, out, sizeof(out)), 0);
+    /* no buffers */
+    cl_relay_lossy_init(&z, NULL, NULL, 10, NULL, 10);
+    ck_assert_int_eq(cl_relay_lossy_send(&z, t, (const uint8_t *)"m", 1), CL_ERR_TOO_LONG);
+}
+END_TEST
+
 static Suite *lossy_suite(void)
 {
     Suite *s = suite_create("relay_lossy");
@@ -859,6 +892,7 @@ static Suite *lossy_suite(void)
     tcase_add_test(tc, test_ack_cancels_repeat);
     tcase_add_test(tc, test_duplicate_acked_again);
     tcase_add_test(tc, test_lossy_edges);
+    tcase_add_test(tc, test_duplicate_window);
     suite_add_tcase(s, tc);
     return s;
 }
