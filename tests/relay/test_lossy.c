@@ -740,6 +740,19 @@ START_TEST(test_retries_per_message)
 }
 END_TEST
 
+/* A fresh pair (epochs 1 and 2, RTO 100 ms, 3 retries); A sends "x" and
+ * its first frame is pulled into first[0..size): its length. */
+static size_t a_sends_x(uint32_t t, uint8_t *first, size_t size)
+{
+    size_t n;
+
+    lp_init(&L, 1, 2);
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"x", 1), CL_OK);
+    n = cl_relay_lossy_pull(&L.a, t, first, size);
+    ck_assert_uint_gt(n, 0);
+    return n;
+}
+
 /* A second timeout() before the repeated frame went out is not another
  * retry; the timer is off meanwhile. */
 START_TEST(test_timeout_twice)
@@ -747,9 +760,7 @@ START_TEST(test_timeout_twice)
     uint32_t t = 1000;
     uint8_t out[64];
 
-    lp_init(&L, 1, 2);
-    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"x", 1), CL_OK);
-    ck_assert_uint_gt(cl_relay_lossy_pull(&L.a, t, out, sizeof(out)), 0);
+    (void)a_sends_x(t, out, sizeof(out));
     t += 100;
     ck_assert_int_eq(cl_relay_lossy_timeout(&L.a, t), CL_OK);
     ck_assert_uint_eq(cl_relay_lossy_timer(&L.a, t), CL_TIMER_NONE);
@@ -768,9 +779,7 @@ START_TEST(test_ack_cancels_repeat)
     uint8_t first[64], out[64];
     size_t n, used;
 
-    lp_init(&L, 1, 2);
-    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"x", 1), CL_OK);
-    n = cl_relay_lossy_pull(&L.a, t, first, sizeof(first));
+    n = a_sends_x(t, first, sizeof(first));
     ck_assert_int_eq(cl_relay_lossy_feed(&L.b, t, first, n, &used), CL_OK);
     t += 100;
     ck_assert_int_eq(cl_relay_lossy_timeout(&L.a, t), CL_OK);   /* repeat due */
@@ -789,9 +798,7 @@ START_TEST(test_duplicate_acked_again)
     uint8_t first[64], out[64];
     size_t n, used;
 
-    lp_init(&L, 1, 2);
-    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"x", 1), CL_OK);
-    n = cl_relay_lossy_pull(&L.a, t, first, sizeof(first));
+    n = a_sends_x(t, first, sizeof(first));
     ck_assert_int_eq(cl_relay_lossy_feed(&L.b, t, first, n, &used), CL_OK);
     {
         const uint8_t *m;
