@@ -195,6 +195,14 @@ const uint8_t *board_device_id(size_t *len)
 
 uint32_t board_boot_count(void) { return 1; }
 
+/* a radio profile (capped RTO, more tries), so those paths run too */
+void board_link_config(struct cl_relay_lossy_config *lc)
+{
+    lc->rto_ms = 1500;
+    lc->rto_max_ms = 4000;
+    lc->max_retries = 8;
+}
+
 static void settle(void)
 {
     unsigned i;
@@ -205,14 +213,14 @@ static void settle(void)
     board_idle();
     if (cl_relay_lossy_want(&slink) == CL_WANT_FAILED ||
         (cl_relay_lossy_timer(&slink, ms) == 0 && cl_relay_lossy_timeout(&slink, ms) != CL_OK)) {
-        struct cl_relay_lossy_config lc = { 0, 0, 9 };
+        struct cl_relay_lossy_config lc = { 0, 0, 9, 0 };
         cl_relay_lossy_init(&slink, &lc, slrx, sizeof(slrx), sltx, sizeof(sltx));
     }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct cl_relay_lossy_config lc = { 0, 0, 5 };
+    struct cl_relay_lossy_config lc = { 0, 0, 5, 0 };
     size_t pos = 0, i;
     unsigned t;
 

@@ -38,7 +38,7 @@ static void check(bool ok)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct cl_relay_lossy a, b;
-    struct cl_relay_lossy_config ca = { 50, 3, 0 }, cb = { 50, 20, 0 };
+    struct cl_relay_lossy_config ca = { 50, 3, 0, 0 }, cb = { 50, 20, 0, 0 };
     size_t pos = 1, nsent = 0, next_b = 0, used, ml;
     unsigned bsent = 0, bnext = 0;
     uint32_t now = 0;
@@ -50,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     ca.epoch = (uint8_t)(data[0] & 0x0F);
     ca.max_retries = (uint8_t)(1 + (data[0] >> 4));
+    ca.rto_max_ms = data[0] & 0x10u ? 120u : 0u;   /* a capped RTO on odd retry counts */
     cb.epoch = (uint8_t)((data[0] + 1) & 0x0F);
     cl_relay_lossy_init(&a, &ca, arx, sizeof(arx), atx, sizeof(atx));
     cl_relay_lossy_init(&b, &cb, brx, sizeof(brx), btx, sizeof(btx));
@@ -157,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         check(cl_relay_lossy_timer(&a, now) == CL_TIMER_NONE ||
-              cl_relay_lossy_timer(&a, now) <= 50u << 20);
+              cl_relay_lossy_timer(&a, now) <= (ca.rto_max_ms != 0 ? ca.rto_max_ms : 50u << 20));
     }
     return 0;
 }

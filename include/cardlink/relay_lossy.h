@@ -64,12 +64,18 @@ extern "C" {
  * message size): frame content is the message plus 6 bytes. */
 #define CL_LOSSY_RX_SIZE(max_msg) ((max_msg) + CL_LOSSY_OVERHEAD)
 
-/* Configuration. All zero means the defaults (RTO 2 s, 5 retries, epoch 0). */
+/* Configuration. All zero means the defaults (RTO 2 s doubling without
+ * a cap, 5 retries, epoch 0). A slow, noisy radio wants more retries and
+ * a cap: each try of a frame is lost about as often as the last, so a
+ * link lives longer on more tries, not on longer waits (docs/porting.md,
+ * "A bare-metal device"). */
 struct cl_relay_lossy_config {
     uint32_t rto_ms;         /* first retransmission timeout; 0 = 2000 */
     uint8_t max_retries;     /* retransmissions before failure; 0 = 5 */
     uint8_t epoch;           /* 0..15: MUST differ from the previous incarnation's
                               * (a boot counter or a random nibble) */
+    uint32_t rto_max_ms;     /* the doubling stops here; 0 = no cap (2^30 ms);
+                              * at or below rto_ms: no doubling */
 };
 
 /* Counters, for tests and link statistics. */
@@ -104,7 +110,7 @@ struct cl_relay_lossy {
     uint16_t rx_crc;               /* CRC of the content once it overflowed */
     /* words */
     int err;                       /* sticky: CL_OK, CL_ERR_TIMEOUT, CL_ERR_PROTOCOL */
-    uint32_t rto;
+    uint32_t rto, rto_max;
     uint32_t deadline, cur_rto;
     uint8_t *rx, *tx;              /* caller buffers: frame content, message */
     size_t rx_size, tx_size;
@@ -134,6 +140,16 @@ void cl_relay_lossy_init(struct cl_relay_lossy *l, const struct cl_relay_lossy_c
 
 /* Wipe the engine with cl_wipe(). Does nothing when l is NULL. */
 void cl_relay_lossy_free(struct cl_relay_lossy *l);
+
+/*
+ * How long a link with this configuration (NULL: the defaults) tries one
+ * unacknowledged message before it is dead: the sum of its waits, in ms
+ * (126,000 for the defaults), saturating at UINT32_MAX. A session above
+ * the link should not give up sooner (cl_relay_session_config's
+ * hello_timeout_ms, keep-alive silence): a session that drops a link
+ * still trying starts a new epoch, which kills the peer's link as well.
+ */
+uint32_t cl_relay_lossy_patience(const struct cl_relay_lossy_config *cfg);
 
 /*
  * What the link needs next (cardlink/engine.h): CL_WANT_FAILED (dead:

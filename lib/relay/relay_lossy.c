@@ -14,33 +14,67 @@
 /* Receive states (rx_state). */
 enum { RX_HUNT = 0, RX_IN, RX_ESC, RX_BAD };
 
+#define RTO_CAP 0x40000000u   /* ms, about 12 days: where doubling stops at most */
+
 /* Whether time a is at or after time b (wrapping millisecond counter). */
 static bool time_reached(uint32_t a, uint32_t b)
 {
     return (uint32_t)(a - b) < 0x80000000u;
 }
 
+/* The wait after one of w: doubled up to the cap (rto_max <= 2^30, so the
+ * doubling cannot wrap); a wait at or over the cap stays. */
+static uint32_t next_rto(const struct cl_relay_lossy *l, uint32_t w)
+{
+    if (w < l->rto_max)
+        w = w * 2u > l->rto_max ? l->rto_max : w * 2u;
+    return w;
+}
+
+/* The timing and epoch of cfg (NULL: the defaults) into l. */
+static void configure(struct cl_relay_lossy *l, const struct cl_relay_lossy_config *cfg)
+{
+    static const struct cl_relay_lossy_config none;
+    uint32_t cap;
+
+    if (cfg == NULL)
+        cfg = &none;
+    l->rto = l->cur_rto = cfg->rto_ms != 0 ? cfg->rto_ms : CL_LOSSY_RTO_DEFAULT;
+    cap = cfg->rto_max_ms;
+    l->rto_max = cap - 1u < RTO_CAP ? cap : RTO_CAP;   /* 0: RTO_CAP */
+    l->max_retries = cfg->max_retries != 0 ? cfg->max_retries : CL_LOSSY_RETRIES_DEFAULT;
+    l->epoch = (uint8_t)(cfg->epoch & 0x0Fu);
+}
+
 /* see cardlink/relay_lossy.h */
 void cl_relay_lossy_init(struct cl_relay_lossy *l, const struct cl_relay_lossy_config *cfg,
                          uint8_t *rx_buf, size_t rx_size, uint8_t *tx_buf, size_t tx_size)
 {
-    uint32_t rto = 0;
-    uint8_t retries = 0;
-
     if (l == NULL)
         return;
     memset(l, 0, sizeof(*l));
-    if (cfg != NULL) {
-        rto = cfg->rto_ms;
-        retries = cfg->max_retries;
-        l->epoch = (uint8_t)(cfg->epoch & 0x0Fu);
-    }
-    l->rto = l->cur_rto = rto != 0 ? rto : CL_LOSSY_RTO_DEFAULT;
-    l->max_retries = retries != 0 ? retries : CL_LOSSY_RETRIES_DEFAULT;
+    configure(l, cfg);
     l->rx = rx_buf;
     l->rx_size = rx_buf != NULL ? rx_size : 0;
     l->tx = tx_buf;
     l->tx_size = tx_buf != NULL ? tx_size : 0;
+}
+
+/* see cardlink/relay_lossy.h */
+uint32_t cl_relay_lossy_patience(const struct cl_relay_lossy_config *cfg)
+{
+    struct cl_relay_lossy l;
+    uint32_t sum = 0, w;
+    unsigned k;
+
+    configure(&l, cfg);
+    for (w = l.rto, k = 0; k <= l.max_retries; k++) {
+        if (sum > UINT32_MAX - w)
+            return UINT32_MAX;
+        sum += w;
+        w = next_rto(&l, w);
+    }
+    return sum;
 }
 
 /* see cardlink/relay_lossy.h */
@@ -345,8 +379,7 @@ int cl_relay_lossy_timeout(struct cl_relay_lossy *l, uint32_t now)
         if (l->retries >= l->max_retries)
             return l->err = CL_ERR_TIMEOUT;
         l->retries++;
-        if (l->cur_rto < 0x40000000u)
-            l->cur_rto *= 2u;
+        l->cur_rto = next_rto(l, l->cur_rto);
         l->tx_want = true;
         l->stats.retransmits++;
     }

@@ -15,6 +15,7 @@
 #define CARDLINK_BOARD_H
 
 #include "cardlink/card.h"
+#include "cardlink/relay_lossy.h"
 #include "cardlink/ui.h"
 
 /* A free-running millisecond and microsecond counter (both wrap). */
@@ -39,6 +40,10 @@ int board_card_recv(uint8_t *p, size_t n);
 bool board_modem_up(void);
 size_t board_modem_read(uint8_t *p, size_t n);          /* what arrived */
 size_t board_modem_write(const uint8_t *p, size_t n);   /* what it took */
+/* The link's timing for this radio: rto_ms, rto_max_ms, max_retries
+ * (the epoch is firmware.c's). Left zero: the defaults (2 s doubling,
+ * 5 retries), which give a noisy 1200 bit/s radio up too soon. */
+void board_link_config(struct cl_relay_lossy_config *lc);
 
 /* The holder. A key: 0..9 or CL_UI_KEY_*, -1 when none. A PIN entered on
  * the secure keypad: its digit count (the digits in d), 0 when none. */

@@ -21,6 +21,7 @@ WEAK int board_card_recv(uint8_t *p, size_t n) { (void)p; (void)n; return 0; }
 WEAK bool board_modem_up(void) { return false; }
 WEAK size_t board_modem_read(uint8_t *p, size_t n) { (void)p; (void)n; return 0; }
 WEAK size_t board_modem_write(const uint8_t *p, size_t n) { (void)p; (void)n; return 0; }
+WEAK void board_link_config(struct cl_relay_lossy_config *lc) { (void)lc; }
 WEAK void board_show(const struct cl_ui_screen *s) { (void)s; }
 WEAK int board_key(void) { return -1; }
 WEAK size_t board_pin(uint8_t *d, size_t max) { (void)d; (void)max; return 0; }

@@ -206,6 +206,7 @@ static void link_start(void)
     struct cl_relay_lossy_config lc;
 
     memset(&lc, 0, sizeof(lc));
+    board_link_config(&lc);
     lc.epoch = (uint8_t)((board_boot_count() + links++) & 0x0Fu);
     cl_relay_lossy_init(&link, &lc, link_rx, sizeof(link_rx), link_tx, sizeof(link_tx));
 }
@@ -312,6 +313,8 @@ static bool clock_step(uint32_t now)
 int cl_fw_setup(void)
 {
     struct cl_dev_config cfg;
+    struct cl_relay_lossy_config lc;
+    uint32_t patience;
 
     memset(&cfg, 0, sizeof(cfg));
     cfg.relay.device_id = board_device_id(&cfg.relay.device_id_len);
@@ -321,6 +324,16 @@ int cl_fw_setup(void)
                               CL_RELAY_FEAT_PIN_VERIFY | CL_RELAY_FEAT_TXN |
                               CL_RELAY_FEAT_CARD_RESET | CL_RELAY_FEAT_RESUME;
     cfg.relay.caps.max_msg = CL_DEV_MSG_MAX;
+    /* A capped link keeps trying at a steady pace: the session waits for
+     * HELLO-ACK as long as the link tries HELLO one way and the answer the
+     * other, so that only the link decides it is dead. Uncapped, the waits
+     * grow to a minute and a new link after the session's 10 s is sooner
+     * (docs/porting.md, "A bare-metal device", has the measurements). */
+    memset(&lc, 0, sizeof(lc));
+    board_link_config(&lc);
+    patience = cl_relay_lossy_patience(&lc);
+    if (lc.rto_max_ms != 0)
+        cfg.relay.hello_timeout_ms = patience < 0x20000000u ? 2u * patience : 0x40000000u;
     cfg.policy.flags = CL_POLICY_F_CARDLINK;
     cl_card_config_default(&cfg.card);
     cfg.line = &line;

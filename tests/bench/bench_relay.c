@@ -114,7 +114,7 @@ static void lossy_bytes(const struct exchange *x, int n, unsigned long *s2d, uns
 {
     static uint8_t arx[800], atx[800], brx[800], btx[800], buf[2000];
     struct cl_relay_lossy srv, dev;
-    struct cl_relay_lossy_config cs = { 0, 0, 1 }, cd = { 0, 0, 2 };
+    struct cl_relay_lossy_config cs = { 0, 0, 1, 0 }, cd = { 0, 0, 2, 0 };
     const uint8_t *m;
     size_t k, off, used, ml;
     int i, dir;

@@ -82,7 +82,7 @@ END_TEST
 START_TEST(test_engine_bytes)
 {
     struct cl_relay_lossy a, b;
-    struct cl_relay_lossy_config ca = { 0, 0, 3 }, cb = { 0, 0, 5 };
+    struct cl_relay_lossy_config ca = { 0, 0, 3, 0 }, cb = { 0, 0, 5, 0 };
     uint8_t arx[64], atx[64], brx[64], btx[64], out[64], f[64];
     static const uint8_t ka[] = { 0xC1, 0x03, 0, 0, 0, 0, 0, 0 };
     size_t n, used, fn;
@@ -117,7 +117,7 @@ static struct lpair L;
 
 static void lp_init(struct lpair *p, uint8_t ea, uint8_t eb)
 {
-    struct cl_relay_lossy_config c = { 100, 3, 0 };
+    struct cl_relay_lossy_config c = { 100, 3, 0, 0 };
 
     c.epoch = ea;
     cl_relay_lossy_init(&p->a, &c, p->arx, sizeof(p->arx), p->atx, sizeof(p->atx));
@@ -387,7 +387,7 @@ START_TEST(test_epochs)
 {
     struct cl_relay_lossy c;
     uint8_t crx[64], ctx[64], out[64], hdr[4];
-    struct cl_relay_lossy_config cc = { 100, 3, 9 };
+    struct cl_relay_lossy_config cc = { 100, 3, 9, 0 };
     size_t n, used;
 
     lp_init(&L, 1, 2);
@@ -456,7 +456,7 @@ END_TEST
 START_TEST(test_oversize)
 {
     struct cl_relay_lossy a, b;
-    struct cl_relay_lossy_config ca = { 100, 2, 1 }, cb = { 100, 2, 2 };
+    struct cl_relay_lossy_config ca = { 100, 2, 1, 0 }, cb = { 100, 2, 2, 0 };
     uint8_t arx[64], atx[64], brx[CL_LOSSY_RX_SIZE(14)], btx[64], out[128], msg[40];
     const uint8_t *m;
     size_t n, used, mlen, i;
@@ -713,6 +713,107 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/* A capped RTO (a slow radio's profile): the waits double up to
+ * rto_max_ms and stay there for the remaining tries; a cap at or below
+ * rto_ms means no doubling; the next message starts from rto_ms again. */
+START_TEST(test_rto_cap)
+{
+    static const struct {
+        uint32_t rto, cap;
+        uint32_t waits[7];
+    } rows[] = {
+        { 100, 300, { 100, 200, 300, 300, 300, 300, 300 } },
+        { 100, 400, { 100, 200, 400, 400, 400, 400, 400 } },
+        { 100, 100, { 100, 100, 100, 100, 100, 100, 100 } },
+        { 100, 50, { 100, 100, 100, 100, 100, 100, 100 } },
+        { 100, 0, { 100, 200, 400, 800, 1600, 3200, 6400 } },
+        { 0x30000000u, 0, { 0x30000000u, 0x40000000u, 0x40000000u, 0x40000000u,
+                            0x40000000u, 0x40000000u, 0x40000000u } },
+        { 100, 0xFFFFFFFFu, { 100, 200, 400, 800, 1600, 3200, 6400 } },
+    };
+    unsigned r, i;
+
+    for (r = 0; r < CL_ARRAY_LEN(rows); r++) {
+        struct cl_relay_lossy_config c = { rows[r].rto, 6, 1, rows[r].cap };
+        uint8_t out[64];
+        uint32_t t = 5000;
+        char where[32];
+
+        snprintf(where, sizeof(where), "row %u", r);
+        cl_relay_lossy_init(&L.a, &c, L.arx, sizeof(L.arx), L.atx, sizeof(L.atx));
+        ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"x", 1), CL_OK);
+        ck_assert_uint_gt(cl_relay_lossy_pull(&L.a, t, out, sizeof(out)), 0);
+        for (i = 0; i < 7; i++) {
+            uint32_t w = cl_relay_lossy_timer(&L.a, t);
+            ck_assert_msg(w == rows[r].waits[i], "%s wait %u: %u", where, i, (unsigned)w);
+            t += w;
+            if (i == 6)
+                break;
+            ck_assert_int_eq(cl_relay_lossy_timeout(&L.a, t), CL_OK);
+            ck_assert_uint_gt(cl_relay_lossy_pull(&L.a, t, out, sizeof(out)), 0);
+        }
+        ck_assert_int_eq(cl_relay_lossy_timeout(&L.a, t), CL_ERR_TIMEOUT);
+    }
+    /* acknowledged at the cap: the next message waits rto_ms first */
+    {
+        struct cl_relay_lossy_config c = { 100, 6, 1, 300 };
+        uint8_t out[64];
+        uint32_t t = 1000;
+        unsigned k;
+
+        lp_init(&L, 1, 2);
+        cl_relay_lossy_init(&L.a, &c, L.arx, sizeof(L.arx), L.atx, sizeof(L.atx));
+        ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"one", 3), CL_OK);
+        ck_assert_uint_gt(cl_relay_lossy_pull(&L.a, t, out, sizeof(out)), 0);
+        for (k = 0; k < 3; k++) {
+            t += cl_relay_lossy_timer(&L.a, t);
+            ck_assert_int_eq(cl_relay_lossy_timeout(&L.a, t), CL_OK);
+            ck_assert_uint_gt(cl_relay_lossy_pull(&L.a, t, out, sizeof(out)), 0);
+        }
+        ck_assert_uint_eq(cl_relay_lossy_timer(&L.a, t), 300);   /* at the cap */
+        t += 300;
+        ck_assert_int_eq(cl_relay_lossy_timeout(&L.a, t), CL_OK);
+        ck_assert_int_eq(move(&L.a, &L.b, t, false, NULL, NULL), 1);
+        ck_assert_int_eq(move(&L.b, &L.a, t, false, NULL, NULL), 0);
+        ck_assert(cl_relay_lossy_can_send(&L.a));
+        ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"two", 3), CL_OK);
+        ck_assert_uint_gt(cl_relay_lossy_pull(&L.a, t, out, sizeof(out)), 0);
+        ck_assert_uint_eq(cl_relay_lossy_timer(&L.a, t), 100);
+    }
+}
+END_TEST
+
+/* The time a link tries one message: the sum of its waits. */
+START_TEST(test_patience)
+{
+    struct cl_relay_lossy_config c = { 100, 3, 0, 0 };
+    uint32_t t = 0;
+    uint8_t out[64];
+
+    ck_assert_uint_eq(cl_relay_lossy_patience(NULL), 126000);       /* 2+4+8+16+32+64 s */
+    ck_assert_uint_eq(cl_relay_lossy_patience(&c), 1500);           /* 100+200+400+800 */
+    c.rto_max_ms = 300;
+    ck_assert_uint_eq(cl_relay_lossy_patience(&c), 900);            /* 100+200+300+300 */
+    c.rto_ms = 2000;
+    c.rto_max_ms = 8000;
+    c.max_retries = 12;
+    ck_assert_uint_eq(cl_relay_lossy_patience(&c), 94000);          /* 2+4+8 x 11 */
+    c.rto_ms = 0x40000000u;
+    c.rto_max_ms = 0;
+    c.max_retries = 255;
+    ck_assert_uint_eq(cl_relay_lossy_patience(&c), UINT32_MAX);     /* saturated */
+    /* and it is what the engine does: dead exactly that long after the send */
+    c.rto_ms = 100;
+    c.rto_max_ms = 300;
+    c.max_retries = 4;
+    cl_relay_lossy_init(&L.a, &c, L.arx, sizeof(L.arx), L.atx, sizeof(L.atx));
+    ck_assert_int_eq(cl_relay_lossy_send(&L.a, t, (const uint8_t *)"x", 1), CL_OK);
+    ck_assert_uint_gt(cl_relay_lossy_pull(&L.a, t, out, sizeof(out)), 0);
+    ck_assert_uint_eq(retransmissions_until_dead(&L.a, &t), 4);
+    ck_assert_uint_eq(t, cl_relay_lossy_patience(&c));
+}
+END_TEST
+
 /* An acknowledged message leaves the retry count at zero: the next one
  * gets all of its retransmissions again (3 here), after ones that used
  * some and ones that used none. */
@@ -894,6 +995,8 @@ static Suite *lossy_suite(void)
     tcase_add_test(tc, test_lend_pieces);
     tcase_add_loop_test(tc, test_faulty_channel, 0, 4);
     tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_rto_cap);
+    tcase_add_test(tc, test_patience);
     tcase_add_test(tc, test_retries_per_message);
     tcase_add_test(tc, test_timeout_twice);
     tcase_add_test(tc, test_ack_cancels_repeat);
