@@ -433,7 +433,9 @@ CL_WUR int cl_relay_session_close(struct cl_relay_session *s, uint32_t now, uint
 CL_WUR int cl_relay_session_timeout(struct cl_relay_session *s, uint32_t now);
 
 /* Milliseconds until timeout() and pull() should run again; CL_TIMER_NONE
- * when nothing is timed (or s is NULL). */
+ * when nothing is timed (or s is NULL). 0 lasts until a due keep-alive or
+ * delayed acknowledgement is pulled: a caller whose transport cannot take
+ * it yet (a lossy link's outstanding frame) waits for the transport. */
 uint32_t cl_relay_session_timer(const struct cl_relay_session *s, uint32_t now);
 
 /* Current state (enum cl_relay_state); CL_RELAY_ST_IDLE when s is NULL. */

@@ -502,7 +502,8 @@ void board_link_config(struct cl_relay_lossy_config *lc)
 }
 
 /* The server waits for a HELLO as long as firmware.c does for HELLO-ACK:
- * with a capped link twice the link's patience, else the default 10 s. */
+ * with a capped link twice the link's patience, else the default 10 s;
+ * it announces K at half the patience. */
 static void server_hello_timeout(void)
 {
     struct cl_relay_lossy_config lc;
@@ -510,6 +511,9 @@ static void server_hello_timeout(void)
     memset(&lc, 0, sizeof(lc));
     board_link_config(&lc);
     scfg.hello_timeout_ms = lc.rto_max_ms != 0 ? 2u * cl_relay_lossy_patience(&lc) : 0;
+    /* K (HELLO-ACK): idle devices send, so that a link that died on one side
+     * only is found out (3K silence, or the device's keep-alive unanswered) */
+    scfg.keepalive_s = (uint16_t)(cl_relay_lossy_patience(&lc) / 2000u);
 }
 
 /* ------------------------------------------------------------ the runs */
@@ -753,6 +757,38 @@ START_TEST(t_radio_lost)
 }
 END_TEST
 
+#ifndef CL_FW_AUDIO
+/* A keep-alive falls due while the link's one frame waits for an
+ * acknowledgement that never comes (the radio to the server is dead): the
+ * loop must still sleep. It spun before (the session's timer stays 0 until
+ * the keep-alive is pulled, which the busy link holds back), so a board's
+ * WFI never ran, and here the clock stood still. */
+START_TEST(t_sleeps_behind_busy_link)
+{
+    uint32_t until;
+    unsigned spin = 0, longest = 0;
+
+    scfg.keepalive_s = 1;   /* announced in the HELLO-ACK */
+    ck_assert(run_until(is_open, 200000));
+    drop_pm = 1000;         /* every byte lost, both ways */
+    until = ms + 20000;     /* K 1 s, link RTO 2 s doubling: keep-alives fall due */
+    while ((int32_t)(until - ms) > 0) {
+        if (cl_fw_poll()) {
+            spin++;
+            ck_assert_uint_lt(spin, 10000);
+        } else {
+            spin = 0;
+            board_idle();
+        }
+        if (spin > longest)
+            longest = spin;
+    }
+    ck_assert_uint_lt(longest, 100);
+    ck_assert_uint_gt(cl_relay_lossy_stats(cl_fw_link())->retransmits, 0);
+}
+END_TEST
+#endif
+
 static Suite *firmware_suite(void)
 {
     Suite *s = suite_create("firmware");
@@ -765,6 +801,9 @@ static Suite *firmware_suite(void)
     tcase_add_loop_test(tc, t_noisy_link, 0, NOISY_SEEDS);
     tcase_add_test(tc, t_card_removed);
     tcase_add_test(tc, t_radio_lost);
+#ifndef CL_FW_AUDIO
+    tcase_add_test(tc, t_sleeps_behind_busy_link);
+#endif
     suite_add_tcase(s, tc);
     return s;
 }
