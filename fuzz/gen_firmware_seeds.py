@@ -55,6 +55,10 @@ SEEDS = {
     + rec(TIME, [2]),
     "raw_noise": OPEN + rec(RAW, [0x7E, 0x01, 0x02, 0x7D, 0x7E, 0x7E]) + READ_DONE,
     "silence": OPEN + rec(TIME, [255]) + rec(TIME, [255]),
+    # K of 1 s: keep-alives fall due, one-byte radio writes keep the link busy
+    "keepalive_busy_link": BOOT + rec(MSG, msg(0x02, tlv(0x80, [1]) + tlv(0x81, TOKEN)
+                                               + tlv(0x83, [0, 1])))
+    + rec(WRITE, [1]) + rec(TIME, [40]) + rec(TIME, [40]) + READ_DONE,
 }
 
 os.makedirs(D, exist_ok=True)

@@ -200,14 +200,15 @@ static bool card_step(uint32_t now)
 
 /* A new link for each modem connection: the epoch changes per boot and
  * per link (protocol §13.3). */
+static unsigned link_starts;
+
 static void link_start(void)
 {
-    static uint8_t links;
     struct cl_relay_lossy_config lc;
 
     memset(&lc, 0, sizeof(lc));
     board_link_config(&lc);
-    lc.epoch = (uint8_t)((board_boot_count() + links++) & 0x0Fu);
+    lc.epoch = (uint8_t)((board_boot_count() + link_starts++) & 0x0Fu);
     cl_relay_lossy_init(&link, &lc, link_rx, sizeof(link_rx), link_tx, sizeof(link_tx));
 }
 
@@ -368,6 +369,12 @@ const struct cl_dev *cl_fw_device(void)
 const struct cl_relay_lossy *cl_fw_link(void)
 {
     return &link;
+}
+
+/* see firmware.h */
+unsigned cl_fw_link_starts(void)
+{
+    return link_starts;
 }
 
 /* see firmware.h */

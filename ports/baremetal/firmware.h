@@ -20,6 +20,11 @@ bool cl_fw_poll(void);
 
 const struct cl_dev *cl_fw_device(void);
 const struct cl_relay_lossy *cl_fw_link(void);
+/* Links started since boot (each radio connection, and each restart
+ * after a dead link or the session's LINK_DEAD). A restart abandons the
+ * frame being written: the peer drops its cut end (CRC) and resyncs on
+ * the next flag. */
+unsigned cl_fw_link_starts(void);
 /* The last error an engine call returned (0 when none). */
 int cl_fw_last_error(void);
 
