@@ -657,10 +657,11 @@ CL_WUR int cl_dev_ui_event(struct cl_dev *d, uint32_t now, struct cl_ui_event *e
 /* ------------------------------------------------------------ clock */
 
 /* Milliseconds until cl_dev_timeout() is due (session keep-alives, HELLO
- * time-out, dead link, the holder's entry time); CL_TIMER_NONE. It stays
- * 0 while a due keep-alive or acknowledgement waits for cl_dev_net_pull()
- * and the transport cannot take it yet: call timeout(), but do not count a
- * 0 as work done, or a loop that sleeps when idle never sleeps. */
+ * time-out, dead link, the holder's entry time); CL_TIMER_NONE. A
+ * keep-alive or acknowledgement that falls due is queued by
+ * cl_dev_timeout() (cl_dev_wants() then has CL_DEV_W_NET_SEND until
+ * cl_dev_net_pull() takes it) and the timer goes on to the next deadline,
+ * so a loop whose transport is busy can sleep until it is not. */
 uint32_t cl_dev_timer(const struct cl_dev *d, uint32_t now);
 
 /* The timer ran out (calling it early is harmless). Returns CL_OK,

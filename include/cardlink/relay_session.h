@@ -221,6 +221,8 @@ struct cl_relay_session {
     bool ctrl_close;                  /* ctrl is a CLOSE: CLOSED once it is sent */
     bool closing;                     /* close() called: CLOSE after the queue */
     bool ev_pending, dead_pending;
+    bool ka_due;                      /* timeout() found a KEEPALIVE (or an ack) due:
+                                       * want() says SEND, the timer waits no more for it */
     uint8_t req_seq, req_type;
     uint8_t close_reason;
     uint8_t out_kind;                 /* what pull() lends: 0 none, 1 ctrl, 2 record */
@@ -433,9 +435,10 @@ CL_WUR int cl_relay_session_close(struct cl_relay_session *s, uint32_t now, uint
 CL_WUR int cl_relay_session_timeout(struct cl_relay_session *s, uint32_t now);
 
 /* Milliseconds until timeout() and pull() should run again; CL_TIMER_NONE
- * when nothing is timed (or s is NULL). 0 lasts until a due keep-alive or
- * delayed acknowledgement is pulled: a caller whose transport cannot take
- * it yet (a lossy link's outstanding frame) waits for the transport. */
+ * when nothing is timed (or s is NULL). A keep-alive or a delayed
+ * acknowledgement falls due at 0: timeout() then queues it (want() says
+ * SEND until it is pulled) and the timer goes on to the next deadline, so
+ * a caller whose transport cannot take it yet sleeps until it can. */
 uint32_t cl_relay_session_timer(const struct cl_relay_session *s, uint32_t now);
 
 /* Current state (enum cl_relay_state); CL_RELAY_ST_IDLE when s is NULL. */

@@ -90,6 +90,7 @@ bool cl_rs_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 void cl_rs_enter(struct cl_relay_session *s, uint8_t state)
 {
     s->state = state;
+    s->ka_due = false;
     if (state == CL_RELAY_ST_CLOSED) {
         s->has_session = false;
         s->busy = false;
@@ -433,7 +434,7 @@ static bool ctrl_ready(const struct cl_relay_session *s)
 static bool output_ready(const struct cl_relay_session *s)
 {
     return s->out_kind != CL_RS_OUT_NONE || ctrl_ready(s) ||
-           (s->state == CL_RELAY_ST_OPEN && (s->rb_tx < s->rb_used || s->closing));
+           (s->state == CL_RELAY_ST_OPEN && (s->rb_tx < s->rb_used || s->closing || s->ka_due));
 }
 
 /* see cardlink/relay_session.h */
@@ -478,15 +479,16 @@ static bool next_out(struct cl_relay_session *s, uint32_t now)
             s->ack_due = false;
         }
         s->out_kind = CL_RS_OUT_REC;
+        s->ka_due = false;                 /* it carries the ack, and resets K */
         return true;
     }
     /* CLOSE after the queue, else a KEEPALIVE when due */
-    if (!s->closing && keepalive_in(s, now, CL_TIMER_NONE) != 0)
+    if (!s->closing && !s->ka_due && keepalive_in(s, now, CL_TIMER_NONE) != 0)
         return false;
     if (cl_rs_ctrl_code(s, s->closing ? CL_RELAY_CLOSE : CL_RELAY_KEEPALIVE, s->close_reason,
                         false) != CL_OK)
         return false;
-    s->ack_due = false;
+    s->ack_due = s->ka_due = false;
     s->out_kind = CL_RS_OUT_CTRL;
     return true;
 }
@@ -603,6 +605,8 @@ int cl_relay_session_timeout(struct cl_relay_session *s, uint32_t now)
     if (dead_timer(s) && cl_rs_time_reached(now, dead_at(s))) {
         cl_relay_session_disconnect(s, now);
         s->dead_pending = true;
+    } else if (s->state == CL_RELAY_ST_OPEN && keepalive_in(s, now, CL_TIMER_NONE) == 0) {
+        s->ka_due = true;                  /* pull() sends it; the timer waits no more */
     }
     return CL_OK;
 }
@@ -616,7 +620,7 @@ uint32_t cl_relay_session_timer(const struct cl_relay_session *s, uint32_t now)
         return best;
     if (dead_timer(s))
         best = until(now, dead_at(s), best);
-    if (s->state == CL_RELAY_ST_OPEN)
+    if (s->state == CL_RELAY_ST_OPEN && !s->ka_due)
         best = keepalive_in(s, now, best);
     return best;
 }

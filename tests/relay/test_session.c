@@ -638,6 +638,59 @@ START_TEST(test_keepalive_and_dead)
 }
 END_TEST
 
+/* A keep-alive and a delayed ack that timeout() found due are queued:
+ * want() says SEND until they are pulled, and the timer does not stay at
+ * 0 meanwhile (a caller whose transport is busy would spin on it). */
+START_TEST(test_keepalive_queued)
+{
+    struct cl_relay_msg m;
+
+    pair_init(&P);
+    P.scfg.keepalive_s = 2;
+    pair_start(&P);
+    handshake(&P);
+    P.now += 2000;
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_RECV);
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 0);
+    ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_SEND);
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 4000);   /* 3K since the HELLO-ACK */
+    ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);   /* again: no change */
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 4000);
+    P.now += 500;                                  /* the transport could not take it till now */
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 03 00 00 00 00 00 00");
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_RECV);
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 2000);   /* K from this send */
+    /* a delayed ack: the server received a notification, 1 s passes */
+    cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
+    m.u.reader_status = 1;
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    xfer(&P, &P.dev, &P.srv);
+    P.now += 999;
+    ck_assert_uint_eq(cl_relay_session_timer(&P.srv, P.now), 0);
+    ck_assert_int_eq(cl_relay_session_timeout(&P.srv, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_session_want(&P.srv), CL_WANT_SEND);
+    ck_assert_uint_ne(cl_relay_session_timer(&P.srv, P.now), 0);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    cl_assert_bytes(P.last, P.last_len, "C1 03 01 00 01 00 00 00");   /* KEEPALIVE, ACK 1 */
+    /* a record going out first carries the ack and takes the queued one's place */
+    ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
+    xfer(&P, &P.dev, &P.srv);
+    P.now += 999;
+    ck_assert_int_eq(cl_relay_session_timeout(&P.srv, P.now), CL_OK);
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    m.u.display.text.data = (const uint8_t *)"hi";
+    m.u.display.text.len = 2;
+    ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    ck_assert_uint_eq(P.last[1], CL_RELAY_DISPLAY);
+    ck_assert_uint_eq(P.last[4], 2);                                    /* ack 2 */
+    ck_assert(pull_one(&P, &P.srv) == 0);                               /* no KEEPALIVE after it */
+    ck_assert_int_eq(cl_relay_session_want(&P.srv), CL_WANT_RECV);
+}
+END_TEST
+
 /* the KEEPALIVE example carries ack 5: build that situation */
 START_TEST(test_keepalive_doc)
 {
@@ -676,7 +729,10 @@ START_TEST(test_link_dead)
     P.now += 3999;
     ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
     ck_assert(!cl_relay_session_poll(&P.dev, &ev));
-    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 0);  /* keep-alive due */
+    /* the keep-alive due is queued: want() says SEND, and the timer goes on
+     * to the dead-link limit (1 ms away) instead of staying at 0 */
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_SEND);
+    ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 1);
     P.now += 1;
     ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
     ck_assert(cl_relay_session_poll(&P.dev, &ev));
@@ -2589,6 +2645,7 @@ static Suite *session_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("timers");
     tcase_add_test(tc, test_keepalive_and_dead);
+    tcase_add_test(tc, test_keepalive_queued);
     tcase_add_test(tc, test_keepalive_doc);
     tcase_add_test(tc, test_link_dead);
     suite_add_tcase(s, tc);
