@@ -688,6 +688,19 @@ START_TEST(test_keepalive_queued)
     ck_assert_uint_eq(P.last[4], 2);                                    /* ack 2 */
     ck_assert(pull_one(&P, &P.srv) == 0);                               /* no KEEPALIVE after it */
     ck_assert_int_eq(cl_relay_session_want(&P.srv), CL_WANT_RECV);
+    /* one queued when the transport drops is not sent on the next one */
+    pair_init(&P);
+    P.scfg.keepalive_s = 2;
+    pair_start(&P);
+    handshake(&P);
+    P.now += 2000;
+    ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_SEND);
+    cl_relay_session_disconnect(&P.dev, P.now);
+    cl_relay_session_disconnect(&P.srv, P.now);
+    handshake(&P);
+    ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_RECV);
+    ck_assert(pull_one(&P, &P.dev) == 0);
 }
 END_TEST
 
