@@ -507,13 +507,15 @@ void board_link_config(struct cl_relay_lossy_config *lc)
 static void server_hello_timeout(void)
 {
     struct cl_relay_lossy_config lc;
+    uint32_t patience;
 
     memset(&lc, 0, sizeof(lc));
     board_link_config(&lc);
-    scfg.hello_timeout_ms = lc.rto_max_ms != 0 ? 2u * cl_relay_lossy_patience(&lc) : 0;
+    patience = cl_relay_lossy_patience(&lc);
+    scfg.hello_timeout_ms = lc.rto_max_ms != 0 ? 2u * patience : 0;
     /* K (HELLO-ACK): idle devices send, so that a link that died on one side
      * only is found out (3K silence, or the device's keep-alive unanswered) */
-    scfg.keepalive_s = (uint16_t)(cl_relay_lossy_patience(&lc) / 2000u);
+    scfg.keepalive_s = (uint16_t)(patience / 2000u);
 }
 
 /* ------------------------------------------------------------ the runs */

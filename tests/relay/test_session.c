@@ -160,6 +160,15 @@ static void handshake(struct pair *p)
     ck_assert_uint_eq(cl_relay_session_state(&p->srv), CL_RELAY_ST_OPEN);
 }
 
+/* A fresh pair whose server announces keep-alive K (s) in HELLO-ACK, open. */
+static void open_with_keepalive(uint16_t k)
+{
+    pair_init(&P);
+    P.scfg.keepalive_s = k;
+    pair_start(&P);
+    handshake(&P);
+}
+
 /* Feed raw hex to a session, collecting events; returns feed's result. */
 static int feed_hex(struct pair *p, struct cl_relay_session *s, const char *hex)
 {
@@ -623,10 +632,7 @@ END_TEST
 
 START_TEST(test_keepalive_and_dead)
 {
-    pair_init(&P);
-    P.scfg.keepalive_s = 2;
-    pair_start(&P);
-    handshake(&P);
+    open_with_keepalive(2);
     ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 2000);
     ck_assert(pull_one(&P, &P.dev) == 0);
     P.now += 2000;
@@ -645,10 +651,7 @@ START_TEST(test_keepalive_queued)
 {
     struct cl_relay_msg m;
 
-    pair_init(&P);
-    P.scfg.keepalive_s = 2;
-    pair_start(&P);
-    handshake(&P);
+    open_with_keepalive(2);
     P.now += 2000;
     ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_RECV);
     ck_assert_uint_eq(cl_relay_session_timer(&P.dev, P.now), 0);
@@ -689,10 +692,7 @@ START_TEST(test_keepalive_queued)
     ck_assert(pull_one(&P, &P.srv) == 0);                               /* no KEEPALIVE after it */
     ck_assert_int_eq(cl_relay_session_want(&P.srv), CL_WANT_RECV);
     /* one queued when the transport drops is not sent on the next one */
-    pair_init(&P);
-    P.scfg.keepalive_s = 2;
-    pair_start(&P);
-    handshake(&P);
+    open_with_keepalive(2);
     P.now += 2000;
     ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
     ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_SEND);
@@ -2010,10 +2010,7 @@ START_TEST(test_dead_cleared_on_connect)
 {
     struct cl_relay_event ev;
 
-    pair_init(&P);
-    P.scfg.keepalive_s = 1;
-    pair_start(&P);
-    handshake(&P);
+    open_with_keepalive(1);
     P.now += 3000;
     ck_assert_int_eq(cl_relay_session_timeout(&P.dev, P.now), CL_OK);
     ck_assert_int_eq(cl_relay_session_want(&P.dev), CL_WANT_DONE);
@@ -2152,10 +2149,7 @@ START_TEST(test_too_large_edges)
     struct cl_relay_event ev;
     static const uint8_t start[] = { 0xC1, 0x32, 0x00, 0x02, 0x00, 0x00, 0x08, 0x00 };
 
-    pair_init(&P);
-    P.scfg.keepalive_s = 1;
-    pair_start(&P);
-    handshake(&P);
+    open_with_keepalive(1);
     ck_assert_int_eq(cl_relay_session_too_large(&P.srv, P.now, NULL, 0), CL_ERR_ARG);
     {
         static const uint8_t note[] = { 0xC1, 0x32, 0x00, 0x01, 0x00, 0x00, 0x00, 0x03,
@@ -2182,10 +2176,7 @@ START_TEST(test_silence_restarts)
     struct cl_relay_event ev;
     int i;
 
-    pair_init(&P);
-    P.scfg.keepalive_s = 1;
-    pair_start(&P);
-    handshake(&P);
+    open_with_keepalive(1);
     for (i = 0; i < 6; i++) {
         P.now += 900;
         ck_assert_int_eq(feed_hex(&P, &P.dev, "C1 03 00 00 00 00 00 00"), CL_OK);
@@ -2420,10 +2411,7 @@ END_TEST
  * is due K after the last message that went. */
 START_TEST(test_idle_pull_keeps_keepalive)
 {
-    pair_init(&P);
-    P.scfg.keepalive_s = 1;
-    pair_start(&P);
-    handshake(&P);
+    open_with_keepalive(1);
     P.now += 500;
     ck_assert_uint_eq(pull_one(&P, &P.dev), 0);
     P.now += 500;
