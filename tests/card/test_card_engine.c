@@ -1,0 +1,643 @@
+/*
+ * cardlink — the card session engine driven by hand, one call at a time:
+ * the edges a one-at-a-time fault run of lib/card/card_engine.c showed no
+ * test watching (TS variants, the defaults of each reset, the PPS request
+ * sent in pieces and its waiting time, what start() clears, the calls
+ * after stop() while the power-off is pending, the quiet look's parity
+ * error, the exchange deadline at its saturation point, the T=1 IFS
+ * exchange of activation, the counters). No line is ever called: the test
+ * plays the line (docs/porting.md, "Driving the card engine").
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <string.h>
+
+#include "cardlink/card.h"
+#include "cardlink/error.h"
+#include "test_util.h"
+
+/* A line the engine must never call (the caller moves the bytes). */
+static int l_send(void *c, const uint8_t *b, size_t n)
+{
+    (void)c; (void)b; (void)n;
+    ck_abort_msg("the engine called the line");
+    return CL_ERR_INTERNAL;
+}
+
+static int l_recv(void *c, uint8_t *b, size_t n, uint32_t *t)
+{
+    (void)c; (void)b; (void)n; (void)t;
+    ck_abort_msg("the engine called the line");
+    return CL_ERR_INTERNAL;
+}
+
+static int l_reset(void *c, bool warm)
+{
+    (void)c; (void)warm;
+    ck_abort_msg("the engine called the line");
+    return CL_ERR_INTERNAL;
+}
+
+static int l_params(void *c, const struct cl_card_line_params *p)
+{
+    (void)c; (void)p;
+    ck_abort_msg("the engine called the line");
+    return CL_ERR_INTERNAL;
+}
+
+static void l_off(void *c)
+{
+    (void)c;
+    ck_abort_msg("the engine called the line");
+}
+
+/* setup() options */
+#define E_INVHW 0x01u   /* the line decodes inverse characters itself */
+#define E_T1    0x02u   /* cfg.protocol 1 */
+
+static void setup(struct cl_card *card, struct cl_card_line *line, unsigned opts)
+{
+    struct cl_card_config cfg;
+
+    memset(line, 0, sizeof(*line));
+    line->send = l_send;
+    line->recv = l_recv;
+    line->reset = l_reset;
+    line->set_params = l_params;
+    line->power_off = l_off;
+    line->caps.clock_khz = 3571;
+    line->caps.max_clock_khz = 3571;
+    line->caps.max_baud = 115200;
+    line->caps.any_fd = true;
+    line->caps.flags = CL_CARD_LINE_PARITY | ((opts & E_INVHW) ? CL_CARD_LINE_INVERSE_HW : 0u);
+    cl_card_config_default(&cfg);
+    if (opts & E_T1)
+        cfg.protocol = 1;
+    memset(card, 0xA5, sizeof(*card));   /* init must not need zeroed memory */
+    cl_card_init_line(card, line, NULL, &cfg);
+}
+
+/* The engine asks for control step `kind`; report it done. */
+static void ctrl_ok(struct cl_card *card, unsigned kind)
+{
+    ck_assert_int_eq(cl_card_want(card), CL_WANT_CTRL);
+    ck_assert_uint_eq(cl_card_ctrl(card), kind);
+    ck_assert_int_eq(cl_card_ctrl_done(card, CL_OK), CL_OK);
+}
+
+/* Feed the bytes of hex in one call; the engine must take `used`. */
+static void feed(struct cl_card *card, const char *hex, int used)
+{
+    uint8_t b[64];
+    int n = cl_test_hex(hex, b, sizeof(b));
+
+    ck_assert_int_ge(n, 1);
+    ck_assert_int_eq(cl_card_feed(card, b, (size_t)n), used);
+}
+
+/* Feed the bytes of hex as the engine asks for them (an ATR's length
+ * grows with its TD bytes); every byte must be taken. */
+static void feed_all(struct cl_card *card, const char *hex)
+{
+    uint8_t b[64];
+    int n = cl_test_hex(hex, b, sizeof(b)), off = 0;
+
+    ck_assert_int_ge(n, 1);
+    while (off < n) {
+        int k = cl_card_feed(card, b + off, (size_t)(n - off));
+        ck_assert_int_ge(k, 1);
+        off += k;
+    }
+}
+
+/* Hand over what the engine wants to send, checking its bytes. */
+static void sends(struct cl_card *card, const char *hex)
+{
+    const uint8_t *p = NULL;
+    size_t n = cl_card_pull(card, &p);
+
+    cl_assert_bytes(p, n, hex);
+    ck_assert_int_eq(cl_card_sent(card, n), CL_OK);
+}
+
+/* A cold activation up to TS: the default parameters, then the reset. */
+static void to_ts(struct cl_card *card)
+{
+    ck_assert_int_eq(cl_card_start(card, false), CL_OK);
+    ctrl_ok(card, CL_CARD_CTRL_PARAMS);
+    ctrl_ok(card, CL_CARD_CTRL_COLD);
+    ck_assert_int_eq(cl_card_want(card), CL_WANT_RECV);
+}
+
+/* A cold activation of the T=0 card 3B 02 14 50: ACTIVE, IDLE. */
+static void activate_t0(struct cl_card *card)
+{
+    to_ts(card);
+    feed(card, "3B", 1);
+    ctrl_ok(card, CL_CARD_CTRL_PARAMS);
+    feed(card, "02", 1);
+    feed(card, "14 50", 2);
+    ctrl_ok(card, CL_CARD_CTRL_PARAMS);
+    ck_assert_int_eq(cl_card_want(card), CL_WANT_IDLE);
+    ck_assert_uint_eq(cl_card_state(card), CL_CARD_ACTIVE);
+}
+
+/* A T=0 case 1 exchange up to the point where the header is to be sent
+ * (the quiet look done). */
+static void t0_header_due(struct cl_card *card, uint8_t *resp, size_t size)
+{
+    static const uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 };
+
+    ck_assert_int_eq(cl_card_transmit_start(card, cmd, 4, resp, size), CL_OK);
+    ck_assert_int_eq(cl_card_timeout(card), CL_OK);      /* the line is quiet */
+    ck_assert_int_eq(cl_card_want(card), CL_WANT_SEND);
+}
+
+/* The parameters every reset starts from: Fd, Dd, the line's clock and
+ * nothing else (no guard time, direct convention, no parity yet). */
+static void assert_default_params(const struct cl_card *card)
+{
+    struct cl_card_line_params want;
+
+    memset(&want, 0, sizeof(want));
+    want.f = 372;
+    want.d = 1;
+    want.clock_khz = 3571;
+    ck_assert_uint_eq(cl_card_params(card)->f, want.f);
+    ck_assert_uint_eq(cl_card_params(card)->d, want.d);
+    ck_assert_uint_eq(cl_card_params(card)->n, 0);
+    ck_assert_uint_eq(cl_card_params(card)->clock_khz, want.clock_khz);
+    ck_assert_uint_eq(cl_card_params(card)->protocol, 0);
+    ck_assert(!cl_card_params(card)->inverse);
+    ck_assert(!cl_card_params(card)->parity);
+}
+
+/* §8.1: TS 3F on a line that decodes the inverse convention itself: the
+ * line is told, the session codes nothing. */
+START_TEST(test_ts_inverse_by_the_line)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+
+    setup(&card, &line, E_INVHW);
+    to_ts(&card);
+    feed(&card, "3F", 1);
+    ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_PARAMS);
+    ck_assert(cl_card_params(&card)->inverse);
+    ck_assert(cl_card_params(&card)->parity);
+    ck_assert(!cl_card_sw_inverse(&card));
+}
+END_TEST
+
+/* TS 3F seen by a direct UART that cannot decode it is not an ATR: the
+ * one warm reset, then CL_ERR_BAD_TS. Two bytes offered at TS: one is
+ * taken. The warm reset is counted. */
+START_TEST(test_ts_3f_on_direct_line)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+
+    setup(&card, &line, 0);
+    to_ts(&card);
+    feed(&card, "3F 02", 1);
+    assert_default_params(&card);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ctrl_ok(&card, CL_CARD_CTRL_WARM);
+    ck_assert_uint_eq(cl_card_stats(&card)->warm_resets, 1);
+    ck_assert_uint_eq(cl_card_stats(&card)->cold_resets, 1);
+    ck_assert_uint_eq(cl_card_info(&card)->warm_resets, 1);
+    feed(&card, "3F", 1);
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_FAILED);
+    ck_assert_int_eq(cl_card_error(&card), CL_ERR_BAD_TS);
+}
+END_TEST
+
+/* TS 03 (the inverse convention sampled by a direct UART): the session
+ * codes the characters. A parity error in T0 is a bad ATR: the warm reset
+ * starts again from the defaults, direct convention, no software coding;
+ * the card then answers in the direct convention. */
+START_TEST(test_ts_inverse_then_bad_atr)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+
+    setup(&card, &line, 0);
+    to_ts(&card);
+    feed(&card, "03", 1);
+    ck_assert(cl_card_params(&card)->inverse);
+    ck_assert(cl_card_sw_inverse(&card));
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ck_assert_int_eq(cl_card_parity_error(&card, 0x02), CL_OK);
+    ck_assert_uint_eq(cl_card_stats(&card)->parity_errors, 1);
+    ck_assert_uint_eq(cl_card_stats(&card)->timeouts, 0);
+    assert_default_params(&card);
+    ck_assert(!cl_card_sw_inverse(&card));
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ctrl_ok(&card, CL_CARD_CTRL_WARM);
+    feed(&card, "3B", 1);
+    ck_assert(!cl_card_sw_inverse(&card));
+    ck_assert(!cl_card_params(&card)->inverse);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    feed(&card, "02 14 50", 1);
+    feed(&card, "14 50", 2);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_ACTIVE);
+    ck_assert_uint_eq(cl_card_stats(&card)->warm_resets, 1);
+    ck_assert_uint_eq(cl_card_stats(&card)->activations, 1);
+}
+END_TEST
+
+/* Nothing is checked before TS (§8.1): a parity error reported on TS
+ * takes the character as TS. A mute card: CL_ERR_CARD_MUTE, one time-out
+ * counted. */
+START_TEST(test_ts_parity_and_mute)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+
+    setup(&card, &line, 0);
+    to_ts(&card);
+    ck_assert_int_eq(cl_card_parity_error(&card, 0x3B), CL_OK);
+    ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_PARAMS);
+    ck_assert(cl_card_params(&card)->parity);
+    ck_assert_uint_eq(cl_card_stats(&card)->parity_errors, 1);
+    ck_assert_uint_eq(cl_card_stats(&card)->timeouts, 0);
+    ck_assert_int_eq(cl_card_ctrl_done(&card, CL_OK), CL_OK);
+    feed(&card, "02 14 50", 1);
+    feed(&card, "14 50", 2);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_ACTIVE);
+
+    setup(&card, &line, 0);
+    to_ts(&card);
+    ck_assert_int_eq(cl_card_timeout(&card), CL_OK);
+    ck_assert_uint_eq(cl_card_stats(&card)->timeouts, 1);
+    ck_assert_uint_eq(cl_card_stats(&card)->parity_errors, 0);
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+    ck_assert_int_eq(cl_card_error(&card), CL_ERR_CARD_MUTE);
+}
+END_TEST
+
+/* An ATR whose TD chain already implies more than 33 bytes is bad as soon
+ * as that TD arrives: the warm reset, not a wait for bytes that cannot
+ * fit. */
+START_TEST(test_atr_too_long)
+{
+    static const uint8_t atr[] = { 0x3B, 0xFF, 0x11, 0x12, 0x13, 0xFF, 0x21, 0x22,
+                                   0x23, 0xFF, 0x31, 0x32, 0x33, 0xFF };
+    struct cl_card card;
+    struct cl_card_line line;
+    size_t i = 0;
+
+    setup(&card, &line, 0);
+    to_ts(&card);
+    feed(&card, "3B", 1);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    for (i = 1; cl_card_want(&card) == CL_WANT_RECV; i++) {
+        ck_assert_uint_lt(i, sizeof(atr));
+        ck_assert_int_eq(cl_card_feed(&card, atr + i, 1), 1);
+    }
+    ck_assert_uint_eq(i, sizeof(atr));      /* the last TD: 34 bytes implied */
+    ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_PARAMS);
+    assert_default_params(&card);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ctrl_ok(&card, CL_CARD_CTRL_WARM);
+}
+END_TEST
+
+/* §9: the PPS request handed over in two pieces, the rest after the first
+ * acknowledgement; more than the rest acknowledged is refused. The
+ * response's wait is WT at the default rate (9600 etu, D 1). Then the
+ * response fed one byte at a time. */
+START_TEST(test_pps_in_pieces)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+    struct cl_t1_piece pc[3];
+    const uint8_t *p = NULL;
+
+    setup(&card, &line, 0);
+    to_ts(&card);
+    feed(&card, "3B", 1);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    feed(&card, "10 13", 1);                /* T0, then TA1 13: F 372 D 4 */
+    feed(&card, "13", 1);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_SEND);
+    ck_assert_uint_eq(cl_card_recv_max(&card), 0);
+    ck_assert_uint_eq(cl_card_pull(&card, &p), 4);
+    cl_assert_bytes(p, 4, "FF 10 13 FC");
+    ck_assert_int_eq(cl_card_sent(&card, 1), CL_OK);
+    ck_assert_uint_eq(cl_card_pullv(&card, pc), 1);
+    cl_assert_bytes(pc[0].buf, pc[0].len, "10 13 FC");
+    ck_assert_int_eq(cl_card_sent(&card, 4), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_sent(&card, 3), CL_OK);
+    ck_assert_uint_eq(cl_card_stats(&card)->bytes_sent, 4);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_RECV);
+    ck_assert_uint_eq(cl_card_timer(&card), 1000052u);
+    ck_assert_uint_eq(cl_card_recv_max(&card), 2);
+    feed(&card, "FF", 1);
+    feed(&card, "10", 1);
+    feed(&card, "13", 1);
+    feed(&card, "FC", 1);
+    ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_PARAMS);
+    ck_assert_uint_eq(cl_card_params(&card)->d, 4);
+    ck_assert_int_eq(cl_card_ctrl_done(&card, CL_OK), CL_OK);
+    ck_assert_uint_eq(cl_card_info(&card)->pps, CL_CARD_PPS_ACCEPTED);
+}
+END_TEST
+
+/* start() after a failure clears the sticky error and the activation
+ * rounds: a session that used three rounds (bad ATR, warm reset, PPS
+ * unanswered, cold reset) is followed by one that gets its warm reset
+ * again. */
+START_TEST(test_start_clears)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+
+    setup(&card, &line, 0);
+    to_ts(&card);
+    ck_assert_int_eq(cl_card_timeout(&card), CL_OK);
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+    ck_assert_int_eq(cl_card_error(&card), CL_ERR_CARD_MUTE);
+    to_ts(&card);
+    ck_assert_int_eq(cl_card_error(&card), CL_OK);
+    /* round 1: a bad ATR */
+    feed(&card, "3B", 1);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ck_assert_int_eq(cl_card_parity_error(&card, 0x10), CL_OK);
+    /* round 2: warm, then the PPS goes unanswered */
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ctrl_ok(&card, CL_CARD_CTRL_WARM);
+    feed(&card, "3B", 1);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    feed_all(&card, "10 13");
+    sends(&card, "FF 10 13 FC");
+    ck_assert_int_eq(cl_card_timeout(&card), CL_OK);
+    /* round 3: off, cold, the default rate */
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ctrl_ok(&card, CL_CARD_CTRL_COLD);
+    feed(&card, "3B", 1);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    feed_all(&card, "10 13");
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_ACTIVE);
+    cl_card_stop(&card);
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+    /* the next session has its own rounds: a bad ATR gets the warm reset */
+    to_ts(&card);
+    feed(&card, "3B", 1);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ck_assert_int_eq(cl_card_parity_error(&card, 0x10), CL_OK);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_WARM);
+}
+END_TEST
+
+/* A warm start() of an ACTIVE session: the session is not ACTIVE while it
+ * is reset (no ATR to read), and comes back ACTIVE. */
+START_TEST(test_warm_start)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+
+    setup(&card, &line, 0);
+    activate_t0(&card);
+    ck_assert_ptr_nonnull(cl_card_atr(&card));
+    ck_assert_int_eq(cl_card_start(&card, true), CL_OK);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+    ck_assert_ptr_null(cl_card_atr(&card));
+    ck_assert_ptr_null(cl_card_t0(&card));
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ctrl_ok(&card, CL_CARD_CTRL_WARM);
+    feed(&card, "3B", 1);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    feed(&card, "02 14 50", 1);
+    feed(&card, "14 50", 2);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_ACTIVE);
+    ck_assert_uint_eq(cl_card_stats(&card)->warm_resets, 1);
+}
+END_TEST
+
+/* stop() during a control step of the activation powers off; a second
+ * stop() while the power-off is pending changes nothing. While it is
+ * pending, the engine that was running takes no call: no exchange starts,
+ * nothing is pulled or acknowledged, no result is read; a stop is not an
+ * exchange error. cl_card_fail() takes only errors. */
+START_TEST(test_stop_pending)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+    struct cl_t1_piece pc[3];
+    const uint8_t *p = (const uint8_t *)"x";
+    uint8_t resp[8];
+    static const uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 };
+
+    setup(&card, &line, 0);
+    ck_assert_int_eq(cl_card_start(&card, false), CL_OK);
+    ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_PARAMS);
+    ck_assert_uint_eq(cl_card_recv_max(&card), 0);
+    cl_card_stop(&card);
+    ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_OFF);
+    cl_card_stop(&card);
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_CLOSED);
+    ck_assert_int_eq(cl_card_error(&card), CL_OK);
+
+    /* stopped with the header due */
+    activate_t0(&card);
+    ck_assert_uint_eq(cl_card_pull(&card, &p), 0);          /* IDLE: nothing */
+    ck_assert_ptr_null(p);
+    ck_assert_uint_eq(cl_card_pullv(&card, pc), 0);
+    ck_assert_int_eq(cl_card_fail(&card, CL_OK), CL_ERR_ARG);
+    t0_header_due(&card, resp, sizeof(resp));
+    ck_assert_uint_eq(cl_card_recv_max(&card), 0);
+    cl_card_stop(&card);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_ACTIVE);   /* until the power-off */
+    ck_assert_uint_eq(cl_card_pullv(&card, pc), 0);
+    ck_assert_int_eq(cl_card_sent(&card, 1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_card_transmit_start(&card, cmd, 4, resp, sizeof(resp)),
+                     CL_ERR_STATE);
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+    ck_assert_uint_eq(cl_card_stats(&card)->apdus, 1);
+    ck_assert_uint_eq(cl_card_stats(&card)->apdu_errors, 0);
+
+    /* stopped with the result unread */
+    activate_t0(&card);
+    t0_header_due(&card, resp, sizeof(resp));
+    sends(&card, "00 70 00 00 00");
+    feed(&card, "90 00", 2);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_DONE);
+    ck_assert_int_eq(cl_card_result(&card), 2);
+    cl_card_stop(&card);
+    ck_assert_int_eq(cl_card_result(&card), CL_ERR_STATE);
+    ck_assert_int_eq(cl_card_transmit_start(&card, cmd, 4, resp, sizeof(resp)),
+                     CL_ERR_STATE);
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+}
+END_TEST
+
+/* The arguments the engine refuses: a line whose rate table is NULL with
+ * entries (a table with entries is fine), a NULL buffer with a length;
+ * feeding nothing takes nothing. */
+START_TEST(test_args)
+{
+    static const struct cl_pps_fd pairs[1] = { { 372, 4 } };
+    struct cl_card card;
+    struct cl_card_line line;
+
+    setup(&card, &line, 0);
+    line.caps.pairs = NULL;
+    line.caps.n_pairs = 1;
+    ck_assert_int_eq(cl_card_start(&card, false), CL_ERR_ARG);
+    line.caps.pairs = pairs;
+    ck_assert_int_eq(cl_card_start(&card, false), CL_OK);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ctrl_ok(&card, CL_CARD_CTRL_COLD);
+    ck_assert_int_eq(cl_card_feed(&card, NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_feed(&card, (const uint8_t *)"\x3B", 0), 0);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_RECV);
+    ck_assert_uint_eq(cl_card_stats(&card)->bytes_received, 0);
+}
+END_TEST
+
+/* T=0: a parity error during the look at the line before a header is a
+ * character out of turn: the session fails with CL_ERR_PROTOCOL. */
+START_TEST(test_quiet_look_parity)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+    uint8_t resp[8];
+    static const uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 };
+
+    setup(&card, &line, 0);
+    activate_t0(&card);
+    ck_assert_int_eq(cl_card_transmit_start(&card, cmd, 4, resp, sizeof(resp)), CL_OK);
+    ck_assert_int_eq(cl_card_parity_error(&card, 0x90), CL_OK);
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+    ck_assert_int_eq(cl_card_error(&card), CL_ERR_PROTOCOL);
+    ck_assert_uint_eq(cl_card_stats(&card)->parity_errors, 1);
+    ck_assert_uint_eq(cl_card_stats(&card)->apdu_errors, 1);
+}
+END_TEST
+
+/* The exchange deadline at the edge of its saturation: 4,294,967 ms is
+ * 4,294,967,000 us, still below CL_TIMER_MAX, so it is kept exactly; the
+ * timer shows it once nearly all of it has elapsed. */
+START_TEST(test_deadline_edge)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+    uint8_t resp[8];
+
+    setup(&card, &line, 0);
+    activate_t0(&card);
+    cl_card_set_deadline(&card, CL_TIMER_MAX / 1000u);
+    t0_header_due(&card, resp, sizeof(resp));
+    sends(&card, "00 70 00 00 00");
+    ck_assert_uint_eq(cl_card_timer(&card), 1000052u);     /* WT first */
+    cl_card_elapsed(&card, 4294966990u);
+    ck_assert_uint_eq(cl_card_timer(&card), 10u);
+    cl_card_elapsed(&card, 10u);
+    ck_assert_int_eq(cl_card_timeout(&card), CL_OK);
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+    ck_assert_int_eq(cl_card_error(&card), CL_ERR_TIMEOUT);
+}
+END_TEST
+
+/* T=1 (3B 81 81 31 FE 45 4A C0, IFSC 254): the IFS exchange is part of the
+ * activation, so the session is not ACTIVE, and no activation is counted,
+ * until the card's S(IFS response). */
+START_TEST(test_t1_ifs_is_activation)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+
+    setup(&card, &line, E_T1);
+    to_ts(&card);
+    feed(&card, "3B", 1);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    feed(&card, "81 81 31 FE 45 4A C0", 1);
+    feed_all(&card, "81 31 FE 45 4A C0");
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_SEND);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+    ck_assert_uint_eq(cl_card_stats(&card)->activations, 0);
+    sends(&card, "00 C1 01 FE 3E");
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+    feed(&card, "00 E1 01 FE 1E", 5);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_IDLE);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_ACTIVE);
+    ck_assert_uint_eq(cl_card_stats(&card)->activations, 1);
+}
+END_TEST
+
+/* T=1 with IFSC FF (reserved) in TA3: the plan refuses it as soon as the
+ * ATR is complete, CL_ERR_UNSUPPORTED, before any parameter changes. */
+START_TEST(test_t1_setup_fails)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+
+    setup(&card, &line, E_T1);
+    to_ts(&card);
+    feed(&card, "3B", 1);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    feed_all(&card, "81 81 31 FF 45 4A C1");
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_FAILED);
+    ck_assert_int_eq(cl_card_error(&card), CL_ERR_UNSUPPORTED);
+}
+END_TEST
+
+/* stop() wipes the engine: nothing of the last exchange (command,
+ * response bookkeeping) stays in the protocol engine's memory. */
+START_TEST(test_stop_wipes_engine)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+    uint8_t resp[8], zero[sizeof(card.eng)];
+
+    setup(&card, &line, 0);
+    activate_t0(&card);
+    t0_header_due(&card, resp, sizeof(resp));
+    sends(&card, "00 70 00 00 00");
+    feed(&card, "90 00", 2);
+    cl_card_stop(&card);
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+    memset(zero, 0, sizeof(zero));
+    ck_assert(memcmp(&card.eng, zero, sizeof(zero)) == 0);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+    Suite *s = suite_create("card_engine");
+    TCase *tc = tcase_create("by hand");
+
+    tcase_add_test(tc, test_ts_inverse_by_the_line);
+    tcase_add_test(tc, test_ts_3f_on_direct_line);
+    tcase_add_test(tc, test_ts_inverse_then_bad_atr);
+    tcase_add_test(tc, test_ts_parity_and_mute);
+    tcase_add_test(tc, test_atr_too_long);
+    tcase_add_test(tc, test_pps_in_pieces);
+    tcase_add_test(tc, test_start_clears);
+    tcase_add_test(tc, test_warm_start);
+    tcase_add_test(tc, test_stop_pending);
+    tcase_add_test(tc, test_args);
+    tcase_add_test(tc, test_quiet_look_parity);
+    tcase_add_test(tc, test_deadline_edge);
+    tcase_add_test(tc, test_t1_ifs_is_activation);
+    tcase_add_test(tc, test_t1_setup_fails);
+    tcase_add_test(tc, test_stop_wipes_engine);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return cl_test_run(engine_suite());
+}
