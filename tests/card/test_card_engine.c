@@ -112,10 +112,16 @@ static void feed_all(struct cl_card *card, const char *hex)
 /* Hand over what the engine wants to send, checking its bytes. */
 static void sends(struct cl_card *card, const char *hex)
 {
-    const uint8_t *p = NULL;
-    size_t n = cl_card_pull(card, &p);
+    struct cl_t1_piece pc[3];
+    uint8_t all[300];
+    size_t k = cl_card_pullv(card, pc), n = 0, i;
 
-    cl_assert_bytes(p, n, hex);
+    for (i = 0; i < k; i++) {
+        ck_assert_uint_le(n + pc[i].len, sizeof(all));
+        memcpy(all + n, pc[i].buf, pc[i].len);
+        n += pc[i].len;
+    }
+    cl_assert_bytes(all, n, hex);
     ck_assert_int_eq(cl_card_sent(card, n), CL_OK);
 }
 
@@ -613,6 +619,76 @@ START_TEST(test_stop_wipes_engine)
 }
 END_TEST
 
+/* A T=1 session: the activation of test_t1_ifs_is_activation. */
+static void activate_t1(struct cl_card *card)
+{
+    to_ts(card);
+    feed(card, "3B", 1);
+    ctrl_ok(card, CL_CARD_CTRL_PARAMS);
+    feed_all(card, "81 81 31 FE 45 4A C0");
+    ctrl_ok(card, CL_CARD_CTRL_PARAMS);
+    sends(card, "00 C1 01 FE 3E");
+    feed(card, "00 E1 01 FE 1E", 5);
+    ck_assert_uint_eq(cl_card_state(card), CL_CARD_ACTIVE);
+}
+
+/* T=1: a parity error inside the card's block counts the character (the
+ * block keeps its length) and makes the block invalid: R(0) with the
+ * EDC/parity error bit, then the card's block again is the answer. */
+START_TEST(test_t1_parity_in_block)
+{
+    struct cl_card card;
+    struct cl_card_line line;
+    uint8_t resp[8];
+    static const uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 };
+
+    setup(&card, &line, E_T1);
+    activate_t1(&card);
+    ck_assert_int_eq(cl_card_transmit_start(&card, cmd, 4, resp, sizeof(resp)), CL_OK);
+    sends(&card, "00 00 04 00 70 00 00 74");
+    feed(&card, "00 00 02", 3);
+    ck_assert_int_eq(cl_card_parity_error(&card, 0x90), CL_OK);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_RECV);
+    feed(&card, "00 92", 2);
+    sends(&card, "00 81 00 81");
+    feed(&card, "00 00 02 90 00 92", 6);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_DONE);
+    ck_assert_int_eq(cl_card_result(&card), 2);
+    cl_assert_bytes(resp, 2, "90 00");
+    ck_assert_uint_eq(cl_card_stats(&card)->parity_errors, 1);
+}
+END_TEST
+
+/* T=1: a card that stays mute through every retry (§11.6.3: R(0) "other
+ * error" twice after BWT) and every S(RESYNCH request) (three) fails the
+ * session with the T=1 engine's own error, CL_ERR_RESYNCH. */
+START_TEST(test_t1_mute_fails)
+{
+    static const char *const blocks[] = {
+        "00 00 04 00 70 00 00 74", "00 82 00 82", "00 82 00 82",
+        "00 C0 00 C0", "00 C0 00 C0", "00 C0 00 C0"
+    };
+    struct cl_card card;
+    struct cl_card_line line;
+    uint8_t resp[8];
+    static const uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 };
+    size_t i;
+
+    setup(&card, &line, E_T1);
+    activate_t1(&card);
+    ck_assert_int_eq(cl_card_transmit_start(&card, cmd, 4, resp, sizeof(resp)), CL_OK);
+    for (i = 0; i < CL_ARRAY_LEN(blocks); i++) {
+        sends(&card, blocks[i]);
+        ck_assert_int_eq(cl_card_want(&card), CL_WANT_RECV);
+        ck_assert_int_eq(cl_card_timeout(&card),
+                         i + 1 < CL_ARRAY_LEN(blocks) ? CL_OK : CL_ERR_RESYNCH);
+    }
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+    ck_assert_int_eq(cl_card_error(&card), CL_ERR_RESYNCH);
+    ck_assert_uint_eq(cl_card_stats(&card)->apdu_errors, 1);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("card_engine");
@@ -633,6 +709,8 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_t1_ifs_is_activation);
     tcase_add_test(tc, test_t1_setup_fails);
     tcase_add_test(tc, test_stop_wipes_engine);
+    tcase_add_test(tc, test_t1_parity_in_block);
+    tcase_add_test(tc, test_t1_mute_fails);
     suite_add_tcase(s, tc);
     return s;
 }
