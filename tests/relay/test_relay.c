@@ -945,6 +945,11 @@ static const struct {
     { "C1 2D 04 01 00 01 00 15 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 01 02", CL_ERR_MALFORMED, "failed without reason" },
     { "C1 2D 04 01 00 01 00 18 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 01 02 84 01 0C", CL_OK, "failed: TIMEOUT" },
     { "C1 2D 04 01 00 01 00 15 80 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 81 01 03", CL_ERR_RESERVED, "result 03" },
+    /* the walker's edges (a one-at-a-time fault run of relay_msg_walk.c) */
+    { "C1 20 00 01 00 00 00 00 80 05 00 A4 00 00", CL_ERR_LENGTH, "APDU field one byte past the message" },
+    { "C1 20 00 01 00 00 00 00 80 06 00 A4 00 00", CL_ERR_LENGTH, "APDU field two bytes past the message" },
+    { "C1 20 00 01 00 00 00 00 80 04 00 A4 00 00 90 00 91 00", CL_OK, "unknown optional 90 then 91: both skipped" },
+    { "C1 20 00 01 00 00 00 00 80 04 00 A4 00 00 90 00 90 00", CL_ERR_TAG, "unknown optional 90 twice" },
 };
 
 START_TEST(test_bad_vectors)
@@ -1781,6 +1786,108 @@ START_TEST(test_stream_errors)
 }
 END_TEST
 
+/* The writer's and the list walker's edges (a one-at-a-time fault run of
+ * relay_msg_walk.c): a step without an expectation decodes as "success"
+ * whatever the memory held, a field of exactly 128 bytes takes the 81 80
+ * length, a constructed field past 127 bytes is moved behind its longer
+ * length, a SCRIPT of exactly CL_RELAY_SCRIPT_MAX steps, a pair whose
+ * second byte is 0, a mandatory number 0, NULL data with a length. */
+START_TEST(test_walk_edges)
+{
+    static const char script_hex[] =
+        "C1 22 00 01 00 00 00 12 A2 10 80 04 00 A4 00 00 81 02 90 00 80 04 00 B0 00 00";
+    struct cl_relay_msg m, d;
+    uint8_t in[64], big[260], out[1024];
+    size_t len, i;
+    int n = cl_test_hex(script_hex, in, sizeof(in));
+
+    /* the second step's expectation, over memory that held anything */
+    memset(&d, 0xFF, sizeof(d));
+    ck_assert_int_eq(cl_relay_decode(in, (size_t)n, &d), CL_OK);
+    ck_assert_uint_eq(d.u.script.nsteps, 2);
+    ck_assert_uint_eq(d.u.script.steps[0].expect.kind, CL_RELAY_EXPECT_EXACT);
+    ck_assert_uint_eq(d.u.script.steps[0].expect.value, 0x9000);
+    ck_assert_uint_eq(d.u.script.steps[1].expect.kind, CL_RELAY_EXPECT_SUCCESS);
+    ck_assert_uint_eq(d.u.script.steps[1].expect.value, 0);
+    ck_assert_uint_eq(d.u.script.steps[1].expect.mask, 0);
+    ck_assert_uint_eq(d.u.script.steps[1].options, 0);
+
+    /* an APDU field of exactly 128 bytes: 80 81 80 */
+    memset(big, 0x5A, sizeof(big));
+    big[0] = 0x00; big[1] = 0xD6; big[2] = 0x00; big[3] = 0x00; big[4] = 123;
+    b_apdu(&m);
+    m.u.apdu.apdu.data = big;
+    m.u.apdu.apdu.len = 128;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+    ck_assert_uint_eq(len, 8 + 3 + 128);
+    cl_assert_bytes(out + 8, 8, "80 81 80 00 D6 00 00 7B");
+    ck_assert_int_eq(cl_relay_decode(out, len, &d), CL_OK);
+    ck_assert_uint_eq(d.u.apdu.apdu.len, 128);
+
+    /* SCRIPT steps of 205 + 6 + 5 bytes: A2 81 xx, the steps moved whole */
+    b_script(&m);
+    big[4] = 200;
+    m.u.script.steps[1].apdu.data = big;
+    m.u.script.steps[1].apdu.len = 205;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+    ck_assert_int_eq(cl_relay_decode(out, len, &d), CL_OK);
+    ck_assert_uint_eq(d.u.script.nsteps, 3);
+    cl_assert_bytes(d.u.script.steps[0].apdu.data, d.u.script.steps[0].apdu.len,
+                    "00 A4 04 00 07 A0 00 00 00 03 10 10 00");
+    ck_assert_uint_eq(d.u.script.steps[1].apdu.len, 205);
+    ck_assert(memcmp(d.u.script.steps[1].apdu.data, big, 205) == 0);
+    ck_assert_uint_eq(d.u.script.steps[1].expect.mask, 0xFF00);
+    cl_assert_bytes(d.u.script.steps[2].apdu.data, d.u.script.steps[2].apdu.len,
+                    "00 B2 02 0C 00");
+
+    /* exactly CL_RELAY_SCRIPT_MAX steps, then one more */
+    b_script(&m);
+    m.u.script.nsteps = CL_RELAY_SCRIPT_MAX;
+    for (i = 0; i < CL_RELAY_SCRIPT_MAX; i++) {
+        memset(&m.u.script.steps[i], 0, sizeof(m.u.script.steps[i]));
+        m.u.script.steps[i].apdu = hb("00 B0 00 00 01");
+    }
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+    ck_assert_int_eq(cl_relay_decode(out, len, &d), CL_OK);
+    ck_assert_uint_eq(d.u.script.nsteps, CL_RELAY_SCRIPT_MAX);
+    m.u.script.nsteps = CL_RELAY_SCRIPT_MAX + 1;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_TOO_LONG);
+
+    /* a display of 40 columns and 0 rows is sent as it is */
+    b_hello(&m);
+    m.u.hello.caps.display_cols = 40;
+    m.u.hello.caps.display_rows = 0;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+    ck_assert_int_eq(cl_relay_decode(out, len, &d), CL_OK);
+    ck_assert_uint_eq(d.u.hello.caps.display_cols, 40);
+    ck_assert_uint_eq(d.u.hello.caps.display_rows, 0);
+
+    /* a mandatory time of 0 is written */
+    b_actuate(&m);
+    m.u.actuate.not_before = 0;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+    ck_assert_int_eq(cl_relay_decode(out, len, &d), CL_OK);
+    ck_assert_uint_eq(d.u.actuate.not_before, 0);
+    ck_assert_uint_eq(d.u.actuate.not_after, 0x6A0E3D2Cu);
+
+    /* NULL data with a length of 1 is the caller's error */
+    b_apdu(&m);
+    m.u.apdu.apdu.data = NULL;
+    m.u.apdu.apdu.len = 1;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_ARG);
+    b_script(&m);
+    m.u.script.steps[2].apdu.data = NULL;
+    m.u.script.steps[2].apdu.len = 1;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_ARG);
+    b_script_result(&m);
+    m.u.script_result.resp[1].data = NULL;
+    m.u.script_result.resp[1].len = 1;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_ARG);
+    b_apdu(&m);
+    ck_assert_int_eq(cl_relay_encode(&m, NULL, 1, &len), CL_ERR_ARG);
+}
+END_TEST
+
 static Suite *relay_suite(void)
 {
     Suite *s = suite_create("relay");
@@ -1804,6 +1911,7 @@ static Suite *relay_suite(void)
     tcase_add_test(tr, test_script_limit);
     tcase_add_loop_test(tr, test_spec_vectors, 0, (int)CL_ARRAY_LEN(spec_vectors));
     tcase_add_test(tr, test_spec_encode);
+    tcase_add_test(tr, test_walk_edges);
     tcase_add_test(tr, test_txn_depth);
     tcase_add_test(tr, test_apdu_shape);
     tcase_add_loop_test(tr, test_field_sizes, 0, (int)CL_ARRAY_LEN(sizes));
