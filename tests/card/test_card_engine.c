@@ -221,7 +221,8 @@ END_TEST
 /* TS 03 (the inverse convention sampled by a direct UART): the session
  * codes the characters. A parity error in T0 is a bad ATR: the warm reset
  * starts again from the defaults, direct convention, no software coding;
- * the card then answers in the direct convention. */
+ * the card then answers in the direct convention. And a session the
+ * session coded to the end leaves no coding on once stopped. */
 START_TEST(test_ts_inverse_then_bad_atr)
 {
     struct cl_card card;
@@ -250,6 +251,21 @@ START_TEST(test_ts_inverse_then_bad_atr)
     ck_assert_uint_eq(cl_card_state(&card), CL_CARD_ACTIVE);
     ck_assert_uint_eq(cl_card_stats(&card)->warm_resets, 1);
     ck_assert_uint_eq(cl_card_stats(&card)->activations, 1);
+
+    /* a session in the inverse convention, coded by the session, stopped:
+     * no coding is left on for the next one */
+    setup(&card, &line, 0);
+    to_ts(&card);
+    feed(&card, "03", 1);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    feed(&card, "02 14 50", 1);
+    feed(&card, "14 50", 2);
+    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_ACTIVE);
+    ck_assert(cl_card_sw_inverse(&card));
+    cl_card_stop(&card);
+    ctrl_ok(&card, CL_CARD_CTRL_OFF);
+    ck_assert(!cl_card_sw_inverse(&card));
 }
 END_TEST
 
@@ -401,17 +417,25 @@ START_TEST(test_start_clears)
 }
 END_TEST
 
-/* A warm start() of an ACTIVE session: the session is not ACTIVE while it
- * is reset (no ATR to read), and comes back ACTIVE. */
+/* A warm start() of an ACTIVE session after an exchange: the engine's
+ * memory is wiped, the session is not ACTIVE while it is reset (no ATR to
+ * read), and comes back ACTIVE. */
 START_TEST(test_warm_start)
 {
     struct cl_card card;
     struct cl_card_line line;
 
+    uint8_t resp[8], zero[sizeof(card.eng)];
+
     setup(&card, &line, 0);
     activate_t0(&card);
     ck_assert_ptr_nonnull(cl_card_atr(&card));
+    t0_header_due(&card, resp, sizeof(resp));
+    sends(&card, "00 70 00 00 00");
+    feed(&card, "90 00", 2);
     ck_assert_int_eq(cl_card_start(&card, true), CL_OK);
+    memset(zero, 0, sizeof(zero));
+    ck_assert(memcmp(&card.eng, zero, sizeof(zero)) == 0);   /* the last exchange wiped */
     ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
     ck_assert_ptr_null(cl_card_atr(&card));
     ck_assert_ptr_null(cl_card_t0(&card));
@@ -456,6 +480,7 @@ START_TEST(test_stop_pending)
     activate_t0(&card);
     ck_assert_uint_eq(cl_card_pull(&card, &p), 0);          /* IDLE: nothing */
     ck_assert_ptr_null(p);
+    ck_assert_uint_eq(cl_card_pull(&card, NULL), 0);
     ck_assert_uint_eq(cl_card_pullv(&card, pc), 0);
     ck_assert_int_eq(cl_card_fail(&card, CL_OK), CL_ERR_ARG);
     t0_header_due(&card, resp, sizeof(resp));
