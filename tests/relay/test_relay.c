@@ -950,6 +950,10 @@ static const struct {
     { "C1 20 00 01 00 00 00 00 80 06 00 A4 00 00", CL_ERR_LENGTH, "APDU field two bytes past the message" },
     { "C1 20 00 01 00 00 00 00 80 04 00 A4 00 00 90 00 91 00", CL_OK, "unknown optional 90 then 91: both skipped" },
     { "C1 20 00 01 00 00 00 00 80 04 00 A4 00 00 90 00 90 00", CL_ERR_TAG, "unknown optional 90 twice" },
+    { "C1 22 00 01 00 00 00 00 A2 0C 80 04 00 A4 00 00 80 05 00 B0 00 00 90 01 00", CL_ERR_LENGTH, "second step one byte past its list" },
+    { "C1 23 04 01 00 01 00 00 A2 08 80 02 90 00 80 03 90 00 90 01 00", CL_ERR_LENGTH, "second response one byte past its list" },
+    { "C1 01 00 00 00 00 00 00 80 01 01 81 01 41 A2 07 81 02 00 00 83 01 28", CL_ERR_MALFORMED, "display 00 00 with a field after it" },
+    { "C1 32 00 01 00 00 00 00 80 01 03 9F 80", CL_ERR_MALFORMED, "a long tag's first byte 80, at the end" },
 };
 
 START_TEST(test_bad_vectors)
@@ -1797,7 +1801,8 @@ START_TEST(test_walk_edges)
     static const char script_hex[] =
         "C1 22 00 01 00 00 00 12 A2 10 80 04 00 A4 00 00 81 02 90 00 80 04 00 B0 00 00";
     struct cl_relay_msg m, d;
-    uint8_t in[64], big[260], out[1024];
+    struct cl_relay_header hd;
+    uint8_t in[64], big[260], out[1024], exact[64];
     size_t len, i;
     int n = cl_test_hex(script_hex, in, sizeof(in));
 
@@ -1885,6 +1890,63 @@ START_TEST(test_walk_edges)
     ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_ARG);
     b_apdu(&m);
     ck_assert_int_eq(cl_relay_encode(&m, NULL, 1, &len), CL_ERR_ARG);
+    ck_assert_int_eq(cl_relay_header_decode(NULL, 1, &hd), CL_ERR_ARG);
+
+    /* a buffer of exactly the message's size; one byte less */
+    b_apdu(&m);
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+    ck_assert_int_eq(cl_relay_encode(&m, exact, len, &i), CL_OK);
+    ck_assert_uint_eq(i, len);
+    ck_assert(memcmp(exact, out, len) == 0);
+    ck_assert_int_eq(cl_relay_encode(&m, exact, len - 1, &i), CL_ERR_BUFFER);
+    b_keepalive(&m);
+    ck_assert_int_eq(cl_relay_encode(&m, exact, 8, &i), CL_OK);
+    ck_assert_uint_eq(i, 8);
+
+    /* max APDU with the response size 0 and the command size set */
+    b_hello(&m);
+    m.u.hello.caps.max_resp_apdu = 0;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_MALFORMED);
+
+    /* exactly CL_RELAY_SCRIPT_MAX responses both ways; one more decoded */
+    b_script_result(&m);
+    m.u.script_result.nresp = CL_RELAY_SCRIPT_MAX;
+    for (i = 0; i < CL_RELAY_SCRIPT_MAX; i++)
+        m.u.script_result.resp[i] = hb("90 00");
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+    ck_assert_int_eq(cl_relay_decode(out, len, &d), CL_OK);
+    ck_assert_uint_eq(d.u.script_result.nresp, CL_RELAY_SCRIPT_MAX);
+    n = cl_test_hex("C1 23 04 01 00 01 00 00 A2 81 00", out, sizeof(out));
+    for (i = 0; i <= CL_RELAY_SCRIPT_MAX; i++)
+        n += cl_test_hex("80 02 90 00", out + n, sizeof(out) - (size_t)n);
+    out[10] = (uint8_t)(4 * (CL_RELAY_SCRIPT_MAX + 1));
+    out[7] = (uint8_t)(n - 8);
+    ck_assert_int_eq(cl_relay_decode(out, (size_t)n, &d), CL_ERR_TOO_LONG);
+}
+END_TEST
+
+/* A body of exactly CL_RELAY_BODY_MAX bytes (an extended APDU of 65,531
+ * bytes behind 80 82 FF FB) is written; one byte more is not. */
+START_TEST(test_body_max)
+{
+    static uint8_t apdu[65532], out[CL_RELAY_MSG_MAX + 1];
+    struct cl_relay_msg m, d;
+    size_t len = 0;
+
+    memset(apdu, 0x33, sizeof(apdu));
+    apdu[0] = 0x00; apdu[1] = 0xD6; apdu[2] = 0x00; apdu[3] = 0x00;
+    apdu[4] = 0x00; apdu[5] = 0xFF; apdu[6] = 0xF4;      /* Lc 65,524 */
+    b_apdu(&m);
+    m.u.apdu.apdu.data = apdu;
+    m.u.apdu.apdu.len = 65531;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_OK);
+    ck_assert_uint_eq(len, CL_RELAY_MSG_MAX);
+    cl_assert_bytes(out + 6, 5, "FF FF 80 82 FF");
+    ck_assert_int_eq(cl_relay_decode(out, len, &d), CL_OK);
+    ck_assert_uint_eq(d.u.apdu.apdu.len, 65531);
+    apdu[6] = 0xF5;
+    m.u.apdu.apdu.len = 65532;
+    ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), CL_ERR_TOO_LONG);
 }
 END_TEST
 
@@ -1912,6 +1974,7 @@ static Suite *relay_suite(void)
     tcase_add_loop_test(tr, test_spec_vectors, 0, (int)CL_ARRAY_LEN(spec_vectors));
     tcase_add_test(tr, test_spec_encode);
     tcase_add_test(tr, test_walk_edges);
+    tcase_add_test(tr, test_body_max);
     tcase_add_test(tr, test_txn_depth);
     tcase_add_test(tr, test_apdu_shape);
     tcase_add_loop_test(tr, test_field_sizes, 0, (int)CL_ARRAY_LEN(sizes));
