@@ -1069,6 +1069,10 @@ static const struct {
     { "C1 26 00 01 00 00 00 00 80 01 03 81 01 41 82 02 00 01 83 02 00 00", CL_ERR_LENGTH, false, "fields before rules (§15)" },
     { "C1 26 00 01 00 00 00 00 80 01 04 81 01 0D", CL_ERR_RESERVED, false, "first field's value first (§15)" },
     { "C1 22 00 01 00 00 00 00 A2 0D 80 03 00 A4 04 81 02 12 34 83 00", CL_ERR_LENGTH, false, "each step in turn (§15)" },
+    /* §5.12: field 81 is one DER TLV; inside a constructed value, TLVs that fill it */
+    { TXN_HEAD "81 08 30 06 31 02 80 00 80 00" CHAL0, CL_OK, true, "SEQUENCE { SET { 80 }, 80 }" },
+    { TXN_HEAD "81 06 30 04 31 01 80 00" CHAL0, CL_ERR_MALFORMED, false, "a TLV cut by the end of its SET, whole in the SEQUENCE" },
+    { TXN_HEAD "81 09 30 07 31 02 80 03 AA BB CC" CHAL0, CL_ERR_MALFORMED, false, "a TLV running past its SET into its SEQUENCE" },
 };
 
 START_TEST(test_spec_vectors)
@@ -1950,6 +1954,147 @@ START_TEST(test_body_max)
 }
 END_TEST
 
+/* The rules' edges (a one-at-a-time fault run of relay_msg_rules.c): each
+ * bound at its value, the first value past it, and what a rule pairs. */
+START_TEST(test_rule_edges)
+{
+    struct cl_relay_msg m;
+    uint8_t out[1024];
+    size_t len;
+
+#define ENC(rc) ck_assert_int_eq(cl_relay_encode(&m, out, sizeof(out), &len), (rc))
+    /* ACTUATE: a window of one second (not before = not after) */
+    b_actuate(&m);
+    m.u.actuate.not_after = m.u.actuate.not_before;
+    ENC(CL_OK);
+    m.u.actuate.not_after--;
+    ENC(CL_ERR_MALFORMED);
+    /* CARD-RESET-RESULT: an error has neither ATR nor protocol; a success
+     * has both, the shortest ATR (2 bytes) is enough */
+    b_card_reset_result_mute(&m);
+    ENC(CL_OK);
+    m.u.card.atr = hb("3B 00");
+    ENC(CL_ERR_MALFORMED);
+    b_card_reset_result_mute(&m);
+    m.u.card.protocol = CL_RELAY_PROTO_T0;
+    ENC(CL_ERR_MALFORMED);
+    b_card_reset_result(&m);
+    m.u.card.atr = hb("3B 00");
+    ENC(CL_OK);
+    /* PROMPT: 1 <= max <= 64, min <= max */
+    b_prompt_numeric(&m);
+    m.u.prompt.min_len = 0;
+    m.u.prompt.max_len = 1;
+    ENC(CL_OK);
+    m.u.prompt.min_len = 4;
+    m.u.prompt.max_len = 4;
+    ENC(CL_OK);
+    m.u.prompt.max_len = 64;
+    ENC(CL_OK);
+    m.u.prompt.max_len = 65;
+    ENC(CL_ERR_MALFORMED);
+    m.u.prompt.max_len = 3;
+    ENC(CL_ERR_MALFORMED);
+    /* text: 20..7E printable, 7E included */
+    b_display(&m);
+    m.u.display.text = tb("~ ok ~");
+    ENC(CL_OK);
+    m.u.display.text = hb("41 7F");
+    ENC(CL_ERR_MALFORMED);
+    /* PIN template: max 16 (14 for format 2) */
+    b_pin_verify_bcd(&m);
+    m.u.pin.apdu = hb("00 20 00 01 09 00 FF FF FF FF FF FF FF FF");
+    m.u.pin.max_len = 16;
+    ENC(CL_OK);
+    m.u.pin.max_len = 17;
+    ENC(CL_ERR_MALFORMED);
+    b_pin_verify(&m);
+    m.u.pin.max_len = 14;
+    ENC(CL_OK);
+    m.u.pin.max_len = 15;
+    ENC(CL_ERR_MALFORMED);
+    /* the length byte inside the data: offset nc - 1 is the last byte */
+    b_pin_verify_bcd(&m);
+    m.u.pin.offset = 0;
+    m.u.pin.len_offset = 4;
+    ENC(CL_OK);
+    m.u.pin.len_offset = 5;
+    ENC(CL_ERR_MALFORMED);
+    /* PIN-CHANGE: a length byte just before the new-PIN region, or on it */
+    b_pin_change(&m);
+    m.u.pin.apdu = hb("00 24 00 80 11 24 FF FF FF FF FF FF FF 00 24 FF FF FF FF FF FF FF");
+    m.u.pin.new_offset = 9;
+    m.u.pin.len_offset = 8;
+    ENC(CL_OK);
+    m.u.pin.len_offset = 9;
+    ENC(CL_ERR_MALFORMED);
+    /* a template cut short is LENGTH; one that is no APDU (extended Lc 0)
+     * keeps its own error */
+    b_pin_verify(&m);
+    m.u.pin.apdu = hb("00 20 00 80 08 24 FF FF");
+    ENC(CL_ERR_LENGTH);
+    m.u.pin.apdu = hb("00 20 00 80 00 00 00 24 FF FF FF FF FF FF FF");
+    ENC(CL_ERR_MALFORMED);
+#undef ENC
+}
+END_TEST
+
+/* §6: every wire code's cl_err, and back. */
+START_TEST(test_wire_table)
+{
+    static const int errs[] = {
+        CL_OK, CL_ERR_MALFORMED, CL_ERR_UNSUPPORTED, CL_ERR_VERSION, CL_ERR_SEQUENCE,
+        CL_ERR_TOO_LONG, CL_ERR_STATE, CL_ERR_CARD_REMOVED, CL_ERR_CARD_MUTE, CL_ERR_IO,
+        CL_ERR_DENIED, CL_ERR_CANCELLED, CL_ERR_TIMEOUT, CL_ERR_DUPLICATE, CL_ERR_LIMIT,
+        CL_ERR_CLOSED, CL_ERR_INTERNAL, CL_ERR_PROTOCOL
+    };
+    unsigned c;
+
+    for (c = 0; c < CL_ARRAY_LEN(errs); c++) {
+        ck_assert_int_eq(cl_relay_err_from_wire((uint8_t)c), errs[c]);
+        ck_assert_uint_eq(cl_relay_err_to_wire(errs[c]), c);
+    }
+}
+END_TEST
+
+/* docs/protocol.md §5.14: the gate's signed bytes, "CLGA" | len | device
+ * id | action (2) | nonce (16) | not before (4) | not after (4); device
+ * ids of 1 and 32 bytes, none of 0 or 33, no NULL. */
+START_TEST(test_gate_tbs)
+{
+    struct cl_relay_msg m;
+    uint8_t out[CL_RELAY_GATE_TBS_MAX], id[33];
+
+    b_actuate(&m);
+    m.u.actuate.action = 0x0102;
+    ck_assert_uint_eq(cl_relay_gate_tbs(&m.u.actuate, out), 4 + 1 + 7 + 2 + 16 + 8);
+    cl_assert_bytes(out, 38, "43 4C 47 41 07 43 4C 2D 30 30 30 31 01 02 " GATE_NONCE
+                             " 6A 0E 3C 00 6A 0E 3D 2C");
+    memset(id, 'Z', sizeof(id));
+    m.u.actuate.device_id.data = id;
+    m.u.actuate.device_id.len = 1;
+    ck_assert_uint_eq(cl_relay_gate_tbs(&m.u.actuate, out), 32);
+    cl_assert_bytes(out, 8, "43 4C 47 41 01 5A 01 02");
+    m.u.actuate.device_id.len = 32;
+    ck_assert_uint_eq(cl_relay_gate_tbs(&m.u.actuate, out), 63);
+    ck_assert_uint_eq(CL_RELAY_GATE_TBS_MAX, 63);
+    cl_assert_bytes(out + 36, 27, "5A 01 02 " GATE_NONCE " 6A 0E 3C 00 6A 0E 3D 2C");
+    m.u.actuate.device_id.len = 33;
+    ck_assert_uint_eq(cl_relay_gate_tbs(&m.u.actuate, out), 0);
+    m.u.actuate.device_id.len = 0;
+    ck_assert_uint_eq(cl_relay_gate_tbs(&m.u.actuate, out), 0);
+    m.u.actuate.device_id.len = 1;
+    m.u.actuate.device_id.data = NULL;
+    ck_assert_uint_eq(cl_relay_gate_tbs(&m.u.actuate, out), 0);
+    b_actuate(&m);
+    m.u.actuate.nonce = NULL;
+    ck_assert_uint_eq(cl_relay_gate_tbs(&m.u.actuate, out), 0);
+    b_actuate(&m);
+    ck_assert_uint_eq(cl_relay_gate_tbs(NULL, out), 0);
+    ck_assert_uint_eq(cl_relay_gate_tbs(&m.u.actuate, NULL), 0);
+}
+END_TEST
+
 static Suite *relay_suite(void)
 {
     Suite *s = suite_create("relay");
@@ -1975,6 +2120,9 @@ static Suite *relay_suite(void)
     tcase_add_test(tr, test_spec_encode);
     tcase_add_test(tr, test_walk_edges);
     tcase_add_test(tr, test_body_max);
+    tcase_add_test(tr, test_rule_edges);
+    tcase_add_test(tr, test_wire_table);
+    tcase_add_test(tr, test_gate_tbs);
     tcase_add_test(tr, test_txn_depth);
     tcase_add_test(tr, test_apdu_shape);
     tcase_add_loop_test(tr, test_field_sizes, 0, (int)CL_ARRAY_LEN(sizes));
