@@ -2002,8 +2002,8 @@ START_TEST(test_rule_edges)
     m.u.display.text = hb("41 7F");
     ENC(CL_ERR_MALFORMED);
     /* PIN template: max 16 (14 for format 2) */
-    b_pin_verify_bcd(&m);
-    m.u.pin.apdu = hb("00 20 00 01 09 00 FF FF FF FF FF FF FF FF");
+    b_pin_verify_bcd(&m);       /* 17 digits would fit: 9 BCD bytes at offset 1 */
+    m.u.pin.apdu = hb("00 20 00 01 0A 00 FF FF FF FF FF FF FF FF FF");
     m.u.pin.max_len = 16;
     ENC(CL_OK);
     m.u.pin.max_len = 17;
