@@ -11,6 +11,7 @@
 #include "cardlink/card.h"
 #include "cardlink/edc.h"
 #include "cardlink/error.h"
+#include "cardlink/rate.h"
 #include "test_util.h"
 
 /* ------------------------------------------------ the scripted line */
@@ -773,6 +774,131 @@ START_TEST(test_plan)
     cl_assert_bytes(plan.pps_bytes, plan.pps_len, plans[_i].pps);
     ck_assert_uint_eq(plan.params.f, plans[_i].f);
     ck_assert_uint_eq(plan.params.d, plans[_i].d);
+}
+END_TEST
+
+/* The plan's and the configurations' edges (a one-at-a-time fault run of
+ * lib/card/card.c): the default configuration over memory that held
+ * anything; the protocol the plan names in its parameters on every path;
+ * a specific-mode rate checked against a line's (F, D) list and baud limit
+ * to the exact value, at the clock the line can give; the PPS clock and
+ * its fallback; the T=1 and T=0 configurations' every field. */
+static void parse_atr(struct cl_atr *atr, const char *hex)
+{
+    uint8_t buf[CL_ATR_MAX];
+    int n = cl_test_hex(hex, buf, sizeof(buf));
+
+    ck_assert_int_eq(cl_atr_parse(atr, buf, (size_t)n), CL_OK);
+}
+
+START_TEST(test_plan_edges)
+{
+    static const struct cl_pps_fd p372_4[] = { { 372, 4 } }, p512_4[] = { { 512, 4 } };
+    struct cl_card_line l = fake_line(0);
+    struct cl_card_config cfg;
+    struct cl_card_plan plan;
+    struct cl_atr atr;
+    struct cl_pps acc;
+    struct cl_t1_config c1;
+    struct cl_t0_config c0;
+    struct cl_card_line_params p;
+
+    memset(&cfg, 0xFF, sizeof(cfg));
+    cl_card_config_default(&cfg);
+    ck_assert_uint_eq(cfg.protocol, CL_CARD_T_ANY);
+    ck_assert_uint_eq(cfg.ifsd, 254);
+    ck_assert(cfg.pps && cfg.warm_retry);
+    ck_assert_uint_eq(cfg.ts_etu, 9600);
+    ck_assert_uint_eq(cfg.atr_total_etu, 20160);
+    ck_assert_uint_eq(cfg.apdu_ms, 0);
+
+    /* T=1 named in the parameters: without PPS, and in specific mode
+     * (3B 90 13 11 01 93: TA2 01, T=1 at TA1's F 372 D 4) */
+    parse_atr(&atr, A_T1);
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, false, &plan), CL_OK);
+    ck_assert_uint_eq(plan.protocol, 1);
+    ck_assert_uint_eq(plan.params.protocol, 1);
+    parse_atr(&atr, "3B 90 13 11 01 93");
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_OK);
+    ck_assert_uint_eq(plan.params.protocol, 1);
+    ck_assert_uint_eq(plan.params.d, 4);
+    ck_assert(!plan.pps);
+
+    /* specific mode, the line's (F, D) list: (372, 4) first runs it,
+     * (512, 4) does not; Fd/Dd (TA1 11) runs on any line; pairs NULL
+     * with an entry is an argument error */
+    parse_atr(&atr, A_SPEC);
+    l.caps.any_fd = false;
+    l.caps.pairs = p372_4;
+    l.caps.n_pairs = 1;
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_OK);
+    ck_assert_uint_eq(plan.params.d, 4);
+    l.caps.pairs = p512_4;
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_ERR_UNSUPPORTED);
+    parse_atr(&atr, "3B 90 11 10 00");
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_OK);
+    ck_assert_uint_eq(plan.params.f, 372);
+    ck_assert_uint_eq(plan.params.d, 1);
+    l.caps.pairs = NULL;
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_ERR_ARG);
+    l.caps.n_pairs = 0;
+    l.caps.any_fd = true;
+
+    /* specific mode at a baud limit of exactly F 372 D 4's rate, then one
+     * bit/s below it; the clock raised to what the line can give (fmax
+     * of TA1 13 is 5 MHz, the line 4 MHz at most) */
+    parse_atr(&atr, A_SPEC);
+    l.caps.max_baud = cl_rate_baud(3571, 372, 4);
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_OK);
+    l.caps.max_baud--;
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_ERR_UNSUPPORTED);
+    l.caps.max_baud = 0;
+    l.caps.max_clock_khz = 4000;
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_OK);
+    ck_assert_uint_eq(plan.params.clock_khz, 4000);
+
+    /* negotiable: the PPS plan's clock, and the default rate's clock again
+     * when the card answers without PPS1 */
+    parse_atr(&atr, A_TA1);
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_OK);
+    ck_assert(plan.pps);
+    ck_assert_uint_eq(plan.params.clock_khz, 4000);
+    memset(&acc, 0, sizeof(acc));
+    ck_assert_int_eq(cl_card_plan_pps_result(&plan, &l.caps, &acc), CL_OK);
+    ck_assert_uint_eq(plan.params.clock_khz, 3571);
+    ck_assert_uint_eq(plan.params.f, 372);
+    ck_assert_uint_eq(plan.params.d, 1);
+
+    /* T=1: BWI above 9 is taken as 9; F and D from the parameters; IFSD
+     * as asked. T=0: WI 0 is 10, D from the parameters. */
+    parse_atr(&atr, "3B 80 81 31 FE A5 6B");
+    memset(&p, 0, sizeof(p));
+    p.f = 512;
+    p.d = 8;
+    memset(&c1, 0xEE, sizeof(c1));
+    ck_assert_int_eq(cl_card_t1_config(&atr, &p, 100, &c1), CL_OK);
+    ck_assert_uint_eq(c1.bwi, 9);
+    ck_assert_uint_eq(c1.cwi, 5);
+    ck_assert_uint_eq(c1.f, 512);
+    ck_assert_uint_eq(c1.d, 8);
+    ck_assert_uint_eq(c1.ifsd, 100);
+    ck_assert(c1.ifs_at_start);
+    parse_atr(&atr, "3B 81 81 31 FE 95 4A 10");
+    ck_assert_int_eq(cl_card_t1_config(&atr, &p, 254, &c1), CL_OK);
+    ck_assert_uint_eq(c1.bwi, 9);
+    parse_atr(&atr, "3B 81 81 31 FE 85 4A 00");
+    ck_assert_int_eq(cl_card_t1_config(&atr, &p, 254, &c1), CL_OK);
+    ck_assert_uint_eq(c1.bwi, 8);
+    parse_atr(&atr, A_T0);
+    memset(&c0, 0xEE, sizeof(c0));
+    ck_assert_int_eq(cl_card_t0_config(&atr, &p, &c0), CL_OK);
+    ck_assert_uint_eq(c0.role, CL_T0_ROLE_READER);
+    ck_assert_uint_eq(c0.wi, 10);
+    ck_assert_uint_eq(c0.d, 8);
+    ck_assert(c0.warning_get_response);
+    parse_atr(&atr, "3B 80 40 01");
+    ck_assert_int_eq(cl_card_t0_config(&atr, &p, &c0), CL_OK);
+    ck_assert_uint_eq(c0.wi, 1);
 }
 END_TEST
 
@@ -1608,6 +1734,7 @@ static Suite *card_suite(void)
     tcase_add_test(tc, test_t1_config_from_atr);
     tcase_add_loop_test(tc, test_plan, 0, (int)CL_ARRAY_LEN(plans));
     tcase_add_test(tc, test_plan_args);
+    tcase_add_test(tc, test_plan_edges);
     tcase_add_test(tc, test_plan_pairs);
     tcase_add_test(tc, test_args);
     tcase_add_test(tc, test_t0_bad_apdu);
