@@ -454,6 +454,17 @@ static const struct scenario scenarios[] = {
       { COLD, C("3B 81 81 31 FE 45 4A C1"), WARM, C(A_T1),
         R(IFS_REQ), C(IFS_RESP) },
       CL_OK, CL_CARD_PPS_NONE, 1, 1, 1, NULL, 0, NULL },
+    /* a parity error reported on TS: nothing was checked before TS, the
+     * character is TS (§8.1) */
+    { "ts_parity", 0,
+      { COLD, PAR("3B"), C("02 14 50") },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, NULL, 0, NULL },
+    /* inverse card, T=0 case 3 with 40 data bytes: coded in two chunks */
+    { "inverse_t0_long", O_INV,
+      { COLD, C("3F 02 14 50"), R("00 D6 00 00 28"), C("D6"),
+        R("01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10 11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E 1F 20 21 22 23 24 25 26 27 28"), C("90 00") },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0,
+      "00 D6 00 00 28 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10 11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E 1F 20 21 22 23 24 25 26 27 28", CL_OK, "90 00" },
     /* bad TS twice */
     { "bad_ts_twice", 0,
       { COLD, C("3A"), WARM, C("3A"), OFF },
@@ -1609,6 +1620,7 @@ struct fake_apdu {
     size_t tx_len;          /* response length it claims */
     unsigned connects, disconnects;
     bool warm_seen;
+    bool warm_of[4];        /* the warm flag of each connect */
 };
 
 static int fa_connect(void *ctx, bool warm, uint8_t prefer,
@@ -1625,6 +1637,8 @@ static int fa_connect(void *ctx, bool warm, uint8_t prefer,
                     CL_ATR_MAX);
     ck_assert_int_ge(n, 0);
     a->warm_seen |= warm;
+    if (a->connects < 4)
+        a->warm_of[a->connects] = warm;
     a->connects++;
     *atr_len = (size_t)n;
     *protocol = a->proto;
@@ -1723,6 +1737,111 @@ START_TEST(test_apdu_reader)
 }
 END_TEST
 
+/* The APDU-level reader's edges (a one-at-a-time fault run of card_io.c):
+ * the first connect is cold; a warm reset is one warm connect; counters and
+ * info start again with each activation; the configuration checks; an ATR
+ * of exactly 33 bytes; an ATR without its TCK taken with a warning;
+ * specific mode reported; a failed activation and a deactivation
+ * disconnect. */
+START_TEST(test_apdu_reader_edges)
+{
+    struct fake_apdu a;
+    struct cl_card card;
+    struct cl_card_config cfg;
+
+    memset(&a, 0, sizeof(a));
+    a.atr[0] = a.atr[1] = A_SPEC;
+    cl_card_init_apdu(&card, &fake_apdu_ops, &a, NULL);
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_uint_eq(a.connects, 1);
+    ck_assert(!a.warm_of[0]);
+    ck_assert_uint_eq(cl_card_info(&card)->cold_resets, 1);
+    ck_assert(cl_card_info(&card)->specific);
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_STATE);
+    ck_assert_int_eq(cl_card_reset(&card, true), CL_OK);
+    ck_assert_uint_eq(a.connects, 2);
+    ck_assert(a.warm_of[1]);
+    ck_assert_uint_eq(cl_card_info(&card)->warm_resets, 1);
+    ck_assert_uint_eq(cl_card_info(&card)->cold_resets, 0);
+    cl_card_deactivate(&card);
+    ck_assert_uint_eq(a.disconnects, 1);
+    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
+
+    /* the longest ATR, 33 bytes; an ATR that stopped where its TCK was due */
+    memset(&a, 0, sizeof(a));
+    a.atr[0] = "3B FF 11 00 00 E1 00 0A F1 FE 45 00 F1 FE 45 00 01"
+               " 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 04";
+    a.proto = 1;
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_uint_eq(cl_card_atr(&card)->len, 33);
+    ck_assert_uint_eq(cl_card_info(&card)->atr_warnings, 0);
+    cl_card_deactivate(&card);
+    memset(&a, 0, sizeof(a));
+    a.atr[0] = "3B 81 81 31 FE 45 4A";
+    a.proto = 1;
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_uint_eq(a.connects, 1);
+    ck_assert_uint_eq(cl_card_info(&card)->atr_warnings, CL_ATR_W_TCK_MISSING);
+    cl_card_deactivate(&card);
+
+    /* a failed activation disconnects */
+    memset(&a, 0, sizeof(a));
+    a.atr[0] = A_T0;
+    a.proto = 2;
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_UNSUPPORTED);
+    ck_assert_uint_eq(a.disconnects, 1);
+
+    /* the configuration: T=1 preferred is fine, T=2 and IFSD 255 are not */
+    memset(&a, 0, sizeof(a));
+    a.atr[0] = A_T0;
+    cl_card_config_default(&cfg);
+    cfg.protocol = 1;
+    cl_card_init_apdu(&card, &fake_apdu_ops, &a, &cfg);
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    cl_card_deactivate(&card);
+    cfg.protocol = 2;
+    cl_card_init_apdu(&card, &fake_apdu_ops, &a, &cfg);
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_ARG);
+    cfg.protocol = CL_CARD_T_ANY;
+    cfg.ifsd = 255;
+    cl_card_init_apdu(&card, &fake_apdu_ops, &a, &cfg);
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_ARG);
+}
+END_TEST
+
+/* The line session's blocking calls: a cold reset is a power-off and a
+ * cold activation; transmit() refuses a NULL buffer with a size; a card
+ * found absent at activation is powered off all the same. */
+START_TEST(test_line_calls)
+{
+    static const struct step steps[] = {
+        COLD, C(A_T0), OFF, COLD, C(A_T0), { S_END, NULL }
+    };
+    static const struct step none[] = { { S_END, NULL } };
+    struct fake f;
+    struct cl_card card;
+    struct cl_card_line line;
+    uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 };
+    size_t rl = 0;
+
+    fake_init(&f, steps, 0);
+    card_setup(&card, &line, &f, 0);
+    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
+    ck_assert_int_eq(cl_card_transmit(&card, cmd, 4, NULL, 1, &rl), CL_ERR_ARG);
+    ck_assert_int_eq(cl_card_reset(&card, false), CL_OK);
+    ck_assert_uint_eq(f.offs, 1);
+    ck_assert_uint_eq(f.steps[f.i].kind, S_END);
+    ck_assert_uint_eq(cl_card_info(&card)->cold_resets, 1);
+    ck_assert_uint_eq(cl_card_info(&card)->warm_resets, 0);
+
+    fake_init(&f, none, O_ABSENT);
+    card_setup(&card, &line, &f, O_ABSENT);
+    ck_assert_int_eq(cl_card_activate(&card), CL_ERR_CARD_REMOVED);
+    ck_assert_uint_eq(f.offs, 1);
+    ck_assert_int_eq(cl_card_want(&card), CL_WANT_FAILED);
+}
+END_TEST
+
 static Suite *card_suite(void)
 {
     Suite *s = suite_create("card");
@@ -1750,6 +1869,8 @@ static Suite *card_suite(void)
     tcase_add_loop_test(tc, test_pin_wiped, 0, 3);
     tcase_add_test(tc, test_lenient_atr_and_warm_reset);
     tcase_add_test(tc, test_apdu_reader);
+    tcase_add_test(tc, test_apdu_reader_edges);
+    tcase_add_test(tc, test_line_calls);
     suite_add_tcase(s, tc);
     return s;
 }
