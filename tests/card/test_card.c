@@ -804,7 +804,8 @@ static void parse_atr(struct cl_atr *atr, const char *hex)
 
 START_TEST(test_plan_edges)
 {
-    static const struct cl_pps_fd p372_4[] = { { 372, 4 } }, p512_4[] = { { 512, 4 } };
+    static const struct cl_pps_fd p372_4[] = { { 372, 4 } }, p512_4[] = { { 512, 4 } },
+                                  both[] = { { 512, 4 }, { 372, 4 } };
     struct cl_card_line l = fake_line(0);
     struct cl_card_config cfg;
     struct cl_card_plan plan;
@@ -846,6 +847,10 @@ START_TEST(test_plan_edges)
     ck_assert_uint_eq(plan.params.d, 4);
     l.caps.pairs = p512_4;
     ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_ERR_UNSUPPORTED);
+    l.caps.pairs = both;                    /* (372, 4) second in the list */
+    l.caps.n_pairs = 2;
+    ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_OK);
+    l.caps.n_pairs = 1;
     parse_atr(&atr, "3B 90 11 10 00");
     ck_assert_int_eq(cl_card_plan(&atr, &l.caps, &cfg, true, &plan), CL_OK);
     ck_assert_uint_eq(plan.params.f, 372);
