@@ -56,6 +56,12 @@ struct step {
 #define O_NOWARM 0x100u /* cfg.warm_retry false */
 #define O_NOATRLIMIT 0x200u /* cfg.atr_total_etu 0 */
 #define O_NOIFSD 0x400u /* cfg.ifsd 0: no S(IFS request) */
+#define O_ECHO1  0x800u /* the echo comes back one character per receive */
+#define O_ECHOPAR 0x1000u /* the echo of each send's first character comes
+                             back as a parity error (the card signalled an
+                             error on it) */
+#define O_NOECHO 0x2000u /* the line says it echoes, but nothing comes back */
+#define O_BADECHO1 0x4000u /* the echo of a one-character send is altered */
 
 struct fake {
     const struct step *steps;
@@ -77,6 +83,7 @@ struct fake {
     unsigned fail_at;       /* this call fails with fail_rc (0: none) */
     int fail_rc;
     bool overrun;           /* recv claims one byte more than asked */
+    bool echo_par;          /* O_ECHOPAR: the next echo is a parity error */
     bool mute_end;          /* past the script the card hears nothing:
                                what the reader sends is dropped */
     uint32_t max_t;         /* the longest wait asked for */
@@ -142,10 +149,12 @@ static int f_send(void *ctx, const uint8_t *buf, size_t len)
         ck_assert_msg(f->cur[f->off] == b,
                       "step %zu byte %zu: reader sent %02X, expected %02X",
                       f->i, f->off, b, f->cur[f->off]);
-        if (f->opts & (O_ECHO | O_BADECHO)) {
+        if ((f->opts & (O_ECHO | O_BADECHO | O_BADECHO1)) && !(f->opts & O_NOECHO)) {
+            bool bad = (f->opts & O_BADECHO) || ((f->opts & O_BADECHO1) && len == 1);
+
             ck_assert_uint_lt(f->echo_len, sizeof(f->echo));
-            f->echo[f->echo_len++] =
-                (uint8_t)(buf[k] ^ ((f->opts & O_BADECHO) ? 0x01u : 0u));
+            f->echo[f->echo_len++] = (uint8_t)(buf[k] ^ (bad ? 0x01u : 0u));
+            f->echo_par = k == 0 && (f->opts & O_ECHOPAR) != 0;
         }
         if (++f->off == (size_t)f->cur_len)
             advance(f);
@@ -173,7 +182,16 @@ static int f_recv(void *ctx, uint8_t *buf, size_t size, uint32_t *t)
         return (int)size + 1;
     if (f->echo_len > 0) {
         n = f->echo_len < size ? f->echo_len : size;
+        if (f->opts & O_ECHO1)
+            n = 1;
         memcpy(buf, f->echo, n);
+        if (f->echo_par) {              /* the first character, garbled */
+            f->echo_par = false;
+            buf[0] ^= 0xFFu;
+            memmove(f->echo, f->echo + 1, f->echo_len - 1);
+            f->echo_len--;
+            return CL_ERR_PARITY;
+        }
         memmove(f->echo, f->echo + n, f->echo_len - n);
         f->echo_len -= n;
         return (int)n;
@@ -284,7 +302,8 @@ static struct cl_card_line fake_line(unsigned opts)
     l.caps.max_baud = (opts & O_SLOW) ? 9600u : 115200u;
     l.caps.any_fd = true;
     l.caps.flags = CL_CARD_LINE_PARITY |
-                   ((opts & (O_ECHO | O_BADECHO)) ? CL_CARD_LINE_ECHO : 0u) |
+                   ((opts & (O_ECHO | O_BADECHO | O_BADECHO1 | O_NOECHO)) ? CL_CARD_LINE_ECHO
+                                                                           : 0u) |
                    ((opts & O_INVHW) ? CL_CARD_LINE_INVERSE_HW : 0u);
     return l;
 }
@@ -530,6 +549,27 @@ static const struct scenario scenarios[] = {
     { "echo_mismatch", O_BADECHO,
       { COLD, C(A_TA1), R("FF 10 13 FC"), OFF },
       CL_ERR_IO, 0, 0, 0, 0, NULL, 0, NULL },
+    /* the echo in pieces, one character per receive (USB serial adapters
+     * hand bytes over in batches) */
+    { "echo_split", O_ECHO | O_ECHO1,
+      { COLD, C(A_TA1), R("FF 10 13 FC"), C("FF 10 13 FC"),
+        R("00 70 00 00 00"), C("90 00") },
+      CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, "00 70 00 00", CL_OK, "90 00" },
+    /* the echo of a character with a parity error (the card signalled an
+     * error on it): taken as that character, the protocol recovers */
+    { "echo_parity", O_ECHO | O_ECHOPAR,
+      { COLD, C(A_TA1), R("FF 10 13 FC"), C("FF 10 13 FC"),
+        R("00 70 00 00 00"), C("90 00") },
+      CL_OK, CL_CARD_PPS_ACCEPTED, 0, 4, 0, "00 70 00 00", CL_OK, "90 00" },
+    /* a line that says it echoes and does not: the wire is broken */
+    { "echo_none", O_NOECHO,
+      { COLD, C(A_TA1), R("FF 10 13 FC"), TMO, OFF },
+      CL_ERR_IO, 0, 0, 0, 0, NULL, 0, NULL },
+    /* the echo of a one-character send (T=0 data after ~INS) altered */
+    { "echo_bad_one_byte", O_BADECHO1,
+      { COLD, C(A_T0), R("00 D6 00 00 02"), C("29"), R("AA"), OFF },
+      CL_OK, CL_CARD_PPS_NONE, 0, 1, 0, "00 D6 00 00 02 AA BB", CL_ERR_IO,
+      NULL },
     /* WT expires: T=0 state unknown, deactivate (§10.2) */
     { "t0_timeout", 0,
       { COLD, C(A_T0), R("00 B0 00 00 04"), C("B0 01"), TMO, OFF },
