@@ -154,7 +154,8 @@ static int f_send(void *ctx, const uint8_t *buf, size_t len)
 
             ck_assert_uint_lt(f->echo_len, sizeof(f->echo));
             f->echo[f->echo_len++] = (uint8_t)(buf[k] ^ (bad ? 0x01u : 0u));
-            f->echo_par = k == 0 && (f->opts & O_ECHOPAR) != 0;
+            if (k == 0 && (f->opts & O_ECHOPAR))
+                f->echo_par = true;
         }
         if (++f->off == (size_t)f->cur_len)
             advance(f);
