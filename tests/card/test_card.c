@@ -474,6 +474,14 @@ static const struct scenario scenarios[] = {
       { COLD, C("3B 81 81 31 FE 45 4A C1"), WARM, C(A_T1),
         R(IFS_REQ), C(IFS_RESP) },
       CL_OK, CL_CARD_PPS_NONE, 1, 1, 1, NULL, 0, NULL },
+    /* inverse T=1 card, a parity error on the LEN byte of its answer: the
+     * session decodes that character too (the block keeps its length), the
+     * block is invalid, R(0) "EDC/parity error", the block again */
+    { "inverse_t1_parity_len", O_INV,
+      { COLD, C("3F 81 81 31 FE 45 4A C0"), R(IFS_REQ), C(IFS_RESP),
+        R("00 00 04 00 70 00 00 74"), C("00 00"), PAR("02"), C("90 00 92"),
+        R("00 81 00 81"), C("00 00 02 90 00 92") },
+      CL_OK, CL_CARD_PPS_NONE, 1, 1, 0, "00 70 00 00", CL_OK, "90 00" },
     /* a parity error reported on TS: nothing was checked before TS, the
      * character is TS (§8.1) */
     { "ts_parity", 0,
