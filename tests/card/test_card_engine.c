@@ -134,12 +134,18 @@ static void to_ts(struct cl_card *card)
     ck_assert_int_eq(cl_card_want(card), CL_WANT_RECV);
 }
 
-/* A cold activation of the T=0 card 3B 02 14 50: ACTIVE, IDLE. */
-static void activate_t0(struct cl_card *card)
+/* A cold activation up to the rest of the ATR: TS 3B and its parameters. */
+static void ts_direct(struct cl_card *card)
 {
     to_ts(card);
     feed(card, "3B", 1);
     ctrl_ok(card, CL_CARD_CTRL_PARAMS);
+}
+
+/* A cold activation of the T=0 card 3B 02 14 50: ACTIVE, IDLE. */
+static void activate_t0(struct cl_card *card)
+{
+    ts_direct(card);
     feed(card, "02", 1);
     feed(card, "14 50", 2);
     ctrl_ok(card, CL_CARD_CTRL_PARAMS);
@@ -156,6 +162,23 @@ static void t0_header_due(struct cl_card *card, uint8_t *resp, size_t size)
     ck_assert_int_eq(cl_card_transmit_start(card, cmd, 4, resp, size), CL_OK);
     ck_assert_int_eq(cl_card_timeout(card), CL_OK);      /* the line is quiet */
     ck_assert_int_eq(cl_card_want(card), CL_WANT_SEND);
+}
+
+/* The T=0 case 1 exchange 00 70 00 00 answered 90 00, up to DONE. */
+static void t0_exchange(struct cl_card *card, uint8_t *resp, size_t size)
+{
+    t0_header_due(card, resp, size);
+    sends(card, "00 70 00 00 00");
+    feed(card, "90 00", 2);
+    ck_assert_int_eq(cl_card_want(card), CL_WANT_DONE);
+}
+
+/* Nothing of the protocol engine's memory is left. */
+static void assert_engine_wiped(const struct cl_card *card)
+{
+    static const uint8_t zero[sizeof(card->eng)];
+
+    ck_assert(memcmp(&card->eng, zero, sizeof(zero)) == 0);
 }
 
 /* The parameters every reset starts from: Fd, Dd, the line's clock and
@@ -312,9 +335,7 @@ START_TEST(test_atr_too_long)
     size_t i = 0;
 
     setup(&card, &line, 0);
-    to_ts(&card);
-    feed(&card, "3B", 1);
-    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ts_direct(&card);
     for (i = 1; cl_card_want(&card) == CL_WANT_RECV; i++) {
         ck_assert_uint_lt(i, sizeof(atr));
         ck_assert_int_eq(cl_card_feed(&card, atr + i, 1), 1);
@@ -339,9 +360,7 @@ START_TEST(test_pps_in_pieces)
     const uint8_t *p = NULL;
 
     setup(&card, &line, 0);
-    to_ts(&card);
-    feed(&card, "3B", 1);
-    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ts_direct(&card);
     feed(&card, "10 13", 1);                /* T0, then TA1 13: F 372 D 4 */
     feed(&card, "13", 1);
     ck_assert_int_eq(cl_card_want(&card), CL_WANT_SEND);
@@ -408,9 +427,7 @@ START_TEST(test_start_clears)
     cl_card_stop(&card);
     ctrl_ok(&card, CL_CARD_CTRL_OFF);
     /* the next session has its own rounds: a bad ATR gets the warm reset */
-    to_ts(&card);
-    feed(&card, "3B", 1);
-    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ts_direct(&card);
     ck_assert_int_eq(cl_card_parity_error(&card, 0x10), CL_OK);
     ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
     ck_assert_uint_eq(cl_card_ctrl(&card), CL_CARD_CTRL_WARM);
@@ -424,18 +441,14 @@ START_TEST(test_warm_start)
 {
     struct cl_card card;
     struct cl_card_line line;
-
-    uint8_t resp[8], zero[sizeof(card.eng)];
+    uint8_t resp[8];
 
     setup(&card, &line, 0);
     activate_t0(&card);
     ck_assert_ptr_nonnull(cl_card_atr(&card));
-    t0_header_due(&card, resp, sizeof(resp));
-    sends(&card, "00 70 00 00 00");
-    feed(&card, "90 00", 2);
+    t0_exchange(&card, resp, sizeof(resp));
     ck_assert_int_eq(cl_card_start(&card, true), CL_OK);
-    memset(zero, 0, sizeof(zero));
-    ck_assert(memcmp(&card.eng, zero, sizeof(zero)) == 0);   /* the last exchange wiped */
+    assert_engine_wiped(&card);         /* the last exchange */
     ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
     ck_assert_ptr_null(cl_card_atr(&card));
     ck_assert_ptr_null(cl_card_t0(&card));
@@ -498,10 +511,7 @@ START_TEST(test_stop_pending)
 
     /* stopped with the result unread */
     activate_t0(&card);
-    t0_header_due(&card, resp, sizeof(resp));
-    sends(&card, "00 70 00 00 00");
-    feed(&card, "90 00", 2);
-    ck_assert_int_eq(cl_card_want(&card), CL_WANT_DONE);
+    t0_exchange(&card, resp, sizeof(resp));
     ck_assert_int_eq(cl_card_result(&card), 2);
     cl_card_stop(&card);
     ck_assert_int_eq(cl_card_result(&card), CL_ERR_STATE);
@@ -588,9 +598,7 @@ START_TEST(test_t1_ifs_is_activation)
     struct cl_card_line line;
 
     setup(&card, &line, E_T1);
-    to_ts(&card);
-    feed(&card, "3B", 1);
-    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ts_direct(&card);
     feed(&card, "81 81 31 FE 45 4A C0", 1);
     feed_all(&card, "81 31 FE 45 4A C0");
     ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
@@ -614,9 +622,7 @@ START_TEST(test_t1_setup_fails)
     struct cl_card_line line;
 
     setup(&card, &line, E_T1);
-    to_ts(&card);
-    feed(&card, "3B", 1);
-    ctrl_ok(&card, CL_CARD_CTRL_PARAMS);
+    ts_direct(&card);
     feed_all(&card, "81 81 31 FF 45 4A C1");
     ctrl_ok(&card, CL_CARD_CTRL_OFF);
     ck_assert_int_eq(cl_card_want(&card), CL_WANT_FAILED);
@@ -630,26 +636,21 @@ START_TEST(test_stop_wipes_engine)
 {
     struct cl_card card;
     struct cl_card_line line;
-    uint8_t resp[8], zero[sizeof(card.eng)];
+    uint8_t resp[8];
 
     setup(&card, &line, 0);
     activate_t0(&card);
-    t0_header_due(&card, resp, sizeof(resp));
-    sends(&card, "00 70 00 00 00");
-    feed(&card, "90 00", 2);
+    t0_exchange(&card, resp, sizeof(resp));
     cl_card_stop(&card);
     ctrl_ok(&card, CL_CARD_CTRL_OFF);
-    memset(zero, 0, sizeof(zero));
-    ck_assert(memcmp(&card.eng, zero, sizeof(zero)) == 0);
+    assert_engine_wiped(&card);
 }
 END_TEST
 
 /* A T=1 session: the activation of test_t1_ifs_is_activation. */
 static void activate_t1(struct cl_card *card)
 {
-    to_ts(card);
-    feed(card, "3B", 1);
-    ctrl_ok(card, CL_CARD_CTRL_PARAMS);
+    ts_direct(card);
     feed_all(card, "81 81 31 FE 45 4A C0");
     ctrl_ok(card, CL_CARD_CTRL_PARAMS);
     sends(card, "00 C1 01 FE 3E");
