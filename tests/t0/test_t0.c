@@ -1233,6 +1233,233 @@ START_TEST(test_apdu_level_rules)
     cl_t0_apdu_card_reset(NULL);
 }
 END_TEST
+
+/* The card role of t0_apdu.c step by step (issue 11 §1), exact bytes:
+ * what goes to the application as a TPDU, what the card answers itself
+ * from the kept response, and when the kept response is dropped. */
+struct kcard {
+    struct cl_t0_apdu_card k;
+    uint8_t app[600], tpdu[CL_T0_TPDU_MAX], out[CL_T0_OUT_MAX];
+    size_t tl, ol;
+};
+
+/* A command: 1 when the card answered it itself (out), 0 when it is the
+ * application's (tpdu, checked against want_tpdu: NULL for "as it is"). */
+static int kc_cmd(struct kcard *c, const char *cmd_hex, const char *want_tpdu)
+{
+    uint8_t cmd[300];
+    int n = cl_test_hex(cmd_hex, cmd, sizeof(cmd)), rc;
+
+    ck_assert_int_gt(n, 0);
+    rc = cl_t0_apdu_card_command(&c->k, cmd, (size_t)n, c->tpdu, &c->tl, c->out, &c->ol);
+    ck_assert_int_ge(rc, 0);
+    if (rc == 0) {
+        ck_assert_uint_eq(c->ol, 0);
+        if (want_tpdu != NULL)
+            cl_assert_bytes(c->tpdu, c->tl, want_tpdu);
+        else
+            ck_assert_uint_eq(c->tl, 0);
+    } else {
+        ck_assert_uint_eq(c->tl, 0);
+    }
+    return rc;
+}
+
+/* The application answers `data` bytes 00 01 02 ... and 90 00: the
+ * card's rc (1: as it is, 0: out). */
+static int kc_app(struct kcard *c, size_t data)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < data; i++)
+        c->app[i] = (uint8_t)i;
+    c->app[data] = 0x90;
+    c->app[data + 1] = 0x00;
+    rc = cl_t0_apdu_card_response(&c->k, c->app, data + 2, c->out, &c->ol);
+    ck_assert_int_ge(rc, 0);
+    return rc;
+}
+
+START_TEST(test_apdu_card_role)
+{
+    struct kcard c;
+    uint8_t big[CL_RAPDU_MAX + 1];
+
+    memset(&c, 0, sizeof(c));
+    /* TPDUs: case 1 (P3 00), case 3 (P3 Lc), case 4 (Le dropped), case 2 */
+    ck_assert_int_eq(kc_cmd(&c, "00 70 00 00", "00 70 00 00 00"), 0);
+    ck_assert_int_eq(kc_app(&c, 0), 1);                 /* 90 00 as it is */
+    ck_assert_int_eq(kc_cmd(&c, "00 D6 00 00 03 AA BB CC", "00 D6 00 00 03 AA BB CC"), 0);
+    ck_assert_int_eq(kc_app(&c, 0), 1);
+    ck_assert_int_eq(kc_cmd(&c, "80 A4 00 00 02 3F 00 00", "80 A4 00 00 02 3F 00"), 0);
+    /* case 4 with data back: 61 0C; GET RESPONSE 05: 5 bytes and 61 07;
+     * GET RESPONSE 20: 6C 07; GET RESPONSE 07: the rest and 90 00 */
+    ck_assert_int_eq(kc_app(&c, 12), 0);
+    cl_assert_bytes(c.out, c.ol, "61 0C");
+    ck_assert_int_eq(kc_cmd(&c, "00 C0 00 00 05", NULL), 1);
+    cl_assert_bytes(c.out, c.ol, "00 01 02 03 04 61 07");
+    ck_assert_int_eq(kc_cmd(&c, "00 C0 00 00 20", NULL), 1);
+    cl_assert_bytes(c.out, c.ol, "6C 07");
+    ck_assert_int_eq(kc_cmd(&c, "00 C0 00 00 07", NULL), 1);
+    cl_assert_bytes(c.out, c.ol, "05 06 07 08 09 0A 0B 90 00");
+    /* all of it given: the next GET RESPONSE is the application's */
+    ck_assert_int_eq(kc_cmd(&c, "00 C0 00 00 07", "00 C0 00 00 07"), 0);
+    ck_assert_int_eq(kc_app(&c, 0), 1);
+
+    /* case 2, Le exactly the data: data and 90 00 at once */
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 05", "00 B0 00 00 05"), 0);
+    ck_assert_int_eq(kc_app(&c, 5), 0);
+    cl_assert_bytes(c.out, c.ol, "00 01 02 03 04 90 00");
+    /* case 2, Le short (03) and long (0A): 6C 05, then the same header
+     * with 05 is answered from the kept response; another header is not */
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 03", "00 B0 00 00 03"), 0);
+    ck_assert_int_eq(kc_app(&c, 5), 0);
+    cl_assert_bytes(c.out, c.ol, "6C 05");
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 05", NULL), 1);
+    cl_assert_bytes(c.out, c.ol, "00 01 02 03 04 90 00");
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 0A", "00 B0 00 00 0A"), 0);
+    ck_assert_int_eq(kc_app(&c, 5), 0);
+    cl_assert_bytes(c.out, c.ol, "6C 05");
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 01 05", "00 B0 00 01 05"), 0);
+    ck_assert_int_eq(kc_app(&c, 5), 0);
+    cl_assert_bytes(c.out, c.ol, "00 01 02 03 04 90 00");
+
+    /* case 2 with Le 00 (256) and 300 bytes: 256 and 61 2C, then the rest;
+     * 512 bytes: 61 00 says 256 more */
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 00", "00 B0 00 00 00"), 0);
+    ck_assert_int_eq(kc_app(&c, 300), 0);
+    ck_assert_uint_eq(c.ol, 258);
+    ck_assert_uint_eq(c.out[255], 0xFF);
+    cl_assert_bytes(c.out + 256, 2, "61 2C");
+    ck_assert_int_eq(kc_cmd(&c, "00 C0 00 00 2C", NULL), 1);
+    ck_assert_uint_eq(c.ol, 46);
+    cl_assert_bytes(c.out + 42, 4, "2A 2B 90 00");
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 00", "00 B0 00 00 00"), 0);
+    ck_assert_int_eq(kc_app(&c, 512), 0);
+    cl_assert_bytes(c.out + 256, 2, "61 00");
+
+    /* INS 6X / 9X: 6D 00, and the kept response is dropped */
+    ck_assert_int_eq(kc_cmd(&c, "00 A4 00 00 02 3F 00", "00 A4 00 00 02 3F 00"), 0);
+    ck_assert_int_eq(kc_app(&c, 4), 0);
+    cl_assert_bytes(c.out, c.ol, "61 04");
+    ck_assert_int_eq(kc_cmd(&c, "00 92 00 00", NULL), 1);
+    cl_assert_bytes(c.out, c.ol, "6D 00");
+    ck_assert_int_eq(kc_cmd(&c, "00 C0 00 00 04", "00 C0 00 00 04"), 0);
+    ck_assert_int_eq(kc_app(&c, 0), 1);
+    /* a reset drops it too */
+    ck_assert_int_eq(kc_cmd(&c, "00 A4 00 00 02 3F 00", "00 A4 00 00 02 3F 00"), 0);
+    ck_assert_int_eq(kc_app(&c, 4), 0);
+    cl_t0_apdu_card_reset(&c.k);
+    ck_assert_int_eq(kc_cmd(&c, "00 C0 00 00 04", "00 C0 00 00 04"), 0);
+    ck_assert_int_eq(kc_app(&c, 0), 1);
+    /* a 6C 05 header is not served after another command came between */
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 03", "00 B0 00 00 03"), 0);
+    ck_assert_int_eq(kc_app(&c, 5), 0);
+    ck_assert_int_eq(kc_cmd(&c, "00 D6 00 00 01 AA", "00 D6 00 00 01 AA"), 0);
+    ck_assert_int_eq(kc_app(&c, 0), 1);
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 05", "00 B0 00 00 05"), 0);
+
+    /* extended: as it is, both ways */
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 00 01 00", NULL), 0);
+    ck_assert_int_eq(kc_app(&c, 256), 1);
+    /* the response's bounds */
+    memset(big, 0, sizeof(big));
+    ck_assert_int_eq(cl_t0_apdu_card_response(&c.k, big, 1, c.out, &c.ol), CL_ERR_ARG);
+    ck_assert_int_eq(cl_t0_apdu_card_response(&c.k, big, CL_RAPDU_MAX + 1, c.out, &c.ol),
+                     CL_ERR_ARG);
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 00 01 00", NULL), 0);
+    ck_assert_int_eq(cl_t0_apdu_card_response(&c.k, big, CL_RAPDU_MAX, c.out, &c.ol), 1);
+}
+END_TEST
+
+/* The reader role of t0_apdu.c step by step: the exact GET RESPONSE and
+ * re-issued headers, each rule's limit. */
+START_TEST(test_apdu_reader_role)
+{
+    struct cl_t0_apdu x;
+    uint8_t cmd[16], resp[64];
+    const uint8_t *c;
+    size_t off, len;
+    int n;
+
+#define START(hex, size)                                                        \
+    do {                                                                        \
+        n = cl_test_hex((hex), cmd, sizeof(cmd));                               \
+        ck_assert_int_eq(cl_t0_apdu_start(&x, cmd, (size_t)n, (size)), CL_OK); \
+    } while (0)
+/* the card answers hex (written at the offset asked); the rule's rc */
+#define ANSWER(hex, rc)                                                         \
+    do {                                                                        \
+        uint8_t a_[64];                                                         \
+        int k_ = cl_test_hex((hex), a_, sizeof(a_));                            \
+        (void)cl_t0_apdu_next(&x, &c, &off);                                    \
+        memcpy(resp + off, a_, (size_t)k_);                                     \
+        ck_assert_int_eq(cl_t0_apdu_answer(&x, resp, (size_t)k_, &len), (rc));  \
+    } while (0)
+#define NEXT(hex)                                                               \
+    do {                                                                        \
+        size_t l_ = cl_t0_apdu_next(&x, &c, &off);                              \
+        cl_assert_bytes(c, l_, (hex));                                          \
+    } while (0)
+
+    /* 61 0C: GET RESPONSE in the command's class, P1 P2 00 00 */
+    START("80 A4 04 0C 02 3F 00", sizeof(resp));
+    NEXT("80 A4 04 0C 02 3F 00");
+    ANSWER("61 0C", 1);
+    NEXT("80 C0 00 00 0C");
+    ANSWER("00 01 02 03 04 05 06 07 08 09 0A 0B 90 00", 0);
+    ck_assert_uint_eq(len, 14);
+    ck_assert_uint_eq(resp[0], 0x00);
+    /* 61 00 (256) and 61 20 in 10 bytes: Le is the room left (8) */
+    START("00 A4 00 00 02 3F 00", 10);
+    ANSWER("61 00", 1);
+    NEXT("00 C0 00 00 08");
+    START("00 A4 00 00 02 3F 00", 10);
+    ANSWER("61 20", 1);
+    NEXT("00 C0 00 00 08");
+    ANSWER("00 01 02 03 04 05 06 07 61 18", 0);    /* no room: it ends there */
+    ck_assert_uint_eq(len, 10);
+    cl_assert_bytes(resp + 8, 2, "61 18");
+    /* 61 05 with exactly 5 + 2 bytes of room */
+    START("00 A4 00 00 02 3F 00", 7);
+    ANSWER("61 05", 1);
+    NEXT("00 C0 00 00 05");
+    /* a GET RESPONSE that brings nothing: once asked again, then it ends */
+    START("00 A4 00 00 02 3F 00", sizeof(resp));
+    ANSWER("61 04", 1);
+    ANSWER("61 04", 1);
+    NEXT("00 C0 00 00 04");
+    ANSWER("61 04", 0);
+    cl_assert_bytes(resp, len, "61 04");
+
+    /* 6C 05: the header again with P3 05, once */
+    START("00 B0 00 00 10", sizeof(resp));
+    ANSWER("6C 05", 1);
+    NEXT("00 B0 00 00 05");
+    ANSWER("6C 03", 0);
+    cl_assert_bytes(resp, len, "6C 03");
+    /* 6C 00 is 256, more than the room: no re-issue; exactly the room is */
+    START("00 B0 00 00 10", 257);
+    ANSWER("6C 00", 0);
+    START("00 B0 00 00 10", 258);
+    ANSWER("6C 00", 1);
+    NEXT("00 B0 00 00 00");
+    /* not for a command that is not a bare header (case 3), nor with data */
+    START("00 D6 00 00 01 AA", sizeof(resp));
+    ANSWER("6C 05", 0);
+    START("00 B0 00 00 10", sizeof(resp));
+    ANSWER("01 6C 05", 0);
+    /* after a GET RESPONSE: data in hand, no re-issue */
+    START("00 A4 00 00 02 3F 00", sizeof(resp));
+    ANSWER("61 02", 1);
+    ANSWER("00 01 6C 05", 0);
+    ck_assert_uint_eq(len, 4);
+#undef START
+#undef ANSWER
+#undef NEXT
+}
+END_TEST
 #endif
 
 static Suite *t0_suite(void)
@@ -1256,6 +1483,8 @@ static Suite *t0_suite(void)
     tcase_add_test(tcc, test_card_command_bytes);
     tcase_add_test(tcc, test_card_errors);
     tcase_add_test(tcc, test_apdu_level_rules);
+    tcase_add_test(tcc, test_apdu_card_role);
+    tcase_add_test(tcc, test_apdu_reader_role);
     suite_add_tcase(s, tcc);
     tcase_add_test(tcp, test_in_process_clean);
     tcase_add_test(tcp, test_in_process_faults);
