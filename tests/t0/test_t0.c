@@ -1248,8 +1248,10 @@ struct kcard {
 static int kc_cmd(struct kcard *c, const char *cmd_hex, const char *want_tpdu)
 {
     uint8_t cmd[300];
-    int n = cl_test_hex(cmd_hex, cmd, sizeof(cmd)), rc;
+    int n, rc;
 
+    memset(cmd, 0xEE, sizeof(cmd));     /* nothing past the command is read */
+    n = cl_test_hex(cmd_hex, cmd, sizeof(cmd));
     ck_assert_int_gt(n, 0);
     rc = cl_t0_apdu_card_command(&c->k, cmd, (size_t)n, c->tpdu, &c->tl, c->out, &c->ol);
     ck_assert_int_ge(rc, 0);
@@ -1360,6 +1362,60 @@ START_TEST(test_apdu_card_role)
     ck_assert_int_eq(kc_app(&c, 0), 1);
     ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 05", "00 B0 00 00 05"), 0);
 
+    /* one data byte is data: 61xx */
+    ck_assert_int_eq(kc_cmd(&c, "00 A4 00 00 01 3F", "00 A4 00 00 01 3F"), 0);
+    ck_assert_int_eq(kc_app(&c, 4), 0);
+    cl_assert_bytes(c.out, c.ol, "61 04");
+    /* a command that goes to the application drops the kept response,
+     * even when the application then answers only a status */
+    ck_assert_int_eq(kc_cmd(&c, "00 70 00 00", "00 70 00 00 00"), 0);
+    ck_assert_int_eq(kc_app(&c, 0), 1);
+    ck_assert_int_eq(kc_cmd(&c, "00 C0 00 00 04", "00 C0 00 00 04"), 0);
+    ck_assert_int_eq(kc_app(&c, 0), 1);
+    /* ... and the 6Cxx header it named: a later response kept for another
+     * command is not served to that header (after a command, and after a
+     * reset) */
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 03", "00 B0 00 00 03"), 0);
+    ck_assert_int_eq(kc_app(&c, 4), 0);
+    cl_assert_bytes(c.out, c.ol, "6C 04");
+    ck_assert_int_eq(kc_cmd(&c, "00 A4 00 00 02 3F 00", "00 A4 00 00 02 3F 00"), 0);
+    ck_assert_int_eq(kc_app(&c, 4), 0);
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 04", "00 B0 00 00 04"), 0);
+    ck_assert_int_eq(kc_app(&c, 0), 1);
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 03", "00 B0 00 00 03"), 0);
+    ck_assert_int_eq(kc_app(&c, 4), 0);
+    cl_t0_apdu_card_reset(&c.k);
+    ck_assert_int_eq(kc_cmd(&c, "00 A4 00 00 02 3F 00", "00 A4 00 00 02 3F 00"), 0);
+    ck_assert_int_eq(kc_app(&c, 4), 0);
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 04", "00 B0 00 00 04"), 0);
+    ck_assert_int_eq(kc_app(&c, 0), 1);
+    /* Le 10 against exactly 256 bytes: 6C 00; Le 00 against 257: 256 and
+     * 61 01; a GET RESPONSE with Le 00 from the kept response: 256 */
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 10", "00 B0 00 00 10"), 0);
+    ck_assert_int_eq(kc_app(&c, 256), 0);
+    cl_assert_bytes(c.out, c.ol, "6C 00");
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 00", NULL), 1);     /* the re-issue */
+    ck_assert_uint_eq(c.ol, 258);
+    cl_assert_bytes(c.out + 254, 4, "FE FF 90 00");
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 01 00", "00 B0 00 01 00"), 0);
+    ck_assert_int_eq(kc_app(&c, 257), 0);
+    cl_assert_bytes(c.out + 256, 2, "61 01");
+    ck_assert_int_eq(kc_cmd(&c, "00 A4 00 00 02 3F 00", "00 A4 00 00 02 3F 00"), 0);
+    ck_assert_int_eq(kc_app(&c, 300), 0);
+    cl_assert_bytes(c.out, c.ol, "61 2C");
+    ck_assert_int_eq(kc_cmd(&c, "00 C0 00 00 00", NULL), 1);
+    ck_assert_uint_eq(c.ol, 258);
+    cl_assert_bytes(c.out + 254, 4, "FE FF 61 2C");
+    /* an extended command drops the kept response; the next short one is
+     * short again */
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 00 01 00", NULL), 0);
+    ck_assert_int_eq(kc_app(&c, 3), 1);
+    ck_assert_int_eq(kc_cmd(&c, "00 C0 00 00 2C", "00 C0 00 00 2C"), 0);
+    ck_assert_int_eq(kc_app(&c, 0), 1);
+    ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 03", "00 B0 00 00 03"), 0);
+    ck_assert_int_eq(kc_app(&c, 5), 0);
+    cl_assert_bytes(c.out, c.ol, "6C 05");
+
     /* extended: as it is, both ways */
     ck_assert_int_eq(kc_cmd(&c, "00 B0 00 00 00 01 00", NULL), 0);
     ck_assert_int_eq(kc_app(&c, 256), 1);
@@ -1425,6 +1481,24 @@ START_TEST(test_apdu_reader_role)
     START("00 A4 00 00 02 3F 00", 7);
     ANSWER("61 05", 1);
     NEXT("00 C0 00 00 05");
+    /* 61 05 with 1 byte of room: Le 01 */
+    START("00 A4 00 00 02 3F 00", 3);
+    ANSWER("61 05", 1);
+    NEXT("00 C0 00 00 01");
+    /* a 61xx after a re-issued header: GET RESPONSE with P1 P2 00 00 */
+    START("00 B0 01 02 10", sizeof(resp));
+    ANSWER("6C 05", 1);
+    NEXT("00 B0 01 02 05");
+    ANSWER("61 03", 1);
+    NEXT("00 C0 00 00 03");
+    /* a GET RESPONSE answered with more than the room left */
+    START("00 A4 00 00 02 3F 00", 8);
+    ANSWER("00 01 61 02", 1);
+    NEXT("00 C0 00 00 02");
+    ANSWER("02 03 04 05 06 90 00", CL_ERR_PROTOCOL);
+    ck_assert_uint_eq(cl_t0_apdu_next(NULL, &c, &off), 0);
+    ck_assert_uint_eq(cl_t0_apdu_next(&x, NULL, &off), 0);
+    ck_assert_uint_eq(cl_t0_apdu_next(&x, &c, NULL), 0);
     /* a GET RESPONSE that brings nothing: once asked again, then it ends */
     START("00 A4 00 00 02 3F 00", sizeof(resp));
     ANSWER("61 04", 1);
