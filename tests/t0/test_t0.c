@@ -268,6 +268,11 @@ static const struct reader_vec rvec[] = {
       1, 0, 0, 0, 0 },
     { "case 4S, error SW: no GET RESPONSE", "00 A4 04 00 02 3F 00 00", 0, false,
       "R 00 A4 04 00 02 | C A4 | R 3F 00 | C 6A 82", "6A 82", 0, 1, 0, 0, 0, 0 },
+    { "case 4S, 6400 is an error, not a warning (62xx, 63xx are)",
+      "00 A4 04 00 02 3F 00 00", 0, false,
+      "R 00 A4 04 00 02 | C A4 | R 3F 00 | C 64 00", "64 00", 0, 1, 0, 0, 0, 0 },
+    { "case 2E, Ne 257 asked as 256", "00 B0 00 00 00 01 01", 0, false,
+      "R 00 B0 00 00 00 | C B0 #256:10 90 00", "#256:10 90 00", 0, 1, 0, 0, 0, 0 },
     { "case 4S, room for 4 data bytes: 61xx delivered with what fits",
       "00 A4 04 00 02 3F 00 00", 6, false,
       "R 00 A4 04 00 02 | C A4 | R 3F 00 | C 61 10 | R 00 C0 00 00 04 | "
@@ -398,6 +403,13 @@ static const struct card_vec cvec[] = {
     { "case 2, 300 bytes for Le 00: 256 and 61 2C", false, false,
       "R 00 B0 00 00 00 | S #300:00 90 00 | C B0 #256:00 61 2C | "
       "R 00 C0 00 00 2C | C C0 #44:00 90 00", 2, 1, 0, 0, 0 },
+    { "case 2, the rest in two GET RESPONSEs: still kept after the first", false, false,
+      "R 00 B0 00 00 00 | S #300:00 90 00 | C B0 #256:00 61 2C | "
+      "R 00 C0 00 00 10 | C C0 #16:00 61 1C | R 00 C0 00 00 1C | C C0 #28:10 90 00",
+      3, 2, 0, 0, 0 },
+    { "case 4, the same header again (not a re-issue): the application's", false, false,
+      "R 00 A4 04 00 01 | D | C A4 | R 3F | S 01 02 90 00 | C 61 02 | "
+      "R 00 A4 04 00 01 | D | C A4 | R 3F | S 90 00 | C 90 00", 2, 0, 0, 0, 0 },
     { "case 2, error without data", false, false,
       "R 00 B0 00 00 05 | S 6A 82 | C 6A 82", 1, 0, 0, 0, 0 },
     { "case 2, single-byte ACKs", true, false,
@@ -664,6 +676,23 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(cl_t0_transmit_start(&t0, c1, 4, resp, 2), CL_ERR_STATE);
     cl_t0_reset(&t0);
     ck_assert_int_eq(cl_t0_transmit_start(&t0, c1, 4, resp, 2), CL_ERR_STATE);
+}
+END_TEST
+
+/* cl_t0_config_default() sets every field, whatever the memory held. */
+START_TEST(test_config_default)
+{
+    struct cl_t0_config cfg;
+
+    memset(&cfg, 0xFF, sizeof(cfg));
+    cl_t0_config_default(&cfg, CL_T0_ROLE_READER);
+    ck_assert_uint_eq(cfg.role, CL_T0_ROLE_READER);
+    ck_assert_uint_eq(cfg.wi, 10);
+    ck_assert_uint_eq(cfg.d, 1);
+    ck_assert(cfg.warning_get_response);
+    ck_assert(!cfg.single_byte_ack);
+    ck_assert(!cfg.warning_first);
+    cl_t0_config_default(NULL, CL_T0_ROLE_READER);
 }
 END_TEST
 
@@ -1548,6 +1577,7 @@ static Suite *t0_suite(void)
     tcase_add_loop_test(tc, test_reader_vectors, 0, (int)CL_ARRAY_LEN(rvec));
     tcase_add_loop_test(tc, test_reader_vectors_bytewise, 0, (int)CL_ARRAY_LEN(rvec));
     tcase_add_test(tc, test_api_errors);
+    tcase_add_test(tc, test_config_default);
     tcase_add_test(tc, test_context_size);
     tcase_add_test(tc, test_card_role_option);
     suite_add_tcase(s, tc);
