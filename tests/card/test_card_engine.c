@@ -6,7 +6,8 @@
  * after stop() while the power-off is pending, the quiet look's parity
  * error, the exchange deadline at its saturation point, the T=1 IFS
  * exchange of activation, the counters). No line is ever called: the test
- * plays the line (docs/porting.md, "Driving the card engine").
+ * plays the line (docs/porting.md, `struct cl_card_line`: firmware that
+ * cannot block drives the card engine from its events).
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>
