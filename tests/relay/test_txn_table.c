@@ -163,9 +163,11 @@ START_TEST(test_id_list)
 END_TEST
 
 /* A table with no slots and no list records nothing and finds nothing;
- * with a list of one, the list alone remembers the last id. */
+ * with a list of one, the list alone remembers the last id; beside one
+ * slot, in progress still takes no slot. */
 START_TEST(test_empty)
 {
+    struct cl_relay_txn_slot slot[1];
     struct cl_relay_txn_table t;
     struct cl_relay_txn_log log;
     uint8_t ids[1][CL_RELAY_TXN_ID_LEN];
@@ -180,6 +182,13 @@ START_TEST(test_empty)
     record(&log, 0, "AA");
     record(&log, 1, NULL);
     expect(&log, 0, NULL);
+    expect(&log, 1, "");
+    /* a list of one beside one slot: in progress still takes no slot */
+    cl_relay_txn_table_init(&t, slot, 1, &log);
+    cl_relay_txn_table_ids(&t, ids, 1);
+    record(&log, 0, "AA");
+    record(&log, 1, NULL);
+    expect(&log, 0, "AA");
     expect(&log, 1, "");
     cl_relay_txn_table_init(&t, NULL, 0, NULL);     /* no log to point */
 }
