@@ -1726,6 +1726,59 @@ START_TEST(test_stream_chunks)
 }
 END_TEST
 
+/* The deframer's edges (a one-at-a-time fault run of relay_stream.c): a
+ * body past 255 bytes (the length's high byte), in one call and in
+ * pieces; set up over memory that held anything; the error accessor and
+ * the FAILED want; no buffer; free. */
+START_TEST(test_stream_edges)
+{
+    struct cl_relay_stream s;
+    uint8_t buf[400], in[400];
+    const uint8_t *msg;
+    size_t used, len, off;
+
+    memset(in, 0x5A, sizeof(in));
+    ck_assert_int_eq(cl_test_hex("C1 20 00 01 00 00 01 2C", in, sizeof(in)), 8);
+    memset(&s, 0xFF, sizeof(s));
+    cl_relay_stream_init(&s, buf, sizeof(buf));
+    ck_assert_int_eq(cl_relay_stream_error(&s), CL_OK);
+    ck_assert_int_eq(cl_relay_stream_feed(&s, in, sizeof(in), &used), CL_OK);
+    ck_assert_uint_eq(used, 308);
+    ck_assert_int_eq(cl_relay_stream_take(&s, &msg, &len), CL_OK);
+    ck_assert_uint_eq(len, 308);
+    ck_assert(memcmp(msg, in, 308) == 0);
+    for (off = 0; off < 308; off += used) {     /* in pieces of 7 */
+        ck_assert(!cl_relay_stream_ready(&s));
+        ck_assert_int_eq(cl_relay_stream_feed(&s, in + off, 308 - off < 7 ? 308 - off : 7,
+                                              &used), CL_OK);
+        ck_assert_uint_gt(used, 0);
+    }
+    ck_assert_int_eq(cl_relay_stream_take(&s, &msg, &len), CL_OK);
+    ck_assert_uint_eq(len, 308);
+    /* one byte more than the buffer: TOO_LONG, FAILED, the error kept */
+    in[6] = 0x01;
+    in[7] = 0x89;                               /* 8 + 393 = 401 */
+    ck_assert_int_eq(cl_relay_stream_feed(&s, in, 8, &used), CL_ERR_TOO_LONG);
+    ck_assert_int_eq(cl_relay_stream_want(&s), CL_WANT_FAILED);
+    ck_assert_int_eq(cl_relay_stream_error(&s), CL_ERR_TOO_LONG);
+    ck_assert_int_eq(cl_relay_stream_error(NULL), CL_ERR_ARG);
+    in[7] = 0x88;                               /* exactly 400 */
+    cl_relay_stream_reset(&s);
+    ck_assert_int_eq(cl_relay_stream_feed(&s, in, 400, &used), CL_OK);
+    ck_assert(cl_relay_stream_ready(&s));
+    /* no buffer: the first byte is too many */
+    cl_relay_stream_init(&s, NULL, sizeof(buf));
+    ck_assert_int_eq(cl_relay_stream_feed(&s, in, 1, &used), CL_ERR_TOO_LONG);
+    ck_assert_uint_eq(used, 0);
+    cl_relay_stream_free(&s);
+    ck_assert_ptr_null(s.buf);
+    ck_assert_int_eq(s.err, CL_OK);
+    cl_relay_stream_free(NULL);
+    cl_relay_stream_reset(NULL);
+    cl_relay_stream_init(NULL, buf, sizeof(buf));
+}
+END_TEST
+
 START_TEST(test_stream_errors)
 {
     struct cl_relay_stream s;
@@ -2142,6 +2195,7 @@ static Suite *relay_suite(void)
     suite_add_tcase(s, tr);
     tcase_add_test(ts, test_stream_chunks);
     tcase_add_test(ts, test_stream_errors);
+    tcase_add_test(ts, test_stream_edges);
     suite_add_tcase(s, ts);
     return s;
 }
