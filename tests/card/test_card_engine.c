@@ -85,6 +85,14 @@ static void ctrl_ok(struct cl_card *card, unsigned kind)
     ck_assert_int_eq(cl_card_ctrl_done(card, CL_OK), CL_OK);
 }
 
+/* The engine powers the card off and ends FAILED with err (sticky). */
+static void failed_with(struct cl_card *card, int err)
+{
+    ctrl_ok(card, CL_CARD_CTRL_OFF);
+    ck_assert_int_eq(cl_card_want(card), CL_WANT_FAILED);
+    ck_assert_int_eq(cl_card_error(card), err);
+}
+
 /* Feed the bytes of hex in one call; the engine must take `used`. */
 static void feed(struct cl_card *card, const char *hex, int used)
 {
@@ -236,9 +244,7 @@ START_TEST(test_ts_3f_on_direct_line)
     ck_assert_uint_eq(cl_card_stats(&card)->cold_resets, 1);
     ck_assert_uint_eq(cl_card_info(&card)->warm_resets, 1);
     feed(&card, "3F", 1);
-    ctrl_ok(&card, CL_CARD_CTRL_OFF);
-    ck_assert_int_eq(cl_card_want(&card), CL_WANT_FAILED);
-    ck_assert_int_eq(cl_card_error(&card), CL_ERR_BAD_TS);
+    failed_with(&card, CL_ERR_BAD_TS);
 }
 END_TEST
 
@@ -319,8 +325,7 @@ START_TEST(test_ts_parity_and_mute)
     ck_assert_int_eq(cl_card_timeout(&card), CL_OK);
     ck_assert_uint_eq(cl_card_stats(&card)->timeouts, 1);
     ck_assert_uint_eq(cl_card_stats(&card)->parity_errors, 0);
-    ctrl_ok(&card, CL_CARD_CTRL_OFF);
-    ck_assert_int_eq(cl_card_error(&card), CL_ERR_CARD_MUTE);
+    failed_with(&card, CL_ERR_CARD_MUTE);
 }
 END_TEST
 
@@ -400,8 +405,7 @@ START_TEST(test_start_clears)
     setup(&card, &line, 0);
     to_ts(&card);
     ck_assert_int_eq(cl_card_timeout(&card), CL_OK);
-    ctrl_ok(&card, CL_CARD_CTRL_OFF);
-    ck_assert_int_eq(cl_card_error(&card), CL_ERR_CARD_MUTE);
+    failed_with(&card, CL_ERR_CARD_MUTE);
     to_ts(&card);
     ck_assert_int_eq(cl_card_error(&card), CL_OK);
     /* round 1: a bad ATR */
@@ -559,8 +563,7 @@ START_TEST(test_quiet_look_parity)
     activate_t0(&card);
     ck_assert_int_eq(cl_card_transmit_start(&card, cmd, 4, resp, sizeof(resp)), CL_OK);
     ck_assert_int_eq(cl_card_parity_error(&card, 0x90), CL_OK);
-    ctrl_ok(&card, CL_CARD_CTRL_OFF);
-    ck_assert_int_eq(cl_card_error(&card), CL_ERR_PROTOCOL);
+    failed_with(&card, CL_ERR_PROTOCOL);
     ck_assert_uint_eq(cl_card_stats(&card)->parity_errors, 1);
     ck_assert_uint_eq(cl_card_stats(&card)->apdu_errors, 1);
 }
@@ -585,8 +588,7 @@ START_TEST(test_deadline_edge)
     ck_assert_uint_eq(cl_card_timer(&card), 10u);
     cl_card_elapsed(&card, 10u);
     ck_assert_int_eq(cl_card_timeout(&card), CL_OK);
-    ctrl_ok(&card, CL_CARD_CTRL_OFF);
-    ck_assert_int_eq(cl_card_error(&card), CL_ERR_TIMEOUT);
+    failed_with(&card, CL_ERR_TIMEOUT);
 }
 END_TEST
 
@@ -625,9 +627,7 @@ START_TEST(test_t1_setup_fails)
     setup(&card, &line, E_T1);
     ts_direct(&card);
     feed_all(&card, "81 81 31 FF 45 4A C1");
-    ctrl_ok(&card, CL_CARD_CTRL_OFF);
-    ck_assert_int_eq(cl_card_want(&card), CL_WANT_FAILED);
-    ck_assert_int_eq(cl_card_error(&card), CL_ERR_UNSUPPORTED);
+    failed_with(&card, CL_ERR_UNSUPPORTED);
 }
 END_TEST
 
@@ -710,8 +710,7 @@ START_TEST(test_t1_mute_fails)
         ck_assert_int_eq(cl_card_timeout(&card),
                          i + 1 < CL_ARRAY_LEN(blocks) ? CL_OK : CL_ERR_RESYNCH);
     }
-    ctrl_ok(&card, CL_CARD_CTRL_OFF);
-    ck_assert_int_eq(cl_card_error(&card), CL_ERR_RESYNCH);
+    failed_with(&card, CL_ERR_RESYNCH);
     ck_assert_uint_eq(cl_card_stats(&card)->apdu_errors, 1);
 }
 END_TEST
