@@ -51,6 +51,9 @@ static void l_off(void *c)
     ck_abort_msg("the engine called the line");
 }
 
+/* The command of every exchange here: case 1, 00 70 00 00. */
+static const uint8_t CASE1[4] = { 0x00, 0x70, 0x00, 0x00 };
+
 /* setup() options */
 #define E_INVHW 0x01u   /* the line decodes inverse characters itself */
 #define E_T1    0x02u   /* cfg.protocol 1 */
@@ -166,9 +169,8 @@ static void activate_t0(struct cl_card *card)
  * (the quiet look done). */
 static void t0_header_due(struct cl_card *card, uint8_t *resp, size_t size)
 {
-    static const uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 };
 
-    ck_assert_int_eq(cl_card_transmit_start(card, cmd, 4, resp, size), CL_OK);
+    ck_assert_int_eq(cl_card_transmit_start(card, CASE1, 4, resp, size), CL_OK);
     ck_assert_int_eq(cl_card_timeout(card), CL_OK);      /* the line is quiet */
     ck_assert_int_eq(cl_card_want(card), CL_WANT_SEND);
 }
@@ -481,7 +483,6 @@ START_TEST(test_stop_pending)
     struct cl_t1_piece pc[3];
     const uint8_t *p = (const uint8_t *)"x";
     uint8_t resp[8];
-    static const uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 };
 
     setup(&card, &line, 0);
     ck_assert_int_eq(cl_card_start(&card, false), CL_OK);
@@ -507,7 +508,7 @@ START_TEST(test_stop_pending)
     ck_assert_uint_eq(cl_card_state(&card), CL_CARD_ACTIVE);   /* until the power-off */
     ck_assert_uint_eq(cl_card_pullv(&card, pc), 0);
     ck_assert_int_eq(cl_card_sent(&card, 1), CL_ERR_STATE);
-    ck_assert_int_eq(cl_card_transmit_start(&card, cmd, 4, resp, sizeof(resp)),
+    ck_assert_int_eq(cl_card_transmit_start(&card, CASE1, 4, resp, sizeof(resp)),
                      CL_ERR_STATE);
     ctrl_ok(&card, CL_CARD_CTRL_OFF);
     ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
@@ -520,7 +521,7 @@ START_TEST(test_stop_pending)
     ck_assert_int_eq(cl_card_result(&card), 2);
     cl_card_stop(&card);
     ck_assert_int_eq(cl_card_result(&card), CL_ERR_STATE);
-    ck_assert_int_eq(cl_card_transmit_start(&card, cmd, 4, resp, sizeof(resp)),
+    ck_assert_int_eq(cl_card_transmit_start(&card, CASE1, 4, resp, sizeof(resp)),
                      CL_ERR_STATE);
     ctrl_ok(&card, CL_CARD_CTRL_OFF);
 }
@@ -557,11 +558,10 @@ START_TEST(test_quiet_look_parity)
     struct cl_card card;
     struct cl_card_line line;
     uint8_t resp[8];
-    static const uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 };
 
     setup(&card, &line, 0);
     activate_t0(&card);
-    ck_assert_int_eq(cl_card_transmit_start(&card, cmd, 4, resp, sizeof(resp)), CL_OK);
+    ck_assert_int_eq(cl_card_transmit_start(&card, CASE1, 4, resp, sizeof(resp)), CL_OK);
     ck_assert_int_eq(cl_card_parity_error(&card, 0x90), CL_OK);
     failed_with(&card, CL_ERR_PROTOCOL);
     ck_assert_uint_eq(cl_card_stats(&card)->parity_errors, 1);
@@ -667,11 +667,10 @@ START_TEST(test_t1_parity_in_block)
     struct cl_card card;
     struct cl_card_line line;
     uint8_t resp[8];
-    static const uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 };
 
     setup(&card, &line, E_T1);
     activate_t1(&card);
-    ck_assert_int_eq(cl_card_transmit_start(&card, cmd, 4, resp, sizeof(resp)), CL_OK);
+    ck_assert_int_eq(cl_card_transmit_start(&card, CASE1, 4, resp, sizeof(resp)), CL_OK);
     sends(&card, "00 00 04 00 70 00 00 74");
     feed(&card, "00 00 02", 3);
     ck_assert_int_eq(cl_card_parity_error(&card, 0x90), CL_OK);
@@ -698,12 +697,11 @@ START_TEST(test_t1_mute_fails)
     struct cl_card card;
     struct cl_card_line line;
     uint8_t resp[8];
-    static const uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 };
     size_t i;
 
     setup(&card, &line, E_T1);
     activate_t1(&card);
-    ck_assert_int_eq(cl_card_transmit_start(&card, cmd, 4, resp, sizeof(resp)), CL_OK);
+    ck_assert_int_eq(cl_card_transmit_start(&card, CASE1, 4, resp, sizeof(resp)), CL_OK);
     for (i = 0; i < CL_ARRAY_LEN(blocks); i++) {
         sends(&card, blocks[i]);
         ck_assert_int_eq(cl_card_want(&card), CL_WANT_RECV);
