@@ -1004,6 +1004,16 @@ static const struct {
     { "Eur", false, OK_R },
     { "Try it", true, OK_R },
     { "Gate 12-14", false, OK_R },
+    /* each edge of the rules */
+    { "Seat #9", false, R(AMOUNT_TEXT) },          /* '#' and a digit, at the end */
+    { "1.5", false, R(AMOUNT_TEXT) },              /* a separator right after the first digit */
+    { "12,5", false, R(AMOUNT_TEXT) },             /* ... right before the last */
+    { "Vol.2", false, OK_R },                      /* a separator with a digit on one side */
+    { "Gate 1.A", true, OK_R },
+    { "ABC Shop", false, OK_R },                   /* three capitals, not a code */
+    { "Pen 5", true, OK_R },                       /* a money word's beginning is not one */
+    { "Zen Garden 5", false, OK_R },               /* nor its end ("yen") */
+    { "5\xC2\xA2", true, R(AMOUNT_TEXT) },         /* cent sign, the range's low end */
 };
 
 START_TEST(test_txn_text)
@@ -1028,6 +1038,35 @@ START_TEST(test_txn_text)
     reason = 0xEE;
     assert_reason(cl_policy_check_txn(NULL, &txn, m.u.txn.sign_cmd, &reason), reason,
                   texts[_i].reason, texts[_i].text);
+}
+END_TEST
+
+/* Every item of the list is read, the first as the last, and nothing past
+ * n_items (a stale entry of a reused struct). */
+START_TEST(test_txn_text_items)
+{
+    struct cl_relay_msg m;
+    struct cl_txn txn;
+    uint8_t reason = 0xEE;
+
+    approve_msg(&m, &txn);
+    memset(txn.items, 0, sizeof(txn.items));
+    txn.n_items = 2;
+    memcpy(txn.items[0].desc, "EUR 1.00", 9);
+    memcpy(txn.items[1].desc, "Coffee", 7);
+    assert_reason(cl_policy_check_txn_text(&txn, &reason), reason, R(AMOUNT_TEXT), "first item");
+    memcpy(txn.items[0].desc, "Tea", 4);
+    memcpy(txn.items[2].desc, "EUR 1.00", 9);
+    assert_reason(cl_policy_check_txn_text(&txn, &reason), reason, OK_R, "past n_items");
+    txn.n_items = 3;
+    assert_reason(cl_policy_check_txn_text(&txn, &reason), reason, R(AMOUNT_TEXT), "third item");
+    /* nor past a text's NUL: a euro sign left there is not the payee's */
+    txn.n_items = 1;
+    memset(txn.merchant, 0, sizeof(txn.merchant));
+    memcpy(txn.merchant, "Cafe\0\xE2\x82\xAC", 8);
+    assert_reason(cl_policy_check_txn_text(&txn, &reason), reason, OK_R, "stale bytes");
+    memcpy(txn.merchant, "Cafe \xE2\x82\xAC", 8);
+    assert_reason(cl_policy_check_txn_text(&txn, &reason), reason, R(AMOUNT_TEXT), "euro sign");
 }
 END_TEST
 
@@ -1416,6 +1455,53 @@ START_TEST(test_debit)
 }
 END_TEST
 
+/* The DEBIT's payee field (16 bytes, zero-padded) is the payee's display
+ * form, byte by byte: Latin-1 letters transliterated wherever they stand,
+ * a byte that is not one as '?', nothing at all as zeros. lib/txn would
+ * not show most of these; a struct filled by hand still gets exact bytes. */
+static const struct {
+    const char *merchant;
+    const char *payee;
+} payees[] = {
+    { "", "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00" },
+    { "Caf\xC3\xA9", "43 61 66 65 00 00 00 00 00 00 00 00 00 00 00 00" },
+    { "Stra\xC3\x9F" "e", "53 74 72 61 73 73 65 00 00 00 00 00 00 00 00 00" },
+    { "A\x80" "B", "41 3F 42 00 00 00 00 00 00 00 00 00 00 00 00 00" },
+    { "Caf\xC3", "43 61 66 3F 00 00 00 00 00 00 00 00 00 00 00 00" },
+    { "\xC3\x86" "bcdefghijklmno", "41 45 62 63 64 65 66 67 68 69 6A 6B 6C 6D 6E 6F" },
+};
+
+START_TEST(test_debit_payee)
+{
+    const struct cl_policy cfg = { 0, 0, 0, CL_POLICY_F_CARDLINK, NULL, 0 };
+    struct cl_relay_msg m;
+    struct cl_txn txn;
+    struct cl_policy_state st;
+    uint8_t bal[32], out[64], reason = 0xEE;
+    size_t blen = hx("00 00 27 10 03 D2 00 00 00 07 01 02 03 04 05 06 07 08 90 00", bal,
+                     sizeof(bal)),
+           len = 99;
+
+    approve_msg(&m, &txn);
+    m.u.txn.has_pin = false;
+    set_hdr(&m, "80 54 00 00");
+    txn.kind = CL_POLICY_KIND_PURSE;
+    memset(txn.merchant, 0, sizeof(txn.merchant));
+    memcpy(txn.merchant, payees[_i].merchant, strlen(payees[_i].merchant));
+    cl_policy_init(&st);
+    ck_assert_int_eq(cl_policy_approve_start(&cfg, &st, &m.u.txn, &txn, 1, &reason), CL_OK);
+    ck_assert_uint_eq(reason, OK_R);
+    cl_policy_page_shown(&st, 0);
+    ck_assert_int_eq(cl_policy_confirm(&st, &reason), CL_OK);
+    memset(out, 0xAA, sizeof(out));
+    ck_assert_int_eq(cl_policy_build_debit(&st, &txn, bal, blen, out, sizeof(out), &len, &reason),
+                     CL_OK);
+    ck_assert_uint_eq(len, CL_POLICY_DEBIT_LEN);
+    cl_assert_bytes(out + 29, 16, payees[_i].payee);
+    ck_assert_uint_eq(out[45], 0x00);
+}
+END_TEST
+
 START_TEST(test_debit_state)
 {
     const struct cl_policy cfg = { 0, 0, 0, CL_POLICY_F_CARDLINK, NULL, 0 };
@@ -1629,6 +1715,20 @@ START_TEST(test_pin_words)
     ck_assert(cl_policy_pin_words((const uint8_t *)"L\xC3\xB6senord", 9));
     ck_assert(cl_policy_pin_words((const uint8_t *)"G\xC3\x89HEIMZAHL", 11));
     ck_assert(!cl_policy_pin_words((const uint8_t *)"Caf\xC3\xA9", 5));
+    /* a ligature's second letter counts (sharp s -> ss) */
+    ck_assert(cl_policy_pin_words((const uint8_t *)"Pa\xC3\x9Fwort", 8));
+    /* both ends of both letter ranges: A and Z, a and z */
+    ck_assert(cl_policy_pin_words((const uint8_t *)"PASSWORD", 8));
+    ck_assert(cl_policy_pin_words((const uint8_t *)"CODICE CONFIDENZIALE", 20));
+    ck_assert(cl_policy_pin_words((const uint8_t *)"codice confidenziale", 20));
+    /* a word across a window's end: its first letter is the window's last,
+     * kept in the tail the next window starts with */
+    memset(t, 'x', sizeof(t));
+    memcpy(t + 255, "PIN", 3);
+    ck_assert(cl_policy_pin_words(t, sizeof(t)));
+    memset(t, 'x', sizeof(t));
+    memcpy(t + 254, "PIN", 3);
+    ck_assert(cl_policy_pin_words(t, sizeof(t)));
 }
 END_TEST
 
@@ -1652,6 +1752,7 @@ static const struct {
     { "abc", 3, CL_OK, "> a\n> b\n> c\n" },
     { "abc", 2, CL_ERR_ARG, "" },
     { "abc", 256, CL_ERR_ARG, "" },
+    { "abc", 255, CL_OK, "> abc\n" },
     { "a\x01", 16, CL_ERR_DENIED, "" },
 };
 
@@ -1676,6 +1777,25 @@ START_TEST(test_mark)
     ck_assert_int_eq(cl_policy_mark_text((const uint8_t *)marks[_i].text, n, marks[_i].width, out,
                                          (n + 1) * 3 + n + 1, &len),
                      CL_OK);
+    /* every smaller buffer fails and nothing is written past its end */
+    {
+        size_t size;
+        for (size = 0; size <= len; size++) {
+            char small[128];
+            size_t got = 99;
+            memset(small, 0x55, sizeof(small));
+            ck_assert_int_eq(cl_policy_mark_text((const uint8_t *)marks[_i].text, n,
+                                                 marks[_i].width, small, size, &got),
+                             CL_ERR_BUFFER);
+            ck_assert_uint_eq(got, 0);
+            ck_assert_msg(small[size] == 0x55, "size %zu: byte %zu written", size, size);
+        }
+    }
+    /* exactly the bytes needed, the NUL counted, suffice */
+    ck_assert_int_eq(cl_policy_mark_text((const uint8_t *)marks[_i].text, n, marks[_i].width, out,
+                                         len + 1, &len),
+                     CL_OK);
+    ck_assert_str_eq(out, marks[_i].out);
 }
 END_TEST
 
@@ -1695,6 +1815,13 @@ START_TEST(test_text)
     assert_reason(cl_policy_check_text(NULL, 0, &reason), reason, OK_R, "empty");
     ck_assert_int_eq(cl_policy_check_text(NULL, 1, &reason), CL_ERR_ARG);
     ck_assert_int_eq(cl_policy_mark_text(t, 1, 16, NULL, 10, NULL), CL_ERR_ARG);
+    {
+        char out[16];
+        size_t len = 99;
+        ck_assert_int_eq(cl_policy_mark_text(NULL, 1, 16, out, sizeof(out), &len), CL_ERR_ARG);
+        ck_assert_int_eq(cl_policy_mark_text(NULL, 0, 16, out, sizeof(out), &len), CL_OK);
+        ck_assert_uint_eq(len, 0);
+    }
 }
 END_TEST
 
@@ -1954,12 +2081,14 @@ static Suite *policy_suite(void)
     tcase_add_loop_test(tc, test_amount, 0, (int)CL_ARRAY_LEN(amounts));
     tcase_add_loop_test(tc, test_txn_text, 0, (int)CL_ARRAY_LEN(texts));
     tcase_add_test(tc, test_txn_text_codes);
+    tcase_add_test(tc, test_txn_text_items);
     tcase_add_test(tc, test_flow_pso);
     tcase_add_test(tc, test_flow_ia);
     tcase_add_loop_test(tc, test_abort, 0, (int)CL_ARRAY_LEN(aborts));
     tcase_add_test(tc, test_cleanup_escalates);
     tcase_add_loop_test(tc, test_debit, 0, (int)CL_ARRAY_LEN(debits));
     tcase_add_test(tc, test_debit_state);
+    tcase_add_loop_test(tc, test_debit_payee, 0, (int)CL_ARRAY_LEN(payees));
     tcase_add_test(tc, test_approve_args);
     suite_add_tcase(s, tc);
     tc = tcase_create("texts");
