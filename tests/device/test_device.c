@@ -37,8 +37,20 @@ static uint8_t last_ins[64], last_p1[64];
 static uint8_t pso_data[48];
 static size_t pso_len;
 
+/* a forced answer: the card answers a command with INS force_ins with
+ * force_resp[0..force_len) instead of the applet (0: none) */
+static uint8_t force_ins;
+static uint8_t force_resp[32];
+static size_t force_len;
+
 static int spy(void *ctx, const uint8_t *cmd, size_t n, uint8_t *r, size_t rs, size_t *rl)
 {
+    if (force_len > 0 && n >= 2 && cmd[1] == force_ins && force_len <= rs) {
+        napdu++;
+        memcpy(r, force_resp, force_len);
+        *rl = force_len;
+        return CL_OK;
+    }
     if (napdu < sizeof(last_ins) && n >= 2)
         last_ins[napdu] = cmd[1];
     if (napdu < sizeof(last_p1) && n >= 3)
@@ -83,6 +95,7 @@ static void setup(void)
     rig_applet_card(&ap, &st, &port, &inner, &sim, spy);
     napdu = 0;
     pso_len = 0;
+    force_len = 0;
     merchant = "Cafe Rosa";
 
     rig_dev_config(&cfg, id, sizeof(id));
@@ -735,6 +748,157 @@ START_TEST(t_cleanup_after_failed_sign)
 }
 END_TEST
 
+/* ------------------------------------------------------------ failures */
+
+/* Every way an approval ends without a signature, as the server reads it
+ * (TXN-RESULT result, sw, error), as the holder sees it (the last screen)
+ * and as the device counts it. */
+enum { AT_PIN, AT_SHOW_TIMEOUT, AT_PIN_TIMEOUT, AT_PIN_CANCEL, AT_PIN_REMOVED, AT_START };
+
+static const struct {
+    const char *why;
+    uint8_t kind;
+    uint8_t at;             /* what the holder does: AT_PIN types the PIN */
+    uint8_t force_ins;      /* a card answer forced, hex (NULL: the applet's) */
+    const char *force;
+    uint8_t result;
+    uint16_t sw;
+    uint8_t error;
+    const char *screen;
+    unsigned signs, records;
+} fails[] = {
+    { "wrong PIN", CL_TXN_PURCHASE, AT_PIN, 0x20, "63 C2", CL_RELAY_TXN_FAILED, 0x63C2, 0,
+      "Failed\n", 0, 0 },
+    { "PSO refused", CL_TXN_PURCHASE, AT_PIN, 0x2A, "69 82", CL_RELAY_TXN_FAILED, 0x6982, 0,
+      "Failed\n", 1, 0 },
+    { "PSO 9000 without a signature", CL_TXN_PURCHASE, AT_PIN, 0x2A, "90 00",
+      CL_RELAY_TXN_FAILED, 0x6F00, 0, "Failed\n", 1, 0 },
+    { "record refused: still approved", CL_TXN_PURCHASE, AT_PIN, 0xE2, "6A 84",
+      CL_RELAY_TXN_APPROVED, 0, 0, "Approved\n", 1, 0 },
+    { "GET BALANCE refused", CL_TXN_PURSE_PAYMENT, AT_PIN, 0x5C, "6A 82", CL_RELAY_TXN_FAILED,
+      0x6A82, 0, "Failed\n", 0, 0 },
+    { "purse in another currency", CL_TXN_PURSE_PAYMENT, AT_PIN, 0x5C,
+      "00 00 27 10 03 48 00 00 00 05 01 02 03 04 05 06 07 08 90 00", CL_RELAY_TXN_FAILED, 0,
+      CL_RELAY_E_DENIED, "Failed\n", 0, 0 },
+    { "DEBIT refused", CL_TXN_PURSE_PAYMENT, AT_PIN, 0x54, "69 85", CL_RELAY_TXN_FAILED, 0x6985,
+      0, "Failed\n", 1, 0 },
+    { "no answer on the show screen", CL_TXN_PURCHASE, AT_SHOW_TIMEOUT, 0, NULL,
+      CL_RELAY_TXN_FAILED, 0, CL_RELAY_E_TIMEOUT, "Failed\n", 0, 0 },
+    { "no PIN", CL_TXN_PURCHASE, AT_PIN_TIMEOUT, 0, NULL, CL_RELAY_TXN_FAILED, 0,
+      CL_RELAY_E_TIMEOUT, "Failed\n", 0, 0 },
+    { "PIN cancelled", CL_TXN_PURCHASE, AT_PIN_CANCEL, 0, NULL, CL_RELAY_TXN_DECLINED, 0, 0,
+      "Declined\n", 0, 0 },
+    { "card pulled during the VERIFY", CL_TXN_PURCHASE, AT_PIN_REMOVED, 0, NULL,
+      CL_RELAY_TXN_FAILED, 0, CL_RELAY_E_NO_CARD, "Failed\n", 0, 0 },
+};
+
+static void confirm_all_pages(void)
+{
+    for (;;) {
+        ck_assert(take(CL_UI_TXN));
+        if (scr.page + 1u == scr.pages)
+            break;
+        ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
+    }
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+}
+
+START_TEST(t_txn_failures)
+{
+    struct cl_relay_msg m;
+    uint8_t digits[4] = {1, 2, 3, 4};
+    const struct cl_dev_stats *ds;
+
+    approve_msg(&m, fails[_i].kind, 250);
+    if (fails[_i].force != NULL) {
+        force_ins = fails[_i].force_ins;
+        force_len = (size_t)cl_test_hex(fails[_i].force, force_resp, sizeof(force_resp));
+    }
+    request(&m);
+    switch (fails[_i].at) {
+    case AT_SHOW_TIMEOUT:
+        ck_assert(take(CL_UI_TXN));
+        now += 60000;
+        ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
+        break;
+    case AT_PIN_TIMEOUT:
+        confirm_all_pages();
+        ck_assert(take(CL_UI_PIN));
+        now += 60000;
+        ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
+        break;
+    case AT_PIN_CANCEL:
+        confirm_all_pages();
+        ck_assert(take(CL_UI_PIN));
+        ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CANCEL), CL_OK);
+        break;
+    case AT_PIN_REMOVED:
+        confirm_all_pages();
+        ck_assert(take(CL_UI_PIN));
+        ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+        cl_sim_power_off(&sim);   /* the VERIFY is queued, not yet on the line */
+        cl_dev_card_removed(&dev, now);
+        break;
+    default:
+        confirm_all_pages();
+        ck_assert(take(CL_UI_PIN));
+        ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+        break;
+    }
+    pump();
+    ck_assert_msg(sev_ok, "%s: no answer", fails[_i].why);
+    ck_assert_uint_eq(ans.type, CL_RELAY_TXN_RESULT);
+    ck_assert_mem_eq(ans.u.txn_result.txn_id, tid, 16);
+    ck_assert_msg(ans.u.txn_result.result == fails[_i].result, "%s: result %u", fails[_i].why,
+                  ans.u.txn_result.result);
+    ck_assert_msg(ans.u.txn_result.sw == fails[_i].sw, "%s: sw %04X", fails[_i].why,
+                  ans.u.txn_result.sw);
+    ck_assert_msg(ans.u.txn_result.error == fails[_i].error, "%s: error %u", fails[_i].why,
+                  ans.u.txn_result.error);
+    if (fails[_i].result != CL_RELAY_TXN_APPROVED)
+        ck_assert_uint_eq(ans.u.txn_result.signature.len, 0);
+    ck_assert(take(CL_UI_MESSAGE));
+    ck_assert_str_eq(scr.text, fails[_i].screen);
+    ds = cl_dev_stats(&dev);
+    ck_assert_uint_eq(ds->confirms, fails[_i].at == AT_SHOW_TIMEOUT ? 0 : 1);
+    ck_assert_uint_eq(ds->signs, fails[_i].signs);
+    ck_assert_uint_eq(ds->records, fails[_i].records);
+    ck_assert_uint_eq(ds->denied, 0);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->step, CL_POLICY_IDLE);
+}
+END_TEST
+
+/* Refused before anything is shown: the answer names why, the card is
+ * untouched, the refusal counted. */
+START_TEST(t_txn_refused_at_start)
+{
+    struct cl_relay_msg m;
+
+    approve_msg(&m, CL_TXN_PURSE_PAYMENT, 250);
+    memcpy(m.u.txn.sign_cmd, "\x00\x2A\x9E\x9A", 4);   /* a purse payment signed by PSO */
+    request(&m);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_FAILED);
+    ck_assert_uint_eq(ans.u.txn_result.sw, 0);
+    ck_assert_uint_eq(ans.u.txn_result.error, CL_RELAY_E_DENIED);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->denied, 1);
+    ck_assert_uint_eq(napdu, 0);
+    /* transaction bytes that are DER but no transaction */
+    approve_msg(&m, CL_TXN_PURCHASE, 250);
+    tid[15] ^= 1;
+    m.u.txn.txn.data = (const uint8_t *)"\x04\x01\x00";
+    m.u.txn.txn.len = 3;
+    request(&m);
+    tid[15] ^= 1;
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_FAILED);
+    ck_assert_uint_eq(ans.u.txn_result.sw, 0);
+    ck_assert_uint_eq(ans.u.txn_result.error, CL_RELAY_E_MALFORMED);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->denied, 1);
+    ck_assert_uint_eq(napdu, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ signature */
 
 START_TEST(t_purchase_signature_verifies)
@@ -789,6 +953,58 @@ START_TEST(t_record_payee_display)
 }
 END_TEST
 
+/* The whole record the device appends, byte by byte: the amount (a purchase
+ * above 2^32 - 1 saturates), the currency, the time in seconds since
+ * 1970-01-01 UTC (January and February count into the previous year's
+ * cycle; leap days; a century), the result (00 approved), the payee padded
+ * with zeros. */
+static const struct {
+    uint16_t year;
+    uint8_t month, day, hour, minute, second;
+    uint64_t amount;
+    uint16_t currency;
+    const char *tail;   /* amount(4) currency(2) time(4) result(1) payee(16) */
+} records[] = {
+    { 2024, 5, 1, 14, 3, 0, 0x01020304u, 978,
+      "01 02 03 04 03 D2 66 32 4B 94 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
+    { 2024, 2, 29, 23, 59, 59, 250, 840,
+      "00 00 00 FA 03 48 65 E1 1A 7F 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
+    { 2000, 1, 1, 0, 0, 0, 0xFFFFFFFFu, 756,
+      "FF FF FF FF 02 F4 38 6D 43 80 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
+    { 2023, 3, 1, 0, 0, 1, 0x100000000ull, 978,
+      "FF FF FF FF 03 D2 63 FE 95 81 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
+    { 2099, 12, 31, 23, 59, 59, 1, 392,
+      "00 00 00 01 01 88 F4 86 56 FF 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
+};
+
+START_TEST(t_record_bytes)
+{
+    struct cl_relay_msg m;
+    uint8_t want[CL_APPLET_TXREC_LEN];
+
+    approve_msg(&m, CL_TXN_PURCHASE, records[_i].amount);
+    txn.currency = records[_i].currency;
+    txn.exponent = records[_i].currency == 392 ? 0 : 2;
+    txn.time.year = records[_i].year;
+    txn.time.month = records[_i].month;
+    txn.time.day = records[_i].day;
+    txn.time.hour = records[_i].hour;
+    txn.time.minute = records[_i].minute;
+    txn.time.second = records[_i].second;
+    ck_assert_int_eq(cl_txn_encode(&txn, txn_buf, sizeof(txn_buf), &txn_len), CL_OK);
+    m.u.txn.txn.len = txn_len;
+    request(&m);
+    holder_approves();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_APPROVED);
+    ck_assert_uint_eq(st.txlog_count, 1);
+    memcpy(want, tid, 16);
+    ck_assert_int_eq(cl_test_hex(records[_i].tail, want + 16, sizeof(want) - 16),
+                     (int)sizeof(want) - 16);
+    ck_assert_mem_eq(st.txlog[st.txlog_head], want, sizeof(want));
+}
+END_TEST
+
 static Suite *device_suite(void)
 {
     Suite *s = suite_create("device");
@@ -818,7 +1034,10 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_cleanup_after_abandon);
     tcase_add_test(tc, t_cleanup_after_failed_sign);
     tcase_add_test(tc, t_purchase_signature_verifies);
+    tcase_add_loop_test(tc, t_txn_failures, 0, (int)(sizeof(fails) / sizeof(fails[0])));
+    tcase_add_test(tc, t_txn_refused_at_start);
     tcase_add_loop_test(tc, t_record_payee_display, 0, 2);
+    tcase_add_loop_test(tc, t_record_bytes, 0, (int)(sizeof(records) / sizeof(records[0])));
     suite_add_tcase(s, tc);
     return s;
 }
