@@ -4,6 +4,7 @@
  * scripted by the test, the holder's keys and PIN typed by the test.
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "applet_crypto.h"
@@ -43,8 +44,16 @@ static uint8_t force_ins;
 static uint8_t force_resp[32];
 static size_t force_len;
 
+/* the first commands that reached the card, whole (up to 64 bytes) */
+static uint8_t cmd_log[16][64];
+static size_t cmd_log_len[16];
+
 static int spy(void *ctx, const uint8_t *cmd, size_t n, uint8_t *r, size_t rs, size_t *rl)
 {
+    if (napdu < 16) {
+        cmd_log_len[napdu] = n < 64 ? n : 64;
+        memcpy(cmd_log[napdu], cmd, cmd_log_len[napdu]);
+    }
     if (force_len > 0 && n >= 2 && cmd[1] == force_ins && force_len <= rs) {
         napdu++;
         memcpy(r, force_resp, force_len);
@@ -766,30 +775,31 @@ static const struct {
     uint8_t error;
     const char *screen;
     unsigned signs, records;
+    bool cleanup;           /* the card's PIN state reset last (VERIFY FF, P2 80) */
 } fails[] = {
     { "wrong PIN", CL_TXN_PURCHASE, AT_PIN, 0x20, "63 C2", CL_RELAY_TXN_FAILED, 0x63C2, 0,
-      "Failed\n", 0, 0 },
+      "Failed\n", 0, 0, false },
     { "PSO refused", CL_TXN_PURCHASE, AT_PIN, 0x2A, "69 82", CL_RELAY_TXN_FAILED, 0x6982, 0,
-      "Failed\n", 1, 0 },
+      "Failed\n", 1, 0, true },
     { "PSO 9000 without a signature", CL_TXN_PURCHASE, AT_PIN, 0x2A, "90 00",
-      CL_RELAY_TXN_FAILED, 0x6F00, 0, "Failed\n", 1, 0 },
+      CL_RELAY_TXN_FAILED, 0x6F00, 0, "Failed\n", 1, 0, false },
     { "record refused: still approved", CL_TXN_PURCHASE, AT_PIN, 0xE2, "6A 84",
-      CL_RELAY_TXN_APPROVED, 0, 0, "Approved\n", 1, 0 },
+      CL_RELAY_TXN_APPROVED, 0, 0, "Approved\n", 1, 0, false },
     { "GET BALANCE refused", CL_TXN_PURSE_PAYMENT, AT_PIN, 0x5C, "6A 82", CL_RELAY_TXN_FAILED,
-      0x6A82, 0, "Failed\n", 0, 0 },
+      0x6A82, 0, "Failed\n", 0, 0, true },
     { "purse in another currency", CL_TXN_PURSE_PAYMENT, AT_PIN, 0x5C,
       "00 00 27 10 03 48 00 00 00 05 01 02 03 04 05 06 07 08 90 00", CL_RELAY_TXN_FAILED, 0,
-      CL_RELAY_E_DENIED, "Failed\n", 0, 0 },
+      CL_RELAY_E_DENIED, "Failed\n", 0, 0, true },
     { "DEBIT refused", CL_TXN_PURSE_PAYMENT, AT_PIN, 0x54, "69 85", CL_RELAY_TXN_FAILED, 0x6985,
-      0, "Failed\n", 1, 0 },
+      0, "Failed\n", 1, 0, true },
     { "no answer on the show screen", CL_TXN_PURCHASE, AT_SHOW_TIMEOUT, 0, NULL,
-      CL_RELAY_TXN_FAILED, 0, CL_RELAY_E_TIMEOUT, "Failed\n", 0, 0 },
+      CL_RELAY_TXN_FAILED, 0, CL_RELAY_E_TIMEOUT, "Failed\n", 0, 0, false },
     { "no PIN", CL_TXN_PURCHASE, AT_PIN_TIMEOUT, 0, NULL, CL_RELAY_TXN_FAILED, 0,
-      CL_RELAY_E_TIMEOUT, "Failed\n", 0, 0 },
+      CL_RELAY_E_TIMEOUT, "Failed\n", 0, 0, false },
     { "PIN cancelled", CL_TXN_PURCHASE, AT_PIN_CANCEL, 0, NULL, CL_RELAY_TXN_DECLINED, 0, 0,
-      "Declined\n", 0, 0 },
+      "Declined\n", 0, 0, false },
     { "card pulled during the VERIFY", CL_TXN_PURCHASE, AT_PIN_REMOVED, 0, NULL,
-      CL_RELAY_TXN_FAILED, 0, CL_RELAY_E_NO_CARD, "Failed\n", 0, 0 },
+      CL_RELAY_TXN_FAILED, 0, CL_RELAY_E_NO_CARD, "Failed\n", 0, 0, false },
 };
 
 static void confirm_all_pages(void)
@@ -865,6 +875,104 @@ START_TEST(t_txn_failures)
     ck_assert_uint_eq(ds->records, fails[_i].records);
     ck_assert_uint_eq(ds->denied, 0);
     ck_assert_uint_eq(cl_dev_policy(&dev)->step, CL_POLICY_IDLE);
+    if (fails[_i].cleanup) {
+        ck_assert_uint_ge(napdu, 2);
+        ck_assert_uint_eq(cmd_log_len[napdu - 1], 4);
+        ck_assert_mem_eq(cmd_log[napdu - 1], "\x00\x20\xFF\x80", 4);
+    } else if (napdu > 0) {
+        ck_assert(cmd_log_len[napdu - 1] != 4 || cmd_log[napdu - 1][2] != 0xFF);
+    }
+    ck_assert_uint_eq(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED, 0);
+}
+END_TEST
+
+/* Paging through an approval: Confirm is offered on the last page and,
+ * once every page was seen, on every page; Confirm before that turns the
+ * page; Up and Down stop at the ends. */
+START_TEST(t_txn_pages)
+{
+    struct cl_relay_msg m;
+    unsigned i, pages;
+
+    approve_msg(&m, CL_TXN_PURCHASE, 250);
+    txn.n_items = 3;
+    for (i = 0; i < 3; i++) {
+        snprintf(txn.items[i].desc, sizeof(txn.items[i].desc), "Item number %u", i + 1);
+        txn.items[i].quantity = 1;
+    }
+    txn.amount = 3;
+    ck_assert_int_eq(cl_txn_encode(&txn, txn_buf, sizeof(txn_buf), &txn_len), CL_OK);
+    m.u.txn.txn.len = txn_len;
+    request(&m);
+    ck_assert(take(CL_UI_TXN));
+    pages = scr.pages;
+    ck_assert_uint_ge(pages, 3);
+    ck_assert_uint_eq(scr.page, 0);
+    ck_assert_uint_eq(scr.flags, CL_UI_F_CANCEL);
+    /* Up on the first page: nothing */
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_UP), CL_OK);
+    ck_assert(!take(CL_UI_TXN));
+    /* Confirm before the last page: the next page, nothing confirmed */
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+    ck_assert(take(CL_UI_TXN));
+    ck_assert_uint_eq(scr.page, 1);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->confirms, 0);
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_UP), CL_OK);
+    ck_assert(take(CL_UI_TXN));
+    ck_assert_uint_eq(scr.page, 0);
+    ck_assert_uint_eq(scr.flags, CL_UI_F_CANCEL);
+    for (i = 1; i < pages; i++) {
+        ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
+        ck_assert(take(CL_UI_TXN));
+        ck_assert_uint_eq(scr.page, i);
+        ck_assert_uint_eq(scr.flags, i + 1 == pages ? CL_UI_F_CANCEL | CL_UI_F_CONFIRM
+                                                    : CL_UI_F_CANCEL);
+    }
+    /* Down on the last page: nothing */
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
+    ck_assert(!take(CL_UI_TXN));
+    /* every page seen: Confirm offered on the first page too, and taken there */
+    for (i = pages - 1; i > 0; i--) {
+        ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_UP), CL_OK);
+        ck_assert(take(CL_UI_TXN));
+        ck_assert_uint_eq(scr.page, i - 1);
+        ck_assert_uint_eq(scr.flags, CL_UI_F_CANCEL | CL_UI_F_CONFIRM);
+    }
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+    ck_assert(take(CL_UI_PIN));
+    ck_assert_uint_eq(cl_dev_stats(&dev)->confirms, 1);
+    ck_assert_uint_eq(napdu, 0);
+}
+END_TEST
+
+/* A PIN template whose PIN is not at the start of the data: the digits go
+ * where the template says, the length where it says. */
+START_TEST(t_txn_pin_offset)
+{
+    struct cl_relay_msg m;
+    uint8_t digits[4] = {1, 2, 3, 4};
+    static uint8_t tmpl[10];
+
+    approve_msg(&m, CL_TXN_PURCHASE, 250);
+    cl_test_hex("00 20 00 80 05 00 FF FF FF FF", tmpl, sizeof(tmpl));
+    m.u.txn.pin.apdu.data = tmpl;
+    m.u.txn.pin.apdu.len = sizeof(tmpl);
+    m.u.txn.pin.encoding = CL_RELAY_PIN_ASCII;
+    m.u.txn.pin.min_len = 4;
+    m.u.txn.pin.max_len = 4;
+    m.u.txn.pin.offset = 1;
+    m.u.txn.pin.len_offset = 0;
+    force_ins = 0x20;   /* this card takes it */
+    force_len = (size_t)cl_test_hex("90 00", force_resp, sizeof(force_resp));
+    request(&m);
+    confirm_all_pages();
+    ck_assert(take(CL_UI_PIN));
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_ge(napdu, 1);
+    ck_assert_uint_eq(cmd_log_len[0], 10);
+    ck_assert_mem_eq(cmd_log[0], "\x00\x20\x00\x80\x05\x04" "1234", 10);
 }
 END_TEST
 
@@ -1036,6 +1144,8 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_purchase_signature_verifies);
     tcase_add_loop_test(tc, t_txn_failures, 0, (int)(sizeof(fails) / sizeof(fails[0])));
     tcase_add_test(tc, t_txn_refused_at_start);
+    tcase_add_test(tc, t_txn_pages);
+    tcase_add_test(tc, t_txn_pin_offset);
     tcase_add_loop_test(tc, t_record_payee_display, 0, 2);
     tcase_add_loop_test(tc, t_record_bytes, 0, (int)(sizeof(records) / sizeof(records[0])));
     suite_add_tcase(s, tc);
