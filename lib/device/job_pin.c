@@ -19,15 +19,21 @@ static uint8_t answer(struct cl_dev *d, uint16_t sw, uint8_t code)
     return CL_DEVJ_DONE;
 }
 
-/* The tries left after a refused PIN, on the device's own screen. */
+/* The tries left after a refused PIN (63Cx: 0..15), on the device's own
+ * screen, worded as the server's reference flows word it. */
 static void tries_screen(struct cl_dev *d, uint16_t sw)
 {
-    char t[32] = "Wrong PIN\n0 tries left\n";
+    char t[32] = "Wrong PIN\n";
+    unsigned n = sw & 0x0Fu;
+    size_t k = 10;
 
     if (sw == 0x6983) {
         cl_devj_screen(d, CL_UI_MESSAGE, "PIN blocked\n");
     } else if ((sw & 0xFFF0u) == 0x63C0u) {
-        t[10] = (char)('0' + (sw & 0x0Fu) % 10u);
+        if (n >= 10)
+            t[k++] = '1';
+        t[k++] = (char)('0' + n % 10u);
+        memcpy(t + k, n == 1 ? " try left\n" : " tries left\n", n == 1 ? 11 : 13);
         cl_devj_screen(d, CL_UI_MESSAGE, t);
     } else {
         return;

@@ -243,6 +243,48 @@ static void pin_verify(const uint8_t *pin, size_t n)
     ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
 }
 
+/* The device's own screen after a refused PIN: the tries left as the
+ * card counts them (0..15), or blocked; other refusals show nothing. */
+static const struct {
+    const char *sw;
+    const char *screen;
+} tries[] = {
+    { "63 C2", "Wrong PIN\n2 tries left\n" },
+    { "63 C1", "Wrong PIN\n1 try left\n" },
+    { "63 C0", "Wrong PIN\n0 tries left\n" },
+    { "63 CA", "Wrong PIN\n10 tries left\n" },
+    { "63 CF", "Wrong PIN\n15 tries left\n" },
+    { "69 83", "PIN blocked\n" },
+    { "69 82", NULL },
+    { "63 00", NULL },
+};
+
+START_TEST(t_pin_tries)
+{
+    static uint8_t tmpl[13];
+    struct cl_relay_msg m;
+    uint8_t digits[4] = {1, 2, 3, 4};
+    uint8_t sw[2];
+
+    force_ins = 0x20;
+    force_len = (size_t)cl_test_hex(tries[_i].sw, force_resp, sizeof(force_resp));
+    memcpy(sw, force_resp, 2);
+    rig_pin_verify_msg(&m, tmpl);
+    request(&m);
+    ck_assert(take(CL_UI_PIN));
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.pin_result.sw, (unsigned)(sw[0] << 8 | sw[1]));
+    if (tries[_i].screen != NULL) {
+        ck_assert(take(CL_UI_MESSAGE));
+        ck_assert_str_eq(scr.text, tries[_i].screen);
+    } else {
+        ck_assert(!take(CL_UI_MESSAGE));
+    }
+}
+END_TEST
+
 START_TEST(t_pin_verify)
 {
     static const uint8_t good[4] = {1, 2, 3, 4}, bad[4] = {1, 2, 3, 5};
@@ -1123,6 +1165,7 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_net_too_large);
     tcase_add_loop_test(tc, t_refused, 0, (int)(sizeof(refused) / sizeof(refused[0])));
     tcase_add_test(tc, t_pin_verify);
+    tcase_add_loop_test(tc, t_pin_tries, 0, (int)(sizeof(tries) / sizeof(tries[0])));
     tcase_add_test(tc, t_purchase);
     tcase_add_test(tc, t_declined);
     tcase_add_test(tc, t_purse);
