@@ -341,19 +341,25 @@ static void approve_msg(struct cl_relay_msg *m, uint8_t kind, uint64_t amount)
         memcpy(m->u.txn.sign_cmd, "\x80\x54\x00\x00", 4);
 }
 
-/* Show every page, confirm, type the PIN. */
-static void holder_approves(void)
+/* Show every page, then Confirm (nothing reached the card before). */
+static void confirm_all_pages(void)
 {
-    uint8_t digits[4] = {1, 2, 3, 4};
-
     for (;;) {
         ck_assert(take(CL_UI_TXN));
         if (scr.page + 1u == scr.pages)
             break;
         ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
     }
-    ck_assert_uint_eq(napdu, 0);   /* nothing before Confirm */
+    ck_assert_uint_eq(napdu, 0);
     ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+}
+
+/* Show every page, confirm, type the PIN. */
+static void holder_approves(void)
+{
+    uint8_t digits[4] = {1, 2, 3, 4};
+
+    confirm_all_pages();
     ck_assert(take(CL_UI_PIN));
     ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
     pump();
@@ -844,17 +850,6 @@ static const struct {
       CL_RELAY_TXN_FAILED, 0, CL_RELAY_E_NO_CARD, "Failed\n", 0, 0, false },
 };
 
-static void confirm_all_pages(void)
-{
-    for (;;) {
-        ck_assert(take(CL_UI_TXN));
-        if (scr.page + 1u == scr.pages)
-            break;
-        ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
-    }
-    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
-}
-
 START_TEST(t_txn_failures)
 {
     struct cl_relay_msg m;
@@ -867,34 +862,27 @@ START_TEST(t_txn_failures)
         force_len = (size_t)cl_test_hex(fails[_i].force, force_resp, sizeof(force_resp));
     }
     request(&m);
-    switch (fails[_i].at) {
-    case AT_SHOW_TIMEOUT:
+    if (fails[_i].at == AT_SHOW_TIMEOUT) {
         ck_assert(take(CL_UI_TXN));
-        now += 60000;
-        ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
-        break;
-    case AT_PIN_TIMEOUT:
+    } else {
         confirm_all_pages();
         ck_assert(take(CL_UI_PIN));
+    }
+    switch (fails[_i].at) {
+    case AT_SHOW_TIMEOUT:
+    case AT_PIN_TIMEOUT:
         now += 60000;
         ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
         break;
     case AT_PIN_CANCEL:
-        confirm_all_pages();
-        ck_assert(take(CL_UI_PIN));
         ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CANCEL), CL_OK);
         break;
-    case AT_PIN_REMOVED:
-        confirm_all_pages();
-        ck_assert(take(CL_UI_PIN));
-        ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
-        cl_sim_power_off(&sim);   /* the VERIFY is queued, not yet on the line */
-        cl_dev_card_removed(&dev, now);
-        break;
     default:
-        confirm_all_pages();
-        ck_assert(take(CL_UI_PIN));
         ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+        if (fails[_i].at == AT_PIN_REMOVED) {
+            cl_sim_power_off(&sim);   /* the VERIFY is queued, not yet on the line */
+            cl_dev_card_removed(&dev, now);
+        }
         break;
     }
     pump();

@@ -1403,6 +1403,26 @@ static const struct {
       "21 bytes" },
 };
 
+/* A purse payment to payee, approved up to Confirm (one page, no PIN
+ * template): what cl_policy_build_debit() starts from. */
+static void purse_confirmed(const struct cl_policy *cfg, struct cl_relay_msg *m,
+                            struct cl_txn *txn, struct cl_policy_state *st, const char *payee)
+{
+    uint8_t reason = 0xEE;
+
+    approve_msg(m, txn);
+    m->u.txn.has_pin = false;
+    set_hdr(m, "80 54 00 00");
+    txn->kind = CL_POLICY_KIND_PURSE;
+    memset(txn->merchant, 0, sizeof(txn->merchant));
+    memcpy(txn->merchant, payee, strlen(payee));
+    cl_policy_init(st);
+    ck_assert_int_eq(cl_policy_approve_start(cfg, st, &m->u.txn, txn, 1, &reason), CL_OK);
+    ck_assert_uint_eq(reason, OK_R);
+    cl_policy_page_shown(st, 0);
+    ck_assert_int_eq(cl_policy_confirm(st, &reason), CL_OK);
+}
+
 START_TEST(test_debit)
 {
     const struct cl_policy cfg = { 0, 0, 0, CL_POLICY_F_CARDLINK, NULL, 0 };
@@ -1413,15 +1433,7 @@ START_TEST(test_debit)
     size_t blen = hx(debits[_i].balance, bal, sizeof(bal)), len = 99;
     int rc;
 
-    approve_msg(&m, &txn);
-    m.u.txn.has_pin = false;
-    set_hdr(&m, "80 54 00 00");
-    txn.kind = CL_POLICY_KIND_PURSE;
-    memcpy(txn.merchant, debits[_i].payee, strlen(debits[_i].payee) + 1);
-    cl_policy_init(&st);
-    ck_assert_int_eq(cl_policy_approve_start(&cfg, &st, &m.u.txn, &txn, 1, &reason), CL_OK);
-    cl_policy_page_shown(&st, 0);
-    ck_assert_int_eq(cl_policy_confirm(&st, &reason), CL_OK);
+    purse_confirmed(&cfg, &m, &txn, &st, debits[_i].payee);
     cl_policy_pin_result(&st, 0x80, 0x9000);
     /* the approved transaction is checked; then its amount as the card sees it */
     txn.has_amount = debits[_i].has;
@@ -1482,17 +1494,7 @@ START_TEST(test_debit_payee)
                      sizeof(bal)),
            len = 99;
 
-    approve_msg(&m, &txn);
-    m.u.txn.has_pin = false;
-    set_hdr(&m, "80 54 00 00");
-    txn.kind = CL_POLICY_KIND_PURSE;
-    memset(txn.merchant, 0, sizeof(txn.merchant));
-    memcpy(txn.merchant, payees[_i].merchant, strlen(payees[_i].merchant));
-    cl_policy_init(&st);
-    ck_assert_int_eq(cl_policy_approve_start(&cfg, &st, &m.u.txn, &txn, 1, &reason), CL_OK);
-    ck_assert_uint_eq(reason, OK_R);
-    cl_policy_page_shown(&st, 0);
-    ck_assert_int_eq(cl_policy_confirm(&st, &reason), CL_OK);
+    purse_confirmed(&cfg, &m, &txn, &st, payees[_i].merchant);
     memset(out, 0xAA, sizeof(out));
     ck_assert_int_eq(cl_policy_build_debit(&st, &txn, bal, blen, out, sizeof(out), &len, &reason),
                      CL_OK);
