@@ -539,6 +539,108 @@ START_TEST(t_record_full)
 END_TEST
 
 /* A malformed record fails closed. */
+/* The record overflowing with not-afters in no order: whichever slot is
+ * dropped (the earliest not-after, the last slot moved into its place),
+ * every authorisation used so far is still refused, and the record holds
+ * exactly the floor and the nonces it must. */
+START_TEST(t_record_full_any_order)
+{
+    enum { N = CL_DEV_GATE_SLOTS + 5 };
+    struct auth a;
+    unsigned i, j, k, n = 0, done = 0;
+    uint32_t na[N], floor = 0, model_na[CL_DEV_GATE_SLOTS];
+    uint8_t model_seed[CL_DEV_GATE_SLOTS];
+    const uint8_t *rec;
+    int g;
+
+    for (i = 0; i < N; i++) {
+        na[i] = wall + 100 + (i * 10u) % N;   /* 100..100+N-1 in no order */
+        make(&a, (uint8_t)(40 + i), 1, wall - 100, na[i], gate_priv);
+        if (na[i] <= floor) {   /* fresh, but at or below the floor: refused */
+            ck_assert_int_eq(send_auth(&a), CL_RELAY_GATE_REPLAYED);
+            continue;
+        }
+        ck_assert_int_eq(send_auth(&a), CL_RELAY_GATE_DONE);
+        done++;
+        /* the model: drop the earliest not-after, the last slot into its place */
+        if (n == CL_DEV_GATE_SLOTS) {
+            for (k = 0, j = 1; j < n; j++)
+                if (model_na[j] < model_na[k])
+                    k = j;
+            if (model_na[k] > floor)
+                floor = model_na[k];
+            model_na[k] = model_na[n - 1];
+            model_seed[k] = model_seed[n - 1];
+            n--;
+        }
+        model_na[n] = na[i];
+        model_seed[n] = (uint8_t)(40 + i);
+        n++;
+    }
+    ck_assert_uint_eq(acts, done);
+    ck_assert_uint_gt(floor, wall + 100);   /* the floor rose past some not-afters */
+    ck_assert_uint_ge(done, CL_DEV_GATE_SLOTS + 2);
+    g = slot(CL_DEV_STORE_KEY_GATE, false);
+    ck_assert_int_ge(g, 0);
+    rec = ram.rec[g];
+    ck_assert_uint_eq(ram.len[g], 6u + 20u * CL_DEV_GATE_SLOTS);
+    ck_assert_uint_eq(rec[0], 0x01);
+    ck_assert_uint_eq((uint32_t)rec[1] << 24 | (uint32_t)rec[2] << 16 | (uint32_t)rec[3] << 8 |
+                          rec[4],
+                      floor);
+    ck_assert_uint_eq(rec[5], CL_DEV_GATE_SLOTS);
+    for (j = 0; j < CL_DEV_GATE_SLOTS; j++) {
+        const uint8_t *e = rec + 6 + 20 * j;
+        ck_assert_uint_eq(e[15], model_seed[j]);   /* make() puts the seed last */
+        ck_assert_uint_eq((uint32_t)e[16] << 24 | (uint32_t)e[17] << 16 |
+                              (uint32_t)e[18] << 8 | e[19],
+                          model_na[j]);
+    }
+    /* no authorisation acts twice, dropped or kept */
+    for (i = 0; i < N; i++) {
+        make(&a, (uint8_t)(40 + i), 1, wall - 100, na[i], gate_priv);
+        ck_assert_int_eq(send_auth(&a), CL_RELAY_GATE_REPLAYED);
+    }
+    ck_assert_uint_eq(acts, done);
+}
+END_TEST
+
+/* The window's edges against the 5 s skew, and no wall clock at all. */
+START_TEST(t_window_edges)
+{
+    struct auth a;
+
+    make(&a, 70, 1, wall + 5, wall + 60, gate_priv);   /* starts within the skew */
+    ck_assert_int_eq(send_auth(&a), CL_RELAY_GATE_DONE);
+    make(&a, 71, 1, wall + 1, wall + 60, gate_priv);
+    ck_assert_int_eq(send_auth(&a), CL_RELAY_GATE_DONE);
+    make(&a, 72, 1, wall - 60, wall, gate_priv);       /* ends now */
+    ck_assert_int_eq(send_auth(&a), CL_RELAY_GATE_DONE);
+    ck_assert_uint_eq(acts, 3);
+    cl_dev_free(&dev);
+    cfg.gate.wall_s = NULL;
+    boot();
+    make(&a, 73, 1, wall, wall + 60, gate_priv);
+    ck_assert_int_eq(send_auth(&a), CL_RELAY_GATE_UNAVAILABLE);
+    ck_assert_uint_eq(acts, 3);
+}
+END_TEST
+
+/* A record with no nonce yet (a floor only) is a record. */
+START_TEST(t_record_empty)
+{
+    struct auth a;
+    static const uint8_t empty[6] = {1, 0x6B, 0x49, 0xD2, 0x00, 0};   /* floor 1800000000 */
+
+    ck_assert_int_eq(s_write(NULL, CL_DEV_STORE_KEY_GATE, empty, sizeof(empty)), CL_OK);
+    make(&a, 74, 1, wall - 100, wall, gate_priv);      /* at the floor: refused */
+    ck_assert_int_eq(send_auth(&a), CL_RELAY_GATE_REPLAYED);
+    make(&a, 75, 1, wall - 100, wall + 1, gate_priv);
+    ck_assert_int_eq(send_auth(&a), CL_RELAY_GATE_DONE);
+    ck_assert_uint_eq(acts, 1);
+}
+END_TEST
+
 START_TEST(t_record_corrupt)
 {
     struct auth a;
@@ -615,6 +717,9 @@ static Suite *gate_suite(void)
     tcase_add_test(tc, t_unconfigured);
     tcase_add_test(tc, t_record_full);
     tcase_add_test(tc, t_record_corrupt);
+    tcase_add_test(tc, t_record_full_any_order);
+    tcase_add_test(tc, t_window_edges);
+    tcase_add_test(tc, t_record_empty);
     tcase_add_test(tc, t_tbs_args);
     tcase_add_test(tc, t_tbs_vector);
     suite_add_tcase(s, tc);
