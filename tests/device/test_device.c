@@ -285,6 +285,48 @@ START_TEST(t_pin_tries)
 }
 END_TEST
 
+/* A PIN-VERIFY that ends without the card's answer, or with an answer
+ * that is no status word: no sw, the error says why. */
+START_TEST(t_pin_verify_ends)
+{
+    static uint8_t tmpl[13];
+    struct cl_relay_msg m;
+    uint8_t digits[4] = {1, 2, 3, 4};
+
+    rig_pin_verify_msg(&m, tmpl);
+    switch (_i) {
+    case 0:   /* nobody types */
+        request(&m);
+        ck_assert(take(CL_UI_PIN));
+        now += 60000;
+        ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
+        break;
+    case 1:   /* the card pulled with the VERIFY queued */
+        request(&m);
+        ck_assert(take(CL_UI_PIN));
+        ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+        cl_sim_power_off(&sim);
+        cl_dev_card_removed(&dev, now);
+        break;
+    default:   /* the card answers 1234 */
+        force_ins = 0x20;
+        force_len = (size_t)cl_test_hex("12 34", force_resp, sizeof(force_resp));
+        request(&m);
+        ck_assert(take(CL_UI_PIN));
+        ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+        break;
+    }
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0);
+    ck_assert_uint_eq(ans.u.pin_result.error, _i == 0   ? CL_RELAY_E_TIMEOUT
+                                              : _i == 1 ? CL_RELAY_E_NO_CARD
+                                                        : CL_RELAY_E_CARD_IO);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED, 0);
+}
+END_TEST
+
 START_TEST(t_pin_verify)
 {
     static const uint8_t good[4] = {1, 2, 3, 4}, bad[4] = {1, 2, 3, 5};
@@ -761,8 +803,8 @@ START_TEST(t_cleanup_after_abandon)
     ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_DECLINED);
     /* VERIFY P1 FF went to the card before the answer */
     ck_assert_uint_eq(napdu, 2);
-    ck_assert_uint_eq(last_ins[1], 0x20);
-    ck_assert_uint_eq(last_p1[1], 0xFF);
+    ck_assert_uint_eq(cmd_log_len[1], 4);
+    ck_assert_mem_eq(cmd_log[1], "\x00\x20\xFF\x80", 4);   /* the reference verified */
     ck_assert_uint_eq(cl_dev_policy(&dev)->cleanup, CL_POLICY_CLEANUP_NONE);
     ck_assert_uint_eq(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED, 0);
     apdu("80 5C 00 00 00");
@@ -1153,6 +1195,7 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_net_too_large);
     tcase_add_loop_test(tc, t_refused, 0, (int)(sizeof(refused) / sizeof(refused[0])));
     tcase_add_test(tc, t_pin_verify);
+    tcase_add_loop_test(tc, t_pin_verify_ends, 0, 3);
     tcase_add_loop_test(tc, t_pin_tries, 0, (int)(sizeof(tries) / sizeof(tries[0])));
     tcase_add_test(tc, t_purchase);
     tcase_add_test(tc, t_declined);
