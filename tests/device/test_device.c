@@ -327,6 +327,72 @@ START_TEST(t_pin_verify_ends)
 }
 END_TEST
 
+/* The PIN written into each template kind, byte by byte, as the card
+ * receives it: ISO 9564 format 2 (control nibble 2, the length, the
+ * digits, F filler: the template's own length nibble replaced), BCD with
+ * an odd count, ASCII, a length byte; and the entries refused before
+ * anything is written (too few or too many digits, a value above 9). */
+static const struct {
+    uint8_t encoding, min, max, offset, len_offset;
+    const char *tmpl;
+    const char *digits;     /* one hex byte per digit */
+    int rc;                 /* of cl_dev_ui_pin() */
+    const char *verify;     /* the command the card got (rc CL_OK) */
+} tmpls[] = {
+    { CL_RELAY_PIN_ISO9564_2, 4, 12, 0, CL_RELAY_NONE, "00 20 00 80 08 24 FF FF FF FF FF FF FF",
+      "01 02 03 04 05 06", CL_OK, "00 20 00 80 08 26 12 34 56 FF FF FF FF" },
+    { CL_RELAY_PIN_ISO9564_2, 4, 12, 0, CL_RELAY_NONE, "00 20 00 80 08 2C FF FF FF FF FF FF FF",
+      "09 08 07 06 05 04 03 02 01 00 09 08", CL_OK, "00 20 00 80 08 2C 98 76 54 32 10 98 FF" },
+    { CL_RELAY_PIN_BCD, 4, 5, 0, CL_RELAY_NONE, "00 20 00 80 03 FF FF FF", "01 02 03 04 05",
+      CL_OK, "00 20 00 80 03 12 34 5F" },
+    { CL_RELAY_PIN_BCD, 4, 6, 1, 0, "00 20 00 81 04 00 FF FF FF", "09 00 09 00", CL_OK,
+      "00 20 00 81 04 04 90 90 FF" },
+    { CL_RELAY_PIN_ASCII, 4, 6, 0, CL_RELAY_NONE, "00 20 00 80 06 FF FF FF FF FF FF",
+      "00 01 02 03 04", CL_OK, "00 20 00 80 06 30 31 32 33 34 FF" },
+    { CL_RELAY_PIN_ISO9564_2, 4, 12, 0, CL_RELAY_NONE, "00 20 00 80 08 24 FF FF FF FF FF FF FF",
+      "01 02 03", CL_ERR_LENGTH, NULL },
+    { CL_RELAY_PIN_ASCII, 4, 6, 0, CL_RELAY_NONE, "00 20 00 80 06 FF FF FF FF FF FF",
+      "01 02 03 04 05 06 07", CL_ERR_LENGTH, NULL },
+    { CL_RELAY_PIN_ISO9564_2, 4, 12, 0, CL_RELAY_NONE, "00 20 00 80 08 24 FF FF FF FF FF FF FF",
+      "0A 02 03 04", CL_ERR_ARG, NULL },
+    { CL_RELAY_PIN_ISO9564_2, 4, 12, 0, CL_RELAY_NONE, "00 20 00 80 08 24 FF FF FF FF FF FF FF",
+      "01 02 03 0A", CL_ERR_ARG, NULL },
+};
+
+START_TEST(t_pin_templates)
+{
+    static uint8_t tmpl[16];
+    struct cl_relay_msg m;
+    uint8_t digits[12], want[16];
+    size_t n = (size_t)cl_test_hex(tmpls[_i].digits, digits, sizeof(digits));
+
+    cl_relay_msg_init(&m, CL_RELAY_PIN_VERIFY);
+    m.u.pin.apdu.data = tmpl;
+    m.u.pin.apdu.len = (size_t)cl_test_hex(tmpls[_i].tmpl, tmpl, sizeof(tmpl));
+    m.u.pin.encoding = tmpls[_i].encoding;
+    m.u.pin.min_len = tmpls[_i].min;
+    m.u.pin.max_len = tmpls[_i].max;
+    m.u.pin.offset = tmpls[_i].offset;
+    m.u.pin.len_offset = tmpls[_i].len_offset;
+    force_ins = 0x20;
+    force_len = (size_t)cl_test_hex("90 00", force_resp, sizeof(force_resp));
+    request(&m);
+    ck_assert(take(CL_UI_PIN));
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, n), tmpls[_i].rc);
+    pump();
+    if (tmpls[_i].rc != CL_OK) {
+        ck_assert(!sev_ok);          /* the PIN screen is still up */
+        ck_assert_uint_eq(napdu, 0);
+        return;
+    }
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
+    ck_assert_uint_eq(napdu, 1);
+    ck_assert_int_eq((int)cmd_log_len[0], cl_test_hex(tmpls[_i].verify, want, sizeof(want)));
+    ck_assert_mem_eq(cmd_log[0], want, cmd_log_len[0]);
+}
+END_TEST
+
 START_TEST(t_pin_verify)
 {
     static const uint8_t good[4] = {1, 2, 3, 4}, bad[4] = {1, 2, 3, 5};
@@ -1195,6 +1261,7 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_net_too_large);
     tcase_add_loop_test(tc, t_refused, 0, (int)(sizeof(refused) / sizeof(refused[0])));
     tcase_add_test(tc, t_pin_verify);
+    tcase_add_loop_test(tc, t_pin_templates, 0, (int)(sizeof(tmpls) / sizeof(tmpls[0])));
     tcase_add_loop_test(tc, t_pin_verify_ends, 0, 3);
     tcase_add_loop_test(tc, t_pin_tries, 0, (int)(sizeof(tries) / sizeof(tries[0])));
     tcase_add_test(tc, t_purchase);
