@@ -384,6 +384,13 @@ START_TEST(t_pin_keypad)
     ck_assert(sev_ok);
     ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
     ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
+    {   /* no copy of the PIN block left in the device, searched as bytes */
+        static const uint8_t block[3] = {0x24, 0x12, 0x34};
+        const uint8_t *d = (const uint8_t *)&dev;
+        size_t i;
+        for (i = 0; i + sizeof(block) <= sizeof(dev); i++)
+            ck_assert_msg(memcmp(d + i, block, sizeof(block)) != 0, "PIN block at %zu", i);
+    }
 }
 END_TEST
 

@@ -393,6 +393,56 @@ START_TEST(t_pin_templates)
 }
 END_TEST
 
+/* Once the card answered, no copy of the PIN is left anywhere in the
+ * device's memory (command buffer, card engine, line buffers, job):
+ * searched as bytes, not by field. */
+static bool dev_holds(const uint8_t *pat, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)&dev;
+    size_t i;
+
+    for (i = 0; i + n <= sizeof(dev); i++)
+        if (memcmp(p + i, pat, n) == 0)
+            return true;
+    return false;
+}
+
+START_TEST(t_pin_not_kept)
+{
+    static uint8_t tmpl[13];
+    struct cl_relay_msg m;
+    uint8_t digits[6] = {9, 7, 5, 3, 1, 8};
+    static const uint8_t block[4] = {0x26, 0x97, 0x53, 0x18};
+
+    if (_i == 1) {   /* the same over T=0 */
+        struct cl_sim_config sc;
+        struct cl_cardapp app = inner;
+        cl_sim_power_off(&sim);
+        cl_dev_card_removed(&dev, now);
+        pump();
+        cl_sim_free(&sim);
+        app.process = spy;
+        cl_sim_config_default(&sc, false);
+        ck_assert_int_eq(cl_sim_setup(&sim, &sc, &app), CL_OK);
+        ck_assert_int_eq(cl_dev_card_inserted(&dev, now), CL_OK);
+        pump();
+        ck_assert_int_eq(cl_dev_card_protocol(&dev), 0);
+        sev_ok = false;
+    }
+    ck_assert(!dev_holds(block + 1, 3));
+    rig_pin_verify_msg(&m, tmpl);
+    request(&m);
+    ck_assert(take(CL_UI_PIN));
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 6), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
+    ck_assert_uint_eq(napdu, 1);
+    ck_assert_mem_eq(cmd_log[0] + 5, block, 4);   /* the card got it */
+    ck_assert(!dev_holds(block + 1, 3));
+}
+END_TEST
+
 START_TEST(t_pin_verify)
 {
     static const uint8_t good[4] = {1, 2, 3, 4}, bad[4] = {1, 2, 3, 5};
@@ -1261,6 +1311,7 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_net_too_large);
     tcase_add_loop_test(tc, t_refused, 0, (int)(sizeof(refused) / sizeof(refused[0])));
     tcase_add_test(tc, t_pin_verify);
+    tcase_add_loop_test(tc, t_pin_not_kept, 0, 2);
     tcase_add_loop_test(tc, t_pin_templates, 0, (int)(sizeof(tmpls) / sizeof(tmpls[0])));
     tcase_add_loop_test(tc, t_pin_verify_ends, 0, 3);
     tcase_add_loop_test(tc, t_pin_tries, 0, (int)(sizeof(tries) / sizeof(tries[0])));
