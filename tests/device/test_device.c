@@ -676,6 +676,70 @@ START_TEST(t_script_continue)
 }
 END_TEST
 
+/* A SCRIPT's result exactly: each response where the step put it, the
+ * SW-only step's own status word (not a neighbour's bytes). */
+START_TEST(t_script_exact)
+{
+    static uint8_t sel[7] = {0x00, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x77};
+    struct cl_relay_msg m;
+
+    cl_relay_msg_init(&m, CL_RELAY_SCRIPT);
+    m.u.script.options = CL_RELAY_SCRIPT_CONTINUE;
+    m.u.script.nsteps = 3;
+    m.u.script.steps[0].apdu.data = bal_cmd;
+    m.u.script.steps[0].apdu.len = sizeof(bal_cmd);
+    m.u.script.steps[1].apdu.data = sel;
+    m.u.script.steps[1].apdu.len = sizeof(sel);
+    m.u.script.steps[1].expect.kind = CL_RELAY_EXPECT_EXACT;
+    m.u.script.steps[1].expect.value = 0x6A82;
+    m.u.script.steps[2].apdu.data = bal_cmd;
+    m.u.script.steps[2].apdu.len = sizeof(bal_cmd);
+    m.u.script.steps[2].options = CL_RELAY_STEP_SW_ONLY;
+    force_ins = 0xA4;
+    force_len = (size_t)cl_test_hex("6A 82", force_resp, sizeof(force_resp));
+    request(&m);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_SCRIPT_RESULT);
+    ck_assert_uint_eq(ans.u.script_result.mismatch, CL_RELAY_NONE);
+    ck_assert_uint_eq(ans.u.script_result.error, 0);
+    ck_assert_uint_eq(ans.u.script_result.nresp, 3);
+    /* GET BALANCE: balance 1000 (03E8), EUR, counter 5, serial, 9000 */
+    cl_assert_bytes(ans.u.script_result.resp[0].data, ans.u.script_result.resp[0].len,
+                    "00 00 03 E8 03 D2 00 00 00 05 01 02 03 04 05 06 07 08 90 00");
+    cl_assert_bytes(ans.u.script_result.resp[1].data, ans.u.script_result.resp[1].len, "6A 82");
+    cl_assert_bytes(ans.u.script_result.resp[2].data, ans.u.script_result.resp[2].len, "90 00");
+}
+END_TEST
+
+/* A chain a SCRIPT leaves open binds what is relayed next, as a chain an
+ * APDU leaves open does (§10 rule 1: nothing interleaves with a chain). */
+START_TEST(t_script_chain_state)
+{
+    static uint8_t part1[7] = {0x10, 0xD6, 0x00, 0x00, 0x02, 0xAA, 0xBB};
+    struct cl_relay_msg m;
+
+    cl_relay_msg_init(&m, CL_RELAY_SCRIPT);
+    m.u.script.nsteps = 1;
+    m.u.script.steps[0].apdu.data = part1;
+    m.u.script.steps[0].apdu.len = sizeof(part1);
+    force_ins = 0xD6;   /* this card takes the chain */
+    force_len = (size_t)cl_test_hex("90 00", force_resp, sizeof(force_resp));
+    request(&m);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_SCRIPT_RESULT);
+    ck_assert_uint_eq(ans.u.script_result.nresp, 1);
+    ck_assert(cl_dev_policy(&dev)->flags & CL_POLICY_S_CHAIN);
+    apdu("80 5C 00 00 00");   /* another command inside the chain: refused */
+    ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+    ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_DENIED);
+    ck_assert_uint_eq(napdu, 1);
+    apdu("00 D6 00 00 02 CC DD");   /* the chain's last command */
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(napdu, 2);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->flags & CL_POLICY_S_CHAIN, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ PIN-CHANGE */
 
 static void pin_change(const uint8_t *old, const uint8_t *new1, const uint8_t *new2)
@@ -1322,6 +1386,8 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_script_all);
     tcase_add_test(tc, t_script_stop);
     tcase_add_test(tc, t_script_continue);
+    tcase_add_test(tc, t_script_exact);
+    tcase_add_test(tc, t_script_chain_state);
     tcase_add_test(tc, t_pin_change);
     tcase_add_test(tc, t_pin_change_mismatch);
     tcase_add_test(tc, t_prompt_yes);
