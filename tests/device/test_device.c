@@ -286,7 +286,9 @@ START_TEST(t_pin_tries)
 END_TEST
 
 /* A PIN-VERIFY that ends without the card's answer, or with an answer
- * that is no status word: no sw, the error says why. */
+ * that is no status word: no sw, the error says why (no entry, the card
+ * pulled with the VERIFY queued, an answer 1234, the card pulled on the
+ * PIN screen). */
 START_TEST(t_pin_verify_ends)
 {
     static uint8_t tmpl[13];
@@ -300,6 +302,12 @@ START_TEST(t_pin_verify_ends)
         ck_assert(take(CL_UI_PIN));
         now += 60000;
         ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
+        break;
+    case 3:   /* the card pulled while the PIN screen is up */
+        request(&m);
+        ck_assert(take(CL_UI_PIN));
+        cl_sim_power_off(&sim);
+        cl_dev_card_removed(&dev, now);
         break;
     case 1:   /* the card pulled with the VERIFY queued */
         request(&m);
@@ -321,8 +329,8 @@ START_TEST(t_pin_verify_ends)
     ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
     ck_assert_uint_eq(ans.u.pin_result.sw, 0);
     ck_assert_uint_eq(ans.u.pin_result.error, _i == 0   ? CL_RELAY_E_TIMEOUT
-                                              : _i == 1 ? CL_RELAY_E_NO_CARD
-                                                        : CL_RELAY_E_CARD_IO);
+                                              : _i == 2 ? CL_RELAY_E_CARD_IO
+                                                        : CL_RELAY_E_NO_CARD);
     ck_assert_uint_eq(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED, 0);
 }
 END_TEST
@@ -1377,7 +1385,7 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_pin_verify);
     tcase_add_loop_test(tc, t_pin_not_kept, 0, 2);
     tcase_add_loop_test(tc, t_pin_templates, 0, (int)(sizeof(tmpls) / sizeof(tmpls[0])));
-    tcase_add_loop_test(tc, t_pin_verify_ends, 0, 3);
+    tcase_add_loop_test(tc, t_pin_verify_ends, 0, 4);
     tcase_add_loop_test(tc, t_pin_tries, 0, (int)(sizeof(tries) / sizeof(tries[0])));
     tcase_add_test(tc, t_purchase);
     tcase_add_test(tc, t_declined);
