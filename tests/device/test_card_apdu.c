@@ -487,6 +487,78 @@ END_TEST
 
 /* TXN-APPROVE with a PIN over the PIN pad: pages, Confirm, the structure,
  * then the signing command built from what was shown. */
+/* A verified PIN does not outlive a reset, done or failed; a failed reset
+ * counts as a card error. */
+START_TEST(t_reset_forgets_pin)
+{
+    struct cl_relay_msg m;
+    uint8_t digits[4] = {1, 2, 3, 4};
+
+    pin_req();
+    ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 1);
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+    expect("00 20 00 80 08 24 12 34 FF FF FF FF FF", false);
+    answer("90 00");
+    ck_assert(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_RESET);
+    m.u.reset_mode = CL_RELAY_RESET_WARM;
+    if (_i == 0) {
+        request(&m);
+        want_ctrl(CL_CARD_CTRL_WARM);
+        atr_back(1);
+        ck_assert_uint_eq(ans.u.card.error, 0);
+        ck_assert_uint_eq(cl_dev_stats(&dev)->card_errors, 0);
+    } else {
+        request(&m);
+        ck_assert_int_eq(cl_dev_card_fail(&dev, now, CL_ERR_CARD_MUTE), CL_OK);
+        pump();
+        ck_assert_uint_eq(ans.u.card.error, cl_relay_err_to_wire(CL_ERR_CARD_MUTE));
+        ck_assert_uint_eq(cl_dev_stats(&dev)->card_errors, 1);
+    }
+    ck_assert_uint_eq(ans.type, CL_RELAY_CARD_RESET_RESULT);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED, 0);
+}
+END_TEST
+
+/* The reader hands over an ATR the parser refuses: kept as handed over. */
+START_TEST(t_reset_raw_atr)
+{
+    struct cl_relay_msg m;
+    static const uint8_t junk[3] = {0x3B, 0xF0, 0x11};   /* TA..TD promised, one byte */
+
+    cl_relay_msg_init(&m, CL_RELAY_CARD_RESET);
+    m.u.reset_mode = CL_RELAY_RESET_COLD;
+    request(&m);
+    want_ctrl(CL_CARD_CTRL_COLD);
+    ck_assert_int_eq(cl_dev_card_apdu_reset(&dev, now, junk, sizeof(junk), 0), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_CARD_RESET_RESULT);
+    cl_assert_bytes(ans.u.card.atr.data, ans.u.card.atr.len, "3B F0 11");
+    ck_assert_ptr_nonnull(cl_dev_card_atr(&dev));
+    cl_assert_bytes(cl_dev_card_atr(&dev)->raw, cl_dev_card_atr(&dev)->len, "3B F0 11");
+}
+END_TEST
+
+/* An answer longer than the device's response buffer: refused as too
+ * large, not copied. */
+START_TEST(t_answer_too_long)
+{
+    static uint8_t big[CL_DEV_RESP_MAX + 1];
+
+    apdu_req("80 5C 00 00 00");
+    expect("80 5C 00 00 00", false);
+    memset(big, 0x5A, sizeof(big));
+    big[sizeof(big) - 2] = 0x90;
+    big[sizeof(big) - 1] = 0x00;
+    ck_assert_int_eq(cl_dev_card_apdu_done(&dev, now, big, sizeof(big)), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+    ck_assert_uint_eq(ans.u.status.code, cl_relay_err_to_wire(CL_ERR_BUFFER));
+}
+END_TEST
+
 START_TEST(t_txn_pinpad)
 {
     static uint8_t txn_buf[CL_TXN_ENCODED_MAX];
@@ -793,6 +865,9 @@ static Suite *suite(void)
     tcase_add_test(tc, t_pin_keypad);
     tcase_add_test(tc, t_pin_pinpad);
     tcase_add_test(tc, t_txn_pinpad);
+    tcase_add_loop_test(tc, t_reset_forgets_pin, 0, 2);
+    tcase_add_test(tc, t_reset_raw_atr);
+    tcase_add_test(tc, t_answer_too_long);
     tcase_add_test(tc, t_pinpad_no_card);
     tcase_add_test(tc, t_change_pinpad);
     tcase_add_test(tc, t_change_verify_only);
