@@ -282,6 +282,57 @@ END_TEST
 
 /* Removed mid-command (the transmit says so): NO_CARD, CARD-REMOVED,
  * the reader told to release the card; inserted again: connect again. */
+/* A SCRIPT whose second step gets no status word: the first response
+ * kept, the error says why (the reader timed out, the card was pulled, an
+ * answer too long for the device, one byte), and the chain the script
+ * opened is closed by the failed step. */
+START_TEST(t_script_step_fails)
+{
+    static uint8_t c1[7], c2[7];
+    static uint8_t big[CL_DEV_RESP_MAX + 1];
+    static const uint8_t want_code[4] = {0, CL_RELAY_E_NO_CARD, CL_RELAY_E_LIMIT, 0};
+    struct cl_relay_msg m;
+
+    cl_test_hex("10 D6 00 00 02 11 22", c1, 7);   /* a chain opened */
+    cl_test_hex("10 D6 00 00 02 AA BB", c2, 7);   /* and continued */
+    cl_relay_msg_init(&m, CL_RELAY_SCRIPT);
+    m.u.script.nsteps = 2;
+    m.u.script.steps[0].apdu.data = c1;
+    m.u.script.steps[0].apdu.len = 7;
+    m.u.script.steps[1].apdu.data = c2;
+    m.u.script.steps[1].apdu.len = 7;
+    request(&m);
+    expect("10 D6 00 00 02 11 22", false);
+    answer("90 00");
+    expect("10 D6 00 00 02 AA BB", false);
+    switch (_i) {
+    case 0:
+        ck_assert_int_eq(cl_dev_card_fail(&dev, now, CL_ERR_TIMEOUT), CL_OK);
+        break;
+    case 1:
+        ck_assert_int_eq(cl_dev_card_fail(&dev, now, CL_ERR_CARD_REMOVED), CL_OK);
+        break;
+    case 2:
+        memset(big, 0x5A, sizeof(big));
+        ck_assert_int_eq(cl_dev_card_apdu_done(&dev, now, big, sizeof(big)), CL_OK);
+        break;
+    default:
+        ck_assert_int_eq(cl_dev_card_apdu_done(&dev, now, big, 1), CL_OK);
+        break;
+    }
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_SCRIPT_RESULT);
+    ck_assert_uint_eq(ans.u.script_result.nresp, 1);
+    cl_assert_bytes(ans.u.script_result.resp[0].data, ans.u.script_result.resp[0].len, "90 00");
+    ck_assert_uint_eq(ans.u.script_result.error,
+                      _i == 0   ? cl_relay_err_to_wire(CL_ERR_TIMEOUT)
+                      : _i == 3 ? cl_relay_err_to_wire(CL_ERR_PROTOCOL)
+                                : want_code[_i]);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->flags & CL_POLICY_S_CHAIN, 0);
+}
+END_TEST
+
 START_TEST(t_removed)
 {
     apdu_req("80 5C 00 00 00");
@@ -859,6 +910,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, t_apdu);
     tcase_add_test(tc, t_script);
+    tcase_add_loop_test(tc, t_script_step_fails, 0, 4);
     tcase_add_test(tc, t_transmit_error);
     tcase_add_loop_test(tc, t_removed, 0, 2);
     tcase_add_loop_test(tc, t_reset, 0, 2);
