@@ -610,44 +610,94 @@ START_TEST(t_answer_too_long)
 }
 END_TEST
 
-START_TEST(t_txn_pinpad)
+/* A TXN-APPROVE for a purchase of EUR 12.50 at Cafe Rosa, with the
+ * format-2 PIN template when pin. */
+static uint8_t txn_buf[CL_TXN_ENCODED_MAX];
+static const uint8_t tid[16] = {0x3F, 0x2A, 0x91, 0x0C, 0x5B, 0xE8, 0x47, 0xD2,
+                                0xA6, 0x13, 0x7C, 0x09, 0xE4, 0xB5, 0x68, 0xF1};
+static const uint8_t chal[8] = {0xC4, 0x5D, 0x19, 0x7A, 0x0B, 0xE2, 0x68, 0xF3};
+
+static void txn_msg(struct cl_relay_msg *m, struct cl_txn *txn, bool pin)
 {
-    static uint8_t txn_buf[CL_TXN_ENCODED_MAX];
-    static const uint8_t tid[16] = {0x3F, 0x2A, 0x91, 0x0C, 0x5B, 0xE8, 0x47, 0xD2,
-                                    0xA6, 0x13, 0x7C, 0x09, 0xE4, 0xB5, 0x68, 0xF1};
-    static const uint8_t chal[8] = {0xC4, 0x5D, 0x19, 0x7A, 0x0B, 0xE2, 0x68, 0xF3};
+    size_t txn_len = 0;
+
+    memset(txn, 0, sizeof(*txn));
+    memcpy(txn->id, tid, 16);
+    txn->kind = CL_TXN_PURCHASE;
+    txn->has_amount = true;
+    txn->amount = 1250;
+    txn->currency = 978;
+    txn->exponent = 2;
+    txn->time.year = 2024;
+    txn->time.month = 5;
+    txn->time.day = 1;
+    strcpy(txn->merchant, "Cafe Rosa");
+    ck_assert_int_eq(cl_txn_encode(txn, txn_buf, sizeof(txn_buf), &txn_len), CL_OK);
+    cl_relay_msg_init(m, CL_RELAY_TXN_APPROVE);
+    m->u.txn.txn_id = tid;
+    m->u.txn.txn.data = txn_buf;
+    m->u.txn.txn.len = txn_len;
+    m->u.txn.challenge.data = chal;
+    m->u.txn.challenge.len = sizeof(chal);
+    m->u.txn.has_pin = pin;
+    if (!pin)
+        return;
+    cl_test_hex("00 20 00 80 08 24 FF FF FF FF FF FF FF", tmpl, sizeof(tmpl));
+    m->u.txn.pin.apdu.data = tmpl;
+    m->u.txn.pin.apdu.len = 13;
+    m->u.txn.pin.encoding = CL_RELAY_PIN_ISO9564_2;
+    m->u.txn.pin.min_len = 4;
+    m->u.txn.pin.max_len = 12;
+    m->u.txn.pin.offset = 0;
+}
+
+/* The card line fails under the signing command: no signature, no sw,
+ * the error says whether the card is gone; a card still there is reset
+ * first, so no PIN state it may hold outlives the approval. */
+START_TEST(t_txn_card_fails)
+{
     struct cl_relay_msg m;
     struct cl_txn txn;
-    size_t txn_len = 0, n;
+    const uint8_t *p = NULL;
+
+    txn_msg(&m, &txn, false);
+    request(&m);
+    for (;;) {
+        ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 1);
+        if (scr.page + 1u == scr.pages)
+            break;
+        ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
+    }
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_SEND);
+    ck_assert_uint_gt(cl_dev_card_pull(&dev, &p), 5);
+    ck_assert_uint_eq(p[1], 0x2A);   /* PSO */
+    ck_assert_int_eq(cl_dev_card_fail(&dev, now, _i == 0 ? CL_ERR_TIMEOUT : CL_ERR_CARD_REMOVED),
+                     CL_OK);
+    pump();
+    if (_i == 0) {   /* the card may have signed: reset before the answer (this
+                      * suite's policy knows no PIN reset for it) */
+        ck_assert(!sev_ok);
+        want_ctrl(CL_CARD_CTRL_WARM);
+        atr_back(0);
+    }
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_TXN_RESULT);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_FAILED);
+    ck_assert_uint_eq(ans.u.txn_result.sw, 0);
+    ck_assert_uint_eq(ans.u.txn_result.error, _i == 0 ? CL_RELAY_E_CARD_IO : CL_RELAY_E_NO_CARD);
+}
+END_TEST
+
+START_TEST(t_txn_pinpad)
+{
+    struct cl_relay_msg m;
+    struct cl_txn txn;
+    size_t n;
     uint8_t dig[32];
     const uint8_t *p = NULL;
 
-    memset(&txn, 0, sizeof(txn));
-    memcpy(txn.id, tid, 16);
-    txn.kind = CL_TXN_PURCHASE;
-    txn.has_amount = true;
-    txn.amount = 1250;
-    txn.currency = 978;
-    txn.exponent = 2;
-    txn.time.year = 2024;
-    txn.time.month = 5;
-    txn.time.day = 1;
-    strcpy(txn.merchant, "Cafe Rosa");
-    ck_assert_int_eq(cl_txn_encode(&txn, txn_buf, sizeof(txn_buf), &txn_len), CL_OK);
-    cl_relay_msg_init(&m, CL_RELAY_TXN_APPROVE);
-    m.u.txn.txn_id = tid;
-    m.u.txn.txn.data = txn_buf;
-    m.u.txn.txn.len = txn_len;
-    m.u.txn.challenge.data = chal;
-    m.u.txn.challenge.len = sizeof(chal);
-    cl_test_hex("00 20 00 80 08 24 FF FF FF FF FF FF FF", tmpl, sizeof(tmpl));
-    m.u.txn.has_pin = true;
-    m.u.txn.pin.apdu.data = tmpl;
-    m.u.txn.pin.apdu.len = 13;
-    m.u.txn.pin.encoding = CL_RELAY_PIN_ISO9564_2;
-    m.u.txn.pin.min_len = 4;
-    m.u.txn.pin.max_len = 12;
-    m.u.txn.pin.offset = 0;
+    txn_msg(&m, &txn, true);
     cl_dev_card_set_pinpad(&dev, true);
     request(&m);
     for (;;) {
@@ -917,6 +967,7 @@ static Suite *suite(void)
     tcase_add_test(tc, t_pin_keypad);
     tcase_add_test(tc, t_pin_pinpad);
     tcase_add_test(tc, t_txn_pinpad);
+    tcase_add_loop_test(tc, t_txn_card_fails, 0, 2);
     tcase_add_loop_test(tc, t_reset_forgets_pin, 0, 2);
     tcase_add_test(tc, t_reset_raw_atr);
     tcase_add_test(tc, t_answer_too_long);

@@ -90,6 +90,11 @@ static void pump(void)
     rig_pump(round_trip, 100000);
 }
 
+/* the fixture's device: as the product builds it, without a hash port, or
+ * with a policy that knows no cardlink card */
+enum { V_PRODUCT, V_NO_HASH, V_PLAIN_POLICY };
+static unsigned variant;
+
 static void setup(void)
 {
     struct cl_dev_config cfg;
@@ -108,7 +113,9 @@ static void setup(void)
     merchant = "Cafe Rosa";
 
     rig_dev_config(&cfg, id, sizeof(id));
-    cfg.hash.digest = cl_dev_hash_sha256;
+    cfg.hash.digest = variant == V_NO_HASH ? NULL : cl_dev_hash_sha256;
+    if (variant == V_PLAIN_POLICY)
+        cfg.policy.flags = 0;   /* no cardlink card: cleanup by card reset */
     cl_dev_init(&dev);
     ck_assert_int_eq(cl_dev_setup(&dev, &cfg), CL_OK);
 
@@ -1100,8 +1107,12 @@ START_TEST(t_txn_failures)
     }
     switch (fails[_i].at) {
     case AT_SHOW_TIMEOUT:
-    case AT_PIN_TIMEOUT:
-        now += 60000;
+    case AT_PIN_TIMEOUT:   /* the holder's 60 s, not a millisecond less */
+        now += 59999;
+        ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
+        pump();
+        ck_assert(!sev_ok);
+        now += 1;
         ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
         break;
     case AT_PIN_CANCEL:
@@ -1145,6 +1156,71 @@ START_TEST(t_txn_failures)
     ck_assert_uint_eq(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED, 0);
 }
 END_TEST
+
+/* No digest for the card to sign: the device has no hash port, or not the
+ * one the server asked for (SHA-384 from a SHA-256 port). */
+START_TEST(t_txn_no_digest)
+{
+    struct cl_relay_msg m;
+
+    approve_msg(&m, CL_TXN_PURCHASE, 250);
+    m.u.txn.has_pin = false;
+    if (variant == V_PRODUCT)
+        m.u.txn.digest = CL_RELAY_DIGEST_SHA384;
+    request(&m);
+    confirm_all_pages();
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_FAILED);
+    ck_assert_uint_eq(ans.u.txn_result.sw, 0);
+    ck_assert_uint_eq(ans.u.txn_result.error,
+                      variant == V_PRODUCT ? CL_RELAY_E_UNSUPPORTED : CL_RELAY_E_INTERNAL);
+    ck_assert_uint_eq(napdu, 0);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->signs, 0);
+}
+END_TEST
+
+/* A card the policy knows no PIN reset for: after a failed signature the
+ * device resets the card (no PIN state survives) before it answers. */
+START_TEST(t_cleanup_card_reset)
+{
+    struct cl_relay_msg m;
+
+    approve_msg(&m, CL_TXN_PURCHASE, 250);
+    force_ins = 0x2A;
+    force_len = (size_t)cl_test_hex("69 82", force_resp, sizeof(force_resp));
+    request(&m);
+    holder_approves();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_FAILED);
+    ck_assert_uint_eq(ans.u.txn_result.sw, 0x6982);
+    ck_assert_uint_eq(napdu, 2);                      /* VERIFY, PSO: no VERIFY FF */
+    ck_assert_uint_eq(cl_dev_policy(&dev)->flags, 0);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->cleanup, CL_POLICY_CLEANUP_NONE);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->step, CL_POLICY_IDLE);
+    ck_assert_int_eq(cl_card_state(&dev.card), CL_CARD_ACTIVE);   /* reset, and up again */
+    apdu("80 5C 00 00 00");
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+}
+END_TEST
+
+static void setup_no_hash(void)
+{
+    variant = V_NO_HASH;
+    setup();
+}
+
+static void setup_plain_policy(void)
+{
+    variant = V_PLAIN_POLICY;
+    setup();
+}
+
+static void teardown_variant(void)
+{
+    teardown();
+    variant = V_PRODUCT;
+}
 
 /* Paging through an approval: Confirm is offered on the last page and,
  * once every page was seen, on every page; Confirm before that turns the
@@ -1341,6 +1417,10 @@ static const struct {
       "FF FF FF FF 02 F4 38 6D 43 80 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
     { 2023, 3, 1, 0, 0, 1, 0x100000000ull, 978,
       "FF FF FF FF 03 D2 63 FE 95 81 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
+    { 2003, 6, 15, 12, 0, 0, 7, 978,
+      "00 00 00 07 03 D2 3E EC 5F C0 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
+    { 2100, 3, 1, 0, 0, 0, 7, 978,
+      "00 00 00 07 03 D2 F4 D4 1F 80 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
     { 2099, 12, 31, 23, 59, 59, 1, 392,
       "00 00 00 01 01 88 F4 86 56 FF 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
 };
@@ -1414,6 +1494,15 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_txn_pin_offset);
     tcase_add_loop_test(tc, t_record_payee_display, 0, 2);
     tcase_add_loop_test(tc, t_record_bytes, 0, (int)(sizeof(records) / sizeof(records[0])));
+    tcase_add_test(tc, t_txn_no_digest);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("no hash port");
+    tcase_add_checked_fixture(tc, setup_no_hash, teardown_variant);
+    tcase_add_test(tc, t_txn_no_digest);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("plain policy");
+    tcase_add_checked_fixture(tc, setup_plain_policy, teardown_variant);
+    tcase_add_test(tc, t_cleanup_card_reset);
     suite_add_tcase(s, tc);
     return s;
 }
