@@ -250,12 +250,15 @@ static int send_cardcmd(struct cl_server *s, uint32_t now)
  * before the next attempt. */
 static int send_notice(struct cl_server *s, uint32_t now)
 {
-    char t[] = "Wrong PIN\n0 tries left\n";
+    char t[32] = "Wrong PIN\n";
+    unsigned n = s->sw & 0x0Fu;   /* 0..15 */
+    size_t k = 10;
     struct cl_relay_msg m;
 
-    t[10] = (char)('0' + (s->sw & 0x0Fu) % 10u);
-    if ((s->sw & 0x0Fu) == 1u)
-        memcpy(t + 14, "y left\n", 8);       /* "1 try left" */
+    if (n >= 10)
+        t[k++] = '1';
+    t[k++] = (char)('0' + n % 10u);
+    memcpy(t + k, n == 1 ? " try left\n" : " tries left\n", n == 1 ? 11 : 13);
     cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
     m.u.display.text.data = (const uint8_t *)t;
     m.u.display.text.len = cl_strnlen(t, sizeof(t));

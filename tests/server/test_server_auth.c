@@ -74,6 +74,23 @@ START_TEST(auth_tries_shown)
 }
 END_TEST
 
+/* A card that allows more than 9 tries: the count shown in full. */
+START_TEST(auth_tries_two_digits)
+{
+    const struct cl_server_result *res;
+
+    start(_i);
+    ast.pin_max = 12;
+    ast.pin_tries = 12;
+    holder_types("1357", "2468", NULL, NULL);
+    res = authenticate();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(dev_displays, 1);
+    ck_assert_str_eq(dev_display, "Wrong PIN\n11 tries left\n");
+    stop();
+}
+END_TEST
+
 /* The holder cancels: DECLINED at once, no retry, nothing shown, no block
  * even with the failure policy on. */
 START_TEST(auth_declined_not_retried)
@@ -248,6 +265,7 @@ static Suite *auth_suite(void)
     tcase_add_unchecked_fixture(tc, pki_setup, pki_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, auth_tries_shown, 0, n_backends());
+    tcase_add_loop_test(tc, auth_tries_two_digits, 0, n_backends());
     tcase_add_loop_test(tc, auth_declined_not_retried, 0, n_backends());
 #ifdef CL_HAVE_OPENSSL
     tcase_add_test(tc, auth_blocks_exhausted_card);
