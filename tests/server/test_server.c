@@ -350,6 +350,10 @@ static void txn_result(const uint8_t *id, uint8_t result, const uint8_t *sig, si
     dev_send(&m);
 }
 
+/* the challenge of the last TXN-APPROVE the device got */
+static uint8_t last_chal[64];
+static size_t last_chal_len;
+
 static void do_approve(const struct cl_relay_msg *req)
 {
     const struct cl_relay_txn_approve *a = &req->u.txn;
@@ -358,6 +362,9 @@ static void do_approve(const struct cl_relay_msg *req)
     uint8_t cmd[100], digest[32], reason = 0;
     unsigned sw;
     size_t n;
+
+    last_chal_len = a->challenge.len <= sizeof(last_chal) ? a->challenge.len : 0;
+    memcpy(last_chal, a->challenge.data, last_chal_len);
 
     ck_assert_int_eq(cl_txn_decode(a->txn.data, a->txn.len, &txn), CL_OK);
     ck_assert_mem_eq(txn.id, a->txn_id, 16);
@@ -975,6 +982,33 @@ static const struct cl_server_result *cached_purchase(uint64_t amount)
  * device reads its serial only; another card is read in full (a third
  * round trip); a card claiming the cached card's serial is verified with
  * the cached card's key and FAILS, and does not change the entry. */
+/* Each approval the server starts carries a challenge of its own: two
+ * purchases on one connection, and a retry after a wrong PIN. */
+START_TEST(purchase_fresh_challenge)
+{
+    uint8_t first[64];
+    size_t first_len;
+    struct cl_txn t;
+    static const uint8_t zero[64];
+
+    start(_i);
+    purchase_txn(&t, 100);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    ck_assert_uint_eq(run_flow()->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_ge(last_chal_len, 8);
+    ck_assert(memcmp(last_chal, zero, last_chal_len) != 0);
+    memcpy(first, last_chal, last_chal_len);
+    first_len = last_chal_len;
+    purchase_txn(&t, 200);
+    t.id[0] ^= 0x55;
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    ck_assert_uint_eq(run_flow()->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(last_chal_len, first_len);
+    ck_assert(memcmp(last_chal, first, first_len) != 0);
+    stop();
+}
+END_TEST
+
 START_TEST(purchase_cert_cache)
 {
     static struct cl_server_cert_cache cc;
@@ -1786,6 +1820,7 @@ static Suite *server_suite(void)
     tcase_add_loop_test(tc, script_parse_table, 0, sizeof(parse_cases) / sizeof(parse_cases[0]));
     tcase_add_test(tc, script_parse_limits);
     tcase_add_loop_test(tc, purchase_approved, 0, n_backends());
+    tcase_add_loop_test(tc, purchase_fresh_challenge, 0, n_backends());
     tcase_add_test(tc, purchase_catalogue);
     tcase_add_loop_test(tc, purchase_cert_cache, 0, n_backends());
     tcase_add_loop_test(tc, purchase_bad_signature, 0, n_backends());
