@@ -195,10 +195,13 @@ static int t_random(void *ctx, uint8_t *out, size_t len)
     return n == len ? CL_OK : CL_ERR_IO;
 }
 
+/* the server's wall clock: the real one, or clock_fixed when set */
+static uint64_t clock_fixed;
+
 static uint64_t t_clock(void *ctx)
 {
     (void)ctx;
-    return (uint64_t)time(NULL);
+    return clock_fixed != 0 ? clock_fixed : (uint64_t)time(NULL);
 }
 
 static int cat_item(void *ctx, uint32_t code, struct cl_server_item *out)
@@ -1165,6 +1168,48 @@ START_TEST(purchase_catalogue)
 }
 END_TEST
 
+/* The catalogue transaction's date and time from the server's clock
+ * (Unix seconds, UTC): leap days, the ends of months, centuries, the last
+ * second a 32-bit time holds; past it, refused. */
+static const struct {
+    uint64_t secs;
+    uint16_t year;
+    uint8_t month, day, hour, minute, second;
+} clocks[] = {
+    { 1709251199u, 2024, 2, 29, 23, 59, 59 },
+    { 1709251200u, 2024, 3, 1, 0, 0, 0 },
+    { 951782400u, 2000, 2, 29, 0, 0, 0 },
+    { 946684799u, 1999, 12, 31, 23, 59, 59 },
+    { 4107542400u, 2100, 3, 1, 0, 0, 0 },
+    { 4294967295u, 2106, 2, 7, 6, 28, 15 },
+    { 4294967296u, 0, 0, 0, 0, 0, 0 },
+};
+
+START_TEST(purchase_catalogue_time)
+{
+    struct cl_txn t;
+    unsigned i;
+
+    start(0);
+    for (i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
+        clock_fixed = clocks[i].secs;
+        if (clocks[i].year == 0) {
+            ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 1, &t), CL_ERR_ARG);
+            continue;
+        }
+        ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 1, &t), CL_OK);
+        ck_assert_uint_eq(t.time.year, clocks[i].year);
+        ck_assert_uint_eq(t.time.month, clocks[i].month);
+        ck_assert_uint_eq(t.time.day, clocks[i].day);
+        ck_assert_uint_eq(t.time.hour, clocks[i].hour);
+        ck_assert_uint_eq(t.time.minute, clocks[i].minute);
+        ck_assert_uint_eq(t.time.second, clocks[i].second);
+    }
+    clock_fixed = 0;
+    stop();
+}
+END_TEST
+
 START_TEST(purchase_bad_signature)
 {
     const struct cl_server_result *res;
@@ -1822,6 +1867,7 @@ static Suite *server_suite(void)
     tcase_add_loop_test(tc, purchase_approved, 0, n_backends());
     tcase_add_loop_test(tc, purchase_fresh_challenge, 0, n_backends());
     tcase_add_test(tc, purchase_catalogue);
+    tcase_add_test(tc, purchase_catalogue_time);
     tcase_add_loop_test(tc, purchase_cert_cache, 0, n_backends());
     tcase_add_loop_test(tc, purchase_bad_signature, 0, n_backends());
     tcase_add_test(tc, purchase_declined_and_wrong_pin);

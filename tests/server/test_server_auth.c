@@ -121,6 +121,43 @@ END_TEST
  * PIN's status word and result.blocked; the card is blocked for good: a
  * purchase then fails with 6985 at the PIN, a later authentication too
  * (and does not try to block again: 6985 is no PIN failure). */
+/* The issuer's signer fails (an HSM down): no BLOCK is sent, the flow
+ * still ends FAILED with the PIN's status word, the card not blocked. */
+static int sign_fails(void *ctx, const uint8_t *digest, uint8_t *sig, size_t size, size_t *len)
+{
+    (void)ctx;
+    (void)digest;
+    (void)sig;
+    (void)size;
+    *len = 0;
+    return CL_ERR_CRYPTO;
+}
+
+START_TEST(auth_block_signer_fails)
+{
+    static struct cl_server_crypto failing;
+    const struct cl_server_result *res;
+    unsigned reqs;
+
+    start(1);
+    failing = *scfg.crypto;
+    failing.issuer_sign = sign_fails;
+    scfg.crypto = &failing;
+    scfg.auth_block_after = 3;
+    holder_types("1111", "1111", "1111", "1111");
+    reqs = dev_requests;
+    res = authenticate();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_SW);
+    ck_assert_uint_eq(res->sw, 0x63C0);
+    ck_assert(!res->blocked);
+    /* READ, 3 x TXN-APPROVE, 2 x DISPLAY, GET CHALLENGE: no BLOCK */
+    ck_assert_uint_eq(dev_requests - reqs, 7);
+    ck_assert_uint_eq(ast.blocked, 0);
+    stop();
+}
+END_TEST
+
 START_TEST(auth_blocks_exhausted_card)
 {
     const struct cl_server_result *res;
@@ -269,6 +306,7 @@ static Suite *auth_suite(void)
     tcase_add_loop_test(tc, auth_declined_not_retried, 0, n_backends());
 #ifdef CL_HAVE_OPENSSL
     tcase_add_test(tc, auth_blocks_exhausted_card);
+    tcase_add_test(tc, auth_block_signer_fails);
     tcase_add_test(tc, auth_blocks_after_n);
     tcase_add_test(tc, auth_blocks_pin_blocked_card);
     tcase_add_test(tc, auth_block_refused_or_off);
