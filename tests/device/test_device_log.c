@@ -446,6 +446,102 @@ START_TEST(t_bad_list)
 }
 END_TEST
 
+/* Answer records (count(1), then id(16) len(2) answer per entry) and id
+ * lists that load, at their edges, and answer records that do not. */
+static const struct {
+    const char *key;
+    const char *hex;   /* "" means: count, then `entries` entries of `alen` bytes */
+    unsigned entries, alen;
+    int err;
+} records[] = {
+    {CL_STORE_KEY_TXN_LOG, "00", 0, 0, CL_OK},                    /* no answer yet */
+    {CL_STORE_KEY_TXN_IDS, "00 00", 0, 0, CL_OK},                 /* no id yet */
+    {CL_STORE_KEY_TXN_LOG, "", 1, CL_RELAY_TXN_ANSWER_MAX, CL_OK},      /* the longest answer */
+    {CL_STORE_KEY_TXN_LOG, "", CL_DEV_TXN_SLOTS, 8, CL_OK},             /* every slot */
+    {CL_STORE_KEY_TXN_LOG, "", 1, CL_RELAY_TXN_ANSWER_MAX + 1, CL_ERR_MALFORMED},
+    {CL_STORE_KEY_TXN_LOG, "", CL_DEV_TXN_SLOTS + 1, 8, CL_ERR_MALFORMED},   /* a slot more */
+    {CL_STORE_KEY_TXN_LOG, "01 A0 A1 A2 A3 A4 A5 A6 A7 A8 A9 AA AB AC AD AE AF 00", 0, 0,
+     CL_ERR_MALFORMED},                                            /* the length cut */
+    {CL_STORE_KEY_TXN_LOG, "01 A0 A1 A2 A3 A4 A5 A6 A7 A8 A9 AA AB AC AD AE AF 00 02 90", 0, 0,
+     CL_ERR_MALFORMED},                                            /* the answer cut */
+    {CL_STORE_KEY_TXN_LOG, "01 A0 A1 A2 A3 A4 A5 A6 A7 A8 A9 AA AB AC AD AE AF 00 00 55", 0, 0,
+     CL_ERR_MALFORMED},                                            /* a byte after it */
+    {CL_STORE_KEY_TXN_LOG, "02 A0 A1 A2 A3 A4 A5 A6 A7 A8 A9 AA AB AC AD AE AF 00 00", 0, 0,
+     CL_ERR_MALFORMED},                                            /* one entry of two */
+};
+
+START_TEST(t_records)
+{
+    static uint8_t rec[1 + (CL_DEV_TXN_SLOTS + 1) * (18 + CL_RELAY_TXN_ANSWER_MAX + 1)];
+    size_t n = 0;
+    unsigned i;
+
+    cl_dev_free(&dev);
+    if (records[_i].hex[0] != '\0') {
+        n = (size_t)cl_test_hex(records[_i].hex, rec, sizeof(rec));
+    } else {
+        rec[n++] = (uint8_t)records[_i].entries;
+        for (i = 0; i < records[_i].entries; i++) {
+            txn_id(rec + n, 300 + i);
+            rec[n + 16] = (uint8_t)(records[_i].alen >> 8);
+            rec[n + 17] = (uint8_t)records[_i].alen;
+            memset(rec + n + 18, 0x77, records[_i].alen);
+            n += 18 + records[_i].alen;
+        }
+    }
+    ck_assert_int_eq(ms_write(NULL, records[_i].key, rec, n), CL_OK);
+    ck_assert_int_eq(boot(), records[_i].err);
+}
+END_TEST
+
+/* The answers' order across a reboot: after the slots wrapped, the record
+ * holds them oldest first, and after the reboot the oldest is the first
+ * to go; a log not full keeps its free slots for the new answers. */
+START_TEST(t_reboot_order)
+{
+    const uint8_t *r;
+    size_t len;
+    uint8_t id[16];
+    unsigned k, first = _i == 0 ? 6 : 2;   /* answers before the reboot */
+
+    online();
+    for (k = 0; k < first; k++) {
+        apdu_txn(k);
+        expect_executed();
+    }
+    r = record(CL_STORE_KEY_TXN_LOG, &len);
+    ck_assert_uint_eq(r[0], first < CL_DEV_TXN_SLOTS ? first : CL_DEV_TXN_SLOTS);
+    {
+        size_t off = 1;
+        for (k = 0; k < r[0]; k++) {   /* oldest first */
+            txn_id(id, first - r[0] + k);
+            ck_assert_uint_le(off + 18, len);
+            ck_assert_mem_eq(r + off, id, 16);
+            off += 18u + ((size_t)r[off + 16] << 8 | r[off + 17]);
+        }
+        ck_assert_uint_eq(off, len);
+    }
+    cl_dev_free(&dev);
+    ck_assert_int_eq(boot(), CL_OK);
+    online();
+    /* two new answers */
+    apdu_txn(100);
+    expect_executed();
+    apdu_txn(101);
+    expect_executed();
+    ck_assert_uint_eq(napdu, first + 2);
+    /* the slots now hold the newest four: the rest is refused, not run */
+    for (k = 0; k < first; k++) {
+        apdu_txn(k);
+        if (first + 2 - k <= CL_DEV_TXN_SLOTS)
+            expect_executed();   /* its recorded answer */
+        else
+            ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_DUPLICATE);
+    }
+    ck_assert_uint_eq(napdu, first + 2);
+}
+END_TEST
+
 /* ------------------------------------------------------------ §5.6 */
 
 /* The card is active before any session: CARD-INSERTED goes once the
@@ -587,6 +683,8 @@ static Suite *device_log_suite(void)
     tcase_add_test(tc, t_store_fails);
     tcase_add_test(tc, t_old_record);
     tcase_add_loop_test(tc, t_bad_list, 0, (int)(sizeof(bad_lists) / sizeof(bad_lists[0])));
+    tcase_add_loop_test(tc, t_records, 0, (int)(sizeof(records) / sizeof(records[0])));
+    tcase_add_loop_test(tc, t_reboot_order, 0, 2);
     tcase_add_test(tc, t_inserted_before_session);
     tcase_add_test(tc, t_inserted_while_down);
     tcase_add_test(tc, t_removed_before_session);
