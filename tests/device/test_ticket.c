@@ -63,25 +63,32 @@ static void pump(void)
 }
 
 /* An e-goods record as the applet stores it, signed by key priv over
- * SHA-256("CLEG" serial payload); payload id byte `id`, 24 bytes. */
-static void add_ticket(uint8_t id, const uint8_t *priv, bool used)
+ * SHA-256("CLEG" serial payload); payload id byte `id`, len bytes (each
+ * byte its own from the 17th on). */
+static void add_ticket_len(uint8_t id, const uint8_t *priv, bool used, size_t len)
 {
     struct cl_applet_egoods *e = &st.egoods[st.egoods_count++];
-    uint8_t tbs[4 + 8 + 24], dig[32];
-    size_t sl = 0;
+    uint8_t tbs[4 + 8 + CL_APPLET_EGOODS_DATA], dig[32];
+    size_t sl = 0, i;
 
     memset(e, 0, sizeof(*e));
     e->used = used ? 1 : 0;
-    e->data_len = 24;
-    memset(e->data, 0xA0, 24);
+    e->data_len = (uint8_t)len;
+    memset(e->data, 0xA0, 16);
     e->data[0] = id;
-    memcpy(e->data + 16, "BUS-2026", 8);
+    for (i = 16; i < len; i++)
+        e->data[i] = (uint8_t)("BUS-2026"[(i - 16) % 8] + (i - 16) / 8);
     memcpy(tbs, "CLEG", 4);
     memcpy(tbs + 4, st.serial, 8);
-    memcpy(tbs + 12, e->data, 24);
-    ck_assert_int_eq(cl_sha256(tbs, sizeof(tbs), dig), CL_OK);
+    memcpy(tbs + 12, e->data, len);
+    ck_assert_int_eq(cl_sha256(tbs, 12 + len, dig), CL_OK);
     ck_assert_int_eq(cl_posix_crypto_sign(&pc, priv, dig, 32, e->sig, sizeof(e->sig), &sl), CL_OK);
     e->sig_len = (uint8_t)sl;
+}
+
+static void add_ticket(uint8_t id, const uint8_t *priv, bool used)
+{
+    add_ticket_len(id, priv, used, 24);
 }
 
 static void setup(void)
@@ -195,6 +202,7 @@ START_TEST(t_presented_again)
     ck_assert_uint_eq(res.rec, 0);
     ck_assert_uint_eq(res.receipt_len, 0);
     ck_assert_uint_eq(res.used_seen, 1);
+    ck_assert_uint_eq(res.sw, 0);
 }
 END_TEST
 
@@ -217,6 +225,7 @@ START_TEST(t_forged)
     ck_assert_uint_eq(st.egoods[0].used, 0);
     ck_assert_uint_eq(res.forged_seen, 1);
     ck_assert_uint_eq(res.payload_len, 0);
+    ck_assert_uint_eq(res.sw, 0);
     cl_wipe(other_priv, sizeof(other_priv));
 }
 END_TEST
@@ -252,6 +261,7 @@ START_TEST(t_no_ticket)
     cmd_is(0, GET_BALANCE);
     cmd_is(1, "00 B2 01 24 00");
     ck_assert_uint_eq(res.rec, 0);
+    ck_assert_uint_eq(res.sw, 0);
 }
 END_TEST
 
@@ -269,6 +279,44 @@ START_TEST(t_not_accepted)
     ck_assert_int_eq(validate(), CL_ERR_NOT_FOUND);
     ck_assert_uint_eq(napdu, 3);
     ck_assert_uint_eq(st.egoods[0].used, 0);
+}
+END_TEST
+
+/* The validator's own check sees the ticket's payload, exactly. */
+static bool accept_first(void *ctx, const uint8_t *payload, size_t len)
+{
+    (void)ctx;
+    return len == st.egoods[0].data_len && memcmp(payload, st.egoods[0].data, len) == 0;
+}
+
+START_TEST(t_accept_sees_payload)
+{
+    add_ticket(0x01, issuer_priv, false);
+    tcfg.accept = accept_first;
+    ck_assert_int_eq(validate(), CL_OK);
+    ck_assert_uint_eq(res.rec, 1);
+    ck_assert_uint_eq(st.egoods[0].used, 1);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->signs, 1);   /* the USE's receipt */
+}
+END_TEST
+
+/* Payloads of the shortest and longest size a validator reads are
+ * tickets; a record with less than a ticket id counts as forged. */
+START_TEST(t_payload_sizes)
+{
+    if (_i == 2) {
+        add_ticket_len(0x01, issuer_priv, false, 15);   /* less than the id */
+        st.egoods[0].data_len = 15;
+        ck_assert_int_eq(validate(), CL_ERR_SIGNATURE);
+        ck_assert_uint_eq(res.forged_seen, 1);
+        ck_assert_uint_eq(res.sw, 0);
+        return;
+    }
+    add_ticket_len(0x01, issuer_priv, false, _i == 0 ? 16 : CL_DEV_TICKET_DATA_MAX);
+    ck_assert_int_eq(validate(), CL_OK);
+    ck_assert_uint_eq(res.payload_len, st.egoods[0].data_len);
+    ck_assert_mem_eq(res.payload, st.egoods[0].data, res.payload_len);
+    ck_assert_uint_eq(res.forged_seen, 0);
 }
 END_TEST
 
@@ -342,6 +390,8 @@ static Suite *ticket_suite(void)
     tcase_add_test(tc, t_forged_then_valid);
     tcase_add_test(tc, t_no_ticket);
     tcase_add_test(tc, t_not_accepted);
+    tcase_add_test(tc, t_accept_sees_payload);
+    tcase_add_loop_test(tc, t_payload_sizes, 0, 3);
     tcase_add_loop_test(tc, t_pulled, 1, 3);
     tcase_add_test(tc, t_no_challenge);
     tcase_add_test(tc, t_args);
