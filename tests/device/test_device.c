@@ -1222,6 +1222,48 @@ static void teardown_variant(void)
     variant = V_PRODUCT;
 }
 
+/* Refused by the policy before any job runs: the answer in the request's
+ * own form (TXN-RESULT, PIN-VERIFY-RESULT, PIN-CHANGE-RESULT), the error
+ * DENIED, nothing at the card. */
+START_TEST(t_refused_typed)
+{
+    static uint8_t bad[13];
+    struct cl_relay_msg m;
+
+    switch (_i) {
+    case 0:   /* a signing header the policy knows no kind for */
+        approve_msg(&m, CL_TXN_PURCHASE, 250);
+        memcpy(m.u.txn.sign_cmd, "\x00\x2A\x9E\x9B", 4);
+        request(&m);
+        ck_assert_uint_eq(ans.type, CL_RELAY_TXN_RESULT);
+        ck_assert_mem_eq(ans.u.txn_result.txn_id, tid, 16);
+        ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_FAILED);
+        ck_assert_uint_eq(ans.u.txn_result.error, CL_RELAY_E_DENIED);
+        break;
+    default:  /* a PIN template that is no VERIFY / CHANGE REFERENCE DATA (MSE) */
+        rig_pin_verify_msg(&m, bad);
+        bad[1] = 0x22;
+        if (_i == 2) {   /* old PIN block at 0, new at 8 */
+            static uint8_t chg[21];
+            cl_test_hex("00 22 00 80 10 24 FF FF FF FF FF FF FF 24 FF FF FF FF FF FF FF", chg,
+                        sizeof(chg));
+            m.type = CL_RELAY_PIN_CHANGE;
+            m.u.pin.apdu.data = chg;
+            m.u.pin.apdu.len = sizeof(chg);
+            m.u.pin.new_offset = 8;
+        }
+        request(&m);
+        ck_assert_uint_eq(ans.type, m.type + 1);
+        ck_assert_uint_eq(ans.u.pin_result.sw, 0);
+        ck_assert_uint_eq(ans.u.pin_result.error, CL_RELAY_E_DENIED);
+        break;
+    }
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(napdu, 0);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->denied, 1);
+}
+END_TEST
+
 /* Paging through an approval: Confirm is offered on the last page and,
  * once every page was seen, on every page; Confirm before that turns the
  * page; Up and Down stop at the ends. */
@@ -1490,6 +1532,7 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_purchase_signature_verifies);
     tcase_add_loop_test(tc, t_txn_failures, 0, (int)(sizeof(fails) / sizeof(fails[0])));
     tcase_add_test(tc, t_txn_refused_at_start);
+    tcase_add_loop_test(tc, t_refused_typed, 0, 3);
     tcase_add_test(tc, t_txn_pages);
     tcase_add_test(tc, t_txn_pin_offset);
     tcase_add_loop_test(tc, t_record_payee_display, 0, 2);
