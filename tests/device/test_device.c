@@ -630,6 +630,35 @@ START_TEST(t_resume_mid_approval)
 END_TEST
 
 
+/* The link drops during an approval and the server comes back with a
+ * fresh session (it kept nothing): a new request is refused with ERROR
+ * STATE while the holder still decides, and nothing reaches the card. */
+START_TEST(t_fresh_session_while_busy)
+{
+    struct cl_relay_msg m;
+    static const uint8_t token[16] = {7, 7, 7};
+    static uint8_t cmd[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
+
+    approve_msg(&m, CL_TXN_PURCHASE, 700);
+    request(&m);
+    ck_assert(take(CL_UI_TXN));
+    cl_dev_net_down(&dev, now);
+    cl_relay_session_free(&srv);
+    rig_server_open(&srv, &scfg, srx, sizeof(srx), srb, sizeof(srb), now, token, sizeof(token));
+    ck_assert_int_eq(cl_dev_net_up(&dev, now), CL_OK);
+    pump();
+    ck_assert_uint_eq(cl_relay_session_state(&srv), CL_RELAY_ST_OPEN);
+    cl_relay_msg_init(&m, CL_RELAY_APDU);
+    m.u.apdu.apdu.data = cmd;
+    m.u.apdu.apdu.len = sizeof(cmd);
+    request(&m);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+    ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_STATE);
+    ck_assert_uint_eq(napdu, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ SCRIPT */
 
 static uint8_t bal_cmd[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
@@ -1513,6 +1542,7 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_declined);
     tcase_add_test(tc, t_purse);
     tcase_add_test(tc, t_resume_mid_approval);
+    tcase_add_test(tc, t_fresh_session_while_busy);
     tcase_add_test(tc, t_script_all);
     tcase_add_test(tc, t_script_stop);
     tcase_add_test(tc, t_script_continue);
