@@ -100,11 +100,15 @@ static struct cl_ledger_txn *ledger_find(const uint8_t id[16])
     return NULL;
 }
 
+static int ledger_fail;   /* l_begin() answers this error when set */
+
 static int l_begin(void *ctx, const struct cl_ledger_txn *t, struct cl_ledger_txn *out)
 {
     struct cl_ledger_txn *r = ledger_find(t->id);
     (void)ctx;
     ledger_begins++;
+    if (ledger_fail != 0)
+        return ledger_fail;
     if (r != NULL) {
         if (out != NULL)
             *out = *r;
@@ -269,6 +273,13 @@ static uint32_t now_ms;
 static uint8_t rbuf[1100];
 static size_t rlen;
 
+/* what the scripted device alters in the card's answer to INS ins */
+static struct {
+    bool on;
+    uint8_t ins, x;
+    size_t at;
+} tamper;
+
 static unsigned card(const uint8_t *cmd, size_t n)
 {
     uint8_t c[300];
@@ -285,6 +296,8 @@ static unsigned card(const uint8_t *cmd, size_t n)
     rlen = 0;
     ck_assert_int_eq(cl_applet_process(&ap, c, n, rbuf, sizeof(rbuf), &rlen), CL_OK);
     ck_assert_uint_ge(rlen, 2);
+    if (tamper.on && n >= 2 && c[1] == tamper.ins && tamper.at < rlen)
+        rbuf[tamper.at] ^= tamper.x;   /* a device that alters the card's answer */
     return (unsigned)rbuf[rlen - 2] << 8 | rbuf[rlen - 1];
 }
 
@@ -609,6 +622,8 @@ static void start(int which)
     holder.pins[0] = holder.pins[1] = holder.pins[2] = holder.pins[3] = "2468";
     ledger_n = 0;
     ledger_begins = ledger_commits = 0;
+    ledger_fail = 0;
+    memset(&tamper, 0, sizeof(tamper));
     dev_requests = dev_executed = policy_refusals = 0;
     card_reads = 0;
     dev_displays = 0;
@@ -1779,6 +1794,62 @@ START_TEST(load_value)
 }
 END_TEST
 
+/* The card's answer to CREDIT altered on its way (by the device, or the
+ * line): the new balance or counter not what the card would have, or its
+ * signature not the card's: FAILED, never APPROVED. A balance that would
+ * pass 2^32 - 1 is refused before the card is asked. */
+static const struct {
+    size_t at;      /* byte of the answer flipped */
+    int err;
+} credit_tampers[] = {
+    { 3, CL_ERR_SIGNATURE },    /* the balance's last byte */
+    { 7, CL_ERR_SIGNATURE },    /* the counter's last byte */
+    { 20, CL_ERR_SIGNATURE },   /* inside the card's signature */
+};
+
+START_TEST(load_receipt_checked)
+{
+    const struct cl_server_result *res;
+    uint8_t id[16];
+
+    start(1);
+    tamper.on = true;
+    tamper.ins = 0x52;   /* CREDIT */
+    tamper.at = credit_tampers[_i].at;
+    tamper.x = 0x01;
+    ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+    ck_assert_int_eq(cl_server_load(&srv, now_ms, id, 1000), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, credit_tampers[_i].err);
+    ck_assert_uint_eq(ledger_find(id)->outcome, CL_LEDGER_FAILED);
+    stop();
+}
+END_TEST
+
+/* The ledger cannot record the transaction: the flow ends with the
+ * ledger's error and no approval reaches the device (only the reads
+ * before it). */
+START_TEST(ledger_begin_fails)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+    unsigned reqs;
+
+    start(0);
+    ledger_fail = CL_ERR_IO;
+    reqs = dev_requests;
+    purchase_txn(&t, 250);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_ERR_IO);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_uint_eq(dev_requests - reqs, 1);   /* the SCRIPT that reads the card */
+    ck_assert_ptr_null(ledger_find(t.id));
+    stop();
+}
+END_TEST
+
 START_TEST(egoods_load)
 {
     const struct cl_server_result *res;
@@ -1885,6 +1956,8 @@ static Suite *server_suite(void)
     tcase_add_loop_test(tc, purse_payment, 0, n_backends());
 #ifdef CL_HAVE_OPENSSL
     tcase_add_test(tc, load_value);
+    tcase_add_loop_test(tc, load_receipt_checked, 0, (int)(sizeof(credit_tampers) / sizeof(credit_tampers[0])));
+    tcase_add_test(tc, ledger_begin_fails);
     tcase_add_test(tc, egoods_load);
 #endif
     tcase_add_test(tc, load_without_issuer_key);
