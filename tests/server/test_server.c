@@ -909,6 +909,7 @@ START_TEST(purchase_approved)
     res = run_flow();
     ck_assert_int_eq(res->err, CL_OK);
     ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(res->sw, 0);   /* no card status word to report */
     ck_assert(!res->recorded);
     ck_assert_mem_eq(res->txn_id, t.id, 16);
     ck_assert_uint_eq(res->account_len, 32);
@@ -1767,6 +1768,7 @@ START_TEST(load_value)
     res = run_flow();
     ck_assert_int_eq(res->err, CL_OK);
     ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(res->sw, 0);
     ck_assert_uint_eq(res->balance, 3500);
     ck_assert_uint_eq(res->counter, 1);
     ck_assert_uint_eq(ast.balance, 3500);
