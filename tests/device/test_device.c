@@ -885,6 +885,10 @@ START_TEST(t_prompt_yes)
     ck_assert_uint_eq(ans.type, CL_RELAY_PROMPT_ANSWER);
     ck_assert_uint_eq(ans.u.prompt_answer.result, CL_RELAY_ANSWER_OK);
     ck_assert_uint_eq(ans.u.prompt_answer.value.len, 0);
+    /* the prompt answered, the device's own idle screen is back */
+    ck_assert(take(CL_UI_IDLE));
+    ck_assert_str_eq(scr.text, "Ready\n");
+    ck_assert(!take(CL_UI_IDLE));
 }
 END_TEST
 
