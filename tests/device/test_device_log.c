@@ -671,6 +671,72 @@ START_TEST(t_card_accessors)
 }
 END_TEST
 
+/* The header's NULL contract, call by call: int functions CL_ERR_ARG,
+ * pulls 0, timers CL_TIMER_NONE, wants 0 (card want FAILED), accessors
+ * NULL / false, void ones nothing; and NULL buffers with lengths. */
+START_TEST(t_null_contract)
+{
+    const uint8_t *p = (const uint8_t *)"x";
+    struct cl_ui_screen scr;
+    struct cl_ui_event ev;
+    struct cl_dev_ticket tk;
+    struct cl_dev_ticket_cfg tc;
+    uint8_t b[4] = {1, 2, 3, 4};
+
+    memset(&ev, 0, sizeof(ev));
+    memset(&tc, 0, sizeof(tc));
+    cl_dev_init(NULL);
+    cl_dev_free(NULL);
+    ck_assert_int_eq(cl_dev_setup(NULL, NULL), CL_ERR_ARG);
+    ck_assert_uint_eq(cl_dev_wants(NULL), 0);
+    ck_assert_int_eq(cl_dev_error(NULL), CL_ERR_ARG);
+    ck_assert_ptr_null(cl_dev_stats(NULL));
+    ck_assert_ptr_null(cl_dev_policy(NULL));
+    ck_assert_ptr_null(cl_dev_session(NULL));
+    ck_assert_int_eq(cl_dev_card_inserted(NULL, now), CL_ERR_ARG);
+    cl_dev_card_removed(NULL, now);
+    ck_assert_int_eq(cl_dev_card_want(NULL), CL_WANT_FAILED);
+    ck_assert_uint_eq(cl_dev_card_ctrl(NULL), CL_CARD_CTRL_NONE);
+    ck_assert_ptr_null(cl_dev_card_params(NULL));
+    ck_assert_int_eq(cl_dev_card_ctrl_done(NULL, now, CL_OK), CL_ERR_ARG);
+    ck_assert_uint_eq(cl_dev_card_pull(NULL, &p), 0);
+    ck_assert_int_eq(cl_dev_card_sent(NULL, now, 1), CL_ERR_ARG);
+    ck_assert_uint_eq(cl_dev_card_recv_max(NULL), 0);
+    ck_assert_uint_eq(cl_dev_card_timer(NULL), CL_TIMER_NONE);
+    cl_dev_card_elapsed(NULL, 5);
+    ck_assert_int_eq(cl_dev_card_feed(NULL, now, b, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_card_timeout(NULL, now), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_card_parity(NULL, now, 0x3B), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_card_fail(NULL, now, CL_ERR_IO), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_net_up(NULL, now), CL_ERR_ARG);
+    cl_dev_net_down(NULL, now);
+    ck_assert_int_eq(cl_dev_net_feed(NULL, now, b, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_net_too_large(NULL, now, b, 1), CL_ERR_ARG);
+    ck_assert_uint_eq(cl_dev_net_pull(NULL, now, &p), 0);
+    ck_assert_int_eq(cl_dev_net_sent(NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_ui_take(NULL, &scr), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_ui_key(NULL, now, CL_UI_KEY_CONFIRM), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_ui_pin(NULL, now, b, 4), CL_ERR_ARG);
+    ck_assert_uint_eq(b[0] | b[1] | b[2] | b[3], 1 | 2 | 3 | 4);   /* not the device's to wipe */
+    ck_assert_int_eq(cl_dev_ui_entry(NULL, now, b, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_ui_event(NULL, now, &ev), CL_ERR_ARG);
+    ck_assert_uint_eq(cl_dev_timer(NULL, now), CL_TIMER_NONE);
+    ck_assert_int_eq(cl_dev_timeout(NULL, now), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_validate(NULL, now, &tc), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_ticket_result(NULL, &tk), CL_ERR_ARG);
+    /* a device, NULL buffers with lengths, NULL outputs */
+    ck_assert_int_eq(cl_dev_net_feed(&dev, now, NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_net_feed(&dev, now, NULL, 0), 0);
+    ck_assert_uint_eq(cl_dev_net_pull(&dev, now, NULL), 0);
+    ck_assert_int_eq(cl_dev_ui_take(&dev, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, NULL, 4), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_ui_entry(&dev, now, NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_ui_event(&dev, now, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_card_feed(&dev, now, NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_error(&dev), CL_OK);
+}
+END_TEST
+
 static Suite *device_log_suite(void)
 {
     Suite *s = suite_create("device_log");
@@ -689,6 +755,7 @@ static Suite *device_log_suite(void)
     tcase_add_test(tc, t_inserted_while_down);
     tcase_add_test(tc, t_removed_before_session);
     tcase_add_loop_test(tc, t_card_accessors, 0, 2);
+    tcase_add_test(tc, t_null_contract);
     suite_add_tcase(s, tc);
     return s;
 }
