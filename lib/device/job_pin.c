@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cardlink/error.h"
+#include "cardlink/sw.h"
 #include "device_int.h"
 
 enum { E_OLD = 0, E_NEW = 1, E_CONFIRM = 2, E_DONE = 3 };
@@ -24,15 +25,15 @@ static uint8_t answer(struct cl_dev *d, uint16_t sw, uint8_t code)
 static void tries_screen(struct cl_dev *d, uint16_t sw)
 {
     char t[32] = "Wrong PIN\n";
-    unsigned n = sw & 0x0Fu;
+    int n = cl_sw_retries(sw);
     size_t k = 10;
 
     if (sw == 0x6983) {
         cl_devj_screen(d, CL_UI_MESSAGE, "PIN blocked\n");
-    } else if ((sw & 0xFFF0u) == 0x63C0u) {
+    } else if (n >= 0) {
         if (n >= 10)
             t[k++] = '1';
-        t[k++] = (char)('0' + n % 10u);
+        t[k++] = (char)('0' + (unsigned)n % 10u);
         memcpy(t + k, n == 1 ? " try left\n" : " tries left\n", n == 1 ? 11 : 13);
         cl_devj_screen(d, CL_UI_MESSAGE, t);
     } else {
