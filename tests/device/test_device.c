@@ -94,6 +94,8 @@ static void pump(void)
  * with a policy that knows no cardlink card */
 enum { V_PRODUCT, V_NO_HASH, V_PLAIN_POLICY };
 static unsigned variant;
+/* the display size the next setup() asks for (0, 0: the device's default) */
+static uint8_t geo_cols, geo_rows;
 
 static void setup(void)
 {
@@ -116,6 +118,8 @@ static void setup(void)
     cfg.hash.digest = variant == V_NO_HASH ? NULL : cl_dev_hash_sha256;
     if (variant == V_PLAIN_POLICY)
         cfg.policy.flags = 0;   /* no cardlink card: cleanup by card reset */
+    cfg.cols = geo_cols;
+    cfg.rows = geo_rows;
     cl_dev_init(&dev);
     ck_assert_int_eq(cl_dev_setup(&dev, &cfg), CL_OK);
 
@@ -947,6 +951,359 @@ START_TEST(t_prompt_pin_like)
 }
 END_TEST
 
+/* A PROMPT's entry, as cl_dev_ui_entry() takes it: the length inside the
+ * prompt's range (a min of 0 means 1), printable ASCII, digits only for a
+ * NUMERIC prompt. A refused entry leaves the prompt up; the next one that
+ * passes is the answer, byte for byte. */
+static const struct {
+    uint8_t kind, min, max;
+    const char *entry;   /* tried first */
+    int rc;              /* its result */
+} entries[] = {
+    { CL_RELAY_PROMPT_TEXT, 2, 5, "A", CL_ERR_LENGTH },
+    { CL_RELAY_PROMPT_TEXT, 2, 5, "AB", CL_OK },
+    { CL_RELAY_PROMPT_TEXT, 2, 5, "ABCDE", CL_OK },
+    { CL_RELAY_PROMPT_TEXT, 2, 5, "ABCDEF", CL_ERR_LENGTH },
+    { CL_RELAY_PROMPT_TEXT, 0, 5, "", CL_ERR_LENGTH },
+    { CL_RELAY_PROMPT_TEXT, 0, 5, "x", CL_OK },
+    { CL_RELAY_PROMPT_TEXT, 1, 5, " ~", CL_OK },
+    { CL_RELAY_PROMPT_TEXT, 1, 5, "A\x1F", CL_ERR_ARG },
+    { CL_RELAY_PROMPT_TEXT, 1, 5, "A\x7F", CL_ERR_ARG },
+    { CL_RELAY_PROMPT_TEXT, 1, 5, "\x80", CL_ERR_ARG },
+    { CL_RELAY_PROMPT_TEXT, 1, 64, "0123456789012345678901234567890123456789"
+                                   "012345678901234567890123", CL_OK },
+    { CL_RELAY_PROMPT_NUMERIC, 1, 3, "09", CL_OK },
+    { CL_RELAY_PROMPT_NUMERIC, 1, 3, "0/", CL_ERR_ARG },
+    { CL_RELAY_PROMPT_NUMERIC, 1, 3, "9:", CL_ERR_ARG },
+    { CL_RELAY_PROMPT_NUMERIC, 1, 3, "1 2", CL_ERR_ARG },
+    { CL_RELAY_PROMPT_NUMERIC, 1, 3, "1234", CL_ERR_LENGTH },
+};
+
+START_TEST(t_prompt_entry_rules)
+{
+    const char *e = entries[_i].entry;
+    size_t n = strlen(e);
+    const char *good = entries[_i].kind == CL_RELAY_PROMPT_NUMERIC ? "7" : "ok";
+
+    prompt(entries[_i].kind, "Your answer", entries[_i].min, entries[_i].max, 0);
+    ck_assert(!sev_ok);
+    ck_assert(take(CL_UI_PROMPT));
+    ck_assert_uint_eq(scr.entry, entries[_i].kind == CL_RELAY_PROMPT_NUMERIC
+                                     ? CL_UI_ENTRY_DIGITS : CL_UI_ENTRY_TEXT);
+    ck_assert_uint_eq(scr.entry_min, entries[_i].min > 0 ? entries[_i].min : 1);
+    ck_assert_uint_eq(scr.entry_max, entries[_i].max);
+    ck_assert_uint_eq(scr.entry_row, 1);   /* below the prompt's one row */
+    ck_assert_int_eq(cl_dev_ui_entry(&dev, now, (const uint8_t *)e, n), entries[_i].rc);
+    pump();
+    if (entries[_i].rc == CL_OK) {
+        ck_assert(sev_ok);
+        ck_assert_uint_eq(ans.u.prompt_answer.result, CL_RELAY_ANSWER_OK);
+        ck_assert_uint_eq(ans.u.prompt_answer.value.len, n);
+        ck_assert_mem_eq(ans.u.prompt_answer.value.data, e, n);
+        return;
+    }
+    ck_assert(!sev_ok);   /* still asking */
+    ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 0);
+    ck_assert_int_eq(cl_dev_ui_entry(&dev, now, (const uint8_t *)good, strlen(good)), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.prompt_answer.value.len, strlen(good));
+    ck_assert_mem_eq(ans.u.prompt_answer.value.data, good, strlen(good));
+}
+END_TEST
+
+/* A YES/NO prompt takes keys, not an entry; an entry with nothing asked,
+ * or keys with nothing asked, change nothing. */
+START_TEST(t_prompt_entry_state)
+{
+    ck_assert_int_eq(cl_dev_ui_entry(&dev, now, (const uint8_t *)"1", 1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, 0x7F), CL_OK);   /* unknown key: ignored */
+    pump();
+    ck_assert_uint_eq(cl_dev_stats(&dev)->requests, 0);
+    prompt(CL_RELAY_PROMPT_YESNO, "Print receipt?", 0, 0, 0);
+    ck_assert(take(CL_UI_PROMPT));
+    ck_assert_uint_eq(scr.entry, CL_UI_ENTRY_NONE);
+    ck_assert_uint_eq(scr.flags, CL_UI_F_CONFIRM | CL_UI_F_CANCEL);
+    ck_assert_int_eq(cl_dev_ui_entry(&dev, now, (const uint8_t *)"y", 1), CL_ERR_STATE);
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, 0x7F), CL_OK);
+    pump();
+    ck_assert(!sev_ok);
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CANCEL), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.prompt_answer.result, CL_RELAY_ANSWER_NO);
+    /* a TEXT prompt ignores CONFIRM without an entry */
+    prompt(CL_RELAY_PROMPT_TEXT, "Your name", 1, 10, 0);
+    ck_assert(take(CL_UI_PROMPT));
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+    pump();
+    ck_assert(!sev_ok);
+}
+END_TEST
+
+/* cl_dev_ui_event() hands each event type to its call and wipes the event
+ * whatever the result. */
+START_TEST(t_ui_events)
+{
+    struct cl_ui_event ev;
+    static const struct cl_ui_event zero;
+    uint8_t tmpl[13];
+    struct cl_relay_msg m;
+
+    prompt(CL_RELAY_PROMPT_TEXT, "Your name", 1, 10, 0);
+    ck_assert(take(CL_UI_PROMPT));
+    memset(&ev, 0, sizeof(ev));
+    ev.type = CL_UI_EV_ENTRY;
+    ev.len = CL_UI_ENTRY_MAX + 1;   /* longer than its data */
+    ck_assert_int_eq(cl_dev_ui_event(&dev, now, &ev), CL_ERR_ARG);
+    ck_assert_mem_eq(&ev, &zero, sizeof(ev));
+    ev.type = 9;   /* no such type */
+    ev.len = 1;
+    ev.data[0] = 'R';
+    ck_assert_int_eq(cl_dev_ui_event(&dev, now, &ev), CL_ERR_ARG);
+    ck_assert_mem_eq(&ev, &zero, sizeof(ev));
+    ev.type = CL_UI_EV_PIN;   /* no PIN screen up */
+    ev.len = 4;
+    ck_assert_int_eq(cl_dev_ui_event(&dev, now, &ev), CL_ERR_STATE);
+    ck_assert_mem_eq(&ev, &zero, sizeof(ev));
+    pump();
+    ck_assert(!sev_ok);
+    ev.type = CL_UI_EV_ENTRY;
+    ev.len = 4;
+    memcpy(ev.data, "Rosa", 4);
+    ck_assert_int_eq(cl_dev_ui_event(&dev, now, &ev), CL_OK);
+    ck_assert_mem_eq(&ev, &zero, sizeof(ev));
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.prompt_answer.value.len, 4);
+    ck_assert_mem_eq(ans.u.prompt_answer.value.data, "Rosa", 4);
+
+    prompt(CL_RELAY_PROMPT_YESNO, "Print receipt?", 0, 0, 0);
+    ck_assert(take(CL_UI_PROMPT));
+    ev.type = CL_UI_EV_KEY;
+    ev.key = CL_UI_KEY_CONFIRM;
+    ck_assert_int_eq(cl_dev_ui_event(&dev, now, &ev), CL_OK);
+    ck_assert_mem_eq(&ev, &zero, sizeof(ev));
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.prompt_answer.result, CL_RELAY_ANSWER_OK);
+
+    rig_pin_verify_msg(&m, tmpl);
+    request(&m);
+    ck_assert(take(CL_UI_PIN));
+    ev.type = CL_UI_EV_PIN;
+    ev.len = 4;
+    memcpy(ev.data, "\x01\x02\x03\x04", 4);
+    ck_assert_int_eq(cl_dev_ui_event(&dev, now, &ev), CL_OK);
+    ck_assert_mem_eq(&ev, &zero, sizeof(ev));
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
+}
+END_TEST
+
+/* The holder's entry time as cl_dev_timer() counts it down: exact to the
+ * millisecond, 0 once due, and no entry timer once the prompt is answered. */
+START_TEST(t_prompt_timer)
+{
+    uint32_t t0 = now;
+
+    prompt(CL_RELAY_PROMPT_YESNO, "Continue?", 0, 0, 3);
+    ck_assert(take(CL_UI_PROMPT));
+    ck_assert_uint_eq(cl_dev_timer(&dev, t0 + 2998), 2);
+    ck_assert_uint_eq(cl_dev_timer(&dev, t0 + 2999), 1);
+    ck_assert_uint_eq(cl_dev_timer(&dev, t0 + 3000), 0);
+    ck_assert_uint_eq(cl_dev_timer(&dev, t0 + 4000), 0);
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_gt(cl_dev_timer(&dev, t0 + 3000), 0);   /* the session's only */
+    /* a prompt without its own time-out waits the device's entry time */
+    prompt(CL_RELAY_PROMPT_YESNO, "Continue?", 0, 0, 0);
+    ck_assert(take(CL_UI_PROMPT));
+    ck_assert_uint_eq(cl_dev_timer(&dev, now + 59999), 1);
+    ck_assert_uint_eq(cl_dev_timer(&dev, now + 60000), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ DISPLAY */
+
+/* The display size a device is set up with, as its screens show it: a
+ * width or height of 0 means the default 20 x 4, larger ones are cut to
+ * CL_UI_COLS_MAX x CL_UI_ROWS_MAX. A DISPLAY's line is cut at the width
+ * less the server mark; a PROMPT needs a row left for its entry. */
+static const struct {
+    uint8_t cols, rows;   /* asked for */
+    uint8_t w, h;         /* what the device uses */
+} geos[] = {
+    { 0, 0, 20, 4 },
+    { 0, 7, 20, 4 },
+    { 30, 0, 20, 4 },
+    { 12, 3, 12, 3 },
+    { 40, 16, 40, 16 },
+    { 41, 17, 40, 16 },
+    { 255, 255, 40, 16 },
+};
+
+static void display(const char *text)
+{
+    struct cl_relay_msg m;
+
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    m.u.display.text.data = (const uint8_t *)text;
+    m.u.display.text.len = strlen(text);
+    request(&m);
+}
+
+START_TEST(t_display_geometry)
+{
+    static const char line[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    char want[CL_UI_TEXT_MAX], text[64];
+    size_t k, n = 0, cut = (size_t)geos[_i].w - CL_POLICY_SERVER_MARK_LEN;
+    unsigned rows;
+
+    teardown();
+    geo_cols = geos[_i].cols;
+    geo_rows = geos[_i].rows;
+    setup();
+    geo_cols = geo_rows = 0;
+
+    display(line);
+    ck_assert(!sev_ok);   /* answered once shown */
+    ck_assert(take(CL_UI_SERVER_TEXT));
+    for (k = 0; k < sizeof(line) - 1; k += cut) {
+        size_t piece = sizeof(line) - 1 - k < cut ? sizeof(line) - 1 - k : cut;
+        memcpy(want + n, CL_POLICY_SERVER_MARK, CL_POLICY_SERVER_MARK_LEN);
+        memcpy(want + n + CL_POLICY_SERVER_MARK_LEN, line + k, piece);
+        n += CL_POLICY_SERVER_MARK_LEN + piece;
+        want[n++] = '\n';
+    }
+    want[n] = '\0';
+    ck_assert_str_eq(scr.text, want);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_DISPLAY_DONE);
+    ck_assert(!take(CL_UI_IDLE));   /* the text stays up */
+
+    /* a prompt of h - 1 rows fits, one of h rows does not */
+    for (rows = geos[_i].h - 1; rows <= geos[_i].h; rows++) {
+        memset(text, 'x', sizeof(text));
+        for (k = 0; k < rows; k++)
+            text[2 * k] = k + 1 < rows ? 'a' : '?', text[2 * k + 1] = '\n';
+        text[2 * rows - 1] = '\0';
+        prompt(CL_RELAY_PROMPT_YESNO, text, 0, 0, 0);
+        if (rows < geos[_i].h) {
+            ck_assert(!sev_ok);
+            ck_assert(take(CL_UI_PROMPT));
+            ck_assert_uint_eq(cl_ui_screen_rows(&scr), rows);
+            ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+            pump();
+            ck_assert(sev_ok);
+            ck_assert_uint_eq(ans.type, CL_RELAY_PROMPT_ANSWER);
+            ck_assert(take(CL_UI_IDLE));
+        } else {
+            ck_assert(sev_ok);
+            ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+            ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_TOO_LARGE);
+        }
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------ network */
+
+/* Two messages in one cl_dev_net_feed() call: a fresh session's HELLO-ACK
+ * and the server's first request right behind it. Both are read and
+ * handled before the call returns. */
+START_TEST(t_net_two_in_one_feed)
+{
+    static uint8_t wire[512];
+    static const uint8_t token[16] = {9, 9, 9};
+    size_t w = 0, n;
+    const uint8_t *p;
+    struct cl_relay_msg m;
+
+    cl_dev_net_down(&dev, now);
+    cl_relay_session_free(&srv);
+    rig_server_open(&srv, &scfg, srx, sizeof(srx), srb, sizeof(srb), now, token, sizeof(token));
+    ck_assert_int_eq(cl_dev_net_up(&dev, now), CL_OK);
+    ck_assert(rig_dev_to_server(&dev, &srv, now, false, NULL));   /* the HELLO */
+    ck_assert_uint_eq(cl_relay_session_state(&srv), CL_RELAY_ST_OPEN);
+    while (cl_relay_session_poll(&srv, &sev))
+        ;   /* OPEN */
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    m.u.display.text.data = (const uint8_t *)"Hello";
+    m.u.display.text.len = 5;
+    ck_assert_int_eq(cl_relay_session_send(&srv, now, &m), CL_OK);
+    while ((n = cl_relay_session_pull(&srv, now, &p)) > 0) {
+        ck_assert_uint_le(w + n, sizeof(wire));
+        memcpy(wire + w, p, n);
+        w += n;
+        ck_assert_int_eq(cl_relay_session_sent(&srv, n), CL_OK);
+    }
+    ck_assert_uint_gt(w, 16);
+    ck_assert_int_eq(cl_dev_net_feed(&dev, now, wire, w), (int)w);
+    ck_assert_uint_eq(cl_relay_session_state(&dev.rs), CL_RELAY_ST_OPEN);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->requests, 1);
+    sev_ok = false;
+    ck_assert(take(CL_UI_SERVER_TEXT));
+    ck_assert_str_eq(scr.text, "> Hello\n");
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_DISPLAY_DONE);
+}
+END_TEST
+
+/* A session that failed on bytes from the network: cl_dev_net_feed() says
+ * so, and the device goes on without a server (cl_dev_timeout() is not an
+ * error source for the caller's loop). */
+START_TEST(t_net_session_fails)
+{
+    static const uint8_t junk[16] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    int r = cl_dev_net_feed(&dev, now, junk, sizeof(junk));
+
+    ck_assert_int_lt(r, 0);
+    ck_assert_int_ne(r, CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
+    ck_assert_int_eq(cl_dev_timeout(&dev, now + 600000), CL_OK);
+    ck_assert_uint_eq(cl_dev_wants(&dev) & CL_DEV_W_FAILED, 0);
+}
+END_TEST
+
+/* A link that swallows everything: the HELLO goes unanswered until the
+ * session calls the link dead (CL_DEV_W_NET_DROP); cl_dev_timeout() stays
+ * CL_OK on the way. Both cl_dev_net_down() and cl_dev_net_up() clear the
+ * flag. */
+START_TEST(t_net_link_dead)
+{
+    unsigned guard, k;
+
+    cl_dev_net_down(&dev, now);
+    ck_assert_int_eq(cl_dev_net_up(&dev, now), CL_OK);
+    for (k = 0; k < 2; k++) {
+        for (guard = 0; guard < 100 && !(cl_dev_wants(&dev) & CL_DEV_W_NET_DROP); guard++) {
+            const uint8_t *p;
+            size_t n;
+            uint32_t t = cl_dev_timer(&dev, now);
+            ck_assert_uint_ne(t, CL_TIMER_NONE);
+            now += t;
+            ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
+            while ((n = cl_dev_net_pull(&dev, now, &p)) > 0)
+                ck_assert_int_eq(cl_dev_net_sent(&dev, n), CL_OK);   /* lost */
+        }
+        ck_assert(cl_dev_wants(&dev) & CL_DEV_W_NET_DROP);
+        if (k == 0) {
+            cl_dev_net_down(&dev, now);
+        } else {
+            ck_assert_int_eq(cl_dev_net_up(&dev, now), CL_OK);
+        }
+        ck_assert_uint_eq(cl_dev_wants(&dev) & CL_DEV_W_NET_DROP, 0);
+        if (k == 0)
+            ck_assert_int_eq(cl_dev_net_up(&dev, now), CL_OK);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------ CARD-RESET */
 
 START_TEST(t_card_reset)
@@ -1559,6 +1916,14 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_prompt_cancel);
     tcase_add_test(tc, t_prompt_timeout);
     tcase_add_test(tc, t_prompt_pin_like);
+    tcase_add_loop_test(tc, t_prompt_entry_rules, 0, (int)(sizeof(entries) / sizeof(entries[0])));
+    tcase_add_test(tc, t_prompt_entry_state);
+    tcase_add_test(tc, t_ui_events);
+    tcase_add_test(tc, t_prompt_timer);
+    tcase_add_test(tc, t_net_two_in_one_feed);
+    tcase_add_test(tc, t_net_session_fails);
+    tcase_add_test(tc, t_net_link_dead);
+    tcase_add_loop_test(tc, t_display_geometry, 0, (int)(sizeof(geos) / sizeof(geos[0])));
     tcase_add_loop_test(tc, t_card_reset, 0, 2);
     tcase_add_loop_test(tc, t_removed_mid_approval, 0, 2);
     tcase_add_test(tc, t_cleanup_after_abandon);
