@@ -72,11 +72,26 @@ static int spy(void *ctx, const uint8_t *cmd, size_t n, uint8_t *r, size_t rs, s
     return inner.process(ctx, cmd, n, r, rs, rl);
 }
 
+/* The resets and power-offs the device asked of the line, in order; card_held stalls the card line (nothing moves on it) so that
+ * a test can fail it mid-exchange. */
+static unsigned ctrl_log[16], nctrl;
+static bool card_held;
+
+static bool card_step(void)
+{
+    if (card_held)
+        return false;
+    if (cl_dev_card_want(&dev) == CL_WANT_CTRL && cl_dev_card_ctrl(&dev) != CL_CARD_CTRL_PARAMS &&
+        nctrl < 16)
+        ctrl_log[nctrl++] = cl_dev_card_ctrl(&dev);
+    return rig_card_step(&dev, &sim, now);
+}
+
 /* One round: the card line, the device's bytes to the server, the first
  * answer kept in ans, the server's bytes to the device. */
 static bool round_trip(void)
 {
-    bool moved = rig_card_step(&dev, &sim, now);
+    bool moved = card_step();
 
     moved |= rig_dev_to_server(&dev, &srv, now, false, NULL);
     rig_poll_answer(&srv, &sev, &sev_ok, ans_buf, sizeof(ans_buf), &ans);
@@ -112,6 +127,8 @@ static void setup(void)
     napdu = 0;
     pso_len = 0;
     force_len = 0;
+    nctrl = 0;
+    card_held = false;
     merchant = "Cafe Rosa";
 
     rig_dev_config(&cfg, id, sizeof(id));
@@ -1333,6 +1350,239 @@ START_TEST(t_card_reset)
 }
 END_TEST
 
+/* An answer longer than the server takes (its HELLO-ACK's max message):
+ * the session refuses it, and the device sends ERROR TOO_LARGE in its
+ * place (REF to the request), so the server is not left waiting. */
+START_TEST(t_answer_too_long)
+{
+    static const uint8_t token[16] = {5, 5, 5};
+    static uint8_t cmd[5] = {0x00, 0x84, 0x00, 0x00, 0xC8};   /* 200 random bytes back */
+    struct cl_relay_msg m;
+
+    cl_dev_net_down(&dev, now);
+    cl_relay_session_free(&srv);
+    memset(&scfg, 0, sizeof(scfg));
+    scfg.ack_delay_ms = 1;
+    scfg.max_msg = 128;
+    cl_relay_session_init(&srv);
+    ck_assert_int_eq(cl_relay_session_setup(&srv, CL_RELAY_SERVER, &scfg, srx, sizeof(srx), srb,
+                                            sizeof(srb)), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&srv, now, token, sizeof(token)), CL_OK);
+    ck_assert_int_eq(cl_dev_net_up(&dev, now), CL_OK);
+    pump();
+    ck_assert_uint_eq(cl_relay_session_state(&srv), CL_RELAY_ST_OPEN);
+    cl_relay_msg_init(&m, CL_RELAY_APDU);
+    m.u.apdu.apdu.data = cmd;
+    m.u.apdu.apdu.len = sizeof(cmd);
+    request(&m);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(napdu, 1);   /* the card answered */
+    ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+    ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_TOO_LARGE);
+    ck_assert_uint_eq(ans.flags & CL_RELAY_F_REF, CL_RELAY_F_REF);
+    apdu("80 5C 00 00 00");   /* a short answer still goes through */
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(ans.u.apdu.apdu.len, 20);
+}
+END_TEST
+
+/* ------------------------------------------------------------ the card line fails */
+
+/* The line fails under an APDU in flight: the request ends in ERROR with
+ * the line's own code (a failure that gives none reads as NO_CARD), one
+ * card error is counted, and the card stays out of use until a CARD-RESET
+ * brings it back: a warm one asked of a failed card is done cold. */
+static const struct {
+    int err;          /* cl_dev_card_fail() */
+    uint8_t code;     /* the ERROR */
+    uint8_t mode;     /* the CARD-RESET asked afterwards */
+} line_fails[] = {
+    { CL_ERR_IO, CL_RELAY_E_CARD_IO, CL_RELAY_RESET_COLD },
+    { CL_ERR_CARD_MUTE, CL_RELAY_E_CARD_MUTE, CL_RELAY_RESET_WARM },
+    { CL_ERR_TIMEOUT, CL_RELAY_E_TIMEOUT, CL_RELAY_RESET_COLD },
+    { CL_ERR_CARD_REMOVED, CL_RELAY_E_NO_CARD, CL_RELAY_RESET_WARM },
+};
+
+START_TEST(t_card_line_fails)
+{
+    static uint8_t cmd[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
+    struct cl_relay_msg m;
+
+    card_held = true;
+    cl_relay_msg_init(&m, CL_RELAY_APDU);
+    m.u.apdu.apdu.data = cmd;
+    m.u.apdu.apdu.len = sizeof(cmd);
+    request(&m);
+    ck_assert(!sev_ok);
+    ck_assert(cl_dev_wants(&dev) & CL_DEV_W_CARD);
+    ck_assert_int_eq(cl_dev_card_fail(&dev, now, line_fails[_i].err), CL_OK);
+    card_held = false;
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+    ck_assert_uint_eq(ans.u.status.code, line_fails[_i].code);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->card_errors, 1);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->apdus, 1);
+    ck_assert_uint_eq(cl_dev_wants(&dev) & CL_DEV_W_CARD, 0);
+
+    /* the failed card takes no APDU */
+    request(&m);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+    ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_NO_CARD);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->card_errors, 1);
+
+    nctrl = 0;
+    cl_relay_msg_init(&m, CL_RELAY_CARD_RESET);
+    m.u.reset_mode = line_fails[_i].mode;
+    request(&m);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_CARD_RESET_RESULT);
+    ck_assert_uint_eq(ans.u.card.error, 0);
+    ck_assert_uint_eq(ans.u.card.protocol, CL_RELAY_PROTO_T1);
+    ck_assert_uint_ge(nctrl, 1);
+    ck_assert_uint_eq(ctrl_log[0], CL_CARD_CTRL_COLD);
+    apdu("80 5C 00 00 00");
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(ans.u.apdu.apdu.len, 20);
+}
+END_TEST
+
+/* The line controls a CARD-RESET asks for on an active card: WARM alone
+ * for a warm reset; OFF, then COLD, for a cold one. */
+START_TEST(t_card_reset_ctrl)
+{
+    struct cl_relay_msg m;
+
+    nctrl = 0;
+    cl_relay_msg_init(&m, CL_RELAY_CARD_RESET);
+    m.u.reset_mode = _i == 0 ? CL_RELAY_RESET_WARM : CL_RELAY_RESET_COLD;
+    request(&m);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.card.error, 0);
+    ck_assert_uint_ge(nctrl, 1);
+    if (_i == 0) {
+        ck_assert_uint_eq(ctrl_log[0], CL_CARD_CTRL_WARM);
+    } else {
+        ck_assert_uint_ge(nctrl, 2);
+        ck_assert_uint_eq(ctrl_log[0], CL_CARD_CTRL_OFF);
+        ck_assert_uint_eq(ctrl_log[1], CL_CARD_CTRL_COLD);
+    }
+}
+END_TEST
+
+/* The line fails at the CARD-RESET's reset itself (a cold reset's
+ * power-off went through): the result carries the line's code and no ATR. */
+START_TEST(t_card_reset_fails)
+{
+    struct cl_relay_msg m;
+    unsigned guard;
+
+    card_held = true;
+    cl_relay_msg_init(&m, CL_RELAY_CARD_RESET);
+    m.u.reset_mode = _i == 0 ? CL_RELAY_RESET_WARM : CL_RELAY_RESET_COLD;
+    request(&m);
+    ck_assert(!sev_ok);
+    for (guard = 0; guard < 8; guard++) {
+        unsigned c = cl_dev_card_ctrl(&dev);
+        if (cl_dev_card_want(&dev) == CL_WANT_CTRL &&
+            (c == CL_CARD_CTRL_COLD || c == CL_CARD_CTRL_WARM))
+            break;
+        ck_assert(rig_card_step(&dev, &sim, now));
+    }
+    ck_assert_uint_eq(cl_dev_card_ctrl(&dev),
+                      _i == 0 ? CL_CARD_CTRL_WARM : CL_CARD_CTRL_COLD);
+    ck_assert_int_eq(cl_dev_card_fail(&dev, now, CL_ERR_IO), CL_OK);
+    card_held = false;
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_CARD_RESET_RESULT);
+    ck_assert_uint_eq(ans.u.card.error, CL_RELAY_E_CARD_IO);
+    ck_assert_uint_eq(ans.u.card.atr.len, 0);
+}
+END_TEST
+
+/* Every message the server received while the line settles, in order:
+ * its type and, for ERROR and the results, its error code. */
+static uint8_t seen_type[16], seen_code[16];
+static unsigned nseen;
+
+static bool round_log(void)
+{
+    struct cl_relay_event ev;
+    bool moved = card_step();
+
+    moved |= rig_dev_to_server(&dev, &srv, now, false, NULL);
+    while (cl_relay_session_poll(&srv, &ev)) {
+        if (ev.msg == NULL || nseen >= 16)
+            continue;
+        seen_type[nseen] = ev.msg->type;
+        seen_code[nseen] = ev.msg->type == CL_RELAY_ERROR ? ev.msg->u.status.code
+                         : ev.msg->type == CL_RELAY_CARD_RESET_RESULT ? ev.msg->u.card.error
+                         : 0;
+        nseen++;
+    }
+    moved |= rig_server_to_dev(&srv, &dev, now);
+    return moved;
+}
+
+/* The card pulled under a request on the line (an APDU, a warm CARD-RESET,
+ * a cold one before and after its power-off): CARD-REMOVED reaches the server first, then the request's
+ * answer with NO_CARD (protocol §5.6). A card put back is announced again
+ * with its ATR, works, and holds no state from before (the PIN verified
+ * on the old one is forgotten). */
+START_TEST(t_removed_on_the_line)
+{
+    static uint8_t cmd[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
+    static const uint8_t good[4] = {1, 2, 3, 4};
+    struct cl_relay_msg m;
+    unsigned guard;
+
+    pin_verify(good, 4);
+    ck_assert(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED);
+    card_held = true;
+    if (_i == 0) {
+        cl_relay_msg_init(&m, CL_RELAY_APDU);
+        m.u.apdu.apdu.data = cmd;
+        m.u.apdu.apdu.len = sizeof(cmd);
+    } else {
+        cl_relay_msg_init(&m, CL_RELAY_CARD_RESET);
+        m.u.reset_mode = _i == 1 ? CL_RELAY_RESET_WARM : CL_RELAY_RESET_COLD;
+    }
+    request(&m);
+    ck_assert(!sev_ok);
+    if (_i == 3)   /* the cold reset's power-off done (2: before it) */
+        for (guard = 0; guard < 4 && cl_dev_card_want(&dev) == CL_WANT_CTRL &&
+                        cl_dev_card_ctrl(&dev) != CL_CARD_CTRL_COLD; guard++)
+            ck_assert(rig_card_step(&dev, &sim, now));
+    cl_sim_power_off(&sim);
+    cl_dev_card_removed(&dev, now);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED, 0);
+    card_held = false;
+    nseen = 0;
+    rig_pump(round_log, 1000);
+    ck_assert_uint_eq(nseen, 2);
+    ck_assert_uint_eq(seen_type[0], CL_RELAY_CARD_REMOVED);
+    ck_assert_uint_eq(seen_type[1], _i == 0 ? CL_RELAY_ERROR : CL_RELAY_CARD_RESET_RESULT);
+    ck_assert_uint_eq(seen_code[1], CL_RELAY_E_NO_CARD);
+    ck_assert_uint_eq(cl_dev_wants(&dev) & CL_DEV_W_CARD, 0);
+
+    nctrl = 0;
+    ck_assert_int_eq(cl_dev_card_inserted(&dev, now), CL_OK);
+    ck_assert_int_eq(cl_dev_card_inserted(&dev, now), CL_ERR_STATE);
+    nseen = 0;
+    rig_pump(round_log, 100000);
+    ck_assert_uint_eq(nseen, 1);
+    ck_assert_uint_eq(seen_type[0], CL_RELAY_CARD_INSERTED);
+    ck_assert_uint_eq(nctrl, 1);   /* one cold reset: nothing left pending */
+    ck_assert_uint_eq(ctrl_log[0], CL_CARD_CTRL_COLD);
+    apdu("80 5C 00 00 00");
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(ans.u.apdu.apdu.len, 20);
+    ck_assert_uint_eq(cl_dev_policy(&dev)->flags & CL_POLICY_S_PIN_VERIFIED, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ card removed */
 
 START_TEST(t_removed_mid_approval)
@@ -1925,6 +2175,11 @@ static Suite *device_suite(void)
     tcase_add_test(tc, t_net_link_dead);
     tcase_add_loop_test(tc, t_display_geometry, 0, (int)(sizeof(geos) / sizeof(geos[0])));
     tcase_add_loop_test(tc, t_card_reset, 0, 2);
+    tcase_add_test(tc, t_answer_too_long);
+    tcase_add_loop_test(tc, t_removed_on_the_line, 0, 4);
+    tcase_add_loop_test(tc, t_card_line_fails, 0, (int)(sizeof(line_fails) / sizeof(line_fails[0])));
+    tcase_add_loop_test(tc, t_card_reset_ctrl, 0, 2);
+    tcase_add_loop_test(tc, t_card_reset_fails, 0, 2);
     tcase_add_loop_test(tc, t_removed_mid_approval, 0, 2);
     tcase_add_test(tc, t_cleanup_after_abandon);
     tcase_add_test(tc, t_cleanup_after_failed_sign);
