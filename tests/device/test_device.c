@@ -109,8 +109,11 @@ static void pump(void)
  * with a policy that knows no cardlink card */
 enum { V_PRODUCT, V_NO_HASH, V_PLAIN_POLICY };
 static unsigned variant;
-/* the display size the next setup() asks for (0, 0: the device's default) */
+/* the display size the next setup() asks for (0, 0: the device's default);
+ * dirty: set the device up over memory full of 0xA5 instead of after
+ * cl_dev_init() */
 static uint8_t geo_cols, geo_rows;
+static bool dirty;
 
 static void setup(void)
 {
@@ -137,7 +140,10 @@ static void setup(void)
         cfg.policy.flags = 0;   /* no cardlink card: cleanup by card reset */
     cfg.cols = geo_cols;
     cfg.rows = geo_rows;
-    cl_dev_init(&dev);
+    if (dirty)
+        memset(&dev, 0xA5, sizeof(dev));
+    else
+        cl_dev_init(&dev);
     ck_assert_int_eq(cl_dev_setup(&dev, &cfg), CL_OK);
 
     rig_server_open(&srv, &scfg, srx, sizeof(srx), srb, sizeof(srb), now, token, sizeof(token));
@@ -1142,6 +1148,36 @@ START_TEST(t_prompt_timer)
     ck_assert(take(CL_UI_PROMPT));
     ck_assert_uint_eq(cl_dev_timer(&dev, now + 59999), 1);
     ck_assert_uint_eq(cl_dev_timer(&dev, now + 60000), 0);
+}
+END_TEST
+
+/* cl_dev_setup() over memory that was never zeroed gives the same device
+ * (a firmware's struct cl_dev in .noinit RAM, or reused): it opens, relays,
+ * verifies a PIN and approves a payment. cl_dev_free() leaves nothing but
+ * zeros behind, and a second free is harmless. */
+START_TEST(t_setup_dirty_memory)
+{
+    static const uint8_t good[4] = {1, 2, 3, 4};
+    static const struct cl_dev zero;
+
+    teardown();
+    dirty = true;
+    setup();
+    dirty = false;
+    ck_assert_uint_eq(cl_dev_stats(&dev)->requests, 0);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->apdus, 0);
+    ck_assert_uint_eq(cl_dev_wants(&dev) & (CL_DEV_W_FAILED | CL_DEV_W_NET_DROP | CL_DEV_W_UI), 0);
+    ck_assert_int_eq(cl_dev_error(&dev), CL_OK);
+    apdu("80 5C 00 00 00");
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(ans.u.apdu.apdu.len, 20);
+    pin_verify(good, 4);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->requests, 2);
+    cl_dev_free(&dev);
+    ck_assert_mem_eq(&dev, &zero, sizeof(dev));
+    cl_dev_free(&dev);
+    ck_assert_mem_eq(&dev, &zero, sizeof(dev));
 }
 END_TEST
 
@@ -2176,6 +2212,7 @@ static Suite *device_suite(void)
     tcase_add_loop_test(tc, t_display_geometry, 0, (int)(sizeof(geos) / sizeof(geos[0])));
     tcase_add_loop_test(tc, t_card_reset, 0, 2);
     tcase_add_test(tc, t_answer_too_long);
+    tcase_add_test(tc, t_setup_dirty_memory);
     tcase_add_loop_test(tc, t_removed_on_the_line, 0, 4);
     tcase_add_loop_test(tc, t_card_line_fails, 0, (int)(sizeof(line_fails) / sizeof(line_fails[0])));
     tcase_add_loop_test(tc, t_card_reset_ctrl, 0, 2);
