@@ -354,6 +354,36 @@ START_TEST(t_no_challenge)
 }
 END_TEST
 
+/* The longest challenge (CL_DEV_TICKET_CHAL_MAX bytes) goes to the card
+ * whole, and the receipt covers all of it. */
+START_TEST(t_challenge_max)
+{
+    uint8_t tbs[4 + 8 + 24 + CL_DEV_TICKET_CHAL_MAX], dig[32];
+    uint8_t want[5 + CL_DEV_TICKET_CHAL_MAX + 1];
+    unsigned i;
+
+    add_ticket(0x01, issuer_priv, false);
+    for (i = 0; i < CL_DEV_TICKET_CHAL_MAX; i++)
+        tcfg.challenge[i] = (uint8_t)(0xC0 ^ i);
+    tcfg.challenge_len = CL_DEV_TICKET_CHAL_MAX;
+    ck_assert_int_eq(validate(), CL_OK);
+    ck_assert_uint_eq(napdu, 3);
+    memcpy(want, "\x80\x56\x01\x00", 4);
+    want[4] = CL_DEV_TICKET_CHAL_MAX;
+    memcpy(want + 5, tcfg.challenge, CL_DEV_TICKET_CHAL_MAX);
+    want[5 + CL_DEV_TICKET_CHAL_MAX] = 0x00;
+    ck_assert_uint_eq(cmd_len[2], sizeof(want));
+    ck_assert_mem_eq(cmds[2], want, sizeof(want));
+    memcpy(tbs, "CLUT", 4);
+    memcpy(tbs + 4, st.serial, 8);
+    memcpy(tbs + 12, st.egoods[0].data, 24);
+    memcpy(tbs + 36, tcfg.challenge, CL_DEV_TICKET_CHAL_MAX);
+    ck_assert_int_eq(cl_sha256(tbs, sizeof(tbs), dig), CL_OK);
+    ck_assert_int_eq(cl_posix_crypto_verify(&pc, st.pub, dig, 32, res.receipt, res.receipt_len),
+                     CL_OK);
+}
+END_TEST
+
 START_TEST(t_args)
 {
     struct cl_dev_ticket_cfg bad = tcfg;
@@ -394,6 +424,7 @@ static Suite *ticket_suite(void)
     tcase_add_loop_test(tc, t_payload_sizes, 0, 3);
     tcase_add_loop_test(tc, t_pulled, 1, 3);
     tcase_add_test(tc, t_no_challenge);
+    tcase_add_test(tc, t_challenge_max);
     tcase_add_test(tc, t_args);
     suite_add_tcase(s, tc);
     return s;
