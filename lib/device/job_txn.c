@@ -142,10 +142,13 @@ static uint8_t sign(struct cl_dev *d)
     return CL_DEVJ_CARD;
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+/* Seconds since 1970-01-01 UTC of a civil date (proleptic Gregorian),
+ * saturated at FFFFFFFF: a transaction dated after 2106-02-07 06:28:15
+ * (the year may run to 9999) is recorded as that last second rather than
+ * wrapped into the 1970s. */
 static uint32_t epoch_s(const struct cl_txn_time *t)
 {
-    uint32_t y = t->year, m = t->month, era, yoe, doy, doe, days;
+    uint32_t y = t->year, m = t->month, era, yoe, doy, doe, days, sod;
 
     y -= m <= 2;
     era = y / 400;
@@ -153,7 +156,10 @@ static uint32_t epoch_s(const struct cl_txn_time *t)
     doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + t->day - 1;
     doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     days = era * 146097 + doe - 719468;
-    return days * 86400u + t->hour * 3600u + t->minute * 60u + t->second;
+    sod = t->hour * 3600u + t->minute * 60u + t->second;
+    if (days > 0xFFFFFFFFu / 86400u || days * 86400u > 0xFFFFFFFFu - sod)
+        return 0xFFFFFFFFu;
+    return days * 86400u + sod;
 }
 
 /* APPEND RECORD of the approved transaction to the log (SFI 5). */

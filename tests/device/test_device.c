@@ -2118,8 +2118,9 @@ END_TEST
 /* The whole record the device appends, byte by byte: the amount (a purchase
  * above 2^32 - 1 saturates), the currency, the time in seconds since
  * 1970-01-01 UTC (January and February count into the previous year's
- * cycle; leap days; a century), the result (00 approved), the payee padded
- * with zeros. */
+ * cycle; leap days; a century; FFFFFFFF from 2106-02-07 06:28:15 on, the
+ * year running to 9999), the result (00 approved), the payee padded with
+ * zeros. */
 static const struct {
     uint16_t year;
     uint8_t month, day, hour, minute, second;
@@ -2141,6 +2142,17 @@ static const struct {
       "00 00 00 07 03 D2 F4 D4 1F 80 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
     { 2099, 12, 31, 23, 59, 59, 1, 392,
       "00 00 00 01 01 88 F4 86 56 FF 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
+    /* the 32-bit count's last seconds, then saturated, never wrapped */
+    { 2106, 2, 7, 6, 28, 14, 1, 978,
+      "00 00 00 01 03 D2 FF FF FF FE 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
+    { 2106, 2, 7, 6, 28, 15, 1, 978,
+      "00 00 00 01 03 D2 FF FF FF FF 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
+    { 2106, 2, 7, 6, 28, 16, 1, 978,
+      "00 00 00 01 03 D2 FF FF FF FF 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
+    { 2106, 2, 8, 0, 0, 0, 1, 978,
+      "00 00 00 01 03 D2 FF FF FF FF 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
+    { 9999, 12, 31, 23, 59, 59, 1, 978,
+      "00 00 00 01 03 D2 FF FF FF FF 00 43 61 66 65 20 52 6F 73 61 00 00 00 00 00 00 00" },
 };
 
 START_TEST(t_record_bytes)
