@@ -371,6 +371,8 @@ const struct cl_card *cl_dev_card(const struct cl_dev *d);
  * to the server; when no session is open then, it goes when one opens
  * (once per session: again after a fresh session, not after a resumed
  * one that already had it, protocol §5.6).
+ * A card put in while the last one's power-off (CTRL OFF) is still to be
+ * done is started once the line has done it.
  * Returns CL_OK, CL_ERR_ARG (NULL), CL_ERR_STATE (a card is already in),
  * the card engine's cl_card_start() errors.
  */

@@ -515,7 +515,18 @@ int cl_dev_card_inserted(struct cl_dev *d, uint32_t now)
     if (d->card_present)
         return CL_ERR_STATE;
     d->now = now;
-    r = d->cfg.apdu_card ? cl_devac_start(d, CL_CARD_CTRL_COLD) : cl_card_start(&d->card, false);
+    if (d->cfg.apdu_card) {
+        r = cl_devac_start(d, CL_CARD_CTRL_COLD);
+    } else if (cl_card_want(&d->card) == CL_WANT_CTRL &&
+               cl_card_ctrl(&d->card) == CL_CARD_CTRL_OFF) {
+        /* the last card's power-off is still to be done (a slot watcher
+         * reporting out and in before the loop ran the line): start once
+         * it is, as a cold CARD-RESET does (settle) */
+        d->cold_pending = true;
+        r = CL_OK;
+    } else {
+        r = cl_card_start(&d->card, false);
+    }
     if (r != CL_OK)
         return r;
     d->card_present = true;

@@ -105,6 +105,33 @@ static void pump(void)
     rig_pump(round_trip, 100000);
 }
 
+/* Every message the server received while the line settles, in order:
+ * its type and, for ERROR and the results, its error code. */
+static uint8_t seen_type[16], seen_code[16];
+static unsigned nseen;
+static bool seen_resumed;   /* the last OPEN was a resumption */
+
+static bool round_log(void)
+{
+    struct cl_relay_event ev;
+    bool moved = card_step();
+
+    moved |= rig_dev_to_server(&dev, &srv, now, false, NULL);
+    while (cl_relay_session_poll(&srv, &ev)) {
+        if (ev.kind == CL_RELAY_EV_OPEN)
+            seen_resumed = ev.resumed;
+        if (ev.msg == NULL || nseen >= 16)
+            continue;
+        seen_type[nseen] = ev.msg->type;
+        seen_code[nseen] = ev.msg->type == CL_RELAY_ERROR ? ev.msg->u.status.code
+                         : ev.msg->type == CL_RELAY_CARD_RESET_RESULT ? ev.msg->u.card.error
+                         : 0;
+        nseen++;
+    }
+    moved |= rig_server_to_dev(&srv, &dev, now);
+    return moved;
+}
+
 /* the fixture's device: as the product builds it, without a hash port, or
  * with a policy that knows no cardlink card */
 enum { V_PRODUCT, V_NO_HASH, V_PLAIN_POLICY };
@@ -813,6 +840,27 @@ END_TEST
 
 /* ------------------------------------------------------------ PIN-CHANGE */
 
+/* The PIN screen up is the one asked for, whole: the secure glyph and the
+ * text, a PIN entry of the template's 4..12 digits on the row below,
+ * Confirm and Cancel, and the next screen id of the device's. */
+static uint16_t last_screen_id;
+
+static void pin_screen_is(const char *text)
+{
+    ck_assert(take(CL_UI_PIN));
+    ck_assert_uint_eq((uint8_t)scr.text[0], CL_POLICY_SECURE_GLYPH);
+    ck_assert_str_eq(scr.text + 1, text);
+    ck_assert_uint_eq(scr.entry, CL_UI_ENTRY_PIN);
+    ck_assert_uint_eq(scr.entry_min, 4);
+    ck_assert_uint_eq(scr.entry_max, 12);
+    ck_assert_uint_eq(scr.entry_row, 1);
+    ck_assert_uint_eq(scr.flags, CL_UI_F_CONFIRM | CL_UI_F_CANCEL);
+    if (last_screen_id != 0)
+        ck_assert_uint_eq(scr.id, (uint16_t)(last_screen_id + 1u));
+    last_screen_id = scr.id;
+    ck_assert_int_eq(cl_ui_screen_check(NULL, &scr), CL_OK);
+}
+
 static void pin_change(const uint8_t *old, const uint8_t *new1, const uint8_t *new2)
 {
     static uint8_t tmpl[21];
@@ -832,18 +880,16 @@ static void pin_change(const uint8_t *old, const uint8_t *new1, const uint8_t *n
     m.u.pin.confirm = 1;
     request(&m);
     ck_assert_msg(!sev_ok, "answered %u error %u", ans.type, ans.u.pin_result.error);
-    ck_assert(take(CL_UI_PIN));
-    ck_assert_str_eq(scr.text + 1, "Enter PIN\n");
+    last_screen_id = 0;
+    pin_screen_is("Enter PIN\n");
     memcpy(digits, old, 4);
     ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
     pump();
-    ck_assert(take(CL_UI_PIN));
-    ck_assert_str_eq(scr.text + 1, "Enter new PIN\n");
+    pin_screen_is("Enter new PIN\n");
     memcpy(digits, new1, 4);
     ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
     pump();
-    ck_assert(take(CL_UI_PIN));
-    ck_assert_str_eq(scr.text + 1, "Confirm new PIN\n");
+    pin_screen_is("Confirm new PIN\n");
     ck_assert(!sev_ok);
     ck_assert_uint_eq(napdu, 0);   /* nothing before the confirmation */
     memcpy(digits, new2, 4);
@@ -1080,6 +1126,11 @@ START_TEST(t_ui_events)
     ev.type = CL_UI_EV_ENTRY;
     ev.len = CL_UI_ENTRY_MAX + 1;   /* longer than its data */
     ck_assert_int_eq(cl_dev_ui_event(&dev, now, &ev), CL_ERR_ARG);
+    ck_assert_mem_eq(&ev, &zero, sizeof(ev));
+    ev.type = CL_UI_EV_ENTRY;
+    ev.len = CL_UI_ENTRY_MAX;   /* as long as it gets: the prompt takes 10 */
+    memset(ev.data, 'a', sizeof(ev.data));
+    ck_assert_int_eq(cl_dev_ui_event(&dev, now, &ev), CL_ERR_LENGTH);
     ck_assert_mem_eq(&ev, &zero, sizeof(ev));
     ev.type = 9;   /* no such type */
     ev.len = 1;
@@ -1422,6 +1473,146 @@ START_TEST(t_answer_too_long)
 }
 END_TEST
 
+/* The network half of cl_dev_wants(): RECV while a transport is up, SEND
+ * (with RECV) while bytes wait, neither once the transport is down. */
+START_TEST(t_wants_net)
+{
+    struct cl_relay_msg m;
+    unsigned w;
+
+    w = cl_dev_wants(&dev);
+    ck_assert_uint_eq(w & (CL_DEV_W_NET_SEND | CL_DEV_W_NET_RECV), CL_DEV_W_NET_RECV);
+    cl_relay_msg_init(&m, CL_RELAY_DISPLAY);
+    m.u.display.text.data = (const uint8_t *)"Hi";
+    m.u.display.text.len = 2;
+    request(&m);
+    ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 1);   /* the answer waits to go */
+    w = cl_dev_wants(&dev);
+    ck_assert_uint_eq(w & (CL_DEV_W_NET_SEND | CL_DEV_W_NET_RECV),
+                      CL_DEV_W_NET_SEND | CL_DEV_W_NET_RECV);
+    pump();
+    ck_assert(sev_ok);
+    cl_dev_net_down(&dev, now);
+    ck_assert_uint_eq(cl_dev_wants(&dev) & (CL_DEV_W_NET_SEND | CL_DEV_W_NET_RECV), 0);
+}
+END_TEST
+
+/* NULL bytes with a length are refused however short (and change
+ * nothing); NULL with none is no input. */
+START_TEST(t_null_with_length)
+{
+    uint8_t tmpl[13];
+    struct cl_relay_msg m;
+
+    ck_assert_int_eq(cl_dev_net_feed(&dev, now, NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_net_feed(&dev, now, NULL, 0), 0);
+    rig_pin_verify_msg(&m, tmpl);
+    request(&m);
+    ck_assert(take(CL_UI_PIN));
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, NULL, 0), CL_ERR_LENGTH);
+    pump();
+    ck_assert(!sev_ok);   /* the PIN screen still waits */
+    {
+        uint8_t digits[4] = {1, 2, 3, 4};
+        ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+    }
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
+}
+END_TEST
+
+/* A PIN typed stops the holder's clock: while the card works on the
+ * VERIFY the entry time may run out without ending anything. */
+START_TEST(t_pin_stops_clock)
+{
+    uint8_t tmpl[13];
+    struct cl_relay_msg m;
+    uint8_t digits[4] = {1, 2, 3, 4};
+
+    rig_pin_verify_msg(&m, tmpl);
+    m.u.pin.timeout = 5;
+    request(&m);
+    ck_assert(take(CL_UI_PIN));
+    ck_assert_uint_eq(cl_dev_timer(&dev, now + 4000), 1000);
+    card_held = true;
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+    pump();
+    ck_assert(cl_dev_timer(&dev, now + 5000) != 0);
+    now += 6000;
+    ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
+    card_held = false;
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
+    ck_assert_uint_eq(ans.u.pin_result.error, 0);
+}
+END_TEST
+
+/* A card that became active while no session was open is announced when
+ * one opens, once: after a fresh start (card first, network second) and
+ * after a resumption (the card swapped while the link was down, put back
+ * before the line had powered the old one off: started after the OFF). */
+START_TEST(t_card_told_on_open)
+{
+    static const uint8_t token[16] = {4, 4, 4};
+    unsigned i;
+
+    if (_i == 0) {
+        cl_dev_net_down(&dev, now);
+        cl_relay_session_free(&srv);
+        cl_dev_free(&dev);
+        {
+            struct cl_dev_config cfg;
+            static const uint8_t id[4] = {'d', 'e', 'v', '2'};
+            rig_dev_config(&cfg, id, sizeof(id));
+            cfg.hash.digest = cl_dev_hash_sha256;
+            cl_dev_init(&dev);
+            ck_assert_int_eq(cl_dev_setup(&dev, &cfg), CL_OK);
+        }
+        ck_assert_int_eq(cl_dev_card_inserted(&dev, now), CL_OK);
+        while (card_step())
+            ;
+        ck_assert_int_eq(cl_card_state(&dev.card), CL_CARD_ACTIVE);
+        rig_server_open(&srv, &scfg, srx, sizeof(srx), srb, sizeof(srb), now, token,
+                        sizeof(token));
+    } else {
+        cl_dev_net_down(&dev, now);
+        cl_relay_session_disconnect(&srv, now);
+        cl_sim_power_off(&sim);
+        cl_dev_card_removed(&dev, now);
+        /* put back before the line powered the old one off */
+        ck_assert_int_eq(cl_dev_card_inserted(&dev, now), CL_OK);
+        ck_assert_int_eq(cl_dev_card_inserted(&dev, now), CL_ERR_STATE);
+        nctrl = 0;
+        while (card_step())
+            ;
+        ck_assert_int_eq(cl_card_state(&dev.card), CL_CARD_ACTIVE);
+        ck_assert_uint_eq(nctrl, 2);
+        ck_assert_uint_eq(ctrl_log[0], CL_CARD_CTRL_OFF);
+        ck_assert_uint_eq(ctrl_log[1], CL_CARD_CTRL_COLD);
+        ck_assert_int_eq(cl_relay_server_accept(&srv, now, token, sizeof(token)), CL_OK);
+    }
+    ck_assert_int_eq(cl_dev_net_up(&dev, now), CL_OK);
+    nseen = 0;
+    rig_pump(round_log, 100000);
+    ck_assert_uint_eq(cl_relay_session_state(&srv), CL_RELAY_ST_OPEN);
+    ck_assert(seen_resumed == (_i == 1));
+    for (i = 0; i < nseen; i++)
+        if (seen_type[i] == CL_RELAY_CARD_INSERTED)
+            break;
+    ck_assert_uint_lt(i, nseen);
+    /* after a resumption the server hears of the old card leaving first */
+    ck_assert(_i == 0 || (i > 0 && seen_type[i - 1] == CL_RELAY_CARD_REMOVED));
+    for (i++; i < nseen; i++)
+        ck_assert_uint_ne(seen_type[i], CL_RELAY_CARD_INSERTED);
+    apdu("80 5C 00 00 00");
+    ck_assert_uint_eq(ans.u.apdu.apdu.len, 20);
+}
+END_TEST
+
 /* ------------------------------------------------------------ the card line fails */
 
 /* The line fails under an APDU in flight: the request ends in ERROR with
@@ -1537,30 +1728,6 @@ START_TEST(t_card_reset_fails)
     ck_assert_uint_eq(ans.u.card.atr.len, 0);
 }
 END_TEST
-
-/* Every message the server received while the line settles, in order:
- * its type and, for ERROR and the results, its error code. */
-static uint8_t seen_type[16], seen_code[16];
-static unsigned nseen;
-
-static bool round_log(void)
-{
-    struct cl_relay_event ev;
-    bool moved = card_step();
-
-    moved |= rig_dev_to_server(&dev, &srv, now, false, NULL);
-    while (cl_relay_session_poll(&srv, &ev)) {
-        if (ev.msg == NULL || nseen >= 16)
-            continue;
-        seen_type[nseen] = ev.msg->type;
-        seen_code[nseen] = ev.msg->type == CL_RELAY_ERROR ? ev.msg->u.status.code
-                         : ev.msg->type == CL_RELAY_CARD_RESET_RESULT ? ev.msg->u.card.error
-                         : 0;
-        nseen++;
-    }
-    moved |= rig_server_to_dev(&srv, &dev, now);
-    return moved;
-}
 
 /* The card pulled under a request on the line (an APDU, a warm CARD-RESET,
  * a cold one before and after its power-off): CARD-REMOVED reaches the server first, then the request's
@@ -2224,6 +2391,10 @@ static Suite *device_suite(void)
     tcase_add_loop_test(tc, t_display_geometry, 0, (int)(sizeof(geos) / sizeof(geos[0])));
     tcase_add_loop_test(tc, t_card_reset, 0, 2);
     tcase_add_test(tc, t_answer_too_long);
+    tcase_add_test(tc, t_wants_net);
+    tcase_add_test(tc, t_null_with_length);
+    tcase_add_test(tc, t_pin_stops_clock);
+    tcase_add_loop_test(tc, t_card_told_on_open, 0, 2);
     tcase_add_test(tc, t_setup_dirty_memory);
     tcase_add_loop_test(tc, t_removed_on_the_line, 0, 4);
     tcase_add_loop_test(tc, t_card_line_fails, 0, (int)(sizeof(line_fails) / sizeof(line_fails[0])));
