@@ -280,7 +280,7 @@ struct cl_dev {
     int err;                   /* sticky */
     int card_rc;               /* last exchange: response length or error */
     uint32_t now;
-    size_t cmd_len, req_len;
+    size_t cmd_len;
     struct cl_dev_config cfg;
     struct cl_dev_stats stats;
     struct cl_policy_state pol;

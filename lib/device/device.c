@@ -370,7 +370,6 @@ static void start_request(struct cl_dev *d, const struct cl_relay_msg *m)
     r = cl_relay_encode(m, d->req_buf, sizeof(d->req_buf), &len);
     if (r == CL_OK)
         r = cl_relay_decode(d->req_buf, len, &d->req);
-    d->req_len = len;
     d->job.type = m->type;
     d->stats.requests++;
     if (r != CL_OK || (m->type != CL_RELAY_ACTUATE &&

@@ -1613,6 +1613,57 @@ START_TEST(t_card_told_on_open)
 }
 END_TEST
 
+/* A CARD-RESET with the slot empty: CARD-RESET-RESULT NO_CARD at once,
+ * nothing on the line. */
+START_TEST(t_reset_no_card)
+{
+    struct cl_relay_msg m;
+
+    cl_sim_power_off(&sim);
+    cl_dev_card_removed(&dev, now);
+    pump();
+    nctrl = 0;
+    cl_relay_msg_init(&m, CL_RELAY_CARD_RESET);
+    m.u.reset_mode = _i == 0 ? CL_RELAY_RESET_WARM : CL_RELAY_RESET_COLD;
+    request(&m);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_CARD_RESET_RESULT);
+    ck_assert_uint_eq(ans.u.card.error, CL_RELAY_E_NO_CARD);
+    ck_assert_uint_eq(ans.u.card.atr.len, 0);
+    ck_assert_uint_eq(nctrl, 0);
+    ck_assert_uint_eq(cl_dev_wants(&dev) & CL_DEV_W_CARD, 0);
+}
+END_TEST
+
+/* Keys pressed while the card works on the request (the PIN typed, the
+ * VERIFY on the line) change nothing: Cancel does not cancel what the
+ * card is already doing. */
+START_TEST(t_keys_while_card_busy)
+{
+    uint8_t tmpl[13];
+    struct cl_relay_msg m;
+    uint8_t digits[4] = {1, 2, 3, 4};
+
+    rig_pin_verify_msg(&m, tmpl);
+    request(&m);
+    ck_assert(take(CL_UI_PIN));
+    card_held = true;
+    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
+    pump();
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CANCEL), CL_OK);
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
+    pump();
+    ck_assert(!sev_ok);
+    card_held = false;
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
+    ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
+    ck_assert_uint_eq(ans.u.pin_result.error, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ the card line fails */
 
 /* The line fails under an APDU in flight: the request ends in ERROR with
@@ -2392,6 +2443,8 @@ static Suite *device_suite(void)
     tcase_add_loop_test(tc, t_card_reset, 0, 2);
     tcase_add_test(tc, t_answer_too_long);
     tcase_add_test(tc, t_wants_net);
+    tcase_add_loop_test(tc, t_reset_no_card, 0, 2);
+    tcase_add_test(tc, t_keys_while_card_busy);
     tcase_add_test(tc, t_null_with_length);
     tcase_add_test(tc, t_pin_stops_clock);
     tcase_add_loop_test(tc, t_card_told_on_open, 0, 2);
