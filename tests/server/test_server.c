@@ -101,6 +101,7 @@ static struct cl_ledger_txn *ledger_find(const uint8_t id[16])
 }
 
 static int ledger_fail;   /* l_begin() answers this error when set */
+static int commit_fail;   /* l_commit() answers this error when set */
 
 static int l_begin(void *ctx, const struct cl_ledger_txn *t, struct cl_ledger_txn *out)
 {
@@ -128,6 +129,8 @@ static int l_commit(void *ctx, const uint8_t id[16], uint8_t outcome, const uint
     struct cl_ledger_txn *r = ledger_find(id);
     (void)ctx;
     ledger_commits++;
+    if (commit_fail != 0)
+        return commit_fail;
     if (r == NULL)
         return CL_ERR_NOT_FOUND;
     if (r->outcome != CL_LEDGER_PENDING)
@@ -235,6 +238,9 @@ static struct {
     bool remove_card;             /* every request: ERROR NO_CARD */
     bool gate;                    /* the device has a gate: ACTUATE answered DONE,
                                    * REPLAYED for a nonce it acted on */
+    uint8_t gate_result;          /* with gate: answer this result + 1 instead (0: as above) */
+    uint8_t gate_error;           /* with gate: answer ERROR with this code (0: none) */
+    bool gate_other_id;           /* with gate: answer for another transaction id */
 } holder;
 
 static struct cl_posix_crypto pcr;
@@ -503,9 +509,21 @@ static void dev_request(const struct cl_relay_msg *req, size_t wire_len)
         ck_assert_int_eq(cl_relay_encode(&m, dev_act[k], sizeof(dev_act[k]), &dev_act_len[k]),
                          CL_OK);
         dev_actuates++;
+        if (holder.gate_error != 0) {
+            dev_error(holder.gate_error);
+            break;
+        }
         cl_relay_msg_init(&m, CL_RELAY_ACTUATE_RESULT);
         m.u.actuate_result.txn_id = req->u.actuate.txn_id;
-        if (dev_acted > 0 && memcmp(dev_act_nonce, req->u.actuate.nonce, 16) == 0) {
+        if (holder.gate_other_id) {
+            static uint8_t other[16];
+            memcpy(other, req->u.actuate.txn_id, 16);
+            other[15] ^= 0x01;
+            m.u.actuate_result.txn_id = other;
+        }
+        if (holder.gate_result != 0) {
+            m.u.actuate_result.result = (uint8_t)(holder.gate_result - 1u);
+        } else if (dev_acted > 0 && memcmp(dev_act_nonce, req->u.actuate.nonce, 16) == 0) {
             m.u.actuate_result.result = CL_RELAY_GATE_REPLAYED;
         } else {
             memcpy(dev_act_nonce, req->u.actuate.nonce, 16);
@@ -623,6 +641,7 @@ static void start(int which)
     ledger_n = 0;
     ledger_begins = ledger_commits = 0;
     ledger_fail = 0;
+    commit_fail = 0;
     memset(&tamper, 0, sizeof(tamper));
     dev_requests = dev_executed = policy_refusals = 0;
     card_reads = 0;

@@ -172,6 +172,233 @@ START_TEST(gate_signed_recorded)
     stop();
 }
 END_TEST
+
+/* The ledger row's receipt, byte for byte: the device's code, the nonce,
+ * not-before and not-after big-endian, the signature. */
+static void check_receipt(const struct cl_ledger_txn *row, uint8_t code)
+{
+    uint8_t want[1 + 16 + 8 + CL_RELAY_GATE_SIG_MAX];
+    size_t n = 0;
+
+    want[n++] = code;
+    memcpy(want + n, srv.gate.nonce, 16);
+    n += 16;
+    want[n++] = (uint8_t)(srv.gate.not_before >> 24);
+    want[n++] = (uint8_t)(srv.gate.not_before >> 16);
+    want[n++] = (uint8_t)(srv.gate.not_before >> 8);
+    want[n++] = (uint8_t)srv.gate.not_before;
+    want[n++] = (uint8_t)(srv.gate.not_after >> 24);
+    want[n++] = (uint8_t)(srv.gate.not_after >> 16);
+    want[n++] = (uint8_t)(srv.gate.not_after >> 8);
+    want[n++] = (uint8_t)srv.gate.not_after;
+    memcpy(want + n, srv.gate.sig, srv.gate.sig_len);
+    n += srv.gate.sig_len;
+    ck_assert_uint_eq(row->receipt_len, n);
+    ck_assert_mem_eq(row->receipt, want, n);
+}
+
+/* What the device's answer makes of the flow: DONE approves; a refusal of
+ * the authorisation declines (DENIED); an actuator that failed or a gate
+ * unavailable fails (IO); an ERROR fails with its code; an answer for
+ * another transaction fails (PROTOCOL). The result's gate code and the
+ * ledger row say what the device did; no card status word is reported. */
+static const struct {
+    uint8_t result;     /* holder.gate_result (result + 1; 0: DONE) */
+    uint8_t error;      /* holder.gate_error */
+    bool other_id;
+    uint8_t outcome;
+    int err;
+    uint8_t gate;
+} outcomes[] = {
+    { 0, 0, false, CL_LEDGER_APPROVED, CL_OK, CL_RELAY_GATE_DONE },
+    { 1 + CL_RELAY_GATE_EXPIRED, 0, false, CL_LEDGER_DECLINED, CL_ERR_DENIED, CL_RELAY_GATE_EXPIRED },
+    { 1 + CL_RELAY_GATE_BAD_SIGNATURE, 0, false, CL_LEDGER_DECLINED, CL_ERR_DENIED,
+      CL_RELAY_GATE_BAD_SIGNATURE },
+    { 1 + CL_RELAY_GATE_DENIED, 0, false, CL_LEDGER_DECLINED, CL_ERR_DENIED, CL_RELAY_GATE_DENIED },
+    { 1 + CL_RELAY_GATE_ACTUATOR_FAILED, 0, false, CL_LEDGER_FAILED, CL_ERR_IO,
+      CL_RELAY_GATE_ACTUATOR_FAILED },
+    { 1 + CL_RELAY_GATE_UNAVAILABLE, 0, false, CL_LEDGER_FAILED, CL_ERR_IO,
+      CL_RELAY_GATE_UNAVAILABLE },
+    { 0, CL_RELAY_E_NO_CARD, false, CL_LEDGER_FAILED, CL_ERR_CARD_REMOVED, CL_RELAY_NONE },
+    { 0, CL_RELAY_E_DENIED, false, CL_LEDGER_FAILED, CL_ERR_DENIED, CL_RELAY_NONE },
+    { 0, 0, true, CL_LEDGER_FAILED, CL_ERR_PROTOCOL, CL_RELAY_NONE },
+};
+
+START_TEST(gate_outcomes)
+{
+    const struct cl_server_result *res;
+    const struct cl_ledger_txn *row;
+
+    start_gate();
+    holder.gate = true;
+    holder.gate_result = outcomes[_i].result;
+    holder.gate_error = outcomes[_i].error;
+    holder.gate_other_id = outcomes[_i].other_id;
+    (void)auth_ok();
+    clock_fixed = 1700000000u;
+    ck_assert_int_eq(cl_server_gate(&srv, now_ms, 3, 90), CL_OK);
+    ck_assert_uint_eq(srv.gate.not_before, 1700000000u - 30u);
+    ck_assert_uint_eq(srv.gate.not_after, 1700000000u + 90u);
+    clock_fixed = 1700000002u;
+    res = run_flow();
+    clock_fixed = 0;
+    ck_assert_uint_eq(dev_actuates, 1);
+    ck_assert_uint_eq(res->flow, CL_SERVER_FLOW_GATE);
+    ck_assert_uint_eq(res->outcome, outcomes[_i].outcome);
+    ck_assert_int_eq(res->err, outcomes[_i].err);
+    ck_assert_uint_eq(res->gate, outcomes[_i].gate);
+    ck_assert_uint_eq(res->sw, 0);
+    row = ledger_find(res->txn_id);
+    ck_assert_ptr_nonnull(row);
+    ck_assert_uint_eq(row->outcome, outcomes[_i].outcome);
+    ck_assert_uint_eq(row->created, 1700000000u);
+    ck_assert_uint_eq(row->decided, 1700000002u);
+    check_receipt(row, outcomes[_i].gate);
+    stop();
+}
+END_TEST
+
+/* The ACTUATE the device receives carries the window and nonce the server
+ * signed; the window at the clock's edges: not-before never below 0,
+ * not-after saturated at FFFFFFFF, a clock past 2106 read as FFFFFFFF. */
+static const struct {
+    uint64_t clock;
+    uint32_t validity;
+    uint32_t not_before, not_after;
+} windows[] = {
+    { 29u, 60u, 0u, 89u },
+    { 30u, 60u, 0u, 90u },
+    { 31u, 60u, 1u, 91u },
+    { 0xFFFFFFFFu - 60u, 60u, 0xFFFFFFFFu - 90u, 0xFFFFFFFFu },
+    { 0xFFFFFFFFu - 59u, 60u, 0xFFFFFFFFu - 89u, 0xFFFFFFFFu },
+    { 0x100000000ull, 3600u, 0xFFFFFFFFu - 30u, 0xFFFFFFFFu },
+};
+
+START_TEST(gate_window_edges)
+{
+    struct cl_relay_msg m;
+
+    start_gate();
+    holder.gate = true;
+    auth_ok();
+    clock_fixed = windows[_i].clock;
+    ck_assert_int_eq(cl_server_gate(&srv, now_ms, 1, windows[_i].validity), CL_OK);
+    ck_assert_uint_eq(srv.gate.not_before, windows[_i].not_before);
+    ck_assert_uint_eq(srv.gate.not_after, windows[_i].not_after);
+    (void)run_flow();
+    clock_fixed = 0;
+    ck_assert_uint_eq(dev_actuates, 1);
+    ck_assert_int_eq(cl_relay_decode(dev_act[0], dev_act_len[0], &m), CL_OK);
+    ck_assert_uint_eq(m.type, CL_RELAY_ACTUATE);
+    ck_assert_uint_eq(m.u.actuate.action, 1);
+    ck_assert_uint_eq(m.u.actuate.not_before, windows[_i].not_before);
+    ck_assert_uint_eq(m.u.actuate.not_after, windows[_i].not_after);
+    ck_assert_mem_eq(m.u.actuate.nonce, srv.gate.nonce, 16);
+    ck_assert_uint_eq(m.u.actuate.signature.len, srv.gate.sig_len);
+    ck_assert_mem_eq(m.u.actuate.signature.data, srv.gate.sig, srv.gate.sig_len);
+    ck_assert_uint_eq(m.u.actuate.device_id.len, 5);
+    ck_assert_mem_eq(m.u.actuate.device_id.data, "dev-1", 5);
+    stop();
+}
+END_TEST
+
+/* Every authorisation draws its own nonce (one that repeated would be
+ * refused as REPLAYED by a device that acted on the first). */
+START_TEST(gate_fresh_nonce)
+{
+    uint8_t first[16];
+    const struct cl_server_result *res;
+
+    start_gate();
+    holder.gate = true;
+    auth_ok();
+    ck_assert_int_eq(cl_server_gate(&srv, now_ms, 1, 60), CL_OK);
+    memcpy(first, srv.gate.nonce, 16);
+    res = run_flow();
+    ck_assert_uint_eq(res->gate, CL_RELAY_GATE_DONE);
+    auth_ok();
+    ck_assert_int_eq(cl_server_gate(&srv, now_ms, 1, 60), CL_OK);
+    ck_assert(memcmp(first, srv.gate.nonce, 16) != 0);
+    res = run_flow();
+    ck_assert_uint_eq(res->gate, CL_RELAY_GATE_DONE);
+    ck_assert_uint_eq(dev_acted, 2);
+    stop();
+}
+END_TEST
+
+/* A signer that answers a signature of the wrong size: CL_ERR_CRYPTO,
+ * nothing sent, and no earlier authorisation left to send again. 8 and
+ * 72 bytes are the bounds a signature may have. */
+static int (*real_sign)(void *ctx, const uint8_t dig[32], uint8_t *sig, size_t size, size_t *len);
+static size_t sign_len;   /* the length the wrapped signer claims (0: its own) */
+
+static int sized_sign(void *ctx, const uint8_t dig[32], uint8_t *sig, size_t size, size_t *len)
+{
+    int r = real_sign(ctx, dig, sig, size, len);
+    if (r == CL_OK && sign_len != 0)
+        *len = sign_len;
+    return r;
+}
+
+static const struct {
+    size_t len;
+    int rc;
+} sig_lens[] = {
+    { 7, CL_ERR_CRYPTO },
+    { 8, CL_OK },
+    { CL_RELAY_GATE_SIG_MAX, CL_OK },
+    { CL_RELAY_GATE_SIG_MAX + 1, CL_ERR_CRYPTO },
+};
+
+START_TEST(gate_signature_sizes)
+{
+    unsigned req;
+
+    start_gate();
+    holder.gate = true;
+    auth_ok();
+    ck_assert_int_eq(cl_server_gate(&srv, now_ms, 1, 60), CL_OK);
+    (void)run_flow();
+    auth_ok();
+    real_sign = cport.gate_sign;
+    cport.gate_sign = sized_sign;
+    sign_len = sig_lens[_i].len;
+    req = dev_requests;
+    ck_assert_int_eq(cl_server_gate(&srv, now_ms, 2, 60), sig_lens[_i].rc);
+    cport.gate_sign = real_sign;
+    if (sig_lens[_i].rc != CL_OK) {
+        ck_assert_uint_eq(dev_requests, req);
+        ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_NONE);
+        ck_assert_int_eq(cl_server_gate_again(&srv, now_ms), CL_ERR_STATE);
+    } else {
+        ck_assert_uint_eq(srv.gate.sig_len, sig_lens[_i].len);
+        (void)run_flow();
+        ck_assert_uint_eq(dev_requests, req + 1);
+    }
+    stop();
+}
+END_TEST
+
+/* The ledger cannot record the outcome: the flow fails with the ledger's
+ * error, and the result still says what the device did. */
+START_TEST(gate_commit_fails)
+{
+    const struct cl_server_result *res;
+
+    start_gate();
+    holder.gate = true;
+    auth_ok();
+    ck_assert_int_eq(cl_server_gate(&srv, now_ms, 1, 60), CL_OK);
+    commit_fail = CL_ERR_IO;
+    res = run_flow();
+    commit_fail = 0;
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_IO);
+    ck_assert_uint_eq(res->gate, CL_RELAY_GATE_DONE);
+    ck_assert_uint_eq(dev_acted, 1);
+    stop();
+}
+END_TEST
 #endif
 
 static Suite *gate_suite(void)
@@ -185,6 +412,11 @@ static Suite *gate_suite(void)
 #ifdef CL_HAVE_OPENSSL
     tcase_add_test(tc, gate_refusals);
     tcase_add_test(tc, gate_signed_recorded);
+    tcase_add_loop_test(tc, gate_outcomes, 0, (int)(sizeof(outcomes) / sizeof(outcomes[0])));
+    tcase_add_loop_test(tc, gate_window_edges, 0, (int)(sizeof(windows) / sizeof(windows[0])));
+    tcase_add_test(tc, gate_fresh_nonce);
+    tcase_add_loop_test(tc, gate_signature_sizes, 0, (int)(sizeof(sig_lens) / sizeof(sig_lens[0])));
+    tcase_add_test(tc, gate_commit_fails);
 #endif
     suite_add_tcase(s, tc);
     return s;
