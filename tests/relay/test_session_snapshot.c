@@ -289,6 +289,137 @@ START_TEST(test_device_snapshot)
 }
 END_TEST
 
+/* A device's snapshot with three unacknowledged messages, the last one
+ * longer than 255 bytes: two notifications and the answer to the request
+ * it was executing, all sent after the server's APDU (so each went out
+ * with its ACK field set, which the records do not keep). Saved, restored
+ * into a fresh context and saved again: the same bytes. On resumption the
+ * server receives all three in order with REPLAY, the answer matched. */
+START_TEST(test_device_records)
+{
+    static struct side D2;
+    static uint8_t b[2048], again[2048], big[300];
+    struct cl_relay_msg m;
+    size_t n, n2, o, i;
+    const uint8_t *p;
+    size_t lens[3];
+
+    scene();
+    for (i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)i;
+    big[sizeof(big) - 2] = 0x90;
+    big[sizeof(big) - 1] = 0x00;
+    cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
+    m.u.reader_status = 1;
+    ck_assert_int_eq(cl_relay_session_send(&D.s, now, &m), CL_OK);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    ck_assert_int_eq(cl_relay_session_send(&D.s, now, &m), CL_OK);
+    cl_relay_msg_init(&m, CL_RELAY_APDU_RESPONSE);
+    m.u.apdu.apdu.data = big;
+    m.u.apdu.apdu.len = sizeof(big);
+    ck_assert_int_eq(cl_relay_session_send(&D.s, now, &m), CL_OK);
+    while ((n = cl_relay_session_pull(&D.s, now, &p)) > 0)   /* sent, never arrive */
+        ck_assert_int_eq(cl_relay_session_sent(&D.s, n), CL_OK);
+    ck_assert_int_eq(cl_relay_session_save(&D.s, b, sizeof(b), &n), CL_OK);
+
+    /* the records: seq 2, 3, 4 (the READER-STATUS of the scene, seq 1,
+     * was acknowledged), no ACK flag, no ack, no REPLAY */
+    o = 17 + 1 + b[17] + 1 + b[17 + 1 + b[17]] + 16 + 12;
+    ck_assert_uint_eq(b[o], 3);
+    o++;
+    for (i = 0; i < 3; i++) {
+        lens[i] = (size_t)b[o] << 8 | b[o + 1];
+        ck_assert_uint_eq(b[o + 2], 0xC1);
+        ck_assert_uint_eq(b[o + 2 + 2] & (CL_RELAY_F_ACK | CL_RELAY_F_REPLAY), 0);
+        ck_assert_uint_eq(b[o + 2 + 3], 2 + i);   /* seq */
+        ck_assert_uint_eq(b[o + 2 + 4], 0);       /* ack */
+        o += 2 + lens[i];
+    }
+    ck_assert_uint_eq(o, n);
+    ck_assert_uint_gt(lens[2], 255);
+
+    setup_side(&D2, CL_RELAY_DEVICE);
+    ck_assert_int_eq(cl_relay_session_restore(&D2.s, &dcfg, b, n), CL_OK);
+    ck_assert_int_eq(cl_relay_session_save(&D2.s, again, sizeof(again), &n2), CL_OK);
+    ck_assert_uint_eq(n2, n);
+    ck_assert_mem_eq(again, b, n);
+
+    cl_relay_session_disconnect(&S.s, now);
+    ck_assert_int_eq(cl_relay_device_connect(&D2.s, now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&S.s, now, tok2, sizeof(tok2)), CL_OK);
+    xfer(&D2.s, &S.s);
+    ck_assert(nev == 1 && ev[0].resumed);
+    xfer(&S.s, &D2.s);
+    xfer(&D2.s, &S.s);
+    ck_assert_int_eq(nev, 3);
+    ck_assert_uint_eq(ev[0].kind, CL_RELAY_EV_NOTIFY);   /* (msg: valid until the next feed) */
+    ck_assert_uint_eq(ev[1].kind, CL_RELAY_EV_NOTIFY);
+    ck_assert_uint_eq(ev[2].kind, CL_RELAY_EV_ANSWER);
+    ck_assert_uint_eq(ev[2].msg->type, CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(ev[2].msg->u.apdu.apdu.len, sizeof(big));
+    ck_assert_mem_eq(ev[2].msg->u.apdu.apdu.data, big, sizeof(big));
+    ck_assert(!cl_relay_session_busy(&S.s));
+}
+END_TEST
+
+/* The token and the device id at their shortest and longest (8 and 32
+ * bytes, 1 and 32): saved and restored, the session is the same. A
+ * replay buffer exactly as large as the records need takes them; one
+ * byte less is refused. */
+static const struct {
+    uint8_t tok_len, id_len;
+} id_edges[] = { {8, 1}, {32, 32}, {8, 32}, {32, 1} };
+
+START_TEST(test_restore_id_edges)
+{
+    static uint8_t t[32], id[32], again[4096];
+    static struct { struct cl_relay_session s; uint8_t rx[1024], rb[64]; } fit;
+    size_t i, n, tl, need;
+    const uint8_t *tp;
+
+    for (i = 0; i < 32; i++) {
+        t[i] = (uint8_t)(0xE0 + i);
+        id[i] = (uint8_t)('A' + i);
+    }
+    cfgs();
+    dcfg.device_id = id;
+    dcfg.device_id_len = id_edges[_i].id_len;
+    setup_side(&D, CL_RELAY_DEVICE);
+    setup_side(&S, CL_RELAY_SERVER);
+    ck_assert_int_eq(cl_relay_device_connect(&D.s, now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&S.s, now, t, id_edges[_i].tok_len), CL_OK);
+    ck_assert_int_eq(xfer(&D.s, &S.s), 1);
+    ck_assert_int_eq(xfer(&S.s, &D.s), 1);
+    send_apdu(&S.s, apdu1, sizeof(apdu1), txid);
+    ck_assert_int_eq(cl_relay_session_save(&S.s, snap, sizeof(snap), &snap_len), CL_OK);
+    ck_assert_uint_eq(snap[17], id_edges[_i].tok_len);
+    ck_assert_uint_eq(snap[18 + id_edges[_i].tok_len], id_edges[_i].id_len);
+    setup_side(&S2, CL_RELAY_SERVER);
+    ck_assert_int_eq(cl_relay_session_restore(&S2.s, &scfg, snap, snap_len), CL_OK);
+    tp = cl_relay_session_token(&S2.s, &tl);
+    ck_assert_uint_eq(tl, id_edges[_i].tok_len);
+    ck_assert_mem_eq(tp, t, tl);
+    ck_assert_int_eq(cl_relay_session_save(&S2.s, again, sizeof(again), &n), CL_OK);
+    ck_assert_uint_eq(n, snap_len);
+    ck_assert_mem_eq(again, snap, n);
+    /* one record of 33 bytes: 3 + 33 in the replay buffer */
+    need = 3 + 33;
+    for (i = 0; i < 2; i++) {
+        cl_relay_session_init(&fit.s);
+        ck_assert_int_eq(cl_relay_session_setup(&fit.s, CL_RELAY_SERVER, &scfg, fit.rx,
+                                                sizeof(fit.rx), fit.rb, need - i), CL_OK);
+        ck_assert_int_eq(cl_relay_session_restore(&fit.s, &scfg, snap, snap_len),
+                         i == 0 ? CL_OK : CL_ERR_LIMIT);
+    }
+    /* the device it resumes with is the one saved */
+    cl_relay_session_disconnect(&D.s, now);
+    ck_assert_int_eq(cl_relay_device_connect(&D.s, now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&S2.s, now, tok2, sizeof(tok2)), CL_OK);
+    xfer(&D.s, &S2.s);
+    ck_assert(nev == 1 && ev[0].resumed);
+}
+END_TEST
+
 START_TEST(test_save_errors)
 {
     uint8_t b[8];
@@ -433,6 +564,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_restore_answer_replayed);
     tcase_add_test(tc, test_restore_other_device);
     tcase_add_test(tc, test_device_snapshot);
+    tcase_add_test(tc, test_device_records);
+    tcase_add_loop_test(tc, test_restore_id_edges, 0, 4);
     tcase_add_test(tc, test_save_errors);
     tcase_add_test(tc, test_restore_errors);
     tcase_add_test(tc, test_restore_every_byte);
