@@ -804,6 +804,31 @@ static const struct p10_case p10[] = {
     /* no PIN offset */
     {"00 20 00 80 08 24 12 34 FF FF FF FF FF", CL_RELAY_PIN_BCD, 4, 12, CL_RELAY_NONE,
      CL_RELAY_NONE, 0, 0, CL_ERR_ARG, NULL},
+    /* the largest expressible: ASCII at offset 15 (the 4-bit position's
+     * last), a block of 15 bytes, a length byte at 15; one past each is
+     * refused above */
+    {"00 20 00 80 17 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 31 32 33 34 FF FF FF FF",
+     CL_RELAY_PIN_ASCII, 4, 8, 15, CL_RELAY_NONE, 0, 0, CL_OK,
+     "00 00 FA 08 00 08 04 02 01 09 04 00 00 00 00 1C 00 00 00"
+     " 00 20 00 80 17 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 31 32 33 34 FF FF FF FF"},
+    {"00 20 00 80 0F FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF", CL_RELAY_PIN_ASCII, 4, 15, 0,
+     CL_RELAY_NONE, 0, 0, CL_OK,
+     "00 00 82 0F 00 0F 04 02 01 09 04 00 00 00 00 14 00 00 00"
+     " 00 20 00 80 0F FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF"},
+    {"00 20 00 80 11 FF FF 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00", CL_RELAY_PIN_BCD, 4, 4,
+     0, 15, 0, 0, CL_OK,
+     "00 00 81 82 1F 04 04 02 01 09 04 00 00 00 00 16 00 00 00"
+     " 00 20 00 80 11 FF FF 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"},
+    {"00 20 00 80 11 FF FF 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00", CL_RELAY_PIN_BCD, 4, 4,
+     0, 16, 0, 0, CL_ERR_UNSUPPORTED, NULL},
+    /* a length byte at Lc: outside the data */
+    {"00 20 00 80 11 FF FF 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00", CL_RELAY_PIN_BCD, 4, 4,
+     0, 17, 0, 0, CL_ERR_ARG, NULL},
+    /* the smallest: one BCD byte (two digits), Lc 1 */
+    {"00 20 00 80 01 FF", CL_RELAY_PIN_BCD, 1, 2, 0, CL_RELAY_NONE, 0, 0, CL_OK,
+     "00 00 81 01 00 02 01 02 01 09 04 00 00 00 00 06 00 00 00 00 20 00 80 01 FF"},
+    /* Lc 0 */
+    {"00 20 00 80 00 FF", CL_RELAY_PIN_BCD, 1, 2, 0, CL_RELAY_NONE, 0, 0, CL_ERR_ARG, NULL},
 };
 
 START_TEST(t_part10)
@@ -825,12 +850,19 @@ START_TEST(t_part10)
     p.timeout = c->timeout;
     p.msg_index = c->msg;
     ck_assert_int_eq(cl_dev_part10_verify(&p, NULL, 0, &clen), c->rc);
+    memset(out, 0xA5, sizeof(out));   /* every byte written, the zeros too */
     ck_assert_int_eq(cl_dev_part10_verify(&p, out, sizeof(out), &len), c->rc);
     if (c->rc != CL_OK)
         return;
     ck_assert_uint_eq(clen, len);
     cl_assert_bytes(out, len, c->out);
-    ck_assert_int_eq(cl_dev_part10_verify(&p, out, len - 1, &len), CL_ERR_BUFFER);
+    memset(out, 0xA5, sizeof(out));
+    ck_assert_int_eq(cl_dev_part10_verify(&p, out, len, &clen), CL_OK);   /* exactly */
+    cl_assert_bytes(out, len, c->out);
+    ck_assert_int_eq(cl_dev_part10_verify(&p, out, len - 1, &clen), CL_ERR_BUFFER);
+    ck_assert_uint_eq(clen, len);
+    ck_assert_int_eq(cl_dev_part10_verify(&p, out, 0, &clen), CL_ERR_BUFFER);
+    ck_assert_uint_eq(clen, len);
 }
 END_TEST
 
@@ -886,6 +918,26 @@ static const struct p10m_case p10m[] = {
     /* an encoding with no format */
     {"00 24 00 80 10 24 12 34 FF FF FF FF FF 24 56 78 FF FF FF FF FF", 9, 4, 12, 0, 8, 0,
      CL_RELAY_NONE, 0, CL_ERR_UNSUPPORTED, NULL},
+    /* the old PIN after the new one: format 2, old at 8, new at 0 */
+    {"00 24 00 80 10 24 12 34 FF FF FF FF FF 24 56 78 FF FF FF FF FF", CL_RELAY_PIN_ISO9564_2, 4,
+     12, 8, 0, 0, CL_RELAY_NONE, 0, CL_OK,
+     "00 00 89 47 04 08 00 0C 04 02 02 02 09 04 00 01 00 00 00 00 15 00 00 00"
+     " 00 24 00 80 10 20 FF FF FF FF FF FF FF 20 FF FF FF FF FF FF FF"},
+    /* BCD, the old block last, ending at Lc */
+    {"00 24 00 01 08 FF FF FF FF FF FF FF FF", CL_RELAY_PIN_BCD, 4, 8, 4, 0, 1, CL_RELAY_NONE, 0,
+     CL_OK,
+     "00 00 81 04 00 04 00 08 04 03 02 03 09 04 00 01 02 00 00 00 0D 00 00 00"
+     " 00 24 00 01 08 FF FF FF FF FF FF FF FF"},
+    /* the smallest: a new PIN only, one BCD byte, Lc 1 */
+    {"00 2C 02 81 01 FF", CL_RELAY_PIN_BCD, 1, 2, CL_RELAY_NONE, 0, 0, CL_RELAY_NONE, 0, CL_OK,
+     "00 00 81 01 00 00 00 02 01 00 02 01 09 04 01 00 00 00 00 00 06 00 00 00"
+     " 00 2C 02 81 01 FF"},
+    /* Lc 0 */
+    {"00 2C 02 81 00 FF", CL_RELAY_PIN_BCD, 1, 2, CL_RELAY_NONE, 0, 0, CL_RELAY_NONE, 0,
+     CL_ERR_ARG, NULL},
+    /* the old block one byte past Lc */
+    {"00 24 00 01 08 FF FF FF FF FF FF FF FF", CL_RELAY_PIN_BCD, 4, 8, 5, 0, 1, CL_RELAY_NONE, 0,
+     CL_ERR_ARG, NULL},
 };
 
 START_TEST(t_part10_modify)
@@ -909,6 +961,7 @@ START_TEST(t_part10_modify)
     p.len_offset = c->len_off;
     p.timeout = c->timeout;
     ck_assert_int_eq(cl_dev_part10_modify(&p, NULL, 0, &clen), c->rc);
+    memset(out, 0xA5, sizeof(out));   /* every byte written, the zeros too */
     ck_assert_int_eq(cl_dev_part10_modify(&p, out, sizeof(out), &len), c->rc);
     if (c->rc != CL_OK) {
         ck_assert_uint_eq(len, 0);
@@ -916,8 +969,60 @@ START_TEST(t_part10_modify)
     }
     ck_assert_uint_eq(clen, len);
     cl_assert_bytes(out, len, c->out);
+    memset(out, 0xA5, sizeof(out));
+    ck_assert_int_eq(cl_dev_part10_modify(&p, out, len, &clen), CL_OK);   /* exactly */
+    cl_assert_bytes(out, len, c->out);
+    ck_assert_int_eq(cl_dev_part10_modify(&p, out, 0, &clen), CL_ERR_BUFFER);
+    ck_assert_uint_eq(clen, len);
     ck_assert_int_eq(cl_dev_part10_modify(&p, out, len - 1, &len), CL_ERR_BUFFER);
     ck_assert_int_eq(cl_dev_part10_modify(&p, NULL, 1, &len), CL_ERR_BUFFER);
+}
+END_TEST
+
+/* The longest command the device sends (CL_DEV_CMD_MAX, 261 bytes: Lc
+ * 255 and Le) fits either structure, its length little-endian with the
+ * high byte set; one byte more is refused. */
+START_TEST(t_part10_longest)
+{
+    static uint8_t a[CL_DEV_CMD_MAX + 1], out[CL_DEV_PART10_MAX], want[CL_DEV_PART10_MAX];
+    struct cl_relay_pin p;
+    size_t len = 0, hdr = _i == 0 ? CL_DEV_PART10_HDR : CL_DEV_PART10_MOD_HDR;
+    int rc;
+
+    memset(a, 0, sizeof(a));
+    a[1] = _i == 0 ? 0x20 : 0x24;
+    a[3] = 0x80;
+    a[4] = 0xFF;
+    memset(a + 5, 0xFF, 16);   /* two format 2 blocks, the rest zeros */
+    memset(&p, 0, sizeof(p));
+    p.apdu.data = a;
+    p.apdu.len = CL_DEV_CMD_MAX;
+    p.encoding = CL_RELAY_PIN_ISO9564_2;
+    p.min_len = 4;
+    p.max_len = 12;
+    p.offset = 0;
+    p.new_offset = 8;
+    p.len_offset = CL_RELAY_NONE;
+    memset(out, 0xA5, sizeof(out));
+    rc = _i == 0 ? cl_dev_part10_verify(&p, out, sizeof(out), &len)
+                 : cl_dev_part10_modify(&p, out, sizeof(out), &len);
+    ck_assert_int_eq(rc, CL_OK);
+    ck_assert_uint_eq(len, hdr + CL_DEV_CMD_MAX);
+    ck_assert_uint_eq(out[hdr - 4], CL_DEV_CMD_MAX & 0xFFu);   /* ulDataLength */
+    ck_assert_uint_eq(out[hdr - 3], CL_DEV_CMD_MAX >> 8);
+    ck_assert_uint_eq(out[hdr - 2], 0);
+    ck_assert_uint_eq(out[hdr - 1], 0);
+    ck_assert_uint_eq(out[1], 0);                              /* bTimerOut2 */
+    ck_assert_uint_eq(out[hdr - 5] | out[hdr - 6] | out[hdr - 7], 0);   /* bTeoPrologue */
+    memcpy(want, a, CL_DEV_CMD_MAX);
+    want[5] = 0x20;
+    if (_i == 1)
+        want[13] = 0x20;
+    ck_assert_mem_eq(out + hdr, want, CL_DEV_CMD_MAX);
+    p.apdu.len = CL_DEV_CMD_MAX + 1;
+    rc = _i == 0 ? cl_dev_part10_verify(&p, out, sizeof(out), &len)
+                 : cl_dev_part10_modify(&p, out, sizeof(out), &len);
+    ck_assert_int_eq(rc, CL_ERR_ARG);
 }
 END_TEST
 
@@ -930,6 +1035,22 @@ START_TEST(t_part10_modify_args)
     ck_assert_int_eq(cl_dev_part10_modify(NULL, NULL, 0, &len), CL_ERR_ARG);
     ck_assert_int_eq(cl_dev_part10_modify(&p, NULL, 0, NULL), CL_ERR_ARG);
     ck_assert_int_eq(cl_dev_part10_modify(&p, NULL, 0, &len), CL_ERR_ARG);   /* no APDU */
+    {   /* a confirmation above 1 */
+        static const uint8_t a[13] = {0x00, 0x24, 0x00, 0x80, 0x08, 0x24, 0xFF, 0xFF, 0xFF,
+                                      0xFF, 0xFF, 0xFF, 0xFF};
+        p.apdu.data = a;
+        p.apdu.len = sizeof(a);
+        p.encoding = CL_RELAY_PIN_ISO9564_2;
+        p.min_len = 4;
+        p.max_len = 12;
+        p.offset = CL_RELAY_NONE;
+        p.new_offset = 0;
+        p.len_offset = CL_RELAY_NONE;
+        p.confirm = 1;
+        ck_assert_int_eq(cl_dev_part10_modify(&p, NULL, 0, &len), CL_OK);
+        p.confirm = 2;
+        ck_assert_int_eq(cl_dev_part10_modify(&p, NULL, 0, &len), CL_ERR_ARG);
+    }
 }
 END_TEST
 
@@ -981,6 +1102,7 @@ static Suite *suite(void)
     tcase_add_test(tc, t_part10_args);
     tcase_add_loop_test(tc, t_part10_modify, 0, (int)(sizeof(p10m) / sizeof(p10m[0])));
     tcase_add_test(tc, t_part10_modify_args);
+    tcase_add_loop_test(tc, t_part10_longest, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
