@@ -527,6 +527,103 @@ START_TEST(test_restore_errors)
 }
 END_TEST
 
+/* The checks that only a snapshot of another shape reaches: a server not
+ * busy (its request answered) with a transaction flag, a request number
+ * or type, or a transaction id left; a peer maximum of 8 (the header)
+ * and 7; a device's snapshot naming a peer; every truncation of a
+ * snapshot with three records; the device's own id in the config. */
+START_TEST(test_restore_shapes)
+{
+    static struct side D2;
+    static uint8_t idle[1024], b[1024], dev[2048];
+    size_t idle_len, dev_len, i, tx;
+    struct cl_relay_session_config bad;
+
+    scene();
+    answer(&D.s);
+    ck_assert_int_eq(xfer(&D.s, &S.s), 1);
+    ck_assert_int_eq(cl_relay_session_save(&S.s, idle, sizeof(idle), &idle_len), CL_OK);
+    ck_assert_uint_eq(idle[6] & 0x06, 0);           /* not busy, no transaction */
+    ck_assert_uint_eq(idle[10] | idle[11], 0);
+    setup_side(&S2, CL_RELAY_SERVER);
+    ck_assert_int_eq(cl_relay_session_restore(&S2.s, &scfg, idle, idle_len), CL_OK);
+    cl_relay_session_free(&S2.s);
+    setup_side(&S2, CL_RELAY_SERVER);
+    tx = 17 + 1 + idle[17] + 1 + idle[18 + idle[17]];   /* the transaction id */
+    {
+        static const struct { size_t off; uint8_t x; } flips[] = {
+            {6, 0x04},     /* a transaction with no request */
+            {10, 0x01},    /* a request number alone */
+            {11, 0x20},    /* a request type alone */
+        };
+        for (i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
+            memcpy(b, idle, idle_len);
+            b[flips[i].off] ^= flips[i].x;
+            refused(b, idle_len, CL_ERR_MALFORMED);
+        }
+    }
+    for (i = 0; i < 16; i += 15) {   /* an id saved though none is in use */
+        memcpy(b, idle, idle_len);
+        b[tx + i] = 0x01;
+        refused(b, idle_len, CL_ERR_MALFORMED);
+    }
+    memcpy(b, idle, idle_len);
+    b[15] = 0x00;
+    b[16] = 0x08;   /* a peer that takes a header and nothing else: the least allowed */
+    ck_assert_int_eq(cl_relay_session_restore(&S2.s, &scfg, b, idle_len), CL_OK);
+    b[16] = 0x07;
+    cl_relay_session_free(&S2.s);
+    setup_side(&S2, CL_RELAY_SERVER);
+    refused(b, idle_len, CL_ERR_MALFORMED);
+    ck_assert_int_eq(cl_relay_session_restore(&S2.s, &scfg, NULL, 1), CL_ERR_ARG);
+    /* a save into exactly the size it needs */
+    ck_assert_int_eq(cl_relay_session_save(&S.s, b, idle_len, &i), CL_OK);
+    ck_assert_uint_eq(i, idle_len);
+    ck_assert_mem_eq(b, idle, idle_len);
+
+    /* the device's side: three unacknowledged records */
+    {
+        struct cl_relay_msg m;
+        const uint8_t *p;
+        size_t n;
+        for (i = 0; i < 3; i++) {
+            cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
+            m.u.reader_status = (uint8_t)i;
+            ck_assert_int_eq(cl_relay_session_send(&D.s, now, &m), CL_OK);
+        }
+        while ((n = cl_relay_session_pull(&D.s, now, &p)) > 0)
+            ck_assert_int_eq(cl_relay_session_sent(&D.s, n), CL_OK);
+    }
+    ck_assert_int_eq(cl_relay_session_save(&D.s, dev, sizeof(dev), &dev_len), CL_OK);
+    setup_side(&D2, CL_RELAY_DEVICE);
+    for (i = 0; i < dev_len; i++)
+        ck_assert_int_eq(cl_relay_session_restore(&D2.s, &dcfg, dev, i), CL_ERR_MALFORMED);
+    memcpy(b, dev, dev_len);
+    ck_assert_uint_eq(b[18 + b[17]], 0);   /* a device names no peer */
+    b[18 + b[17]] = 1;
+    ck_assert_int_eq(cl_relay_session_restore(&D2.s, &dcfg, b, dev_len), CL_ERR_MALFORMED);
+    bad = dcfg;
+    bad.device_id = NULL;
+    ck_assert_int_eq(cl_relay_session_restore(&D2.s, &bad, dev, dev_len), CL_ERR_ARG);
+    bad = dcfg;
+    bad.device_id_len = 0;
+    ck_assert_int_eq(cl_relay_session_restore(&D2.s, &bad, dev, dev_len), CL_ERR_ARG);
+    {
+        static const uint8_t id33[33] = {'x'};
+        bad = dcfg;
+        bad.device_id = id33;
+        bad.device_id_len = 33;
+        ck_assert_int_eq(cl_relay_session_restore(&D2.s, &bad, dev, dev_len), CL_ERR_ARG);
+        bad.device_id_len = 32;
+        ck_assert_int_eq(cl_relay_session_restore(&D2.s, &bad, dev, dev_len), CL_OK);
+    }
+    ck_assert_int_eq(cl_relay_session_restore(&D2.s, &dcfg, dev, dev_len), CL_OK);
+    ck_assert_int_eq(cl_relay_session_save(&D2.s, b, sizeof(b), &i), CL_OK);
+    ck_assert_uint_eq(i, dev_len);
+    ck_assert_mem_eq(b, dev, dev_len);
+}
+END_TEST
+
 /* Every single-byte change either restores or is refused MALFORMED; a
  * restored one saves again to the same bytes. */
 START_TEST(test_restore_every_byte)
@@ -566,6 +663,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_device_snapshot);
     tcase_add_test(tc, test_device_records);
     tcase_add_loop_test(tc, test_restore_id_edges, 0, 4);
+    tcase_add_test(tc, test_restore_shapes);
     tcase_add_test(tc, test_save_errors);
     tcase_add_test(tc, test_restore_errors);
     tcase_add_test(tc, test_restore_every_byte);
