@@ -454,10 +454,10 @@ START_TEST(test_roles)
 }
 END_TEST
 
-/* RSA key sizes at both limits, N-1, N, N+1 bits (finding 9): a
- * certificate for a public key whose modulus has exactly `bits` bits,
- * signed by the test root, validated alone under the root. */
-static size_t rsa_cert(unsigned bits, uint8_t *out, size_t max)
+/* A certificate for an RSA public key whose modulus has exactly `bits`
+ * bits, signed by the test root; keyUsage ku (-1: none), basicConstraints
+ * CA:ca (-1: none). */
+static size_t shaped_cert(unsigned bits, int ku, int ca, uint8_t *out, size_t max)
 {
     struct blob rkey;
     mbedtls_pk_context issuer, subject;
@@ -501,7 +501,10 @@ static size_t rsa_cert(unsigned bits, uint8_t *out, size_t max)
     mbedtls_x509write_crt_set_subject_key(&w, &subject);
     mbedtls_x509write_crt_set_issuer_key(&w, &issuer);
     mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA384);
-    ck_assert_int_eq(mbedtls_x509write_crt_set_key_usage(&w, MBEDTLS_X509_KU_DIGITAL_SIGNATURE), 0);
+    if (ku >= 0)
+        ck_assert_int_eq(mbedtls_x509write_crt_set_key_usage(&w, (unsigned)ku), 0);
+    if (ca >= 0)
+        ck_assert_int_eq(mbedtls_x509write_crt_set_basic_constraints(&w, ca, -1), 0);
     n = mbedtls_x509write_crt_der(&w, buf, sizeof(buf), mbedtls_hmac_drbg_random, &sign_rng);
     ck_assert_int_gt(n, 0);
     ck_assert_uint_le((size_t)n, max);
@@ -513,6 +516,13 @@ static size_t rsa_cert(unsigned bits, uint8_t *out, size_t max)
     mbedtls_pk_free(&issuer);
     mbedtls_hmac_drbg_free(&sign_rng);
     return (size_t)n;
+}
+
+/* RSA key sizes at both limits, N-1, N, N+1 bits (finding 9): validated
+ * alone under the root. */
+static size_t rsa_cert(unsigned bits, uint8_t *out, size_t max)
+{
+    return shaped_cert(bits, MBEDTLS_X509_KU_DIGITAL_SIGNATURE, -1, out, max);
 }
 
 static const struct {
@@ -550,6 +560,58 @@ START_TEST(test_rsa_bits)
     if (rsa_cases[_i].rc != CL_ERR_CERT_PARSE) {
         ck_assert_int_eq(cl_cert_parse(&c, der, ch.len), CL_OK);
         ck_assert_int_eq(cl_cert_key_kind(&c, 0), rc == CL_OK ? CL_CERT_KEY_RSA : CL_CERT_KEY_NONE);
+        cl_cert_free(&c);
+    }
+}
+END_TEST
+
+/* A leaf's keyUsage and basicConstraints against each role: without
+ * keyUsage a leaf serves every role but card signing (which requires
+ * it); an issuer must be CA:TRUE even when its keyUsage has keyCertSign. */
+static const struct {
+    const char *what;
+    int ku, ca;
+    int rc[5];   /* SRV DEV CAUTH CSIGN ISS */
+} leaf_shapes[] = {
+    { "no keyUsage", -1, -1,
+      { CL_OK, CL_OK, CL_OK, CL_ERR_CERT_KEY_USAGE, CL_ERR_CERT_KEY_USAGE } },
+    { "keyCertSign, CA:FALSE", MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_KEY_CERT_SIGN, 0,
+      { CL_OK, CL_OK, CL_OK, CL_ERR_CERT_KEY_USAGE, CL_ERR_CERT_KEY_USAGE } },
+    { "keyCertSign, no basicConstraints",
+      MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_KEY_CERT_SIGN, -1,
+      { CL_OK, CL_OK, CL_OK, CL_ERR_CERT_KEY_USAGE, CL_ERR_CERT_KEY_USAGE } },
+    { "keyCertSign, CA:TRUE", MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_KEY_CERT_SIGN, 1,
+      { CL_OK, CL_OK, CL_OK, CL_ERR_CERT_KEY_USAGE, CL_OK } },
+    { "nonRepudiation alone", MBEDTLS_X509_KU_NON_REPUDIATION, -1,
+      { CL_ERR_CERT_KEY_USAGE, CL_ERR_CERT_KEY_USAGE, CL_ERR_CERT_KEY_USAGE,
+        CL_ERR_CERT_KEY_USAGE, CL_ERR_CERT_KEY_USAGE } },
+    { "signing (digitalSignature, nonRepudiation)",
+      MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_NON_REPUDIATION, -1,
+      { CL_OK, CL_OK, CL_ERR_CERT_KEY_USAGE, CL_OK, CL_ERR_CERT_KEY_USAGE } },
+};
+
+START_TEST(test_leaf_shapes)
+{
+    static const enum cl_cert_role roles[5] = { SRV, DEV, CAUTH, CSIGN, ISS };
+    static uint8_t der[4096];
+    struct cl_cert_der ch, rt;
+    struct blob root;
+    struct cl_cert c;
+    size_t depth, r;
+    int rc;
+
+    load("root", ".der", &root);
+    ch.der = der;
+    ch.len = shaped_cert(2048, leaf_shapes[_i].ku, leaf_shapes[_i].ca, der, sizeof(der));
+    rt.der = root.b;
+    rt.len = root.len;
+    for (r = 0; r < 5; r++) {
+        depth = 99;
+        cl_cert_init(&c);
+        rc = cl_cert_verify_chain(&c, &ch, 1, &rt, 1, T_NOW, roles[r], &depth);
+        ck_assert_msg(rc == leaf_shapes[_i].rc[r], "%s as role %d: got %d (%s)",
+                      leaf_shapes[_i].what, (int)roles[r], rc, cl_strerror(rc));
+        ck_assert_uint_eq(depth, 0);
         cl_cert_free(&c);
     }
 }
@@ -959,6 +1021,33 @@ static const struct {
     { 2024, 1, 1, 24, 0, 0, CL_ERR_ARG, 0 },
     { 2024, 1, 1, 0, 60, 0, CL_ERR_ARG, 0 },
     { 2024, 1, 1, 0, 0, 60, CL_ERR_ARG, 0 },
+    /* an ordinary leap year's 29 February; every month's last day, and the day after */
+    { 2024, 2, 29, 0, 0, 0, CL_OK, 1709164800ull },
+    { 2022, 2, 29, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2023, 1, 31, 23, 59, 59, CL_OK, 1675209599ull },
+    { 2023, 1, 32, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2023, 2, 28, 23, 59, 59, CL_OK, 1677628799ull },
+    { 2023, 2, 29, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2023, 3, 31, 23, 59, 59, CL_OK, 1680307199ull },
+    { 2023, 3, 32, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2023, 4, 30, 23, 59, 59, CL_OK, 1682899199ull },
+    { 2023, 4, 31, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2023, 5, 31, 23, 59, 59, CL_OK, 1685577599ull },
+    { 2023, 5, 32, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2023, 6, 30, 23, 59, 59, CL_OK, 1688169599ull },
+    { 2023, 6, 31, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2023, 7, 31, 23, 59, 59, CL_OK, 1690847999ull },
+    { 2023, 7, 32, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2023, 8, 31, 23, 59, 59, CL_OK, 1693526399ull },
+    { 2023, 8, 32, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2023, 9, 30, 23, 59, 59, CL_OK, 1696118399ull },
+    { 2023, 9, 31, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2023, 10, 31, 23, 59, 59, CL_OK, 1698796799ull },
+    { 2023, 10, 32, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2023, 11, 30, 23, 59, 59, CL_OK, 1701388799ull },
+    { 2023, 11, 31, 0, 0, 0, CL_ERR_ARG, 0 },
+    { 2023, 12, 31, 23, 59, 59, CL_OK, 1704067199ull },
+    { 2023, 12, 32, 0, 0, 0, CL_ERR_ARG, 0 },
 };
 
 START_TEST(test_time)
@@ -1014,6 +1103,7 @@ static Suite *cert_suite(void)
         tcase_add_loop_test(tc, test_chain_cases, 0, (int)CL_ARRAY_LEN(chain_cases));
         tcase_add_loop_test(tc, test_chain_openssl, 0, (int)CL_ARRAY_LEN(chain_cases));
         tcase_add_loop_test(tc, test_roles, 0, (int)CL_ARRAY_LEN(role_cases) * 5);
+        tcase_add_loop_test(tc, test_leaf_shapes, 0, (int)CL_ARRAY_LEN(leaf_shapes));
         tcase_add_loop_test(tc, test_rsa_bits, 0, (int)CL_ARRAY_LEN(rsa_cases));
         tcase_add_test(tc, test_chain_failure_keeps_certs);
         tcase_add_test(tc, test_chain_errors);
