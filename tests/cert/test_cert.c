@@ -456,7 +456,12 @@ END_TEST
 
 /* A certificate for an RSA public key whose modulus has exactly `bits`
  * bits, signed by the test root; keyUsage ku (-1: none), basicConstraints
- * CA:ca (-1: none). */
+ * CA:ca (-1: none); serial[0..serial_len) (none: 65537) and subject (NULL:
+ * the RSA size tests'). */
+static const uint8_t *shape_serial;
+static size_t shape_serial_len;
+static const char *shape_subject;
+
 static size_t shaped_cert(unsigned bits, int ku, int ca, uint8_t *out, size_t max)
 {
     struct blob rkey;
@@ -494,9 +499,18 @@ static size_t shaped_cert(unsigned bits, int ku, int ca, uint8_t *out, size_t ma
         ck_assert_int_eq(mbedtls_rsa_complete(mbedtls_pk_rsa(subject)), 0);
     mbedtls_x509write_crt_init(&w);
     mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
-    ck_assert_int_eq(mbedtls_x509write_crt_set_serial(&w, &E), 0);
+    if (shape_serial_len > 0) {
+        mbedtls_mpi S;
+        mbedtls_mpi_init(&S);
+        ck_assert_int_eq(mbedtls_mpi_read_binary(&S, shape_serial, shape_serial_len), 0);
+        ck_assert_int_eq(mbedtls_x509write_crt_set_serial(&w, &S), 0);
+        mbedtls_mpi_free(&S);
+    } else {
+        ck_assert_int_eq(mbedtls_x509write_crt_set_serial(&w, &E), 0);
+    }
     ck_assert_int_eq(mbedtls_x509write_crt_set_validity(&w, PKI_FROM, PKI_TO), 0);
-    ck_assert_int_eq(mbedtls_x509write_crt_set_subject_name(&w, "CN=cardlink test RSA size,O=cardlink test"), 0);
+    ck_assert_int_eq(mbedtls_x509write_crt_set_subject_name(&w, shape_subject != NULL ? shape_subject :
+                     "CN=cardlink test RSA size,O=cardlink test"), 0);
     ck_assert_int_eq(mbedtls_x509write_crt_set_issuer_name(&w, "CN=cardlink test root,O=cardlink test"), 0);
     mbedtls_x509write_crt_set_subject_key(&w, &subject);
     mbedtls_x509write_crt_set_issuer_key(&w, &issuer);
@@ -614,6 +628,55 @@ START_TEST(test_leaf_shapes)
         ck_assert_uint_eq(depth, 0);
         cl_cert_free(&c);
     }
+}
+END_TEST
+
+/* The serial as openssl prints it (the DER sign byte dropped, at least
+ * one byte kept) and the subject with every byte outside printable ASCII
+ * shown as '?', each into a buffer of exactly its size (one less is
+ * refused and leaves ""). */
+static const struct {
+    uint8_t serial[4];
+    size_t serial_len;
+    const char *subject, *serial_text, *subject_text;
+} text_shapes[] = {
+    { {0x80, 0x01}, 2, "CN=Caf\xC3\xA9,O=x", "8001", "CN=Caf??, O=x" },
+    { {0x7F}, 1, "CN=tab\there,O=x", "7F", "CN=tab?here, O=x" },
+    { {0x01, 0x00, 0x00, 0xFF}, 4, "CN=plain,O=x", "010000FF", "CN=plain, O=x" },
+};
+
+START_TEST(test_text_shapes)
+{
+    static uint8_t der[4096];
+    struct cl_cert c;
+    char text[64];
+    size_t n, k;
+
+    shape_serial = text_shapes[_i].serial;
+    shape_serial_len = text_shapes[_i].serial_len;
+    shape_subject = text_shapes[_i].subject;
+    n = shaped_cert(2048, MBEDTLS_X509_KU_DIGITAL_SIGNATURE, -1, der, sizeof(der));
+    shape_serial = NULL;
+    shape_serial_len = 0;
+    shape_subject = NULL;
+    cl_cert_init(&c);
+    ck_assert_int_eq(cl_cert_parse(&c, der, n), CL_OK);
+    k = strlen(text_shapes[_i].serial_text);
+    ck_assert_int_eq(cl_cert_serial(&c, 0, text, k + 1), (int)k);
+    ck_assert_str_eq(text, text_shapes[_i].serial_text);
+    ck_assert_int_eq(cl_cert_serial(&c, 0, text, k), CL_ERR_BUFFER);
+    k = strlen(text_shapes[_i].subject_text);
+    memset(text, 'Z', sizeof(text));
+    ck_assert_int_eq(cl_cert_subject(&c, 0, text, k + 1), (int)k);
+    ck_assert_str_eq(text, text_shapes[_i].subject_text);
+    ck_assert_int_eq(cl_cert_subject(&c, 0, text, k), CL_ERR_BUFFER);
+    ck_assert_str_eq(text, "");
+    memset(text, 'Z', sizeof(text));
+    ck_assert_int_eq(cl_cert_subject(&c, 1, text, sizeof(text)), CL_ERR_NOT_FOUND);
+    ck_assert_str_eq(text, "");
+    ck_assert_int_eq(cl_cert_subject(&c, 0, text, 1), CL_ERR_BUFFER);
+    ck_assert_str_eq(text, "");
+    cl_cert_free(&c);
 }
 END_TEST
 
@@ -1104,6 +1167,7 @@ static Suite *cert_suite(void)
         tcase_add_loop_test(tc, test_chain_openssl, 0, (int)CL_ARRAY_LEN(chain_cases));
         tcase_add_loop_test(tc, test_roles, 0, (int)CL_ARRAY_LEN(role_cases) * 5);
         tcase_add_loop_test(tc, test_leaf_shapes, 0, (int)CL_ARRAY_LEN(leaf_shapes));
+        tcase_add_loop_test(tc, test_text_shapes, 0, (int)CL_ARRAY_LEN(text_shapes));
         tcase_add_loop_test(tc, test_rsa_bits, 0, (int)CL_ARRAY_LEN(rsa_cases));
         tcase_add_test(tc, test_chain_failure_keeps_certs);
         tcase_add_test(tc, test_chain_errors);
