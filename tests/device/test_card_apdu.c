@@ -827,8 +827,9 @@ static const struct p10_case p10[] = {
     /* the smallest: one BCD byte (two digits), Lc 1 */
     {"00 20 00 80 01 FF", CL_RELAY_PIN_BCD, 1, 2, 0, CL_RELAY_NONE, 0, 0, CL_OK,
      "00 00 81 01 00 02 01 02 01 09 04 00 00 00 00 06 00 00 00 00 20 00 80 01 FF"},
-    /* Lc 0 */
+    /* Lc 0; Lc past the bytes there */
     {"00 20 00 80 00 FF", CL_RELAY_PIN_BCD, 1, 2, 0, CL_RELAY_NONE, 0, 0, CL_ERR_ARG, NULL},
+    {"00 20 00 80 08 FF", CL_RELAY_PIN_BCD, 1, 2, 0, CL_RELAY_NONE, 0, 0, CL_ERR_ARG, NULL},
 };
 
 START_TEST(t_part10)
@@ -932,9 +933,16 @@ static const struct p10m_case p10m[] = {
     {"00 2C 02 81 01 FF", CL_RELAY_PIN_BCD, 1, 2, CL_RELAY_NONE, 0, 0, CL_RELAY_NONE, 0, CL_OK,
      "00 00 81 01 00 00 00 02 01 00 02 01 09 04 01 00 00 00 00 00 06 00 00 00"
      " 00 2C 02 81 01 FF"},
-    /* Lc 0 */
+    /* Lc 0; Lc past the bytes there */
     {"00 2C 02 81 00 FF", CL_RELAY_PIN_BCD, 1, 2, CL_RELAY_NONE, 0, 0, CL_RELAY_NONE, 0,
      CL_ERR_ARG, NULL},
+    {"00 2C 02 81 08 FF", CL_RELAY_PIN_BCD, 1, 2, CL_RELAY_NONE, 0, 0, CL_RELAY_NONE, 0,
+     CL_ERR_ARG, NULL},
+    /* ASCII, 15 digits: the most the block nibble says */
+    {"00 2C 02 81 0F FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF", CL_RELAY_PIN_ASCII, 4, 15,
+     CL_RELAY_NONE, 0, 0, CL_RELAY_NONE, 0, CL_OK,
+     "00 00 82 0F 00 00 00 0F 04 00 02 01 09 04 01 00 00 00 00 00 14 00 00 00"
+     " 00 2C 02 81 0F FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF"},
     /* the old block one byte past Lc */
     {"00 24 00 01 08 FF FF FF FF FF FF FF FF", CL_RELAY_PIN_BCD, 4, 8, 5, 0, 1, CL_RELAY_NONE, 0,
      CL_ERR_ARG, NULL},
