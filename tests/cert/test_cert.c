@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mbedtls/version.h>
@@ -680,6 +681,51 @@ START_TEST(test_text_shapes)
 }
 END_TEST
 
+/* RSASSA-PSS certificates, made by openssl under an RSA CA it makes: MGF1
+ * with SHA-256 is inside the policy, MGF1 with SHA-1 is not (the same
+ * SHA-1 rule as for the signature's own hash). */
+START_TEST(test_pss_mgf1)
+{
+    static const char *const mgf[2] = { "sha256", "sha1" };
+    char cmd[2048], name[64];
+    struct blob leaf, ca;
+    struct cl_cert_der ch, rt;
+    struct cl_cert c;
+    size_t depth = 99;
+    int rc;
+
+    if (!have_openssl)
+        return;
+    snprintf(name, sizeof(name), "pss-%d-%d", (int)getpid(), _i);
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && openssl req -x509 -newkey rsa:2048 -nodes -keyout %s-ca.key -subj "
+             "'/CN=pss ca' -days 3650 -sha256 -addext basicConstraints=critical,CA:TRUE "
+             "-addext keyUsage=critical,keyCertSign -outform DER -out %s-ca.der 2>/dev/null && "
+             "openssl req -newkey rsa:2048 -nodes -keyout %s.key -subj '/CN=pss leaf' -out %s.csr "
+             "2>/dev/null && openssl x509 -req -in %s.csr -CA %s-ca.der -CAform DER -CAkey "
+             "%s-ca.key -set_serial 7 -days 365 -sha256 -sigopt rsa_padding_mode:pss "
+             "-sigopt rsa_pss_saltlen:32 -sigopt rsa_mgf1_md:%s -outform DER -out %s.der "
+             "2>/dev/null",
+             pki_dir, name, name, name, name, name, name, name, mgf[_i], name);
+    ck_assert_int_eq(run(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "%s-ca", name);
+    load(cmd, ".der", &ca);
+    load(name, ".der", &leaf);
+    ch.der = leaf.b;
+    ch.len = leaf.len;
+    rt.der = ca.b;
+    rt.len = ca.len;
+    cl_cert_init(&c);
+    rc = cl_cert_verify_chain(&c, &ch, 1, &rt, 1, (uint64_t)time(NULL), CAUTH, &depth);
+    ck_assert_msg(rc == (_i == 0 ? CL_OK : CL_ERR_CERT_ALGORITHM), "MGF1 %s: got %d (%s)",
+                  mgf[_i], rc, cl_strerror(rc));
+    cl_cert_free(&c);
+    snprintf(cmd, sizeof(cmd), "cd '%s' && rm -f %s-ca.key %s-ca.der %s.key %s.csr %s.der",
+             pki_dir, name, name, name, name, name);
+    (void)run(cmd);
+}
+END_TEST
+
 /* Parse-time verdicts for single certificates. */
 static const struct {
     const char *name;
@@ -1168,6 +1214,7 @@ static Suite *cert_suite(void)
         tcase_add_loop_test(tc, test_roles, 0, (int)CL_ARRAY_LEN(role_cases) * 5);
         tcase_add_loop_test(tc, test_leaf_shapes, 0, (int)CL_ARRAY_LEN(leaf_shapes));
         tcase_add_loop_test(tc, test_text_shapes, 0, (int)CL_ARRAY_LEN(text_shapes));
+        tcase_add_loop_test(tc, test_pss_mgf1, 0, 2);
         tcase_add_loop_test(tc, test_rsa_bits, 0, (int)CL_ARRAY_LEN(rsa_cases));
         tcase_add_test(tc, test_chain_failure_keeps_certs);
         tcase_add_test(tc, test_chain_errors);
