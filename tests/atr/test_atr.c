@@ -133,6 +133,24 @@ static const struct atr_vec {
     { "3B 80 D1 11 00 B1 20 B5 31 C0 21 B4",
       F(SPECIFIC) | F(TC2) | F(IMPLICIT) | F(WI_RESERVED) | F(BWI_RESERVED) | F(TCK),
       372, 1, 5000, 0x11, 0, 0, 1, 32, 5, 11, 0x01, 0, "1", 0x0002, 4, 11, 0 },
+    /* constructed §11.4: T=1 IFSC 1 (the least valid), BWI 9 CWI 15 (the
+     * largest BWI not reserved) */
+    { "3B 80 81 31 01 9F AE",
+      F(TCK),
+      372, 1, 5000, 0x11, 0, 10, 0, 1, 15, 9, 0x01, 0, "1", 0x0002, 3, 6, 0 },
+    /* constructed §11.4: BWI 10 (the first reserved), CWI 0 */
+    { "3B 80 81 31 01 A0 91",
+      F(TCK) | F(BWI_RESERVED),
+      372, 1, 5000, 0x11, 0, 10, 0, 1, 0, 10, 0x01, 0, "1", 0x0002, 3, 6, 0 },
+    /* constructed §11.4: IFSC 0 (reserved, reported) */
+    { "3B 80 81 31 00 9F AF",
+      F(TCK) | F(IFSC_INVALID),
+      372, 1, 5000, 0x11, 0, 10, 0, 0, 15, 9, 0x01, 0, "1", 0x0002, 3, 6, 0 },
+    /* constructed §8.3: a specific TA after a TD naming T=0 is neither
+     * T=1's IFSC nor T=15's classes */
+    { "3B 80 80 10 C3",
+      0,
+      372, 1, 5000, 0x11, 0, 10, 0, 32, 13, 4, 0x01, 0, "0", 0x0001, 3, 5, 0 },
     /* constructed §8.2.3: TD1 names T=15 (invalid, tolerated), then T=1 */
     { "3B 80 8F 01 0E",
       F(TCK) | F(TD1_T15),
