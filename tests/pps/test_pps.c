@@ -140,6 +140,13 @@ START_TEST(test_build_null)
     ck_assert_int_eq(cl_pps_build(NULL, out, &n), CL_ERR_ARG);
     ck_assert_int_eq(cl_pps_build(&req, NULL, &n), CL_ERR_ARG);
     ck_assert_int_eq(cl_pps_build(&req, out, NULL), CL_ERR_ARG);
+    /* indices are 4 bits: 16 is no index (not a reserved one) */
+    req = mk(1, CL_PPS_HAS_PPS1, 16, 1, 0, 0);
+    ck_assert_int_eq(cl_pps_build(&req, out, &n), CL_ERR_ARG);
+    req = mk(1, CL_PPS_HAS_PPS1, 1, 16, 0, 0);
+    ck_assert_int_eq(cl_pps_build(&req, out, &n), CL_ERR_ARG);
+    req = mk(1, CL_PPS_HAS_PPS1, 15, 1, 0, 0);
+    ck_assert_int_eq(cl_pps_build(&req, out, &n), CL_ERR_RESERVED);
 }
 END_TEST
 
@@ -329,6 +336,8 @@ static const struct {
     { "96 card fmax 5 MHz < reader 20 MHz", 0x96, 0, 20000, 0, true, 9, 6, 5000, 312500 },
     { "96 reader clock 4 MHz", 0x96, 0, 4000, 0, true, 9, 6, 4000, 250000 },
     { "97 reader max 115200: D=8", 0x97, 115200, 5000, 0, true, 9, 4, 5000, 78125 },
+    { "97 reader max exactly 625000: D=64", 0x97, 625000, 5000, 0, true, 9, 7, 5000, 625000 },
+    { "97 reader max 624999: D=32", 0x97, 624999, 5000, 0, true, 9, 6, 5000, 312500 },
     { "18 reader max 115200: D=8 not 12", 0x18, 115200, 5000, 0, true, 1, 4, 5000, 107526 },
     { "95 reader max 9600: default", 0x95, 9600, 5000, 0, false, 1, 1, 5000, 13440 },
     { "97 reader list: 512/16", 0x97, 0, 5000, 1, true, 9, 5, 5000, 156250 },
