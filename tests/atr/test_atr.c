@@ -441,6 +441,12 @@ static const struct build_vec {
       "T=0 and class A B C with clock stop L: TCK" },
     { { CL_ATR_B_T0 | CL_ATR_B_T1 | CL_ATR_B_TC2 | CL_ATR_B_T15, 0, 0, 10, 0, 0, 0, 0, 0x04, 3, 0, { 0 } },
       "3B 80 C0 0A 81 1F C4 10", "T=0, T=1 without T=1 bytes, WI, T=15" },
+    { { CL_ATR_B_T1 | CL_ATR_B_IFSC, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, { 0 } }, "3B 80 81 11 01 11",
+      "T=1, IFSC 1 (the least)" },
+    { { CL_ATR_B_T1 | CL_ATR_B_IFSC, 0, 0, 0, 0, 254, 0, 0, 0, 0, 0, { 0 } }, "3B 80 81 11 FE EE",
+      "T=1, IFSC 254 (the most)" },
+    { { CL_ATR_B_T0 | CL_ATR_B_T15, 0, 0, 0, 0, 0, 0, 0, 63, 3, 0, { 0 } }, "3B 80 80 1F FF E0",
+      "T=0 and T=15 with every class bit and clock stop 3" },
 };
 
 START_TEST(test_build)
