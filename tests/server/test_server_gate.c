@@ -126,13 +126,15 @@ START_TEST(gate_signed_recorded)
 {
     const struct cl_server_result *res;
     const struct cl_ledger_txn *row;
-    uint8_t acct[CL_LEDGER_ACCOUNT_MAX], id1[16];
+    uint8_t acct[CL_LEDGER_ACCOUNT_MAX], id1[16], serial[CL_SERVER_SERIAL_LEN];
     size_t alen, rows;
 
     start_gate();
     res = auth_ok();
     memcpy(acct, res->account, sizeof(acct));
+    memcpy(serial, res->serial, sizeof(serial));
     alen = res->account_len;
+    ck_assert_uint_gt(alen, 0);
     rows = ledger_n;
     ck_assert_int_eq(cl_server_gate(&srv, now_ms, 7, 120), CL_OK);
     ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_GATE);
@@ -144,6 +146,7 @@ START_TEST(gate_signed_recorded)
     ck_assert_uint_eq(res->gate, CL_RELAY_NONE);
     ck_assert_uint_eq(res->account_len, alen);
     ck_assert_mem_eq(res->account, acct, alen);
+    ck_assert_mem_eq(res->serial, serial, sizeof(serial));   /* the card authenticated */
     /* one ledger row: gate kind, no money, the card's account, the receipt */
     ck_assert_uint_eq(ledger_n, rows + 1);
     row = ledger_find(res->txn_id);
@@ -154,6 +157,7 @@ START_TEST(gate_signed_recorded)
     ck_assert_uint_eq(row->device_id_len, 5);
     ck_assert_mem_eq(row->device_id, "dev-1", 5);
     ck_assert_uint_eq(row->account_len, alen);
+    ck_assert_mem_eq(row->account, acct, alen);
     ck_assert_uint_eq(row->outcome, CL_LEDGER_FAILED);
     ck_assert_uint_eq(row->receipt_len, 1u + 16u + 8u + srv.gate.sig_len);
     ck_assert_uint_eq(row->receipt[0], CL_RELAY_NONE);
