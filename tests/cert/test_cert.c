@@ -462,6 +462,7 @@ END_TEST
 static const uint8_t *shape_serial;
 static size_t shape_serial_len;
 static const char *shape_subject;
+static const char *shape_signer;   /* the key that signs (NULL: the root's) */
 
 static size_t shaped_cert(unsigned bits, int ku, int ca, uint8_t *out, size_t max)
 {
@@ -472,7 +473,7 @@ static size_t shaped_cert(unsigned bits, int ku, int ca, uint8_t *out, size_t ma
     uint8_t buf[4096];
     int n;
 
-    load("root", ".key.der", &rkey);
+    load(shape_signer != NULL ? shape_signer : "root", ".key.der", &rkey);
     mbedtls_hmac_drbg_init(&sign_rng);
     ck_assert_int_eq(mbedtls_hmac_drbg_seed_buf(&sign_rng, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
                                                 (const unsigned char *)"rsa", 3), 0);
@@ -597,6 +598,8 @@ static const struct {
       { CL_OK, CL_OK, CL_OK, CL_ERR_CERT_KEY_USAGE, CL_ERR_CERT_KEY_USAGE } },
     { "keyCertSign, CA:TRUE", MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_KEY_CERT_SIGN, 1,
       { CL_OK, CL_OK, CL_OK, CL_ERR_CERT_KEY_USAGE, CL_OK } },
+    { "CA:TRUE without keyUsage", -1, 1,
+      { CL_OK, CL_OK, CL_OK, CL_ERR_CERT_KEY_USAGE, CL_OK } },
     { "nonRepudiation alone", MBEDTLS_X509_KU_NON_REPUDIATION, -1,
       { CL_ERR_CERT_KEY_USAGE, CL_ERR_CERT_KEY_USAGE, CL_ERR_CERT_KEY_USAGE,
         CL_ERR_CERT_KEY_USAGE, CL_ERR_CERT_KEY_USAGE } },
@@ -629,6 +632,96 @@ START_TEST(test_leaf_shapes)
         ck_assert_uint_eq(depth, 0);
         cl_cert_free(&c);
     }
+}
+END_TEST
+
+/* A certificate that names the root as its issuer but was signed by
+ * another key (the other CA's): refused CL_ERR_SIGNATURE at the anchor
+ * step, however well-formed; the same certificate signed by the root is
+ * taken. */
+START_TEST(test_forged_under_root)
+{
+    static uint8_t der[4096];
+    struct cl_cert_der ch, rt[2];
+    struct blob root, other;
+    struct cl_cert c;
+    size_t depth = 99;
+    int rc;
+
+    load("root", ".der", &root);
+    load("other-ca", ".der", &other);
+    shape_signer = _i == 0 ? "other-ca" : NULL;
+    ch.der = der;
+    ch.len = shaped_cert(2048, MBEDTLS_X509_KU_DIGITAL_SIGNATURE, -1, der, sizeof(der));
+    shape_signer = NULL;
+    rt[0].der = root.b;
+    rt[0].len = root.len;
+    rt[1].der = other.b;   /* the signer's own CA trusted too: its name differs */
+    rt[1].len = other.len;
+    cl_cert_init(&c);
+    rc = cl_cert_verify_chain(&c, &ch, 1, rt, 2, T_NOW, CAUTH, &depth);
+    ck_assert_msg(rc == (_i == 0 ? CL_ERR_SIGNATURE : CL_OK), "signed by %s: got %d (%s)",
+                  _i == 0 ? "other-ca" : "root", rc, cl_strerror(rc));
+    ck_assert(cl_cert_is_validated(&c) == (rc == CL_OK));
+    cl_cert_free(&c);
+    if (have_openssl && _i == 0) {   /* openssl agrees */
+        char cmd[1024];
+        FILE *f;
+        snprintf(cmd, sizeof(cmd), "%s/forged-%d.der", pki_dir, (int)getpid());
+        f = fopen(cmd, "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(der, 1, ch.len, f), ch.len);
+        fclose(f);
+        snprintf(cmd, sizeof(cmd),
+                 "cd '%s' && openssl x509 -inform DER -in forged-%d.der -out forged-%d.pem && "
+                 "openssl verify -attime %llu -CAfile root.pem forged-%d.pem >/dev/null 2>&1",
+                 pki_dir, (int)getpid(), (int)getpid(), (unsigned long long)T_NOW, (int)getpid());
+        ck_assert_int_ne(run(cmd), 0);
+    }
+}
+END_TEST
+
+/* EC keys of 256 and 384 bits on curves outside the policy (secp256k1,
+ * brainpoolP256r1, brainpoolP384r1), in leaves openssl makes under the
+ * root: CL_ERR_CERT_ALGORITHM, the bit length alone does not pass. */
+START_TEST(test_other_curves)
+{
+    static const char *const curves[3] = { "secp256k1", "brainpoolP256r1", "brainpoolP384r1" };
+    char cmd[2048], name[64];
+    struct blob leaf, root;
+    struct cl_cert_der ch, rt;
+    struct cl_cert c;
+    size_t depth = 99;
+    int rc;
+
+    if (!have_openssl)
+        return;
+    snprintf(name, sizeof(name), "curve-%d-%d", (int)getpid(), _i);
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && openssl req -newkey ec -pkeyopt ec_paramgen_curve:%s -nodes -keyout "
+             "%s.key -subj '/CN=curve leaf' -out %s.csr 2>/dev/null && openssl x509 -req -in "
+             "%s.csr -CA root.pem -CAkey root.key.der -CAkeyform DER -set_serial 9 -days 365 "
+             "-sha256 -outform DER -out %s.der 2>/dev/null",
+             pki_dir, curves[_i], name, name, name, name);
+    ck_assert_int_eq(run(cmd), 0);
+    load(name, ".der", &leaf);
+    load("root", ".der", &root);
+    ch.der = leaf.b;
+    ch.len = leaf.len;
+    rt.der = root.b;
+    rt.len = root.len;
+    cl_cert_init(&c);
+    rc = cl_cert_verify_chain(&c, &ch, 1, &rt, 1, (uint64_t)time(NULL), CAUTH, &depth);
+    ck_assert_msg(rc == CL_ERR_CERT_ALGORITHM || rc == CL_ERR_CERT_PARSE, "%s: got %d (%s)",
+                  curves[_i], rc, cl_strerror(rc));
+    ck_assert_uint_eq(depth, 0);
+    cl_cert_free(&c);
+    if (cl_cert_parse(&c, leaf.b, leaf.len) == CL_OK)
+        ck_assert_int_eq(cl_cert_key_kind(&c, 0), CL_CERT_KEY_NONE);
+    cl_cert_free(&c);
+    snprintf(cmd, sizeof(cmd), "cd '%s' && rm -f %s.key %s.csr %s.der", pki_dir, name, name,
+             name);
+    (void)run(cmd);
 }
 END_TEST
 
@@ -1215,6 +1308,8 @@ static Suite *cert_suite(void)
         tcase_add_loop_test(tc, test_leaf_shapes, 0, (int)CL_ARRAY_LEN(leaf_shapes));
         tcase_add_loop_test(tc, test_text_shapes, 0, (int)CL_ARRAY_LEN(text_shapes));
         tcase_add_loop_test(tc, test_pss_mgf1, 0, 2);
+        tcase_add_loop_test(tc, test_forged_under_root, 0, 2);
+        tcase_add_loop_test(tc, test_other_curves, 0, 3);
         tcase_add_loop_test(tc, test_rsa_bits, 0, (int)CL_ARRAY_LEN(rsa_cases));
         tcase_add_test(tc, test_chain_failure_keeps_certs);
         tcase_add_test(tc, test_chain_errors);
