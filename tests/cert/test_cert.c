@@ -335,6 +335,20 @@ START_TEST(test_chain_errors)
     ch[1].len = 0;
     ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
     ch[1].len = iss.len;
+    /* the first of each list is checked too */
+    ch[0].len = 0;
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
+    ch[0].len = leaf.len;
+    ch[0].der = NULL;
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
+    ch[0].der = leaf.b;
+    rt[0].len = 0;
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
+    rt[0].len = root.len;
+    rt[0].der = NULL;
+    ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, rt, 1, T_NOW, CAUTH, &depth), CL_ERR_ARG);
+    rt[0].der = root.b;
+    ck_assert(cl_cert_is_validated(&c));   /* still the chain validated before */
     /* No roots at all: nothing is trusted. */
     ck_assert_int_eq(cl_cert_verify_chain(&c, ch, 2, NULL, 0, T_NOW, CAUTH, &depth), CL_ERR_CERT_UNTRUSTED);
     ck_assert_uint_eq(depth, 1);
@@ -678,6 +692,52 @@ START_TEST(test_forged_under_root)
                  pki_dir, (int)getpid(), (int)getpid(), (unsigned long long)T_NOW, (int)getpid());
         ck_assert_int_ne(run(cmd), 0);
     }
+}
+END_TEST
+
+/* A trust anchor is trusted as given: its own (self-)signature's algorithm
+ * does not matter, so an old root signed with SHA-1 still anchors a leaf
+ * it signed with SHA-256 (as openssl -auth_level 2 does); a leaf signed
+ * with SHA-1 under it does not pass. */
+START_TEST(test_sha1_anchor)
+{
+    char cmd[2048], name[64];
+    struct blob leaf, ca;
+    struct cl_cert_der ch, rt;
+    struct cl_cert c;
+    size_t depth = 99;
+    int rc;
+
+    if (!have_openssl)
+        return;
+    snprintf(name, sizeof(name), "sha1ca-%d-%d", (int)getpid(), _i);
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+             "-keyout %s-ca.key -subj '/CN=old sha1 root' -days 3650 -sha1 -addext "
+             "basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign "
+             "-out %s-ca.pem 2>/dev/null && openssl req -newkey ec -pkeyopt "
+             "ec_paramgen_curve:P-256 -nodes -keyout %s.key -subj '/CN=leaf' -out %s.csr "
+             "2>/dev/null && openssl x509 -req -in %s.csr -CA %s-ca.pem -CAkey %s-ca.key "
+             "-set_serial 5 -days 365 -%s -outform DER -out %s.der 2>/dev/null && "
+             "openssl x509 -in %s-ca.pem -outform DER -out %s-ca.der",
+             pki_dir, name, name, name, name, name, name, name, _i == 0 ? "sha256" : "sha1",
+             name, name, name);
+    ck_assert_int_eq(run(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "%s-ca", name);
+    load(cmd, ".der", &ca);
+    load(name, ".der", &leaf);
+    ch.der = leaf.b;
+    ch.len = leaf.len;
+    rt.der = ca.b;
+    rt.len = ca.len;
+    cl_cert_init(&c);
+    rc = cl_cert_verify_chain(&c, &ch, 1, &rt, 1, (uint64_t)time(NULL), CAUTH, &depth);
+    ck_assert_msg(rc == (_i == 0 ? CL_OK : CL_ERR_CERT_ALGORITHM), "leaf %s: got %d (%s)",
+                  _i == 0 ? "SHA-256" : "SHA-1", rc, cl_strerror(rc));
+    cl_cert_free(&c);
+    snprintf(cmd, sizeof(cmd), "cd '%s' && rm -f %s-ca.key %s-ca.pem %s-ca.der %s.key %s.csr %s.der",
+             pki_dir, name, name, name, name, name, name);
+    (void)run(cmd);
 }
 END_TEST
 
@@ -1310,6 +1370,7 @@ static Suite *cert_suite(void)
         tcase_add_loop_test(tc, test_pss_mgf1, 0, 2);
         tcase_add_loop_test(tc, test_forged_under_root, 0, 2);
         tcase_add_loop_test(tc, test_other_curves, 0, 3);
+        tcase_add_loop_test(tc, test_sha1_anchor, 0, 2);
         tcase_add_loop_test(tc, test_rsa_bits, 0, (int)CL_ARRAY_LEN(rsa_cases));
         tcase_add_test(tc, test_chain_failure_keeps_certs);
         tcase_add_test(tc, test_chain_errors);
