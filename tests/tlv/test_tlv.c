@@ -210,6 +210,7 @@ static const struct {
     { "ISO 7816-4 5.2 padding before/between/after",
       "00 FF 5A 01 11 00 00 FF 9F 02 02 12 34 FF 00", 0, { 0x5A, 0x9F02 }, 2, 0 },
     { "padding only", "00 00 FF FF 00", 0, { 0 }, 0, 0 },
+    { "01 and FE are tags, not padding", "01 01 AA FE 00 00 02 01 BB", 0, { 0x01, 0xFE, 0x02 }, 3, 0 },
     { "padding bytes inside a value are data", "5A 03 00 FF 00 04 00", 0, { 0x5A, 0x04 }, 2, 0 },
     { "EMV FCI top level", fci_hex, 0, { 0x6F }, 1, 0 },
     { "error after two objects", "5A 01 11 5F 2A 02 09 78 9F 02 80", 0, { 0x5A, 0x5F2A }, 2, CL_ERR_INDEFINITE },
