@@ -101,17 +101,18 @@ START_TEST(test_lrc)
 END_TEST
 
 /* The word-at-a-time LRC (overlapping loads for the tail) against a byte
- * loop, for every length 0..40 at every alignment 0..7: each byte of the
+ * loop, for every length 0..300 (past a longest T=1 block, so the 32-byte
+ * loop runs up to nine times) at every alignment 0..7: each byte of the
  * input is a distinct bit pattern, so a byte counted twice or missed shows. */
 START_TEST(test_lrc_lengths)
 {
-    uint8_t buf[48 + 8];
+    uint8_t buf[300 + 8];
     size_t len, i;
     unsigned off = (unsigned)_i;
 
     for (i = 0; i < sizeof(buf); i++)
         buf[i] = (uint8_t)(0x5Au ^ (i * 0x3Bu) ^ (i >> 3));
-    for (len = 0; len <= 40; len++) {
+    for (len = 0; len <= 300; len++) {
         uint8_t want = 0;
 
         for (i = 0; i < len; i++)
