@@ -71,6 +71,15 @@ START_TEST(test_etu_to_us)
     ck_assert_uint_eq(cl_rate_etu_to_us(0xFFFFFFFFu, 2048000000u), 0xFFFFFFFFu);
     ck_assert_uint_eq(cl_rate_etu_to_us(999, 0xFFFFFFFFu), 4290672328u);
     ck_assert_uint_eq(cl_rate_etu_to_us(1001, 0xFFFFFFFFu), 0xFFFFFFFFu);
+    ck_assert_uint_eq(cl_rate_etu_to_us(1, 1), 1);          /* 1 ns rounds up to 1 us */
+    ck_assert_uint_eq(cl_rate_etu_to_us(1000, 1), 1);
+    ck_assert_uint_eq(cl_rate_etu_to_us(1001, 1), 2);
+    /* no F or D: no rate */
+    ck_assert_uint_eq(cl_rate_baud(5000, 0, 1), 0);
+    ck_assert_uint_eq(cl_rate_baud(5000, 372, 0), 0);
+    ck_assert_uint_eq(cl_rate_etu_ns(5000, 0, 1), 0);
+    ck_assert_uint_eq(cl_rate_etu_ns(5000, 372, 0), 0);
+    ck_assert_uint_eq(cl_rate_etu_ns(0, 372, 1), 0);
 }
 END_TEST
 
@@ -91,10 +100,23 @@ START_TEST(test_waiting_times)
     /* F 1024, D 12: 960*372*12/1024 = 4185 exactly; F 744 D 20: 9600. */
     ck_assert_uint_eq(cl_rate_bwt_etu(1, 1024, 12), 11 + 8370);
     ck_assert_uint_eq(cl_rate_bwt_etu(9, 558, 64), 11 + 20971520);
+    /* not a whole number of etu: rounded up (F 512 D 1: 697.5 per 2^BWI;
+     * F 2048 D 1: 174.375) */
+    ck_assert_uint_eq(cl_rate_bwt_etu(0, 512, 1), 11 + 698);
+    ck_assert_uint_eq(cl_rate_bwt_etu(4, 512, 1), 11 + 11160);
+    ck_assert_uint_eq(cl_rate_bwt_etu(0, 2048, 1), 11 + 175);
+    ck_assert_uint_eq(cl_rate_bwt_etu(1, 2048, 1), 11 + 349);
+    ck_assert_uint_eq(cl_rate_bwt_etu(3, 2048, 1), 11 + 1395);
+    /* F and D of 0: the defaults; BWI 10 (the first RFU) clamps like 15 */
+    ck_assert_uint_eq(cl_rate_bwt_etu(4, 0, 0), 15371);
+    ck_assert_uint_eq(cl_rate_bwt_etu(10, 372, 1), 491531);
+    ck_assert_uint_eq(cl_rate_wt_etu(10, 0), 9600);
     /* CWT = 11 + 2^CWI etu; default CWI 13 -> 8203. */
     ck_assert_uint_eq(cl_rate_cwt_etu(13), 8203);
     ck_assert_uint_eq(cl_rate_cwt_etu(0), 12);
     ck_assert_uint_eq(cl_rate_cwt_etu(15), 32779);
+    ck_assert_uint_eq(cl_rate_cwt_etu(16), 32779);   /* clamped */
+    ck_assert_uint_eq(cl_rate_cwt_etu(255), 32779);
 }
 END_TEST
 
