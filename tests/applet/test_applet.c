@@ -1233,6 +1233,58 @@ START_TEST(test_image_corrupt)
 }
 END_TEST
 
+/* The state's edges: what init sets; PINs and PUKs with 1 and 15 tries
+ * and the digits 0 and 9 (not '/' or ':'); a certificate of exactly
+ * CL_APPLET_CERT_MAX bytes; each saved and loaded back the same. */
+START_TEST(test_state_edges)
+{
+    static struct cl_applet_state s1, s2;
+    static uint8_t cert[CL_APPLET_CERT_MAX];
+    size_t len = 0, len2 = 0, i;
+
+    cl_applet_state_init(&s1);
+    ck_assert_uint_eq(s1.pin_tries, 3);
+    ck_assert_uint_eq(s1.pin_max, 3);
+    ck_assert_uint_eq(s1.puk_tries, 10);
+    ck_assert_uint_eq(s1.puk_max, 10);
+    ck_assert_uint_eq(s1.balance_max, 0x7FFFFFFFu);
+    ck_assert_uint_eq(s1.balance, 0);
+    ck_assert_int_eq(cl_applet_state_set_pin(&s1, false, "0/00", 4, 3), CL_ERR_ARG);
+    ck_assert_int_eq(cl_applet_state_set_pin(&s1, false, "0:00", 4, 3), CL_ERR_ARG);
+    ck_assert_int_eq(cl_applet_state_set_pin(&s1, false, "0909", 4, 1), CL_OK);
+    cl_assert_bytes(s1.pin, 8, "24 09 09 FF FF FF FF FF");
+    ck_assert_uint_eq(s1.pin_tries, 1);
+    ck_assert_uint_eq(s1.pin_max, 1);
+    ck_assert_int_eq(cl_applet_state_set_pin(&s1, true, "90909090", 8, 15), CL_OK);
+    cl_assert_bytes(s1.puk, 8, "28 90 90 90 90 FF FF FF");
+    ck_assert_uint_eq(s1.puk_tries, 15);
+    ck_assert_uint_eq(s1.puk_max, 15);
+    for (i = 0; i < sizeof(cert); i++)
+        cert[i] = (uint8_t)i;
+    ck_assert_int_eq(cl_applet_state_set_cert(&s1, CL_APPLET_CERT_SIGN, cert, sizeof(cert)), CL_OK);
+    ck_assert_uint_eq(s1.cert_len[CL_APPLET_CERT_SIGN], CL_APPLET_CERT_MAX);
+    ck_assert_int_eq(cl_applet_state_save(&s1, img, sizeof(img), &len), CL_OK);
+    memset(&s2, 0xA5, sizeof(s2));
+    ck_assert_int_eq(cl_applet_state_load(&s2, img, len), CL_OK);
+    ck_assert_uint_eq(s2.pin_max, 1);
+    ck_assert_uint_eq(s2.puk_max, 15);
+    ck_assert_uint_eq(s2.cert_len[CL_APPLET_CERT_SIGN], CL_APPLET_CERT_MAX);
+    ck_assert_mem_eq(s2.cert[CL_APPLET_CERT_SIGN], cert, sizeof(cert));
+    ck_assert_int_eq(cl_applet_state_save(&s2, img2, sizeof(img2), &len2), CL_OK);
+    ck_assert_uint_eq(len2, len);
+    ck_assert_mem_eq(img2, img, len);
+    /* the other way round: 15 PIN tries, 1 PUK try */
+    ck_assert_int_eq(cl_applet_state_set_pin(&s1, false, "123456789012", 12, 15), CL_OK);
+    ck_assert_int_eq(cl_applet_state_set_pin(&s1, true, "12345678", 8, 1), CL_OK);
+    ck_assert_int_eq(cl_applet_state_save(&s1, img, sizeof(img), &len), CL_OK);
+    ck_assert_int_eq(cl_applet_state_load(&s2, img, len), CL_OK);
+    ck_assert_uint_eq(s2.pin_max, 15);
+    ck_assert_uint_eq(s2.puk_max, 1);
+    cl_applet_state_wipe(&s1);
+    cl_applet_state_wipe(&s2);
+}
+END_TEST
+
 START_TEST(test_image_lengths)
 {
     static struct cl_applet_state st2;
@@ -2092,6 +2144,7 @@ static Suite *applet_suite(void)
     tcase_add_test(tc, test_image_roundtrip);
     LOOP(test_image_corrupt, corrupt_vectors);
     tcase_add_test(tc, test_image_lengths);
+    tcase_add_test(tc, test_state_edges);
     tcase_add_test(tc, test_image_fields);
     suite_add_tcase(s, tc);
 #undef LOOP
