@@ -141,9 +141,9 @@ START_TEST(test_build_null)
     ck_assert_int_eq(cl_pps_build(&req, NULL, &n), CL_ERR_ARG);
     ck_assert_int_eq(cl_pps_build(&req, out, NULL), CL_ERR_ARG);
     /* indices are 4 bits: 16 is no index (not a reserved one) */
-    req = mk(1, CL_PPS_HAS_PPS1, 16, 1, 0, 0);
+    req = mk(1, CL_PPS_HAS_PPS1, 16, 0, 0, 0);
     ck_assert_int_eq(cl_pps_build(&req, out, &n), CL_ERR_ARG);
-    req = mk(1, CL_PPS_HAS_PPS1, 1, 16, 0, 0);
+    req = mk(1, CL_PPS_HAS_PPS1, 0, 16, 0, 0);
     ck_assert_int_eq(cl_pps_build(&req, out, &n), CL_ERR_ARG);
     req = mk(1, CL_PPS_HAS_PPS1, 15, 1, 0, 0);
     ck_assert_int_eq(cl_pps_build(&req, out, &n), CL_ERR_RESERVED);
