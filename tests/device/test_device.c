@@ -1523,31 +1523,45 @@ START_TEST(t_null_with_length)
 }
 END_TEST
 
-/* A PIN typed stops the holder's clock: while the card works on the
- * VERIFY the entry time may run out without ending anything. */
-START_TEST(t_pin_stops_clock)
+/* A PIN-VERIFY with its time-out (s, 0: the device's), the right PIN typed,
+ * and the VERIFY left on a stalled card line; then, after release_pin(),
+ * the answer it must give whatever happened meanwhile: 9000. */
+static void pin_typed_card_held(uint8_t timeout_s)
 {
     uint8_t tmpl[13];
     struct cl_relay_msg m;
     uint8_t digits[4] = {1, 2, 3, 4};
 
     rig_pin_verify_msg(&m, tmpl);
-    m.u.pin.timeout = 5;
+    m.u.pin.timeout = timeout_s;
     request(&m);
     ck_assert(take(CL_UI_PIN));
-    ck_assert_uint_eq(cl_dev_timer(&dev, now + 4000), 1000);
+    ck_assert_uint_eq(cl_dev_timer(&dev, now + 4000), timeout_s == 5 ? 1000 : 56000);
     card_held = true;
     ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
     pump();
-    ck_assert(cl_dev_timer(&dev, now + 5000) != 0);
-    now += 6000;
-    ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
+}
+
+static void release_pin(void)
+{
+    ck_assert(!sev_ok);
     card_held = false;
     pump();
     ck_assert(sev_ok);
     ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
     ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
     ck_assert_uint_eq(ans.u.pin_result.error, 0);
+}
+
+/* A PIN typed stops the holder's clock: while the card works on the
+ * VERIFY the entry time may run out without ending anything. */
+START_TEST(t_pin_stops_clock)
+{
+    pin_typed_card_held(5);
+    ck_assert(cl_dev_timer(&dev, now + 5000) != 0);
+    now += 6000;
+    ck_assert_int_eq(cl_dev_timeout(&dev, now), CL_OK);
+    release_pin();
 }
 END_TEST
 
@@ -1640,27 +1654,12 @@ END_TEST
  * card is already doing. */
 START_TEST(t_keys_while_card_busy)
 {
-    uint8_t tmpl[13];
-    struct cl_relay_msg m;
-    uint8_t digits[4] = {1, 2, 3, 4};
-
-    rig_pin_verify_msg(&m, tmpl);
-    request(&m);
-    ck_assert(take(CL_UI_PIN));
-    card_held = true;
-    ck_assert_int_eq(cl_dev_ui_pin(&dev, now, digits, 4), CL_OK);
-    pump();
+    pin_typed_card_held(0);
     ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CANCEL), CL_OK);
     ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
     ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
     pump();
-    ck_assert(!sev_ok);
-    card_held = false;
-    pump();
-    ck_assert(sev_ok);
-    ck_assert_uint_eq(ans.type, CL_RELAY_PIN_VERIFY_RESULT);
-    ck_assert_uint_eq(ans.u.pin_result.sw, 0x9000);
-    ck_assert_uint_eq(ans.u.pin_result.error, 0);
+    release_pin();
 }
 END_TEST
 
