@@ -1206,6 +1206,8 @@ static const struct {
     {"PIN tries > max", 25, 0x0C, true, CL_ERR_RESERVED},   /* 3 -> 15 */
     {"PIN max 0", 26, 0x03, true, CL_ERR_RESERVED},
     {"PUK tries > max", 27, 0x05, true, CL_ERR_RESERVED},   /* 10 -> 15 */
+    {"PIN max 16", 26, 0x13, true, CL_ERR_RESERVED},         /* 3 -> 16, tries 3 */
+    {"PUK max 16", 28, 0x1A, true, CL_ERR_RESERVED},         /* 10 -> 16, tries 10 */
     {"the signing key", 150, 0x80, false, CL_ERR_CHECKSUM},
     {"cert length", 310, 0xF0, true, CL_ERR_RESERVED},      /* > 1024 */
     {"a version 1 image", 4, 0x02, true, CL_ERR_VERSION},   /* 03 -> 01 */
