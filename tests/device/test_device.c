@@ -222,6 +222,51 @@ START_TEST(t_apdu_relay)
 }
 END_TEST
 
+/* The longest command the device carries (CL_DEV_CMD_MAX bytes: Lc 255 and
+ * Le) goes to the card whole. (An UPDATE BINARY the applet refuses: what
+ * matters is what reached it. One byte more never leaves the server's
+ * session: the device announced its maximum in HELLO.) */
+START_TEST(t_apdu_longest)
+{
+    static uint8_t cmd[CL_DEV_CMD_MAX];
+    struct cl_relay_msg m;
+
+    memset(cmd, 0x5A, sizeof(cmd));
+    cmd[0] = 0x00;
+    cmd[1] = 0xD6;
+    cmd[2] = 0x00;
+    cmd[3] = 0x00;
+    cmd[4] = 0xFF;
+    cl_relay_msg_init(&m, CL_RELAY_APDU);
+    m.u.apdu.apdu.data = cmd;
+    m.u.apdu.apdu.len = sizeof(cmd);
+    request(&m);
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(napdu, 1);
+    ck_assert_uint_eq(cmd_log_len[0], 64);   /* (the log keeps 64) */
+    ck_assert_mem_eq(cmd_log[0], cmd, 64);
+}
+END_TEST
+
+/* The hash port lib/device ships: SHA-256 only, into at least 32 bytes. */
+START_TEST(t_hash_port)
+{
+    uint8_t out[33], want[32];
+
+    ck_assert_int_eq(cl_sha256((const uint8_t *)"abc", 3, want), CL_OK);
+    ck_assert_int_eq(cl_dev_hash_sha256(NULL, CL_RELAY_DIGEST_SHA256, (const uint8_t *)"abc", 3,
+                                        out, 32), 32);
+    ck_assert_mem_eq(out, want, 32);
+    ck_assert_int_eq(cl_dev_hash_sha256(NULL, CL_RELAY_DIGEST_SHA256, (const uint8_t *)"abc", 3,
+                                        out, 31), CL_ERR_BUFFER);
+    ck_assert_int_eq(cl_dev_hash_sha256(NULL, CL_RELAY_DIGEST_SHA256, (const uint8_t *)"abc", 3,
+                                        NULL, 32), CL_ERR_BUFFER);
+    ck_assert_int_eq(cl_dev_hash_sha256(NULL, CL_RELAY_DIGEST_SHA384, (const uint8_t *)"abc", 3,
+                                        out, sizeof(out)), CL_ERR_UNSUPPORTED);
+}
+END_TEST
+
 static const uint8_t bal_cmd_hdr[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
 
 /* A whole message too large for the device, as the lossy link reports it
@@ -2409,6 +2454,8 @@ static Suite *device_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, t_apdu_relay);
+    tcase_add_test(tc, t_apdu_longest);
+    tcase_add_test(tc, t_hash_port);
     tcase_add_test(tc, t_net_too_large);
     tcase_add_loop_test(tc, t_refused, 0, (int)(sizeof(refused) / sizeof(refused[0])));
     tcase_add_test(tc, t_pin_verify);
