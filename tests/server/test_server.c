@@ -888,6 +888,62 @@ START_TEST(script_parse_table)
 }
 END_TEST
 
+/* What a step line parses to, byte for byte: hex digits in both cases at
+ * the ends of their ranges, the three sw= forms (an expectation that is
+ * reset for each step), and the line of an error after comments. */
+static const struct {
+    const char *text;
+    const char *apdu;     /* the first step's bytes */
+    uint8_t kind;
+    uint16_t value, mask;
+} parse_bytes[] = {
+    {"00a4040c023f00 sw=6a82\n", "00 A4 04 0C 02 3F 00", CL_RELAY_EXPECT_EXACT, 0x6A82, 0},
+    {"00 AF fa 09\n", "00 AF FA 09", CL_RELAY_EXPECT_SUCCESS, 0, 0},
+    {"0A0b0C0d sw=9f00/Ff00\n", "0A 0B 0C 0D", CL_RELAY_EXPECT_MASKED, 0x9F00, 0xFF00},
+    {"00B0000000 sw=any\n", "00 B0 00 00 00", CL_RELAY_EXPECT_MASKED, 0, 0},
+    {"00B0000000 sw=9000\n00B0000001\n", "00 B0 00 00 00", CL_RELAY_EXPECT_EXACT, 0x9000, 0},
+};
+
+START_TEST(script_parse_bytes)
+{
+    struct cl_relay_script sc;
+    uint8_t buf[64], want[16];
+    size_t used, n;
+    unsigned line = 99;
+    const char *t = parse_bytes[_i].text;
+
+    memset(&sc, 0xA5, sizeof(sc));
+    ck_assert_int_eq(cl_server_script_parse(t, strlen(t), &sc, buf, sizeof(buf), &used, &line),
+                     CL_OK);
+    ck_assert_uint_eq(used, strlen(t));
+    n = (size_t)cl_test_hex(parse_bytes[_i].apdu, want, sizeof(want));
+    ck_assert_uint_eq(sc.steps[0].apdu.len, n);
+    ck_assert_mem_eq(sc.steps[0].apdu.data, want, n);
+    ck_assert_uint_eq(sc.steps[0].expect.kind, parse_bytes[_i].kind);
+    if (parse_bytes[_i].kind != CL_RELAY_EXPECT_SUCCESS)
+        ck_assert_uint_eq(sc.steps[0].expect.value, parse_bytes[_i].value);
+    if (parse_bytes[_i].kind == CL_RELAY_EXPECT_MASKED)
+        ck_assert_uint_eq(sc.steps[0].expect.mask, parse_bytes[_i].mask);
+    if (sc.nsteps == 2)   /* the second step's expectation is its own */
+        ck_assert_uint_eq(sc.steps[1].expect.kind, CL_RELAY_EXPECT_SUCCESS);
+    /* the same text with bad digits just outside the ranges */
+    {
+        static const char *const bad[] = { "00B0000g\n", "00B0000G\n", "00B000:0\n",
+                                           "00B000/0\n", "00B000@0\n", "00B000`0\n",
+                                           "00B0000000 sw=\n", "00B0000000 sw=90001\n",
+                                           "# c\n\n00B0000000\n00B0000000 sw=900G\n" };
+        static const unsigned bad_line[] = { 1, 1, 1, 1, 1, 1, 1, 1, 4 };
+        size_t k;
+        for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+            line = 99;
+            ck_assert_msg(cl_server_script_parse(bad[k], strlen(bad[k]), &sc, buf, sizeof(buf),
+                                                 &used, &line) == CL_ERR_MALFORMED, "%s", bad[k]);
+            ck_assert_uint_eq(line, bad_line[k]);
+        }
+    }
+}
+END_TEST
+
 START_TEST(script_parse_limits)
 {
     static char big[64 * 40];
@@ -1955,6 +2011,7 @@ static Suite *server_suite(void)
     tcase_add_test(tc, relay_apdu);
     tcase_add_test(tc, relay_script_file);
     tcase_add_loop_test(tc, script_parse_table, 0, sizeof(parse_cases) / sizeof(parse_cases[0]));
+    tcase_add_loop_test(tc, script_parse_bytes, 0, (int)(sizeof(parse_bytes) / sizeof(parse_bytes[0])));
     tcase_add_test(tc, script_parse_limits);
     tcase_add_loop_test(tc, purchase_approved, 0, n_backends());
     tcase_add_loop_test(tc, purchase_fresh_challenge, 0, n_backends());
