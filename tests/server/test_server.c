@@ -902,6 +902,7 @@ static const struct {
     {"0A0b0C0d sw=9f00/Ff00\n", "0A 0B 0C 0D", CL_RELAY_EXPECT_MASKED, 0x9F00, 0xFF00},
     {"00B0000000 sw=any\n", "00 B0 00 00 00", CL_RELAY_EXPECT_MASKED, 0, 0},
     {"00B0000000 sw=9000\n00B0000001\n", "00 B0 00 00 00", CL_RELAY_EXPECT_EXACT, 0x9000, 0},
+    {"00A4040000", "00 A4 04 00 00", CL_RELAY_EXPECT_SUCCESS, 0, 0},   /* no final newline */
 };
 
 START_TEST(script_parse_bytes)
@@ -931,8 +932,10 @@ START_TEST(script_parse_bytes)
         static const char *const bad[] = { "00B0000g\n", "00B0000G\n", "00B000:0\n",
                                            "00B000/0\n", "00B000@0\n", "00B000`0\n",
                                            "00B0000000 sw=\n", "00B0000000 sw=90001\n",
-                                           "# c\n\n00B0000000\n00B0000000 sw=900G\n" };
-        static const unsigned bad_line[] = { 1, 1, 1, 1, 1, 1, 1, 1, 4 };
+                                           "# c\n\n00B0000000\n00B0000000 sw=900G\n",
+                                           "00B0000000 sw=9000 00\n", "continue 00B0000000\n",
+                                           "00A40400000\n" };
+        static const unsigned bad_line[] = { 1, 1, 1, 1, 1, 1, 1, 1, 4, 1, 1, 1 };
         size_t k;
         for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
             line = 99;
@@ -952,8 +955,10 @@ START_TEST(script_parse_limits)
     size_t used, i, off = 0;
     unsigned line;
 
-    ck_assert_int_eq(cl_server_script_parse("00A4040000", 10, &sc, buf, 4, &used, &line),
+    line = 0;
+    ck_assert_int_eq(cl_server_script_parse("# c\n00A4040000", 14, &sc, buf, 4, &used, &line),
                      CL_ERR_BUFFER);
+    ck_assert_uint_eq(line, 2);
     ck_assert_int_eq(cl_server_script_parse(NULL, 0, &sc, buf, 4, &used, &line), CL_ERR_ARG);
     for (i = 0; i < CL_RELAY_SCRIPT_MAX + 1u; i++)
         off += (size_t)snprintf(big + off, sizeof(big) - off, "00B00000\n");
