@@ -241,6 +241,9 @@ static struct {
     uint8_t gate_result;          /* with gate: answer this result + 1 instead (0: as above) */
     uint8_t gate_error;           /* with gate: answer ERROR with this code (0: none) */
     bool gate_other_id;           /* with gate: answer for another transaction id */
+    uint8_t debit_form;           /* a DEBIT's TXN-RESULT signature: 0 as the card
+                                   * answered (balance' counter' receipt), 1 the
+                                   * receipt alone, 2 with balance' one off */
 } holder;
 
 static struct cl_posix_crypto pcr;
@@ -443,6 +446,12 @@ static void do_approve(const struct cl_relay_msg *req)
     memcpy(sig, rbuf, n);
     if (holder.corrupt_sig)
         sig[n - 3] ^= 0x01;
+    if (a->sign_cmd[1] == 0x54 && holder.debit_form == 1) {
+        memmove(sig, sig + 8, n - 8);
+        n -= 8;
+    } else if (a->sign_cmd[1] == 0x54 && holder.debit_form == 2) {
+        sig[3] ^= 0x01;
+    }
     txn_result(a->txn_id, CL_RELAY_TXN_APPROVED, sig, n, 0);
 }
 
@@ -2006,6 +2015,37 @@ START_TEST(null_contract)
 }
 END_TEST
 
+/* A purse payment's TXN-RESULT signature in the two forms the protocol
+ * allows -- the DEBIT's answer (balance' counter' receipt) or the receipt
+ * alone -- approves the same; a prefix that is not the expected balance'
+ * and counter' is taken as part of the signature, which then fails. */
+START_TEST(purse_receipt_forms)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+    unsigned k;
+
+    start(_i);
+    for (k = 0; k < 3; k++) {
+        holder.debit_form = (uint8_t)k;
+        purchase_txn(&t, 100);
+        t.kind = CL_TXN_PURSE_PAYMENT;
+        ck_assert_int_eq(cl_server_purse_pay(&srv, now_ms, &t, NULL), CL_OK);
+        res = run_flow();
+        if (k < 2) {
+            ck_assert_int_eq(res->err, CL_OK);
+            ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+            ck_assert_uint_eq(res->balance, 2500 - 100 * (k + 1));
+            ck_assert_uint_eq(res->counter, k + 1);
+        } else {
+            ck_assert_int_eq(res->err, CL_ERR_SIGNATURE);
+            ck_assert_uint_eq(ledger_find(t.id)->outcome, CL_LEDGER_FAILED);
+        }
+    }
+    stop();
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
     Suite *s = suite_create("server");
@@ -2037,6 +2077,7 @@ static Suite *server_suite(void)
     tcase_add_test(tc, auth_wrong_pin_retried);
     tcase_add_loop_test(tc, auth_bad_signature_and_role, 0, n_backends());
     tcase_add_loop_test(tc, purse_payment, 0, n_backends());
+    tcase_add_loop_test(tc, purse_receipt_forms, 0, n_backends());
 #ifdef CL_HAVE_OPENSSL
     tcase_add_test(tc, load_value);
     tcase_add_loop_test(tc, load_receipt_checked, 0, (int)(sizeof(credit_tampers) / sizeof(credit_tampers[0])));
