@@ -1881,6 +1881,18 @@ START_TEST(load_value)
     res = run_flow();
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     ck_assert_uint_eq(res->sw, 0x6A84);
+
+    /* the smallest load, one minor unit; none at all is no load */
+    ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+    reqs = dev_requests;
+    ck_assert_int_eq(cl_server_load(&srv, now_ms, id, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_server_load(&srv, now_ms, NULL, 1), CL_ERR_ARG);
+    ck_assert_uint_eq(dev_requests, reqs);
+    ck_assert_int_eq(cl_server_load(&srv, now_ms, id, 1), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(res->balance, 3501);
+    ck_assert_uint_eq(ast.balance, 3501);
     stop();
 }
 END_TEST
