@@ -289,11 +289,20 @@ static struct {
     size_t at;
 } tamper;
 
+/* the last issuer-signed command that reached the card (CREDIT, or the
+ * e-goods APPEND RECORD), whole */
+static uint8_t issuer_cmd[300];
+static size_t issuer_cmd_len;
+
 static unsigned card(const uint8_t *cmd, size_t n)
 {
     uint8_t c[300];
     ck_assert_uint_le(n, sizeof(c));
     memcpy(c, cmd, n);
+    if (n >= 4 && ((c[0] == 0x80 && c[1] == 0x52) || (c[1] == 0xE2 && c[3] == 0x20))) {
+        memcpy(issuer_cmd, c, n);
+        issuer_cmd_len = n;
+    }
     if (n >= 4 && c[1] == 0xB0 && (c[2] & 0x80)) {
         if (holder.swap_sign_cert && (c[2] & 0x1F) == 6)
             c[2] = 0x81;
@@ -1866,6 +1875,15 @@ START_TEST(load_value)
     ck_assert_uint_eq(row->currency, 978);
     ck_assert_uint_eq(row->kind, CL_TXN_EMONEY_LOAD);
     ck_assert_uint_gt(row->receipt_len, 60);
+    /* the CREDIT, whole: 80 52 00 00 Lc amount counter txn-id signature Le */
+    ck_assert_uint_ge(issuer_cmd_len, 5 + 24 + 8 + 1);
+    ck_assert_mem_eq(issuer_cmd, "\x80\x52\x00\x00", 4);
+    ck_assert_uint_eq(issuer_cmd[4], issuer_cmd_len - 6);
+    ck_assert_mem_eq(issuer_cmd + 5, "\x00\x00\x03\xE8\x00\x00\x00\x00", 8);
+    ck_assert_mem_eq(issuer_cmd + 13, id, 16);
+    ck_assert_uint_eq(issuer_cmd[29], 0x30);   /* a DER ECDSA signature */
+    ck_assert_uint_eq(issuer_cmd[30], issuer_cmd_len - 29 - 3);
+    ck_assert_uint_eq(issuer_cmd[issuer_cmd_len - 1], 0x00);
 
     /* the same load again: nothing reaches the card */
     reqs = dev_requests;
@@ -1969,6 +1987,13 @@ START_TEST(egoods_load)
     ck_assert_int_eq(res->err, CL_OK);
     ck_assert_uint_eq(ast.egoods_count, 1);
     ck_assert_int_eq(ledger_find(id)->amount, 450);
+    /* the APPEND RECORD, whole: 00 E2 00 20 Lc len payload signature, no Le */
+    ck_assert_mem_eq(issuer_cmd, "\x00\xE2\x00\x20", 4);
+    ck_assert_uint_eq(issuer_cmd[4], issuer_cmd_len - 5);
+    ck_assert_uint_eq(issuer_cmd[5], sizeof(payload));
+    ck_assert_mem_eq(issuer_cmd + 6, payload, sizeof(payload));
+    ck_assert_uint_eq(issuer_cmd[6 + sizeof(payload)], 0x30);
+    ck_assert_uint_eq(issuer_cmd[7 + sizeof(payload)], issuer_cmd_len - 8 - sizeof(payload));
     /* another id with the same ticket: the card already holds it (6A89) */
     ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
     ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, payload, sizeof(payload), 450, 978),
