@@ -808,6 +808,25 @@ START_TEST(relay_apdu)
         ck_assert_uint_eq(res->answer->type, CL_RELAY_ERROR);
         ck_assert_uint_eq(policy_refusals, 1);
     }
+    /* the longest command the server relays (CL_SERVER_APDU_MAX bytes) goes
+     * out whole; one byte more, or fewer than 4, is refused here */
+    {
+        static uint8_t big[CL_SERVER_APDU_MAX + 1];
+        unsigned reqs = dev_requests;
+        memset(big, 0x11, sizeof(big));
+        big[0] = 0x00;
+        big[1] = 0xD6;
+        big[4] = (uint8_t)(CL_SERVER_APDU_MAX - 5);
+        ck_assert_int_eq(cl_server_apdu(&srv, now_ms, big, CL_SERVER_APDU_MAX + 1, NULL),
+                         CL_ERR_ARG);
+        ck_assert_int_eq(cl_server_apdu(&srv, now_ms, big, 3, NULL), CL_ERR_ARG);
+        ck_assert_uint_eq(dev_requests, reqs);
+        ck_assert_int_eq(cl_server_apdu(&srv, now_ms, big, CL_SERVER_APDU_MAX, NULL), CL_OK);
+        res = run_flow();
+        ck_assert_uint_eq(dev_requests, reqs + 1);
+        ck_assert_uint_eq(res->flow, CL_SERVER_FLOW_RELAY);
+        ck_assert_ptr_nonnull(res->answer);
+    }
     stop();
 }
 END_TEST
