@@ -1947,6 +1947,55 @@ static const struct {
     { 20, CL_ERR_SIGNATURE },   /* inside the card's signature */
 };
 
+/* An issuer signer that answers a signature of the wrong size: the load
+ * fails CL_ERR_CRYPTO and no CREDIT reaches the card; 8 and 72 bytes are
+ * sent (and this card refuses a signature that is not its issuer's). */
+static int (*real_issuer_sign)(void *ctx, const uint8_t d[32], uint8_t *sig, size_t size,
+                               size_t *len);
+static size_t issuer_sign_len;
+
+static int sized_issuer_sign(void *ctx, const uint8_t d[32], uint8_t *sig, size_t size,
+                             size_t *len)
+{
+    int r = real_issuer_sign(ctx, d, sig, size, len);
+    if (r == CL_OK)
+        *len = issuer_sign_len;
+    return r;
+}
+
+static const struct {
+    size_t len;
+    bool sent;
+} issuer_sig_lens[] = { {7, false}, {8, true}, {72, true}, {73, false} };
+
+START_TEST(load_issuer_sig_sizes)
+{
+    const struct cl_server_result *res;
+    uint8_t id[16];
+
+    start(1);
+    real_issuer_sign = cport.issuer_sign;
+    ck_assert_ptr_nonnull(real_issuer_sign);
+    cport.issuer_sign = sized_issuer_sign;
+    issuer_sign_len = issuer_sig_lens[_i].len;
+    issuer_cmd_len = 0;
+    ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+    ck_assert_int_eq(cl_server_load(&srv, now_ms, id, 1000), CL_OK);
+    res = run_flow();
+    cport.issuer_sign = real_issuer_sign;
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_uint_eq(ast.balance, 2500);
+    if (issuer_sig_lens[_i].sent) {
+        ck_assert_uint_eq(issuer_cmd_len, 30 + issuer_sig_lens[_i].len);
+        ck_assert_int_eq(res->err, CL_ERR_SW);
+    } else {
+        ck_assert_uint_eq(issuer_cmd_len, 0);
+        ck_assert_int_eq(res->err, CL_ERR_CRYPTO);
+    }
+    stop();
+}
+END_TEST
+
 START_TEST(load_receipt_checked)
 {
     const struct cl_server_result *res;
@@ -2135,6 +2184,7 @@ static Suite *server_suite(void)
     tcase_add_loop_test(tc, purse_payment, 0, n_backends());
     tcase_add_loop_test(tc, purse_receipt_forms, 0, n_backends());
 #ifdef CL_HAVE_OPENSSL
+    tcase_add_loop_test(tc, load_issuer_sig_sizes, 0, 4);
     tcase_add_test(tc, load_value);
     tcase_add_loop_test(tc, load_receipt_checked, 0, (int)(sizeof(credit_tampers) / sizeof(credit_tampers[0])));
     tcase_add_test(tc, ledger_begin_fails);
