@@ -388,6 +388,10 @@ static void txn_result(const uint8_t *id, uint8_t result, const uint8_t *sig, si
 static uint8_t last_chal[64];
 static size_t last_chal_len;
 
+/* the PIN template of the last TXN-APPROVE the device received */
+static struct cl_relay_pin last_pin;
+static uint8_t last_pin_apdu[64];
+
 static void do_approve(const struct cl_relay_msg *req)
 {
     const struct cl_relay_txn_approve *a = &req->u.txn;
@@ -396,6 +400,11 @@ static void do_approve(const struct cl_relay_msg *req)
     uint8_t cmd[100], digest[32], reason = 0;
     unsigned sw;
     size_t n;
+
+    last_pin = a->pin;
+    ck_assert_uint_le(a->pin.apdu.len, sizeof(last_pin_apdu));
+    memcpy(last_pin_apdu, a->pin.apdu.data, a->pin.apdu.len);
+    last_pin.apdu.data = last_pin_apdu;
 
     last_chal_len = a->challenge.len <= sizeof(last_chal) ? a->challenge.len : 0;
     memcpy(last_chal, a->challenge.data, last_chal_len);

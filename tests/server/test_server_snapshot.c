@@ -193,6 +193,52 @@ START_TEST(snap_auth_each_step)
 }
 END_TEST
 
+/* The PIN template survives a restart whole: an authentication with its
+ * own entry time and message (45 s, message 2) cut after the first wrong
+ * PIN; the APPROVE the restored server sends next carries the template it
+ * was given, field for field. */
+START_TEST(snap_auth_pin_template)
+{
+    struct cl_relay_pin pin = cl_server_pin_cardlink(), want;
+    static uint8_t want_apdu[64];
+    struct cl_txn t;
+    const struct cl_server_result *res;
+
+    start(0);
+    holder.pins[0] = "1357";
+    holder.pins[1] = holder.pins[2] = holder.pins[3] = "2468";
+    pin.timeout = 45;
+    pin.msg_index = 2;
+    pin.min_len = 5;
+    pin.max_len = 11;
+    auth_txn(&t);
+    ck_assert_int_eq(cl_server_authenticate(&srv, now_ms, &t, &pin), CL_OK);
+    cut_at = 3;   /* the NOTICE after the wrong PIN */
+    ck_assert(!pump());
+    ck_assert_uint_eq(srv.step, CL_SRV_ST_NOTICE);
+    want = last_pin;
+    memcpy(want_apdu, last_pin_apdu, sizeof(want_apdu));
+    ck_assert_uint_eq(want.timeout, 45);
+    ck_assert_uint_eq(want.msg_index, 2);
+    memset(&last_pin, 0, sizeof(last_pin));
+    restart_from(NULL, 0);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(last_pin.encoding, want.encoding);
+    ck_assert_uint_eq(last_pin.min_len, 5);
+    ck_assert_uint_eq(last_pin.max_len, 11);
+    ck_assert_uint_eq(last_pin.offset, want.offset);
+    ck_assert_uint_eq(last_pin.len_offset, want.len_offset);
+    ck_assert_uint_eq(last_pin.timeout, 45);
+    ck_assert_uint_eq(last_pin.msg_index, 2);
+    ck_assert_uint_eq(last_pin.new_offset, want.new_offset);
+    ck_assert_uint_eq(last_pin.confirm, want.confirm);
+    ck_assert_uint_eq(last_pin.apdu.len, want.apdu.len);
+    ck_assert_mem_eq(last_pin_apdu, want_apdu, want.apdu.len);
+    stop();
+}
+END_TEST
+
 /* An authentication saves nothing to the store by itself (no ledger row
  * waits on it); in a session already persistent, each of its steps is
  * saved and restorable. */
@@ -599,6 +645,7 @@ static Suite *snapshot_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, snap_auth_each_step, 0, 16);
     tcase_add_test(tc, snap_auth_store_rule);
+    tcase_add_test(tc, snap_auth_pin_template);
 #ifdef CL_HAVE_OPENSSL
     tcase_add_loop_test(tc, snap_gate_store, 0, 2);
     tcase_add_test(tc, snap_gate_resend_identical);
