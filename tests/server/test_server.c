@@ -403,7 +403,8 @@ static void do_approve(const struct cl_relay_msg *req)
 
     last_pin = a->pin;
     ck_assert_uint_le(a->pin.apdu.len, sizeof(last_pin_apdu));
-    memcpy(last_pin_apdu, a->pin.apdu.data, a->pin.apdu.len);
+    if (a->pin.apdu.len > 0)   /* (no template: no PIN asked) */
+        memcpy(last_pin_apdu, a->pin.apdu.data, a->pin.apdu.len);
     last_pin.apdu.data = last_pin_apdu;
 
     last_chal_len = a->challenge.len <= sizeof(last_chal) ? a->challenge.len : 0;
