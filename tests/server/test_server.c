@@ -1877,6 +1877,78 @@ START_TEST(purse_payment)
 }
 END_TEST
 
+/* ------------------------------------------------------------ lib/cert backend's cache */
+
+/* The lib/cert backend keeps a validated chain per leaf and role for
+ * ttl_s: a hit within it (not at it), a miss for another leaf under the same
+ * issuer -- which is validated on its own, so an expired one is refused
+ * even right after a good one -- for another role, and for a clock that
+ * went back; a refused chain takes no slot. */
+START_TEST(cert_backend_cache)
+{
+    static struct cl_server_crypto_cert cc;
+    static uint8_t card_der[2048], exp_der[2048], iss_der[2048];
+    struct cl_server_crypto port;
+    struct cl_cert_der anchors[1], good[2], expired[2];
+    uint64_t t = (uint64_t)time(NULL);
+
+    anchors[0].der = root_der;
+    anchors[0].len = root_len;
+    good[0].der = card_der;
+    good[0].len = slurp("card.der", card_der, sizeof(card_der));
+    good[1].der = iss_der;
+    good[1].len = slurp("issuer.der", iss_der, sizeof(iss_der));
+    expired[0].der = exp_der;
+    expired[0].len = slurp("bad-expired.der", exp_der, sizeof(exp_der));
+    expired[1] = good[1];
+    ck_assert_int_eq(cl_server_crypto_cert_init(&cc, &port, anchors, 1, 100, t_random, NULL),
+                     CL_OK);
+    ck_assert_ptr_eq(port.ctx, &cc);
+    ck_assert_ptr_null(port.issuer_sign);
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t, NULL, NULL, 0),
+                     CL_OK);
+    ck_assert_uint_eq(cc.misses, 1);
+    ck_assert_uint_eq(cc.hits, 0);
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t + 99, NULL, NULL, 0),
+                     CL_OK);
+    ck_assert_uint_eq(cc.hits, 1);
+    /* another leaf, the same issuer: validated, and refused */
+    ck_assert_int_eq(port.verify(port.ctx, expired, 2, CL_CERT_ROLE_CARD_AUTH, t, NULL, NULL, 0),
+                     CL_ERR_CERT_EXPIRED);
+    ck_assert_uint_eq(cc.misses, 2);
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t + 1, NULL, NULL, 0),
+                     CL_OK);
+    ck_assert_uint_eq(cc.hits, 2);   /* the refused chain took no slot from it */
+    /* another role: its own validation (a card's key is no server's) */
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_SERVER, t, NULL, NULL, 0),
+                     CL_ERR_CERT_PURPOSE);
+    ck_assert_uint_eq(cc.misses, 3);
+    /* at the end of the time to live, and with the clock gone back: again */
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t + 100, NULL, NULL, 0),
+                     CL_OK);
+    ck_assert_uint_eq(cc.misses, 4);
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t - 1, NULL, NULL, 0),
+                     CL_OK);   /* before every entry's validation */
+    ck_assert_uint_eq(cc.misses, 5);
+    ck_assert_uint_eq(cc.hits, 2);
+    /* arguments */
+    ck_assert_int_eq(port.verify(port.ctx, good, 0, CL_CERT_ROLE_CARD_AUTH, t, NULL, NULL, 0),
+                     CL_ERR_ARG);
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t, NULL,
+                                 (const uint8_t *)"x", 1), CL_ERR_ARG);
+    cl_server_crypto_cert_free(&cc);
+    cl_server_crypto_cert_free(NULL);
+    ck_assert_int_eq(cl_server_crypto_cert_init(NULL, &port, anchors, 1, 0, t_random, NULL),
+                     CL_ERR_ARG);
+    ck_assert_int_eq(cl_server_crypto_cert_init(&cc, &port, NULL, 1, 0, t_random, NULL),
+                     CL_ERR_ARG);
+    ck_assert_int_eq(cl_server_crypto_cert_init(&cc, &port, anchors, 1, 0, NULL, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_server_crypto_cert_init(&cc, &port, anchors, 1, 0, t_random, NULL), CL_OK);
+    ck_assert_uint_eq(cc.ttl_s, 3600);   /* 0: an hour */
+    cl_server_crypto_cert_free(&cc);
+}
+END_TEST
+
 /* ------------------------------------------------------------ load */
 
 #ifdef CL_HAVE_OPENSSL
@@ -2204,6 +2276,7 @@ static Suite *server_suite(void)
     tcase_add_loop_test(tc, auth_bad_signature_and_role, 0, n_backends());
     tcase_add_loop_test(tc, purse_payment, 0, n_backends());
     tcase_add_loop_test(tc, purse_receipt_forms, 0, n_backends());
+    tcase_add_test(tc, cert_backend_cache);
 #ifdef CL_HAVE_OPENSSL
     tcase_add_loop_test(tc, load_issuer_sig_sizes, 0, 4);
     tcase_add_test(tc, load_value);
