@@ -1949,6 +1949,47 @@ START_TEST(cert_backend_cache)
 }
 END_TEST
 
+/* Its CL_SERVER_CACHE_SLOTS slots are taken in turn, each entry good for
+ * its own time to live; a chain refused in a slot leaves that slot empty
+ * (the entry it held is gone, not kept over a freed certificate). */
+START_TEST(cert_backend_cache_slots)
+{
+    static struct cl_server_crypto_cert cc;
+    static uint8_t card_der[2048], exp_der[2048], iss_der[2048];
+    struct cl_server_crypto port;
+    struct cl_cert_der anchors[1], good[2], expired[2];
+    uint64_t t = (uint64_t)time(NULL);
+    unsigned k;
+
+    anchors[0].der = root_der;
+    anchors[0].len = root_len;
+    good[0].der = card_der;
+    good[0].len = slurp("card.der", card_der, sizeof(card_der));
+    good[1].der = iss_der;
+    good[1].len = slurp("issuer.der", iss_der, sizeof(iss_der));
+    expired[0].der = exp_der;
+    expired[0].len = slurp("bad-expired.der", exp_der, sizeof(exp_der));
+    expired[1] = good[1];
+    ck_assert_int_eq(cl_server_crypto_cert_init(&cc, &port, anchors, 1, 100, t_random, NULL),
+                     CL_OK);
+    for (k = 0; k < CL_SERVER_CACHE_SLOTS; k++)   /* t, t + 100, ...: each a new entry */
+        ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t + 100u * k,
+                                     NULL, NULL, 0), CL_OK);
+    ck_assert_uint_eq(cc.misses, CL_SERVER_CACHE_SLOTS);
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t + 150, NULL, NULL, 0),
+                     CL_OK);
+    ck_assert_uint_eq(cc.hits, 1);   /* the entry of t + 100 is still there */
+    /* the next slot is the first again: the refused chain empties it */
+    ck_assert_int_eq(port.verify(port.ctx, expired, 2, CL_CERT_ROLE_CARD_AUTH, t, NULL, NULL, 0),
+                     CL_ERR_CERT_EXPIRED);
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t + 50, NULL, NULL, 0),
+                     CL_OK);
+    ck_assert_uint_eq(cc.misses, CL_SERVER_CACHE_SLOTS + 2);
+    ck_assert_uint_eq(cc.hits, 1);
+    cl_server_crypto_cert_free(&cc);
+}
+END_TEST
+
 /* ------------------------------------------------------------ load */
 
 #ifdef CL_HAVE_OPENSSL
@@ -2277,6 +2318,7 @@ static Suite *server_suite(void)
     tcase_add_loop_test(tc, purse_payment, 0, n_backends());
     tcase_add_loop_test(tc, purse_receipt_forms, 0, n_backends());
     tcase_add_test(tc, cert_backend_cache);
+    tcase_add_test(tc, cert_backend_cache_slots);
 #ifdef CL_HAVE_OPENSSL
     tcase_add_loop_test(tc, load_issuer_sig_sizes, 0, 4);
     tcase_add_test(tc, load_value);
