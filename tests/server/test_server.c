@@ -1877,6 +1877,48 @@ START_TEST(purse_payment)
 }
 END_TEST
 
+/* ------------------------------------------------------------ session events */
+
+/* What the device says between flows reaches the application as events:
+ * CARD-INSERTED with its message, CARD-REMOVED, another notification as
+ * NOTIFY; the device's CLOSE as CLOSED with no error. */
+START_TEST(session_events)
+{
+    static const uint8_t atr[4] = {0x3B, 0x02, 0x14, 0x50};
+    struct cl_relay_msg m;
+
+    start(0);
+    ck_assert(!pump());   /* the HELLO-ACK to the device */
+    ck_assert_uint_eq(cl_relay_session_state(&dev), CL_RELAY_ST_OPEN);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_INSERTED);
+    m.u.card.atr.data = atr;
+    m.u.card.atr.len = sizeof(atr);
+    m.u.card.protocol = CL_RELAY_PROTO_T0;
+    ck_assert_int_eq(cl_relay_session_send(&dev, now_ms, &m), CL_OK);
+    ck_assert(pump());
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_CARD_INSERTED);
+    ck_assert_ptr_nonnull(sev.msg);
+    ck_assert_uint_eq(sev.msg->type, CL_RELAY_CARD_INSERTED);
+    ck_assert_uint_eq(sev.msg->u.card.atr.len, sizeof(atr));
+    ck_assert_mem_eq(sev.msg->u.card.atr.data, atr, sizeof(atr));
+    cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+    ck_assert_int_eq(cl_relay_session_send(&dev, now_ms, &m), CL_OK);
+    ck_assert(pump());
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_CARD_REMOVED);
+    cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
+    m.u.reader_status = 2;
+    ck_assert_int_eq(cl_relay_session_send(&dev, now_ms, &m), CL_OK);
+    ck_assert(pump());
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_NOTIFY);
+    ck_assert_uint_eq(sev.msg->type, CL_RELAY_READER_STATUS);
+    ck_assert_int_eq(cl_relay_session_close(&dev, now_ms, CL_RELAY_E_NONE), CL_OK);
+    ck_assert(pump());
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_CLOSED);
+    ck_assert_int_eq(sev.err, CL_OK);
+    stop();
+}
+END_TEST
+
 /* ------------------------------------------------------------ lib/cert backend's cache */
 
 /* The lib/cert backend keeps a validated chain per leaf and role for
@@ -2318,6 +2360,7 @@ static Suite *server_suite(void)
     tcase_add_loop_test(tc, purse_payment, 0, n_backends());
     tcase_add_loop_test(tc, purse_receipt_forms, 0, n_backends());
     tcase_add_test(tc, cert_backend_cache);
+    tcase_add_test(tc, session_events);
     tcase_add_test(tc, cert_backend_cache_slots);
 #ifdef CL_HAVE_OPENSSL
     tcase_add_loop_test(tc, load_issuer_sig_sizes, 0, 4);
