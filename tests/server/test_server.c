@@ -1921,21 +1921,19 @@ END_TEST
 
 /* ------------------------------------------------------------ lib/cert backend's cache */
 
-/* The lib/cert backend keeps a validated chain per leaf and role for
- * ttl_s: a hit within it (not at it), a miss for another leaf under the same
- * issuer -- which is validated on its own, so an expired one is refused
- * even right after a good one -- for another role, and for a clock that
- * went back; a refused chain takes no slot. */
-START_TEST(cert_backend_cache)
-{
-    static struct cl_server_crypto_cert cc;
-    static uint8_t card_der[2048], exp_der[2048], iss_der[2048];
-    struct cl_server_crypto port;
-    struct cl_cert_der anchors[1], good[2], expired[2];
-    uint64_t t = (uint64_t)time(NULL);
+/* The lib/cert backend's cache over the test PKI with a time to live of
+ * 100 s: a good card chain (card, issuer) and one whose leaf expired under
+ * the same issuer. */
+static struct cl_server_crypto_cert cc;
+static struct cl_server_crypto ccport;
+static struct cl_cert_der cc_anchor[1], good[2], expired[2];
 
-    anchors[0].der = root_der;
-    anchors[0].len = root_len;
+static void cache_rig(void)
+{
+    static uint8_t card_der[2048], exp_der[2048], iss_der[2048];
+
+    cc_anchor[0].der = root_der;
+    cc_anchor[0].len = root_len;
     good[0].der = card_der;
     good[0].len = slurp("card.der", card_der, sizeof(card_der));
     good[1].der = iss_der;
@@ -1943,8 +1941,22 @@ START_TEST(cert_backend_cache)
     expired[0].der = exp_der;
     expired[0].len = slurp("bad-expired.der", exp_der, sizeof(exp_der));
     expired[1] = good[1];
-    ck_assert_int_eq(cl_server_crypto_cert_init(&cc, &port, anchors, 1, 100, t_random, NULL),
+    ck_assert_int_eq(cl_server_crypto_cert_init(&cc, &ccport, cc_anchor, 1, 100, t_random, NULL),
                      CL_OK);
+}
+
+/* The lib/cert backend keeps a validated chain per leaf and role for
+ * ttl_s: a hit within it (not at it), a miss for another leaf under the same
+ * issuer -- which is validated on its own, so an expired one is refused
+ * even right after a good one -- for another role, and for a clock that
+ * went back; a refused chain takes no slot. */
+START_TEST(cert_backend_cache)
+{
+    struct cl_server_crypto port;
+    uint64_t t = (uint64_t)time(NULL);
+
+    cache_rig();
+    port = ccport;
     ck_assert_ptr_eq(port.ctx, &cc);
     ck_assert_ptr_null(port.issuer_sign);
     ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t, NULL, NULL, 0),
@@ -1980,12 +1992,12 @@ START_TEST(cert_backend_cache)
                                  (const uint8_t *)"x", 1), CL_ERR_ARG);
     cl_server_crypto_cert_free(&cc);
     cl_server_crypto_cert_free(NULL);
-    ck_assert_int_eq(cl_server_crypto_cert_init(NULL, &port, anchors, 1, 0, t_random, NULL),
+    ck_assert_int_eq(cl_server_crypto_cert_init(NULL, &port, cc_anchor, 1, 0, t_random, NULL),
                      CL_ERR_ARG);
     ck_assert_int_eq(cl_server_crypto_cert_init(&cc, &port, NULL, 1, 0, t_random, NULL),
                      CL_ERR_ARG);
-    ck_assert_int_eq(cl_server_crypto_cert_init(&cc, &port, anchors, 1, 0, NULL, NULL), CL_ERR_ARG);
-    ck_assert_int_eq(cl_server_crypto_cert_init(&cc, &port, anchors, 1, 0, t_random, NULL), CL_OK);
+    ck_assert_int_eq(cl_server_crypto_cert_init(&cc, &port, cc_anchor, 1, 0, NULL, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_server_crypto_cert_init(&cc, &port, cc_anchor, 1, 0, t_random, NULL), CL_OK);
     ck_assert_uint_eq(cc.ttl_s, 3600);   /* 0: an hour */
     cl_server_crypto_cert_free(&cc);
 }
@@ -1996,24 +2008,12 @@ END_TEST
  * (the entry it held is gone, not kept over a freed certificate). */
 START_TEST(cert_backend_cache_slots)
 {
-    static struct cl_server_crypto_cert cc;
-    static uint8_t card_der[2048], exp_der[2048], iss_der[2048];
     struct cl_server_crypto port;
-    struct cl_cert_der anchors[1], good[2], expired[2];
     uint64_t t = (uint64_t)time(NULL);
     unsigned k;
 
-    anchors[0].der = root_der;
-    anchors[0].len = root_len;
-    good[0].der = card_der;
-    good[0].len = slurp("card.der", card_der, sizeof(card_der));
-    good[1].der = iss_der;
-    good[1].len = slurp("issuer.der", iss_der, sizeof(iss_der));
-    expired[0].der = exp_der;
-    expired[0].len = slurp("bad-expired.der", exp_der, sizeof(exp_der));
-    expired[1] = good[1];
-    ck_assert_int_eq(cl_server_crypto_cert_init(&cc, &port, anchors, 1, 100, t_random, NULL),
-                     CL_OK);
+    cache_rig();
+    port = ccport;
     for (k = 0; k < CL_SERVER_CACHE_SLOTS; k++)   /* t, t + 100, ...: each a new entry */
         ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t + 100u * k,
                                      NULL, NULL, 0), CL_OK);
