@@ -260,6 +260,17 @@ START_TEST(test_restore_other_device)
 }
 END_TEST
 
+/* The server's link drops and the restored device comes back: its HELLO
+ * with the token, taken as a resumption. */
+static void resume_restored(struct side *d)
+{
+    cl_relay_session_disconnect(&S.s, now);
+    ck_assert_int_eq(cl_relay_device_connect(&d->s, now), CL_OK);
+    ck_assert_int_eq(cl_relay_server_accept(&S.s, now, tok2, sizeof(tok2)), CL_OK);
+    xfer(&d->s, &S.s);
+    ck_assert(nev == 1 && ev[0].resumed);
+}
+
 /* A device's snapshot: restored, it offers the token and resumes. */
 START_TEST(test_device_snapshot)
 {
@@ -272,11 +283,7 @@ START_TEST(test_device_snapshot)
     setup_side(&D2, CL_RELAY_DEVICE);
     ck_assert_int_eq(cl_relay_session_restore(&D2.s, &dcfg, b, n), CL_OK);
     ck_assert(cl_relay_session_busy(&D2.s));
-    cl_relay_session_disconnect(&S.s, now);
-    ck_assert_int_eq(cl_relay_device_connect(&D2.s, now), CL_OK);
-    ck_assert_int_eq(cl_relay_server_accept(&S.s, now, tok2, sizeof(tok2)), CL_OK);
-    xfer(&D2.s, &S.s);
-    ck_assert(nev == 1 && ev[0].resumed);
+    resume_restored(&D2);
     xfer(&S.s, &D2.s);
     ck_assert(nev == 1 && ev[0].resumed);
     answer(&D2.s);
@@ -344,11 +351,7 @@ START_TEST(test_device_records)
     ck_assert_uint_eq(n2, n);
     ck_assert_mem_eq(again, b, n);
 
-    cl_relay_session_disconnect(&S.s, now);
-    ck_assert_int_eq(cl_relay_device_connect(&D2.s, now), CL_OK);
-    ck_assert_int_eq(cl_relay_server_accept(&S.s, now, tok2, sizeof(tok2)), CL_OK);
-    xfer(&D2.s, &S.s);
-    ck_assert(nev == 1 && ev[0].resumed);
+    resume_restored(&D2);
     xfer(&S.s, &D2.s);
     xfer(&D2.s, &S.s);
     ck_assert_int_eq(nev, 3);
