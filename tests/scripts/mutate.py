@@ -12,6 +12,8 @@ not: `git checkout FILE`), configured without sanitizers for speed:
   git clone -q . /tmp/mut && cd /tmp/mut && meson setup build -Dtests=enabled
   python3 tests/scripts/mutate.py /tmp/mut lib/relay/relay_session.c /tmp/rs.json \
       --targets tests/relay/test_session --tests relay_session
+With two cores, two clones split one file: --shard 0/2 in one, --shard 1/2
+in the other (the same --seed), each writing its own OUT.json.
 Survivors need reading: some change nothing anyone can observe (an
 assignment another path repeats), the others are the tests to write.
 """
@@ -87,6 +89,8 @@ def main():
     ap.add_argument("repo"); ap.add_argument("file"); ap.add_argument("out")
     ap.add_argument("--targets", required=True); ap.add_argument("--tests", required=True)
     ap.add_argument("--max", type=int, default=0); ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--shard", default="0/1",
+                    help="K/N: only every N-th fault from the K-th (one clone per core)")
     a = ap.parse_args()
     a.repo = os.path.abspath(a.repo)
     path = os.path.join(a.repo, a.file)
@@ -96,6 +100,8 @@ def main():
     random.Random(a.seed).shuffle(ms)
     if a.max:
         ms = ms[:a.max]
+    k, n = (int(x) for x in a.shard.split("/"))
+    ms = ms[k::n]
     targets = a.targets.split(","); tests = a.tests.split(",")
     results = json.load(open(a.out)) if os.path.exists(a.out) else []
     done = {(x["line"], x["new"]) for x in results}
