@@ -211,13 +211,15 @@ static uint64_t t_clock(void *ctx)
     return clock_fixed != 0 ? clock_fixed : (uint64_t)time(NULL);
 }
 
+/* Item 7: a coffee; 9 and 10: the largest amount a transaction holds, and
+ * one more. */
 static int cat_item(void *ctx, uint32_t code, struct cl_server_item *out)
 {
     (void)ctx;
-    if (code != 7)
+    if (code != 7 && code != 9 && code != 10)
         return CL_ERR_NOT_FOUND;
-    strcpy(out->desc, "Coffee");
-    out->price = 250;
+    strcpy(out->desc, code == 7 ? "Coffee" : "Everything");
+    out->price = code == 7 ? 250 : code == 9 ? CL_TXN_AMOUNT_MAX : CL_TXN_AMOUNT_MAX + 1;
     out->currency = 978;
     out->exponent = 2;
     return CL_OK;
@@ -1299,10 +1301,19 @@ START_TEST(purchase_catalogue)
 
     start(0);
     ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 8, 1, &t), CL_ERR_NOT_FOUND);
+    /* the largest amount: one of item 9 fits, two do not, item 10 never */
+    ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 9, 1, &t), CL_OK);
+    ck_assert_uint_eq(t.amount, CL_TXN_AMOUNT_MAX);
+    ck_assert(!t.items[0].has_unit);
+    ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 9, 2, &t), CL_ERR_OVERFLOW);
+    ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 10, 1, &t), CL_ERR_OVERFLOW);
     ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 3, &t), CL_OK);
     ck_assert_uint_eq(t.amount, 750);
     ck_assert_uint_eq(t.n_items, 1);
     ck_assert_str_eq(t.items[0].desc, "Coffee");
+    ck_assert_uint_eq(t.items[0].quantity, 3);   /* 3 x 2.50 on the display */
+    ck_assert(t.items[0].has_unit);
+    ck_assert_uint_eq(t.items[0].unit, 250);
     ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
     res = run_flow();
     ck_assert_int_eq(res->err, CL_OK);
@@ -1347,6 +1358,21 @@ START_TEST(purchase_catalogue_time)
         ck_assert_uint_eq(t.time.hour, clocks[i].hour);
         ck_assert_uint_eq(t.time.minute, clocks[i].minute);
         ck_assert_uint_eq(t.time.second, clocks[i].second);
+    }
+    /* every day a 32-bit time holds, at a time of day that moves, against
+     * the C library's calendar */
+    for (i = 0; i <= 49710u; i++) {
+        time_t secs = (time_t)i * 86400 + (time_t)((i * 7919u + 1u) % 86400u);
+        struct tm tm;
+        if ((uint64_t)secs > 0xFFFFFFFFu)
+            break;
+        clock_fixed = (uint64_t)secs;   /* never 0, "the real clock" */
+        ck_assert_ptr_nonnull(gmtime_r(&secs, &tm));
+        ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 1, &t), CL_OK);
+        ck_assert_msg(t.time.year == tm.tm_year + 1900 && t.time.month == tm.tm_mon + 1 &&
+                          t.time.day == tm.tm_mday && t.time.hour == tm.tm_hour &&
+                          t.time.minute == tm.tm_min && t.time.second == tm.tm_sec,
+                      "day %u: %u-%u-%u", i, t.time.year, t.time.month, t.time.day);
     }
     clock_fixed = 0;
     stop();
