@@ -144,10 +144,14 @@ static int l_commit(void *ctx, const uint8_t id[16], uint8_t outcome, const uint
     return CL_OK;
 }
 
+static int get_fail;   /* l_get() answers this error when set */
+
 static int l_get(void *ctx, const uint8_t id[16], struct cl_ledger_txn *out)
 {
     struct cl_ledger_txn *r = ledger_find(id);
     (void)ctx;
+    if (get_fail != 0)
+        return get_fail;
     if (r == NULL)
         return CL_ERR_NOT_FOUND;
     *out = *r;
@@ -243,6 +247,7 @@ static struct {
     uint8_t gate_result;          /* with gate: answer this result + 1 instead (0: as above) */
     uint8_t gate_error;           /* with gate: answer ERROR with this code (0: none) */
     bool gate_other_id;           /* with gate: answer for another transaction id */
+    uint8_t approve_error;        /* TXN-APPROVE answered ERROR with this code (0: none) */
     uint8_t debit_form;           /* a DEBIT's TXN-RESULT signature: 0 as the card
                                    * answered (balance' counter' receipt), 1 the
                                    * receipt alone, 2 with balance' one off */
@@ -390,9 +395,19 @@ static void txn_result(const uint8_t *id, uint8_t result, const uint8_t *sig, si
 static uint8_t last_chal[64];
 static size_t last_chal_len;
 
-/* the PIN template of the last TXN-APPROVE the device received */
+/* the PIN template of the last TXN-APPROVE the device received (before
+ * its policy looked at it) */
 static struct cl_relay_pin last_pin;
 static uint8_t last_pin_apdu[64];
+
+static void keep_pin(const struct cl_relay_txn_approve *a)
+{
+    last_pin = a->pin;
+    ck_assert_uint_le(a->pin.apdu.len, sizeof(last_pin_apdu));
+    if (a->pin.apdu.len > 0)   /* (no template: no PIN asked) */
+        memcpy(last_pin_apdu, a->pin.apdu.data, a->pin.apdu.len);
+    last_pin.apdu.data = last_pin_apdu;
+}
 
 static void do_approve(const struct cl_relay_msg *req)
 {
@@ -403,18 +418,16 @@ static void do_approve(const struct cl_relay_msg *req)
     unsigned sw;
     size_t n;
 
-    last_pin = a->pin;
-    ck_assert_uint_le(a->pin.apdu.len, sizeof(last_pin_apdu));
-    if (a->pin.apdu.len > 0)   /* (no template: no PIN asked) */
-        memcpy(last_pin_apdu, a->pin.apdu.data, a->pin.apdu.len);
-    last_pin.apdu.data = last_pin_apdu;
-
     last_chal_len = a->challenge.len <= sizeof(last_chal) ? a->challenge.len : 0;
     memcpy(last_chal, a->challenge.data, last_chal_len);
 
     ck_assert_int_eq(cl_txn_decode(a->txn.data, a->txn.len, &txn), CL_OK);
     ck_assert_mem_eq(txn.id, a->txn_id, 16);
     ck_assert_int_eq(cl_policy_check_txn(&pol, &txn, a->sign_cmd, &reason), CL_OK);
+    if (holder.approve_error != 0) {
+        dev_error(holder.approve_error);
+        return;
+    }
     if (holder.decline) {
         txn_result(a->txn_id, CL_RELAY_TXN_DECLINED, NULL, 0, 0);
         return;
@@ -495,6 +508,8 @@ static void dev_request(const struct cl_relay_msg *req, size_t wire_len)
         }
         return;
     }
+    if (req->type == CL_RELAY_TXN_APPROVE)
+        keep_pin(&req->u.txn);
     if (cl_policy_check_msg(&pol, &pst, req, wire_len, &reason, &step) != CL_OK) {
         policy_refusals++;
         dev_error(CL_RELAY_E_DENIED);
@@ -672,6 +687,7 @@ static void start(int which)
     ledger_begins = ledger_commits = 0;
     ledger_fail = 0;
     commit_fail = 0;
+    get_fail = 0;
     memset(&tamper, 0, sizeof(tamper));
     dev_requests = dev_executed = policy_refusals = 0;
     card_reads = 0;
@@ -833,6 +849,11 @@ START_TEST(relay_apdu)
                          CL_ERR_ARG);
         ck_assert_int_eq(cl_server_apdu(&srv, now_ms, big, 3, NULL), CL_ERR_ARG);
         ck_assert_uint_eq(dev_requests, reqs);
+        /* four bytes, a case 1 command, is the shortest relayed */
+        ck_assert_int_eq(cl_server_apdu(&srv, now_ms, gb, 4, NULL), CL_OK);
+        res = run_flow();
+        ck_assert_uint_eq(dev_requests, ++reqs);
+        ck_assert_uint_eq(res->answer->type, CL_RELAY_APDU_RESPONSE);
         ck_assert_int_eq(cl_server_apdu(&srv, now_ms, big, CL_SERVER_APDU_MAX, NULL), CL_OK);
         res = run_flow();
         ck_assert_uint_eq(dev_requests, reqs + 1);
@@ -1460,6 +1481,59 @@ START_TEST(purchase_card_removed)
 }
 END_TEST
 
+/* The device answers the approval with ERROR: DUPLICATE (it holds the id
+ * in progress, protocol §9) leaves the ledger row PENDING for a retry to
+ * ask again; any other error ends it FAILED. */
+static const struct {
+    uint8_t code;
+    uint8_t outcome;
+    int err;
+} approve_errors[] = {
+    { CL_RELAY_E_DUPLICATE, CL_LEDGER_PENDING, CL_ERR_DUPLICATE },
+    { CL_RELAY_E_CARD_MUTE, CL_LEDGER_FAILED, CL_ERR_CARD_MUTE },
+    { CL_RELAY_E_DENIED, CL_LEDGER_FAILED, CL_ERR_DENIED },
+};
+
+START_TEST(purchase_device_errors)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(0);
+    holder.approve_error = approve_errors[_i].code;
+    purchase_txn(&t, 321);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, approve_errors[_i].outcome);
+    ck_assert_int_eq(res->err, approve_errors[_i].err);
+    ck_assert_uint_eq(ledger_find(t.id)->outcome, approve_errors[_i].outcome);
+    ck_assert_uint_eq(ledger_commits, approve_errors[_i].outcome == CL_LEDGER_PENDING ? 0 : 1);
+    ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_NONE);
+    stop();
+}
+END_TEST
+
+/* The ledger cannot say whether it knows the id: nothing starts, nothing
+ * reaches the device, and the server takes the next flow. */
+START_TEST(ledger_get_fails)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(0);
+    get_fail = CL_ERR_IO;
+    purchase_txn(&t, 100);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_ERR_IO);
+    ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_NONE);
+    ck_assert_uint_eq(dev_requests, 0);
+    get_fail = 0;
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    stop();
+}
+END_TEST
+
 START_TEST(purchase_args)
 {
     struct cl_txn t;
@@ -1473,6 +1547,30 @@ START_TEST(purchase_args)
     ck_assert_int_eq(cl_server_purchase(NULL, now_ms, &t, NULL), CL_ERR_ARG);
     ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_NONE);
     ck_assert_uint_eq(dev_requests, 0);
+    /* a PIN template: empty, or longer than the 32 bytes the server keeps,
+     * is refused before anything is sent; 32 bytes are taken whole */
+    {
+        struct cl_relay_pin pin = cl_server_pin_cardlink();
+        uint8_t tpl[33];
+        memset(tpl, 0xFF, sizeof(tpl));
+        memcpy(tpl, "\x00\x20\x00\x80\x1B\x24", 6);
+        pin.apdu.data = tpl;
+        pin.apdu.len = 0;
+        purchase_txn(&t, 10);
+        ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, &pin), CL_ERR_ARG);
+        pin.apdu.len = 33;
+        ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, &pin), CL_ERR_ARG);
+        ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_NONE);
+        ck_assert_uint_eq(dev_requests, 0);
+        pin.apdu.len = 32;
+        ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, &pin), CL_OK);
+        ck_assert(pump());
+        ck_assert_uint_eq(last_pin.apdu.len, 32);
+        ck_assert_mem_eq(last_pin_apdu, tpl, 32);
+        /* (which the device's policy refuses: 27 bytes are no PIN block) */
+        ck_assert_int_eq(cl_server_result(&srv)->err, CL_ERR_DENIED);
+        ck_assert_uint_eq(policy_refusals, 1);
+    }
     stop();
 }
 END_TEST
@@ -2384,6 +2482,9 @@ static Suite *server_suite(void)
     tcase_add_test(tc, auth_wrong_pin_retried);
     tcase_add_loop_test(tc, auth_bad_signature_and_role, 0, n_backends());
     tcase_add_loop_test(tc, purse_payment, 0, n_backends());
+    tcase_add_loop_test(tc, purchase_device_errors, 0,
+                        (int)(sizeof(approve_errors) / sizeof(approve_errors[0])));
+    tcase_add_test(tc, ledger_get_fails);
     tcase_add_loop_test(tc, purse_receipt_forms, 0, n_backends());
     tcase_add_test(tc, cert_backend_cache);
     tcase_add_test(tc, session_events);
