@@ -216,10 +216,17 @@ static uint64_t t_clock(void *ctx)
 }
 
 /* Item 7: a coffee; 9 and 10: the largest amount a transaction holds, and
- * one more. */
+ * one more; 11: a description that fills its array with no NUL. */
 static int cat_item(void *ctx, uint32_t code, struct cl_server_item *out)
 {
     (void)ctx;
+    if (code == 11) {
+        memset(out->desc, 'A', sizeof(out->desc));
+        out->price = 100;
+        out->currency = 978;
+        out->exponent = 2;
+        return CL_OK;
+    }
     if (code != 7 && code != 9 && code != 10)
         return CL_ERR_NOT_FOUND;
     strcpy(out->desc, code == 7 ? "Coffee" : "Everything");
@@ -248,6 +255,8 @@ static struct {
     uint8_t gate_error;           /* with gate: answer ERROR with this code (0: none) */
     bool gate_other_id;           /* with gate: answer for another transaction id */
     uint8_t approve_error;        /* TXN-APPROVE answered ERROR with this code (0: none) */
+    size_t read_pad[2];           /* the first two READ BINARY of a SCRIPT answered with
+                                   * this many bytes (a certificate too long) */
     uint8_t debit_form;           /* a DEBIT's TXN-RESULT signature: 0 as the card
                                    * answered (balance' counter' receipt), 1 the
                                    * receipt alone, 2 with balance' one off */
@@ -341,7 +350,7 @@ static void dev_error(uint8_t code)
 
 static void do_script(const struct cl_relay_msg *req)
 {
-    static uint8_t store[CL_RELAY_SCRIPT_MAX][260];
+    static uint8_t store[CL_RELAY_SCRIPT_MAX][1024];
     struct cl_relay_msg m;
     size_t i;
 
@@ -349,6 +358,15 @@ static void do_script(const struct cl_relay_msg *req)
     for (i = 0; i < req->u.script.nsteps; i++) {
         const struct cl_relay_step *st = &req->u.script.steps[i];
         unsigned sw = card(st->apdu.data, st->apdu.len);
+        if (i < 2 && holder.read_pad[i] > 0 && st->apdu.data[1] == 0xB0) {
+            size_t k = holder.read_pad[i];
+            ck_assert_uint_le(k + 2, sizeof(rbuf));
+            memset(rbuf, 0x30, k);
+            rbuf[k] = 0x90;
+            rbuf[k + 1] = 0x00;
+            rlen = k + 2;
+            sw = 0x9000;
+        }
         size_t n = (st->options & CL_RELAY_STEP_SW_ONLY) ? 2 : rlen;
         ck_assert_uint_le(n, sizeof(store[i]));
         memcpy(store[i], rbuf + rlen - n, n);
@@ -399,9 +417,11 @@ static size_t last_chal_len;
  * its policy looked at it) */
 static struct cl_relay_pin last_pin;
 static uint8_t last_pin_apdu[64];
+static bool last_has_pin;
 
 static void keep_pin(const struct cl_relay_txn_approve *a)
 {
+    last_has_pin = a->has_pin;
     last_pin = a->pin;
     ck_assert_uint_le(a->pin.apdu.len, sizeof(last_pin_apdu));
     if (a->pin.apdu.len > 0)   /* (no template: no PIN asked) */
@@ -1080,6 +1100,8 @@ START_TEST(purchase_approved)
     ck_assert(res->recorded);
     ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
     ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->account_len, 32);   /* the row's account, whole */
+    ck_assert_mem_eq(res->account, row->account, 32);
     ck_assert_uint_eq(dev_requests, reqs);
     ck_assert_uint_eq(ledger_n, 1);
     ck_assert_uint_eq(ledger_commits, 1);
@@ -1328,6 +1350,10 @@ START_TEST(purchase_catalogue)
     ck_assert(!t.items[0].has_unit);
     ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 9, 2, &t), CL_ERR_OVERFLOW);
     ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 10, 1, &t), CL_ERR_OVERFLOW);
+    /* a description with no NUL is cut at its array's end: 48 characters,
+     * more than an item line holds */
+    ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 11, 1, &t), CL_ERR_LIMIT);
+    ck_assert_uint_eq(strlen(t.items[0].desc), sizeof(t.items[0].desc) - 1);
     ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 3, &t), CL_OK);
     ck_assert_uint_eq(t.amount, 750);
     ck_assert_uint_eq(t.n_items, 1);
@@ -1509,6 +1535,52 @@ START_TEST(purchase_device_errors)
     ck_assert_uint_eq(ledger_find(t.id)->outcome, approve_errors[_i].outcome);
     ck_assert_uint_eq(ledger_commits, approve_errors[_i].outcome == CL_LEDGER_PENDING ? 0 : 1);
     ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_NONE);
+    stop();
+}
+END_TEST
+
+/* A device that sends a certificate longer than the server keeps (pieces
+ * of 600 bytes where 256 are asked): 600 + 425 bytes are refused, nothing
+ * is written past the server's 1,024, no ledger row; 600 + 424 fill them
+ * exactly and are then no certificate. */
+static const struct {
+    size_t second;
+    int err;
+} too_long[] = {{425, CL_ERR_LIMIT}, {424, CL_ERR_CERT_PARSE}};
+
+START_TEST(purchase_cert_too_long)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(0);
+    holder.read_pad[0] = 600;
+    holder.read_pad[1] = too_long[_i].second;
+    purchase_txn(&t, 100);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, too_long[_i].err);
+    ck_assert_ptr_null(ledger_find(t.id));
+    stop();
+}
+END_TEST
+
+/* The card signed but the ledger cannot record the outcome: the flow
+ * ends FAILED with the ledger's error, not APPROVED. */
+START_TEST(purchase_commit_fails)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(0);
+    commit_fail = CL_ERR_IO;
+    purchase_txn(&t, 100);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_IO);
+    ck_assert_uint_eq(ledger_commits, 1);
     stop();
 }
 END_TEST
@@ -1884,6 +1956,7 @@ START_TEST(auth_approved)
     ck_assert_uint_eq(res->account_len, 8);
     ck_assert_mem_eq(res->account, res->serial, 8);
     ck_assert_uint_eq(ledger_n, 0);   /* no money moved */
+    ck_assert(!last_has_pin);         /* no template given: no PIN asked */
     stop();
 }
 END_TEST
@@ -2369,6 +2442,20 @@ START_TEST(egoods_load)
     res = run_flow();
     ck_assert_int_eq(res->err, CL_OK);
     ck_assert_uint_eq(ast.egoods_count, 1);
+    /* a refusal (the device turns 9000 into 6A00) ends it FAILED with the SW */
+    tamper.on = true;
+    tamper.ins = 0xE2;
+    tamper.at = 0;
+    tamper.x = 0x90 ^ 0x6A;
+    ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+    payload[0] ^= 0x01;   /* another ticket */
+    ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, payload, sizeof(payload), 450, 978),
+                     CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_SW);
+    ck_assert_uint_eq(res->sw, 0x6A00);
+    ck_assert_uint_eq(ledger_find(id)->outcome, CL_LEDGER_FAILED);
     stop();
 }
 END_TEST
@@ -2485,6 +2572,8 @@ static Suite *server_suite(void)
     tcase_add_loop_test(tc, purchase_device_errors, 0,
                         (int)(sizeof(approve_errors) / sizeof(approve_errors[0])));
     tcase_add_test(tc, ledger_get_fails);
+    tcase_add_test(tc, purchase_commit_fails);
+    tcase_add_loop_test(tc, purchase_cert_too_long, 0, 2);
     tcase_add_loop_test(tc, purse_receipt_forms, 0, n_backends());
     tcase_add_test(tc, cert_backend_cache);
     tcase_add_test(tc, session_events);

@@ -88,6 +88,14 @@ START_TEST(auth_tries_two_digits)
     ck_assert_uint_eq(dev_displays, 1);
     ck_assert_str_eq(dev_display, "Wrong PIN\n11 tries left\n");
     stop();
+    start(_i);   /* 10, the first count of two digits */
+    ast.pin_max = 11;
+    ast.pin_tries = 11;
+    holder_types("1357", "2468", NULL, NULL);
+    res = authenticate();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_str_eq(dev_display, "Wrong PIN\n10 tries left\n");
+    stop();
 }
 END_TEST
 
