@@ -109,7 +109,8 @@
 static void usage(FILE *f)
 {
     fputs("usage: " PROG " --card SPEC --server HOST:PORT --pki DIR --store DIR\n"
-          "                       [--ui term|script:FILE] [--id DEVICE_ID] [--trace FILE] [-v]\n"
+          "                       [--ui term|script:FILE] [--id DEVICE_ID] [--trace FILE]\n"
+          "                       [--reconnect N] [--actuator FILE] [-v]\n"
           "       " PROG " --validate --card SPEC --pki DIR [--id VALIDATOR_ID]\n"
           "       " PROG " --help | --version\n"
           "  SPEC: vline:tcp:HOST:PORT | vline:unix:PATH | vline:pty:/dev/pts/N |\n"

@@ -5,8 +5,9 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  *   cardlink-server --listen HOST:PORT --pki DIR --db FILE [--flows LIST]
- *       [--catalogue FILE] [--devices FILE] [--merchant NAME] [--once] [-v]
- *   cardlink-server --db FILE txns|balances|devices
+ *       [--block-after N] [--gate-replay] [--catalogue FILE] [--devices FILE]
+ *       [--merchant NAME] [--once] [-v]
+ *   cardlink-server --db FILE txns|balances|devices|pending|expire
  *   cardlink-server --help | --version
  *
  * DIR is a `cardlink-pki testpki` output: server.der + server.key.der (the
@@ -109,7 +110,8 @@ static volatile sig_atomic_t stop_sig;
 static void print_usage(FILE *f)
 {
     fputs("usage: " PROG " --listen HOST:PORT --pki DIR --db FILE [--flows LIST]\n"
-          "           [--catalogue FILE] [--devices FILE] [--merchant NAME] [--once] [-v]\n"
+          "           [--block-after N] [--gate-replay] [--catalogue FILE] [--devices FILE]\n"
+          "           [--merchant NAME] [--once] [-v]\n"
           "       " PROG " --db FILE txns|balances|devices|pending|expire\n"
           "       " PROG " --help | --version\n"
           "\n"
@@ -121,11 +123,11 @@ static void print_usage(FILE *f)
           "                      (default auth,purchase:1): auth | purchase:ITEM |\n"
           "                      purse:AMOUNT | load:AMOUNT | egoods:HEX | relay:SCRIPTFILE |\n"
           "                      gate:ACTION (right after auth; DIR/gate.key.der signs it);\n"
-          "                      auth:pin asks the holder's PIN (the card checks it)\n"
+          "                      auth:pin asks the holder's PIN (the card checks it);\n"
+          "                      AMOUNT: minor units (250) or with a point (2.50)\n"
           "  --block-after N     auth: block the card (issuer-signed BLOCK) when its PIN is\n"
           "                      exhausted or after N wrong PINs (needs issuer.key.der)\n"
           "  --gate-replay       test: send each gate authorisation again (the device refuses)\n"
-          "                      AMOUNT: minor units (250) or with a point (2.50)\n"
           "  --catalogue FILE    lines \"ID PRICE CURRENCY TEXT\" (default: 1 2.50 EUR Coffee)\n"
           "  --devices FILE      enrolment: lines \"SHA256-FINGERPRINT [DEVICE-ID]\"; other\n"
           "                      device certificates are refused\n"
