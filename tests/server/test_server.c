@@ -811,6 +811,15 @@ static void purchase_txn(struct cl_txn *t, uint64_t amount)
     strcpy(t->merchant, "Cafe Rosa");
 }
 
+/* A purchase of amount (a fresh id in *t, the library's PIN template) run
+ * to its end. */
+static const struct cl_server_result *purchase_run(struct cl_txn *t, uint64_t amount)
+{
+    purchase_txn(t, amount);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, t, NULL), CL_OK);
+    return run_flow();
+}
+
 static int n_backends(void)
 {
 #ifdef CL_HAVE_OPENSSL
@@ -1074,9 +1083,7 @@ START_TEST(purchase_approved)
         seed("purchase", 2);
     start(_i);
     seed_op(4);
-    purchase_txn(&t, 1250);
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    res = run_flow();
+    res = purchase_run(&t, 1250);
     ck_assert_int_eq(res->err, CL_OK);
     ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
     ck_assert_uint_eq(res->sw, 0);   /* no card status word to report */
@@ -1107,9 +1114,7 @@ START_TEST(purchase_approved)
     ck_assert_uint_eq(ledger_commits, 1);
 
     /* a second purchase (new id) of the same card: the chain is cached */
-    purchase_txn(&t, 300);
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    res = run_flow();
+    res = purchase_run(&t, 300);
     ck_assert_int_eq(res->err, CL_OK);
     ck_assert_uint_eq(ledger_n, 2);
     if (_i == 0) {
@@ -1433,9 +1438,7 @@ START_TEST(purchase_bad_signature)
 
     start(_i);
     holder.corrupt_sig = true;
-    purchase_txn(&t, 999);
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    res = run_flow();
+    res = purchase_run(&t, 999);
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     ck_assert_int_eq(res->err, CL_ERR_SIGNATURE);
     ck_assert_uint_eq(ledger_find(t.id)->outcome, CL_LEDGER_FAILED);
@@ -1451,18 +1454,14 @@ START_TEST(purchase_declined_and_wrong_pin)
 
     start(0);
     holder.decline = true;
-    purchase_txn(&t, 500);
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    res = run_flow();
+    res = purchase_run(&t, 500);
     ck_assert_uint_eq(res->outcome, CL_LEDGER_DECLINED);
     ck_assert_int_eq(res->err, CL_ERR_CANCELLED);
     ck_assert_uint_eq(ledger_find(t.id)->outcome, CL_LEDGER_DECLINED);
 
     holder.decline = false;
     holder.pins[0] = "1111";
-    purchase_txn(&t, 500);
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    res = run_flow();
+    res = purchase_run(&t, 500);
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     ck_assert_int_eq(res->err, CL_ERR_SW);
     ck_assert_uint_eq(res->sw, 0x63C2);
@@ -1478,9 +1477,7 @@ START_TEST(purchase_wrong_role)
 
     start(_i);
     holder.swap_sign_cert = true;   /* EF 0104 answers with the auth certificate */
-    purchase_txn(&t, 500);
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    res = run_flow();
+    res = purchase_run(&t, 500);
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     err = res->err;
     ck_assert_msg(err == CL_ERR_CERT_PURPOSE || err == CL_ERR_CERT_KEY_USAGE, "%d", err);
@@ -1497,9 +1494,7 @@ START_TEST(purchase_card_removed)
 
     start(0);
     holder.remove_card = true;
-    purchase_txn(&t, 500);
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    res = run_flow();
+    res = purchase_run(&t, 500);
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     ck_assert_int_eq(res->err, CL_ERR_CARD_REMOVED);
     ck_assert_ptr_null(ledger_find(t.id));
@@ -1527,9 +1522,7 @@ START_TEST(purchase_device_errors)
 
     start(0);
     holder.approve_error = approve_errors[_i].code;
-    purchase_txn(&t, 321);
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    res = run_flow();
+    res = purchase_run(&t, 321);
     ck_assert_uint_eq(res->outcome, approve_errors[_i].outcome);
     ck_assert_int_eq(res->err, approve_errors[_i].err);
     ck_assert_uint_eq(ledger_find(t.id)->outcome, approve_errors[_i].outcome);
@@ -1556,9 +1549,7 @@ START_TEST(purchase_cert_too_long)
     start(0);
     holder.read_pad[0] = 600;
     holder.read_pad[1] = too_long[_i].second;
-    purchase_txn(&t, 100);
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    res = run_flow();
+    res = purchase_run(&t, 100);
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     ck_assert_int_eq(res->err, too_long[_i].err);
     ck_assert_ptr_null(ledger_find(t.id));
@@ -1575,9 +1566,7 @@ START_TEST(purchase_commit_fails)
 
     start(0);
     commit_fail = CL_ERR_IO;
-    purchase_txn(&t, 100);
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    res = run_flow();
+    res = purchase_run(&t, 100);
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     ck_assert_int_eq(res->err, CL_ERR_IO);
     ck_assert_uint_eq(ledger_commits, 1);
@@ -2401,9 +2390,7 @@ START_TEST(ledger_begin_fails)
     start(0);
     ledger_fail = CL_ERR_IO;
     reqs = dev_requests;
-    purchase_txn(&t, 250);
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    res = run_flow();
+    res = purchase_run(&t, 250);
     ck_assert_int_eq(res->err, CL_ERR_IO);
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     ck_assert_uint_eq(dev_requests - reqs, 1);   /* the SCRIPT that reads the card */
