@@ -255,6 +255,8 @@ static struct {
     uint8_t gate_error;           /* with gate: answer ERROR with this code (0: none) */
     bool gate_other_id;           /* with gate: answer for another transaction id */
     uint8_t approve_error;        /* TXN-APPROVE answered ERROR with this code (0: none) */
+    bool close_on_request;        /* the device CLOSEs (close_code) instead of answering */
+    uint8_t close_code;
     size_t read_pad[2];           /* the first two READ BINARY of a SCRIPT answered with
                                    * this many bytes (a certificate too long) */
     uint8_t debit_form;           /* a DEBIT's TXN-RESULT signature: 0 as the card
@@ -515,6 +517,10 @@ static void dev_request(const struct cl_relay_msg *req, size_t wire_len)
     size_t step = 0;
 
     dev_requests++;
+    if (holder.close_on_request) {
+        ck_assert_int_eq(cl_relay_session_close(&dev, now_ms, holder.close_code), CL_OK);
+        return;
+    }
     if (holder.remove_card) {
         if (req->type == CL_RELAY_TXN_APPROVE) {
             struct cl_relay_msg m;
@@ -690,6 +696,7 @@ static const struct cl_server_result *run_flow(void)
 /* ------------------------------------------------------------ fixtures */
 
 static int backend;   /* 0: lib/cert; 1: OpenSSL */
+static uint16_t start_keepalive;   /* the server's K for the next start() (s) */
 static uint8_t seed_flow;
 
 static void seed(const char *name, uint8_t flow)
@@ -750,6 +757,8 @@ static void start(int which)
     scfg.catalogue = &catalogue;
     scfg.clock = t_clock;
     scfg.merchant = "Cafe Rosa";
+    scfg.keepalive_s = start_keepalive;
+    start_keepalive = 0;
     cl_server_init(&srv);
     ck_assert_int_eq(cl_server_setup(&srv, &scfg), CL_OK);
 
@@ -2083,6 +2092,8 @@ START_TEST(session_events)
     ck_assert_int_eq(cl_relay_session_send(&dev, now_ms, &m), CL_OK);
     ck_assert(pump());
     ck_assert_uint_eq(sev.kind, CL_SERVER_EV_CARD_INSERTED);
+    ck_assert(!sev.resumed);   /* an OPEN's word only */
+    ck_assert_int_eq(sev.err, CL_OK);
     ck_assert_ptr_nonnull(sev.msg);
     ck_assert_uint_eq(sev.msg->type, CL_RELAY_CARD_INSERTED);
     ck_assert_uint_eq(sev.msg->u.card.atr.len, sizeof(atr));
@@ -2101,6 +2112,149 @@ START_TEST(session_events)
     ck_assert(pump());
     ck_assert_uint_eq(sev.kind, CL_SERVER_EV_CLOSED);
     ck_assert_int_eq(sev.err, CL_OK);
+    stop();
+}
+END_TEST
+
+/* The device goes silent: after 3K (K = 1 s) the server raises LINK_DEAD
+ * (CL_ERR_TIMEOUT), its session kept for a resumption. */
+START_TEST(session_link_dead)
+{
+    uint32_t t0, t;
+    const uint8_t *p;
+    size_t n;
+    unsigned guard = 0;
+
+    start_keepalive = 1;
+    start(0);
+    t0 = now_ms;
+    ck_assert(!pump());   /* the HELLO-ACK to the device (pump() ends idle a few ms on) */
+    while (cl_server_want(&srv) != CL_WANT_DONE) {
+        ck_assert_uint_lt(guard++, 20);
+        while ((n = cl_server_pull(&srv, now_ms, &p)) > 0)   /* keep-alives, lost */
+            ck_assert_int_eq(cl_server_sent(&srv, n), CL_OK);
+        t = cl_server_timer(&srv, now_ms);
+        ck_assert_uint_ne(t, CL_TIMER_NONE);
+        now_ms += t;
+        ck_assert_int_eq(cl_server_timeout(&srv, now_ms), CL_OK);
+    }
+    ck_assert(cl_server_poll(&srv, &sev));
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_LINK_DEAD);
+    ck_assert_int_eq(sev.err, CL_ERR_TIMEOUT);
+    ck_assert_uint_ge(now_ms - t0, 3000);
+    ck_assert_uint_le(now_ms - t0, 3020);
+    ck_assert_uint_eq(cl_relay_session_state(cl_server_session(&srv)), CL_RELAY_ST_SUSPENDED);
+    stop();
+}
+END_TEST
+
+/* The device closes the session (a normal CLOSE) instead of answering:
+ * the flow ends FAILED with CL_ERR_CLOSED; nothing is left to resume. */
+START_TEST(session_closed_mid_flow)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(0);
+    holder.close_on_request = true;
+    holder.close_code = CL_RELAY_E_NONE;
+    res = purchase_run(&t, 100);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_CLOSED);
+    ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_NONE);
+    ck_assert_uint_eq(cl_relay_session_state(cl_server_session(&srv)), CL_RELAY_ST_CLOSED);
+    ck_assert_ptr_null(ledger_find(t.id));   /* the card was still being read */
+    stop();
+}
+END_TEST
+
+/* Two messages in one feed: a keep-alive (no event) and CARD-INSERTED;
+ * the server takes both bytes at once and raises the second's event. */
+START_TEST(session_two_in_one_feed)
+{
+    static const uint8_t atr[4] = {0x3B, 0x02, 0x14, 0x50};
+    struct cl_relay_msg m;
+    const uint8_t *p;
+    size_t n, k;
+    uint8_t buf[512];
+
+    start_keepalive = 1;
+    start(0);
+    ck_assert(!pump());   /* the HELLO-ACK: K = 1 s reaches the device */
+    for (n = 0; n < 5; n++) {   /* until the device's keep-alive is due */
+        now_ms += cl_relay_session_timer(&dev, now_ms);
+        ck_assert_int_eq(cl_relay_session_timeout(&dev, now_ms), CL_OK);
+        k = cl_relay_session_pull(&dev, now_ms, &p);
+        if (k > 0 && p[1] == CL_RELAY_KEEPALIVE)
+            break;
+        if (k > 0)
+            ck_assert_int_eq(cl_relay_session_sent(&dev, k), CL_OK);   /* an ACK */
+    }
+    ck_assert_uint_lt(n, 5);
+    cl_relay_msg_init(&m, CL_RELAY_CARD_INSERTED);
+    m.u.card.atr.data = atr;
+    m.u.card.atr.len = sizeof(atr);
+    m.u.card.protocol = CL_RELAY_PROTO_T0;
+    ck_assert_int_eq(cl_relay_session_send(&dev, now_ms, &m), CL_OK);
+    n = 0;
+    while ((k = cl_relay_session_pull(&dev, now_ms, &p)) > 0) {
+        ck_assert_uint_le(n + k, sizeof(buf));
+        memcpy(buf + n, p, k);
+        n += k;
+        ck_assert_int_eq(cl_relay_session_sent(&dev, k), CL_OK);
+    }
+    ck_assert_uint_eq(buf[1], CL_RELAY_KEEPALIVE);   /* C1 type flags seq ack ref len(2) */
+    ck_assert_uint_gt(n, (size_t)(buf[6] << 8 | buf[7]) + CL_RELAY_HEADER_LEN);
+    ck_assert_int_eq(cl_server_feed(&srv, now_ms, buf, n), (int)n);
+    ck_assert(cl_server_poll(&srv, &sev));
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_CARD_INSERTED);
+    ck_assert_mem_eq(sev.msg->u.card.atr.data, atr, sizeof(atr));
+    stop();
+}
+END_TEST
+
+/* Which server context a device's HELLO resumes (an application with many
+ * contexts asks each): the one whose token it carries, not another. The
+ * HELLO-ACK then says RESUMED with the server's K and largest message. */
+START_TEST(session_resumes_hello)
+{
+    struct cl_relay_msg m;
+    const uint8_t *p;
+    size_t n;
+    uint8_t tok[64], hello[512];
+
+    start_keepalive = 7;
+    start(0);
+    ck_assert(!pump());
+    cl_relay_session_disconnect(&dev, now_ms);
+    cl_server_disconnect(&srv, now_ms);
+    ck_assert_int_eq(cl_server_accept(&srv, now_ms), CL_OK);
+    ck_assert_int_eq(cl_relay_device_connect(&dev, now_ms), CL_OK);
+    n = cl_relay_session_pull(&dev, now_ms, &p);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_int_eq(cl_relay_decode(p, n, &m), CL_OK);
+    ck_assert_uint_eq(m.type, CL_RELAY_HELLO);
+    ck_assert_uint_gt(m.u.hello.token.len, 0);
+    ck_assert(cl_server_resumes(&srv, &m.u.hello));
+    ck_assert(!cl_server_resumes(NULL, &m.u.hello));
+    ck_assert_uint_le(m.u.hello.token.len, sizeof(tok));
+    memcpy(tok, m.u.hello.token.data, m.u.hello.token.len);
+    tok[0] ^= 0x01;
+    m.u.hello.token.data = tok;
+    ck_assert(!cl_server_resumes(&srv, &m.u.hello));
+    ck_assert_uint_le(n, sizeof(hello));
+    memcpy(hello, p, n);
+    ck_assert_int_eq(cl_relay_session_sent(&dev, n), CL_OK);
+    ck_assert_int_eq(cl_server_feed(&srv, now_ms, hello, n), (int)n);
+    ck_assert(cl_server_poll(&srv, &sev));
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_OPEN);
+    ck_assert(sev.resumed);
+    n = cl_server_pull(&srv, now_ms, &p);
+    ck_assert_int_eq(cl_relay_decode(p, n, &m), CL_OK);
+    ck_assert_uint_eq(m.type, CL_RELAY_HELLO_ACK);
+    ck_assert_uint_eq(m.u.hello_ack.flags, CL_RELAY_HELLO_RESUMED);
+    ck_assert_uint_eq(m.u.hello_ack.keepalive, 7);
+    ck_assert_uint_eq(m.u.hello_ack.max_msg, CL_SERVER_RX_MAX);
     stop();
 }
 END_TEST
@@ -2484,12 +2638,37 @@ START_TEST(null_contract)
         ck_assert_int_eq(cl_server_setup(&srv, &bad), CL_ERR_ARG);
         ck_assert_uint_eq(cl_server_want(&srv), CL_WANT_FAILED);
     }
+    /* initialised, never set up: every call refuses (srv from above) */
+    {
+        struct cl_relay_msg m;
+        cl_relay_msg_init(&m, CL_RELAY_HELLO);
+        ck_assert_int_eq(cl_server_sent(&srv, 1), CL_ERR_ARG);
+        ck_assert_uint_eq(cl_server_timer(&srv, 0), CL_TIMER_NONE);
+        ck_assert_int_eq(cl_server_timeout(&srv, 0), CL_ERR_ARG);
+        ck_assert_int_eq(cl_server_close(&srv, 0, CL_RELAY_E_NONE), CL_ERR_ARG);
+        ck_assert_int_eq(cl_server_accept(&srv, 0), CL_ERR_ARG);
+        ck_assert_int_eq(cl_server_feed(&srv, 0, p, 1), CL_ERR_ARG);
+        p = (const uint8_t *)"x";
+        ck_assert_uint_eq(cl_server_pull(&srv, 0, &p), 0);
+        ck_assert_ptr_null(p);
+        ck_assert(!cl_server_resumes(&srv, &m.u.hello));
+        ck_assert_int_eq(cl_server_sent(NULL, 1), CL_ERR_ARG);
+        ck_assert_int_eq(cl_server_close(NULL, 0, CL_RELAY_E_NONE), CL_ERR_ARG);
+    }
+
     /* not open yet: no flow starts */
     start(0);
     cl_server_free(&srv);
     ck_assert_int_eq(cl_server_setup(&srv, &scfg), CL_OK);
     ck_assert_int_eq(cl_server_apdu(&srv, 0, (const uint8_t *)"\x00\xA4\x00\x00", 4, NULL),
                      CL_ERR_STATE);
+    /* no bytes from NULL; no event leaves *ev cleared */
+    ck_assert_int_eq(cl_server_feed(&srv, 0, NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_server_feed(&srv, 0, NULL, 0), 0);
+    memset(&ev, 0xA5, sizeof(ev));
+    ck_assert(!cl_server_poll(&srv, &ev));
+    ck_assert_uint_eq(ev.kind, 0);
+    ck_assert_ptr_null(ev.msg);
     stop();
 }
 END_TEST
@@ -2560,6 +2739,10 @@ static Suite *server_suite(void)
                         (int)(sizeof(approve_errors) / sizeof(approve_errors[0])));
     tcase_add_test(tc, ledger_get_fails);
     tcase_add_test(tc, purchase_commit_fails);
+    tcase_add_test(tc, session_link_dead);
+    tcase_add_test(tc, session_closed_mid_flow);
+    tcase_add_test(tc, session_two_in_one_feed);
+    tcase_add_test(tc, session_resumes_hello);
     tcase_add_loop_test(tc, purchase_cert_too_long, 0, 2);
     tcase_add_loop_test(tc, purse_receipt_forms, 0, n_backends());
     tcase_add_test(tc, cert_backend_cache);
