@@ -259,6 +259,7 @@ static struct {
     uint8_t close_code;
     size_t read_pad[2];           /* the first two READ BINARY of a SCRIPT answered with
                                    * this many bytes (a certificate too long) */
+    uint16_t read_sw[2];          /* ... or with this status word alone */
     uint8_t debit_form;           /* a DEBIT's TXN-RESULT signature: 0 as the card
                                    * answered (balance' counter' receipt), 1 the
                                    * receipt alone, 2 with balance' one off */
@@ -360,7 +361,12 @@ static void do_script(const struct cl_relay_msg *req)
     for (i = 0; i < req->u.script.nsteps; i++) {
         const struct cl_relay_step *st = &req->u.script.steps[i];
         unsigned sw = card(st->apdu.data, st->apdu.len);
-        if (i < 2 && holder.read_pad[i] > 0 && st->apdu.data[1] == 0xB0) {
+        if (i < 2 && holder.read_sw[i] != 0 && st->apdu.data[1] == 0xB0) {
+            rbuf[0] = (uint8_t)(holder.read_sw[i] >> 8);
+            rbuf[1] = (uint8_t)holder.read_sw[i];
+            rlen = 2;
+            sw = holder.read_sw[i];
+        } else if (i < 2 && holder.read_pad[i] > 0 && st->apdu.data[1] == 0xB0) {
             size_t k = holder.read_pad[i];
             ck_assert_uint_le(k + 2, sizeof(rbuf));
             memset(rbuf, 0x30, k);
@@ -1178,9 +1184,7 @@ static const struct cl_server_result *cached_purchase(uint64_t amount)
 {
     struct cl_txn t;
 
-    purchase_txn(&t, amount);
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    return run_flow();
+    return purchase_run(&t, amount);
 }
 
 /* lib/server's certificate cache: the second purchase of a card on a
@@ -1368,6 +1372,22 @@ START_TEST(purchase_catalogue)
      * more than an item line holds */
     ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 11, 1, &t), CL_ERR_LIMIT);
     ck_assert_uint_eq(strlen(t.items[0].desc), sizeof(t.items[0].desc) - 1);
+    /* the payee: the longest a transaction shows, longer than that (the
+     * transaction's rule), longer than its field holds (refused first) */
+    {
+        static char payee[sizeof(t.merchant) + 1];
+        memset(payee, 'M', CL_TXN_MERCHANT_MAX);
+        scfg.merchant = payee;
+        ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 1, &t), CL_OK);
+        ck_assert_str_eq(t.merchant, payee);
+        memset(payee, 'M', sizeof(t.merchant) - 1);
+        ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 1, &t), CL_ERR_LIMIT);
+        payee[sizeof(t.merchant) - 1] = 'M';
+        ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 1, &t), CL_ERR_ARG);
+        scfg.merchant = "Cafe Rosa";
+    }
+    ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 2, &t), CL_OK);
+    ck_assert(t.items[0].has_unit);   /* 2 x 2.50 */
     ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 3, &t), CL_OK);
     ck_assert_uint_eq(t.amount, 750);
     ck_assert_uint_eq(t.n_items, 1);
@@ -1562,6 +1582,71 @@ START_TEST(purchase_cert_too_long)
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     ck_assert_int_eq(res->err, too_long[_i].err);
     ck_assert_ptr_null(ledger_find(t.id));
+    stop();
+}
+END_TEST
+
+/* How a certificate's pieces end: a card with no certificate (6B00 at
+ * once: CL_ERR_SW 6B00); one of exactly 256 bytes (the second piece 6B00:
+ * the certificate is the first piece, here no certificate); a piece with
+ * an odd status word (9001, which no READ BINARY expectation may take
+ * for a match: CL_ERR_SW 9001, not a short script). */
+static const struct {
+    size_t pad0;
+    uint16_t sw0, sw1;
+    size_t tamper_at;   /* 0: none */
+    int err;
+    uint16_t sw;
+} cert_ends[] = {
+    {0, 0x6B00, 0, 0, CL_ERR_SW, 0x6B00},
+    {256, 0, 0x6B00, 0, CL_ERR_CERT_PARSE, 0},
+    {0, 0, 0, 257, CL_ERR_SW, 0x9001},
+};
+
+START_TEST(purchase_cert_ends)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(0);
+    holder.read_pad[0] = cert_ends[_i].pad0;
+    holder.read_sw[0] = cert_ends[_i].sw0;
+    holder.read_sw[1] = cert_ends[_i].sw1;
+    if (cert_ends[_i].tamper_at != 0) {
+        tamper.on = true;
+        tamper.ins = 0xB0;
+        tamper.at = cert_ends[_i].tamper_at;   /* SW2 of a 256-byte piece */
+        tamper.x = 0x01;
+    }
+    res = purchase_run(&t, 100);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, cert_ends[_i].err);
+    ck_assert_uint_eq(res->sw, cert_ends[_i].sw);
+    ck_assert_ptr_null(ledger_find(t.id));
+    stop();
+}
+END_TEST
+
+/* A card without a purse (GET BALANCE refused) still buys with a cache
+ * configured: approved, its status word not reported, nothing cached. */
+START_TEST(purchase_no_purse_cached)
+{
+    static struct cl_server_cert_cache cc;
+    const struct cl_server_result *res;
+    struct cl_txn t;
+
+    start(0);
+    cl_server_cert_cache_init(&cc);
+    scfg.cert_cache = &cc;
+    tamper.on = true;
+    tamper.ins = 0x5C;
+    tamper.at = 18;                /* SW1 after balance .. serial */
+    tamper.x = 0x90 ^ 0x6A;        /* 9000 -> 6A00 */
+    res = purchase_run(&t, 100);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(res->sw, 0);
+    ck_assert(!cc.e[0].used);
     stop();
 }
 END_TEST
@@ -2266,6 +2351,40 @@ START_TEST(session_resumes_hello)
 }
 END_TEST
 
+/* The cache full: a ninth card replaces the entry used least recently, not
+ * the oldest one (card 0, used again just before, stays; card 1 goes). The
+ * cards differ by serial only (the applet's state edited in place). */
+START_TEST(purchase_cert_cache_lru)
+{
+    static struct cl_server_cert_cache cc;
+    const struct cl_server_result *res;
+    unsigned k, i, seen[10] = {0};
+
+    start(0);
+    cl_server_cert_cache_init(&cc);
+    scfg.cert_cache = &cc;
+    for (k = 0; k <= CL_SERVER_CERT_CACHE_SLOTS + 1; k++) {
+        /* cards 0..7, card 0 again, then card 8 */
+        ast.serial[7] = (uint8_t)(k == CL_SERVER_CERT_CACHE_SLOTS ? 0
+                                  : k > CL_SERVER_CERT_CACHE_SLOTS ? k - 1 : k);
+        res = cached_purchase(100 + k);
+        ck_assert_int_eq(res->err, CL_OK);
+        ck_assert_uint_eq(res->serial[7], ast.serial[7]);
+    }
+    ck_assert_uint_eq(cc.hits, 1);   /* card 0's second purchase */
+    for (i = 0; i < CL_SERVER_CERT_CACHE_SLOTS; i++) {
+        ck_assert(cc.e[i].used);
+        ck_assert_uint_lt(cc.e[i].serial[7], 10);
+        seen[cc.e[i].serial[7]]++;
+    }
+    ck_assert_uint_eq(seen[0], 1);
+    ck_assert_uint_eq(seen[1], 0);
+    for (i = 2; i <= CL_SERVER_CERT_CACHE_SLOTS; i++)
+        ck_assert_uint_eq(seen[i], 1);
+    stop();
+}
+END_TEST
+
 /* ------------------------------------------------------------ lib/cert backend's cache */
 
 /* The lib/cert backend's cache over the test PKI with a time to live of
@@ -2747,6 +2866,9 @@ static Suite *server_suite(void)
     tcase_add_test(tc, ledger_get_fails);
     tcase_add_test(tc, purchase_commit_fails);
     tcase_add_test(tc, session_link_dead);
+    tcase_add_test(tc, purchase_cert_cache_lru);
+    tcase_add_loop_test(tc, purchase_cert_ends, 0, (int)(sizeof(cert_ends) / sizeof(cert_ends[0])));
+    tcase_add_test(tc, purchase_no_purse_cached);
     tcase_add_test(tc, session_closed_mid_flow);
     tcase_add_test(tc, session_two_in_one_feed);
     tcase_add_test(tc, session_resumes_hello);
