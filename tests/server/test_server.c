@@ -255,6 +255,7 @@ static struct {
     uint8_t gate_error;           /* with gate: answer ERROR with this code (0: none) */
     bool gate_other_id;           /* with gate: answer for another transaction id */
     uint8_t approve_error;        /* TXN-APPROVE answered ERROR with this code (0: none) */
+    uint8_t apdu_error;           /* APDU requests answered ERROR with this code (0: none) */
     bool close_on_request;        /* the device CLOSEs (close_code) instead of answering */
     uint8_t close_code;
     size_t read_pad[2];           /* the first two READ BINARY of a SCRIPT answered with
@@ -551,6 +552,10 @@ static void dev_request(const struct cl_relay_msg *req, size_t wire_len)
     switch (req->type) {
     case CL_RELAY_APDU: {
         struct cl_relay_msg m;
+        if (holder.apdu_error != 0) {
+            dev_error(holder.apdu_error);
+            break;
+        }
         card(req->u.apdu.apdu.data, req->u.apdu.apdu.len);
         cl_relay_msg_init(&m, CL_RELAY_APDU_RESPONSE);
         m.u.apdu.apdu.data = rbuf;

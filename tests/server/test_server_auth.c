@@ -275,6 +275,20 @@ START_TEST(auth_block_refused_or_off)
     ck_assert(!res->blocked);
     ck_assert_uint_eq(ast.blocked, 0);
     stop();
+
+    /* the device refuses the GET CHALLENGE (ERROR DENIED): the PIN's
+     * failure ends the flow, nothing blocked */
+    start(1);
+    scfg.auth_block_after = 1;
+    holder.apdu_error = CL_RELAY_E_DENIED;
+    holder_types("1111", NULL, NULL, NULL);
+    res = authenticate();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_SW);
+    ck_assert_uint_eq(res->sw & 0xFFF0u, 0x63C0);
+    ck_assert(!res->blocked);
+    ck_assert_uint_eq(ast.blocked, 0);
+    stop();
 }
 END_TEST
 #endif
