@@ -2554,6 +2554,14 @@ START_TEST(load_value)
     res = run_flow();
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     ck_assert_uint_eq(res->sw, 0x6A84);
+    /* an amount that needs all four bytes (2^24 + 100): signed and sent
+     * whole, refused for the maximum; a CREDIT that lost its top byte
+     * would have credited 100 */
+    ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+    ck_assert_int_eq(cl_server_load(&srv, now_ms, id, 0x01000064u), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_uint_eq(res->sw, 0x6A84);
 
     /* the smallest load, one minor unit; none at all is no load */
     ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
