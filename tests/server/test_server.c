@@ -255,6 +255,7 @@ static struct {
     uint8_t gate_error;           /* with gate: answer ERROR with this code (0: none) */
     bool gate_other_id;           /* with gate: answer for another transaction id */
     uint8_t approve_error;        /* TXN-APPROVE answered ERROR with this code (0: none) */
+    uint8_t approve_fail;         /* ... or TXN-RESULT FAILED with this error code, no SW */
     uint8_t apdu_error;           /* APDU requests answered ERROR with this code (0: none) */
     bool close_on_request;        /* the device CLOSEs (close_code) instead of answering */
     uint8_t close_code;
@@ -455,6 +456,15 @@ static void do_approve(const struct cl_relay_msg *req)
     ck_assert_int_eq(cl_policy_check_txn(&pol, &txn, a->sign_cmd, &reason), CL_OK);
     if (holder.approve_error != 0) {
         dev_error(holder.approve_error);
+        return;
+    }
+    if (holder.approve_fail != 0) {
+        struct cl_relay_msg m;
+        cl_relay_msg_init(&m, CL_RELAY_TXN_RESULT);
+        m.u.txn_result.txn_id = a->txn_id;
+        m.u.txn_result.result = CL_RELAY_TXN_FAILED;
+        m.u.txn_result.error = holder.approve_fail;
+        dev_send(&m);
         return;
     }
     if (holder.decline) {
@@ -1538,15 +1548,18 @@ END_TEST
 
 /* The device answers the approval with ERROR: DUPLICATE (it holds the id
  * in progress, protocol §9) leaves the ledger row PENDING for a retry to
- * ask again; any other error ends it FAILED. */
+ * ask again; any other error ends it FAILED, as does TXN-RESULT FAILED
+ * with an error code and no status word (the code's error). */
 static const struct {
     uint8_t code;
+    bool result;   /* a TXN-RESULT FAILED with the code, not an ERROR */
     uint8_t outcome;
     int err;
 } approve_errors[] = {
-    { CL_RELAY_E_DUPLICATE, CL_LEDGER_PENDING, CL_ERR_DUPLICATE },
-    { CL_RELAY_E_CARD_MUTE, CL_LEDGER_FAILED, CL_ERR_CARD_MUTE },
-    { CL_RELAY_E_DENIED, CL_LEDGER_FAILED, CL_ERR_DENIED },
+    { CL_RELAY_E_DUPLICATE, false, CL_LEDGER_PENDING, CL_ERR_DUPLICATE },
+    { CL_RELAY_E_CARD_MUTE, false, CL_LEDGER_FAILED, CL_ERR_CARD_MUTE },
+    { CL_RELAY_E_DENIED, false, CL_LEDGER_FAILED, CL_ERR_DENIED },
+    { CL_RELAY_E_CARD_MUTE, true, CL_LEDGER_FAILED, CL_ERR_CARD_MUTE },
 };
 
 START_TEST(purchase_device_errors)
@@ -1555,7 +1568,10 @@ START_TEST(purchase_device_errors)
     struct cl_txn t;
 
     start(0);
-    holder.approve_error = approve_errors[_i].code;
+    if (approve_errors[_i].result)
+        holder.approve_fail = approve_errors[_i].code;
+    else
+        holder.approve_error = approve_errors[_i].code;
     res = purchase_run(&t, 321);
     ck_assert_uint_eq(res->outcome, approve_errors[_i].outcome);
     ck_assert_int_eq(res->err, approve_errors[_i].err);
@@ -1669,6 +1685,13 @@ START_TEST(purchase_commit_fails)
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     ck_assert_int_eq(res->err, CL_ERR_IO);
     ck_assert_uint_eq(ledger_commits, 1);
+    /* a failed signature whose FAILED the ledger cannot record either:
+     * the signature's error is the one reported */
+    holder.corrupt_sig = true;
+    res = purchase_run(&t, 100);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_SIGNATURE);
+    ck_assert_uint_eq(ledger_commits, 2);
     stop();
 }
 END_TEST
@@ -2165,6 +2188,17 @@ START_TEST(purse_payment)
     res = run_flow();
     ck_assert_int_eq(res->err, CL_ERR_SIGNATURE);
     ck_assert_uint_eq(ledger_find(t.id)->outcome, CL_LEDGER_FAILED);
+
+    /* the payee is the receipt's display form: ASCII only, 0x80 anywhere
+     * refused before anything is sent */
+    reqs = dev_requests;
+    purchase_txn(&t, 100);
+    t.kind = CL_TXN_PURSE_PAYMENT;
+    strcpy(t.merchant, "Caf\xC3\xA9");   /* UTF-8, valid for a purchase */
+    ck_assert_int_eq(cl_server_purse_pay(&srv, now_ms, &t, NULL), CL_ERR_ARG);
+    strcpy(t.merchant, "C\x80");
+    ck_assert_int_eq(cl_server_purse_pay(&srv, now_ms, &t, NULL), CL_ERR_ARG);
+    ck_assert_uint_eq(dev_requests, reqs);
     stop();
 }
 END_TEST
@@ -2722,6 +2756,28 @@ START_TEST(egoods_load)
     res = run_flow();
     ck_assert_int_eq(res->err, CL_OK);
     ck_assert_uint_eq(ast.egoods_count, 1);
+    /* payloads of 16..64 bytes: the longest is loaded whole, one more or
+     * one less is refused before anything is sent */
+    {
+        uint8_t big[CL_SERVER_EGOODS_MAX + 1];
+        unsigned reqs = dev_requests;
+        memset(big, 0x6B, sizeof(big));
+        ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+        ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, big, sizeof(big), 1, 978),
+                         CL_ERR_ARG);
+        ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, big, CL_SERVER_EGOODS_MIN - 1,
+                                               1, 978),
+                         CL_ERR_ARG);
+        ck_assert_uint_eq(dev_requests, reqs);
+        ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, big, CL_SERVER_EGOODS_MAX, 1,
+                                               978),
+                         CL_OK);
+        res = run_flow();
+        ck_assert_int_eq(res->err, CL_OK);
+        ck_assert_uint_eq(ast.egoods_count, 2);
+        ck_assert_uint_eq(issuer_cmd[5], CL_SERVER_EGOODS_MAX);
+        ck_assert_mem_eq(issuer_cmd + 6, big, CL_SERVER_EGOODS_MAX);
+    }
     /* a refusal (the device turns 9000 into 6A00) ends it FAILED with the SW */
     tamper.on = true;
     tamper.ins = 0xE2;

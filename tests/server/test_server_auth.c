@@ -99,6 +99,27 @@ START_TEST(auth_tries_two_digits)
 }
 END_TEST
 
+/* A card with 5 tries and a holder who never gets it right: the server
+ * stops after its own limit (cfg.auth_tries 0: 3 attempts), the card
+ * still has 2. */
+START_TEST(auth_default_limit)
+{
+    const struct cl_server_result *res;
+
+    start(_i);
+    ast.pin_max = 5;
+    ast.pin_tries = 5;
+    holder_types("1111", "1111", "1111", "1111");
+    res = authenticate();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_SW);
+    ck_assert_uint_eq(res->tries, 3);
+    ck_assert_uint_eq(res->sw, 0x63C2);
+    ck_assert_uint_eq(ast.pin_tries, 2);
+    stop();
+}
+END_TEST
+
 /* The holder cancels: DECLINED at once, no retry, nothing shown, no block
  * even with the failure policy on. */
 START_TEST(auth_declined_not_retried)
@@ -326,6 +347,7 @@ static Suite *auth_suite(void)
     tcase_add_loop_test(tc, auth_tries_shown, 0, n_backends());
     tcase_add_loop_test(tc, auth_tries_two_digits, 0, n_backends());
     tcase_add_loop_test(tc, auth_declined_not_retried, 0, n_backends());
+    tcase_add_loop_test(tc, auth_default_limit, 0, n_backends());
 #ifdef CL_HAVE_OPENSSL
     tcase_add_test(tc, auth_blocks_exhausted_card);
     tcase_add_test(tc, auth_block_signer_fails);
