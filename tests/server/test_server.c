@@ -145,6 +145,7 @@ static int l_commit(void *ctx, const uint8_t id[16], uint8_t outcome, const uint
 }
 
 static int get_fail;   /* l_get() answers this error when set */
+static bool get_blind; /* l_get() finds nothing (another context begins meanwhile) */
 
 static int l_get(void *ctx, const uint8_t id[16], struct cl_ledger_txn *out)
 {
@@ -152,7 +153,7 @@ static int l_get(void *ctx, const uint8_t id[16], struct cl_ledger_txn *out)
     (void)ctx;
     if (get_fail != 0)
         return get_fail;
-    if (r == NULL)
+    if (r == NULL || get_blind)
         return CL_ERR_NOT_FOUND;
     *out = *r;
     return CL_OK;
@@ -736,6 +737,7 @@ static void start(int which)
     ledger_fail = 0;
     commit_fail = 0;
     get_fail = 0;
+    get_blind = false;
     memset(&tamper, 0, sizeof(tamper));
     dev_requests = dev_executed = policy_refusals = 0;
     card_reads = 0;
@@ -1509,6 +1511,11 @@ START_TEST(purchase_declined_and_wrong_pin)
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     ck_assert_int_eq(res->err, CL_ERR_SW);
     ck_assert_uint_eq(res->sw, 0x63C2);
+    /* the next flow's result carries no status word of this one */
+    holder.pins[1] = "2468";
+    res = purchase_run(&t, 500);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->sw, 0);
     stop();
 }
 END_TEST
@@ -1542,6 +1549,7 @@ START_TEST(purchase_card_removed)
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     ck_assert_int_eq(res->err, CL_ERR_CARD_REMOVED);
     ck_assert_ptr_null(ledger_find(t.id));
+    ck_assert_uint_eq(ledger_commits, 0);   /* nothing begun, nothing to commit */
     stop();
 }
 END_TEST
@@ -1692,6 +1700,31 @@ START_TEST(purchase_commit_fails)
     ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
     ck_assert_int_eq(res->err, CL_ERR_SIGNATURE);
     ck_assert_uint_eq(ledger_commits, 2);
+    stop();
+}
+END_TEST
+
+/* The id was not in the ledger when the flow started but another context
+ * began it before this one's begin(): ALREADY, answered from that record
+ * (recorded, its outcome), no approval sent. */
+START_TEST(purchase_begin_race)
+{
+    const struct cl_server_result *res;
+    struct cl_txn t;
+    unsigned reqs;
+
+    start(0);
+    res = purchase_run(&t, 100);
+    ck_assert_int_eq(res->err, CL_OK);
+    get_blind = true;
+    reqs = dev_requests;
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert(res->recorded);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(dev_requests - reqs, 1);   /* the READ only */
+    ck_assert_uint_eq(ledger_commits, 1);
     stop();
 }
 END_TEST
@@ -2420,6 +2453,15 @@ START_TEST(purchase_cert_cache_lru)
     ck_assert_uint_eq(seen[1], 0);
     for (i = 2; i <= CL_SERVER_CERT_CACHE_SLOTS; i++)
         ck_assert_uint_eq(seen[i], 1);
+    /* every entry names this device; a cheap flow whose signature fails
+     * drops the guess from all of them, and keeps the entries */
+    holder.corrupt_sig = true;
+    res = cached_purchase(50);
+    ck_assert_int_eq(res->err, CL_ERR_SIGNATURE);
+    for (i = 0; i < CL_SERVER_CERT_CACHE_SLOTS; i++) {
+        ck_assert(cc.e[i].used);
+        ck_assert_uint_eq(cc.e[i].device_id_len, 0);
+    }
     stop();
 }
 END_TEST
@@ -2778,6 +2820,16 @@ START_TEST(egoods_load)
         ck_assert_uint_eq(issuer_cmd[5], CL_SERVER_EGOODS_MAX);
         ck_assert_mem_eq(issuer_cmd + 6, big, CL_SERVER_EGOODS_MAX);
     }
+    /* a load after the longest e-goods command: its CREDIT ends with Le 00,
+     * and the ledger keeps the card's receipt, a DER signature, whole */
+    ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+    ck_assert_int_eq(cl_server_load(&srv, now_ms, id, 10), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(issuer_cmd[4], issuer_cmd_len - 6);
+    ck_assert_uint_eq(issuer_cmd[issuer_cmd_len - 1], 0x00);
+    ck_assert_uint_eq(ledger_find(id)->receipt[0], 0x30);
+    ck_assert_uint_eq(ledger_find(id)->receipt_len, ledger_find(id)->receipt[1] + 2u);
     /* a refusal (the device turns 9000 into 6A00) ends it FAILED with the SW */
     tamper.on = true;
     tamper.ins = 0xE2;
@@ -2938,6 +2990,7 @@ static Suite *server_suite(void)
     tcase_add_test(tc, purchase_cert_cache_lru);
     tcase_add_loop_test(tc, purchase_cert_ends, 0, (int)(sizeof(cert_ends) / sizeof(cert_ends[0])));
     tcase_add_test(tc, purchase_no_purse_cached);
+    tcase_add_test(tc, purchase_begin_race);
     tcase_add_test(tc, session_closed_mid_flow);
     tcase_add_test(tc, session_two_in_one_feed);
     tcase_add_test(tc, session_resumes_hello);

@@ -297,6 +297,21 @@ START_TEST(auth_block_refused_or_off)
     ck_assert_uint_eq(ast.blocked, 0);
     stop();
 
+    /* the card refuses the GET CHALLENGE (6D00): the same */
+    start(1);
+    scfg.auth_block_after = 1;
+    tamper.on = true;
+    tamper.ins = 0x84;
+    tamper.at = 8;                 /* SW1 after the 8 challenge bytes */
+    tamper.x = 0x90 ^ 0x6D;
+    holder_types("1111", NULL, NULL, NULL);
+    res = authenticate();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_uint_eq(res->sw & 0xFFF0u, 0x63C0);
+    ck_assert(!res->blocked);
+    ck_assert_uint_eq(ast.blocked, 0);
+    stop();
+
     /* the device refuses the GET CHALLENGE (ERROR DENIED): the PIN's
      * failure ends the flow, nothing blocked */
     start(1);
