@@ -2444,6 +2444,14 @@ START_TEST(purchase_cert_cache_lru)
         ck_assert_uint_eq(res->serial[7], ast.serial[7]);
     }
     ck_assert_uint_eq(cc.hits, 1);   /* card 0's second purchase */
+    /* the cache outlives a context: a new one (a restarted server, the same
+     * config) takes the chain, leaf and issuer, from it */
+    server_restart();
+    ck_assert(pump());
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_OPEN);
+    res = cached_purchase(60);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(cc.hits, 2);
     for (i = 0; i < CL_SERVER_CERT_CACHE_SLOTS; i++) {
         ck_assert(cc.e[i].used);
         ck_assert_uint_lt(cc.e[i].serial[7], 10);
