@@ -188,7 +188,8 @@ struct cl_server_cert_entry {
 struct cl_server_cert_cache {
     uint32_t clock;                /* LRU counter */
     uint32_t hits;                 /* flows run without reading certificates */
-    uint32_t misses;               /* flows that read them (and after a wrong guess) */
+    uint32_t misses;               /* flows that read them (also after a wrong guess:
+                                    * once per flow, so hits + misses = flows) */
     struct cl_server_cert_entry e[CL_SERVER_CERT_CACHE_SLOTS];
 };
 

@@ -776,7 +776,7 @@ static int on_read_cheap(struct cl_server *s, uint32_t now,
     if (take_balance(s, &sr->resp[0]) == CL_OK)
         k = cache_find(c, s->serial, s->role);
     if (k < 0) {
-        c->misses++;
+        /* counted once, by the full read that follows */
         s->cheap = false;
         s->sw = 0;
         s->have_balance = false;

@@ -1345,6 +1345,10 @@ START_TEST(purchase_cert_cache)
     ck_assert(cc.e[1].used);
     ck_assert_mem_eq(cc.e[1].serial, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
     ck_assert_mem_eq(e->leaf, leaf, e->leaf_len);
+    /* seven flows: three without reading (warm, the liar's, A's second),
+     * four that read, the wrong guess counted once */
+    ck_assert_uint_eq(cc.hits, 3);
+    ck_assert_uint_eq(cc.misses, 4);
     reqs = dev_requests;
     res = cached_purchase(700);
     ck_assert_int_eq(res->err, CL_OK);
@@ -1676,6 +1680,46 @@ START_TEST(purchase_no_purse_cached)
     ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
     ck_assert_uint_eq(res->sw, 0);
     ck_assert(!cc.e[0].used);
+    /* after a card with a purse was cached on this device: the guess
+     * misses on the purse, the full read too, and still nothing of this
+     * card is cached */
+    tamper.on = false;
+    res = purchase_run(&t, 100);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert(cc.e[0].used);
+    tamper.on = true;
+    res = purchase_run(&t, 100);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_mem_eq(res->serial, "\0\0\0\0\0\0\0\0", 8);
+    ck_assert(!cc.e[1].used);
+    stop();
+}
+END_TEST
+
+/* A result holds only what its own flow found: a relayed APDU after an
+ * authentication (two tries, a serial, a wrong PIN's SW) reports none. */
+START_TEST(result_fields_reset)
+{
+    static const uint8_t gb[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
+    const struct cl_server_result *res;
+    struct cl_relay_pin pin = cl_server_pin_cardlink();
+    struct cl_txn t;
+
+    start(0);
+    holder.pins[0] = "1111";
+    auth_txn(&t);
+    ck_assert_int_eq(cl_server_authenticate(&srv, now_ms, &t, &pin), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->tries, 2);
+    ck_assert_mem_ne(res->serial, "\0\0\0\0\0\0\0\0", 8);
+    ck_assert_int_eq(cl_server_apdu(&srv, now_ms, gb, sizeof(gb), NULL), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->tries, 0);
+    ck_assert_uint_eq(res->sw, 0);
+    ck_assert_mem_eq(res->serial, "\0\0\0\0\0\0\0\0", 8);
     stop();
 }
 END_TEST
@@ -2222,6 +2266,18 @@ START_TEST(purse_payment)
     ck_assert_int_eq(res->err, CL_ERR_SIGNATURE);
     ck_assert_uint_eq(ledger_find(t.id)->outcome, CL_LEDGER_FAILED);
 
+    /* the whole balance (2100: the forged receipt's DEBIT was made): paid,
+     * the purse at 0 */
+    holder.corrupt_sig = false;
+    ck_assert_uint_eq(ast.balance, 2100);
+    purchase_txn(&t, ast.balance);
+    t.kind = CL_TXN_PURSE_PAYMENT;
+    ck_assert_int_eq(cl_server_purse_pay(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->balance, 0);
+    ck_assert_uint_eq(ast.balance, 0);
+
     /* the payee is the receipt's display form: ASCII only, 0x80 anywhere
      * refused before anything is sent */
     reqs = dev_requests;
@@ -2444,6 +2500,7 @@ START_TEST(purchase_cert_cache_lru)
         ck_assert_uint_eq(res->serial[7], ast.serial[7]);
     }
     ck_assert_uint_eq(cc.hits, 1);   /* card 0's second purchase */
+    ck_assert_uint_eq(cc.misses, CL_SERVER_CERT_CACHE_SLOTS + 1u);   /* one per new card */
     /* the cache outlives a context: a new one (a restarted server, the same
      * config) takes the chain, leaf and issuer, from it */
     server_restart();
@@ -2999,6 +3056,7 @@ static Suite *server_suite(void)
     tcase_add_loop_test(tc, purchase_cert_ends, 0, (int)(sizeof(cert_ends) / sizeof(cert_ends[0])));
     tcase_add_test(tc, purchase_no_purse_cached);
     tcase_add_test(tc, purchase_begin_race);
+    tcase_add_test(tc, result_fields_reset);
     tcase_add_test(tc, session_closed_mid_flow);
     tcase_add_test(tc, session_two_in_one_feed);
     tcase_add_test(tc, session_resumes_hello);
