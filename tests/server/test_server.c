@@ -260,9 +260,9 @@ static struct {
     uint8_t apdu_error;           /* APDU requests answered ERROR with this code (0: none) */
     bool close_on_request;        /* the device CLOSEs (close_code) instead of answering */
     uint8_t close_code;
-    size_t read_pad[2];           /* the first two READ BINARY of a SCRIPT answered with
-                                   * this many bytes (a certificate too long) */
-    uint16_t read_sw[2];          /* ... or with this status word alone */
+    size_t read_pad[4];           /* the first four READ BINARY of a SCRIPT (the leaf's
+                                   * pieces) answered with this many bytes */
+    uint16_t read_sw[4];          /* ... or with this status word alone */
     uint8_t debit_form;           /* a DEBIT's TXN-RESULT signature: 0 as the card
                                    * answered (balance' counter' receipt), 1 the
                                    * receipt alone, 2 with balance' one off */
@@ -364,12 +364,12 @@ static void do_script(const struct cl_relay_msg *req)
     for (i = 0; i < req->u.script.nsteps; i++) {
         const struct cl_relay_step *st = &req->u.script.steps[i];
         unsigned sw = card(st->apdu.data, st->apdu.len);
-        if (i < 2 && holder.read_sw[i] != 0 && st->apdu.data[1] == 0xB0) {
+        if (i < 4 && holder.read_sw[i] != 0 && st->apdu.data[1] == 0xB0) {
             rbuf[0] = (uint8_t)(holder.read_sw[i] >> 8);
             rbuf[1] = (uint8_t)holder.read_sw[i];
             rlen = 2;
             sw = holder.read_sw[i];
-        } else if (i < 2 && holder.read_pad[i] > 0 && st->apdu.data[1] == 0xB0) {
+        } else if (i < 4 && holder.read_pad[i] > 0 && st->apdu.data[1] == 0xB0) {
             size_t k = holder.read_pad[i];
             ck_assert_uint_le(k + 2, sizeof(rbuf));
             memset(rbuf, 0x30, k);
@@ -1621,19 +1621,22 @@ END_TEST
 
 /* How a certificate's pieces end: a card with no certificate (6B00 at
  * once: CL_ERR_SW 6B00); one of exactly 256 bytes (the second piece 6B00:
- * the certificate is the first piece, here no certificate); a piece with
- * an odd status word (9001, which no READ BINARY expectation may take
- * for a match: CL_ERR_SW 9001, not a short script). */
+ * the certificate is the first piece, here no certificate); four full
+ * pieces (1,024 bytes, all the server keeps: no fifth piece is taken from
+ * the next certificate's); a piece with an odd status word (9001, which
+ * no READ BINARY expectation may take for a match: CL_ERR_SW 9001, not a
+ * short script). */
 static const struct {
-    size_t pad0;
+    size_t pad[4];
     uint16_t sw0, sw1;
     size_t tamper_at;   /* 0: none */
     int err;
     uint16_t sw;
 } cert_ends[] = {
-    {0, 0x6B00, 0, 0, CL_ERR_SW, 0x6B00},
-    {256, 0, 0x6B00, 0, CL_ERR_CERT_PARSE, 0},
-    {0, 0, 0, 257, CL_ERR_SW, 0x9001},
+    {{0, 0, 0, 0}, 0x6B00, 0, 0, CL_ERR_SW, 0x6B00},
+    {{256, 0, 0, 0}, 0, 0x6B00, 0, CL_ERR_CERT_PARSE, 0},
+    {{256, 256, 256, 256}, 0, 0, 0, CL_ERR_CERT_PARSE, 0},
+    {{0, 0, 0, 0}, 0, 0, 257, CL_ERR_SW, 0x9001},
 };
 
 START_TEST(purchase_cert_ends)
@@ -1642,7 +1645,7 @@ START_TEST(purchase_cert_ends)
     struct cl_txn t;
 
     start(0);
-    holder.read_pad[0] = cert_ends[_i].pad0;
+    memcpy(holder.read_pad, cert_ends[_i].pad, sizeof(holder.read_pad));
     holder.read_sw[0] = cert_ends[_i].sw0;
     holder.read_sw[1] = cert_ends[_i].sw1;
     if (cert_ends[_i].tamper_at != 0) {
@@ -2518,8 +2521,15 @@ START_TEST(purchase_cert_cache_lru)
     ck_assert_uint_eq(seen[1], 0);
     for (i = 2; i <= CL_SERVER_CERT_CACHE_SLOTS; i++)
         ck_assert_uint_eq(seen[i], 1);
-    /* every entry names this device; a cheap flow whose signature fails
-     * drops the guess from all of them, and keeps the entries */
+    /* every entry names this device; a cheap flow the holder declines
+     * keeps the guess, one whose signature fails drops it from all of
+     * them, and keeps the entries */
+    holder.decline = true;
+    res = cached_purchase(40);
+    ck_assert_int_eq(res->err, CL_ERR_CANCELLED);
+    for (i = 0; i < CL_SERVER_CERT_CACHE_SLOTS; i++)
+        ck_assert_uint_eq(cc.e[i].device_id_len, 5);
+    holder.decline = false;
     holder.corrupt_sig = true;
     res = cached_purchase(50);
     ck_assert_int_eq(res->err, CL_ERR_SIGNATURE);
