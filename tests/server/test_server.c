@@ -282,6 +282,8 @@ static struct cl_relay_txn_log dlog;
 static struct cl_policy pol;
 static struct cl_policy_state pst;
 static unsigned dev_requests, dev_executed, policy_refusals;
+static uint8_t apdu_txn[16];   /* the transaction id of the last APDU request */
+static bool apdu_has_txn;
 static unsigned card_reads;   /* READ BINARY commands run on the card */
 static char dev_display[600]; /* the last DISPLAY text shown (NUL-terminated) */
 static unsigned dev_displays; /* DISPLAY requests shown */
@@ -563,6 +565,9 @@ static void dev_request(const struct cl_relay_msg *req, size_t wire_len)
     switch (req->type) {
     case CL_RELAY_APDU: {
         struct cl_relay_msg m;
+        apdu_has_txn = req->u.apdu.txn_id != NULL;
+        if (apdu_has_txn)
+            memcpy(apdu_txn, req->u.apdu.txn_id, 16);
         if (holder.apdu_error != 0) {
             dev_error(holder.apdu_error);
             break;
@@ -886,6 +891,18 @@ START_TEST(relay_apdu)
     ck_assert_mem_eq(res->answer->u.apdu.apdu.data, "\x00\x00\x09\xC4\x03\xD2\x00\x00\x00\x00",
                      10);
     ck_assert_mem_eq(res->answer->u.apdu.apdu.data + 18, "\x90\x00", 2);
+    ck_assert(!apdu_has_txn);
+    /* with a transaction id: relayed with it, the result names it */
+    {
+        static const uint8_t tid[16] = {0x52, 0x45, 0x4C, 0x41, 0x59, 1, 2, 3,
+                                        4, 5, 6, 7, 8, 9, 10, 11};
+        ck_assert_int_eq(cl_server_apdu(&srv, now_ms, gb, sizeof(gb), tid), CL_OK);
+        res = run_flow();
+        ck_assert_int_eq(res->err, CL_OK);
+        ck_assert(apdu_has_txn);
+        ck_assert_mem_eq(apdu_txn, tid, 16);
+        ck_assert_mem_eq(res->txn_id, tid, 16);
+    }
     /* a VERIFY with a PIN is the device's to refuse: ERROR DENIED */
     {
         uint8_t vf[13] = {0x00, 0x20, 0x00, 0x80, 0x08, 0x24, 0x24, 0x68,
@@ -1122,6 +1139,14 @@ START_TEST(purchase_approved)
     ck_assert(!res->recorded);
     ck_assert_mem_eq(res->txn_id, t.id, 16);
     ck_assert_uint_eq(res->account_len, 32);
+    {
+        /* the account: SHA-256 of the card's signing certificate */
+        static uint8_t der[2048];
+        uint8_t fp[32];
+        size_t n = slurp("card-sign.der", der, sizeof(der));
+        ck_assert_int_eq(cport.sha256(cport.ctx, der, n, fp), CL_OK);
+        ck_assert_mem_eq(res->account, fp, 32);
+    }
     ck_assert_uint_eq(dev_requests, 2);   /* one SCRIPT, one TXN-APPROVE */
     row = ledger_find(t.id);
     ck_assert_ptr_nonnull(row);
@@ -2690,6 +2715,11 @@ START_TEST(load_value)
     ck_assert_uint_eq(issuer_cmd[29], 0x30);   /* a DER ECDSA signature */
     ck_assert_uint_eq(issuer_cmd[30], issuer_cmd_len - 29 - 3);
     ck_assert_uint_eq(issuer_cmd[issuer_cmd_len - 1], 0x00);
+
+    /* the CREDIT went with the load's transaction id (the device logs its
+     * answer under it, and answers a retry from the log) */
+    ck_assert(apdu_has_txn);
+    ck_assert_mem_eq(apdu_txn, id, 16);
 
     /* the same load again: nothing reaches the card */
     reqs = dev_requests;
