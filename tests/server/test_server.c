@@ -258,6 +258,7 @@ static struct {
     uint8_t approve_error;        /* TXN-APPROVE answered ERROR with this code (0: none) */
     uint8_t approve_fail;         /* ... or TXN-RESULT FAILED with this error code, no SW */
     uint8_t apdu_error;           /* APDU requests answered ERROR with this code (0: none) */
+    bool no_display;              /* DISPLAY answered ERROR UNSUPPORTED */
     bool close_on_request;        /* the device CLOSEs (close_code) instead of answering */
     uint8_t close_code;
     size_t read_pad[4];           /* the first four READ BINARY of a SCRIPT (the leaf's
@@ -422,9 +423,12 @@ static void txn_result(const uint8_t *id, uint8_t result, const uint8_t *sig, si
     dev_send(&m);
 }
 
-/* the challenge of the last TXN-APPROVE the device got */
+/* the challenge of the last TXN-APPROVE the device got, and the
+ * challenges and ids of the first four in a test */
 static uint8_t last_chal[64];
 static size_t last_chal_len;
+static uint8_t chals[4][CL_SERVER_CHALLENGE_LEN], chal_ids[4][16];
+static unsigned n_chals;
 
 /* the PIN template of the last TXN-APPROVE the device received (before
  * its policy looked at it) */
@@ -453,6 +457,11 @@ static void do_approve(const struct cl_relay_msg *req)
 
     last_chal_len = a->challenge.len <= sizeof(last_chal) ? a->challenge.len : 0;
     memcpy(last_chal, a->challenge.data, last_chal_len);
+    if (n_chals < 4 && a->challenge.len == CL_SERVER_CHALLENGE_LEN) {
+        memcpy(chals[n_chals], a->challenge.data, CL_SERVER_CHALLENGE_LEN);
+        memcpy(chal_ids[n_chals], a->txn_id, 16);
+        n_chals++;
+    }
 
     ck_assert_int_eq(cl_txn_decode(a->txn.data, a->txn.len, &txn), CL_OK);
     ck_assert_mem_eq(txn.id, a->txn_id, 16);
@@ -587,6 +596,10 @@ static void dev_request(const struct cl_relay_msg *req, size_t wire_len)
         break;
     case CL_RELAY_DISPLAY: {
         struct cl_relay_msg m;
+        if (holder.no_display) {
+            dev_error(CL_RELAY_E_UNSUPPORTED);
+            break;
+        }
         ck_assert_uint_lt(req->u.display.text.len, sizeof(dev_display));
         memcpy(dev_display, req->u.display.text.data, req->u.display.text.len);
         dev_display[req->u.display.text.len] = '\0';
@@ -745,6 +758,7 @@ static void start(int which)
     get_blind = false;
     memset(&tamper, 0, sizeof(tamper));
     dev_requests = dev_executed = policy_refusals = 0;
+    n_chals = 0;
     card_reads = 0;
     dev_displays = 0;
     dev_display[0] = '\0';
@@ -1151,6 +1165,8 @@ START_TEST(purchase_approved)
     row = ledger_find(t.id);
     ck_assert_ptr_nonnull(row);
     ck_assert_uint_eq(row->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_le(row->created, row->decided);   /* the server's wall clock, both */
+    ck_assert_uint_ge(row->created + 60u, (uint64_t)time(NULL));
     ck_assert_int_eq(row->amount, -1250);
     ck_assert_uint_eq(row->currency, 978);
     ck_assert_mem_eq(row->device_id, "dev-1", 5);
@@ -2305,6 +2321,19 @@ START_TEST(purse_payment)
     ck_assert_int_eq(res->err, CL_OK);
     ck_assert_uint_eq(res->balance, 0);
     ck_assert_uint_eq(ast.balance, 0);
+
+    /* a purse holds 32 bits: 2^32 - 1 is asked for (and refused by the
+     * card: 6A84), 2^32 is refused before anything is sent */
+    reqs = dev_requests;
+    purchase_txn(&t, 0x100000000ull);
+    t.kind = CL_TXN_PURSE_PAYMENT;
+    ck_assert_int_eq(cl_server_purse_pay(&srv, now_ms, &t, NULL), CL_ERR_ARG);
+    ck_assert_uint_eq(dev_requests, reqs);
+    t.amount = 0xFFFFFFFFu;
+    ck_assert_int_eq(cl_server_purse_pay(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_uint_eq(res->sw, 0x6A84);
 
     /* the payee is the receipt's display form: ASCII only, 0x80 anywhere
      * refused before anything is sent */

@@ -74,6 +74,31 @@ START_TEST(auth_tries_shown)
 }
 END_TEST
 
+/* Each attempt under a fresh transaction id and challenge; a device that
+ * cannot display the tries left (ERROR UNSUPPORTED) is asked again all
+ * the same. */
+START_TEST(auth_retry_fresh)
+{
+    const struct cl_server_result *res;
+
+    start(_i);
+    holder.no_display = true;
+    holder_types("1357", "1357", "2468", NULL);
+    res = authenticate();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(res->tries, 3);
+    ck_assert_uint_eq(dev_displays, 0);
+    ck_assert_uint_eq(n_chals, 3);
+    ck_assert_mem_ne(chals[0], chals[1], CL_SERVER_CHALLENGE_LEN);
+    ck_assert_mem_ne(chals[1], chals[2], CL_SERVER_CHALLENGE_LEN);
+    ck_assert_mem_ne(chals[0], chals[2], CL_SERVER_CHALLENGE_LEN);
+    ck_assert_mem_ne(chal_ids[0], chal_ids[1], 16);
+    ck_assert_mem_ne(chal_ids[1], chal_ids[2], 16);
+    ck_assert_mem_eq(res->txn_id, chal_ids[2], 16);
+    stop();
+}
+END_TEST
+
 /* A card that allows more than 9 tries: the count shown in full. */
 START_TEST(auth_tries_two_digits)
 {
@@ -363,6 +388,7 @@ static Suite *auth_suite(void)
     tcase_add_loop_test(tc, auth_tries_two_digits, 0, n_backends());
     tcase_add_loop_test(tc, auth_declined_not_retried, 0, n_backends());
     tcase_add_loop_test(tc, auth_default_limit, 0, n_backends());
+    tcase_add_loop_test(tc, auth_retry_fresh, 0, n_backends());
 #ifdef CL_HAVE_OPENSSL
     tcase_add_test(tc, auth_blocks_exhausted_card);
     tcase_add_test(tc, auth_block_signer_fails);
