@@ -1434,6 +1434,13 @@ START_TEST(purchase_catalogue)
      * more than an item line holds */
     ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 11, 1, &t), CL_ERR_LIMIT);
     ck_assert_uint_eq(strlen(t.items[0].desc), sizeof(t.items[0].desc) - 1);
+    /* no catalogue, or no payee: nothing to build from */
+    scfg.catalogue = NULL;
+    ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 1, &t), CL_ERR_UNSUPPORTED);
+    scfg.catalogue = &catalogue;
+    scfg.merchant = NULL;
+    ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 1, &t), CL_ERR_UNSUPPORTED);
+    scfg.merchant = "Cafe Rosa";
     /* the payee: the longest a transaction shows, longer than that (the
      * transaction's rule), longer than its field holds (refused first) */
     {
@@ -1764,6 +1771,18 @@ START_TEST(result_fields_reset)
     ck_assert_uint_eq(res->tries, 0);
     ck_assert_uint_eq(res->sw, 0);
     ck_assert_mem_eq(res->serial, "\0\0\0\0\0\0\0\0", 8);
+    /* a purchase (the library's PIN template), then an authentication
+     * without one: it asks no PIN */
+    holder.pin_i = 0;
+    holder.pins[0] = "2468";
+    res = purchase_run(&t, 100);
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert(last_has_pin);
+    auth_txn(&t);
+    ck_assert_int_eq(cl_server_authenticate(&srv, now_ms, &t, NULL), CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_OK);
+    ck_assert(!last_has_pin);
     stop();
 }
 END_TEST
@@ -2944,9 +2963,12 @@ START_TEST(egoods_load)
         ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, big, CL_SERVER_EGOODS_MIN - 1,
                                                1, 978),
                          CL_ERR_ARG);
+        ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, big, CL_SERVER_EGOODS_MIN,
+                                               (uint64_t)CL_LEDGER_AMOUNT_MAX + 1u, 978),
+                         CL_ERR_ARG);
         ck_assert_uint_eq(dev_requests, reqs);
-        ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, big, CL_SERVER_EGOODS_MAX, 1,
-                                               978),
+        ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, big, CL_SERVER_EGOODS_MAX,
+                                               (uint64_t)CL_LEDGER_AMOUNT_MAX, 978),
                          CL_OK);
         res = run_flow();
         ck_assert_int_eq(res->err, CL_OK);
