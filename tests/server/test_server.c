@@ -1457,6 +1457,10 @@ START_TEST(purchase_catalogue)
     }
     ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 2, &t), CL_OK);
     ck_assert(t.items[0].has_unit);   /* 2 x 2.50 */
+    ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, CL_TXN_QTY_MAX, &t), CL_OK);
+    ck_assert_uint_eq(t.amount, 250u * CL_TXN_QTY_MAX);
+    ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, CL_TXN_QTY_MAX + 1, &t), CL_ERR_ARG);
+    ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 0, &t), CL_ERR_ARG);
     ck_assert_int_eq(cl_server_txn_from_catalogue(&scfg, 7, 3, &t), CL_OK);
     ck_assert_uint_eq(t.amount, 750);
     ck_assert_uint_eq(t.n_items, 1);
@@ -2975,6 +2979,16 @@ START_TEST(egoods_load)
         ck_assert_uint_eq(ast.egoods_count, 2);
         ck_assert_uint_eq(issuer_cmd[5], CL_SERVER_EGOODS_MAX);
         ck_assert_mem_eq(issuer_cmd + 6, big, CL_SERVER_EGOODS_MAX);
+        /* and the shortest, another ticket */
+        ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+        big[0] ^= 0x01;
+        ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, big, CL_SERVER_EGOODS_MIN, 1,
+                                               978),
+                         CL_OK);
+        res = run_flow();
+        ck_assert_int_eq(res->err, CL_OK);
+        ck_assert_uint_eq(issuer_cmd[5], CL_SERVER_EGOODS_MIN);
+        ck_assert_uint_eq(ast.egoods_count, 3);
     }
     /* a load after the longest e-goods command: its CREDIT ends with Le 00,
      * and the ledger keeps the card's receipt, a DER signature, whole */
@@ -3033,6 +3047,7 @@ START_TEST(null_contract)
     ck_assert_ptr_null(cl_server_result(NULL));
     ck_assert_int_eq(cl_server_accept(NULL, 0), CL_ERR_ARG);
     cl_server_free(NULL);
+    cl_server_cert_cache_init(NULL);
     cl_server_init(NULL);
     {
         struct cl_server_config bad;
