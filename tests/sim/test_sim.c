@@ -274,6 +274,11 @@ START_TEST(session_pps)
         ck_assert_int_eq(cl_sim_clock(&sim, 1, 1), CL_ERR_PROTOCOL);
         ck_assert_uint_eq(cl_sim_stats(&sim)->clock_mismatch, 1);
     }
+    /* a reset goes back to the ATR's rate, whatever the PPS chose */
+    n = hl_reset(&hl, buf, sizeof(buf));
+    ck_assert_int_eq(n, 16);
+    ck_assert_uint_eq(cl_sim_f(&sim), 372);
+    ck_assert_uint_eq(cl_sim_d(&sim), 1);
 }
 END_TEST
 
@@ -387,6 +392,33 @@ START_TEST(session_t0_exchange)
 }
 END_TEST
 
+/* An application without its own T=0 rule for "does this command carry
+ * data": the simulator's (cl_sim_t0_has_data) decides, and a case 4
+ * command runs as with the file system's rule. */
+START_TEST(session_t0_builtin_has_data)
+{
+    struct cl_sim_config cfg;
+    struct cl_cardapp app;
+    uint8_t buf[400], cmd[] = {0x80, 0xEE, 0x00, 0x02, 0x02, 0xAA, 0xBB, 0x00};
+    int n;
+    cl_sim_config_default(&cfg, false);
+    cl_sim_fs_init(&fs, 42, 0);
+    app = cl_sim_fs_app(&fs);
+    app.t0_has_data = NULL;
+    ck_assert_int_eq(cl_sim_setup(&sim, &cfg, &app), CL_OK);
+    memset(&hl, 0, sizeof(hl));
+    hl.sim = &sim;
+    n = hl_reset(&hl, buf, sizeof(buf));
+    ck_assert_int_gt(n, 0);
+    ck_assert_int_eq(hl_reader_setup(&hl, 0, 0, 0), CL_OK);
+    hl.n_to_card = hl.n_to_reader = 0;
+    n = hl_transmit(&hl, cmd, sizeof(cmd), buf, sizeof(buf));
+    ck_assert_int_eq(n, 4);
+    cl_assert_bytes(buf, (size_t)n, "AA BB 90 00");
+    cl_assert_bytes(hl.to_card, hl.n_to_card, "80 EE 00 02 02  AA BB  80 C0 00 00 02");
+}
+END_TEST
+
 /* A slow card on a case 2 command: the application is busy once on the
  * header, so the card sends a NULL byte from the HEADER state (§10.3.3),
  * then ACK, the Le data bytes and the SW. */
@@ -448,6 +480,10 @@ START_TEST(session_errors)
     ck_assert_ptr_null(cl_sim_stats(NULL));
     ck_assert_ptr_null(cl_sim_atr(NULL, &len));
     ck_assert_uint_eq(len, 0);
+    ck_assert_ptr_null(cl_sim_atr(&sim, NULL));
+    ck_assert_uint_eq(cl_sim_protocol(NULL), 0);
+    ck_assert_uint_eq(cl_sim_f(NULL), 0);
+    ck_assert_uint_eq(cl_sim_d(NULL), 0);
     /* specific mode: no PPS, the engine runs at TA1's rate at once */
     ck_assert_int_eq(cl_sim_reset(&sim, false), CL_OK);
     while (cl_sim_want(&sim) == CL_WANT_SEND) {
@@ -787,6 +823,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, session_t1_exchange);
     tcase_add_test(tc, session_t1_chaining_crc_wtx_sblock);
     tcase_add_test(tc, session_t0_exchange);
+    tcase_add_test(tc, session_t0_builtin_has_data);
     tcase_add_test(tc, session_t0_slow_case2);
     tcase_add_test(tc, session_errors);
     tcase_add_loop_test(tc, session_api_wall, 0, (int)CL_ARRAY_LEN(sim_wall));
