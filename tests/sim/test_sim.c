@@ -641,6 +641,12 @@ START_TEST(session_t0_parity_mutes)
     (void)hl_reset(&hl, buf, sizeof(buf));                      /* speaks again */
     ck_assert_int_eq(cl_sim_error(&sim), CL_OK);
     ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_RECV);
+    /* a byte from the reader while the card has its procedure byte to
+     * send: the card lost count, it goes mute rather than shift */
+    ck_assert_int_eq(cl_sim_feed(&sim, hdr, 5), 5);
+    ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_SEND);
+    ck_assert_int_eq(cl_sim_feed(&sim, hdr, 1), 1);
+    ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_FAILED);
 }
 END_TEST
 
