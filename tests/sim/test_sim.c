@@ -439,6 +439,39 @@ START_TEST(session_t0_slow_case2)
     cl_assert_bytes(hl.to_card, hl.n_to_card, "80 E2 00 03 03");
     cl_assert_bytes(hl.to_reader, hl.n_to_reader, "60  E2  01 08 0F  90 00");
     ck_assert_uint_eq(cl_t0_stats(&hl.t0)->nulls, 1);
+    ck_assert_uint_eq(cl_sim_stats(&sim)->apdus, 1);   /* the repeat is the same APDU */
+    ck_assert_uint_eq(cl_sim_stats(&sim)->busy, 1);
+}
+END_TEST
+
+/* Whether n bytes of p occur anywhere in the simulator's memory. */
+static bool sim_holds(const uint8_t *p, size_t n)
+{
+    const uint8_t *m = (const uint8_t *)&sim;
+    size_t i;
+    for (i = 0; i + n <= sizeof(sim); i++)
+        if (memcmp(m + i, p, n) == 0)
+            return true;
+    return false;
+}
+
+/* A command's data may be a PIN block: once the card answered, no copy of
+ * it is left in the simulator (T=0 and T=1; docs/security.md). */
+START_TEST(session_pin_wiped)
+{
+    struct cl_sim_config cfg;
+    uint8_t buf[64], verify[] = {0x00, 0x20, 0x00, 0x80, 0x08,
+                                 0x24, 0x73, 0x91, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    int n;
+    cl_sim_config_default(&cfg, _i == 1);
+    sim_up(&cfg, 0);
+    n = hl_reset(&hl, buf, sizeof(buf));
+    ck_assert_int_gt(n, 0);
+    ck_assert_int_eq(hl_reader_setup(&hl, (uint8_t)_i, _i == 1 ? 254 : 0, CL_T1_EDC_LRC), CL_OK);
+    n = hl_transmit(&hl, verify, sizeof(verify), buf, sizeof(buf));
+    ck_assert_int_ge(n, 2);
+    ck_assert_uint_eq(cl_sim_stats(&sim)->apdus, 1);
+    ck_assert(!sim_holds(verify + 5, 8));
 }
 END_TEST
 
@@ -830,6 +863,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, session_t1_chaining_crc_wtx_sblock);
     tcase_add_test(tc, session_t0_exchange);
     tcase_add_test(tc, session_t0_builtin_has_data);
+    tcase_add_loop_test(tc, session_pin_wiped, 0, 2);
     tcase_add_test(tc, session_t0_slow_case2);
     tcase_add_test(tc, session_errors);
     tcase_add_loop_test(tc, session_api_wall, 0, (int)CL_ARRAY_LEN(sim_wall));
