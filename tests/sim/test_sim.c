@@ -444,6 +444,38 @@ START_TEST(session_t0_slow_case2)
 }
 END_TEST
 
+/* A card offering T=0 then T=1, in the specific mode of T=1 (TA2 = 01):
+ * no PPS, it runs T=1 from the ATR on. Set up over memory that was not
+ * zeroed: nothing of it shows. */
+START_TEST(session_specific_second_protocol)
+{
+    struct cl_sim_config cfg;
+    struct cl_cardapp app;
+    uint8_t buf[400], cmd[] = {0x80, 0xEE, 0x00, 0x02, 0x02, 0xAA, 0xBB, 0x00};
+    const struct cl_sim_stats *st;
+    int n;
+    cl_sim_config_default(&cfg, false);
+    cfg.atr.opts |= CL_ATR_B_T1 | CL_ATR_B_IFSC | CL_ATR_B_T1_TB | CL_ATR_B_TA2;
+    cfg.atr.ta2 = 0x01;
+    cl_sim_fs_init(&fs, 42, 0);
+    app = cl_sim_fs_app(&fs);
+    memset(&sim, 0xA5, sizeof(sim));
+    ck_assert_int_eq(cl_sim_setup(&sim, &cfg, &app), CL_OK);
+    st = cl_sim_stats(&sim);
+    ck_assert_uint_eq(st->apdus + st->resets + st->busy + st->parity_errors, 0);
+    ck_assert_int_eq(cl_sim_error(&sim), CL_OK);
+    memset(&hl, 0, sizeof(hl));
+    hl.sim = &sim;
+    n = hl_reset(&hl, buf, sizeof(buf));
+    ck_assert_int_gt(n, 0);
+    ck_assert_uint_eq(cl_sim_protocol(&sim), 1);
+    ck_assert_int_eq(hl_reader_setup(&hl, 1, 254, CL_T1_EDC_LRC), CL_OK);
+    n = hl_transmit(&hl, cmd, sizeof(cmd), buf, sizeof(buf));
+    ck_assert_int_eq(n, 4);
+    cl_assert_bytes(buf, (size_t)n, "AA BB 90 00");
+}
+END_TEST
+
 /* Whether n bytes of p occur anywhere in the simulator's memory. */
 static bool sim_holds(const uint8_t *p, size_t n)
 {
@@ -864,6 +896,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, session_t0_exchange);
     tcase_add_test(tc, session_t0_builtin_has_data);
     tcase_add_loop_test(tc, session_pin_wiped, 0, 2);
+    tcase_add_test(tc, session_specific_second_protocol);
     tcase_add_test(tc, session_t0_slow_case2);
     tcase_add_test(tc, session_errors);
     tcase_add_loop_test(tc, session_api_wall, 0, (int)CL_ARRAY_LEN(sim_wall));
