@@ -241,6 +241,8 @@ static const struct { const char *req; uint8_t policy; const char *resp;
     {"FF 11 11 FF", CL_SIM_PPS_ACCEPT, "FF 11 11 FF", 372, 1},
     {"FF 11 97 79", CL_SIM_PPS_ACCEPT, "FF 01 FE", 372, 1},   /* Di 64 > 32 */
     {"FF 11 18 F6", CL_SIM_PPS_ACCEPT, "FF 01 FE", 372, 1},   /* Fi 372 Di 12 */
+    {"FF 11 91 7F", CL_SIM_PPS_ACCEPT, "FF 11 91 7F", 512, 1},  /* TA1's Fi, D 1 */
+    {"FF 11 90 7E", CL_SIM_PPS_ACCEPT, "FF 01 FE", 372, 1},   /* Di RFU */
     {"FF 11 96 78", CL_SIM_PPS_DEFAULTS, "FF 01 FE", 372, 1},
     {"FF 01 FE", CL_SIM_PPS_ACCEPT, "FF 01 FE", 372, 1},
     {"FF 31 96 00 58", CL_SIM_PPS_ACCEPT, "FF 11 96 78", 512, 32}, /* PPS2 not echoed */
@@ -270,10 +272,17 @@ START_TEST(session_pps)
         ck_assert_uint_eq(cl_sim_stats(&sim)->pps_ignored, 1);
     } else {
         ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_RECV);
+        ck_assert_uint_eq(cl_sim_stats(&sim)->pps_answered, 1);
         ck_assert_int_eq(cl_sim_clock(&sim, pps_cases[_i].f, pps_cases[_i].d), CL_OK);
         ck_assert_int_eq(cl_sim_clock(&sim, 1, 1), CL_ERR_PROTOCOL);
         ck_assert_uint_eq(cl_sim_stats(&sim)->clock_mismatch, 1);
     }
+    /* a parity error inside a PPS: the card ignores it and goes mute */
+    (void)hl_reset(&hl, buf, sizeof(buf));
+    ck_assert_int_eq(cl_sim_feed(&sim, req, 1), 1);
+    ck_assert_int_eq(cl_sim_parity_error(&sim), CL_OK);
+    ck_assert_int_eq(cl_sim_feed(&sim, req + 1, 1), 1);
+    ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_FAILED);
     /* a reset goes back to the ATR's rate, whatever the PPS chose */
     n = hl_reset(&hl, buf, sizeof(buf));
     ck_assert_int_eq(n, 16);
@@ -361,6 +370,11 @@ START_TEST(session_t1_chaining_crc_wtx_sblock)
     cl_assert_bytes(buf, (size_t)n, "90 00");
     ck_assert_uint_eq(cl_sim_stats(&sim)->sblocks, 1);
     ck_assert_uint_eq(cl_sim_stats(&sim)->busy, 4);
+    /* the stray S-block is sent once: the next command runs plainly */
+    hl.n_to_card = hl.n_to_reader = 0;
+    n = hl_transmit(&hl, cmd2, sizeof(cmd2), buf, sizeof(buf));
+    cl_assert_bytes(buf, (size_t)n, "90 00");
+    ck_assert_uint_eq(cl_sim_stats(&sim)->sblocks, 1);
 }
 END_TEST
 
