@@ -433,6 +433,28 @@ START_TEST(session_t0_builtin_has_data)
 }
 END_TEST
 
+/* A card that acknowledges byte by byte (ISO 7816-3 10.3.3, INS ^ FF
+ * before each data byte): the case 4 command's data goes one byte per
+ * procedure byte, and so does the GET RESPONSE's answer. */
+START_TEST(session_t0_single_byte_ack)
+{
+    struct cl_sim_config cfg;
+    uint8_t buf[400], cmd[] = {0x80, 0xEE, 0x00, 0x02, 0x02, 0xAA, 0xBB, 0x00};
+    int n;
+    cl_sim_config_default(&cfg, false);
+    cfg.t0_single_byte_ack = true;
+    sim_up(&cfg, 0);
+    n = hl_reset(&hl, buf, sizeof(buf));
+    ck_assert_int_gt(n, 0);
+    ck_assert_int_eq(hl_reader_setup(&hl, 0, 0, 0), CL_OK);
+    hl.n_to_card = hl.n_to_reader = 0;
+    n = hl_transmit(&hl, cmd, sizeof(cmd), buf, sizeof(buf));
+    cl_assert_bytes(buf, (size_t)n, "AA BB 90 00");
+    cl_assert_bytes(hl.to_card, hl.n_to_card, "80 EE 00 02 02  AA  BB  80 C0 00 00 02");
+    cl_assert_bytes(hl.to_reader, hl.n_to_reader, "11  11  61 02  3F AA  3F BB  90 00");
+}
+END_TEST
+
 /* A slow card on a case 2 command: the application is busy once on the
  * header, so the card sends a NULL byte from the HEADER state (§10.3.3),
  * then ACK, the Le data bytes and the SW. */
@@ -565,6 +587,7 @@ START_TEST(session_errors)
     ck_assert_uint_eq(cl_sim_d(NULL), 0);
     /* specific mode: no PPS, the engine runs at TA1's rate at once */
     ck_assert_int_eq(cl_sim_reset(&sim, false), CL_OK);
+    ck_assert_int_eq(cl_sim_sent(&sim, 1), CL_ERR_ARG);   /* nothing pulled yet */
     while (cl_sim_want(&sim) == CL_WANT_SEND) {
         size_t n = cl_sim_pull(&sim, &p);
         ck_assert_int_eq(cl_sim_sent(&sim, n), CL_OK);
@@ -911,6 +934,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, session_t0_builtin_has_data);
     tcase_add_loop_test(tc, session_pin_wiped, 0, 2);
     tcase_add_test(tc, session_specific_second_protocol);
+    tcase_add_test(tc, session_t0_single_byte_ack);
     tcase_add_test(tc, session_t0_slow_case2);
     tcase_add_test(tc, session_errors);
     tcase_add_loop_test(tc, session_api_wall, 0, (int)CL_ARRAY_LEN(sim_wall));
