@@ -283,6 +283,7 @@ START_TEST(session_pps)
     ck_assert_int_eq(cl_sim_parity_error(&sim), CL_OK);
     ck_assert_int_eq(cl_sim_feed(&sim, req + 1, 1), 1);
     ck_assert_int_eq(cl_sim_want(&sim), CL_WANT_FAILED);
+    ck_assert_uint_eq(cl_sim_stats(&sim)->pps_ignored, n == 0 ? 2u : 1u);
     /* a reset goes back to the ATR's rate, whatever the PPS chose */
     n = hl_reset(&hl, buf, sizeof(buf));
     ck_assert_int_eq(n, 16);
@@ -509,6 +510,32 @@ START_TEST(session_specific_second_protocol)
     n = hl_transmit(&hl, cmd, sizeof(cmd), buf, sizeof(buf));
     ck_assert_int_eq(n, 4);
     cl_assert_bytes(buf, (size_t)n, "AA BB 90 00");
+}
+END_TEST
+
+/* A card offering T=0 then T=1 (negotiable): a PPS picks T=1, a reset
+ * goes back to T=0; a parity error reported before the reset does not
+ * spoil the first byte after it. */
+START_TEST(session_pps_second_protocol)
+{
+    struct cl_sim_config cfg;
+    uint8_t buf[64], req[] = {0xFF, 0x11, 0x96, 0x78};
+    int n;
+    cl_sim_config_default(&cfg, false);
+    cfg.atr.opts |= CL_ATR_B_T1 | CL_ATR_B_IFSC | CL_ATR_B_T1_TB;
+    sim_up(&cfg, 0);
+    n = hl_reset(&hl, buf, sizeof(buf));
+    ck_assert_int_gt(n, 0);
+    ck_assert_uint_eq(cl_sim_protocol(&sim), 0);
+    ck_assert_int_eq(cl_sim_parity_error(&sim), CL_OK);
+    n = hl_reset(&hl, buf, sizeof(buf));
+    ck_assert_int_gt(n, 0);
+    n = hl_raw(&hl, req, sizeof(req), buf, sizeof(buf));
+    cl_assert_bytes(buf, (size_t)n, "FF 11 96 78");
+    ck_assert_uint_eq(cl_sim_protocol(&sim), 1);
+    n = hl_reset(&hl, buf, sizeof(buf));
+    ck_assert_int_gt(n, 0);
+    ck_assert_uint_eq(cl_sim_protocol(&sim), 0);
 }
 END_TEST
 
@@ -935,6 +962,7 @@ static Suite *sim_suite(void)
     tcase_add_loop_test(tc, session_pin_wiped, 0, 2);
     tcase_add_test(tc, session_specific_second_protocol);
     tcase_add_test(tc, session_t0_single_byte_ack);
+    tcase_add_test(tc, session_pps_second_protocol);
     tcase_add_test(tc, session_t0_slow_case2);
     tcase_add_test(tc, session_errors);
     tcase_add_loop_test(tc, session_api_wall, 0, (int)CL_ARRAY_LEN(sim_wall));
