@@ -84,6 +84,26 @@ def mutants(src):
     return res
 
 
+def reap(build):
+    """Kill what a fault left running from the build tree: programs started
+    by absolute path, and those a test script started by a relative one
+    (their working directory is in the build tree)."""
+    subprocess.run(["pkill", "-9", "-f", "^" + build + "/"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink("/proc/%s/cwd" % pid)
+        except OSError:
+            continue
+        if cwd == build or cwd.startswith(build + "/"):
+            try:
+                os.kill(int(pid), 9)
+            except OSError:
+                pass
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("repo"); ap.add_argument("file"); ap.add_argument("out")
@@ -128,8 +148,7 @@ def main():
                     st = "killed"
                 # meson starts each test in a session of its own: a test
                 # looping for ever outlives the kill above
-                subprocess.run(["pkill", "-9", "-f", "^" + os.path.join(a.repo, "build") + "/"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                reap(os.path.join(a.repo, "build"))
             results.append({"line": i + 1, "op": op, "orig": src[i].strip(), "new": new.strip(), "status": st})
             if k % 10 == 0:
                 c = {s: sum(1 for x in results if x["status"] == s) for s in ("killed", "survived", "invalid")}
