@@ -171,14 +171,20 @@ static struct cl_sim sim;
 static struct cl_sim_fs fs;
 static struct hline hl;
 
+/* The session over app, the harness's line on it. */
+static void sim_up_app(const struct cl_sim_config *cfg, const struct cl_cardapp *app)
+{
+    ck_assert_int_eq(cl_sim_setup(&sim, cfg, app), CL_OK);
+    memset(&hl, 0, sizeof(hl));
+    hl.sim = &sim;
+}
+
 static void sim_up(const struct cl_sim_config *cfg, uint16_t slow)
 {
     struct cl_cardapp app;
     cl_sim_fs_init(&fs, 42, slow);
     app = cl_sim_fs_app(&fs);
-    ck_assert_int_eq(cl_sim_setup(&sim, cfg, &app), CL_OK);
-    memset(&hl, 0, sizeof(hl));
-    hl.sim = &sim;
+    sim_up_app(cfg, &app);
 }
 
 #define ATR_T1 "3B 98 96 81 31 FE 45 63 61 72 64 6C 69 6E 6B 11"
@@ -420,9 +426,7 @@ START_TEST(session_t0_builtin_has_data)
     cl_sim_fs_init(&fs, 42, 0);
     app = cl_sim_fs_app(&fs);
     app.t0_has_data = NULL;
-    ck_assert_int_eq(cl_sim_setup(&sim, &cfg, &app), CL_OK);
-    memset(&hl, 0, sizeof(hl));
-    hl.sim = &sim;
+    sim_up_app(&cfg, &app);
     n = hl_reset(&hl, buf, sizeof(buf));
     ck_assert_int_gt(n, 0);
     ck_assert_int_eq(hl_reader_setup(&hl, 0, 0, 0), CL_OK);
@@ -497,12 +501,10 @@ START_TEST(session_specific_second_protocol)
     cl_sim_fs_init(&fs, 42, 0);
     app = cl_sim_fs_app(&fs);
     memset(&sim, 0xA5, sizeof(sim));
-    ck_assert_int_eq(cl_sim_setup(&sim, &cfg, &app), CL_OK);
+    sim_up_app(&cfg, &app);
     st = cl_sim_stats(&sim);
     ck_assert_uint_eq(st->apdus + st->resets + st->busy + st->parity_errors, 0);
     ck_assert_int_eq(cl_sim_error(&sim), CL_OK);
-    memset(&hl, 0, sizeof(hl));
-    hl.sim = &sim;
     n = hl_reset(&hl, buf, sizeof(buf));
     ck_assert_int_gt(n, 0);
     ck_assert_uint_eq(cl_sim_protocol(&sim), 1);
