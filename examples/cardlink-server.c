@@ -871,6 +871,12 @@ static void report(struct conn *c, const struct cl_server_result *r)
     case CL_SERVER_FLOW_EGOODS: {
         char item[40];
         hex(item, f->egoods, 8);
+        /* 6A89: the card holds the item already (docs/server.md, e-goods) */
+        if (r->sw == 0x6A89 && r->err == CL_ERR_DUPLICATE)
+            snprintf(why, sizeof(why), " (the card holds the item, paid already: not charged)");
+        else if (r->sw == 0x6A89 && r->err == CL_ERR_AGAIN)
+            snprintf(why, sizeof(why), " (the card holds the item and another delivery to it "
+                                       "is PENDING: send it again once that is decided)");
         out("e-goods %s.. item %s.. card %s: %s%s%s", id, item, serial,
             outcome_name(r->outcome), why, r->recorded ? ", answered from the ledger" : "");
         break;

@@ -220,7 +220,38 @@ static int l_get(void *ctx, const uint8_t id[16], struct cl_ledger_txn *out)
     return CL_ERR_NOT_FOUND;
 }
 
-static const struct cl_ledger ledger = {l_begin, l_commit, l_get, NULL, NULL, NULL, NULL};
+/* e-goods' 6A89 check: the rows as e-goods rows of the card (PENDING ones
+ * make it wait), and with flags 0x80 first a paid row for the fuzzer's
+ * one payload; flags 16 fails it. */
+static int l_list(void *ctx, const struct cl_ledger_filter *f, cl_ledger_txn_cb cb, void *arg)
+{
+    static struct cl_ledger_txn t;
+    size_t i;
+    int r;
+    (void)ctx;
+    check(f != NULL && f->account != NULL && f->account_len > 0 && cb != NULL);
+    if (flags & 16)
+        return CL_ERR_IO;
+    memset(&t, 0, sizeof(t));
+    t.kind = CL_TXN_EGOODS_LOAD;
+    if (flags & 0x80) {
+        t.outcome = CL_LEDGER_APPROVED;
+        t.receipt_len = 24;
+        memset(t.receipt, 0x5A, 24);
+        if ((r = cb(arg, &t)) != 0)
+            return r;
+        t.receipt_len = 0;
+    }
+    for (i = nrows; i-- > 0;) {
+        memcpy(t.id, rows[i].id, 16);
+        t.outcome = rows[i].outcome;
+        if ((r = cb(arg, &t)) != 0)
+            return r;
+    }
+    return CL_OK;
+}
+
+static const struct cl_ledger ledger = {l_begin, l_commit, l_get, NULL, l_list, NULL, NULL};
 
 static void fill_txn(struct cl_txn *t, uint8_t kind, uint64_t amount, const char *payee)
 {

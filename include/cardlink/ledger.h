@@ -87,7 +87,10 @@ struct cl_ledger_txn {
     /* set by the ledger (ignored by begin()) */
     uint8_t outcome;                  /* enum cl_ledger_outcome */
     uint64_t decided;                 /* the commit's time; 0 while PENDING */
-    uint16_t receipt_len;             /* 0..CL_LEDGER_RECEIPT_MAX */
+    uint16_t receipt_len;             /* 0..CL_LEDGER_RECEIPT_MAX; what lib/server
+                                       * keeps: the card's signature or receipt,
+                                       * an e-goods delivery's payload (its
+                                       * first 16 bytes the item id) */
     uint8_t receipt[CL_LEDGER_RECEIPT_MAX];
 };
 

@@ -249,7 +249,9 @@ struct cl_server_result {
                                     * (sw), CL_ERR_SIGNATURE, CL_ERR_CERT_*,
                                     * CL_ERR_DUPLICATE (the ledger holds the id
                                     * still PENDING, or for another
-                                    * transaction), the device's ERROR
+                                    * transaction; e-goods: the item is paid
+                                    * already), CL_ERR_AGAIN (e-goods: another
+                                    * delivery to the card is PENDING), the device's ERROR
                                     * (cl_relay_err_from_wire), CL_ERR_CLOSED,
                                     * a port's error */
     bool recorded;                 /* answered from the ledger: nothing sent */
@@ -525,8 +527,16 @@ CL_WUR int cl_server_load(struct cl_server *s, uint32_t now, const uint8_t txn_i
 
 /* Load an e-goods record payload[0..len) (16..64 bytes, its first 16 the
  * item's id) under txn_id, with amount (minor units, >= 0) and currency
- * recorded in the ledger. A card that already holds the id (6A89) counts
- * as loaded. */
+ * recorded in the ledger; an APPROVED row keeps the payload as its
+ * receipt. A card that already holds the id (6A89) got it from an earlier
+ * transaction, and the item is charged once: the ledger's rows of the
+ * card (list_txns, so the ledger must have it: CL_ERR_UNSUPPORTED
+ * otherwise) decide. An APPROVED e-goods row with this item id: FAILED,
+ * CL_ERR_DUPLICATE (paid already). Another e-goods row of the card still
+ * PENDING (it may be the delivery, its answer may still come): FAILED,
+ * CL_ERR_AGAIN (try again once it is decided). Neither: APPROVED (the
+ * delivery's own transaction ended without charging). sw is 6A89 in both
+ * failures. */
 CL_WUR int cl_server_egoods_load(struct cl_server *s, uint32_t now, const uint8_t txn_id[16],
                                  const uint8_t *payload, size_t len, uint64_t amount,
                                  uint16_t currency);

@@ -425,6 +425,8 @@ static int start_common(struct cl_server *s, uint8_t flow)
     if ((flow == CL_SERVER_FLOW_LOAD || flow == CL_SERVER_FLOW_EGOODS) &&
         s->cfg->crypto->issuer_sign == NULL)
         return CL_ERR_UNSUPPORTED;
+    if (flow == CL_SERVER_FLOW_EGOODS && s->cfg->ledger->list_txns == NULL)
+        return CL_ERR_UNSUPPORTED;   /* a 6A89 could not be checked against the ledger */
     return CL_OK;
 }
 
@@ -1065,6 +1067,66 @@ static int on_approve(struct cl_server *s, uint32_t now, const struct cl_relay_m
     return CL_OK;
 }
 
+struct paid_scan {
+    const uint8_t *item;   /* the e-goods item id: the payload's first 16 bytes */
+    const uint8_t *id;     /* this flow's transaction id */
+    bool pending;          /* another e-goods row of the card is PENDING */
+};
+
+static int paid_row(void *arg, const struct cl_ledger_txn *t)
+{
+    struct paid_scan *p = arg;
+
+    if (t->kind != CL_TXN_EGOODS_LOAD || memcmp(t->id, p->id, CL_TXN_ID_LEN) == 0)
+        return 0;
+    if (t->outcome == CL_LEDGER_PENDING)
+        p->pending = true;
+    return t->outcome == CL_LEDGER_APPROVED && t->receipt_len >= CL_SERVER_EGOODS_MIN &&
+           memcmp(t->receipt, p->item, CL_SERVER_EGOODS_MIN) == 0;
+}
+
+/* The card already holds the item (6A89): may this transaction charge
+ * for it? An APPROVED e-goods row keeps the payload it delivered as its
+ * receipt. Returns CL_OK (no transaction paid for it: this one does),
+ * CL_ERR_DUPLICATE (one did), CL_ERR_AGAIN (another e-goods transaction of
+ * the card is PENDING: it may be the one that delivered the item, and its
+ * answer may still come), or the ledger's error. */
+static int egoods_chargeable(const struct cl_server *s)
+{
+    struct cl_ledger_filter f;
+    struct paid_scan p;
+    int r;
+
+    memset(&f, 0, sizeof(f));
+    f.account = s->res.account;
+    f.account_len = s->res.account_len;
+    p.item = s->egoods;
+    p.id = s->txn.id;
+    p.pending = false;
+    r = s->cfg->ledger->list_txns(s->cfg->ledger_ctx, &f, paid_row, &p);
+    if (r > 0)
+        return CL_ERR_DUPLICATE;
+    return r == CL_OK && p.pending ? CL_ERR_AGAIN : r;
+}
+
+/* e-goods: APPEND RECORD's answer. 9000 delivered the item; 6A89 says the
+ * card held it already: an earlier transaction delivered it, which may
+ * have been paid (the operator sent the same item under a new id) or not
+ * (its answer never reached the ledger, and the row expired FAILED). The
+ * item is charged once: by the transaction that delivered it, or else by
+ * the first one the card answers 6A89 while no other is undecided. */
+static void on_egoods(struct cl_server *s, uint16_t sw)
+{
+    int r = sw == 0x6A89 ? egoods_chargeable(s) : CL_OK;
+
+    if (r == CL_OK && (sw == 0x9000 || sw == 0x6A89)) {
+        commit(s, CL_LEDGER_APPROVED, CL_OK, s->egoods, s->egoods_len);
+        return;
+    }
+    s->sw = sw;
+    commit(s, CL_LEDGER_FAILED, r == CL_OK ? CL_ERR_SW : r, NULL, 0);
+}
+
 static int on_cardcmd(struct cl_server *s, const struct cl_relay_msg *m)
 {
     const struct cl_relay_bytes *b = &m->u.apdu.apdu;
@@ -1076,12 +1138,7 @@ static int on_cardcmd(struct cl_server *s, const struct cl_relay_msg *m)
         return CL_ERR_PROTOCOL;
     sw = resp_sw(b);
     if (s->flow == CL_SERVER_FLOW_EGOODS) {
-        if (sw == 0x9000 || sw == 0x6A89) {
-            commit(s, CL_LEDGER_APPROVED, CL_OK, NULL, 0);
-        } else {
-            s->sw = sw;
-            commit(s, CL_LEDGER_FAILED, CL_ERR_SW, NULL, 0);
-        }
+        on_egoods(s, sw);
         return CL_OK;
     }
     if (sw != 0x9000) {

@@ -86,7 +86,7 @@ static void pki_teardown(void)
 
 /* ------------------------------------------------------------ ledger */
 
-#define LEDGER_N 16
+#define LEDGER_N 32
 static struct cl_ledger_txn ledger_rows[LEDGER_N];
 static size_t ledger_n;
 static unsigned ledger_begins, ledger_commits;
@@ -159,7 +159,30 @@ static int l_get(void *ctx, const uint8_t id[16], struct cl_ledger_txn *out)
     return CL_OK;
 }
 
-static const struct cl_ledger ledger = {l_begin, l_commit, l_get, NULL, NULL, NULL, NULL};
+static int list_fail;   /* l_list() answers this error when set */
+
+/* Newest first, as the SQLite port lists; the filter's account only. */
+static int l_list(void *ctx, const struct cl_ledger_filter *f, cl_ledger_txn_cb cb, void *arg)
+{
+    size_t i;
+    int r;
+    (void)ctx;
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_null(f->device_id);
+    if (list_fail != 0)
+        return list_fail;
+    for (i = ledger_n; i-- > 0;) {
+        const struct cl_ledger_txn *t = &ledger_rows[i];
+        if (t->account_len != f->account_len || memcmp(t->account, f->account, f->account_len))
+            continue;
+        r = cb(arg, t);
+        if (r != 0)
+            return r;
+    }
+    return CL_OK;
+}
+
+static const struct cl_ledger ledger = {l_begin, l_commit, l_get, NULL, l_list, NULL, NULL};
 
 /* ------------------------------------------------------------ ports */
 
@@ -753,6 +776,7 @@ static void start(int which)
     ledger_n = 0;
     ledger_begins = ledger_commits = 0;
     ledger_fail = 0;
+    list_fail = 0;
     commit_fail = 0;
     get_fail = 0;
     get_blind = false;
@@ -2928,12 +2952,26 @@ END_TEST
 START_TEST(egoods_load)
 {
     const struct cl_server_result *res;
-    uint8_t id[16], payload[24];
+    uint8_t id[16], first[16], payload[24];
 
     seed("egoods", 6);
     start(1);
     seed_op(4);
     memset(payload, 0x5A, sizeof(payload));
+    /* a ledger that cannot list could not tell a paid item from an unpaid
+     * one (below): refused before anything is sent or begun */
+    {
+        static const struct cl_ledger unlisted = {l_begin, l_commit, l_get, NULL,
+                                                  NULL,    NULL,     NULL};
+        unsigned reqs = dev_requests;
+        scfg.ledger = &unlisted;
+        ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, payload, payload, sizeof(payload),
+                                               450, 978),
+                         CL_ERR_UNSUPPORTED);
+        scfg.ledger = &ledger;
+        ck_assert_uint_eq(dev_requests, reqs);
+        ck_assert_uint_eq(ledger_n, 0);
+    }
     ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
     ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, payload, sizeof(payload), 450, 978),
                      CL_OK);
@@ -2948,12 +2986,99 @@ START_TEST(egoods_load)
     ck_assert_mem_eq(issuer_cmd + 6, payload, sizeof(payload));
     ck_assert_uint_eq(issuer_cmd[6 + sizeof(payload)], 0x30);
     ck_assert_uint_eq(issuer_cmd[7 + sizeof(payload)], issuer_cmd_len - 8 - sizeof(payload));
-    /* another id with the same ticket: the card already holds it (6A89) */
+    /* the APPROVED row keeps the payload it delivered */
+    ck_assert_uint_eq(ledger_find(id)->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(ledger_find(id)->receipt_len, sizeof(payload));
+    ck_assert_mem_eq(ledger_find(id)->receipt, payload, sizeof(payload));
+    ck_assert_uint_eq(ledger_find(id)->account_len, 8);
+    memcpy(first, id, 16);
+    /* another id with the same ticket: the card already holds it (6A89)
+     * and the ledger has it paid: nothing is charged a second time */
     ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
     ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, payload, sizeof(payload), 450, 978),
                      CL_OK);
     res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_DUPLICATE);
+    ck_assert_uint_eq(res->sw, 0x6A89);
+    ck_assert_uint_eq(ledger_find(id)->outcome, CL_LEDGER_FAILED);
+    ck_assert_uint_eq(ledger_find(id)->receipt_len, 0);
+    ck_assert_uint_eq(ast.egoods_count, 1);
+    /* rows that do not pay for this item: the same item on another card,
+     * another kind whose receipt starts with the item id, a receipt too
+     * short to hold the id, and the first delivery's row FAILED (say it
+     * expired: the answer was lost). An e-goods row of the card still
+     * PENDING may be the one that delivered it: the 6A89 charges nothing
+     * (CL_ERR_AGAIN) until that row is decided. */
+    {
+        struct cl_ledger_txn *row, *pend, *one = ledger_find(first);
+        ck_assert_ptr_nonnull(one);
+        ck_assert_uint_lt(ledger_n + 4, LEDGER_N);
+        row = &ledger_rows[ledger_n++];
+        *row = *one;
+        row->id[0] ^= 0x01;
+        row->account[7] ^= 0x01;
+        row = &ledger_rows[ledger_n++];
+        *row = *one;
+        row->id[0] ^= 0x02;
+        row->kind = CL_TXN_EMONEY_LOAD;
+        row = &ledger_rows[ledger_n++];
+        *row = *one;
+        row->id[0] ^= 0x03;
+        row->receipt_len = CL_SERVER_EGOODS_MIN - 1;
+        one->outcome = CL_LEDGER_FAILED;
+        pend = &ledger_rows[ledger_n++];
+        *pend = *one;
+        pend->id[0] ^= 0x04;
+        pend->outcome = CL_LEDGER_PENDING;
+        pend->receipt_len = 0;
+        ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+        ck_assert_int_eq(
+            cl_server_egoods_load(&srv, now_ms, id, payload, sizeof(payload), 450, 978), CL_OK);
+        res = run_flow();
+        ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+        ck_assert_int_eq(res->err, CL_ERR_AGAIN);
+        ck_assert_uint_eq(res->sw, 0x6A89);
+        pend->outcome = CL_LEDGER_FAILED;
+    }
+    ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+    ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, payload, sizeof(payload), 450, 978),
+                     CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
     ck_assert_int_eq(res->err, CL_OK);
+    ck_assert_uint_eq(ledger_find(id)->outcome, CL_LEDGER_APPROVED);
+    ck_assert_mem_eq(ledger_find(id)->receipt, payload, sizeof(payload));
+    ck_assert_int_eq(ledger_find(id)->amount, 450);
+    /* paid outranks undecided: a newer PENDING row does not hide the
+     * APPROVED one (here as if delivered with the shortest payload, the
+     * bare 16-byte item id) */
+    {
+        struct cl_ledger_txn *paid = ledger_find(id);
+        ck_assert_ptr_nonnull(paid);
+        paid->receipt_len = CL_SERVER_EGOODS_MIN;
+        ck_assert_uint_lt(ledger_n, LEDGER_N);
+        ledger_rows[ledger_n] = *paid;
+        ledger_rows[ledger_n].id[0] ^= 0x05;
+        ledger_rows[ledger_n++].outcome = CL_LEDGER_PENDING;
+    }
+    ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+    ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, payload, sizeof(payload), 450, 978),
+                     CL_OK);
+    res = run_flow();
+    ck_assert_int_eq(res->err, CL_ERR_DUPLICATE);
+    /* a ledger that cannot list: the flow ends FAILED with its error,
+     * nothing charged */
+    list_fail = CL_ERR_IO;
+    ck_assert_int_eq(t_random(NULL, id, 16), CL_OK);
+    ck_assert_int_eq(cl_server_egoods_load(&srv, now_ms, id, payload, sizeof(payload), 450, 978),
+                     CL_OK);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_IO);
+    ck_assert_uint_eq(res->sw, 0x6A89);
+    ck_assert_uint_eq(ledger_find(id)->outcome, CL_LEDGER_FAILED);
+    list_fail = 0;
     ck_assert_uint_eq(ast.egoods_count, 1);
     /* payloads of 16..64 bytes: the longest is loaded whole, one more or
      * one less is refused before anything is sent */

@@ -167,6 +167,7 @@ class Device:
         raw = socket.create_connection(('127.0.0.1', port), timeout=10)
         self.s = ctx.wrap_socket(raw, server_hostname='localhost')
         self.buf = b''
+        self.items = set()    # e-goods item ids the card holds
         self.seq = 0          # last sequenced message sent
         self.peer = 0         # last sequenced message received
         self.files = {
@@ -209,6 +210,12 @@ class Device:
                 piece = p1
             data = self.files.get(cur[0], b'')[256 * piece:256 * piece + 256]
             return data + b'\x90\x00' if data else b'\x6B\x00'
+        if ins == 0xE2:   # APPEND RECORD of e-goods: Lc, len, payload (item id first)
+            item = bytes(apdu[6:22])
+            if item in self.items:
+                return b'\x6A\x89'
+            self.items.add(item)
+            return b'\x90\x00'
         if ins == 0x5C:   # GET BALANCE: balance currency counter serial
             return struct.pack('>IHI', 1000, 978, 3) + bytes.fromhex('0102030405060708') + b'\x90\x00'
         return b'\x90\x00'
@@ -291,7 +298,7 @@ def test(prog, pki_tool, version, tmp):
     with open(cat, 'w') as f:
         f.write('# id price currency text\n1 3.20 EUR Tea\n2 12.50 EUR Sandwich\n')
     srv = Server(prog, ['--listen', '127.0.0.1:0', '--pki', pki, '--db', db, '--catalogue', cat,
-                        '--flows', 'auth,purchase:1,egoods:' + EGOODS])
+                        '--flows', 'auth,purchase:1,egoods:' + EGOODS + ',egoods:' + EGOODS])
     if not check(srv.port is not None, 'server listening: %r' % srv.lines):
         srv.stop()
         return 1
@@ -329,7 +336,8 @@ def test(prog, pki_tool, version, tmp):
         check(srv.wait(r'refused: TLS handshake: certificate not trusted', 5, n_refused)
               is not None, 'server refused %s' % what)
 
-    # a scripted device: auth (declined), purchase:1 (declined), e-goods (approved)
+    # a scripted device: auth (declined), purchase:1 (declined), e-goods (approved), the
+    # same e-goods again (the card answers 6A89: the ledger has the item paid)
     dev = Device(port, pki)
     close = dev.serve()
     dev.close()
@@ -341,21 +349,25 @@ def test(prog, pki_tool, version, tmp):
                    r'[0-9a-f]{12}\.\.: DECLINED by the holder$') is not None, 'purchase line')
     check(srv.wait(r'^server: e-goods [0-9a-f]{12}\.\. item 45474f4f44532d54\.\. card '
                    r'0102030405060708: APPROVED$') is not None, 'e-goods line')
-    check(srv.wait(r'^server: device CL-0001: 3 flow\(s\) done, closing the session$')
+    check(srv.wait(r'^server: e-goods [0-9a-f]{12}\.\. item 45474f4f44532d54\.\. card '
+                   r'0102030405060708: FAILED \(the card holds the item, paid already: not '
+                   r'charged\)$') is not None, 'e-goods again line')
+    check(srv.wait(r'^server: device CL-0001: 4 flow\(s\) done, closing the session$')
           is not None, 'list done line')
 
     # the operator tables after
     r = run([prog, '--db', db, 'txns'])
     print(r.stdout)
     rows = r.stdout.splitlines()
-    check(r.returncode == 0 and rows[-1] == '2 transaction(s)' and
-          re.search(r'CL-0001\s+egoods\s+0102030405060708\s+EUR 0\.00\s+APPROVED$', rows[1]) and
-          re.search(r'CL-0001\s+purchase\s+[0-9a-f]{16}\.\.\s+EUR -3\.20\s+DECLINED$', rows[2]),
+    check(r.returncode == 0 and rows[-1] == '3 transaction(s)' and
+          re.search(r'CL-0001\s+egoods\s+0102030405060708\s+EUR 0\.00\s+FAILED$', rows[1]) and
+          re.search(r'CL-0001\s+egoods\s+0102030405060708\s+EUR 0\.00\s+APPROVED$', rows[2]) and
+          re.search(r'CL-0001\s+purchase\s+[0-9a-f]{16}\.\.\s+EUR -3\.20\s+DECLINED$', rows[3]),
           'txns after: %r' % r.stdout)
     r = run([prog, '--db', db, 'devices'])
     rows = r.stdout.splitlines()
     check(r.returncode == 0 and rows[-1] == '1 device(s)' and
-          re.match(r'CL-0001\s+\S+Z\s+\S+Z\s+2$', rows[1]), 'devices after: %r' % r.stdout)
+          re.match(r'CL-0001\s+\S+Z\s+\S+Z\s+3$', rows[1]), 'devices after: %r' % r.stdout)
     r = run([prog, '--db', db, 'balances'])
     rows = r.stdout.splitlines()
     check(r.returncode == 0 and rows[0].startswith('ACCOUNT') and
