@@ -297,6 +297,155 @@ START_TEST(test_stale_tmp)
 }
 END_TEST
 
+/* The stale-file rule's edges: NAME.tmp is removed when NAME could be a
+ * key (1..CL_STORE_KEY_MAX characters before ".tmp"), anything else kept. */
+START_TEST(test_stale_tmp_names)
+{
+    char longest[CL_STORE_KEY_MAX + 5], over[CL_STORE_KEY_MAX + 6];
+    memset(longest, 'k', CL_STORE_KEY_MAX);
+    memcpy(longest + CL_STORE_KEY_MAX, ".tmp", 5);
+    memset(over, 'k', CL_STORE_KEY_MAX + 1);
+    memcpy(over + CL_STORE_KEY_MAX + 1, ".tmp", 5);
+    put_file(longest, (const uint8_t *)"", 0);
+    put_file(over, (const uint8_t *)"", 0);
+    put_file("a.tmp", (const uint8_t *)"", 0);
+    put_file(".tmp", (const uint8_t *)"", 0);
+    put_file("a.tmpx", (const uint8_t *)"", 0);
+    cl_store_file_close(&sf);
+    ck_assert_int_eq(cl_store_file_open(&sf, dir), CL_OK);
+    ck_assert_uint_eq(cl_store_file_stats(&sf)->stale_tmp, 2);
+    ck_assert(!exists(longest));
+    ck_assert(!exists("a.tmp"));
+    ck_assert(exists(over));
+    ck_assert(exists(".tmp"));
+    ck_assert(exists("a.tmpx"));
+}
+END_TEST
+
+/* A record that fails its CRC leaves nothing of itself in the buffer. */
+START_TEST(test_corrupt_wiped)
+{
+    uint8_t good[16], bad[16], b[8];
+    ck_assert_int_eq(st->write(&sf, "pin", (const uint8_t *)"1234", 4), CL_OK);
+    ck_assert_int_eq(file_bytes("pin.rec", good, sizeof(good)), 16);
+    for (size_t i = 8; i < 16; i++) {       /* a data or CRC byte flipped */
+        memcpy(bad, good, 16);
+        bad[i] ^= 0x80;
+        put_file("pin.rec", bad, 16);
+        memset(b, 0xAA, sizeof(b));
+        ck_assert_int_eq(st->read(&sf, "pin", b, sizeof(b)), CL_ERR_CHECKSUM);
+        ck_assert_mem_eq(b, "\0\0\0\0\xAA\xAA\xAA\xAA", 8);
+    }
+}
+END_TEST
+
+/* Modes: the directory 0700, the lock and every record 0600 (the store
+ * holds the device's transaction log), whatever the umask lets through. */
+START_TEST(test_modes)
+{
+    char p[400];
+    struct stat sb;
+    mode_t old = umask(0);
+    char sub[300];
+    struct cl_store_file o;
+    snprintf(sub, sizeof(sub), "%s/m", dir);
+    cl_store_file_init(&o);
+    ck_assert_int_eq(cl_store_file_open(&o, sub), CL_OK);
+    ck_assert_int_eq(st->write(&o, "txnlog", (const uint8_t *)"x", 1), CL_OK);
+    umask(old);
+    ck_assert_int_eq(stat(sub, &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 07777, 0700);
+    snprintf(p, sizeof(p), "%s/.lock", sub);
+    ck_assert_int_eq(stat(p, &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 07777, 0600);
+    snprintf(p, sizeof(p), "%s/txnlog.rec", sub);
+    ck_assert_int_eq(stat(p, &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 07777, 0600);
+    cl_store_file_close(&o);
+}
+END_TEST
+
+static int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) != -1)
+            n++;
+    return n;
+}
+
+/* A device runs for months: no call leaves a descriptor open, whether it
+ * succeeds or fails. */
+START_TEST(test_no_fd_leak)
+{
+    struct cl_store_file o;
+    char sub[300], lockdir[400];
+    uint8_t b[8];
+    int before = open_fds();
+    cl_store_file_init(&o);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(cl_store_file_open(&o, dir), CL_ERR_STATE);   /* locked */
+        ck_assert_int_eq(st->write(&sf, "txnlog", (const uint8_t *)"ab", 2), CL_OK);
+        ck_assert_int_eq(st->read(&sf, "txnlog", b, sizeof(b)), 2);
+        ck_assert_int_eq(st->read(&sf, "txnlog", b, 1), CL_ERR_BUFFER);
+        ck_assert_int_eq(st->read(&sf, "nothing", b, sizeof(b)), CL_ERR_NOT_FOUND);
+        put_file("bad.rec", (const uint8_t *)"CLS1\0\0\0\0\0\0\0\0", 12);
+        ck_assert_int_eq(st->read(&sf, "bad", b, sizeof(b)), CL_ERR_CHECKSUM);
+        put_file("bad.rec", (const uint8_t *)"CLS1", 4);
+        ck_assert_int_eq(st->read(&sf, "bad", b, sizeof(b)), CL_ERR_CHECKSUM);
+        ck_assert_int_eq(st->erase(&sf, "txnlog"), CL_OK);
+        /* close and open again (the stale-file scan runs each time) */
+        cl_store_file_close(&sf);
+        ck_assert_int_eq(cl_store_file_open(&sf, dir), CL_OK);
+        ck_assert_int_eq(open_fds(), before);
+    }
+    /* a lock file that cannot be opened (a directory in its place) */
+    snprintf(sub, sizeof(sub), "%s/x", dir);
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    snprintf(lockdir, sizeof(lockdir), "%s/.lock", sub);
+    ck_assert_int_eq(mkdir(lockdir, 0700), 0);
+    ck_assert_int_eq(cl_store_file_open(&o, sub), CL_ERR_IO);
+    ck_assert_int_eq(o.dirfd, -1);
+    ck_assert_int_eq(open_fds(), before);
+}
+END_TEST
+
+/* Descriptor 0 is a descriptor like any other: a daemon that closed its
+ * standard input gets it for the store's directory or for a record. */
+START_TEST(test_fd_zero)
+{
+    struct cl_store_file o;
+    char sub[300];
+    uint8_t b[8];
+    int keep = dup(0);   /* given back at the end */
+    ck_assert_int_ge(keep, 0);
+    snprintf(sub, sizeof(sub), "%s/z", dir);
+    cl_store_file_close(&sf);
+    close(0);
+    ck_assert_int_eq(cl_store_file_open(&sf, dir), CL_OK);
+    ck_assert_int_eq(sf.dirfd, 0);
+    ck_assert_int_eq(cl_store_file_open(&sf, sub), CL_ERR_STATE);   /* open already */
+    ck_assert_int_eq(st->write(&sf, "txnlog", (const uint8_t *)"ab", 2), CL_OK);
+    ck_assert_int_eq(st->read(&sf, "txnlog", b, sizeof(b)), 2);
+    ck_assert_int_eq(st->erase(&sf, "txnlog"), CL_OK);
+    cl_store_file_close(&sf);                   /* releases the lock */
+    cl_store_file_init(&o);
+    ck_assert_int_eq(cl_store_file_open(&o, dir), CL_OK);
+    ck_assert_int_eq(o.dirfd, 0);
+    ck_assert_int_eq(st->write(&o, "txnlog", (const uint8_t *)"cd", 2), CL_OK);
+    cl_store_file_close(&o);
+    /* the store open elsewhere, 0 free: a record is read through it */
+    ck_assert_int_eq(open("/dev/null", O_RDONLY), 0);
+    ck_assert_int_eq(cl_store_file_open(&sf, dir), CL_OK);
+    close(0);
+    memset(b, 0, sizeof(b));
+    ck_assert_int_eq(st->read(&sf, "txnlog", b, sizeof(b)), 2);
+    ck_assert_mem_eq(b, "cd", 2);
+    ck_assert_int_eq(dup2(keep, 0), 0);
+    close(keep);
+}
+END_TEST
+
 /* ------------------------------------------------- every failure point */
 
 /* write: open tmp (1), writev (2), fsync file (3), rename (4), fsync
@@ -462,6 +611,11 @@ static Suite *store_file_suite(void)
     tcase_add_loop_test(tc, test_sizes, 0, 3);
     tcase_add_test(tc, test_corrupt);
     tcase_add_test(tc, test_stale_tmp);
+    tcase_add_test(tc, test_stale_tmp_names);
+    tcase_add_test(tc, test_corrupt_wiped);
+    tcase_add_test(tc, test_modes);
+    tcase_add_test(tc, test_no_fd_leak);
+    tcase_add_test(tc, test_fd_zero);
     suite_add_tcase(s, tc);
     tc = tcase_create("faults");
     tcase_add_checked_fixture(tc, setup, teardown);
