@@ -9,6 +9,7 @@
  */
 #define _DEFAULT_SOURCE 1
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,43 @@ START_TEST(test_open)
         ck_assert_uint_eq(st.st_mode & 0777u, 0600u);
         cl_ledger_sqlite_close(&o);
     }
+}
+END_TEST
+
+static int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) != -1)
+            n++;
+    return n;
+}
+
+/* A server that closed its standard input: the file made 0600 before
+ * SQLite opens it may get descriptor 0, which must be closed like any
+ * other. (SQLite itself then parks /dev/null on descriptors 0..2 rather
+ * than put a database there: that one stays, by design.) */
+START_TEST(test_open_fd_zero)
+{
+    struct cl_ledger_sqlite o;
+    char p[400], at0[400];
+    ssize_t n;
+    int keep = dup(0), before;
+    ck_assert_int_ge(keep, 0);
+    close(0);
+    before = open_fds();
+    snprintf(p, sizeof(p), "%s/fd0.db", dir);
+    cl_ledger_sqlite_init(&o);
+    ck_assert_int_eq(cl_ledger_sqlite_open(&o, p, 0), CL_OK);
+    cl_ledger_sqlite_close(&o);
+    ck_assert_int_le(open_fds(), before + 1);
+    n = readlink("/proc/self/fd/0", at0, sizeof(at0) - 1);
+    if (n >= 0) {
+        at0[n] = '\0';
+        ck_assert_str_eq(at0, "/dev/null");
+    }
+    ck_assert_int_eq(dup2(keep, 0), 0);
+    close(keep);
 }
 END_TEST
 
@@ -323,6 +361,39 @@ START_TEST(test_overflow)
     ck_assert_int_eq(balance_of("card-1", 978, NULL), 9 * CL_LEDGER_AMOUNT_MAX);
     /* it can still be declined */
     ck_assert_int_eq(lg->commit(&db, t.id, CL_LEDGER_DECLINED, NULL, 0, 1), CL_OK);
+    /* up to INT64_MAX exactly, then one minor unit more */
+    t = mk(201, INT64_MAX - 9 * CL_LEDGER_AMOUNT_MAX);
+    ck_assert_int_eq(lg->begin(&db, &t, NULL), CL_LEDGER_NEW);
+    ck_assert_int_eq(lg->commit(&db, t.id, CL_LEDGER_APPROVED, NULL, 0, 1), CL_OK);
+    ck_assert_int_eq(balance_of("card-1", 978, NULL), INT64_MAX);
+    t = mk(202, 1);
+    ck_assert_int_eq(lg->begin(&db, &t, NULL), CL_LEDGER_NEW);
+    ck_assert_int_eq(lg->commit(&db, t.id, CL_LEDGER_APPROVED, NULL, 0, 1), CL_ERR_OVERFLOW);
+    /* and down: a purchase of 1 takes it back from the top */
+    t = mk(203, -1);
+    ck_assert_int_eq(lg->begin(&db, &t, NULL), CL_LEDGER_NEW);
+    ck_assert_int_eq(lg->commit(&db, t.id, CL_LEDGER_APPROVED, NULL, 0, 1), CL_OK);
+    ck_assert_int_eq(balance_of("card-1", 978, NULL), INT64_MAX - 1);
+}
+END_TEST
+
+/* The other end: down to INT64_MIN exactly, then one minor unit less. */
+START_TEST(test_underflow)
+{
+    struct cl_ledger_txn t;
+    for (int i = 0; i < 9; i++) {
+        t = mk(100 + (uint32_t)i, -CL_LEDGER_AMOUNT_MAX);
+        ck_assert_int_eq(lg->begin(&db, &t, NULL), CL_LEDGER_NEW);
+        ck_assert_int_eq(lg->commit(&db, t.id, CL_LEDGER_APPROVED, NULL, 0, 1), CL_OK);
+    }
+    t = mk(200, INT64_MIN + 9 * CL_LEDGER_AMOUNT_MAX);
+    ck_assert_int_eq(lg->begin(&db, &t, NULL), CL_LEDGER_NEW);
+    ck_assert_int_eq(lg->commit(&db, t.id, CL_LEDGER_APPROVED, NULL, 0, 1), CL_OK);
+    ck_assert_int_eq(balance_of("card-1", 978, NULL), INT64_MIN);
+    t = mk(201, -1);
+    ck_assert_int_eq(lg->begin(&db, &t, NULL), CL_LEDGER_NEW);
+    ck_assert_int_eq(lg->commit(&db, t.id, CL_LEDGER_APPROVED, NULL, 0, 1), CL_ERR_OVERFLOW);
+    ck_assert_int_eq(balance_of("card-1", 978, NULL), INT64_MIN);
 }
 END_TEST
 
@@ -415,6 +486,7 @@ struct collect {
     int n, stop_at;
     uint32_t ids[16];
     int64_t vals[16];
+    uint64_t upd[16];
     char names[16][40];
 };
 
@@ -433,6 +505,7 @@ static int bal_cb(void *arg, const struct cl_ledger_balance *b)
     snprintf(c->names[c->n], sizeof(c->names[0]), "%.*s/%u/%u", (int)b->account_len,
              (const char *)b->account, b->currency, b->txns);
     c->vals[c->n] = b->balance;
+    c->upd[c->n] = b->updated;
     c->n++;
     return 0;
 }
@@ -516,6 +589,58 @@ START_TEST(test_listings)
 }
 END_TEST
 
+/* The smallest and largest ids a listing shows, and what a row reads
+ * back: the update times, nothing past a field's length. */
+START_TEST(test_listing_edges)
+{
+    struct collect c;
+    struct cl_ledger_filter f;
+    struct cl_ledger_txn t = mk(1, 250), o;
+    struct cl_ledger_balance b;
+    memcpy(t.device_id, "d", 1);
+    t.device_id_len = 1;
+    memcpy(t.account, "a", 1);
+    t.account_len = 1;
+    ck_assert_int_eq(lg->begin(&db, &t, NULL), CL_LEDGER_NEW);
+    ck_assert_int_eq(lg->commit(&db, t.id, CL_LEDGER_APPROVED, NULL, 0, 4242), CL_OK);
+    t = mk(2, 7);
+    memset(t.account, 'A', CL_LEDGER_ACCOUNT_MAX);
+    t.account_len = CL_LEDGER_ACCOUNT_MAX;
+    ck_assert_int_eq(lg->begin(&db, &t, NULL), CL_LEDGER_NEW);
+    memset(&c, 0, sizeof(c));
+    ck_assert_int_eq(lg->list_balances(&db, bal_cb, &c), CL_OK);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_str_eq(c.names[0], "a/978/1");
+    ck_assert_uint_eq(c.upd[0], 4242);
+    memset(&c, 0, sizeof(c));
+    ck_assert_int_eq(lg->list_devices(&db, dev_cb, &c), CL_OK);
+    ck_assert_int_eq(c.n, 2);
+    ck_assert_str_eq(c.names[0], "d/1001/1001/1");
+    /* an account of 32 bytes filters */
+    memset(&c, 0, sizeof(c));
+    memset(&f, 0, sizeof(f));
+    f.account = t.account;
+    f.account_len = CL_LEDGER_ACCOUNT_MAX;
+    ck_assert_int_eq(lg->list_txns(&db, &f, txn_cb, &c), CL_OK);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_uint_eq(c.ids[0], 2);
+    /* balance(): the time of the last move */
+    ck_assert_int_eq(lg->balance(&db, (const uint8_t *)"a", 1, 978, &b), CL_OK);
+    ck_assert_int_eq(b.balance, 250);
+    ck_assert_uint_eq(b.txns, 1);
+    ck_assert_uint_eq(b.updated, 4242);
+    /* get(): the bytes past each field's length are zero */
+    memset(&o, 0xEE, sizeof(o));
+    ck_assert_int_eq(lg->get(&db, mk(1, 0).id, &o), CL_OK);
+    ck_assert_uint_eq(o.device_id_len, 1);
+    ck_assert_uint_eq(o.device_id[1], 0);
+    ck_assert_uint_eq(o.device_id[CL_LEDGER_DEVICE_ID_MAX - 1], 0);
+    ck_assert_uint_eq(o.account[1], 0);
+    ck_assert_uint_eq(o.receipt[0], 0);
+    ck_assert_uint_eq(o.decided, 4242);
+}
+END_TEST
+
 /* --------------------------------------------------- session store */
 
 static struct cl_ledger_session ses_a, out_s;
@@ -556,6 +681,9 @@ START_TEST(test_sessions)
     ck_assert_int_eq(ss->find(&db, (const uint8_t *)"tok-0123456789aX", 16,
                               (const uint8_t *)"dev-A", 5, &out_s),
                      CL_ERR_NOT_FOUND);
+    ck_assert_int_eq(ss->find(&db, (const uint8_t *)"Tok-0123456789ab", 16,
+                              (const uint8_t *)"dev-A", 5, &out_s),
+                     CL_ERR_NOT_FOUND);   /* the first byte counts too */
     ck_assert_int_eq(ss->find(&db, ses_a.token, 15, (const uint8_t *)"dev-A", 5, &out_s),
                      CL_ERR_NOT_FOUND);
     ck_assert_int_eq(ss->find(&db, (const uint8_t *)"tok-0123456789abc", 17,
@@ -604,6 +732,28 @@ START_TEST(test_sessions)
     ck_assert_int_eq(ss->drop(&db, NULL, 1), CL_ERR_ARG);
     ck_assert_int_eq(ss->drop(&db, b.token, 0), CL_ERR_ARG);
     ck_assert_int_eq(ss->drop(&db, b.token, 33), CL_ERR_ARG);
+    /* a session saved by a device that never began a transaction makes it
+     * known (first and last seen: the save's clock, no transactions) */
+    mk_ses(&b, "tok-newdev", "dev-N", 9, 1);
+    ck_assert_int_eq(ss->save(&db, &b), CL_OK);
+    {
+        struct collect c;
+        memset(&c, 0, sizeof(c));
+        ck_assert_int_eq(lg->list_devices(&db, dev_cb, &c), CL_OK);
+        ck_assert_int_eq(c.n, 2);
+        ck_assert_str_eq(c.names[1], "dev-N/9/9/0");
+    }
+    /* tokens of 1 and 32 bytes are tokens */
+    mk_ses(&b, "1", "dev-A", 30, 2);
+    ck_assert_int_eq(ss->save(&db, &b), CL_OK);
+    ck_assert_int_eq(ss->drop(&db, b.token, 1), CL_OK);
+    ck_assert_int_eq(ss->find(&db, b.token, 1, (const uint8_t *)"dev-A", 5, &out_s),
+                     CL_ERR_NOT_FOUND);
+    mk_ses(&b, "0123456789abcdef0123456789abcdef", "dev-A", 31, 2);
+    ck_assert_int_eq(ss->save(&db, &b), CL_OK);
+    ck_assert_int_eq(ss->drop(&db, b.token, 32), CL_OK);
+    ck_assert_int_eq(ss->find(&db, b.token, 32, (const uint8_t *)"dev-A", 5, &out_s),
+                     CL_ERR_NOT_FOUND);
 }
 END_TEST
 
@@ -891,20 +1041,87 @@ START_TEST(test_sqlite3_shell)
 }
 END_TEST
 
+/* One row written by another program: its SQLite result code. */
+static int raw_insert(int id_len, int dev_len, int acct_len, int kind, int currency)
+{
+    sqlite3 *h;
+    char q[300];
+    int rc;
+    snprintf(q, sizeof(q),
+             "INSERT INTO txns (id, device_id, account, kind, currency, amount, created)"
+             " VALUES (randomblob(%d), zeroblob(%d), zeroblob(%d), %d, %d, 1, 1)",
+             id_len, dev_len, acct_len, kind, currency);
+    ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    rc = sqlite3_exec(h, q, NULL, NULL, NULL);
+    sqlite3_close(h);
+    return rc;
+}
+
+/* The schema holds the ranges itself, against a program that writes the
+ * database without this port: each CHECK at its edges. */
+START_TEST(test_schema_checks)
+{
+    static const struct {
+        int id, dev, acct, kind, cur, want;
+    } c[] = {
+        {16, 5, 6, 1, 978, SQLITE_OK},
+        {15, 5, 6, 1, 978, SQLITE_CONSTRAINT}, {17, 5, 6, 1, 978, SQLITE_CONSTRAINT},
+        {16, 0, 6, 1, 978, SQLITE_CONSTRAINT}, {16, 1, 6, 1, 978, SQLITE_OK},
+        {16, 32, 6, 1, 978, SQLITE_OK},        {16, 33, 6, 1, 978, SQLITE_CONSTRAINT},
+        {16, 5, 0, 1, 978, SQLITE_CONSTRAINT}, {16, 5, 1, 1, 978, SQLITE_OK},
+        {16, 5, 32, 1, 978, SQLITE_OK},        {16, 5, 33, 1, 978, SQLITE_CONSTRAINT},
+        {16, 5, 6, 0, 978, SQLITE_CONSTRAINT}, {16, 5, 6, 255, 978, SQLITE_OK},
+        {16, 5, 6, 256, 978, SQLITE_CONSTRAINT},
+        {16, 5, 6, 1, 0, SQLITE_CONSTRAINT},   {16, 5, 6, 1, 1, SQLITE_OK},
+        {16, 5, 6, 1, 999, SQLITE_OK},         {16, 5, 6, 1, 1000, SQLITE_CONSTRAINT},
+    };
+    struct cl_ledger_txn t = mk(1, 5);
+    sqlite3 *h;
+    for (size_t i = 0; i < CL_ARRAY_LEN(c); i++)
+        ck_assert_msg(raw_insert(c[i].id, c[i].dev, c[i].acct, c[i].kind, c[i].cur) == c[i].want,
+                      "case %zu", i);
+    /* outcome 0..3 only; the id once */
+    ck_assert_int_eq(lg->begin(&db, &t, NULL), CL_LEDGER_NEW);
+    ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    ck_assert_int_eq(sqlite3_exec(h, "UPDATE txns SET outcome = 3 WHERE amount = 5", NULL, NULL,
+                                  NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(h, "UPDATE txns SET outcome = 4 WHERE amount = 5", NULL, NULL,
+                                  NULL),
+                     SQLITE_CONSTRAINT);
+    ck_assert_int_eq(sqlite3_exec(h, "UPDATE txns SET outcome = -1 WHERE amount = 5", NULL,
+                                  NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    ck_assert_int_eq(sqlite3_exec(h,
+                                  "INSERT INTO txns (id, device_id, account, kind, currency,"
+                                  " amount, created) SELECT id, device_id, account, kind,"
+                                  " currency, 6, 1 FROM txns WHERE amount = 5",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    sqlite3_close(h);
+}
+END_TEST
+
 static Suite *ledger_suite(void)
 {
     Suite *s = suite_create("ledger_sqlite");
     TCase *tc = tcase_create("calls");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_open);
+    tcase_add_test(tc, test_open_fd_zero);
     tcase_add_test(tc, test_newer_schema);
     tcase_add_test(tc, test_closed);
     tcase_add_test(tc, test_begin_twice);
     tcase_add_test(tc, test_commit);
     tcase_add_test(tc, test_overflow);
+    tcase_add_test(tc, test_underflow);
     tcase_add_test(tc, test_txn_bounds);
     tcase_add_loop_test(tc, test_receipt_bounds, 0, 3);
     tcase_add_test(tc, test_listings);
+    tcase_add_test(tc, test_listing_edges);
+    tcase_add_test(tc, test_schema_checks);
     tcase_add_test(tc, test_sessions);
     tcase_add_test(tc, test_session_bounds);
     tcase_add_test(tc, test_sqlite3_shell);
