@@ -170,6 +170,66 @@ START_TEST(test_open_fd_zero)
 }
 END_TEST
 
+/* busy_ms: a writer holding the database makes begin() wait that long,
+ * then CL_ERR_TIMEOUT; 0 means the default, 5 s, not "do not wait". */
+START_TEST(test_busy_wait)
+{
+    struct cl_ledger_sqlite quick, dflt;
+    struct cl_ledger_txn t = mk(1, 5);
+    int pfd[2], st;
+    char c;
+    pid_t pid;
+    cl_ledger_sqlite_init(&quick);
+    cl_ledger_sqlite_init(&dflt);
+    ck_assert_int_eq(cl_ledger_sqlite_open(&quick, path, 50), CL_OK);
+    ck_assert_int_eq(cl_ledger_sqlite_open(&dflt, path, 0), CL_OK);
+    ck_assert_int_eq(pipe(pfd), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        sqlite3 *h;
+        if (sqlite3_open(path, &h) != SQLITE_OK ||
+            sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+            _exit(1);
+        if (write(pfd[1], "L", 1) != 1)
+            _exit(1);
+        usleep(2000 * 1000);   /* hold the write lock 2 s */
+        _exit(sqlite3_exec(h, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : 1);
+    }
+    close(pfd[1]);
+    ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+    close(pfd[0]);
+    ck_assert_int_eq(lg->begin(&quick, &t, NULL), CL_ERR_TIMEOUT);
+    ck_assert_int_eq(lg->begin(&dflt, &t, NULL), CL_LEDGER_NEW);   /* waited */
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    cl_ledger_sqlite_close(&quick);
+    cl_ledger_sqlite_close(&dflt);
+}
+END_TEST
+
+/* Names SQLite reserves (":memory:") are not files to create; a name
+ * with a colon further on is an ordinary file, made 0600 like any. */
+START_TEST(test_special_names)
+{
+    struct cl_ledger_sqlite o;
+    struct stat sb;
+    char cwd[400];
+    mode_t old = umask(022);
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+    ck_assert_int_eq(chdir(dir), 0);
+    cl_ledger_sqlite_init(&o);
+    ck_assert_int_eq(cl_ledger_sqlite_open(&o, ":memory:", 0), CL_ERR_IO);   /* no WAL */
+    ck_assert_int_eq(access(":memory:", F_OK), -1);
+    ck_assert_int_eq(cl_ledger_sqlite_open(&o, "a:b.db", 0), CL_OK);
+    cl_ledger_sqlite_close(&o);
+    ck_assert_int_eq(stat("a:b.db", &sb), 0);
+    ck_assert_uint_eq(sb.st_mode & 0777u, 0600u);
+    umask(old);
+    ck_assert_int_eq(chdir(cwd), 0);
+}
+END_TEST
+
 START_TEST(test_newer_schema)
 {
     struct cl_ledger_sqlite o;
@@ -315,6 +375,12 @@ START_TEST(test_commit)
     ck_assert_int_eq(lg->commit(&db, t.id, CL_LEDGER_APPROVED, NULL, 0, 60), CL_ERR_STATE);
     ck_assert_int_eq(lg->get(&db, t.id, &o), CL_OK);
     ck_assert_uint_eq(o.decided, 50);
+    /* a one-byte receipt: the same byte is the retry, another is not */
+    t = mk(90, 1);
+    ck_assert_int_eq(lg->begin(&db, &t, NULL), CL_LEDGER_NEW);
+    ck_assert_int_eq(lg->commit(&db, t.id, CL_LEDGER_FAILED, r1, 1, 70), CL_OK);
+    ck_assert_int_eq(lg->commit(&db, t.id, CL_LEDGER_FAILED, r1, 1, 71), CL_OK);
+    ck_assert_int_eq(lg->commit(&db, t.id, CL_LEDGER_FAILED, r1 + 1, 1, 71), CL_ERR_STATE);
     /* a purchase approved, another declined, one failed */
     t = mk(8, -1250);
     ck_assert_int_eq(lg->begin(&db, &t, NULL), CL_LEDGER_NEW);
@@ -519,6 +585,20 @@ static int dev_cb(void *arg, const struct cl_ledger_device *d)
     return 0;
 }
 
+static int bal_stop(void *arg, const struct cl_ledger_balance *b)
+{
+    (void)arg;
+    (void)b;
+    return 78;
+}
+
+static int dev_stop(void *arg, const struct cl_ledger_device *d)
+{
+    (void)arg;
+    (void)d;
+    return 79;
+}
+
 START_TEST(test_listings)
 {
     struct collect c;
@@ -563,6 +643,15 @@ START_TEST(test_listings)
     c.stop_at = 2;   /* the callback stops the listing */
     ck_assert_int_eq(lg->list_txns(&db, NULL, txn_cb, &c), 77);
     ck_assert_int_eq(c.n, 2);
+    /* a listing stopped half-way leaves nothing behind: the next one is whole */
+    memset(&c, 0, sizeof(c));
+    ck_assert_int_eq(lg->list_txns(&db, NULL, txn_cb, &c), CL_OK);
+    ck_assert_int_eq(c.n, 6);
+    ck_assert_uint_eq(c.ids[0], 6);
+    memset(&c, 0, sizeof(c));
+    c.stop_at = 1;
+    ck_assert_int_eq(lg->list_balances(&db, bal_stop, &c), 78);
+    ck_assert_int_eq(lg->list_devices(&db, dev_stop, &c), 79);
     f.account_len = 0;
     ck_assert_int_eq(lg->list_txns(&db, &f, txn_cb, &c), CL_ERR_ARG);
     f.account_len = 33;
@@ -579,12 +668,15 @@ START_TEST(test_listings)
     ck_assert_str_eq(c.names[2], "card-2/978/2");
     ck_assert_int_eq(c.vals[2], -600);
     ck_assert_int_eq(lg->list_balances(&db, NULL, &c), CL_ERR_ARG);
+    memset(&c, 0, sizeof(c));   /* whole again after the stop above */
+    ck_assert_int_eq(lg->list_balances(&db, bal_cb, &c), CL_OK);
+    ck_assert_int_eq(c.n, 3);
     /* devices: first and last seen from the begin() clocks */
     memset(&c, 0, sizeof(c));
     ck_assert_int_eq(lg->list_devices(&db, dev_cb, &c), CL_OK);
     ck_assert_int_eq(c.n, 2);
     ck_assert_str_eq(c.names[0], "dev-A/1001/1005/3");
-    ck_assert_str_eq(c.names[1], "dev-B/1002/1006/3");
+    ck_assert_str_eq(c.names[1], "dev-B/1002/1006/3");   /* whole after the stop */
     ck_assert_int_eq(lg->list_devices(&db, NULL, &c), CL_ERR_ARG);
 }
 END_TEST
@@ -629,6 +721,25 @@ START_TEST(test_listing_edges)
     ck_assert_int_eq(b.balance, 250);
     ck_assert_uint_eq(b.txns, 1);
     ck_assert_uint_eq(b.updated, 4242);
+    ck_assert_uint_eq(b.account_len, 1);
+    ck_assert_uint_eq(b.account[0], 'a');
+    ck_assert_uint_eq(b.currency, 978);
+    /* currency 1 is a currency (nothing moved it) */
+    ck_assert_int_eq(lg->balance(&db, (const uint8_t *)"a", 1, 1, &b), CL_OK);
+    ck_assert_int_eq(b.balance, 0);
+    ck_assert_uint_eq(b.currency, 1);
+    /* a device id of 32 bytes filters */
+    t = mk(3, 9);
+    memset(t.device_id, 'D', CL_LEDGER_DEVICE_ID_MAX);
+    t.device_id_len = CL_LEDGER_DEVICE_ID_MAX;
+    ck_assert_int_eq(lg->begin(&db, &t, NULL), CL_LEDGER_NEW);
+    memset(&c, 0, sizeof(c));
+    memset(&f, 0, sizeof(f));
+    f.device_id = t.device_id;
+    f.device_id_len = CL_LEDGER_DEVICE_ID_MAX;
+    ck_assert_int_eq(lg->list_txns(&db, &f, txn_cb, &c), CL_OK);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_uint_eq(c.ids[0], 3);
     /* get(): the bytes past each field's length are zero */
     memset(&o, 0xEE, sizeof(o));
     ck_assert_int_eq(lg->get(&db, mk(1, 0).id, &o), CL_OK);
@@ -671,6 +782,7 @@ START_TEST(test_sessions)
     ck_assert_uint_eq(out_s.state_len, 100);
     ck_assert_mem_eq(out_s.state, ses_a.state, 100);
     ck_assert_uint_eq(out_s.token_len, 16);
+    ck_assert_mem_eq(out_s.token, ses_a.token, 16);
     ck_assert_mem_eq(out_s.device_id, "dev-A", 5);
     /* the right token with another device id: not found */
     ck_assert_int_eq(ss->find(&db, ses_a.token, 16, (const uint8_t *)"dev-B", 5, &out_s),
@@ -1111,6 +1223,8 @@ static Suite *ledger_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_open);
     tcase_add_test(tc, test_open_fd_zero);
+    tcase_add_test(tc, test_busy_wait);
+    tcase_add_test(tc, test_special_names);
     tcase_add_test(tc, test_newer_schema);
     tcase_add_test(tc, test_closed);
     tcase_add_test(tc, test_begin_twice);
