@@ -13,7 +13,9 @@ not: `git checkout FILE`), configured without sanitizers for speed:
   python3 tests/scripts/mutate.py /tmp/mut lib/relay/relay_session.c /tmp/rs.json \
       --targets tests/relay/test_session --tests relay_session
 With two cores, two clones split one file: --shard 0/2 in one, --shard 1/2
-in the other (the same --seed), each writing its own OUT.json.
+in the other (the same --seed), each writing its own OUT.json. --lines
+A-B,C-D keeps the faults of those lines only (a file whose tests are slow:
+measure the functions that matter).
 Survivors need reading: some change nothing anyone can observe (an
 assignment another path repeats), the others are the tests to write.
 """
@@ -111,12 +113,17 @@ def main():
     ap.add_argument("--max", type=int, default=0); ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--shard", default="0/1",
                     help="K/N: only every N-th fault from the K-th (one clone per core)")
+    ap.add_argument("--lines", default="",
+                    help="A-B[,C-D]: only faults on these lines (1-based, inclusive)")
     a = ap.parse_args()
     a.repo = os.path.abspath(a.repo)
     path = os.path.join(a.repo, a.file)
     orig = open(path).read()
     src = orig.split("\n")
     ms = mutants(src)
+    if a.lines:
+        spans = [tuple(int(v) for v in r.split("-")) for r in a.lines.split(",")]
+        ms = [m for m in ms if any(lo <= m[0] + 1 <= hi for lo, hi in spans)]
     random.Random(a.seed).shuffle(ms)
     if a.max:
         ms = ms[:a.max]
