@@ -1216,6 +1216,43 @@ START_TEST(test_schema_checks)
 }
 END_TEST
 
+/* A row another program wrote past this port's bounds (a receipt of
+ * CL_LEDGER_RECEIPT_MAX + 1 bytes; the schema does not bound receipts)
+ * is refused whole, CL_ERR_IO, by every call that reads it. */
+START_TEST(test_foreign_rows)
+{
+    struct cl_ledger_txn t = mk(1, 5), o;
+    struct collect c;
+    sqlite3 *h;
+    char q[200];
+    ck_assert_int_eq(lg->begin(&db, &t, NULL), CL_LEDGER_NEW);
+    ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    snprintf(q, sizeof(q), "UPDATE txns SET receipt = zeroblob(%u) WHERE amount = 5",
+             CL_LEDGER_RECEIPT_MAX + 1);
+    ck_assert_int_eq(sqlite3_exec(h, q, NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(lg->get(&db, t.id, &o), CL_ERR_IO);
+    ck_assert_int_eq(lg->begin(&db, &t, &o), CL_ERR_IO);
+    memset(&c, 0, sizeof(c));
+    ck_assert_int_eq(lg->list_txns(&db, NULL, txn_cb, &c), CL_ERR_IO);
+    ck_assert_int_eq(c.n, 0);
+    /* CL_LEDGER_RECEIPT_MAX itself reads back */
+    snprintf(q, sizeof(q), "UPDATE txns SET receipt = zeroblob(%u) WHERE amount = 5",
+             CL_LEDGER_RECEIPT_MAX);
+    ck_assert_int_eq(sqlite3_exec(h, q, NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(lg->get(&db, t.id, &o), CL_OK);
+    ck_assert_uint_eq(o.receipt_len, CL_LEDGER_RECEIPT_MAX);
+    sqlite3_close(h);
+    /* a device id of one byte replaces its own session */
+    mk_ses(&ses_a, "tok-one", "1", 3, 4);
+    ck_assert_int_eq(ss->save(&db, &ses_a), CL_OK);
+    mk_ses(&ses_a, "tok-one", "1", 4, 5);
+    ck_assert_int_eq(ss->save(&db, &ses_a), CL_OK);
+    ck_assert_int_eq(ss->find(&db, ses_a.token, 7, (const uint8_t *)"1", 1, &out_s), CL_OK);
+    ck_assert_uint_eq(out_s.saved, 4);
+}
+END_TEST
+
 static Suite *ledger_suite(void)
 {
     Suite *s = suite_create("ledger_sqlite");
@@ -1236,6 +1273,7 @@ static Suite *ledger_suite(void)
     tcase_add_test(tc, test_listings);
     tcase_add_test(tc, test_listing_edges);
     tcase_add_test(tc, test_schema_checks);
+    tcase_add_test(tc, test_foreign_rows);
     tcase_add_test(tc, test_sessions);
     tcase_add_test(tc, test_session_bounds);
     tcase_add_test(tc, test_sqlite3_shell);
