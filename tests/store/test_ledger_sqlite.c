@@ -114,6 +114,10 @@ START_TEST(test_open)
     ck_assert_int_eq(cl_ledger_sqlite_open(&o, p, 0), CL_ERR_IO);
     ck_assert_int_eq(cl_ledger_sqlite_last(&o), 26);   /* SQLITE_NOTADB */
     ck_assert_ptr_null(o.db);
+    /* the next open starts clean */
+    ck_assert_int_eq(cl_ledger_sqlite_open(&o, path, 0), CL_OK);
+    ck_assert_int_eq(cl_ledger_sqlite_last(&o), 0);
+    cl_ledger_sqlite_close(&o);
     /* a new database is made 0600 whatever the umask (it holds resume
      * tokens), its -wal too */
     {
@@ -724,6 +728,9 @@ START_TEST(test_listing_edges)
     ck_assert_uint_eq(b.account_len, 1);
     ck_assert_uint_eq(b.account[0], 'a');
     ck_assert_uint_eq(b.currency, 978);
+    /* an account of 32 bytes has a balance */
+    ck_assert_int_eq(lg->balance(&db, t.account, CL_LEDGER_ACCOUNT_MAX, 978, &b), CL_OK);
+    ck_assert_uint_eq(b.account_len, CL_LEDGER_ACCOUNT_MAX);
     /* currency 1 is a currency (nothing moved it) */
     ck_assert_int_eq(lg->balance(&db, (const uint8_t *)"a", 1, 1, &b), CL_OK);
     ck_assert_int_eq(b.balance, 0);
@@ -783,6 +790,7 @@ START_TEST(test_sessions)
     ck_assert_mem_eq(out_s.state, ses_a.state, 100);
     ck_assert_uint_eq(out_s.token_len, 16);
     ck_assert_mem_eq(out_s.token, ses_a.token, 16);
+    ck_assert_uint_eq(out_s.device_id_len, 5);
     ck_assert_mem_eq(out_s.device_id, "dev-A", 5);
     /* the right token with another device id: not found */
     ck_assert_int_eq(ss->find(&db, ses_a.token, 16, (const uint8_t *)"dev-B", 5, &out_s),
@@ -827,7 +835,13 @@ START_TEST(test_sessions)
         cl_ledger_sqlite_close(&node2);
     }
     /* expire: sessions saved before 15 */
+    /* saved exactly at the limit: kept ("before" is strict) */
+    mk_ses(&b, "tok-at-15", "dev-A", 15, 1);
+    ck_assert_int_eq(ss->save(&db, &b), CL_OK);
     ck_assert_int_eq(ss->expire(&db, 15), 1);
+    ck_assert_int_eq(ss->find(&db, b.token, 9, (const uint8_t *)"dev-A", 5, &out_s), CL_OK);
+    ck_assert_int_eq(ss->drop(&db, b.token, 9), CL_OK);
+    mk_ses(&b, "tok-second", "dev-A", 20, 7);
     ck_assert_int_eq(ss->expire(&db, 15), 0);
     ck_assert_int_eq(ss->find(&db, ses_a.token, 16, (const uint8_t *)"dev-A", 5, &out_s),
                      CL_ERR_NOT_FOUND);
