@@ -178,7 +178,7 @@ END_TEST
  * then CL_ERR_TIMEOUT; 0 means the default, 5 s, not "do not wait". */
 START_TEST(test_busy_wait)
 {
-    struct cl_ledger_sqlite quick, dflt;
+    struct cl_ledger_sqlite quick, dflt, one;
     struct cl_ledger_txn t = mk(1, 5);
     int pfd[2], st;
     char c;
@@ -187,6 +187,8 @@ START_TEST(test_busy_wait)
     cl_ledger_sqlite_init(&dflt);
     ck_assert_int_eq(cl_ledger_sqlite_open(&quick, path, 50), CL_OK);
     ck_assert_int_eq(cl_ledger_sqlite_open(&dflt, path, 0), CL_OK);
+    cl_ledger_sqlite_init(&one);
+    ck_assert_int_eq(cl_ledger_sqlite_open(&one, path, 1), CL_OK);
     ck_assert_int_eq(pipe(pfd), 0);
     pid = fork();
     ck_assert_int_ge(pid, 0);
@@ -203,12 +205,14 @@ START_TEST(test_busy_wait)
     close(pfd[1]);
     ck_assert_int_eq(read(pfd[0], &c, 1), 1);
     close(pfd[0]);
+    ck_assert_int_eq(lg->begin(&one, &t, NULL), CL_ERR_TIMEOUT);   /* 1 ms is 1 ms */
     ck_assert_int_eq(lg->begin(&quick, &t, NULL), CL_ERR_TIMEOUT);
     ck_assert_int_eq(lg->begin(&dflt, &t, NULL), CL_LEDGER_NEW);   /* waited */
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
     ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     cl_ledger_sqlite_close(&quick);
     cl_ledger_sqlite_close(&dflt);
+    cl_ledger_sqlite_close(&one);
 }
 END_TEST
 
@@ -660,6 +664,11 @@ START_TEST(test_listings)
     ck_assert_int_eq(lg->list_txns(&db, &f, txn_cb, &c), CL_ERR_ARG);
     f.account_len = 33;
     ck_assert_int_eq(lg->list_txns(&db, &f, txn_cb, &c), CL_ERR_ARG);
+    memset(&f, 0, sizeof(f));
+    f.device_id = (const uint8_t *)"dev-B";
+    ck_assert_int_eq(lg->list_txns(&db, &f, txn_cb, &c), CL_ERR_ARG);   /* length 0 */
+    f.device_id_len = 33;
+    ck_assert_int_eq(lg->list_txns(&db, &f, txn_cb, &c), CL_ERR_ARG);
     ck_assert_int_eq(lg->list_txns(&db, NULL, NULL, &c), CL_ERR_ARG);
     /* balances: by account then currency; txn 5 pending moved nothing */
     memset(&c, 0, sizeof(c));
@@ -712,6 +721,16 @@ START_TEST(test_listing_edges)
     ck_assert_int_eq(lg->list_devices(&db, dev_cb, &c), CL_OK);
     ck_assert_int_eq(c.n, 2);
     ck_assert_str_eq(c.names[0], "d/1001/1001/1");
+    /* one-byte filters */
+    memset(&c, 0, sizeof(c));
+    memset(&f, 0, sizeof(f));
+    f.account = (const uint8_t *)"a";
+    f.account_len = 1;
+    f.device_id = (const uint8_t *)"d";
+    f.device_id_len = 1;
+    ck_assert_int_eq(lg->list_txns(&db, &f, txn_cb, &c), CL_OK);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_uint_eq(c.ids[0], 1);
     /* an account of 32 bytes filters */
     memset(&c, 0, sizeof(c));
     memset(&f, 0, sizeof(f));
@@ -731,7 +750,9 @@ START_TEST(test_listing_edges)
     /* an account of 32 bytes has a balance */
     ck_assert_int_eq(lg->balance(&db, t.account, CL_LEDGER_ACCOUNT_MAX, 978, &b), CL_OK);
     ck_assert_uint_eq(b.account_len, CL_LEDGER_ACCOUNT_MAX);
-    /* currency 1 is a currency (nothing moved it) */
+    /* currencies 1 and 999 are currencies (nothing moved them) */
+    ck_assert_int_eq(lg->balance(&db, (const uint8_t *)"a", 1, 999, &b), CL_OK);
+    ck_assert_uint_eq(b.currency, 999);
     ck_assert_int_eq(lg->balance(&db, (const uint8_t *)"a", 1, 1, &b), CL_OK);
     ck_assert_int_eq(b.balance, 0);
     ck_assert_uint_eq(b.currency, 1);
