@@ -714,6 +714,61 @@ START_TEST(test_term_flow)
 }
 END_TEST
 
+/* The page line only under a transaction of several pages; escape
+ * sequences with a numeric argument read whole (leading zero, two digits). */
+START_TEST(test_term_edges)
+{
+    struct term_rig r;
+    struct cl_ui ui;
+    struct cl_ui_screen sc;
+    struct cl_ui_event ev;
+    static char buf[65536];
+    const char *f;
+
+    rig_open(&r);
+    ui = cl_ui_term_ui(&r.t);
+    (void)drawn(&r, buf, sizeof(buf));
+    screen(&sc, CL_UI_TXN, 1, "Pay EUR 1.00\n");
+    sc.flags = CL_UI_F_CONFIRM | CL_UI_F_CANCEL;
+    sc.pages = 2;
+    ck_assert_int_eq(ui.ops->show(ui.ctx, &sc), CL_OK);
+    f = last_frame(drawn(&r, buf, sizeof(buf)));
+    ck_assert_ptr_nonnull(strstr(f, "\r\n [Enter] OK  [Esc] Cancel  page 1/2 [+/-]\r\n"));
+    sc.page = 1;
+    ck_assert_int_eq(ui.ops->show(ui.ctx, &sc), CL_OK);
+    f = last_frame(drawn(&r, buf, sizeof(buf)));
+    ck_assert_ptr_nonnull(strstr(f, " page 2/2 [+/-]\r\n"));
+    sc.pages = 1;
+    sc.page = 0;
+    ck_assert_int_eq(ui.ops->show(ui.ctx, &sc), CL_OK);
+    f = last_frame(drawn(&r, buf, sizeof(buf)));
+    ck_assert_ptr_nonnull(strstr(f, "\r\n [Enter] OK  [Esc] Cancel  \r\n"));
+    ck_assert_ptr_null(strstr(f, "page"));
+
+    /* ESC [ 0 5 ~ is PgUp (5), ESC [ 3 5 ~ no key here, ESC [ 0 3 ~ Delete */
+    type(&r, "\033[05~\033[35~\033[06~");
+    ck_assert_int_eq(ui.ops->poll(ui.ctx, 10, &ev), CL_OK);
+    ck_assert_uint_eq(ev.key, CL_UI_KEY_UP);
+    ck_assert_int_eq(ui.ops->poll(ui.ctx, 11, &ev), CL_OK);
+    ck_assert_uint_eq(ev.key, CL_UI_KEY_DOWN);
+    ck_assert_int_eq(ui.ops->poll(ui.ctx, 12, &ev), CL_ERR_AGAIN);
+    pin_screen(&sc, 2);
+    ck_assert_int_eq(ui.ops->show(ui.ctx, &sc), CL_OK);
+    type(&r, "12\033[03~\033[35~");
+    ck_assert_int_eq(ui.ops->poll(ui.ctx, 20, &ev), CL_ERR_AGAIN);
+    ck_assert_uint_eq(r.t.entry_len, 1);
+    ck_assert_uint_eq(r.t.entry[0], 1);
+    type(&r, "034\r");
+    ck_assert_int_eq(ui.ops->poll(ui.ctx, 21, &ev), CL_OK);
+    ck_assert_uint_eq(ev.type, CL_UI_EV_PIN);
+    ck_assert_uint_eq(ev.at, 21);
+    ck_assert_uint_eq(ev.len, 4);
+    ck_assert_mem_eq(ev.data, "\x01\x00\x03\x04", 4);
+    cl_ui_event_wipe(&ev);
+    rig_close(&r);
+}
+END_TEST
+
 START_TEST(test_term_args)
 {
     struct cl_ui_term t;
@@ -774,6 +829,7 @@ static Suite *ui_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("term");
     tcase_add_test(tc, test_term_flow);
+    tcase_add_test(tc, test_term_edges);
     tcase_add_test(tc, test_term_args);
     suite_add_tcase(s, tc);
     return s;
