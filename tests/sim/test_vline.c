@@ -6,6 +6,7 @@
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE 1
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -133,6 +134,62 @@ START_TEST(vline_tcp_unix)
 }
 END_TEST
 
+static int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) != -1)
+            n++;
+    return n;
+}
+
+/* The NULL contract, a Unix path at its longest, and no descriptor left
+ * behind by a listen or connect that fails. */
+START_TEST(vline_edges)
+{
+    struct cl_vline a, b;
+    struct cl_vline_event ev;
+    char path[128], spec[140];
+    int before;
+    size_t n;
+
+    cl_vline_init(&a);
+    cl_vline_init(&b);
+    ck_assert_int_eq(cl_vline_listen(NULL, "pty"), CL_ERR_ARG);
+    ck_assert_int_eq(cl_vline_listen(&a, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_vline_connect(NULL, "pty:/dev/null"), CL_ERR_ARG);
+    ck_assert_int_eq(cl_vline_connect(&a, NULL), CL_ERR_ARG);
+    ck_assert_int_eq(cl_vline_recv(NULL, &ev, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_vline_recv(&a, NULL, 0), CL_ERR_ARG);
+    ck_assert_int_eq(cl_vline_fd(&a), -1);
+
+    /* "unix:" + path + NUL fits the 108-byte name: a path of 102 bytes */
+    n = (size_t)snprintf(path, sizeof(path), "/tmp/cl-vl-%d-", (int)getpid());
+    memset(path + n, 'p', 102 - n);
+    path[102] = '\0';
+    snprintf(spec, sizeof(spec), "unix:%s", path);
+    ck_assert_int_eq(cl_vline_listen(&a, spec), CL_OK);
+    ck_assert_str_eq(cl_vline_name(&a), spec);
+    cl_vline_close(&a);
+    ck_assert_int_eq(access(path, F_OK), -1);
+    strcat(spec, "q");   /* 103 */
+    ck_assert_int_eq(cl_vline_listen(&a, spec), CL_ERR_ARG);
+    ck_assert_int_eq(cl_vline_connect(&a, spec), CL_ERR_ARG);
+
+    before = open_fds();
+    ck_assert_int_eq(cl_vline_listen(&b, "tcp:127.0.0.1:0"), CL_OK);
+    snprintf(spec, sizeof(spec), "%s", cl_vline_name(&b));
+    ck_assert_int_eq(cl_vline_listen(&a, spec), CL_ERR_IO);          /* port in use */
+    ck_assert_int_eq(cl_vline_listen(&a, "unix:/nonexistent/dir/s"), CL_ERR_IO);
+    ck_assert_int_eq(cl_vline_connect(&a, "unix:/nonexistent/dir/s"), CL_ERR_IO);
+    cl_vline_close(&b);
+    ck_assert_int_eq(cl_vline_connect(&a, spec), CL_ERR_IO);         /* refused now */
+    ck_assert_int_eq(cl_vline_connect(&a, "pty:/nonexistent/x"), CL_ERR_IO);
+    ck_assert_int_eq(open_fds(), before);
+    ck_assert_int_eq(cl_vline_fd(&a), -1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vline");
@@ -140,6 +197,7 @@ int main(void)
     tcase_add_test(tc, vline_socketpair);
     tcase_add_test(tc, vline_pty);
     tcase_add_test(tc, vline_tcp_unix);
+    tcase_add_test(tc, vline_edges);
     suite_add_tcase(s, tc);
     return cl_test_run(s);
 }
