@@ -738,6 +738,11 @@ START_TEST(test_term_edges)
     ck_assert_int_eq(ui.ops->show(ui.ctx, &sc), CL_OK);
     f = last_frame(drawn(&r, buf, sizeof(buf)));
     ck_assert_ptr_nonnull(strstr(f, " page 2/2 [+/-]\r\n"));
+    sc.pages = 12;   /* numbers of two digits */
+    sc.page = 10;
+    ck_assert_int_eq(ui.ops->show(ui.ctx, &sc), CL_OK);
+    f = last_frame(drawn(&r, buf, sizeof(buf)));
+    ck_assert_ptr_nonnull(strstr(f, " page 11/12 [+/-]\r\n"));
     sc.pages = 1;
     sc.page = 0;
     ck_assert_int_eq(ui.ops->show(ui.ctx, &sc), CL_OK);
@@ -747,8 +752,11 @@ START_TEST(test_term_edges)
 
     /* ESC [ 0 5 ~ is PgUp (5), ESC [ 3 5 ~ no key here, ESC [ 0 3 ~ Delete */
     type(&r, "\033[05~\033[35~\033[06~");
+    memset(&ev, 0xEE, sizeof(ev));   /* a key event is whole: no field left over */
     ck_assert_int_eq(ui.ops->poll(ui.ctx, 10, &ev), CL_OK);
     ck_assert_uint_eq(ev.key, CL_UI_KEY_UP);
+    ck_assert_uint_eq(ev.len, 0);
+    ck_assert_uint_eq(ev.data[0], 0);
     ck_assert_int_eq(ui.ops->poll(ui.ctx, 11, &ev), CL_OK);
     ck_assert_uint_eq(ev.key, CL_UI_KEY_DOWN);
     ck_assert_int_eq(ui.ops->poll(ui.ctx, 12, &ev), CL_ERR_AGAIN);
