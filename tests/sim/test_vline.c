@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "cardlink/error.h"
 #include "test_util.h"
@@ -40,9 +41,10 @@ static void all_events(struct cl_vline *a, struct cl_vline *b)
     ck_assert_uint_eq(f, 512);
     ck_assert_uint_eq(d, 32);
     ck_assert_uint_eq(clk, 4000000);
-    /* DATA of every byte value, split in frames of 1024 */
+    /* DATA of every byte value, split in frames of 1024 (a pattern whose
+     * period is not 1024, so a frame sent from the wrong offset shows) */
     for (i = 0; i < sizeof(big); i++)
-        big[i] = (uint8_t)i;
+        big[i] = (uint8_t)(i ^ (i >> 8));
     ck_assert_int_eq(cl_vline_send_data(b, big, sizeof(big)), CL_OK);
     while (got < sizeof(big)) {
         ck_assert_int_eq(cl_vline_recv(a, &ev, 2000), CL_OK);
@@ -179,6 +181,12 @@ START_TEST(vline_edges)
     before = open_fds();
     ck_assert_int_eq(cl_vline_listen(&b, "tcp:127.0.0.1:0"), CL_OK);
     snprintf(spec, sizeof(spec), "%s", cl_vline_name(&b));
+    ck_assert_int_eq(cl_vline_connect(&a, spec), CL_OK);
+    ck_assert_str_eq(cl_vline_name(&a), spec);   /* the peer it was given */
+    ck_assert_int_eq(cl_vline_send_data(&a, NULL, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_vline_send_data(&a, NULL, 0), CL_OK);
+    cl_vline_close(&a);
+    ck_assert_int_eq(cl_vline_send_data(&a, NULL, 0), CL_ERR_STATE);
     ck_assert_int_eq(cl_vline_listen(&a, spec), CL_ERR_IO);          /* port in use */
     ck_assert_int_eq(cl_vline_listen(&a, "unix:/nonexistent/dir/s"), CL_ERR_IO);
     ck_assert_int_eq(cl_vline_connect(&a, "unix:/nonexistent/dir/s"), CL_ERR_IO);
@@ -187,6 +195,30 @@ START_TEST(vline_edges)
     ck_assert_int_eq(cl_vline_connect(&a, "pty:/nonexistent/x"), CL_ERR_IO);
     ck_assert_int_eq(open_fds(), before);
     ck_assert_int_eq(cl_vline_fd(&a), -1);
+
+    /* recv with a negative time-out waits for as long as it takes */
+    {
+        int sv[2];
+        pid_t pid;
+        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            struct cl_vline c;
+            cl_vline_init(&c);
+            usleep(300 * 1000);
+            _exit(cl_vline_open_fd(&c, sv[1]) == CL_OK &&
+                          cl_vline_send(&c, CL_VLINE_CARD_INSERTED, NULL, 0) == CL_OK
+                      ? 0
+                      : 1);
+        }
+        close(sv[1]);
+        ck_assert_int_eq(cl_vline_open_fd(&a, sv[0]), CL_OK);
+        ck_assert_int_eq(cl_vline_recv(&a, &ev, -1), CL_OK);
+        ck_assert_uint_eq(ev.type, CL_VLINE_CARD_INSERTED);
+        ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+        cl_vline_close(&a);
+    }
 }
 END_TEST
 
