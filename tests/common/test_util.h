@@ -43,4 +43,8 @@ size_t cl_test_doc_example(const char *path, const char *kind, const char *name,
 /* Run one suite and return the process exit status (0 when all passed). */
 int cl_test_run(Suite *s);
 
+/* How many descriptors below 1024 the process has open (leak checks:
+ * count before, do the calls, count after). */
+int cl_test_open_fds(void);
+
 #endif

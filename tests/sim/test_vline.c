@@ -6,7 +6,6 @@
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE 1
 #include <check.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -136,15 +135,6 @@ START_TEST(vline_tcp_unix)
 }
 END_TEST
 
-static int open_fds(void)
-{
-    int n = 0;
-    for (int fd = 0; fd < 1024; fd++)
-        if (fcntl(fd, F_GETFD) != -1)
-            n++;
-    return n;
-}
-
 /* The NULL contract, a Unix path at its longest, and no descriptor left
  * behind by a listen or connect that fails. */
 START_TEST(vline_edges)
@@ -178,7 +168,7 @@ START_TEST(vline_edges)
     ck_assert_int_eq(cl_vline_listen(&a, spec), CL_ERR_ARG);
     ck_assert_int_eq(cl_vline_connect(&a, spec), CL_ERR_ARG);
 
-    before = open_fds();
+    before = cl_test_open_fds();
     ck_assert_int_eq(cl_vline_listen(&b, "tcp:127.0.0.1:0"), CL_OK);
     snprintf(spec, sizeof(spec), "%s", cl_vline_name(&b));
     ck_assert_int_eq(cl_vline_connect(&a, spec), CL_OK);
@@ -193,7 +183,7 @@ START_TEST(vline_edges)
     cl_vline_close(&b);
     ck_assert_int_eq(cl_vline_connect(&a, spec), CL_ERR_IO);         /* refused now */
     ck_assert_int_eq(cl_vline_connect(&a, "pty:/nonexistent/x"), CL_ERR_IO);
-    ck_assert_int_eq(open_fds(), before);
+    ck_assert_int_eq(cl_test_open_fds(), before);
     ck_assert_int_eq(cl_vline_fd(&a), -1);
 
     /* recv with a negative time-out waits for as long as it takes */

@@ -137,15 +137,6 @@ START_TEST(test_open)
 }
 END_TEST
 
-static int open_fds(void)
-{
-    int n = 0;
-    for (int fd = 0; fd < 1024; fd++)
-        if (fcntl(fd, F_GETFD) != -1)
-            n++;
-    return n;
-}
-
 /* A server that closed its standard input: the file made 0600 before
  * SQLite opens it may get descriptor 0, which must be closed like any
  * other. (SQLite itself then parks /dev/null on descriptors 0..2 rather
@@ -158,12 +149,12 @@ START_TEST(test_open_fd_zero)
     int keep = dup(0), before;
     ck_assert_int_ge(keep, 0);
     close(0);
-    before = open_fds();
+    before = cl_test_open_fds();
     snprintf(p, sizeof(p), "%s/fd0.db", dir);
     cl_ledger_sqlite_init(&o);
     ck_assert_int_eq(cl_ledger_sqlite_open(&o, p, 0), CL_OK);
     cl_ledger_sqlite_close(&o);
-    ck_assert_int_le(open_fds(), before + 1);
+    ck_assert_int_le(cl_test_open_fds(), before + 1);
     n = readlink("/proc/self/fd/0", at0, sizeof(at0) - 1);
     if (n >= 0) {
         at0[n] = '\0';

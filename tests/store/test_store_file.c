@@ -365,15 +365,6 @@ START_TEST(test_modes)
 }
 END_TEST
 
-static int open_fds(void)
-{
-    int n = 0;
-    for (int fd = 0; fd < 1024; fd++)
-        if (fcntl(fd, F_GETFD) != -1)
-            n++;
-    return n;
-}
-
 /* A device runs for months: no call leaves a descriptor open, whether it
  * succeeds or fails. */
 START_TEST(test_no_fd_leak)
@@ -381,7 +372,7 @@ START_TEST(test_no_fd_leak)
     struct cl_store_file o;
     char sub[300], lockdir[400];
     uint8_t b[8];
-    int before = open_fds();
+    int before = cl_test_open_fds();
     cl_store_file_init(&o);
     for (int i = 0; i < 3; i++) {
         ck_assert_int_eq(cl_store_file_open(&o, dir), CL_ERR_STATE);   /* locked */
@@ -397,7 +388,7 @@ START_TEST(test_no_fd_leak)
         /* close and open again (the stale-file scan runs each time) */
         cl_store_file_close(&sf);
         ck_assert_int_eq(cl_store_file_open(&sf, dir), CL_OK);
-        ck_assert_int_eq(open_fds(), before);
+        ck_assert_int_eq(cl_test_open_fds(), before);
     }
     /* a lock file that cannot be opened (a directory in its place) */
     snprintf(sub, sizeof(sub), "%s/x", dir);
@@ -406,7 +397,7 @@ START_TEST(test_no_fd_leak)
     ck_assert_int_eq(mkdir(lockdir, 0700), 0);
     ck_assert_int_eq(cl_store_file_open(&o, sub), CL_ERR_IO);
     ck_assert_int_eq(o.dirfd, -1);
-    ck_assert_int_eq(open_fds(), before);
+    ck_assert_int_eq(cl_test_open_fds(), before);
 }
 END_TEST
 
