@@ -26,11 +26,19 @@ static void child_pump(struct cl_sim *sim, struct cl_vline *vl)
 {
     const uint8_t *p;
     size_t n;
+    int rv;
 
     while (cl_sim_want(sim) == CL_SIM_SEND) {
         n = cl_sim_pull(sim, &p);
-        if (n == 0 || cl_vline_send_data(vl, p, n) != CL_OK ||
-            cl_sim_sent(sim, n) != CL_OK)
+        if (n == 0)
+            _exit(3);
+        rv = cl_vline_send_data(vl, p, n);
+        /* The device hung up while the card still answered (it sends a
+         * command after pulling the card and closes once it sees the
+         * removal): the end, as when recv sees it. */
+        if (rv == CL_ERR_CLOSED)
+            _exit(cl_sim_stats(sim)->clock_mismatch == 0 ? 0 : 7);
+        if (rv != CL_OK || cl_sim_sent(sim, n) != CL_OK)
             _exit(3);
     }
 }
