@@ -94,6 +94,7 @@ static const struct cl_store mstore_port = {ms_read, ms_write, ms_erase};
 static struct cl_sim sim;
 static unsigned napdu;   /* commands that reached the card application */
 static bool inverse;     /* the card answers in the inverse convention */
+static bool vary;        /* answers of 0..3 data bytes before 90 00, by count */
 
 static int app_process(void *ctx, const uint8_t *cmd, size_t n, uint8_t *r, size_t rs, size_t *rl)
 {
@@ -102,9 +103,15 @@ static int app_process(void *ctx, const uint8_t *cmd, size_t n, uint8_t *r, size
     (void)n;
     ck_assert_uint_ge(rs, 2);
     napdu++;
-    r[0] = 0x90;
-    r[1] = 0x00;
-    *rl = 2;
+    *rl = 0;
+    if (vary) {   /* nonzero bytes, a length that moves the log's records */
+        size_t i, extra = napdu % 4;
+        ck_assert_uint_ge(rs, extra + 2);
+        for (i = 0; i < extra; i++)
+            r[(*rl)++] = (uint8_t)(0xC0 + napdu + i);
+    }
+    r[(*rl)++] = 0x90;
+    r[(*rl)++] = 0x00;
     return CL_OK;
 }
 
@@ -204,6 +211,7 @@ static void setup(void)
 {
     memset(&ms, 0, sizeof(ms));
     napdu = 0;
+    vary = false;
     n_inserted = 0;
     dlen = 0;
     inverse = false;
@@ -542,6 +550,125 @@ START_TEST(t_reboot_order)
 }
 END_TEST
 
+/* Answers of different lengths (their records move in the log) come back
+ * byte for byte after a reboot; the evicted ones are refused. */
+START_TEST(t_reboot_answers_exact)
+{
+    uint8_t held[6][8];
+    size_t held_len[6];
+    unsigned k;
+
+    vary = true;
+    online();
+    for (k = 0; k < 6; k++) {
+        apdu_txn(k);
+        ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+        ck_assert_uint_le(ans.u.apdu.apdu.len, sizeof(held[k]));
+        held_len[k] = ans.u.apdu.apdu.len;
+        memcpy(held[k], ans.u.apdu.apdu.data, held_len[k]);
+    }
+    ck_assert_uint_eq(held_len[0], 3);   /* 1 + 2: the lengths do move */
+    ck_assert_uint_eq(held_len[2], 5);
+    ck_assert_uint_eq(held_len[3], 2);
+    cl_dev_free(&dev);
+    ck_assert_int_eq(boot(), CL_OK);
+    online();
+    for (k = 2; k < 6; k++) {           /* the four slots, as recorded */
+        apdu_txn(k);
+        ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+        ck_assert_uint_eq(ans.u.apdu.apdu.len, held_len[k]);
+        ck_assert_mem_eq(ans.u.apdu.apdu.data, held[k], held_len[k]);
+    }
+    apdu_txn(1);
+    ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_DUPLICATE);
+    ck_assert_uint_eq(napdu, 6);
+}
+END_TEST
+
+/* A list stored full (CL_DEV_TXN_IDS ids) loads: its oldest and newest
+ * ids are refused; a new id runs and pushes the oldest out. */
+START_TEST(t_full_list_reboot)
+{
+    static uint8_t rec[2 + CL_DEV_TXN_IDS * 16];
+    const uint8_t *r;
+    size_t len;
+    uint8_t id[16];
+    unsigned i;
+
+    cl_dev_free(&dev);
+    rec[0] = (uint8_t)(CL_DEV_TXN_IDS >> 8);
+    rec[1] = (uint8_t)CL_DEV_TXN_IDS;
+    for (i = 0; i < CL_DEV_TXN_IDS; i++)
+        txn_id(rec + 2 + i * 16, 1000 + i);
+    ck_assert_int_eq(ms_write(NULL, CL_STORE_KEY_TXN_IDS, rec, sizeof(rec)), CL_OK);
+    ck_assert_int_eq(boot(), CL_OK);
+    online();
+    apdu_txn(1000);
+    ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_DUPLICATE);
+    apdu_txn(1000 + CL_DEV_TXN_IDS - 1);
+    ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_DUPLICATE);
+    ck_assert_uint_eq(napdu, 0);
+    apdu_txn(5);
+    expect_executed();
+    ck_assert_uint_eq(napdu, 1);
+    r = record(CL_STORE_KEY_TXN_IDS, &len);
+    ck_assert_uint_eq(len, sizeof(rec));
+    txn_id(id, 1001);
+    ck_assert_mem_eq(r + 2, id, 16);
+    txn_id(id, 5);
+    ck_assert_mem_eq(r + 2 + (CL_DEV_TXN_IDS - 1) * 16, id, 16);
+}
+END_TEST
+
+/* An old store whose log is full (every slot, no id list): every one of
+ * its ids enters the list, so each is still refused once new answers
+ * have pushed the old ones out of the slots. */
+START_TEST(t_old_record_full)
+{
+    uint8_t rec[1 + CL_DEV_TXN_SLOTS * 18], id[16];
+    const uint8_t *r;
+    size_t len;
+    unsigned k;
+
+    cl_dev_free(&dev);
+    rec[0] = CL_DEV_TXN_SLOTS;
+    for (k = 0; k < CL_DEV_TXN_SLOTS; k++) {
+        txn_id(rec + 1 + k * 18, 600 + k);
+        rec[1 + k * 18 + 16] = rec[1 + k * 18 + 17] = 0;   /* in progress */
+    }
+    ck_assert_int_eq(ms_write(NULL, CL_STORE_KEY_TXN_LOG, rec, sizeof(rec)), CL_OK);
+    ck_assert_int_eq(boot(), CL_OK);
+    online();
+    for (k = 0; k < CL_DEV_TXN_SLOTS; k++) {
+        apdu_txn(700 + k);
+        expect_executed();
+    }
+    for (k = 0; k < CL_DEV_TXN_SLOTS; k++) {
+        apdu_txn(600 + k);
+        ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_DUPLICATE);
+    }
+    ck_assert_uint_eq(napdu, CL_DEV_TXN_SLOTS);
+    r = record(CL_STORE_KEY_TXN_IDS, &len);
+    ck_assert_uint_eq(len, 2 + 2 * CL_DEV_TXN_SLOTS * 16);
+    for (k = 0; k < CL_DEV_TXN_SLOTS; k++) {   /* the log's ids first, in order */
+        txn_id(id, 600 + k);
+        ck_assert_mem_eq(r + 2 + k * 16, id, 16);
+    }
+}
+END_TEST
+
+/* A record of no bytes at all is neither format: the setup fails. */
+START_TEST(t_empty_record)
+{
+    const uint8_t none[1] = {0};
+
+    cl_dev_free(&dev);
+    ck_assert_int_eq(ms_write(NULL, _i == 0 ? CL_STORE_KEY_TXN_LOG : CL_STORE_KEY_TXN_IDS,
+                              none, 0), CL_OK);
+    ck_assert_int_eq(boot(), CL_ERR_MALFORMED);
+}
+END_TEST
+
 /* ------------------------------------------------------------ §5.6 */
 
 /* The card is active before any session: CARD-INSERTED goes once the
@@ -748,6 +875,10 @@ static Suite *device_log_suite(void)
     tcase_add_test(tc, t_window);
     tcase_add_test(tc, t_store_fails);
     tcase_add_test(tc, t_old_record);
+    tcase_add_test(tc, t_old_record_full);
+    tcase_add_test(tc, t_full_list_reboot);
+    tcase_add_test(tc, t_reboot_answers_exact);
+    tcase_add_loop_test(tc, t_empty_record, 0, 2);
     tcase_add_loop_test(tc, t_bad_list, 0, (int)(sizeof(bad_lists) / sizeof(bad_lists[0])));
     tcase_add_loop_test(tc, t_records, 0, (int)(sizeof(records) / sizeof(records[0])));
     tcase_add_loop_test(tc, t_reboot_order, 0, 2);
