@@ -183,12 +183,16 @@ struct cl_relay_session_config {
     size_t nversions;                 /* 1..8 */
     const uint8_t *device_id;         /* 1..32 bytes (required for a device) */
     size_t device_id_len;
-    struct cl_relay_caps caps;        /* sent in HELLO; features bit RESUME enables resumption */
+    struct cl_relay_caps caps;        /* sent in HELLO; features bit RESUME enables resumption;
+                                       * max_msg above rx_size (or 0 with rx_size below
+                                       * §5.1's 512) goes out as rx_size */
     const char *software;             /* NULL or 1..32 printable characters */
     uint32_t hello_timeout_ms;        /* HELLO unanswered: LINK_DEAD; 0 = 10000 */
     /* server */
     uint16_t keepalive_s;             /* K announced in HELLO-ACK; 0 = none */
-    uint16_t max_msg;                 /* announced in HELLO-ACK; 0 = absent */
+    uint16_t max_msg;                 /* announced in HELLO-ACK; 0 = absent (no limit) when
+                                       * rx_size takes any message; never above rx_size:
+                                       * a smaller rx goes out as its size */
     /* both */
     uint8_t keepalive_missed;         /* intervals of silence before the link is dead; 0 = 3 */
     uint32_t ack_delay_ms;            /* send KEEPALIVE with ACK when nothing else carried
@@ -256,8 +260,8 @@ void cl_relay_session_init(struct cl_relay_session *s);
 /*
  * Set the engine up for a role over caller buffers, from any prior content
  * of *s (it need not be zeroed or initialised): rx[0..rx_size) holds one
- * incoming message (its size is the largest message accepted; a device
- * should announce it as caps.max_msg), replay[0..replay_size) the replay
+ * incoming message (its size is the largest message accepted; HELLO and
+ * HELLO-ACK never announce more), replay[0..replay_size) the replay
  * buffer (each message takes its size + 3; NULL / 0: nothing can be sent
  * but control messages). cfg and the buffers must stay valid.
  * Returns CL_OK, or CL_ERR_ARG (s, cfg or rx NULL, role not DEVICE or

@@ -91,6 +91,19 @@ static void auto_error(struct cl_relay_session *s, uint8_t code, int ref)
         cl_rs_fail(s, rc);
 }
 
+/* The max message to announce: cfg (0: the field left out, which the peer
+ * reads as `absent` bytes), but never more than rx holds: a smaller rx is
+ * announced as its size, so the peer never sends what this side cannot
+ * take (such a message ends the session with CLOSE TOO_LARGE). */
+static uint16_t rx_limit(const struct cl_relay_session *s, uint16_t cfg, size_t absent)
+{
+    size_t rx = s->in.size;
+
+    if (rx >= (cfg != 0 ? cfg : absent))
+        return cfg;
+    return rx > 0xFFFFu ? 0xFFFFu : (uint16_t)rx;
+}
+
 /* see cardlink/relay_session.h */
 int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now)
 {
@@ -111,6 +124,7 @@ int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now)
     m.u.hello.device_id.data = c->device_id;
     m.u.hello.device_id.len = c->device_id_len;
     m.u.hello.caps = c->caps;
+    m.u.hello.caps.max_msg = rx_limit(s, c->caps.max_msg, 512u);   /* §5.1's default */
     if (c->software != NULL) {
         size_t n = 0;
         while (n <= 32 && c->software[n] != '\0')
@@ -258,7 +272,7 @@ static void server_hello(struct cl_relay_session *s, uint32_t now)
     m.u.hello_ack.token.data = s->token;
     m.u.hello_ack.token.len = s->token_len;
     m.u.hello_ack.keepalive = c->keepalive_s;
-    m.u.hello_ack.max_msg = c->max_msg;
+    m.u.hello_ack.max_msg = rx_limit(s, c->max_msg, CL_RELAY_MSG_MAX);   /* absent: none */
     if (cl_rs_ctrl(s, &m, true) != CL_OK)
         cl_rs_fail(s, CL_ERR_INTERNAL);
     else

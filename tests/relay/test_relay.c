@@ -214,6 +214,7 @@ static void b_hello_ack(struct cl_relay_msg *m)
     m->u.hello_ack.version = 1;
     m->u.hello_ack.token = hb(TOKEN);
     m->u.hello_ack.keepalive = 30;
+    m->u.hello_ack.max_msg = 2048;
 }
 
 static void b_hello_ack_resumed(struct cl_relay_msg *m)

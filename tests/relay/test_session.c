@@ -2628,6 +2628,49 @@ START_TEST(test_send_clears_header)
 }
 END_TEST
 
+/* The max message each side announces is never more than its receive
+ * buffer takes: a smaller buffer goes out as its size (HELLO's default
+ * being 512, HELLO-ACK's none). */
+static const struct {
+    size_t drx, srx;         /* receive buffer sizes */
+    uint16_t dcfg, scfg;     /* configured: caps.max_msg, max_msg */
+    uint16_t hello, ack;     /* announced (0: the field left out) */
+} announced[] = {
+    {1024, 2048, 0, 0, 0, 2048},
+    {512, 2048, 0, 100, 0, 100},
+    {511, 2048, 0, 2048, 511, 2048},
+    {300, 2048, 0, 4096, 300, 2048},
+    {1024, 65543, 1024, 0, 1024, 0},       /* any message: none announced */
+    {1000, 65542, 1024, 0, 1000, 65535},
+    {1024, 2047, 100, 0, 100, 2047},
+    {8, 2048, 0, 0, 8, 2048},               /* the smallest buffer setup takes */
+};
+
+START_TEST(test_announced_max)
+{
+    static uint8_t big_rx[65543];
+    struct cl_relay_msg m;
+
+    pair_init(&P);
+    P.dcfg.caps.max_msg = announced[_i].dcfg;
+    P.scfg.max_msg = announced[_i].scfg;
+    sinit(&P.dev, CL_RELAY_DEVICE, &P.dcfg, P.drx, announced[_i].drx, P.drb, sizeof(P.drb));
+    sinit(&P.srv, CL_RELAY_SERVER, &P.scfg, big_rx, announced[_i].srx, P.srb, sizeof(P.srb));
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    ck_assert_int_eq(cl_relay_decode(P.last, P.last_len, &m), CL_OK);
+    ck_assert_uint_eq(m.u.hello.caps.max_msg, announced[_i].hello);
+    ck_assert_int_eq(cl_relay_server_accept(&P.srv, P.now, tok, sizeof(tok)), CL_OK);
+    ck_assert_int_eq(sfeed(&P.srv, P.now, P.last, P.last_len, &P.last_len), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
+    ck_assert_int_eq(cl_relay_decode(P.last, P.last_len, &m), CL_OK);
+    ck_assert_uint_eq(m.type, CL_RELAY_HELLO_ACK);
+    ck_assert_uint_eq(m.u.hello_ack.max_msg, announced[_i].ack);
+    cl_relay_session_free(&P.dev);
+    cl_relay_session_free(&P.srv);
+}
+END_TEST
+
 static Suite *session_suite(void)
 {
     Suite *s = suite_create("relay_session");
@@ -2667,6 +2710,7 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_idempotency_orphan);
     suite_add_tcase(s, tc);
     tc = tcase_create("issue11");
+    tcase_add_loop_test(tc, test_announced_max, 0, (int)(sizeof(announced) / sizeof(announced[0])));
     tcase_add_test(tc, test_close_handshake);
     tcase_add_test(tc, test_close_after_queue);
     tcase_add_test(tc, test_two_messages_one_feed);
