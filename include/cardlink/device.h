@@ -454,7 +454,9 @@ CL_WUR int cl_dev_card_fail(struct cl_dev *d, uint32_t now, int err);
  * reader hands it over, parsed leniently when it parses) and the protocol
  * running, 0 or 1. The PIN state is cleared; after an insertion
  * CARD-INSERTED goes to the server, after a CARD-RESET the job answers.
- * Returns CL_OK, CL_ERR_ARG (NULL d, atr NULL, atr_len 0 or above
+ * An ATR of one byte (TS alone: no relay message can carry it) ends the
+ * reset as cl_dev_card_fail(d, now, CL_ERR_TRUNCATED) would, CTRL OFF
+ * next. Returns CL_OK, CL_ERR_ARG (NULL d, atr NULL, atr_len 0 or above
  * CL_ATR_MAX, protocol above 1), CL_ERR_STATE (no reset was asked, or not
  * cfg.apdu_card).
  */

@@ -185,11 +185,12 @@ int cl_dev_card_apdu_reset(struct cl_dev *d, uint32_t now, const uint8_t *atr, s
     if (!d->cfg.apdu_card || d->ac.st != AC_CTRL || d->ac.ctrl == CL_CARD_CTRL_OFF)
         return CL_ERR_STATE;
     d->now = now;
-    if (cl_atr_parse_lenient(&d->ac.atr, atr, atr_len, &warn) != CL_OK) {
-        memset(&d->ac.atr, 0, sizeof(d->ac.atr));   /* kept as handed over */
-        memcpy(d->ac.atr.raw, atr, atr_len);
-        d->ac.atr.len = (uint8_t)atr_len;
-    }
+    if (atr_len < 2)   /* TS alone: no message carries it (§5.6: 2..33 bytes) */
+        return cl_devac_fail(d, now, CL_ERR_TRUNCATED);
+    if (cl_atr_parse_lenient(&d->ac.atr, atr, atr_len, &warn) != CL_OK)
+        memset(&d->ac.atr, 0, sizeof(d->ac.atr));   /* no decoding */
+    memcpy(d->ac.atr.raw, atr, atr_len);   /* as handed over, bytes past its end too */
+    d->ac.atr.len = (uint8_t)atr_len;
     d->ac.protocol = protocol;
     d->ac.st = AC_IDLE;
     d->ac.ctrl = CL_CARD_CTRL_NONE;

@@ -17,14 +17,14 @@
 static struct cl_dev dev;
 static struct cl_relay_session srv;
 static struct cl_relay_session_config scfg;
-static uint8_t srx[CL_DEV_MSG_MAX], srb[4096];
+static uint8_t srx[2 * CL_DEV_MSG_MAX], srb[4096];   /* the longest answer fits */
 static struct cl_relay_event sev;
 static bool sev_ok;
 static unsigned ninserted, nremoved;
 static uint8_t ev_atr[40];
 static size_t ev_atr_len;
 static uint8_t ev_proto;
-static uint8_t ans_buf[CL_DEV_MSG_MAX];
+static uint8_t ans_buf[2 * CL_DEV_MSG_MAX];
 static struct cl_relay_msg ans;
 static uint32_t now = 1000;
 
@@ -610,6 +610,115 @@ START_TEST(t_answer_too_long)
 }
 END_TEST
 
+/* An answer of exactly CL_DEV_RESP_MAX bytes fits: relayed whole. */
+START_TEST(t_answer_longest)
+{
+    static uint8_t big[CL_DEV_RESP_MAX];
+    size_t i;
+
+    apdu_req("80 5C 00 00 00");
+    expect("80 5C 00 00 00", false);
+    for (i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)(i * 7 + 1);
+    big[sizeof(big) - 2] = 0x90;
+    big[sizeof(big) - 1] = 0x00;
+    ck_assert_int_eq(cl_dev_card_apdu_done(&dev, now, big, sizeof(big)), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_APDU_RESPONSE);
+    ck_assert_uint_eq(ans.u.apdu.apdu.len, sizeof(big));
+    ck_assert_mem_eq(ans.u.apdu.apdu.data, big, sizeof(big));
+    /* no answer pointer with a length: refused before the state */
+    ck_assert_int_eq(cl_dev_card_apdu_done(&dev, now, NULL, 1), CL_ERR_ARG);
+}
+END_TEST
+
+/* What the accessors say over the reader's life: the protocol the reader
+ * reports at each reset, the ATR's decoding and raw bytes at their edges
+ * (TS alone is a failed reset; 2 and CL_ATR_MAX bytes go to the server
+ * as handed over; an undecodable ATR after a decoded one keeps none of
+ * the old decoding), nothing while a reset runs or after the card is
+ * released. */
+START_TEST(t_card_accessors)
+{
+    struct cl_relay_msg m;
+    const struct cl_atr *a;
+    uint8_t atr[CL_ATR_MAX + 1];
+
+    ck_assert(cl_dev_card_active(&dev));
+    ck_assert_int_eq(cl_dev_card_protocol(&dev), 1);   /* setup's reset: T=1 */
+    a = cl_dev_card_atr(&dev);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_uint_eq(a->hist_len, 8);
+    ck_assert_uint_ge(a->nproto, 1);
+
+    cl_relay_msg_init(&m, CL_RELAY_CARD_RESET);
+    m.u.reset_mode = CL_RELAY_RESET_WARM;
+    request(&m);
+    want_ctrl(CL_CARD_CTRL_WARM);
+    ck_assert(!cl_dev_card_active(&dev));           /* a reset runs */
+    ck_assert_ptr_null(cl_dev_card_atr(&dev));
+    ck_assert_int_eq(cl_dev_card_protocol(&dev), CL_ERR_CLOSED);
+    atr[0] = 0x3B;                                  /* TS alone: a failed reset */
+    ck_assert_int_eq(cl_dev_card_apdu_reset(&dev, now, atr, 1, 0), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_CARD_RESET_RESULT);
+    ck_assert_uint_eq(ans.u.card.error, cl_relay_err_to_wire(CL_ERR_TRUNCATED));
+    ck_assert_uint_eq(ans.u.card.atr.len, 0);
+    ck_assert_uint_eq(cl_dev_stats(&dev)->card_errors, 1);
+    want_ctrl(CL_CARD_CTRL_OFF);
+    ck_assert(!cl_dev_card_active(&dev));
+    ck_assert_int_eq(cl_dev_card_ctrl_done(&dev, now, CL_OK), CL_OK);
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_CLOSED);
+
+    m.u.reset_mode = CL_RELAY_RESET_COLD;           /* the shortest carried, undecodable */
+    request(&m);
+    want_ctrl(CL_CARD_CTRL_COLD);
+    atr[0] = 0x3B;
+    atr[1] = 0xF0;                                  /* TA1..TD1 promised, none there */
+    ck_assert_int_eq(cl_dev_card_apdu_reset(&dev, now, atr, 2, 0), CL_OK);
+    pump();
+    ck_assert_uint_eq(ans.type, CL_RELAY_CARD_RESET_RESULT);
+    cl_assert_bytes(ans.u.card.atr.data, ans.u.card.atr.len, "3B F0");
+    ck_assert_int_eq(cl_dev_card_protocol(&dev), 0);
+    a = cl_dev_card_atr(&dev);
+    ck_assert_ptr_nonnull(a);
+    cl_assert_bytes(a->raw, a->len, "3B F0");
+    ck_assert_uint_eq(a->hist_len, 0);              /* none of the old decoding */
+    ck_assert_uint_eq(a->nproto, 0);
+    ck_assert_uint_eq(a->ngroups, 0);
+    ck_assert_uint_eq(a->t_mask, 0);
+
+    /* the longest the reader may give: 3B 41 41 41 is a whole ATR (TB1,
+     * one historical byte), 29 bytes follow; the server gets all 33, the
+     * decoding is the ATR's */
+    memset(atr, 0x41, sizeof(atr));
+    atr[0] = 0x3B;
+    m.u.reset_mode = CL_RELAY_RESET_WARM;
+    request(&m);
+    want_ctrl(CL_CARD_CTRL_WARM);
+    ck_assert_int_eq(cl_dev_card_apdu_reset(&dev, now, atr, CL_ATR_MAX + 1, 1), CL_ERR_ARG);
+    ck_assert_int_eq(cl_dev_card_apdu_reset(&dev, now, atr, CL_ATR_MAX, 1), CL_OK);
+    pump();
+    ck_assert_uint_eq(ans.type, CL_RELAY_CARD_RESET_RESULT);
+    ck_assert_uint_eq(ans.u.card.atr.len, CL_ATR_MAX);
+    ck_assert_uint_eq(ans.u.card.atr.data[CL_ATR_MAX - 1], 0x41);
+    ck_assert_uint_eq(cl_dev_card_atr(&dev)->len, CL_ATR_MAX);
+    ck_assert_uint_eq(cl_dev_card_atr(&dev)->hist_len, 1);
+    ck_assert_int_eq(cl_dev_card_protocol(&dev), 1);
+
+    cl_dev_card_removed(&dev, now);                 /* released */
+    pump();
+    want_ctrl(CL_CARD_CTRL_OFF);
+    ck_assert(!cl_dev_card_active(&dev));
+    ck_assert_int_eq(cl_dev_card_ctrl_done(&dev, now, CL_OK), CL_OK);
+    ck_assert(!cl_dev_card_active(&dev));
+    ck_assert_ptr_null(cl_dev_card_atr(&dev));
+    ck_assert_int_eq(cl_dev_card_protocol(&dev), CL_ERR_CLOSED);
+}
+END_TEST
+
 /* A TXN-APPROVE for a purchase of EUR 12.50 at Cafe Rosa, with the
  * format-2 PIN template when pin. */
 static uint8_t txn_buf[CL_TXN_ENCODED_MAX];
@@ -1100,6 +1209,8 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, t_reset_forgets_pin, 0, 2);
     tcase_add_test(tc, t_reset_raw_atr);
     tcase_add_test(tc, t_answer_too_long);
+    tcase_add_test(tc, t_answer_longest);
+    tcase_add_test(tc, t_card_accessors);
     tcase_add_test(tc, t_pinpad_no_card);
     tcase_add_test(tc, t_change_pinpad);
     tcase_add_test(tc, t_change_verify_only);
