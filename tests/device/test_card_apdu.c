@@ -155,7 +155,9 @@ static void request(struct cl_relay_msg *m)
     pump();
 }
 
-static void apdu_req(const char *hex)
+/* A relayed APDU: answered by the device at once (no card up) or
+ * handed to the reader (answered false). */
+static void apdu_send(const char *hex, bool answered)
 {
     static uint8_t cmd[300];
     struct cl_relay_msg m;
@@ -165,7 +167,12 @@ static void apdu_req(const char *hex)
     m.u.apdu.apdu.data = cmd;
     m.u.apdu.apdu.len = (size_t)n;
     request(&m);
-    ck_assert(!sev_ok);
+    ck_assert(sev_ok == answered);
+}
+
+static void apdu_req(const char *hex)
+{
+    apdu_send(hex, false);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -351,15 +358,7 @@ START_TEST(t_removed)
     ck_assert_int_eq(cl_dev_card_ctrl_done(&dev, now, CL_OK), CL_OK);
     ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_CLOSED);
     /* a request meanwhile: NO_CARD at once, nothing for the reader */
-    {
-        static const uint8_t c[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
-        struct cl_relay_msg m;
-        cl_relay_msg_init(&m, CL_RELAY_APDU);
-        m.u.apdu.apdu.data = c;
-        m.u.apdu.apdu.len = 5;
-        request(&m);
-    }
-    ck_assert(sev_ok);
+    apdu_send("80 5C 00 00 00", true);
     ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_NO_CARD);
     ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_CLOSED);
     /* the card is back */
@@ -402,6 +401,12 @@ START_TEST(t_reset)
     ck_assert_uint_eq(ans.u.card.error, cl_relay_err_to_wire(CL_ERR_CARD_MUTE));
     want_ctrl(CL_CARD_CTRL_OFF);
     ck_assert_int_eq(cl_dev_card_ctrl_done(&dev, now, CL_OK), CL_OK);
+    ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_CLOSED);
+    /* the card is still in the slot but released: a relayed APDU is
+     * answered NO_CARD at once, nothing asked of the reader */
+    apdu_send("80 5C 00 00 00", true);
+    ck_assert_uint_eq(ans.type, CL_RELAY_ERROR);
+    ck_assert_uint_eq(ans.u.status.code, CL_RELAY_E_NO_CARD);
     ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_CLOSED);
 }
 END_TEST
