@@ -323,10 +323,13 @@ struct cl_relay_txn_approve {
     uint8_t digest;                   /* CL_RELAY_DIGEST_*, default SHA-256 */
 };
 
+/* The longest card signature a TXN-RESULT carries (RSA-4096). */
+#define CL_RELAY_SIGNATURE_MAX 512u
+
 struct cl_relay_txn_result {
     const uint8_t *txn_id;
     uint8_t result;                   /* CL_RELAY_TXN_* */
-    struct cl_relay_bytes signature;  /* 1..512, iff APPROVED */
+    struct cl_relay_bytes signature;  /* 1..CL_RELAY_SIGNATURE_MAX, iff APPROVED */
     uint16_t sw;                      /* FAILED: 0 = absent */
     uint8_t error;                    /* FAILED: 0 = absent */
 };

@@ -233,6 +233,8 @@ static uint8_t on_card(struct cl_dev *d)
             return result(d, CL_RELAY_TXN_FAILED, 0, card_code(rc));
         if (sw != 0x9000 || rc == 2)
             return result(d, CL_RELAY_TXN_FAILED, sw == 0x9000 ? 0x6F00 : sw, 0);
+        if ((size_t)rc - 2 > CL_RELAY_SIGNATURE_MAX)   /* no TXN-RESULT carries it */
+            return result(d, CL_RELAY_TXN_FAILED, 0, CL_RELAY_E_TOO_LARGE);
         d->job.resp[0].data = d->resp;
         d->job.resp[0].len = (size_t)rc - 2;
         if (!(d->cfg.policy.flags & CL_POLICY_F_CARDLINK))

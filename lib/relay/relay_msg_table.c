@@ -25,7 +25,7 @@ enum { S_VERSIONS, S_1_32, S_TOKEN, S_1_64, S_ATR, S_CAPDU, S_RAPDU, S_DISPLAY, 
 const uint16_t cl_rm_range[][2] = {
     { 1, 8 }, { 1, 32 }, { CL_RELAY_TOKEN_MIN, CL_RELAY_TOKEN_MAX }, { 1, 64 },
     { 2, CL_ATR_MAX }, { 4, 0xFFFF }, { 2, 0xFFFF }, { 0, 512 }, { 1, 128 },
-    { 6, 261 }, { 1, 4096 }, { 8, 64 }, { 1, 512 }, { 8, CL_RELAY_GATE_SIG_MAX },
+    { 6, 261 }, { 1, 4096 }, { 8, 64 }, { 1, CL_RELAY_SIGNATURE_MAX }, { 8, CL_RELAY_GATE_SIG_MAX },
 };
 
 /* One-byte fields (U8 p): the default (or "absent") and the allowed range. */

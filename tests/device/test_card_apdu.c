@@ -803,6 +803,48 @@ START_TEST(t_txn_card_fails)
 }
 END_TEST
 
+/* The card's signature at the relay's bounds: 512 bytes go out APPROVED;
+ * 513, which no TXN-RESULT can carry, end FAILED TOO_LARGE (the server
+ * is answered, not left waiting). */
+START_TEST(t_txn_signature_sizes)
+{
+    static uint8_t sig[512 + 1 + 2];
+    size_t n = _i == 0 ? 512 : 513, i;
+    struct cl_relay_msg m;
+    struct cl_txn txn;
+    const uint8_t *p = NULL;
+
+    txn_msg(&m, &txn, false);
+    request(&m);
+    for (;;) {
+        ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 1);
+        if (scr.page + 1u == scr.pages)
+            break;
+        ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
+    }
+    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
+    ck_assert_uint_gt(cl_dev_card_pull(&dev, &p), 5);
+    ck_assert_uint_eq(p[1], 0x2A);   /* PSO */
+    for (i = 0; i < n; i++)
+        sig[i] = (uint8_t)(i + 1);
+    sig[n] = 0x90;
+    sig[n + 1] = 0x00;
+    ck_assert_int_eq(cl_dev_card_apdu_done(&dev, now, sig, n + 2), CL_OK);
+    pump();
+    ck_assert(sev_ok);
+    ck_assert_uint_eq(ans.type, CL_RELAY_TXN_RESULT);
+    if (_i == 0) {
+        ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_APPROVED);
+        ck_assert_uint_eq(ans.u.txn_result.signature.len, 512);
+        ck_assert_mem_eq(ans.u.txn_result.signature.data, sig, 512);
+    } else {
+        ck_assert_uint_eq(ans.u.txn_result.result, CL_RELAY_TXN_FAILED);
+        ck_assert_uint_eq(ans.u.txn_result.sw, 0);
+        ck_assert_uint_eq(ans.u.txn_result.error, CL_RELAY_E_TOO_LARGE);
+    }
+}
+END_TEST
+
 START_TEST(t_txn_pinpad)
 {
     struct cl_relay_msg m;
@@ -1210,6 +1252,7 @@ static Suite *suite(void)
     tcase_add_test(tc, t_pin_keypad);
     tcase_add_test(tc, t_pin_pinpad);
     tcase_add_test(tc, t_txn_pinpad);
+    tcase_add_loop_test(tc, t_txn_signature_sizes, 0, 2);
     tcase_add_loop_test(tc, t_txn_card_fails, 0, 2);
     tcase_add_loop_test(tc, t_reset_forgets_pin, 0, 2);
     tcase_add_test(tc, t_reset_raw_atr);
