@@ -323,6 +323,12 @@ size_t cl_cert_count(const struct cl_cert *c);
 /* Whether c holds a chain that cl_cert_verify_chain validated. */
 bool cl_cert_is_validated(const struct cl_cert *c);
 
+/* The last second (seconds since 1970, inclusive) at which the validated
+ * chain still holds: the earliest notAfter of its certificates and of the
+ * trust anchor. A cache of the validation must not outlive it. 0 when c
+ * holds no validated chain. */
+uint64_t cl_cert_valid_until(const struct cl_cert *c);
+
 /* The kind of key of the certificate at depth (0: leaf) of c;
  * CL_CERT_KEY_NONE when there is none or it is outside the policy. */
 enum cl_cert_key cl_cert_key_kind(const struct cl_cert *c, size_t depth);

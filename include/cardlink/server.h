@@ -620,7 +620,8 @@ struct cl_server_cache_slot {
  * The crypto backend over lib/cert (mbedtls): chain validation with
  * cl_cert_verify_chain against roots[0..n_roots) (which must outlive it),
  * a cache of CL_SERVER_CACHE_SLOTS validated chains keyed by fingerprint
- * and role (an entry is validated again after ttl_s seconds; 0 = 3600),
+ * and role (an entry is validated again after ttl_s seconds, 0 = 3600, or
+ * once a certificate of its chain has expired: cl_cert_valid_until()),
  * signatures with cl_cert_verify_digest, SHA-256 with cl_sha256. It has no
  * random of its own (rnd, rnd_ctx: the caller's) and no issuer key
  * (issuer_sign NULL). Only in builds with mbedtls.

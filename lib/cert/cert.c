@@ -426,10 +426,21 @@ static bool is_anchor(const mbedtls_x509_crt *crt, const mbedtls_x509_crt *roots
     return false;
 }
 
+/* The earliest notAfter of crt and *until into *until (crt's dates were
+ * checked against a clock >= 0, so its notAfter is not negative). */
+static void until_min(const mbedtls_x509_crt *crt, uint64_t *until)
+{
+    uint64_t t = (uint64_t)x509_seconds(&crt->valid_to);
+
+    if (t < *until)
+        *until = t;
+}
+
 /* The walk of cl_cert_verify_chain over the parsed chain (n certificates
- * at head) and parsed roots; *depth receives the failing position. */
+ * at head) and parsed roots; *depth receives the failing position, *until
+ * the earliest notAfter of what was checked. */
 static int walk(const mbedtls_x509_crt *head, size_t n, const mbedtls_x509_crt *roots,
-                uint64_t now, const struct role_rule *rr, size_t *depth)
+                uint64_t now, const struct role_rule *rr, size_t *depth, uint64_t *until)
 {
     const mbedtls_x509_crt *cur = head, *r, *anchor = NULL;
     bool name_found = false;
@@ -441,7 +452,10 @@ static int walk(const mbedtls_x509_crt *head, size_t n, const mbedtls_x509_crt *
 
         *depth = d;
         rc = check_cert(cur, d, now, rr, at_anchor);
-        if (rc != CL_OK || at_anchor)
+        if (rc != CL_OK)
+            return rc;
+        until_min(cur, until);
+        if (at_anchor)
             return rc;
         if (cur->next == NULL)
             break;
@@ -472,7 +486,10 @@ static int walk(const mbedtls_x509_crt *head, size_t n, const mbedtls_x509_crt *
     if (anchor == NULL)
         return CL_ERR_SIGNATURE;
     *depth = n;
-    return check_cert(anchor, n, now, rr, true);
+    rc = check_cert(anchor, n, now, rr, true);
+    if (rc == CL_OK)
+        until_min(anchor, until);
+    return rc;
 }
 
 /* ------------------------------------------------------------ chains */
@@ -511,6 +528,7 @@ int cl_cert_verify_chain(struct cl_cert *c, const struct cl_cert_der *chain, siz
     const struct role_rule *rr;
     struct cl_cert_impl *im;
     mbedtls_x509_crt rl;
+    uint64_t until = UINT64_MAX;
     size_t i, d = 0;
     int rc = CL_OK;
 
@@ -542,10 +560,11 @@ int cl_cert_verify_chain(struct cl_cert *c, const struct cl_cert_der *chain, siz
         rc = parse_append(&rl, roots[i].der, roots[i].len);
     }
     if (rc == CL_OK)
-        rc = walk(&im->crt, n, &rl, now, rr, &d);
+        rc = walk(&im->crt, n, &rl, now, rr, &d, &until);
     mbedtls_x509_crt_free(&rl);
     if (rc == CL_OK) {
         im->validated = 1;
+        im->valid_until = until;
         im->leaf_key = (uint8_t)key_kind(&im->crt);
         d = 0;
     }
@@ -569,6 +588,12 @@ size_t cl_cert_count(const struct cl_cert *c)
 bool cl_cert_is_validated(const struct cl_cert *c)
 {
     return c != NULL && cimpl_of(c)->validated != 0;
+}
+
+/* see cardlink/cert.h */
+uint64_t cl_cert_valid_until(const struct cl_cert *c)
+{
+    return cl_cert_is_validated(c) ? cimpl_of(c)->valid_until : 0;
 }
 
 /* see cardlink/cert.h */

@@ -41,6 +41,7 @@ struct cl_cert_impl {
     mbedtls_x509_crt crt;
     uint8_t validated;     /* cl_cert_verify_chain succeeded */
     uint8_t leaf_key;      /* enum cl_cert_key of the validated leaf */
+    uint64_t valid_until;  /* validated: the earliest notAfter, anchor included */
 };
 
 /* C99 compile-time checks that the opaque storage is large enough: raise

@@ -39,7 +39,8 @@ static int cc_verify(void *ctx, const struct cl_cert_der *chain, size_t n, uint8
     for (i = 0; i < CL_SERVER_CACHE_SLOTS; i++) {
         struct cl_server_cache_slot *e = &c->slots[i];
         if (e->used && e->role == role && memcmp(e->fp, fp, sizeof(fp)) == 0 &&
-            now_s >= e->at && now_s - e->at < c->ttl_s) {
+            now_s >= e->at && now_s - e->at < c->ttl_s &&
+            now_s <= cl_cert_valid_until(&e->cert)) {   /* no certificate expired since */
             slot = e;
             break;
         }

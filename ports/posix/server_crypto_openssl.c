@@ -17,6 +17,7 @@ struct ossl_slot {
     uint8_t fp[32];
     uint8_t role;
     uint64_t at;
+    uint64_t until;   /* the chain's earliest notAfter (cl_cert_valid_until) */
     EVP_PKEY *key;
 };
 
@@ -52,6 +53,7 @@ static int fill(struct cl_server_ossl *o, struct ossl_slot *e, const struct cl_c
     cl_cert_init(&c);
     r = cl_cert_verify_chain(&c, chain, n, o->roots, o->n_roots, now_s, (enum cl_cert_role)role,
                              NULL);
+    e->until = cl_cert_valid_until(&c);
     cl_cert_free(&c);
     if (r != CL_OK)
         return r;
@@ -84,7 +86,7 @@ static int o_verify(void *ctx, const struct cl_cert_der *chain, size_t n, uint8_
     idx = ((size_t)fp[0] << 16 | (size_t)fp[1] << 8 | (size_t)(fp[2] ^ role)) % o->nslots;
     e = (struct ossl_slot *)o->slots + idx;
     if (e->key != NULL && e->role == role && memcmp(e->fp, fp, 32) == 0 && now_s >= e->at &&
-        now_s - e->at < o->ttl_s) {
+        now_s - e->at < o->ttl_s && now_s <= e->until) {   /* no certificate expired since */
         o->hits++;
     } else {
         o->misses++;

@@ -12,7 +12,8 @@
  *    "Certificates"); it runs once per card certificate and role: the
  *    leaf's public key is then held as an OpenSSL EVP_PKEY in a cache
  *    keyed by the leaf's SHA-256 fingerprint and the role (direct-mapped,
- *    `slots` entries; an entry is validated again after ttl_s seconds);
+ *    `slots` entries; an entry is validated again after ttl_s seconds, or
+ *    once a certificate of its chain has expired: cl_cert_valid_until());
  *  - signatures: OpenSSL's ECDSA verification over the digest (DER
  *    ECDSA-Sig-Value), about 20x faster than mbedtls 2.28 on this kind of
  *    machine (docs/performance.md);

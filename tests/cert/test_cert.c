@@ -256,6 +256,31 @@ START_TEST(test_chain_cases)
 }
 END_TEST
 
+/* How long a validation holds: the earliest notAfter of the chain and its
+ * anchor (every good certificate of the test PKI ends at T_TO, the expired
+ * leaf a day after T_FROM); 0 for anything not validated. */
+START_TEST(test_valid_until)
+{
+    static const char *const good[] = { "card", "issuer", NULL };
+    static const char *const exp[] = { "bad-expired", "issuer", NULL };
+    static const char *const none[] = { NULL };
+    struct cl_cert c;
+    size_t depth;
+
+    cl_cert_init(&c);
+    ck_assert_uint_eq(cl_cert_valid_until(NULL), 0);
+    ck_assert_uint_eq(cl_cert_valid_until(&c), 0);
+    ck_assert_int_eq(verify_named(&c, good, none, CAUTH, T_NOW, &depth), CL_OK);
+    ck_assert_uint_eq(cl_cert_valid_until(&c), T_TO);
+    ck_assert_int_eq(verify_named(&c, exp, none, CAUTH, T_FROM, &depth), CL_OK);
+    ck_assert_uint_eq(cl_cert_valid_until(&c), T_FROM + 86400);
+    ck_assert_int_eq(verify_named(&c, exp, none, CAUTH, T_FROM + 86401, &depth),
+                     CL_ERR_CERT_EXPIRED);
+    ck_assert_uint_eq(cl_cert_valid_until(&c), 0);
+    cl_cert_free(&c);
+}
+END_TEST
+
 START_TEST(test_chain_openssl)
 {
     const struct chain_case *tc = &chain_cases[_i];
@@ -1350,6 +1375,7 @@ static Suite *cert_suite(void)
         tcase_add_unchecked_fixture(tc, fixture_setup, fixture_teardown);
         tcase_add_loop_test(tc, test_chain_cases, 0, (int)CL_ARRAY_LEN(chain_cases));
         tcase_add_loop_test(tc, test_chain_openssl, 0, (int)CL_ARRAY_LEN(chain_cases));
+        tcase_add_test(tc, test_valid_until);
         tcase_add_loop_test(tc, test_roles, 0, (int)CL_ARRAY_LEN(role_cases) * 5);
         tcase_add_loop_test(tc, test_leaf_shapes, 0, (int)CL_ARRAY_LEN(leaf_shapes));
         tcase_add_loop_test(tc, test_text_shapes, 0, (int)CL_ARRAY_LEN(text_shapes));

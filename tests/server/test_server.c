@@ -2755,6 +2755,54 @@ START_TEST(cert_backend_cache_slots)
 }
 END_TEST
 
+/* A cached validation never outlives the chain: on both backends, the
+ * card's chain validated 50 s before its notAfter is a hit at that last
+ * second, and refused (validated again) one second later, well inside the
+ * time to live. */
+START_TEST(cert_backend_expiry)
+{
+    struct cl_server_crypto port;
+    struct cl_cert c;
+    uint64_t until;
+    uint32_t *misses = NULL;
+
+    cache_rig();
+    cl_cert_init(&c);
+    ck_assert_int_eq(cl_cert_verify_chain(&c, good, 2, cc_anchor, 1, (uint64_t)time(NULL),
+                                          CL_CERT_ROLE_CARD_AUTH, NULL), CL_OK);
+    until = cl_cert_valid_until(&c);
+    cl_cert_free(&c);
+    ck_assert_uint_gt(until, (uint64_t)time(NULL));
+    if (_i == 0) {
+        port = ccport;
+        misses = &cc.misses;
+    } else {
+#ifdef CL_HAVE_OPENSSL
+        cl_server_crypto_cert_free(&cc);
+        ck_assert_int_eq(cl_server_ossl_init(&cossl, &port, cc_anchor, 1, 64, 0, issuer_key,
+                                             issuer_key_len), CL_OK);
+        misses = &cossl.misses;
+#endif
+    }
+    ck_assert_ptr_nonnull(misses);
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, until - 50, NULL,
+                                 NULL, 0), CL_OK);
+    ck_assert_uint_eq(*misses, 1);
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, until, NULL, NULL, 0),
+                     CL_OK);
+    ck_assert_uint_eq(*misses, 1);   /* a hit */
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, until + 1, NULL,
+                                 NULL, 0), CL_ERR_CERT_EXPIRED);
+    ck_assert_uint_eq(*misses, 2);
+    if (_i == 0)
+        cl_server_crypto_cert_free(&cc);
+#ifdef CL_HAVE_OPENSSL
+    else
+        cl_server_ossl_free(&cossl);
+#endif
+}
+END_TEST
+
 /* ------------------------------------------------------------ load */
 
 #ifdef CL_HAVE_OPENSSL
@@ -3294,6 +3342,7 @@ static Suite *server_suite(void)
     tcase_add_loop_test(tc, purchase_cert_too_long, 0, 2);
     tcase_add_loop_test(tc, purse_receipt_forms, 0, n_backends());
     tcase_add_test(tc, cert_backend_cache);
+    tcase_add_loop_test(tc, cert_backend_expiry, 0, n_backends());
     tcase_add_test(tc, session_events);
     tcase_add_test(tc, cert_backend_cache_slots);
 #ifdef CL_HAVE_OPENSSL
