@@ -2803,6 +2803,46 @@ START_TEST(cert_backend_expiry)
 }
 END_TEST
 
+/* The cache is keyed by the whole leaf: the card certificate's twin with
+ * one signature byte flipped (the same bytes up to its signature, the same
+ * length) is validated on its own right after the genuine one was cached,
+ * and refused, on both backends. */
+START_TEST(cert_backend_twin)
+{
+    static uint8_t twin_der[2048];
+    struct cl_server_crypto port;
+    struct cl_cert_der twin[2];
+    uint64_t t = (uint64_t)time(NULL);
+
+    cache_rig();
+    memcpy(twin_der, good[0].der, good[0].len);
+    twin_der[good[0].len - 1] ^= 0x01;   /* the last byte of the issuer's signature */
+    twin[0].der = twin_der;
+    twin[0].len = good[0].len;
+    twin[1] = good[1];
+    port = ccport;
+#ifdef CL_HAVE_OPENSSL
+    if (_i == 1) {
+        cl_server_crypto_cert_free(&cc);
+        ck_assert_int_eq(cl_server_ossl_init(&cossl, &port, cc_anchor, 1, 64, 0, issuer_key,
+                                             issuer_key_len), CL_OK);
+    }
+#endif
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t, NULL, NULL, 0),
+                     CL_OK);
+    ck_assert_int_eq(port.verify(port.ctx, twin, 2, CL_CERT_ROLE_CARD_AUTH, t + 1, NULL, NULL, 0),
+                     CL_ERR_SIGNATURE);
+    ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t + 2, NULL, NULL, 0),
+                     CL_OK);
+    if (_i == 0)
+        cl_server_crypto_cert_free(&cc);
+#ifdef CL_HAVE_OPENSSL
+    else
+        cl_server_ossl_free(&cossl);
+#endif
+}
+END_TEST
+
 /* ------------------------------------------------------------ load */
 
 #ifdef CL_HAVE_OPENSSL
@@ -3343,6 +3383,7 @@ static Suite *server_suite(void)
     tcase_add_loop_test(tc, purse_receipt_forms, 0, n_backends());
     tcase_add_test(tc, cert_backend_cache);
     tcase_add_loop_test(tc, cert_backend_expiry, 0, n_backends());
+    tcase_add_loop_test(tc, cert_backend_twin, 0, n_backends());
     tcase_add_test(tc, session_events);
     tcase_add_test(tc, cert_backend_cache_slots);
 #ifdef CL_HAVE_OPENSSL
