@@ -765,10 +765,9 @@ static void txn_msg(struct cl_relay_msg *m, struct cl_txn *txn, bool pin)
     m->u.txn.pin.offset = 0;
 }
 
-/* The card line fails under the signing command: no signature, no sw,
- * the error says whether the card is gone; a card still there is reset
- * first, so no PIN state it may hold outlives the approval. */
-START_TEST(t_txn_card_fails)
+/* A TXN-APPROVE without PIN, paged through and confirmed: the signing
+ * command (PSO) is handed to the reader. */
+static void approve_to_sign(void)
 {
     struct cl_relay_msg m;
     struct cl_txn txn;
@@ -786,6 +785,14 @@ START_TEST(t_txn_card_fails)
     ck_assert_int_eq(cl_dev_card_want(&dev), CL_WANT_SEND);
     ck_assert_uint_gt(cl_dev_card_pull(&dev, &p), 5);
     ck_assert_uint_eq(p[1], 0x2A);   /* PSO */
+}
+
+/* The card line fails under the signing command: no signature, no sw,
+ * the error says whether the card is gone; a card still there is reset
+ * first, so no PIN state it may hold outlives the approval. */
+START_TEST(t_txn_card_fails)
+{
+    approve_to_sign();
     ck_assert_int_eq(cl_dev_card_fail(&dev, now, _i == 0 ? CL_ERR_TIMEOUT : CL_ERR_CARD_REMOVED),
                      CL_OK);
     pump();
@@ -810,21 +817,8 @@ START_TEST(t_txn_signature_sizes)
 {
     static uint8_t sig[512 + 1 + 2];
     size_t n = _i == 0 ? 512 : 513, i;
-    struct cl_relay_msg m;
-    struct cl_txn txn;
-    const uint8_t *p = NULL;
 
-    txn_msg(&m, &txn, false);
-    request(&m);
-    for (;;) {
-        ck_assert_int_eq(cl_dev_ui_take(&dev, &scr), 1);
-        if (scr.page + 1u == scr.pages)
-            break;
-        ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_DOWN), CL_OK);
-    }
-    ck_assert_int_eq(cl_dev_ui_key(&dev, now, CL_UI_KEY_CONFIRM), CL_OK);
-    ck_assert_uint_gt(cl_dev_card_pull(&dev, &p), 5);
-    ck_assert_uint_eq(p[1], 0x2A);   /* PSO */
+    approve_to_sign();
     for (i = 0; i < n; i++)
         sig[i] = (uint8_t)(i + 1);
     sig[n] = 0x90;

@@ -2755,6 +2755,40 @@ START_TEST(cert_backend_cache_slots)
 }
 END_TEST
 
+/* The cache rig's crypto port on backend which (0 lib/cert, 1 OpenSSL);
+ * *misses (when not NULL) points at that backend's miss counter. */
+static struct cl_server_crypto backend_port(int which, uint32_t **misses)
+{
+    struct cl_server_crypto port;
+
+    cache_rig();
+    port = ccport;
+    if (misses != NULL)
+        *misses = &cc.misses;
+#ifdef CL_HAVE_OPENSSL
+    if (which == 1) {
+        cl_server_crypto_cert_free(&cc);
+        ck_assert_int_eq(cl_server_ossl_init(&cossl, &port, cc_anchor, 1, 64, 0, issuer_key,
+                                             issuer_key_len), CL_OK);
+        if (misses != NULL)
+            *misses = &cossl.misses;
+    }
+#else
+    ck_assert_int_eq(which, 0);
+#endif
+    return port;
+}
+
+static void backend_free(int which)
+{
+    if (which == 0)
+        cl_server_crypto_cert_free(&cc);
+#ifdef CL_HAVE_OPENSSL
+    else
+        cl_server_ossl_free(&cossl);
+#endif
+}
+
 /* A cached validation never outlives the chain: on both backends, the
  * card's chain validated 50 s before its notAfter is a hit at that last
  * second, and refused (validated again) one second later, well inside the
@@ -2766,25 +2800,13 @@ START_TEST(cert_backend_expiry)
     uint64_t until;
     uint32_t *misses = NULL;
 
-    cache_rig();
+    port = backend_port(_i, &misses);
     cl_cert_init(&c);
     ck_assert_int_eq(cl_cert_verify_chain(&c, good, 2, cc_anchor, 1, (uint64_t)time(NULL),
                                           CL_CERT_ROLE_CARD_AUTH, NULL), CL_OK);
     until = cl_cert_valid_until(&c);
     cl_cert_free(&c);
     ck_assert_uint_gt(until, (uint64_t)time(NULL));
-    if (_i == 0) {
-        port = ccport;
-        misses = &cc.misses;
-    } else {
-#ifdef CL_HAVE_OPENSSL
-        cl_server_crypto_cert_free(&cc);
-        ck_assert_int_eq(cl_server_ossl_init(&cossl, &port, cc_anchor, 1, 64, 0, issuer_key,
-                                             issuer_key_len), CL_OK);
-        misses = &cossl.misses;
-#endif
-    }
-    ck_assert_ptr_nonnull(misses);
     ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, until - 50, NULL,
                                  NULL, 0), CL_OK);
     ck_assert_uint_eq(*misses, 1);
@@ -2794,12 +2816,7 @@ START_TEST(cert_backend_expiry)
     ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, until + 1, NULL,
                                  NULL, 0), CL_ERR_CERT_EXPIRED);
     ck_assert_uint_eq(*misses, 2);
-    if (_i == 0)
-        cl_server_crypto_cert_free(&cc);
-#ifdef CL_HAVE_OPENSSL
-    else
-        cl_server_ossl_free(&cossl);
-#endif
+    backend_free(_i);
 }
 END_TEST
 
@@ -2814,32 +2831,19 @@ START_TEST(cert_backend_twin)
     struct cl_cert_der twin[2];
     uint64_t t = (uint64_t)time(NULL);
 
-    cache_rig();
+    port = backend_port(_i, NULL);
     memcpy(twin_der, good[0].der, good[0].len);
     twin_der[good[0].len - 1] ^= 0x01;   /* the last byte of the issuer's signature */
     twin[0].der = twin_der;
     twin[0].len = good[0].len;
     twin[1] = good[1];
-    port = ccport;
-#ifdef CL_HAVE_OPENSSL
-    if (_i == 1) {
-        cl_server_crypto_cert_free(&cc);
-        ck_assert_int_eq(cl_server_ossl_init(&cossl, &port, cc_anchor, 1, 64, 0, issuer_key,
-                                             issuer_key_len), CL_OK);
-    }
-#endif
     ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t, NULL, NULL, 0),
                      CL_OK);
     ck_assert_int_eq(port.verify(port.ctx, twin, 2, CL_CERT_ROLE_CARD_AUTH, t + 1, NULL, NULL, 0),
                      CL_ERR_SIGNATURE);
     ck_assert_int_eq(port.verify(port.ctx, good, 2, CL_CERT_ROLE_CARD_AUTH, t + 2, NULL, NULL, 0),
                      CL_OK);
-    if (_i == 0)
-        cl_server_crypto_cert_free(&cc);
-#ifdef CL_HAVE_OPENSSL
-    else
-        cl_server_ossl_free(&cossl);
-#endif
+    backend_free(_i);
 }
 END_TEST
 
