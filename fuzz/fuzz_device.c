@@ -25,8 +25,15 @@
  *    job ended (the PINs are long and unusual; a pattern that occurs in
  *    the fuzz input itself is not looked for).
  *
+ * With a store (byte 0 b6) the device keeps its §9 log in fuzz_store.h's
+ * records, and two more things must hold across power cuts: the device
+ * boots again from whatever a cut left in its store (store.h: each record
+ * old or new, whole), and no transaction id executes twice, whether the
+ * cut came between two ops or in the middle of a store write.
+ *
  * Input: byte 0 configures (b0 T=1, b1 CLEANUP_ALWAYS, b2 NUMERIC_PROMPTS,
- * b3 max_apdu 64, b4 a 16 x 2 display); then records [op][len][body]:
+ * b3 max_apdu 64, b4 a 16 x 2 display, b6 a store); then records
+ * [op][len][body]:
  *   0 APDU        body = the command
  *   1 SCRIPT      [opts][id][n-1] then n x ([l][exp kind][sw 2][l bytes])
  *   2 DISPLAY     text
@@ -41,7 +48,12 @@
  *   9 PIN         [w]: 0 the right PIN, 1..3 a wrong one, then length cut
  *  10 entry       text
  *  11 card        pull it out / put it back
- *  12 link        drop it (both ends) / bring it back (resume)
+ *  12 link        drop it (both ends) / bring it back (resume); with a
+ *                store and body[0] b7: b0 the power is cut now (the device
+ *                reboots from its store; the link is down, the card
+ *                powered off); b1 a store write fails: the one after
+ *                body[1] more, CL_ERR_IO, leaving the new record (b2) or
+ *                the old, and cutting the power there (b3)
  *  13 time        [t]: t x 250 ms pass (timers)
  *  14 approve     page down through every page, Confirm, the right PIN
  */
@@ -52,6 +64,7 @@
 #include "cardlink/apdu.h"
 #include "cardlink/applet.h"
 #include "fuzz_card_crypto.h"
+#include "fuzz_store.h"
 #include "cardlink/device.h"
 #include "cardlink/error.h"
 #include "cardlink/sim.h"
@@ -90,6 +103,7 @@ static bool present, link_up;
 static const uint8_t *input;
 static size_t input_len;
 static unsigned cols, rows;
+static struct cl_dev_config dcfg;  /* kept for the reboots */
 
 /* the pool of transaction ids (no more than the device's log holds) */
 static uint8_t ids[4][16];
@@ -173,6 +187,8 @@ static int gate(void *ctx, const uint8_t *cmd, size_t n, uint8_t *r, size_t rs, 
     uint8_t used = cst.egoods[0].used, cnt = cst.txlog_count, head = cst.txlog_head;
     int signer = -1, rc, i;
 
+    if (fs_cut)
+        return CL_ERR_IO;              /* the power is gone: the card is not run */
     if (n >= 4 && (cmd[0] & 0x80u) == 0 && sign_ins(cmd[1])) {
         for (i = 0; grant && i < SENT_MAX; i++) {
             const struct sent *s = &sent[i];
@@ -231,7 +247,7 @@ static void pump(void)
 {
     unsigned guard;
 
-    for (guard = 0; guard < 20000; guard++) {
+    for (guard = 0; guard < 20000 && !fs_cut; guard++) {
         bool moved = false;
         const uint8_t *p;
         size_t n;
@@ -278,6 +294,8 @@ static void pump(void)
             }
             moved = true;
         }
+        if (fs_cut)
+            return;                    /* the device stopped where the power went */
         if (link_up) {
             n = cl_dev_net_pull(&dev, now, &p);
             if (n > 0) {
@@ -296,7 +314,7 @@ static void pump(void)
                     grant = false;     /* that approval is over */
             }
             n = cl_relay_session_pull(&srv, now, &p);
-            if (n > 0) {
+            if (n > 0 && !fs_cut) {
                 int used = cl_dev_net_feed(&dev, now, p, n);
                 if (used < 0)
                     used = (int)n;
@@ -719,9 +737,63 @@ static const struct cl_card_line line = {
     l_send, l_recv, l_reset, l_params, l_off, NULL,
     {4000u, 4000u, 0u, NULL, 0, false, 0}};
 
+/* The device powers up: set up from dcfg (and its store's records), which
+ * must always work: the store holds only what the device wrote. */
+static void boot(void)
+{
+    cl_dev_init(&dev);
+    if (cl_dev_setup(&dev, &dcfg) != CL_OK)
+        abort();
+}
+
+/* The holder's view of a device that lost power: no screen, no approval
+ * open, nothing typed for a command. */
+static void holder_forgets(void)
+{
+    unsigned t;
+
+    in_view = have_cur = grant = pin_pending = false;
+    view_pages = 0;
+    seen_mask = 0;
+    record_for = -1;
+    for (t = 0; t < ntyped; t++)
+        typed[t].live = false;
+}
+
+/* The power is cut and comes back: whatever the device held in RAM is
+ * gone, its store is as the cut left it; the server sees the link drop. */
+static void power_cut(void)
+{
+    if (link_up) {
+        cl_relay_session_disconnect(&srv, now);
+        link_up = false;
+    }
+    cl_dev_free(&dev);
+    cl_sim_power_off(&sim);
+    holder_forgets();
+    fs_cut = false;
+    fs_fail_in = -1;
+    now += 1000;
+    boot();
+    if (present)
+        ign(cl_dev_card_inserted(&dev, now));
+    pump();
+}
+
+static void store_op(const uint8_t *b, size_t n)
+{
+    if (b[0] & 2u) {
+        fs_fail_in = n > 1 ? b[1] : 0;
+        fs_keep_new = (b[0] & 4u) != 0;
+        fs_cut_on_fail = (b[0] & 8u) != 0;
+    }
+    if (b[0] & 1u)
+        power_cut();
+}
+
 static void reset_world(uint8_t conf)
 {
-    struct cl_dev_config cfg;
+    struct cl_dev_config *cfg = &dcfg;
     struct cl_sim_config sc;
     static struct cl_relay_session_config scfg;
     struct cl_cardapp app;
@@ -736,10 +808,7 @@ static void reset_world(uint8_t conf)
         memset(ids[i], 0xA0 + i, 16);
         ids[i][0] = (uint8_t)i;
     }
-    in_view = have_cur = grant = pin_pending = false;
-    view_pages = 0;
-    seen_mask = 0;
-    record_for = -1;
+    holder_forgets();
     ntyped = 0;
     memset(typed, 0, sizeof(typed));
 
@@ -752,24 +821,25 @@ static void reset_world(uint8_t conf)
     if (cl_sim_setup(&sim, &sc, &app) != CL_OK)
         abort();
 
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.relay.device_id = id;
-    cfg.relay.device_id_len = sizeof(id);
-    cfg.relay.caps.features = CL_RELAY_FEAT_RESUME | CL_RELAY_FEAT_TXN | CL_RELAY_FEAT_SCRIPT;
-    cfg.relay.ack_delay_ms = 1;
-    cfg.policy.flags = CL_POLICY_F_CARDLINK | (conf & (CL_POLICY_F_CLEANUP_ALWAYS |
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->relay.device_id = id;
+    cfg->relay.device_id_len = sizeof(id);
+    cfg->relay.caps.features = CL_RELAY_FEAT_RESUME | CL_RELAY_FEAT_TXN | CL_RELAY_FEAT_SCRIPT;
+    cfg->relay.ack_delay_ms = 1;
+    cfg->policy.flags = CL_POLICY_F_CARDLINK | (conf & (CL_POLICY_F_CLEANUP_ALWAYS |
                                                        CL_POLICY_F_NUMERIC_PROMPTS));
-    cfg.policy.max_apdu = (conf & 0x10u) ? 64u : 0u;
-    cl_card_config_default(&cfg.card);
-    cfg.line = &line;
-    cfg.hash.digest = d_hash;
+    cfg->policy.max_apdu = (conf & 0x10u) ? 64u : 0u;
+    cl_card_config_default(&cfg->card);
+    cfg->line = &line;
+    cfg->hash.digest = d_hash;
     cols = (conf & 0x20u) ? 16 : 20;
     rows = (conf & 0x20u) ? 2 : 4;
-    cfg.cols = (uint8_t)cols;
-    cfg.rows = (uint8_t)rows;
-    cl_dev_init(&dev);
-    if (cl_dev_setup(&dev, &cfg) != CL_OK)
-        abort();
+    cfg->cols = (uint8_t)cols;
+    cfg->rows = (uint8_t)rows;
+    fs_reset();
+    if (conf & 0x40u)
+        cfg->store = &fs_port;
+    boot();
 
     memset(&scfg, 0, sizeof(scfg));
     scfg.ack_delay_ms = 1;
@@ -861,7 +931,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             card_toggle();
             break;
         case 12:
-            link_toggle();
+            if (dcfg.store != NULL && len > 0 && (b[0] & 0x80u))
+                store_op(b, len);
+            else
+                link_toggle();
             break;
         case 13:
             now += 250u * (len > 0 ? b[0] : 1u) + 1u;
@@ -874,6 +947,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             holder_approves();
             break;
         }
+        if (fs_cut)
+            power_cut();               /* in the middle of a store write */
         scan_pins();
     }
     cl_dev_free(&dev);

@@ -35,6 +35,20 @@ def key(k):
     return rec(KEY, [k])
 
 
+STORE = b"\x40"   # the configuration byte: the device keeps its log in a store
+
+
+def cut():
+    """The power is cut now: the device reboots from its store."""
+    return rec(LINK, [0x81])
+
+
+def fail(after, keep=False, cut=False):
+    """The store write after `after` more fails (CL_ERR_IO), leaving the new
+    record when keep, and cutting the power there when cut."""
+    return rec(LINK, [0x82 | (4 if keep else 0) | (8 if cut else 0), after])
+
+
 RIGHT, WRONG = rec(PIN, [0]), rec(PIN, [1])
 CHANGE_TMPL = [2, 4, 12, 0, 8, 1] + [0x00, 0x24, 0x00, 0x80, 0x10] + ([0x24] + [0xFF] * 7) * 2
 CHANGE_TMPL_NOCONFIRM = [2, 4, 12, 0, 8, 0] + [0x00, 0x24, 0x00, 0x80, 0x10] + ([0x24] + [0xFF] * 7) * 2
@@ -103,6 +117,27 @@ SEEDS = {
     "small_display": b"\x20" + txn(0, PURCHASE, 123456, 3, PSO, B_PIN | B_ITEMS2) + rec(APPROVE),
     "t1_purchase": b"\x01" + txn(0, PURCHASE, 1234, 1, PSO, B_PIN) + rec(APPROVE) + rec(SCRIPT, [0, 0, 2] + ([5, 0, 0x90, 0] + BAL) * 3),
     "cleanup_always": b"\x04" + txn(0, PURCHASE, 1234, 0, PSO, B_PIN) + rec(APPROVE) + rec(APDU, BAL),
+    # with a store (configuration b6): power cuts and failing writes around one purchase;
+    # whatever the cut, id 0 executes at most once (the retry after the reboot is answered
+    # from the log, or DUPLICATE, or executed when the first never reached the card)
+    "store_cut_after_sign": STORE + txn(0, PURCHASE, 1234, 0, PSO, 0) + rec(APPROVE) + cut()
+        + rec(LINK) + txn(0, PURCHASE, 1234, 0, PSO, 0) + rec(APPROVE),
+    "store_cut_mid_approval": STORE + txn(0, PURCHASE, 1234, 0, PSO, B_PIN) + key(DOWN) + cut()
+        + rec(LINK) + txn(0, PURCHASE, 1234, 0, PSO, B_PIN) + rec(APPROVE),
+    "store_cut_marking": STORE + fail(0, cut=True) + txn(0, PURCHASE, 1234, 0, PSO, 0)
+        + rec(APPROVE) + rec(LINK) + txn(0, PURCHASE, 1234, 0, PSO, 0) + rec(APPROVE),
+    "store_cut_marking_kept": STORE + fail(0, keep=True, cut=True) + txn(0, PURCHASE, 1234, 0, PSO, 0)
+        + rec(APPROVE) + rec(LINK) + txn(0, PURCHASE, 1234, 0, PSO, 0) + rec(APPROVE),
+    "store_cut_answer": STORE + fail(1, cut=True) + txn(0, PURCHASE, 1234, 0, PSO, 0) + rec(APPROVE)
+        + rec(LINK) + txn(0, PURCHASE, 1234, 0, PSO, 0) + rec(APPROVE),
+    "store_answer_write_fails": STORE + fail(1) + txn(0, PURCHASE, 1234, 0, PSO, 0) + rec(APPROVE)
+        + txn(0, PURCHASE, 1234, 0, PSO, 0) + cut() + rec(LINK) + txn(0, PURCHASE, 1234, 0, PSO, 0),
+    "store_write_fails": STORE + fail(0) + txn(0, PURCHASE, 1234, 0, PSO, 0) + rec(APPROVE)
+        + txn(0, PURCHASE, 1234, 0, PSO, 0) + rec(APPROVE) + cut() + rec(LINK)
+        + txn(0, PURCHASE, 1234, 0, PSO, 0) + rec(APPROVE),
+    "store_full_log_reboot": STORE + b"".join(txn(p, PURCHASE, 100 + p, 0, PSO, 0) + rec(APPROVE)
+        for p in range(4)) + cut() + rec(LINK) + b"".join(txn(p, PURCHASE, 100 + p, 0, PSO, 0)
+        for p in range(4)),
 }
 
 os.makedirs(D, exist_ok=True)
@@ -110,7 +145,8 @@ for name, data in SEEDS.items():
     if not data or data[0] > 0x3F or name in ("apdu_balance",):
         pass
     # byte 0 is the configuration: seeds that start with a record get 00
-    body = data if name in ("small_display", "t1_purchase", "cleanup_always") else b"\x00" + data
+    body = data if name in ("small_display", "t1_purchase", "cleanup_always") or \
+        name.startswith("store_") else b"\x00" + data
     with open(os.path.join(D, name), "wb") as f:
         f.write(body)
 print(len(SEEDS), "seeds in", D)
