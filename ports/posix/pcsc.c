@@ -310,8 +310,11 @@ static int pcsc_connect(void *ctx, bool warm, uint8_t prefer,
         want = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
         break;
     }
+    /* Exclusive: in shared mode any program on the host could talk to the
+     * card between two of ours, say a PSO right after the holder's VERIFY,
+     * and have it sign what the holder never saw. */
     if (p->connected) {
-        rv = SCardReconnect(p->handle, SCARD_SHARE_SHARED, want,
+        rv = SCardReconnect(p->handle, SCARD_SHARE_EXCLUSIVE, want,
                             warm ? SCARD_RESET_CARD : SCARD_UNPOWER_CARD,
                             &active);
         if (rv != SCARD_S_SUCCESS) {
@@ -319,7 +322,7 @@ static int pcsc_connect(void *ctx, bool warm, uint8_t prefer,
             p->connected = false;
         }
     } else {
-        rv = SCardConnect(p->sctx, p->reader, SCARD_SHARE_SHARED, want,
+        rv = SCardConnect(p->sctx, p->reader, SCARD_SHARE_EXCLUSIVE, want,
                           &p->handle, &active);
         if (rv == SCARD_S_SUCCESS)
             p->connected = true;

@@ -18,9 +18,12 @@
  *     cl_pcsc_close(&pc);
  *
  * The callbacks of cl_pcsc_apdu():
- *   connect     cold: SCardConnect (shared), or SCardReconnect with
+ *   connect     cold: SCardConnect, or SCardReconnect with
  *               SCARD_UNPOWER_CARD when already connected; warm:
- *               SCardReconnect with SCARD_RESET_CARD. Protocols asked:
+ *               SCardReconnect with SCARD_RESET_CARD; always
+ *               SCARD_SHARE_EXCLUSIVE: no other program reaches the card
+ *               while it is connected (a card another program holds fails
+ *               with SCARD_E_SHARING_VIOLATION). Protocols asked:
  *               T=0, T=1 or both (CL_CARD_T_ANY: pcscd picks the card's
  *               default). The ATR comes from SCardStatus.
  *   transmit    SCardTransmit with SCARD_PCI_T0 or SCARD_PCI_T1. pcsc-lite

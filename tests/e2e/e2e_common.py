@@ -174,6 +174,16 @@ def spawn_pcscd(work, sock, port, driver, pcscd="pcscd"):
     return p
 
 
+def pyscard_python():
+    """An interpreter that imports smartcard (pyscard; Debian's python3 if
+    the one running us lacks it), or None."""
+    for py in (sys.executable, "/usr/bin/python3"):
+        if py and os.path.exists(py) and subprocess.run(
+                [py, "-c", "import smartcard.System"], capture_output=True).returncode == 0:
+            return py
+    return None
+
+
 # ---------------------------------------------------- card and holder
 
 def perso_args(perso, pki, img, pin, balance):

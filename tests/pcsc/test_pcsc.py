@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 sys.dont_write_bytecode = True
-from e2e_common import free_port_pair, spawn_pcscd, stop  # noqa: E402
+from e2e_common import free_port_pair, pyscard_python, spawn_pcscd, stop  # noqa: E402
 
 TOOL, VCARD = sys.argv[1], sys.argv[2]
 PKI = sys.argv[3] if len(sys.argv) > 4 else None
@@ -206,15 +206,6 @@ def explorer_applet(name, pki):
         ("0104", "wEF", len(ders[3]))], f"{files}\n{r.stdout}{r.stderr}")
     check(f"[{name}] opensc-explorer cat: the certificates byte for byte", cats == ders,
           f"{r.stdout[-1500:]}{r.stderr}")
-
-
-def find_python():
-    """An interpreter that imports smartcard (Debian's, if ours lacks it)."""
-    for py in (sys.executable, "/usr/bin/python3"):
-        if py and os.path.exists(py) and subprocess.run(
-                [py, "-c", "import smartcard.System"], capture_output=True).returncode == 0:
-            return py
-    return None
 
 
 # ------------------------------------------------------- pcscd and vcard
@@ -468,7 +459,7 @@ os.environ["PATH"] = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
 for need in ("opensc-tool", "opensc-explorer"):
     check(f"{need} installed", shutil.which(need) is not None, "Debian: opensc")
 check("vpcd driver installed", os.path.exists(VPCD_DRIVER), "Debian: vsmartcard-vpcd")
-PYTHON = find_python()
+PYTHON = pyscard_python()
 check("pyscard importable", PYTHON is not None, "Debian: python3-pyscard")
 if failures:
     print(f"{checks - failures} passed, {failures} failed")

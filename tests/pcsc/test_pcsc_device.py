@@ -14,8 +14,10 @@ SQLite ledger in a temporary directory, --once) and cardlink-device
      the device's keypad (vpcd has no PIN pad: the fallback), the server
      verifies the signature, APPROVED, the ledger holds it once, the purse
      is untouched and the record is on the card;
-  3. a second purchase waits on the holder's screen while the card is
-     removed (cardlink-vcard stopped): the device logs "card removed
+  3. a second purchase waits on the holder's screen: meanwhile no other
+     program can connect to the card (the device holds it exclusively:
+     pcscd lists it so, pyscard's connect fails with a sharing violation);
+     then the card is removed (cardlink-vcard stopped): the device logs "card removed
      (PC/SC ...)", the approval ends FAILED with NO_CARD, and the server
      logs the CARD-REMOVED it got ("device ...: card removed").
 
@@ -33,7 +35,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 sys.dont_write_bytecode = True
-from e2e_common import free_port_pair, perso_args, spawn_pcscd, stop  # noqa: E402
+from e2e_common import free_port_pair, perso_args, pyscard_python, spawn_pcscd, stop  # noqa: E402
 
 if len(sys.argv) != 7:
     sys.exit(__doc__.splitlines()[-1])
@@ -204,6 +206,22 @@ try:
     # the second waits on the holder: the card leaves
     m = until(dout, r"holder:.*TXN 1/2(?:.|\n)*holder:.*TXN 1/2", dev, timeout=30)
     check(m is not None, "the second purchase is on the holder's screen", read(dout))
+    # while the device holds the card no other program reaches it (exclusive
+    # connection): pcscd says so, and pyscard's connect is refused
+    r = run([TOOL, "readers"], env=ENV)
+    check("in exclusive use by another program" in r.stdout,
+          "pcscd: the card is in exclusive use (by the device)", r.stdout)
+    py = pyscard_python()
+    if check(py is not None, "pyscard importable (Debian: python3-pyscard)"):
+        r = run([py, "-c", "import sys\nfrom smartcard.System import readers\n"
+                 "c = next(x for x in readers() if sys.argv[1] in str(x)).createConnection()\n"
+                 "try:\n    c.connect()\nexcept Exception as e:\n    print('refused:', e)\n"
+                 "else:\n    print('connected:', c.transmit([0x80, 0x5C, 0, 0, 0]))\n",
+                 READER], env=ENV)
+        check(r.returncode == 0 and "refused:" in r.stdout and
+              "sharing violation" in r.stdout.lower(),
+              "pyscard: another program's connect is refused (SCARD_E_SHARING_VIOLATION)",
+              r.stdout)
     time.sleep(0.3)
     check(stop(vcard) == 0, "cardlink-vcard stopped (the card removed)")
     procs.remove(vcard)
