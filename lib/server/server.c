@@ -109,6 +109,11 @@ void cl_srv_finish(struct cl_server *s, uint8_t outcome, int err)
     raise(s, CL_SERVER_EV_FLOW_DONE, err, s->res.answer);
 }
 
+typedef char cl_srv_id_fits[CL_LEDGER_DEVICE_ID_MAX >=
+                                    sizeof(((struct cl_relay_session *)0)->peer_id)
+                                ? 1
+                                : -1];
+
 /* One relay event: answer the flow, or tell the caller. */
 static void handle(struct cl_server *s, uint32_t now, const struct cl_relay_event *ev)
 {
@@ -127,17 +132,10 @@ static void handle(struct cl_server *s, uint32_t now, const struct cl_relay_even
                 return;
             }
         }
-        if (m != NULL && m->type == CL_RELAY_HELLO && s->rs.peer_id_len > 0) {
-            memcpy(s->device_id, s->rs.peer_id, s->rs.peer_id_len);
-            s->device_id_len = s->rs.peer_id_len;
-        } else if (m != NULL && m->type == CL_RELAY_HELLO) {
-            size_t n = m->u.hello.device_id.len;
-            if (n > sizeof(s->device_id))
-                n = sizeof(s->device_id);
-            if (n > 0)
-                memcpy(s->device_id, m->u.hello.device_id.data, n);
-            s->device_id_len = (uint8_t)n;
-        }
+        /* the device's id: its HELLO's field 81 (1..32 bytes, mandatory),
+         * which the session keeps, whether it opened or resumed */
+        memcpy(s->device_id, s->rs.peer_id, s->rs.peer_id_len);
+        s->device_id_len = s->rs.peer_id_len;
         /* A fresh session lost the outstanding request: send it again,
          * same transaction id (docs/protocol.md §9). */
         if (!ev->resumed && s->flow != CL_SERVER_FLOW_NONE) {

@@ -680,6 +680,48 @@ static unsigned cut_at;   /* drop the link when the device answers request n */
 static bool cut_on_save;  /* drop it once the session store saved (before the wire) */
 static unsigned mem_saves;
 
+/* Everything the server has to send, to the device, which runs what it
+ * asks. Whether anything moved. */
+static bool to_device(void)
+{
+    const uint8_t *p;
+    size_t n;
+    bool moved = false;
+    struct cl_relay_event dev_ev;
+
+    while ((n = cl_server_pull(&srv, now_ms, &p)) > 0) {
+        size_t off = 0;
+        seed_op(1);
+        ck_assert_int_eq(cl_server_sent(&srv, n), CL_OK);
+        while (off < n) {
+            int r = cl_relay_session_feed(&dev, now_ms, p + off, n - off);
+            ck_assert_int_ge(r, 0);
+            off += (size_t)r;
+            while (cl_relay_session_poll(&dev, &dev_ev))
+                if (dev_ev.kind == CL_RELAY_EV_REQUEST)
+                    dev_request(dev_ev.msg, 0);
+        }
+        moved = true;
+    }
+    return moved;
+}
+
+/* Everything the device has to send, into buf (not to the server yet);
+ * its length. */
+static size_t dev_output(uint8_t *buf, size_t size)
+{
+    const uint8_t *p;
+    size_t n, len = 0;
+
+    while ((n = cl_relay_session_pull(&dev, now_ms, &p)) > 0) {
+        ck_assert_uint_le(len + n, size);
+        memcpy(buf + len, p, n);
+        len += n;
+        ck_assert_int_eq(cl_relay_session_sent(&dev, n), CL_OK);
+    }
+    return len;
+}
+
 static bool pump(void)
 {
     unsigned guard;
@@ -687,25 +729,11 @@ static bool pump(void)
     for (guard = 0; guard < 1000; guard++) {
         const uint8_t *p;
         size_t n;
-        bool moved = false;
-        struct cl_relay_event dev_ev;
+        bool moved;
 
         if (cl_server_want(&srv) == CL_WANT_DONE)
             return cl_server_poll(&srv, &sev);
-        while ((n = cl_server_pull(&srv, now_ms, &p)) > 0) {
-            size_t off = 0;
-            seed_op(1);
-            ck_assert_int_eq(cl_server_sent(&srv, n), CL_OK);
-            while (off < n) {
-                int r = cl_relay_session_feed(&dev, now_ms, p + off, n - off);
-                ck_assert_int_ge(r, 0);
-                off += (size_t)r;
-                while (cl_relay_session_poll(&dev, &dev_ev))
-                    if (dev_ev.kind == CL_RELAY_EV_REQUEST)
-                        dev_request(dev_ev.msg, 0);
-            }
-            moved = true;
-        }
+        moved = to_device();
         while ((n = cl_relay_session_pull(&dev, now_ms, &p)) > 0) {
             size_t off = 0;
             if (cut_at != 0 && dev_requests >= cut_at) {
@@ -2121,6 +2149,117 @@ START_TEST(restart_restores_flow)
 }
 END_TEST
 
+/* Two messages from the device in one cl_server_feed(): the purchase's
+ * SCRIPT-RESULT (the flow goes on: no event, the TXN-APPROVE queued) and
+ * a READER-STATUS behind it. Both are taken in the one call and the
+ * notification is raised. */
+START_TEST(feed_two_messages)
+{
+    static uint8_t buf[2048];
+    struct cl_relay_header h;
+    struct cl_relay_msg m;
+    struct cl_txn t;
+    const struct cl_server_result *res;
+    size_t blen;
+
+    start(0);
+    ck_assert(!pump());   /* the HELLO-ACK to the device */
+    purchase_txn(&t, 250);
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    ck_assert(to_device());   /* the SCRIPT, answered */
+    ck_assert_uint_eq(dev_requests, 1);
+    cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
+    m.u.reader_status = 2;
+    ck_assert_int_eq(cl_relay_session_send(&dev, now_ms, &m), CL_OK);
+    blen = dev_output(buf, sizeof(buf));
+    ck_assert_int_eq(cl_relay_header_decode(buf, blen, &h), CL_OK);
+    ck_assert_uint_eq(h.type, CL_RELAY_SCRIPT_RESULT);
+    ck_assert_uint_gt(blen, 8u + h.length);   /* the notification follows */
+    ck_assert_int_eq(cl_server_feed(&srv, now_ms, buf, blen), (int)blen);
+    ck_assert(cl_server_poll(&srv, &sev));
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_NOTIFY);
+    ck_assert_ptr_nonnull(sev.msg);
+    ck_assert_uint_eq(sev.msg->type, CL_RELAY_READER_STATUS);
+    ck_assert_uint_eq(sev.msg->u.reader_status, 2);
+    ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_PURCHASE);
+    res = run_flow();
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(dev_requests, 2);
+    stop();
+}
+END_TEST
+
+/* cl_server_close() while a flow runs: the flow ends FAILED with
+ * CL_ERR_CLOSED (its FLOW_DONE is the event), and the CLOSE goes out. */
+START_TEST(close_during_flow)
+{
+    static const uint8_t gb[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
+    const struct cl_server_result *res;
+    struct cl_relay_event ev;
+    uint8_t kinds[4];
+    unsigned nk = 0;
+    int r = 0;
+    const uint8_t *p;
+    size_t n;
+
+    start(0);
+    ck_assert(!pump());
+    ck_assert_int_eq(cl_server_apdu(&srv, now_ms, gb, sizeof(gb), NULL), CL_OK);
+    ck_assert_int_eq(cl_server_close(&srv, now_ms, CL_RELAY_E_SHUTDOWN), CL_OK);
+    ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_NONE);
+    ck_assert(cl_server_poll(&srv, &sev));
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_FLOW_DONE);
+    ck_assert_int_eq(sev.err, CL_ERR_CLOSED);
+    res = cl_server_result(&srv);
+    ck_assert_uint_eq(res->flow, CL_SERVER_FLOW_RELAY);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_CLOSED);
+    ck_assert(!cl_server_poll(&srv, &sev));
+    /* the device reads the request that was queued, then the CLOSE */
+    while (r >= 0 && (n = cl_server_pull(&srv, now_ms, &p)) > 0) {
+        ck_assert_int_eq(cl_server_sent(&srv, n), CL_OK);
+        while (n > 0 && r >= 0) {
+            r = cl_relay_session_feed(&dev, now_ms, p, n);
+            while (cl_relay_session_poll(&dev, &ev))
+                kinds[nk < 4 ? nk++ : 3] = ev.kind;
+            if (r > 0) {
+                p += r;
+                n -= (size_t)r;
+            }
+        }
+    }
+    ck_assert_int_eq(r, CL_ERR_CLOSED);
+    ck_assert_uint_eq(nk, 2);
+    ck_assert_uint_eq(kinds[0], CL_RELAY_EV_REQUEST);
+    ck_assert_uint_eq(kinds[1], CL_RELAY_EV_CLOSED);
+    ck_assert_uint_eq(cl_relay_session_state(&dev), CL_RELAY_ST_CLOSED);
+    stop();
+}
+END_TEST
+
+/* Bytes that are no relay message, in the middle of a flow: the feed
+ * fails with the decoder's error and the flow ends FAILED with it. */
+START_TEST(garbage_during_flow)
+{
+    static const uint8_t gb[5] = {0x80, 0x5C, 0x00, 0x00, 0x00};
+    static const uint8_t junk[8] = {0x47, 0x45, 0x54, 0x20, 0x2F, 0x20, 0x48, 0x54};
+    const struct cl_server_result *res;
+
+    start(0);
+    ck_assert(!pump());
+    ck_assert_int_eq(cl_server_apdu(&srv, now_ms, gb, sizeof(gb), NULL), CL_OK);
+    ck_assert_int_eq(cl_server_feed(&srv, now_ms, junk, sizeof(junk)), CL_ERR_MALFORMED);
+    ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_NONE);
+    ck_assert(cl_server_poll(&srv, &sev));
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_FLOW_DONE);
+    res = cl_server_result(&srv);
+    ck_assert_uint_eq(res->flow, CL_SERVER_FLOW_RELAY);
+    ck_assert_uint_eq(res->outcome, CL_LEDGER_FAILED);
+    ck_assert_int_eq(res->err, CL_ERR_MALFORMED);
+    stop();
+}
+END_TEST
+
 /* A token the store does not hold, or another device's: a fresh session;
  * no store: nothing saved. */
 START_TEST(restart_not_found)
@@ -2520,13 +2659,7 @@ START_TEST(session_two_in_one_feed)
     m.u.card.atr.len = sizeof(atr);
     m.u.card.protocol = CL_RELAY_PROTO_T0;
     ck_assert_int_eq(cl_relay_session_send(&dev, now_ms, &m), CL_OK);
-    n = 0;
-    while ((k = cl_relay_session_pull(&dev, now_ms, &p)) > 0) {
-        ck_assert_uint_le(n + k, sizeof(buf));
-        memcpy(buf + n, p, k);
-        n += k;
-        ck_assert_int_eq(cl_relay_session_sent(&dev, k), CL_OK);
-    }
+    n = dev_output(buf, sizeof(buf));
     ck_assert_uint_eq(buf[1], CL_RELAY_KEEPALIVE);   /* C1 type flags seq ack ref len(2) */
     ck_assert_uint_gt(n, (size_t)(buf[6] << 8 | buf[7]) + CL_RELAY_HEADER_LEN);
     ck_assert_int_eq(cl_server_feed(&srv, now_ms, buf, n), (int)n);
@@ -3389,6 +3522,9 @@ static Suite *server_suite(void)
     tcase_add_loop_test(tc, cert_backend_expiry, 0, n_backends());
     tcase_add_loop_test(tc, cert_backend_twin, 0, n_backends());
     tcase_add_test(tc, session_events);
+    tcase_add_test(tc, feed_two_messages);
+    tcase_add_test(tc, close_during_flow);
+    tcase_add_test(tc, garbage_during_flow);
     tcase_add_test(tc, cert_backend_cache_slots);
 #ifdef CL_HAVE_OPENSSL
     tcase_add_loop_test(tc, load_issuer_sig_sizes, 0, 4);
