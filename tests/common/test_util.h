@@ -19,17 +19,22 @@ int cl_test_hex(const char *hex, uint8_t *out, size_t max);
  * static buffer: for messages in ck_assert_msg only. */
 const char *cl_test_tohex(const uint8_t *buf, size_t len);
 
-/* Assert that buf[0..len) equals the bytes spelled by hex, with both shown. */
-#define cl_assert_bytes(buf, len, hex)                                        \
+/* Assert that buf[0..len) equals the bytes spelled by hex, with both shown
+ * and, when what is not "", what produced them (the command sent). */
+#define cl_assert_bytes_for(what, buf, len, hex)                              \
     do {                                                                      \
         uint8_t exp_[4096];                                                   \
+        const char *what_ = (what);                                           \
         int n_ = cl_test_hex((hex), exp_, sizeof(exp_));                      \
         ck_assert_msg(n_ >= 0, "bad hex in test: %s", (hex));                 \
         ck_assert_msg((size_t)n_ == (size_t)(len) &&                          \
                           memcmp(exp_, (buf), (size_t)n_) == 0,               \
-                      "bytes differ:\n  got  %s\n  want %s",                  \
+                      "bytes differ%s%s:\n  got  %s\n  want %s",              \
+                      what_[0] != '\0' ? " after " : "", what_,               \
                       cl_test_tohex((buf), (len)), (hex));                    \
     } while (0)
+
+#define cl_assert_bytes(buf, len, hex) cl_assert_bytes_for("", buf, len, hex)
 
 /*
  * The bytes of the fenced block "```KIND example=NAME" in the Markdown file

@@ -101,8 +101,7 @@ START_TEST(fs_script_all)
     cl_sim_fs_init(&fs, 1, 0);
     for (i = 0; i < CL_ARRAY_LEN(fs_script); i++) {
         run_fs(&fs, fs_script[i].cmd, resp, &rlen);
-        ck_assert_msg(true, "%s", fs_script[i].cmd);
-        cl_assert_bytes(resp, rlen, fs_script[i].resp);
+        cl_assert_bytes_for(fs_script[i].cmd, resp, rlen, fs_script[i].resp);
     }
 }
 END_TEST

@@ -22,8 +22,7 @@ static void run_fs(struct cl_sim_fs *fs, const char *cmdhex, const char *want)
     ck_assert_int_ge(n, 0);
     ck_assert_int_eq(cl_sim_fs_process(fs, cmd, (size_t)n, resp, sizeof(resp),
                                        &rlen), CL_OK);
-    ck_assert_msg(true, "%s", cmdhex);
-    cl_assert_bytes(resp, rlen, want);
+    cl_assert_bytes_for(cmdhex, resp, rlen, want);
 }
 
 #define FCP_MF "62 0A 82 01 38 83 02 3F 00 8A 01 05"
