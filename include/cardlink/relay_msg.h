@@ -199,10 +199,12 @@ struct cl_relay_caps {
     uint8_t display_cols, display_rows;
     uint8_t input;             /* CL_RELAY_IN_* */
     uint8_t printer_cols;
-    uint16_t max_msg;          /* largest message accepted, header included */
+    uint16_t max_msg;          /* largest message accepted, header included (a
+                                * device session announces at most its buffer) */
     uint16_t max_cmd_apdu, max_resp_apdu;
     uint16_t features;         /* CL_RELAY_FEAT_* */
-    uint8_t script_steps;
+    uint8_t script_steps;      /* most steps per SCRIPT (a device session
+                                * announces at most CL_RELAY_SCRIPT_MAX) */
 };
 
 struct cl_relay_hello {

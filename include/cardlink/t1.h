@@ -343,7 +343,8 @@ uint32_t cl_t1_guard_etu(const struct cl_t1 *t1);
 CL_WUR int cl_t1_result(const struct cl_t1 *t1);
 
 /* The sticky error behind CL_WANT_FAILED (CL_ERR_RESYNCH: resynchronisation
- * failed), else CL_OK (also on NULL); it stays until cl_t1_setup(). */
+ * failed), else CL_OK (CL_ERR_ARG on NULL, as every engine's); it stays
+ * until cl_t1_setup(). */
 int cl_t1_error(const struct cl_t1 *t1);
 
 /* The counters given to cl_t1_setup() (NULL on NULL or when none). */

@@ -10,10 +10,10 @@
  */
 #include <string.h>
 
-#include <mbedtls/platform_util.h>
 #include <mbedtls/rsa.h>
 
 #include "cardlink/tlv.h"
+#include "cardlink/wipe.h"
 #include "cert_impl.h"
 
 static struct cl_cert_impl *impl_of(struct cl_cert *c)
@@ -412,7 +412,7 @@ static int check_signed_by(const mbedtls_x509_crt *child, const mbedtls_x509_crt
                                 (mbedtls_pk_context *)&parent->pk, child->CL_MBP(sig_md),
                                 h, mbedtls_md_get_size(md), child->CL_MBP(sig).p,
                                 child->CL_MBP(sig).len);
-    mbedtls_platform_zeroize(h, sizeof(h));
+    cl_wipe(h, sizeof(h));
     return ret == 0 ? CL_OK : CL_ERR_SIGNATURE;
 }
 
@@ -507,7 +507,7 @@ void cl_cert_free(struct cl_cert *c)
     if (c == NULL)
         return;
     mbedtls_x509_crt_free(&impl_of(c)->crt);
-    mbedtls_platform_zeroize(c, sizeof(*c));
+    cl_wipe(c, sizeof(*c));
     mbedtls_x509_crt_init(&impl_of(c)->crt);
 }
 
@@ -789,6 +789,6 @@ int cl_cert_verify_message(const struct cl_cert *c, enum cl_cert_sig sig,
     if (mbedtls_md(info, msg != NULL ? msg : (const unsigned char *)"", msg_len, h) != 0)
         return CL_ERR_CRYPTO;
     rc = cl_cert_verify_digest(c, sig, hash, h, mbedtls_md_get_size(info), signature, sig_len);
-    mbedtls_platform_zeroize(h, sizeof(h));
+    cl_wipe(h, sizeof(h));
     return rc;
 }

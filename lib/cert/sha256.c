@@ -4,8 +4,8 @@
  */
 #include <string.h>
 
-#include <mbedtls/platform_util.h>
 
+#include "cardlink/wipe.h"
 #include "cert_impl.h"
 
 static mbedtls_sha256_context *sha_ctx(struct cl_sha256 *ctx)
@@ -69,5 +69,5 @@ void cl_sha256_free(struct cl_sha256 *ctx)
     if (ctx == NULL)
         return;
     mbedtls_sha256_free(sha_ctx(ctx));
-    mbedtls_platform_zeroize(ctx, sizeof(*ctx));
+    cl_wipe(ctx, sizeof(*ctx));
 }

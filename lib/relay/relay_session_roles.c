@@ -125,6 +125,8 @@ int cl_relay_device_connect(struct cl_relay_session *s, uint32_t now)
     m.u.hello.device_id.len = c->device_id_len;
     m.u.hello.caps = c->caps;
     m.u.hello.caps.max_msg = rx_limit(s, c->caps.max_msg, 512u);   /* §5.1's default */
+    if ((c->caps.script_steps != 0 ? c->caps.script_steps : 8u) > CL_RELAY_SCRIPT_MAX)
+        m.u.hello.caps.script_steps = CL_RELAY_SCRIPT_MAX;   /* what the decoder holds */
     if (c->software != NULL) {
         size_t n = 0;
         while (n <= 32 && c->software[n] != '\0')

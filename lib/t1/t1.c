@@ -515,7 +515,9 @@ int cl_t1_result(const struct cl_t1 *t1)
 /* see cardlink/t1.h */
 int cl_t1_error(const struct cl_t1 *t1)
 {
-    return t1 && t1->phase == R_DEAD ? CL_ERR_RESYNCH : CL_OK;
+    if (t1 == NULL)
+        return CL_ERR_ARG;
+    return t1->phase == R_DEAD ? CL_ERR_RESYNCH : CL_OK;
 }
 
 /* see cardlink/t1.h */

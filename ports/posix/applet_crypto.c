@@ -10,6 +10,7 @@
 #include "applet_crypto.h"
 #include "cardlink/cert.h"
 #include "cardlink/error.h"
+#include "cardlink/wipe.h"
 
 #include <string.h>
 
@@ -17,7 +18,6 @@
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/pk.h>
-#include <mbedtls/platform_util.h>
 #include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
 
@@ -129,8 +129,8 @@ int cl_posix_crypto_sign(void *ctx, const uint8_t priv[CL_APPLET_PRIV_LEN],
     *sig_len = n + 2u;
     rc = CL_OK;
 out:
-    mbedtls_platform_zeroize(rb, sizeof(rb));
-    mbedtls_platform_zeroize(sb, sizeof(sb));
+    cl_wipe(rb, sizeof(rb));
+    cl_wipe(sb, sizeof(sb));
     mbedtls_mpi_free(&d);
     mbedtls_mpi_free(&r);
     mbedtls_mpi_free(&s);
@@ -219,7 +219,7 @@ void cl_posix_crypto_free(struct cl_posix_crypto *c)
         return;
     mbedtls_ctr_drbg_free(&c->drbg);
     mbedtls_entropy_free(&c->entropy);
-    mbedtls_platform_zeroize(c, sizeof(*c));
+    cl_wipe(c, sizeof(*c));
 }
 
 /* The public point of the scalar d. */

@@ -2671,6 +2671,31 @@ START_TEST(test_announced_max)
 }
 END_TEST
 
+/* HELLO announces at most the steps its decoder holds (capability 87,
+ * §5.1): absent stays absent (8), a larger configured value becomes
+ * CL_RELAY_SCRIPT_MAX. */
+static const struct {
+    uint8_t cfg, hello;
+} announced_steps[] = {
+    {0, 0}, {1, 1}, {8, 8}, {CL_RELAY_SCRIPT_MAX, CL_RELAY_SCRIPT_MAX},
+    {CL_RELAY_SCRIPT_MAX + 1, CL_RELAY_SCRIPT_MAX}, {255, CL_RELAY_SCRIPT_MAX},
+};
+
+START_TEST(test_announced_steps)
+{
+    struct cl_relay_msg m;
+
+    pair_init(&P);
+    P.dcfg.caps.script_steps = announced_steps[_i].cfg;
+    sinit(&P.dev, CL_RELAY_DEVICE, &P.dcfg, P.drx, sizeof(P.drx), P.drb, sizeof(P.drb));
+    ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+    ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+    ck_assert_int_eq(cl_relay_decode(P.last, P.last_len, &m), CL_OK);
+    ck_assert_uint_eq(m.u.hello.caps.script_steps, announced_steps[_i].hello);
+    cl_relay_session_free(&P.dev);
+}
+END_TEST
+
 static Suite *session_suite(void)
 {
     Suite *s = suite_create("relay_session");
@@ -2711,6 +2736,7 @@ static Suite *session_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("issue11");
     tcase_add_loop_test(tc, test_announced_max, 0, (int)(sizeof(announced) / sizeof(announced[0])));
+    tcase_add_loop_test(tc, test_announced_steps, 0, (int)CL_ARRAY_LEN(announced_steps));
     tcase_add_test(tc, test_close_handshake);
     tcase_add_test(tc, test_close_after_queue);
     tcase_add_test(tc, test_two_messages_one_feed);

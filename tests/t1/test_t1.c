@@ -528,13 +528,13 @@ static const struct wall_row {
     uint8_t state, call;
     long expected;
 } wall[] = {
-    /* NULL: CL_ERR_ARG, want FAILED, timer none, no error */
+    /* NULL: CL_ERR_ARG, want FAILED, timer none */
     { WS_NULL, WC_WANT, CL_WANT_FAILED }, { WS_NULL, WC_TIMER, CL_TIMER_NONE },
     { WS_NULL, WC_SENT1, CL_ERR_ARG }, { WS_NULL, WC_FEED1, CL_ERR_ARG },
     { WS_NULL, WC_TIMEOUT, CL_ERR_ARG }, { WS_NULL, WC_PARITY, CL_ERR_ARG },
     { WS_NULL, WC_RESULT, CL_ERR_ARG }, { WS_NULL, WC_START, CL_ERR_ARG },
     { WS_NULL, WC_IFS, CL_ERR_ARG }, { WS_NULL, WC_RESYNCH, CL_ERR_ARG },
-    { WS_NULL, WC_ABORT, CL_ERR_ARG }, { WS_NULL, WC_ERROR, CL_OK },
+    { WS_NULL, WC_ABORT, CL_ERR_ARG }, { WS_NULL, WC_ERROR, CL_ERR_ARG },
     /* reader, start-up S(IFS request) going out */
     { WS_R_IFS, WC_WANT, CL_WANT_SEND }, { WS_R_IFS, WC_TIMER, CL_TIMER_NONE },
     { WS_R_IFS, WC_SENT1, CL_OK }, { WS_R_IFS, WC_FEED1, CL_ERR_STATE },
