@@ -18,15 +18,9 @@
 #include "test_util.h"
 
 /* ------------------------------------------------------------------
- * Transcripts. A transcript is segments separated by '|':
- *   > bytes   reader -> card     < bytes   card -> reader
- *   T         the WT timer expires (reader)
- *   P         a parity error is reported
- *   R         card application: cl_t0_card_receive()
- *   A bytes   card application: cl_t0_card_respond(bytes)
- *   N         card application: cl_t0_card_null()
- *   C bytes   card: the command buffer holds exactly these bytes
- *   H         card: wants CL_T0_HEADER
+ * Transcripts, in the notation of every cardlink suite (run_transcript()
+ * below has the whole list): R bytes the Reader sends, C bytes the Card
+ * sends, whichever role the engine under test plays; '|' between turns.
  * Bytes are hex pairs, or #n:v for n bytes v, v+1, v+2, ... (mod 256).
  */
 static size_t parse_bytes(const char **sp, uint8_t *out, size_t max)

@@ -18,9 +18,10 @@
 #   Q N  card: request WTX N             F N  card: request IFS N
 #   N N  reader: cl_t1_request_ifs(N)    Z  reader: cl_t1_resynch()
 #   J N  cl_t1_ifsd() is N
-# The scenarios below are written from the engine's side ('>' it sends,
-# '<' it is fed, 'A' command, 'R' respond); notation() turns them into the
-# R/C transcript when the file is written.
+# The scenarios below write the line from the engine's side ('>' it sends,
+# '<' it is fed: one scenario body serves either role); notation() turns
+# those two into R/C when the file is written. Every other step is written
+# as above.
 
 def lrc(b):
     x = 0
@@ -182,66 +183,66 @@ sc('reader_empty_apdu', 'an empty I-block', 'R', cfg(ifs=0), [
 # ------------------------------------------------------------------ card
 sc('card_ifs_simple', '§11.4.2: S(IFS) answered, IFSD 254 used', 'C', cfg(), [
     'W 0', '< ' + h(S(0xC1, b'\xFE')), '> ' + h(S(0xE1, b'\xFE')), 'W 0',
-    '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5), 'R ' + h(RSP10), '> ' + h(I(0, 0, RSP10)), 'W 0',
-    '< ' + h(I(1, 0, CMD5)), 'A ' + h(CMD5), 'R ' + h(R80), '> ' + h(I(1, 0, R80))])
+    '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5), 'Y ' + h(RSP10), '> ' + h(I(0, 0, RSP10)), 'W 0',
+    '< ' + h(I(1, 0, CMD5)), 'G ' + h(CMD5), 'Y ' + h(R80), '> ' + h(I(1, 0, R80))])
 EDC = 'crc'
 sc('card_simple_crc', '§11.4.4 CRC on the card side', 'C', cfg(edc=1), [
-    '<1 ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5), 'R 90 00', '> ' + h(I(0, 0, SW))])
+    '<1 ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5), 'Y 90 00', '> ' + h(I(0, 0, SW))])
 EDC = 'lrc'
 sc('card_chain_rx', '§11.6.2.3 rule 5: the card acknowledges chained I-blocks', 'C', cfg(), [
     '< ' + h(I(0, 1, C100[:32])), '> ' + h(R(1)), '< ' + h(I(1, 1, C100[32:64])), '> ' + h(R(0)),
     '< ' + h(I(0, 1, C100[64:96])), '> ' + h(R(1)),
-    '< ' + h(I(1, 0, C100[96:])), 'A ' + h(C100), 'R 90 00', '> ' + h(I(0, 0, SW))])
+    '< ' + h(I(1, 0, C100[96:])), 'G ' + h(C100), 'Y 90 00', '> ' + h(I(0, 0, SW))])
 sc('card_chain_tx', '§11.6.2.3 rule 5: response chained to IFSD 32', 'C', cfg(), [
-    '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5), 'R ' + h(R80), '> ' + h(I(0, 1, R80[:32])),
+    '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5), 'Y ' + h(R80), '> ' + h(I(0, 1, R80[:32])),
     '< ' + h(R(1)), '> ' + h(I(1, 1, R80[32:64])), '< ' + h(R(0)), '> ' + h(I(0, 0, R80[64:])),
-    '< ' + h(I(1, 0, CMD5)), 'A ' + h(CMD5)])
+    '< ' + h(I(1, 0, CMD5)), 'G ' + h(CMD5)])
 sc('card_wtx', '§11.6.2.2 rule 3: S(WTX request) from the application', 'C', cfg(), [
-    '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5), 'Q 5', '> ' + h(S(0xC3, b'\x05')), 'W 0',
+    '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5), 'Q 5', '> ' + h(S(0xC3, b'\x05')), 'W 0',
     '< ' + h(S(0xE3, b'\x06')), '> ' + h(S(0xC3, b'\x05')),
-    '< ' + h(S(0xE3, b'\x05')), 'A ' + h(CMD5), 'R 90 00', '> ' + h(I(0, 0, SW))])
+    '< ' + h(S(0xE3, b'\x05')), 'G ' + h(CMD5), 'Y 90 00', '> ' + h(I(0, 0, SW))])
 sc('card_ifs_request', '§11.6.2.2 rule 4: the card announces IFSC 64', 'C', cfg(), [
-    '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5), 'F 64', '> ' + h(S(0xC1, b'\x40')),
-    '< ' + h(S(0xE1, b'\x40')), 'A ' + h(CMD5), 'R 90 00', '> ' + h(I(0, 0, SW)),
-    '< ' + h(I(1, 1, C100[:64])), '> ' + h(R(0)), '< ' + h(I(0, 0, C100[64:])), 'A ' + h(C100)])
+    '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5), 'F 64', '> ' + h(S(0xC1, b'\x40')),
+    '< ' + h(S(0xE1, b'\x40')), 'G ' + h(CMD5), 'Y 90 00', '> ' + h(I(0, 0, SW)),
+    '< ' + h(I(1, 1, C100[:64])), '> ' + h(R(0)), '< ' + h(I(0, 0, C100[64:])), 'G ' + h(C100)])
 sc('card_bad_edc', '§11.6.3.2: invalid block, R(0) with b1', 'C', cfg(), [
-    '< ' + h(bad(I(0, 0, CMD5))), '> ' + h(R(0, 1)), '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5)])
+    '< ' + h(bad(I(0, 0, CMD5))), '> ' + h(R(0, 1)), '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5)])
 sc('card_bad_len', '§11.3.2.3: LEN 33 > IFSC 32, R(0) other error', 'C', cfg(), [
-    '< ' + h(I(0, 0, bytes(33))), '> ' + h(R(0, 2)), '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5)])
+    '< ' + h(I(0, 0, bytes(33))), '> ' + h(R(0, 2)), '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5)])
 sc('card_parity', '§11.6.3.2: parity error, R(0) with b1', 'C', cfg(), [
-    'P', '< ' + h(I(0, 0, CMD5)), '> ' + h(R(0, 1)), '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5)])
+    'P', '< ' + h(I(0, 0, CMD5)), '> ' + h(R(0, 1)), '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5)])
 sc('card_cwt', '§11.4.3: CWT exceeded inside a block', 'C', cfg(), [
-    '< 00 00 05 00', 'W %d' % CWT, 'T', '> ' + h(R(0, 2)), 'W 0', '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5)])
+    '< 00 00 05 00', 'W %d' % CWT, 'T', '> ' + h(R(0, 2)), 'W 0', '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5)])
 sc('card_repeat', '§11.6.3.2 rule 7.2: the reader asks for the response again', 'C', cfg(), [
-    '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5), 'R 90 00', '> ' + h(I(0, 0, SW)),
-    '< ' + h(R(0, 1)), '> ' + h(I(0, 0, SW)), '< ' + h(I(1, 0, CMD5)), 'A ' + h(CMD5)])
+    '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5), 'Y 90 00', '> ' + h(I(0, 0, SW)),
+    '< ' + h(R(0, 1)), '> ' + h(I(0, 0, SW)), '< ' + h(I(1, 0, CMD5)), 'G ' + h(CMD5)])
 sc('card_lost_reader_block', '§11.6.3.2: reader timed out on a lost I-block: card says N(R)', 'C', cfg(), [
-    '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5), 'R 90 00', '> ' + h(I(0, 0, SW)),
-    '< ' + h(R(1, 2)), '> ' + h(R(1)), '< ' + h(I(1, 0, CMD5)), 'A ' + h(CMD5)])
+    '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5), 'Y 90 00', '> ' + h(I(0, 0, SW)),
+    '< ' + h(R(1, 2)), '> ' + h(R(1)), '< ' + h(I(1, 0, CMD5)), 'G ' + h(CMD5)])
 sc('card_lost_ack', '§11.6.3.2 rule 7.2: the card\'s R(1) lost, sent again', 'C', cfg(), [
     '< ' + h(I(0, 1, C100[:32])), '> ' + h(R(1)), '< ' + h(R(0, 2)), '> ' + h(R(1)),
-    '< ' + h(I(1, 0, C100[32:40])), 'A ' + h(C100[:40])])
+    '< ' + h(I(1, 0, C100[32:40])), 'G ' + h(C100[:40])])
 sc('card_resynch', '§11.6.3.2 rule 6: S(RESYNCH) resets N(S), N(R) and IFS', 'C', cfg(), [
     '< ' + h(S(0xC1, b'\xFE')), '> ' + h(S(0xE1, b'\xFE')),
-    '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5), 'R ' + h(R80), '> ' + h(I(0, 0, R80)),
-    '< ' + h(S(0xC0)), '> ' + h(S(0xE0)), '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5),
-    'R ' + h(R80), '> ' + h(I(0, 1, R80[:32]))])
+    '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5), 'Y ' + h(R80), '> ' + h(I(0, 0, R80)),
+    '< ' + h(S(0xC0)), '> ' + h(S(0xE0)), '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5),
+    'Y ' + h(R80), '> ' + h(I(0, 1, R80[:32]))])
 sc('card_abort_by_reader', '§11.6.2.3 rule 9: the reader aborts its chain', 'C', cfg(), [
     '< ' + h(I(0, 1, C100[:32])), '> ' + h(R(1)), '< ' + h(S(0xC2)), '> ' + h(S(0xE2)),
-    '< ' + h(I(1, 0, CMD5)), 'A ' + h(CMD5)])
+    '< ' + h(I(1, 0, CMD5)), 'G ' + h(CMD5)])
 sc('card_abort_api', '§11.6.2.3 rule 9: the card aborts its response chain', 'C', cfg(), [
-    '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5), 'R ' + h(R80), '> ' + h(I(0, 1, R80[:32])), 'B',
+    '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5), 'Y ' + h(R80), '> ' + h(I(0, 1, R80[:32])), 'B',
     '< ' + h(R(1)), '> ' + h(S(0xC2)), '< ' + h(R(1, 1)), '> ' + h(S(0xC2)), '< ' + h(S(0xE2)),
-    'W 0', '< ' + h(I(1, 0, CMD5)), 'A ' + h(CMD5)])
+    'W 0', '< ' + h(I(1, 0, CMD5)), 'G ' + h(CMD5)])
 sc('card_overflow', 'command longer than the card buffer: S(ABORT request)', 'C', cfg(buf=40), [
     '< ' + h(I(0, 1, C100[:32])), '> ' + h(R(1)), '< ' + h(I(1, 0, C100[32:64])),
-    '> ' + h(S(0xC2)), '< ' + h(S(0xE2)), '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5)])
+    '> ' + h(S(0xC2)), '< ' + h(S(0xE2)), '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5)])
 sc('card_nad', '§11.3.2.1: the card swaps SAD and DAD', 'C', cfg(), [
-    '< ' + h(I(0, 0, CMD5, nad=0x21)), 'A ' + h(CMD5), 'R 90 00', '> ' + h(I(0, 0, SW, nad=0x12))])
+    '< ' + h(I(0, 0, CMD5, nad=0x21)), 'G ' + h(CMD5), 'Y 90 00', '> ' + h(I(0, 0, SW, nad=0x12))])
 sc('card_unexpected', 'S(WTX request) or a stray S-response from the reader: R(0) error', 'C', cfg(), [
     '< ' + h(S(0xC3, b'\x01')), '> ' + h(R(0, 2)), '< ' + h(S(0xE1, b'\x20')), '> ' + h(R(0, 2)),
     '< ' + h(I(1, 0, CMD5)), '> ' + h(R(0, 2)), '< ' + h(R(0)), '> ' + h(R(0, 2)),
-    '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5)])
+    '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5)])
 
 # Issue 11 §7: what the fault-injection run found untested.
 # Malformed R-blocks (§11.3.2.2: b6 is 0, error bits 0..2, no INF): invalid
@@ -257,15 +258,15 @@ sc('reader_bad_rblock_bits', '§11.3.2.2, rule 7.1: R-block error bits 3 and 0F'
 sc('card_bad_rblock', '§11.3.2.2, rule 7.1: the card answers malformed R-blocks with R(0) error', 'C',
    cfg(), [
     '< ' + h(blk(0xA0)), '> ' + h(R(0, 2)), '< ' + h(blk(0x80, b'\x00')), '> ' + h(R(0, 2)),
-    '< ' + h(blk(0x87)), '> ' + h(R(0, 2)), '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5)])
+    '< ' + h(blk(0x87)), '> ' + h(R(0, 2)), '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5)])
 # An I-block while the card is busy: the card asked for time (S(WTX
 # request)) and the reader sends an I-block instead of the S-response: the
 # card repeats its S-request (rule 7.3) and takes nothing of the I-block.
 sc('card_iblock_while_busy', 'rule 3, 7.3: I-block instead of S(WTX response)', 'C', cfg(), [
-    '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5), 'Q 2', '> ' + h(S(0xC3, b'\x02')),
+    '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5), 'Q 2', '> ' + h(S(0xC3, b'\x02')),
     '< ' + h(I(1, 0, bytes.fromhex('00B0000002'))), '> ' + h(S(0xC3, b'\x02')),
-    '< ' + h(S(0xE3, b'\x02')), 'A ' + h(CMD5), 'R 90 00', '> ' + h(I(0, 0, SW)),
-    '< ' + h(I(1, 0, CMD5)), 'A ' + h(CMD5)])
+    '< ' + h(S(0xE3, b'\x02')), 'G ' + h(CMD5), 'Y 90 00', '> ' + h(I(0, 0, SW)),
+    '< ' + h(I(1, 0, CMD5)), 'G ' + h(CMD5)])
 # The card aborts a command chain it is receiving (cl_t1_abort()); the
 # reader's next chained command is taken whole, sequence numbers going on.
 sc('card_abort_then_chain', 'rule 9 then 5: the card aborts a command chain, then a second chain', 'C',
@@ -273,7 +274,7 @@ sc('card_abort_then_chain', 'rule 9 then 5: the card aborts a command chain, the
     '< ' + h(I(0, 1, C100[:32])), '> ' + h(R(1)), 'B', '< ' + h(I(1, 1, C100[32:64])),
     '> ' + h(S(0xC2)), '< ' + h(S(0xE2)),
     '< ' + h(I(0, 1, C100[:32])), '> ' + h(R(1)), '< ' + h(I(1, 1, C100[32:64])), '> ' + h(R(0)),
-    '< ' + h(I(0, 0, C100[64:70])), 'A ' + h(C100[:70]), 'R 90 00', '> ' + h(I(0, 0, SW))])
+    '< ' + h(I(0, 0, C100[64:70])), 'G ' + h(C100[:70]), 'Y 90 00', '> ' + h(I(0, 0, SW))])
 
 # The peer lowers its IFS (S(IFS request)) while our I-block is still
 # unacknowledged, then asks for that block again (rule 7.2): it is cut again
@@ -287,10 +288,10 @@ sc('reader_ifs_shrink_resend', '§11.4.2, rule 4 then 7.2: I-block cut again to 
     '< ' + h(R(0)), '> ' + h(I(0, 0, C20[16:])), '< ' + h(I(0, 0, SW)), 'D 2 90 00'])
 sc('card_ifs_shrink_resend', '§11.4.2, rule 4 then 7.2: I-block cut again to the new IFSD', 'C', cfg(), [
     '< ' + h(S(0xC1, b'\xFE')), '> ' + h(S(0xE1, b'\xFE')),
-    '< ' + h(I(0, 0, CMD5)), 'A ' + h(CMD5), 'R ' + h(R20), '> ' + h(I(0, 0, R20)),
+    '< ' + h(I(0, 0, CMD5)), 'G ' + h(CMD5), 'Y ' + h(R20), '> ' + h(I(0, 0, R20)),
     '< ' + h(S(0xC1, b'\x08')), '> ' + h(S(0xE1, b'\x08')),
     '< ' + h(R(0)), '> ' + h(I(0, 1, R20[:8])), '< ' + h(R(1)), '> ' + h(I(1, 1, R20[8:16])),
-    '< ' + h(R(0)), '> ' + h(I(0, 0, R20[16:])), '< ' + h(I(1, 0, CMD5)), 'A ' + h(CMD5)])
+    '< ' + h(R(0)), '> ' + h(I(0, 0, R20[16:])), '< ' + h(I(1, 0, CMD5)), 'G ' + h(CMD5)])
 
 # The reader's own S(IFS request) and S(RESYNCH request) from IDLE; after a
 # resynchronisation IFSD is announced again (§11.6.3.2 rule 6.4).
@@ -302,8 +303,8 @@ sc('reader_request_ifs_resynch', '§11.4.2, §11.6.3.2 rule 6: IFSD 128 asked fo
     '> ' + h(S(0xC1, b'\xFE')), '< ' + h(S(0xE1, b'\xFE')), 'I', 'J 254'])
 
 def notation(role, steps):
-    """Engine-side steps ('>' sends, '<' fed, 'A'/'R' card command and
-    reply) to the R (reader -> card) / C (card -> reader) transcript."""
+    """Engine-side line steps ('>' it sends, '<' it is fed) to the R
+    (reader -> card) / C (card -> reader) transcript."""
     mine, peer = ('R', 'C') if role == 'R' else ('C', 'R')
     res = []
     for st in steps.split(';'):
@@ -311,10 +312,6 @@ def notation(role, steps):
             st = mine + st[1:]
         elif st.startswith('<'):
             st = peer + st[1:]
-        elif st.startswith('A '):
-            st = 'G' + st[1:]
-        elif st.startswith('R '):
-            st = 'Y' + st[1:]
         res.append(st)
     return ';'.join(res)
 
