@@ -520,6 +520,12 @@ int cl_relay_session_error(const struct cl_relay_session *s);
 /* The counters; NULL when s is NULL. */
 const struct cl_relay_session_stats *cl_relay_session_stats(const struct cl_relay_session *s);
 
+/* Bytes of the replay buffer in use: the sequenced messages sent (or
+ * queued) that the peer has not acknowledged yet, with their record
+ * headers (§8). 0 once everything is acknowledged, after a fresh session
+ * discarded the buffer, and when s is NULL. */
+size_t cl_relay_session_replay_used(const struct cl_relay_session *s);
+
 #ifdef __cplusplus
 }
 #endif

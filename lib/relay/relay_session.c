@@ -659,3 +659,9 @@ const struct cl_relay_session_stats *cl_relay_session_stats(const struct cl_rela
 {
     return s != NULL ? &s->stats : NULL;
 }
+
+/* see cardlink/relay_session.h */
+size_t cl_relay_session_replay_used(const struct cl_relay_session *s)
+{
+    return s != NULL ? s->rb_used : 0;
+}

@@ -142,7 +142,7 @@ static void lossy_bytes(const struct exchange *x, int n, unsigned long *s2d, uns
     for (off = 0; off < k; off += used)
         if (cl_relay_lossy_feed(&dev, 0, buf + off, k - off, &used) != CL_OK)
             return;
-    *frames = srv.stats.frames_sent + dev.stats.frames_sent;
+    *frames = cl_relay_lossy_stats(&srv)->frames_sent + cl_relay_lossy_stats(&dev)->frames_sent;
 }
 
 static void report(void)

@@ -725,7 +725,7 @@ START_TEST(test_keepalive_doc)
     ck_assert_uint_gt(pull_one(&P, &P.srv), 0);
     assert_doc("keepalive", P.last, P.last_len);
     ck_assert_int_eq(feed_hex(&P, &P.dev, cl_test_tohex(P.last, P.last_len)), CL_OK);
-    ck_assert_uint_eq(P.dev.rb_used, 0);        /* all five acknowledged */
+    ck_assert_uint_eq(cl_relay_session_replay_used(&P.dev), 0);        /* all five acknowledged */
 }
 END_TEST
 
@@ -801,7 +801,7 @@ START_TEST(test_wrong_token)
     ck_assert_mem_eq(P.last + 13, "NEWTOKEN-1234567", 16);
     ck_assert_int_eq(feed_hex(&P, &P.dev, cl_test_tohex(P.last, P.last_len)), CL_OK);
     ck_assert(!P.ev[0].resumed);
-    ck_assert_uint_eq(P.dev.rb_used, 0);          /* replay buffer discarded */
+    ck_assert_uint_eq(cl_relay_session_replay_used(&P.dev), 0);          /* replay buffer discarded */
     ck_assert_int_eq(cl_relay_session_send(&P.dev, P.now, &m), CL_OK);
     ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
     cl_assert_bytes(P.last, P.last_len, "C1 31 00 01 00 00 00 00");  /* numbering restarts */
@@ -861,7 +861,7 @@ static void resume_with(const uint8_t *id, size_t id_len, int spoil, bool want_r
         ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
         cl_assert_bytes(P.last, P.last_len, "C1 31 02 01 00 00 00 00");
     } else {
-        ck_assert_uint_eq(P.dev.rb_used, 0);     /* replay buffer discarded */
+        ck_assert_uint_eq(cl_relay_session_replay_used(&P.dev), 0);     /* replay buffer discarded */
     }
 }
 
@@ -1210,26 +1210,39 @@ START_TEST(test_api_errors)
     cl_relay_msg_init(&m, CL_RELAY_ERROR);
     m.u.status.code = CL_RELAY_E_INTERNAL;
     ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
-    /* replay buffer full: LIMIT; the window: LIMIT */
-    cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
-    m.u.reader_status = 1;
-    for (i = 0; i < 200; i++)
-        if ((rc = cl_relay_session_send(&P.dev, P.now, &m)) != CL_OK)
-            break;
-    ck_assert_int_eq(rc, CL_ERR_LIMIT);
-    ck_assert_int_lt(i, 200);
-    P.dev.rb_size = 0xFFFFFFu;   /* pretend a huge buffer: the window stops at 127 */
+    /* replay buffer full (2048 bytes of 33-byte-ATR notifications, long
+     * before 127 of them): LIMIT */
     {
-        static uint8_t huge[4096];
-        P.dev.rb = huge;
-        P.dev.rb_used = 0;
-        P.dev.tx_acked = P.dev.tx_seq - 1u;
-        P.dev.rb_size = sizeof(huge);
+        static const uint8_t atr33[33] = {0x3B, 0xFF};
+        cl_relay_msg_init(&m, CL_RELAY_CARD_INSERTED);
+        m.u.card.atr.data = atr33;
+        m.u.card.atr.len = sizeof(atr33);
+        m.u.card.protocol = CL_RELAY_PROTO_T1;
         for (i = 0; i < 200; i++)
             if ((rc = cl_relay_session_send(&P.dev, P.now, &m)) != CL_OK)
                 break;
         ck_assert_int_eq(rc, CL_ERR_LIMIT);
+        ck_assert_int_lt(i, 60);
+        ck_assert_uint_le(cl_relay_session_replay_used(&P.dev), sizeof(P.drb));
+        ck_assert_uint_gt(cl_relay_session_replay_used(&P.dev) + 60, sizeof(P.drb));
+    }
+    cl_relay_msg_init(&m, CL_RELAY_READER_STATUS);
+    m.u.reader_status = 1;
+    {   /* a replay buffer with room to spare: the window stops at 127 */
+        static struct pair W;
+        static uint8_t wide[8192];
+        pair_init(&W);
+        sinit(&W.dev, CL_RELAY_DEVICE, &W.dcfg, W.drx, sizeof(W.drx), wide, sizeof(wide));
+        sinit(&W.srv, CL_RELAY_SERVER, &W.scfg, W.srx, sizeof(W.srx), W.srb, sizeof(W.srb));
+        handshake(&W);
+        for (i = 0; i < 200; i++)
+            if ((rc = cl_relay_session_send(&W.dev, W.now, &m)) != CL_OK)
+                break;
+        ck_assert_int_eq(rc, CL_ERR_LIMIT);
         ck_assert_int_eq(i, 127);
+        ck_assert_uint_lt(cl_relay_session_replay_used(&W.dev) * 2, sizeof(wide));
+        cl_relay_session_free(&W.dev);
+        cl_relay_session_free(&W.srv);
     }
     /* too long for the peer: the server accepts 512 by default from a device
      * announcing nothing; here the device announced 1024 */
