@@ -547,6 +547,23 @@ void cl_srv_forget(struct cl_server *s)
 }
 
 /* see server_int.h */
+/* A snapshot restored but not taken over (no token, or the relay session
+ * refused the HELLO): the connection ends and the context keeps nothing of
+ * it (the store still has it, for the device's next connection); only the
+ * counters stay. */
+static void unrestore(struct cl_server *s)
+{
+    const struct cl_server_config *cfg = s->cfg;
+    uint32_t restores = s->restores, refused = s->restore_failures, unsaved = s->save_failures;
+
+    cl_server_free(s);
+    if (cl_server_setup(s, cfg) != CL_OK)   /* as it was set up: cannot fail */
+        return;
+    s->restores = restores;
+    s->restore_failures = refused + 1u;
+    s->save_failures = unsaved;
+}
+
 int cl_srv_take_over(struct cl_server *s, uint32_t now, const struct cl_relay_msg *hello)
 {
     const struct cl_session_store *st = s->cfg->sessions;
@@ -554,6 +571,7 @@ int cl_srv_take_over(struct cl_server *s, uint32_t now, const struct cl_relay_ms
     struct cl_ledger_session ses;
     uint8_t enc[CL_RELAY_CTRL_MAX + 64], token[16];
     size_t elen;
+    bool restored;
     int r;
 
     if (st == NULL || st->find == NULL || s->persist || s->flow != CL_SERVER_FLOW_NONE ||
@@ -571,6 +589,7 @@ int cl_srv_take_over(struct cl_server *s, uint32_t now, const struct cl_relay_ms
         cl_wipe(&ses, sizeof(ses));
         return 0;
     }
+    restored = r == CL_OK;
     if (r == CL_OK)
         r = s->cfg->crypto->random(s->cfg->crypto->ctx, token, sizeof(token)) == CL_OK
                 ? CL_OK
@@ -588,6 +607,8 @@ int cl_srv_take_over(struct cl_server *s, uint32_t now, const struct cl_relay_ms
     cl_wipe(token, sizeof(token));
     cl_wipe(&ses, sizeof(ses));
     cl_wipe(enc, sizeof(enc));
+    if (r < 0 && restored)
+        unrestore(s);
     return r >= 0 ? 1 : r;
 }
 

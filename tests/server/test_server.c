@@ -212,11 +212,15 @@ static void seed_bytes(const uint8_t *p, size_t n)
     }
 }
 
+static bool random_fails;   /* t_random() fails (CL_ERR_IO) while set */
+
 static int t_random(void *ctx, uint8_t *out, size_t len)
 {
     FILE *f;
     size_t n;
     (void)ctx;
+    if (random_fails)
+        return CL_ERR_IO;
     if (getenv("CL_SERVER_SEED_DIR") != NULL) {
         for (n = 0; n < len; n++)
             out[n] = seed_ctr++;
@@ -2291,6 +2295,48 @@ START_TEST(restart_not_found)
 }
 END_TEST
 
+/* The store holds the device's session but the new context cannot draw
+ * the token it resumes under (the random source fails): the connection
+ * ends, CLOSED with CL_ERR_CRYPTO; the flow is not resumed, and the ledger
+ * row stays pending for a later connection. */
+START_TEST(restart_random_fails)
+{
+    struct cl_txn t;
+
+    start(0);
+    with_store();
+    purchase_txn(&t, 300);
+    cut_at = 2;
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
+    ck_assert(!pump());
+    ck_assert(mem_used);
+    server_restart();
+    random_fails = true;
+    ck_assert(pump());
+    random_fails = false;
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_CLOSED);
+    ck_assert_int_eq(sev.err, CL_ERR_CRYPTO);
+    /* nothing of the snapshot is left in the context; the store keeps it */
+    ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_NONE);
+    ck_assert_uint_eq(cl_relay_session_state(cl_server_session(&srv)), CL_RELAY_ST_IDLE);
+    ck_assert_uint_eq(srv.restores, 0);
+    ck_assert_uint_eq(srv.restore_failures, 1);
+    ck_assert(mem_used);
+    ck_assert_uint_eq(ledger_rows[0].outcome, CL_LEDGER_PENDING);
+    /* the device's next connection takes the session over and ends the
+     * purchase once */
+    server_restart();
+    ck_assert(pump());
+    ck_assert_uint_eq(sev.kind, CL_SERVER_EV_OPEN);
+    ck_assert(sev.resumed);
+    ck_assert_uint_eq(cl_server_flow(&srv), CL_SERVER_FLOW_PURCHASE);
+    ck_assert_uint_eq(run_flow()->outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(ledger_rows[0].outcome, CL_LEDGER_APPROVED);
+    ck_assert_uint_eq(ledger_commits, 1);
+    stop();
+}
+END_TEST
+
 /* cl_server_save / cl_server_restore: the same bytes again after a
  * restore; every truncation and a trailing byte refused MALFORMED with the
  * context unchanged; argument errors. */
@@ -3498,6 +3544,7 @@ static Suite *server_suite(void)
     tcase_add_test(tc, purchase_fresh_session_resent);
     tcase_add_loop_test(tc, restart_restores_flow, 0, 4);
     tcase_add_test(tc, restart_not_found);
+    tcase_add_test(tc, restart_random_fails);
     tcase_add_test(tc, snapshot_bytes);
     tcase_add_loop_test(tc, auth_approved, 0, n_backends());
     tcase_add_test(tc, auth_wrong_pin_retried);
