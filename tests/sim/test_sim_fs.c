@@ -359,6 +359,59 @@ START_TEST(fs_parse_edges)
 }
 END_TEST
 
+/* The edges of the default file system's commands, each at the value that
+ * still works and the next one: LIST FILES with Le exactly the list, a
+ * name of CL_SIM_FS_NAME_MAX bytes, SELECT by name with no name (the MF),
+ * READ BINARY with an extended Le of 65536 (the maximum: no 6282), READ
+ * RECORD with an Le of 1 (6Cxx, the record's length), the test generator
+ * filling the response buffer exactly and past P1's 256s, and the
+ * smallest response buffer taken. */
+#define REC16 "01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10"
+
+START_TEST(fs_edges)
+{
+    static struct cl_sim_fs fs;
+    static const uint8_t gen_room[4] = {0x80, 0xE2, 0x00, CL_SIM_FS_RESP_MIN - 2};
+    static const uint8_t gen_over[4] = {0x80, 0xE2, 0x00, CL_SIM_FS_RESP_MIN - 1};
+    static const uint8_t gen_256[4] = {0x80, 0xE2, 0x01, 0x02};
+    uint8_t resp[300];
+    size_t rlen, i;
+
+    cl_sim_fs_init(&fs, 1, 0);
+    run_fs(&fs, "00 A4 08 0C 02 10 00", "90 00");
+    run_fs(&fs, "00 AA 00 00 08", "01 01 01 02 02 01 02 02 90 00");
+    run_fs(&fs, "00 AA 00 00 07", "6A 84");
+    run_fs(&fs, "00 A4 04 0C 10 " "F0 43 41 52 44 4C 4E 4B 00 00 00 00 00 00 00 00", "6A 82");
+    run_fs(&fs, "00 A4 04 0C 11 " "F0 43 41 52 44 4C 4E 4B 00 00 00 00 00 00 00 00 00",
+           "67 00");
+    run_fs(&fs, "00 A4 04 0C", "90 00");                   /* no name: the MF */
+    run_fs(&fs, "00 AA 00 00 00", "10 00 00 11 90 00");
+    run_fs(&fs, "00 A4 00 0C 02 00 11", "90 00");
+    run_fs(&fs, "00 B0 00 00 00 00 00",                     /* Le 65536 */
+           "63 61 72 64 6C 69 6E 6B 20 76 63 61 72 64 00 00 90 00");
+    run_fs(&fs, "00 B0 00 00 00 00 11",                     /* Le 17: one short */
+           "63 61 72 64 6C 69 6E 6B 20 76 63 61 72 64 00 00 62 82");
+    run_fs(&fs, "00 A4 08 0C 02 10 00", "90 00");
+    run_fs(&fs, "00 E2 00 18 10 " REC16, "90 00");          /* a record in EF 0201 (SFI 3) */
+    run_fs(&fs, "00 B2 01 1C 01", "6C 10");
+    run_fs(&fs, "00 B2 01 1C 10", REC16 " 90 00");
+    /* the generator: room - 0 bytes fit, one more does not */
+    ck_assert_int_eq(cl_sim_fs_process(&fs, gen_room, 4, resp, CL_SIM_FS_RESP_MIN, &rlen), CL_OK);
+    ck_assert_uint_eq(rlen, CL_SIM_FS_RESP_MIN);
+    for (i = 0; i + 2 < rlen; i++)
+        ck_assert_uint_eq(resp[i], (uint8_t)(i * 7u + 1u));
+    ck_assert_mem_eq(resp + rlen - 2, "\x90\x00", 2);
+    ck_assert_int_eq(cl_sim_fs_process(&fs, gen_over, 4, resp, CL_SIM_FS_RESP_MIN, &rlen), CL_OK);
+    cl_assert_bytes(resp, rlen, "67 00");
+    ck_assert_int_eq(cl_sim_fs_process(&fs, gen_256, 4, resp, sizeof(resp), &rlen), CL_OK);
+    ck_assert_uint_eq(rlen, 258u + 2u);                     /* P1 counts 256s */
+    ck_assert_uint_eq(resp[257], (uint8_t)(257u * 7u + 1u));
+    /* the smallest response buffer */
+    ck_assert_int_eq(cl_sim_fs_process(&fs, gen_room, 4, resp, CL_SIM_FS_RESP_MIN - 1, &rlen),
+                     CL_ERR_BUFFER);
+}
+END_TEST
+
 static Suite *sim_fs_suite(void)
 {
     Suite *s = suite_create("sim_fs");
@@ -369,6 +422,7 @@ static Suite *sim_fs_suite(void)
     tcase_add_test(tc, fs_parse_ok);
     tcase_add_loop_test(tc, fs_parse_errors, 0, (int)CL_ARRAY_LEN(parse_errors));
     tcase_add_test(tc, fs_parse_edges);
+    tcase_add_test(tc, fs_edges);
     suite_add_tcase(s, tc);
     return s;
 }
