@@ -26,7 +26,7 @@
 
 #include "cardlink/error.h"
 #include "cardlink/relay_session.h"
-#include "relay_drive.h"
+#include "relay_ops.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,11 +42,6 @@ static const uint8_t hello_ack_resumed[] = {
     0x83, 0x02, 0x00, 0x01,
 };
 
-static void check(bool ok)
-{
-    if (!ok)
-        abort();
-}
 
 struct state {
     struct cl_relay_session s;
@@ -77,7 +72,7 @@ static void txn_once(struct state *t, const struct cl_relay_msg *m)
     if (id == NULL || t->nids > 16)
         return;
     for (i = 0; i < t->nids; i++)
-        check(memcmp(t->ids[i], id, CL_RELAY_TXN_ID_LEN) != 0);
+        ro_check(memcmp(t->ids[i], id, CL_RELAY_TXN_ID_LEN) != 0);
     if (t->nids == 16)
         t->nids = 17;       /* the log may replace one now: stop checking */
     else
@@ -91,48 +86,34 @@ static void events(struct state *t)
     while (cl_relay_session_poll(&t->s, &ev)) {
         switch (ev.kind) {
         case CL_RELAY_EV_REQUEST:
-            check(ev.msg != NULL && CL_RELAY_IS_REQUEST(ev.msg->type));
-            check(!t->busy);
+            ro_check(ev.msg != NULL && CL_RELAY_IS_REQUEST(ev.msg->type));
+            ro_check(!t->busy);
             txn_once(t, ev.msg);
-            check(!t->delivered[ev.msg->seq]);
+            ro_check(!t->delivered[ev.msg->seq]);
             t->delivered[ev.msg->seq] = true;
             t->busy = true;
             t->req_type = ev.msg->type;
             t->req_seq = ev.msg->seq;
             break;
         case CL_RELAY_EV_OPEN:
-            check(ev.msg != NULL && ev.msg->type == CL_RELAY_HELLO_ACK);
+            ro_check(ev.msg != NULL && ev.msg->type == CL_RELAY_HELLO_ACK);
             if (!ev.resumed) {
                 memset(t->delivered, 0, sizeof(t->delivered));
                 t->busy = false;
             }
             break;
         case CL_RELAY_EV_NOTIFY:
-            check(ev.msg != NULL && ev.msg->type == CL_RELAY_ERROR);
+            ro_check(ev.msg != NULL && ev.msg->type == CL_RELAY_ERROR);
             break;
         case CL_RELAY_EV_CLOSED:
-            check(cl_relay_session_state(&t->s) == CL_RELAY_ST_CLOSED);
+            ro_check(cl_relay_session_state(&t->s) == CL_RELAY_ST_CLOSED);
             break;
         case CL_RELAY_EV_LINK_DEAD:
             break;
         default:
-            check(false);
+            ro_check(false);
         }
     }
-}
-
-static void events_cb(void *ctx)
-{
-    events(ctx);
-}
-
-static void feed(struct state *t, const uint8_t *p, size_t n)
-{
-    int rc = rd_feed(&t->s, t->now, p, n, events_cb, t);
-
-    check(rc != RD_STALLED);
-    check(rc == 0 || rc == cl_relay_session_error(&t->s) || rc == CL_ERR_CLOSED ||
-          rc == CL_ERR_STATE);
 }
 
 /* Each message the engine sends: it decodes and suits the role. */
@@ -142,16 +123,30 @@ static bool out_cb(void *ctx, const uint8_t *m, size_t len)
     struct cl_relay_msg d;
 
     (void)t;
-    check(cl_relay_decode(m, len, &d) == CL_OK);
-    check(d.type != CL_RELAY_HELLO_ACK && !CL_RELAY_IS_REQUEST(d.type));
+    ro_check(cl_relay_decode(m, len, &d) == CL_OK);
+    ro_check(d.type != CL_RELAY_HELLO_ACK && !CL_RELAY_IS_REQUEST(d.type));
     if (CL_RELAY_IS_ANSWER(d.type))     /* to a delivered request, or from the log */
-        check((d.flags & CL_RELAY_F_REF) != 0 && (t->delivered[d.ref] || t->tab.records > 0));
+        ro_check((d.flags & CL_RELAY_F_REF) != 0 && (t->delivered[d.ref] || t->tab.records > 0));
     return true;
+}
+
+static void events_cb(void *ctx)
+{
+    events(ctx);
+}
+
+static struct ro_target target = {&st.s, &st.now, &st, events_cb, out_cb};
+
+static void feed(struct state *t, const uint8_t *p, size_t n)
+{
+    (void)t;
+    ro_feed(&target, p, n);
 }
 
 static void pull(struct state *t)
 {
-    (void)rd_pull(&t->s, t->now, out_cb, t);
+    (void)t;
+    ro_pull(&target);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -168,35 +163,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cl_relay_txn_table_init(&t->tab, t->slots, 16, &t->log);
     t->cfg.txn_log = &t->log;
     t->now = 1000;
-    check(cl_relay_session_setup(&t->s, CL_RELAY_DEVICE, &t->cfg, rx, sizeof(rx), rb,
+    ro_check(cl_relay_session_setup(&t->s, CL_RELAY_DEVICE, &t->cfg, rx, sizeof(rx), rb,
                                  sizeof(rb)) == CL_OK);
-    check(cl_relay_device_connect(&t->s, t->now) == CL_OK);
+    ro_check(cl_relay_device_connect(&t->s, t->now) == CL_OK);
     pull(t);
     feed(t, hello_ack, sizeof(hello_ack));
-    check(cl_relay_session_state(&t->s) == CL_RELAY_ST_OPEN);
+    ro_check(cl_relay_session_state(&t->s) == CL_RELAY_ST_OPEN);
     while (pos < size && guard++ < 4096) {
         uint8_t op = data[pos++] % 8;
         size_t n = pos < size ? data[pos] : 0;
         struct cl_relay_msg m;
         int rc;
+        if (ro_shared_op(&target, op, data, size, &pos))
+            op = 0xFF;              /* done: none of the role's own below */
         switch (op) {
-        case 0:
-        case 1:
-            pos++;
-            if (n > size - pos)
-                n = size - pos;
-            feed(t, data + pos, n);
-            pos += n;
-            break;
-        case 2:
-            pos++;
-            t->now += (uint32_t)n * 40u;
-            rc = cl_relay_session_timeout(&t->s, t->now);
-            check(rc == CL_OK || rc == cl_relay_session_error(&t->s));
-            events(t);
-            break;
-        case 3:
-            pull(t);
+        case 0xFF:
             break;
         case 4:
             if (t->busy) {
@@ -210,7 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     m.u.status.code = CL_RELAY_E_UNSUPPORTED;
                 }
                 rc = cl_relay_session_send(&t->s, t->now, &m);
-                check(rc == CL_OK || rc == CL_ERR_LIMIT || rc == CL_ERR_CLOSED ||
+                ro_check(rc == CL_OK || rc == CL_ERR_LIMIT || rc == CL_ERR_CLOSED ||
                       rc == CL_ERR_STATE || rc == cl_relay_session_error(&t->s));
                 if (rc == CL_OK || rc == CL_ERR_STATE || rc == CL_ERR_CLOSED ||
                     rc == cl_relay_session_error(&t->s))
@@ -220,7 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 5:
             cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
             rc = cl_relay_session_send(&t->s, t->now, &m);
-            check(rc == CL_OK || rc == CL_ERR_LIMIT || rc == CL_ERR_CLOSED || rc == CL_ERR_STATE ||
+            ro_check(rc == CL_OK || rc == CL_ERR_LIMIT || rc == CL_ERR_CLOSED || rc == CL_ERR_STATE ||
                   rc == cl_relay_session_error(&t->s));
             break;
         case 6:
@@ -242,9 +223,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             break;
         default:
-            rc = cl_relay_session_close(&t->s, t->now, CL_RELAY_E_NONE);
-            check(rc == CL_OK || rc == CL_ERR_CLOSED || rc == CL_ERR_STATE);
-            pull(t);
             break;
         }
         if (cl_relay_session_state(&t->s) == CL_RELAY_ST_CLOSED)

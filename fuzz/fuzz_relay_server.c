@@ -24,7 +24,7 @@
 
 #include "cardlink/error.h"
 #include "cardlink/relay_session.h"
-#include "relay_drive.h"
+#include "relay_ops.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,11 +36,6 @@ static const uint8_t hello[] = {
     0x83, 0x0C, 'T', 'O', 'K', 'E', 'N', '-', '0', '1', '2', '3', '4', '5',
 };
 
-static void check(bool ok)
-{
-    if (!ok)
-        abort();
-}
 
 struct state {
     struct cl_relay_session s;
@@ -62,47 +57,33 @@ static void events(struct state *t)
     while (cl_relay_session_poll(&t->s, &ev)) {
         switch (ev.kind) {
         case CL_RELAY_EV_ANSWER:
-            check(t->waiting || ev.recorded);
-            check(ev.msg == NULL || ev.msg->type == CL_RELAY_APDU_RESPONSE ||
+            ro_check(t->waiting || ev.recorded);
+            ro_check(ev.msg == NULL || ev.msg->type == CL_RELAY_APDU_RESPONSE ||
                   ev.msg->type == CL_RELAY_ERROR);
-            check(!cl_relay_session_busy(&t->s));
+            ro_check(!cl_relay_session_busy(&t->s));
             t->waiting = false;
             t->answers++;
             break;
         case CL_RELAY_EV_OPEN:
-            check(ev.msg != NULL && ev.msg->type == CL_RELAY_HELLO);
+            ro_check(ev.msg != NULL && ev.msg->type == CL_RELAY_HELLO);
             if (!ev.resumed)
                 t->waiting = false;
             break;
         case CL_RELAY_EV_NOTIFY:
-            check(ev.msg != NULL &&
+            ro_check(ev.msg != NULL &&
                   (ev.msg->type == CL_RELAY_ERROR || (ev.msg->type >= 0x30 && ev.msg->type <= 0x3F)));
             break;
         case CL_RELAY_EV_CLOSED:
-            check(cl_relay_session_state(&t->s) == CL_RELAY_ST_CLOSED);
+            ro_check(cl_relay_session_state(&t->s) == CL_RELAY_ST_CLOSED);
             t->waiting = false;
             break;
         case CL_RELAY_EV_LINK_DEAD:
             break;
         default:
-            check(false);
+            ro_check(false);
         }
     }
-    check(t->answers <= t->requests);
-}
-
-static void events_cb(void *ctx)
-{
-    events(ctx);
-}
-
-static void feed(struct state *t, const uint8_t *p, size_t n)
-{
-    int rc = rd_feed(&t->s, t->now, p, n, events_cb, t);
-
-    check(rc != RD_STALLED);
-    check(rc == 0 || rc == cl_relay_session_error(&t->s) || rc == CL_ERR_CLOSED ||
-          rc == CL_ERR_STATE);
+    ro_check(t->answers <= t->requests);
 }
 
 /* Each message the engine sends: it decodes and suits the role. */
@@ -112,15 +93,29 @@ static bool out_cb(void *ctx, const uint8_t *m, size_t len)
     struct cl_relay_msg d;
 
     (void)t;
-    check(cl_relay_decode(m, len, &d) == CL_OK);
-    check(d.type != CL_RELAY_HELLO && !CL_RELAY_IS_ANSWER(d.type) &&
+    ro_check(cl_relay_decode(m, len, &d) == CL_OK);
+    ro_check(d.type != CL_RELAY_HELLO && !CL_RELAY_IS_ANSWER(d.type) &&
           !(d.type >= 0x30 && d.type <= 0x3F));
     return true;
 }
 
+static void events_cb(void *ctx)
+{
+    events(ctx);
+}
+
+static struct ro_target target = {&st.s, &st.now, &st, events_cb, out_cb};
+
+static void feed(struct state *t, const uint8_t *p, size_t n)
+{
+    (void)t;
+    ro_feed(&target, p, n);
+}
+
 static void pull(struct state *t)
 {
-    (void)rd_pull(&t->s, t->now, out_cb, t);
+    (void)t;
+    ro_pull(&target);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -135,35 +130,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cl_relay_txn_table_init(&t->tab, t->slots, 4, &t->log);
     t->cfg.txn_log = &t->log;
     t->now = 1000;
-    check(cl_relay_session_setup(&t->s, CL_RELAY_SERVER, &t->cfg, rx, sizeof(rx), rb,
+    ro_check(cl_relay_session_setup(&t->s, CL_RELAY_SERVER, &t->cfg, rx, sizeof(rx), rb,
                                  sizeof(rb)) == CL_OK);
-    check(cl_relay_server_accept(&t->s, t->now, token, sizeof(token)) == CL_OK);
+    ro_check(cl_relay_server_accept(&t->s, t->now, token, sizeof(token)) == CL_OK);
     feed(t, hello, sizeof(hello));
-    check(cl_relay_session_state(&t->s) == CL_RELAY_ST_OPEN);
+    ro_check(cl_relay_session_state(&t->s) == CL_RELAY_ST_OPEN);
     pull(t);
     while (pos < size && guard++ < 4096) {
         uint8_t op = data[pos++] % 8;
         size_t n = pos < size ? data[pos] : 0;
         struct cl_relay_msg m;
         int rc;
+        if (ro_shared_op(&target, op, data, size, &pos))
+            op = 0xFF;              /* done: none of the role's own below */
         switch (op) {
-        case 0:
-        case 1:
-            pos++;
-            if (n > size - pos)
-                n = size - pos;
-            feed(t, data + pos, n);
-            pos += n;
-            break;
-        case 2:
-            pos++;
-            t->now += (uint32_t)n * 40u;
-            rc = cl_relay_session_timeout(&t->s, t->now);
-            check(rc == CL_OK || rc == cl_relay_session_error(&t->s));
-            events(t);
-            break;
-        case 3:
-            pull(t);
+        case 0xFF:
             break;
         case 4: {
             static const uint8_t apdu[] = { 0x00, 0xB0, 0x00, 0x00, 0x00 };
@@ -177,13 +158,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 m.u.apdu.txn_id = id;
             }
             rc = cl_relay_session_send(&t->s, t->now, &m);
-            check(rc != CL_OK || !t->waiting);
+            ro_check(rc != CL_OK || !t->waiting);
             if (rc == CL_OK) {
                 t->requests++;
                 t->waiting = cl_relay_session_busy(&t->s);
                 events(t);
             } else {
-                check(rc == CL_ERR_STATE || rc == CL_ERR_LIMIT || rc == CL_ERR_CLOSED ||
+                ro_check(rc == CL_ERR_STATE || rc == CL_ERR_LIMIT || rc == CL_ERR_CLOSED ||
                       rc == CL_ERR_TOO_LONG || rc == cl_relay_session_error(&t->s));
             }
             break;
@@ -192,7 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cl_relay_msg_init(&m, CL_RELAY_ERROR);
             m.u.status.code = CL_RELAY_E_INTERNAL;
             rc = cl_relay_session_send(&t->s, t->now, &m);
-            check(rc == CL_OK || rc == CL_ERR_STATE || rc == CL_ERR_LIMIT || rc == CL_ERR_CLOSED ||
+            ro_check(rc == CL_OK || rc == CL_ERR_STATE || rc == CL_ERR_LIMIT || rc == CL_ERR_CLOSED ||
                   rc == cl_relay_session_error(&t->s));
             break;
         case 6:
@@ -211,9 +192,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             break;
         default:
-            rc = cl_relay_session_close(&t->s, t->now, CL_RELAY_E_NONE);
-            check(rc == CL_OK || rc == CL_ERR_CLOSED || rc == CL_ERR_STATE);
-            pull(t);
             break;
         }
     }
@@ -221,7 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 0; i < 4; i++) {
         size_t j;
         for (j = i + 1; j < 4; j++)
-            check(!(t->slots[i].used && t->slots[j].used &&
+            ro_check(!(t->slots[i].used && t->slots[j].used &&
                     memcmp(t->slots[i].id, t->slots[j].id, 16) == 0));
     }
     return 0;
