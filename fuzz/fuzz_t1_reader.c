@@ -106,7 +106,7 @@ static int service(struct cl_t1 *t1, size_t cmd_len, size_t resp_size, unsigned 
                 return 0;
             break;
         case CL_WANT_FAILED:
-            if (cl_t1_error(t1) != CL_ERR_RESYNCH)
+            if (cl_t1_error(t1) != CL_ERR_RESYNCH && cl_t1_error(t1) != CL_ERR_TIMEOUT)
                 abort();
             return 0;
         default:

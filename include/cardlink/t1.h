@@ -53,7 +53,8 @@
  * last block; an unanswered S-request is sent again; after max_retries
  * failed attempts on one block (3: the block and two repeats) the reader
  * sends S(RESYNCH request) (up to 3 times), after which it asks for
- * deactivation (CL_ERR_RESYNCH). A successful resynchronisation ends the
+ * deactivation (CL_ERR_TIMEOUT when the card had gone mute, else
+ * CL_ERR_RESYNCH). A successful resynchronisation ends the
  * exchange with CL_ERR_PROTOCOL (the card may or may not have executed the
  * command); the engine is then ready for the next one.
  *
@@ -342,9 +343,11 @@ uint32_t cl_t1_guard_etu(const struct cl_t1 *t1);
  */
 CL_WUR int cl_t1_result(const struct cl_t1 *t1);
 
-/* The sticky error behind CL_WANT_FAILED (CL_ERR_RESYNCH: resynchronisation
- * failed), else CL_OK (CL_ERR_ARG on NULL, as every engine's); it stays
- * until cl_t1_setup(). */
+/* The sticky error behind CL_WANT_FAILED: the reader's recovery (§11.6.3)
+ * gave up, CL_ERR_TIMEOUT when its last attempt met silence (a card gone
+ * mute), else CL_ERR_RESYNCH (the card answered, but wrongly); CL_OK while
+ * the engine has not failed (CL_ERR_ARG on NULL, as every engine's). It
+ * stays until cl_t1_setup(). */
 int cl_t1_error(const struct cl_t1 *t1);
 
 /* The counters given to cl_t1_setup() (NULL on NULL or when none). */

@@ -191,6 +191,7 @@ static void fail(struct cl_t1 *t1, uint8_t bits)
             if (t1->resynchs >= CL_T1_RESYNCH_TRIES) {
                 t1->phase = R_DEAD;
                 t1->want = CL_WANT_FAILED;
+                t1->res = (int8_t)CL_ERR_RESYNCH;   /* cl_t1_timeout() may say TIMEOUT */
                 return;
             }
             t1->resynchs++;
@@ -468,6 +469,8 @@ int cl_t1_timeout(struct cl_t1 *t1)
     } else {                        /* BWT: nothing came (reader only) */
         t1->wtx = 0;
         fail(t1, R_OTHER);
+        if (t1->phase == R_DEAD)    /* the card went mute, not astray */
+            t1->res = (int8_t)CL_ERR_TIMEOUT;
     }
     return CL_OK;
 }
@@ -517,7 +520,7 @@ int cl_t1_error(const struct cl_t1 *t1)
 {
     if (t1 == NULL)
         return CL_ERR_ARG;
-    return t1->phase == R_DEAD ? CL_ERR_RESYNCH : CL_OK;
+    return t1->phase == R_DEAD ? t1->res : CL_OK;
 }
 
 /* see cardlink/t1.h */

@@ -687,7 +687,8 @@ END_TEST
 
 /* T=1: a card that stays mute through every retry (§11.6.3: R(0) "other
  * error" twice after BWT) and every S(RESYNCH request) (three) fails the
- * session with the T=1 engine's own error, CL_ERR_RESYNCH. */
+ * session with the T=1 engine's own error: CL_ERR_TIMEOUT, the card went
+ * mute (issue 11 §4). */
 START_TEST(test_t1_mute_fails)
 {
     static const char *const blocks[] = {
@@ -706,9 +707,9 @@ START_TEST(test_t1_mute_fails)
         sends(&card, blocks[i]);
         ck_assert_int_eq(cl_card_want(&card), CL_WANT_RECV);
         ck_assert_int_eq(cl_card_timeout(&card),
-                         i + 1 < CL_ARRAY_LEN(blocks) ? CL_OK : CL_ERR_RESYNCH);
+                         i + 1 < CL_ARRAY_LEN(blocks) ? CL_OK : CL_ERR_TIMEOUT);
     }
-    failed_with(&card, CL_ERR_RESYNCH);
+    failed_with(&card, CL_ERR_TIMEOUT);
     ck_assert_uint_eq(cl_card_stats(&card)->apdu_errors, 1);
 }
 END_TEST

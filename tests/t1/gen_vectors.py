@@ -12,7 +12,7 @@
 #           (all consumed);  R1 HEX, C1 HEX  fed byte by byte
 #   T  timeout      P  parity error      W N  want RECV with timer N etu (0: none)
 #   D N [HEX]  reader DONE with result N (and response HEX)
-#   I  want IDLE    X  FAILED (CL_ERR_RESYNCH)
+#   I  want IDLE    X  FAILED (CL_ERR_RESYNCH; X T: CL_ERR_TIMEOUT, the card mute)
 #   S HEX  reader: transmit_start(HEX)   B  cl_t1_abort()
 #   G HEX  card: got the command HEX (DONE)   Y HEX  card: reply HEX
 #   Q N  card: request WTX N             F N  card: request IFS N
@@ -159,7 +159,12 @@ sc('reader_resynch_ifs', '§11.6.3.2 rule 6 then IFSD again (§11.4.2)', 'R', cf
 sc('reader_resynch_fails', '§11.6.3.2 rule 6.4: three S(RESYNCH) unanswered, deactivate', 'R', cfg(ifs=0), [
     'S ' + h(CMD5), '> ' + h(I(0, 0, CMD5)), 'T', '> ' + h(R(0, 2)), 'T', '> ' + h(R(0, 2)),
     'T', '> ' + h(S(0xC0)), 'T', '> ' + h(S(0xC0)), '< ' + h(I(0, 0, SW)), '> ' + h(S(0xC0)),
-    'T', 'X'])
+    'T', 'X T'])
+sc('reader_resynch_answered_wrongly', '§11.6.3.2 rule 6.4: three S(RESYNCH) answered with a bad '
+   'block, deactivate', 'R', cfg(ifs=0), [
+    'S ' + h(CMD5), '> ' + h(I(0, 0, CMD5)), 'T', '> ' + h(R(0, 2)), 'T', '> ' + h(R(0, 2)),
+    'T', '> ' + h(S(0xC0)), '< ' + h(bad(S(0xE0))), '> ' + h(S(0xC0)), '< ' + h(bad(S(0xE0))),
+    '> ' + h(S(0xC0)), '< ' + h(bad(S(0xE0))), 'X'])
 sc('reader_ifs_retry', '§11.6.3.2 rule 7.3: wrong S(IFS response) repeats the request', 'R', cfg(), [
     '> ' + h(S(0xC1, b'\xFE')), '< ' + h(S(0xE1, b'\x20')), '> ' + h(S(0xC1, b'\xFE')),
     'T', '> ' + h(S(0xC1, b'\xFE')), '< ' + h(S(0xE1, b'\xFE')), 'I'])

@@ -191,9 +191,10 @@ static void run_step(struct run *r, const struct scenario *s, const char *step)
     case 'I':
         ck_assert_int_eq(cl_t1_want(t1), CL_WANT_IDLE);
         break;
-    case 'X':
+    case 'X':   /* X: the card answered wrongly; X T: it went mute */
         ck_assert_int_eq(cl_t1_want(t1), CL_WANT_FAILED);
-        ck_assert_int_eq(cl_t1_error(t1), CL_ERR_RESYNCH);
+        ck_assert_int_eq(cl_t1_error(t1), arg[strspn(arg, " ")] == 'T' ? CL_ERR_TIMEOUT
+                                                                 : CL_ERR_RESYNCH);
         break;
     case 'D':
         ck_assert_msg(cl_t1_want(t1) == CL_WANT_DONE, "%s: %s: want %d", s->name, step,
@@ -497,7 +498,7 @@ enum wall_state {
     WS_R_SEND,          /* reader: I-block of an exchange being sent */
     WS_R_RECV,          /* reader: I-block sent, waiting (BWT armed) */
     WS_R_DONE,          /* reader: the answer 90 00 arrived */
-    WS_R_FAILED,        /* reader: resynchronisation failed */
+    WS_R_FAILED,        /* reader: recovery gave up on a mute card */
     WS_C_IDLE,          /* card set up, no buffer yet */
     WS_C_RECV,          /* card listening */
     WS_C_DONE,          /* card: an empty command arrived */
@@ -576,7 +577,7 @@ static const struct wall_row {
     { WS_R_FAILED, WC_TIMEOUT, CL_ERR_STATE }, { WS_R_FAILED, WC_PARITY, CL_ERR_STATE },
     { WS_R_FAILED, WC_RESULT, CL_ERR_STATE }, { WS_R_FAILED, WC_START, CL_ERR_STATE },
     { WS_R_FAILED, WC_IFS, CL_ERR_STATE }, { WS_R_FAILED, WC_RESYNCH, CL_ERR_STATE },
-    { WS_R_FAILED, WC_ABORT, CL_ERR_STATE }, { WS_R_FAILED, WC_ERROR, CL_ERR_RESYNCH },
+    { WS_R_FAILED, WC_ABORT, CL_ERR_STATE }, { WS_R_FAILED, WC_ERROR, CL_ERR_TIMEOUT },
     /* what the hand-written API test checked besides (folded in here) */
     { WS_NULL, WC_PULL, 0 }, { WS_NULL, WC_ETU, 0 }, { WS_NULL, WC_STATS, 0 },
     { WS_NULL, WC_IFSC, 0 }, { WS_NULL, WC_IFSD, 0 },
