@@ -4,11 +4,13 @@
 #
 #  1. gcc, -Werror, AddressSanitizer + UndefinedBehaviorSanitizer: every Check
 #     suite, integration test and fuzz-corpus replay under `meson test`;
-#  2. clang, -Werror: the whole tree again, plus the libFuzzer targets;
+#  2. clang, -Werror: the whole tree again, plus the libFuzzer targets, and
+#     the unit suites once more without sanitizers (optimised code as it
+#     ships: what the sanitizers' instrumentation could hide);
 #  3. arm-none-eabi-gcc for Cortex-M0+ and Cortex-M4, freestanding, -Os:
 #     the core's size per module and a check that it calls no libc;
 #  4. benchmarks under callgrind (instruction counts, not times);
-#  5. every libFuzzer target for FUZZ_SECONDS (default 20) over its corpus.
+#  5. every libFuzzer target for FUZZ_SECONDS (default 15) over its corpus.
 # Environment: FUZZ_SECONDS, SKIP_FUZZ=1, SKIP_CROSS=1, JOBS.
 set -eu
 cd "$(dirname "$0")/.."
@@ -20,11 +22,12 @@ cl_need meson ninja-build pkg-config gcc libc6-dev clang libclang-rt-14-dev chec
     pcscd libpcsclite-dev vsmartcard-vpcd opensc python3-pyscard libssl-dev tshark \
     libsqlite3-dev sqlite3 tmux minimodem
 
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 JOBS=${JOBS:-$(nproc)}
 B=build
 status=0
-step() { printf '\n==== %s\n' "$*"; }
+T0=$(date +%s)
+step() { printf '\n==== %s (at %ss)\n' "$*" $(($(date +%s) - T0)); }
 
 step "1/5 gcc + ASan + UBSan: build and meson test"
 cl_setup $B/test -Db_sanitize=address,undefined -Db_lundef=false -Dtests=enabled
@@ -33,9 +36,15 @@ if ! meson test -C $B/test --print-errorlogs --num-processes "$JOBS"; then
     status=1
 fi
 
-step "2/5 clang: build everything, libFuzzer targets included"
+step "2/5 clang: build everything, libFuzzer targets included; unit suites unsanitised"
 CC=clang cl_setup $B/clang -Dtests=enabled -Dfuzz=enabled
 ninja -C $B/clang
+if ! meson test -C $B/clang --suite unit --print-errorlogs --num-processes "$JOBS" \
+        >$B/clang-unit.log 2>&1; then
+    tail -40 $B/clang-unit.log
+    status=1
+fi
+grep -E '^(Ok|Fail|Timeout):' $B/clang-unit.log | tr -s ' ' | paste -sd' ' | sed 's/^/clang unit suites: /'
 
 if [ "${SKIP_CROSS:-0}" != 1 ]; then
     step "3/5 Cortex-M0+ and Cortex-M4 (arm-none-eabi-gcc -Os, freestanding)"
