@@ -24,7 +24,7 @@
  *
  * Timing. The virtual line carries no time: the only timer the card runs is
  * the T=1 character waiting time inside a block the device is sending
- * (cl_sim_timeout_etu()). It is converted to milliseconds with rate.h at the
+ * (cl_sim_timer()). It is converted to milliseconds with rate.h at the
  * F and D in use and the clock of the device's last CLOCK frame (3.571 MHz
  * until one arrives), then raised to --min-wait (default 100 ms): on a host
  * a few milliseconds of scheduling jitter must not cut a block that a real
@@ -737,8 +737,8 @@ static int flush_card(struct vc *v)
 /* Arm or clear the card's timer after the session moved. */
 static void arm_timer(struct vc *v)
 {
-    uint32_t etu = cl_sim_timeout_etu(&v->sim), us, ms;
-    if (etu == 0 || cl_sim_want(&v->sim) != CL_SIM_RECV) {
+    uint32_t etu = cl_sim_timer(&v->sim), us, ms;
+    if (etu == CL_TIMER_NONE || cl_sim_want(&v->sim) != CL_SIM_RECV) {
         v->deadline = 0;
         return;
     }

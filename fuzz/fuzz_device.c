@@ -286,7 +286,7 @@ static void pump(void)
                 used = cl_dev_card_feed(&dev, now, p, n);
                 if (used < 0 || cl_sim_sent(&sim, (size_t)used) != CL_OK)
                     ign(cl_dev_card_fail(&dev, now, CL_ERR_PROTOCOL));
-            } else if (present && cl_sim_timeout_etu(&sim) != 0) {
+            } else if (present && cl_sim_timer(&sim) != CL_TIMER_NONE) {
                 if (cl_sim_timeout(&sim) != CL_OK)
                     ign(cl_dev_card_timeout(&dev, now));
             } else {

@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (w != CL_T0_RECV)
             break;
-        check(cl_t0_timeout_etu(&t0) >= 960u);
+        check(cl_t0_timer(&t0) >= 960u && cl_t0_timer(&t0) != CL_TIMER_NONE);
         if (i >= size)
             break;
         if (data[i] == 0xFE && i + 1 < size && data[i + 1] <= 2) {

@@ -245,15 +245,6 @@ CL_WUR int cl_sim_timeout(struct cl_sim *sim);
  * armed (and on NULL). */
 uint32_t cl_sim_timer(const struct cl_sim *sim);
 
-/* Compatibility for callers not moved yet (examples/cardlink-vcard.c,
- * tests/card): the former query, 0 for "none". */
-static inline uint32_t cl_sim_timeout_etu(const struct cl_sim *sim)
-{
-    uint32_t t = cl_sim_timer(sim);
-
-    return t == CL_TIMER_NONE ? 0u : t;
-}
-
 /*
  * The reader says it now runs at F and D (virtual line CLOCK event).
  * Returns CL_OK when they match what was negotiated, CL_ERR_PROTOCOL when

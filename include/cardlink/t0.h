@@ -298,14 +298,6 @@ CL_WUR int cl_t0_parity_error(struct cl_t0 *t0);
  * reader; CL_TIMER_NONE for the card, in other states and on NULL. */
 uint32_t cl_t0_timer(const struct cl_t0 *t0);
 
-/* The old form of cl_t0_timer(): 0 for none. */
-static inline uint32_t cl_t0_timeout_etu(const struct cl_t0 *t0)
-{
-    uint32_t t = cl_t0_timer(t0);
-
-    return t == CL_TIMER_NONE ? 0 : t;
-}
-
 /*
  * Reader CL_WANT_DONE: the response length (data and SW1 SW2, >= 2) in the
  * buffer given to cl_t0_transmit_start(). Card CL_WANT_CTRL: 5; card

@@ -322,15 +322,6 @@ CL_WUR int cl_t1_parity_error(struct cl_t1 *t1);
  * in other states and on NULL. */
 uint32_t cl_t1_timer(const struct cl_t1 *t1);
 
-/* Compatibility for callers not moved yet (lib/card/card_io.c): the
- * former query, 0 for "none". New code uses cl_t1_timer(). */
-static inline uint32_t cl_t1_timeout_etu(const struct cl_t1 *t1)
-{
-    uint32_t t = cl_t1_timer(t1);
-
-    return t == CL_TIMER_NONE ? 0u : t;
-}
-
 /* Block guard time in etu (config bgt_etu). 0 on NULL. */
 uint32_t cl_t1_guard_etu(const struct cl_t1 *t1);
 

@@ -303,7 +303,7 @@ static void t0_feed_all(struct cl_t0 *t0, const uint8_t *b, size_t n)
         if (c <= 0)
             abort();
         off += (size_t)c;
-        (void)cl_t0_timeout_etu(t0);
+        (void)cl_t0_timer(t0);
     }
     if (off != n)
         abort();
@@ -434,7 +434,7 @@ static void t0_run(struct bcase *c, unsigned long iters)
                 if (cl_t0_sent(&r, n) != CL_OK)
                     abort();
             } else if (w == CL_T0_RECV) {
-                (void)cl_t0_timeout_etu(&r);
+                (void)cl_t0_timer(&r);
                 if (t == rc->n)
                     abort();
                 t0_feed_all(&r, rc->t[t].b, rc->t[t].len);

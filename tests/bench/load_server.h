@@ -446,7 +446,7 @@ static bool rig_step(struct rig *g)
             RIG_DEV(used = cl_dev_card_feed(&g->dev, g->now, p, n));
             RIG_OK(used);
             RIG_OK(cl_sim_sent(&g->sim, (size_t)used));
-        } else if (cl_sim_timeout_etu(&g->sim) != 0) {
+        } else if (cl_sim_timer(&g->sim) != CL_TIMER_NONE) {
             RIG_OK(cl_sim_timeout(&g->sim));
         } else {
             RIG_DEV(used = cl_dev_card_timeout(&g->dev, g->now));

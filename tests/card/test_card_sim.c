@@ -98,7 +98,7 @@ static int b_recv(void *ctx, uint8_t *buf, size_t size, uint32_t *t)
     if (b->qoff == b->qlen) {
         /* the reader waits: a card in the middle of a T=1 block gets its
          * character timer too */
-        if (cl_sim_timeout_etu(&b->sim) != 0)
+        if (cl_sim_timer(&b->sim) != CL_TIMER_NONE)
             ck_assert_int_eq(cl_sim_timeout(&b->sim), CL_OK);
         pump(b);
         if (b->qoff == b->qlen) {

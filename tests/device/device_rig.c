@@ -141,7 +141,7 @@ bool rig_card_step(struct cl_dev *dev, struct cl_sim *sim, uint32_t now)
     } else if (w == CL_WANT_RECV) {
         if (cl_sim_want(sim) == CL_SIM_SEND)
             card_out(dev, sim, now);
-        else if (cl_sim_timeout_etu(sim) != 0)
+        else if (cl_sim_timer(sim) != CL_TIMER_NONE)
             ck_assert_int_eq(cl_sim_timeout(sim), CL_OK);
         else
             ck_assert_int_eq(cl_dev_card_timeout(dev, now), CL_OK);

@@ -144,7 +144,7 @@ int board_card_recv(uint8_t *p, size_t n)
     size_t k;
 
     if (cl_sim_want(&sim) != CL_SIM_SEND) {
-        if (cl_sim_timeout_etu(&sim) != 0)   /* the card's own wait ran out */
+        if (cl_sim_timer(&sim) != CL_TIMER_NONE)   /* the card's own wait ran out */
             ck_assert_int_eq(cl_sim_timeout(&sim), CL_OK);
         return 0;
     }

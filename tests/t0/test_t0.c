@@ -459,7 +459,7 @@ static void card_vector(const struct card_vec *v, size_t chunk)
     ck_assert_int_eq(cl_t0_setup(&t0, &cfg), CL_OK);
     ck_assert_int_eq(cl_t0_want(&t0), CL_T0_IDLE);
     ck_assert_int_eq(cl_t0_card_listen(&t0, cmd, sizeof(cmd)), CL_OK);
-    ck_assert_uint_eq(cl_t0_timeout_etu(&t0), 0);
+    ck_assert_uint_eq(cl_t0_timer(&t0), CL_TIMER_NONE);
     err = run_transcript(&t0, v->line, true, chunk);
     ck_assert_int_eq(err, 0);
     check_stats(&t0, v->tpdus, v->grs, v->reissues, v->nulls, v->envs);
@@ -566,7 +566,7 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(cl_t0_want(NULL), CL_WANT_FAILED);
     ck_assert_ptr_null(cl_t0_stats(NULL));
     ck_assert_uint_eq(cl_t0_timer(NULL), CL_TIMER_NONE);
-    ck_assert_uint_eq(cl_t0_timeout_etu(NULL), 0);
+    ck_assert_uint_eq(cl_t0_timer(NULL), CL_TIMER_NONE);
     ck_assert_uint_eq(cl_t0_pull(NULL, &p), 0);
     ck_assert_int_eq(cl_t0_sent(NULL, 0), CL_ERR_ARG);
     ck_assert_int_eq(cl_t0_feed(NULL, &b, 1), CL_ERR_ARG);
@@ -597,7 +597,7 @@ START_TEST(test_api_errors)
     cfg.d = 2;
     ck_assert_int_eq(cl_t0_setup(&t0, &cfg), CL_OK);
     ck_assert_int_eq(cl_t0_want(&t0), CL_T0_IDLE);
-    ck_assert_uint_eq(cl_t0_timeout_etu(&t0), 0);   /* not in RECV */
+    ck_assert_uint_eq(cl_t0_timer(&t0), CL_TIMER_NONE);   /* not in RECV */
 
     /* start errors leave the engine unchanged */
     ck_assert_int_eq(cl_t0_transmit_start(&t0, NULL, 4, resp, 2), CL_ERR_ARG);
@@ -632,7 +632,7 @@ START_TEST(test_api_errors)
     ck_assert_uint_eq(cl_t0_pull(&t0, &p), 0);
     ck_assert_ptr_null(p);
     /* WT = 960 * D * WI = 960 * 2 * 20 */
-    ck_assert_uint_eq(cl_t0_timeout_etu(&t0), 38400u);
+    ck_assert_uint_eq(cl_t0_timer(&t0), 38400u);
 #if CL_T0_CARD
     ck_assert_int_eq(cl_t0_card_respond(&t0, c2 + 4, 1), CL_ERR_ARG);
     {

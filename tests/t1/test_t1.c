@@ -441,7 +441,7 @@ START_TEST(test_config_errors)
     ck_assert_int_eq(cl_t1_transmit_start(&t1, NULL, 0, NULL, 0), CL_OK);
     ck_assert_int_eq(cl_t1_sent(&t1, 4), CL_OK);
     ck_assert_uint_eq(cl_t1_timer(&t1), 11 + 16 * 960 * 2);
-    ck_assert_uint_eq(cl_t1_timeout_etu(&t1), 11 + 16 * 960 * 2);
+    ck_assert_uint_eq(cl_t1_timer(&t1), 11 + 16 * 960 * 2);
 }
 END_TEST
 
@@ -517,7 +517,7 @@ enum wall_call {
     WC_SENT0, WC_SENT3, WC_SENT6, WC_FEED_NULL, WC_FEED_EMPTY,
     WC_FEED7,           /* S(IFS response) FE and two bytes more */
     WC_START_NOCMD, WC_START_NORESP, WC_IFS0, WC_IFS255,
-    WC_ETU, WC_STATS, WC_IFSC, WC_IFSD,
+    WC_STATS, WC_IFSC, WC_IFSD,
     WC_LISTEN_NULL, WC_LISTEN0, WC_RESPOND_NULL, WC_RESPOND_EMPTY,
     WC_WTX0, WC_CIFS0, WC_CIFS255,
     WC_PULL_BYTE1,      /* the second byte lent (-1: fewer lent) */
@@ -579,7 +579,7 @@ static const struct wall_row {
     { WS_R_FAILED, WC_IFS, CL_ERR_STATE }, { WS_R_FAILED, WC_RESYNCH, CL_ERR_STATE },
     { WS_R_FAILED, WC_ABORT, CL_ERR_STATE }, { WS_R_FAILED, WC_ERROR, CL_ERR_TIMEOUT },
     /* what the hand-written API test checked besides (folded in here) */
-    { WS_NULL, WC_PULL, 0 }, { WS_NULL, WC_ETU, 0 }, { WS_NULL, WC_STATS, 0 },
+    { WS_NULL, WC_PULL, 0 }, { WS_NULL, WC_STATS, 0 },
     { WS_NULL, WC_IFSC, 0 }, { WS_NULL, WC_IFSD, 0 },
     { WS_R_IFS, WC_PULL, 5 }, { WS_R_IFS, WC_SENT0, CL_OK },
     { WS_R_IFS, WC_SENT6, CL_ERR_ARG },
@@ -766,7 +766,6 @@ START_TEST(test_api_wall)
     case WC_START_NORESP: got = cl_t1_transmit_start(t1, buf, 1, NULL, 8); break;
     case WC_IFS0: got = cl_t1_request_ifs(t1, 0); break;
     case WC_IFS255: got = cl_t1_request_ifs(t1, 255); break;
-    case WC_ETU: got = (long)cl_t1_timeout_etu(t1); break;
     case WC_STATS: got = cl_t1_stats(t1) != NULL; break;
     case WC_IFSC: got = cl_t1_ifsc(t1); break;
     case WC_IFSD: got = cl_t1_ifsd(t1); break;
