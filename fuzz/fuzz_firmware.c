@@ -130,11 +130,13 @@ size_t board_modem_write(const uint8_t *p, size_t n)
 {
     size_t k = wmax != 0 && wmax < n ? wmax : n, off = 0, used;
     const struct cl_relay_lossy_stats *st = cl_relay_lossy_stats(&slink);
+    int r;
 
     check(n >= 1);
-    while (off < k && cl_relay_lossy_feed(&slink, ms, p + off, k - off, &used) == CL_OK) {
+    while (off < k && (r = cl_relay_lossy_feed(&slink, ms, p + off, k - off)) >= 0) {
         const uint8_t *m;
         size_t len;
+        used = (size_t)r;
         off += used;
         if (cl_relay_lossy_take(&slink, &m, &len) == CL_OK) {
             struct cl_relay_msg msg;

@@ -18,11 +18,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint8_t buf[8 + 4 * 255];
+static uint8_t buf[8 + 4 * 255], buf1[8 + 4 * 255];
 
 /* The reference: the error the stream must stop with at a message starting
- * at p with n bytes left (CL_OK when the message is acceptable so far), and
- * its total size in *total when the header is complete. */
+ * at p with n bytes left (CL_OK when the message is acceptable so far), the
+ * offset of the byte that brings it in *bad_at (a length too large comes
+ * with the header's last byte), and the total size in *total when the
+ * header is complete. */
 static int reference(const uint8_t *p, size_t n, size_t cap, size_t *total, size_t *bad_at)
 {
     size_t i;
@@ -36,7 +38,7 @@ static int reference(const uint8_t *p, size_t n, size_t cap, size_t *total, size
     }
     if (n >= CL_RELAY_HEADER_LEN) {
         *total = CL_RELAY_HEADER_LEN + ((size_t)p[6] << 8 | p[7]);
-        if (*total > cap) { *bad_at = CL_RELAY_HEADER_LEN; return CL_ERR_TOO_LONG; }
+        if (*total > cap) { *bad_at = CL_RELAY_HEADER_LEN - 1; return CL_ERR_TOO_LONG; }
     }
     return CL_OK;
 }
@@ -70,17 +72,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (n > 1 + (seed >> 16) % 61)
                     n = 1 + (seed >> 16) % 61;
             }
-            rc = cl_relay_stream_feed(&s, data + pos, n, &used);
+            rc = cl_relay_stream_feed(&s, data + pos, n);
+            if (rc < 0)
+                break;
+            used = (size_t)rc;
             if (used > n)
                 abort();
             pos += used;
-            if (rc != CL_OK || cl_relay_stream_ready(&s) || pos == size)
+            if (cl_relay_stream_ready(&s) || pos == size)
                 break;
             if (used != n)   /* short consumption only at a message end */
                 abort();
         }
-        if (rc != CL_OK) {
-            if (rc != want || pos != ref_pos + bad_at)
+        if (rc < 0) {
+            /* the error, and where: a fresh deframer fed this message one
+             * byte at a time stops at the byte the reference names */
+            struct cl_relay_stream one;
+            size_t at = ref_pos;
+
+            cl_relay_stream_init(&one, buf1, cap);
+            while (at < size && cl_relay_stream_feed(&one, data + at, 1) == 1)
+                at++;
+            if (rc != want || cl_relay_stream_error(&one) != want || at != ref_pos + bad_at ||
+                at < pos || at >= pos + n)
                 abort();
             return 0;
         }

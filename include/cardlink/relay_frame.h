@@ -15,13 +15,13 @@
  * sender): the error is sticky until cl_relay_stream_reset() (the
  * protocol's reset: a new stream), and the caller should send CLOSE and
  * drop the transport. The engine shape of cardlink/engine.h: want(),
- * error(), free(); feed() keeps its *consumed out-parameter (it returns
- * the error, the count goes there). On a NULL deframer int functions
- * return CL_ERR_ARG, want() CL_WANT_FAILED, ready() false.
+ * error(), free(), and feed() returning the bytes it used or an error. On a
+ * NULL deframer int functions return CL_ERR_ARG, want() CL_WANT_FAILED,
+ * ready() false.
  *
  *   while (transport has bytes p[0..n)) {
  *       while (n > 0) {
- *           rc = cl_relay_stream_feed(&s, p, n, &used);   (error: close)
+ *           used = cl_relay_stream_feed(&s, p, n);   (< 0: close)
  *           p += used; n -= used;
  *           if (cl_relay_stream_take(&s, &msg, &len) == CL_OK)
  *               handle(msg, len);          (valid until the next feed)
@@ -78,23 +78,19 @@ int cl_relay_stream_error(const struct cl_relay_stream *s);
 
 /*
  * Accept bytes from in[0..len). It consumes up to the end of the current
- * message and stops there: *consumed (always written) says how many bytes
- * were taken; the caller feeds the rest after taking the message. While a
- * complete message waits untaken, nothing is consumed (*consumed is 0).
+ * message and stops there; the caller feeds the rest after taking the
+ * message. While a complete message waits untaken, nothing is consumed.
  * A previously taken message is released by this call: its pointer is no
  * longer valid. in may be NULL when len is 0.
- * Returns CL_OK, or (sticky, fatal; *consumed counts the bytes accepted
- * before the offending one):
- *  CL_ERR_ARG        s or consumed is NULL, or in is NULL with len > 0
- *                    (not sticky);
+ * Returns the bytes used (0..len, at most one message), or (sticky, fatal):
+ *  CL_ERR_ARG        s is NULL, or in is NULL with len > 0 (not sticky);
  *  CL_ERR_MALFORMED  header byte 0 does not have the magic nibble C;
  *  CL_ERR_VERSION    header byte 0 is not C1;
  *  CL_ERR_RESERVED   a reserved flag bit is set;
  *  CL_ERR_TOO_LONG   8 + length exceeds the buffer size;
  *  or the sticky error of an earlier call.
  */
-CL_WUR int cl_relay_stream_feed(struct cl_relay_stream *s, const uint8_t *in,
-                                size_t len, size_t *consumed);
+CL_WUR int cl_relay_stream_feed(struct cl_relay_stream *s, const uint8_t *in, size_t len);
 
 /* Whether a complete message waits to be taken; false when s is NULL. */
 bool cl_relay_stream_ready(const struct cl_relay_stream *s);

@@ -163,20 +163,19 @@ enum cl_want cl_relay_lossy_want(const struct cl_relay_lossy *l);
 /*
  * Accept link bytes from in[0..len). Consumes up to and including the flag
  * that completes a frame delivering a new message, and stops there until
- * the message is taken; *consumed (always written) says how many bytes were
- * used. Corrupt frames (bad CRC, too short, too long, reserved ctl bits, a
+ * the message is taken. Corrupt frames (bad CRC, too short, too long, reserved ctl bits, a
  * lone escape, a frame of another epoch than the peer's) are dropped
  * silently and counted. An acknowledgement
  * releases the outstanding message (can_send() becomes true). A previously
  * taken message is released by this call. in may be NULL when len is 0.
- * Returns CL_OK, or
- *  CL_ERR_ARG       l or consumed NULL, in NULL with len > 0 (not sticky);
+ * Returns the bytes used (0..len; at most INT_MAX), or
+ *  CL_ERR_ARG       l NULL, in NULL with len > 0 (not sticky);
  *  CL_ERR_PROTOCOL  the peer restarted (a DATA frame seq 0 of a new epoch
  *                   after the link was in sync): sticky, the link is dead;
  *  the sticky error of an earlier call.
  */
 CL_WUR int cl_relay_lossy_feed(struct cl_relay_lossy *l, uint32_t now, const uint8_t *in,
-                               size_t len, size_t *consumed);
+                               size_t len);
 
 /*
  * Hand out the message delivered by the last feed: *msg points into the rx

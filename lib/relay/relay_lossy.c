@@ -2,6 +2,7 @@
  * cardlink — relay protocol over lossy serial links (docs/protocol.md §13).
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <limits.h>
 #include <string.h>
 
 #include "cardlink/edc.h"
@@ -168,16 +169,15 @@ static void frame_in(struct cl_relay_lossy *l)
 }
 
 /* see cardlink/relay_lossy.h */
-int cl_relay_lossy_feed(struct cl_relay_lossy *l, uint32_t now, const uint8_t *in, size_t len,
-                        size_t *consumed)
+int cl_relay_lossy_feed(struct cl_relay_lossy *l, uint32_t now, const uint8_t *in, size_t len)
 {
     size_t i = 0, n;
 
     (void)now;
-    if (consumed != NULL)
-        *consumed = 0;
-    if (l == NULL || consumed == NULL || (in == NULL && len > 0))
+    if (l == NULL || (in == NULL && len > 0))
         return CL_ERR_ARG;
+    if (len > INT_MAX)
+        len = INT_MAX;      /* the count must fit the return value */
     if (l->err == CL_OK && !l->ready) {
         while (i < len) {
             unsigned b = in[i++], st = l->rx_state;
@@ -209,9 +209,8 @@ int cl_relay_lossy_feed(struct cl_relay_lossy *l, uint32_t now, const uint8_t *i
                 }
             }
         }
-        *consumed = i;
     }
-    return l->err;
+    return l->err != CL_OK ? l->err : (int)i;
 }
 
 /* see cardlink/relay_lossy.h */

@@ -357,7 +357,7 @@ int cl_relay_session_too_large(struct cl_relay_session *s, uint32_t now, const u
 /* see cardlink/relay_session.h */
 int cl_relay_session_feed(struct cl_relay_session *s, uint32_t now, const uint8_t *in, size_t len)
 {
-    size_t used = 0, n;
+    size_t used = 0;
     int rc = feedable(s, in, len);
 
     if (rc != CL_OK)
@@ -368,13 +368,13 @@ int cl_relay_session_feed(struct cl_relay_session *s, uint32_t now, const uint8_
         const uint8_t *msg;
         size_t mlen;
 
-        rc = cl_relay_stream_feed(&s->in, in + used, len - used, &n);
-        used += n;
-        if (rc != CL_OK) {
+        rc = cl_relay_stream_feed(&s->in, in + used, len - used);
+        if (rc < 0) {
             s->last_rx = now;
             cl_rs_fail(s, rc);
             break;
         }
+        used += (size_t)rc;
         if (cl_relay_stream_take(&s->in, &msg, &mlen) != CL_OK)
             break;
         s->last_rx = now;

@@ -67,15 +67,12 @@ static int check_byte(const struct cl_relay_stream *s, uint8_t b)
 }
 
 /* see cardlink/relay_frame.h */
-int cl_relay_stream_feed(struct cl_relay_stream *s, const uint8_t *in, size_t len,
-                         size_t *consumed)
+int cl_relay_stream_feed(struct cl_relay_stream *s, const uint8_t *in, size_t len)
 {
     size_t used = 0, n;
     int rc = CL_OK;
 
-    if (consumed != NULL)
-        *consumed = 0;
-    if (s == NULL || consumed == NULL || (in == NULL && len > 0))
+    if (s == NULL || (in == NULL && len > 0))
         return CL_ERR_ARG;
     if (s->want != CL_WANT_RECV)    /* failed (sticky), or a message waits */
         return s->err;
@@ -104,12 +101,12 @@ int cl_relay_stream_feed(struct cl_relay_stream *s, const uint8_t *in, size_t le
     if (s->have == s->need)
         s->want = CL_WANT_DONE;
 out:
-    *consumed = used;
     if (rc != CL_OK) {
         s->want = CL_WANT_FAILED;
         s->err = rc;
+        return rc;
     }
-    return rc;
+    return (int)used;   /* at most one message: <= 8 + 65535 */
 }
 
 /* see cardlink/relay_frame.h */

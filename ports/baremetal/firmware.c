@@ -240,15 +240,15 @@ static bool net_step(uint32_t now)
         size_t off = 0;
         moved = true;
         /* feed stops after each frame that delivers a message */
-        while (off < n && cl_relay_lossy_feed(&link, now, rx + off, n - off, &k) == CL_OK) {
-            size_t len;
-            off += k;
+        while (off < n && (r = cl_relay_lossy_feed(&link, now, rx + off, n - off)) >= 0) {
+            size_t len, used = (size_t)r;
+            off += used;
             r = cl_relay_lossy_take(&link, &p, &len);
             if (r == CL_OK)
                 check(cl_dev_net_feed(&dev, now, p, len));
             else if (r == CL_ERR_TOO_LONG)
                 check(cl_dev_net_too_large(&dev, now, p, len));
-            else if (k == 0)
+            else if (used == 0)
                 break;
         }
     }

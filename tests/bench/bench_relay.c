@@ -116,7 +116,8 @@ static void lossy_bytes(const struct exchange *x, int n, unsigned long *s2d, uns
     struct cl_relay_lossy srv, dev;
     struct cl_relay_lossy_config cs = { 0, 0, 1, 0 }, cd = { 0, 0, 2, 0 };
     const uint8_t *m;
-    size_t k, off, used, ml;
+    size_t k, off, ml;
+    int used;
     int i, dir;
 
     cl_relay_lossy_init(&srv, &cs, arx, sizeof(arx), atx, sizeof(atx));
@@ -131,16 +132,16 @@ static void lossy_bytes(const struct exchange *x, int n, unsigned long *s2d, uns
                 return;
             k = cl_relay_lossy_pull(from, 0, buf, sizeof(buf));
             *(dir ? d2s : s2d) += k;
-            for (off = 0; off < k; off += used)
-                if (cl_relay_lossy_feed(to, 0, buf + off, k - off, &used) != CL_OK ||
+            for (off = 0; off < k; off += (size_t)used)
+                if ((used = cl_relay_lossy_feed(to, 0, buf + off, k - off)) < 0 ||
                     cl_relay_lossy_take(to, &m, &ml) == CL_ERR_ARG)
                     return;
         }
     /* the last answer's acknowledgement */
     k = cl_relay_lossy_pull(&srv, 0, buf, sizeof(buf));
     *s2d += k;
-    for (off = 0; off < k; off += used)
-        if (cl_relay_lossy_feed(&dev, 0, buf + off, k - off, &used) != CL_OK)
+    for (off = 0; off < k; off += (size_t)used)
+        if ((used = cl_relay_lossy_feed(&dev, 0, buf + off, k - off)) < 0)
             return;
     *frames = cl_relay_lossy_stats(&srv)->frames_sent + cl_relay_lossy_stats(&dev)->frames_sent;
 }

@@ -222,10 +222,12 @@ bool board_modem_up(void) { return modem_up; }
 static void server_receive(const uint8_t *b, size_t m)
 {
     size_t off = 0, used;
+    int r;
 
-    while (off < m && cl_relay_lossy_feed(&slink, ms, b + off, m - off, &used) == CL_OK) {
+    while (off < m && (r = cl_relay_lossy_feed(&slink, ms, b + off, m - off)) >= 0) {
         const uint8_t *msg;
         size_t len;
+        used = (size_t)r;
         off += used;
         if (cl_relay_lossy_take(&slink, &msg, &len) == CL_OK &&
             cl_relay_session_want(&srv) != CL_WANT_IDLE)

@@ -461,7 +461,7 @@ static void deliver_chunk(struct sim *s, struct sim_chan *c, struct cl_relay_los
                           struct cl_relay_session *ss)
 {
     struct sim_chunk k;
-    size_t off = 0, used;
+    size_t off = 0;
     const uint8_t *msg;
     size_t mlen;
 
@@ -471,13 +471,13 @@ static void deliver_chunk(struct sim *s, struct sim_chan *c, struct cl_relay_los
     memmove(&c->q[0], &c->q[1], (c->n - 1) * sizeof(c->q[0]));
     c->n--;
     while (off < k.n) {
-        int rc = cl_relay_lossy_feed(l, s->now, k.b + off, k.n - off, &used);
-        off += used;
-        if (rc != CL_OK) {
+        int rc = cl_relay_lossy_feed(l, s->now, k.b + off, k.n - off);
+        if (rc < 0) {
             s->link_failures++;
             cut(s);
             return;
         }
+        off += (size_t)rc;
         rc = cl_relay_lossy_take(l, &msg, &mlen);
         if (rc == CL_OK) {
             uint8_t copy[1200];
