@@ -566,7 +566,6 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(cl_t0_want(NULL), CL_WANT_FAILED);
     ck_assert_ptr_null(cl_t0_stats(NULL));
     ck_assert_uint_eq(cl_t0_timer(NULL), CL_TIMER_NONE);
-    ck_assert_uint_eq(cl_t0_timer(NULL), CL_TIMER_NONE);
     ck_assert_uint_eq(cl_t0_pull(NULL, &p), 0);
     ck_assert_int_eq(cl_t0_sent(NULL, 0), CL_ERR_ARG);
     ck_assert_int_eq(cl_t0_feed(NULL, &b, 1), CL_ERR_ARG);
@@ -670,6 +669,256 @@ START_TEST(test_api_errors)
     ck_assert_int_eq(cl_t0_transmit_start(&t0, c1, 4, resp, 2), CL_ERR_STATE);
     cl_t0_reset(&t0);
     ck_assert_int_eq(cl_t0_transmit_start(&t0, c1, 4, resp, 2), CL_ERR_STATE);
+}
+END_TEST
+
+/* The API wall (issue 11 §3): every call in every state, as a table of
+ * {state, call, expected}. Each row puts a fresh engine into its state and
+ * makes the one call: an int call's result, want(), timer() (etu), pull()'s
+ * count. */
+enum t0_wall_state {
+    W0_NULL,            /* a NULL engine */
+    W0_R_IDLE,          /* reader set up, nothing started */
+    W0_R_SEND,          /* reader: a case 2 header to send */
+    W0_R_RECV,          /* reader: header sent, waiting for a procedure byte */
+    W0_R_DONE,          /* reader: 90 00 arrived */
+    W0_R_FAILED,        /* reader: WT expired */
+    W0_FREED,           /* reader set up, then cl_t0_free() */
+#if CL_T0_CARD
+    W0_C_IDLE,          /* card set up, not listening */
+    W0_C_RECV,          /* card listening for a header */
+    W0_C_HEADER,        /* card: a header arrived, the application's turn */
+    W0_C_SEND,          /* card: its 90 00 going out */
+    W0_C_FAILED,        /* card: a parity error on the header */
+#endif
+    W0_STATES
+};
+
+enum t0_wall_call {
+    V0_WANT, V0_TIMER, V0_PULL, V0_SENT1, V0_FEED1, V0_TIMEOUT, V0_PARITY, V0_RESULT,
+    V0_ERROR, V0_START,
+#if CL_T0_CARD
+    V0_LISTEN, V0_RECEIVE, V0_NULL, V0_RESPOND,
+#endif
+    V0_CALLS
+};
+
+static const struct {
+    uint8_t state, call;
+    long expected;
+} t0_wall[] = {
+    /* NULL: CL_ERR_ARG, want FAILED, timer none, nothing to pull */
+    { W0_NULL, V0_WANT, CL_WANT_FAILED }, { W0_NULL, V0_TIMER, CL_TIMER_NONE },
+    { W0_NULL, V0_PULL, 0 }, { W0_NULL, V0_SENT1, CL_ERR_ARG },
+    { W0_NULL, V0_FEED1, CL_ERR_ARG }, { W0_NULL, V0_TIMEOUT, CL_ERR_ARG },
+    { W0_NULL, V0_PARITY, CL_ERR_ARG }, { W0_NULL, V0_RESULT, CL_ERR_ARG },
+    { W0_NULL, V0_ERROR, CL_ERR_ARG }, { W0_NULL, V0_START, CL_ERR_ARG },
+#if CL_T0_CARD
+    { W0_NULL, V0_LISTEN, CL_ERR_ARG }, { W0_NULL, V0_RECEIVE, CL_ERR_ARG },
+    { W0_NULL, V0_NULL, CL_ERR_ARG }, { W0_NULL, V0_RESPOND, CL_ERR_ARG },
+#endif
+    /* reader, idle */
+    { W0_R_IDLE, V0_WANT, CL_WANT_IDLE }, { W0_R_IDLE, V0_TIMER, CL_TIMER_NONE },
+    { W0_R_IDLE, V0_PULL, 0 }, { W0_R_IDLE, V0_SENT1, CL_ERR_STATE },
+    { W0_R_IDLE, V0_FEED1, CL_ERR_STATE }, { W0_R_IDLE, V0_TIMEOUT, CL_ERR_STATE },
+    { W0_R_IDLE, V0_PARITY, CL_ERR_STATE }, { W0_R_IDLE, V0_RESULT, CL_ERR_STATE },
+    { W0_R_IDLE, V0_ERROR, CL_OK }, { W0_R_IDLE, V0_START, CL_OK },
+#if CL_T0_CARD
+    { W0_R_IDLE, V0_LISTEN, CL_ERR_STATE }, { W0_R_IDLE, V0_RECEIVE, CL_ERR_STATE },
+    { W0_R_IDLE, V0_NULL, CL_ERR_STATE }, { W0_R_IDLE, V0_RESPOND, CL_ERR_STATE },
+#endif
+    /* reader, the header going out: a byte from the card now is out of turn */
+    { W0_R_SEND, V0_WANT, CL_WANT_SEND }, { W0_R_SEND, V0_TIMER, CL_TIMER_NONE },
+    { W0_R_SEND, V0_PULL, 5 }, { W0_R_SEND, V0_SENT1, CL_OK },
+    { W0_R_SEND, V0_FEED1, CL_ERR_PROTOCOL }, { W0_R_SEND, V0_TIMEOUT, CL_ERR_STATE },
+    { W0_R_SEND, V0_PARITY, CL_ERR_STATE }, { W0_R_SEND, V0_RESULT, CL_ERR_STATE },
+    { W0_R_SEND, V0_ERROR, CL_OK }, { W0_R_SEND, V0_START, CL_ERR_STATE },
+#if CL_T0_CARD
+    { W0_R_SEND, V0_LISTEN, CL_ERR_STATE }, { W0_R_SEND, V0_RECEIVE, CL_ERR_STATE },
+    { W0_R_SEND, V0_NULL, CL_ERR_STATE }, { W0_R_SEND, V0_RESPOND, CL_ERR_STATE },
+#endif
+    /* reader, waiting: WT = 960 x D x WI = 9,600 etu at the defaults */
+    { W0_R_RECV, V0_WANT, CL_WANT_RECV }, { W0_R_RECV, V0_TIMER, 9600 },
+    { W0_R_RECV, V0_PULL, 0 }, { W0_R_RECV, V0_SENT1, CL_ERR_STATE },
+    { W0_R_RECV, V0_FEED1, 1 }, { W0_R_RECV, V0_TIMEOUT, CL_OK },
+    { W0_R_RECV, V0_PARITY, CL_OK }, { W0_R_RECV, V0_RESULT, CL_ERR_STATE },
+    { W0_R_RECV, V0_ERROR, CL_OK }, { W0_R_RECV, V0_START, CL_ERR_STATE },
+#if CL_T0_CARD
+    { W0_R_RECV, V0_LISTEN, CL_ERR_STATE }, { W0_R_RECV, V0_RECEIVE, CL_ERR_STATE },
+    { W0_R_RECV, V0_NULL, CL_ERR_STATE }, { W0_R_RECV, V0_RESPOND, CL_ERR_STATE },
+#endif
+    /* reader, done: the result is the response's length; the next may start;
+     * a byte more from the card is stale (issue 11 §4): PROTOCOL */
+    { W0_R_DONE, V0_WANT, CL_WANT_DONE }, { W0_R_DONE, V0_TIMER, CL_TIMER_NONE },
+    { W0_R_DONE, V0_PULL, 0 }, { W0_R_DONE, V0_SENT1, CL_ERR_STATE },
+    { W0_R_DONE, V0_FEED1, CL_ERR_PROTOCOL }, { W0_R_DONE, V0_TIMEOUT, CL_ERR_STATE },
+    { W0_R_DONE, V0_PARITY, CL_ERR_STATE }, { W0_R_DONE, V0_RESULT, 2 },
+    { W0_R_DONE, V0_ERROR, CL_OK }, { W0_R_DONE, V0_START, CL_OK },
+#if CL_T0_CARD
+    { W0_R_DONE, V0_LISTEN, CL_ERR_STATE }, { W0_R_DONE, V0_RECEIVE, CL_ERR_STATE },
+    { W0_R_DONE, V0_NULL, CL_ERR_STATE }, { W0_R_DONE, V0_RESPOND, CL_ERR_STATE },
+#endif
+    /* reader, failed: the sticky error, nothing else */
+    { W0_R_FAILED, V0_WANT, CL_WANT_FAILED }, { W0_R_FAILED, V0_TIMER, CL_TIMER_NONE },
+    { W0_R_FAILED, V0_PULL, 0 }, { W0_R_FAILED, V0_SENT1, CL_ERR_STATE },
+    { W0_R_FAILED, V0_FEED1, CL_ERR_STATE }, { W0_R_FAILED, V0_TIMEOUT, CL_ERR_STATE },
+    { W0_R_FAILED, V0_PARITY, CL_ERR_STATE }, { W0_R_FAILED, V0_RESULT, CL_ERR_STATE },
+    { W0_R_FAILED, V0_ERROR, CL_ERR_TIMEOUT }, { W0_R_FAILED, V0_START, CL_ERR_STATE },
+#if CL_T0_CARD
+    { W0_R_FAILED, V0_LISTEN, CL_ERR_STATE }, { W0_R_FAILED, V0_RECEIVE, CL_ERR_STATE },
+    { W0_R_FAILED, V0_NULL, CL_ERR_STATE }, { W0_R_FAILED, V0_RESPOND, CL_ERR_STATE },
+#endif
+    /* freed: idle and unusable until setup */
+    { W0_FREED, V0_WANT, CL_WANT_IDLE }, { W0_FREED, V0_TIMER, CL_TIMER_NONE },
+    { W0_FREED, V0_PULL, 0 }, { W0_FREED, V0_SENT1, CL_ERR_STATE },
+    { W0_FREED, V0_FEED1, CL_ERR_STATE }, { W0_FREED, V0_TIMEOUT, CL_ERR_STATE },
+    { W0_FREED, V0_PARITY, CL_ERR_STATE }, { W0_FREED, V0_RESULT, CL_ERR_STATE },
+    { W0_FREED, V0_ERROR, CL_OK }, { W0_FREED, V0_START, CL_ERR_STATE },
+#if CL_T0_CARD
+    { W0_FREED, V0_LISTEN, CL_ERR_STATE }, { W0_FREED, V0_RECEIVE, CL_ERR_STATE },
+    { W0_FREED, V0_NULL, CL_ERR_STATE }, { W0_FREED, V0_RESPOND, CL_ERR_STATE },
+    /* card, set up: only listen() */
+    { W0_C_IDLE, V0_WANT, CL_WANT_IDLE }, { W0_C_IDLE, V0_TIMER, CL_TIMER_NONE },
+    { W0_C_IDLE, V0_PULL, 0 }, { W0_C_IDLE, V0_SENT1, CL_ERR_STATE },
+    { W0_C_IDLE, V0_FEED1, CL_ERR_STATE }, { W0_C_IDLE, V0_TIMEOUT, CL_ERR_STATE },
+    { W0_C_IDLE, V0_PARITY, CL_ERR_STATE }, { W0_C_IDLE, V0_RESULT, CL_ERR_STATE },
+    { W0_C_IDLE, V0_ERROR, CL_OK }, { W0_C_IDLE, V0_START, CL_ERR_STATE },
+    { W0_C_IDLE, V0_LISTEN, CL_OK }, { W0_C_IDLE, V0_RECEIVE, CL_ERR_STATE },
+    { W0_C_IDLE, V0_NULL, CL_ERR_STATE }, { W0_C_IDLE, V0_RESPOND, CL_ERR_STATE },
+    /* card, listening: bytes of a header; the card has no timer */
+    { W0_C_RECV, V0_WANT, CL_WANT_RECV }, { W0_C_RECV, V0_TIMER, CL_TIMER_NONE },
+    { W0_C_RECV, V0_PULL, 0 }, { W0_C_RECV, V0_SENT1, CL_ERR_STATE },
+    { W0_C_RECV, V0_FEED1, 1 }, { W0_C_RECV, V0_TIMEOUT, CL_ERR_STATE },
+    { W0_C_RECV, V0_PARITY, CL_OK }, { W0_C_RECV, V0_RESULT, CL_ERR_STATE },
+    { W0_C_RECV, V0_ERROR, CL_OK }, { W0_C_RECV, V0_START, CL_ERR_STATE },
+    { W0_C_RECV, V0_LISTEN, CL_ERR_STATE }, { W0_C_RECV, V0_RECEIVE, CL_ERR_STATE },
+    { W0_C_RECV, V0_NULL, CL_ERR_STATE }, { W0_C_RECV, V0_RESPOND, CL_ERR_STATE },
+    /* card, the header is the application's: receive, NULL or respond */
+    { W0_C_HEADER, V0_WANT, CL_WANT_CTRL }, { W0_C_HEADER, V0_TIMER, CL_TIMER_NONE },
+    { W0_C_HEADER, V0_PULL, 0 }, { W0_C_HEADER, V0_SENT1, CL_ERR_STATE },
+    { W0_C_HEADER, V0_FEED1, CL_ERR_PROTOCOL }, { W0_C_HEADER, V0_TIMEOUT, CL_ERR_STATE },
+    { W0_C_HEADER, V0_PARITY, CL_ERR_STATE }, { W0_C_HEADER, V0_RESULT, 5 },
+    { W0_C_HEADER, V0_ERROR, CL_OK }, { W0_C_HEADER, V0_START, CL_ERR_STATE },
+    { W0_C_HEADER, V0_LISTEN, CL_ERR_STATE }, { W0_C_HEADER, V0_RECEIVE, CL_OK },
+    { W0_C_HEADER, V0_NULL, CL_OK }, { W0_C_HEADER, V0_RESPOND, CL_OK },
+    /* card, its answer going out: the reader's bytes now are out of turn */
+    { W0_C_SEND, V0_WANT, CL_WANT_SEND }, { W0_C_SEND, V0_TIMER, CL_TIMER_NONE },
+    { W0_C_SEND, V0_PULL, 2 }, { W0_C_SEND, V0_SENT1, CL_OK },
+    { W0_C_SEND, V0_FEED1, CL_ERR_PROTOCOL }, { W0_C_SEND, V0_TIMEOUT, CL_ERR_STATE },
+    { W0_C_SEND, V0_PARITY, CL_ERR_STATE }, { W0_C_SEND, V0_RESULT, CL_ERR_STATE },
+    { W0_C_SEND, V0_ERROR, CL_OK }, { W0_C_SEND, V0_START, CL_ERR_STATE },
+    { W0_C_SEND, V0_LISTEN, CL_ERR_STATE }, { W0_C_SEND, V0_RECEIVE, CL_ERR_STATE },
+    { W0_C_SEND, V0_NULL, CL_ERR_STATE }, { W0_C_SEND, V0_RESPOND, CL_ERR_STATE },
+    /* card, failed: deactivate */
+    { W0_C_FAILED, V0_WANT, CL_WANT_FAILED }, { W0_C_FAILED, V0_TIMER, CL_TIMER_NONE },
+    { W0_C_FAILED, V0_PULL, 0 }, { W0_C_FAILED, V0_SENT1, CL_ERR_STATE },
+    { W0_C_FAILED, V0_FEED1, CL_ERR_STATE }, { W0_C_FAILED, V0_TIMEOUT, CL_ERR_STATE },
+    { W0_C_FAILED, V0_PARITY, CL_ERR_STATE }, { W0_C_FAILED, V0_RESULT, CL_ERR_STATE },
+    { W0_C_FAILED, V0_ERROR, CL_ERR_PARITY }, { W0_C_FAILED, V0_START, CL_ERR_STATE },
+    { W0_C_FAILED, V0_LISTEN, CL_ERR_STATE }, { W0_C_FAILED, V0_RECEIVE, CL_ERR_STATE },
+    { W0_C_FAILED, V0_NULL, CL_ERR_STATE }, { W0_C_FAILED, V0_RESPOND, CL_ERR_STATE },
+#endif
+};
+
+static struct cl_t0 *t0_wall_put(struct cl_t0 *t0, unsigned state, uint8_t *resp,
+                                 size_t resp_size)
+{
+    static const uint8_t c2[] = { 0x00, 0xB0, 0x00, 0x00, 0x00 };
+    struct cl_t0_config cfg;
+    const uint8_t *p;
+    size_t n;
+
+    if (state == W0_NULL)
+        return NULL;
+#if CL_T0_CARD
+    if (state >= W0_C_IDLE) {
+        cl_t0_config_default(&cfg, CL_T0_ROLE_CARD);
+        ck_assert_int_eq(cl_t0_setup(t0, &cfg), CL_OK);
+        if (state == W0_C_IDLE)
+            return t0;
+        ck_assert_int_eq(cl_t0_card_listen(t0, resp, resp_size), CL_OK);
+        if (state == W0_C_RECV)
+            return t0;
+        if (state == W0_C_FAILED) {
+            ck_assert_int_eq(cl_t0_parity_error(t0), CL_OK);
+            return t0;
+        }
+        ck_assert_int_eq(cl_t0_feed(t0, c2, 5), 5);
+        if (state == W0_C_SEND) {
+            static const uint8_t ok[] = { 0x90, 0x00 };
+            ck_assert_int_eq(cl_t0_card_respond(t0, ok, 2), CL_OK);
+        }
+        return t0;
+    }
+#endif
+    cl_t0_config_default(&cfg, CL_T0_ROLE_READER);
+    ck_assert_int_eq(cl_t0_setup(t0, &cfg), CL_OK);
+    if (state == W0_FREED) {
+        cl_t0_free(t0);
+        return t0;
+    }
+    if (state == W0_R_IDLE)
+        return t0;
+    ck_assert_int_eq(cl_t0_transmit_start(t0, c2, 5, resp, resp_size), CL_OK);
+    if (state == W0_R_SEND)
+        return t0;
+    n = cl_t0_pull(t0, &p);
+    ck_assert_int_eq(cl_t0_sent(t0, n), CL_OK);
+    if (state == W0_R_FAILED)
+        ck_assert_int_eq(cl_t0_timeout(t0), CL_OK);
+    if (state == W0_R_DONE) {
+        static const uint8_t sw[] = { 0x90, 0x00 };
+        ck_assert_int_eq(cl_t0_feed(t0, sw, 2), 2);
+    }
+    return t0;
+}
+
+START_TEST(test_api_wall)
+{
+    static const uint8_t c1[] = { 0x00, 0x70, 0x00, 0x00 }, b90 = 0x90;
+#if CL_T0_CARD
+    static const uint8_t ok[] = { 0x90, 0x00 };
+#endif
+    struct cl_t0 e;
+    uint8_t resp[300], buf[300];
+    const uint8_t *p = NULL;
+    long got = 0;
+    size_t i;
+    bool seen[W0_STATES][V0_CALLS];
+
+    memset(seen, 0, sizeof(seen));
+    for (i = 0; i < CL_ARRAY_LEN(t0_wall); i++) {
+        struct cl_t0 *t0;
+
+        memset(&e, 0, sizeof(e));
+        t0 = t0_wall_put(&e, t0_wall[i].state, buf, sizeof(buf));
+        seen[t0_wall[i].state][t0_wall[i].call] = true;
+        switch (t0_wall[i].call) {
+        case V0_WANT: got = (long)cl_t0_want(t0); break;
+        case V0_TIMER: got = (long)cl_t0_timer(t0); break;
+        case V0_PULL: got = (long)cl_t0_pull(t0, &p); break;
+        case V0_SENT1: got = cl_t0_sent(t0, 1); break;
+        case V0_FEED1: got = cl_t0_feed(t0, &b90, 1); break;
+        case V0_TIMEOUT: got = cl_t0_timeout(t0); break;
+        case V0_PARITY: got = cl_t0_parity_error(t0); break;
+        case V0_RESULT: got = cl_t0_result(t0); break;
+        case V0_ERROR: got = cl_t0_error(t0); break;
+        case V0_START: got = cl_t0_transmit_start(t0, c1, 4, resp, 2); break;
+#if CL_T0_CARD
+        case V0_LISTEN: got = cl_t0_card_listen(t0, buf, sizeof(buf)); break;
+        case V0_RECEIVE: got = cl_t0_card_receive(t0); break;
+        case V0_NULL: got = cl_t0_card_null(t0); break;
+        case V0_RESPOND: got = cl_t0_card_respond(t0, ok, 2); break;
+#endif
+        default: ck_abort_msg("row %zu: no such call", i);
+        }
+        ck_assert_msg(got == t0_wall[i].expected, "row %zu (state %u, call %u): got %ld, want %ld",
+                      i, t0_wall[i].state, t0_wall[i].call, got, t0_wall[i].expected);
+    }
+    /* the table is the whole wall: every call in every state */
+    for (i = 0; i < (size_t)W0_STATES * V0_CALLS; i++)
+        ck_assert_msg(seen[i / V0_CALLS][i % V0_CALLS], "state %zu, call %zu: no row",
+                      i / V0_CALLS, i % V0_CALLS);
 }
 END_TEST
 
@@ -1571,6 +1820,7 @@ static Suite *t0_suite(void)
     tcase_add_loop_test(tc, test_reader_vectors, 0, (int)CL_ARRAY_LEN(rvec));
     tcase_add_loop_test(tc, test_reader_vectors_bytewise, 0, (int)CL_ARRAY_LEN(rvec));
     tcase_add_test(tc, test_api_errors);
+    tcase_add_test(tc, test_api_wall);
     tcase_add_test(tc, test_config_default);
     tcase_add_test(tc, test_context_size);
     tcase_add_test(tc, test_card_role_option);
