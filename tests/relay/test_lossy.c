@@ -167,6 +167,162 @@ static int move(struct cl_relay_lossy *from, struct cl_relay_lossy *to, uint32_t
     return got;
 }
 
+/* The API wall (issue 11 §3): every call in every state of the link, as a
+ * table of {state, call, expected}. Each row puts a fresh pair into its
+ * state (a is the engine under test, b its peer) and makes the one call. */
+enum lw_state {
+    LW_NULL,            /* a NULL link */
+    LW_IDLE,            /* set up, nothing sent or received */
+    LW_SEND,            /* a message queued: its DATA frame to lend */
+    LW_LENT,            /* part of the frame lent, not yet sent() */
+    LW_RECV,            /* the frame out, waiting for its ACK (RTO armed) */
+    LW_DONE,            /* a message from b delivered, not taken */
+    LW_FAILED,          /* b restarted (a new epoch's seq 0): dead */
+    LW_FREED,           /* set up, then cl_relay_lossy_free() */
+    LW_STATES
+};
+
+enum lw_call {
+    LC_WANT, LC_TIMER, LC_LEND, LC_SENT1, LC_FEED_FLAG, LC_TAKE, LC_CAN_SEND, LC_SEND,
+    LC_TIMEOUT, LC_ERROR, LC_CALLS
+};
+
+static const struct {
+    uint8_t state, call;
+    long expected;
+} lossy_wall[] = {
+    { LW_NULL, LC_WANT, CL_WANT_FAILED }, { LW_NULL, LC_TIMER, CL_TIMER_NONE },
+    { LW_NULL, LC_LEND, 0 }, { LW_NULL, LC_SENT1, CL_ERR_ARG },
+    { LW_NULL, LC_FEED_FLAG, CL_ERR_ARG }, { LW_NULL, LC_TAKE, CL_ERR_ARG },
+    { LW_NULL, LC_CAN_SEND, 0 }, { LW_NULL, LC_SEND, CL_ERR_ARG },
+    { LW_NULL, LC_TIMEOUT, CL_ERR_ARG }, { LW_NULL, LC_ERROR, CL_ERR_ARG },
+    /* idle: a lone flag is used and delivers nothing */
+    { LW_IDLE, LC_WANT, CL_WANT_IDLE }, { LW_IDLE, LC_TIMER, CL_TIMER_NONE },
+    { LW_IDLE, LC_LEND, 0 }, { LW_IDLE, LC_SENT1, CL_ERR_ARG },
+    { LW_IDLE, LC_FEED_FLAG, 1 }, { LW_IDLE, LC_TAKE, CL_ERR_STATE },
+    { LW_IDLE, LC_CAN_SEND, 1 }, { LW_IDLE, LC_SEND, CL_OK },
+    { LW_IDLE, LC_TIMEOUT, CL_OK }, { LW_IDLE, LC_ERROR, CL_OK },
+    /* a frame to lend: its first piece is the opening flag */
+    { LW_SEND, LC_WANT, CL_WANT_SEND }, { LW_SEND, LC_TIMER, CL_TIMER_NONE },
+    { LW_SEND, LC_LEND, 1 }, { LW_SEND, LC_SENT1, CL_ERR_ARG },
+    { LW_SEND, LC_FEED_FLAG, 1 }, { LW_SEND, LC_TAKE, CL_ERR_STATE },
+    { LW_SEND, LC_CAN_SEND, 0 }, { LW_SEND, LC_SEND, CL_ERR_STATE },
+    { LW_SEND, LC_TIMEOUT, CL_OK }, { LW_SEND, LC_ERROR, CL_OK },
+    /* lent: the same bytes are lent again until sent() takes them */
+    { LW_LENT, LC_WANT, CL_WANT_SEND }, { LW_LENT, LC_TIMER, 100 },
+    { LW_LENT, LC_LEND, 1 }, { LW_LENT, LC_SENT1, CL_OK },
+    { LW_LENT, LC_FEED_FLAG, 1 }, { LW_LENT, LC_TAKE, CL_ERR_STATE },
+    { LW_LENT, LC_CAN_SEND, 0 }, { LW_LENT, LC_SEND, CL_ERR_STATE },
+    { LW_LENT, LC_TIMEOUT, CL_OK }, { LW_LENT, LC_ERROR, CL_OK },
+    /* waiting for the ACK: the RTO (100 ms) runs */
+    { LW_RECV, LC_WANT, CL_WANT_RECV }, { LW_RECV, LC_TIMER, 100 },
+    { LW_RECV, LC_LEND, 0 }, { LW_RECV, LC_SENT1, CL_ERR_ARG },
+    { LW_RECV, LC_FEED_FLAG, 1 }, { LW_RECV, LC_TAKE, CL_ERR_STATE },
+    { LW_RECV, LC_CAN_SEND, 0 }, { LW_RECV, LC_SEND, CL_ERR_STATE },
+    { LW_RECV, LC_TIMEOUT, CL_OK }, { LW_RECV, LC_ERROR, CL_OK },
+    /* a message waits: nothing more is fed until it is taken; its ACK is due */
+    { LW_DONE, LC_WANT, CL_WANT_DONE }, { LW_DONE, LC_TIMER, CL_TIMER_NONE },
+    { LW_DONE, LC_LEND, 1 }, { LW_DONE, LC_SENT1, CL_ERR_ARG },
+    { LW_DONE, LC_FEED_FLAG, 0 }, { LW_DONE, LC_TAKE, CL_OK },
+    { LW_DONE, LC_CAN_SEND, 1 }, { LW_DONE, LC_SEND, CL_OK },
+    { LW_DONE, LC_TIMEOUT, CL_OK }, { LW_DONE, LC_ERROR, CL_OK },
+    /* dead: the sticky error */
+    { LW_FAILED, LC_WANT, CL_WANT_FAILED }, { LW_FAILED, LC_TIMER, CL_TIMER_NONE },
+    { LW_FAILED, LC_LEND, 0 }, { LW_FAILED, LC_SENT1, CL_ERR_ARG },
+    { LW_FAILED, LC_FEED_FLAG, CL_ERR_PROTOCOL }, { LW_FAILED, LC_TAKE, CL_ERR_STATE },
+    { LW_FAILED, LC_CAN_SEND, 0 }, { LW_FAILED, LC_SEND, CL_ERR_PROTOCOL },
+    { LW_FAILED, LC_TIMEOUT, CL_ERR_PROTOCOL }, { LW_FAILED, LC_ERROR, CL_ERR_PROTOCOL },
+    /* freed: every byte zero */
+    { LW_FREED, LC_WANT, CL_WANT_IDLE }, { LW_FREED, LC_TIMER, CL_TIMER_NONE },
+    { LW_FREED, LC_LEND, 0 }, { LW_FREED, LC_SENT1, CL_ERR_ARG },
+    { LW_FREED, LC_FEED_FLAG, 1 }, { LW_FREED, LC_TAKE, CL_ERR_STATE },
+    { LW_FREED, LC_CAN_SEND, 1 }, { LW_FREED, LC_SEND, CL_ERR_TOO_LONG },
+    { LW_FREED, LC_TIMEOUT, CL_OK }, { LW_FREED, LC_ERROR, CL_OK },
+};
+
+static struct cl_relay_lossy *lw_put(unsigned state)
+{
+    const uint8_t *p;
+    uint8_t buf[64];
+    size_t n;
+
+    if (state == LW_NULL)
+        return NULL;
+    lp_init(&L, 1, 2);
+    switch (state) {
+    case LW_SEND:
+        ck_assert_int_eq(cl_relay_lossy_send(&L.a, 0, (const uint8_t *)"x", 1), CL_OK);
+        break;
+    case LW_LENT:
+        ck_assert_int_eq(cl_relay_lossy_send(&L.a, 0, (const uint8_t *)"x", 1), CL_OK);
+        ck_assert_uint_eq(cl_relay_lossy_lend(&L.a, 0, &p), 1);   /* the opening flag */
+        break;
+    case LW_RECV:
+        ck_assert_int_eq(cl_relay_lossy_send(&L.a, 0, (const uint8_t *)"x", 1), CL_OK);
+        while (cl_relay_lossy_pull(&L.a, 0, buf, sizeof(buf)) > 0)
+            continue;
+        break;
+    case LW_DONE:
+        ck_assert_int_eq(cl_relay_lossy_send(&L.b, 0, (const uint8_t *)"y", 1), CL_OK);
+        n = cl_relay_lossy_pull(&L.b, 0, buf, sizeof(buf));
+        ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, buf, n), (int)n);   /* not taken */
+        ck_assert_int_eq(cl_relay_lossy_want(&L.a), CL_WANT_DONE);
+        break;
+    case LW_FAILED: {
+        /* b's seq 0 delivered, then a restarted b (epoch 9) sends seq 0 */
+        struct cl_relay_lossy_config c = { 100, 3, 9, 0 };
+        ck_assert_int_eq(cl_relay_lossy_send(&L.b, 0, (const uint8_t *)"y", 1), CL_OK);
+        ck_assert_int_eq(move(&L.b, &L.a, 0, false, NULL, NULL), 1);
+        cl_relay_lossy_init(&L.b, &c, L.brx, sizeof(L.brx), L.btx, sizeof(L.btx));
+        ck_assert_int_eq(cl_relay_lossy_send(&L.b, 0, (const uint8_t *)"z", 1), CL_OK);
+        n = cl_relay_lossy_pull(&L.b, 0, buf, sizeof(buf));
+        ck_assert_int_eq(cl_relay_lossy_feed(&L.a, 0, buf, n), CL_ERR_PROTOCOL);
+        break;
+    }
+    case LW_FREED:
+        cl_relay_lossy_free(&L.a);
+        break;
+    default:
+        break;
+    }
+    return &L.a;
+}
+
+START_TEST(test_lossy_wall)
+{
+    static const uint8_t flag = 0x7E;
+    bool seen[LW_STATES][LC_CALLS];
+    const uint8_t *p;
+    size_t i, len;
+    long got = 0;
+
+    memset(seen, 0, sizeof(seen));
+    for (i = 0; i < CL_ARRAY_LEN(lossy_wall); i++) {
+        struct cl_relay_lossy *l = lw_put(lossy_wall[i].state);
+
+        seen[lossy_wall[i].state][lossy_wall[i].call] = true;
+        switch (lossy_wall[i].call) {
+        case LC_WANT: got = (long)cl_relay_lossy_want(l); break;
+        case LC_TIMER: got = (long)cl_relay_lossy_timer(l, 0); break;
+        case LC_LEND: got = (long)cl_relay_lossy_lend(l, 0, &p); break;
+        case LC_SENT1: got = cl_relay_lossy_sent(l, 1); break;
+        case LC_FEED_FLAG: got = cl_relay_lossy_feed(l, 0, &flag, 1); break;
+        case LC_TAKE: got = cl_relay_lossy_take(l, &p, &len); break;
+        case LC_CAN_SEND: got = cl_relay_lossy_can_send(l); break;
+        case LC_SEND: got = cl_relay_lossy_send(l, 0, (const uint8_t *)"w", 1); break;
+        case LC_TIMEOUT: got = cl_relay_lossy_timeout(l, 0); break;
+        case LC_ERROR: got = cl_relay_lossy_error(l); break;
+        default: ck_abort_msg("row %zu: no such call", i);
+        }
+        ck_assert_msg(got == lossy_wall[i].expected, "row %zu (state %u, call %u): got %ld, want %ld",
+                      i, lossy_wall[i].state, lossy_wall[i].call, got, lossy_wall[i].expected);
+    }
+    for (i = 0; i < (size_t)LW_STATES * LC_CALLS; i++)
+        ck_assert_msg(seen[i / LC_CALLS][i % LC_CALLS], "state %zu, call %zu: no row",
+                      i / LC_CALLS, i % LC_CALLS);
+}
+END_TEST
+
 START_TEST(test_exchange_bytewise)
 {
     uint8_t msg[200], got[300];
@@ -1017,6 +1173,7 @@ static Suite *lossy_suite(void)
     tcase_add_test(tc, test_ack_cancels_repeat);
     tcase_add_test(tc, test_duplicate_acked_again);
     tcase_add_test(tc, test_lossy_edges);
+    tcase_add_test(tc, test_lossy_wall);
     tcase_add_test(tc, test_duplicate_window);
     suite_add_tcase(s, tc);
     return s;
