@@ -636,14 +636,17 @@ void cl_card_elapsed(struct cl_card *card, uint32_t us);
  * The event: the timer ran out. Mute at TS, a short ATR (accepted as
  * pcsc-lite would, or one warm reset), a PPS without answer (§9.3), the
  * deadline or the protocol's own time-out (CL_ERR_TIMEOUT, the card off).
- * Returns CL_OK; CL_ERR_STATE unless CL_WANT_RECV; CL_ERR_ARG on NULL.
+ * Returns CL_OK, or the error this event ended the session with (the card
+ * is being switched off; error() says the same); CL_ERR_STATE unless
+ * CL_WANT_RECV; CL_ERR_ARG on NULL.
  */
 CL_WUR int cl_card_timeout(struct cl_card *card);
 
 /*
  * The line reports a parity error on character c (after the character
- * repetitions of §7.3). Returns CL_OK; CL_ERR_STATE unless CL_WANT_RECV;
- * CL_ERR_ARG on NULL.
+ * repetitions of §7.3). Returns as cl_card_timeout() does: CL_OK, or the
+ * error this event ended the session with; CL_ERR_STATE unless
+ * CL_WANT_RECV; CL_ERR_ARG on NULL.
  */
 CL_WUR int cl_card_parity_error(struct cl_card *card, uint8_t c);
 

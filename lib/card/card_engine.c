@@ -597,7 +597,7 @@ static NOINLINE int recv_event(struct cl_card *card, bool parity, uint8_t c)
         }
         return settle(card, rc);
     }
-    return CL_OK;
+    return card->err;   /* CL_OK, or what this event ended the session with */
 }
 
 /* see cardlink/card.h */

@@ -324,7 +324,7 @@ START_TEST(test_ts_parity_and_mute)
 
     setup(&card, &line, 0);
     to_ts(&card);
-    ck_assert_int_eq(cl_card_timeout(&card), CL_OK);
+    ck_assert_int_eq(cl_card_timeout(&card), CL_ERR_CARD_MUTE);   /* the event ends the session */
     ck_assert_uint_eq(cl_card_stats(&card)->timeouts, 1);
     ck_assert_uint_eq(cl_card_stats(&card)->parity_errors, 0);
     failed_with(&card, CL_ERR_CARD_MUTE);
@@ -406,7 +406,7 @@ START_TEST(test_start_clears)
 
     setup(&card, &line, 0);
     to_ts(&card);
-    ck_assert_int_eq(cl_card_timeout(&card), CL_OK);
+    ck_assert_int_eq(cl_card_timeout(&card), CL_ERR_CARD_MUTE);
     failed_with(&card, CL_ERR_CARD_MUTE);
     to_ts(&card);
     ck_assert_int_eq(cl_card_error(&card), CL_OK);
@@ -551,6 +551,201 @@ START_TEST(test_args)
 }
 END_TEST
 
+/* The API wall (issue 11 §3): every call of the card engine in every state
+ * of a T=0 session, as a table of {state, call, expected}. Each row puts a
+ * fresh engine (the line port of setup()) into its state and makes the one
+ * call. */
+enum cw_state {
+    CW_NULL,            /* a NULL engine */
+    CW_CLOSED,          /* set up, not started */
+    CW_CTRL,            /* started: the default line parameters asked */
+    CW_ATR,             /* cold reset done: TS awaited */
+    CW_IDLE,            /* 3B 02 14 50 active, nothing started */
+    CW_LOOK,            /* an exchange started: the look at a quiet line */
+    CW_SEND,            /* the header due */
+    CW_RECV,            /* the header sent: a procedure byte awaited */
+    CW_DONE,            /* 90 00 arrived */
+    CW_FAILED,          /* WT expired: off, then FAILED */
+    CW_STATES
+};
+
+enum cw_call {
+    CC_WANT, CC_TIMER, CC_PULL, CC_SENT1, CC_FEED1, CC_TIMEOUT, CC_PARITY, CC_CTRL_DONE,
+    CC_START, CC_TRANSMIT, CC_RESULT, CC_ERROR, CC_RECV_MAX, CC_CALLS
+};
+
+static const struct {
+    uint8_t state, call;
+    long expected;
+} card_wall[] = {
+    /* NULL: CL_ERR_ARG, want FAILED, timer none, nothing to pull or receive */
+    { CW_NULL, CC_WANT, CL_WANT_FAILED }, { CW_NULL, CC_TIMER, CL_TIMER_NONE },
+    { CW_NULL, CC_PULL, 0 }, { CW_NULL, CC_SENT1, CL_ERR_ARG },
+    { CW_NULL, CC_FEED1, CL_ERR_ARG }, { CW_NULL, CC_TIMEOUT, CL_ERR_ARG },
+    { CW_NULL, CC_PARITY, CL_ERR_ARG }, { CW_NULL, CC_CTRL_DONE, CL_ERR_ARG },
+    { CW_NULL, CC_START, CL_ERR_ARG }, { CW_NULL, CC_TRANSMIT, CL_ERR_ARG },
+    { CW_NULL, CC_RESULT, CL_ERR_ARG }, { CW_NULL, CC_ERROR, CL_ERR_ARG },
+    { CW_NULL, CC_RECV_MAX, 0 },
+    /* set up: start() only; an exchange needs an active card (CLOSED) */
+    { CW_CLOSED, CC_WANT, CL_WANT_CLOSED }, { CW_CLOSED, CC_TIMER, CL_TIMER_NONE },
+    { CW_CLOSED, CC_PULL, 0 }, { CW_CLOSED, CC_SENT1, CL_ERR_STATE },
+    { CW_CLOSED, CC_FEED1, CL_ERR_STATE }, { CW_CLOSED, CC_TIMEOUT, CL_ERR_STATE },
+    { CW_CLOSED, CC_PARITY, CL_ERR_STATE }, { CW_CLOSED, CC_CTRL_DONE, CL_ERR_STATE },
+    { CW_CLOSED, CC_START, CL_OK }, { CW_CLOSED, CC_TRANSMIT, CL_ERR_CLOSED },
+    { CW_CLOSED, CC_RESULT, CL_ERR_STATE }, { CW_CLOSED, CC_ERROR, CL_OK },
+    { CW_CLOSED, CC_RECV_MAX, 0 },
+    /* the line parameters asked: ctrl_done() only */
+    { CW_CTRL, CC_WANT, CL_WANT_CTRL }, { CW_CTRL, CC_TIMER, CL_TIMER_NONE },
+    { CW_CTRL, CC_PULL, 0 }, { CW_CTRL, CC_SENT1, CL_ERR_STATE },
+    { CW_CTRL, CC_FEED1, CL_ERR_STATE }, { CW_CTRL, CC_TIMEOUT, CL_ERR_STATE },
+    { CW_CTRL, CC_PARITY, CL_ERR_STATE }, { CW_CTRL, CC_CTRL_DONE, CL_OK },
+    { CW_CTRL, CC_START, CL_ERR_STATE }, { CW_CTRL, CC_TRANSMIT, CL_ERR_CLOSED },
+    { CW_CTRL, CC_RESULT, CL_ERR_STATE }, { CW_CTRL, CC_ERROR, CL_OK },
+    { CW_CTRL, CC_RECV_MAX, 0 },
+    /* TS awaited (the initial waiting time): silence is a mute card; a parity
+     * error here is TS itself (the convention is not known yet) */
+    { CW_ATR, CC_WANT, CL_WANT_RECV }, { CW_ATR, CC_TIMER, 1000052 },
+    { CW_ATR, CC_PULL, 0 }, { CW_ATR, CC_SENT1, CL_ERR_STATE },
+    { CW_ATR, CC_FEED1, 1 }, { CW_ATR, CC_TIMEOUT, CL_ERR_CARD_MUTE },
+    { CW_ATR, CC_PARITY, CL_OK }, { CW_ATR, CC_CTRL_DONE, CL_ERR_STATE },
+    { CW_ATR, CC_START, CL_ERR_STATE }, { CW_ATR, CC_TRANSMIT, CL_ERR_CLOSED },
+    { CW_ATR, CC_RESULT, CL_ERR_STATE }, { CW_ATR, CC_ERROR, CL_OK },
+    { CW_ATR, CC_RECV_MAX, 1 },
+    /* active, nothing started: transmit_start() only */
+    { CW_IDLE, CC_WANT, CL_WANT_IDLE }, { CW_IDLE, CC_TIMER, CL_TIMER_NONE },
+    { CW_IDLE, CC_PULL, 0 }, { CW_IDLE, CC_SENT1, CL_ERR_STATE },
+    { CW_IDLE, CC_FEED1, CL_ERR_STATE }, { CW_IDLE, CC_TIMEOUT, CL_ERR_STATE },
+    { CW_IDLE, CC_PARITY, CL_ERR_STATE }, { CW_IDLE, CC_CTRL_DONE, CL_ERR_STATE },
+    { CW_IDLE, CC_START, CL_ERR_STATE }, { CW_IDLE, CC_TRANSMIT, CL_OK },
+    { CW_IDLE, CC_RESULT, CL_ERR_STATE }, { CW_IDLE, CC_ERROR, CL_OK },
+    { CW_IDLE, CC_RECV_MAX, 0 },
+    /* the look at a quiet line before the header (a zero wait): silence goes
+     * on, a parity error is a character out of turn */
+    { CW_LOOK, CC_WANT, CL_WANT_RECV }, { CW_LOOK, CC_TIMER, 0 },
+    { CW_LOOK, CC_PULL, 0 }, { CW_LOOK, CC_SENT1, CL_ERR_STATE },
+    { CW_LOOK, CC_FEED1, 1 }, { CW_LOOK, CC_TIMEOUT, CL_OK },
+    { CW_LOOK, CC_PARITY, CL_ERR_PROTOCOL }, { CW_LOOK, CC_CTRL_DONE, CL_ERR_STATE },
+    { CW_LOOK, CC_START, CL_ERR_STATE }, { CW_LOOK, CC_TRANSMIT, CL_ERR_STATE },
+    { CW_LOOK, CC_RESULT, CL_ERR_STATE }, { CW_LOOK, CC_ERROR, CL_OK },
+    { CW_LOOK, CC_RECV_MAX, 33 },
+    /* the header to send */
+    { CW_SEND, CC_WANT, CL_WANT_SEND }, { CW_SEND, CC_TIMER, CL_TIMER_NONE },
+    { CW_SEND, CC_PULL, 5 }, { CW_SEND, CC_SENT1, CL_OK },
+    { CW_SEND, CC_FEED1, CL_ERR_STATE }, { CW_SEND, CC_TIMEOUT, CL_ERR_STATE },
+    { CW_SEND, CC_PARITY, CL_ERR_STATE }, { CW_SEND, CC_CTRL_DONE, CL_ERR_STATE },
+    { CW_SEND, CC_START, CL_ERR_STATE }, { CW_SEND, CC_TRANSMIT, CL_ERR_STATE },
+    { CW_SEND, CC_RESULT, CL_ERR_STATE }, { CW_SEND, CC_ERROR, CL_OK },
+    { CW_SEND, CC_RECV_MAX, 0 },
+    /* a procedure byte awaited: WT expiring or a T=0 parity error ends the
+     * exchange; any count may be fed (SIZE_MAX) */
+    { CW_RECV, CC_WANT, CL_WANT_RECV }, { CW_RECV, CC_TIMER, 1000052 },
+    { CW_RECV, CC_PULL, 0 }, { CW_RECV, CC_SENT1, CL_ERR_STATE },
+    { CW_RECV, CC_FEED1, 1 }, { CW_RECV, CC_TIMEOUT, CL_ERR_TIMEOUT },
+    { CW_RECV, CC_PARITY, CL_ERR_PARITY }, { CW_RECV, CC_CTRL_DONE, CL_ERR_STATE },
+    { CW_RECV, CC_START, CL_ERR_STATE }, { CW_RECV, CC_TRANSMIT, CL_ERR_STATE },
+    { CW_RECV, CC_RESULT, CL_ERR_STATE }, { CW_RECV, CC_ERROR, CL_OK },
+    { CW_RECV, CC_RECV_MAX, -1 },
+    /* the response: its length; the next exchange may start */
+    { CW_DONE, CC_WANT, CL_WANT_DONE }, { CW_DONE, CC_TIMER, CL_TIMER_NONE },
+    { CW_DONE, CC_PULL, 0 }, { CW_DONE, CC_SENT1, CL_ERR_STATE },
+    { CW_DONE, CC_FEED1, CL_ERR_STATE }, { CW_DONE, CC_TIMEOUT, CL_ERR_STATE },
+    { CW_DONE, CC_PARITY, CL_ERR_STATE }, { CW_DONE, CC_CTRL_DONE, CL_ERR_STATE },
+    { CW_DONE, CC_START, CL_ERR_STATE }, { CW_DONE, CC_TRANSMIT, CL_OK },
+    { CW_DONE, CC_RESULT, 2 }, { CW_DONE, CC_ERROR, CL_OK },
+    { CW_DONE, CC_RECV_MAX, 0 },
+    /* off and failed: the sticky error; start() activates again */
+    { CW_FAILED, CC_WANT, CL_WANT_FAILED }, { CW_FAILED, CC_TIMER, CL_TIMER_NONE },
+    { CW_FAILED, CC_PULL, 0 }, { CW_FAILED, CC_SENT1, CL_ERR_STATE },
+    { CW_FAILED, CC_FEED1, CL_ERR_STATE }, { CW_FAILED, CC_TIMEOUT, CL_ERR_STATE },
+    { CW_FAILED, CC_PARITY, CL_ERR_STATE }, { CW_FAILED, CC_CTRL_DONE, CL_ERR_STATE },
+    { CW_FAILED, CC_START, CL_OK }, { CW_FAILED, CC_TRANSMIT, CL_ERR_CLOSED },
+    { CW_FAILED, CC_RESULT, CL_ERR_STATE }, { CW_FAILED, CC_ERROR, CL_ERR_TIMEOUT },
+    { CW_FAILED, CC_RECV_MAX, 0 },
+};
+
+static struct cl_card *cw_put(struct cl_card *card, struct cl_card_line *line, unsigned state,
+                              uint8_t *resp, size_t size)
+{
+    if (state == CW_NULL)
+        return NULL;
+    setup(card, line, 0);
+    if (state == CW_CLOSED)
+        return card;
+    ck_assert_int_eq(cl_card_start(card, false), CL_OK);
+    if (state == CW_CTRL)
+        return card;
+    ctrl_ok(card, CL_CARD_CTRL_PARAMS);
+    ctrl_ok(card, CL_CARD_CTRL_COLD);
+    if (state == CW_ATR)
+        return card;
+    feed(card, "3B", 1);
+    ctrl_ok(card, CL_CARD_CTRL_PARAMS);
+    feed(card, "02", 1);
+    feed(card, "14 50", 2);
+    ctrl_ok(card, CL_CARD_CTRL_PARAMS);
+    if (state == CW_IDLE)
+        return card;
+    ck_assert_int_eq(cl_card_transmit_start(card, CASE1, 4, resp, size), CL_OK);
+    if (state == CW_LOOK)
+        return card;
+    ck_assert_int_eq(cl_card_timeout(card), CL_OK);      /* the line is quiet */
+    if (state == CW_SEND)
+        return card;
+    sends(card, "00 70 00 00 00");
+    if (state == CW_RECV)
+        return card;
+    if (state == CW_DONE) {
+        feed(card, "90 00", 2);
+        return card;
+    }
+    ck_assert_int_eq(cl_card_timeout(card), CL_ERR_TIMEOUT);   /* WT */
+    ctrl_ok(card, CL_CARD_CTRL_OFF);
+    return card;
+}
+
+START_TEST(test_card_wall)
+{
+    static const uint8_t b90 = 0x90;
+    bool seen[CW_STATES][CC_CALLS];
+    struct cl_card e;
+    struct cl_card_line line;
+    uint8_t resp[8], resp2[8];
+    const uint8_t *p;
+    size_t i;
+    long got = 0;
+
+    memset(seen, 0, sizeof(seen));
+    for (i = 0; i < CL_ARRAY_LEN(card_wall); i++) {
+        struct cl_card *c = cw_put(&e, &line, card_wall[i].state, resp, sizeof(resp));
+
+        seen[card_wall[i].state][card_wall[i].call] = true;
+        switch (card_wall[i].call) {
+        case CC_WANT: got = (long)cl_card_want(c); break;
+        case CC_TIMER: got = (long)cl_card_timer(c); break;
+        case CC_PULL: got = (long)cl_card_pull(c, &p); break;
+        case CC_SENT1: got = cl_card_sent(c, 1); break;
+        case CC_FEED1: got = cl_card_feed(c, &b90, 1); break;
+        case CC_TIMEOUT: got = cl_card_timeout(c); break;
+        case CC_PARITY: got = cl_card_parity_error(c, 0x90); break;
+        case CC_CTRL_DONE: got = cl_card_ctrl_done(c, CL_OK); break;
+        case CC_START: got = cl_card_start(c, false); break;
+        case CC_TRANSMIT: got = cl_card_transmit_start(c, CASE1, 4, resp2, sizeof(resp2)); break;
+        case CC_RESULT: got = cl_card_result(c); break;
+        case CC_ERROR: got = cl_card_error(c); break;
+        case CC_RECV_MAX:   /* SIZE_MAX (any count) as -1 */
+            got = cl_card_recv_max(c) == SIZE_MAX ? -1 : (long)cl_card_recv_max(c);
+            break;
+        default: ck_abort_msg("row %zu: no such call", i);
+        }
+        ck_assert_msg(got == card_wall[i].expected, "row %zu (state %u, call %u): got %ld, want %ld",
+                      i, card_wall[i].state, card_wall[i].call, got, card_wall[i].expected);
+    }
+    for (i = 0; i < (size_t)CW_STATES * CC_CALLS; i++)
+        ck_assert_msg(seen[i / CC_CALLS][i % CC_CALLS], "state %zu, call %zu: no row",
+                      i / CC_CALLS, i % CC_CALLS);
+}
+END_TEST
+
 /* T=0: a parity error during the look at the line before a header is a
  * character out of turn: the session fails with CL_ERR_PROTOCOL. */
 START_TEST(test_quiet_look_parity)
@@ -562,7 +757,7 @@ START_TEST(test_quiet_look_parity)
     setup(&card, &line, 0);
     activate_t0(&card);
     ck_assert_int_eq(cl_card_transmit_start(&card, CASE1, 4, resp, sizeof(resp)), CL_OK);
-    ck_assert_int_eq(cl_card_parity_error(&card, 0x90), CL_OK);
+    ck_assert_int_eq(cl_card_parity_error(&card, 0x90), CL_ERR_PROTOCOL);
     failed_with(&card, CL_ERR_PROTOCOL);
     ck_assert_uint_eq(cl_card_stats(&card)->parity_errors, 1);
     ck_assert_uint_eq(cl_card_stats(&card)->apdu_errors, 1);
@@ -587,7 +782,7 @@ START_TEST(test_deadline_edge)
     cl_card_elapsed(&card, 4294966990u);
     ck_assert_uint_eq(cl_card_timer(&card), 10u);
     cl_card_elapsed(&card, 10u);
-    ck_assert_int_eq(cl_card_timeout(&card), CL_OK);
+    ck_assert_int_eq(cl_card_timeout(&card), CL_ERR_TIMEOUT);
     failed_with(&card, CL_ERR_TIMEOUT);
 }
 END_TEST
@@ -729,6 +924,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_warm_start);
     tcase_add_test(tc, test_stop_pending);
     tcase_add_test(tc, test_args);
+    tcase_add_test(tc, test_card_wall);
     tcase_add_test(tc, test_quiet_look_parity);
     tcase_add_test(tc, test_deadline_edge);
     tcase_add_test(tc, test_t1_ifs_is_activation);
