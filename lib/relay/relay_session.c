@@ -557,7 +557,7 @@ int cl_relay_session_close(struct cl_relay_session *s, uint32_t now, uint8_t rea
     int rc;
 
     (void)now;
-    if (s == NULL)
+    if (s == NULL || s->role == 0)      /* not set up (or freed) */
         return CL_ERR_ARG;
     if (s->state == CL_RELAY_ST_CLOSED || s->closing)
         return CL_ERR_CLOSED;

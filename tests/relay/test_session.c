@@ -1499,9 +1499,10 @@ START_TEST(test_close_suspended)
     ck_assert_int_eq(sfeed(&P.srv, P.now, P.last, P.last_len, &n), CL_OK);
     ck_assert(cl_relay_session_poll(&P.srv, &P.ev[0]));
     ck_assert(!P.ev[0].resumed);
-    /* IDLE: nothing to close */
+    /* init() alone is not set up: CL_ERR_ARG, as for every call (set up
+     * and IDLE, nothing to close: CL_ERR_STATE, test_session_wall) */
     cl_relay_session_init(&P.dev);
-    ck_assert_int_eq(cl_relay_session_close(&P.dev, P.now, 0), CL_ERR_STATE);
+    ck_assert_int_eq(cl_relay_session_close(&P.dev, P.now, 0), CL_ERR_ARG);
 }
 END_TEST
 
@@ -2684,6 +2685,202 @@ START_TEST(test_announced_max)
 }
 END_TEST
 
+/* The API wall (issue 11 §3): every call of a device-role session in
+ * every state, as a table of {state, call, expected}. Each row builds a
+ * fresh pair (pair_init, pair_start) into its state and makes the one call
+ * on the device's session. */
+enum sw_state {
+    SW_NULL,            /* a NULL session */
+    SW_IDLE,            /* set up, no transport */
+    SW_HELLO,           /* connect(): its HELLO queued, not pulled */
+    SW_WAIT,            /* the HELLO sent, the HELLO-ACK awaited */
+    SW_OPEN,            /* the handshake done */
+    SW_BUSY,            /* a request (APDU) delivered, its answer not sent */
+    SW_SUSPENDED,       /* open, then the transport lost */
+    SW_CLOSED,          /* the server's CLOSE received */
+    SW_FREED,           /* set up, then cl_relay_session_free() */
+    SW_STATES
+};
+
+enum sw_call {
+    SX_WANT, SX_TIMER, SX_PULL, SX_SENT1, SX_FEED1, SX_TIMEOUT, SX_NOTIFY, SX_ANSWER,
+    SX_CLOSE, SX_CONNECT, SX_ERROR, SX_STATE, SX_BUSY, SX_REPLAY, SX_CALLS
+};
+
+static const struct {
+    uint8_t state, call;
+    long expected;
+} session_wall[] = {
+    /* NULL: CL_ERR_ARG; want FAILED, no timer, state IDLE, nothing held */
+    { SW_NULL, SX_WANT, CL_WANT_FAILED }, { SW_NULL, SX_TIMER, CL_TIMER_NONE },
+    { SW_NULL, SX_PULL, 0 }, { SW_NULL, SX_SENT1, CL_ERR_ARG },
+    { SW_NULL, SX_FEED1, CL_ERR_ARG }, { SW_NULL, SX_TIMEOUT, CL_ERR_ARG },
+    { SW_NULL, SX_NOTIFY, CL_ERR_ARG }, { SW_NULL, SX_ANSWER, CL_ERR_ARG },
+    { SW_NULL, SX_CLOSE, CL_ERR_ARG }, { SW_NULL, SX_CONNECT, CL_ERR_ARG },
+    { SW_NULL, SX_ERROR, CL_ERR_ARG }, { SW_NULL, SX_STATE, CL_RELAY_ST_IDLE },
+    { SW_NULL, SX_BUSY, 0 }, { SW_NULL, SX_REPLAY, 0 },
+    /* set up, no transport: connect() only; nothing to close */
+    { SW_IDLE, SX_WANT, CL_WANT_IDLE }, { SW_IDLE, SX_TIMER, CL_TIMER_NONE },
+    { SW_IDLE, SX_PULL, 0 }, { SW_IDLE, SX_SENT1, CL_ERR_ARG },
+    { SW_IDLE, SX_FEED1, CL_ERR_STATE }, { SW_IDLE, SX_TIMEOUT, CL_OK },
+    { SW_IDLE, SX_NOTIFY, CL_ERR_STATE }, { SW_IDLE, SX_ANSWER, CL_ERR_STATE },
+    { SW_IDLE, SX_CLOSE, CL_ERR_STATE }, { SW_IDLE, SX_CONNECT, CL_OK },
+    { SW_IDLE, SX_ERROR, CL_OK }, { SW_IDLE, SX_STATE, CL_RELAY_ST_IDLE },
+    { SW_IDLE, SX_BUSY, 0 }, { SW_IDLE, SX_REPLAY, 0 },
+    /* the HELLO (49 bytes) to send; the HELLO time-out runs (10 s) */
+    { SW_HELLO, SX_WANT, CL_WANT_SEND }, { SW_HELLO, SX_TIMER, 10000 },
+    { SW_HELLO, SX_PULL, 49 }, { SW_HELLO, SX_SENT1, CL_ERR_ARG },
+    { SW_HELLO, SX_FEED1, 1 }, { SW_HELLO, SX_TIMEOUT, CL_OK },
+    { SW_HELLO, SX_NOTIFY, CL_ERR_STATE }, { SW_HELLO, SX_ANSWER, CL_ERR_STATE },
+    { SW_HELLO, SX_CLOSE, CL_OK }, { SW_HELLO, SX_CONNECT, CL_ERR_STATE },
+    { SW_HELLO, SX_ERROR, CL_OK }, { SW_HELLO, SX_STATE, CL_RELAY_ST_HELLO },
+    { SW_HELLO, SX_BUSY, 0 }, { SW_HELLO, SX_REPLAY, 0 },
+    /* the HELLO sent; the peer's bytes are taken */
+    { SW_WAIT, SX_WANT, CL_WANT_RECV }, { SW_WAIT, SX_TIMER, 10000 },
+    { SW_WAIT, SX_PULL, 0 }, { SW_WAIT, SX_SENT1, CL_ERR_ARG },
+    { SW_WAIT, SX_FEED1, 1 }, { SW_WAIT, SX_TIMEOUT, CL_OK },
+    { SW_WAIT, SX_NOTIFY, CL_ERR_STATE }, { SW_WAIT, SX_ANSWER, CL_ERR_STATE },
+    { SW_WAIT, SX_CLOSE, CL_OK }, { SW_WAIT, SX_CONNECT, CL_ERR_STATE },
+    { SW_WAIT, SX_ERROR, CL_OK }, { SW_WAIT, SX_STATE, CL_RELAY_ST_HELLO },
+    { SW_WAIT, SX_BUSY, 0 }, { SW_WAIT, SX_REPLAY, 0 },
+    /* open: notifications go, answers need a request; keep-alive 30 s */
+    { SW_OPEN, SX_WANT, CL_WANT_RECV }, { SW_OPEN, SX_TIMER, 30000 },
+    { SW_OPEN, SX_PULL, 0 }, { SW_OPEN, SX_SENT1, CL_ERR_ARG },
+    { SW_OPEN, SX_FEED1, 1 }, { SW_OPEN, SX_TIMEOUT, CL_OK },
+    { SW_OPEN, SX_NOTIFY, CL_OK }, { SW_OPEN, SX_ANSWER, CL_ERR_STATE },
+    { SW_OPEN, SX_CLOSE, CL_OK }, { SW_OPEN, SX_CONNECT, CL_ERR_STATE },
+    { SW_OPEN, SX_ERROR, CL_OK }, { SW_OPEN, SX_STATE, CL_RELAY_ST_OPEN },
+    { SW_OPEN, SX_BUSY, 0 }, { SW_OPEN, SX_REPLAY, 0 },
+    /* a request delivered: its answer goes; the delayed ACK falls due first */
+    { SW_BUSY, SX_WANT, CL_WANT_RECV }, { SW_BUSY, SX_TIMER, 999 },
+    { SW_BUSY, SX_PULL, 0 }, { SW_BUSY, SX_SENT1, CL_ERR_ARG },
+    { SW_BUSY, SX_FEED1, 1 }, { SW_BUSY, SX_TIMEOUT, CL_OK },
+    { SW_BUSY, SX_NOTIFY, CL_OK }, { SW_BUSY, SX_ANSWER, CL_OK },
+    { SW_BUSY, SX_CLOSE, CL_OK }, { SW_BUSY, SX_CONNECT, CL_ERR_STATE },
+    { SW_BUSY, SX_ERROR, CL_OK }, { SW_BUSY, SX_STATE, CL_RELAY_ST_OPEN },
+    { SW_BUSY, SX_BUSY, 1 }, { SW_BUSY, SX_REPLAY, 0 },
+    /* transport lost: notifications queue, connect() resumes */
+    { SW_SUSPENDED, SX_WANT, CL_WANT_IDLE }, { SW_SUSPENDED, SX_TIMER, CL_TIMER_NONE },
+    { SW_SUSPENDED, SX_PULL, 0 }, { SW_SUSPENDED, SX_SENT1, CL_ERR_ARG },
+    { SW_SUSPENDED, SX_FEED1, CL_ERR_STATE }, { SW_SUSPENDED, SX_TIMEOUT, CL_OK },
+    { SW_SUSPENDED, SX_NOTIFY, CL_OK }, { SW_SUSPENDED, SX_ANSWER, CL_ERR_STATE },
+    { SW_SUSPENDED, SX_CLOSE, CL_OK }, { SW_SUSPENDED, SX_CONNECT, CL_OK },
+    { SW_SUSPENDED, SX_ERROR, CL_OK }, { SW_SUSPENDED, SX_STATE, CL_RELAY_ST_SUSPENDED },
+    { SW_SUSPENDED, SX_BUSY, 0 }, { SW_SUSPENDED, SX_REPLAY, 0 },
+    /* closed by the peer: connect() starts a fresh session */
+    { SW_CLOSED, SX_WANT, CL_WANT_CLOSED }, { SW_CLOSED, SX_TIMER, CL_TIMER_NONE },
+    { SW_CLOSED, SX_PULL, 0 }, { SW_CLOSED, SX_SENT1, CL_ERR_ARG },
+    { SW_CLOSED, SX_FEED1, CL_ERR_CLOSED }, { SW_CLOSED, SX_TIMEOUT, CL_OK },
+    { SW_CLOSED, SX_NOTIFY, CL_ERR_CLOSED }, { SW_CLOSED, SX_ANSWER, CL_ERR_CLOSED },
+    { SW_CLOSED, SX_CLOSE, CL_ERR_CLOSED }, { SW_CLOSED, SX_CONNECT, CL_OK },
+    { SW_CLOSED, SX_ERROR, CL_OK }, { SW_CLOSED, SX_STATE, CL_RELAY_ST_CLOSED },
+    { SW_CLOSED, SX_BUSY, 0 }, { SW_CLOSED, SX_REPLAY, 0 },
+    /* freed: every byte zero, not set up: CL_ERR_ARG */
+    { SW_FREED, SX_WANT, CL_WANT_IDLE }, { SW_FREED, SX_TIMER, CL_TIMER_NONE },
+    { SW_FREED, SX_PULL, 0 }, { SW_FREED, SX_SENT1, CL_ERR_ARG },
+    { SW_FREED, SX_FEED1, CL_ERR_ARG }, { SW_FREED, SX_TIMEOUT, CL_ERR_ARG },
+    { SW_FREED, SX_NOTIFY, CL_ERR_ARG }, { SW_FREED, SX_ANSWER, CL_ERR_ARG },
+    { SW_FREED, SX_CLOSE, CL_ERR_ARG }, { SW_FREED, SX_CONNECT, CL_ERR_ARG },
+    { SW_FREED, SX_ERROR, CL_OK }, { SW_FREED, SX_STATE, CL_RELAY_ST_IDLE },
+    { SW_FREED, SX_BUSY, 0 }, { SW_FREED, SX_REPLAY, 0 },
+};
+
+static struct cl_relay_session *sw_put(unsigned state)
+{
+    struct cl_relay_msg m;
+    static const uint8_t apdu[5] = { 0x80, 0x5C, 0x00, 0x00, 0x00 };
+
+    if (state == SW_NULL)
+        return NULL;
+    pair_init(&P);
+    pair_start(&P);
+    switch (state) {
+    case SW_HELLO:
+        ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+        break;
+    case SW_WAIT:
+        ck_assert_int_eq(cl_relay_device_connect(&P.dev, P.now), CL_OK);
+        ck_assert_uint_gt(pull_one(&P, &P.dev), 0);
+        break;
+    case SW_OPEN:
+    case SW_BUSY:
+    case SW_SUSPENDED:
+    case SW_CLOSED:
+        handshake(&P);
+        if (state == SW_BUSY) {
+            cl_relay_msg_init(&m, CL_RELAY_APDU);
+            m.u.apdu.apdu.data = apdu;
+            m.u.apdu.apdu.len = sizeof(apdu);
+            ck_assert_int_eq(cl_relay_session_send(&P.srv, P.now, &m), CL_OK);
+            P.nev = 0;
+            ck_assert_int_eq(xfer(&P, &P.srv, &P.dev), 1);
+            ck_assert(cl_relay_session_busy(&P.dev));
+        } else if (state == SW_SUSPENDED) {
+            cl_relay_session_disconnect(&P.dev, P.now);
+        } else if (state == SW_CLOSED) {
+            ck_assert_int_eq(cl_relay_session_close(&P.srv, P.now, CL_RELAY_E_NONE), CL_OK);
+            P.nev = 0;
+            (void)xfer(&P, &P.srv, &P.dev);
+        }
+        break;
+    case SW_FREED:
+        cl_relay_session_free(&P.dev);
+        break;
+    default:
+        break;
+    }
+    return &P.dev;
+}
+
+START_TEST(test_session_wall)
+{
+    static const uint8_t c1 = 0xC1;
+    static const uint8_t sw[2] = { 0x90, 0x00 };
+    bool seen[SW_STATES][SX_CALLS];
+    struct cl_relay_msg m;
+    const uint8_t *p;
+    size_t i;
+    long got = 0;
+
+    memset(seen, 0, sizeof(seen));
+    for (i = 0; i < CL_ARRAY_LEN(session_wall); i++) {
+        struct cl_relay_session *d = sw_put(session_wall[i].state);
+
+        seen[session_wall[i].state][session_wall[i].call] = true;
+        switch (session_wall[i].call) {
+        case SX_WANT: got = (long)cl_relay_session_want(d); break;
+        case SX_TIMER: got = (long)cl_relay_session_timer(d, P.now); break;
+        case SX_PULL: got = (long)cl_relay_session_pull(d, P.now, &p); break;
+        case SX_SENT1: got = cl_relay_session_sent(d, 1); break;
+        case SX_FEED1: got = cl_relay_session_feed(d, P.now, &c1, 1); break;
+        case SX_TIMEOUT: got = cl_relay_session_timeout(d, P.now); break;
+        case SX_NOTIFY:
+            cl_relay_msg_init(&m, CL_RELAY_CARD_REMOVED);
+            got = cl_relay_session_send(d, P.now, &m);
+            break;
+        case SX_ANSWER:
+            cl_relay_msg_init(&m, CL_RELAY_APDU_RESPONSE);
+            m.u.apdu.apdu.data = sw;
+            m.u.apdu.apdu.len = sizeof(sw);
+            got = cl_relay_session_send(d, P.now, &m);
+            break;
+        case SX_CLOSE: got = cl_relay_session_close(d, P.now, CL_RELAY_E_NONE); break;
+        case SX_CONNECT: got = cl_relay_device_connect(d, P.now); break;
+        case SX_ERROR: got = cl_relay_session_error(d); break;
+        case SX_STATE: got = cl_relay_session_state(d); break;
+        case SX_BUSY: got = cl_relay_session_busy(d); break;
+        case SX_REPLAY: got = (long)cl_relay_session_replay_used(d); break;
+        default: ck_abort_msg("row %zu: no such call", i);
+        }
+        ck_assert_msg(got == session_wall[i].expected, "row %zu (state %u, call %u): got %ld, want %ld",
+                      i, session_wall[i].state, session_wall[i].call, got, session_wall[i].expected);
+    }
+    for (i = 0; i < (size_t)SW_STATES * SX_CALLS; i++)
+        ck_assert_msg(seen[i / SX_CALLS][i % SX_CALLS], "state %zu, call %zu: no row",
+                      i / SX_CALLS, i % SX_CALLS);
+}
+END_TEST
+
 /* HELLO announces at most the steps its decoder holds (capability 87,
  * §5.1): absent stays absent (8), a larger configured value becomes
  * CL_RELAY_SCRIPT_MAX. */
@@ -2736,6 +2933,7 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_device_busy_and_duplicate);
     tcase_add_test(tc, test_server_refusals);
     tcase_add_test(tc, test_api_errors);
+    tcase_add_test(tc, test_session_wall);
     tcase_add_test(tc, test_peer_max);
     suite_add_tcase(s, tc);
     tc = tcase_create("exactly_once");
