@@ -137,17 +137,6 @@ static void events_cb(void *ctx)
 
 static struct ro_target target = {&st.s, &st.now, &st, events_cb, out_cb};
 
-static void feed(struct state *t, const uint8_t *p, size_t n)
-{
-    (void)t;
-    ro_feed(&target, p, n);
-}
-
-static void pull(struct state *t)
-{
-    (void)t;
-    ro_pull(&target);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -166,8 +155,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ro_check(cl_relay_session_setup(&t->s, CL_RELAY_DEVICE, &t->cfg, rx, sizeof(rx), rb,
                                  sizeof(rb)) == CL_OK);
     ro_check(cl_relay_device_connect(&t->s, t->now) == CL_OK);
-    pull(t);
-    feed(t, hello_ack, sizeof(hello_ack));
+    ro_pull(&target);
+    ro_feed(&target, hello_ack, sizeof(hello_ack));
     ro_check(cl_relay_session_state(&t->s) == CL_RELAY_ST_OPEN);
     while (pos < size && guard++ < 4096) {
         uint8_t op = data[pos++] % 8;
@@ -208,15 +197,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             pos++;
             cl_relay_session_disconnect(&t->s, t->now);
             if (cl_relay_device_connect(&t->s, t->now) == CL_OK) {
-                pull(t);
+                ro_pull(&target);
                 if (n & 1) {
                     uint8_t h[sizeof(hello_ack_resumed)];
                     memcpy(h, hello_ack_resumed, sizeof(h));
                     h[4] = (uint8_t)(n >> 1);
                     h[2] = h[4] ? 0x01 : 0x00;
-                    feed(t, h, sizeof(h));
+                    ro_feed(&target, h, sizeof(h));
                 } else {
-                    feed(t, hello_ack, sizeof(hello_ack));
+                    ro_feed(&target, hello_ack, sizeof(hello_ack));
                 }
                 if (cl_relay_session_state(&t->s) != CL_RELAY_ST_OPEN)
                     t->busy = false;

@@ -106,17 +106,6 @@ static void events_cb(void *ctx)
 
 static struct ro_target target = {&st.s, &st.now, &st, events_cb, out_cb};
 
-static void feed(struct state *t, const uint8_t *p, size_t n)
-{
-    (void)t;
-    ro_feed(&target, p, n);
-}
-
-static void pull(struct state *t)
-{
-    (void)t;
-    ro_pull(&target);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -133,9 +122,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ro_check(cl_relay_session_setup(&t->s, CL_RELAY_SERVER, &t->cfg, rx, sizeof(rx), rb,
                                  sizeof(rb)) == CL_OK);
     ro_check(cl_relay_server_accept(&t->s, t->now, token, sizeof(token)) == CL_OK);
-    feed(t, hello, sizeof(hello));
+    ro_feed(&target, hello, sizeof(hello));
     ro_check(cl_relay_session_state(&t->s) == CL_RELAY_ST_OPEN);
-    pull(t);
+    ro_pull(&target);
     while (pos < size && guard++ < 4096) {
         uint8_t op = data[pos++] % 8;
         size_t n = pos < size ? data[pos] : 0;
@@ -188,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 } else {
                     h[25] ^= 0x20;   /* another token: a fresh session */
                 }
-                feed(t, h, sizeof(h));
+                ro_feed(&target, h, sizeof(h));
             }
             break;
         default:

@@ -1197,19 +1197,31 @@ START_TEST(test_null_deadline)
 }
 END_TEST
 
-/* T=1: a card that answers every I-block with a WTX request (WTX 1, one
- * second apart) is served until the deadline: CL_ERR_TIMEOUT, card off. */
-START_TEST(test_wtx_loop_deadline)
+/* A T=1 card that keeps the exchange alive for ever, once a second, is
+ * stopped by the caller's deadline (issue 11 §4): loop 0 asks for WTX
+ * again and again, loop 1 answers with empty chained I-blocks (M set,
+ * LEN 0), each acknowledged with an R-block. */
+static const struct step wtx_loop[] = {
+    COLD, C(A_T1), R(IFS_REQ), C(IFS_RESP), R("00 00 04 00 70 00 00 74"),
+    C("00 C3 01 01 C3"), R("00 E3 01 01 E3"),
+    C("00 C3 01 01 C3"), R("00 E3 01 01 E3"),
+    C("00 C3 01 01 C3"), R("00 E3 01 01 E3"),
+    C("00 C3 01 01 C3"), R("00 E3 01 01 E3"),
+    C("00 C3 01 01 C3"), R("00 E3 01 01 E3"),
+    { S_END, NULL }
+};
+static const struct step empty_chain_loop[] = {
+    COLD, C(A_T1), R(IFS_REQ), C(IFS_RESP), R("00 00 04 00 70 00 00 74"),
+    C("00 20 00 20"), R("00 90 00 90"),
+    C("00 60 00 60"), R("00 80 00 80"),
+    C("00 20 00 20"), R("00 90 00 90"),
+    C("00 60 00 60"), R("00 80 00 80"),
+    { S_END, NULL }
+};
+
+START_TEST(test_loop_deadline)
 {
-    static const struct step steps[] = {
-        COLD, C(A_T1), R(IFS_REQ), C(IFS_RESP), R("00 00 04 00 70 00 00 74"),
-        C("00 C3 01 01 C3"), R("00 E3 01 01 E3"),
-        C("00 C3 01 01 C3"), R("00 E3 01 01 E3"),
-        C("00 C3 01 01 C3"), R("00 E3 01 01 E3"),
-        C("00 C3 01 01 C3"), R("00 E3 01 01 E3"),
-        C("00 C3 01 01 C3"), R("00 E3 01 01 E3"),
-        { S_END, NULL }
-    };
+    const struct step *steps = _i == 0 ? wtx_loop : empty_chain_loop;
     struct fake f;
     struct cl_card card;
     struct cl_card_line line;
@@ -1224,42 +1236,7 @@ START_TEST(test_wtx_loop_deadline)
     f.lenient = true;
     ck_assert_int_eq(cl_card_transmit(&card, cmd, 4, resp, sizeof(resp), &rl),
                      CL_ERR_TIMEOUT);
-    /* two WTX in 2 s, then 0.5 s of waiting for the third */
-    ck_assert_uint_eq(f.i, 9);
-    ck_assert_uint_eq(f.waited_us, 500000);
-    ck_assert_uint_eq(cl_card_state(&card), CL_CARD_CLOSED);
-    ck_assert_uint_eq(f.offs, 1);
-}
-END_TEST
-
-/* T=1: a card that answers with empty chained I-blocks (M set, LEN 0)
- * for ever, each acknowledged with an R-block, is stopped by the caller's
- * deadline as the WTX loop is (issue 11 §4). */
-START_TEST(test_empty_chain_deadline)
-{
-    static const struct step steps[] = {
-        COLD, C(A_T1), R(IFS_REQ), C(IFS_RESP), R("00 00 04 00 70 00 00 74"),
-        C("00 20 00 20"), R("00 90 00 90"),
-        C("00 60 00 60"), R("00 80 00 80"),
-        C("00 20 00 20"), R("00 90 00 90"),
-        C("00 60 00 60"), R("00 80 00 80"),
-        { S_END, NULL }
-    };
-    struct fake f;
-    struct cl_card card;
-    struct cl_card_line line;
-    uint8_t cmd[4] = { 0x00, 0x70, 0x00, 0x00 }, resp[16];
-    size_t rl = 0;
-
-    fake_init(&f, steps, O_T1);
-    card_setup(&card, &line, &f, O_T1);
-    cl_card_set_deadline(&card, 2500);
-    ck_assert_int_eq(cl_card_activate(&card), CL_OK);
-    f.delay_us = 1000000;
-    f.lenient = true;
-    ck_assert_int_eq(cl_card_transmit(&card, cmd, 4, resp, sizeof(resp), &rl),
-                     CL_ERR_TIMEOUT);
-    /* two empty links in 2 s, then 0.5 s of waiting for the third */
+    /* two rounds in 2 s, then 0.5 s of waiting for the third */
     ck_assert_uint_eq(f.i, 9);
     ck_assert_uint_eq(f.waited_us, 500000);
     ck_assert_uint_eq(rl, 0);
@@ -1952,8 +1929,7 @@ static Suite *card_suite(void)
     tcase_add_test(tc, test_engine_by_hand);
     tcase_add_test(tc, test_wtx_saturates);
     tcase_add_test(tc, test_null_deadline);
-    tcase_add_test(tc, test_wtx_loop_deadline);
-    tcase_add_test(tc, test_empty_chain_deadline);
+    tcase_add_loop_test(tc, test_loop_deadline, 0, 2);
     tcase_add_test(tc, test_t0_stale_bytes);
     tcase_add_test(tc, test_slow_clock);
     tcase_add_test(tc, test_stats);

@@ -5,6 +5,7 @@
 #ifndef CL_TEST_UTIL_H
 #define CL_TEST_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <check.h>
@@ -35,6 +36,16 @@ const char *cl_test_tohex(const uint8_t *buf, size_t len);
     } while (0)
 
 #define cl_assert_bytes(buf, len, hex) cl_assert_bytes_for("", buf, len, hex)
+
+/* The last check of an API wall (docs/testing.md, "API walls"): every
+ * (state, call) pair of the states x calls matrix seen has a row. */
+static inline void cl_assert_wall_complete(const bool *seen, size_t states, size_t calls)
+{
+    size_t i;
+
+    for (i = 0; i < states * calls; i++)
+        ck_assert_msg(seen[i], "state %zu, call %zu: no row", i / calls, i % calls);
+}
 
 /*
  * The bytes of the fenced block "```KIND example=NAME" in the Markdown file

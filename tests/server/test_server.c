@@ -2264,19 +2264,27 @@ START_TEST(garbage_during_flow)
 }
 END_TEST
 
+/* A purchase with the session store on, the link cut when the device
+ * answers its second request (the TXN-APPROVE's answer lost): the session
+ * is saved, the ledger row PENDING. */
+static void purchase_cut_saved(struct cl_txn *t)
+{
+    start(0);
+    with_store();
+    purchase_txn(t, 300);
+    cut_at = 2;
+    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, t, NULL), CL_OK);
+    ck_assert(!pump());
+    ck_assert(mem_used);
+}
+
 /* A token the store does not hold, or another device's: a fresh session;
  * no store: nothing saved. */
 START_TEST(restart_not_found)
 {
     struct cl_txn t;
 
-    start(0);
-    with_store();
-    purchase_txn(&t, 300);
-    cut_at = 2;
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    ck_assert(!pump());
-    ck_assert(mem_used);
+    purchase_cut_saved(&t);
     mem_ses.device_id[0] ^= 1;   /* saved for another device */
     server_restart();
     ck_assert(pump());
@@ -2303,13 +2311,7 @@ START_TEST(restart_random_fails)
 {
     struct cl_txn t;
 
-    start(0);
-    with_store();
-    purchase_txn(&t, 300);
-    cut_at = 2;
-    ck_assert_int_eq(cl_server_purchase(&srv, now_ms, &t, NULL), CL_OK);
-    ck_assert(!pump());
-    ck_assert(mem_used);
+    purchase_cut_saved(&t);
     server_restart();
     random_fails = true;
     ck_assert(pump());
