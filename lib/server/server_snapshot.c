@@ -546,7 +546,6 @@ void cl_srv_forget(struct cl_server *s)
     s->snap_token_len = 0;
 }
 
-/* see server_int.h */
 /* A snapshot restored but not taken over (no token, or the relay session
  * refused the HELLO): the connection ends and the context keeps nothing of
  * it (the store still has it, for the device's next connection); only the
@@ -564,6 +563,7 @@ static void unrestore(struct cl_server *s)
     s->save_failures = unsaved;
 }
 
+/* see server_int.h */
 int cl_srv_take_over(struct cl_server *s, uint32_t now, const struct cl_relay_msg *hello)
 {
     const struct cl_session_store *st = s->cfg->sessions;
